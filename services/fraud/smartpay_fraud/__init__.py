@@ -1,0 +1,1 @@
+"""SmartPay fraud service."""

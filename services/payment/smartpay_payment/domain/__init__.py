@@ -1,0 +1,1 @@
+"""Pure domain logic: no SDKs, no environment."""

@@ -1,0 +1,1 @@
+"""Lambda handlers (API and queue consumer): thin."""

@@ -1,0 +1,71 @@
+"""Turn an EventBridge event (as delivered in an SQS body) into a validated Envelope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import ValidationError
+
+from smartpay_shared.events.catalog import UnknownEventType, spec_for
+from smartpay_shared.events.envelope import Envelope, Metadata
+
+SOURCE_PREFIX = "smartpay."
+
+
+class InvalidEvent(ValueError):
+    """The message can never be processed as it is: fail it and let the redrive policy DLQ it."""
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(x) for x in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def parse_sqs_body(body: str) -> tuple[EventBridgeModel, Envelope]:
+    try:
+        raw = json.loads(body)
+    except json.JSONDecodeError as e:
+        raise InvalidEvent(f"body is not JSON: {e}") from e
+    return parse_bus_event(raw)
+
+
+def parse_bus_event(raw: Any) -> tuple[EventBridgeModel, Envelope]:
+    try:
+        event = EventBridgeModel.model_validate(raw)
+    except ValidationError as e:
+        raise InvalidEvent(f"not an EventBridge event: {_errors(e)}") from e
+    if not event.source.startswith(SOURCE_PREFIX):
+        raise InvalidEvent(f"source {event.source!r} is not a SmartPay service")
+    try:
+        spec = spec_for(event.detail_type)
+    except UnknownEventType as e:
+        raise InvalidEvent(str(e)) from e
+
+    detail = event.detail if isinstance(event.detail, dict) else None
+    if detail is None or set(detail) != {"metadata", "data"}:
+        raise InvalidEvent("detail must be an object with exactly 'metadata' and 'data'")
+    try:
+        metadata = Metadata.model_validate(detail["metadata"])
+    except ValidationError as e:
+        raise InvalidEvent(f"invalid metadata: {_errors(e)}") from e
+    if metadata.event_type != event.detail_type:
+        raise InvalidEvent(
+            f"metadata.event_type {metadata.event_type!r} differs from detail-type {event.detail_type!r}"
+        )
+    if event.source != SOURCE_PREFIX + metadata.producer.service:
+        raise InvalidEvent(f"source {event.source!r} differs from producer {metadata.producer.service!r}")
+    if int(metadata.schema_version.split(".")[0]) != spec.major:
+        raise InvalidEvent(
+            f"{spec.event_type} schema {metadata.schema_version} is not readable by this consumer "
+            f"(catalog {spec.schema_version})"
+        )
+    try:
+        data = spec.model.model_validate(detail["data"])
+    except ValidationError as e:
+        raise InvalidEvent(f"invalid {spec.event_type} data: {_errors(e)}") from e
+    if getattr(data, "payment_id", metadata.correlation_id) != metadata.correlation_id:
+        raise InvalidEvent("metadata.correlation_id must be the payment id")
+    return event, Envelope(metadata=metadata, data=data)

@@ -1,0 +1,118 @@
+"""Payload (`data`) models of the catalog's event types. Amounts are integers in minor units."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PaymentId = Field(pattern=r"^pay_[A-Za-z0-9]{8,40}$", description="SmartPay payment id.")
+MerchantId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
+MinorUnits = Field(gt=0, le=10**12, description="Amount in the currency's minor units.")
+Gateway = Literal["stripe", "amazon_pay", "solana"]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    payment_id: str = PaymentId
+    merchant_id: str = MerchantId
+
+
+class PaymentMethod(BaseModel):
+    """How the customer pays. Never a card number: a gateway token and display hints only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["card", "amazon_pay", "solana_wallet"]
+    token: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_:.-]+$")
+    last4: str | None = Field(default=None, pattern=r"^\d{4}$")
+    brand: str | None = Field(default=None, max_length=32)
+
+
+class PaymentRequested(Payload):
+    amount: int = MinorUnits
+    currency: str = Currency
+    payment_method: PaymentMethod
+    customer_id: str = Field(min_length=1, max_length=64)
+    device_id: str | None = Field(default=None, max_length=128)
+    ip_address: str | None = Field(default=None, max_length=45)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    merchant_category: str | None = Field(default=None, max_length=64)
+    metadata: dict[str, str] = Field(default_factory=dict, max_length=50)
+
+
+class FraudReason(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feature: str
+    contribution: float
+    description: str
+
+
+class FraudAssessed(Payload):
+    score: float = Field(ge=0.0, le=1.0)
+    decision: Literal["approve", "review", "decline"]
+    model_version: str
+    threshold_version: str
+    reasons: list[FraudReason] = Field(default_factory=list, max_length=20)
+
+
+class RouteRequested(Payload):
+    attempt: int = Field(ge=1, le=10)
+    excluded_gateways: list[Gateway] = Field(default_factory=list)
+    reason: str = Field(max_length=500)
+
+
+class RouteSelected(Payload):
+    attempt: int = Field(ge=1, le=10)
+    gateway: Gateway
+    fallbacks: list[Gateway] = Field(default_factory=list)
+    propensity: float = Field(gt=0.0, le=1.0)
+    policy_version: str
+    explanation: str = Field(max_length=2000)
+
+
+class PaymentAuthorized(Payload):
+    attempt: int = Field(ge=1, le=10)
+    gateway: Gateway
+    gateway_reference: str = Field(max_length=256)
+    amount: int = MinorUnits
+    currency: str = Currency
+
+
+class PaymentCaptured(PaymentAuthorized):
+    pass
+
+
+class PaymentFailed(Payload):
+    attempt: int = Field(ge=1, le=10)
+    gateway: Gateway | None = None
+    code: str = Field(max_length=64)
+    reason: str = Field(max_length=500)
+    retriable: bool
+
+
+class PaymentDeclined(Payload):
+    stage: Literal["fraud", "gateway"]
+    code: str = Field(max_length=64)
+    reason: str = Field(max_length=500)
+
+
+class PaymentRefunded(Payload):
+    gateway: Gateway
+    refund_id: str = Field(max_length=256)
+    amount: int = MinorUnits
+    currency: str = Currency
+    total_refunded: int = MinorUnits
+    reason: str = Field(max_length=500)
+
+
+class PaymentCompleted(Payload):
+    status: Literal["captured", "declined", "failed", "refunded"]
+
+
+class PaymentIndexed(Payload):
+    index: str = Field(max_length=128)
+    document_version: int = Field(ge=1)

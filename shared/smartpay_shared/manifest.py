@@ -1,0 +1,89 @@
+"""A service's manifest (`services/<name>/manifest.json` + `VERSION`): the one place that says what
+it consumes, emits and serves. Terraform reads the same file with jsondecode()."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from smartpay_shared.events.catalog import CATALOG
+
+
+class Subscription(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_type: str
+    description: str = ""
+    detail_filter: dict[str, Any] | None = Field(
+        default=None, description="Extra EventBridge pattern applied under `detail`."
+    )
+
+    @field_validator("event_type")
+    @classmethod
+    def _in_catalog(cls, value: str) -> str:
+        if value not in CATALOG:
+            raise ValueError(f"{value!r} is not in the event catalog")
+        return value
+
+    @property
+    def rule_suffix(self) -> str:
+        return self.event_type.replace(".", "-").replace("_", "-")
+
+
+class Route(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str = Field(pattern=r"^/[A-Za-z0-9_/{}.-]*$")
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    package: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
+    description: str
+    queue_handler: str = Field(description="module:function of the SQS Lambda handler")
+    api_handler: str | None = Field(default=None, description="module:function of the API handler")
+    subscriptions: list[Subscription]
+    emits: list[str]
+    routes: list[Route] = Field(default_factory=list)
+    version: str = ""
+
+    @field_validator("emits")
+    @classmethod
+    def _emits_in_catalog(cls, values: list[str]) -> list[str]:
+        unknown = [v for v in values if v not in CATALOG]
+        if unknown:
+            raise ValueError(f"not in the event catalog: {unknown}")
+        return values
+
+
+def repo_root() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "services").is_dir() and (parent / "shared").is_dir():
+            return parent
+    raise FileNotFoundError("cannot find the SmartPay repository root above " + str(here))
+
+
+def services_dir() -> Path:
+    return repo_root() / "services"
+
+
+def load_manifest(service_dir: Path) -> Manifest:
+    raw = json.loads((service_dir / "manifest.json").read_text())
+    raw["version"] = (service_dir / "VERSION").read_text().strip()
+    return Manifest.model_validate(raw)
+
+
+def all_manifests() -> dict[str, Manifest]:
+    found = {}
+    for path in sorted(services_dir().iterdir()):
+        if (path / "manifest.json").is_file():
+            manifest = load_manifest(path)
+            found[manifest.service] = manifest
+    return found

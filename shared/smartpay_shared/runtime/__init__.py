@@ -1,0 +1,1 @@
+"""Runtime pieces every service uses: bus publisher, queue consumer, local SQS worker."""

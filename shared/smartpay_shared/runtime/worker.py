@@ -1,0 +1,178 @@
+"""Local stand-in for Lambda's SQS event source mapping: long-poll a queue, call the unchanged Lambda
+handler with the exact SQS event shape, delete what succeeded, leave failures to the redrive policy."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+
+log = logging.getLogger("smartpay.worker")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def _message_attributes(attrs: dict[str, Any]) -> dict[str, Any]:
+    """SQS API attribute shape -> Lambda event shape (camelCase, list fields always present)."""
+    out = {}
+    for name, value in attrs.items():
+        out[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": value.get("BinaryValue"),
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": value.get("BinaryListValues", []),
+            "dataType": value["DataType"],
+        }
+        out[name] = {k: v for k, v in out[name].items() if v is not None}
+    return out
+
+
+def to_lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    body = message["Body"]
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": body,
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": _message_attributes(message.get("MessageAttributes", {})),
+        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(body.encode()).hexdigest(),  # noqa: S324
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def failed_ids(response: Any, batch_ids: list[str]) -> set[str]:
+    """Which records Lambda would retry, following the ReportBatchItemFailures rules: an invalid
+    response or an unknown/empty identifier fails the whole batch."""
+    if response is None:
+        return set()
+    if not isinstance(response, dict):
+        return set(batch_ids)
+    failures = response.get("batchItemFailures")
+    if failures is None:
+        return set()
+    if not isinstance(failures, list):
+        return set(batch_ids)
+    ids = set()
+    for item in failures:
+        ident = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not ident or ident not in batch_ids:
+            return set(batch_ids)
+        ids.add(ident)
+    return ids
+
+
+@dataclass
+class BatchResult:
+    received: int
+    succeeded: int
+    failed: int
+
+
+class SqsWorker:
+    def __init__(
+        self,
+        sqs_client: Any,
+        queue_url: str,
+        handler: Handler,
+        *,
+        function_name: str,
+        region: str,
+        batch_size: int = 10,
+        wait_time_seconds: int = 5,
+        handler_timeout: float = 30.0,
+        on_batch: Callable[[BatchResult], None] | None = None,
+        around_invoke: Callable[[list[dict[str, Any]], Callable[[], Any]], Any] | None = None,
+    ):
+        if not 1 <= batch_size <= 10:
+            raise ValueError("batch_size must be 1..10 (the SQS receive limit)")
+        self._sqs = sqs_client
+        self._queue_url = queue_url
+        self._handler = handler
+        self._function_name = function_name
+        self._region = region
+        self._batch_size = batch_size
+        self._wait = wait_time_seconds
+        self._timeout = handler_timeout
+        self._on_batch = on_batch
+        self._around_invoke = around_invoke
+        self._stop = threading.Event()
+        self._queue_arn = self._sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+
+    def stop(self, *_: Any) -> None:
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def run(self) -> None:
+        """Poll until stop(): a batch in flight is finished (and its deletes sent) before exiting."""
+        log.info("worker %s polling %s", self._function_name, self._queue_url)
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # a broken poll (emulator restart, network) must not kill the worker
+                log.exception("poll failed; backing off")
+                self._stop.wait(1.0)
+        log.info("worker %s stopped", self._function_name)
+
+    def poll_once(self) -> BatchResult:
+        response = self._sqs.receive_message(
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=self._batch_size,
+            WaitTimeSeconds=self._wait,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return BatchResult(0, 0, 0)
+        result = self.process(messages)
+        if self._on_batch:
+            self._on_batch(result)
+        return result
+
+    def process(self, messages: list[dict[str, Any]]) -> BatchResult:
+        records = [to_lambda_record(m, self._queue_arn, self._region) for m in messages]
+        ids = [r["messageId"] for r in records]
+        context = LocalLambdaContext(
+            function_name=self._function_name, region=self._region, timeout_seconds=self._timeout
+        )
+        event = {"Records": records}
+
+        def invoke() -> Any:
+            return self._handler(event, context)
+
+        try:
+            response = self._around_invoke(records, invoke) if self._around_invoke else invoke()
+            failed = failed_ids(response, ids)
+        except Exception:
+            log.exception("handler raised: the whole batch of %d is retried", len(records))
+            failed = set(ids)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        self._delete(done)
+        return BatchResult(len(messages), len(done), len(failed))
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        if not messages:
+            return
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        response = self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        for failure in response.get("Failed", []):
+            # Not fatal: the message reappears and idempotent handlers shrug off the duplicate.
+            log.error("delete failed for entry %s: %s", failure.get("Id"), failure.get("Message"))
+
