@@ -1,0 +1,60 @@
+# SmartPay: every target installs what it needs first (scripts/bootstrap.sh is idempotent).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+SMARTPAY := $(VENV)/bin/smartpay
+SERVICES := fraud routing payment chat
+export AWS_ENDPOINT_URL ?= http://127.0.0.1:4566
+export AWS_REGION ?= us-east-1
+
+.PHONY: install test test-unit test-shared test-infra test-e2e $(addprefix test-,$(SERVICES)) \
+        up down status demo bench schemas events-tail clean
+
+install:
+	@scripts/bootstrap.sh
+
+## The README's test command: every package's tests, Terraform included (real applies against moto).
+test: install
+	$(PYTEST) -v --durations=15
+
+test-unit: install
+	$(PYTEST) -q -m "not integration and not e2e"
+
+test-shared: install
+	$(PYTEST) -v shared/tests
+
+test-infra: install
+	$(PYTEST) -v tests/infra
+
+test-e2e: install
+	$(PYTEST) -v tests/e2e
+
+$(addprefix test-,$(SERVICES)): test-%: install
+	$(PYTEST) -v services/$*/tests
+
+## Local stack on moto (127.0.0.1:4566): Terraform applied, workers, X-Ray relay, gateway (:8080).
+up: install
+	$(SMARTPAY) stack up
+
+down:
+	@if [ -x $(SMARTPAY) ]; then $(SMARTPAY) stack down; else echo "nothing to stop"; fi
+
+status: install
+	$(SMARTPAY) stack status
+
+## The main job.
+demo: install
+	$(PY) scripts/demo.py
+
+bench: install
+	$(PY) -m bench
+
+schemas: install
+	$(PY) -m smartpay_shared.events.schemas
+
+events-tail: install
+	$(SMARTPAY) events tail
+
+clean: down
+	rm -rf .local

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Create .venv and install every SmartPay package (editable) with pinned dependencies, then the
+# offline Terraform toolchain. Idempotent: re-runs only when a requirements or pyproject file changed.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null 2>&1 || python=python3
+venv="$root/.venv"
+stamp="$venv/.smartpay-installed"
+
+want="$(cat requirements/*.in requirements/constraints.txt shared/pyproject.toml services/*/pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "==> installing Python packages into .venv ($("$python" --version))"
+  [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+  "$venv/bin/pip" install -q -c requirements/constraints.txt -r requirements/dev.in
+  editables=(-e "shared[local]")
+  for svc in services/*/; do editables+=(-e "$svc"); done
+  "$venv/bin/pip" install -q -c requirements/constraints.txt "${editables[@]}"
+  echo "$want" > "$stamp"
+else
+  echo "==> .venv up to date"
+fi
+
+if [ -x scripts/install-terraform.sh ]; then
+  scripts/install-terraform.sh
+fi

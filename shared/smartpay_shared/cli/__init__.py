@@ -1,0 +1,1 @@
+"""The `smartpay` operator CLI."""

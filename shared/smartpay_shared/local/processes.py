@@ -1,0 +1,83 @@
+"""Background processes of the local stack: started detached with a pid file and a log file under
+.local/, stopped by pid file only, so `make down` stops exactly what `make up` started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MARKER = "SMARTPAY_STACK_PROCESS"
+
+
+@dataclass(frozen=True)
+class Managed:
+    name: str
+    pid: int
+    log: Path
+
+
+class ProcessTable:
+    def __init__(self, state_dir: Path):
+        self.pids = state_dir / "pids"
+        self.logs = state_dir / "logs"
+        self.pids.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> Managed:
+        existing = self.running(name)
+        if existing:
+            return existing
+        log = self.logs / f"{name}.log"
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**env, MARKER: name}, start_new_session=True,
+            )
+        (self.pids / f"{name}.pid").write_text(str(proc.pid))
+        return Managed(name, proc.pid, log)
+
+    def running(self, name: str) -> Managed | None:
+        pidfile = self.pids / f"{name}.pid"
+        if not pidfile.exists():
+            return None
+        pid = int(pidfile.read_text().strip() or 0)
+        if pid and _is_ours(pid, name):
+            return Managed(name, pid, self.logs / f"{name}.log")
+        pidfile.unlink(missing_ok=True)
+        return None
+
+    def all_running(self) -> list[Managed]:
+        found = (self.running(p.stem) for p in sorted(self.pids.glob("*.pid")))
+        return [m for m in found if m]
+
+    def stop(self, name: str, timeout: float = 10.0) -> bool:
+        managed = self.running(name)
+        if not managed:
+            return False
+        try:
+            os.killpg(managed.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _is_ours(managed.pid, name):
+            time.sleep(0.1)
+        if _is_ours(managed.pid, name):
+            os.killpg(managed.pid, signal.SIGKILL)
+        (self.pids / f"{name}.pid").unlink(missing_ok=True)
+        return True
+
+
+def _is_ours(pid: int, name: str) -> bool:
+    """True if pid is alive and was started by us under this name (pids get reused)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    if "State:\tZ" in status:
+        return False
+    return f"{MARKER}={name}".encode() in environ.split(b"\0")

@@ -1,0 +1,61 @@
+"""Run one service's queue handler locally: `python -m smartpay_shared.local.run_worker <service>`.
+
+The job an SQS event source mapping does in AWS; the handler is the service's unchanged Lambda handler."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from typing import Any
+
+from smartpay_shared import aws
+from smartpay_shared.config import platform_settings
+from smartpay_shared.manifest import all_manifests
+from smartpay_shared.runtime.worker import SqsWorker
+
+
+def load_handler(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _around_invoke() -> Any:
+    try:
+        from smartpay_shared.runtime.worker_tracing import around_invoke
+    except ImportError:  # tracing is optional for the runtime
+        return None
+    return around_invoke
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("service")
+    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--wait", type=int, default=5, help="long-poll seconds (also the shutdown bound)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format='{"level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}')
+
+    manifest = all_manifests()[args.service]
+    settings = platform_settings()
+    sqs = aws.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=settings.queue_name(manifest.service))["QueueUrl"]
+    worker = SqsWorker(
+        sqs,
+        queue_url,
+        load_handler(manifest.queue_handler),
+        function_name=f"{settings.name_prefix}-{manifest.service}",
+        region=settings.region,
+        batch_size=args.batch_size,
+        wait_time_seconds=args.wait,
+        around_invoke=_around_invoke(),
+    )
+    worker.install_signal_handlers()
+    worker.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

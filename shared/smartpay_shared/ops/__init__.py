@@ -1,0 +1,1 @@
+"""Operator actions on the platform (replay, tail, redrive), independent of any CLI."""

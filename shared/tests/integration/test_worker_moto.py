@@ -1,0 +1,110 @@
+"""SqsWorker + QueueConsumer against a real moto server: DLQ for malformed events, partial batch
+failures, the Lambda SQS event shape, clean shutdown."""
+
+import json
+import threading
+
+import pytest
+from aws_lambda_powertools import Logger
+
+from smartpay_shared.runtime.consumer import QueueConsumer
+from smartpay_shared.runtime.worker import SqsWorker
+from smartpay_shared.testing import to_bus_event as bus_event
+
+
+@pytest.fixture
+def queue(aws):
+    sqs = aws("sqs")
+    dlq = sqs.create_queue(QueueName="svc-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(QueueName="svc", Attributes={
+        "VisibilityTimeout": "1",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+    })["QueueUrl"]
+    return sqs, url, dlq
+
+
+def drain(worker, until, rounds=20):
+    for _ in range(rounds):
+        worker.poll_once()
+        if until():
+            return True
+    return until()
+
+
+def depth(sqs, url):
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_malformed_event_ends_in_the_dlq_with_the_reason_logged(queue, capsys):
+    sqs, url, dlq = queue
+    handled = []
+    consumer = QueueConsumer({"payment.requested": handled.append}, logger=Logger(service="test"))
+    sent = sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"detail-type": "payment.requested"}))
+    worker = SqsWorker(sqs, url, consumer, function_name="test", region="us-east-1", wait_time_seconds=1)
+
+    assert drain(worker, lambda: depth(sqs, dlq) == 1)
+    dead = sqs.receive_message(QueueUrl=dlq, MessageSystemAttributeNames=["All"])["Messages"][0]
+    assert dead["MessageId"] == sent["MessageId"]
+    assert handled == []
+    logs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    invalid = [rec for rec in logs if rec["message"] == "invalid event"]
+    assert invalid and invalid[0]["message_id"] == sent["MessageId"]
+    assert "not an EventBridge event" in invalid[0]["reason"]
+
+
+def test_one_failing_record_of_ten_is_the_only_one_retried(queue, envelope):
+    sqs, url, dlq = queue
+    envs = [envelope(f"pay_BATCH{i:04d}") for i in range(10)]
+    poison = envs[4].metadata.event_id
+    calls: list[str] = []
+
+    def handler(env):
+        calls.append(env.metadata.event_id)
+        if env.metadata.event_id == poison and calls.count(poison) == 1:
+            raise RuntimeError("gateway timeout")
+
+    consumer = QueueConsumer({"payment.requested": handler}, logger=Logger(service="test"))
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "MessageBody": json.dumps(bus_event(e), default=str)} for i, e in enumerate(envs)])
+    worker = SqsWorker(sqs, url, consumer, function_name="test", region="us-east-1", wait_time_seconds=1)
+
+    first = worker.poll_once()
+    assert (first.received, first.succeeded, first.failed) == (10, 9, 1)
+    assert drain(worker, lambda: depth(sqs, url) == 0)
+    assert sorted(calls) == sorted([e.metadata.event_id for e in envs] + [poison])
+    assert depth(sqs, dlq) == 0
+
+
+def test_handler_sees_the_exact_lambda_sqs_shape(queue):
+    sqs, url, _ = queue
+    seen = {}
+
+    def handler(event, context):
+        seen["event"], seen["context"] = event, context
+
+    sqs.send_message(QueueUrl=url, MessageBody="hello", MessageAttributes={
+        "kind": {"DataType": "String", "StringValue": "probe"}})
+    SqsWorker(sqs, url, handler, function_name="fn", region="us-east-1", wait_time_seconds=1).poll_once()
+    record = seen["event"]["Records"][0]
+    assert set(record) == {"messageId", "receiptHandle", "body", "attributes", "messageAttributes",
+                           "md5OfBody", "eventSource", "eventSourceARN", "awsRegion"}
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"].endswith(":svc")
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert record["messageAttributes"]["kind"] == {
+        "stringValue": "probe", "stringListValues": [], "binaryListValues": [], "dataType": "String"}
+    assert seen["context"].get_remaining_time_in_millis() > 0
+    assert depth(sqs, url) == 0  # None response = all succeeded = deleted
+
+
+def test_stop_finishes_the_loop(queue):
+    sqs, url, _ = queue
+    worker = SqsWorker(sqs, url, lambda e, c: None, function_name="fn", region="us-east-1", wait_time_seconds=1)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    worker.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
