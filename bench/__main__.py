@@ -1,0 +1,24 @@
+"""Run the benchmarks: `python -m bench [name ...]`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = ["hop"]
+
+
+def main(argv: list[str]) -> int:
+    names = argv or BENCHMARKS
+    failed = []
+    for name in names:
+        module = importlib.import_module(f"bench.bench_{name}")
+        if not module.run():
+            failed.append(name)
+    if failed:
+        print(f"targets missed: {', '.join(failed)} (see docs/benchmarks.md)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
