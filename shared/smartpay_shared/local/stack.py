@@ -26,7 +26,7 @@ class StackPaths:
 
     @property
     def state(self) -> Path:
-        return self.root / ".local"
+        return Path(os.environ.get("SMARTPAY_LOCAL_DIR") or self.root / ".local")
 
     @property
     def stack_file(self) -> Path:
@@ -58,7 +58,7 @@ def _wait(url: str, timeout: float, what: str) -> None:
     raise TimeoutError(f"{what} did not answer at {url} within {timeout}s")
 
 
-def base_env(endpoint: str) -> dict[str, str]:
+def base_env(endpoint: str, xray_address: str) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("AWS_REGION", "us-east-1")
     env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
@@ -66,7 +66,7 @@ def base_env(endpoint: str) -> dict[str, str]:
     if endpoint.startswith("http://127.0.0.1") or endpoint.startswith("http://localhost"):
         env.setdefault("AWS_ACCESS_KEY_ID", "testing")  # emulator credentials, never real ones
         env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    env["AWS_XRAY_DAEMON_ADDRESS"] = XRAY_DAEMON
+    env["AWS_XRAY_DAEMON_ADDRESS"] = xray_address
     env.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
     return env
 
@@ -83,12 +83,13 @@ def start_emulator(table: ProcessTable, endpoint: str, env: dict[str, str]) -> s
     return "started"
 
 
-def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int = GATEWAY_PORT) -> dict[str, Any]:
+def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int = GATEWAY_PORT,
+       xray_address: str = XRAY_DAEMON) -> dict[str, Any]:
     from smartpay_shared.local import terraform
 
     paths = stack_paths()
     table = ProcessTable(paths.state)
-    env = base_env(endpoint)
+    env = base_env(endpoint, xray_address)
     emulator = start_emulator(table, endpoint, env)
 
     os.environ.update({k: env[k] for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
@@ -117,7 +118,7 @@ def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int = GATEWAY_PORT) -> di
         "region": env["AWS_REGION"],
         "gateway_url": gateway_url,
         "openapi_url": gateway_url + "/openapi.json",
-        "xray_daemon": XRAY_DAEMON,
+        "xray_daemon": xray_address,
         "bus_name": platform["bus_name"],
         "archive_name": platform.get("archive_name", platform["bus_name"] + "-archive"),
         "user_pool_id": platform["user_pool_id"],

@@ -46,6 +46,7 @@ class QueueConsumer:
         metadata = envelope.metadata
         self._logger.set_correlation_id(metadata.correlation_id)
         self._logger.append_keys(event_id=metadata.event_id, event_type=metadata.event_type)
+        self._logger.info("event received", extra={"message_id": record.message_id, "receive_count": receive_count})
         try:
             with tracing.subsegment(f"handle {metadata.event_type}", envelope):
                 handler(envelope)
