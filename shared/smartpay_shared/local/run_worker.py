@@ -14,19 +14,12 @@ from smartpay_shared import aws
 from smartpay_shared.config import platform_settings
 from smartpay_shared.manifest import all_manifests
 from smartpay_shared.runtime.worker import SqsWorker
+from smartpay_shared.runtime.worker_tracing import FunctionSegments
 
 
 def load_handler(path: str) -> Any:
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)
-
-
-def _around_invoke() -> Any:
-    try:
-        from smartpay_shared.runtime.worker_tracing import around_invoke
-    except ImportError:  # tracing is optional for the runtime
-        return None
-    return around_invoke
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,15 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     settings = platform_settings()
     sqs = aws.client("sqs")
     queue_url = sqs.get_queue_url(QueueName=settings.queue_name(manifest.service))["QueueUrl"]
+    function_name = f"{settings.name_prefix}-{manifest.service}"
     worker = SqsWorker(
         sqs,
         queue_url,
         load_handler(manifest.queue_handler),
-        function_name=f"{settings.name_prefix}-{manifest.service}",
+        function_name=function_name,
         region=settings.region,
         batch_size=args.batch_size,
         wait_time_seconds=args.wait,
-        around_invoke=_around_invoke(),
+        around_invoke=FunctionSegments(function_name),
     )
     worker.install_signal_handlers()
     worker.run()

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smartpay_shared.events.envelope import Envelope
 from smartpay_shared.events.parsing import SOURCE_PREFIX
+from smartpay_shared.runtime import tracing
 
 MAX_ENTRIES = 10
 MAX_BYTES = 256 * 1024
@@ -96,7 +97,11 @@ class EventPublisher:
     def publish(self, *envelopes: Envelope) -> list[str]:
         """Put every envelope on the bus or raise PublishError naming the ones that did not make it."""
         entries = []
+        header = tracing.current_trace_header()
         for envelope in envelopes:
+            if header:  # published from a traced handler: the next hop's parent is this entity
+                envelope = envelope.model_copy(
+                    update={"metadata": envelope.metadata.model_copy(update={"trace_header": header})})
             body = to_entry(envelope, self._bus)
             size = entry_size(body)
             if size > MAX_BYTES:
