@@ -1,0 +1,101 @@
+"""`smartpay auth create-user|token`: Cognito users and ID tokens for the local stack (or any pool).
+The pool comes from the options, then SMARTPAY_USER_POOL_ID / SMARTPAY_USER_POOL_CLIENT_ID, then
+`.local/stack.json`; the endpoint from AWS_ENDPOINT_URL, then the stack file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from smartpay_shared import aws
+from smartpay_shared.api import ADMIN_GROUP, MERCHANT_CLAIM
+from smartpay_shared.config import platform_settings
+from smartpay_shared.local.auth import read_stack_file
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+PoolId = Annotated[str | None, typer.Option("--user-pool-id", envvar="SMARTPAY_USER_POOL_ID",
+                                            help="Default: .local/stack.json")]
+ClientId = Annotated[str | None, typer.Option("--client-id", envvar="SMARTPAY_USER_POOL_CLIENT_ID",
+                                              help="Default: .local/stack.json")]
+StackFile = Annotated[Path | None, typer.Option("--stack-file", help="Default: <repo>/.local/stack.json")]
+Email = Annotated[str, typer.Option("--email", help="Also the username.")]
+Password = Annotated[str, typer.Option("--password", prompt=True, hide_input=True,
+                                       envvar="SMARTPAY_USER_PASSWORD")]
+
+
+def _setting(given: str | None, stack: dict[str, Any], key: str, option: str) -> str:
+    value = given or stack.get(key)
+    if not value:
+        raise typer.BadParameter(f"pass {option}, set its environment variable, or run `make up` "
+                                 "so .local/stack.json exists", param_hint=option)
+    return str(value)
+
+
+def _cognito(stack: dict[str, Any]) -> Any:
+    endpoint = platform_settings().endpoint_url or stack.get("aws_endpoint_url")
+    return aws.client("cognito-idp", endpoint_url=endpoint, region=stack.get("region"))
+
+
+def _fail(e: Exception) -> typer.Exit:
+    if isinstance(e, ClientError):
+        error = e.response.get("Error", {})
+        typer.echo(f"error: {error.get('Code')}: {error.get('Message')}", err=True)
+    else:
+        typer.echo(f"error: {e}", err=True)
+    return typer.Exit(1)
+
+
+@app.command("create-user")
+def create_user(email: Email, password: Password,
+                merchant_id: Annotated[str, typer.Option("--merchant-id", help="Goes in custom:merchant_id.")],
+                admin: Annotated[bool, typer.Option("--admin", help=f"Also add to the {ADMIN_GROUP!r} group.")] = False,
+                user_pool_id: PoolId = None, stack_file: StackFile = None) -> None:
+    """Create (or update) a confirmed user with a permanent password and a merchant."""
+    stack = read_stack_file(stack_file)
+    pool = _setting(user_pool_id, stack, "user_pool_id", "--user-pool-id")
+    cognito = _cognito(stack)
+    merchant = [{"Name": MERCHANT_CLAIM, "Value": merchant_id}]
+    attributes = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}, *merchant]
+    try:
+        try:
+            cognito.admin_create_user(UserPoolId=pool, Username=email, UserAttributes=attributes,
+                                      MessageAction="SUPPRESS")
+        except (cognito.exceptions.UsernameExistsException,  # re-runnable: update instead
+                cognito.exceptions.AliasExistsException):  # (moto's answer when email is the username)
+            # Only the merchant: re-sending the email makes moto see an alias clash with the user itself.
+            cognito.admin_update_user_attributes(UserPoolId=pool, Username=email, UserAttributes=merchant)
+        cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+        if admin:
+            try:
+                cognito.create_group(UserPoolId=pool, GroupName=ADMIN_GROUP)
+            except cognito.exceptions.GroupExistsException:
+                pass
+            cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=ADMIN_GROUP)
+    except (ClientError, BotoCoreError) as e:
+        raise _fail(e) from e
+    typer.echo(json.dumps({"user_pool_id": pool, "username": email, "merchant_id": merchant_id, "admin": admin}))
+
+
+@app.command()
+def token(email: Email, password: Password, client_id: ClientId = None, stack_file: StackFile = None,
+          access: Annotated[bool, typer.Option("--access", help="Print the access token instead "
+                                               "(the gateway refuses it: for testing).")] = False) -> None:
+    """Sign in (USER_PASSWORD_AUTH) and print the ID token, the one the gateway accepts."""
+    stack = read_stack_file(stack_file)
+    client = _setting(client_id, stack, "user_pool_client_id", "--client-id")
+    try:
+        response = _cognito(stack).initiate_auth(
+            ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password})
+    except (ClientError, BotoCoreError) as e:
+        raise _fail(e) from e
+    result = response.get("AuthenticationResult")
+    if not result:
+        typer.echo(f"error: sign-in needs a challenge first: {response.get('ChallengeName')}", err=True)
+        raise typer.Exit(1)
+    typer.echo(result["AccessToken"] if access else result["IdToken"])

@@ -1,0 +1,410 @@
+"""Local stand-in for API Gateway (REST API, Lambda proxy integration) and its Cognito authorizer:
+routes from the services' manifests, ID-token check, the exact proxy event for the unchanged API
+handlers. Run it with `python -m smartpay_shared.local.gateway`."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import importlib
+import json
+import logging
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from smartpay_shared import __version__
+from smartpay_shared.api import MERCHANT_CLAIM
+from smartpay_shared.local import auth
+from smartpay_shared.local.openapi import merge_openapi
+from smartpay_shared.manifest import Manifest, all_manifests
+from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+
+log = logging.getLogger("smartpay.gateway")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+ACCOUNT_ID = "123456789012"
+API_ID = "smartpaylc"
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMARTPAY_GATEWAY_", extra="ignore", populate_by_name=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    region: str = Field(default="us-east-1", validation_alias=AliasChoices(
+        "SMARTPAY_GATEWAY_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"))
+    user_pool_id: str = Field(default="", validation_alias=AliasChoices(
+        "SMARTPAY_GATEWAY_USER_POOL_ID", "SMARTPAY_USER_POOL_ID"))
+    client_id: str = Field(default="", validation_alias=AliasChoices(
+        "SMARTPAY_GATEWAY_CLIENT_ID", "SMARTPAY_USER_POOL_CLIENT_ID"))
+    endpoint_url: str | None = Field(default=None, validation_alias=AliasChoices(
+        "SMARTPAY_GATEWAY_ENDPOINT_URL", "AWS_ENDPOINT_URL"), description="Serves the JWKS (moto).")
+    jwks_url: str = Field(default="", description="Default: <endpoint or AWS>/<pool>/.well-known/jwks.json")
+    issuer: str = Field(default="", description="Default: https://cognito-idp.<region>.amazonaws.com/<pool>")
+    stage: str = "local"
+    jwks_cache_seconds: float = Field(default=300, gt=0)
+    leeway_seconds: float = Field(default=0, ge=0)
+
+    def with_stack_defaults(self, stack: Mapping[str, Any]) -> GatewaySettings:
+        """Fill what the environment left unset from the local stack's outputs file."""
+        return self.model_copy(update={
+            "user_pool_id": self.user_pool_id or stack.get("user_pool_id", ""),
+            "client_id": self.client_id or stack.get("user_pool_client_id", ""),
+            "endpoint_url": self.endpoint_url or stack.get("aws_endpoint_url"),
+        })
+
+    def verifier(self) -> auth.CognitoIdTokenVerifier:
+        if not (self.user_pool_id and self.client_id):
+            raise ValueError("the gateway needs a user pool id and app client id "
+                             "(SMARTPAY_USER_POOL_ID / SMARTPAY_USER_POOL_CLIENT_ID or .local/stack.json)")
+        url = self.jwks_url or auth.jwks_url(self.user_pool_id, region=self.region, endpoint_url=self.endpoint_url)
+        issuer = self.issuer or auth.cognito_issuer(self.region, self.user_pool_id)
+        return auth.CognitoIdTokenVerifier.from_jwks_url(
+            url, issuer=issuer, client_id=self.client_id,
+            cache_seconds=self.jwks_cache_seconds, leeway=self.leeway_seconds)
+
+
+def load_settings(stack_file: Path | None = None) -> GatewaySettings:
+    return GatewaySettings().with_stack_defaults(auth.read_stack_file(stack_file))
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GatewayRoute:
+    method: str
+    resource: str  # the API Gateway resource path, e.g. /payments/{payment_id}
+    service: str
+
+
+def routes_from_manifests(manifests: Mapping[str, Manifest]) -> list[GatewayRoute]:
+    return [GatewayRoute(r.method, r.path, m.service)
+            for m in manifests.values() if m.api_handler for r in m.routes]
+
+
+class RouteTable:
+    """API Gateway's matching: the most specific resource wins (literal segments before {params}),
+    then its methods decide (405 when it has no such method)."""
+
+    def __init__(self, routes: Iterable[GatewayRoute]):
+        self._methods: dict[str, dict[str, GatewayRoute]] = {}
+        for route in routes:
+            by_method = self._methods.setdefault(route.resource, {})
+            if route.method in by_method:
+                raise ValueError(f"{route.method} {route.resource} is declared twice")
+            by_method[route.method] = route
+        self._patterns = sorted(((_specificity(r), r, _compile(r)) for r in self._methods),
+                                key=lambda item: item[0], reverse=True)
+
+    def match(self, method: str, path: str) -> tuple[GatewayRoute, dict[str, str]]:
+        path = path.rstrip("/") or "/"
+        for _, resource, pattern in self._patterns:
+            found = pattern.fullmatch(path)
+            if found:
+                by_method = self._methods[resource]
+                if method not in by_method:
+                    raise MethodNotAllowed(valid_methods=sorted(by_method))
+                return by_method[method], found.groupdict()
+        raise NotFound()
+
+    def __iter__(self) -> Iterator[GatewayRoute]:
+        return (route for by_method in self._methods.values() for route in by_method.values())
+
+
+def _specificity(resource: str) -> tuple[int, ...]:
+    return tuple(0 if segment.startswith("{") else 1 for segment in resource.strip("/").split("/"))
+
+
+def _compile(resource: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[A-Za-z0-9_]+\})", resource)
+    return re.compile("".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p)
+                              for p in parts if p))
+
+
+class LazyHandlers(Mapping[str, Handler]):
+    """service -> its API handler ("module:function"), imported on first use and only once."""
+
+    def __init__(self, refs: Mapping[str, str]):
+        self._refs = dict(refs)
+        self._loaded: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, service: str) -> Handler:
+        with self._lock:
+            if service not in self._loaded:
+                module, _, name = self._refs[service].partition(":")
+                self._loaded[service] = getattr(importlib.import_module(module), name)
+            return self._loaded[service]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._refs)
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def resolvers(self) -> dict[str, APIGatewayRestResolver]:
+        """Each handler module's `app`, for the merged OpenAPI document."""
+        found = {}
+        for service, ref in self._refs.items():
+            self[service]
+            app = getattr(importlib.import_module(ref.partition(":")[0]), "app", None)
+            if isinstance(app, APIGatewayRestResolver):
+                found[service] = app
+        return found
+
+
+# --- HTTP request <-> Lambda proxy event -------------------------------------------------------
+
+def proxy_event(request: Request, route: GatewayRoute, path_params: Mapping[str, str],
+                claims: Mapping[str, Any], *, stage: str, request_id: str) -> dict[str, Any]:
+    """The API Gateway REST (v1) Lambda proxy event, as a Cognito-authorized method receives it."""
+    headers, multi_headers = _headers(request)
+    body, is_base64 = _body(request.get_data())
+    now = time.time()
+    host = request.host.split(":")[0]
+    return {
+        "resource": route.resource,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": {k: v[-1] for k, v in request.args.lists()} or None,
+        "multiValueQueryStringParameters": dict(request.args.lists()) or None,
+        "pathParameters": dict(path_params) or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": hashlib.sha1(route.resource.encode()).hexdigest()[:6],  # noqa: S324
+            "resourcePath": route.resource,
+            "httpMethod": request.method,
+            "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:12]).decode(),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "path": f"/{stage}{request.path}",
+            "accountId": ACCOUNT_ID,
+            "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+            "stage": stage,
+            "domainPrefix": host.split(".")[0],
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": request_id,
+            "identity": _identity(request),
+            "domainName": host,
+            "apiId": API_ID,
+            "authorizer": {"claims": auth.authorizer_claims(dict(claims))},
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _headers(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+    # WSGI has already folded repeated request headers into one comma-joined value.
+    multi: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        multi.setdefault(name, []).append(value)
+    forwarded = [*multi.get("X-Forwarded-For", []), request.remote_addr or "127.0.0.1"]
+    multi["X-Forwarded-For"] = [", ".join(forwarded)]
+    multi.setdefault("X-Forwarded-Proto", [request.scheme])
+    multi.setdefault("X-Forwarded-Port", [str(request.server[1]) if request.server and request.server[1] else "80"])
+    multi.setdefault("X-Amzn-Trace-Id", [f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"])
+    return {name: values[-1] for name, values in multi.items()}, multi
+
+
+def _identity(request: Request) -> dict[str, Any]:
+    nulls = ("cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "principalOrgId",
+             "accessKey", "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user")
+    return {**dict.fromkeys(nulls), "sourceIp": request.remote_addr or "127.0.0.1",
+            "userAgent": request.headers.get("User-Agent")}
+
+
+def _body(raw: bytes) -> tuple[str | None, bool]:
+    if not raw:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
+
+
+def lambda_response(result: Any) -> Response:
+    """A proxy integration response -> HTTP, merging headers the way API Gateway does
+    (a name in multiValueHeaders wins over the same name in headers)."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        raise ValueError("malformed Lambda proxy response")
+    multi = {name: [str(v) for v in values] for name, values in (result.get("multiValueHeaders") or {}).items()}
+    taken = {name.lower() for name in multi}
+    headers = Headers([(k, str(v)) for k, v in (result.get("headers") or {}).items() if k.lower() not in taken])
+    for name, values in multi.items():
+        for value in values:
+            headers.add(name, value)
+    headers.setdefault("Content-Type", "application/json")
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    return Response(data, status=int(result["statusCode"]), headers=headers)
+
+
+def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """The same shape the handlers' exception handler returns."""
+    body = json.dumps({"statusCode": status, "message": message})
+    return Response(body, status=status, headers=dict(headers or {}), content_type="application/json")
+
+
+# --- the WSGI app ------------------------------------------------------------------------------
+
+class Gateway:
+    def __init__(self, routes: Iterable[GatewayRoute], handlers: Mapping[str, Handler],
+                 verifier: auth.TokenVerifier, *, openapi: Callable[[], dict] | None = None,
+                 stage: str = "local", region: str = "us-east-1"):
+        self.routes = RouteTable(routes)
+        self._handlers = handlers
+        self._verifier = verifier
+        self._openapi = openapi
+        self._openapi_doc: dict | None = None
+        self._stage = stage
+        self._region = region
+        # One invocation at a time per service, like one warm Lambda instance: a resolver keeps the
+        # current event on its module-level app, so concurrent calls would read each other's claims.
+        self._locks = {route.service: threading.Lock() for route in self.routes}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        request = Request(environ)
+        request.max_content_length = MAX_BODY_BYTES
+        request_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        try:
+            response, service, merchant = self._respond(request, request_id)
+        except Exception:  # a gateway bug still answers JSON and still gets its access line
+            log.exception("gateway failed on %s %s", request.method, request.path)
+            response, service, merchant = json_error(500, "Internal server error"), None, None
+        response.headers["X-Amzn-RequestId"] = request_id
+        log.info(json.dumps({
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "INFO",
+            "message": "request", "request_id": request_id, "method": request.method,
+            "path": request.path, "status": response.status_code, "service": service,
+            "merchant_id": merchant, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }))
+        return response(environ, start_response)
+
+    def _respond(self, request: Request, request_id: str) -> tuple[Response, str | None, str | None]:
+        if request.method == "GET" and request.path in ("/health", "/openapi.json"):
+            return (self._health() if request.path == "/health" else self._openapi_response()), None, None
+        try:
+            route, params = self.routes.match(request.method, request.path)
+        except MethodNotAllowed as e:
+            allowed = ", ".join(e.valid_methods or [])
+            return json_error(405, f"{request.method} is not allowed on {request.path}", {"Allow": allowed}), None, None
+        except NotFound:
+            return json_error(404, f"no route for {request.path}"), None, None
+        try:
+            claims = self._verifier.verify(auth.bearer_token(request.headers.get("Authorization")))
+        except auth.AuthError as e:
+            return json_error(401, str(e), {"WWW-Authenticate": 'Bearer error="invalid_token"'}), route.service, None
+        except auth.KeysUnavailable as e:
+            log.error(json.dumps({"message": str(e), "request_id": request_id}))
+            return json_error(503, str(e)), route.service, None
+        merchant = claims.get(MERCHANT_CLAIM)
+        try:
+            event = proxy_event(request, route, params, claims, stage=self._stage, request_id=request_id)
+        except HTTPException as e:  # e.g. 413 from the body limit
+            return json_error(e.code or 400, e.description or e.name), route.service, merchant
+        return self._invoke(route, event), route.service, merchant
+
+    def _invoke(self, route: GatewayRoute, event: dict[str, Any]) -> Response:
+        context = LocalLambdaContext(function_name=f"smartpay-{route.service}-api", region=self._region)
+        try:
+            with self._locks[route.service]:
+                result = self._handlers[route.service](event, context)
+            return lambda_response(result)
+        except Exception:  # API Gateway answers a failed integration with a bare 502
+            log.exception("handler for %s %s failed", route.method, route.resource)
+            return json_error(502, "Internal server error")
+
+    def _health(self) -> Response:
+        routes = sorted(f"{r.method} {r.resource}" for r in self.routes)
+        return Response(json.dumps({"status": "ok", "version": __version__, "routes": routes}),
+                        content_type="application/json")
+
+    def _openapi_response(self) -> Response:
+        if self._openapi is None:
+            return json_error(404, "no OpenAPI document configured")
+        if self._openapi_doc is None:
+            self._openapi_doc = self._openapi()
+        return Response(json.dumps(self._openapi_doc), content_type="application/json")
+
+
+def create_gateway(settings: GatewaySettings, manifests: Mapping[str, Manifest] | None = None) -> Gateway:
+    manifests = all_manifests() if manifests is None else manifests
+    handlers = LazyHandlers({m.service: m.api_handler for m in manifests.values() if m.api_handler})
+
+    def openapi() -> dict:
+        doc = merge_openapi(handlers.resolvers(), version=__version__)
+        doc["info"]["x-service-versions"] = {m.service: m.version for m in manifests.values()}
+        return doc
+
+    return Gateway(routes_from_manifests(manifests), handlers, settings.verifier(), openapi=openapi,
+                   stage=settings.stage, region=settings.region)
+
+
+# --- serving -----------------------------------------------------------------------------------
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        """The gateway writes its own JSON access line; werkzeug's would duplicate it."""
+
+
+def make_gateway_server(app: Callable, host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
+    """A threaded server, not started (port 0 picks a free one: see `server.server_port`)."""
+    return make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
+
+
+def serve(settings: GatewaySettings | None = None, *, app: Callable | None = None) -> None:
+    """Serve until SIGINT/SIGTERM."""
+    settings = settings or load_settings()
+    server = make_gateway_server(app or create_gateway(settings), settings.host, settings.port)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `finally` closes the socket
+    log.info(json.dumps({"message": "gateway listening", "url": f"http://{settings.host}:{server.server_port}",
+                         "user_pool_id": settings.user_pool_id, "client_id": settings.client_id}))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="SmartPay local API gateway")
+    parser.add_argument("--host", help="default 127.0.0.1 (SMARTPAY_GATEWAY_HOST)")
+    parser.add_argument("--port", type=int, help="default 8080 (SMARTPAY_GATEWAY_PORT)")
+    parser.add_argument("--stack-file", type=Path, help="default .local/stack.json")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = load_settings(args.stack_file)
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = settings.model_copy(update=overrides)
+    try:
+        app = create_gateway(settings)
+    except ValueError as e:
+        parser.error(str(e))
+    serve(settings, app=app)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""The gateway's WSGI app with an injected route table and handlers: routing, the exact API Gateway
+proxy event, auth before the handler, the handlers' own 422s, response mapping, the access log."""
+
+import base64
+import json
+import logging
+import threading
+import time
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+from werkzeug.test import Client
+
+from smartpay_shared.api import build_resolver, is_admin, merchant_id
+from smartpay_shared.local.auth import AuthError
+from smartpay_shared.local.gateway import Gateway, GatewayRoute, LazyHandlers, RouteTable
+
+TOKEN = "good.id.token"
+CLAIMS = {"sub": "u-1", "aud": "client-1", "token_use": "id", "exp": 1700000000, "iat": 1699996400,
+          "custom:merchant_id": "m_acme", "cognito:groups": ["admin"]}
+
+
+class FakeVerifier:
+    def verify(self, token):
+        if token != TOKEN:
+            raise AuthError("token is malformed")
+        return dict(CLAIMS)
+
+
+# A test-only service: a real Powertools resolver built like the services' own.
+svc = build_resolver("test", "0.0.1")
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    quantity: int = Field(gt=0)
+
+
+@svc.get("/whoami")
+def whoami() -> dict:
+    return {"merchant_id": merchant_id(svc), "admin": is_admin(svc)}
+
+
+@svc.post("/items")
+def create_item(item: ItemIn) -> dict:
+    return {"merchant_id": merchant_id(svc), "item": item.model_dump()}
+
+
+def svc_handler(event, context):
+    return svc.resolve(event, context)
+
+
+class Echo:
+    """Records the event it was called with; answers with both header maps and a cookie pair."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, event, context):
+        self.calls.append((event, context))
+        return {"statusCode": 201, "headers": {"X-Echo": "1", "Set-Cookie": "dropped=1"},
+                "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]}, "body": json.dumps({"ok": True})}
+
+
+def boom(event, context):
+    raise RuntimeError("handler bug")
+
+
+ROUTES = [
+    GatewayRoute("GET", "/whoami", "svc"),
+    GatewayRoute("POST", "/items", "svc"),
+    GatewayRoute("GET", "/echo/{item_id}", "echo"),
+    GatewayRoute("POST", "/echo/{item_id}", "echo"),
+    GatewayRoute("GET", "/echo/special", "special"),
+    GatewayRoute("GET", "/boom", "boom"),
+    GatewayRoute("GET", "/binary", "binary"),
+    GatewayRoute("GET", "/malformed", "malformed"),
+]
+
+
+@pytest.fixture
+def echo():
+    return Echo()
+
+
+@pytest.fixture
+def client(echo):
+    handlers = {
+        "svc": svc_handler, "echo": echo, "special": echo, "boom": boom,
+        "binary": lambda e, c: {"statusCode": 200, "headers": {"Content-Type": "image/png"},
+                                "body": base64.b64encode(b"\x89PNG\x00").decode(), "isBase64Encoded": True},
+        "malformed": lambda e, c: "not a proxy response",
+    }
+    gateway = Gateway(ROUTES, handlers, FakeVerifier(), openapi=lambda: {"openapi": "3.1.0"}, stage="local")
+    return Client(gateway)
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+# --- routing -----------------------------------------------------------------------------------
+
+def test_literal_segments_beat_path_parameters():
+    table = RouteTable(ROUTES)
+    assert table.match("GET", "/echo/special")[0].service == "special"
+    route, params = table.match("GET", "/echo/it_1")
+    assert (route.resource, params) == ("/echo/{item_id}", {"item_id": "it_1"})
+    assert table.match("GET", "/whoami/")[0].resource == "/whoami"
+
+
+def test_a_route_declared_twice_is_refused():
+    with pytest.raises(ValueError, match="declared twice"):
+        RouteTable([GatewayRoute("GET", "/a", "one"), GatewayRoute("GET", "/a", "two")])
+
+
+def test_unknown_path_is_a_json_404(client, echo):
+    response = client.get("/nope", headers=AUTH)
+    assert response.status_code == 404
+    assert response.json == {"statusCode": 404, "message": "no route for /nope"}
+
+
+def test_wrong_method_is_a_json_405_with_allow(client):
+    response = client.delete("/echo/it_1", headers=AUTH)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+    assert response.json["statusCode"] == 405
+
+
+# --- auth --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": TOKEN}])
+def test_no_valid_token_is_a_401_and_the_handler_is_not_called(client, echo, headers):
+    response = client.get("/echo/it_1", headers=headers)
+    assert response.status_code == 401
+    assert set(response.json) == {"statusCode", "message"}
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert echo.calls == []
+
+
+def test_health_and_openapi_need_no_token(client):
+    assert client.get("/health").json["status"] == "ok"
+    assert "GET /whoami" in client.get("/health").json["routes"]
+    assert client.get("/openapi.json").json == {"openapi": "3.1.0"}
+
+
+# --- the proxy event ---------------------------------------------------------------------------
+
+def test_the_handler_gets_an_api_gateway_rest_proxy_event(client, echo):
+    client.post("/echo/it_1?tag=a&tag=b&q=x", headers={**AUTH, "X-Custom": "v"}, data='{"k": 1}',
+                content_type="application/json", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    (event, context), = echo.calls
+    assert set(event) == {"resource", "path", "httpMethod", "headers", "multiValueHeaders",
+                          "queryStringParameters", "multiValueQueryStringParameters", "pathParameters",
+                          "stageVariables", "requestContext", "body", "isBase64Encoded"}
+    assert (event["resource"], event["path"], event["httpMethod"]) == ("/echo/{item_id}", "/echo/it_1", "POST")
+    assert event["pathParameters"] == {"item_id": "it_1"}
+    assert event["queryStringParameters"] == {"tag": "b", "q": "x"}
+    assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "q": ["x"]}
+    assert event["headers"]["X-Custom"] == "v"
+    assert event["headers"]["Content-Type"] == "application/json"
+    assert event["headers"]["X-Forwarded-For"] == "10.1.2.3"
+    assert event["multiValueHeaders"]["X-Custom"] == ["v"]
+    assert event["stageVariables"] is None
+    assert (event["body"], event["isBase64Encoded"]) == ('{"k": 1}', False)
+    ctx = event["requestContext"]
+    assert ctx["stage"] == "local" and ctx["path"] == "/local/echo/it_1"
+    assert ctx["resourcePath"] == "/echo/{item_id}" and ctx["httpMethod"] == "POST"
+    assert ctx["identity"]["sourceIp"] == "10.1.2.3"
+    assert ctx["requestId"] and isinstance(ctx["requestTimeEpoch"], int)
+    assert ctx["authorizer"]["claims"]["custom:merchant_id"] == "m_acme"
+    assert ctx["authorizer"]["claims"]["exp"] == "Tue Nov 14 22:13:20 UTC 2023"  # as API Gateway writes it
+    assert context.function_name == "smartpay-echo-api"
+    assert context.get_remaining_time_in_millis() > 0
+
+
+def test_no_query_no_path_params_no_body_are_nulls(client, echo):
+    client.get("/echo/special", headers=AUTH)
+    (event, _), = echo.calls
+    assert event["queryStringParameters"] is None
+    assert event["multiValueQueryStringParameters"] is None
+    assert event["pathParameters"] is None
+    assert (event["body"], event["isBase64Encoded"]) == (None, False)
+
+
+def test_a_binary_body_is_base64_encoded(client, echo):
+    client.post("/echo/it_1", headers=AUTH, data=b"\xff\x00\xfe", content_type="application/octet-stream")
+    (event, _), = echo.calls
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b"\xff\x00\xfe"
+
+
+# --- through a real resolver -------------------------------------------------------------------
+
+def test_the_handler_sees_the_merchant_and_groups_from_the_verified_claims(client):
+    response = client.get("/whoami", headers=AUTH)
+    assert response.status_code == 200
+    assert response.json == {"merchant_id": "m_acme", "admin": True}
+
+
+def test_malformed_json_body_is_the_resolvers_422(client):
+    response = client.post("/items", headers=AUTH, data="{not json", content_type="application/json")
+    assert response.status_code == 422
+    assert response.json["detail"][0]["type"] == "json_invalid"
+
+
+def test_invalid_body_is_a_422_naming_the_fields(client):
+    response = client.post("/items", headers=AUTH, json={"quantity": 0, "extra": 1})
+    assert response.status_code == 422
+    locs = {tuple(d["loc"]): d["type"] for d in response.json["detail"]}
+    assert locs == {("body", "name"): "missing", ("body", "quantity"): "greater_than",
+                    ("body", "extra"): "extra_forbidden"}
+
+
+def test_a_valid_body_reaches_the_route(client):
+    response = client.post("/items", headers=AUTH, json={"name": "pen", "quantity": 2})
+    assert response.json == {"merchant_id": "m_acme", "item": {"name": "pen", "quantity": 2}}
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+def test_multi_value_headers_win_over_headers_of_the_same_name(client):
+    response = client.get("/echo/it_1", headers=AUTH)
+    assert response.status_code == 201
+    assert response.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    assert response.headers["X-Echo"] == "1"
+    assert response.headers["X-Amzn-RequestId"]
+
+
+def test_a_base64_response_is_decoded(client):
+    response = client.get("/binary", headers=AUTH)
+    assert (response.data, response.headers["Content-Type"]) == (b"\x89PNG\x00", "image/png")
+
+
+@pytest.mark.parametrize("path", ["/boom", "/malformed"])
+def test_a_failing_or_malformed_handler_is_a_502(client, path):
+    response = client.get(path, headers=AUTH)
+    assert response.status_code == 502
+    assert response.json == {"statusCode": 502, "message": "Internal server error"}
+
+
+def test_one_json_access_line_per_request_without_the_token(client, caplog):
+    with caplog.at_level(logging.INFO, logger="smartpay.gateway"):
+        client.get("/whoami?x=1", headers=AUTH)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "smartpay.gateway"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert {k: line[k] for k in ("method", "path", "status", "service", "merchant_id")} == {
+        "method": "GET", "path": "/whoami", "status": 200, "service": "svc", "merchant_id": "m_acme"}
+    assert isinstance(line["latency_ms"], float)
+    assert TOKEN not in caplog.text
+
+
+def test_one_service_handles_one_request_at_a_time_like_a_warm_lambda():
+    """Resolvers keep the current event on a module-level app: overlapping calls would mix claims."""
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def slow(event, context):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return {"statusCode": 200, "body": "{}"}
+
+    gateway = Gateway([GatewayRoute("GET", "/slow", "slow")], {"slow": slow}, FakeVerifier())
+    threads = [threading.Thread(target=lambda: Client(gateway).get("/slow", headers=AUTH)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 1
+
+
+def test_handlers_are_imported_on_first_use_and_once():
+    handlers = LazyHandlers({"json": "json:dumps"})
+    assert handlers._loaded == {}
+    assert handlers["json"] is json.dumps
+    assert handlers["json"] is handlers["json"]
+    assert list(handlers) == ["json"] and len(handlers) == 1
+
+
+def test_a_body_over_the_limit_is_a_json_413(client, echo, monkeypatch):
+    from smartpay_shared.local import gateway
+
+    monkeypatch.setattr(gateway, "MAX_BODY_BYTES", 16)
+    response = client.post("/echo/it_1", headers=AUTH, data=b"x" * 17)
+    assert response.status_code == 413
+    assert response.json["statusCode"] == 413
+    assert echo.calls == []
