@@ -43,6 +43,18 @@ class PaymentRequested(Payload):
     metadata: dict[str, str] = Field(default_factory=dict, max_length=50)
 
 
+class PaymentContext(BaseModel):
+    """What routing needs to know about a payment, carried on the events that ask for a route."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: int = MinorUnits
+    currency: str = Currency
+    method: Literal["card", "amazon_pay", "solana_wallet"]
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    merchant_category: str | None = Field(default=None, max_length=64)
+
+
 class FraudReason(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,12 +69,15 @@ class FraudAssessed(Payload):
     model_version: str
     threshold_version: str
     reasons: list[FraudReason] = Field(default_factory=list, max_length=20)
+    payment: PaymentContext
 
 
 class RouteRequested(Payload):
     attempt: int = Field(ge=1, le=10)
     excluded_gateways: list[Gateway] = Field(default_factory=list)
     reason: str = Field(max_length=500)
+    payment: PaymentContext
+    risk_score: float = Field(ge=0.0, le=1.0)
 
 
 class RouteSelected(Payload):
@@ -80,6 +95,7 @@ class PaymentAuthorized(Payload):
     gateway_reference: str = Field(max_length=256)
     amount: int = MinorUnits
     currency: str = Currency
+    latency_ms: float | None = Field(default=None, ge=0, description="Gateway call latency.")
 
 
 class PaymentCaptured(PaymentAuthorized):
@@ -92,6 +108,7 @@ class PaymentFailed(Payload):
     code: str = Field(max_length=64)
     reason: str = Field(max_length=500)
     retriable: bool
+    latency_ms: float | None = Field(default=None, ge=0, description="Gateway call latency.")
 
 
 class PaymentDeclined(Payload):
