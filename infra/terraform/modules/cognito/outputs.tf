@@ -1,0 +1,34 @@
+output "user_pool_id" {
+  description = "ID of the user pool."
+  value       = aws_cognito_user_pool.this.id
+}
+
+output "user_pool_arn" {
+  description = "ARN of the user pool."
+  value       = aws_cognito_user_pool.this.arn
+}
+
+output "user_pool_endpoint" {
+  description = "Endpoint of the pool (cognito-idp.<region>.amazonaws.com/<id>)."
+  value       = aws_cognito_user_pool.this.endpoint
+}
+
+output "issuer_url" {
+  description = "JWT issuer (iss) of the pool's tokens."
+  value       = "https://${aws_cognito_user_pool.this.endpoint}"
+}
+
+output "client_id" {
+  description = "ID of the app client."
+  value       = aws_cognito_user_pool_client.this.id
+}
+
+output "group_names" {
+  description = "Names of the groups."
+  value       = [for group in aws_cognito_user_group.this : group.name]
+}
+
+output "merchant_claim" {
+  description = "Claim of the ID token that carries the merchant."
+  value       = "custom:${var.merchant_attribute_name}"
+}

@@ -1,0 +1,31 @@
+# A function consuming a queue and publishing to a bus as example.orders.
+
+module "event_bus" {
+  source = "../../../event_bus"
+
+  name           = "example-bus"
+  create_archive = false
+}
+
+module "queue" {
+  source = "../../../service_queue"
+
+  name = "example-orders"
+}
+
+module "function" {
+  source = "../.."
+
+  function_name  = "example-orders-worker"
+  handler        = "example_orders.entrypoints.queue_consumer.lambda_handler"
+  filename       = "${path.module}/lambda.zip"
+  alias_name     = "v1_0_0"
+  event_bus_arn  = module.event_bus.bus_arn
+  event_source   = "smartpay.orders"
+  sqs_queue_arns = [module.queue.queue_arn]
+}
+
+output "alias_arn" {
+  description = "ARN of the alias."
+  value       = module.function.alias_arn
+}

@@ -1,0 +1,79 @@
+# Least privilege: own log group, X-Ray, PutEvents only as smartpay.<service>, own queue(s) only,
+# plus whatever the caller grants on its own tables and buckets.
+
+locals {
+  log_group_arn = aws_cloudwatch_log_group.this.arn
+
+  statements = concat(
+    [
+      {
+        Sid      = "OwnLogGroup"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${local.log_group_arn}:*", "${local.log_group_arn}:log-stream:*"]
+      },
+      {
+        # X-Ray has no resource-level permissions.
+        Sid      = "XRay"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+    ],
+    var.event_bus_arn == "" ? [] : [
+      {
+        Sid       = "PublishAsOwnSource"
+        Effect    = "Allow"
+        Action    = ["events:PutEvents"]
+        Resource  = [var.event_bus_arn]
+        Condition = { StringEquals = { "events:source" = var.event_source } }
+      },
+    ],
+    length(var.sqs_queue_arns) == 0 ? [] : [
+      {
+        # GetQueueAttributes is what an event source mapping checks before it polls.
+        Sid      = "ConsumeOwnQueue"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+        Resource = var.sqs_queue_arns
+      },
+    ],
+    length(var.subnet_ids) == 0 ? [] : [
+      {
+        Sid      = "VpcNetworkInterfaces"
+        Effect   = "Allow"
+        Action   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        Resource = ["*"]
+      },
+    ],
+    [
+      for index, statement in var.policy_statements : {
+        Sid      = coalesce(statement.sid, "Extra${index}")
+        Effect   = "Allow"
+        Action   = statement.actions
+        Resource = statement.resources
+      }
+    ],
+  )
+}
+
+resource "aws_iam_role" "this" {
+  name        = var.function_name
+  description = "Execution role of ${var.function_name}"
+  tags        = var.tags
+
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "least-privilege"
+  role   = aws_iam_role.this.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.statements })
+}

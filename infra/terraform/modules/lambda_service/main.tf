@@ -1,0 +1,69 @@
+# One Lambda function of a service: published version, alias named after the service version,
+# log group, optional SQS event source mapping.
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.function_name}"
+  retention_in_days = var.log_retention_in_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  function_name                  = var.function_name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  handler                        = var.handler
+  runtime                        = var.runtime
+  filename                       = var.filename
+  source_code_hash               = fileexists(var.filename) ? filebase64sha256(var.filename) : null
+  publish                        = true
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  layers                         = var.layers
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+  tags                           = var.tags
+
+  environment {
+    variables = var.environment_variables
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  dynamic "vpc_config" {
+    for_each = length(var.subnet_ids) > 0 ? [1] : []
+    content {
+      subnet_ids         = var.subnet_ids
+      security_group_ids = var.security_group_ids
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(var.filename)
+      error_message = "Lambda zip ${var.filename} does not exist: build it first (python -m smartpay_shared.local.terraform zip)."
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_alias" "this" {
+  name             = var.alias_name
+  description      = "Service version ${var.alias_name}"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
+# Provider 3.39 cannot set function_response_types = ["ReportBatchItemFailures"]: without it a
+# partial-batch response counts as success for the whole batch. batch_size defaults to 1 so a failed
+# record fails its invocation and follows the redrive policy (docs/terraform.md).
+resource "aws_lambda_event_source_mapping" "this" {
+  count = var.enable_event_source_mapping ? length(var.sqs_queue_arns) : 0
+
+  event_source_arn                   = var.sqs_queue_arns[count.index]
+  function_name                      = aws_lambda_alias.this.arn
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  enabled                            = true
+}

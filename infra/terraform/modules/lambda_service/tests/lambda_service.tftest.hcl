@@ -1,0 +1,94 @@
+# Alias, optional event source mapping and the least-privilege policy.
+
+mock_provider "aws" {
+  mock_resource "aws_lambda_alias" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:mock:v1_0_0" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:mock", version = "1" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-fn" }
+  }
+}
+
+variables {
+  function_name  = "test-fn"
+  handler        = "pkg.entrypoints.queue_consumer.lambda_handler"
+  runtime        = "python3.8"
+  filename       = "main.tf" # any existing file: the mocked provider never reads it
+  alias_name     = "v1_0_0"
+  event_bus_arn  = "arn:aws:events:us-east-1:123456789012:event-bus/test-bus"
+  event_source   = "smartpay.test"
+  sqs_queue_arns = ["arn:aws:sqs:us-east-1:123456789012:test-q"]
+}
+
+run "with_mapping" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_function.this.publish && aws_lambda_alias.this.name == "v1_0_0" && aws_lambda_alias.this.function_version == aws_lambda_function.this.version
+    error_message = "A published version behind an alias named after the service version."
+  }
+
+  assert {
+    condition     = length(aws_lambda_event_source_mapping.this) == 1 && aws_lambda_event_source_mapping.this[0].function_name == aws_lambda_alias.this.arn
+    error_message = "The mapping invokes the alias."
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(output.policy).Statement : s.Condition.StringEquals["events:source"] if s.Sid == "PublishAsOwnSource"]) == "smartpay.test"
+    error_message = "PutEvents only as its own source."
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(output.policy).Statement : s.Resource if s.Sid == "PublishAsOwnSource"]) == ["arn:aws:events:us-east-1:123456789012:event-bus/test-bus"]
+    error_message = "PutEvents only on the platform bus."
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(output.policy).Statement : s.Resource if s.Sid == "ConsumeOwnQueue"]) == ["arn:aws:sqs:us-east-1:123456789012:test-q"]
+    error_message = "Receive/delete only on its own queue."
+  }
+
+  assert {
+    condition     = alltrue([for s in jsondecode(output.policy).Statement : !contains(s.Action, "*") && !contains(s.Action, "sqs:*")])
+    error_message = "No wildcard actions."
+  }
+}
+
+run "without_mapping" {
+  command = apply
+
+  variables {
+    enable_event_source_mapping = false
+  }
+
+  assert {
+    condition     = length(aws_lambda_event_source_mapping.this) == 0
+    error_message = "No mapping when disabled."
+  }
+}
+
+run "rejects_numeric_alias" {
+  command = plan
+
+  variables {
+    alias_name = "1"
+  }
+
+  expect_failures = [var.alias_name]
+}
+
+run "missing_zip_is_named" {
+  command = plan
+
+  variables {
+    filename = "no-such-build/lambda.zip"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}

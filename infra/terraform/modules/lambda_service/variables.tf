@@ -1,0 +1,196 @@
+variable "function_name" {
+  description = "Name of the function (also of its role and log group)."
+  type        = string
+  default     = "smartpay-function"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.function_name))
+    error_message = "function_name must be 1-64 characters of [A-Za-z0-9_-]."
+  }
+}
+
+variable "description" {
+  description = "Description of the function."
+  type        = string
+  default     = ""
+}
+
+variable "handler" {
+  description = "Handler as module.path.function (Lambda's form, not module:function)."
+  type        = string
+  default     = "index.lambda_handler"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.]+\\.[A-Za-z0-9_]+$", var.handler))
+    error_message = "handler must look like package.module.function."
+  }
+}
+
+variable "runtime" {
+  description = "Lambda Python runtime. Provider 3.39 knows python3.8 at most; use python3.11+ on current providers."
+  type        = string
+  default     = "python3.11"
+
+  validation {
+    condition     = can(regex("^python3\\.[0-9]+$", var.runtime))
+    error_message = "runtime must be a Python runtime such as python3.11."
+  }
+}
+
+variable "filename" {
+  description = "Path of the deployment zip (built before plan/apply)."
+  type        = string
+  default     = "lambda.zip"
+}
+
+variable "alias_name" {
+  description = "Alias pointing at the published version, named after the service version (v0_1_0)."
+  type        = string
+  default     = "live"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.alias_name)) && !can(regex("^[0-9]+$", var.alias_name))
+    error_message = "alias_name must be 1-128 characters of [A-Za-z0-9_-] and not only digits."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory in MB."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be within 128-10240."
+  }
+}
+
+variable "timeout" {
+  description = "Timeout in seconds (keep the queue's visibility timeout above it)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900
+    error_message = "timeout must be within 1-900."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrency; -1 means unreserved."
+  type        = number
+  default     = -1
+}
+
+variable "layers" {
+  description = "Layer ARNs, e.g. the Powertools layer that carries the third-party dependencies."
+  type        = list(string)
+  default     = []
+}
+
+variable "environment_variables" {
+  description = "Environment of the function."
+  type        = map(string)
+  default     = {}
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing mode."
+  type        = string
+  default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.tracing_mode)
+    error_message = "tracing_mode must be Active or PassThrough."
+  }
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the function's log group."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be one of the values CloudWatch Logs accepts."
+  }
+}
+
+variable "event_bus_arn" {
+  description = "Bus the function may publish to (empty: no PutEvents permission)."
+  type        = string
+  default     = ""
+}
+
+variable "event_source" {
+  description = "The only `source` the function may publish with (events:source condition)."
+  type        = string
+  default     = "smartpay.service"
+
+  validation {
+    condition     = can(regex("^smartpay\\.[a-z][a-z0-9-]*$", var.event_source))
+    error_message = "event_source must be smartpay.<service>."
+  }
+}
+
+variable "sqs_queue_arns" {
+  description = "Queues the function consumes (receive/delete granted on these only)."
+  type        = list(string)
+  default     = []
+}
+
+variable "enable_event_source_mapping" {
+  description = "Create the SQS event source mapping(s). Off for moto, whose mappings swallow messages without running code."
+  type        = bool
+  default     = true
+}
+
+variable "batch_size" {
+  description = "Records per invocation. 1 while ReportBatchItemFailures cannot be set (provider 3.39)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10000
+    error_message = "batch_size must be within 1-10000."
+  }
+}
+
+variable "maximum_batching_window_in_seconds" {
+  description = "How long the mapping gathers records before invoking."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.maximum_batching_window_in_seconds >= 0 && var.maximum_batching_window_in_seconds <= 300
+    error_message = "maximum_batching_window_in_seconds must be within 0-300."
+  }
+}
+
+variable "policy_statements" {
+  description = "Extra Allow statements (the caller's own tables, buckets, domains)."
+  type = list(object({
+    sid       = optional(string)
+    actions   = list(string)
+    resources = list(string)
+  }))
+  default = []
+}
+
+variable "subnet_ids" {
+  description = "Subnets to attach the function to (needed to reach ElastiCache); empty: no VPC."
+  type        = list(string)
+  default     = []
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the function when subnet_ids is set."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags for every resource that takes them."
+  type        = map(string)
+  default     = {}
+}

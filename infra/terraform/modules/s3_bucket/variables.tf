@@ -1,0 +1,28 @@
+variable "name" {
+  description = "Bucket name (globally unique on AWS: add an account or random suffix there)."
+  type        = string
+  default     = "smartpay-bucket"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.name))
+    error_message = "Bucket names are 3-63 characters of lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "versioning" {
+  description = "Whether to keep object versions."
+  type        = bool
+  default     = true
+}
+
+variable "force_destroy" {
+  description = "Allow destroying a non-empty bucket (true for emulators and throwaway stacks)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags for the bucket."
+  type        = map(string)
+  default     = {}
+}

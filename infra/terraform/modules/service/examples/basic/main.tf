@@ -1,0 +1,40 @@
+# A whole service from the manifest.json + VERSION next to this file: queue, DLQ, one rule per
+# subscription, idempotency table, worker + API Lambdas and their routes.
+
+module "event_bus" {
+  source = "../../../event_bus"
+
+  name = "example-bus"
+}
+
+module "cognito" {
+  source = "../../../cognito"
+
+  name = "example-users"
+}
+
+module "http_api" {
+  source = "../../../http_api"
+
+  name         = "example-api"
+  jwt_issuer   = module.cognito.issuer_url
+  jwt_audience = [module.cognito.client_id]
+}
+
+module "service" {
+  source = "../.."
+
+  service_dir       = path.module
+  name_prefix       = "example"
+  bus_name          = module.event_bus.bus_name
+  bus_arn           = module.event_bus.bus_arn
+  api_id            = module.http_api.api_id
+  api_execution_arn = module.http_api.execution_arn
+  authorizer_id     = module.http_api.authorizer_id
+  lambda_zip_path   = "${path.module}/lambda.zip"
+}
+
+output "rules" {
+  description = "Rules by event type."
+  value       = module.service.rules
+}

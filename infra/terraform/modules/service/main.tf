@@ -1,0 +1,148 @@
+# One SmartPay service from its manifest (services/<name>/manifest.json + VERSION): queue + DLQ, one
+# rule per subscription, Powertools idempotency table, worker and API Lambdas with a version alias,
+# and its routes on the platform API. The manifest is the only place subscriptions are declared.
+
+locals {
+  manifest = jsondecode(file("${var.service_dir}/manifest.json"))
+  version  = trimspace(file("${var.service_dir}/VERSION"))
+  service  = local.manifest.service
+  base     = "${var.name_prefix}-${local.service}"
+
+  # 0.1.0 -> v0_1_0 (alias names allow [A-Za-z0-9_-] only).
+  alias_name   = "v${replace(local.version, "/[^A-Za-z0-9_-]/", "_")}"
+  event_source = "smartpay.${local.service}"
+
+  # Naming contract (smartpay_shared relies on it): <prefix>-<service>-<event type, . and _ -> ->.
+  # `replay-name` exists only on replayed events: archive replays never reach service queues.
+  rules = {
+    for subscription in local.manifest.subscriptions : subscription.event_type => {
+      name        = "${local.base}-${replace(subscription.event_type, "/[._]/", "-")}"
+      description = lookup(subscription, "description", "")
+      event_pattern = jsonencode(merge(
+        {
+          "source"      = [{ prefix = "smartpay." }]
+          "detail-type" = [subscription.event_type]
+          "replay-name" = [{ exists = false }]
+        },
+        { for key, filter in { detail = lookup(subscription, "detail_filter", null) } : key => filter if filter != null },
+      ))
+    }
+  }
+
+  routes         = lookup(local.manifest, "routes", [])
+  api_handler    = lookup(local.manifest, "api_handler", null)
+  create_api     = local.api_handler != null && length(local.routes) > 0
+  attach_routes  = local.create_api && var.api_id != ""
+  lambda_handler = { for kind, handler in { worker = local.manifest.queue_handler, api = local.api_handler } : kind => replace(handler, ":", ".") if handler != null }
+
+  environment = merge(
+    {
+      POWERTOOLS_SERVICE_NAME    = local.service
+      SMARTPAY_NAME_PREFIX       = var.name_prefix
+      SMARTPAY_BUS_NAME          = var.bus_name
+      SMARTPAY_SERVICE_VERSION   = local.version
+      SMARTPAY_IDEMPOTENCY_TABLE = module.idempotency_table.name
+    },
+    var.environment_variables,
+  )
+
+  policy_statements = concat(
+    [{
+      sid       = "OwnIdempotencyTable"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+      resources = [module.idempotency_table.arn]
+    }],
+    var.policy_statements,
+  )
+
+  tags = merge(var.tags, { "smartpay:service" = local.service, "smartpay:version" = local.version })
+}
+
+# Both Lambdas by kind; the API one only when the manifest has an api_handler and routes.
+locals {
+  functions = merge({ worker = module.worker }, { for api in module.api : "api" => api })
+}
+
+module "queue" {
+  source = "../service_queue"
+
+  name                          = local.base
+  bus_name                      = var.bus_name
+  rules                         = local.rules
+  visibility_timeout_seconds    = var.visibility_timeout_seconds
+  max_receive_count             = var.max_receive_count
+  ignore_redrive_policy_changes = var.ignore_redrive_policy_changes
+  tags                          = local.tags
+}
+
+# Powertools idempotency layout: partition key `id`, expiry in `expiration`.
+module "idempotency_table" {
+  source = "../dynamodb_table"
+
+  name                   = "${local.base}-idempotency"
+  hash_key               = "id"
+  ttl_attribute          = "expiration"
+  point_in_time_recovery = var.point_in_time_recovery
+  tags                   = local.tags
+}
+
+module "worker" {
+  source = "../lambda_service"
+
+  function_name               = "${local.base}-worker"
+  description                 = "${local.service} ${local.version}: consumes ${local.base}"
+  handler                     = local.lambda_handler.worker
+  runtime                     = var.lambda_runtime
+  filename                    = var.lambda_zip_path
+  alias_name                  = local.alias_name
+  memory_size                 = var.lambda_memory_size
+  timeout                     = var.lambda_timeout
+  layers                      = var.lambda_layers
+  environment_variables       = local.environment
+  log_retention_in_days       = var.log_retention_in_days
+  event_bus_arn               = var.bus_arn
+  event_source                = local.event_source
+  sqs_queue_arns              = [module.queue.queue_arn]
+  enable_event_source_mapping = var.enable_event_source_mapping
+  batch_size                  = var.batch_size
+  policy_statements           = local.policy_statements
+  subnet_ids                  = var.subnet_ids
+  security_group_ids          = var.security_group_ids
+  tags                        = local.tags
+}
+
+module "api" {
+  source = "../lambda_service"
+  count  = local.create_api ? 1 : 0
+
+  function_name         = "${local.base}-api"
+  description           = "${local.service} ${local.version}: HTTP API"
+  handler               = local.lambda_handler.api
+  runtime               = var.lambda_runtime
+  filename              = var.lambda_zip_path
+  alias_name            = local.alias_name
+  memory_size           = var.lambda_memory_size
+  timeout               = var.lambda_timeout
+  layers                = var.lambda_layers
+  environment_variables = local.environment
+  log_retention_in_days = var.log_retention_in_days
+  event_bus_arn         = var.bus_arn
+  event_source          = local.event_source
+  policy_statements     = local.policy_statements
+  subnet_ids            = var.subnet_ids
+  security_group_ids    = var.security_group_ids
+  tags                  = local.tags
+}
+
+module "routes" {
+  source = "../api_routes"
+  count  = local.attach_routes ? 1 : 0
+
+  api_id             = var.api_id
+  api_execution_arn  = var.api_execution_arn
+  authorizer_id      = var.authorizer_id
+  routes             = local.routes
+  function_name      = module.api[0].function_name
+  function_qualifier = module.api[0].alias_name
+  lambda_invoke_arn  = module.api[0].alias_invoke_arn
+}

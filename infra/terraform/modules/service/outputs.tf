@@ -1,0 +1,105 @@
+output "service" {
+  description = "Service name from the manifest."
+  value       = local.service
+}
+
+output "version" {
+  description = "Service version from VERSION."
+  value       = local.version
+}
+
+output "alias_name" {
+  description = "Lambda alias of this version (v0_1_0)."
+  value       = local.alias_name
+}
+
+output "event_source" {
+  description = "The `source` this service publishes with."
+  value       = local.event_source
+}
+
+output "queue_name" {
+  description = "Name of the service queue."
+  value       = module.queue.queue_name
+}
+
+output "queue_url" {
+  description = "URL of the service queue."
+  value       = module.queue.queue_url
+
+  precondition {
+    condition     = !var.enable_event_source_mapping || var.visibility_timeout_seconds >= var.lambda_timeout
+    error_message = "With an event source mapping the queue's visibility timeout must be at least the Lambda timeout."
+  }
+}
+
+output "queue_arn" {
+  description = "ARN of the service queue."
+  value       = module.queue.queue_arn
+}
+
+output "dlq_name" {
+  description = "Name of the DLQ."
+  value       = module.queue.dlq_name
+}
+
+output "dlq_url" {
+  description = "URL of the DLQ."
+  value       = module.queue.dlq_url
+}
+
+output "dlq_arn" {
+  description = "ARN of the DLQ."
+  value       = module.queue.dlq_arn
+}
+
+output "rules" {
+  description = "Rules keyed by event type: name, arn, event_pattern."
+  value       = module.queue.rules
+}
+
+output "queue_policy" {
+  description = "Policy letting the rules deliver to the queue."
+  value       = module.queue.queue_policy
+}
+
+output "idempotency_table_name" {
+  description = "Powertools idempotency table of the service."
+  value       = module.idempotency_table.name
+}
+
+output "idempotency_table_arn" {
+  description = "ARN of the idempotency table."
+  value       = module.idempotency_table.arn
+}
+
+output "functions" {
+  description = "Lambdas keyed by kind (worker, api): name, alias, alias ARN, role, handler."
+  value = { for kind, function in local.functions : kind => {
+    name      = function.function_name
+    alias     = function.alias_name
+    alias_arn = function.alias_arn
+    role_arn  = function.role_arn
+    handler   = local.lambda_handler[kind]
+  } }
+}
+
+output "worker_policy" {
+  description = "Inline policy of the worker Lambda's role."
+  value       = module.worker.policy
+}
+
+output "event_source_mapping_uuids" {
+  description = "Event source mappings of the worker (empty when disabled)."
+  value       = module.worker.event_source_mapping_uuids
+}
+
+output "route_keys" {
+  description = "Routes added to the platform API (empty when no API is given)."
+  value       = local.attach_routes ? module.routes[0].route_keys : []
+}
+
+output "role_arns" {
+  description = "Execution roles of the service's Lambdas."
+  value       = concat([module.worker.role_arn], local.create_api ? [module.api[0].role_arn] : [])
+}

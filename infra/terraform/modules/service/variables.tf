@@ -1,0 +1,152 @@
+variable "service_dir" {
+  description = "Directory holding the service's manifest.json and VERSION."
+  type        = string
+  default     = "."
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (the naming contract of docs/terraform.md)."
+  type        = string
+  default     = "smartpay"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 characters: lowercase letters, digits, hyphens, starting with a letter."
+  }
+}
+
+variable "bus_name" {
+  description = "Name of the platform event bus."
+  type        = string
+  default     = "smartpay-bus"
+}
+
+variable "bus_arn" {
+  description = "ARN of the platform event bus (the Lambdas may PutEvents there as smartpay.<service>)."
+  type        = string
+  default     = ""
+}
+
+variable "api_id" {
+  description = "ID of the platform HTTP API; empty skips the routes."
+  type        = string
+  default     = ""
+}
+
+variable "api_execution_arn" {
+  description = "Execution ARN of the platform HTTP API."
+  type        = string
+  default     = ""
+}
+
+variable "authorizer_id" {
+  description = "ID of the platform JWT authorizer."
+  type        = string
+  default     = ""
+}
+
+variable "lambda_zip_path" {
+  description = "Deployment zip of the service (service package + smartpay_shared)."
+  type        = string
+  default     = "lambda.zip"
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime (python3.8 with provider 3.39, python3.11 otherwise)."
+  type        = string
+  default     = "python3.11"
+}
+
+variable "lambda_layers" {
+  description = "Layer ARNs carrying the third-party dependencies."
+  type        = list(string)
+  default     = []
+}
+
+variable "lambda_memory_size" {
+  description = "Memory of each function, MB."
+  type        = number
+  default     = 512
+}
+
+variable "lambda_timeout" {
+  description = "Timeout of each function, seconds."
+  type        = number
+  default     = 30
+}
+
+variable "visibility_timeout_seconds" {
+  description = "Visibility timeout of the service queue (above the worker timeout in AWS)."
+  type        = number
+  default     = 180
+}
+
+variable "max_receive_count" {
+  description = "Receives before a message goes to the DLQ."
+  type        = number
+  default     = 5
+}
+
+variable "ignore_redrive_policy_changes" {
+  description = "true for moto only (see module service_queue)."
+  type        = bool
+  default     = false
+}
+
+variable "enable_event_source_mapping" {
+  description = "Connect the worker Lambda to the queue (off for moto: the local worker process polls instead)."
+  type        = bool
+  default     = true
+}
+
+variable "batch_size" {
+  description = "Records per worker invocation."
+  type        = number
+  default     = 1
+}
+
+variable "point_in_time_recovery" {
+  description = "Point-in-time recovery on the service's tables."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the Lambda log groups."
+  type        = number
+  default     = 14
+}
+
+variable "environment_variables" {
+  description = "Extra environment of both Lambdas (the root's own tables and buckets)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "policy_statements" {
+  description = "Extra Allow statements for both Lambdas (the root's own tables and buckets)."
+  type = list(object({
+    sid       = optional(string)
+    actions   = list(string)
+    resources = list(string)
+  }))
+  default = []
+}
+
+variable "subnet_ids" {
+  description = "Subnets for the Lambdas (to reach ElastiCache); empty: no VPC."
+  type        = list(string)
+  default     = []
+}
+
+variable "security_group_ids" {
+  description = "Security groups for the Lambdas when subnet_ids is set."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags for every resource that takes them."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,82 @@
+# A service's SQS queue with its DLQ, and the EventBridge rules that feed it (one per subscription).
+
+locals {
+  dlq_name = coalesce(var.dlq_name, "${var.name}-dlq")
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = var.max_receive_count
+  })
+  queue = one(concat(aws_sqs_queue.this, aws_sqs_queue.emulated))
+}
+
+resource "aws_sqs_queue" "dlq" {
+  name                      = local.dlq_name
+  message_retention_seconds = var.dlq_message_retention_seconds
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue" "this" {
+  count = var.ignore_redrive_policy_changes ? 0 : 1
+
+  name                       = var.name
+  visibility_timeout_seconds = var.visibility_timeout_seconds
+  message_retention_seconds  = var.message_retention_seconds
+  receive_wait_time_seconds  = var.receive_wait_time_seconds
+  redrive_policy             = local.redrive_policy
+  tags                       = var.tags
+}
+
+# The same queue for moto: moto returns the redrive policy re-serialised (json.dumps spacing) and
+# provider 3.x compares it as a string, so every plan would show a whitespace-only change. Provider
+# 5.x compares decoded JSON and needs none of this.
+resource "aws_sqs_queue" "emulated" {
+  count = var.ignore_redrive_policy_changes ? 1 : 0
+
+  name                       = var.name
+  visibility_timeout_seconds = var.visibility_timeout_seconds
+  message_retention_seconds  = var.message_retention_seconds
+  receive_wait_time_seconds  = var.receive_wait_time_seconds
+  redrive_policy             = local.redrive_policy
+  tags                       = var.tags
+
+  lifecycle {
+    ignore_changes = [redrive_policy]
+  }
+}
+
+resource "aws_cloudwatch_event_rule" "this" {
+  for_each = var.rules
+
+  name           = each.value.name
+  description    = each.value.description
+  event_bus_name = var.bus_name
+  event_pattern  = each.value.event_pattern
+  tags           = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  for_each = var.rules
+
+  rule           = aws_cloudwatch_event_rule.this[each.key].name
+  event_bus_name = var.bus_name
+  target_id      = "sqs"
+  arn            = local.queue.arn
+}
+
+# Real EventBridge needs this to deliver; moto does not enforce it (tests check that it exists).
+resource "aws_sqs_queue_policy" "this" {
+  count = length(var.rules) > 0 ? 1 : 0
+
+  queue_url = local.queue.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AllowSubscribedRules"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = local.queue.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = [for rule in aws_cloudwatch_event_rule.this : rule.arn] } }
+    }]
+  })
+}

@@ -1,0 +1,157 @@
+# `terraform test` with a mocked AWS provider: the chat root built from services/chat/manifest.json.
+
+mock_provider "aws" {
+  # Mocked values must still pass the provider's own argument validation.
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:us-east-1:123456789012:mock" }
+  }
+  mock_resource "aws_lambda_alias" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:mock:live" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:mock", version = "1" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+}
+
+override_data {
+  target = data.terraform_remote_state.platform
+  values = {
+    outputs = {
+      name_prefix       = "smartpay"
+      bus_name          = "smartpay-bus"
+      bus_arn           = "arn:aws:events:us-east-1:123456789012:event-bus/smartpay-bus"
+      api_id            = "api0001"
+      api_execution_arn = "arn:aws:execute-api:us-east-1:123456789012:api0001"
+      api_authorizer_id = "auth001"
+    }
+  }
+}
+
+variables {
+  target                      = "local"
+  aws_endpoint_url            = "http://127.0.0.1:4566"
+  lambda_runtime              = "python3.8"
+  lambda_timeout              = 5
+  visibility_timeout_seconds  = 5
+  max_receive_count           = 3
+  enable_event_source_mapping = false
+  lambda_zip_path             = "main.tf" # any existing file: the mocked provider never reads it
+}
+
+run "local_target" {
+  command = apply
+
+  assert {
+    condition     = output.queue_name == "smartpay-chat" && output.dlq_name == "smartpay-chat-dlq"
+    error_message = "Queue and DLQ must be <prefix>-<service> and <prefix>-<service>-dlq."
+  }
+
+  assert {
+    condition     = sort(keys(output.rules)) == sort([for s in jsondecode(file("../../../../services/chat/manifest.json")).subscriptions : s.event_type])
+    error_message = "One rule per manifest subscription."
+  }
+
+  assert {
+    condition     = alltrue([for event_type, rule in output.rules : rule.name == "smartpay-chat-${replace(event_type, "/[._]/", "-")}"])
+    error_message = "Rule names must be <prefix>-<service>-<event type with . and _ as ->."
+  }
+
+  assert {
+    condition = alltrue([for event_type, rule in output.rules : (
+      jsondecode(rule.event_pattern).source == [{ prefix = "smartpay." }] &&
+      jsondecode(rule.event_pattern)["detail-type"] == [event_type] &&
+      jsondecode(rule.event_pattern)["replay-name"] == [{ exists = false }]
+    )])
+    error_message = "Each pattern: smartpay.* source, its detail-type, and no replayed events."
+  }
+
+  assert {
+    condition = alltrue([for s in jsondecode(file("../../../../services/chat/manifest.json")).subscriptions : (
+      lookup(s, "detail_filter", null) == null
+      ? !contains(keys(jsondecode(output.rules[s.event_type].event_pattern)), "detail")
+      : jsondecode(output.rules[s.event_type].event_pattern).detail == s.detail_filter
+    )])
+    error_message = "A manifest detail_filter must be the pattern's detail, and only then."
+  }
+
+  assert {
+    condition     = output.alias_name == "v${replace(trimspace(file("../../../../services/chat/VERSION")), ".", "_")}" && output.functions.worker.alias == output.alias_name
+    error_message = "The alias is named after services/chat/VERSION (0.1.0 -> v0_1_0)."
+  }
+
+  assert {
+    condition     = length(output.event_source_mapping_uuids) == 0
+    error_message = "No event source mapping locally: moto's would swallow the messages."
+  }
+
+  assert {
+    condition     = sort(output.route_keys) == sort([for r in jsondecode(file("../../../../services/chat/manifest.json")).routes : "${r.method} ${r.path}"])
+    error_message = "Every manifest route is on the API."
+  }
+
+  assert {
+    condition     = output.tables.idempotency == "smartpay-chat-idempotency"
+    error_message = "Powertools idempotency table must be <prefix>-<service>-idempotency."
+  }
+
+  assert {
+    condition     = strcontains(output.queue_policy, "events.amazonaws.com") && strcontains(output.queue_policy, "sqs:SendMessage")
+    error_message = "The queue policy must let EventBridge deliver."
+  }
+
+  assert {
+    condition     = one([for st in jsondecode(output.worker_policy).Statement : st.Condition.StringEquals["events:source"] if st.Sid == "PublishAsOwnSource"]) == "smartpay.chat"
+    error_message = "The worker may only PutEvents as smartpay.chat."
+  }
+
+  assert {
+    condition     = one([for st in jsondecode(output.worker_policy).Statement : st.Resource if st.Sid == "ConsumeOwnQueue"]) == [output.queue_arn]
+    error_message = "The worker may only consume its own queue."
+  }
+}
+
+run "aws_target_connects_the_queue" {
+  command = apply
+
+  variables {
+    target                      = "aws"
+    aws_endpoint_url            = ""
+    lambda_timeout              = 30
+    visibility_timeout_seconds  = 180
+    enable_event_source_mapping = true
+  }
+
+  assert {
+    condition     = length(output.event_source_mapping_uuids) == 1
+    error_message = "On AWS the worker reads its queue through an event source mapping."
+  }
+}
+
+run "search_domain_only_when_enabled" {
+  command = apply
+
+  variables {
+    enable_search_domain = true
+  }
+
+  assert {
+    condition     = output.search_endpoint != "" && output.tables.chat_sessions == "smartpay-chat-sessions"
+    error_message = "The search domain exists when enabled."
+  }
+}
+
+run "no_search_domain_locally" {
+  command = plan
+
+  variables {
+    enable_search_domain = false
+  }
+
+  assert {
+    condition     = output.search_endpoint == ""
+    error_message = "No search domain locally."
+  }
+}

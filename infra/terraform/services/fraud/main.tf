@@ -1,0 +1,59 @@
+# Service root: fraud (fraud scoring + model registry bucket). Own state; reads the platform's outputs
+# through terraform_remote_state; subscriptions, routes and version come from services/fraud.
+
+data "terraform_remote_state" "platform" {
+  backend = var.platform_state_backend
+  config  = var.platform_state_config
+}
+
+locals {
+  platform = data.terraform_remote_state.platform.outputs
+  prefix   = local.platform.name_prefix
+  tags     = merge(var.tags, { "smartpay:root" = "services/fraud", "smartpay:target" = var.target })
+
+  environment = {
+    SMARTPAY_FRAUD_MODEL_BUCKET = module.model_registry.name
+  }
+  policy_statements = [{
+    sid       = "ModelRegistry"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
+    resources = [module.model_registry.arn, "${module.model_registry.arn}/*"]
+  }]
+}
+
+# Versioned: a model promotion is a new object version, a rollback the previous one.
+module "model_registry" {
+  source = "../../modules/s3_bucket"
+
+  name          = join("-", compact([local.prefix, "fraud-models", var.bucket_name_suffix]))
+  versioning    = true
+  force_destroy = var.force_destroy_buckets
+  tags          = local.tags
+}
+
+module "service" {
+  source = "../../modules/service"
+
+  service_dir                   = "${path.module}/../../../../services/fraud"
+  name_prefix                   = local.platform.name_prefix
+  bus_name                      = local.platform.bus_name
+  bus_arn                       = local.platform.bus_arn
+  api_id                        = local.platform.api_id
+  api_execution_arn             = local.platform.api_execution_arn
+  authorizer_id                 = local.platform.api_authorizer_id
+  lambda_zip_path               = var.lambda_zip_path
+  lambda_runtime                = var.lambda_runtime
+  lambda_layers                 = var.lambda_layers
+  lambda_timeout                = var.lambda_timeout
+  visibility_timeout_seconds    = var.visibility_timeout_seconds
+  max_receive_count             = var.max_receive_count
+  ignore_redrive_policy_changes = var.target == "local"
+  enable_event_source_mapping   = var.enable_event_source_mapping
+  point_in_time_recovery        = var.point_in_time_recovery
+  log_retention_in_days         = var.log_retention_in_days
+  subnet_ids                    = var.subnet_ids
+  security_group_ids            = var.security_group_ids
+  environment_variables         = local.environment
+  policy_statements             = local.policy_statements
+  tags                          = local.tags
+}

@@ -1,0 +1,76 @@
+# Service root: payment (saga state, API idempotency keys, gateway connectors). Own state; reads the platform's outputs
+# through terraform_remote_state; subscriptions, routes and version come from services/payment.
+
+data "terraform_remote_state" "platform" {
+  backend = var.platform_state_backend
+  config  = var.platform_state_config
+}
+
+locals {
+  platform = data.terraform_remote_state.platform.outputs
+  prefix   = local.platform.name_prefix
+  tags     = merge(var.tags, { "smartpay:root" = "services/payment", "smartpay:target" = var.target })
+
+  environment = {
+    SMARTPAY_PAYMENTS_TABLE         = module.payments_table.name
+    SMARTPAY_IDEMPOTENCY_KEYS_TABLE = module.idempotency_keys_table.name
+  }
+  policy_statements = [{
+    sid = "PaymentTables"
+    actions = [
+      "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+      "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:Scan",
+    ]
+    resources = [module.payments_table.arn, module.idempotency_keys_table.arn]
+  }]
+}
+
+# One item per payment: saga state plus a `version` attribute that every transition's conditional
+# update checks (not a key, so nothing to declare here). The stream feeds the sweeper/reconciliation.
+module "payments_table" {
+  source = "../../modules/dynamodb_table"
+
+  name                   = "${local.prefix}-payments"
+  hash_key               = "payment_id"
+  stream_enabled         = true
+  point_in_time_recovery = var.point_in_time_recovery
+  tags                   = local.tags
+}
+
+# Idempotency-Key header of POST /pay, scoped per merchant ("<merchant_id>#<key>" -> payment_id).
+module "idempotency_keys_table" {
+  source = "../../modules/dynamodb_table"
+
+  name                   = "${local.prefix}-payment-idempotency-keys"
+  hash_key               = "idempotency_key"
+  ttl_attribute          = "expires_at"
+  point_in_time_recovery = var.point_in_time_recovery
+  tags                   = local.tags
+}
+
+module "service" {
+  source = "../../modules/service"
+
+  service_dir                   = "${path.module}/../../../../services/payment"
+  name_prefix                   = local.platform.name_prefix
+  bus_name                      = local.platform.bus_name
+  bus_arn                       = local.platform.bus_arn
+  api_id                        = local.platform.api_id
+  api_execution_arn             = local.platform.api_execution_arn
+  authorizer_id                 = local.platform.api_authorizer_id
+  lambda_zip_path               = var.lambda_zip_path
+  lambda_runtime                = var.lambda_runtime
+  lambda_layers                 = var.lambda_layers
+  lambda_timeout                = var.lambda_timeout
+  visibility_timeout_seconds    = var.visibility_timeout_seconds
+  max_receive_count             = var.max_receive_count
+  ignore_redrive_policy_changes = var.target == "local"
+  enable_event_source_mapping   = var.enable_event_source_mapping
+  point_in_time_recovery        = var.point_in_time_recovery
+  log_retention_in_days         = var.log_retention_in_days
+  subnet_ids                    = var.subnet_ids
+  security_group_ids            = var.security_group_ids
+  environment_variables         = local.environment
+  policy_statements             = local.policy_statements
+  tags                          = local.tags
+}

@@ -1,0 +1,123 @@
+variable "target" {
+  description = "Where this is applied: local (moto), localstack or aws."
+  type        = string
+  default     = "aws"
+
+  validation {
+    condition     = contains(["local", "localstack", "aws"], var.target)
+    error_message = "target must be local, localstack or aws."
+  }
+}
+
+variable "region" {
+  description = "AWS region."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "aws_endpoint_url" {
+  description = "One endpoint for every service (moto or LocalStack, e.g. http://127.0.0.1:4566); empty for AWS."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.aws_endpoint_url == "" || can(regex("^https?://", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be empty or an http(s) URL."
+  }
+}
+
+variable "platform_state_backend" {
+  description = "Backend type of the platform root's state (local, s3, ...)."
+  type        = string
+  default     = "local"
+}
+
+variable "platform_state_config" {
+  description = "Backend config of the platform root's state, as terraform_remote_state takes it."
+  type        = map(string)
+  default     = { path = "../../platform/terraform.tfstate" }
+}
+
+variable "lambda_zip_path" {
+  description = "Deployment zip of this service (smartpay_shared.local.terraform.build_lambda_zip)."
+  type        = string
+  default     = "../../../../.local/build/lambda/routing.zip"
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime: python3.11 (provider 3.39 accepts python3.8 at most: local.tfvars)."
+  type        = string
+  default     = "python3.11"
+}
+
+variable "lambda_layers" {
+  description = "Layer ARNs carrying the third-party dependencies (e.g. the Powertools layer)."
+  type        = list(string)
+  default     = []
+}
+
+variable "lambda_timeout" {
+  description = "Timeout of the service's Lambdas, seconds."
+  type        = number
+  default     = 30
+}
+
+variable "visibility_timeout_seconds" {
+  description = "Visibility timeout of the service queue (AWS advises 6x the Lambda timeout)."
+  type        = number
+  default     = 180
+}
+
+variable "max_receive_count" {
+  description = "Receives before a message goes to the DLQ."
+  type        = number
+  default     = 5
+}
+
+variable "enable_event_source_mapping" {
+  description = "Connect the worker Lambda to the queue (false locally: a worker process polls instead)."
+  type        = bool
+  default     = true
+}
+
+variable "point_in_time_recovery" {
+  description = "Point-in-time recovery on the service's tables."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the Lambda log groups."
+  type        = number
+  default     = 14
+}
+
+variable "subnet_ids" {
+  description = "Subnets for the Lambdas (to reach the cache); empty: no VPC."
+  type        = list(string)
+  default     = []
+}
+
+variable "security_group_ids" {
+  description = "Security groups for the Lambdas when subnet_ids is set."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "bucket_name_suffix" {
+  description = "Suffix making bucket names globally unique on AWS (e.g. the account ID); empty locally."
+  type        = string
+  default     = ""
+}
+
+variable "force_destroy_buckets" {
+  description = "Let destroy delete non-empty buckets (true for emulators and throwaway stacks)."
+  type        = bool
+  default     = false
+}

@@ -1,0 +1,244 @@
+"""Terraform for the local stack: install the offline toolchain, build the Lambda zips, apply
+infra/terraform (platform root, then one root per service) with one state file per root."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tomllib
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from smartpay_shared.manifest import repo_root as _find_repo_root
+
+SERVICES = ("fraud", "routing", "payment", "chat")
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: same sources, same zip, same source_code_hash
+
+
+class TerraformError(RuntimeError):
+    pass
+
+
+def ensure_toolchain(repo_root: Path | None = None) -> dict[str, str]:
+    """Install the toolchain if needed (scripts/install-terraform.sh); return the env to run it with."""
+    root = repo_root or _find_repo_root()
+    toolchain = Path(os.environ.get("SMARTPAY_TOOLCHAIN_DIR", root / ".local" / "toolchain"))
+    shim, rc = toolchain / "bin" / "terraform", toolchain / "terraformrc"
+    provider = toolchain / "mirror/registry.terraform.io/hashicorp/aws/terraform-provider-aws_3.39.0_linux_amd64.zip"
+    if not (shim.exists() and rc.exists() and provider.exists()):
+        subprocess.run(["bash", str(root / "scripts" / "install-terraform.sh")], check=True,
+                       env={**os.environ, "SMARTPAY_TOOLCHAIN_DIR": str(toolchain)})
+    env = dict(os.environ)
+    env.update({
+        "TF_CLI_CONFIG_FILE": str(rc),  # this machine presets it to a missing file
+        "CHECKPOINT_DISABLE": "1",
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "PATH": f"{shim.parent}{os.pathsep}{env.get('PATH', '')}",
+        "SMARTPAY_TERRAFORM": str(shim),  # explicit: an unrelated terraform may sit on PATH
+    })
+    return env
+
+
+def build_lambda_zip(service: str, out_dir: Path, repo_root: Path | None = None) -> Path:
+    """Zip the service package and smartpay_shared, with dist-info so importlib.metadata.version()
+    works in Lambda. Third-party dependencies come from a layer (docs/terraform.md)."""
+    root = repo_root or _find_repo_root()
+    service_dir = root / "services" / service
+    manifest = json.loads((service_dir / "manifest.json").read_text())
+    parts = [
+        (service_dir / manifest["package"], _dist_name(service_dir), (service_dir / "VERSION").read_text().strip()),
+        (root / "shared" / "smartpay_shared", "smartpay-shared", (root / "shared" / "VERSION").read_text().strip()),
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{service}.zip"
+    partial = target.with_suffix(".zip.partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
+        for package_dir, dist, version in parts:
+            for path in sorted(package_dir.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                    _add(zf, f"{package_dir.name}/{path.relative_to(package_dir).as_posix()}", path.read_bytes())
+            info = f"{dist.replace('-', '_')}-{version}.dist-info"
+            _add(zf, f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n".encode())
+    partial.replace(target)
+    return target
+
+
+def _dist_name(service_dir: Path) -> str:
+    return tomllib.loads((service_dir / "pyproject.toml").read_text())["project"]["name"]
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+    info.external_attr = 0o644 << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
+class _Root:
+    """One Terraform root and where its state, data dir and run variables live under state_dir."""
+
+    def __init__(self, repo_root: Path, state_dir: Path, service: str | None):
+        self.service = service
+        self.key = "platform" if service is None else service
+        self.path = repo_root / "infra" / "terraform" / ("platform" if service is None else f"services/{service}")
+        self.dir = state_dir / self.key
+        self.state = self.dir / "terraform.tfstate"
+        self.var_file = self.dir / "run.tfvars.json"
+
+
+class _Stack:
+    def __init__(self, state_dir: Path, services: list[str] | None, repo_root: Path | None):
+        self.repo_root = repo_root or _find_repo_root()
+        self.state_dir = Path(state_dir).resolve()
+        self.env = ensure_toolchain(self.repo_root)
+        self.platform = _Root(self.repo_root, self.state_dir, None)
+        self.services = [_Root(self.repo_root, self.state_dir, s) for s in (services or SERVICES)]
+
+    def run(self, root: _Root, *args: str, ok_codes: tuple[int, ...] = (0,)) -> int:
+        """Run terraform in a root, streaming its output line by line to stdout."""
+        env = {**self.env, "TF_DATA_DIR": str(root.dir / ".terraform")}
+        cmd = [self.env["SMARTPAY_TERRAFORM"], f"-chdir={root.path}", *args]
+        print(f"[terraform {root.key}] $ terraform {' '.join(cmd[1:])}", flush=True)
+        with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                sys.stdout.write(f"[terraform {root.key}] {line}")
+            sys.stdout.flush()
+        if proc.returncode not in ok_codes:
+            raise TerraformError(f"terraform {args[0]} failed in {root.path} (exit {proc.returncode})")
+        return proc.returncode
+
+    def init(self, root: _Root) -> None:
+        """`init` once per data dir, again only when the configuration's files change."""
+        root.dir.mkdir(parents=True, exist_ok=True)
+        stamp = root.dir / ".terraform" / "smartpay-init.sha256"
+        digest = "\n".join([_tree_digest(self.repo_root / "infra" / "terraform"), str(root.state),
+                            self.env["TF_CLI_CONFIG_FILE"]])
+        if stamp.exists() and stamp.read_text() == digest and (root.path / ".terraform.lock.hcl").exists():
+            return
+        self.run(root, "init", "-input=false", "-no-color", "-reconfigure", f"-backend-config=path={root.state}")
+        stamp.write_text(digest)
+
+    def write_vars(self, root: _Root, endpoint_url: str, rebuild_zip: bool = True) -> None:
+        variables: dict[str, Any] = {"aws_endpoint_url": endpoint_url}
+        if root.service:
+            zip_path = self.state_dir / "lambda" / f"{root.service}.zip"
+            if rebuild_zip or not zip_path.exists():
+                zip_path = build_lambda_zip(root.service, zip_path.parent, self.repo_root)
+            variables["lambda_zip_path"] = str(zip_path)
+            variables["platform_state_config"] = {"path": str(self.platform.state)}
+        root.var_file.write_text(json.dumps(variables, indent=2))
+
+    def var_args(self, root: _Root) -> list[str]:
+        return ["-var-file=local.tfvars", f"-var-file={root.var_file}"]
+
+    def outputs(self, root: _Root) -> dict[str, Any]:
+        env = {**self.env, "TF_DATA_DIR": str(root.dir / ".terraform")}
+        raw = subprocess.run([self.env["SMARTPAY_TERRAFORM"], f"-chdir={root.path}", "output", "-json"],
+                             env=env, check=True, capture_output=True, text=True).stdout
+        return {name: item["value"] for name, item in json.loads(raw).items()}
+
+    def each_service(self, action: Callable[[_Root], Any]) -> list[Any]:
+        """Run action on every service root at once: they only share the platform's (read-only)
+        state, and most of an apply is the provider waiting (3.39 serialises Lambda creation
+        within a root and waits 5 s after each)."""
+        if not self.services:
+            return []
+        with ThreadPoolExecutor(max_workers=len(self.services)) as pool:
+            futures = [pool.submit(action, root) for root in self.services]
+        return [future.result() for future in futures]  # re-raises the first failure
+
+
+def _tree_digest(tf_dir: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(tf_dir.rglob("*.tf")):
+        if ".terraform" not in path.parts:
+            h.update(str(path.relative_to(tf_dir)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def apply_stack(endpoint_url: str, state_dir: Path, services: list[str] | None = None,
+                repo_root: Path | None = None) -> dict[str, Any]:
+    """Apply the platform root, then the service roots, to the emulator at endpoint_url.
+    Returns {"platform": {...outputs}, "services": {name: {...outputs}}}."""
+    stack = _Stack(state_dir, services, repo_root)
+
+    def apply(root: _Root) -> dict[str, Any]:
+        stack.init(root)
+        stack.write_vars(root, endpoint_url)
+        stack.run(root, "apply", "-auto-approve", "-input=false", "-no-color", *stack.var_args(root))
+        return stack.outputs(root)
+
+    platform = apply(stack.platform)
+    outputs = stack.each_service(apply)
+    return {"platform": platform, "services": {r.key: o for r, o in zip(stack.services, outputs)}}
+
+
+def plan_is_clean(endpoint_url: str, state_dir: Path, services: list[str] | None = None,
+                  repo_root: Path | None = None, rebuild_lambda_zips: bool = True) -> bool:
+    """True when a fresh plan of every root shows no change (-detailed-exitcode 0). With
+    rebuild_lambda_zips=False the zips of the last apply are reused, so edited sources do not count."""
+    stack = _Stack(state_dir, services, repo_root)
+
+    def plan(root: _Root) -> bool:
+        stack.init(root)
+        stack.write_vars(root, endpoint_url, rebuild_zip=rebuild_lambda_zips)
+        code = stack.run(root, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false",
+                         *stack.var_args(root), ok_codes=(0, 2))
+        return code == 0
+
+    return all([plan(stack.platform), *stack.each_service(plan)])
+
+
+def destroy_stack(endpoint_url: str, state_dir: Path, services: list[str] | None = None,
+                  repo_root: Path | None = None) -> None:
+    """Destroy the service roots (they read the platform's state), then the platform root."""
+    stack = _Stack(state_dir, services, repo_root)
+
+    def destroy(root: _Root) -> None:
+        if not root.state.exists():
+            return
+        stack.init(root)
+        stack.write_vars(root, endpoint_url, rebuild_zip=False)
+        # No refresh: nothing but this stack touches the emulator, and it halves the time.
+        stack.run(root, "destroy", "-auto-approve", "-input=false", "-no-color", "-refresh=false",
+                  *stack.var_args(root))
+
+    stack.each_service(destroy)
+    destroy(stack.platform)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m smartpay_shared.local.terraform zip|apply|plan|destroy` for hand use."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m smartpay_shared.local.terraform")
+    parser.add_argument("command", choices=["zip", "apply", "plan", "destroy"])
+    parser.add_argument("services", nargs="*", help="default: all")
+    parser.add_argument("--endpoint", default="http://127.0.0.1:4566")
+    parser.add_argument("--state-dir", type=Path, default=None, help="default: <repo>/.local/terraform")
+    args = parser.parse_args(argv)
+    root = _find_repo_root()
+    services = args.services or None
+    if args.command == "zip":  # where the roots' default lambda_zip_path looks
+        for service in services or SERVICES:
+            print(build_lambda_zip(service, root / ".local" / "build" / "lambda", root))
+        return
+    state_dir = args.state_dir or root / ".local" / "terraform"
+    if args.command == "apply":
+        print(json.dumps(apply_stack(args.endpoint, state_dir, services), indent=2))
+    elif args.command == "plan":
+        sys.exit(0 if plan_is_clean(args.endpoint, state_dir, services) else 2)
+    else:
+        destroy_stack(args.endpoint, state_dir, services)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Shared fixtures of the Terraform tests: the offline toolchain, the Terraform directories, and one
+parallel init/validate/test pass over all of them (each directory is then reported as its own test)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from smartpay_shared.local import terraform
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TF_DIR = REPO_ROOT / "infra" / "terraform"
+ROOTS = ["platform", *(f"services/{name}" for name in terraform.SERVICES)]
+EXAMPLES = sorted(str(p.relative_to(TF_DIR)) for p in TF_DIR.glob("modules/*/examples/*") if p.is_dir())
+MODULES_WITH_TESTS = sorted(str(p.parent.relative_to(TF_DIR)) for p in TF_DIR.glob("modules/*/tests"))
+PARALLEL = int(os.environ.get("SMARTPAY_TF_TEST_PARALLEL", "3"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Test modules cannot import this file (--import-mode=importlib): parametrize from here.
+    if "validate_dir" in metafunc.fixturenames:
+        metafunc.parametrize("validate_dir", ROOTS + EXAMPLES)
+    if "tftest_dir" in metafunc.fixturenames:
+        metafunc.parametrize("tftest_dir", ROOTS + MODULES_WITH_TESTS)
+
+
+@dataclass
+class Result:
+    returncode: int
+    output: str
+
+    def check(self, what: str) -> None:
+        assert self.returncode == 0, f"{what} failed (exit {self.returncode}):\n{self.output}"
+
+
+def run_tf(args: list[str], cwd: Path, env: dict[str, str], data_dir: Path, binary: str | None = None) -> Result:
+    proc = subprocess.run([binary or env["SMARTPAY_TERRAFORM"], *args], cwd=cwd, env={**env, "TF_DATA_DIR": str(data_dir)},
+                          capture_output=True, text=True, timeout=300)
+    return Result(proc.returncode, proc.stdout + proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def tf_env() -> dict[str, str]:
+    return terraform.ensure_toolchain(REPO_ROOT)
+
+
+def check_dirs(dirs: list[str], env: dict[str, str], data_root: Path, binary: str | None = None,
+               tree: Path = TF_DIR, with_tests: bool = True) -> dict[str, dict[str, Result]]:
+    """init + validate (+ `terraform test` where *.tftest.hcl exist) in every dir, in parallel."""
+
+    def one(rel: str) -> dict[str, Result]:
+        cwd, data = tree / rel, data_root / rel.replace("/", "-")
+        results = {"init": run_tf(["init", "-backend=false", "-input=false", "-no-color"], cwd, env, data, binary)}
+        if results["init"].returncode == 0:
+            results["validate"] = run_tf(["validate", "-no-color"], cwd, env, data, binary)
+            if with_tests and (any(cwd.glob("*.tftest.hcl")) or any(cwd.glob("tests/*.tftest.hcl"))):
+                results["test"] = run_tf(["test", "-no-color"], cwd, env, data, binary)
+        return results
+
+    # The first init fills the shared plugin cache; the rest only link to it.
+    first = {dirs[0]: one(dirs[0])}
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        rest = dict(zip(dirs[1:], pool.map(one, dirs[1:])))
+    return {**first, **rest}
+
+
+@pytest.fixture(scope="session")
+def tf_layout() -> dict:
+    return {"repo_root": REPO_ROOT, "tf_dir": TF_DIR, "roots": ROOTS, "examples": EXAMPLES,
+            "check_dirs": check_dirs}
+
+
+@pytest.fixture(scope="session")
+def tf_checks(tf_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Result]]:
+    return check_dirs(ROOTS + EXAMPLES + MODULES_WITH_TESTS, tf_env, tmp_path_factory.mktemp("tf-data"))
