@@ -21,7 +21,6 @@ from jwt.exceptions import (
     PyJWKClientError,
 )
 
-from smartpay_shared.manifest import repo_root
 
 ALGORITHM = "RS256"  # the only one Cognito signs with
 
@@ -147,7 +146,9 @@ def read_stack_file(path: Path | None = None) -> dict[str, Any]:
 
 
 def default_stack_file() -> Path:
+    from smartpay_shared.local.stack import stack_paths  # the one place that knows where .local is
+
     try:
-        return repo_root() / ".local" / "stack.json"
+        return stack_paths().stack_file
     except FileNotFoundError:  # installed outside a checkout
         return Path.cwd() / ".local" / "stack.json"
