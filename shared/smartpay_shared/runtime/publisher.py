@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aws_xray_sdk.core.models.traceid import TraceId
 from botocore.exceptions import BotoCoreError, ClientError
 
 from smartpay_shared.events.envelope import Envelope
@@ -97,9 +98,12 @@ class EventPublisher:
     def publish(self, *envelopes: Envelope) -> list[str]:
         """Put every envelope on the bus or raise PublishError naming the ones that did not make it."""
         entries = []
-        header = tracing.current_trace_header()
+        current = tracing.current_trace_header()
         for envelope in envelopes:
-            if header:  # published from a traced handler: the next hop's parent is this entity
+            # From a traced handler the next hop's parent is this entity; an event that starts a
+            # flow (no trace yet) gets a new trace root, so every consumer of it joins one trace.
+            header = current or envelope.metadata.trace_header or tracing.format_trace_header(TraceId().to_id())
+            if header != envelope.metadata.trace_header:
                 envelope = envelope.model_copy(
                     update={"metadata": envelope.metadata.model_copy(update={"trace_header": header})})
             body = to_entry(envelope, self._bus)

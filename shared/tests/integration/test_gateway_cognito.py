@@ -169,8 +169,7 @@ def test_token_signed_by_a_key_not_in_the_jwks_is_401(gateway_url, cognito):
 
 def test_a_valid_id_token_reaches_the_handler(gateway_url, tokens):
     response = post_fraud(gateway_url, tokens["id"])
-    assert response.status_code == 501
-    assert response.json() == {"statusCode": 501, "message": "POST /fraud is not implemented yet (issue #3)"}
+    assert response.status_code not in (401, 403, 404, 405)  # the fraud handler's own answer
     assert response.headers["Content-Type"] == "application/json"
 
 
@@ -238,7 +237,7 @@ def test_create_user_script_prints_a_working_curl(gateway_url, cognito):
     token = next(line for line in out.stdout.splitlines() if line.startswith("export TOKEN="))
     token = token.removeprefix("export TOKEN=").strip("'")
     assert f"curl -sS -X POST '{gateway_url}/fraud'" in out.stdout
-    assert post_fraud(gateway_url, token).status_code == 501
+    assert post_fraud(gateway_url, token).status_code not in (401, 403)
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["custom:merchant_id"] == "m_script"
 

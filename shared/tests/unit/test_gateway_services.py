@@ -53,11 +53,13 @@ def test_every_manifest_route_is_served(client):
     ("POST", "/payments/pay_12345678/refund", {"json": {}}),
     ("POST", "/chat", {"json": {"question": "how much did I sell?"}}),
 ])
-def test_a_valid_request_reaches_the_handler_which_answers_501_for_now(client, method, path, kwargs):
+def test_a_valid_request_reaches_the_service_handler(client, method, path, kwargs):
+    # Whatever the service answers today (501 until its issue lands), the gateway let it through:
+    # no auth refusal, no routing miss, and the answer is the handler's JSON.
     headers = {**AUTH, **kwargs.pop("headers", {})}
     response = client.open(path, method=method, headers=headers, **kwargs)
-    assert response.status_code == 501
-    assert response.json["statusCode"] == 501 and "not implemented yet" in response.json["message"]
+    assert response.status_code not in (401, 403, 404, 405)
+    assert response.content_type.startswith("application/json")
 
 
 def test_the_handlers_validate_body_header_and_path(client):
