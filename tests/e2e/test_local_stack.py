@@ -67,6 +67,22 @@ def test_an_event_reaches_exactly_the_subscribing_workers(local_stack, clients):
     local_stack["probe"] = envelope
 
 
+def test_one_trace_spans_the_hop_to_every_subscriber(local_stack, clients):
+    from aws_xray_sdk.core.models.traceid import TraceId
+
+    root = TraceId().to_id()
+    envelope = probe_envelope()
+    envelope = envelope.model_copy(update={"metadata": envelope.metadata.model_copy(
+        update={"trace_header": f"Root={root};Sampled=1"})})
+    EventPublisher(clients("events"), local_stack["bus_name"]).publish(envelope)
+    xray, deadline, names = clients("xray"), time.monotonic() + 30, set()
+    while time.monotonic() < deadline and names != {"smartpay-fraud", "smartpay-payment"}:
+        time.sleep(1)
+        traces = xray.batch_get_traces(TraceIds=[root])["Traces"]
+        names = {json.loads(seg["Document"])["name"] for t in traces for seg in t["Segments"]}
+    assert names == {"smartpay-fraud", "smartpay-payment"}
+
+
 def test_a_malformed_event_ends_in_the_dlq_with_the_reason_logged(local_stack, clients):
     events, sqs = clients("events"), clients("sqs")
     bad = {"metadata": {"event_id": "e2e-malformed", "event_type": "payment.requested"}, "data": {"amount": -1}}

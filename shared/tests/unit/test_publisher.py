@@ -61,3 +61,19 @@ def test_entry_carries_source_type_and_trace(envelope):
     assert entry["Source"] == "smartpay.payment"
     assert entry["DetailType"] == "payment.requested"
     assert entry["TraceHeader"] == "Root=1-abc;Sampled=1"
+
+
+def test_an_event_that_starts_a_flow_gets_a_new_trace_root(envelope):
+    import json
+
+    fake = FakeEvents()
+    EventPublisher(fake, "bus", sleep=lambda _: None).publish(envelope(), envelope("pay_OTHER0001"))
+    headers = [e["TraceHeader"] for e in fake.calls[0]]
+    assert all(h.startswith("Root=1-") and h.endswith("Sampled=1") for h in headers)
+    assert json.loads(fake.calls[0][0]["Detail"])["metadata"]["trace_header"] == headers[0]
+
+
+def test_a_given_trace_header_is_kept_outside_a_segment(envelope):
+    fake = FakeEvents()
+    EventPublisher(fake, "bus", sleep=lambda _: None).publish(envelope(trace_header="Root=1-abc-def;Sampled=1"))
+    assert fake.calls[0][0]["TraceHeader"] == "Root=1-abc-def;Sampled=1"
