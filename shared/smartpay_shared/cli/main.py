@@ -14,6 +14,7 @@ def _mount_platform_commands() -> None:
 
     for module, name, help_text in (
         ("smartpay_shared.cli.events", "events", "Watch and replay events on the bus."),
+        ("smartpay_shared.cli.dlq", "dlq", "Inspect and redrive dead-letter queues."),
         ("smartpay_shared.cli.auth", "auth", "Cognito users and tokens for the local stack."),
         ("smartpay_shared.cli.stack", "stack", "Start, stop and inspect the local stack."),
     ):
