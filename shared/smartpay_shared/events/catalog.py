@@ -26,6 +26,7 @@ _SPECS = (
     EventSpec("fraud.assessed", "1.0", p.FraudAssessed, "Fraud scored a payment and decided."),
     EventSpec("route.requested", "1.0", p.RouteRequested, "Payment asks for a (fallback) gateway."),
     EventSpec("route.selected", "1.0", p.RouteSelected, "Routing chose a gateway and fallbacks."),
+    EventSpec("route.unavailable", "1.0", p.RouteUnavailable, "Routing found no gateway for a payment."),
     EventSpec("payment.authorized", "1.0", p.PaymentAuthorized, "A gateway authorized the amount."),
     EventSpec("payment.captured", "1.0", p.PaymentCaptured, "A gateway captured the amount."),
     EventSpec("payment.failed", "1.0", p.PaymentFailed, "A gateway attempt or the saga failed."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 PaymentId = Field(pattern=r"^pay_[A-Za-z0-9]{8,40}$", description="SmartPay payment id.")
 MerchantId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
@@ -89,6 +89,14 @@ class RouteSelected(Payload):
     explanation: str = Field(max_length=2000)
 
 
+class RouteUnavailable(Payload):
+    """No gateway can take this payment (none eligible, all excluded or circuit-open)."""
+
+    attempt: int = Field(ge=1, le=10)
+    code: Literal["no_eligible_gateway", "all_gateways_tried", "all_gateways_unhealthy"]
+    reason: str = Field(max_length=500)
+
+
 class PaymentAuthorized(Payload):
     attempt: int = Field(ge=1, le=10)
     gateway: Gateway
@@ -124,10 +132,59 @@ class PaymentRefunded(Payload):
     currency: str = Currency
     total_refunded: int = MinorUnits
     reason: str = Field(max_length=500)
+    payment: PaymentSnapshot
+
+
+class AttemptSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attempt: int = Field(ge=1, le=10)
+    gateway: Gateway
+    outcome: Literal["captured", "declined", "failed", "timeout"]
+    code: str | None = Field(default=None, max_length=64)
+    latency_ms: float | None = Field(default=None, ge=0)
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: str = Field(max_length=32)
+    at: AwareDatetime
+    detail: str | None = Field(default=None, max_length=500)
+
+
+class PaymentSnapshot(BaseModel):
+    """The payment as its record stands: what the index and the timeline need, never a card number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = Field(ge=1, description="The payment record's version; later versions win.")
+    status: Literal["captured", "declined", "failed", "refunded", "partially_refunded"]
+    amount: int = MinorUnits
+    currency: str = Currency
+    method: Literal["card", "amazon_pay", "solana_wallet"]
+    card_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    merchant_category: str | None = Field(default=None, max_length=64)
+    customer_id: str = Field(min_length=1, max_length=64)
+    gateway: Gateway | None = None
+    attempts: list[AttemptSummary] = Field(default_factory=list, max_length=10)
+    fraud_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    fraud_decision: Literal["approve", "review", "decline"] | None = None
+    fraud_reasons: list[FraudReason] = Field(default_factory=list, max_length=20)
+    routing_explanation: str | None = Field(default=None, max_length=2000)
+    captured_amount: int = Field(default=0, ge=0)
+    refunded_amount: int = Field(default=0, ge=0)
+    decline_code: str | None = Field(default=None, max_length=64)
+    decline_reason: str | None = Field(default=None, max_length=500)
+    created_at: AwareDatetime
+    completed_at: AwareDatetime | None = None
+    timeline: list[TimelineEntry] = Field(default_factory=list, max_length=100)
 
 
 class PaymentCompleted(Payload):
     status: Literal["captured", "declined", "failed", "refunded"]
+    payment: PaymentSnapshot
 
 
 class PaymentIndexed(Payload):
