@@ -5,26 +5,19 @@ handlers. Run it with `python -m smartpay_shared.local.gateway`."""
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import importlib
 import json
 import logging
-import re
 import signal
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -33,15 +26,17 @@ from smartpay_shared import __version__
 from smartpay_shared.api import MERCHANT_CLAIM
 from smartpay_shared.local import auth
 from smartpay_shared.local.openapi import merge_openapi
+from smartpay_shared.local.proxy_event import json_error, lambda_response, proxy_event
+from smartpay_shared.local.routes import GatewayRoute, Handler, LazyHandlers, RouteTable, routes_from_manifests
 from smartpay_shared.manifest import Manifest, all_manifests
+
+__all__ = ["Gateway", "GatewayRoute", "GatewaySettings", "LazyHandlers", "RouteTable", "create_gateway",
+           "make_gateway_server", "routes_from_manifests", "serve"]
 from smartpay_shared.runtime.lambda_context import LocalLambdaContext
 
 log = logging.getLogger("smartpay.gateway")
 
-Handler = Callable[[dict[str, Any], Any], Any]
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-ACCOUNT_ID = "123456789012"
-API_ID = "smartpaylc"
 
 
 class GatewaySettings(BaseSettings):
@@ -84,185 +79,6 @@ class GatewaySettings(BaseSettings):
 
 def load_settings(stack_file: Path | None = None) -> GatewaySettings:
     return GatewaySettings().with_stack_defaults(auth.read_stack_file(stack_file))
-
-
-# --- routing ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class GatewayRoute:
-    method: str
-    resource: str  # the API Gateway resource path, e.g. /payments/{payment_id}
-    service: str
-
-
-def routes_from_manifests(manifests: Mapping[str, Manifest]) -> list[GatewayRoute]:
-    return [GatewayRoute(r.method, r.path, m.service)
-            for m in manifests.values() if m.api_handler for r in m.routes]
-
-
-class RouteTable:
-    """API Gateway's matching: the most specific resource wins (literal segments before {params}),
-    then its methods decide (405 when it has no such method)."""
-
-    def __init__(self, routes: Iterable[GatewayRoute]):
-        self._methods: dict[str, dict[str, GatewayRoute]] = {}
-        for route in routes:
-            by_method = self._methods.setdefault(route.resource, {})
-            if route.method in by_method:
-                raise ValueError(f"{route.method} {route.resource} is declared twice")
-            by_method[route.method] = route
-        self._patterns = sorted(((_specificity(r), r, _compile(r)) for r in self._methods),
-                                key=lambda item: item[0], reverse=True)
-
-    def match(self, method: str, path: str) -> tuple[GatewayRoute, dict[str, str]]:
-        path = path.rstrip("/") or "/"
-        for _, resource, pattern in self._patterns:
-            found = pattern.fullmatch(path)
-            if found:
-                by_method = self._methods[resource]
-                if method not in by_method:
-                    raise MethodNotAllowed(valid_methods=sorted(by_method))
-                return by_method[method], found.groupdict()
-        raise NotFound()
-
-    def __iter__(self) -> Iterator[GatewayRoute]:
-        return (route for by_method in self._methods.values() for route in by_method.values())
-
-
-def _specificity(resource: str) -> tuple[int, ...]:
-    return tuple(0 if segment.startswith("{") else 1 for segment in resource.strip("/").split("/"))
-
-
-def _compile(resource: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[A-Za-z0-9_]+\})", resource)
-    return re.compile("".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p)
-                              for p in parts if p))
-
-
-class LazyHandlers(Mapping[str, Handler]):
-    """service -> its API handler ("module:function"), imported on first use and only once."""
-
-    def __init__(self, refs: Mapping[str, str]):
-        self._refs = dict(refs)
-        self._loaded: dict[str, Handler] = {}
-        self._lock = threading.Lock()
-
-    def __getitem__(self, service: str) -> Handler:
-        with self._lock:
-            if service not in self._loaded:
-                module, _, name = self._refs[service].partition(":")
-                self._loaded[service] = getattr(importlib.import_module(module), name)
-            return self._loaded[service]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._refs)
-
-    def __len__(self) -> int:
-        return len(self._refs)
-
-    def resolvers(self) -> dict[str, APIGatewayRestResolver]:
-        """Each handler module's `app`, for the merged OpenAPI document."""
-        found = {}
-        for service, ref in self._refs.items():
-            self[service]
-            app = getattr(importlib.import_module(ref.partition(":")[0]), "app", None)
-            if isinstance(app, APIGatewayRestResolver):
-                found[service] = app
-        return found
-
-
-# --- HTTP request <-> Lambda proxy event -------------------------------------------------------
-
-def proxy_event(request: Request, route: GatewayRoute, path_params: Mapping[str, str],
-                claims: Mapping[str, Any], *, stage: str, request_id: str) -> dict[str, Any]:
-    """The API Gateway REST (v1) Lambda proxy event, as a Cognito-authorized method receives it."""
-    headers, multi_headers = _headers(request)
-    body, is_base64 = _body(request.get_data())
-    now = time.time()
-    host = request.host.split(":")[0]
-    return {
-        "resource": route.resource,
-        "path": request.path,
-        "httpMethod": request.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": {k: v[-1] for k, v in request.args.lists()} or None,
-        "multiValueQueryStringParameters": dict(request.args.lists()) or None,
-        "pathParameters": dict(path_params) or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": hashlib.sha1(route.resource.encode()).hexdigest()[:6],  # noqa: S324
-            "resourcePath": route.resource,
-            "httpMethod": request.method,
-            "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:12]).decode(),
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/{stage}{request.path}",
-            "accountId": ACCOUNT_ID,
-            "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-            "stage": stage,
-            "domainPrefix": host.split(".")[0],
-            "requestTimeEpoch": int(now * 1000),
-            "requestId": request_id,
-            "identity": _identity(request),
-            "domainName": host,
-            "apiId": API_ID,
-            "authorizer": {"claims": auth.authorizer_claims(dict(claims))},
-        },
-        "body": body,
-        "isBase64Encoded": is_base64,
-    }
-
-
-def _headers(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
-    # WSGI has already folded repeated request headers into one comma-joined value.
-    multi: dict[str, list[str]] = {}
-    for name, value in request.headers.items():
-        multi.setdefault(name, []).append(value)
-    forwarded = [*multi.get("X-Forwarded-For", []), request.remote_addr or "127.0.0.1"]
-    multi["X-Forwarded-For"] = [", ".join(forwarded)]
-    multi.setdefault("X-Forwarded-Proto", [request.scheme])
-    multi.setdefault("X-Forwarded-Port", [str(request.server[1]) if request.server and request.server[1] else "80"])
-    multi.setdefault("X-Amzn-Trace-Id", [f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"])
-    return {name: values[-1] for name, values in multi.items()}, multi
-
-
-def _identity(request: Request) -> dict[str, Any]:
-    nulls = ("cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "principalOrgId",
-             "accessKey", "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user")
-    return {**dict.fromkeys(nulls), "sourceIp": request.remote_addr or "127.0.0.1",
-            "userAgent": request.headers.get("User-Agent")}
-
-
-def _body(raw: bytes) -> tuple[str | None, bool]:
-    if not raw:
-        return None, False
-    try:
-        return raw.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(raw).decode("ascii"), True
-
-
-def lambda_response(result: Any) -> Response:
-    """A proxy integration response -> HTTP, merging headers the way API Gateway does
-    (a name in multiValueHeaders wins over the same name in headers)."""
-    if not isinstance(result, dict) or "statusCode" not in result:
-        raise ValueError("malformed Lambda proxy response")
-    multi = {name: [str(v) for v in values] for name, values in (result.get("multiValueHeaders") or {}).items()}
-    taken = {name.lower() for name in multi}
-    headers = Headers([(k, str(v)) for k, v in (result.get("headers") or {}).items() if k.lower() not in taken])
-    for name, values in multi.items():
-        for value in values:
-            headers.add(name, value)
-    headers.setdefault("Content-Type", "application/json")
-    body = result.get("body") or ""
-    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
-    return Response(data, status=int(result["statusCode"]), headers=headers)
-
-
-def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    """The same shape the handlers' exception handler returns."""
-    body = json.dumps({"statusCode": status, "message": message})
-    return Response(body, status=status, headers=dict(headers or {}), content_type="application/json")
 
 
 # --- the WSGI app ------------------------------------------------------------------------------
