@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["hop"]
+BENCHMARKS = ["hop", "routing"]
 
 
 def main(argv: list[str]) -> int:
