@@ -93,7 +93,7 @@ class RouteUnavailable(Payload):
     """No gateway can take this payment (none eligible, all excluded or circuit-open)."""
 
     attempt: int = Field(ge=1, le=10)
-    code: Literal["no_eligible_gateway", "all_gateways_tried", "all_gateways_unhealthy"]
+    code: Literal["no_eligible_gateway", "unsupported_payment"]
     reason: str = Field(max_length=500)
 
 

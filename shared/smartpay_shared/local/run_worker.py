@@ -10,8 +10,6 @@ import logging
 import sys
 from typing import Any
 
-from aws_xray_sdk import global_sdk_config
-
 from smartpay_shared import aws
 from smartpay_shared.config import platform_settings
 from smartpay_shared.manifest import all_manifests
@@ -39,9 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     queue_url = sqs.get_queue_url(QueueName=settings.queue_name(manifest.service))["QueueUrl"]
     function_name = f"{settings.name_prefix}-{manifest.service}"
     handler = load_handler(manifest.queue_handler)
-    # Powertools' Tracer switches the X-Ray SDK off outside Lambda; this process plays Lambda, so the
-    # worker's function segments (and the handler's subsegments) are recorded. AWS_XRAY_SDK_ENABLED wins.
-    global_sdk_config.set_sdk_enabled(True)
     worker = SqsWorker(
         sqs,
         queue_url,

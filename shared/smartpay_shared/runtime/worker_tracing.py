@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.core.context import Context
+from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
 from aws_xray_sdk.core.lambda_launcher import LambdaContext
 from aws_xray_sdk.core.recorder import AWSXRayRecorder
@@ -83,6 +84,10 @@ class FunctionSegments:
 
     def _begin(self, records: Sequence[Mapping[str, Any]]) -> Any:
         try:
+            # Powertools' Tracer switches the SDK off outside Lambda when a handler module creates
+            # one; this worker plays Lambda, so it is switched back on (AWS_XRAY_SDK_ENABLED still wins).
+            if not global_sdk_config.sdk_enabled():
+                global_sdk_config.set_sdk_enabled(True)
             trace_id, parent_id = trace_position(records)
             segment = self._recorder.begin_segment(self._name, traceid=trace_id, parent_id=parent_id, sampling=1)
             segment.origin = FUNCTION_ORIGIN

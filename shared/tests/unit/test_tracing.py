@@ -24,10 +24,17 @@ class InMemoryEmitter:
 
 @pytest.fixture
 def emitter(monkeypatch):
+    # A service module's Powertools Tracer, imported earlier in the session, may have switched the
+    # SDK off (it does outside Lambda); these tests are about the SDK being on.
+    from aws_xray_sdk import global_sdk_config
+
+    enabled = global_sdk_config.sdk_enabled()
+    global_sdk_config.set_sdk_enabled(True)
     fake = InMemoryEmitter()
     monkeypatch.setattr(xray_recorder, "emitter", fake)
     yield fake
     xray_recorder.clear_trace_entities()
+    global_sdk_config.set_sdk_enabled(enabled)
 
 
 def envelope(trace_header=None):

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from smartpay_shared.events import Envelope, Producer, new_envelope
 from smartpay_shared.events.payloads import (FraudAssessed, PaymentCaptured, PaymentContext, PaymentFailed,
-                                             RouteRequested, RouteSelected)
+                                             RouteRequested, RouteSelected, RouteUnavailable)
 
+from smartpay_routing.domain.errors import NoEligibleGateway, UnsupportedPayment
 from smartpay_routing.domain.model import Outcome, RouteContext
 from smartpay_routing.service_layer.routing import RoutingService
 
@@ -35,20 +36,40 @@ def _selected(cause: Envelope, merchant_id: str, attempt: int, record: dict, pro
                         idempotency_key=f"{payment_id}:{attempt}", event_id=event_id)
 
 
+def _unavailable(cause: Envelope, merchant_id: str, attempt: int, error: Exception, producer: Producer) -> Envelope:
+    """No gateway can take the payment: the saga hears it at once instead of waiting for a deadline."""
+    payment_id = cause.metadata.correlation_id
+    code = "unsupported_payment" if isinstance(error, UnsupportedPayment) else "no_eligible_gateway"
+    data = RouteUnavailable(payment_id=payment_id, merchant_id=merchant_id, attempt=attempt, code=code,
+                            reason=str(error)[:500])
+    event_id = str(uuid.uuid5(_IDS, f"route.unavailable:{payment_id}:{attempt}"))
+    return new_envelope(data, producer=producer, correlation_id=payment_id, causation=cause.metadata,
+                        idempotency_key=f"{payment_id}:{attempt}", event_id=event_id)
+
+
+def _route(envelope: Envelope, service: RoutingService, publish: Publish, producer: Producer, *,
+           merchant_id: str, attempt: int, ctx: RouteContext, excluded: frozenset[str] = frozenset()) -> None:
+    try:
+        record = service.select_route(envelope.metadata.correlation_id, attempt, ctx, excluded)
+    except (UnsupportedPayment, NoEligibleGateway) as e:
+        publish(_unavailable(envelope, merchant_id, attempt, e, producer))
+        return
+    publish(_selected(envelope, merchant_id, attempt, record, producer))
+
+
 def on_fraud_assessed(envelope: Envelope, service: RoutingService, publish: Publish, producer: Producer) -> None:
     data: FraudAssessed = envelope.data  # type: ignore[assignment]
     if data.decision == "decline":
         raise ValueError("fraud.assessed with decision decline must not reach routing (check the rule filter)")
     ctx = route_context(data.merchant_id, data.payment, data.score, envelope.metadata.occurred_at.hour)
-    record = service.select_route(data.payment_id, 1, ctx)
-    publish(_selected(envelope, data.merchant_id, 1, record, producer))
+    _route(envelope, service, publish, producer, merchant_id=data.merchant_id, attempt=1, ctx=ctx)
 
 
 def on_route_requested(envelope: Envelope, service: RoutingService, publish: Publish, producer: Producer) -> None:
     data: RouteRequested = envelope.data  # type: ignore[assignment]
     ctx = route_context(data.merchant_id, data.payment, data.risk_score, envelope.metadata.occurred_at.hour)
-    record = service.select_route(data.payment_id, data.attempt, ctx, frozenset(data.excluded_gateways))
-    publish(_selected(envelope, data.merchant_id, data.attempt, record, producer))
+    _route(envelope, service, publish, producer, merchant_id=data.merchant_id, attempt=data.attempt, ctx=ctx,
+           excluded=frozenset(data.excluded_gateways))
 
 
 def on_payment_captured(envelope: Envelope, service: RoutingService) -> str:

@@ -9,7 +9,6 @@ from smartpay_shared.events.payloads import FraudAssessed, PaymentContext, Payme
 
 from smartpay_routing.adapters.memory import InMemoryCheckpointStore, InMemoryDecisionStore, InMemoryHealthStore
 from smartpay_routing.adapters.vw_policy import VowpalPolicy, checkpoint_id_for
-from smartpay_routing.domain.errors import NoEligibleGateway
 from smartpay_routing.domain.health import HealthConfig
 from smartpay_routing.domain.router import Router
 from smartpay_routing.service_layer import handlers
@@ -58,12 +57,21 @@ def test_route_requested_excludes_tried_gateways(service):
     assert (out[0].data.gateway, out[0].data.fallbacks, out[0].data.attempt) == ("amazon_pay", [], 3)
 
 
-def test_declined_or_unroutable_payments_raise(service):
+def test_a_declined_payment_must_not_reach_routing(service):
     with pytest.raises(ValueError, match="decline"):
         handlers.on_fraud_assessed(fraud("decline"), service, [].append, ROUTING)
+
+
+def test_an_unroutable_payment_is_announced_as_route_unavailable(service):
     unroutable = PaymentContext(amount=100, currency="GBP", method="solana_wallet", country="GB")
-    with pytest.raises(NoEligibleGateway):
-        handlers.on_fraud_assessed(fraud(payment=unroutable), service, [].append, ROUTING)
+    out: list = []
+    handlers.on_fraud_assessed(fraud(payment=unroutable), service, out.append, ROUTING)
+    assert [e.event_type for e in out] == ["route.unavailable"]
+    assert out[0].data.code == "no_eligible_gateway" and out[0].data.attempt == 1
+    assert "solana: currency GBP not supported" in out[0].data.reason
+    again: list = []
+    handlers.on_fraud_assessed(fraud(payment=unroutable), service, again.append, ROUTING)
+    assert again[0].metadata.event_id == out[0].metadata.event_id  # a redelivery republishes the same event
 
 
 def test_failure_before_any_gateway_is_not_an_outcome(service):
