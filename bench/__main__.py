@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["hop", "routing"]
+BENCHMARKS = ["hop", "fraud", "routing"]
 
 
 def main(argv: list[str]) -> int:

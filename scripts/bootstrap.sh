@@ -9,13 +9,20 @@ command -v "$python" >/dev/null 2>&1 || python=python3
 venv="$root/.venv"
 stamp="$venv/.smartpay-installed"
 
+extras_for() {  # extras the tests exercise; torch 2.13.0 (fraud[graph]) is a CPU wheel on this machine kind's disk
+  case "$1" in
+    fraud) echo "[graph]" ;;
+    *) echo "" ;;
+  esac
+}
+
 want="$(cat requirements/*.in requirements/constraints.txt shared/pyproject.toml services/*/pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing Python packages into .venv ($("$python" --version))"
   [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
   "$venv/bin/pip" install -q -c requirements/constraints.txt -r requirements/dev.in
   editables=(-e "shared[local]")
-  for svc in services/*/; do editables+=(-e "$svc"); done
+  for svc in services/*/; do editables+=(-e "${svc%/}$(extras_for "$(basename "$svc")")"); done
   "$venv/bin/pip" install -q -c requirements/constraints.txt "${editables[@]}"
   echo "$want" > "$stamp"
 else

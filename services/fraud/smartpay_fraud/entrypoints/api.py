@@ -1,15 +1,23 @@
 """API Lambda of the fraud service: POST /fraud."""
 
+import time
+import uuid
 from importlib.metadata import version
 from typing import Literal
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from smartpay_shared.api import NotImplementedYet, build_resolver, merchant_id
+from smartpay_shared.api import build_resolver, merchant_id
+
+from smartpay_fraud import bootstrap
+from smartpay_fraud.domain.errors import FeatureStoreUnavailable, InvalidTransaction, ModelNotAvailable
+from smartpay_fraud.domain.transactions import Transaction
 
 logger = Logger(service="fraud")
 app = build_resolver("SmartPay fraud", version("smartpay-fraud"))
+_BODY_FIELD = {"card_id": "payment_method.token"}
 
 
 class PaymentMethodIn(BaseModel):
@@ -22,6 +30,8 @@ class FraudRequest(BaseModel):
     """A payment to score. The merchant comes from the token, not from this body."""
 
     model_config = ConfigDict(extra="forbid")
+    payment_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{8,64}$",
+                                   description="Scoring the same id twice counts it once in the velocity windows.")
     amount: int = Field(gt=0, le=10**12, description="Minor units.")
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     payment_method: PaymentMethodIn
@@ -32,10 +42,47 @@ class FraudRequest(BaseModel):
     merchant_category: str | None = Field(default=None, max_length=64)
 
 
+class ReasonOut(BaseModel):
+    feature: str
+    contribution: float
+    description: str
+
+
+class FraudResponse(BaseModel):
+    payment_id: str
+    score: float
+    decision: Literal["approve", "review", "decline"]
+    model_version: str
+    threshold_version: str
+    reasons: list[ReasonOut]
+
+
+@app.exception_handler(InvalidTransaction)
+def _invalid(exc: InvalidTransaction) -> Response:
+    loc = ["body", *_BODY_FIELD.get(exc.field, exc.field).split(".")]
+    return Response(status_code=422, content_type="application/json",
+                    body={"statusCode": 422, "detail": [{"loc": loc, "msg": exc.message, "type": "value_error"}]})
+
+
+@app.exception_handler(ModelNotAvailable)
+@app.exception_handler(FeatureStoreUnavailable)
+def _unavailable(exc: Exception) -> Response:
+    logger.error("fraud scoring unavailable", extra={"reason": str(exc)})
+    return Response(status_code=503, content_type="application/json",
+                    body={"statusCode": 503, "message": f"fraud scoring unavailable: {exc}"})
+
+
 @app.post("/fraud")
-def score(request: FraudRequest) -> dict:
-    merchant_id(app)
-    raise NotImplementedYet("POST /fraud", "issue #3")
+def score(request: FraudRequest) -> FraudResponse:
+    merchant = merchant_id(app)
+    payment_id = request.payment_id or f"fraud_{uuid.uuid4().hex}"
+    txn = Transaction(
+        transaction_id=f"{merchant}:{payment_id}", timestamp_ms=int(time.time() * 1000), amount=request.amount,
+        currency=request.currency, merchant_id=merchant, card_id=request.payment_method.token,
+        customer_id=request.customer_id, device_id=request.device_id, ip_address=request.ip_address,
+        country=request.country, merchant_category=request.merchant_category)
+    assessment = bootstrap.scoring_service().score(txn)
+    return FraudResponse(payment_id=payment_id, **assessment.to_dict())
 
 
 @logger.inject_lambda_context

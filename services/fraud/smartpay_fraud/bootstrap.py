@@ -1,0 +1,55 @@
+"""Wire the adapters once per cold start: registry -> model (in process or SageMaker), Redis store."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from smartpay_fraud.adapters.redis_store import RedisFeatureStore
+from smartpay_fraud.adapters.registry import ModelRegistry
+from smartpay_fraud.adapters.sagemaker_runtime import SageMakerRiskModel
+from smartpay_fraud.config import FraudSettings, fraud_settings
+from smartpay_fraud.service_layer.scoring import ScoringService
+
+_lock = threading.Lock()
+_service: ScoringService | None = None
+
+
+def registry(settings: FraudSettings, s3: Any | None = None) -> ModelRegistry:
+    if s3 is None and settings.model_bucket:
+        from smartpay_shared import aws
+
+        s3 = aws.client("s3")
+    return ModelRegistry(s3, settings.model_bucket, settings.cache_dir)
+
+
+def build_scoring_service(settings: FraudSettings, *, s3: Any | None = None, sagemaker: Any | None = None,
+                          store: RedisFeatureStore | None = None) -> ScoringService:
+    reg = registry(settings, s3)
+    version = reg.resolve(settings.model_version)
+    if settings.endpoint_name:
+        if sagemaker is None:
+            from smartpay_shared import aws
+
+            sagemaker = aws.client("sagemaker-runtime")
+        model = SageMakerRiskModel(sagemaker, settings.endpoint_name, reg.metadata(version))
+    else:
+        model = reg.load(version)
+    store = store or RedisFeatureStore.from_url(settings.redis_url, settings.redis_prefix)
+    return ScoringService(store, model, settings.reasons)
+
+
+def scoring_service() -> ScoringService:
+    """The process-wide service; a failed start (no model yet) is retried on the next call, not cached."""
+    global _service
+    with _lock:
+        if _service is None:
+            _service = build_scoring_service(fraud_settings())
+        return _service
+
+
+def reset() -> None:
+    global _service
+    with _lock:
+        _service = None
+    fraud_settings.cache_clear()

@@ -1,0 +1,26 @@
+"""Domain errors: each one says what was wrong in words a caller can act on."""
+
+
+class FraudError(Exception):
+    """Base class of the fraud service's own errors."""
+
+
+class InvalidTransaction(FraudError, ValueError):
+    """The transaction can never be scored as it is (bad currency, absurd amount, raw card number)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ModelNotAvailable(FraudError, RuntimeError):
+    """No usable model version: the service refuses to score rather than invent a score."""
+
+
+class FeatureStoreUnavailable(FraudError, RuntimeError):
+    """The online feature store (Redis) could not be read or updated."""
+
+
+class DatasetError(FraudError, ValueError):
+    """A training file lacks required columns or holds values that cannot be used."""

@@ -1,0 +1,149 @@
+"""Every feature is defined once here; the offline (pandas) and online (Redis) paths both read these
+definitions, and the derived features are one numpy function both paths call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+HOUR = 3_600_000
+DAY = 24 * HOUR
+
+Aggregate = Literal["count", "sum", "distinct"]
+# Fields an online window member carries, in this order (the Lua script reads them by position).
+MEMBER_FIELDS = ("amount", "merchant_id", "device_id", "country", "ip_address", "card_id")
+
+
+@dataclass(frozen=True)
+class VelocityFeature:
+    """An aggregate over the transactions of one entity (or entity pair) in a sliding window
+    (timestamp - window, timestamp], the current transaction included."""
+
+    name: str
+    entity: tuple[str, ...]
+    window_ms: int
+    agg: Aggregate
+    field: str | None = None  # the counterpart a "distinct" counts (missing values are not counted)
+
+    @property
+    def requires(self) -> frozenset[str]:
+        extra = {self.field} if self.field else set()
+        return frozenset(self.entity) | extra | ({"amount"} if self.agg == "sum" else set())
+
+    @property
+    def entity_name(self) -> str:
+        return "+".join(self.entity)
+
+
+def _v(name, entity, window, agg, field=None) -> VelocityFeature:
+    return VelocityFeature(name, tuple(entity.split("+")), window, agg, field)
+
+
+VELOCITY: tuple[VelocityFeature, ...] = (
+    _v("card_count_1h", "card_id", HOUR, "count"),
+    _v("card_count_24h", "card_id", DAY, "count"),
+    _v("card_count_7d", "card_id", 7 * DAY, "count"),
+    _v("card_sum_1h", "card_id", HOUR, "sum"),
+    _v("card_sum_24h", "card_id", DAY, "sum"),
+    _v("card_sum_7d", "card_id", 7 * DAY, "sum"),
+    _v("card_distinct_merchants_24h", "card_id", DAY, "distinct", "merchant_id"),
+    _v("card_distinct_devices_7d", "card_id", 7 * DAY, "distinct", "device_id"),
+    _v("card_distinct_countries_7d", "card_id", 7 * DAY, "distinct", "country"),
+    _v("card_distinct_ips_24h", "card_id", DAY, "distinct", "ip_address"),
+    _v("customer_count_24h", "customer_id", DAY, "count"),
+    _v("customer_distinct_cards_7d", "customer_id", 7 * DAY, "distinct", "card_id"),
+    _v("device_count_24h", "device_id", DAY, "count"),
+    _v("device_distinct_cards_24h", "device_id", DAY, "distinct", "card_id"),
+    _v("device_distinct_cards_7d", "device_id", 7 * DAY, "distinct", "card_id"),
+    _v("ip_count_1h", "ip_address", HOUR, "count"),
+    _v("ip_distinct_cards_24h", "ip_address", DAY, "distinct", "card_id"),
+    _v("merchant_count_1h", "merchant_id", HOUR, "count"),
+    _v("merchant_count_24h", "merchant_id", DAY, "count"),
+    _v("merchant_distinct_cards_1h", "merchant_id", HOUR, "distinct", "card_id"),
+    _v("card_device_count_30d", "card_id+device_id", 30 * DAY, "count"),
+    _v("card_country_count_30d", "card_id+country", 30 * DAY, "count"),
+)
+MAX_WINDOW_MS = max(f.window_ms for f in VELOCITY)
+
+
+@dataclass(frozen=True)
+class DerivedFeature:
+    name: str
+    requires: frozenset[str]
+    uses: tuple[str, ...] = ()  # velocity features it is computed from
+
+
+DERIVED: tuple[DerivedFeature, ...] = (
+    DerivedFeature("amount_log", frozenset({"amount"})),
+    DerivedFeature("hour_of_day", frozenset({"timestamp"})),
+    DerivedFeature("amount_to_card_mean_7d", frozenset({"amount", "card_id"}), ("card_sum_7d", "card_count_7d")),
+    DerivedFeature("card_device_is_new", frozenset({"card_id", "device_id"}), ("card_device_count_30d",)),
+    DerivedFeature("card_country_is_new", frozenset({"card_id", "country"}), ("card_country_count_30d",)),
+)
+
+
+def derived_values(velocity: dict[str, np.ndarray], amount: np.ndarray, ts_ms: np.ndarray,
+                   names: set[str]) -> dict[str, np.ndarray]:
+    """The derived features, vectorised; the online path calls it with arrays of length one."""
+    out: dict[str, np.ndarray] = {}
+    amount = np.asarray(amount, dtype=np.float64)
+    if "amount_log" in names:
+        out["amount_log"] = np.log1p(amount)
+    if "hour_of_day" in names:
+        out["hour_of_day"] = ((np.asarray(ts_ms, dtype=np.int64) // HOUR) % 24).astype(np.float64)
+    if "amount_to_card_mean_7d" in names:
+        count, total = velocity["card_count_7d"], velocity["card_sum_7d"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            prior_mean = (total - amount) / (count - 1)
+        out["amount_to_card_mean_7d"] = np.where(count > 1, amount / np.maximum(prior_mean, 1.0), np.nan)
+    if "card_device_is_new" in names:
+        c = velocity["card_device_count_30d"]
+        out["card_device_is_new"] = np.where(np.isnan(c), np.nan, (c == 1).astype(np.float64))
+    if "card_country_is_new" in names:
+        c = velocity["card_country_count_30d"]
+        out["card_country_is_new"] = np.where(np.isnan(c), np.nan, (c == 1).astype(np.float64))
+    return out
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The features a data set's columns allow; the rest are left out, with the reason."""
+
+    velocity: tuple[VelocityFeature, ...]
+    derived: tuple[DerivedFeature, ...]
+    left_out: dict[str, str]
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.velocity] + [f.name for f in self.derived]
+
+
+def feature_set(columns: set[str]) -> FeatureSet:
+    available = set(columns) | {"timestamp"}
+    velocity, derived, left_out = [], [], {}
+    for f in VELOCITY:
+        missing = f.requires - available
+        if missing:
+            left_out[f.name] = "needs " + ", ".join(sorted(missing))
+        else:
+            velocity.append(f)
+    have = {f.name for f in velocity}
+    for d in DERIVED:
+        missing = (d.requires - available) | {u for u in d.uses if u not in have}
+        if missing:
+            left_out[d.name] = "needs " + ", ".join(sorted(missing))
+        else:
+            derived.append(d)
+    return FeatureSet(tuple(velocity), tuple(derived), left_out)
+
+
+FULL = feature_set(set(MEMBER_FIELDS) | {"customer_id", "timestamp"})
+
+
+def feature_set_from_names(names: list[str]) -> FeatureSet:
+    """The velocity and derived features a model was trained with (graph features are not in here)."""
+    wanted = set(names)
+    return FeatureSet(tuple(f for f in VELOCITY if f.name in wanted), tuple(d for d in DERIVED if d.name in wanted),
+                      {})

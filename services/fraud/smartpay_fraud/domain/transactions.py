@@ -1,0 +1,74 @@
+"""The transaction the model scores, and the checks that make it scoreable."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from smartpay_fraud.domain.errors import InvalidTransaction
+
+# ISO 4217 codes we accept, with their minor-unit exponent (default 2).
+_EXPONENT_0 = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+               "VUV", "XAF", "XOF", "XPF"}
+_EXPONENT_3 = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
+_EXPONENT_2 = {
+    "AED", "ARS", "AUD", "BDT", "BGN", "BRL", "CAD", "CHF", "CNY", "COP", "CZK", "DKK", "DZD", "EGP", "EUR",
+    "GBP", "GHS", "HKD", "HUF", "IDR", "ILS", "INR", "KES", "KZT", "LKR", "MAD", "MXN", "MYR", "NGN", "NOK",
+    "NZD", "PEN", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SEK", "SGD", "THB", "TRY", "TWD",
+    "UAH", "USD", "ZAR",
+}
+CURRENCY_EXPONENTS: dict[str, int] = {**{c: 2 for c in _EXPONENT_2}, **{c: 0 for c in _EXPONENT_0},
+                                      **{c: 3 for c in _EXPONENT_3}}
+MAX_MAJOR_UNITS = 10_000_000  # one payment above ten million (EUR, USD...) is a bug, not a purchase
+_PAN = re.compile(r"^\d{12,19}$")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def looks_like_card_number(value: str) -> bool:
+    compact = value.replace(" ", "").replace("-", "")
+    return bool(_PAN.match(compact)) and _luhn_ok(compact)
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One payment as the features see it; ids are opaque tokens, amounts are minor units."""
+
+    transaction_id: str
+    timestamp_ms: int
+    amount: int
+    currency: str
+    merchant_id: str
+    card_id: str | None = None
+    customer_id: str | None = None
+    device_id: str | None = None
+    ip_address: str | None = None
+    country: str | None = None
+    merchant_category: str | None = None
+
+    def entity(self, name: str) -> str | None:
+        return getattr(self, name)
+
+
+def validate(txn: Transaction) -> Transaction:
+    """Raise InvalidTransaction naming the field; unknown cards/devices/merchants are fine (cold start)."""
+    if txn.currency not in CURRENCY_EXPONENTS:
+        raise InvalidTransaction("currency", f"{txn.currency!r} is not a supported ISO 4217 currency")
+    if txn.amount <= 0:
+        raise InvalidTransaction("amount", "must be a positive number of minor units")
+    major = txn.amount / 10 ** CURRENCY_EXPONENTS[txn.currency]
+    if major > MAX_MAJOR_UNITS:
+        raise InvalidTransaction("amount", f"{major:,.0f} {txn.currency} exceeds the {MAX_MAJOR_UNITS:,} limit")
+    for name in ("card_id", "customer_id", "device_id"):
+        value = txn.entity(name)
+        if value and looks_like_card_number(value):
+            raise InvalidTransaction(name, "looks like a raw card number; send a gateway token instead")
+    return txn

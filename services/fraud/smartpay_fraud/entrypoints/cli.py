@@ -1,0 +1,171 @@
+"""`smartpay fraud ...`: generate data, train + register, evaluate (report + ROC/PR PNGs), list versions."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smartpay_fraud import bootstrap
+from smartpay_fraud.adapters.dataset_files import read_table, write_table
+from smartpay_fraud.config import FraudSettings
+from smartpay_fraud.domain.dataset import Dataset, normalise
+from smartpay_fraud.domain.errors import FraudError
+from smartpay_fraud.domain.synthetic import GeneratorConfig, generate
+from smartpay_fraud.service_layer import evaluation
+from smartpay_fraud.service_layer.batch import score_frame
+from smartpay_fraud.service_layer.training import TrainingConfig, TrainingResult, train
+
+app = typer.Typer(help="Fraud model: synthetic data, training, evaluation, registry.", no_args_is_help=True)
+console = Console(stderr=True)
+QUICK = {"customers": 800, "days": 21}
+DEFAULT_REPORT = Path("docs/reports/fraud")
+
+
+def _steps(total: int) -> tuple[Progress, Callable[[str], None]]:
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                        console=console)
+    task = progress.add_task("starting", total=total)
+
+    def step(message: str) -> None:
+        progress.update(task, advance=1, description=message)
+
+    return progress, step
+
+
+def _dataset(data: Path | None, customers: int, days: int, seed: int) -> tuple[Dataset, dict]:
+    if data is not None:
+        return normalise(read_table(data)), {"file": str(data)}
+    with console.status(f"generating {customers} customers x {days} days (seed {seed})"):
+        frame = generate(GeneratorConfig(customers=customers, days=days, seed=seed))
+    return normalise(frame), {"generator": {"customers": customers, "days": days, "seed": seed}}
+
+
+def _train(dataset: Dataset, source: dict, cfg: TrainingConfig) -> TrainingResult:
+    progress, step = _steps(6 + int(cfg.graph) + int(cfg.graph and cfg.sage))
+    with progress:
+        return train(dataset, cfg, step, source)
+
+
+def _ablation_table(result_meta: dict) -> Table:
+    table = Table(title=f"holdout ({result_meta['version']}, ships {result_meta['variant']})")
+    for col in ("variant", "ROC-AUC", "PR-AUC", "recall@1%FPR", "prec top100/day"):
+        table.add_column(col)
+    for name, m in result_meta["ablation"].items():
+        h = m["holdout"]
+        table.add_row(name, *(f"{h[k]:.4f}" for k in evaluation.METRICS))
+    return table
+
+
+def _fail(e: Exception) -> None:
+    console.print(f"[red]error:[/red] {e}")
+    raise typer.Exit(2)
+
+
+@app.command("generate")
+def generate_cmd(out: Path = typer.Option(..., help="Output .parquet or .csv"),
+                 customers: int = 3000, days: int = 30, seed: int = 7) -> None:
+    """Write a seeded synthetic transaction file (schema in docs/fraud.md)."""
+    frame = generate(GeneratorConfig(customers=customers, days=days, seed=seed))
+    write_table(frame, out)
+    console.print(f"{len(frame):,} transactions, {frame.is_fraud.mean():.2%} fraud -> {out}")
+
+
+@app.command("train")
+def train_cmd(
+    data: Path | None = typer.Option(None, help="Labelled CSV/Parquet; default: generated data."),
+    customers: int = 3000, days: int = 30, seed: int = 7,
+    quick: bool = typer.Option(False, help="Small generated data set, no GraphSAGE: a local model in seconds."),
+    graph: bool = typer.Option(True, help="Try torch-free graph signals."),
+    sage: bool = typer.Option(True, help="Try GraphSAGE node scores (needs the `graph` extra)."),
+    publish: bool = typer.Option(False, help="Upload to the S3 registry and move its `latest` pointer."),
+    report_dir: Path | None = typer.Option(None, help="Also write the evaluation report here."),
+) -> None:
+    """Train XGBoost (with and without graph signals), keep the winner, register it."""
+    if quick:
+        customers, days, sage = QUICK["customers"], QUICK["days"], False
+    try:
+        dataset, source = _dataset(data, customers, days, seed)
+        result = _train(dataset, source, TrainingConfig(seed=seed, sage=sage, graph=graph))
+        settings = FraudSettings()
+        registry = bootstrap.registry(settings)
+        where = registry.publish(result.bundle) if publish else str(registry.save_local(result.bundle))
+    except FraudError as e:
+        _fail(e)
+    console.print(_ablation_table(result.bundle.metadata))
+    if report_dir:
+        command = "smartpay fraud " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        evaluation.write_report(result.bundle.metadata, result.holdout, report_dir, command)
+    console.print(f"registered [bold]{result.bundle.version}[/bold] at {where}")
+    print(result.bundle.version)
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    version: str | None = typer.Option(None, help="Re-score a registered version on its own holdout; "
+                                                  "default: train from the seed and compare every variant."),
+    data: Path | None = typer.Option(None, help="Labelled CSV/Parquet (default: generated)."),
+    customers: int = 3000, days: int = 30, seed: int = 7, sage: bool = True,
+    report_dir: Path = typer.Option(DEFAULT_REPORT, help="Where report.md, roc.png and pr.png go."),
+) -> None:
+    """Write the evaluation report (ablation with ROC-AUC, PR-AUC, recall @ 1% FPR, precision top-100/day)."""
+    command = "smartpay fraud evaluate " + " ".join(shlex.quote(a) for a in sys.argv[3:] if a)
+    try:
+        if version is None:
+            dataset, source = _dataset(data, customers, days, seed)
+            result = _train(dataset, source, TrainingConfig(seed=seed, sage=sage))
+            report = evaluation.write_report(result.bundle.metadata, result.holdout, report_dir, command.strip())
+            console.print(_ablation_table(result.bundle.metadata))
+        else:
+            bundle = bootstrap.registry(FraudSettings()).load(version)
+            src = bundle.metadata["training_data"]["source"]
+            if data is None and "generator" in src:
+                gen = src["generator"]
+                dataset, _ = _dataset(None, gen["customers"], gen["days"], gen["seed"])
+            elif data is not None:
+                dataset, _ = _dataset(data, 0, 0, 0)
+            else:
+                raise typer.BadParameter("the model was trained on a file: pass it with --data")
+            measured, curve = evaluation.rescore(bundle, dataset)
+            report = evaluation.write_report(bundle.metadata, {bundle.metadata["variant"]: curve}, report_dir,
+                                             command.strip(), rescored=measured)
+            console.print(_ablation_table(bundle.metadata))
+            console.print(f"re-scored holdout: {measured}")
+    except FraudError as e:
+        _fail(e)
+    console.print(f"report: {report}")
+
+
+@app.command("score")
+def score_cmd(data: Path = typer.Option(..., help="Transactions (CSV/Parquet) to score in batch."),
+              out: Path = typer.Option(..., help="Output .csv/.parquet: transaction_id, score, decision."),
+              version: str = typer.Option("latest", help="Registered model version.")) -> None:
+    """Batch-score a file with a registered model (offline features, same definitions as online)."""
+    try:
+        bundle = bootstrap.registry(FraudSettings()).load(version)
+        raw = read_table(data)
+        if not any(c in raw.columns for c in ("is_fraud", "label", "fraud", "class")):
+            raw = raw.assign(is_fraud=0)  # unlabelled data: the label column is only a placeholder
+        with console.status(f"scoring {len(raw):,} transactions with {bundle.version}"):
+            scored = score_frame(bundle, normalise(raw).frame)
+        write_table(scored, out)
+    except FraudError as e:
+        _fail(e)
+    console.print(f"{len(scored):,} scored -> {out}: " + ", ".join(
+        f"{k} {v:,}" for k, v in scored["decision"].value_counts().items()))
+
+
+@app.command("versions")
+def versions_cmd() -> None:
+    """List registered model versions."""
+    try:
+        for v in bootstrap.registry(FraudSettings()).versions():
+            print(v)
+    except FraudError as e:
+        _fail(e)

@@ -1,0 +1,120 @@
+"""POST /fraud through the real Powertools resolver, with the API Gateway REST proxy event a
+Cognito-authorized method receives; the model comes from the moto registry, features from Redis."""
+
+import json
+import time
+
+import pytest
+
+from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+
+from smartpay_fraud import bootstrap
+from smartpay_fraud.domain.features import FULL
+from smartpay_fraud.domain.transactions import Transaction
+from smartpay_fraud.entrypoints import api
+
+pytestmark = pytest.mark.integration
+CLAIMS = {"sub": "u-1", "token_use": "id", "custom:merchant_id": "m_acme"}
+BODY = {"amount": 4200, "currency": "EUR", "customer_id": "cus_1", "country": "DE", "device_id": "dev_1",
+        "ip_address": "10.0.0.1", "payment_method": {"type": "card", "token": "pm_card_visa"}}
+
+
+def event(body, claims=CLAIMS):
+    return {
+        "resource": "/fraud", "path": "/fraud", "httpMethod": "POST",
+        "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
+        "stageVariables": None, "isBase64Encoded": False,
+        "body": body if isinstance(body, str) else json.dumps(body),
+        "requestContext": {"resourcePath": "/fraud", "httpMethod": "POST", "stage": "local", "requestId": "r-1",
+                           "accountId": "123456789012", "apiId": "api", "path": "/local/fraud",
+                           "identity": {"sourceIp": "127.0.0.1"},
+                           **({"authorizer": {"claims": claims}} if claims is not None else {})},
+    }
+
+
+def call(body, claims=CLAIMS):
+    response = api.lambda_handler(event(body, claims), LocalLambdaContext(function_name="fraud-api"))
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_scores_with_decision_versions_and_reasons(service, registered):
+    status, body = call({**BODY, "payment_id": "pay_API00001"})
+    assert status == 200, body
+    assert body["payment_id"] == "pay_API00001"
+    assert 0 <= body["score"] <= 1 and body["decision"] in {"approve", "review", "decline"}
+    assert body["model_version"] == registered.version
+    assert body["threshold_version"] == registered.thresholds.version
+    assert all(r["contribution"] > 0 and r["description"] for r in body["reasons"])
+
+
+def test_merchant_comes_from_the_token_and_velocity_accumulates(service, redis_store):
+    for i in range(5):  # a burst on one card: the card's 1 h count reaches 5
+        status, body = call({**BODY, "payment_id": f"pay_BURST{i:04d}", "amount": 150})
+    assert status == 200
+    probe = Transaction("probe", int(time.time() * 1000), 100, "EUR", "m_acme", "pm_card_visa")
+    assert redis_store.record_and_read(probe, FULL)["merchant_count_1h"] == 6
+    status, body = call({**BODY, "merchant_id": "m_other"})  # a body merchant is refused, not used
+    assert status == 422 and any(d["loc"][-1] == "merchant_id" for d in body["detail"])
+
+
+def test_unknown_card_device_and_merchant_are_scored(service):
+    status, body = call({**BODY, "payment_method": {"type": "card", "token": "pm_brand_new"},
+                         "device_id": "dev_never", "customer_id": "cus_never"},
+                        claims={**CLAIMS, "custom:merchant_id": "m_brand_new"})
+    assert status == 200 and 0 <= body["score"] <= 1
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"amount": -100}, "amount"),
+    ({"amount": 0}, "amount"),
+    ({"currency": "eur"}, "currency"),
+    ({"currency": "XYZ"}, "currency"),          # well-formed but not a currency we know
+    ({"amount": 900_000_000_000}, "amount"),    # nine billion euros: absurd
+    ({"payment_method": {"type": "card", "token": "4242424242424242"}}, "token"),  # a raw PAN
+    ({"payment_method": {"type": "cheque", "token": "x"}}, "type"),
+    ({"customer_id": None}, "customer_id"),
+])
+def test_bad_input_is_422_with_the_field(service, change, field):
+    status, body = call({**BODY, **change})
+    assert status == 422, body
+    assert any(d["loc"][-1] == field for d in body["detail"]), body
+
+
+def test_missing_fields_and_non_json(service):
+    status, body = call({"currency": "EUR"})
+    assert status == 422 and {d["loc"][-1] for d in body["detail"]} >= {"amount", "payment_method", "customer_id"}
+    status, _ = call("{not json")
+    assert status in (400, 422)
+
+
+def test_no_token_claims_is_401(service):
+    status, _ = call(BODY, claims=None)
+    assert status == 401
+
+
+def test_no_registered_model_is_a_loud_503(aws, settings):
+    aws("s3").create_bucket(Bucket="smartpay-fraud-models")
+    bootstrap.reset()
+    import smartpay_fraud.config as config
+    config.fraud_settings.cache_clear()
+    original = config.fraud_settings
+    try:
+        bootstrap.fraud_settings = lambda: settings
+        status, body = call(BODY)
+    finally:
+        bootstrap.fraud_settings = original
+        bootstrap.reset()
+    assert status == 503 and "smartpay fraud train" in body["message"]
+
+
+def test_feature_store_down_is_a_503_not_a_guess(registered, settings, aws):
+    from smartpay_fraud.adapters.redis_store import RedisFeatureStore
+
+    dead = RedisFeatureStore.from_url("redis://127.0.0.1:1/0", prefix="fraudtest-dead")  # nothing listens there
+    bootstrap._service = bootstrap.build_scoring_service(settings, s3=aws("s3"), store=dead)
+    try:
+        status, body = call(BODY)
+    finally:
+        bootstrap.reset()
+    assert status == 503 and "online feature store" in body["message"]

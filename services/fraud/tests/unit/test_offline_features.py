@@ -1,0 +1,71 @@
+"""Offline velocity windows on a hand-made stream whose answers are known."""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from smartpay_fraud.domain import offline_features
+from smartpay_fraud.domain.features import HOUR, VELOCITY, feature_set
+
+T0 = 1_767_225_600_000
+
+
+def stream(rows):
+    df = pd.DataFrame(rows, columns=["transaction_id", "timestamp", "card_id", "merchant_id", "device_id", "amount"])
+    df["is_fraud"] = 0
+    return df
+
+
+def feature(name):
+    return next(f for f in VELOCITY if f.name == name)
+
+
+def test_counts_sums_and_distinct_in_a_sliding_window_current_included():
+    df = stream([
+        ("t1", T0, "c1", "m1", "d1", 100),
+        ("t2", T0 + 10 * 60_000, "c1", "m2", "d1", 200),
+        ("t3", T0 + 30 * 60_000, "c2", "m1", None, 50),
+        ("t4", T0 + HOUR, "c1", "m1", "d2", 300),  # t1 is exactly 1 h old: out of (t - 1h, t]
+        ("t5", T0 + HOUR + 1, "c1", "m3", "d2", 400),
+    ])
+    ts = df["timestamp"].to_numpy()
+    count = offline_features.velocity_feature(df, ts, feature("card_count_1h"))
+    total = offline_features.velocity_feature(df, ts, feature("card_sum_1h"))
+    merchants = offline_features.velocity_feature(df, ts, feature("card_distinct_merchants_24h"))
+    cards_on_device = offline_features.velocity_feature(df, ts, feature("device_distinct_cards_24h"))
+    assert count.tolist() == [1, 2, 1, 2, 3]
+    assert total.tolist() == [100, 300, 50, 500, 900]
+    assert merchants.tolist() == [1, 2, 1, 2, 3]
+    assert cards_on_device[:2].tolist() == [1, 1] and math.isnan(cards_on_device[2])  # no device: missing
+
+
+def test_ties_follow_stream_order_and_pairs_count_per_card_and_device():
+    df = stream([("a", T0, "c1", "m1", "d1", 10), ("b", T0, "c1", "m1", "d1", 20), ("c", T0, "c1", "m1", "d2", 5)])
+    ts = df["timestamp"].to_numpy()
+    assert offline_features.velocity_feature(df, ts, feature("card_count_1h")).tolist() == [1, 2, 3]
+    assert offline_features.velocity_feature(df, ts, feature("card_device_count_30d")).tolist() == [1, 2, 1]
+
+
+def test_compute_lists_left_out_features_and_rejects_unordered_streams():
+    df = stream([("a", T0, "c1", "m1", "d1", 10), ("b", T0 + 1, "c1", "m1", "d1", 20)]).drop(columns="device_id")
+    fs = feature_set(set(df.columns))
+    assert "device_count_24h" in fs.left_out and fs.left_out["device_count_24h"] == "needs device_id"
+    assert "card_device_is_new" in fs.left_out
+    out = offline_features.compute(df, fs)
+    assert list(out.columns) == fs.names and out["card_count_1h"].tolist() == [1, 2]
+    try:
+        offline_features.compute(df.iloc[::-1], fs)
+    except ValueError as e:
+        assert "ordered" in str(e)
+    else:
+        raise AssertionError("an unordered stream must be refused")
+
+
+def test_derived_amount_ratio_uses_the_prior_mean():
+    df = stream([("a", T0, "c1", "m1", "d1", 100), ("b", T0 + 1, "c1", "m1", "d1", 100),
+                 ("c", T0 + 2, "c1", "m1", "d1", 1000)])
+    out = offline_features.compute(df, feature_set(set(df.columns)))
+    ratio = out["amount_to_card_mean_7d"].to_numpy()
+    assert math.isnan(ratio[0]) and np.allclose(ratio[1:], [1.0, 10.0])
+    assert out["card_device_is_new"].tolist() == [1.0, 0.0, 0.0]

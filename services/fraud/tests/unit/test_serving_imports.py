@@ -1,0 +1,49 @@
+"""The serving path (API, queue consumer, SageMaker module) must not import torch."""
+
+import json
+import subprocess
+import sys
+
+SERVING = ["smartpay_fraud.entrypoints.api", "smartpay_fraud.entrypoints.queue_consumer",
+           "smartpay_fraud.entrypoints.sagemaker_inference", "smartpay_fraud.bootstrap"]
+
+
+def test_serving_modules_do_not_import_torch():
+    code = ("import importlib, json, sys\n"
+            f"for m in {SERVING!r}: importlib.import_module(m)\n"
+            "print(json.dumps(sorted(k for k in sys.modules if k.split('.')[0] in ('torch', 'torch_geometric'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+SLIM_IMAGE = """
+import importlib.abc, json, sys
+BLOCKED = {"pandas", "sklearn", "matplotlib", "pyarrow", "torch", "torch_geometric"}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is not in the serving image")
+sys.meta_path.insert(0, Block())
+import smartpay_fraud.entrypoints.api, smartpay_fraud.entrypoints.queue_consumer
+from smartpay_fraud.entrypoints import sagemaker_inference as inference
+model = inference.model_fn(sys.argv[1])
+body = json.dumps({"instances": [{"features": {"card_count_1h": 3.0},
+                                  "entities": {"card_id": "card_000001", "device_id": "dev_000001"}}]})
+print(inference.output_fn(inference.predict_fn(inference.input_fn(body), model)))
+"""
+
+
+def test_serving_runs_without_training_only_libraries(trained, small_dataset, tmp_path):
+    """A serving image needs numpy, scipy (xgboost's own dependency), xgboost and redis: not pandas,
+    scikit-learn, matplotlib, pyarrow or torch. The graph snapshot lookup is exercised too."""
+    from dataclasses import replace
+
+    from smartpay_fraud.domain.graph import build_snapshot
+
+    bundle = replace(trained.bundle, graph=build_snapshot(small_dataset.frame, 0),
+                     metadata=dict(trained.bundle.metadata))
+    directory = bundle.save(tmp_path / bundle.version)
+    out = subprocess.run([sys.executable, "-c", SLIM_IMAGE, str(directory)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    prediction = json.loads(out.stdout.strip().splitlines()[-1])["predictions"][0]
+    assert prediction["model_version"] == trained.bundle.version and 0 <= prediction["score"] <= 1
