@@ -18,7 +18,7 @@ from rich.table import Table
 
 from smartpay_shared import aws
 from smartpay_shared.local import stack
-from smartpay_shared.local.probe import probe_envelope, wait_for_handlers
+from smartpay_shared.local.probe import probe_envelope, received_by, wait_for_handlers
 from smartpay_shared.manifest import all_manifests
 from smartpay_shared.runtime.publisher import EventPublisher
 
@@ -52,7 +52,7 @@ def main() -> int:
     EventPublisher(aws.client("events"), info["bus_name"]).publish(envelope)
     subscribers = {name for name, m in all_manifests().items()
                    if envelope.event_type in {s.event_type for s in m.subscriptions}}
-    seen = wait_for_handlers(stack.stack_paths().state / "logs", envelope.metadata.correlation_id, subscribers)
+    seen = wait_for_handlers(stack.stack_paths().state / "logs", envelope.metadata.event_id, subscribers)
 
     table = Table(title=f"probe {envelope.event_type} {envelope.metadata.correlation_id}")
     for column in ("service", "subscribed", "handler ran", "outcome"):
@@ -67,7 +67,7 @@ def main() -> int:
     console.print(f"POST /pay with a merchant token -> {pay.status_code} {json.dumps(pay.json())}")
     console.print(f"POST /pay without a token      -> {anonymous.status_code} {json.dumps(anonymous.json())}")
 
-    ran = {name for name, recs in seen.items() if any(r.get("message") == "event received" for r in recs)}
+    ran = received_by(seen, envelope.metadata.event_id)
     if ran != subscribers:
         console.print(f"[red]platform problem[/red]: expected handlers {sorted(subscribers)}, ran {sorted(ran)}")
         return 1

@@ -40,6 +40,17 @@ class Route(BaseModel):
     path: str = Field(pattern=r"^/[A-Za-z0-9_/{}.-]*$")
 
 
+class LocalProcess(BaseModel):
+    """A process the local stack runs for this service (an emulator it needs, a sweeper...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$")
+    argv: list[str] = Field(min_length=1, description="argv[0] 'python' / 'smartpay' = the stack's venv.")
+    env: dict[str, str] = Field(default_factory=dict)
+    ready_url: str | None = Field(default=None, description="GET until it answers before going on.")
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,6 +62,9 @@ class Manifest(BaseModel):
     subscriptions: list[Subscription]
     emits: list[str]
     routes: list[Route] = Field(default_factory=list)
+    local_processes: list[LocalProcess] = Field(default_factory=list)
+    local_setup: list[list[str]] = Field(
+        default_factory=list, description="Commands `make up` runs after Terraform (e.g. train a model).")
     version: str = ""
 
     @field_validator("emits")

@@ -39,7 +39,8 @@ def parse_bus_event(raw: Any) -> tuple[EventBridgeModel, Envelope]:
     try:
         event = EventBridgeModel.model_validate(raw)
     except ValidationError as e:
-        raise InvalidEvent(f"not an EventBridge event: {_errors(e)}") from e
+        # `from None`: pydantic's own message quotes the input, which may hold a card number.
+        raise InvalidEvent(f"not an EventBridge event: {_errors(e)}") from None
     if not event.source.startswith(SOURCE_PREFIX):
         raise InvalidEvent(f"source {event.source!r} is not a SmartPay service")
     try:
@@ -53,7 +54,7 @@ def parse_bus_event(raw: Any) -> tuple[EventBridgeModel, Envelope]:
     try:
         metadata = Metadata.model_validate(detail["metadata"])
     except ValidationError as e:
-        raise InvalidEvent(f"invalid metadata: {_errors(e)}") from e
+        raise InvalidEvent(f"invalid metadata: {_errors(e)}") from None
     if metadata.event_type != event.detail_type:
         raise InvalidEvent(
             f"metadata.event_type {metadata.event_type!r} differs from detail-type {event.detail_type!r}"
@@ -68,7 +69,7 @@ def parse_bus_event(raw: Any) -> tuple[EventBridgeModel, Envelope]:
     try:
         data = spec.model.model_validate(detail["data"])
     except ValidationError as e:
-        raise InvalidEvent(f"invalid {spec.event_type} data: {_errors(e)}") from e
+        raise InvalidEvent(f"invalid {spec.event_type} data: {_errors(e)}") from None
     if getattr(data, "payment_id", metadata.correlation_id) != metadata.correlation_id:
         raise InvalidEvent("metadata.correlation_id must be the payment id")
     return event, Envelope(metadata=metadata, data=data)

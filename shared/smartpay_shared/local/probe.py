@@ -20,13 +20,13 @@ def probe_envelope(merchant_id: str = "m_probe") -> Envelope:
     return new_envelope(data, producer=Producer(service="payment", version="0.0.0"), correlation_id=payment_id)
 
 
-def handled_by(log_dir: Path, correlation_id: str) -> dict[str, list[dict]]:
-    """worker name -> the log records mentioning this correlation id."""
+def handled_by(log_dir: Path, needle: str) -> dict[str, list[dict]]:
+    """worker name -> its JSON log records that mention `needle` (an event id, a payment id)."""
     found: dict[str, list[dict]] = {}
     for log in sorted(log_dir.glob("worker-*.log")):
         service = log.stem.removeprefix("worker-")
         for line in log.read_text(errors="replace").splitlines():
-            if correlation_id in line and line.startswith("{"):
+            if needle in line and line.startswith("{"):
                 try:
                     found.setdefault(service, []).append(json.loads(line))
                 except json.JSONDecodeError:
@@ -34,16 +34,19 @@ def handled_by(log_dir: Path, correlation_id: str) -> dict[str, list[dict]]:
     return found
 
 
-def wait_for_handlers(log_dir: Path, correlation_id: str, expected: set[str], timeout: float = 30.0,
+def received_by(found: dict[str, list[dict]], event_id: str) -> set[str]:
+    return {s for s, recs in found.items()
+            if any(r.get("message") == "event received" and r.get("event_id") == event_id for r in recs)}
+
+
+def wait_for_handlers(log_dir: Path, event_id: str, expected: set[str], timeout: float = 30.0,
                       settle: float = 2.0) -> dict[str, list[dict]]:
-    """Wait until every expected worker logged `event received`, then a little longer so that
-    unexpected deliveries would show too."""
+    """Wait until every expected worker logged `event received` for this event, then a little longer
+    so that unexpected deliveries would show too."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = handled_by(log_dir, correlation_id)
-        received = {s for s, recs in found.items() if any(r.get("message") == "event received" for r in recs)}
-        if expected <= received:
+        if expected <= received_by(handled_by(log_dir, event_id), event_id):
             time.sleep(settle)
-            return handled_by(log_dir, correlation_id)
+            break
         time.sleep(0.2)
-    return handled_by(log_dir, correlation_id)
+    return handled_by(log_dir, event_id)

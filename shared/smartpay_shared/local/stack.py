@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -106,7 +107,16 @@ def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int = GATEWAY_PORT,
     gateway_env = gateway_settings_env(endpoint, platform, gateway_port)
     python = sys.executable
     table.start("xray", [python, "-m", "smartpay_shared.local.xray_daemon"], env)
-    for service in all_manifests():
+    manifests = all_manifests()
+    for manifest in manifests.values():
+        for proc in manifest.local_processes:
+            table.start(f"{manifest.service}-{proc.name}", _argv(proc.argv), {**env, **proc.env})
+            if proc.ready_url:
+                _wait(proc.ready_url, 60, f"{manifest.service} {proc.name}")
+        for command in manifest.local_setup:
+            print(f"==> {manifest.service}: {' '.join(command)}", flush=True)
+            subprocess.run(_argv(command), env=env, check=True)
+    for service in manifests:
         table.start(f"worker-{service}", [python, "-m", "smartpay_shared.local.run_worker", service], env)
     table.start("gateway", [python, "-m", "smartpay_shared.local.gateway"], {**env, **gateway_env})
     gateway_url = f"http://127.0.0.1:{gateway_port}"
@@ -128,6 +138,13 @@ def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int = GATEWAY_PORT,
     }
     paths.stack_file.write_text(json.dumps(stack, indent=2, default=str))
     return stack
+
+
+def _argv(argv: list[str]) -> list[str]:
+    """'python' and 'smartpay' in a manifest mean the stack's own interpreter and CLI."""
+    bin_dir = Path(sys.executable).parent
+    head = {"python": sys.executable, "smartpay": str(bin_dir / "smartpay")}.get(argv[0], argv[0])
+    return [head, *argv[1:]]
 
 
 def gateway_settings_env(endpoint: str, platform: dict[str, Any], port: int) -> dict[str, str]:

@@ -1,26 +1,50 @@
-"""SQS consumer Lambda of the chat service (the local worker calls it unchanged)."""
+"""SQS consumer Lambda of the chat service (the local worker calls it unchanged): the payment indexer."""
+
+from functools import cache, partial
+from importlib.metadata import version
 
 from aws_lambda_powertools import Logger, Tracer
 
-from smartpay_shared.events import Envelope
+from smartpay_shared import aws
+from smartpay_shared.config import platform_settings
+from smartpay_shared.events import Envelope, Producer
 from smartpay_shared.runtime.consumer import QueueConsumer
+from smartpay_shared.runtime.publisher import EventPublisher
+
+from smartpay_chat import bootstrap
+from smartpay_chat.config import chat_settings
+from smartpay_chat.service_layer import handlers
 
 logger = Logger(service="chat")
 tracer = Tracer(service="chat")
+PRODUCER = Producer(service="chat", version=version("smartpay-chat"))
 
 
-class StepNotImplemented(RuntimeError):
-    """Loud placeholder: the message fails and the redrive policy keeps it (DLQ) until issue #7 lands."""
+@cache
+def index():
+    return bootstrap.build_index(chat_settings())
 
 
-def _not_implemented(envelope: Envelope) -> None:
-    raise StepNotImplemented(f"chat cannot handle {envelope.event_type} yet (issue #7)")
+@cache
+def publisher() -> EventPublisher:
+    return EventPublisher(aws.client("events"), platform_settings().event_bus)
+
+
+def _publish(envelope: Envelope) -> None:
+    publisher().publish(envelope)
+
+
+def _handle(handler, envelope: Envelope) -> None:
+    result = handler(envelope, index(), _publish, PRODUCER)
+    logger.info("payment indexed" if result.outcome != "stale" else "stale version ignored",
+                extra={"outcome": result.outcome, "index": result.index, "stored_version": result.stored_version,
+                       "event_version": envelope.data.payment.version})
 
 
 consumer = QueueConsumer(
     {
-    "payment.completed": _not_implemented,
-"payment.refunded": _not_implemented,
+        "payment.completed": partial(_handle, handlers.on_payment_completed),
+        "payment.refunded": partial(_handle, handlers.on_payment_refunded),
     },
     logger=logger,
     tracer=tracer,

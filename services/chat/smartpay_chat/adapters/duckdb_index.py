@@ -1,0 +1,112 @@
+"""Embedded index on DuckDB (a file under .local/ by default). One writer process: DuckDB locks the file."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+import duckdb
+
+from smartpay_chat.domain.currency import MAX_EXPONENT
+from smartpay_chat.domain.document import STEPS, PaymentDocument
+from smartpay_chat.domain.errors import IndexUnavailable
+from smartpay_chat.domain.summary import Summary, SummaryRow
+from smartpay_chat.service_layer.ports import PaymentIndex, UpsertResult
+
+TABLE = "payments"
+_DECIMAL = f"DECIMAL(38,{MAX_EXPONENT}) NOT NULL"  # every exponent in use, exact
+_COLUMNS: dict[str, str] = {
+    "payment_id": "VARCHAR NOT NULL", "merchant_id": "VARCHAR NOT NULL", "version": "BIGINT NOT NULL",
+    "status": "VARCHAR NOT NULL", "saga_status": "VARCHAR NOT NULL", "approved": "BOOLEAN NOT NULL",
+    "decline_stage": "VARCHAR", "amount_minor": "BIGINT NOT NULL", "amount": _DECIMAL,
+    "currency": "VARCHAR NOT NULL", "currency_exponent": "TINYINT NOT NULL",
+    "captured_amount_minor": "BIGINT NOT NULL", "captured_amount": _DECIMAL,
+    "refunded_amount_minor": "BIGINT NOT NULL", "refunded_amount": _DECIMAL,
+    "method": "VARCHAR NOT NULL", "card_last4": "VARCHAR", "country": "VARCHAR", "merchant_category": "VARCHAR",
+    "customer_id": "VARCHAR NOT NULL", "gateway": "VARCHAR", "first_gateway": "VARCHAR",
+    "gateways_tried": "VARCHAR[]", "attempts_count": "INTEGER NOT NULL", "fallbacks": "INTEGER NOT NULL",
+    "fell_back": "BOOLEAN NOT NULL",
+    "attempts": "STRUCT(attempt INTEGER, gateway VARCHAR, outcome VARCHAR, code VARCHAR, latency_ms DOUBLE)[]",
+    "failure_codes": "VARCHAR[]", "decline_code": "VARCHAR", "decline_reason": "VARCHAR",
+    "fraud_score": "DOUBLE", "fraud_decision": "VARCHAR",
+    "fraud_reasons": "STRUCT(feature VARCHAR, contribution DOUBLE, description VARCHAR)[]",
+    "routing_explanation": "VARCHAR", "created_at": "TIMESTAMPTZ NOT NULL", "completed_at": "TIMESTAMPTZ",
+    "latency_ms": "DOUBLE", **{f"{step}_at": "TIMESTAMPTZ" for step in STEPS},
+    "timeline": 'STRUCT(state VARCHAR, "at" TIMESTAMPTZ, detail VARCHAR)[]', "search_text": "VARCHAR",
+}
+_NAMES = list(_COLUMNS)
+_UPDATABLE = [c for c in _NAMES if c not in ("payment_id", "merchant_id")]
+_UPSERT = (
+    f"INSERT INTO {TABLE} ({', '.join(_NAMES)}) VALUES ({', '.join('?' for _ in _NAMES)}) "
+    f"ON CONFLICT (merchant_id, payment_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPDATABLE)} "
+    # The version guard: only a strictly newer version replaces a row.
+    f"WHERE {TABLE}.version < excluded.version "
+    "RETURNING version"
+)
+
+
+class DuckDBPaymentIndex(PaymentIndex):
+    def __init__(self, path: Path | str, *, name: str = TABLE):
+        self.name = name
+        self._path = str(path)
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = duckdb.connect(self._path)
+        except duckdb.IOException as e:  # another process holds the write lock
+            raise IndexUnavailable(f"cannot open the embedded index at {self._path}: {e}") from e
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("SET TimeZone = 'UTC'")
+            columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
+            # The merchant is part of the key: one merchant's write can never replace another's row.
+            self._db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (merchant_id, payment_id))")
+
+    def upsert(self, document: PaymentDocument) -> UpsertResult:
+        record = document.to_record()
+        with self._lock:
+            self._db.execute("BEGIN TRANSACTION")
+            try:
+                before = self._db.execute(
+                    f"SELECT version FROM {TABLE} WHERE merchant_id = ? AND payment_id = ?",
+                    [document.merchant_id, document.payment_id]).fetchone()
+                written = self._db.execute(_UPSERT, [record[c] for c in _NAMES]).fetchall()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        if written:
+            return UpsertResult("updated" if before else "created", self.name, document.version)
+        stored = before[0]
+        return UpsertResult("duplicate" if stored == document.version else "stale", self.name, stored)
+
+    def get(self, merchant_id: str, payment_id: str) -> PaymentDocument | None:
+        with self._lock:
+            cursor = self._db.execute(
+                f"SELECT {', '.join(_NAMES)} FROM {TABLE} WHERE merchant_id = ? AND payment_id = ?",
+                [merchant_id, payment_id])
+            row = cursor.fetchone()
+        return PaymentDocument.from_record(dict(zip(_NAMES, row, strict=True))) if row else None
+
+    def summarize(self, merchant_id: str, summary: Summary) -> list[SummaryRow]:
+        keys = summary.keys  # validated identifiers from GROUPABLE, never user text
+        where, params = ["merchant_id = ?"], [merchant_id]
+        where += [f"{k} IS NOT NULL" for k in keys]
+        for column, values in (("status", summary.statuses), ("gateway", summary.gateways)):
+            if values:
+                where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+        group = ", ".join(keys)
+        sql = (f"SELECT {group}, count(*), sum(amount_minor) FROM {TABLE} WHERE {' AND '.join(where)} "
+               f"GROUP BY {group} ORDER BY {group}")
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [SummaryRow(dict(zip(keys, row[:len(keys)], strict=True)), int(row[-2]), int(row[-1]))
+                for row in rows]
+
+    def count(self, merchant_id: str) -> int:
+        with self._lock:
+            return self._db.execute(f"SELECT count(*) FROM {TABLE} WHERE merchant_id = ?", [merchant_id]).fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

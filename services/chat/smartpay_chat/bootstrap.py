@@ -1,0 +1,31 @@
+"""Wire the index adapter once per cold start from the settings; tests call `build_index` with their own."""
+
+from __future__ import annotations
+
+from smartpay_shared.config import platform_settings
+
+from smartpay_chat.config import ChatSettings
+from smartpay_chat.service_layer.ports import PaymentIndex
+
+
+def opensearch_client(settings: ChatSettings):
+    import boto3
+    from opensearchpy import AWSV4SignerAuth, OpenSearch, RequestsHttpConnection
+
+    auth = None
+    if settings.opensearch_auth == "sigv4":
+        auth = AWSV4SignerAuth(boto3.Session().get_credentials(), platform_settings().region, "es")
+    return OpenSearch(hosts=[settings.opensearch_endpoint], http_auth=auth, connection_class=RequestsHttpConnection,
+                      timeout=settings.opensearch_timeout_seconds, max_retries=2, retry_on_timeout=True)
+
+
+def build_index(settings: ChatSettings) -> PaymentIndex:
+    if settings.index_backend == "opensearch":
+        from smartpay_chat.adapters.opensearch_index import OpenSearchPaymentIndex
+
+        index = OpenSearchPaymentIndex(opensearch_client(settings), alias=settings.index_alias)
+        index.ensure_index()
+        return index
+    from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
+
+    return DuckDBPaymentIndex(settings.index_path, name=settings.index_alias)

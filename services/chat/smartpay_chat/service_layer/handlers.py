@@ -1,0 +1,53 @@
+"""Event handlers of the indexer: terminal payment events in, the document upserted, `payment.indexed` out.
+
+A duplicate (this version already indexed) publishes `payment.indexed` again with the same event id, so a
+delivery whose publish failed after the write still completes the saga. A stale event (a newer version is
+indexed) writes and publishes nothing: the newer version's own event did or will."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from smartpay_shared.events import Envelope, Producer, new_envelope
+from smartpay_shared.events.payloads import PaymentCompleted, PaymentIndexed, PaymentRefunded
+
+from smartpay_chat.domain.document import build_document
+from smartpay_chat.domain.errors import InvalidPayment
+from smartpay_chat.service_layer.ports import PaymentIndex, UpsertResult
+
+Publish = Callable[[Envelope], None]
+_IDS = uuid.UUID("b0d7e1c2-5a4f-4c3e-9f6b-1e2d3c4b5a69")
+
+
+def indexed_event_id(payment_id: str, version: int) -> str:
+    return str(uuid.uuid5(_IDS, f"payment.indexed:{payment_id}:{version}"))
+
+
+def _index(envelope: Envelope, index: PaymentIndex, publish: Publish, producer: Producer) -> UpsertResult:
+    data: PaymentCompleted | PaymentRefunded = envelope.data  # type: ignore[assignment]
+    result = index.upsert(build_document(data.merchant_id, data.payment_id, data.payment))
+    if result.outcome != "stale":
+        indexed = PaymentIndexed(payment_id=data.payment_id, merchant_id=data.merchant_id, index=result.index,
+                                 document_version=data.payment.version)
+        publish(new_envelope(indexed, producer=producer, correlation_id=data.payment_id,
+                             causation=envelope.metadata, event_id=indexed_event_id(data.payment_id,
+                                                                                    data.payment.version),
+                             idempotency_key=f"{data.payment_id}:indexed:{data.payment.version}"))
+    return result
+
+
+def on_payment_completed(envelope: Envelope, index: PaymentIndex, publish: Publish,
+                         producer: Producer) -> UpsertResult:
+    return _index(envelope, index, publish, producer)
+
+
+def on_payment_refunded(envelope: Envelope, index: PaymentIndex, publish: Publish,
+                        producer: Producer) -> UpsertResult:
+    data: PaymentRefunded = envelope.data  # type: ignore[assignment]
+    if data.currency != data.payment.currency:
+        raise InvalidPayment(f"refund currency {data.currency} differs from the payment's {data.payment.currency}")
+    if data.total_refunded != data.payment.refunded_amount:
+        raise InvalidPayment(f"total_refunded {data.total_refunded} differs from the snapshot's refunded_amount "
+                             f"{data.payment.refunded_amount}")
+    return _index(envelope, index, publish, producer)
