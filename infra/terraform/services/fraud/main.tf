@@ -11,9 +11,14 @@ locals {
   prefix   = local.platform.name_prefix
   tags     = merge(var.tags, { "smartpay:root" = "services/fraud", "smartpay:target" = var.target })
 
-  environment = {
-    SMARTPAY_FRAUD_MODEL_BUCKET = module.model_registry.name
+  # The platform's ElastiCache, when it has one (locally Redis runs on 127.0.0.1 and the default applies).
+  cache_address = lookup(local.platform, "cache_address", "")
+  redis_env = local.cache_address == "" ? {} : {
+    FRAUD_REDIS_URL = "redis://${local.cache_address}:${lookup(local.platform, "cache_port", 6379)}/0"
   }
+  environment = merge({
+    SMARTPAY_FRAUD_MODEL_BUCKET = module.model_registry.name
+  }, local.redis_env)
   policy_statements = [{
     sid       = "ModelRegistry"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
