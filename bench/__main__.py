@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["hop", "fraud", "routing"]
+BENCHMARKS = ["hop", "fraud", "routing", "saga"]
 
 
 def main(argv: list[str]) -> int:

@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools import Logger, Tracer
 
+from smartpay_payment import bootstrap
 from smartpay_shared.events import Envelope
 from smartpay_shared.runtime.consumer import QueueConsumer
 
@@ -9,21 +10,13 @@ logger = Logger(service="payment")
 tracer = Tracer(service="payment")
 
 
-class StepNotImplemented(RuntimeError):
-    """Loud placeholder: the message fails and the redrive policy keeps it (DLQ) until issue #5 lands."""
-
-
-def _not_implemented(envelope: Envelope) -> None:
-    raise StepNotImplemented(f"payment cannot handle {envelope.event_type} yet (issue #5)")
+def _saga_step(envelope: Envelope) -> None:
+    bootstrap.service().saga.handle(envelope)
 
 
 consumer = QueueConsumer(
-    {
-    "payment.requested": _not_implemented,
-"fraud.assessed": _not_implemented,
-"route.selected": _not_implemented,
-"payment.indexed": _not_implemented,
-    },
+    {event_type: _saga_step for event_type in
+     ("payment.requested", "fraud.assessed", "route.selected", "route.unavailable", "payment.indexed")},
     logger=logger,
     tracer=tracer,
 )

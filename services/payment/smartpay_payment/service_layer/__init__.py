@@ -1,1 +1,1 @@
-"""Use cases wiring domain logic to ports."""
+"""Use cases: the saga's event handlers, the API's commands and queries, the sweeper."""

@@ -1,0 +1,1 @@
+"""Gateway connectors behind one capability interface (hyperswitch style)."""

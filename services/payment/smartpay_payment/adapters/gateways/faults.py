@@ -1,0 +1,82 @@
+"""Fault injection around any connector: timeouts, 5xx, declines and latency, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from smartpay_payment.adapters.gateways.base import ChargeRequest, ChargeResult, Gateway, GatewayError, RefundResult
+
+
+@dataclass
+class FaultPlan:
+    """Probabilities per call; `script` forces outcomes in order first (e.g. ["timeout", "ok"])."""
+
+    timeout_rate: float = 0.0
+    server_error_rate: float = 0.0
+    decline_rate: float = 0.0
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    operations: frozenset[str] = frozenset({"authorize"})
+    script: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+    def __post_init__(self):
+        self._rng = random.Random(self.seed)
+
+    def draw(self, operation: str) -> str:
+        if operation not in self.operations:
+            return "ok"
+        if self.script:
+            return self.script.pop(0)
+        roll = self._rng.random()
+        for outcome, rate in (("timeout", self.timeout_rate), ("5xx", self.server_error_rate),
+                              ("decline", self.decline_rate)):
+            if roll < rate:
+                return outcome
+            roll -= rate
+        return "ok"
+
+
+class FaultInjectingGateway(Gateway):
+    """Fails before the call reaches the provider, so an injected fault never moves money."""
+
+    def __init__(self, inner: Gateway, plan: FaultPlan, sleep=time.sleep):
+        self.inner = inner
+        self.name = inner.name
+        self.plan = plan
+        self._sleep = sleep
+
+    def _before(self, operation: str) -> None:
+        delay = self.plan.latency_ms + self.plan._rng.random() * self.plan.jitter_ms
+        if delay:
+            self._sleep(delay / 1000)
+        outcome = self.plan.draw(operation)
+        if outcome == "timeout":
+            raise GatewayError("timeout", "injected timeout", retriable=True, gateway=self.name, latency_ms=delay)
+        if outcome == "5xx":
+            raise GatewayError("gateway_5xx", "injected 503", retriable=True, gateway=self.name, latency_ms=delay)
+        if outcome == "decline":
+            raise GatewayError("card_declined", "injected decline", retriable=False, declined=True,
+                               gateway=self.name, latency_ms=delay)
+
+    def authorize(self, request: ChargeRequest) -> ChargeResult:
+        self._before("authorize")
+        return self.inner.authorize(request)
+
+    def capture(self, gateway_reference: str, amount: int, reference: str) -> ChargeResult:
+        self._before("capture")
+        return self.inner.capture(gateway_reference, amount, reference)
+
+    def refund(self, gateway_reference: str, amount: int, reference: str) -> RefundResult:
+        self._before("refund")
+        return self.inner.refund(gateway_reference, amount, reference)
+
+    def void(self, gateway_reference: str, reference: str) -> ChargeResult:
+        self._before("void")
+        return self.inner.void(gateway_reference, reference)
+
+    def status(self, request: ChargeRequest) -> ChargeResult | None:
+        self._before("status")
+        return self.inner.status(request)

@@ -1,0 +1,125 @@
+"""The API's use cases: take a payment (idempotent), read one, refund one; always scoped to the
+caller's merchant (another merchant's payment does not exist for it)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from smartpay_payment.adapters.gateways.base import GatewayError
+from smartpay_payment.adapters.idempotency import DynamoIdempotencyStore, body_hash
+from smartpay_payment.adapters.repository import ConcurrencyConflict
+from smartpay_payment.domain import model as m
+from smartpay_payment.service_layer.saga import MAX_CONFLICT_RETRIES, Saga
+from smartpay_shared.events import payloads as p
+from smartpay_shared.runtime.publisher import PublishError
+
+log = logging.getLogger(__name__)
+
+
+class PaymentNotFound(LookupError):
+    pass
+
+
+class RefundFailed(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def new_payment_id() -> str:
+    return "pay_" + uuid.uuid4().hex
+
+
+def view(payment: m.Payment) -> dict:
+    """What GET /payments/{id} shows: never a card number (a token and last4 at most)."""
+    return {
+        "payment_id": payment.payment_id, "status": payment.state.value.lower(), "version": payment.version,
+        "amount": payment.amount, "currency": payment.currency,
+        "payment_method": {"type": payment.payment_method.type, "last4": payment.payment_method.last4,
+                           "brand": payment.payment_method.brand},
+        "customer_id": payment.customer_id, "gateway": payment.gateway, "attempt": payment.attempt,
+        "attempts": [a.model_dump(mode="json") for a in payment.attempts],
+        "captured_amount": payment.captured_amount, "refunded_amount": payment.refunded_amount,
+        "refundable_amount": max(payment.refundable_amount, 0) if payment.state in m.REFUNDABLE else 0,
+        "refunds": [r.model_dump(mode="json", exclude={"gateway_reference"}) for r in payment.refunds],
+        "fraud": {"score": payment.fraud_score, "decision": payment.fraud_decision},
+        "decline_code": payment.decline_code, "decline_reason": payment.decline_reason,
+        "created_at": payment.created_at.isoformat(),
+        "completed_at": payment.completed_at.isoformat() if payment.completed_at else None,
+        "timeline": [t.model_dump(mode="json") for t in payment.timeline],
+    }
+
+
+class PaymentService:
+    def __init__(self, saga: Saga, idempotency: DynamoIdempotencyStore):
+        self.saga = saga
+        self.idempotency = idempotency
+
+    def pay(self, merchant_id: str, body: dict, key: str) -> tuple[int, dict]:
+        """202 and the payment; the same key and body again -> the same answer and no second payment."""
+        record = self.idempotency.claim(merchant_id, key, body_hash(body), new_payment_id())
+        if record.response is not None:
+            return record.response["status_code"], record.response["body"]
+        stored = self.saga.store.repo.get(record.payment_id, merchant_id)
+        if stored is None:  # first time, or the first request died between the claim and the write
+            request = p.PaymentRequested(payment_id=record.payment_id, merchant_id=merchant_id, **body)
+            try:
+                payment = self.saga.start(request, idempotency_key=key)
+            except ConcurrencyConflict:
+                payment = self.saga.store.repo.get(record.payment_id, merchant_id).payment
+            except PublishError:
+                # Written with payment.requested in its outbox: the sweeper publishes it.
+                payment = self.saga.store.repo.get(record.payment_id, merchant_id).payment
+        else:
+            payment = stored.payment
+        response = {"status_code": 202, "body": {
+            "payment_id": payment.payment_id, "status": "requested", "amount": payment.amount,
+            "currency": payment.currency, "created_at": payment.created_at.isoformat()}}
+        self.idempotency.complete(merchant_id, key, response)
+        return response["status_code"], response["body"]
+
+    def get(self, merchant_id: str, payment_id: str) -> dict:
+        stored = self.saga.store.repo.get(payment_id, merchant_id)
+        if stored is None:
+            raise PaymentNotFound(payment_id)
+        return view(stored.payment)
+
+    def refund(self, merchant_id: str, payment_id: str, amount: int | None, reason: str,
+               key: str | None = None) -> tuple[int, dict]:
+        if self.saga.store.repo.get(payment_id, merchant_id) is None:
+            raise PaymentNotFound(payment_id)
+        if key:
+            record = self.idempotency.claim(merchant_id, f"refund:{payment_id}:{key}",
+                                            body_hash({"amount": amount, "reason": reason}), payment_id)
+            if record.response is not None:
+                return record.response["status_code"], record.response["body"]
+        for _ in range(MAX_CONFLICT_RETRIES):
+            stored = self.saga.store.repo.get(payment_id, merchant_id)
+            if stored is None:
+                raise PaymentNotFound(payment_id)
+            transition, refund = m.refund_reserved(stored.payment, amount, reason, self.saga.clock())
+            try:
+                payment = self.saga.store.commit(transition)
+                break
+            except ConcurrencyConflict:
+                continue
+        else:
+            raise ConcurrencyConflict(payment_id)
+        try:
+            payment = self.saga.settle_refund(payment, refund, None)
+        except GatewayError as e:  # retriable: kept pending, the sweeper retries it with the same reference
+            status_code, body = 202, {"payment_id": payment_id, "refund": refund.number, "status": "pending",
+                                      "amount": refund.amount, "detail": e.code}
+        else:
+            settled = next(r for r in payment.refunds if r.number == refund.number) \
+                if any(r.number == refund.number for r in payment.refunds) else None
+            if settled is None:
+                raise RefundFailed("refund_refused", f"the gateway refused the refund of {refund.amount}")
+            status_code, body = 200, {"payment_id": payment_id, "refund": settled.number, "status": "succeeded",
+                                      "refund_id": settled.refund_id, "amount": settled.amount,
+                                      "payment": view(payment)}
+        if key:
+            self.idempotency.complete(merchant_id, f"refund:{payment_id}:{key}",
+                                      {"status_code": status_code, "body": body})
+        return status_code, body

@@ -1,0 +1,1 @@
+"""Test support: event builders and the real local servers (localstripe, the Amazon Pay sandbox)."""
