@@ -1,79 +1,218 @@
-"""`make demo`: the main job on the local stack.
-
-Today it runs the platform part (stack up, a merchant user in Cognito, an authenticated call through
-the gateway, an event reaching exactly its subscribers) and then exits 3: the payment saga (issue #5)
-is not implemented yet, and a demo must not pretend otherwise."""
+"""`make demo`: the main job. Starts the local stack, creates a merchant user in Cognito, sends a mix of
+payments through POST /pay (normal ones on all three gateways, a card-testing burst, declined cards,
+an Amazon Pay sandbox with failures switched on), waits for every saga, refunds a few, prints a
+summary and exits non-zero if any payment is lost or the gateways' ledgers disagree with the records."""
 
 from __future__ import annotations
 
-import json
 import os
+import random
+import statistics
 import subprocess
 import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import requests
+import stripe
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
-from smartpay_shared import aws
 from smartpay_shared.local import stack
-from smartpay_shared.local.probe import probe_envelope, received_by, wait_for_handlers
-from smartpay_shared.manifest import all_manifests
-from smartpay_shared.runtime.publisher import EventPublisher
 
 console = Console()
-SAGA_NOT_IMPLEMENTED = 3
-DEMO_PASSWORD = "Demo-merchant-Passw0rd!"  # a throwaway user on the local emulator only
+BIN = Path(sys.executable).parent
+PASSWORD = "Demo-merchant-Passw0rd!"  # a throwaway user on the local emulator only
+STRIPE_URL, AMAZON_URL = "http://127.0.0.1:8420", "http://127.0.0.1:8430"
+DONE = {"indexed", "fraud_declined", "declined", "failed", "refunded", "partially_refunded"}
+SAGA_TIMEOUT = 180.0
 
 
-def merchant_token(email: str, merchant_id: str) -> str:
-    smartpay = str(Path(sys.executable).parent / "smartpay")
-    env = {"SMARTPAY_USER_PASSWORD": DEMO_PASSWORD}
-    subprocess.run([smartpay, "auth", "create-user", "--email", email, "--merchant-id", merchant_id],
-                   check=True, capture_output=True, env={**os.environ, **env})
-    out = subprocess.run([smartpay, "auth", "token", "--email", email], check=True, capture_output=True,
-                         text=True, env={**os.environ, **env})
+@dataclass
+class Sent:
+    kind: str
+    method: str
+    payment_id: str
+    final: dict = field(default_factory=dict)
+
+
+def cli(*args: str) -> str:
+    out = subprocess.run([str(BIN / "smartpay"), *args], check=True, capture_output=True, text=True,
+                         env={**os.environ, "SMARTPAY_USER_PASSWORD": PASSWORD})
     return out.stdout.strip()
+
+
+def card(number: str) -> str:
+    client = stripe.StripeClient("sk_test_local", base_addresses={"api": STRIPE_URL})
+    return client.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}}).id
+
+
+def amazon_session() -> str:
+    response = requests.post(f"{AMAZON_URL}/sandbox/v2/checkoutSessions", timeout=5,
+                             json={"storeId": "amzn1.application-oa2-client.sandbox"},
+                             headers={"Authorization": "AMZN-PAY-RSASSA-PSS-V2 PublicKeyId=BUYER"})
+    response.raise_for_status()
+    return response.json()["checkoutSessionId"]
+
+
+def plan(rng: random.Random) -> list[tuple[str, dict]]:
+    """(kind, body) pairs: what a merchant's afternoon looks like, plus trouble."""
+    run = uuid.uuid4().hex[:6]  # fresh customers per run: Redis keeps velocity history between runs
+    wallets = [f"sol_demo_alice_{run}", f"sol_demo_bob_{run}"]
+    for wallet in wallets:
+        cli("payment", "fund-wallet", wallet, "--sol", "2", "--usd", "5000")
+    good_card = card("4242424242424242")
+    payments: list[tuple[str, dict]] = []
+
+    def body(method: str, token: str, amount: int, customer: str, **extra) -> dict:
+        customer = f"{customer}_{run}"
+        return {"amount": amount, "currency": extra.pop("currency", "USD"), "customer_id": customer,
+                "payment_method": {"type": method, "token": token}, "device_id": extra.pop("device", f"dev_{customer}"),
+                "ip_address": extra.pop("ip", "203.0.113.10"), "country": extra.pop("country", "US"), **extra}
+
+    for i in range(12):
+        payments.append(("normal card", body("card", good_card, rng.randint(1500, 15000), f"cus_card{i % 4}")))
+    for i in range(8):
+        payments.append(("normal amazon_pay", body("amazon_pay", amazon_session(), rng.randint(2000, 20000),
+                                                   f"cus_amzn{i % 3}")))
+    for i in range(8):
+        payments.append(("normal solana", body("solana_wallet", wallets[i % 2], rng.randint(500, 9000),
+                                               f"cus_sol{i % 2}")))
+    for i in range(3):
+        payments.append(("declined card", body("card", card("4000000000000341"), rng.randint(3000, 9000),
+                                                f"cus_decl{i}")))
+    # Card testing: one stolen card probed with tiny amounts from a fresh device abroad, seconds apart.
+    stolen = card("4242424242424242")
+    for _ in range(10):
+        payments.append(("card-testing burst", body("card", stolen, rng.randint(100, 300), "cus_fraudster",
+                                                     device="dev_burner", ip="198.51.100.77", country="BR")))
+    return payments
+
+
+def wait_all(session: requests.Session, url: str, sent: list[Sent]) -> None:
+    deadline = time.monotonic() + SAGA_TIMEOUT
+    pending = {s.payment_id: s for s in sent}
+    while pending and time.monotonic() < deadline:
+        for payment_id, item in list(pending.items()):
+            view = session.get(f"{url}/payments/{payment_id}", timeout=10).json()
+            if view.get("status") in DONE:
+                item.final = view
+                pending.pop(payment_id)
+        time.sleep(0.5)
+    for item in pending.values():
+        item.final = session.get(f"{url}/payments/{item.payment_id}", timeout=10).json()
+
+
+def _ms(view: dict) -> float | None:
+    if not view.get("completed_at"):
+        return None
+    return (datetime.fromisoformat(view["completed_at"]) - datetime.fromisoformat(view["created_at"])) \
+        .total_seconds() * 1000
+
+
+def summarize(sent: list[Sent], refunds: dict[str, str]) -> int:
+    outcomes = Table(title="outcomes by kind")
+    for column in ("kind", "sent", "completed", "declined (fraud)", "declined (gateway)", "failed", "pending"):
+        outcomes.add_column(column)
+    kinds = sorted({s.kind for s in sent})
+    for kind in kinds:
+        rows = [s.final.get("status") for s in sent if s.kind == kind]
+        outcomes.add_row(kind, str(len(rows)),
+                         str(sum(r in ("indexed", "refunded", "partially_refunded") for r in rows)),
+                         str(rows.count("fraud_declined")), str(rows.count("declined")), str(rows.count("failed")),
+                         str(sum(r not in DONE for r in rows)))
+    console.print(outcomes)
+
+    gateways = Table(title="per gateway (final attempt)")
+    for column in ("gateway", "attempted", "approved", "approval", "fallbacks in", "p50 ms", "p99 ms"):
+        gateways.add_column(column)
+    for gw in ("stripe", "amazon_pay", "solana"):
+        tried = [s for s in sent if s.final.get("gateway") == gw]
+        ok = [s for s in tried if s.final.get("captured_amount", 0) > 0]
+        lat = [x for x in (_ms(s.final) for s in ok) if x is not None]
+        falls = sum(len(s.final.get("attempts", [])) > 1 for s in tried)
+        p99 = statistics.quantiles(lat, n=100, method="inclusive")[98] if len(lat) >= 2 else (lat[0] if lat else 0)
+        gateways.add_row(gw, str(len(tried)), str(len(ok)), f"{len(ok) / len(tried):.0%}" if tried else "-",
+                         str(falls), f"{statistics.median(lat):.0f}" if lat else "-", f"{p99:.0f}" if lat else "-")
+    console.print(gateways)
+
+    refund_table = Table(title="refunds")
+    for column in ("payment", "asked", "status", "refunded"):
+        refund_table.add_column(column)
+    for s in sent:
+        if s.payment_id in refunds:
+            refund_table.add_row(s.payment_id, refunds[s.payment_id], s.final.get("status", "?"),
+                                 str(s.final.get("refunded_amount", 0)))
+    console.print(refund_table)
+
+    latencies = [x for x in (_ms(s.final) for s in sent) if x is not None]
+    if latencies:
+        q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+        console.print(f"saga latency (POST /pay -> terminal): p50 {statistics.median(latencies):.0f} ms, "
+                      f"p99 {q[98]:.0f} ms over {len(latencies)} payments")
+    lost = [s.payment_id for s in sent if s.final.get("status") not in DONE]
+    if lost:
+        console.print(f"[red]LOST: {len(lost)} payment(s) never reached a terminal state: {lost}[/red]")
+    return len(lost)
 
 
 def main() -> int:
     info = stack.up()
-    console.print(f"[bold]local stack up[/bold]: gateway {info['gateway_url']}, emulator {info['aws_endpoint_url']}")
+    url = info["gateway_url"]
+    console.print(f"[bold]local stack up[/bold]: gateway {url}, emulator {info['aws_endpoint_url']}")
+    cli("auth", "create-user", "--email", "merchant@demo.smartpay.dev", "--merchant-id", "m_demo")
+    token = cli("auth", "token", "--email", "merchant@demo.smartpay.dev")
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
 
-    token = merchant_token("merchant@demo.smartpay.dev", "m_demo")
-    body = {"amount": 4200, "currency": "EUR", "customer_id": "cus_demo", "country": "DE",
-            "payment_method": {"type": "card", "token": "pm_card_visa"}}
-    pay = requests.post(info["gateway_url"] + "/pay", json=body, timeout=10,
-                        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "demo-1"})
-    anonymous = requests.post(info["gateway_url"] + "/pay", json=body, timeout=10)
+    rng = random.Random(42)
+    payments = plan(rng)
+    # Trouble on one gateway: the Amazon Pay sandbox answers 503 to one call in five for the rest of the run.
+    requests.post(f"{AMAZON_URL}/__sandbox/profile", json={"error_rate": 0.2}, timeout=5)
+    sent: list[Sent] = []
+    for kind, body in track(payments, description="POST /pay"):
+        key = f"demo-{uuid.uuid4().hex}"
+        response = session.post(f"{url}/pay", json=body, headers={"Idempotency-Key": key}, timeout=15)
+        if response.status_code != 202:
+            console.print(f"[red]POST /pay -> {response.status_code}: {response.text[:300]}[/red]")
+            return 1
+        payment_id = response.json()["payment_id"]
+        again = session.post(f"{url}/pay", json=body, headers={"Idempotency-Key": key}, timeout=15)
+        if again.json().get("payment_id") != payment_id:  # a client retry must not make a second payment
+            console.print(f"[red]idempotency broken for {payment_id}[/red]")
+            return 1
+        sent.append(Sent(kind, body["payment_method"]["type"], payment_id))
+    with console.status("waiting for every saga to finish"):
+        wait_all(session, url, sent)
 
-    envelope = probe_envelope("m_demo")
-    EventPublisher(aws.client("events"), info["bus_name"]).publish(envelope)
-    subscribers = {name for name, m in all_manifests().items()
-                   if envelope.event_type in {s.event_type for s in m.subscriptions}}
-    seen = wait_for_handlers(stack.stack_paths().state / "logs", envelope.metadata.event_id, subscribers)
+    refunds: dict[str, str] = {}
+    captured = [s for s in sent if s.final.get("status") == "indexed"]
+    for i, item in enumerate(captured[:4]):
+        amount = None if i % 2 == 0 else max(1, item.final["amount"] // 3)
+        body = {"reason": "requested_by_customer", **({"amount": amount} if amount else {})}
+        response = session.post(f"{url}/payments/{item.payment_id}/refund", json=body, timeout=15)
+        refunds[item.payment_id] = f"{'full' if amount is None else amount} -> {response.status_code}"
+    if refunds:
+        with console.status("waiting for refunds"):
+            wait_all(session, url, [s for s in sent if s.payment_id in refunds])
 
-    table = Table(title=f"probe {envelope.event_type} {envelope.metadata.correlation_id}")
-    for column in ("service", "subscribed", "handler ran", "outcome"):
-        table.add_column(column)
-    for name in sorted(all_manifests()):
-        records = seen.get(name, [])
-        messages = [r.get("message") for r in records]
-        outcome = next((r.get("reason", "") for r in records if r.get("message") == "event handler failed"), "")
-        table.add_row(name, "yes" if name in subscribers else "no", "yes" if "event received" in messages else "no",
-                      outcome[:70])
-    console.print(table)
-    console.print(f"POST /pay with a merchant token -> {pay.status_code} {json.dumps(pay.json())}")
-    console.print(f"POST /pay without a token      -> {anonymous.status_code} {json.dumps(anonymous.json())}")
-
-    ran = received_by(seen, envelope.metadata.event_id)
-    if ran != subscribers:
-        console.print(f"[red]platform problem[/red]: expected handlers {sorted(subscribers)}, ran {sorted(ran)}")
-        return 1
-    console.print("[yellow]The payment saga is not implemented yet (issue #5): no payments were taken. "
-                  "The platform part of the demo passed; exiting 3.[/yellow]  Stop the stack with `make down`.")
-    return SAGA_NOT_IMPLEMENTED
+    requests.post(f"{AMAZON_URL}/__sandbox/profile", json={"error_rate": 0.0}, timeout=5)  # trouble over
+    lost = summarize(sent, refunds)
+    ledger = subprocess.run([str(BIN / "smartpay"), "payment", "reconcile"], capture_output=True, text=True)
+    lines = ledger.stdout.splitlines()
+    drift = [line for line in lines if not line.startswith("ok")]
+    console.print(f"ledger check (`smartpay payment reconcile`): {sum(x.startswith('ok') for x in lines)} "
+                  "payment(s) agree with their gateways")
+    console.print("\n".join(drift[-40:]) + ledger.stderr[-2000:])
+    if ledger.returncode != 0:
+        console.print("[red]ledger drift: a gateway's record disagrees with a payment (see above)[/red]")
+    console.print("Stop the stack with `make down`.")
+    return 1 if lost or ledger.returncode != 0 else 0
 
 
 if __name__ == "__main__":

@@ -65,6 +65,8 @@ class Manifest(BaseModel):
     local_processes: list[LocalProcess] = Field(default_factory=list)
     local_setup: list[list[str]] = Field(
         default_factory=list, description="Commands `make up` runs after Terraform (e.g. train a model).")
+    local_env: dict[str, str] = Field(
+        default_factory=dict, description="Settings for the local stack only; `{repo}` is the checkout.")
     version: str = ""
 
     @field_validator("emits")

@@ -106,8 +106,10 @@ def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int = GATEWAY_PORT,
     })
     gateway_env = gateway_settings_env(endpoint, platform, gateway_port)
     python = sys.executable
-    table.start("xray", [python, "-m", "smartpay_shared.local.xray_daemon"], env)
     manifests = all_manifests()
+    for manifest in manifests.values():  # service-prefixed names: one environment serves every process
+        env.update({k: v.replace("{repo}", str(paths.root)) for k, v in manifest.local_env.items()})
+    table.start("xray", [python, "-m", "smartpay_shared.local.xray_daemon"], env)
     for manifest in manifests.values():
         for proc in manifest.local_processes:
             table.start(f"{manifest.service}-{proc.name}", _argv(proc.argv), {**env, **proc.env})

@@ -3,8 +3,10 @@ what the record says. The tests, the demo and operators use it to prove nothing 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+from smartpay_payment.adapters.gateways.base import ChargeRequest, ChargeResult, Gateway, GatewayError
 from smartpay_payment.adapters.gateways.solana_gateway import SolanaGateway
 from smartpay_payment.domain.model import Payment
 from smartpay_payment.service_layer.saga import Saga
@@ -24,6 +26,19 @@ class LedgerCheck:
         return (self.record_captured, self.record_refunded) == (self.gateway_captured, self.gateway_refunded)
 
 
+def _status(gateway: Gateway, request: ChargeRequest, attempts: int = 5) -> ChargeResult | None:
+    """A ledger read is retried through transient gateway errors; a persistent one propagates (the
+    check then cannot say the payment is fine, and must not)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return gateway.status(request)
+        except GatewayError as e:
+            if not e.retriable or attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
+    return None
+
+
 def reconcile(saga: Saga, payment: Payment) -> LedgerCheck:
     captured = refunded = charges = 0
     for attempt, gateway_name in enumerate(payment.tried_gateways, start=1):
@@ -31,7 +46,7 @@ def reconcile(saga: Saga, payment: Payment) -> LedgerCheck:
         if gateway is None:
             continue
         request = saga.charge_request(payment.model_copy(update={"attempt": attempt}))
-        found = gateway.status(request)
+        found = _status(gateway, request)
         if found is None or not found.captured_amount:
             continue
         charges += 1
