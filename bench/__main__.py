@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["hop", "fraud", "routing", "saga"]
+BENCHMARKS = ["hop", "fraud", "routing", "saga", "chat"]
 
 
 def main(argv: list[str]) -> int:

@@ -19,13 +19,35 @@ def opensearch_client(settings: ChatSettings):
                       timeout=settings.opensearch_timeout_seconds, max_retries=2, retry_on_timeout=True)
 
 
-def build_index(settings: ChatSettings) -> PaymentIndex:
+def build_index(settings: ChatSettings, *, read_only: bool = False) -> PaymentIndex:
     if settings.index_backend == "opensearch":
         from smartpay_chat.adapters.opensearch_index import OpenSearchPaymentIndex
 
         index = OpenSearchPaymentIndex(opensearch_client(settings), alias=settings.index_alias)
         index.ensure_index()
         return index
+    if settings.index_file_mode == "per_call":
+        from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex
+
+        return SharedFileDuckDBIndex(settings.index_path, name=settings.index_alias, read_only=read_only)
     from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 
-    return DuckDBPaymentIndex(settings.index_path, name=settings.index_alias)
+    return DuckDBPaymentIndex(settings.index_path, name=settings.index_alias, read_only=read_only)
+
+
+def build_chat(settings: ChatSettings, sessions=None):
+    """The chat service's collaborators: the planner (a configuration error for planners not in this build),
+    the DynamoDB session store, the clock and the merchant time zone."""
+    from datetime import UTC, datetime
+
+    from smartpay_chat.service_layer.chat import Chat
+    from smartpay_chat.service_layer.planner import build_planner
+
+    planner = build_planner(settings.planner)
+    if sessions is None:
+        from smartpay_shared import aws
+
+        from smartpay_chat.adapters.dynamodb_sessions import DynamoDBSessions
+
+        sessions = DynamoDBSessions(aws.client("dynamodb"), settings.sessions_table, settings.session_ttl_seconds)
+    return Chat(planner=planner, sessions=sessions, clock=lambda: datetime.now(UTC), timezone=settings.timezone)

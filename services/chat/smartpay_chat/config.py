@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,25 @@ class ChatSettings(BaseSettings):
     opensearch_auth: Literal["none", "sigv4"] = Field(default="none", validation_alias="OPENSEARCH_AUTH",
                                                       description="sigv4 signs with the AWS credentials (service es).")
     opensearch_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="OPENSEARCH_TIMEOUT_SECONDS")
+
+    index_file_mode: Literal["per_call", "held"] = Field(
+        default="per_call", validation_alias="CHAT_INDEX_FILE_MODE",
+        description="embedded: per_call opens the DuckDB file for each call so the worker (writer) and the API "
+                    "(reader) can share it; held keeps it open (one process only, e.g. benchmarks).")
+    planner: str = Field(default="deterministic", validation_alias="CHAT_PLANNER",
+                         description="deterministic (the only planner in this build); others fail at start.")
+    sessions_table: str = Field(default="smartpay-chat-sessions", validation_alias="CHAT_SESSIONS_TABLE")
+    session_ttl_seconds: int = Field(default=86_400, gt=0, validation_alias="CHAT_SESSION_TTL_SECONDS")
+    timezone: str = Field(default="UTC", validation_alias="CHAT_MERCHANT_TIMEZONE",
+                          description="Merchant time zone for windows and per-day groups (IANA name).")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)  # raises for an unknown zone: refused at start
+        return value
 
     @model_validator(mode="after")
     def _endpoint_for_opensearch(self) -> ChatSettings:

@@ -6,6 +6,8 @@ import pytest
 
 from smartpay_shared.events.payloads import PaymentSnapshot
 
+from smartpay_chat.domain.document import build_document
+
 T0 = datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC)
 
 
@@ -43,3 +45,44 @@ def snapshot():
 @pytest.fixture
 def t0():
     return T0
+
+
+# A small hand-checked document set for the chat tests: five payments of m_acme, one of m_beta.
+NOW = T0 + timedelta(hours=25)  # 2026-12-01 10:00 UTC
+
+
+def chat_documents_list():
+    one_try = [{"attempt": 1, "gateway": "stripe", "outcome": "captured", "latency_ms": 100.0}]
+    return [
+        build_document("m_acme", "pay_DOCSAAAA01", make_snapshot()),  # captured EUR 42.50 stripe (fell back)
+        build_document("m_acme", "pay_DOCSAAAA02", make_snapshot(
+            status="failed", amount=1000, captured_amount=0, created_at=T0 + timedelta(hours=1),
+            completed_at=T0 + timedelta(hours=1, seconds=1), decline_code="card_declined",
+            decline_reason="The card was declined",
+            attempts=[{"attempt": 1, "gateway": "stripe", "outcome": "declined", "code": "card_declined"}])),
+        build_document("m_acme", "pay_DOCSAAAA03", make_snapshot(
+            status="declined", amount=990, currency="USD", captured_amount=0, attempts=[], gateway=None,
+            fraud_decision="decline", fraud_score=0.97, decline_code="fraud_risk",
+            decline_reason="Blocked by the fraud check", created_at=T0 + timedelta(hours=2),
+            completed_at=T0 + timedelta(hours=2, milliseconds=80), timeline=[])),
+        build_document("m_acme", "pay_DOCSAAAA04", make_snapshot(
+            status="refunded", amount=2000, currency="USD", method="solana_wallet", card_last4=None,
+            gateway="solana", attempts=[{"attempt": 1, "gateway": "solana", "outcome": "captured"}],
+            captured_amount=2000, refunded_amount=2000, created_at=T0 - timedelta(days=1),
+            completed_at=T0 - timedelta(days=1) + timedelta(seconds=2), timeline=[])),
+        build_document("m_acme", "pay_DOCSAAAA05", make_snapshot(
+            status="partially_refunded", amount=3000, captured_amount=3000, refunded_amount=1000,
+            attempts=one_try, created_at=T0 + timedelta(hours=3), completed_at=T0 + timedelta(hours=3, seconds=1),
+            timeline=[])),
+        build_document("m_beta", "pay_DOCSBBBB01", make_snapshot(amount=99999, captured_amount=99999)),
+    ]
+
+
+@pytest.fixture
+def chat_documents():
+    return chat_documents_list()
+
+
+@pytest.fixture
+def chat_now():
+    return NOW

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
 import threading
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 import duckdb
 
 from smartpay_chat.domain.currency import MAX_EXPONENT
 from smartpay_chat.domain.document import STEPS, PaymentDocument
 from smartpay_chat.domain.errors import IndexUnavailable
+from smartpay_chat.adapters import duckdb_plan
+from smartpay_chat.domain.plan import AggregatePlan
 from smartpay_chat.domain.summary import Summary, SummaryRow
-from smartpay_chat.service_layer.ports import PaymentIndex, UpsertResult
+from smartpay_chat.domain.windows import Bounds
+from smartpay_chat.service_layer.ports import CITATIONS, PaymentIndex, QueryResult, UpsertResult
 
 TABLE = "payments"
 _DECIMAL = f"DECIMAL(38,{MAX_EXPONENT}) NOT NULL"  # every exponent in use, exact
@@ -45,18 +53,23 @@ _UPSERT = (
 
 
 class DuckDBPaymentIndex(PaymentIndex):
-    def __init__(self, path: Path | str, *, name: str = TABLE):
+    def __init__(self, path: Path | str, *, name: str = TABLE, read_only: bool = False):
         self.name = name
         self._path = str(path)
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not Path(self._path).exists():
+            raise IndexUnavailable(f"the embedded index {self._path} does not exist yet (nothing indexed)")
         try:
-            self._db = duckdb.connect(self._path)
+            self._db = duckdb.connect(self._path, read_only=read_only)
         except duckdb.IOException as e:  # another process holds the write lock
             raise IndexUnavailable(f"cannot open the embedded index at {self._path}: {e}") from e
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute("SET TimeZone = 'UTC'")
+            self._db.execute("SET enable_progress_bar = false")  # the CLI draws its own
+            if read_only:
+                return
             columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
             # The merchant is part of the key: one merchant's write can never replace another's row.
             self._db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (merchant_id, payment_id))")
@@ -78,6 +91,29 @@ class DuckDBPaymentIndex(PaymentIndex):
             return UpsertResult("updated" if before else "created", self.name, document.version)
         stored = before[0]
         return UpsertResult("duplicate" if stored == document.version else "stale", self.name, stored)
+
+    def upsert_many(self, documents: Iterable[PaymentDocument]) -> int:
+        """Bulk load (reindex, benchmarks): one INSERT ... SELECT from an NDJSON file with the table's types,
+        the same version guard as `upsert`; the highest version per key wins inside the batch too.
+        Returns how many rows were written. No `payment.indexed` is implied: the caller is not the saga."""
+        latest: dict[tuple[str, str], PaymentDocument] = {}
+        for doc in documents:
+            key = (doc.merchant_id, doc.payment_id)
+            if key not in latest or latest[key].version < doc.version:
+                latest[key] = doc
+        if not latest:
+            return 0
+        with tempfile.NamedTemporaryFile("w", suffix=".ndjson", delete=False) as handle:
+            for doc in latest.values():
+                handle.write(json.dumps(doc.to_record(), default=_json_default) + "\n")
+        columns = "{" + ", ".join(f"'{n}': '{t.replace(' NOT NULL', '')}'" for n, t in _COLUMNS.items()) + "}"
+        insert = _UPSERT.split(" VALUES")[0] + f" SELECT {', '.join(_NAMES)} FROM read_json(?, columns = {columns}, " \
+            "format = 'newline_delimited') ON CONFLICT" + _UPSERT.split("ON CONFLICT")[1]
+        try:
+            with self._lock:
+                return len(self._db.execute(insert, [handle.name]).fetchall())
+        finally:
+            Path(handle.name).unlink(missing_ok=True)
 
     def get(self, merchant_id: str, payment_id: str) -> PaymentDocument | None:
         with self._lock:
@@ -103,6 +139,20 @@ class DuckDBPaymentIndex(PaymentIndex):
         return [SummaryRow(dict(zip(keys, row[:len(keys)], strict=True)), int(row[-2]), int(row[-1]))
                 for row in rows]
 
+    def execute(self, merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> QueryResult:
+        q = duckdb_plan.build(merchant_id, plan, bounds)
+        with self._lock:
+            try:
+                rows = self._db.execute(q["sql"], q["params"]).fetchall()
+                cited = self._db.execute(q["citations_sql"], [*q["citations_params"], CITATIONS]).fetchall()
+            except duckdb.Error as e:
+                raise IndexUnavailable(f"embedded index query failed: {e}") from e
+        records = [dict(zip(q["names"], row, strict=True)) for row in rows]
+        if not plan.group_keys and not cited:
+            records = []  # an ungrouped aggregate over nothing: no row, like an empty group-by
+        return QueryResult(records, int(cited[0][1]) if cited else 0, [r[0] for r in cited],
+                           {"engine": "duckdb", "sql": q["sql"], "params": [_shown(p) for p in q["params"]]})
+
     def count(self, merchant_id: str) -> int:
         with self._lock:
             return self._db.execute(f"SELECT count(*) FROM {TABLE} WHERE merchant_id = ?", [merchant_id]).fetchone()[0]
@@ -110,3 +160,16 @@ class DuckDBPaymentIndex(PaymentIndex):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _shown(value):
+    return value.isoformat() if hasattr(value, "isoformat") else str(value) if not isinstance(value, (int, str)) \
+        else value
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__}")

@@ -7,7 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from smartpay_chat.domain.aggregates import CONDITION_STATUSES, aggregates
 from smartpay_chat.domain.document import STEPS, PaymentDocument
+from smartpay_chat.domain.plan import MONEY_METRICS, AggregatePlan
+from smartpay_chat.domain.windows import Bounds
 from smartpay_chat.domain.summary import Summary, SummaryRow
 
 MAPPING_VERSION = 1
@@ -134,3 +137,113 @@ def swap_alias_actions(alias: str, old_index: str | None, new_index: str) -> dic
         actions.append({"remove": {"index": old_index, "alias": alias}})
     actions.append({"add": {"index": new_index, "alias": alias, "is_write_index": True}})
     return {"actions": actions}
+
+
+# --- Aggregate plans (issue #7). The merchant `term` is the first filter, added here from the caller's
+# merchant argument: no plan field reaches it. Percentiles are OpenSearch's TDigest estimates (exact for
+# small groups, approximate beyond the compression); counts and sums are exact.
+_PLAN_FIELDS = {"gateway": "gateway", "status": "status", "reason": "decline_reason.raw", "currency": "currency",
+                "method": "method", "country": "country"}
+_INTERVALS = {"day": ("day", "yyyy-MM-dd"), "hour": ("hour", "yyyy-MM-dd HH:00")}
+
+
+def _condition(name: str) -> dict[str, Any]:
+    if name == "fell_back":
+        return {"bool": {"filter": [{"term": {"fell_back": True}}],
+                         "must_not": [{"term": {"status": "pending"}}]}}
+    statuses = CONDITION_STATUSES[name]
+    return {"match_all": {}} if statuses is None else {"terms": {"status": list(statuses)}}
+
+
+def plan_filters(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = [{"term": {"merchant_id": merchant_id}}]
+    f = plan.filters
+    for field, values in (("status", f.statuses), ("gateway", f.gateways), ("currency", f.currencies),
+                          ("method", f.methods), ("country", f.countries), ("fraud_decision", f.fraud_decisions)):
+        if values:
+            filters.append({"terms": {field: list(values)}})
+    amount: dict[str, str] = {}
+    for name in ("gte", "gt", "lte", "lt"):
+        if getattr(f, f"amount_{name}") is not None:
+            amount[name] = str(getattr(f, f"amount_{name}"))
+    if amount:
+        filters.append({"range": {"amount": amount}})
+    if bounds is not None:
+        filters.append({"range": {"created_at": {"gte": bounds.start.isoformat(), "lt": bounds.end.isoformat()}}})
+    filters += [{"exists": {"field": _PLAN_FIELDS[k]}} for k in plan.group_keys if k in _PLAN_FIELDS]
+    if plan.metric == "latency":
+        filters.append({"exists": {"field": "latency_ms"}})
+    if plan.metric in MONEY_METRICS:  # money is summed over approved payments only: they are the scope
+        filters.append(_condition("approved"))
+    return filters
+
+
+def _metric_aggs(plan: AggregatePlan) -> dict[str, Any]:
+    aggs: dict[str, Any] = {}
+    percents = []
+    for agg in aggregates(plan):
+        if agg.op == "percentile":
+            percents.append(agg.percentile)
+            continue
+        body: dict[str, Any] = {"filter": _condition(agg.condition)}
+        if agg.op == "sum":
+            body["aggs"] = {"v": {"sum": {"field": agg.field}}}
+        aggs[agg.name] = body
+    if percents:
+        aggs["latency"] = {"percentiles": {"field": "latency_ms", "percents": percents, "keyed": True}}
+    return aggs
+
+
+def plan_query(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None, citations: int = 10,
+               after: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "size": citations, "_source": ["payment_id"], "track_total_hits": True,
+        "sort": [{"created_at": "desc"}, {"payment_id": "asc"}],
+        "query": {"bool": {"filter": plan_filters(merchant_id, plan, bounds)}},
+    }
+    if not plan.group_keys:
+        body["aggs"] = _metric_aggs(plan)
+        return body
+    sources = []
+    for key in plan.group_keys:
+        if key in _PLAN_FIELDS:
+            sources.append({key: {"terms": {"field": _PLAN_FIELDS[key]}}})
+        else:
+            interval, fmt = _INTERVALS[key]
+            sources.append({key: {"date_histogram": {"field": "created_at", "calendar_interval": interval,
+                                                     "time_zone": plan.timezone, "format": fmt}}})
+    composite: dict[str, Any] = {"size": COMPOSITE_PAGE, "sources": sources}
+    if after:
+        composite["after"] = after
+    body["aggs"] = {"groups": {"composite": composite, "aggs": _metric_aggs(plan)}}
+    return body
+
+
+def _bucket_values(plan: AggregatePlan, bucket: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for agg in aggregates(plan):
+        if agg.op == "count":
+            values[agg.name] = int(bucket[agg.name]["doc_count"])
+        elif agg.op == "sum":
+            values[agg.name] = round(bucket[agg.name]["v"]["value"] or 0)
+        else:
+            found = bucket["latency"]["values"]
+            raw = found.get(f"{agg.percentile:.1f}", found.get(str(agg.percentile)))
+            values[agg.name] = None if raw in (None, "NaN") else float(raw)
+    return values
+
+
+def plan_rows(plan: AggregatePlan, response: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Rows of one response (group labels + raw aggregates) and the composite key of the next page."""
+    if not plan.group_keys:
+        if not response["hits"]["total"]["value"]:
+            return [], None
+        return [_bucket_values(plan, response["aggregations"])], None
+    groups = response["aggregations"]["groups"]
+    rows = [{**{k: b["key"][k] for k in plan.group_keys}, **_bucket_values(plan, b)} for b in groups["buckets"]]
+    return rows, (groups.get("after_key") if len(rows) >= COMPOSITE_PAGE else None)
+
+
+def plan_citations(response: dict[str, Any]) -> tuple[int, list[str]]:
+    hits = response["hits"]
+    return int(hits["total"]["value"]), [h["_source"]["payment_id"] for h in hits["hits"]]

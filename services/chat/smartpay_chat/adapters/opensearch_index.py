@@ -13,7 +13,9 @@ from smartpay_chat.adapters import opensearch_bodies as bodies
 from smartpay_chat.domain.document import PaymentDocument
 from smartpay_chat.domain.errors import IndexUnavailable
 from smartpay_chat.domain.summary import Summary, SummaryRow
-from smartpay_chat.service_layer.ports import PaymentIndex, UpsertResult
+from smartpay_chat.domain.plan import AggregatePlan
+from smartpay_chat.domain.windows import Bounds
+from smartpay_chat.service_layer.ports import CITATIONS, PaymentIndex, QueryResult, UpsertResult
 
 
 class OpenSearchPaymentIndex(PaymentIndex):
@@ -71,6 +73,25 @@ class OpenSearchPaymentIndex(PaymentIndex):
             rows += page
             if after is None:
                 return rows
+
+    def execute(self, merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> QueryResult:
+        rows: list[dict[str, Any]] = []
+        after: dict[str, Any] | None = None
+        first_body = None
+        while True:
+            body = bodies.plan_query(merchant_id, plan, bounds, CITATIONS, after)
+            first_body = first_body or body
+            try:
+                response = self._client.search(index=self.name, body=body)
+            except OpenSearchConnectionError as e:
+                raise IndexUnavailable(f"OpenSearch unreachable: {e}") from e
+            if after is None:
+                matched, citations = bodies.plan_citations(response)
+            page, after = bodies.plan_rows(plan, response)
+            rows += page
+            if after is None:
+                return QueryResult(rows, matched, citations,
+                                   {"engine": "opensearch", "index": self.name, "body": first_body})
 
     def reindex_and_swap(self, new_version: int) -> dict[str, Any]:
         """Build `<alias>-v<new_version>` with the current mapping, copy every document keeping its version,

@@ -1,25 +1,62 @@
-"""API Lambda of the chat service: POST /chat."""
+"""API Lambda of the chat service: POST /chat. The merchant is the verified token's, never the body's."""
 
+from functools import cache
 from importlib.metadata import version
-from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field
 
-from smartpay_shared.api import NotImplementedYet, build_resolver, merchant_id
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic_core import to_jsonable_python
+
+from smartpay_shared.api import build_resolver, merchant_id
+
+from smartpay_chat import bootstrap
+from smartpay_chat.config import chat_settings
+from smartpay_chat.domain.errors import IndexUnavailable
+from smartpay_chat.service_layer import chat as chat_service
 
 logger = Logger(service="chat")
 app = build_resolver("SmartPay chat", version("smartpay-chat"))
+MAX_QUESTION = 500
+RETRY_AFTER_SECONDS = 2
 
 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=2000)
-    session_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    question: StrictStr = Field(min_length=1, max_length=MAX_QUESTION)
+    session_id: StrictStr | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+    @field_validator("question")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question is blank")
+        if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+            raise ValueError("question contains control characters")
+        return value.strip()
+
+
+@cache
+def chat() -> chat_service.Chat:
+    return bootstrap.build_chat(chat_settings())
+
+
+@cache
+def index():
+    return bootstrap.build_index(chat_settings(), read_only=True)
 
 
 @app.post("/chat")
-def chat(request: ChatRequest) -> dict:
-    merchant_id(app)
-    raise NotImplementedYet("POST /chat", "issue #7")
+def post_chat(request: ChatRequest):  # noqa: ANN201 - a Response (200 or 503 with Retry-After)
+    merchant = merchant_id(app)
+    try:
+        answer = chat_service.ask(chat(), index(), merchant, request.question, request.session_id)
+    except IndexUnavailable as e:
+        logger.warning("chat engine unavailable", extra={"error": str(e)})
+        return Response(503, "application/json", {"statusCode": 503, "message": "the payment index is "
+                        f"unavailable right now; retry in {RETRY_AFTER_SECONDS} s", "retry_after_seconds":
+                        RETRY_AFTER_SECONDS}, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return Response(200, "application/json", to_jsonable_python(answer))
 
 
 @logger.inject_lambda_context

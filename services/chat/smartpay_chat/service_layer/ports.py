@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from smartpay_chat.domain.document import PaymentDocument
+from smartpay_chat.domain.plan import AggregatePlan
 from smartpay_chat.domain.summary import Summary, SummaryRow
+from smartpay_chat.domain.windows import Bounds
 
 Outcome = Literal["created", "updated", "duplicate", "stale"]
 
@@ -23,6 +25,20 @@ class UpsertResult:
     @property
     def written(self) -> bool:
         return self.outcome in ("created", "updated")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Raw engine output of an aggregate plan: rows (group labels + aggregates named as in
+    domain/aggregates.py), how many payments matched, up to CITATIONS of their ids, the query as executed."""
+
+    rows: list[dict[str, Any]]
+    matched: int
+    citations: list[str]
+    query: dict[str, Any]
+
+
+CITATIONS = 10
 
 
 class PaymentIndex(abc.ABC):
@@ -42,6 +58,11 @@ class PaymentIndex(abc.ABC):
     @abc.abstractmethod
     def summarize(self, merchant_id: str, summary: Summary) -> list[SummaryRow]:
         """Count and gross amount per group for one merchant, sorted by group values."""
+
+    @abc.abstractmethod
+    def execute(self, merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> QueryResult:
+        """Run an aggregate plan for one merchant: the merchant filter is the engine's (a bound parameter or
+        a filter clause), never the plan's. Rows hold the group labels and the raw aggregates."""
 
     def close(self) -> None:  # noqa: B027 - optional for adapters without resources
         """Release connections."""

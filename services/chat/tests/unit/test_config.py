@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from smartpay_chat import bootstrap
 from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
+from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex
 from smartpay_chat.config import ChatSettings
 from smartpay_shared.manifest import repo_root
 
@@ -44,11 +45,26 @@ def test_unknown_backend_is_refused(monkeypatch):
 
 def test_build_index_embedded_creates_the_file(tmp_path):
     path = tmp_path / "nested" / "payments.duckdb"
-    index = bootstrap.build_index(ChatSettings(index_backend="embedded", index_path=path))
+    index = bootstrap.build_index(ChatSettings(index_backend="embedded", index_path=path, index_file_mode="held"))
     try:
         assert isinstance(index, DuckDBPaymentIndex) and Path(path).exists()
     finally:
         index.close()
+
+
+def test_embedded_default_opens_the_file_per_call_so_worker_and_api_share_it(tmp_path):
+    path = tmp_path / "payments.duckdb"
+    writer = bootstrap.build_index(ChatSettings(index_backend="embedded", index_path=path))
+    reader = bootstrap.build_index(ChatSettings(index_backend="embedded", index_path=path), read_only=True)
+    assert isinstance(writer, SharedFileDuckDBIndex) and Path(path).exists()
+    assert reader.get("m_acme", "pay_NOTTHERE01") is None  # the writer does not hold the file between calls
+    with pytest.raises(PermissionError):
+        reader.upsert(None)
+
+
+def test_unknown_planner_fails_loudly_at_start():
+    with pytest.raises(ValueError, match="CHAT_PLANNER=openai is not available in this build"):
+        bootstrap.build_chat(ChatSettings(planner="openai"), sessions=object())
 
 
 @pytest.mark.parametrize(("auth", "signer"), [("none", type(None)), ("sigv4", "AWSV4SignerAuth")])

@@ -1,0 +1,79 @@
+"""Answer one question: plan it (with the session's last plan), execute it for the caller's merchant, template
+the answer from the rows, keep the plan for follow-ups. Refusals reach no engine and carry no figures."""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from smartpay_chat.domain import aggregates, answers
+from smartpay_chat.domain.plan import AggregatePlan, LookupPlan, Refusal
+from smartpay_chat.domain.windows import resolve
+from smartpay_chat.service_layer.planner import Planner
+from smartpay_chat.service_layer.ports import PaymentIndex
+
+
+class SessionStore(abc.ABC):
+    """Conversation memory, scoped to (merchant, session id): another merchant's id is an empty session."""
+
+    @abc.abstractmethod
+    def last_plan(self, merchant_id: str, session_id: str) -> AggregatePlan | None: ...
+
+    @abc.abstractmethod
+    def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan) -> None: ...
+
+
+@dataclass(frozen=True)
+class Chat:
+    planner: Planner
+    sessions: SessionStore
+    clock: Callable[[], datetime]
+    timezone: str = "UTC"
+
+
+def _plan_json(plan: Any) -> dict[str, Any]:
+    return plan.model_dump(mode="json", exclude_none=True)
+
+
+def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, session_id: str | None) -> dict[str, Any]:
+    session_id = session_id or uuid.uuid4().hex
+    now = chat.clock()
+    previous = chat.sessions.last_plan(merchant_id, session_id)
+    plan = chat.planner.plan(question, previous, now, chat.timezone)
+    base = {"session_id": session_id, "plan": _plan_json(plan), "planner": chat.planner.name}
+    if isinstance(plan, Refusal):
+        return {**base, "kind": "refusal", "answer": plan.reason, "query": None, "rows": [], "citations": []}
+    if isinstance(plan, LookupPlan):
+        doc = index.get(merchant_id, plan.payment_id)
+        query = {"engine": index.name, "lookup": {"payment_id": plan.payment_id, "merchant": "from the token"}}
+        if doc is None:
+            return {**base, "kind": "not_found", "answer": f"No payment {plan.payment_id} was found for your "
+                    "merchant.", "query": query, "rows": [], "citations": []}
+        record = {k: v for k, v in doc.to_record().items() if k not in ("search_text",)}
+        return {**base, "kind": "lookup", "answer": answers.lookup_text(doc), "query": query,
+                "rows": [record], "citations": [doc.payment_id]}
+    bounds = resolve(plan.window, plan.timezone, now) if plan.window else None
+    result = index.execute(merchant_id, plan, bounds)
+    rows = aggregates.rank(plan, [{**r, "value": aggregates.value_of(plan, r)} for r in result.rows])
+    chat.sessions.append(merchant_id, session_id, question, plan)
+    query = {**result.query, "window": bounds.as_dict() if bounds else None}
+    return {**base, "kind": "aggregate", "answer": answers.aggregate_text(plan, bounds, rows, result.matched),
+            "query": query, "rows": rows, "matched": result.matched, "citations": result.citations}
+
+
+class InMemorySessions(SessionStore):
+    """For tests and the CLI's one-shot questions."""
+
+    def __init__(self) -> None:
+        self.turns: dict[tuple[str, str], list[tuple[str, AggregatePlan]]] = {}
+
+    def last_plan(self, merchant_id: str, session_id: str) -> AggregatePlan | None:
+        turns = self.turns.get((merchant_id, session_id))
+        return turns[-1][1] if turns else None
+
+    def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan) -> None:
+        self.turns.setdefault((merchant_id, session_id), []).append((question, plan))

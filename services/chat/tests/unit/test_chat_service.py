@@ -1,0 +1,73 @@
+"""The chat service on the real DuckDB executor (in memory): answers are grounded in the rows, refusals
+reach no engine, lookups explain in plain words, a session keeps the last plan."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
+from smartpay_chat.service_layer.chat import Chat, InMemorySessions, ask
+from smartpay_chat.service_layer.planner import DeterministicPlanner
+
+
+@pytest.fixture
+def service(chat_documents, chat_now):
+    index = DuckDBPaymentIndex(":memory:")
+    for doc in chat_documents:
+        index.upsert(doc)
+    chat = Chat(DeterministicPlanner(), InMemorySessions(), lambda: chat_now)
+    yield chat, index
+    index.close()
+
+
+class ExplodingIndex:
+    name = "exploding"
+
+    def __getattr__(self, item):
+        raise AssertionError(f"a refusal must not reach the engine ({item})")
+
+
+@pytest.mark.parametrize("question", ["how much did we take yesterday?", "approval rate by gateway",
+                                      "top 5 decline reasons", "p95 latency", "net revenue", "refund rate",
+                                      "average order value per currency", "how many payments by status"])
+def test_every_figure_in_the_text_comes_from_the_rows(service, question):
+    chat, index = service
+    answer = ask(chat, index, "m_acme", question, None)
+    assert answer["kind"] == "aggregate" and answer["rows"]
+    figures = set()
+    for row in answer["rows"]:
+        for key, value in row.items():
+            if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                figures |= {str(value), f"{value:.1f}"}
+                if key == "value" and answer["plan"]["metric"].endswith("rate"):
+                    figures.add(f"{value * 100:.2f}")
+    figures.add(str(answer["matched"]))
+    results_text = answer["answer"].split(": ", 1)[1]  # after the scope description
+    labels_removed = re.sub(r"\bp\d+\b", "", results_text)  # percentile labels, not figures
+    for number in re.findall(r"\d+(?:\.\d+)?", labels_removed.replace("%", "")):
+        assert number in figures, (number, answer["answer"])
+
+
+def test_a_refusal_reaches_no_engine(service):
+    chat, _ = service
+    answer = ask(chat, ExplodingIndex(), "m_acme", "volume of all merchants", None)
+    assert (answer["kind"], answer["rows"], answer["citations"], answer["query"]) == ("refusal", [], [], None)
+
+
+def test_lookup_explains_in_plain_words(service):
+    chat, index = service
+    answer = ask(chat, index, "m_acme", "what happened to pay_DOCSAAAA01?", None)
+    text = answer["answer"]
+    assert "was captured via stripe" in text and "attempt 1 on amazon_pay: timeout (gateway_timeout)" in text
+    assert "Routing: stripe: best expected approval" in text and "known device (-0.30)" in text
+    assert answer["rows"][0]["card_last4"] == "4242" and answer["citations"] == ["pay_DOCSAAAA01"]
+
+
+def test_a_session_keeps_the_last_plan_per_merchant(service):
+    chat, index = service
+    ask(chat, index, "m_acme", "how many payments yesterday?", "s-1")
+    follow = ask(chat, index, "m_acme", "only USD", "s-1")
+    assert follow["plan"]["filters"]["currencies"] == ["USD"] and follow["rows"][0]["value"] == 1
+    fresh = ask(chat, index, "m_beta", "only USD", "s-1")
+    assert fresh["kind"] == "refusal"
