@@ -15,8 +15,14 @@ install:
 	@scripts/bootstrap.sh
 
 ## The README's test command: every package's tests, Terraform included (real applies against moto).
+## Each package runs in its own pytest process, as its CI pipeline runs it (no state shared between
+## separately versioned packages); the last line sums them up.
+TEST_SUITES := shared/tests $(addprefix services/,$(SERVICES)) tests
 test: install
-	$(PYTEST) -v --durations=15
+	@failed=""; for suite in $(TEST_SUITES); do \
+	  echo "==> pytest $$suite"; $(PYTEST) -v --durations=10 $$suite || failed="$$failed $$suite"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; echo "all test suites passed"
 
 test-unit: install
 	$(PYTEST) -q -m "not integration and not e2e"

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from smartpay_shared.config import platform_settings
 from smartpay_shared.testing.moto import MotoServer
 
 
@@ -19,9 +20,10 @@ def moto_server() -> Iterator[MotoServer]:
 
 
 @pytest.fixture
-def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Any]:
+def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
     """`aws("sqs")` -> a boto3 client on a freshly reset moto server; AWS_* env points at it too."""
     moto_server.reset()
+    platform_settings.cache_clear()  # settings read at "cold start" must see this test's endpoint
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
                        "AWS_ENDPOINT_URL": moto_server.url}.items():
@@ -30,4 +32,5 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Callable[[s
     def make(service: str) -> Any:
         return boto3.client(service, endpoint_url=moto_server.url, region_name="us-east-1")
 
-    return make
+    yield make
+    platform_settings.cache_clear()
