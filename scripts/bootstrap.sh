@@ -32,3 +32,17 @@ fi
 if [ -x scripts/install-terraform.sh ]; then
   scripts/install-terraform.sh
 fi
+
+# checkov (tests/infra/test_checkov.py) in a virtual environment of its own: its pins clash with the
+# services' (e.g. boto3), and it runs offline with --skip-download. Re-installed only when the pin changes.
+checkov_version="3.3.30"
+checkov_venv="${SMARTPAY_CHECKOV_VENV:-$root/.local/checkov-venv}"
+checkov_stamp="$checkov_venv/.smartpay-checkov"
+if [ ! -x "$checkov_venv/bin/checkov" ] || [ "$(cat "$checkov_stamp" 2>/dev/null)" != "$checkov_version" ]; then
+  echo "==> installing checkov==$checkov_version into $checkov_venv"
+  [ -x "$checkov_venv/bin/python" ] || "$python" -m venv "$checkov_venv"
+  "$checkov_venv/bin/pip" install -q "checkov==$checkov_version"
+  echo "$checkov_version" > "$checkov_stamp"
+else
+  echo "==> checkov $checkov_version up to date ($checkov_venv)"
+fi

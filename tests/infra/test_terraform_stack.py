@@ -100,7 +100,7 @@ def live_output(request):
 def stack(endpoint, state_dir, live_output):
     with live_output():
         started = time.monotonic()
-        outputs = terraform.apply_stack(endpoint_url=endpoint, state_dir=state_dir)
+        outputs = terraform.apply_stack(endpoint_url=endpoint, state_dir=state_dir, repo_root=REPO_ROOT)
         print(f"=== apply_stack (platform + {len(terraform.SERVICES)} services): {time.monotonic() - started:.1f} s")
     return outputs
 
@@ -236,6 +236,102 @@ def test_api_routes_and_authorizer(stack, aws):
     assert authorizer["JwtConfiguration"]["Issuer"].endswith(stack["platform"]["user_pool_id"])
 
 
+def test_platform_key_encrypts_queues_tables_buckets_logs_and_functions(stack, aws):
+    key_arn = stack["platform"]["kms_key_arn"]
+    kms = aws("kms")
+    assert kms.describe_key(KeyId=key_arn)["KeyMetadata"]["KeyManager"] == "CUSTOMER"
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"]
+    assert stack["platform"]["kms_key_alias"] == "alias/smartpay-data"
+    sqs, ddb, s3, logs, lam = aws("sqs"), aws("dynamodb"), aws("s3"), aws("logs"), aws("lambda")
+    for name, out in stack["services"].items():
+        for url in (out["queue_url"], out["dlq_url"]):
+            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["KmsMasterKeyId"])["Attributes"]
+            assert attrs["KmsMasterKeyId"] == key_arn, url
+        for table in out["tables"].values():
+            sse = ddb.describe_table(TableName=table)["Table"]["SSEDescription"]
+            assert (sse["Status"], sse["SSEType"], sse["KMSMasterKeyArn"]) == ("ENABLED", "KMS", key_arn), table
+        for bucket in out["buckets"].values():
+            rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+            assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}
+            policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+            assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for fn in out["functions"].values():
+            assert lam.get_function_configuration(FunctionName=fn["name"])["KMSKeyArn"] == key_arn
+            group = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{fn['name']}")["logGroups"][0]
+            assert group["kmsKeyId"] == key_arn and group["retentionInDays"] == 1
+    access = logs.describe_log_groups(logGroupNamePrefix=stack["platform"]["api_access_log_group"])["logGroups"][0]
+    assert access["kmsKeyId"] == key_arn
+
+
+def test_every_dlq_has_a_depth_alarm_on_the_alarm_topic(stack, aws):
+    topic = stack["platform"]["alarm_topic_arn"]
+    assert aws("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"] == stack["platform"]["kms_key_arn"]
+    alarms = {a["AlarmName"]: a for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]}
+    for name, out in stack["services"].items():
+        alarm = alarms[out["dlq_alarm_name"]]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+        assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": out["dlq_name"]}]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0.0)
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic]
+    assert len(alarms) == len(stack["services"]), "one alarm per DLQ, nothing else"
+
+
+def test_gateway_secrets_exist_without_values_and_only_payment_reads_them(stack, aws, state_dir):
+    sm, iam = aws("secretsmanager"), aws("iam")
+    payment = stack["services"]["payment"]
+    secrets = payment["secrets"]
+    assert {s["env"]: s["name"] for s in secrets.values()} == {
+        "STRIPE_SECRET_ID": "smartpay/payment/stripe",
+        "AMAZON_PAY_SECRET_ID": "smartpay/payment/amazon-pay",
+        "SOLANA_FEE_PAYER_SECRET_ID": "smartpay/payment/solana-fee-payer"}
+    for secret in secrets.values():
+        desc = sm.describe_secret(SecretId=secret["arn"])
+        assert desc["KmsKeyId"] == stack["platform"]["kms_key_arn"]
+        with pytest.raises(sm.exceptions.ResourceNotFoundException):
+            sm.get_secret_value(SecretId=secret["arn"])  # Terraform put no value
+    for root in ("platform", *terraform.SERVICES):
+        state = (state_dir / root / "terraform.tfstate").read_text()
+        assert "aws_secretsmanager_secret_version" not in state and "secret_string" not in state, root
+    for fn in payment["functions"].values():  # the worker charges, the API checks vault tokens
+        env = aws("lambda").get_function_configuration(FunctionName=fn["name"])["Environment"]["Variables"]
+        assert {k: env.get(k) for k in payment["secret_environment"]} == payment["secret_environment"]
+    arns = sorted(s["arn"] for s in secrets.values())
+    for name, out in stack["services"].items():
+        for kind, fn in out["functions"].items():
+            doc = iam.get_role_policy(RoleName=fn["role_arn"].rsplit("/", 1)[1], PolicyName="least-privilege")["PolicyDocument"]
+            doc = json.loads(doc) if isinstance(doc, str) else doc
+            granted = sorted(r for st in doc["Statement"] if any(a.startswith("secretsmanager:") for a in _list(st["Action"]))
+                             for r in _list(st["Resource"]))
+            assert granted == (arns if name == "payment" else []), f"{name} {kind}"
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_role_has_a_wildcard_action_or_unscoped_resource(stack, aws):
+    iam = aws("iam")
+    for name, out in stack["services"].items():
+        for kind, fn in out["functions"].items():
+            doc = iam.get_role_policy(RoleName=fn["role_arn"].rsplit("/", 1)[1], PolicyName="least-privilege")["PolicyDocument"]
+            doc = json.loads(doc) if isinstance(doc, str) else doc
+            for st in doc["Statement"]:
+                assert all(a != "*" and not a.endswith(":*") for a in _list(st["Action"])), (name, kind, st)
+                if "*" in _list(st["Resource"]):
+                    assert all(a.startswith(("xray:", "ec2:")) for a in _list(st["Action"])), (name, kind, st)
+
+
+def test_api_stage_throttles_and_logs_access(stack, aws):
+    stage = aws("apigatewayv2").get_stage(ApiId=stack["platform"]["api_id"], StageName="$default")
+    settings = stage["DefaultRouteSettings"]
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (100.0, 200)
+    assert stack["platform"]["api_throttling"] == {"rate_limit": 100, "burst_limit": 200}
+    access = stage["AccessLogSettings"]
+    assert access["DestinationArn"].endswith(f":log-group:{stack['platform']['api_access_log_group']}")
+    assert set(json.loads(access["Format"])) >= {"requestId", "routeKey", "status"}
+    assert "Authorization" not in access["Format"] and "$context.authorizer.claims" not in access["Format"]
+
+
 def _drain(sqs, url: str) -> list[dict[str, Any]]:
     """Everything in the queue: moto delivers during put_events, so one empty long poll ends it."""
     bodies = []
@@ -330,13 +426,13 @@ def test_archive_replay_never_reaches_service_queues(stack, aws):
 def test_replan_right_after_apply_is_clean(stack, endpoint, state_dir, live_output):
     # Reuse the applied zips: a teammate editing sources meanwhile is a real change, not drift.
     with live_output():
-        assert terraform.plan_is_clean(endpoint, state_dir, rebuild_lambda_zips=False)
+        assert terraform.plan_is_clean(endpoint, state_dir, rebuild_lambda_zips=False, repo_root=REPO_ROOT)
 
 
 def test_destroy_removes_everything(stack, endpoint, state_dir, aws, live_output):
     with live_output():
         started = time.monotonic()
-        terraform.destroy_stack(endpoint, state_dir)
+        terraform.destroy_stack(endpoint, state_dir, repo_root=REPO_ROOT)
         print(f"=== destroy_stack: {time.monotonic() - started:.1f} s")
     assert aws("sqs").list_queues().get("QueueUrls", []) == []
     assert [b["Name"] for b in aws("events").list_event_buses()["EventBuses"]] == ["default"]

@@ -88,7 +88,10 @@ def test_validate_under_provider_5x(tf_env, tf_layout, tmp_path):
             'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "~> 5.0" }\n  }\n}\n')
     rc = tmp_path / "terraformrc-5x"
     rc.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
-                  f'plugin_cache_dir = "{tmp_path / "cache"}"\n')
+                  f'plugin_cache_dir = "{tmp_path / "cache"}"\n'
+                  # Without it Terraform >= 1.4 ignores the cache for roots without a lock file, and the
+                  # parallel inits race to unpack the provider into it ("mkdir ...: file exists").
+                  'plugin_cache_may_break_dependency_lock_file = true\n')
     (tmp_path / "cache").mkdir()
     env = {**tf_env, "TF_CLI_CONFIG_FILE": str(rc)}
     results = tf_layout["check_dirs"](roots, env, tmp_path / "data", binary=str(TERRAFORM_5X), tree=tree,

@@ -1,5 +1,7 @@
 # Local target: moto server (the orchestrator overrides aws_endpoint_url with its own port).
-target                 = "local"
-aws_endpoint_url       = "http://127.0.0.1:4566"
-archive_retention_days = 1
-enable_cache           = false
+target                      = "local"
+aws_endpoint_url            = "http://127.0.0.1:4566"
+archive_retention_days      = 1
+enable_cache                = false
+kms_deletion_window_in_days = 7
+log_retention_in_days       = 1

@@ -1,9 +1,28 @@
-# Platform root: what every service shares. The event bus and its archive, the Cognito user pool,
-# the HTTP API with its JWT authorizer (services attach their own routes from their roots) and,
-# on AWS, the Redis cache. Services read these outputs through terraform_remote_state.
+# Platform root: what every service shares. The KMS key that encrypts data at rest, the event bus
+# and its archive, the Cognito user pool, the HTTP API with its JWT authorizer and throttling
+# (services attach their own routes from their roots), the alarm topic and, on AWS, the Redis cache.
+# Services read these outputs through terraform_remote_state.
 
 locals {
   tags = merge(var.tags, { "smartpay:root" = "platform", "smartpay:target" = var.target })
+}
+
+module "kms_key" {
+  source = "../modules/kms_key"
+
+  name                    = "${var.name_prefix}-data"
+  deletion_window_in_days = var.kms_deletion_window_in_days
+  tags                    = local.tags
+}
+
+# Every DLQ depth alarm notifies this topic (or the one given in alarm_topic_arn): subscribe the
+# on-call address or a chat webhook to it outside Terraform.
+resource "aws_sns_topic" "alarms" {
+  count = var.alarm_topic_arn == "" ? 1 : 0
+
+  name              = "${var.name_prefix}-alarms"
+  kms_master_key_id = module.kms_key.key_arn
+  tags              = local.tags
 }
 
 module "event_bus" {
@@ -30,7 +49,13 @@ module "http_api" {
   name         = "${var.name_prefix}-api"
   jwt_issuer   = module.cognito.issuer_url
   jwt_audience = [module.cognito.client_id]
-  tags         = local.tags
+
+  throttling_rate_limit  = var.api_throttling_rate_limit
+  throttling_burst_limit = var.api_throttling_burst_limit
+  route_throttling       = var.api_route_throttling
+  log_retention_in_days  = var.log_retention_in_days
+  kms_key_arn            = module.kms_key.key_arn
+  tags                   = local.tags
 }
 
 module "cache" {

@@ -102,3 +102,28 @@ output "cache_port" {
   description = "Redis port."
   value       = module.cache.port
 }
+
+output "kms_key_arn" {
+  description = "Platform KMS key: the service roots encrypt queues, tables, buckets, logs, Lambda environments and secrets with it."
+  value       = module.kms_key.key_arn
+}
+
+output "kms_key_alias" {
+  description = "Alias of the platform KMS key."
+  value       = module.kms_key.alias_name
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify."
+  value       = var.alarm_topic_arn == "" ? aws_sns_topic.alarms[0].arn : var.alarm_topic_arn
+}
+
+output "api_throttling" {
+  description = "Stage-wide throttling per route of the HTTP API (rate_limit req/s, burst_limit)."
+  value       = module.http_api.throttling
+}
+
+output "api_access_log_group" {
+  description = "Log group of the API access log."
+  value       = module.http_api.access_log_group_name
+}

@@ -8,6 +8,24 @@ mock_provider "aws" {
   mock_resource "aws_elasticache_cluster" {
     defaults = { cache_nodes = [{ id = "0001", address = "mock.cache.amazonaws.com", port = 6379, availability_zone = "us-east-1a" }] }
   }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/smartpay-api/access" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555", key_id = "11111111-2222-3333-4444-555555555555" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:smartpay-alarms" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
   mock_resource "aws_cognito_user_pool" {
     defaults = { id = "us-east-1_mock0001", endpoint = "cognito-idp.us-east-1.amazonaws.com/us-east-1_mock0001" }
   }
@@ -45,6 +63,50 @@ run "local_target_follows_the_naming_contract" {
   assert {
     condition     = output.cache_address == "" && output.target == "local"
     error_message = "No ElastiCache locally."
+  }
+
+  assert {
+    condition     = output.kms_key_alias == "alias/smartpay-data" && output.kms_key_arn != ""
+    error_message = "The platform key is alias/<prefix>-data."
+  }
+
+  assert {
+    condition = alltrue([
+      for sid in ["AccountIamPolicies", "EventBridgeToEncryptedQueues", "CloudWatchAlarmsToEncryptedTopic", "CloudWatchLogsOfThisAccount"] :
+      contains([for st in jsondecode(module.kms_key.policy).Statement : st.Sid], sid)
+    ])
+    error_message = "The key policy lets EventBridge (queues), CloudWatch (alarm topic) and CloudWatch Logs use the key."
+  }
+
+  assert {
+    condition     = output.alarm_topic_arn == aws_sns_topic.alarms[0].arn && aws_sns_topic.alarms[0].kms_master_key_id == output.kms_key_arn
+    error_message = "Without alarm_topic_arn the platform creates an encrypted <prefix>-alarms topic."
+  }
+
+  assert {
+    condition     = output.api_throttling == { rate_limit = 100, burst_limit = 200 }
+    error_message = "The stage throttles each route at 100 req/s, burst 200, by default."
+  }
+}
+
+run "existing_alarm_topic_and_route_throttling" {
+  command = plan
+
+  variables {
+    alarm_topic_arn            = "arn:aws:sns:us-east-1:123456789012:oncall"
+    api_throttling_rate_limit  = 10
+    api_throttling_burst_limit = 20
+    api_route_throttling       = { "POST /pay" = { rate_limit = 5, burst_limit = 10 } }
+  }
+
+  assert {
+    condition     = output.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:oncall" && length(aws_sns_topic.alarms) == 0
+    error_message = "A given alarm topic is used, none created."
+  }
+
+  assert {
+    condition     = output.api_throttling == { rate_limit = 10, burst_limit = 20 }
+    error_message = "The throttling variables reach the stage."
   }
 }
 

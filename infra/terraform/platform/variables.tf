@@ -73,6 +73,45 @@ variable "cache_security_group_ids" {
   default     = []
 }
 
+variable "kms_deletion_window_in_days" {
+  description = "Waiting period of the platform KMS key before a scheduled deletion (7-30 days)."
+  type        = number
+  default     = 30
+}
+
+variable "alarm_topic_arn" {
+  description = "Existing SNS topic for the alarms (DLQ depth); empty: create <prefix>-alarms."
+  type        = string
+  default     = ""
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Steady requests per second per API route, all callers together."
+  type        = number
+  default     = 100
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Burst per API route above the steady rate."
+  type        = number
+  default     = 200
+}
+
+variable "api_route_throttling" {
+  description = "Per-route overrides, e.g. { \"POST /pay\" = { rate_limit = 50, burst_limit = 100 } }; apply after the service roots (the routes must exist)."
+  type = map(object({
+    rate_limit  = number
+    burst_limit = number
+  }))
+  default = {}
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the platform's log groups (API access log)."
+  type        = number
+  default     = 365
+}
+
 variable "tags" {
   description = "Extra tags for every resource."
   type        = map(string)

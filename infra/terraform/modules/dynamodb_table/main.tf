@@ -47,4 +47,10 @@ resource "aws_dynamodb_table" "this" {
   point_in_time_recovery {
     enabled = var.point_in_time_recovery
   }
+
+  # Always encrypted at rest; kms_key_arn null means the AWS managed key alias/aws/dynamodb.
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
 }

@@ -85,6 +85,12 @@ variable "point_in_time_recovery" {
   default     = true
 }
 
+variable "kms_key_arn" {
+  description = "Customer managed KMS key of the table; null: the AWS managed key (alias/aws/dynamodb)."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags for the table."
   type        = map(string)

@@ -22,3 +22,13 @@ output "stage_name" {
   description = "Name of the auto-deployed stage."
   value       = aws_apigatewayv2_stage.this.name
 }
+
+output "access_log_group_name" {
+  description = "Log group of the stage's access log."
+  value       = aws_cloudwatch_log_group.access.name
+}
+
+output "throttling" {
+  description = "Stage-wide throttling per route: rate_limit (req/s) and burst_limit."
+  value       = { rate_limit = var.throttling_rate_limit, burst_limit = var.throttling_burst_limit }
+}

@@ -1,5 +1,6 @@
 # Least privilege: own log group, X-Ray, PutEvents only as smartpay.<service>, own queue(s) only,
-# plus whatever the caller grants on its own tables and buckets.
+# the platform KMS key only, plus whatever the caller grants on its own tables, buckets and secrets.
+# The only "*" resources are actions without resource-level permissions (X-Ray, VPC ENIs).
 
 locals {
   log_group_arn = aws_cloudwatch_log_group.this.arn
@@ -36,6 +37,15 @@ locals {
         Effect   = "Allow"
         Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
         Resource = var.sqs_queue_arns
+      },
+    ],
+    var.kms_key_arn == null ? [] : [
+      {
+        # Reading an SSE-KMS queue, table, bucket or secret and writing to one needs the key too.
+        Sid      = "UsePlatformKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+        Resource = [var.kms_key_arn]
       },
     ],
     length(var.subnet_ids) == 0 ? [] : [

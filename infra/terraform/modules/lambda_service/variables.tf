@@ -106,9 +106,9 @@ variable "tracing_mode" {
 }
 
 variable "log_retention_in_days" {
-  description = "Retention of the function's log group."
+  description = "Retention of the function's log group (a year by default: PCI DSS 10.5.1 keeps audit logs 12 months)."
   type        = number
-  default     = 14
+  default     = 365
 
   validation {
     condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653], var.log_retention_in_days)
@@ -187,6 +187,12 @@ variable "security_group_ids" {
   description = "Security groups of the function when subnet_ids is set."
   type        = list(string)
   default     = []
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the log group and the environment variables; the role may Decrypt/GenerateDataKey with it (its queues, tables, buckets and secrets use it too). null: AWS managed keys, no KMS statement."
+  type        = string
+  default     = null
 }
 
 variable "tags" {

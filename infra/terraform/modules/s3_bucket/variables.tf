@@ -21,6 +21,23 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "kms_key_arn" {
+  description = "Customer managed KMS key of the bucket (SSE-KMS); null: the AWS managed key alias/aws/s3."
+  type        = string
+  default     = null
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days an overwritten or deleted object version stays restorable."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1
+    error_message = "noncurrent_version_expiration_days must be at least 1."
+  }
+}
+
 variable "tags" {
   description = "Tags for the bucket."
   type        = map(string)

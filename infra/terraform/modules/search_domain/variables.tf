@@ -49,6 +49,47 @@ variable "volume_size" {
   }
 }
 
+variable "dedicated_master_count" {
+  description = "Dedicated master nodes (0: none; 3 for production)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = contains([0, 3, 5], var.dedicated_master_count)
+    error_message = "dedicated_master_count must be 0, 3 or 5."
+  }
+}
+
+variable "dedicated_master_type" {
+  description = "Instance type of the dedicated masters."
+  type        = string
+  default     = "t3.small.elasticsearch"
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for encryption at rest and the log group; null: the AWS managed key (alias/aws/es)."
+  type        = string
+  default     = null
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the domain's application and slow-search logs."
+  type        = number
+  default     = 365
+}
+
+variable "subnet_ids" {
+  description = "Subnets for VPC placement; empty: a public HTTPS endpoint behind the IAM-only policy."
+  type        = list(string)
+  default     = []
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the domain when subnet_ids is set."
+  type        = list(string)
+  default     = []
+}
+
 variable "reader_writer_role_arns" {
   description = "IAM roles allowed to read and write the indexes."
   type        = list(string)

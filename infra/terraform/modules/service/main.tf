@@ -72,6 +72,8 @@ module "queue" {
   visibility_timeout_seconds    = var.visibility_timeout_seconds
   max_receive_count             = var.max_receive_count
   ignore_redrive_policy_changes = var.ignore_redrive_policy_changes
+  kms_key_arn                   = var.kms_key_arn
+  alarm_topic_arn               = var.alarm_topic_arn
   tags                          = local.tags
 }
 
@@ -83,6 +85,7 @@ module "idempotency_table" {
   hash_key               = "id"
   ttl_attribute          = "expiration"
   point_in_time_recovery = var.point_in_time_recovery
+  kms_key_arn            = var.kms_key_arn
   tags                   = local.tags
 }
 
@@ -108,6 +111,7 @@ module "worker" {
   policy_statements           = local.policy_statements
   subnet_ids                  = var.subnet_ids
   security_group_ids          = var.security_group_ids
+  kms_key_arn                 = var.kms_key_arn
   tags                        = local.tags
 }
 
@@ -131,6 +135,7 @@ module "api" {
   policy_statements     = local.policy_statements
   subnet_ids            = var.subnet_ids
   security_group_ids    = var.security_group_ids
+  kms_key_arn           = var.kms_key_arn
   tags                  = local.tags
 }
 

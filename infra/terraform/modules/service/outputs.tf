@@ -103,3 +103,13 @@ output "role_arns" {
   description = "Execution roles of the service's Lambdas."
   value       = concat([module.worker.role_arn], local.create_api ? [module.api[0].role_arn] : [])
 }
+
+output "dlq_alarm_name" {
+  description = "CloudWatch alarm on the DLQ depth."
+  value       = module.queue.dlq_alarm_name
+}
+
+output "api_policy" {
+  description = "Inline policy of the API Lambda's role (empty without an API)."
+  value       = local.create_api ? module.api[0].policy : ""
+}

@@ -114,7 +114,7 @@ variable "point_in_time_recovery" {
 variable "log_retention_in_days" {
   description = "Retention of the Lambda log groups."
   type        = number
-  default     = 14
+  default     = 365
 }
 
 variable "environment_variables" {
@@ -131,6 +131,18 @@ variable "policy_statements" {
     resources = list(string)
   }))
   default = []
+}
+
+variable "kms_key_arn" {
+  description = "Platform KMS key: queues, tables, log groups and Lambda environments are encrypted with it; null: AWS managed keys."
+  type        = string
+  default     = null
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic of the DLQ depth alarm; empty: the alarm has no action."
+  type        = string
+  default     = ""
 }
 
 variable "subnet_ids" {

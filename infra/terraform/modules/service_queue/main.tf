@@ -10,9 +10,11 @@ locals {
 }
 
 resource "aws_sqs_queue" "dlq" {
-  name                      = local.dlq_name
-  message_retention_seconds = var.dlq_message_retention_seconds
-  tags                      = var.tags
+  name                              = local.dlq_name
+  message_retention_seconds         = var.dlq_message_retention_seconds
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
+  tags                              = var.tags
 }
 
 resource "aws_sqs_queue" "this" {
@@ -23,7 +25,11 @@ resource "aws_sqs_queue" "this" {
   message_retention_seconds  = var.message_retention_seconds
   receive_wait_time_seconds  = var.receive_wait_time_seconds
   redrive_policy             = local.redrive_policy
-  tags                       = var.tags
+  # SSE with the platform key: EventBridge can deliver to a queue encrypted with a customer managed
+  # key whose policy lets it in, never to one under the AWS managed alias/aws/sqs.
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
+  tags                              = var.tags
 }
 
 # The same queue for moto: moto returns the redrive policy re-serialised (json.dumps spacing) and
@@ -37,7 +43,11 @@ resource "aws_sqs_queue" "emulated" {
   message_retention_seconds  = var.message_retention_seconds
   receive_wait_time_seconds  = var.receive_wait_time_seconds
   redrive_policy             = local.redrive_policy
-  tags                       = var.tags
+  # SSE with the platform key: EventBridge can deliver to a queue encrypted with a customer managed
+  # key whose policy lets it in, never to one under the AWS managed alias/aws/sqs.
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
+  tags                              = var.tags
 
   lifecycle {
     ignore_changes = [redrive_policy]
@@ -79,4 +89,22 @@ resource "aws_sqs_queue_policy" "this" {
       Condition = { ArnEquals = { "aws:SourceArn" = [for rule in aws_cloudwatch_event_rule.this : rule.arn] } }
     }]
   })
+}
+
+# Anything in the DLQ is a message that failed max_receive_count times: alarm on the first one.
+resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
+  alarm_name          = "${local.dlq_name}-depth"
+  alarm_description   = "Messages waiting in ${local.dlq_name}: inspect with `smartpay dlq` and redrive or fix."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dlq.name }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = compact([var.alarm_topic_arn])
+  ok_actions          = compact([var.alarm_topic_arn])
+  tags                = var.tags
 }

@@ -43,3 +43,8 @@ output "queue_policy" {
   description = "The queue policy that lets the rules deliver (empty without rules)."
   value       = try(aws_sqs_queue_policy.this[0].policy, "")
 }
+
+output "dlq_alarm_name" {
+  description = "CloudWatch alarm on the DLQ depth (ApproximateNumberOfMessagesVisible > 0)."
+  value       = aws_cloudwatch_metric_alarm.dlq_depth.alarm_name
+}

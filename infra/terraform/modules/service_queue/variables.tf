@@ -97,6 +97,30 @@ variable "rules" {
   }
 }
 
+variable "kms_key_arn" {
+  description = "KMS key for SSE of both queues. Use a customer managed key whose policy lets events.amazonaws.com in (module kms_key): EventBridge cannot deliver to a queue under the AWS managed alias/aws/sqs."
+  type        = string
+  default     = "alias/aws/sqs"
+  nullable    = false
+
+  validation {
+    condition     = var.kms_key_arn != ""
+    error_message = "Queues are always encrypted: give a key ARN, ID or alias."
+  }
+}
+
+variable "kms_data_key_reuse_period_seconds" {
+  description = "How long SQS reuses a data key before asking KMS again (60-86400)."
+  type        = number
+  default     = 300
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the DLQ depth alarm notifies (alarm and OK); empty: the alarm has no action."
+  type        = string
+  default     = ""
+}
+
 variable "tags" {
   description = "Tags for every resource that takes them."
   type        = map(string)

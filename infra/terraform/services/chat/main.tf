@@ -9,7 +9,10 @@ data "terraform_remote_state" "platform" {
 locals {
   platform = data.terraform_remote_state.platform.outputs
   prefix   = local.platform.name_prefix
-  tags     = merge(var.tags, { "smartpay:root" = "services/chat", "smartpay:target" = var.target })
+  # Encryption at rest and alarms come from the platform (null / "" with an older platform state).
+  kms_key_arn     = lookup(local.platform, "kms_key_arn", null)
+  alarm_topic_arn = lookup(local.platform, "alarm_topic_arn", "")
+  tags            = merge(var.tags, { "smartpay:root" = "services/chat", "smartpay:target" = var.target })
 
   environment = {
     SMARTPAY_CHAT_SESSIONS_TABLE = module.sessions_table.name
@@ -40,6 +43,7 @@ module "sessions_table" {
   range_key_type         = "N"
   ttl_attribute          = "expires_at"
   point_in_time_recovery = var.point_in_time_recovery
+  kms_key_arn            = local.kms_key_arn
   tags                   = local.tags
 }
 
@@ -50,6 +54,8 @@ module "search" {
   domain_name             = "${local.prefix}-search"
   instance_type           = var.search_instance_type
   reader_writer_role_arns = module.service.role_arns
+  kms_key_arn             = local.kms_key_arn
+  log_retention_in_days   = var.log_retention_in_days
   tags                    = local.tags
 }
 
@@ -77,5 +83,7 @@ module "service" {
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment
   policy_statements             = local.policy_statements
+  kms_key_arn                   = local.kms_key_arn
+  alarm_topic_arn               = local.alarm_topic_arn
   tags                          = local.tags
 }

@@ -97,3 +97,13 @@ output "search_endpoint" {
   description = "Search domain endpoint (empty when the domain is off, as locally)."
   value       = module.search.endpoint
 }
+
+output "dlq_alarm_name" {
+  description = "CloudWatch alarm on the DLQ depth (ApproximateNumberOfMessagesVisible > 0)."
+  value       = module.service.dlq_alarm_name
+}
+
+output "api_policy" {
+  description = "Inline policy of the API Lambda's role (empty without an API)."
+  value       = module.service.api_policy
+}

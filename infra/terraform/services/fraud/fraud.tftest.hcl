@@ -1,6 +1,9 @@
 # `terraform test` with a mocked AWS provider: the fraud root built from services/fraud/manifest.json.
 
 mock_provider "aws" {
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/mock" }
+  }
   # Mocked values must still pass the provider's own argument validation.
   mock_resource "aws_sqs_queue" {
     defaults = { arn = "arn:aws:sqs:us-east-1:123456789012:mock" }
@@ -26,6 +29,8 @@ override_data {
       api_id            = "api0001"
       api_execution_arn = "arn:aws:execute-api:us-east-1:123456789012:api0001"
       api_authorizer_id = "auth001"
+      kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+      alarm_topic_arn   = "arn:aws:sns:us-east-1:123456789012:smartpay-alarms"
     }
   }
 }
@@ -136,5 +141,29 @@ run "model_registry_bucket" {
   assert {
     condition     = output.buckets.model_registry == "smartpay-fraud-models"
     error_message = "Model registry bucket name."
+  }
+}
+
+run "encrypted_and_alarmed" {
+  command = apply
+
+  assert {
+    condition     = output.dlq_alarm_name == "smartpay-fraud-dlq-depth"
+    error_message = "The DLQ has a depth alarm."
+  }
+
+  assert {
+    condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : one([for st in jsondecode(policy).Statement : st.Resource if st.Sid == "UsePlatformKey"]) == ["arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]])
+    error_message = "Each role may use the platform key, and only it."
+  }
+
+  assert {
+    condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : alltrue([for st in jsondecode(policy).Statement : !(contains(flatten([st.Action]), "*") || anytrue([for a in flatten([st.Action]) : endswith(a, ":*")]))])])
+    error_message = "No wildcard action in any statement."
+  }
+
+  assert {
+    condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : alltrue([for st in jsondecode(policy).Statement : st.Resource != ["*"] || contains(["XRay", "VpcNetworkInterfaces"], st.Sid)])])
+    error_message = "A * resource only for actions without resource-level permissions (X-Ray, VPC ENIs)."
   }
 }

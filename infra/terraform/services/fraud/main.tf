@@ -9,7 +9,10 @@ data "terraform_remote_state" "platform" {
 locals {
   platform = data.terraform_remote_state.platform.outputs
   prefix   = local.platform.name_prefix
-  tags     = merge(var.tags, { "smartpay:root" = "services/fraud", "smartpay:target" = var.target })
+  # Encryption at rest and alarms come from the platform (null / "" with an older platform state).
+  kms_key_arn     = lookup(local.platform, "kms_key_arn", null)
+  alarm_topic_arn = lookup(local.platform, "alarm_topic_arn", "")
+  tags            = merge(var.tags, { "smartpay:root" = "services/fraud", "smartpay:target" = var.target })
 
   # The platform's ElastiCache, when it has one (locally Redis runs on 127.0.0.1 and the default applies).
   cache_address = lookup(local.platform, "cache_address", "")
@@ -33,6 +36,7 @@ module "model_registry" {
   name          = join("-", compact([local.prefix, "fraud-models", var.bucket_name_suffix]))
   versioning    = true
   force_destroy = var.force_destroy_buckets
+  kms_key_arn   = local.kms_key_arn
   tags          = local.tags
 }
 
@@ -60,5 +64,7 @@ module "service" {
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment
   policy_statements             = local.policy_statements
+  kms_key_arn                   = local.kms_key_arn
+  alarm_topic_arn               = local.alarm_topic_arn
   tags                          = local.tags
 }

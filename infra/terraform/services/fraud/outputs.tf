@@ -92,3 +92,13 @@ output "buckets" {
   description = "S3 buckets of the service, by role."
   value       = { model_registry = module.model_registry.name }
 }
+
+output "dlq_alarm_name" {
+  description = "CloudWatch alarm on the DLQ depth (ApproximateNumberOfMessagesVisible > 0)."
+  value       = module.service.dlq_alarm_name
+}
+
+output "api_policy" {
+  description = "Inline policy of the API Lambda's role (empty without an API)."
+  value       = module.service.api_policy
+}

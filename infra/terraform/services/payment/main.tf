@@ -9,20 +9,23 @@ data "terraform_remote_state" "platform" {
 locals {
   platform = data.terraform_remote_state.platform.outputs
   prefix   = local.platform.name_prefix
-  tags     = merge(var.tags, { "smartpay:root" = "services/payment", "smartpay:target" = var.target })
+  # Encryption at rest and alarms come from the platform (null / "" with an older platform state).
+  kms_key_arn     = lookup(local.platform, "kms_key_arn", null)
+  alarm_topic_arn = lookup(local.platform, "alarm_topic_arn", "")
+  tags            = merge(var.tags, { "smartpay:root" = "services/payment", "smartpay:target" = var.target })
 
-  environment = {
+  environment = merge({
     SMARTPAY_PAYMENTS_TABLE         = module.payments_table.name
     SMARTPAY_IDEMPOTENCY_KEYS_TABLE = module.idempotency_keys_table.name
-  }
-  policy_statements = [{
+  }, local.secret_environment)
+  policy_statements = concat([{
     sid = "PaymentTables"
     actions = [
       "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
       "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:Scan",
     ]
     resources = [module.payments_table.arn, module.idempotency_keys_table.arn]
-  }]
+  }], local.secret_policy_statements)
 }
 
 # One item per payment: saga state plus a `version` attribute that every transition's conditional
@@ -34,6 +37,7 @@ module "payments_table" {
   hash_key               = "payment_id"
   stream_enabled         = true
   point_in_time_recovery = var.point_in_time_recovery
+  kms_key_arn            = local.kms_key_arn
   tags                   = local.tags
 }
 
@@ -45,6 +49,7 @@ module "idempotency_keys_table" {
   hash_key               = "idempotency_key"
   ttl_attribute          = "expires_at"
   point_in_time_recovery = var.point_in_time_recovery
+  kms_key_arn            = local.kms_key_arn
   tags                   = local.tags
 }
 
@@ -72,5 +77,7 @@ module "service" {
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment
   policy_statements             = local.policy_statements
+  kms_key_arn                   = local.kms_key_arn
+  alarm_topic_arn               = local.alarm_topic_arn
   tags                          = local.tags
 }

@@ -97,3 +97,27 @@ output "payments_stream_arn" {
   description = "Stream of the payments table."
   value       = module.payments_table.stream_arn
 }
+
+output "dlq_alarm_name" {
+  description = "CloudWatch alarm on the DLQ depth (ApproximateNumberOfMessagesVisible > 0)."
+  value       = module.service.dlq_alarm_name
+}
+
+output "api_policy" {
+  description = "Inline policy of the API Lambda's role (empty without an API)."
+  value       = module.service.api_policy
+}
+
+output "secrets" {
+  description = "Gateway secrets by connector: name, arn and the worker environment variable carrying the ID."
+  value = { for key, secret in local.gateway_secrets : key => {
+    name = aws_secretsmanager_secret.gateway[key].name
+    arn  = aws_secretsmanager_secret.gateway[key].arn
+    env  = secret.env
+  } }
+}
+
+output "secret_environment" {
+  description = "Environment of the payment worker naming its secrets (STRIPE_SECRET_ID, AMAZON_PAY_SECRET_ID, SOLANA_FEE_PAYER_SECRET_ID)."
+  value       = local.secret_environment
+}

@@ -1,6 +1,9 @@
 # `terraform test` with a mocked AWS provider: the payment root built from services/payment/manifest.json.
 
 mock_provider "aws" {
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/mock" }
+  }
   # Mocked values must still pass the provider's own argument validation.
   mock_resource "aws_sqs_queue" {
     defaults = { arn = "arn:aws:sqs:us-east-1:123456789012:mock" }
@@ -10,6 +13,9 @@ mock_provider "aws" {
   }
   mock_resource "aws_lambda_function" {
     defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:mock", version = "1" }
+  }
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:mock-AbCdEf" }
   }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
@@ -26,6 +32,8 @@ override_data {
       api_id            = "api0001"
       api_execution_arn = "arn:aws:execute-api:us-east-1:123456789012:api0001"
       api_authorizer_id = "auth001"
+      kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+      alarm_topic_arn   = "arn:aws:sns:us-east-1:123456789012:smartpay-alarms"
     }
   }
 }
@@ -136,5 +144,60 @@ run "payment_tables" {
   assert {
     condition     = output.tables.payments == "smartpay-payments" && output.tables.idempotency_keys == "smartpay-payment-idempotency-keys"
     error_message = "Payment tables."
+  }
+}
+
+run "encrypted_and_alarmed" {
+  command = apply
+
+  assert {
+    condition     = output.dlq_alarm_name == "smartpay-payment-dlq-depth"
+    error_message = "The DLQ has a depth alarm."
+  }
+
+  assert {
+    condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : one([for st in jsondecode(policy).Statement : st.Resource if st.Sid == "UsePlatformKey"]) == ["arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]])
+    error_message = "Each role may use the platform key, and only it."
+  }
+
+  assert {
+    condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : alltrue([for st in jsondecode(policy).Statement : !(contains(flatten([st.Action]), "*") || anytrue([for a in flatten([st.Action]) : endswith(a, ":*")]))])])
+    error_message = "No wildcard action in any statement."
+  }
+
+  assert {
+    condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : alltrue([for st in jsondecode(policy).Statement : st.Resource != ["*"] || contains(["XRay", "VpcNetworkInterfaces"], st.Sid)])])
+    error_message = "A * resource only for actions without resource-level permissions (X-Ray, VPC ENIs)."
+  }
+}
+
+run "gateway_secrets" {
+  command = apply
+
+  assert {
+    condition = output.secret_environment == {
+      STRIPE_SECRET_ID           = "smartpay/payment/stripe"
+      AMAZON_PAY_SECRET_ID       = "smartpay/payment/amazon-pay"
+      SOLANA_FEE_PAYER_SECRET_ID = "smartpay/payment/solana-fee-payer"
+    }
+    error_message = "Three gateway secrets, named in the worker environment."
+  }
+
+  assert {
+    condition     = alltrue([for secret in aws_secretsmanager_secret.gateway : secret.kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"])
+    error_message = "The secrets are encrypted with the platform key."
+  }
+
+  assert {
+    condition = alltrue([for policy in [output.worker_policy, output.api_policy] : (
+      toset(one([for st in jsondecode(policy).Statement : st.Resource if st.Sid == "GatewaySecrets"])) == toset([for s in output.secrets : s.arn]) &&
+      one([for st in jsondecode(policy).Statement : st.Action if st.Sid == "GatewaySecrets"]) == ["secretsmanager:GetSecretValue"]
+    )])
+    error_message = "Both payment roles may GetSecretValue on exactly the gateway secrets, nothing else of Secrets Manager."
+  }
+
+  assert {
+    condition     = length([for st in jsondecode(output.worker_policy).Statement : st if length(regexall("secretsmanager", jsonencode(st))) > 0]) == 1
+    error_message = "GatewaySecrets is the only Secrets Manager statement."
   }
 }

@@ -24,6 +24,7 @@ provider "aws" {
     for_each = local.emulated ? [var.aws_endpoint_url] : []
     content {
       apigateway       = endpoints.value
+      cloudwatch       = endpoints.value
       cloudwatchevents = endpoints.value
       cloudwatchlogs   = endpoints.value
       cognitoidp       = endpoints.value
@@ -32,8 +33,11 @@ provider "aws" {
       elasticache      = endpoints.value
       es               = endpoints.value
       iam              = endpoints.value
+      kms              = endpoints.value
       lambda           = endpoints.value
       s3               = endpoints.value
+      secretsmanager   = endpoints.value
+      sns              = endpoints.value
       sqs              = endpoints.value
       sts              = endpoints.value
     }

@@ -87,9 +87,9 @@ variable "point_in_time_recovery" {
 }
 
 variable "log_retention_in_days" {
-  description = "Retention of the Lambda log groups."
+  description = "Retention of the Lambda log groups (a year: PCI DSS 10.5.1)."
   type        = number
-  default     = 14
+  default     = 365
 }
 
 variable "subnet_ids" {
@@ -102,6 +102,17 @@ variable "security_group_ids" {
   description = "Security groups for the Lambdas when subnet_ids is set."
   type        = list(string)
   default     = []
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days a deleted gateway secret stays recoverable (7-30; 0 deletes at once, for emulators)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.secret_recovery_window_in_days == 0 || (var.secret_recovery_window_in_days >= 7 && var.secret_recovery_window_in_days <= 30)
+    error_message = "secret_recovery_window_in_days must be 0 or within 7-30."
+  }
 }
 
 variable "tags" {

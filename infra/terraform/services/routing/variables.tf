@@ -87,9 +87,9 @@ variable "point_in_time_recovery" {
 }
 
 variable "log_retention_in_days" {
-  description = "Retention of the Lambda log groups."
+  description = "Retention of the Lambda log groups (a year: PCI DSS 10.5.1)."
   type        = number
-  default     = 14
+  default     = 365
 }
 
 variable "subnet_ids" {

@@ -92,3 +92,26 @@ run "missing_zip_is_named" {
 
   expect_failures = [aws_lambda_function.this]
 }
+
+run "platform_key" {
+  command = apply
+
+  variables {
+    kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.kms_key_arn == var.kms_key_arn && aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn
+    error_message = "Environment and log group are encrypted with the given key."
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(output.policy).Statement : s.Resource if s.Sid == "UsePlatformKey"]) == [var.kms_key_arn]
+    error_message = "The role may use that key and no other."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.retention_in_days == 365
+    error_message = "Logs are kept a year by default."
+  }
+}

@@ -64,3 +64,28 @@ run "rejects_bad_receive_count" {
 
   expect_failures = [var.max_receive_count]
 }
+
+run "encrypted_and_alarmed" {
+  command = apply
+
+  variables {
+    kms_key_arn     = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    alarm_topic_arn = "arn:aws:sns:us-east-1:123456789012:alarms"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.this[0].kms_master_key_id == var.kms_key_arn && aws_sqs_queue.dlq.kms_master_key_id == var.kms_key_arn
+    error_message = "Queue and DLQ are encrypted with the given key."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.dlq_depth.metric_name == "ApproximateNumberOfMessagesVisible" &&
+      aws_cloudwatch_metric_alarm.dlq_depth.dimensions["QueueName"] == "test-svc-dlq" &&
+      aws_cloudwatch_metric_alarm.dlq_depth.threshold == 0 &&
+      aws_cloudwatch_metric_alarm.dlq_depth.comparison_operator == "GreaterThanThreshold" &&
+      tolist(aws_cloudwatch_metric_alarm.dlq_depth.alarm_actions) == tolist([var.alarm_topic_arn])
+    )
+    error_message = "The DLQ alarm fires on the first visible message and notifies the topic."
+  }
+}

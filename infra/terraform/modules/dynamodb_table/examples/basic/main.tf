@@ -1,5 +1,12 @@
 # A table with a sort key, TTL, a stream and one index.
 
+module "kms_key" {
+  source = "../../../kms_key"
+
+  name                    = "example-data"
+  deletion_window_in_days = 7
+}
+
 module "table" {
   source = "../.."
 
@@ -9,6 +16,7 @@ module "table" {
   range_key_type = "N"
   ttl_attribute  = "expires_at"
   stream_enabled = true
+  kms_key_arn    = module.kms_key.key_arn
 
   global_secondary_indexes = [{
     name      = "by_customer"

@@ -1,5 +1,12 @@
 # A function consuming a queue and publishing to a bus as example.orders.
 
+module "kms_key" {
+  source = "../../../kms_key"
+
+  name                    = "example-data"
+  deletion_window_in_days = 7
+}
+
 module "event_bus" {
   source = "../../../event_bus"
 
@@ -10,7 +17,8 @@ module "event_bus" {
 module "queue" {
   source = "../../../service_queue"
 
-  name = "example-orders"
+  name        = "example-orders"
+  kms_key_arn = module.kms_key.key_arn
 }
 
 module "function" {
@@ -23,6 +31,7 @@ module "function" {
   event_bus_arn  = module.event_bus.bus_arn
   event_source   = "smartpay.orders"
   sqs_queue_arns = [module.queue.queue_arn]
+  kms_key_arn    = module.kms_key.key_arn
 }
 
 output "alias_arn" {

@@ -1,6 +1,13 @@
 # A whole service from the manifest.json + VERSION next to this file: queue, DLQ, one rule per
 # subscription, idempotency table, worker + API Lambdas and their routes.
 
+module "kms_key" {
+  source = "../../../kms_key"
+
+  name                    = "example-data"
+  deletion_window_in_days = 7
+}
+
 module "event_bus" {
   source = "../../../event_bus"
 
@@ -19,6 +26,7 @@ module "http_api" {
   name         = "example-api"
   jwt_issuer   = module.cognito.issuer_url
   jwt_audience = [module.cognito.client_id]
+  kms_key_arn  = module.kms_key.key_arn
 }
 
 module "service" {
@@ -32,6 +40,7 @@ module "service" {
   api_execution_arn = module.http_api.execution_arn
   authorizer_id     = module.http_api.authorizer_id
   lambda_zip_path   = "${path.module}/lambda.zip"
+  kms_key_arn       = module.kms_key.key_arn
 }
 
 output "rules" {
