@@ -8,16 +8,19 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xgboost as xgb
 
 from smartpay_fraud.domain.decision import Assessment, Thresholds
 from smartpay_fraud.domain.errors import ModelNotAvailable
-from smartpay_fraud.domain.features import FeatureSet, feature_set_from_names
+from smartpay_fraud.domain.features import FeatureSet, check_scheme, feature_set_from_names
 from smartpay_fraud.domain.graph import GraphSnapshot
 from smartpay_fraud.domain.reasons import top_reasons
+
+if TYPE_CHECKING:
+    from smartpay_fraud.service_layer.scoring import FeatureBatch
 
 MODEL_FILE, METADATA_FILE, GRAPH_FILE = "model.ubj", "metadata.json", "graph.json"
 
@@ -65,11 +68,31 @@ class ModelBundle:
                     x[row, i] = value
         return x
 
+    def batch_matrix(self, batch: FeatureBatch) -> np.ndarray:
+        """The model's matrix for a feature batch, column by column (no per-payment dicts)."""
+        index = {n: i for i, n in enumerate(self.feature_names)}
+        x = np.full((len(batch), len(index)), np.nan, dtype=np.float32)
+        src = [j for j, n in enumerate(batch.names) if n in index]
+        x[:, [index[batch.names[j]] for j in src]] = batch.values[:, src]
+        if self.graph is not None:
+            names = self.graph.feature_names
+            cols = [i for i, n in enumerate(names) if n in index]
+            if cols:
+                g = np.array(self.graph.lookup_rows(batch.entities), dtype=np.float64).reshape(len(batch), len(names))
+                x[:, [index[names[i]] for i in cols]] = g[:, cols]
+        return x
+
     def scores(self, x: np.ndarray) -> np.ndarray:
         return self.booster.inplace_predict(x, validate_features=False)
 
     def assess(self, instances: list[dict], reasons: int = 3) -> list[Assessment]:
-        x = self.matrix(instances)
+        """Assess JSON instances (the SageMaker payload)."""
+        return self._assess(self.matrix(instances), [int(i.get("exponent", 2)) for i in instances], reasons)
+
+    def assess_batch(self, batch: FeatureBatch, reasons: int = 3) -> list[Assessment]:
+        return self._assess(self.batch_matrix(batch), batch.exponents, reasons)
+
+    def _assess(self, x: np.ndarray, exponents: list[int], reasons: int) -> list[Assessment]:
         if reasons:
             # One TreeSHAP pass gives the reasons and, summed, the margin: no second predict call.
             matrix = xgb.DMatrix(x, missing=np.nan, nthread=self.nthread)
@@ -77,14 +100,16 @@ class ModelBundle:
             scores = 1.0 / (1.0 + np.exp(-contribs.sum(axis=1, dtype=np.float64)))
         else:
             contribs, scores = None, self.scores(x)
-        thr, names = self.thresholds, self.feature_names
-        out = []
-        for row, inst in enumerate(instances):
-            score = float(scores[row])
-            top = top_reasons(names, x[row].astype(float).tolist(), contribs[row, :-1].tolist(), reasons,
-                              int(inst.get("exponent", 2))) if reasons else []
-            out.append(Assessment(round(score, 6), thr.decide(score), self.version, thr.version, top))
-        return out
+        thr, names, version = self.thresholds, self.feature_names, self.version
+        s = np.asarray(scores, dtype=np.float64)
+        decisions = np.where(s >= thr.decline, "decline", np.where(s >= thr.review, "review", "approve")).tolist()
+        if not reasons:
+            return [Assessment(round(score, 6), d, version, thr.version, [])
+                    for score, d in zip(s.tolist(), decisions, strict=True)]
+        values, contrib = x.astype(np.float64).tolist(), contribs[:, :-1].tolist()
+        return [Assessment(round(score, 6), d, version, thr.version,
+                           top_reasons(names, values[row], contrib[row], reasons, exponents[row]))
+                for row, (score, d) in enumerate(zip(s.tolist(), decisions, strict=True))]
 
     def save(self, directory: Path) -> Path:
         directory = Path(directory)
@@ -105,6 +130,7 @@ class ModelBundle:
         if not meta_path.exists():
             raise ModelNotAvailable(f"no {METADATA_FILE} in {directory}")
         metadata = json.loads(meta_path.read_text())
+        check_scheme(metadata)
         for name, digest in metadata.get("artifacts", {}).items():
             if not (directory / name).exists() or sha256_file(directory / name) != digest:
                 raise ModelNotAvailable(f"artifact {name} of model {metadata.get('version')} is missing or corrupt")

@@ -1,145 +1,307 @@
-"""The online feature store on Redis (the ElastiCache role): one sorted set per entity, member = the
-transaction (id + the fields windows aggregate), score = its timestamp. One Lua call per payment
-records it (once per transaction id: at-least-once delivery never double counts) and reads every
-window, with the same semantics as the offline computation."""
+"""The online feature store on Redis (the ElastiCache role), bucketed windows (docs/fraud.md, Features).
+
+One key per entity value holds its whole state as MessagePack: per bucket size, bucket -> count and
+bucket -> amount sum; per counted counterpart (merchant, device...), counterpart -> last timestamp.
+One Lua script call records and reads a whole batch atomically: every state is read once (MGET),
+updated in memory, written once (SET PX); a payment's features are those just after it is recorded,
+in batch order, so a batch gives what one-by-one calls give. Idempotent per transaction id: the first
+scoring stores the features under `done:<id>`; a redelivery returns them and counts nothing.
+A 1,000-payment batch is one round trip (several script calls of CHUNK payments, pipelined, so Redis
+is never blocked for long)."""
 
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import redis
 
 from smartpay_fraud.domain.errors import FeatureStoreUnavailable
-from smartpay_fraud.domain.features import MAX_WINDOW_MS, MEMBER_FIELDS, FeatureSet
+from smartpay_fraud.domain.features import FEATURE_SCHEME, MAX_WINDOW_MS, MEMBER_FIELDS, FeatureSet
 from smartpay_fraud.domain.transactions import Transaction
 
-_AGG = {"count": 0, "sum": 1, "distinct": 2}
 SEP = "\x1f"
-_MISSING = "-" * 16  # a field the payment does not have (hashes are 16 hex chars)
+CHUNK = 100  # payments per script call: Redis runs one script at a time, keep each one short
+_AGG = {"count": 0, "sum": 1, "distinct": 2}
 
 _SCRIPT = """
--- KEYS[1] = seen marker of this transaction, KEYS[1 + e] = sorted set of entity e (a dummy when absent)
--- ARGV: ts, member, ttl_ms, horizon_ms, presence "1101..." (one flag per entity)
-local ts = tonumber(ARGV[1])
-local present = ARGV[5]
-local n_entities = #present
-if redis.call('SET', KEYS[1], '1', 'NX', 'PX', tonumber(ARGV[3])) then
-  local oldest = '(' .. (ts - tonumber(ARGV[4]))
-  for e = 1, n_entities do
-    if string.byte(present, e) == 49 then
-      redis.call('ZADD', KEYS[e + 1], ts, ARGV[2])
-      redis.call('ZREMRANGEBYSCORE', KEYS[e + 1], '-inf', oldest)
-      redis.call('PEXPIRE', KEYS[e + 1], tonumber(ARGV[3]))
-    end
-  end
+-- KEYS: m entity states, then n payment markers (done:<id>). ARGV: ttl_ms, m, n, then one comma-separated
+-- string: the m entity kinds, then per payment: ts, amount, E state indices (0 = the payment has no such
+-- entity), C counterpart hashes ('' = none). One string, not thousands of arguments: cheaper on both sides.
+local E, C = __E__, __C__
+-- per entity kind: {{bucket_ms, table, is_sum}...}, {{counterpart slot, table}...}, {table -> what to keep},
+-- {{counterpart slot, table, bucket_ms}...}: pair counts (card+device...) kept in the first entity's state
+local KINDS = __KINDS__
+local FEATS = __FEATS__  -- per feature: {kind slot, agg (3 = pair count), bucket_ms, buckets, table, slot}
+local hi = __BUCKETS__  -- bucket size -> the current payment's bucket
+local ttl, m, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local A, na = {}, 0
+for v in string.gmatch(ARGV[4], '([^,]*),') do na = na + 1; A[na] = v end
+local floor = math.floor
+local states, newest = {}, {}
+for i = 1, m, 500 do
+  local raw = redis.call('MGET', unpack(KEYS, i, math.min(i + 499, m)))
+  for j = 1, #raw do states[i + j - 1] = raw[j] and cmsgpack.unpack(raw[j]) or {} end
 end
-local specs = __SPECS__  -- {entity, window, agg, field} per feature, inlined per feature set
-local out = {}
-for i = 1, #specs do
-  local e, w, a, f = specs[i][1], specs[i][2], specs[i][3], specs[i][4]
-  local key, lo = KEYS[e + 1], '(' .. (ts - w)
-  if string.byte(present, e) ~= 49 then
-    out[i] = -1
-  elseif a == 0 then
-    out[i] = redis.call('ZCOUNT', key, lo, ts)
+local markers = {}
+for i = 1, n, 500 do
+  local raw = redis.call('MGET', unpack(KEYS, m + i, m + math.min(i + 499, n)))
+  for j = 1, #raw do markers[i + j - 1] = raw[j] end
+end
+local function tab(s, name)
+  local t = s[name]
+  if not t then t = {}; s[name] = t end
+  return t
+end
+local stride, first, out, done, no = 2 + E + C, m, {}, {}, 0
+local ki = {}
+for p = 1, n do
+  local at = first + (p - 1) * stride
+  local mk = KEYS[m + p]
+  local prior = done[mk] or (markers[p] and cmsgpack.unpack(markers[p]))
+  if prior then
+    for i = 1, #prior do no = no + 1; out[no] = prior[i] end
   else
-    -- Members are fixed-width (amount: 13 digits, then one 16-char hash per field, then the
-    -- transaction id), so a field is a substring: no splitting.
-    local members = redis.call('ZRANGEBYSCORE', key, lo, ts)
-    if a == 1 then
-      local total = 0
-      for j = 1, #members do total = total + tonumber(string.sub(members[j], 1, 13)) end
-      out[i] = total
-    else
-      local from, seen, n = 14 + (f - 2) * 16, {}, 0
-      for j = 1, #members do
-        local v = string.sub(members[j], from, from + 15)
-        if v ~= '----------------' and not seen[v] then
-          seen[v] = true
-          n = n + 1
+    local ts, amount = tonumber(A[at + 1]), tonumber(A[at + 2])
+    for b, _ in pairs(hi) do hi[b] = floor(ts / b) end
+    for e = 1, E do
+      local i = tonumber(A[at + 2 + e])
+      ki[e] = i
+      if i > 0 then
+        local s, kind = states[i], KINDS[e]
+        if not newest[i] or ts > newest[i] then newest[i] = ts end
+        for _, u in ipairs(kind[1]) do
+          local t, k = tab(s, u[2]), floor(ts / u[1])
+          t[k] = (t[k] or 0) + (u[3] and amount or 1)
+        end
+        for _, u in ipairs(kind[2]) do
+          local v = A[at + 2 + E + u[1]]
+          if v ~= '' then local t = tab(s, u[2]); if (t[v] or 0) < ts then t[v] = ts end end
+        end
+        for _, u in ipairs(kind[4]) do
+          local v = A[at + 2 + E + u[1]]
+          if v ~= '' then
+            local t = tab(tab(s, u[2]), v)
+            local k = floor(ts / u[3])
+            t[k] = (t[k] or 0) + 1
+          end
         end
       end
-      out[i] = n
     end
+    local vals = {}
+    for i = 1, #FEATS do
+      local f = FEATS[i]
+      local s = ki[f[1]]
+      if s == 0 then
+        vals[i] = -1
+      else
+        local b = f[3]
+        local top = hi[b]
+        local lo = top - f[4]
+        local total = 0
+        local t = states[s][f[5]]
+        if f[2] == 3 then
+          local v = A[at + 2 + E + f[6]]
+          if v == '' then total = -1 elseif t then t = t[v] else t = nil end
+        end
+        if t and total == 0 then
+          if f[2] == 2 then
+            for _, last in pairs(t) do
+              local k = floor(last / b)
+              if k > lo and k <= top then total = total + 1 end
+            end
+          else
+            for k, v in pairs(t) do
+              if k > lo and k <= top then total = total + v end
+            end
+          end
+        end
+        vals[i] = total
+      end
+    end
+    for i = 1, #vals do no = no + 1; out[no] = vals[i] end
+    done[mk] = vals
+    redis.call('SET', mk, cmsgpack.pack(vals), 'PX', ttl)
   end
 end
-return out
+-- Write back what changed, without the buckets and counterparts no window can reach any more.
+for ki, ts in pairs(newest) do
+  local s, keep = states[ki], KINDS[tonumber(A[ki])][3]
+  for name, t in pairs(s) do
+    local span = keep[name]  -- nil: a table another model's feature set keeps, left as it is
+    if not span then
+    elseif string.byte(name, 1) == 100 then  -- 'd': counterpart -> last timestamp
+      for v, last in pairs(t) do if last <= ts - span then t[v] = nil end end
+    elseif string.byte(name, 1) == 112 then  -- 'p<field>b<bucket_ms>': counterpart -> bucket -> count
+      local lo = floor(ts / tonumber(string.match(name, 'b(%d+)$'))) - span
+      for v, counts in pairs(t) do
+        local left = false
+        for k in pairs(counts) do if k <= lo then counts[k] = nil else left = true end end
+        if not left then t[v] = nil end
+      end
+    else
+      local b = tonumber(string.sub(name, 2))
+      local lo = floor(ts / b) - span
+      for k in pairs(t) do if k <= lo then t[k] = nil end end
+    end
+  end
+  redis.call('SET', KEYS[ki], cmsgpack.pack(s), 'PX', ttl)
+end
+return out  -- n x #FEATS integers, payment by payment
 """
 
 
 def _h(value: str) -> str:
-    # Entity values are hashed: keys and members never carry a raw token, address or number.
+    # Entity values are hashed: keys and state never carry a raw token, address or number.
     return hashlib.blake2b(value.encode(), digest_size=8).hexdigest()
+
+
+def _table(f, folded: set[str]) -> str:
+    """The state table a feature reads: c<bucket_ms> counts, s<bucket_ms> sums, d<field> counterparts. The
+    names do not depend on the feature set, so models with different sets share (and keep) the state."""
+    if f.name in folded:  # a pair count kept in its first entity's state: p<second field>b<bucket_ms>
+        return f"p{MEMBER_FIELDS.index(f.entity[1])}b{f.bucket_ms}"
+    return f"d{MEMBER_FIELDS.index(f.field)}" if f.agg == "distinct" else f"{f.agg[0]}{f.bucket_ms}"
+
+
+def _lua(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "{" + ",".join(_lua(v) for v in value) + "}"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"[{_lua(k)}]={_lua(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value + "'"
+    return str(int(value))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    names: list[str]
+    entities: tuple[tuple[str, ...], ...]  # entity kinds in slot order
+    counterparts: tuple[str, ...]  # fields whose distinct values are counted, in slot order
+    script: Any
 
 
 class RedisFeatureStore:
     def __init__(self, client: redis.Redis, prefix: str = "fraud", ttl_ms: int = MAX_WINDOW_MS + 86_400_000):
         self._redis = client
         self._prefix = prefix
+        self._ns = f"{prefix}:{FEATURE_SCHEME}"
         self._ttl = ttl_ms
-        self._none = f"{prefix}:none"  # stands in for an absent entity (never written)
-        self._plans: dict[tuple[str, ...], tuple] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "fraud") -> RedisFeatureStore:
         return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), prefix)
 
-    def _plan(self, features: FeatureSet) -> tuple[tuple[tuple[str, ...], ...], Any, list[str]]:
-        """Entities in a fixed order and the script computing this feature set (built once per set)."""
+    def _plan(self, features: FeatureSet) -> _Plan:
+        """Entity kinds, counterparts and the script computing this feature set (built once per set: the
+        specs are compiled into the script, decoding them on every call would cost more than the reads)."""
         key = tuple(f.name for f in features.velocity)
         if key not in self._plans:
-            entities = tuple(dict.fromkeys(f.entity for f in features.velocity))
-            # The specs are compiled into the script (one script per feature set): decoding them on every
-            # call cost more than all the window reads together.
-            specs = ",".join(f"{{{entities.index(f.entity) + 1},{f.window_ms},{_AGG[f.agg]},"
-                             f"{MEMBER_FIELDS.index(f.field) + 1 if f.field else 1}}}" for f in features.velocity)
-            script = self._redis.register_script(_SCRIPT.replace("__SPECS__", "{" + specs + "}"))
-            self._plans[key] = (entities, script, list(key))
+            singles = {f.entity for f in features.velocity if len(f.entity) == 1}
+            # A pair count (card+device) lives in its first entity's state when that entity has a key anyway.
+            folded = {f.name for f in features.velocity
+                      if len(f.entity) == 2 and f.agg == "count" and f.entity[:1] in singles}
+            entities = tuple(dict.fromkeys(f.entity[:1] if f.name in folded else f.entity for f in features.velocity))
+            counterparts = tuple(dict.fromkeys([f.field for f in features.velocity if f.field]
+                                               + [f.entity[1] for f in features.velocity if f.name in folded]))
+            kinds = []
+            for entity in entities:
+                own = [f for f in features.velocity if f.entity == entity and f.name not in folded]
+                pairs = [f for f in features.velocity if f.name in folded and f.entity[:1] == entity]
+                buckets = sorted({(f.bucket_ms, f.agg) for f in own if f.agg != "distinct"})
+                slots = sorted({counterparts.index(f.field) + 1 for f in own if f.field})
+                keep: dict[str, int] = {}
+                for f in own + pairs:  # buckets (for counterparts, milliseconds) any window of this kind still reads
+                    span = f.window_ms + f.bucket_ms if f.agg == "distinct" else f.buckets
+                    keep[_table(f, folded)] = max(keep.get(_table(f, folded), 0), span)
+                pair_tables = sorted({(counterparts.index(f.entity[1]) + 1, _table(f, folded), f.bucket_ms)
+                                      for f in pairs})
+                kinds.append([[[b, f"{agg[0]}{b}", agg == "sum"] for b, agg in buckets],
+                              [[c, f"d{MEMBER_FIELDS.index(counterparts[c - 1])}"] for c in slots], keep,
+                              [list(t) for t in pair_tables]])
+            feats = []
+            for f in features.velocity:
+                if f.name in folded:
+                    feats.append([entities.index(f.entity[:1]) + 1, 3, f.bucket_ms, f.buckets,
+                                  _table(f, folded), counterparts.index(f.entity[1]) + 1])
+                else:
+                    feats.append([entities.index(f.entity) + 1, _AGG[f.agg], f.bucket_ms, f.buckets,
+                                  _table(f, folded), 0])
+            source = (_SCRIPT.replace("__E__", str(len(entities))).replace("__C__", str(len(counterparts)))
+                      .replace("__KINDS__", _lua(kinds)).replace("__FEATS__", _lua(feats))
+                      .replace("__BUCKETS__", _lua({f.bucket_ms: 0 for f in features.velocity})))
+            self._plans[key] = _Plan(list(key), entities, counterparts, self._redis.register_script(source))
         return self._plans[key]
 
-    def _call(self, txn: Transaction, features: FeatureSet) -> tuple[Any, list[str], list, list[str]]:
-        entities, script, names = self._plan(features)
-        keys, present = [f"{self._prefix}:seen:{txn.transaction_id}"], []
-        for entity in entities:
-            values = [getattr(txn, e) for e in entity]
-            if None in values:
-                keys.append(self._none)
-                present.append("0")
-            else:
-                keys.append(f"{self._prefix}:v:{'+'.join(entity)}:{_h(SEP.join(values))}")
-                present.append("1")
-        member = f"{int(txn.amount):013d}" + "".join(
-            _h(v) if (v := getattr(txn, name)) else _MISSING for name in MEMBER_FIELDS[1:]) + txn.transaction_id
-        return script, keys, [txn.timestamp_ms, member, self._ttl, MAX_WINDOW_MS, "".join(present)], names
+    def _chunk_call(self, plan: _Plan, txns: Sequence[Transaction]) -> tuple[list[str], list[Any]]:
+        hashes: dict[str, str] = {}
 
-    @staticmethod
-    def _result(names: list[str], values: Sequence[int]) -> dict[str, float]:
-        return {n: (math.nan if v < 0 else float(v)) for n, v in zip(names, values, strict=True)}
+        def h(value: str) -> str:
+            out = hashes.get(value)
+            if out is None:
+                out = hashes[value] = _h(value)
+            return out
 
-    def record_and_read(self, txn: Transaction, features: FeatureSet) -> dict[str, float]:
-        script, keys, args, names = self._call(txn, features)
+        index: dict[str, int] = {}
+        state_keys: list[str] = []
+        kinds: list[str] = []
+        body: list[str] = []
+        for txn in txns:
+            body.append(str(txn.timestamp_ms))
+            body.append(str(int(txn.amount)))
+            for slot, entity in enumerate(plan.entities, start=1):
+                if len(entity) == 1:
+                    value = getattr(txn, entity[0])
+                else:
+                    parts = [getattr(txn, e) for e in entity]
+                    value = None if None in parts else SEP.join(parts)
+                if value is None:
+                    body.append("0")
+                    continue
+                key = f"{self._ns}:{'+'.join(entity)}:{h(value)}"
+                i = index.get(key)
+                if i is None:
+                    state_keys.append(key)
+                    kinds.append(str(slot))
+                    i = index[key] = len(state_keys)
+                body.append(str(i))
+            for field in plan.counterparts:
+                value = getattr(txn, field)
+                body.append(h(value) if value else "")
+        markers = [f"{self._ns}:done:{t.transaction_id}" for t in txns]
+        return state_keys + markers, [self._ttl, len(state_keys), len(txns), ",".join(kinds + body) + ","]
+
+    def record_and_read_batch(self, txns: Sequence[Transaction], features: FeatureSet) -> np.ndarray:
+        """Record every payment (once per transaction id) and read its windows, in order: a float matrix
+        (one row per payment, one column per velocity feature of `features`, NaN = entity missing)."""
+        plan = self._plan(features)
+        if not txns or not plan.names:
+            return np.empty((len(txns), len(plan.names)))
+        pipe = self._redis.pipeline(transaction=False)
+        for i in range(0, len(txns), CHUNK):
+            keys, args = self._chunk_call(plan, txns[i:i + CHUNK])
+            plan.script(keys=keys, args=args, client=pipe)
         try:
-            values = script(keys=keys, args=args)
+            replies = pipe.execute()
         except redis.RedisError as e:
             raise FeatureStoreUnavailable(f"online feature store: {type(e).__name__}: {e}") from e
-        return self._result(names, values)
+        values = np.concatenate([np.asarray(r, dtype=np.float64) for r in replies]).reshape(len(txns), len(plan.names))
+        values[values < 0] = np.nan
+        return values
 
     def record_and_read_many(self, txns: Sequence[Transaction], features: FeatureSet) -> list[dict[str, float]]:
-        """One round trip for a batch (pipelined), processed in order."""
-        pipe = self._redis.pipeline(transaction=False)
-        calls = []
-        for txn in txns:
-            script, keys, args, names = self._call(txn, features)
-            script(keys=keys, args=args, client=pipe)
-            calls.append(names)
-        try:
-            results = pipe.execute()
-        except redis.RedisError as e:
-            raise FeatureStoreUnavailable(f"online feature store: {type(e).__name__}: {e}") from e
-        return [self._result(names, values) for names, values in zip(calls, results, strict=True)]
+        names = [f.name for f in features.velocity]
+        return [dict(zip(names, row.tolist(), strict=True)) for row in self.record_and_read_batch(txns, features)]
+
+    def record_and_read(self, txn: Transaction, features: FeatureSet) -> dict[str, float]:
+        return self.record_and_read_many([txn], features)[0]
 
     def clear(self) -> int:
         """Delete this prefix's keys (tests and local resets only)."""
@@ -147,3 +309,4 @@ class RedisFeatureStore:
         for key in self._redis.scan_iter(match=f"{self._prefix}:*", count=1000):
             removed += self._redis.delete(key)
         return removed
+

@@ -1,5 +1,6 @@
-"""Model registry: versioned artifacts in S3 (models/<version>/...) with a `latest` pointer, and a local
-cache that is checked against the metadata's checksums before use."""
+"""Model registry: versioned artifacts in S3 (models/<version>/...) with two pointers - `latest` (moved by
+every publish) and `current` (moved only by an operator's promote/rollback, with its history) - and a
+local cache that is checked against the metadata's checksums before use."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from smartpay_fraud.adapters.model_bundle import METADATA_FILE, ModelBundle
-from smartpay_fraud.domain.errors import ModelNotAvailable
+from smartpay_fraud.domain.errors import FraudError, ModelNotAvailable
+from smartpay_fraud.domain.promotion import Pointer
 
 LATEST = "latest"
+CURRENT = "current"  # the promoted version; until the first promotion it falls back to `latest`
+
+
+class PointerConflict(FraudError):
+    """The `current` pointer changed between read and write (another operator): nothing was written."""
 
 
 class ModelRegistry:
@@ -50,6 +57,13 @@ class ModelRegistry:
         return f"s3://{self._bucket}/{self._prefix}/{bundle.version}/"
 
     def resolve(self, version: str) -> str:
+        """`current` -> the promoted version (or `latest` if nothing was ever promoted); `latest` -> the
+        newest publish; anything else is a version name, used as it is."""
+        if version == CURRENT:
+            pointer, _ = self.pointer()
+            if pointer.version:
+                return pointer.version
+            version = LATEST
         if version != LATEST:
             return version
         try:
@@ -63,6 +77,50 @@ class ModelRegistry:
                 f"no model registered in {self._where()} (no '{LATEST}' pointer: {type(e).__name__}). "
                 "Train and register one: `smartpay fraud train --quick --publish`, or set FRAUD_MODEL_VERSION."
             ) from e
+
+    def pointer(self) -> tuple[Pointer, str | None]:
+        """The `current` pointer and its ETag (None: not written yet)."""
+        try:
+            if self._s3 is None:
+                path = self._cache / f"{CURRENT}.json"
+                if not path.exists():
+                    return Pointer(), None
+                return Pointer.from_json(json.loads(path.read_text())), "local"
+            obj = self._s3.get_object(Bucket=self._bucket, Key=f"{self._prefix}/{CURRENT}.json")
+            return Pointer.from_json(json.loads(obj["Body"].read())), obj["ETag"]
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return Pointer(), None
+            raise ModelNotAvailable(f"reading the current pointer in {self._where()} failed: {e}") from e
+        except (OSError, BotoCoreError, ValueError) as e:
+            raise ModelNotAvailable(f"reading the current pointer in {self._where()} failed: {e}") from e
+
+    def write_pointer(self, pointer: Pointer, etag: str | None) -> None:
+        """Write `current` only if it is still the one read (`etag`): a concurrent change is a conflict."""
+        body = json.dumps(pointer.to_json(), indent=2).encode()
+        if self._s3 is None:
+            self._cache.mkdir(parents=True, exist_ok=True)
+            (self._cache / f"{CURRENT}.json").write_bytes(body)
+            return
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        try:
+            self._s3.put_object(Bucket=self._bucket, Key=f"{self._prefix}/{CURRENT}.json", Body=body,
+                                ContentType="application/json", **condition)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise PointerConflict("the current pointer changed meanwhile (another operator?): read it "
+                                      "again and retry") from e
+            raise ModelNotAvailable(f"writing the current pointer to {self._where()} failed: {e}") from e
+
+    def describe(self, version: str) -> dict:
+        """A version's metadata without downloading its artifacts (listing, promotion checks)."""
+        try:
+            if self._s3 is None:
+                return json.loads((self._cache / version / METADATA_FILE).read_text())
+            raw = self._s3.get_object(Bucket=self._bucket, Key=self._key(version, METADATA_FILE))["Body"].read()
+            return json.loads(raw)
+        except (OSError, ClientError, BotoCoreError, ValueError) as e:
+            raise ModelNotAvailable(f"model {version} not found in {self._where()}: {e}") from e
 
     def versions(self) -> list[str]:
         if self._s3 is None:

@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smartpay_fraud.domain.decision import Assessment
 from smartpay_fraud.domain.errors import ModelNotAvailable
-from smartpay_fraud.domain.features import FeatureSet, feature_set_from_names
+from smartpay_fraud.domain.features import FeatureSet, check_scheme, feature_set_from_names
 
 CONTENT_TYPE = "application/json"
 
@@ -28,6 +28,7 @@ class SageMakerRiskModel:
     def __init__(self, runtime_client: Any, endpoint_name: str, metadata: dict):
         self._client = runtime_client
         self._endpoint = endpoint_name
+        check_scheme(metadata)
         self._metadata = metadata
 
     @property
@@ -37,6 +38,9 @@ class SageMakerRiskModel:
     @property
     def online_features(self) -> FeatureSet:
         return feature_set_from_names(self._metadata["features"])
+
+    def assess_batch(self, batch, reasons: int = 3) -> list[Assessment]:
+        return self.assess(batch.to_instances(), reasons)
 
     def assess(self, instances: list[dict], reasons: int = 3) -> list[Assessment]:
         try:

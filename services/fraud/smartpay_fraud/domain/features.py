@@ -8,8 +8,15 @@ from typing import Literal
 
 import numpy as np
 
-HOUR = 3_600_000
+from smartpay_fraud.domain.errors import ModelNotAvailable
+
+MINUTE = 60_000
+HOUR = 60 * MINUTE
 DAY = 24 * HOUR
+# The window definition both paths implement; a model records it and is refused by a different one.
+FEATURE_SCHEME = "bucketed-v1"
+# Windows are counted in UTC-aligned time buckets: window -> bucket size.
+BUCKET_MS = {HOUR: 5 * MINUTE, DAY: HOUR, 7 * DAY: 6 * HOUR, 30 * DAY: DAY}
 
 Aggregate = Literal["count", "sum", "distinct"]
 # Fields an online window member carries, in this order (the Lua script reads them by position).
@@ -18,14 +25,27 @@ MEMBER_FIELDS = ("amount", "merchant_id", "device_id", "country", "ip_address", 
 
 @dataclass(frozen=True)
 class VelocityFeature:
-    """An aggregate over the transactions of one entity (or entity pair) in a sliding window
-    (timestamp - window, timestamp], the current transaction included."""
+    """An aggregate over the transactions of one entity (or entity pair) in a bucketed window: the
+    payments whose UTC-aligned bucket (timestamp // bucket_ms) is one of the `buckets` latest up to the
+    current payment's bucket, i.e. bucket(t_j) > bucket(t) - buckets, the current payment included and
+    later payments of the stream excluded. The window so covers between window - bucket and window."""
 
     name: str
     entity: tuple[str, ...]
     window_ms: int
     agg: Aggregate
     field: str | None = None  # the counterpart a "distinct" counts (missing values are not counted)
+    bucket_ms: int = 0
+
+    def __post_init__(self):
+        if not self.bucket_ms:
+            object.__setattr__(self, "bucket_ms", BUCKET_MS[self.window_ms])
+        if self.window_ms % self.bucket_ms:
+            raise ValueError(f"{self.name}: the window must be a whole number of buckets")
+
+    @property
+    def buckets(self) -> int:
+        return self.window_ms // self.bucket_ms
 
     @property
     def requires(self) -> frozenset[str]:
@@ -147,3 +167,12 @@ def feature_set_from_names(names: list[str]) -> FeatureSet:
     wanted = set(names)
     return FeatureSet(tuple(f for f in VELOCITY if f.name in wanted), tuple(d for d in DERIVED if d.name in wanted),
                       {})
+
+
+def check_scheme(metadata: dict) -> None:
+    """A model trained on other window definitions would be served features it never saw: refuse it."""
+    scheme = metadata.get("feature_scheme")
+    if scheme != FEATURE_SCHEME:
+        raise ModelNotAvailable(
+            f"model {metadata.get('version')} was trained with feature scheme {scheme or 'sliding (unversioned)'}, "
+            f"this service computes {FEATURE_SCHEME}: retrain it (`smartpay fraud train --quick --publish`)")

@@ -63,12 +63,48 @@ class GraphSnapshot:
         }
         return {name: out[name] for name in self.feature_names}
 
+    def lookup_rows(self, entities: list[tuple[str | None, str | None, str | None]]) -> list[list[float]]:
+        """`lookup` for many payments, as rows in `feature_names` order (the batch scoring path)."""
+        names, nodes, components = self.feature_names, self.nodes, self.components
+        rows = []
+        for card, device, ip in entities:
+            found = {"card": nodes.get(f"card:{card}") if card else None,
+                     "device": nodes.get(f"device:{device}") if device else None,
+                     "ip": nodes.get(f"ip:{ip}") if ip else None}
+            rows.append([_value(name, found, components) for name in names])
+        return rows
+
     def features(self, df: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
 
         get = lambda col: df[col].tolist() if col in df else [None] * len(df)  # noqa: E731
         rows = [self.lookup(c, d, i) for c, d, i in zip(get("card_id"), get("device_id"), get("ip_address"))]
         return pd.DataFrame(rows, index=df.index, columns=self.feature_names, dtype=np.float64)
+
+
+def _value(name: str, found: dict, components: list[list[float]]) -> float:
+    nan = math.nan
+    if name == "graph_known_nodes":
+        return float(sum(1 for n in found.values() if n))
+    if name in ("graph_component_fraud_rate", "graph_component_size"):
+        comps = [components[int(n[3])] for n in found.values() if n]
+        if not comps:
+            return nan
+        return max(c[2] / c[1] for c in comps) if name == "graph_component_fraud_rate" else max(c[0] for c in comps)
+    node, pick = _NODE_VALUE[name]
+    n = found[node]
+    return pick(n) if n else nan
+
+
+_NODE_VALUE = {
+    "graph_device_fraud_rate": ("device", lambda n: n[1] / n[0]),
+    "graph_ip_fraud_rate": ("ip", lambda n: n[1] / n[0]),
+    "graph_card_fraud_count": ("card", lambda n: n[1]),
+    "graph_device_cards": ("device", lambda n: n[2]),
+    "sage_card_score": ("card", lambda n: n[4]),
+    "sage_device_score": ("device", lambda n: n[4]),
+    "sage_ip_score": ("ip", lambda n: n[4]),
+}
 
 
 def _needs(feature: str) -> set[str]:

@@ -1,12 +1,12 @@
 """Offline velocity features over a time-ordered stream (pandas/numpy): the training-side twin of the
-Redis store, same definitions, same window semantics (stream order breaks timestamp ties)."""
+Redis store, same definitions, same bucketed-window semantics (stream order breaks timestamp ties)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from smartpay_fraud.domain.features import MAX_WINDOW_MS, FeatureSet, VelocityFeature, derived_values
+from smartpay_fraud.domain.features import FeatureSet, VelocityFeature, derived_values
 
 
 def _entity_codes(df: pd.DataFrame, entity: tuple[str, ...]) -> np.ndarray:
@@ -27,23 +27,24 @@ def _entity_codes(df: pd.DataFrame, entity: tuple[str, ...]) -> np.ndarray:
     return codes
 
 
-def _window_bounds(codes: np.ndarray, ts: np.ndarray, window_ms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _window_bounds(codes: np.ndarray, ts: np.ndarray, feature: VelocityFeature) -> tuple[np.ndarray, np.ndarray]:
     """Sort rows by (entity, stream position); for each row its sorted position and the first sorted
-    position still inside (ts - window, ts] of the same entity."""
+    position of the same entity whose bucket is still inside the window: bucket > bucket(t) - buckets."""
     n = len(codes)
     order = np.lexsort((np.arange(n), codes))
-    t0 = int(ts.min()) if n else 0
-    span = int(ts.max() - t0) if n else 0
-    block = span + 2 * MAX_WINDOW_MS + 1
-    key = codes[order] * block + (ts[order] - t0) + MAX_WINDOW_MS
-    lower = np.searchsorted(key, key - window_ms, side="right")
-    return order, lower, key
+    bucket = ts // feature.bucket_ms
+    b0 = int(bucket.min()) if n else 0
+    span = int(bucket.max() - b0) if n else 0
+    block = span + 2 * feature.buckets + 1
+    key = codes[order] * block + (bucket[order] - b0) + feature.buckets
+    lower = np.searchsorted(key, key - feature.buckets, side="right")
+    return order, lower
 
 
 def velocity_feature(df: pd.DataFrame, ts: np.ndarray, feature: VelocityFeature,
                      codes: np.ndarray | None = None) -> np.ndarray:
     codes = _entity_codes(df, feature.entity) if codes is None else codes
-    order, lower, _ = _window_bounds(codes, ts, feature.window_ms)
+    order, lower = _window_bounds(codes, ts, feature)
     n = len(df)
     pos = np.arange(n)
     result_sorted = np.empty(n, dtype=np.float64)

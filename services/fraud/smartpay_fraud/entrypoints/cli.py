@@ -1,4 +1,5 @@
-"""`smartpay fraud ...`: generate data, train + register, evaluate (report + ROC/PR PNGs), list versions."""
+"""`smartpay fraud ...`: generate data, train + register, evaluate (report + ROC/PR PNGs), list versions,
+promote / roll back the served version (operator actions: AWS credentials, no HTTP route)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from smartpay_fraud.config import FraudSettings
 from smartpay_fraud.domain.dataset import Dataset, normalise
 from smartpay_fraud.domain.errors import FraudError
 from smartpay_fraud.domain.synthetic import GeneratorConfig, generate
-from smartpay_fraud.service_layer import evaluation
+from smartpay_fraud.domain.promotion import PromotionGuard
+from smartpay_fraud.service_layer import evaluation, promotion
 from smartpay_fraud.service_layer.batch import score_frame
 from smartpay_fraud.service_layer.training import TrainingConfig, TrainingResult, train
 
@@ -145,7 +147,7 @@ def evaluate_cmd(
 @app.command("score")
 def score_cmd(data: Path = typer.Option(..., help="Transactions (CSV/Parquet) to score in batch."),
               out: Path = typer.Option(..., help="Output .csv/.parquet: transaction_id, score, decision."),
-              version: str = typer.Option("latest", help="Registered model version.")) -> None:
+              version: str = typer.Option("current", help="Registered version, `current` or `latest`.")) -> None:
     """Batch-score a file with a registered model (offline features, same definitions as online)."""
     try:
         bundle = bootstrap.registry(FraudSettings()).load(version)
@@ -169,3 +171,92 @@ def versions_cmd() -> None:
             print(v)
     except FraudError as e:
         _fail(e)
+
+
+def _metric(meta: dict, name: str) -> str:
+    value = (meta.get("metrics") or {}).get(name)
+    return f"{value:.4f}" if isinstance(value, (int, float)) else "[red]missing[/red]"
+
+
+@app.command("models")
+def models_cmd() -> None:
+    """Registered versions with their holdout metrics; marks the promoted (current) and the latest one."""
+    try:
+        rows = promotion.models(bootstrap.registry(FraudSettings()))
+    except FraudError as e:
+        _fail(e)
+    table = Table(title="fraud models (holdout metrics)")
+    table.add_column("version", no_wrap=True)
+    for col in ("", "variant", "scheme", "ROC-AUC", "PR-AUC", "recall@1%FPR", "prec top100/day", "rows"):
+        table.add_column(col)
+    for row in rows:
+        m = row.metadata
+        marks = " ".join(x for x, on in (("[green]current[/green]", row.current), ("latest", row.latest)) if on)
+        table.add_row(row.version, marks, m.get("variant", "?"), m.get("feature_scheme", "[red]sliding[/red]"),
+                      *(_metric(m, k) for k in evaluation.METRICS), f"{m.get('training_data', {}).get('rows', 0):,}")
+    out = Console()
+    Console(width=max(out.width, 150)).print(table)  # piped or narrow: still one line per version
+
+
+def _guard(settings: FraudSettings, min_roc_auc, min_pr_auc, min_recall, max_drop) -> PromotionGuard:
+    return PromotionGuard(
+        min_roc_auc=settings.promote_min_roc_auc if min_roc_auc is None else min_roc_auc,
+        min_pr_auc=settings.promote_min_pr_auc if min_pr_auc is None else min_pr_auc,
+        min_recall_at_1pct_fpr=settings.promote_min_recall_at_1pct_fpr if min_recall is None else min_recall,
+        max_pr_auc_drop=settings.promote_max_pr_auc_drop if max_drop is None else max_drop)
+
+
+@app.command("promote")
+def promote_cmd(
+    version: str = typer.Argument(..., help="Registered version (or `latest`) to serve."),
+    force: bool = typer.Option(False, help="Promote even if metrics are missing or below the guard."),
+    reason: str = typer.Option("", help="Why (kept in the pointer's history)."),
+    min_roc_auc: float | None = typer.Option(None, help="Guard (default FRAUD_PROMOTE_MIN_ROC_AUC, 0.80)."),
+    min_pr_auc: float | None = typer.Option(None, help="Guard (default FRAUD_PROMOTE_MIN_PR_AUC, 0.30)."),
+    min_recall: float | None = typer.Option(None, help="Guard on recall at 1% FPR (default 0.30)."),
+    max_pr_auc_drop: float | None = typer.Option(None, help="Max PR-AUC drop vs the current version (0.05)."),
+) -> None:
+    """Point the registry's `current` at VERSION (the service serves it from its next cold start)."""
+    settings = FraudSettings()
+    try:
+        entry = promotion.promote(bootstrap.registry(settings), version,
+                                  _guard(settings, min_roc_auc, min_pr_auc, min_recall, max_pr_auc_drop),
+                                  force=force, reason=reason)
+    except FraudError as e:
+        _fail(e)
+    forced = " [yellow](forced)[/yellow]" if entry["forced"] else ""
+    console.print(f"current: [bold]{entry['version']}[/bold] (was {entry['previous'] or 'none'}){forced}")
+    print(entry["version"])
+
+
+@app.command("rollback")
+def rollback_cmd(reason: str = typer.Option("", help="Why (kept in the pointer's history).")) -> None:
+    """Point `current` back at the version promoted before the current one."""
+    try:
+        entry = promotion.rollback(bootstrap.registry(FraudSettings()), reason)
+    except FraudError as e:
+        _fail(e)
+    console.print(f"current: [bold]{entry['version']}[/bold] (rolled back from {entry['previous']})")
+    print(entry["version"])
+
+
+@app.command("package-sagemaker")
+def package_sagemaker_cmd(
+    version: str = typer.Option("current", help="Registered version, `current` or `latest`."),
+    out: Path = typer.Option(Path("model.tar.gz"), help="The model.tar.gz to write (upload it to S3 for "
+                                                         "SageMaker's ModelDataUrl)."),
+) -> None:
+    """Package a registry version as a SageMaker model (layout in docs/fraud.md, Packaging)."""
+    import tempfile
+
+    from smartpay_fraud.adapters import sagemaker_package
+
+    try:
+        registry = bootstrap.registry(FraudSettings())
+        directory = registry.fetch(registry.resolve(version))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = sagemaker_package.build_tarball(directory, out, Path(tmp))
+    except FraudError as e:
+        _fail(e)
+    console.print(f"{directory.name} -> {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    print(path)

@@ -9,7 +9,8 @@ from smartpay_shared.events import Envelope, Producer, new_envelope
 from smartpay_shared.events.payloads import FraudAssessed, FraudReason, PaymentContext, PaymentRequested
 
 from smartpay_fraud.domain.decision import Assessment
-from smartpay_fraud.domain.transactions import Transaction
+from smartpay_fraud.domain.errors import InvalidTransaction
+from smartpay_fraud.domain.transactions import Transaction, validate
 from smartpay_fraud.service_layer.scoring import ScoringService
 
 
@@ -33,9 +34,28 @@ def fraud_assessed(payment: PaymentRequested, assessment: Assessment) -> FraudAs
                                country=payment.country, merchant_category=payment.merchant_category))
 
 
-def handle_payment_requested(envelope: Envelope, service: ScoringService, publisher, producer: Producer) -> Envelope:
+def assess_payments(envelopes: list[Envelope], service: ScoringService) -> dict[str, Assessment]:
+    """Score a queue batch's payment.requested events in one batch (one feature-store round trip, one model
+    call), keyed by event id. Invalid payments are left out: each fails on its own in the record handler
+    with its reason, and nothing of it is counted."""
+    txns, ids = [], []
+    for env in envelopes:
+        txn = to_transaction(env.data, env.metadata.occurred_at)
+        try:
+            validate(txn)
+        except InvalidTransaction:
+            continue
+        txns.append(txn)
+        ids.append(env.metadata.event_id)
+    return dict(zip(ids, service.score_many(txns), strict=True)) if txns else {}
+
+
+def handle_payment_requested(envelope: Envelope, service: ScoringService, publisher, producer: Producer,
+                             assessment: Assessment | None = None) -> Envelope:
+    """`assessment`: the one the batch already computed for this event; otherwise it is scored here."""
     payment: PaymentRequested = envelope.data
-    assessment = service.score(to_transaction(payment, envelope.metadata.occurred_at))
+    if assessment is None:
+        assessment = service.score(to_transaction(payment, envelope.metadata.occurred_at))
     out = new_envelope(
         fraud_assessed(payment, assessment), producer=producer, correlation_id=payment.payment_id,
         causation=envelope.metadata, idempotency_key=f"fraud.assessed:{envelope.metadata.event_id}",

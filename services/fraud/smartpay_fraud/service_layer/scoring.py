@@ -1,9 +1,11 @@
 """Score one payment (or a batch): validate, record + read its online velocity features, add the
-derived ones, let the model assess it. The ports are what the adapters implement."""
+derived ones, let the model assess it. The ports are what the adapters implement. A single request is
+a batch of one: one code path, one set of semantics."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -14,9 +16,28 @@ from smartpay_fraud.domain.transactions import CURRENCY_EXPONENTS, Transaction, 
 
 
 class FeatureStore(Protocol):
-    def record_and_read(self, txn: Transaction, features: FeatureSet) -> dict[str, float]: ...
+    def record_and_read_batch(self, txns: Sequence[Transaction], features: FeatureSet) -> np.ndarray: ...
 
-    def record_and_read_many(self, txns: Sequence[Transaction], features: FeatureSet) -> list[dict[str, float]]: ...
+
+@dataclass(frozen=True)
+class FeatureBatch:
+    """What the model needs for a batch: a float matrix (NaN = missing) over `names`, plus per payment the
+    entities the graph snapshot is looked up by and the currency's minor-unit exponent (for reasons)."""
+
+    names: list[str]
+    values: np.ndarray
+    entities: list[tuple[str | None, str | None, str | None]]  # card_id, device_id, ip_address
+    exponents: list[int]
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def to_instances(self) -> list[dict]:
+        """The JSON payload form (SageMaker InvokeEndpoint): NaN -> null."""
+        rows = self.values.tolist()
+        return [{"features": {k: (None if v != v else v) for k, v in zip(self.names, row, strict=True)},
+                 "entities": {"card_id": c, "device_id": d, "ip_address": i}, "exponent": e}
+                for row, (c, d, i), e in zip(rows, self.entities, self.exponents, strict=True)]
 
 
 class RiskModel(Protocol):
@@ -26,26 +47,30 @@ class RiskModel(Protocol):
     @property
     def online_features(self) -> FeatureSet: ...
 
-    def assess(self, instances: list[dict], reasons: int = 3) -> list[Assessment]: ...
+    def assess_batch(self, batch: FeatureBatch, reasons: int = 3) -> list[Assessment]: ...
+
+
+def feature_batch(txns: Sequence[Transaction], velocity: np.ndarray, features: FeatureSet) -> FeatureBatch:
+    """Velocity columns as read + the derived ones, computed for the whole batch by the same function the
+    offline path uses."""
+    names = [f.name for f in features.velocity]
+    columns = {n: velocity[:, j] for j, n in enumerate(names)}
+    derived = derived_values(columns, np.array([t.amount for t in txns], dtype=np.float64),
+                             np.array([t.timestamp_ms for t in txns], dtype=np.int64),
+                             {d.name for d in features.derived})
+    order = [d.name for d in features.derived if d.name in derived]
+    values = np.column_stack([velocity] + [derived[n] for n in order]) if order else velocity
+    return FeatureBatch(names + order, values.astype(np.float64, copy=False),
+                        [(t.card_id, t.device_id, t.ip_address) for t in txns],
+                        [CURRENCY_EXPONENTS.get(t.currency, 2) for t in txns])
 
 
 def model_inputs(txns: Sequence[Transaction], velocities: Sequence[dict[str, float]],
                  features: FeatureSet) -> list[dict]:
-    """The payloads the model (in process or on SageMaker) receives; derived features computed for the
-    whole batch at once by the same function the offline path uses."""
+    """The JSON payloads (as SageMaker receives them) for velocity values given as dicts."""
     names = [f.name for f in features.velocity]
-    columns = {n: np.array([v[n] for v in velocities], dtype=np.float64) for n in names}
-    derived = derived_values(columns, np.array([t.amount for t in txns], dtype=np.float64),
-                             np.array([t.timestamp_ms for t in txns], dtype=np.int64),
-                             {d.name for d in features.derived})
-    derived_rows = [dict(zip(derived, row)) for row in zip(*derived.values())] if derived else [{}] * len(txns)
-    out = []
-    for txn, velocity, extra in zip(txns, velocities, derived_rows, strict=True):
-        values = {**velocity, **{k: float(v) for k, v in extra.items()}}
-        out.append({"features": {k: (None if v != v else v) for k, v in values.items()},  # NaN -> null (JSON)
-                    "entities": {"card_id": txn.card_id, "device_id": txn.device_id, "ip_address": txn.ip_address},
-                    "exponent": CURRENCY_EXPONENTS.get(txn.currency, 2)})
-    return out
+    matrix = np.array([[v[n] for n in names] for v in velocities], dtype=np.float64).reshape(len(txns), len(names))
+    return feature_batch(txns, matrix, features).to_instances()
 
 
 def model_input(txn: Transaction, velocity: dict[str, float], features: FeatureSet) -> dict:
@@ -60,13 +85,13 @@ class ScoringService:
         self._features = model.online_features
 
     def score(self, txn: Transaction) -> Assessment:
-        validate(txn)
-        velocity = self.store.record_and_read(txn, self._features)
-        return self.model.assess([model_input(txn, velocity, self._features)], self.reasons)[0]
+        return self.score_many([txn])[0]
 
     def score_many(self, txns: Sequence[Transaction], reasons: int | None = None) -> list[Assessment]:
+        """All payments validated first (one invalid payment fails the batch before anything is counted),
+        then one feature-store round trip and one model call for the batch, in order."""
         for txn in txns:
             validate(txn)
-        velocities = self.store.record_and_read_many(txns, self._features)
-        inputs = model_inputs(txns, velocities, self._features)
-        return self.model.assess(inputs, self.reasons if reasons is None else reasons)
+        velocity = self.store.record_and_read_batch(txns, self._features)
+        return self.model.assess_batch(feature_batch(txns, velocity, self._features),
+                                       self.reasons if reasons is None else reasons)

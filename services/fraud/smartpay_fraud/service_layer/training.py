@@ -19,7 +19,7 @@ from smartpay_fraud.domain import metrics, offline_features
 from smartpay_fraud.domain.dataset import Dataset
 from smartpay_fraud.domain.decision import Thresholds
 from smartpay_fraud.domain.errors import DatasetError
-from smartpay_fraud.domain.features import feature_set
+from smartpay_fraud.domain.features import FEATURE_SCHEME, feature_set
 from smartpay_fraud.domain.graph import build_snapshot, past_graph
 
 Progress = Callable[[str], None]
@@ -142,6 +142,7 @@ def train(dataset: Dataset, cfg: TrainingConfig = TrainingConfig(), progress: Pr
         "version": f"{created:%Y%m%d-%H%M%S}-{data_hash[:8]}",
         "created_at": created.isoformat(timespec="seconds"),
         "variant": chosen,
+        "feature_scheme": FEATURE_SCHEME,
         "features": ablation[chosen]["features"],
         "left_out_features": features.left_out,
         "thresholds": {"review": thresholds.review, "decline": thresholds.decline, "version": thresholds.version,

@@ -33,6 +33,15 @@ def event(body, claims=CLAIMS):
     }
 
 
+def field_errors(body):
+    """422 field errors: RFC 9457 `errors` (the platform's problem details) or the older `detail` list."""
+    return body["errors"] if "errors" in body else body["detail"]
+
+
+def message(body):
+    return body.get("detail") if isinstance(body.get("detail"), str) else body["message"]
+
+
 def call(body, claims=CLAIMS):
     response = api.lambda_handler(event(body, claims), LocalLambdaContext(function_name="fraud-api"))
     return response["statusCode"], json.loads(response["body"])
@@ -55,7 +64,7 @@ def test_merchant_comes_from_the_token_and_velocity_accumulates(service, redis_s
     probe = Transaction("probe", int(time.time() * 1000), 100, "EUR", "m_acme", "pm_card_visa")
     assert redis_store.record_and_read(probe, FULL)["merchant_count_1h"] == 6
     status, body = call({**BODY, "merchant_id": "m_other"})  # a body merchant is refused, not used
-    assert status == 422 and any(d["loc"][-1] == "merchant_id" for d in body["detail"])
+    assert status == 422 and any(d["loc"][-1] == "merchant_id" for d in field_errors(body))
 
 
 def test_unknown_card_device_and_merchant_are_scored(service):
@@ -78,12 +87,12 @@ def test_unknown_card_device_and_merchant_are_scored(service):
 def test_bad_input_is_422_with_the_field(service, change, field):
     status, body = call({**BODY, **change})
     assert status == 422, body
-    assert any(d["loc"][-1] == field for d in body["detail"]), body
+    assert any(d["loc"][-1] == field for d in field_errors(body)), body
 
 
 def test_missing_fields_and_non_json(service):
     status, body = call({"currency": "EUR"})
-    assert status == 422 and {d["loc"][-1] for d in body["detail"]} >= {"amount", "payment_method", "customer_id"}
+    assert status == 422 and {d["loc"][-1] for d in field_errors(body)} >= {"amount", "payment_method", "customer_id"}
     status, _ = call("{not json")
     assert status in (400, 422)
 
@@ -105,7 +114,7 @@ def test_no_registered_model_is_a_loud_503(aws, settings):
     finally:
         bootstrap.fraud_settings = original
         bootstrap.reset()
-    assert status == 503 and "smartpay fraud train" in body["message"]
+    assert status == 503 and "smartpay fraud train" in message(body)
 
 
 def test_feature_store_down_is_a_503_not_a_guess(registered, settings, aws):
@@ -117,4 +126,4 @@ def test_feature_store_down_is_a_503_not_a_guess(registered, settings, aws):
         status, body = call(BODY)
     finally:
         bootstrap.reset()
-    assert status == 503 and "online feature store" in body["message"]
+    assert status == 503 and "online feature store" in message(body)

@@ -110,7 +110,7 @@ def test_bus_to_queue_to_worker_bad_payment_lands_in_the_dlq(bus, aws, caplog):
 
     good, bad = envelope("pay_WORKER0001"), envelope("pay_WORKER0002", currency="XYZ")
     EventPublisher(events, BUS).publish(good, bad)
-    worker = SqsWorker(sqs, url, queue_consumer.consumer, function_name="fraud-consumer", region="us-east-1",
+    worker = SqsWorker(sqs, url, queue_consumer.lambda_handler, function_name="fraud-consumer", region="us-east-1",
                        wait_time_seconds=1)
 
     def dead():
@@ -127,3 +127,21 @@ def test_bus_to_queue_to_worker_bad_payment_lands_in_the_dlq(bus, aws, caplog):
     assessed = bus.wait_for(lambda s: len(s) >= 1)
     assert [e["detail"]["data"]["payment_id"] for e in assessed] == ["pay_WORKER0001"]
     assert any("XYZ" in str(getattr(r, "reason", "")) for r in caplog.records)
+
+
+def test_an_sqs_batch_is_scored_in_one_feature_store_call(bus, service, monkeypatch):
+    calls = []
+    real = service.store.record_and_read_batch
+
+    def spy(txns, features):
+        calls.append([t.transaction_id for t in txns])
+        return real(txns, features)
+
+    monkeypatch.setattr(service.store, "record_and_read_batch", spy)
+    records = [record(json.dumps(to_bus_event(envelope(f"pay_BATCH{i:04d}", amount=1000 + i)))) for i in range(4)]
+    bad = record(json.dumps(to_bus_event(envelope("pay_BATCHBAD1", currency="XYZ"))))
+    result = run(*records[:2], bad, *records[2:])
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [bad["messageId"]]
+    assert calls == [[f"m_acme:pay_BATCH{i:04d}" for i in range(4)]]  # one call, in order, the bad one left out
+    seen = bus.wait_for(lambda s: len(s) >= 4)
+    assert sorted(e["detail"]["data"]["payment_id"] for e in seen) == [f"pay_BATCH{i:04d}" for i in range(4)]

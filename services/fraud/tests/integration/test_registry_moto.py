@@ -52,3 +52,16 @@ def test_local_only_registry_without_a_bucket(trained, tmp_path):
     assert local.load("latest").version == trained.bundle.version
     with pytest.raises(ModelNotAvailable, match="cannot publish"):
         local.publish(trained.bundle)
+
+
+def test_local_only_registry_promotes_too(trained, tmp_path):
+    from smartpay_fraud.domain.promotion import PromotionGuard
+    from smartpay_fraud.service_layer import promotion
+
+    local = ModelRegistry(None, "", tmp_path)
+    local.save_local(trained.bundle)
+    assert local.resolve("current") == trained.bundle.version  # nothing promoted: falls back to latest
+    entry = promotion.promote(local, trained.bundle.version, PromotionGuard())
+    assert entry["action"] == "promote" and local.pointer()[0].version == trained.bundle.version
+    assert local.resolve("current") == trained.bundle.version
+    assert [r.current for r in promotion.models(local)] == [True]

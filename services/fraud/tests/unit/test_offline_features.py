@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from smartpay_fraud.domain import offline_features
-from smartpay_fraud.domain.features import HOUR, VELOCITY, feature_set
+from smartpay_fraud.domain.features import HOUR, MINUTE, VELOCITY, feature_set
 
 T0 = 1_767_225_600_000
 
@@ -21,12 +21,12 @@ def feature(name):
     return next(f for f in VELOCITY if f.name == name)
 
 
-def test_counts_sums_and_distinct_in_a_sliding_window_current_included():
+def test_counts_sums_and_distinct_in_a_bucketed_window_current_included():
     df = stream([
         ("t1", T0, "c1", "m1", "d1", 100),
         ("t2", T0 + 10 * 60_000, "c1", "m2", "d1", 200),
         ("t3", T0 + 30 * 60_000, "c2", "m1", None, 50),
-        ("t4", T0 + HOUR, "c1", "m1", "d2", 300),  # t1 is exactly 1 h old: out of (t - 1h, t]
+        ("t4", T0 + HOUR, "c1", "m1", "d2", 300),  # t1 is 12 five-minute buckets back: out
         ("t5", T0 + HOUR + 1, "c1", "m3", "d2", 400),
     ])
     ts = df["timestamp"].to_numpy()
@@ -38,6 +38,20 @@ def test_counts_sums_and_distinct_in_a_sliding_window_current_included():
     assert total.tolist() == [100, 300, 50, 500, 900]
     assert merchants.tolist() == [1, 2, 1, 2, 3]
     assert cards_on_device[:2].tolist() == [1, 1] and math.isnan(cards_on_device[2])  # no device: missing
+
+
+def test_window_edges_are_bucket_edges():
+    """1 h = the current 5-minute bucket and the 11 before it (UTC-aligned): 55 to 60 minutes of history."""
+    df = stream([
+        ("a", T0 + 4 * MINUTE, "c1", "m1", "d1", 1),   # bucket b
+        ("b", T0 + 5 * MINUTE, "c1", "m1", "d1", 1),   # bucket b + 1
+        ("c", T0 + 63 * MINUTE, "c1", "m1", "d1", 1),  # bucket b + 12: "a" is 59 min old but out, "b" in
+        ("d", T0 + 65 * MINUTE, "c1", "m1", "d1", 1),  # bucket b + 13: "b" (60 min old) out
+    ])
+    ts = df["timestamp"].to_numpy()
+    assert T0 % (5 * MINUTE) == 0
+    assert offline_features.velocity_feature(df, ts, feature("card_count_1h")).tolist() == [1, 2, 2, 2]
+    assert feature("card_count_7d").bucket_ms == 6 * HOUR and feature("card_count_7d").buckets == 28
 
 
 def test_ties_follow_stream_order_and_pairs_count_per_card_and_device():

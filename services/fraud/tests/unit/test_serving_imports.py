@@ -1,4 +1,5 @@
-"""The serving path (API, queue consumer, SageMaker module) must not import torch."""
+"""The serving path (API, queue consumer, SageMaker module) must not import torch, and the SageMaker model
+works from the artifact layout docs/fraud.md documents (model.tar.gz extracted into a model directory)."""
 
 import json
 import subprocess
@@ -47,3 +48,49 @@ def test_serving_runs_without_training_only_libraries(trained, small_dataset, tm
     assert out.returncode == 0, out.stderr[-2000:]
     prediction = json.loads(out.stdout.strip().splitlines()[-1])["predictions"][0]
     assert prediction["model_version"] == trained.bundle.version and 0 <= prediction["score"] <= 1
+
+
+SAGEMAKER_CONTAINER = """
+import importlib.abc, json, os, sys
+BLOCKED = {"pandas", "sklearn", "matplotlib", "pyarrow", "torch", "torch_geometric"}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is not in the serving image")
+sys.meta_path.insert(0, Block())
+model_dir = sys.argv[1]
+sys.path.insert(0, os.path.join(model_dir, "code"))  # what the container does with the model's code/ folder
+import inference, smartpay_fraud
+assert smartpay_fraud.__file__.startswith(os.path.join(model_dir, "code")), smartpay_fraud.__file__
+model = inference.model_fn(model_dir)
+body = sys.stdin.read()
+print(inference.output_fn(inference.predict_fn(inference.input_fn(body, "application/json"), model),
+                          "application/json"))
+"""
+
+
+def test_sagemaker_model_tarball_serves_from_its_documented_layout(trained, small_dataset, tmp_path):
+    import tarfile
+    from dataclasses import replace
+
+    from smartpay_fraud.adapters import sagemaker_package
+    from smartpay_fraud.domain.graph import build_snapshot
+
+    bundle = replace(trained.bundle, graph=build_snapshot(small_dataset.frame, 0),
+                     metadata=dict(trained.bundle.metadata))
+    version_dir = bundle.save(tmp_path / "registry" / bundle.version)
+    tarball = sagemaker_package.build_tarball(version_dir, tmp_path / "model.tar.gz", tmp_path / "work")
+    model_dir = tmp_path / "opt-ml-model"
+    with tarfile.open(tarball) as tar:
+        names = set(tar.getnames())
+        tar.extractall(model_dir, filter="data")
+    assert {"model.ubj", "metadata.json", "graph.json", "code/inference.py", "code/requirements.txt",
+            "code/smartpay_fraud/entrypoints/sagemaker_inference.py"} <= names
+    assert "xgboost-cpu==" in (model_dir / "code" / "requirements.txt").read_text()
+    instances = [{"features": {"card_count_1h": 9.0, "amount_log": 7.5},
+                  "entities": {"card_id": "card_000001", "device_id": "dev_000001"}, "exponent": 2}]
+    out = subprocess.run([sys.executable, "-c", SAGEMAKER_CONTAINER, str(model_dir)], capture_output=True,
+                         text=True, input=json.dumps({"instances": instances, "reasons": 2}), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    prediction = json.loads(out.stdout.strip().splitlines()[-1])["predictions"][0]
+    assert prediction == bundle.assess(instances, 2)[0].to_dict()
