@@ -1,38 +1,171 @@
-"""What every service's API Lambda shares: a validating resolver, the caller's merchant from the
-verified token claims, and one JSON error shape."""
+"""What every service's API Lambda shares: a validating resolver with a request body limit, the
+caller's merchant and roles from the verified token claims, and one error format (RFC 9457 problem
+details, `smartpay_shared.problems`) for every 4xx/5xx it answers, whoever produced it."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import logging
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError, UnauthorizedError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from smartpay_shared import problems
 
 MERCHANT_CLAIM = "custom:merchant_id"
 GROUPS_CLAIM = "cognito:groups"
 ADMIN_GROUP = "admin"
+MAX_BODY_ENV = "SMARTPAY_API_MAX_BODY_BYTES"
+DEFAULT_MAX_BODY_BYTES = 256 * 1024  # far above any SmartPay body; API Gateway's own cap is 10 MB
+
+log = logging.getLogger("smartpay.api")
 
 
-class NotImplementedYet(ServiceError):
+class Problem(ServiceError):
+    """An error answer with a problem type of its own (`urn:smartpay:problem:<kind>`)."""
+
+    def __init__(self, status: int, detail: str, *, kind: str | None = None,
+                 headers: Mapping[str, str] | None = None, **extensions: Any):
+        super().__init__(status, detail)
+        self.kind = kind
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+
+class NotImplementedYet(Problem):
     """A loud placeholder: the route exists in the contract but its service has not shipped it."""
 
     def __init__(self, what: str, issue: str):
         super().__init__(501, f"{what} is not implemented yet ({issue})")
 
 
-def build_resolver(title: str, version: str) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+class SmartPayResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, plus: a body over `max_body_bytes` is a 413 before any route runs,
+    and every 4xx/5xx leaves as `application/problem+json`, including the bodies a service's own
+    exception handlers build in the older `{"statusCode", "message"}` shape."""
+
+    def __init__(self, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.max_body_bytes = max_body_bytes
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        raw = getattr(event, "raw_event", event)
+        size = body_size(raw)
+        if size > self.max_body_bytes:
+            result = problem_result(413, f"request body is {size} bytes; the limit is {self.max_body_bytes}",
+                                    kind=problems.BODY_TOO_LARGE)
+        elif not json_body_decodes(raw):
+            # Powertools would die decoding it (UnicodeDecodeError -> a 5xx): it is the caller's fault.
+            error = {"loc": ["body"], "type": "json_invalid", "detail": "request body is not UTF-8 JSON"}
+            result = problem_result(422, "request body is not UTF-8 JSON", kind=problems.VALIDATION, errors=[error])
+        else:
+            result = super().resolve(event, context)
+        return as_problem_result(result, raw)
+
+
+def build_resolver(title: str, version: str, *, max_body_bytes: int | None = None) -> SmartPayResolver:
+    if max_body_bytes is None:
+        max_body_bytes = int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
+    app = SmartPayResolver(enable_validation=True, max_body_bytes=max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        errors = problems.field_errors(exc.errors())
+        return _problem(problems.problem(422, problems.validation_detail(errors), kind=problems.VALIDATION,
+                                         errors=errors))
 
     @app.exception_handler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
-        return Response(
-            status_code=exc.status_code,
-            content_type="application/json",
-            body={"statusCode": exc.status_code, "message": exc.msg},
-        )
+        extra = getattr(exc, "extensions", {})
+        return _problem(problems.problem(exc.status_code, exc.msg, kind=getattr(exc, "kind", None), **extra),
+                        getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # The details stay in the log; the caller learns only that it was not its fault.
+        log.error("unhandled %s in %s", type(exc).__name__, title, exc_info=exc)
+        return _problem(problems.problem(500, "the service failed to answer; retry later"))
 
     return app
 
+
+def _problem(body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    return Response(status_code=body["status"], content_type=problems.PROBLEM_JSON,
+                    body=problems.dumps(body), headers=dict(headers or {}))
+
+
+def problem_result(status: int, detail: str, **kwargs: Any) -> dict[str, Any]:
+    """A Lambda proxy response carrying a problem."""
+    return {"statusCode": status, "headers": {"Content-Type": problems.PROBLEM_JSON},
+            "body": problems.dumps(problems.problem(status, detail, **kwargs)), "isBase64Encoded": False}
+
+
+def as_problem_result(result: dict[str, Any], event: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Any 4xx/5xx proxy response -> problem details (with `instance` and `request_id`)."""
+    status = int(result.get("statusCode") or 0)
+    if status < 400:
+        return result
+    event = event if isinstance(event, Mapping) else {}
+    instance = event.get("path") if isinstance(event.get("path"), str) else None
+    context = event.get("requestContext") if isinstance(event.get("requestContext"), Mapping) else {}
+    request_id = context.get("requestId") if isinstance(context.get("requestId"), str) else None
+    try:
+        raw = result.get("body") or ""
+        text = base64.b64decode(raw).decode() if result.get("isBase64Encoded") else str(raw)
+        body = json.loads(text) if text else None
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        body = None
+    headers = result.get("headers") or {}
+    multi = result.get("multiValueHeaders") or {}
+    if problems.is_problem(headers) or problems.is_problem(multi):
+        out = dict(body) if isinstance(body, dict) else problems.problem(status)
+        if instance:
+            out.setdefault("instance", instance)
+        if request_id:
+            out.setdefault("request_id", request_id)
+    else:
+        out = problems.legacy_to_problem(status, body, instance=instance, request_id=request_id)
+    new = {**result, "body": problems.dumps(out), "isBase64Encoded": False}
+    new["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    new["headers"]["Content-Type"] = problems.PROBLEM_JSON
+    if multi:
+        new["multiValueHeaders"] = {k: v for k, v in multi.items() if k.lower() != "content-type"}
+        new["multiValueHeaders"]["Content-Type"] = [problems.PROBLEM_JSON]
+    return new
+
+
+def json_body_decodes(event: Any) -> bool:
+    """False for a base64 body (the gateway's way to pass bytes that are not text) sent as JSON that is
+    not UTF-8."""
+    if not isinstance(event, Mapping) or not event.get("isBase64Encoded") or not isinstance(event.get("body"), str):
+        return True
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = str(headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        return True
+    try:
+        base64.b64decode(event["body"], validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def body_size(event: Any) -> int:
+    if not isinstance(event, Mapping) or not isinstance(event.get("body"), str):
+        return 0
+    body = event["body"]
+    if event.get("isBase64Encoded"):
+        return len(body) * 3 // 4
+    return len(body.encode("utf-8"))
+
+
+# --- the caller ----------------------------------------------------------------------------------
 
 def claims(app: APIGatewayRestResolver) -> dict[str, Any]:
     """Claims the gateway verified (API Gateway's Cognito authorizer puts them in the same place)."""
@@ -45,15 +178,28 @@ def claims(app: APIGatewayRestResolver) -> dict[str, Any]:
 
 
 def merchant_id(app: APIGatewayRestResolver) -> str:
-    """The caller's merchant: only ever from the verified token, never from the body."""
+    """The caller's merchant: only ever from the verified token, never from the body. A verified
+    token without one (an operator's admin-only user) may not act for any merchant: 403."""
     merchant = claims(app).get(MERCHANT_CLAIM)
     if not merchant:
-        raise UnauthorizedError(f"token has no {MERCHANT_CLAIM} claim")
+        raise Problem(403, f"this route acts for a merchant and the token has no {MERCHANT_CLAIM} claim",
+                      kind=problems.MERCHANT_REQUIRED)
     return str(merchant)
 
 
+def groups(app: APIGatewayRestResolver) -> set[str]:
+    found = claims(app).get(GROUPS_CLAIM) or []
+    if isinstance(found, str):  # API Gateway flattens list claims to a string: "a,b" or "[a b]"
+        found = found.strip("[]").replace(",", " ").split()
+    return {str(g) for g in found}
+
+
 def is_admin(app: APIGatewayRestResolver) -> bool:
-    groups = claims(app).get(GROUPS_CLAIM) or []
-    if isinstance(groups, str):  # API Gateway flattens list claims to a string
-        groups = groups.strip("[]").replace(",", " ").split()
-    return ADMIN_GROUP in groups
+    return ADMIN_GROUP in groups(app)
+
+
+def require_admin(app: APIGatewayRestResolver) -> None:
+    """For an operator route (none is served over HTTP today): 403 unless the token is in `admin`."""
+    if not is_admin(app):
+        raise Problem(403, f"this route is for operators: the token is not in the {ADMIN_GROUP!r} group",
+                      kind=problems.ADMIN_REQUIRED)

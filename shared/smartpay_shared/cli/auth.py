@@ -52,14 +52,19 @@ def _fail(e: Exception) -> typer.Exit:
 
 @app.command("create-user")
 def create_user(email: Email, password: Password,
-                merchant_id: Annotated[str, typer.Option("--merchant-id", help="Goes in custom:merchant_id.")],
+                merchant_id: Annotated[str | None, typer.Option(
+                    "--merchant-id", help="Goes in custom:merchant_id. Leave it out only with --admin: "
+                                          "an operator who acts for no merchant.")] = None,
                 admin: Annotated[bool, typer.Option("--admin", help=f"Also add to the {ADMIN_GROUP!r} group.")] = False,
                 user_pool_id: PoolId = None, stack_file: StackFile = None) -> None:
-    """Create (or update) a confirmed user with a permanent password and a merchant."""
+    """Create (or update) a confirmed user with a permanent password, a merchant and/or the admin group."""
+    if not merchant_id and not admin:
+        raise typer.BadParameter("a merchant user needs --merchant-id (only an --admin user may have none)",
+                                 param_hint="--merchant-id")
     stack = read_stack_file(stack_file)
     pool = _setting(user_pool_id, stack, "user_pool_id", "--user-pool-id")
     cognito = _cognito(stack)
-    merchant = [{"Name": MERCHANT_CLAIM, "Value": merchant_id}]
+    merchant = [{"Name": MERCHANT_CLAIM, "Value": merchant_id}] if merchant_id else []
     attributes = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}, *merchant]
     try:
         try:
@@ -68,7 +73,11 @@ def create_user(email: Email, password: Password,
         except (cognito.exceptions.UsernameExistsException,  # re-runnable: update instead
                 cognito.exceptions.AliasExistsException):  # (moto's answer when email is the username)
             # Only the merchant: re-sending the email makes moto see an alias clash with the user itself.
-            cognito.admin_update_user_attributes(UserPoolId=pool, Username=email, UserAttributes=merchant)
+            if merchant:
+                cognito.admin_update_user_attributes(UserPoolId=pool, Username=email, UserAttributes=merchant)
+            else:
+                cognito.admin_delete_user_attributes(UserPoolId=pool, Username=email,
+                                                     UserAttributeNames=[MERCHANT_CLAIM])
         cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
         if admin:
             try:

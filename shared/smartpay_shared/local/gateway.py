@@ -22,11 +22,12 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from smartpay_shared import __version__
-from smartpay_shared.api import MERCHANT_CLAIM
+from smartpay_shared import __version__, problems
+from smartpay_shared.api import DEFAULT_MAX_BODY_BYTES, MERCHANT_CLAIM
 from smartpay_shared.local import auth
 from smartpay_shared.local.openapi import merge_openapi
-from smartpay_shared.local.proxy_event import json_error, lambda_response, proxy_event
+from smartpay_shared.local.proxy_event import lambda_response, problem_response, proxy_event
+from smartpay_shared.local.ratelimit import RateLimiter, RedisTokenBucket
 from smartpay_shared.local.routes import GatewayRoute, Handler, LazyHandlers, RouteTable, routes_from_manifests
 from smartpay_shared.manifest import Manifest, all_manifests
 
@@ -35,8 +36,6 @@ __all__ = ["Gateway", "GatewayRoute", "GatewaySettings", "LazyHandlers", "RouteT
 from smartpay_shared.runtime.lambda_context import LocalLambdaContext
 
 log = logging.getLogger("smartpay.gateway")
-
-MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
 class GatewaySettings(BaseSettings):
@@ -57,6 +56,11 @@ class GatewaySettings(BaseSettings):
     stage: str = "local"
     jwks_cache_seconds: float = Field(default=300, gt=0)
     leeway_seconds: float = Field(default=0, ge=0)
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0, description="Larger bodies get 413.")
+    rate_limit_per_second: float = Field(default=200.0, ge=0, description="Per merchant; 0 turns the limit off.")
+    rate_limit_burst: int = Field(default=400, ge=1, description="Requests a merchant may save up.")
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices(
+        "SMARTPAY_GATEWAY_REDIS_URL", "REDIS_URL"), description="Holds the rate limit buckets.")
 
     def with_stack_defaults(self, stack: Mapping[str, Any]) -> GatewaySettings:
         """Fill what the environment left unset from the local stack's outputs file."""
@@ -76,6 +80,12 @@ class GatewaySettings(BaseSettings):
             url, issuer=issuer, client_id=self.client_id,
             cache_seconds=self.jwks_cache_seconds, leeway=self.leeway_seconds)
 
+    def limiter(self) -> RateLimiter | None:
+        if not self.rate_limit_per_second:
+            return None
+        return RedisTokenBucket.from_url(self.redis_url, rate=self.rate_limit_per_second,
+                                         burst=self.rate_limit_burst)
+
 
 def load_settings(stack_file: Path | None = None) -> GatewaySettings:
     return GatewaySettings().with_stack_defaults(auth.read_stack_file(stack_file))
@@ -86,10 +96,13 @@ def load_settings(stack_file: Path | None = None) -> GatewaySettings:
 class Gateway:
     def __init__(self, routes: Iterable[GatewayRoute], handlers: Mapping[str, Handler],
                  verifier: auth.TokenVerifier, *, openapi: Callable[[], dict] | None = None,
-                 stage: str = "local", region: str = "us-east-1"):
+                 stage: str = "local", region: str = "us-east-1", limiter: RateLimiter | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
         self.routes = RouteTable(routes)
         self._handlers = handlers
         self._verifier = verifier
+        self._limiter = limiter
+        self.max_body_bytes = max_body_bytes
         self._openapi = openapi
         self._openapi_doc: dict | None = None
         self._stage = stage
@@ -100,14 +113,14 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
-        request.max_content_length = MAX_BODY_BYTES
+        request.max_content_length = self.max_body_bytes
         request_id = str(uuid.uuid4())
         started = time.perf_counter()
         try:
             response, service, merchant = self._respond(request, request_id)
         except Exception:  # a gateway bug still answers JSON and still gets its access line
             log.exception("gateway failed on %s %s", request.method, request.path)
-            response, service, merchant = json_error(500, "Internal server error"), None, None
+            response, service, merchant = problem_response(500, "the gateway failed", instance=request.path), None, None
         response.headers["X-Amzn-RequestId"] = request_id
         log.info(json.dumps({
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "INFO",
@@ -120,25 +133,42 @@ class Gateway:
     def _respond(self, request: Request, request_id: str) -> tuple[Response, str | None, str | None]:
         if request.method == "GET" and request.path in ("/health", "/openapi.json"):
             return (self._health() if request.path == "/health" else self._openapi_response()), None, None
+        path = request.path
+
+        def error(status: int, detail: str, headers: Mapping[str, str] | None = None, **kw: Any) -> Response:
+            return problem_response(status, detail, headers, instance=path, request_id=request_id, **kw)
+
         try:
-            route, params = self.routes.match(request.method, request.path)
+            route, params = self.routes.match(request.method, path)
         except MethodNotAllowed as e:
             allowed = ", ".join(e.valid_methods or [])
-            return json_error(405, f"{request.method} is not allowed on {request.path}", {"Allow": allowed}), None, None
+            return error(405, f"{request.method} is not allowed on {path}", {"Allow": allowed}), None, None
         except NotFound:
-            return json_error(404, f"no route for {request.path}"), None, None
+            return error(404, f"no route for {path}"), None, None
         try:
             claims = self._verifier.verify(auth.bearer_token(request.headers.get("Authorization")))
         except auth.AuthError as e:
-            return json_error(401, str(e), {"WWW-Authenticate": 'Bearer error="invalid_token"'}), route.service, None
+            return error(401, str(e), {"WWW-Authenticate": 'Bearer error="invalid_token"'}), route.service, None
         except auth.KeysUnavailable as e:
             log.error(json.dumps({"message": str(e), "request_id": request_id}))
-            return json_error(503, str(e)), route.service, None
+            return error(503, str(e)), route.service, None
         merchant = claims.get(MERCHANT_CLAIM)
+        if self._limiter is not None:
+            subject = str(merchant) if merchant else f"user:{claims.get('sub', '')}"
+            decision = self._limiter.take(subject)
+            if not decision.allowed:
+                return error(429, f"more than {self._limiter.limit_per_second:g} requests a second for this "
+                             f"merchant; retry in {decision.retry_after_seconds} s",
+                             {"Retry-After": str(decision.retry_after_seconds)}, kind=problems.RATE_LIMITED,
+                             retry_after_seconds=decision.retry_after_seconds), route.service, merchant
+        if (request.content_length or 0) > self.max_body_bytes:
+            return error(413, f"request body is {request.content_length} bytes; the limit is {self.max_body_bytes}",
+                         kind=problems.BODY_TOO_LARGE), route.service, merchant
         try:
             event = proxy_event(request, route, params, claims, stage=self._stage, request_id=request_id)
-        except HTTPException as e:  # e.g. 413 from the body limit
-            return json_error(e.code or 400, e.description or e.name), route.service, merchant
+        except HTTPException as e:  # 413 from the body limit when no Content-Length announced it
+            kind = problems.BODY_TOO_LARGE if e.code == 413 else None
+            return error(e.code or 400, e.description or e.name, kind=kind), route.service, merchant
         return self._invoke(route, event), route.service, merchant
 
     def _invoke(self, route: GatewayRoute, event: dict[str, Any]) -> Response:
@@ -149,7 +179,8 @@ class Gateway:
             return lambda_response(result)
         except Exception:  # API Gateway answers a failed integration with a bare 502
             log.exception("handler for %s %s failed", route.method, route.resource)
-            return json_error(502, "Internal server error")
+            return problem_response(502, "the service's handler failed", instance=event.get("path"),
+                                    request_id=event["requestContext"]["requestId"])
 
     def _health(self) -> Response:
         routes = sorted(f"{r.method} {r.resource}" for r in self.routes)
@@ -158,7 +189,7 @@ class Gateway:
 
     def _openapi_response(self) -> Response:
         if self._openapi is None:
-            return json_error(404, "no OpenAPI document configured")
+            return problem_response(404, "no OpenAPI document configured", instance="/openapi.json")
         if self._openapi_doc is None:
             self._openapi_doc = self._openapi()
         return Response(json.dumps(self._openapi_doc), content_type="application/json")
@@ -174,7 +205,8 @@ def create_gateway(settings: GatewaySettings, manifests: Mapping[str, Manifest] 
         return doc
 
     return Gateway(routes_from_manifests(manifests), handlers, settings.verifier(), openapi=openapi,
-                   stage=settings.stage, region=settings.region)
+                   stage=settings.stage, region=settings.region, limiter=settings.limiter(),
+                   max_body_bytes=settings.max_body_bytes)
 
 
 # --- serving -----------------------------------------------------------------------------------

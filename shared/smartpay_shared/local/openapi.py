@@ -1,5 +1,6 @@
 """One OpenAPI document for the whole SmartPay API, merged from every service resolver's own schema
-(the pydantic models in the handlers are the single source), with the Cognito bearer scheme applied."""
+(the pydantic models in the handlers are the single source), with the Cognito bearer scheme applied
+and the RFC 9457 problem responses (`application/problem+json`) every operation can answer."""
 
 from __future__ import annotations
 
@@ -10,8 +11,25 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from smartpay_shared.problems import PROBLEM_JSON
+
 SECURITY_SCHEME = "cognitoIdToken"
-ERROR_SCHEMA = "Error"
+PROBLEM_SCHEMA = "Problem"
+VALIDATION_PROBLEM_SCHEMA = "ValidationProblem"
+FIELD_ERROR_SCHEMA = "FieldError"
+# Powertools' own 422 schemas, replaced by ValidationProblem (dropped once nothing refers to them).
+_POWERTOOLS_422 = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
+# Every operation can answer these (gateway: 401, 413, 429, 502, 503; resolver: 403, 404, 413, 422, 500).
+PROBLEM_RESPONSES = {
+    "401": "Missing, malformed, expired or otherwise invalid ID token",
+    "403": "The token may not do this (e.g. a merchant route with a token that has no merchant)",
+    "404": "No such object for this merchant (another merchant's object is a 404 too)",
+    "413": "Request body over the limit",
+    "429": "Per-merchant rate limit exceeded; retry after `Retry-After` seconds",
+    "500": "The service failed",
+    "502": "The service's handler crashed or answered something that is not a proxy response",
+    "503": "A dependency is unavailable; retry later",
+}
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
@@ -23,8 +41,10 @@ def merge_openapi(resolvers: Mapping[str, APIGatewayRestResolver], *, version: s
                  "description": "Every route needs `Authorization: Bearer <Cognito ID token>`."},
         "servers": [{"url": "/"}],
         "paths": {},
-        "components": {"schemas": {ERROR_SCHEMA: _error_schema()},
-                       "securitySchemes": {SECURITY_SCHEME: _bearer_scheme()}},
+        "components": {"schemas": problem_schemas(),
+                       "securitySchemes": {SECURITY_SCHEME: _bearer_scheme()},
+                       "headers": {"Retry-After": {"description": "Seconds to wait before retrying",
+                                                   "schema": {"type": "integer", "minimum": 1}}}},
         "tags": [],
     }
     for service, resolver in sorted(resolvers.items()):
@@ -33,6 +53,7 @@ def merge_openapi(resolvers: Mapping[str, APIGatewayRestResolver], *, version: s
         paths = _rewrite_refs(part.get("paths", {}), renames)
         _merge_paths(doc["paths"], paths, service)
         doc["tags"].append({"name": service})
+    _drop_unreferenced(doc, _POWERTOOLS_422)
     return doc
 
 
@@ -59,7 +80,7 @@ def _merge_paths(into: dict[str, Any], paths: dict[str, Any], service: str) -> N
                 raise ValueError(f"{method.upper()} {path} is served by two services")
             operation.setdefault("tags", [service])
             operation["security"] = [{SECURITY_SCHEME: []}]
-            operation.setdefault("responses", {}).setdefault("401", _unauthorized_response())
+            add_problem_responses(operation.setdefault("responses", {}))
             target[method] = operation
 
 
@@ -82,11 +103,61 @@ def _bearer_scheme() -> dict[str, Any]:
                            "its custom:merchant_id claim."}
 
 
-def _error_schema() -> dict[str, Any]:
-    return {"type": "object", "title": ERROR_SCHEMA, "required": ["statusCode", "message"],
-            "properties": {"statusCode": {"type": "integer"}, "message": {"type": "string"}}}
+def add_problem_responses(responses: dict[str, Any]) -> None:
+    """422 becomes a ValidationProblem; the others (and `default`) a Problem, as problem+json."""
+    responses["422"] = _problem_response("The body, a header or a path parameter is invalid (field-level `errors`)",
+                                         VALIDATION_PROBLEM_SCHEMA)
+    for status, description in PROBLEM_RESPONSES.items():
+        existing = responses.get(status, {})
+        responses[status] = _problem_response(existing.get("description") or description, PROBLEM_SCHEMA)
+    responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    responses["429"]["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+    responses.setdefault("default", _problem_response("Any other error, as problem details", PROBLEM_SCHEMA))
 
 
-def _unauthorized_response() -> dict[str, Any]:
-    return {"description": "Missing, malformed, expired or otherwise invalid ID token",
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}}}
+def problem_schemas() -> dict[str, Any]:
+    problem = {
+        "type": "object", "title": PROBLEM_SCHEMA, "description": "RFC 9457 problem details",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri-reference", "examples": ["urn:smartpay:problem:not-found"]},
+            "title": {"type": "string"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string"},
+            "instance": {"type": "string", "description": "The request path"},
+            "request_id": {"type": "string", "description": "Also in the X-Amzn-RequestId header and the logs"},
+        },
+        "additionalProperties": True,  # extension members, e.g. retry_after_seconds, code, reasons
+    }
+    field_error = {
+        "type": "object", "title": FIELD_ERROR_SCHEMA, "required": ["loc", "type", "detail"],
+        "description": "One invalid field; never the value that was sent",
+        "properties": {
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    "description": "Where: ['body', 'payment_method', 'token'], ['header', 'idempotency-key']"},
+            "pointer": {"type": "string", "description": "JSON pointer into the body, e.g. #/payment_method/token"},
+            "type": {"type": "string", "description": "pydantic error type, e.g. greater_than, missing"},
+            "detail": {"type": "string"},
+        },
+    }
+    validation = {
+        "title": VALIDATION_PROBLEM_SCHEMA,
+        "allOf": [{"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"},
+                  {"type": "object", "required": ["errors"], "properties": {
+                      "errors": {"type": "array", "items": {"$ref": f"#/components/schemas/{FIELD_ERROR_SCHEMA}"}}}}],
+    }
+    return {PROBLEM_SCHEMA: problem, FIELD_ERROR_SCHEMA: field_error, VALIDATION_PROBLEM_SCHEMA: validation}
+
+
+def _problem_response(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def _drop_unreferenced(doc: dict[str, Any], names: tuple[str, ...]) -> None:
+    schemas = doc["components"]["schemas"]
+    for name in names:
+        rest = {k: v for k, v in doc.items() if k != "components"}
+        others = {k: v for k, v in schemas.items() if k != name}
+        if name in schemas and f"#/components/schemas/{name}" not in json.dumps([rest, others]):
+            del schemas[name]

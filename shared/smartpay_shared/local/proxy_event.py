@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -14,6 +13,7 @@ from typing import Any
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from smartpay_shared import problems
 from smartpay_shared.local import auth
 from smartpay_shared.local.routes import GatewayRoute
 
@@ -107,7 +107,8 @@ def lambda_response(result: Any) -> Response:
     return Response(data, status=int(result["statusCode"]), headers=headers)
 
 
-def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    """The same shape the handlers' exception handler returns."""
-    body = json.dumps({"statusCode": status, "message": message})
-    return Response(body, status=status, headers=dict(headers or {}), content_type="application/json")
+def problem_response(status: int, detail: str, headers: Mapping[str, str] | None = None, *,
+                     kind: str | None = None, instance: str | None = None, **extensions: Any) -> Response:
+    """The gateway's own errors, as RFC 9457 problem details like the handlers' (smartpay_shared.problems)."""
+    body = problems.dumps(problems.problem(status, detail, kind=kind, instance=instance, **extensions))
+    return Response(body, status=status, headers=dict(headers or {}), content_type=problems.PROBLEM_JSON)

@@ -86,10 +86,23 @@ def start_emulator(table: ProcessTable, endpoint: str, env: dict[str, str]) -> s
 
 def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int = GATEWAY_PORT,
        xray_address: str = XRAY_DAEMON) -> dict[str, Any]:
+    """Start the stack; if any step fails, stop what this call started (not what was already up)
+    before re-raising, so a failed `make up` or test fixture leaves no stray processes behind."""
+    table = ProcessTable(stack_paths().state)
+    before = {m.name for m in table.all_running()}
+    try:
+        return _up(table, endpoint, gateway_port, xray_address)
+    except BaseException:
+        started = [m.name for m in table.all_running() if m.name not in before]
+        for name in sorted(started, key=lambda n: (n == "moto", n)):  # the emulator last
+            table.stop(name)
+        raise
+
+
+def _up(table: ProcessTable, endpoint: str, gateway_port: int, xray_address: str) -> dict[str, Any]:
     from smartpay_shared.local import terraform
 
     paths = stack_paths()
-    table = ProcessTable(paths.state)
     env = base_env(endpoint, xray_address)
     emulator = start_emulator(table, endpoint, env)
 

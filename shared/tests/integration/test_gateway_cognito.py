@@ -31,6 +31,7 @@ from smartpay_shared.local.gateway import (
     create_gateway,
     make_gateway_server,
 )
+from smartpay_shared.manifest import all_manifests
 
 pytestmark = pytest.mark.integration
 
@@ -122,8 +123,10 @@ def post_fraud(url, token=None, body=FRAUD_BODY, raw=None):
 
 def assert_401(response, reason):
     assert response.status_code == 401, response.text
-    assert response.json()["statusCode"] == 401
-    assert reason in response.json()["message"]
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 401
+    assert response.json()["type"] == "urn:smartpay:problem:unauthorized"
+    assert reason in response.json()["detail"]
 
 
 # --- 401s ----------------------------------------------------------------------------------------
@@ -170,26 +173,27 @@ def test_token_signed_by_a_key_not_in_the_jwks_is_401(gateway_url, cognito):
 def test_a_valid_id_token_reaches_the_handler(gateway_url, tokens):
     response = post_fraud(gateway_url, tokens["id"])
     assert response.status_code not in (401, 403, 404, 405)  # the fraud handler's own answer
-    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Type"] in ("application/json", "application/problem+json")
 
 
 def test_invalid_body_is_422_with_field_errors(gateway_url, tokens):
     response = post_fraud(gateway_url, tokens["id"], body={**FRAUD_BODY, "amount": 0, "surprise": True})
     assert response.status_code == 422
-    assert {(tuple(d["loc"]), d["type"]) for d in response.json()["detail"]} == {
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert {(tuple(d["loc"]), d["type"]) for d in response.json()["errors"]} == {
         (("body", "amount"), "greater_than"), (("body", "surprise"), "extra_forbidden")}
 
 
 def test_malformed_json_body_is_422(gateway_url, tokens):
     response = post_fraud(gateway_url, tokens["id"], raw='{"amount": ')
     assert response.status_code == 422
-    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert response.json()["errors"][0]["type"] == "json_invalid"
 
 
 def test_unknown_path_and_wrong_method(gateway_url, tokens):
     auth = {"Authorization": f"Bearer {tokens['id']}"}
     missing = requests.get(f"{gateway_url}/nowhere", headers=auth, timeout=10)
-    assert (missing.status_code, missing.json()["statusCode"]) == (404, 404)
+    assert (missing.status_code, missing.json()["status"]) == (404, 404)
     wrong = requests.get(f"{gateway_url}/fraud", headers=auth, timeout=10)
     assert (wrong.status_code, wrong.headers["Allow"]) == (405, "POST")
 
@@ -216,9 +220,7 @@ def test_openapi_is_valid_and_lists_every_route(gateway_url):
     validate(doc)
     assert doc["info"]["title"] == "SmartPay"
     operations = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
-    assert operations == {("POST", "/fraud"), ("POST", "/route"), ("POST", "/pay"),
-                          ("GET", "/payments/{payment_id}"), ("POST", "/payments/{payment_id}/refund"),
-                          ("POST", "/chat")}
+    assert operations == {(r.method, r.path) for m in all_manifests().values() for r in m.routes}
     assert doc["components"]["securitySchemes"]["cognitoIdToken"]["type"] == "http"
     assert all(op["security"] == [{"cognitoIdToken": []}] for item in doc["paths"].values() for op in item.values())
 
@@ -248,3 +250,21 @@ def test_create_user_again_updates_the_merchant(cognito):
             "--user-pool-id", cognito["pool"])
     token = cli("token", "--email", "again@example.com", "--password", PASSWORD, "--client-id", cognito["client"])
     assert jwt.decode(token, options={"verify_signature": False})["custom:merchant_id"] == "m_second"
+
+
+def test_an_admin_only_operator_has_no_merchant_and_gets_403_problems(gateway_url, cognito):
+    created = json.loads(cli("create-user", "--email", "ops@example.com", "--password", PASSWORD, "--admin",
+                             "--user-pool-id", cognito["pool"]))
+    assert (created["merchant_id"], created["admin"]) == (None, True)
+    token = cli("token", "--email", "ops@example.com", "--password", PASSWORD, "--client-id", cognito["client"])
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert "custom:merchant_id" not in claims and claims["cognito:groups"] == ["admin"]
+    response = post_fraud(gateway_url, token)
+    assert response.status_code == 403 and response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:smartpay:problem:merchant-required"
+
+
+def test_create_user_needs_a_merchant_unless_admin(cognito):
+    result = CliRunner().invoke(auth_cli, ["create-user", "--email", "nobody@example.com", "--password", PASSWORD,
+                                           "--user-pool-id", cognito["pool"]])
+    assert result.exit_code != 0 and "--merchant-id" in result.output

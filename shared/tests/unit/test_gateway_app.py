@@ -117,14 +117,18 @@ def test_a_route_declared_twice_is_refused():
 def test_unknown_path_is_a_json_404(client, echo):
     response = client.get("/nope", headers=AUTH)
     assert response.status_code == 404
-    assert response.json == {"statusCode": 404, "message": "no route for /nope"}
+    assert response.content_type == "application/problem+json"
+    assert {k: response.json[k] for k in ("type", "title", "status", "detail", "instance")} == {
+        "type": "urn:smartpay:problem:not-found", "title": "Not Found", "status": 404,
+        "detail": "no route for /nope", "instance": "/nope"}
+    assert response.json["request_id"] == response.headers["X-Amzn-RequestId"]
 
 
 def test_wrong_method_is_a_json_405_with_allow(client):
     response = client.delete("/echo/it_1", headers=AUTH)
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST"
-    assert response.json["statusCode"] == 405
+    assert response.json["status"] == 405
 
 
 # --- auth --------------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ def test_wrong_method_is_a_json_405_with_allow(client):
 def test_no_valid_token_is_a_401_and_the_handler_is_not_called(client, echo, headers):
     response = client.get("/echo/it_1", headers=headers)
     assert response.status_code == 401
-    assert set(response.json) == {"statusCode", "message"}
+    assert set(response.json) == {"type", "title", "status", "detail", "instance", "request_id"}
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert echo.calls == []
 
@@ -201,13 +205,14 @@ def test_the_handler_sees_the_merchant_and_groups_from_the_verified_claims(clien
 def test_malformed_json_body_is_the_resolvers_422(client):
     response = client.post("/items", headers=AUTH, data="{not json", content_type="application/json")
     assert response.status_code == 422
-    assert response.json["detail"][0]["type"] == "json_invalid"
+    assert response.content_type == "application/problem+json"
+    assert response.json["errors"][0]["type"] == "json_invalid"
 
 
 def test_invalid_body_is_a_422_naming_the_fields(client):
     response = client.post("/items", headers=AUTH, json={"quantity": 0, "extra": 1})
     assert response.status_code == 422
-    locs = {tuple(d["loc"]): d["type"] for d in response.json["detail"]}
+    locs = {tuple(d["loc"]): d["type"] for d in response.json["errors"]}
     assert locs == {("body", "name"): "missing", ("body", "quantity"): "greater_than",
                     ("body", "extra"): "extra_forbidden"}
 
@@ -236,7 +241,8 @@ def test_a_base64_response_is_decoded(client):
 def test_a_failing_or_malformed_handler_is_a_502(client, path):
     response = client.get(path, headers=AUTH)
     assert response.status_code == 502
-    assert response.json == {"statusCode": 502, "message": "Internal server error"}
+    assert (response.content_type, response.json["status"]) == ("application/problem+json", 502)
+    assert response.json["detail"] == "the service's handler failed"
 
 
 def test_one_json_access_line_per_request_without_the_token(client, caplog):
@@ -281,11 +287,10 @@ def test_handlers_are_imported_on_first_use_and_once():
     assert list(handlers) == ["json"] and len(handlers) == 1
 
 
-def test_a_body_over_the_limit_is_a_json_413(client, echo, monkeypatch):
-    from smartpay_shared.local import gateway
-
-    monkeypatch.setattr(gateway, "MAX_BODY_BYTES", 16)
-    response = client.post("/echo/it_1", headers=AUTH, data=b"x" * 17)
+def test_a_body_over_the_limit_is_a_413_problem(echo):
+    gateway = Gateway(ROUTES, {"echo": echo}, FakeVerifier(), max_body_bytes=16)
+    response = Client(gateway).post("/echo/it_1", headers=AUTH, data=b"x" * 17)
     assert response.status_code == 413
-    assert response.json["statusCode"] == 413
+    assert response.json["type"] == "urn:smartpay:problem:body-too-large"
     assert echo.calls == []
+    assert Client(gateway).post("/echo/it_1", headers=AUTH, data=b"x" * 16).status_code == 201

@@ -41,9 +41,10 @@ def client():
 
 
 def test_every_manifest_route_is_served(client):
-    assert set(client.get("/health").json["routes"]) == {
-        "POST /fraud", "POST /route", "POST /pay", "GET /payments/{payment_id}",
-        "POST /payments/{payment_id}/refund", "POST /chat"}
+    served = set(client.get("/health").json["routes"])
+    assert served == {f"{r.method} {r.path}" for m in all_manifests().values() for r in m.routes}
+    assert {"POST /fraud", "POST /route", "POST /pay", "GET /payments/{payment_id}",
+            "POST /payments/{payment_id}/refund", "POST /chat"} <= served
 
 
 @pytest.mark.parametrize(("method", "path", "kwargs"), [
@@ -59,16 +60,20 @@ def test_a_valid_request_reaches_the_service_handler(client, method, path, kwarg
     headers = {**AUTH, **kwargs.pop("headers", {})}
     response = client.open(path, method=method, headers=headers, **kwargs)
     assert response.status_code not in (401, 403, 404, 405)
-    assert response.content_type.startswith("application/json")
+    assert response.content_type.startswith("application/json" if response.status_code < 400
+                                            else "application/problem+json")
 
 
 def test_the_handlers_validate_body_header_and_path(client):
     body = client.post("/fraud", headers=AUTH, json={**FRAUD_BODY, "currency": "euro"})
-    assert body.status_code == 422 and body.json["detail"] == [{"loc": ["body", "currency"], "type": "string_pattern_mismatch"}]
+    assert body.status_code == 422 and body.content_type == "application/problem+json"
+    assert body.json["errors"] == [{"loc": ["body", "currency"], "pointer": "#/currency",
+                                    "type": "string_pattern_mismatch",
+                                    "detail": "String should match pattern '^[A-Z]{3}$'"}]
     header = client.post("/pay", headers=AUTH, json=FRAUD_BODY)
-    assert header.status_code == 422 and header.json["detail"][0]["loc"] == ["header", "idempotency-key"]
+    assert header.status_code == 422 and header.json["errors"][0]["loc"] == ["header", "idempotency-key"]
     path = client.get("/payments/not-a-payment-id", headers=AUTH)
-    assert path.status_code == 422 and path.json["detail"][0]["loc"] == ["path", "payment_id"]
+    assert path.status_code == 422 and path.json["errors"][0]["loc"] == ["path", "payment_id"]
 
 
 def test_settings_come_from_the_environment(monkeypatch):

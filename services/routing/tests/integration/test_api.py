@@ -75,7 +75,8 @@ def test_policy_version_is_the_restored_checkpoint(call, aws, redis_prefix, ctx)
 ])
 def test_unsupported_input_is_a_422_naming_the_field(call, change, field, words):
     status, body = call({**CARD, **change})
-    assert status == 422 and body["field"] == field and body["message"] == words
+    assert status == 422 and body["type"] == "urn:smartpay:problem:validation-error" and body["detail"] == words
+    assert body["errors"][0]["loc"] == ["body", field] and body["errors"][0]["detail"] == words
 
 
 def test_invalid_fields_are_422_from_validation(call):
@@ -87,7 +88,7 @@ def test_invalid_fields_are_422_from_validation(call):
 
 def test_no_eligible_gateway_is_a_422_with_every_reason_not_a_random_pick(call):
     status, body = call({**CARD, "payment_method": "solana_wallet", "currency": "GBP", "country": "GB"})
-    assert status == 422 and body["message"].startswith("no eligible gateway")
+    assert status == 422 and body["detail"].startswith("no eligible gateway")
     assert body["reasons"]["solana"] == "currency GBP not supported"
     status, body = call({**CARD, "excluded_gateways": ["stripe", "amazon_pay", "solana"]})
     assert status == 422 and set(body["reasons"].values()) == {"already tried for this payment"}

@@ -1,0 +1,164 @@
+"""Tenant isolation and roles, route by route: EVERY route of every service manifest x {merchant A,
+merchant B, admin, no token, expired token}, through the gateway app (real Cognito tokens verified
+against moto's JWKS) into the real service handlers on real dependencies (see conftest).
+
+The rules: no token / an expired one -> 401; an admin-only operator token (no merchant claim) -> 403
+on every merchant route (operator actions are CLI-only, with AWS credentials); a merchant acts only
+for itself: another merchant's payment (or vaulted card) is a 404, exactly like an id that does not
+exist, on read and on refund; a chat lookup of it answers "not found", exactly like an unknown id.
+Every refusal is an RFC 9457 problem. A route added to a manifest without an entry here fails."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+import typer
+from werkzeug.test import Client
+
+from smartpay_shared.cli.main import app as smartpay_cli
+from smartpay_shared.manifest import all_manifests
+
+pytestmark = pytest.mark.integration
+
+IDENTITIES = ("none", "expired", "admin", "merchant_b", "merchant_a")  # B before A: B's refund must not land
+PROBLEM = "application/problem+json"
+OPERATOR_WORDS = ("replay", "redrive", "dlq", "reindex", "promote", "admin", "model", "train", "ops")
+
+
+@dataclass(frozen=True)
+class Case:
+    """How merchant A calls the route (`build(platform) -> (path, request kwargs)`), what A gets, and
+    what B gets when it makes the very same call (`other`: None = B's own success, like A's)."""
+
+    build: Callable
+    own: frozenset[int]
+    other: int | None = None
+
+
+def _pay_body(card):
+    return {"amount": 1250, "currency": "USD", "customer_id": "c_1", "country": "US",
+            "payment_method": {"type": "card", "token": card, "last4": "4242", "brand": "visa"}}
+
+
+def _vault_id(platform):
+    """A card enrolled in merchant A's vault (once), for the vault read route."""
+    if "vault_a" not in platform.state:
+        response = call(platform, "merchant_a", "POST", "/payment-methods",
+                        json={"customer_id": "c_1", "gateway_tokens": {"stripe": platform.state["card"]}})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        platform.state["vault_a"] = response.json["vault_id"]
+    return platform.state["vault_a"]
+
+
+FRAUD = {"amount": 4200, "currency": "EUR", "customer_id": "cus_1", "country": "DE",
+         "payment_method": {"type": "card", "token": "pm_card_visa"}}
+ROUTE = {"amount": 4200, "currency": "EUR", "payment_method": "card", "country": "DE", "risk_score": 0.2}
+
+MATRIX: dict[tuple[str, str], Case] = {
+    ("POST", "/fraud"): Case(lambda p: ("/fraud", {"json": FRAUD}), frozenset({200})),
+    ("POST", "/route"): Case(lambda p: ("/route", {"json": ROUTE}), frozenset({200})),
+    ("POST", "/pay"): Case(lambda p: ("/pay", {"json": _pay_body(p.state["card"]),
+                                              "headers": {"Idempotency-Key": f"iso-{uuid.uuid4().hex}"}}),
+                           frozenset({202})),
+    ("GET", "/payments/{payment_id}"): Case(lambda p: (f"/payments/{p.state['payment_a']}", {}),
+                                            frozenset({200}), other=404),
+    ("POST", "/payments/{payment_id}/refund"): Case(
+        lambda p: (f"/payments/{p.state['payment_a']}/refund", {"json": {"amount": 250, "reason": "matrix"}}),
+        frozenset({200, 202}), other=404),
+    ("POST", "/chat"): Case(lambda p: ("/chat", {"json": {"question": f"what happened to payment {p.state['payment_a']}?"}}),
+                            frozenset({200})),
+    ("POST", "/payment-methods"): Case(
+        lambda p: ("/payment-methods", {"json": {"customer_id": "c_1", "gateway_tokens": {"stripe": p.state["card"]}}}),
+        frozenset({201})),
+    ("GET", "/payment-methods/{vault_id}"): Case(lambda p: (f"/payment-methods/{_vault_id(p)}", {}),
+                                                 frozenset({200}), other=404),
+}
+
+
+def manifest_routes() -> set[tuple[str, str]]:
+    return {(r.method, r.path) for m in all_manifests().values() for r in m.routes}
+
+
+def call(platform, identity, method, path, **kwargs):
+    token = platform.tokens[identity]
+    headers = {**kwargs.pop("headers", {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+    return Client(platform.gateway).open(path, method=method, headers=headers, **kwargs)
+
+
+def expected(case: Case, identity: str) -> frozenset[int]:
+    if identity in ("none", "expired"):
+        return frozenset({401})
+    if identity == "admin":
+        return frozenset({403})
+    if identity == "merchant_b" and case.other is not None:
+        return frozenset({case.other})
+    return case.own
+
+
+def test_every_manifest_route_has_a_matrix_entry():
+    missing = sorted(manifest_routes() - set(MATRIX))
+    assert not missing, f"routes without an isolation matrix entry: {missing} (add them to MATRIX)"
+
+
+def test_no_http_route_performs_an_operator_action():
+    """Replay, DLQ redrive, reindex and model promotion are CLI commands run with AWS credentials."""
+    for method, path in manifest_routes():
+        assert not any(word in path.lower() for word in OPERATOR_WORDS), f"{method} {path} looks like an operator route"
+    cli = typer.main.get_command(smartpay_cli)
+    commands = {(group, name) for group, sub in cli.commands.items() for name in getattr(sub, "commands", {})}
+    assert {("events", "replay"), ("dlq", "redrive"), ("chat", "reindex"), ("fraud", "train")} <= commands
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+@pytest.mark.parametrize(("method", "resource"), sorted(MATRIX))
+def test_route_x_identity(platform, method, resource, identity):
+    if (method, resource) not in manifest_routes():
+        pytest.skip(f"{method} {resource} is not in any manifest (yet)")
+    case = MATRIX[(method, resource)]
+    path, kwargs = case.build(platform)
+    response = call(platform, identity, method, path, **kwargs)
+    body = response.get_data(as_text=True)
+    assert response.status_code in expected(case, identity), f"{identity}: {response.status_code} {body[:500]}"
+    if response.status_code >= 400:
+        assert response.content_type == PROBLEM, body[:300]
+        assert response.json["status"] == response.status_code
+        if identity == "admin":
+            assert response.json["type"] == "urn:smartpay:problem:merchant-required"
+        if identity == "expired":
+            assert response.json["detail"] == "token has expired"  # refused for its age, not its signature
+    if response.status_code == 404:
+        # Indistinguishable from an id that does not exist: same status, same problem type.
+        ghost_path = path.replace(platform.state["payment_a"], "pay_DoesNotExist0001")
+        if "vault_a" in platform.state:
+            ghost_path = ghost_path.replace(platform.state["vault_a"], "pmv_" + "0" * 32)
+        ghost = call(platform, identity, method, ghost_path, **case.build(platform)[1])
+        assert (ghost.status_code, ghost.json["type"]) == (404, response.json["type"])
+
+
+def test_another_merchants_chat_lookup_is_a_not_found_answer(platform):
+    question = f"what happened to payment {platform.state['payment_a']}?"
+    own = call(platform, "merchant_a", "POST", "/chat", json={"question": question}).json
+    assert own["kind"] == "lookup" and own["citations"] == [platform.state["payment_a"]]
+    other = call(platform, "merchant_b", "POST", "/chat", json={"question": question}).json
+    ghost = call(platform, "merchant_b", "POST", "/chat",
+                 json={"question": "what happened to payment pay_DoesNotExist0001?"}).json
+    assert other["kind"] == ghost["kind"] == "not_found"
+    assert other["rows"] == [] and other["citations"] == []
+    assert "1250" not in str(other) and "12.50" not in str(other)
+
+
+def test_a_refund_attempt_by_another_merchant_changed_nothing(platform):
+    view = call(platform, "merchant_a", "GET", f"/payments/{platform.state['payment_a']}").json
+    # Exactly A's own refund of 250 is on the payment: B's identical attempt (run first) left no trace.
+    assert view["refunded_amount"] == 250 and [r["amount"] for r in view["refunds"]] == [250], view
+    assert call(platform, "merchant_b", "GET", f"/payments/{platform.state['payment_a']}").status_code == 404
+
+
+def test_the_merchant_comes_from_the_token_not_the_body(platform):
+    sneaky = {**FRAUD, "merchant_id": "m_iso_a"}
+    response = call(platform, "merchant_b", "POST", "/fraud", json=sneaky)
+    assert response.status_code == 422
+    assert ["body", "merchant_id"] in [e["loc"] for e in response.json["errors"]]
