@@ -109,7 +109,8 @@ def test_no_http_route_performs_an_operator_action():
         assert not any(word in path.lower() for word in OPERATOR_WORDS), f"{method} {path} looks like an operator route"
     cli = typer.main.get_command(smartpay_cli)
     commands = {(group, name) for group, sub in cli.commands.items() for name in getattr(sub, "commands", {})}
-    assert {("events", "replay"), ("dlq", "redrive"), ("chat", "reindex"), ("fraud", "train")} <= commands
+    assert {("events", "replay"), ("dlq", "redrive"), ("chat", "reindex"), ("fraud", "train"),
+            ("fraud", "promote"), ("fraud", "rollback")} <= commands
 
 
 @pytest.mark.parametrize("identity", IDENTITIES)
