@@ -45,6 +45,7 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
+  count  = var.require_tls ? 1 : 0
   bucket = aws_s3_bucket.this.id
   policy = jsonencode({
     Version = "2012-10-17"

@@ -43,3 +43,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "require_tls" {
+  description = "Deny every request not made over TLS (aws:SecureTransport). Off only for the local emulator, which serves plain HTTP and enforces bucket policies."
+  type        = bool
+  default     = true
+}

@@ -33,6 +33,7 @@ locals {
 module "model_registry" {
   source = "../../modules/s3_bucket"
 
+  require_tls   = var.target != "local"
   name          = join("-", compact([local.prefix, "fraud-models", var.bucket_name_suffix]))
   versioning    = true
   force_destroy = var.force_destroy_buckets

@@ -102,3 +102,8 @@ output "api_policy" {
   description = "Inline policy of the API Lambda's role (empty without an API)."
   value       = module.service.api_policy
 }
+
+output "buckets_require_tls" {
+  description = "Whether each bucket denies non-TLS requests (off only on the local emulator, which serves plain HTTP)."
+  value       = { checkpoints = module.checkpoints.tls_required }
+}

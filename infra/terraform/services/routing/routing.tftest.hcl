@@ -50,6 +50,11 @@ run "local_target" {
   command = apply
 
   assert {
+    condition     = !output.buckets_require_tls.checkpoints
+    error_message = "The local emulator serves plain HTTP: no TLS-only bucket policy there."
+  }
+
+  assert {
     condition     = output.queue_name == "smartpay-routing" && output.dlq_name == "smartpay-routing-dlq"
     error_message = "Queue and DLQ must be <prefix>-<service> and <prefix>-<service>-dlq."
   }
@@ -132,6 +137,11 @@ run "aws_target_connects_the_queue" {
   assert {
     condition     = length(output.event_source_mapping_uuids) == 1
     error_message = "On AWS the worker reads its queue through an event source mapping."
+  }
+
+  assert {
+    condition     = output.buckets_require_tls.checkpoints
+    error_message = "On AWS the bucket denies requests made without TLS."
   }
 }
 
