@@ -124,13 +124,18 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int, xray_address: str
         env.update({k: v.replace("{repo}", str(paths.root)) for k, v in manifest.local_env.items()})
     table.start("xray", [python, "-m", "smartpay_shared.local.xray_daemon"], env)
     for manifest in manifests.values():
-        for proc in manifest.local_processes:
+        # Servers (a ready_url) first, then the setup that may need them (e.g. secrets put into moto and
+        # registered with a sandbox), then the background loops (no ready_url) that read what setup wrote.
+        servers = [p for p in manifest.local_processes if p.ready_url]
+        loops = [p for p in manifest.local_processes if not p.ready_url]
+        for proc in servers:
             table.start(f"{manifest.service}-{proc.name}", _argv(proc.argv), {**env, **proc.env})
-            if proc.ready_url:
-                _wait(proc.ready_url, 60, f"{manifest.service} {proc.name}")
+            _wait(proc.ready_url, 60, f"{manifest.service} {proc.name}")
         for command in manifest.local_setup:
             print(f"==> {manifest.service}: {' '.join(command)}", flush=True)
             subprocess.run(_argv(command), env=env, check=True)
+        for proc in loops:
+            table.start(f"{manifest.service}-{proc.name}", _argv(proc.argv), {**env, **proc.env})
     for service in manifests:
         table.start(f"worker-{service}", [python, "-m", "smartpay_shared.local.run_worker", service], env)
     table.start("gateway", [python, "-m", "smartpay_shared.local.gateway"], {**env, **gateway_env})
