@@ -9,7 +9,7 @@ export AWS_ENDPOINT_URL ?= http://127.0.0.1:4566
 export AWS_REGION ?= us-east-1
 
 .PHONY: install test test-unit test-shared test-infra test-e2e $(addprefix test-,$(SERVICES)) \
-        up down status demo bench schemas events-tail clean
+        up down status demo scan-secrets chaos bench schemas events-tail clean
 
 install:
 	@scripts/bootstrap.sh
@@ -52,6 +52,15 @@ status: install
 ## The main job.
 demo: install
 	$(PY) scripts/demo.py
+	$(PY) scripts/scan_secrets.py
+
+## No card number and no gateway secret in logs, bus archive, queues, tables, index, buckets (stack up).
+scan-secrets: install
+	$(PY) scripts/scan_secrets.py
+
+## A few hundred payments under random faults, then reconcile: docs/reliability.md, bench/results/chaos.json.
+chaos: install
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 bench: install
 	$(PY) -m bench
