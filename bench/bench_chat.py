@@ -1,9 +1,12 @@
 """Chat benchmark: the evaluation set (>= 80 questions, expected answers from independent code over the
 documents) per family, then the 100,000-document embedded index: bulk and single-document index throughput,
-and answer latency p50/p95 (planner + engine + template) with the file held and opened per call (the API)."""
+answer latency p50/p95 (planner + engine + template) with the file held, through the API's path (a held
+read-only connection to the worker's published copy) and with the file opened per call (the fallback), the
+worker's write + publish cost, and hybrid search (BM25 + embeddings) latency when the embeddings extra is there."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import statistics
 import tempfile
@@ -14,7 +17,8 @@ from bench import report
 
 from smartpay_chat import evaluation as ev
 from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
-from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex
+from smartpay_chat.adapters import embeddings
+from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex, publish, published_path
 from smartpay_chat.service_layer.chat import Chat, InMemorySessions, ask
 from smartpay_chat.service_layer.planner import DeterministicPlanner
 
@@ -26,19 +30,28 @@ QUESTIONS = ["how much did we take on Stripe yesterday?", "approval rate by gate
              "decline rate through Amazon Pay last week", "volume per day this week", "count of payments by country"]
 
 
+SEARCHES = ["find payments like insufficient funds", "find card payments like gateway timeout",
+            "search for payments similar to blocked by the fraud check", "find EUR payments like velocity",
+            "find payments like IP country differs from the card's"]
+
+
 def _chat() -> Chat:
     return Chat(DeterministicPlanner(), InMemorySessions(), lambda: ev.NOW)
 
 
-def _latencies(index, rounds: int) -> list[float]:
+def _latencies(index, rounds: int, questions=QUESTIONS, kind="aggregate") -> list[float]:
     chat, samples = _chat(), []
     for _ in range(rounds):
-        for q in QUESTIONS:
+        for q in questions:
             t0 = time.perf_counter()
             answer = ask(chat, index, ev.MERCHANT, q, None)
             samples.append((time.perf_counter() - t0) * 1000)
-            assert answer["kind"] == "aggregate", (q, answer["answer"])
+            assert answer["kind"] == kind, (q, answer["answer"])
     return samples
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[94]
 
 
 def run() -> bool:
@@ -65,21 +78,58 @@ def run() -> bool:
         single_s = time.perf_counter() - t0
         _latencies(held, 1)  # warm-up
         held_ms = _latencies(held, 10)
+        embedder, no_vectors = embeddings.load()
+        search = None
+        if embedder is not None:  # vectors for the 100k documents (cached per distinct text), then search
+            t0 = time.perf_counter()
+            held._embedder = embedder
+            held._bulk_vectors(big)
+            vectors_s = time.perf_counter() - t0
+            _latencies(held, 1, SEARCHES, "search")
+            search_ms = _latencies(held, 4, SEARCHES, "search")
+            search = {"vectors_docs_per_s": round(N_DOCS / vectors_s), "distinct_texts":
+                      len({d.search_text for d in big}), "latency_ms": {**report.percentiles(search_ms),
+                                                                       "p95_ms": round(_p95(search_ms), 3)}}
+            held._embedder = None
         held.close()
-        per_call_ms = _latencies(SharedFileDuckDBIndex(path, read_only=True), 3)
+        file_mb = path.stat().st_size / 1e6  # with the vectors when the embeddings extra is installed
+        api = SharedFileDuckDBIndex(path, read_only=True)
+        publish(path)
+        _latencies(api, 1)  # the first call opens the published copy
+        api_ms = _latencies(api, 10)
+        api.close()
+        per_call_ms = _latencies(SharedFileDuckDBIndex(path, read_only=True, hold_reader=False), 3)
+        writer = SharedFileDuckDBIndex(path)
+        t0 = time.perf_counter()
+        for start in range(0, 30, 10):  # the worker: one open + close + publish per SQS batch of 10
+            with writer.batch():
+                for doc in sample[start:start + 10]:
+                    writer.upsert(dataclasses.replace(doc, version=doc.version + 1))
+        write_publish_s = time.perf_counter() - t0
+        assert published_path(path).exists()
 
-    held_p, call_p = report.percentiles(held_ms), report.percentiles(per_call_ms)
-    p95 = statistics.quantiles(held_ms, n=100, method="inclusive")[94]
-    call_p95 = statistics.quantiles(per_call_ms, n=100, method="inclusive")[94]
-    passed = quality["accuracy"] >= TARGET_ACCURACY and p95 <= TARGET_P95_MS
+    held_p, api_p, call_p = report.percentiles(held_ms), report.percentiles(api_ms), report.percentiles(per_call_ms)
+    p95, api_p95, call_p95 = _p95(held_ms), _p95(api_ms), _p95(per_call_ms)
+    passed = quality["accuracy"] >= TARGET_ACCURACY and p95 <= TARGET_P95_MS and api_p95 <= TARGET_P95_MS
     result = {
         "evaluation": {k: v for k, v in quality.items()},
-        "documents": N_DOCS, "document_build_per_s": round(N_DOCS / build_s),
+        "documents": N_DOCS, "document_build_per_s": round(N_DOCS / build_s), "file_mb": round(file_mb, 1),
         "index_bulk_docs_per_s": round(N_DOCS / bulk_s), "index_single_upsert_docs_per_s": round(300 / single_s),
+        "worker_batch_of_10_and_publish_docs_per_s": round(30 / write_publish_s, 1),
         "answer_latency_held_ms": {**held_p, "p95_ms": round(p95, 3)},
+        "answer_latency_api_published_copy_ms": {**api_p, "p95_ms": round(api_p95, 3)},
         "answer_latency_per_call_open_ms": {**call_p, "p95_ms": round(call_p95, 3)},
+        "hybrid_search": search or {"skipped": no_vectors},
         "targets": {"accuracy": TARGET_ACCURACY, "p95_ms": TARGET_P95_MS}, "passed": passed,
     }
+    if search:
+        sp = search["latency_ms"]
+        search_rows = (f"| hybrid search (BM25 in SQL + MiniLM int8 vectors, RRF), p50 / p95 | "
+                       f"{sp['p50_ms']:.1f} / {sp['p95_ms']:.1f} ms ({sp['n']} searches) |\n"
+                       f"| vectors for the {N_DOCS:,} documents ({search['distinct_texts']:,} distinct texts, "
+                       f"cached per text) | {search['vectors_docs_per_s']:,} docs/s |")
+    else:
+        search_rows = f"| hybrid search | not measured: {no_vectors} |"
     fam = "\n".join(f"| {f} | {v['exact']} / {v['questions']} | {v['accuracy']:.1%} |"
                     for f, v in quality["per_family"].items())
     section = f"""## Chat (embedded planner + DuckDB executor)
@@ -102,9 +152,12 @@ phrasings the grammar was built for, so their score is an in-distribution figure
 | index, bulk (`upsert_many`, reindex path) | {result['index_bulk_docs_per_s']:,} docs/s |
 | index, one document per transaction (the indexer's path, file held) | {result['index_single_upsert_docs_per_s']:,} docs/s |
 | answer latency, file held (planner + SQL + template), p50 / p95 | {held_p['p50_ms']:.1f} / {p95:.1f} ms (target p95 <= {TARGET_P95_MS:.0f} ms) |
-| answer latency, file opened read-only per call (the API's path), p50 / p95 | {call_p['p50_ms']:.1f} / {call_p95:.1f} ms |
+| answer latency, the API's path (held read-only connection to the worker's published copy), p50 / p95 | {api_p['p50_ms']:.1f} / {api_p95:.1f} ms (target p95 <= {TARGET_P95_MS:.0f} ms) |
+| answer latency, file opened read-only per call (fallback when the copy is stale), p50 / p95 | {call_p['p50_ms']:.1f} / {call_p95:.1f} ms |
+| worker, SQS batches of 10 (open read-write, 10 upserts, close, publish = copy the {file_mb:.0f} MB file) | {result['worker_batch_of_10_and_publish_docs_per_s']} docs/s |
+{search_rows}
 
-{len(held_ms)} answers over {len(QUESTIONS)} questions (held), {len(per_call_ms)} (per call). Target met: {'yes' if passed else 'no'}."""
+{len(held_ms)} answers over {len(QUESTIONS)} questions (held), {len(api_ms)} (API path), {len(per_call_ms)} (per call). Target met: {'yes' if passed else 'no'}."""
     report.write("chat", result, section)
     print(section)
     return passed

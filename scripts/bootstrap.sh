@@ -12,6 +12,7 @@ stamp="$venv/.smartpay-installed"
 extras_for() {  # extras the tests exercise; torch 2.13.0 (fraud[graph]) is a CPU wheel on this machine kind's disk
   case "$1" in
     fraud) echo "[graph]" ;;
+    chat) echo "[embeddings,test]" ;;
     *) echo "" ;;
   esac
 }

@@ -20,34 +20,46 @@ def opensearch_client(settings: ChatSettings):
 
 
 def build_index(settings: ChatSettings, *, read_only: bool = False) -> PaymentIndex:
+    from smartpay_chat.adapters import embeddings
+
+    embedder, reason = embeddings.load(settings.embeddings)
     if settings.index_backend == "opensearch":
         from smartpay_chat.adapters.opensearch_index import OpenSearchPaymentIndex
 
-        index = OpenSearchPaymentIndex(opensearch_client(settings), alias=settings.index_alias)
+        index = OpenSearchPaymentIndex(opensearch_client(settings), alias=settings.index_alias, embedder=embedder,
+                                       no_embedder_reason=reason)
         index.ensure_index()
         return index
     if settings.index_file_mode == "per_call":
         from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex
 
-        return SharedFileDuckDBIndex(settings.index_path, name=settings.index_alias, read_only=read_only)
+        return SharedFileDuckDBIndex(settings.index_path, name=settings.index_alias, read_only=read_only,
+                                     embedder=embedder, no_embedder_reason=reason)
     from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 
-    return DuckDBPaymentIndex(settings.index_path, name=settings.index_alias, read_only=read_only)
+    return DuckDBPaymentIndex(settings.index_path, name=settings.index_alias, read_only=read_only,
+                              embedder=embedder, no_embedder_reason=reason)
 
 
 def build_chat(settings: ChatSettings, sessions=None):
-    """The chat service's collaborators: the planner (a configuration error for planners not in this build),
+    """The chat service's collaborators: the planner (CHAT_PLANNER), the optional LLM phrasing,
     the DynamoDB session store, the clock and the merchant time zone."""
     from datetime import UTC, datetime
 
     from smartpay_chat.service_layer.chat import Chat
     from smartpay_chat.service_layer.planner import build_planner
 
-    planner = build_planner(settings.planner)
+    planner = build_planner(settings)
+    phraser = None
+    if settings.answer_phrasing == "llm":
+        from smartpay_chat.adapters.llm import LangChainPhraser, chat_model
+
+        phraser = LangChainPhraser(chat_model(settings))
     if sessions is None:
         from smartpay_shared import aws
 
         from smartpay_chat.adapters.dynamodb_sessions import DynamoDBSessions
 
         sessions = DynamoDBSessions(aws.client("dynamodb"), settings.sessions_table, settings.session_ttl_seconds)
-    return Chat(planner=planner, sessions=sessions, clock=lambda: datetime.now(UTC), timezone=settings.timezone)
+    return Chat(planner=planner, sessions=sessions, clock=lambda: datetime.now(UTC), timezone=settings.timezone,
+                phraser=phraser)

@@ -14,11 +14,13 @@ import duckdb
 from smartpay_chat.domain.currency import MAX_EXPONENT
 from smartpay_chat.domain.document import STEPS, PaymentDocument
 from smartpay_chat.domain.errors import IndexUnavailable
-from smartpay_chat.adapters import duckdb_plan
-from smartpay_chat.domain.plan import AggregatePlan
+from smartpay_chat.adapters import duckdb_plan, duckdb_search
+from smartpay_chat.domain import search as hybrid
+from smartpay_chat.domain.plan import AggregatePlan, SearchPlan
 from smartpay_chat.domain.summary import Summary, SummaryRow
 from smartpay_chat.domain.windows import Bounds
-from smartpay_chat.service_layer.ports import CITATIONS, PaymentIndex, QueryResult, UpsertResult
+from smartpay_chat.service_layer.ports import (CITATIONS, Embedder, PaymentIndex, QueryResult, SearchResult,
+                                               UpsertResult)
 
 TABLE = "payments"
 _DECIMAL = f"DECIMAL(38,{MAX_EXPONENT}) NOT NULL"  # every exponent in use, exact
@@ -52,9 +54,17 @@ _UPSERT = (
 )
 
 
+_VECTORS_DDL = (f"CREATE TABLE IF NOT EXISTS {duckdb_search.VECTORS} (merchant_id VARCHAR NOT NULL, "
+                f"payment_id VARCHAR NOT NULL, model VARCHAR NOT NULL, vector FLOAT[{duckdb_search.VECTOR_DIM}] "
+                "NOT NULL, PRIMARY KEY (merchant_id, payment_id))")
+
+
 class DuckDBPaymentIndex(PaymentIndex):
-    def __init__(self, path: Path | str, *, name: str = TABLE, read_only: bool = False):
+    def __init__(self, path: Path | str, *, name: str = TABLE, read_only: bool = False,
+                 embedder: Embedder | None = None, no_embedder_reason: str | None = None):
         self.name = name
+        self._embedder = embedder
+        self._no_embedder = no_embedder_reason or "no embedding model configured"
         self._path = str(path)
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
@@ -73,9 +83,21 @@ class DuckDBPaymentIndex(PaymentIndex):
             columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
             # The merchant is part of the key: one merchant's write can never replace another's row.
             self._db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({columns}, PRIMARY KEY (merchant_id, payment_id))")
+            self._db.execute(_VECTORS_DDL)
+
+    def _vectors(self, documents: list[PaymentDocument]) -> list[list]:
+        if self._embedder is None or not documents:
+            return []
+        vectors = self._embedder.embed([d.search_text or "" for d in documents])
+        return [[d.merchant_id, d.payment_id, self._embedder.model_id, v] for d, v in zip(documents, vectors,
+                                                                                          strict=True)]
+
+    _WRITE_VECTOR = (f"INSERT OR REPLACE INTO {duckdb_search.VECTORS} VALUES "
+                     f"(?, ?, ?, ?::FLOAT[{duckdb_search.VECTOR_DIM}])")
 
     def upsert(self, document: PaymentDocument) -> UpsertResult:
         record = document.to_record()
+        vectors = self._vectors([document])
         with self._lock:
             self._db.execute("BEGIN TRANSACTION")
             try:
@@ -83,6 +105,8 @@ class DuckDBPaymentIndex(PaymentIndex):
                     f"SELECT version FROM {TABLE} WHERE merchant_id = ? AND payment_id = ?",
                     [document.merchant_id, document.payment_id]).fetchone()
                 written = self._db.execute(_UPSERT, [record[c] for c in _NAMES]).fetchall()
+                if written and vectors:
+                    self._db.executemany(self._WRITE_VECTOR, vectors)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -92,7 +116,7 @@ class DuckDBPaymentIndex(PaymentIndex):
         stored = before[0]
         return UpsertResult("duplicate" if stored == document.version else "stale", self.name, stored)
 
-    def upsert_many(self, documents: Iterable[PaymentDocument]) -> int:
+    def upsert_many(self, documents: Iterable[PaymentDocument], *, table: str = TABLE) -> int:
         """Bulk load (reindex, benchmarks): one INSERT ... SELECT from an NDJSON file with the table's types,
         the same version guard as `upsert`; the highest version per key wins inside the batch too.
         Returns how many rows were written. No `payment.indexed` is implied: the caller is not the saga."""
@@ -109,11 +133,60 @@ class DuckDBPaymentIndex(PaymentIndex):
         columns = "{" + ", ".join(f"'{n}': '{t.replace(' NOT NULL', '')}'" for n, t in _COLUMNS.items()) + "}"
         insert = _UPSERT.split(" VALUES")[0] + f" SELECT {', '.join(_NAMES)} FROM read_json(?, columns = {columns}, " \
             "format = 'newline_delimited') ON CONFLICT" + _UPSERT.split("ON CONFLICT")[1]
+        insert = insert.replace(f"INTO {TABLE} ", f"INTO {table} ").replace(f"WHERE {TABLE}.", f"WHERE {table}.")
         try:
             with self._lock:
-                return len(self._db.execute(insert, [handle.name]).fetchall())
+                written = len(self._db.execute(insert, [handle.name]).fetchall())
         finally:
             Path(handle.name).unlink(missing_ok=True)
+        self._bulk_vectors(list(latest.values()))
+        return written
+
+    def _bulk_vectors(self, documents: list[PaymentDocument]) -> None:
+        """Vectors of a bulk load, through an NDJSON file as the documents (cached per text by the embedder)."""
+        rows = self._vectors(documents)
+        if not rows:
+            return
+        with tempfile.NamedTemporaryFile("w", suffix=".ndjson", delete=False) as handle:
+            for merchant, payment, model, vector in rows:
+                handle.write(json.dumps({"merchant_id": merchant, "payment_id": payment, "model": model,
+                                         "vector": vector}) + "\n")
+        dim = duckdb_search.VECTOR_DIM
+        try:
+            with self._lock:
+                self._db.execute(
+                    f"INSERT OR REPLACE INTO {duckdb_search.VECTORS} SELECT merchant_id, payment_id, model, vector "
+                    f"FROM read_json(?, columns = {{'merchant_id': 'VARCHAR', 'payment_id': 'VARCHAR', "
+                    f"'model': 'VARCHAR', 'vector': 'FLOAT[{dim}]'}}, format = 'newline_delimited')", [handle.name])
+        finally:
+            Path(handle.name).unlink(missing_ok=True)
+
+    def rebuild(self, documents: Iterable[PaymentDocument]) -> dict[str, int]:
+        """Reindex by table swap: load `payments_rebuild`, carry over any document of `payments` that is newer
+        or missing there (written by the indexer meanwhile: nothing is lost), then swap in one transaction."""
+        rebuild = f"{TABLE}_rebuild"
+        columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
+        docs = list(documents)
+        with self._lock:
+            self._db.execute(f"DROP TABLE IF EXISTS {rebuild}")
+            self._db.execute(f"CREATE TABLE {rebuild} ({columns}, PRIMARY KEY (merchant_id, payment_id))")
+        written = self.upsert_many(docs, table=rebuild)
+        keep_newer = (f"INSERT OR REPLACE INTO {rebuild} SELECT p.* FROM {TABLE} p LEFT JOIN {rebuild} r "
+                      "USING (merchant_id, payment_id) WHERE r.version IS NULL OR r.version < p.version")
+        with self._lock:
+            self._db.execute("BEGIN TRANSACTION")
+            try:
+                carried = len(self._db.execute(keep_newer + " RETURNING payment_id").fetchall())
+                self._db.execute(f"DROP TABLE {TABLE}")
+                self._db.execute(f"ALTER TABLE {rebuild} RENAME TO {TABLE}")
+                self._db.execute(f"DELETE FROM {duckdb_search.VECTORS} v WHERE NOT EXISTS (SELECT 1 FROM {TABLE} p "
+                                 "WHERE p.merchant_id = v.merchant_id AND p.payment_id = v.payment_id)")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            total = self._db.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+        return {"written": written, "carried_over": carried, "documents": int(total)}
 
     def get(self, merchant_id: str, payment_id: str) -> PaymentDocument | None:
         with self._lock:
@@ -152,6 +225,40 @@ class DuckDBPaymentIndex(PaymentIndex):
             records = []  # an ungrouped aggregate over nothing: no row, like an empty group-by
         return QueryResult(records, int(cited[0][1]) if cited else 0, [r[0] for r in cited],
                            {"engine": "duckdb", "sql": q["sql"], "params": [_shown(p) for p in q["params"]]})
+
+    def search(self, merchant_id: str, plan: SearchPlan, bounds: Bounds | None) -> SearchResult:
+        depth = hybrid.CANDIDATES
+        bm25, bm25_params = duckdb_search.bm25_sql(merchant_id, plan, bounds, depth)
+        counted, count_params = duckdb_search.count_sql(merchant_id, plan, bounds)
+        query: dict = {"engine": "duckdb", "bm25_sql": bm25, "params": [_shown(p) for p in bm25_params],
+                       "fusion": f"reciprocal rank, k = {hybrid.RRF_K}, depth {depth}"}
+        reason = self._no_embedder
+        with self._lock:
+            try:
+                lexical = [r[0] for r in self._db.execute(bm25, bm25_params).fetchall()]
+                matched = int(self._db.execute(counted, count_params).fetchone()[0])
+                rankings = {"bm25": lexical}
+                if self._embedder is not None:
+                    if self._has_vectors(merchant_id):
+                        [vector] = self._embedder.embed([plan.text])
+                        sql, params = duckdb_search.vector_sql(merchant_id, plan, bounds, depth, vector)
+                        rankings["vector"] = [r[0] for r in self._db.execute(sql, params).fetchall()]
+                        query["vector_sql"] = sql
+                        query["embedding_model"], reason = self._embedder.model_id, None
+                    else:
+                        reason = "the index holds no vectors for your payments yet (run `smartpay chat reindex` " \
+                                 "with the embeddings extra installed)"
+            except duckdb.Error as e:
+                raise IndexUnavailable(f"embedded index search failed: {e}") from e
+        hits = hybrid.fuse(rankings, plan.top_k)
+        return SearchResult(hits, matched, "hybrid" if reason is None else "bm25", reason, query)
+
+    def _has_vectors(self, merchant_id: str) -> bool:
+        if not self._db.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                [duckdb_search.VECTORS]).fetchone()[0]:
+            return False
+        return self._db.execute(f"SELECT 1 FROM {duckdb_search.VECTORS} WHERE merchant_id = ? LIMIT 1",
+                                [merchant_id]).fetchone() is not None
 
     def count(self, merchant_id: str) -> int:
         with self._lock:

@@ -23,6 +23,7 @@ _KEYWORDS = ("payment_id", "merchant_id", "status", "saga_status", "decline_stag
 _DECIMAL = {"type": "double"}
 _DATE = {"type": "date", "format": "strict_date_optional_time"}
 COMPOSITE_PAGE = 500
+VECTOR_FIELD = "search_vector"
 
 
 def index_name(alias: str, version: int = MAPPING_VERSION) -> str:
@@ -35,7 +36,7 @@ def document_id(merchant_id: str, payment_id: str) -> str:
     return f"{merchant_id}:{payment_id}"
 
 
-def mappings() -> dict[str, Any]:
+def mappings(vector_dimension: int | None = None) -> dict[str, Any]:
     properties: dict[str, Any] = {name: {"type": "keyword"} for name in _KEYWORDS}
     properties.update({
         "version": {"type": "long"}, "amount_minor": {"type": "long"},
@@ -56,15 +57,21 @@ def mappings() -> dict[str, Any]:
         # Shown in a lookup, never searched: kept in _source only.
         "timeline": {"type": "object", "enabled": False},
     })
+    if vector_dimension:  # hybrid search: the embedding of search_text (k-NN plugin, Lucene HNSW, cosine)
+        properties[VECTOR_FIELD] = {"type": "knn_vector", "dimension": vector_dimension,
+                                    "method": {"name": "hnsw", "engine": "lucene", "space_type": "cosinesimil"}}
     return {"dynamic": "strict", "properties": properties}
 
 
-def create_index_body(alias: str | None, *, shards: int = 1, replicas: int = 1) -> dict[str, Any]:
+def create_index_body(alias: str | None, *, shards: int = 1, replicas: int = 1,
+                      vector_dimension: int | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "settings": {"index": {"number_of_shards": shards, "number_of_replicas": replicas,
                                "refresh_interval": "1s"}},
-        "mappings": mappings(),
+        "mappings": mappings(vector_dimension),
     }
+    if vector_dimension:
+        body["settings"]["index"]["knn"] = True
     if alias:
         body["aliases"] = {alias: {"is_write_index": True}}
     return body
@@ -82,12 +89,15 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def to_source(document: PaymentDocument) -> dict[str, Any]:
-    return {k: _json_value(v) for k, v in document.to_record().items()}
+def to_source(document: PaymentDocument, vector: list[float] | None = None) -> dict[str, Any]:
+    source = {k: _json_value(v) for k, v in document.to_record().items()}
+    if vector is not None:
+        source[VECTOR_FIELD] = vector
+    return source
 
 
 def from_source(source: dict[str, Any]) -> PaymentDocument:
-    record = dict(source)
+    record = {k: v for k, v in source.items() if k != VECTOR_FIELD}
     for name in ("created_at", "completed_at", *(f"{s}_at" for s in STEPS)):
         if record.get(name):
             record[name] = datetime.fromisoformat(record[name])
@@ -247,3 +257,34 @@ def plan_rows(plan: AggregatePlan, response: dict[str, Any]) -> tuple[list[dict[
 def plan_citations(response: dict[str, Any]) -> tuple[int, list[str]]:
     hits = response["hits"]
     return int(hits["total"]["value"]), [h["_source"]["payment_id"] for h in hits["hits"]]
+
+
+# --- Hybrid search (issue #7): three bodies sent in one _msearch, all filtered on the caller's merchant first:
+# the scope's count, a BM25 `match` on search_text, and a `knn` on the vector with the same filter inside
+# (Lucene engine: efficient filtering). The two rankings are fused client-side by domain/search.py, the same
+# function the embedded adapter uses (OpenSearch's own RRF needs a 2.19 search pipeline).
+def search_bodies(merchant_id: str, plan, bounds: Bounds | None, depth: int,
+                  vector: list[float] | None) -> list[dict[str, Any]]:
+    filters = plan_filters(merchant_id, AggregatePlan(metric="count", filters=plan.filters), bounds)
+    ties = [{"_score": {"order": "desc"}}, {"payment_id": {"order": "asc"}}]
+    bodies = [
+        {"size": 0, "track_total_hits": True, "query": {"bool": {"filter": filters}}},
+        {"size": depth, "_source": ["payment_id"], "track_total_hits": False, "sort": ties,
+         "query": {"bool": {"filter": filters, "must": [{"match": {"search_text": {"query": plan.text}}}]}}},
+    ]
+    if vector is not None:
+        bodies.append({"size": depth, "_source": ["payment_id"], "track_total_hits": False, "sort": ties,
+                       "query": {"knn": {VECTOR_FIELD: {"vector": vector, "k": depth,
+                                                        "filter": {"bool": {"filter": filters}}}}}})
+    return bodies
+
+
+def msearch_body(index: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    for body in bodies:
+        lines += [{"index": index}, body]
+    return lines
+
+
+def ranked_ids(response: dict[str, Any]) -> list[str]:
+    return [hit["_source"]["payment_id"] for hit in response["hits"]["hits"]]

@@ -99,3 +99,18 @@ def lookup_text(doc: PaymentDocument) -> str:
     if doc.latency_ms is not None:
         parts.append(f"Creation to final outcome: {doc.latency_ms:.0f} ms.")
     return " ".join(parts)
+
+
+def search_text(plan, bounds: Bounds | None, found) -> str:
+    """The search answer: which payments, how they were ranked; degraded search says why, never silently."""
+    from smartpay_chat.domain.plan import AggregatePlan
+
+    scope = describe_scope(AggregatePlan(metric="count", filters=plan.filters, window=plan.window,
+                                         timezone=plan.timezone), bounds)
+    how = ("BM25 and embeddings, fused by reciprocal rank" if found.mode == "hybrid"
+           else f"BM25 only ({found.degraded_reason})")
+    head = f'Payments like "{plan.text}" — {scope}; ranked by {how}'
+    if not found.hits:
+        return f"{head}: none of your payments match."
+    ids = ", ".join(h["payment_id"] for h in found.hits)
+    return f"{head}: {ids}."

@@ -18,3 +18,7 @@ class CardNumberFound(InvalidPayment):
 
 class IndexUnavailable(RuntimeError):
     """The index engine cannot be reached or opened (the record is retried)."""
+
+
+class PlannerUnavailable(RuntimeError):
+    """The language model behind an LLM planner cannot be reached (the API answers 503 with a retry hint)."""

@@ -23,6 +23,14 @@ MONEY_METRICS = frozenset({"volume", "net", "average_order_value", "refund_total
 RATE_METRICS = frozenset({"approval_rate", "decline_rate", "fraud_decline_rate", "fallback_rate", "refund_rate"})
 
 
+def known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(f"unknown time zone {value!r}") from e
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -92,11 +100,7 @@ class AggregatePlan(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"unknown time zone {value!r}") from e
-        return value
+        return known_zone(value)
 
     @field_validator("percentiles")
     @classmethod
@@ -119,9 +123,25 @@ class LookupPlan(_Strict):
     payment_id: str = Field(pattern=r"^pay_[A-Za-z0-9]{8,40}$")
 
 
+class SearchPlan(_Strict):
+    """Payments like a description: hybrid BM25 + embeddings, fused by reciprocal rank (domain/search.py)."""
+
+    kind: Literal["search"] = "search"
+    text: str = Field(min_length=2, max_length=200, description="what the payments are like, in plain words")
+    filters: Filters = Filters()
+    window: Window | None = None
+    timezone: str = "UTC"
+    top_k: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return known_zone(value)
+
+
 class Refusal(_Strict):
     kind: Literal["refusal"] = "refusal"
     reason: str
 
 
-Plan = AggregatePlan | LookupPlan | Refusal
+Plan = AggregatePlan | LookupPlan | SearchPlan | Refusal

@@ -12,7 +12,7 @@ from smartpay_shared.api import build_resolver, merchant_id
 
 from smartpay_chat import bootstrap
 from smartpay_chat.config import chat_settings
-from smartpay_chat.domain.errors import IndexUnavailable
+from smartpay_chat.domain.errors import IndexUnavailable, PlannerUnavailable
 from smartpay_chat.service_layer import chat as chat_service
 
 logger = Logger(service="chat")
@@ -51,9 +51,10 @@ def post_chat(request: ChatRequest):  # noqa: ANN201 - a Response (200 or 503 wi
     merchant = merchant_id(app)
     try:
         answer = chat_service.ask(chat(), index(), merchant, request.question, request.session_id)
-    except IndexUnavailable as e:
+    except (IndexUnavailable, PlannerUnavailable) as e:
         logger.warning("chat engine unavailable", extra={"error": str(e)})
-        return Response(503, "application/json", {"statusCode": 503, "message": "the payment index is "
+        what = "language model" if isinstance(e, PlannerUnavailable) else "payment index"
+        return Response(503, "application/json", {"statusCode": 503, "message": f"the {what} is "
                         f"unavailable right now; retry in {RETRY_AFTER_SECONDS} s", "retry_after_seconds":
                         RETRY_AFTER_SECONDS}, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return Response(200, "application/json", to_jsonable_python(answer))

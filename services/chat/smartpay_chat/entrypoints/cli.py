@@ -19,6 +19,7 @@ from smartpay_shared.events.payloads import PaymentSnapshot
 from smartpay_chat import bootstrap
 from smartpay_chat.config import chat_settings
 from smartpay_chat.domain.document import build_document
+from smartpay_chat.domain.errors import IndexUnavailable
 from smartpay_chat.service_layer import chat as chat_service
 
 app = typer.Typer(help="Payment analytics answered from the index.", no_args_is_help=True, add_completion=False)
@@ -57,41 +58,113 @@ def ask(question: Annotated[str, typer.Argument(help="The question, in plain wor
 
 
 @app.command()
-def reindex(source: Annotated[Path, typer.Option("--from-jsonl", exists=True, dir_okay=False,
-                                                 help="One JSON object a line: merchant_id, payment_id, payment "
-                                                      "(a PaymentSnapshot).")],
+def reindex(source: Annotated[Path | None, typer.Option(
+                "--from-jsonl", exists=True, dir_okay=False,
+                help="One JSON object a line: merchant_id, payment_id, payment (a PaymentSnapshot). Without it, "
+                     "the payments DynamoDB table is scanned.")] = None,
+            table: Annotated[str | None, typer.Option(help="The payments table (default: CHAT_PAYMENTS_TABLE, "
+                                                          "smartpay-payments).")] = None,
             batch: Annotated[int, typer.Option(min=1, max=50_000)] = 5_000) -> None:
-    """Rebuild the embedded index from payment snapshots (versions are kept: older lines never win)."""
+    """Rebuild the index. From the payments table (default): every item's `snapshot`, into a new table
+    (embedded) or a new index behind the alias (OpenSearch), swapped in at the end. From JSONL: upserts into
+    the embedded index (versions are kept: older lines never win)."""
     settings = chat_settings()
-    if settings.index_backend != "embedded":
-        raise typer.BadParameter("reindex from JSONL writes the embedded index; for OpenSearch use "
-                                 "OpenSearchPaymentIndex.reindex_and_swap (not wired to this command yet)")
+    if source is not None:
+        _reindex_jsonl(settings, source, batch)
+    else:
+        _reindex_table(settings, table or settings.payments_table)
+
+
+def _reindex_table(settings, table: str) -> None:
+    from smartpay_shared import aws
+
+    from smartpay_chat.adapters import payments_table
+
+    client = aws.client("dynamodb")
+    documents, skipped, invalid = [], 0, []
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"scanning {table}", total=payments_table.approximate_count(client, table))
+        try:
+            for item in payments_table.scan(client, table):
+                progress.advance(task)
+                if item.skipped:
+                    skipped += 1
+                    continue
+                if item.invalid is None:
+                    try:
+                        documents.append(build_document(item.merchant_id, item.payment_id, item.snapshot))
+                        continue
+                    except ValueError as e:  # the PAN guard and consistency checks name fields, not values
+                        item = payments_table.TableItem(item.merchant_id, item.payment_id,
+                                                        invalid=str(e).splitlines()[0][:200])
+                invalid.append(item)
+        except IndexUnavailable as e:
+            raise typer.BadParameter(str(e)) from None
+    if invalid:
+        shown = "; ".join(f"{i.payment_id}: {i.invalid}" for i in invalid[:5])
+        console.print(f"[red]{len(invalid)} item(s) with an invalid snapshot; the index was not swapped[/red]: {shown}")
+        raise typer.Exit(1)
+    with console.status(f"loading {len(documents)} documents and swapping"):
+        report = _rebuild(settings, documents)
+    console.print(f"{len(documents)} snapshots read from {table}, {skipped} item(s) without a snapshot skipped; "
+                  f"{report}")
+
+
+def _rebuild(settings, documents) -> dict:
+    if settings.index_backend == "opensearch":
+        return bootstrap.build_index(settings).rebuild(documents)
+    from smartpay_chat.adapters import embeddings
     from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
+    from smartpay_chat.adapters.duckdb_shared import publish, writer_lock
+
+    embedder, reason = embeddings.load(settings.embeddings)
+    with writer_lock(settings.index_path):
+        index = DuckDBPaymentIndex(settings.index_path, name=settings.index_alias, embedder=embedder,
+                                   no_embedder_reason=reason)
+        try:
+            report = index.rebuild(documents)
+        finally:
+            index.close()
+        publish(settings.index_path)
+    return {**report, "index": str(settings.index_path), "vectors": embedder is not None}
+
+
+def _reindex_jsonl(settings, source: Path, batch: int) -> None:
+    if settings.index_backend != "embedded":
+        raise typer.BadParameter("reindex from JSONL writes the embedded index; for OpenSearch reindex from the "
+                                 "payments table (no --from-jsonl)")
+    from smartpay_chat.adapters import embeddings
+    from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
+    from smartpay_chat.adapters.duckdb_shared import publish, writer_lock
 
     lines = source.read_text().splitlines()
-    index = DuckDBPaymentIndex(settings.index_path, name=settings.index_alias)
+    embedder, reason = embeddings.load(settings.embeddings)
     written, pending = 0, []
-    try:
-        with Progress(console=console) as progress:
-            task = progress.add_task("indexing", total=len(lines))
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                item = json.loads(line)
-                try:
-                    pending.append(build_document(item["merchant_id"], item["payment_id"],
-                                                  PaymentSnapshot.model_validate(item["payment"])))
-                except (KeyError, ValueError) as e:
-                    raise typer.BadParameter(f"line {number}: {type(e).__name__}: "
-                                             f"{str(e).splitlines()[0][:200]}") from None
-                if len(pending) >= batch:
-                    written += index.upsert_many(pending)
-                    progress.advance(task, len(pending))
-                    pending = []
-            written += index.upsert_many(pending)
-            progress.update(task, completed=len(lines))
-    finally:
-        index.close()
+    with writer_lock(settings.index_path):
+        index = DuckDBPaymentIndex(settings.index_path, name=settings.index_alias, embedder=embedder,
+                                   no_embedder_reason=reason)
+        try:
+            with Progress(console=console) as progress:
+                task = progress.add_task("indexing", total=len(lines))
+                for number, line in enumerate(lines, start=1):
+                    if not line.strip():
+                        continue
+                    item = json.loads(line)
+                    try:
+                        pending.append(build_document(item["merchant_id"], item["payment_id"],
+                                                      PaymentSnapshot.model_validate(item["payment"])))
+                    except (KeyError, ValueError) as e:
+                        raise typer.BadParameter(f"line {number}: {type(e).__name__}: "
+                                                 f"{str(e).splitlines()[0][:200]}") from None
+                    if len(pending) >= batch:
+                        written += index.upsert_many(pending)
+                        progress.advance(task, len(pending))
+                        pending = []
+                written += index.upsert_many(pending)
+                progress.update(task, completed=len(lines))
+        finally:
+            index.close()
+        publish(settings.index_path)
     console.print(f"{written} documents written to {settings.index_path} ({datetime.now(UTC):%H:%M:%S} UTC)")
 
 

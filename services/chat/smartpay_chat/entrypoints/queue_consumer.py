@@ -53,4 +53,5 @@ consumer = QueueConsumer(
 
 @logger.inject_lambda_context
 def lambda_handler(event, context):
-    return consumer(event, context)
+    with index().batch():  # embedded: one open and one publish of the read copy per SQS batch
+        return consumer(event, context)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from smartpay_chat.domain import aggregates, answers
-from smartpay_chat.domain.plan import AggregatePlan, LookupPlan, Refusal
+from smartpay_chat.domain import aggregates, answers, grounding
+from smartpay_chat.domain.plan import RATE_METRICS, AggregatePlan, LookupPlan, Refusal, SearchPlan
 from smartpay_chat.domain.windows import resolve
 from smartpay_chat.service_layer.planner import Planner
 from smartpay_chat.service_layer.ports import PaymentIndex
@@ -33,6 +33,7 @@ class Chat:
     sessions: SessionStore
     clock: Callable[[], datetime]
     timezone: str = "UTC"
+    phraser: Any = None  # phrase(question, templated) -> str | None; kept only when grounded
 
 
 def _plan_json(plan: Any) -> dict[str, Any]:
@@ -57,12 +58,37 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
         return {**base, "kind": "lookup", "answer": answers.lookup_text(doc), "query": query,
                 "rows": [record], "citations": [doc.payment_id]}
     bounds = resolve(plan.window, plan.timezone, now) if plan.window else None
+    if isinstance(plan, SearchPlan):
+        found = index.search(merchant_id, plan, bounds)
+        query = {**found.query, "window": bounds.as_dict() if bounds else None}
+        return {**base, "kind": "search", "answer": answers.search_text(plan, bounds, found),
+                "query": query, "rows": found.hits, "matched": found.matched, "search_mode": found.mode,
+                "degraded_reason": found.degraded_reason, "citations": [h["payment_id"] for h in found.hits]}
     result = index.execute(merchant_id, plan, bounds)
     rows = aggregates.rank(plan, [{**r, "value": aggregates.value_of(plan, r)} for r in result.rows])
     chat.sessions.append(merchant_id, session_id, question, plan)
     query = {**result.query, "window": bounds.as_dict() if bounds else None}
-    return {**base, "kind": "aggregate", "answer": answers.aggregate_text(plan, bounds, rows, result.matched),
-            "query": query, "rows": rows, "matched": result.matched, "citations": result.citations}
+    templated = answers.aggregate_text(plan, bounds, rows, result.matched)
+    text, phrasing = phrase(chat, question, templated, rows, plan)
+    return {**base, "kind": "aggregate", "answer": text, "answer_source": phrasing.pop("source"),
+            "phrasing": phrasing or None, "query": query, "rows": rows, "matched": result.matched,
+            "citations": result.citations}
+
+
+def phrase(chat: Chat, question: str, templated: str, rows: list[dict[str, Any]],
+           plan: AggregatePlan) -> tuple[str, dict[str, Any]]:
+    """The LLM's wording when every number in it is one of the computed figures; else the templated answer,
+    with the numbers that failed the check."""
+    if chat.phraser is None:
+        return templated, {"source": "template"}
+    text = chat.phraser.phrase(question, templated)
+    if not text:
+        return templated, {"source": "template", "rejected": "the model gave no text"}
+    allowed = grounding.allowed_figures(rows, templated, rates=plan.metric in RATE_METRICS)
+    missing = grounding.ungrounded(text, allowed)
+    if missing:
+        return templated, {"source": "template", "rejected": "numbers not in the results", "ungrounded": missing}
+    return text, {"source": "llm", "templated": templated}
 
 
 class InMemorySessions(SessionStore):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from smartpay_chat.domain.plan import AggregatePlan, Filters, LookupPlan, Plan, Refusal, Window
+from smartpay_chat.domain.plan import AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan, Window
 from smartpay_chat.domain.question import parse
 
 # Digit-free on purpose: a refusal carries no figures at all.
@@ -23,6 +23,10 @@ _OTHER_TENANT = (r"\b(all|every|other|another|each|any|competitor'?s?|their)\s+m
 _INJECTION = (r"\bignore\b.*\b(instructions?|rules|previous|above|filters?)\b|\bsystem prompt\b|\bdisregard\b"
               r"|\byou are now\b|\bdrop table\b|\bselect\s+\*|\bunion\s+select\b|;\s*--|\bjailbreak\b|\bpretend\b")
 _PAYMENT_ID = re.compile(r"\bpay_[A-Za-z0-9]{8,40}\b")
+# "find payments like <description>", "search for EUR payments similar to '<description>'"
+_SEARCH = re.compile(r"^\s*(?:please\s+)?(?:find|search(?:\s+for)?|show(?:\s+me)?|list|look\s+for)\s+(?P<scope>.*?)"
+                     r"\bpayments?\s+(?:that\s+(?:look|are|were)\s+)?(?:like|similar\s+to|matching|about|resembling)"
+                     r"\s+(?P<text>.+?)\s*[?.!]*\s*$", re.IGNORECASE | re.DOTALL)
 _FILTER_FIELDS = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions")
 
 
@@ -39,21 +43,34 @@ class Planner(abc.ABC):
         """A validated plan, or a Refusal. Never a merchant: the executor adds it."""
 
 
+def screen(question: str) -> Plan | None:
+    """What every planner decides before any parsing or model call: questions about another merchant and
+    instructions are refused, one payment id is a lookup. None: plan the question."""
+    lowered = question.lower()
+    if re.search(_OTHER_TENANT, lowered):
+        return refusal("I only answer about your own merchant's payments (the one you are signed in as)")
+    if re.search(_INJECTION, lowered):
+        return refusal("that reads like an instruction to change how I work, not a question about payments")
+    ids = _PAYMENT_ID.findall(question)
+    if len(ids) > 1:
+        return refusal("I look up one payment at a time")
+    if ids:
+        return LookupPlan(payment_id=ids[0])
+    return None
+
+
 class DeterministicPlanner(Planner):
     name = "deterministic"
 
     def plan(self, question: str, previous: AggregatePlan | None, now: datetime, timezone: str) -> Plan:
-        lowered = question.lower()
-        if re.search(_OTHER_TENANT, lowered):
-            return refusal("I only answer about your own merchant's payments (the one you are signed in as)")
-        if re.search(_INJECTION, lowered):
-            return refusal("that reads like an instruction to change how I work, not a question about payments")
-        ids = _PAYMENT_ID.findall(question)
-        if len(ids) > 1:
-            return refusal("I look up one payment at a time")
-        if ids:
-            return LookupPlan(payment_id=ids[0])
-        parsed = parse(question, now.astimezone(ZoneInfo(timezone)).date())
+        screened = screen(question)
+        if screened is not None:
+            return screened
+        today = now.astimezone(ZoneInfo(timezone)).date()
+        search = _SEARCH.match(question)
+        if search:
+            return _search_plan(search.group("scope"), search.group("text"), today, timezone)
+        parsed = parse(question, today)
         if parsed.leftovers:
             return refusal("I don't understand " + ", ".join(f'"{w}"' for w in dict.fromkeys(parsed.leftovers)))
         if parsed.metric is None and (parsed.top_n is not None or "reason" in parsed.group_by):
@@ -68,6 +85,27 @@ class DeterministicPlanner(Planner):
         except ValidationError as e:
             return refusal("the question mixes things I cannot combine (" +
                            "; ".join(err["msg"] for err in e.errors()) + ")")
+
+
+def _search_plan(scope: str, text: str, today, timezone: str) -> Plan:
+    """The words before "payments" are filters and a window in the grammar ("EUR card", "last week"); the
+    description after "like" is searched as it is (BM25 + embeddings)."""
+    quoted = re.match(r"^\s*['\"“‘](.+?)['\"”’]\s*(.*)$", text, re.DOTALL)
+    if quoted:  # a quoted description may be followed by more scope: "... like 'timeouts' last week"
+        text, scope = quoted.group(1), f"{scope} {quoted.group(2)}"
+    parsed = parse(scope, today)
+    if parsed.leftovers or parsed.metric or parsed.group_by or parsed.top_n:
+        return refusal("I search payments like a description, with filters such as a currency, gateway or "
+                       "time before the word payments; I don't understand " +
+                       ", ".join(f'"{w}"' for w in dict.fromkeys(parsed.leftovers or [scope.strip()])))
+    text = text.strip().strip("'\"“”‘’")
+    try:
+        filters = Filters(**{name: getattr(parsed, name) for name in _FILTER_FIELDS}, **parsed.amounts)
+        return SearchPlan(text=text, filters=filters, window=Window(**parsed.window) if parsed.window else None,
+                          timezone=parsed.timezone or timezone)
+    except ValidationError as e:
+        return refusal("the search mixes things I cannot combine (" +
+                       "; ".join(err["msg"] for err in e.errors()) + ")")
 
 
 def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
@@ -93,9 +131,12 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
                          order=order, top_n=top_n, percentiles=percentiles)
 
 
-def build_planner(name: str) -> Planner:
-    """The configured planner. One not in this build fails loudly at start, never silently falls back."""
-    if name == "deterministic":
+def build_planner(settings) -> Planner:
+    """The configured planner (CHAT_PLANNER). The LLM planners need their extra packages (LangChain); the
+    settings check their credentials at start, so a misconfiguration fails loudly, never falls back."""
+    if settings.planner == "deterministic":
         return DeterministicPlanner()
-    raise ValueError(f"CHAT_PLANNER={name} is not available in this build (only 'deterministic'); "
-                     "LLM planners through LangChain are not implemented yet (issue #7)")
+    from smartpay_chat.adapters import llm
+
+    return llm.LangChainPlanner(llm.chat_model(settings), provider=settings.planner,
+                                method=settings.llm_structured_method)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import abc
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from smartpay_chat.domain.document import PaymentDocument
-from smartpay_chat.domain.plan import AggregatePlan
+from smartpay_chat.domain.plan import AggregatePlan, SearchPlan
 from smartpay_chat.domain.summary import Summary, SummaryRow
 from smartpay_chat.domain.windows import Bounds
 
@@ -41,6 +42,28 @@ class QueryResult:
 CITATIONS = 10
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """Payments like a description, best first: each hit has its fused score and its rank in each ranking
+    (bm25, vector; None = not in that ranking). `mode` is hybrid, or bm25 with the reason vectors were not used."""
+
+    hits: list[dict[str, Any]]
+    matched: int
+    mode: Literal["hybrid", "bm25"]
+    degraded_reason: str | None
+    query: dict[str, Any]
+
+
+class Embedder(abc.ABC):
+    """Text -> unit vectors (cosine = dot product). One model per index: its id is stored with the vectors."""
+
+    model_id: str
+    dimension: int
+
+    @abc.abstractmethod
+    def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+
 class PaymentIndex(abc.ABC):
     """Every read takes the merchant and is scoped to it by the engine; writes keep the highest version."""
 
@@ -63,6 +86,15 @@ class PaymentIndex(abc.ABC):
     def execute(self, merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> QueryResult:
         """Run an aggregate plan for one merchant: the merchant filter is the engine's (a bound parameter or
         a filter clause), never the plan's. Rows hold the group labels and the raw aggregates."""
+
+    @abc.abstractmethod
+    def search(self, merchant_id: str, plan: SearchPlan, bounds: Bounds | None) -> SearchResult:
+        """Hybrid search within the merchant's payments matching the plan's filters and window: BM25 on
+        `search_text` and cosine similarity of embeddings, fused by reciprocal rank (domain/search.py)."""
+
+    def batch(self) -> AbstractContextManager[PaymentIndex]:
+        """Group the writes of one queue batch (an adapter may open once and publish once); default: nothing."""
+        return nullcontext(self)
 
     def close(self) -> None:  # noqa: B027 - optional for adapters without resources
         """Release connections."""

@@ -53,6 +53,12 @@ class Context:
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:chat-api"
 
 
+def message(body):
+    """An error's text: `message` in the service's own shape, `detail` once the shared resolver answers
+    problem details (RFC 9457)."""
+    return body.get("message") or body.get("detail")
+
+
 def call(body, merchant="m_acme", raw=None):
     event = {"resource": "/chat", "path": "/chat", "httpMethod": "POST", "headers": {"Content-Type": "application/json"},
              "multiValueHeaders": {}, "queryStringParameters": None, "pathParameters": None,
@@ -133,7 +139,7 @@ def test_engine_unavailable_is_503_with_retry_hint(stack, monkeypatch, tmp_path)
     status, body, response = call({"question": "how many payments"})
     headers = {**response.get("headers", {}), **{k: v[-1] for k, v in response.get("multiValueHeaders", {}).items()}}
     assert status == 503 and headers["Retry-After"] == "2" and body["retry_after_seconds"] == 2
-    assert "retry" in body["message"]
+    assert "retry" in message(body)
 
 
 def test_writer_and_reader_share_the_file(stack, chat_now):
@@ -165,4 +171,36 @@ def test_session_turns_count_up_and_expired_turns_are_ignored(stack):
 def test_sessions_table_missing_is_503(stack):
     stack["ddb"].delete_table(TableName=TABLE)
     status, body, _ = call({"question": "how many payments", "session_id": "sess-down1"})
-    assert status == 503 and "retry" in body["message"]
+    assert status == 503 and "retry" in message(body)
+
+
+def test_search_for_payments_like_a_description_is_scoped_and_says_how_it_ranked(stack, monkeypatch):
+    monkeypatch.setenv("CHAT_EMBEDDINGS", "off")
+    _clear()
+    status, body, _ = call({"question": "find payments like the card was declined"})
+    assert status == 200 and body["kind"] == "search", body
+    assert body["citations"][0] == "pay_DOCSAAAA02" and "pay_DOCSBBBB01" not in body["citations"]
+    assert body["search_mode"] == "bm25" and body["degraded_reason"] == "embeddings are off (CHAT_EMBEDDINGS=off)"
+    assert "BM25 only (embeddings are off" in body["answer"]
+    assert body["query"]["params"][0] == "m_acme"
+
+
+def test_an_llm_planner_that_cannot_be_reached_is_503(stack, monkeypatch):
+    from smartpay_chat.domain.errors import PlannerUnavailable
+
+    class Down:
+        name = "llm:openai"
+
+        def plan(self, *args):
+            raise PlannerUnavailable("the language model did not answer (ConnectError)")
+
+    real_build = api.bootstrap.build_chat
+
+    def build_chat(settings):
+        built = real_build(settings)
+        return chat_service.Chat(Down(), built.sessions, built.clock, built.timezone)
+
+    monkeypatch.setattr(api.bootstrap, "build_chat", build_chat)
+    _clear()
+    status, body, response = call({"question": "how many payments"})
+    assert status == 503 and body["retry_after_seconds"] == 2 and "language model" in message(body)

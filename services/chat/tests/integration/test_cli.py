@@ -17,6 +17,7 @@ def index_file(tmp_path, monkeypatch):
     path = tmp_path / "payments.duckdb"
     monkeypatch.setenv("CHAT_INDEX_PATH", str(path))
     monkeypatch.setenv("CHAT_INDEX_BACKEND", "embedded")
+    monkeypatch.setenv("CHAT_EMBEDDINGS", "off")  # BM25 only: the vectors path has its own tests
     chat_settings.cache_clear()
     yield path
     chat_settings.cache_clear()

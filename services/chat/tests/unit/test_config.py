@@ -63,7 +63,12 @@ def test_embedded_default_opens_the_file_per_call_so_worker_and_api_share_it(tmp
 
 
 def test_unknown_planner_fails_loudly_at_start():
-    with pytest.raises(ValueError, match="CHAT_PLANNER=openai is not available in this build"):
+    with pytest.raises(ValueError, match="Input should be 'deterministic', 'openai' or 'bedrock'"):
+        bootstrap.build_chat(ChatSettings(planner="gpt-pretend"), sessions=object())
+
+
+def test_an_openai_planner_without_credentials_fails_loudly_at_start():
+    with pytest.raises(ValueError, match="CHAT_PLANNER=openai needs OPENAI_API_KEY"):
         bootstrap.build_chat(ChatSettings(planner="openai"), sessions=object())
 
 
@@ -79,3 +84,12 @@ def test_opensearch_client_targets_the_endpoint(monkeypatch, auth, signer):
     assert connection.timeout == 3
     found = type(connection.session.auth)
     assert found is signer if isinstance(signer, type) else found.__name__ == signer
+
+
+def test_the_embedded_index_lives_in_the_stacks_state_dir(monkeypatch, tmp_path):
+    from smartpay_chat.config import default_index_path
+
+    monkeypatch.setenv("SMARTPAY_LOCAL_DIR", str(tmp_path / "mine"))
+    assert default_index_path() == tmp_path / "mine" / "chat" / "payments.duckdb"
+    monkeypatch.delenv("SMARTPAY_LOCAL_DIR")
+    assert default_index_path().parts[-3:] == (".local", "chat", "payments.duckdb")

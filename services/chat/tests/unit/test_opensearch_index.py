@@ -27,8 +27,7 @@ class RecordingConnection(Connection):
     def perform_request(self, method, url, params=None, body=None, timeout=None, ignore=(), headers=None):
         # As they go on the query string (the client encodes values to bytes/str before this point).
         query = {k: v.decode() if isinstance(v, bytes) else str(v) for k, v in (params or {}).items()}
-        self.requests.append({"method": method, "url": url, "params": query,
-                              "body": json.loads(body) if body else None})
+        self.requests.append({"method": method, "url": url, "params": query, "body": _json_or_ndjson(body)})
         status, payload = self.responses.pop(0)
         if isinstance(payload, Exception):
             raise payload
@@ -36,6 +35,16 @@ class RecordingConnection(Connection):
         if not 200 <= status < 300 and status not in ignore:
             self._raise_error(status, raw, "application/json")
         return status, {"content-type": "application/json"}, raw
+
+
+def _json_or_ndjson(body):
+    if not body:
+        return None
+    text = body.decode() if isinstance(body, bytes) else body
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:  # _bulk / _msearch: one JSON object a line
+        return [json.loads(line) for line in text.strip().split("\n")]
 
 
 def fixture(name):
@@ -174,3 +183,70 @@ def test_an_unreachable_cluster_is_index_unavailable(os_index, document):
     conn.responses.append((0, OpenSearchConnectionError("N/A", "refused", None)))
     with pytest.raises(IndexUnavailable):
         index.upsert(document)
+
+
+def test_rebuild_bulk_loads_a_new_index_keeping_versions_then_swaps_and_catches_up(os_index, snapshot):
+    index, conn = os_index
+    docs = [build_document("m_acme", f"pay_REBUILD{i:04d}", snapshot(version=3 + i)) for i in range(3)]
+    bulk = {"took": 12, "errors": True, "items": [
+        {"index": {"_index": "payments-v2", "_id": "m_acme:pay_REBUILD0000", "_version": 3, "result": "created",
+                   "status": 201}},
+        {"index": {"_index": "payments-v2", "_id": "m_acme:pay_REBUILD0001", "status": 409, "error": {
+            "type": "version_conflict_engine_exception", "reason": "version conflict"}}},
+        {"index": {"_index": "payments-v2", "_id": "m_acme:pay_REBUILD0002", "_version": 5, "result": "created",
+                   "status": 201}}]}
+    caught_up = {"took": 9, "timed_out": False, "total": 4, "updated": 1, "created": 0, "version_conflicts": 3,
+                 "failures": []}
+    conn.responses += [(200, {"payments-v1": {"aliases": {"payments": {"is_write_index": True}}}}),
+                       (200, {"acknowledged": True, "index": "payments-v2"}), (200, bulk),
+                       (200, {"acknowledged": True}), (200, caught_up)]
+    report = index.rebuild(docs)
+    assert report == {"old_index": "payments-v1", "new_index": "payments-v2", "written": 2, "carried_over": 1}
+    calls = [(r["method"], r["url"]) for r in conn.requests]
+    assert calls == [("GET", "/_alias/payments"), ("PUT", "/payments-v2"), ("POST", "/_bulk"),
+                     ("POST", "/_aliases"), ("POST", "/_reindex")]
+    lines = conn.requests[2]["body"]
+    assert lines[0] == {"index": {"_index": "payments-v2", "_id": "m_acme:pay_REBUILD0000", "version": 3,
+                                  "version_type": "external"}}
+    assert lines[1] == bodies.to_source(docs[0])
+    assert conn.requests[3]["body"] == bodies.swap_alias_actions("payments", "payments-v1", "payments-v2")
+
+
+def test_rebuild_with_bulk_failures_keeps_the_alias(os_index, snapshot):
+    index, conn = os_index
+    bulk = {"took": 3, "errors": True, "items": [{"index": {"_index": "payments-v2", "_id": "m_acme:pay_REBUILD0000",
+                                                            "status": 400, "error": {"type": "mapper_parsing_exception",
+                                                                                     "reason": "strict"}}}]}
+    conn.responses += [(200, {"payments-v1": {"aliases": {"payments": {}}}}),
+                       (200, {"acknowledged": True, "index": "payments-v2"}), (200, bulk)]
+    with pytest.raises(RuntimeError, match="the alias still points at payments-v1"):
+        index.rebuild([build_document("m_acme", "pay_REBUILD0000", snapshot())])
+    assert [r["url"] for r in conn.requests][-1] == "/_bulk"
+
+
+class OneVector:
+    model_id, dimension = "fixed-test", 3
+
+    def embed(self, texts):
+        return [[1.0, 0.0, 0.0] for _ in texts]
+
+
+def test_an_existing_index_without_the_vector_field_is_written_without_vectors(snapshot):
+    client = OpenSearch(hosts=["http://search.invalid:9200"], connection_class=RecordingConnection, max_retries=0)
+    conn = client.transport.get_connection()
+    index = OpenSearchPaymentIndex(client, alias="payments", embedder=OneVector())
+    conn.responses += [(200, {}), (200, {"payments-v1": {"aliases": {"payments": {"is_write_index": True}}}}),
+                       (200, {"payments-v1": {"mappings": {"dynamic": "strict", "properties": bodies.mappings()[
+                           "properties"]}}}),
+                       (201, {"_index": "payments-v1", "_id": "m_acme:pay_FIXTURE001", "result": "created"})]
+    assert index.ensure_index() == "payments-v1"
+    index.upsert(build_document("m_acme", "pay_FIXTURE001", snapshot()))
+    assert "search_vector" not in conn.requests[-1]["body"]  # strict mapping: a vector would fail the write
+    conn.responses += [(200, {"payments-v1": {"aliases": {"payments": {"is_write_index": True}}}}),
+                       (200, {"acknowledged": True, "index": "payments-v2"}),
+                       (200, {"took": 1, "errors": False, "items": [{"index": {"_index": "payments-v2", "status": 201,
+                                                                                "_id": "m_acme:pay_FIXTURE001"}}]}),
+                       (200, {"acknowledged": True}), (200, {"created": 0, "updated": 0, "failures": []})]
+    index.rebuild([build_document("m_acme", "pay_FIXTURE001", snapshot())])
+    assert conn.requests[-4]["body"]["mappings"]["properties"]["search_vector"]["dimension"] == 3
+    assert conn.requests[-3]["body"][1]["search_vector"] == [1.0, 0.0, 0.0]  # the new index has vectors

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from smartpay_chat.service_layer.planner import DeterministicPlanner, build_planner
+from smartpay_chat.service_layer.planner import DeterministicPlanner
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 P = DeterministicPlanner()
@@ -79,6 +79,18 @@ def test_refusals_carry_no_plan_and_no_figures(question):
     assert not any(c.isdigit() for c in found.reason.replace("m_beta", ""))
 
 
-def test_llm_planners_are_a_loud_configuration_error():
-    with pytest.raises(ValueError, match="not available in this build"):
-        build_planner("openai")
+@pytest.mark.parametrize(("question", "text", "filters", "window"), [
+    ("find payments like card declined insufficient funds", "card declined insufficient funds", {}, None),
+    ("search for EUR card payments similar to 'gateway timeout rerouted' last week", "gateway timeout rerouted",
+     {"currencies": ("EUR",), "methods": ("card",)}, {"period": "last_week"}),
+    ("show me payments that look like blocked by the fraud check?", "blocked by the fraud check", {}, None),
+])
+def test_search_questions_become_search_plans(question, text, filters, window):
+    found = plan(question)
+    assert (found.kind, found.text) == ("search", text)
+    assert found.filters.model_dump(exclude_defaults=True) == filters
+    assert (found.window.model_dump(exclude_none=True) if found.window else None) == window
+
+
+def test_a_search_with_words_the_grammar_does_not_know_before_payments_is_refused():
+    assert plan("find churned customers payments like refunds").kind == "refusal"
