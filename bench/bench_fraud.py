@@ -25,7 +25,6 @@ from smartpay_fraud.service_layer.training import TrainingConfig, train
 
 N_SINGLE, WARMUP = 3000, 200
 BATCH, N_BATCHES = 1000, 10
-EARLIER_ONLINE = {"per_s": 2810, "date": "2026-12-01T09:34:21+00:00"}
 TARGET_P99_MS, TARGET_RATE = 5.0, 20_000
 REDIS_URL = os.environ.get("FRAUD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -299,8 +298,7 @@ Ratios: bucketed store / previous scheme's store **{round(r['store_batch']['medi
 (same run, same payments, fresh keys each), online batch / Redis floor **{round(online / floor_rate, 2)}**, online batch / raw predict
 {round(online / raw_rate, 4)}, offline batch / raw predict {round(offline / raw_rate, 3)}. Redis server time of the
 script: {r['script_server_us_per_payment']} us per payment in the online batch (`INFO commandstats`, server-wide
-wall time inside Redis, so it includes time the OS took Redis off the CPU). For the record, the previous scheme's
-full online batch measured {EARLIER_ONLINE['per_s']:,} scores/s in an earlier run ({EARLIER_ONLINE['date']}).
+wall time inside Redis, so it includes time the OS took Redis off the CPU).
 Target >= {TARGET_RATE:,} scores/s batched: offline batch **{verdict(met_offline)}**; online batch **{verdict(met_online)}**
 ({online:,}/s).
 """

@@ -102,7 +102,7 @@ class ModelBundle:
             contribs, scores = None, self.scores(x)
         thr, names, version = self.thresholds, self.feature_names, self.version
         s = np.asarray(scores, dtype=np.float64)
-        decisions = np.where(s >= thr.decline, "decline", np.where(s >= thr.review, "review", "approve")).tolist()
+        decisions = thr.decide_many(s)
         if not reasons:
             return [Assessment(round(score, 6), d, version, thr.version, [])
                     for score, d in zip(s.tolist(), decisions, strict=True)]

@@ -2,12 +2,14 @@
 
 One key per entity value holds its whole state as MessagePack: per bucket size, bucket -> count and
 bucket -> amount sum; per counted counterpart (merchant, device...), counterpart -> last timestamp.
-One Lua script call records and reads a whole batch atomically: every state is read once (MGET),
-updated in memory, written once (SET PX); a payment's features are those just after it is recorded,
-in batch order, so a batch gives what one-by-one calls give. Idempotent per transaction id: the first
-scoring stores the features under `done:<id>`; a redelivery returns them and counts nothing.
-A 1,000-payment batch is one round trip (several script calls of CHUNK payments, pipelined, so Redis
-is never blocked for long)."""
+A batch is recorded and read in calls of CHUNK payments, pipelined in one round trip (not one transaction:
+Redis is never blocked for long). Each call is one Lua script, atomic for its CHUNK payments: every state
+is read once (MGET), updated in memory, written once (SET PX); a payment's features are those just after it
+is recorded, in batch order, so a batch gives what one-by-one calls give. A failure part-way can leave the
+earlier chunks recorded: a retry of the batch then reads them back from their markers, counting nothing twice.
+Idempotent per transaction id: the first scoring stores the features under `done:<id>`, keyed by the feature
+set (models with different sets serve together across a promotion); a redelivery returns them and counts
+nothing, and a redelivery scored with another feature set reads that set's windows without recording again."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import numpy as np
 import redis
 
 from smartpay_fraud.domain.errors import FeatureStoreUnavailable
-from smartpay_fraud.domain.features import FEATURE_SCHEME, MAX_WINDOW_MS, MEMBER_FIELDS, FeatureSet
+from smartpay_fraud.domain.features import FEATURE_SCHEME, MAX_WINDOW_MS, MEMBER_FIELDS, VELOCITY, FeatureSet
 from smartpay_fraud.domain.transactions import Transaction
 
 SEP = "\x1f"
@@ -37,6 +39,7 @@ local E, C = __E__, __C__
 local KINDS = __KINDS__
 local FEATS = __FEATS__  -- per feature: {kind slot, agg (3 = pair count), bucket_ms, buckets, table, slot}
 local hi = __BUCKETS__  -- bucket size -> the current payment's bucket
+local PLAN = __PLAN__  -- this feature set's id: the key of its values in a payment marker
 local ttl, m, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local A, na = {}, 0
 for v in string.gmatch(ARGV[4], '([^,]*),') do na = na + 1; A[na] = v end
@@ -61,7 +64,13 @@ local ki = {}
 for p = 1, n do
   local at = first + (p - 1) * stride
   local mk = KEYS[m + p]
-  local prior = done[mk] or (markers[p] and cmsgpack.unpack(markers[p]))
+  -- marker: feature set -> its values (an older marker of another layout still means "already counted")
+  local seen = done[mk]
+  if not seen and markers[p] then
+    seen = cmsgpack.unpack(markers[p])
+    if type(seen) ~= 'table' or seen[1] ~= nil then seen = {} end
+  end
+  local prior = seen and seen[PLAN]
   if prior then
     for i = 1, #prior do no = no + 1; out[no] = prior[i] end
   else
@@ -70,7 +79,7 @@ for p = 1, n do
     for e = 1, E do
       local i = tonumber(A[at + 2 + e])
       ki[e] = i
-      if i > 0 then
+      if i > 0 and not seen then
         local s, kind = states[i], KINDS[e]
         if not newest[i] or ts > newest[i] then newest[i] = ts end
         for _, u in ipairs(kind[1]) do
@@ -123,8 +132,10 @@ for p = 1, n do
       end
     end
     for i = 1, #vals do no = no + 1; out[no] = vals[i] end
-    done[mk] = vals
-    redis.call('SET', mk, cmsgpack.pack(vals), 'PX', ttl)
+    seen = seen or {}
+    seen[PLAN] = vals
+    done[mk] = seen
+    redis.call('SET', mk, cmsgpack.pack(seen), 'PX', ttl)
   end
 end
 -- Write back what changed, without the buckets and counterparts no window can reach any more.
@@ -165,6 +176,23 @@ def _table(f, folded: set[str]) -> str:
     if f.name in folded:  # a pair count kept in its first entity's state: p<second field>b<bucket_ms>
         return f"p{MEMBER_FIELDS.index(f.entity[1])}b{f.bucket_ms}"
     return f"d{MEMBER_FIELDS.index(f.field)}" if f.agg == "distinct" else f"{f.agg[0]}{f.bucket_ms}"
+
+
+def _keep_spans(entity: tuple[str, ...]) -> dict[str, int]:
+    """Per state table of an entity kind, what to keep: buckets (for counterparts, milliseconds) that any
+    window of the whole catalogue still reads, not only this model's. The tables are shared by every feature
+    set, so a model with only a 24h window must not prune what another model's 7d window reads."""
+    keep: dict[str, int] = {}
+    for f in VELOCITY:
+        if f.entity == entity:  # the entity's own tables
+            table = _table(f, set())
+        elif len(f.entity) == 2 and f.agg == "count" and f.entity[:1] == entity:  # a pair folded into it
+            table = _table(f, {f.name})
+        else:
+            continue
+        span = f.window_ms + f.bucket_ms if f.agg == "distinct" else f.buckets
+        keep[table] = max(keep.get(table, 0), span)
+    return keep
 
 
 def _lua(value: Any) -> str:
@@ -217,10 +245,7 @@ class RedisFeatureStore:
                 pairs = [f for f in features.velocity if f.name in folded and f.entity[:1] == entity]
                 buckets = sorted({(f.bucket_ms, f.agg) for f in own if f.agg != "distinct"})
                 slots = sorted({counterparts.index(f.field) + 1 for f in own if f.field})
-                keep: dict[str, int] = {}
-                for f in own + pairs:  # buckets (for counterparts, milliseconds) any window of this kind still reads
-                    span = f.window_ms + f.bucket_ms if f.agg == "distinct" else f.buckets
-                    keep[_table(f, folded)] = max(keep.get(_table(f, folded), 0), span)
+                keep = _keep_spans(entity)
                 pair_tables = sorted({(counterparts.index(f.entity[1]) + 1, _table(f, folded), f.bucket_ms)
                                       for f in pairs})
                 kinds.append([[[b, f"{agg[0]}{b}", agg == "sum"] for b, agg in buckets],
@@ -234,7 +259,9 @@ class RedisFeatureStore:
                 else:
                     feats.append([entities.index(f.entity) + 1, _AGG[f.agg], f.bucket_ms, f.buckets,
                                   _table(f, folded), 0])
+            plan_id = "f" + hashlib.blake2b("\n".join(key).encode(), digest_size=8).hexdigest()
             source = (_SCRIPT.replace("__E__", str(len(entities))).replace("__C__", str(len(counterparts)))
+                      .replace("__PLAN__", _lua(plan_id))
                       .replace("__KINDS__", _lua(kinds)).replace("__FEATS__", _lua(feats))
                       .replace("__BUCKETS__", _lua({f.bucket_ms: 0 for f in features.velocity})))
             self._plans[key] = _Plan(list(key), entities, counterparts, self._redis.register_script(source))
@@ -292,7 +319,11 @@ class RedisFeatureStore:
             replies = pipe.execute()
         except redis.RedisError as e:
             raise FeatureStoreUnavailable(f"online feature store: {type(e).__name__}: {e}") from e
-        values = np.concatenate([np.asarray(r, dtype=np.float64) for r in replies]).reshape(len(txns), len(plan.names))
+        values = np.concatenate([np.asarray(r, dtype=np.float64) for r in replies])
+        if values.size != len(txns) * len(plan.names):  # never silently hand a model columns of another set
+            raise FeatureStoreUnavailable(f"online feature store: {values.size} values for {len(txns)} payments x "
+                                          f"{len(plan.names)} features")
+        values = values.reshape(len(txns), len(plan.names))
         values[values < 0] = np.nan
         return values
 

@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+import numpy as np
+
 Decision = Literal["approve", "review", "decline"]
 
 
@@ -24,11 +26,12 @@ class Thresholds:
             object.__setattr__(self, "version", f"thr-{digest}")
 
     def decide(self, score: float) -> Decision:
-        if score >= self.decline:
-            return "decline"
-        if score >= self.review:
-            return "review"
-        return "approve"
+        return self.decide_many([score])[0]
+
+    def decide_many(self, scores) -> list[Decision]:
+        """The decision per score, vectorised (the one rule: >= decline -> decline, >= review -> review)."""
+        s = np.asarray(scores, dtype=np.float64)
+        return np.where(s >= self.decline, "decline", np.where(s >= self.review, "review", "approve")).tolist()
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,21 @@ import pandas as pd
 from smartpay_fraud.domain.features import FeatureSet, VelocityFeature, derived_values
 
 
+def _present(values: pd.Series) -> pd.Series:
+    """The column as strings, empty or blank values read as missing (as the online Transaction reads them)."""
+    text = values.astype("string")
+    return text.mask(text.str.strip() == "")
+
+
 def _entity_codes(df: pd.DataFrame, entity: tuple[str, ...]) -> np.ndarray:
     """One integer per entity value (pairs included); -1 where any part is missing."""
-    parts = [df[c] for c in entity]
+    parts = [_present(df[c]) for c in entity]
     missing = np.zeros(len(df), dtype=bool)
     for p in parts:
         missing |= p.isna().to_numpy()
-    if len(parts) == 1:
-        key = parts[0].astype("string")
-    else:
-        key = parts[0].astype("string")
-        for p in parts[1:]:
-            key = key + "\x1f" + p.astype("string")
+    key = parts[0]
+    for p in parts[1:]:
+        key = key + "\x1f" + p
     codes, _ = pd.factorize(key, use_na_sentinel=True)
     codes = codes.astype(np.int64)
     codes[missing] = -1
@@ -55,7 +58,7 @@ def velocity_feature(df: pd.DataFrame, ts: np.ndarray, feature: VelocityFeature,
         cs = np.concatenate([[0], np.cumsum(amounts)])
         result_sorted[:] = cs[pos + 1] - cs[lower]
     else:
-        values, _ = pd.factorize(df[feature.field].astype("string"), use_na_sentinel=True)
+        values, _ = pd.factorize(_present(df[feature.field]), use_na_sentinel=True)
         values = values[order]
         counts: dict[int, int] = {}
         left = 0

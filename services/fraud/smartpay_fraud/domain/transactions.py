@@ -38,6 +38,9 @@ def looks_like_card_number(value: str) -> bool:
     return bool(_PAN.match(compact)) and _luhn_ok(compact)
 
 
+_OPTIONAL = ("card_id", "customer_id", "device_id", "ip_address", "country", "merchant_category")
+
+
 @dataclass(frozen=True, slots=True)
 class Transaction:
     """One payment as the features see it; ids are opaque tokens, amounts are minor units."""
@@ -54,6 +57,14 @@ class Transaction:
     country: str | None = None
     merchant_category: str | None = None
 
+    def __post_init__(self):
+        # An empty or blank id is no entity: it must not make one shared bucket of every payment that sends "".
+        # The offline path reads such values as missing too (dataset.normalise, offline_features).
+        for name in _OPTIONAL:
+            value = getattr(self, name)
+            if value is not None and not value.strip():
+                object.__setattr__(self, name, None)
+
     def entity(self, name: str) -> str | None:
         return getattr(self, name)
 
@@ -64,6 +75,8 @@ def validate(txn: Transaction) -> Transaction:
         raise InvalidTransaction("currency", f"{txn.currency!r} is not a supported ISO 4217 currency")
     if txn.amount <= 0:
         raise InvalidTransaction("amount", "must be a positive number of minor units")
+    if not txn.merchant_id or not txn.merchant_id.strip():
+        raise InvalidTransaction("merchant_id", "must not be empty")
     major = txn.amount / 10 ** CURRENCY_EXPONENTS[txn.currency]
     if major > MAX_MAJOR_UNITS:
         raise InvalidTransaction("amount", f"{major:,.0f} {txn.currency} exceeds the {MAX_MAJOR_UNITS:,} limit")

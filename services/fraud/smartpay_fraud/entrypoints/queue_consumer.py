@@ -2,7 +2,8 @@
 
 An SQS batch is scored as one batch (one Redis round trip, one model call) before the per-record
 handlers run; each record then publishes its own fraud.assessed and fails on its own. If the batch
-scoring fails (Redis down, no model), every record is scored on its own and fails with its reason."""
+scoring fails (Redis down, no model, or any unexpected error), every record is scored on its own and fails
+with its reason, so one bad batch never fails the whole SQS batch."""
 
 from importlib.metadata import version
 
@@ -53,8 +54,9 @@ def score_batch(event: dict) -> None:
         return
     try:
         _batch.update(assess_payments(envelopes, bootstrap.scoring_service()))
-    except FraudError as e:
-        logger.warning("batch scoring failed; scoring record by record", extra={"reason": str(e)})
+    except Exception as e:  # noqa: BLE001 - any failure here: each record is scored (and fails) on its own
+        level = logger.warning if isinstance(e, FraudError) else logger.exception
+        level("batch scoring failed; scoring record by record", extra={"reason": f"{type(e).__name__}: {e}"})
 
 
 def handle(event: dict, context) -> dict:

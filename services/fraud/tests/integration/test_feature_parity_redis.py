@@ -92,3 +92,70 @@ def test_parity_holds_for_a_pair_without_its_single_entity(stream, redis_store):
     online = np.vstack([redis_store.record_and_read_batch(txns[i:i + 500], features) for i in range(0, len(txns), 500)])
     assert np.array_equal(offline, online, equal_nan=True)
     assert np.nanmax(offline[:, 0]) > 3
+
+
+def _set(*names):
+    from smartpay_fraud.domain.features import feature_set_from_names
+
+    return feature_set_from_names(list(names))
+
+
+def test_a_redelivery_after_a_promotion_reads_its_own_feature_set_and_counts_once(redis_store):
+    """Old and new model versions serve together across cold starts: a payment first scored by one feature set
+    and redelivered to a model with another gets that set's values (its width), and is not counted again."""
+    base = 1_767_225_600_000
+    first = Transaction("m1:pay_promo1", base, 500, "EUR", "m1", "card_p", device_id="dev_p")
+    wide = redis_store.record_and_read_batch([first], FULL)
+    narrow_set = _set("card_count_1h", "card_sum_1h")
+    again = redis_store.record_and_read_batch([first], narrow_set)
+    assert again.shape == (1, 2) and again.tolist() == [[1, 500]]  # read, not recorded a second time
+    assert np.array_equal(redis_store.record_and_read_batch([first], FULL), wide, equal_nan=True)
+    assert redis_store.record_and_read_batch([first], narrow_set).tolist() == [[1, 500]]
+    later = Transaction("m1:pay_promo2", base + 1000, 1, "EUR", "m1", "card_p")
+    assert redis_store.record_and_read_batch([later], narrow_set).tolist() == [[2, 501]]
+
+
+def test_a_narrower_model_does_not_prune_the_history_a_wider_model_reads(redis_store):
+    """device_distinct_cards_24h and _7d share the device's counterpart table: a model with only the 24h
+    window records into it too, and must keep what the 7d window of another model still reads."""
+    from smartpay_fraud.domain.features import DAY
+
+    base = 1_767_225_600_000
+    wide, narrow = _set("device_distinct_cards_24h", "device_distinct_cards_7d"), _set("device_distinct_cards_24h")
+    pay = lambda i, day, card: Transaction(f"m1:pay_prune{i}", base + day * DAY, 100, "EUR", "m1", card,  # noqa: E731
+                                           device_id="dev_shared")
+    redis_store.record_and_read_batch([pay(1, 0, "card_a")], wide)
+    assert redis_store.record_and_read_batch([pay(2, 2, "card_b")], narrow).tolist() == [[1]]
+    row = redis_store.record_and_read_batch([pay(3, 3, "card_c")], wide)
+    assert row.tolist() == [[1, 3]]  # three cards on the device inside 7 days
+
+
+def test_an_old_layout_marker_means_counted_not_a_crash(redis_store):
+    """A marker without per-feature-set values (an earlier layout, e.g. a bare array of 22) still means the
+    payment was counted: it is read, not recorded again, and nothing of a wrong width escapes."""
+    base = 1_767_225_600_000
+    pay = Transaction("m1:pay_legacy", base, 500, "EUR", "m1", "card_l")
+    features = _set("card_count_1h", "card_sum_1h")
+    redis_store.record_and_read_batch([Transaction("m1:pay_legacy0", base, 200, "EUR", "m1", "card_l")], features)
+    legacy = "local t = {} for i = 1, 22 do t[i] = i end redis.call('SET', KEYS[1], cmsgpack.pack(t))"
+    redis_store._redis.eval(legacy, 1, f"{redis_store._ns}:done:{pay.transaction_id}")
+    assert redis_store.record_and_read_batch([pay], features).tolist() == [[1, 200]]
+
+
+def test_empty_entity_ids_are_missing_online_and_offline(stream, redis_store):
+    """"" for a device or an IP is no device (not one device shared by every such payment), on both paths."""
+    raw = stream.copy()
+    for col, every in (("device_id", 5), ("ip_address", 7), ("country", 11)):
+        raw[col] = raw[col].astype(object)
+        raw.loc[raw.index[::every], col] = ""
+    offline = offline_features.compute(raw, FULL)
+    online = online_frame(redis_store, transactions(raw), 200)
+    mismatch = ~np.isclose(offline.to_numpy(), online.to_numpy(), equal_nan=True, rtol=0, atol=1e-9)
+    assert mismatch.sum() == 0, {FULL.names[j]: int(mismatch[:, j].sum()) for j in np.unique(np.nonzero(mismatch)[1])}
+    blank = raw.index[::5]
+    assert offline.loc[blank, "device_count_24h"].isna().all() and online.loc[blank, "device_count_24h"].isna().all()
+    base = 1_767_225_600_000
+    a = Transaction("m1:pay_e1", base, 100, "EUR", "m1", "card_e1", device_id="", ip_address="")
+    b = Transaction("m2:pay_e2", base + 1, 100, "EUR", "m2", "card_e2", device_id="", ip_address=" ")
+    rows = redis_store.record_and_read_many([a, b], FULL)
+    assert all(np.isnan(r["device_count_24h"]) and np.isnan(r["ip_count_1h"]) for r in rows)

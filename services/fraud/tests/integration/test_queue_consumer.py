@@ -145,3 +145,19 @@ def test_an_sqs_batch_is_scored_in_one_feature_store_call(bus, service, monkeypa
     assert calls == [[f"m_acme:pay_BATCH{i:04d}" for i in range(4)]]  # one call, in order, the bad one left out
     seen = bus.wait_for(lambda s: len(s) >= 4)
     assert sorted(e["detail"]["data"]["payment_id"] for e in seen) == [f"pay_BATCH{i:04d}" for i in range(4)]
+
+
+def test_an_unexpected_batch_scoring_error_falls_back_to_record_by_record(bus, monkeypatch, caplog):
+    """Not only FraudError: any exception of the batch path (a bug, a wrong-width reply...) must not fail the
+    whole SQS batch without batchItemFailures; each record is then scored on its own."""
+    def broken(envelopes, service):
+        raise ValueError("cannot reshape array of size 22 into shape (1,2)")
+
+    monkeypatch.setattr(queue_consumer, "assess_payments", broken)
+    good = [record(json.dumps(to_bus_event(envelope(f"pay_FALLBK{i:03d}")))) for i in range(2)]
+    bad = record(json.dumps(to_bus_event(envelope("pay_FALLBKBAD", currency="XYZ"))))
+    result = run(*good, bad)
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [bad["messageId"]]
+    seen = bus.wait_for(lambda s: len(s) >= 2)
+    assert sorted(e["detail"]["data"]["payment_id"] for e in seen) == ["pay_FALLBK000", "pay_FALLBK001"]
+    assert any("reshape" in str(getattr(r, "reason", "")) for r in caplog.records)

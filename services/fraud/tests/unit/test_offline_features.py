@@ -83,3 +83,17 @@ def test_derived_amount_ratio_uses_the_prior_mean():
     ratio = out["amount_to_card_mean_7d"].to_numpy()
     assert math.isnan(ratio[0]) and np.allclose(ratio[1:], [1.0, 10.0])
     assert out["card_device_is_new"].tolist() == [1.0, 0.0, 0.0]
+
+
+def test_empty_or_blank_ids_are_missing_not_a_shared_value():
+    df = stream([
+        ("t1", T0, "c1", "m1", "", 100),
+        ("t2", T0 + 1, "c2", "m2", "", 100),
+        ("t3", T0 + 2, "c3", "m3", " ", 100),
+        ("t4", T0 + 3, "c3", "m3", "d1", 100),
+    ])
+    ts = df["timestamp"].to_numpy()
+    devices = offline_features.velocity_feature(df, ts, feature("device_count_24h"))
+    cards = offline_features.velocity_feature(df, ts, feature("card_distinct_devices_7d"))
+    assert np.isnan(devices[:3]).all() and devices[3] == 1
+    assert cards.tolist() == [0, 0, 0, 1]  # a blank device is not a device counted
