@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from functools import lru_cache
 from importlib.metadata import version
@@ -9,9 +10,12 @@ from importlib.metadata import version
 from smartpay_payment.adapters.gateways.base import Gateway
 from smartpay_payment.adapters.idempotency import DynamoIdempotencyStore
 from smartpay_payment.adapters.repository import DynamoPaymentRepository
+from smartpay_payment.adapters.secrets import SecretStore, amazon_pay_credentials, solana_fee_payer, stripe_credentials
+from smartpay_payment.adapters.vault import DynamoVault
 from smartpay_payment.config import PaymentSettings, payment_settings
 from smartpay_payment.service_layer.payments import PaymentService
 from smartpay_payment.service_layer.saga import Saga
+from smartpay_payment.service_layer.vault import VaultService
 from smartpay_payment.service_layer.unit_of_work import PaymentStore
 from smartpay_shared import aws
 from smartpay_shared.config import platform_settings
@@ -19,22 +23,57 @@ from smartpay_shared.events.envelope import Producer
 from smartpay_shared.runtime.publisher import EventPublisher
 
 PRODUCER = Producer(service="payment", version=version("smartpay-payment"))
+log = logging.getLogger(__name__)
 
 
-def build_gateways(settings: PaymentSettings) -> dict[str, Gateway]:
+def _explicit(gateway: str) -> None:
+    log.warning("%s credentials from settings, not Secrets Manager: tests only", gateway)
+
+
+def _stripe_key(settings: PaymentSettings, secrets: SecretStore) -> str:
+    if settings.stripe_api_key:
+        _explicit("stripe")
+        return settings.stripe_api_key.get_secret_value()
+    return stripe_credentials(secrets, settings.stripe_secret_id).api_key
+
+
+def _amazon_pay_keys(settings: PaymentSettings, secrets: SecretStore) -> tuple[str, str]:
+    if settings.amazon_pay_private_key and settings.amazon_pay_public_key_id:
+        _explicit("amazon_pay")
+        return settings.amazon_pay_public_key_id, settings.amazon_pay_private_key.get_secret_value()
+    found = amazon_pay_credentials(secrets, settings.amazon_pay_secret_id)
+    return found.public_key_id, found.private_key
+
+
+def _fee_payer(settings: PaymentSettings, secrets: SecretStore):
+    from solders.keypair import Keypair
+
+    if settings.solana_fee_payer_key:
+        _explicit("solana")
+        return Keypair.from_base58_string(settings.solana_fee_payer_key.get_secret_value())
+    return solana_fee_payer(secrets, settings.solana_fee_payer_secret_id).keypair()
+
+
+def secret_store(settings: PaymentSettings) -> SecretStore:
+    return SecretStore(aws.client("secretsmanager"), settings.secrets_max_age_seconds)
+
+
+def build_gateways(settings: PaymentSettings, secrets: SecretStore | None = None) -> dict[str, Gateway]:
+    """Credentials come from Secrets Manager (cached by `secrets`); a missing or malformed secret fails here."""
+    secrets = secrets or secret_store(settings)
     gateways: dict[str, Gateway] = {}
     enabled = settings.enabled_gateways
     if "stripe" in enabled:
         from smartpay_payment.adapters.gateways.stripe_gateway import StripeGateway
 
-        gateways["stripe"] = StripeGateway(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base,
+        gateways["stripe"] = StripeGateway(_stripe_key(settings, secrets), settings.stripe_api_base,
                                            settings.gateway_timeout_seconds)
     if "amazon_pay" in enabled:
         from smartpay_payment.adapters.gateways.amazon_pay_gateway import AmazonPayGateway
 
-        gateways["amazon_pay"] = AmazonPayGateway(
-            settings.amazon_pay_endpoint, settings.amazon_pay_public_key_id,
-            settings.amazon_pay_private_key.get_secret_value(), timeout_seconds=settings.gateway_timeout_seconds)
+        key_id, private_key = _amazon_pay_keys(settings, secrets)
+        gateways["amazon_pay"] = AmazonPayGateway(settings.amazon_pay_endpoint, key_id, private_key,
+                                                  timeout_seconds=settings.gateway_timeout_seconds)
     if "solana" in enabled:
         from smartpay_payment.adapters.gateways.solana_cluster import LiteSvmCluster, RpcCluster
         from smartpay_payment.adapters.gateways.solana_gateway import SandboxWallets, SolanaGateway
@@ -43,7 +82,8 @@ def build_gateways(settings: PaymentSettings) -> dict[str, Gateway]:
             cluster = RpcCluster(settings.solana_rpc_url, settings.gateway_timeout_seconds)
         else:
             cluster = LiteSvmCluster()
-        gateway = SolanaGateway(cluster, SandboxWallets(settings.solana_wallet_namespace))
+        gateway = SolanaGateway(cluster, SandboxWallets(settings.solana_wallet_namespace),
+                                operator=_fee_payer(settings, secrets))
         if isinstance(cluster, LiteSvmCluster):
             cluster.airdrop(gateway.operator.pubkey(), 1_000 * 10**9)
         elif settings.solana_operator_airdrop_lamports:
@@ -57,10 +97,12 @@ def build(settings: PaymentSettings, dynamodb, events, gateways: dict[str, Gatew
     store = PaymentStore(DynamoPaymentRepository(dynamodb, settings.payments_table), EventPublisher(events, bus_name),
                          PRODUCER)
     kwargs = {"clock": clock} if clock else {}
+    vault = DynamoVault(dynamodb, settings.payments_table)  # vault items live in the payments table
     saga = Saga(store, gateways, max_attempts=settings.max_attempts,
-                deadline=timedelta(seconds=settings.saga_deadline_seconds), **kwargs)
+                deadline=timedelta(seconds=settings.saga_deadline_seconds),
+                fault_injection=settings.fault_injection, vault=vault, **kwargs)
     return PaymentService(saga, DynamoIdempotencyStore(dynamodb, settings.idempotency_table,
-                                                       settings.idempotency_ttl_seconds))
+                                                       settings.idempotency_ttl_seconds), VaultService(vault, gateways))
 
 
 @lru_cache(maxsize=1)

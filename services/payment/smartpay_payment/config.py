@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,13 +20,26 @@ class PaymentSettings(BaseSettings):
     outbox_grace_seconds: int = Field(default=10, ge=0, description="Unpublished events older than this are re-sent.")
     gateways: str = Field(default="stripe,amazon_pay,solana", description="Enabled gateways, comma separated.")
     gateway_timeout_seconds: float = Field(default=10.0, gt=0)
+    fault_injection: bool = Field(
+        default=False, description="LOCAL STACK/TESTS ONLY: honour `smartpay_fault` directives in payment metadata.")
+    # Gateway credentials: Secrets Manager secrets (JSON; shapes in adapters/secrets.py), read at cold start.
+    # Terraform creates the secrets and sets these names; `smartpay payment put-secrets` puts local values.
+    stripe_secret_id: str = Field(default="smartpay/payment/stripe",
+                                  validation_alias=AliasChoices("STRIPE_SECRET_ID", "PAYMENT_STRIPE_SECRET_ID"))
+    amazon_pay_secret_id: str = Field(default="smartpay/payment/amazon-pay", validation_alias=AliasChoices(
+        "AMAZON_PAY_SECRET_ID", "PAYMENT_AMAZON_PAY_SECRET_ID"))
+    solana_fee_payer_secret_id: str = Field(default="smartpay/payment/solana-fee-payer", validation_alias=AliasChoices(
+        "SOLANA_FEE_PAYER_SECRET_ID", "PAYMENT_SOLANA_FEE_PAYER_SECRET_ID"))
+    secrets_max_age_seconds: int = Field(default=300, ge=0, description="How long a read secret is cached.")
+    # TESTS ONLY: an explicit value here replaces the secret (never set these in a deployed environment).
+    stripe_api_key: SecretStr | None = None
+    amazon_pay_public_key_id: str | None = None
+    amazon_pay_private_key: SecretStr | None = Field(default=None, description="PEM (tests only).")
+    solana_fee_payer_key: SecretStr | None = Field(default=None, description="base58 keypair (tests only).")
     # Stripe (localstripe locally: make up starts it on this port)
     stripe_api_base: str = "http://127.0.0.1:8420"
-    stripe_api_key: SecretStr = SecretStr("sk_test_localstripe")
     # Amazon Pay: the local sandbox server (python -m smartpay_payment.sandbox.amazon_pay)
     amazon_pay_endpoint: str = "http://127.0.0.1:8430"
-    amazon_pay_public_key_id: str = "SANDBOX-LOCAL"
-    amazon_pay_private_key: SecretStr = SecretStr("sandbox-not-a-secret")
     amazon_pay_store_id: str = "amzn1.application-oa2-client.sandbox"
     # Solana: in-process LiteSVM (default, local) or an RPC cluster
     solana_mode: Literal["litesvm", "rpc"] = Field(

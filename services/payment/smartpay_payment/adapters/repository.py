@@ -15,6 +15,9 @@ from smartpay_shared.events.catalog import spec_for
 from smartpay_shared.events.envelope import Envelope, Metadata
 
 
+PAYMENT_PREFIX = "pay_"  # payment items; vault items are keyed "vault#<merchant>#<id>" (adapters/vault.py)
+
+
 class ConcurrencyConflict(Exception):
     """Someone else moved the saga first: re-read and decide again."""
 
@@ -79,6 +82,12 @@ class DynamoPaymentRepository:
         }
         sets = ["#s = :s", "#v = :nv", "#r = :r", "#u = :u", "merchant_id = :m", "terminal = :terminal",
                 "pending_refunds = :pr", "updated_ts = :oat"]
+        if payment.state in TERMINAL:
+            # The index source (`smartpay chat reindex`): the PaymentSnapshot of this very version, the
+            # same JSON a payment.completed/payment.refunded event of this version carries.
+            sets.append("#snap = :snap")  # `snapshot` is a DynamoDB reserved word
+            names["#snap"] = "snapshot"
+            values[":snap"] = {"S": payment.snapshot().model_dump_json()}
         if deadline_at is not None:
             sets.append("deadline_at = :d")
             values[":d"] = {"N": str(int(deadline_at.timestamp()))}
@@ -138,9 +147,10 @@ class DynamoPaymentRepository:
         return [self._stored(item) for item in items]
 
     def all(self) -> list[Stored]:
-        """Every payment (operators' reconciliation; a Scan)."""
+        """Every payment (operators' reconciliation; a Scan). Vault items share the table: skipped."""
         items: list[dict] = []
-        kwargs: dict[str, Any] = {"TableName": self._table}
+        kwargs: dict[str, Any] = {"TableName": self._table, "FilterExpression": "begins_with(payment_id, :pay)",
+                                  "ExpressionAttributeValues": {":pay": {"S": PAYMENT_PREFIX}}}
         while True:
             page = self._db.scan(**kwargs)
             items.extend(page.get("Items", []))

@@ -55,7 +55,7 @@ class Refund(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: int
     amount: int
-    status: str = "pending"  # pending | succeeded
+    status: str = "pending"  # pending | succeeded | refused (kept: its number and reference are never reused)
     refund_id: str | None = None
     reason: str = ""
     compensation: bool = False
@@ -79,6 +79,9 @@ class Payment(BaseModel):
     country: str | None = None
     merchant_category: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    # The method's token per gateway (a vaulted card holds several, a raw token one): what is charged
+    # when routing picks that gateway. Empty on records written before the vault (the method token).
+    gateway_tokens: dict[str, str] = Field(default_factory=dict)
     state: State = State.REQUESTED
     version: int = 1
     attempt: int = 1
@@ -112,6 +115,17 @@ class Payment(BaseModel):
     def reference(self, attempt: int | None = None) -> str:
         """Our reference for one gateway attempt: deterministic, so a retry finds the first try."""
         return f"{self.payment_id}-{attempt or self.attempt}"
+
+    def attempt_gateway(self, attempt: int | None = None) -> str | None:
+        """The gateway attempt n ran on (each routed attempt appends its gateway to tried_gateways)."""
+        n = attempt or self.attempt
+        return self.tried_gateways[n - 1] if len(self.tried_gateways) >= n else self.gateway
+
+    def token_for(self, gateway: str | None) -> str | None:
+        """The method's token on `gateway`; None when the method has none there (it cannot be charged)."""
+        if not self.gateway_tokens:
+            return self.payment_method.token
+        return self.gateway_tokens.get(gateway or "")
 
     def context(self) -> p.PaymentContext:
         return p.PaymentContext(amount=self.amount, currency=self.currency, method=self.payment_method.type,
@@ -154,9 +168,10 @@ def _next(payment: Payment, state: State, now: datetime, detail: str | None = No
                                       "timeline": timeline, **changes})
 
 
-def start(request: p.PaymentRequested, now: datetime) -> Transition:
+def start(request: p.PaymentRequested, now: datetime, gateway_tokens: dict[str, str] | None = None) -> Transition:
     fields = request.model_dump(exclude={"payment_method"})
     payment = Payment(**fields, payment_method=request.payment_method, created_at=now, updated_at=now,
+                      gateway_tokens=gateway_tokens or {},
                       timeline=[p.TimelineEntry(state=State.REQUESTED.value, at=now)])
     return Transition(payment, payment, [request])
 
@@ -212,7 +227,9 @@ def captured(payment: Payment, latency_ms: float | None, now: datetime) -> Trans
 
 def attempt_failed(payment: Payment, *, code: str, reason: str, retriable: bool, declined: bool,
                    latency_ms: float | None, max_attempts: int, all_gateways: set[str], now: datetime,
-                   risk_score: float = 0.0) -> Transition:
+                   risk_score: float = 0.0, attempted: bool = True) -> Transition:
+    """`attempted=False`: the gateway was never called (no connector, or no token of the method there);
+    the payment.failed then names no gateway, so routing does not learn it as the gateway's failure."""
     if payment.state not in CHARGING:
         raise Stale(f"gateway failure while {payment.state}")
     outcome = "declined" if declined else ("timeout" if code == "timeout" else "failed")
@@ -220,7 +237,8 @@ def attempt_failed(payment: Payment, *, code: str, reason: str, retriable: bool,
                                code=code[:64], latency_ms=latency_ms)
     attempts = [*payment.attempts, summary]
     left = all_gateways - set(payment.tried_gateways)
-    failed = p.PaymentFailed(**_ids(payment), attempt=payment.attempt, gateway=payment.gateway, code=code[:64],
+    failed = p.PaymentFailed(**_ids(payment), attempt=payment.attempt, gateway=payment.gateway if attempted else None,
+                             code=code[:64],
                              reason=reason[:500], retriable=False, latency_ms=latency_ms)
     if retriable and payment.attempt < max_attempts and left:
         after = _next(payment, State.REROUTING, now, f"{payment.gateway}: {code}", attempts=attempts,
@@ -281,7 +299,7 @@ def refund_settled(payment: Payment, number: int, refund_id: str | None, now: da
     if refund is None or refund.status != "pending":
         raise Stale(f"refund {number} is not pending")
     if refund_id is None:
-        refunds = [r for r in payment.refunds if r.number != number]
+        refunds = [r.model_copy(update={"status": "refused"}) if r.number == number else r for r in payment.refunds]
         return Transition(payment, payment.model_copy(update={"refunds": refunds, "version": payment.version + 1,
                                                               "updated_at": now}), [])
     refunds = [r.model_copy(update={"status": "succeeded", "refund_id": refund_id}) if r.number == number else r

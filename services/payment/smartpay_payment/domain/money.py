@@ -21,8 +21,14 @@ def to_decimal_string(amount: int, currency: str) -> str:
 
 
 def from_decimal_string(value: str, currency: str) -> int:
-    """'12.34' USD -> 1234; refuses sub-minor-unit precision."""
-    scaled = Decimal(value).scaleb(exponent(currency))
+    """'12.34' USD -> 1234; refuses sub-minor-unit precision. Anything else than a finite decimal
+    (garbage, NaN, Infinity from a provider) is a ValueError too: one error type for callers."""
+    try:
+        scaled = Decimal(value).scaleb(exponent(currency))
+    except (ArithmeticError, TypeError) as e:  # InvalidOperation, Overflow
+        raise ValueError(f"{value!r} is not a decimal amount") from e
+    if not scaled.is_finite():
+        raise ValueError(f"{value!r} is not a finite amount")
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value} {currency} is not a whole number of minor units")
     return int(scaled)

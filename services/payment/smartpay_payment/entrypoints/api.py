@@ -1,4 +1,5 @@
-"""API Lambda of the payment service: POST /pay, GET /payments/{id}, POST /payments/{id}/refund."""
+"""API Lambda of the payment service: POST /pay, GET /payments/{id}, POST /payments/{id}/refund, and the
+payment-method vault: POST /payment-methods, GET /payment-methods/{vault_id}."""
 
 from importlib.metadata import version
 from typing import Annotated, Literal
@@ -7,36 +8,72 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from smartpay_payment import bootstrap
 from smartpay_payment.adapters.idempotency import IdempotencyMismatch
 from smartpay_payment.domain.model import RefundRefused
+from smartpay_payment.domain.vault import InconsistentMethod
 from smartpay_payment.service_layer.payments import PaymentNotFound, RefundFailed
+from smartpay_payment.service_layer.vault import TokenRejected, UnknownMethod
 from smartpay_shared.api import build_resolver, merchant_id
 
 logger = Logger(service="payment")
 app = build_resolver("SmartPay payment", version("smartpay-payment"))
 
 PaymentIdPath = Annotated[str, Path(pattern=r"^pay_[A-Za-z0-9]{8,40}$")]
+VaultIdPath = Annotated[str, Path(pattern=r"^pmv_[a-f0-9]{32}$")]
+TOKEN = r"^[A-Za-z0-9_:.-]+$"
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=256)]
 
 
 class PaymentMethodIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["card", "amazon_pay", "solana_wallet"]
-    token: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_:.-]+$",
-                       description="Gateway token (Stripe PaymentMethod, Amazon Pay checkout session, wallet).")
+    token: str | None = Field(default=None, min_length=1, max_length=128, pattern=TOKEN,
+                              description="Gateway token (Stripe PaymentMethod, Amazon Pay checkout session, "
+                                          "wallet). Either this or vault_id.")
+    vault_id: str | None = Field(default=None, pattern=r"^pmv_[a-f0-9]{32}$",
+                                 description="A card kept in the vault (POST /payment-methods): charged on "
+                                             "whichever of its gateways routing picks.")
     last4: str | None = Field(default=None, pattern=r"^\d{4}$", description="Display hint; never a card number.")
     brand: str | None = Field(default=None, max_length=32)
 
     @field_validator("token")
     @classmethod
-    def _not_a_card_number(cls, value: str) -> str:
-        digits = value.replace("-", "").replace(".", "")
-        if digits.isdigit() and 12 <= len(digits) <= 19:
-            # The message names no digits: a 422 body must not echo a card number back.
-            raise ValueError("looks like a card number: send the gateway's token, never the number")
+    def _not_a_card_number(cls, value: str | None) -> str | None:
+        return _not_a_card_number(value)
+
+    @model_validator(mode="after")
+    def _one_reference(self):
+        if (self.token is None) == (self.vault_id is None):
+            raise ValueError("send exactly one of token and vault_id")
+        return self
+
+
+def _not_a_card_number(value: str | None) -> str | None:
+    digits = (value or "").replace("-", "").replace(".", "")
+    if digits.isdigit() and 12 <= len(digits) <= 19:
+        # The message names no digits: a 422 body must not echo a card number back.
+        raise ValueError("looks like a card number: send the gateway's token, never the number")
+    return value
+
+
+class VaultRequest(BaseModel):
+    """A card as the tokens each gateway holds for it (each checked with its gateway; never the number)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["card"] = "card"
+    customer_id: str = Field(min_length=1, max_length=64)
+    gateway_tokens: dict[Literal["stripe", "amazon_pay"], Annotated[str, Field(min_length=1, max_length=128,
+                                                                               pattern=TOKEN)]] = Field(
+        min_length=1, description='e.g. {"stripe": "pm_...", "amazon_pay": "cp:<chargePermissionId>"}')
+
+    @field_validator("gateway_tokens")
+    @classmethod
+    def _no_card_numbers(cls, value: dict) -> dict:
+        for token in value.values():
+            _not_a_card_number(token)
         return value
 
 
@@ -84,10 +121,46 @@ def _refund_failed(exc: RefundFailed) -> Response:
     return _json(422, {"statusCode": 422, "message": str(exc), "code": exc.code})
 
 
+@app.exception_handler(UnknownMethod)
+def _unknown_method(exc: UnknownMethod) -> Response:
+    message = f"no payment method {exc} of this type in your vault"
+    return _json(422, {"statusCode": 422, "message": message,
+                       "detail": [{"loc": ["body", "payment_method", "vault_id"], "msg": message}]})
+
+
+@app.exception_handler(TokenRejected)
+def _token_rejected(exc: TokenRejected) -> Response:
+    return _json(422, {"statusCode": 422, "message": str(exc),
+                       "detail": [{"loc": ["body", "gateway_tokens", exc.gateway], "msg": str(exc)}]})
+
+
+@app.exception_handler(InconsistentMethod)
+def _inconsistent(exc: InconsistentMethod) -> Response:
+    return _json(422, {"statusCode": 422, "message": str(exc),
+                       "detail": [{"loc": ["body", "gateway_tokens"], "msg": str(exc)}]})
+
+
 @app.post("/pay", status_code=202)
 def pay(request: PayRequest, idempotency_key: IdempotencyKey):
-    status_code, body = bootstrap.service().pay(merchant_id(app), request.model_dump(), idempotency_key)
+    body = request.model_dump()
+    body["payment_method"] = {k: v for k, v in body["payment_method"].items()  # the reference not sent
+                              if v is not None or k not in ("token", "vault_id")}
+    status_code, body = bootstrap.service().pay(merchant_id(app), body, idempotency_key)
     return _json(status_code, body)
+
+
+@app.post("/payment-methods", status_code=201)
+def add_payment_method(request: VaultRequest):
+    method = bootstrap.service().vault.enroll(merchant_id(app), request.customer_id, request.gateway_tokens)
+    return _json(201, method.view())
+
+
+@app.get("/payment-methods/<vault_id>")
+def get_payment_method(vault_id: VaultIdPath) -> dict:
+    try:
+        return bootstrap.service().vault.get(merchant_id(app), vault_id).view()
+    except UnknownMethod:
+        raise NotFoundError(f"payment method {vault_id} not found") from None
 
 
 @app.get("/payments/<payment_id>")

@@ -73,22 +73,63 @@ def fund_wallet(token: str, sol: float = typer.Option(0.0, help="SOL to airdrop.
 
 
 @app.command()
-def reconcile(payment_ids: list[str] = typer.Argument(None, help="Payments to check (default: all).")) -> None:
-    """Compare each payment's record with what its gateways hold; exit 1 on any drift."""
+def reconcile(payment_ids: list[str] = typer.Argument(None, help="Payments to check (default: all)."),
+              fix: bool = typer.Option(False, "--fix", help="Void or refund orphan and duplicate charges "
+                                       "(recorded on the payment; idempotent)."),
+              json_out: str = typer.Option("", "--json", help="Also write the report as JSON to this path "
+                                           "('-': stdout, instead of the table)."),
+              grace: float = typer.Option(60.0, help="Seconds past a saga's deadline before it counts as lost."),
+              unknown_since: str = typer.Option(
+                  "table", help="Report gateway charges of payments the table lacks when created since: 'table' "
+                                "(its oldest payment), an ISO time, or 'off'.")) -> None:
+    """Compare the payments table with each gateway's own record (lost, double charged, orphan charge,
+    amount mismatch); exit 1 while any finding is unresolved or a ledger could not be read."""
+    import json
+    from datetime import timedelta
+
+    from rich.console import Console
+    from rich.table import Table
+
     from smartpay_payment import bootstrap
-    from smartpay_payment.service_layer.reconcile import reconcile as check
+    from smartpay_payment.config import payment_settings
+    from smartpay_payment.service_layer.reconcile import Reconciler, default_ledgers
 
     saga = bootstrap.service().saga
-    repo = saga.store.repo
-    stored = [repo.get(pid) for pid in payment_ids] if payment_ids else repo.all()
-    drift = 0
-    for item in filter(None, stored):
-        result = check(saga, item.payment)
-        drift += not result.ok
-        typer.echo(f"{'ok   ' if result.ok else 'DRIFT'} {result.payment_id} record {result.record_captured}/"
-                   f"{result.record_refunded} gateway {result.gateway_captured}/{result.gateway_refunded} "
-                   f"charges={result.charges}")
-    raise typer.Exit(1 if drift else 0)
+    reconciler = Reconciler(saga, default_ledgers(saga, payment_settings()), grace=timedelta(seconds=grace))
+    since: float | str | None = {"table": "table", "off": None}.get(unknown_since, unknown_since)
+    if since not in ("table", None):
+        from datetime import datetime
+
+        since = datetime.fromisoformat(unknown_since).timestamp()
+    report = reconciler.run(payment_ids or None, fix=fix, unknown_since=since)
+    if json_out:
+        text = json.dumps(report.to_json(), indent=2)
+        if json_out == "-":
+            typer.echo(text)
+        else:
+            with open(json_out, "w") as out:
+                out.write(text + "\n")
+    if json_out != "-":
+        console = Console()
+        if report.findings:
+            table = Table(title="reconciliation findings")
+            table.add_column("payment", no_wrap=True)
+            table.add_column("kind", no_wrap=True)
+            for column in ("state", "gateway", "amount", "detail", "fix"):
+                table.add_column(column, overflow="fold")
+            for f in report.findings:
+                table.add_row(f.payment_id, f.kind, f.state or "-", f.gateway or "-", str(f.amount), f.detail,
+                              f.fix or ("-" if f.kind in ("lost", "amount_mismatch") else "not attempted"))
+            console.print(table)
+        counts = ", ".join(f"{kind} {c['found']} (fixed {c['fixed']})" for kind, c in
+                           ((k, report.count(k)) for k in ("lost", "double_charged", "orphan_charge",
+                                                            "amount_mismatch")))
+        charges = ", ".join(f"{g} {n}" for g, n in report.gateway_charges.items())
+        console.print(f"checked {report.checked} payment(s), {report.in_flight} in flight; gateway charges: "
+                      f"{charges or 'none'}; findings: {counts}")
+        for error in report.errors:
+            console.print(f"[red]{error}[/red]")
+    raise typer.Exit(1 if report.unresolved or report.errors else 0)
 
 
 @app.command("fund-operator")
@@ -105,3 +146,45 @@ def fund_operator(sol: float = typer.Option(1000.0, help="SOL to airdrop to the 
     gateway.cluster.airdrop(gateway.operator.pubkey(), int(sol * 10**9))
     gateway.ensure_mint()
     typer.echo(f"operator {gateway.operator.pubkey()} funded; mint {gateway.mint}")
+
+
+@app.command("put-secrets")
+def put_secrets(allow_remote: bool = typer.Option(False, help="Also against a non-local AWS endpoint (sandbox "
+                                                              "accounts only: the values are generated test keys)."),
+                register: bool = typer.Option(True, help="Register the Amazon Pay public key with the local sandbox.")
+                ) -> None:
+    """Put the LOCAL SANDBOX gateway credentials into Secrets Manager (Stripe test key, Amazon Pay key pair,
+    Solana fee payer): generated once, kept while valid (idempotent); `make up` runs it after Terraform."""
+    import os
+
+    import requests
+
+    from smartpay_payment.adapters import secrets as sm
+    from smartpay_payment.adapters.gateways import amazon_pay_signing as signing
+    from smartpay_payment.config import payment_settings
+    from smartpay_shared import aws
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if not allow_remote and not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
+        typer.echo(f"refusing: AWS_ENDPOINT_URL={endpoint or '(AWS)'} is not a local emulator; put real "
+                   "credentials with `aws secretsmanager put-secret-value` (shapes: docs/payment.md)", err=True)
+        raise typer.Exit(2)
+    settings = payment_settings()
+    client = aws.client("secretsmanager")
+    plan = [(settings.stripe_secret_id, sm.sandbox_stripe_secret, sm.valid_stripe),
+            (settings.amazon_pay_secret_id, sm.sandbox_amazon_pay_secret, sm.valid_amazon_pay),
+            (settings.solana_fee_payer_secret_id, sm.sandbox_fee_payer_secret, sm.valid_fee_payer)]
+    amazon = None
+    for secret_id, make, valid in plan:
+        outcome, value = sm.ensure_secret(client, secret_id, make, valid)
+        typer.echo(f"{secret_id}: {outcome}")  # the id and what happened, never the value
+        if secret_id == settings.amazon_pay_secret_id:
+            amazon = value
+    if register and amazon:
+        public = signing.public_pem(signing.load_private_key(amazon["private_key"]))
+        response = requests.post(f"{settings.amazon_pay_endpoint.rstrip('/')}/__sandbox/keys", timeout=10,
+                                 json={"publicKeyId": amazon["public_key_id"], "publicKey": public})
+        if response.status_code != 201:
+            typer.echo(f"Amazon Pay sandbox refused the public key: HTTP {response.status_code}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"Amazon Pay sandbox: public key {amazon['public_key_id']} registered")

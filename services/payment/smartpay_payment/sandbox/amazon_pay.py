@@ -1,7 +1,8 @@
 """AMAZON PAY LOCAL SANDBOX — not Amazon's service. A stateful HTTP server for the subset of the
 Amazon Pay v2 API the connector uses: checkout sessions (create, get, complete), charges (get,
 capture, cancel) and refunds (create, get), under /sandbox/v2, with idempotency keys, approval and
-latency profiles (POST /__sandbox/profile) and a ledger for tests (GET /__sandbox/ledger)."""
+latency profiles (POST /__sandbox/profile) and a ledger for tests (GET /__sandbox/ledger). Merchant calls
+must carry a valid AMZN-PAY-RSASSA-PSS-V2 signature of a registered key (POST /__sandbox/keys; amazon_pay_auth.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
+
+from smartpay_payment.sandbox.amazon_pay_auth import KeyRegistry, authenticate
 
 PREFIX = "/sandbox/v2"
 
@@ -40,11 +44,13 @@ def _id(prefix: str) -> str:
 
 
 class AmazonPaySandbox:
-    def __init__(self, profile: Profile | None = None):
+    def __init__(self, profile: Profile | None = None, keys: KeyRegistry | None = None):
         self.profile = profile or Profile()
+        self.keys = keys or KeyRegistry()
         self.sessions: dict[str, dict] = {}
         self.charges: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
+        self.permissions: dict[str, dict] = {}
         self._idempotent: dict[tuple[str, str], tuple[int, dict]] = {}
         self._lock = threading.Lock()
         r = Rule
@@ -57,7 +63,12 @@ class AmazonPaySandbox:
             r(f"{PREFIX}/charges/<cid>/cancel", methods=["DELETE"], endpoint="cancel"),
             r(f"{PREFIX}/refunds", methods=["POST"], endpoint="create_refund"),
             r(f"{PREFIX}/refunds/<rid>", methods=["GET"], endpoint="get_refund"),
+            r(f"{PREFIX}/chargePermissions", methods=["POST"], endpoint="create_charge_permission"),
+            r(f"{PREFIX}/chargePermissions/<pid>", methods=["GET"], endpoint="get_charge_permission"),
+            r(f"{PREFIX}/charges", methods=["POST"], endpoint="create_charge"),
+            r("/__sandbox/charges/by-reference/<ref>", methods=["GET"], endpoint="sandbox_charge_by_reference"),
             r("/__sandbox/health", methods=["GET"], endpoint="sandbox_health"),
+            r("/__sandbox/keys", methods=["POST", "GET"], endpoint="sandbox_keys"),
             r("/__sandbox/profile", methods=["POST", "GET"], endpoint="sandbox_profile"),
             r("/__sandbox/ledger", methods=["GET"], endpoint="sandbox_ledger"),
         ])
@@ -68,9 +79,11 @@ class AmazonPaySandbox:
         try:
             endpoint, args = self.urls.bind_to_environ(environ).match()
             if not endpoint.startswith("sandbox_"):
-                if not request.headers.get("Authorization", "").startswith("AMZN-PAY-RSASSA-PSS-V2"):
-                    return self._json(401, {"reasonCode": "UnauthorizedAccess", "message": "missing signature"})(
-                        environ, start_response)
+                refused = authenticate(self.keys, endpoint, request.method, request.path, request.host.split(":")[0],
+                                       dict(request.args), {k.lower(): v for k, v in request.headers.items()},
+                                       request.get_data(cache=True))
+                if refused:
+                    return self._json(401, refused)(environ, start_response)
                 self._delay()
                 if self.profile.rng.random() < self.profile.error_rate:
                     return self._json(503, {"reasonCode": "ServiceUnavailable", "message": "sandbox profile"})(
@@ -142,6 +155,55 @@ class AmazonPaySandbox:
         session.update(chargeId=cid, chargePermissionId=permission, statusDetails={"state": "Completed"})
         return 200, session
 
+    # --- card on file: charge permissions and charges on them ------------------------------------
+    def create_charge_permission(self, body: dict) -> tuple[int, dict]:
+        """SANDBOX stand-in for the buyer's checkout with chargePermissionType PaymentMethodOnFile: a
+        chargeable permission over a card in the buyer's wallet (brand and last4 only: no number here)."""
+        card = body.get("card") or {}
+        last4 = str(card.get("last4", "1111"))
+        if len(last4) != 4 or not last4.isdigit():
+            raise ValueError("card.last4 must be 4 digits")
+        pid = _id("B01")
+        self.permissions[pid] = {
+            "chargePermissionId": pid, "chargePermissionType": "PaymentMethodOnFile",
+            "statusDetails": {"state": "Chargeable", "reasons": None},
+            "paymentPreferences": [{"paymentDescriptor": f"{card.get('brand', 'Visa')} ****{last4}"}],
+            "sandboxCard": {"brand": str(card.get("brand", "Visa")), "last4": last4,
+                            "expMonth": int(card.get("exp_month", 12)), "expYear": int(card.get("exp_year", 2030))},
+            "buyer": {"buyerId": body.get("buyerId", "amzn1.account.SANDBOX")},
+            "simulation": body.get("sandboxSimulation"), "creationTimestamp": self._now()}
+        return 201, self.permissions[pid]
+
+    def get_charge_permission(self, body: dict, pid: str) -> tuple[int, dict]:
+        if pid not in self.permissions:
+            raise NotFound()
+        return 200, self.permissions[pid]
+
+    def create_charge(self, body: dict) -> tuple[int, dict]:
+        """Create Charge on a charge permission (captureNow false: an authorization to capture later)."""
+        permission = self.permissions.get(body["chargePermissionId"])
+        if permission is None:
+            raise NotFound()
+        if permission["statusDetails"]["state"] != "Chargeable":
+            return 422, {"reasonCode": "InvalidChargePermissionStatus", "message": "not chargeable"}
+        amount = body["chargeAmount"]
+        Decimal(amount["amount"])
+        state, reason = self._decide(permission.get("simulation"))
+        cid = _id("S01")
+        reference = (body.get("merchantMetadata") or {}).get("merchantReferenceId")
+        self.charges[cid] = {"chargeId": cid, "chargePermissionId": permission["chargePermissionId"],
+                             "chargeAmount": amount, "captureAmount": None,
+                             "refundedAmount": {"amount": "0", "currencyCode": amount["currencyCode"]},
+                             "statusDetails": {"state": state, "reasonCode": reason},
+                             "merchantReferenceId": reference, "creationTimestamp": self._now()}
+        if body.get("captureNow") and state == "Authorized":
+            self.charges[cid].update(captureAmount=amount, statusDetails={"state": "Captured", "reasonCode": None})
+        return 201, self.charges[cid]
+
+    def sandbox_charge_by_reference(self, body: dict, ref: str) -> tuple[int, dict]:
+        """SANDBOX EXTENSION (Amazon Pay has no such lookup): the charges made under our reference."""
+        return 200, {"charges": [c for c in self.charges.values() if c.get("merchantReferenceId") == ref]}
+
     def _decide(self, simulation: str | None) -> tuple[str, str | None]:
         p = self.profile
         choice = simulation or p.approval
@@ -201,6 +263,13 @@ class AmazonPaySandbox:
         return 200, self.refunds[rid]
 
     # --- sandbox controls ------------------------------------------------------------------------
+    def sandbox_keys(self, body: dict) -> tuple[int, dict]:
+        """POST {publicKeyId, publicKey (PEM)}: register a merchant's public key (Seller Central's upload)."""
+        if body:
+            self.keys.register(body["publicKeyId"], body["publicKey"])
+            return 201, {"publicKeyId": body["publicKeyId"]}
+        return 200, {"publicKeyIds": self.keys.ids()}
+
     def sandbox_health(self, body: dict) -> tuple[int, dict]:
         return 200, {"sandbox": "amazon-pay-local", "ok": True}
 
@@ -224,9 +293,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--approval", default="approve", choices=["approve", "decline", "soft_decline"])
     parser.add_argument("--approval-rate", type=float, default=1.0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--keys-file", type=Path, default=None,
+                        help="Keep the registered public keys in this JSON file (survives a restart).")
     args = parser.parse_args(argv)
     sandbox = AmazonPaySandbox(Profile(approval=args.approval, approval_rate=args.approval_rate,
-                                       latency_ms=args.latency_ms))
+                                       latency_ms=args.latency_ms), KeyRegistry(args.keys_file))
     run_simple(args.host, args.port, sandbox, threaded=True)
 
 

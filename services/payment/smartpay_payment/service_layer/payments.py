@@ -11,6 +11,7 @@ from smartpay_payment.adapters.idempotency import DynamoIdempotencyStore, body_h
 from smartpay_payment.adapters.repository import ConcurrencyConflict
 from smartpay_payment.domain import model as m
 from smartpay_payment.service_layer.saga import MAX_CONFLICT_RETRIES, Saga
+from smartpay_payment.service_layer.vault import VaultService
 from smartpay_shared.events import payloads as p
 from smartpay_shared.runtime.publisher import PublishError
 
@@ -52,20 +53,24 @@ def view(payment: m.Payment) -> dict:
 
 
 class PaymentService:
-    def __init__(self, saga: Saga, idempotency: DynamoIdempotencyStore):
+    def __init__(self, saga: Saga, idempotency: DynamoIdempotencyStore, vault: VaultService):
         self.saga = saga
         self.idempotency = idempotency
+        self.vault = vault
 
     def pay(self, merchant_id: str, body: dict, key: str) -> tuple[int, dict]:
-        """202 and the payment; the same key and body again -> the same answer and no second payment."""
+        """202 and the payment; the same key and body again -> the same answer and no second payment.
+        The method is a raw gateway token or a vault id (UnknownMethod when this merchant has none)."""
+        method, gateway_tokens = self.vault.resolve(merchant_id, body["payment_method"])
         record = self.idempotency.claim(merchant_id, key, body_hash(body), new_payment_id())
         if record.response is not None:
             return record.response["status_code"], record.response["body"]
         stored = self.saga.store.repo.get(record.payment_id, merchant_id)
         if stored is None:  # first time, or the first request died between the claim and the write
-            request = p.PaymentRequested(payment_id=record.payment_id, merchant_id=merchant_id, **body)
+            request = p.PaymentRequested(payment_id=record.payment_id, merchant_id=merchant_id,
+                                         **{**body, "payment_method": method})
             try:
-                payment = self.saga.start(request, idempotency_key=key)
+                payment = self.saga.start(request, idempotency_key=key, gateway_tokens=gateway_tokens)
             except ConcurrencyConflict:
                 payment = self.saga.store.repo.get(record.payment_id, merchant_id).payment
             except PublishError:
@@ -114,7 +119,7 @@ class PaymentService:
         else:
             settled = next(r for r in payment.refunds if r.number == refund.number) \
                 if any(r.number == refund.number for r in payment.refunds) else None
-            if settled is None:
+            if settled is None or settled.status == "refused":
                 raise RefundFailed("refund_refused", f"the gateway refused the refund of {refund.amount}")
             status_code, body = 200, {"payment_id": payment_id, "refund": settled.number, "status": "succeeded",
                                       "refund_id": settled.refund_id, "amount": settled.amount,

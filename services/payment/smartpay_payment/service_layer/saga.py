@@ -5,18 +5,24 @@ no-ops; an event that arrived early fails its record so the queue redelivers it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from smartpay_payment.adapters.gateways.base import ChargeRequest, ChargeResult, Gateway, GatewayError
+from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, plan_from_directive
 from smartpay_payment.adapters.repository import ConcurrencyConflict
 from smartpay_payment.domain import model as m
+from smartpay_payment.domain.vault import VAULT_PREFIX
 from smartpay_payment.service_layer.unit_of_work import PaymentStore
 from smartpay_shared.events import payloads as p
 from smartpay_shared.events.envelope import Envelope, Metadata
 
 log = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 5
+STATUS_READS = 3  # reads of an unknown outcome before the attempt counts as failed
+NATIVE_GATEWAY = {"card": "stripe", "amazon_pay": "amazon_pay", "solana_wallet": "solana"}  # of a raw token
+FAULT_KEY = "smartpay_fault"  # payment metadata naming injected gateway faults (PAYMENT_FAULT_INJECTION only)
 
 
 class MerchantMismatch(ValueError):
@@ -29,7 +35,12 @@ def utcnow() -> datetime:
 
 class Saga:
     def __init__(self, store: PaymentStore, gateways: dict[str, Gateway], *, max_attempts: int,
-                 deadline: timedelta, clock: Callable[[], datetime] = utcnow):
+                 deadline: timedelta, clock: Callable[[], datetime] = utcnow, fault_injection: bool = False,
+                 vault=None):
+        """`fault_injection`: honour FAULT_KEY directives in payment metadata (local stack and tests only,
+        never on AWS); `vault`: resolves vault ids of sagas started by a payment.requested from elsewhere."""
+        self.fault_injection = fault_injection
+        self.vault = vault
         self.store = store
         self.gateways = gateways
         self.max_attempts = max_attempts
@@ -71,9 +82,9 @@ class Saga:
 
     # --- handlers ------------------------------------------------------------------------------
     def start(self, request: p.PaymentRequested, causation: Metadata | None = None,
-              idempotency_key: str | None = None) -> m.Payment:
+              idempotency_key: str | None = None, gateway_tokens: dict[str, str] | None = None) -> m.Payment:
         now = self.clock()
-        transition = m.start(request, now)
+        transition = m.start(request, now, gateway_tokens)
         envelopes = self.store.envelopes(transition.after, transition.events, causation)
         if idempotency_key:
             envelopes = [e.model_copy(update={"metadata": e.metadata.model_copy(
@@ -86,8 +97,16 @@ class Saga:
         """Own event: the API wrote the record; an event from elsewhere starts the saga here."""
         if self._load(data.payment_id, data.merchant_id) is not None:
             return
+        token = data.payment_method.token
+        if token.startswith(VAULT_PREFIX):
+            vaulted = self.vault.get(data.merchant_id, token) if self.vault else None
+            if vaulted is None:
+                raise ValueError(f"{data.payment_id}: vault id unknown to merchant {data.merchant_id}")
+            tokens = dict(vaulted.gateway_tokens)
+        else:
+            tokens = {NATIVE_GATEWAY[data.payment_method.type]: token}
         try:
-            self.store.repo.save(m.start(data, self.clock()).after, [], expected_version=None,
+            self.store.repo.save(m.start(data, self.clock(), tokens).after, [], expected_version=None,
                                  deadline_at=self.clock() + self.deadline)
         except ConcurrencyConflict:
             pass  # the API's write won: same payment
@@ -104,12 +123,16 @@ class Saga:
 
     def on_route_selected(self, data: p.RouteSelected, meta: Metadata) -> None:
         payment = self._apply(data, meta, lambda pay: m.route_selected(pay, data, self.clock()))
-        if payment is not None and data.gateway not in self.gateways:
-            # Routing chose a gateway this deployment has no connector for: an attempt lost, try the next.
+        if payment is not None and (data.gateway not in self.gateways or payment.token_for(data.gateway) is None):
+            # Routing chose a gateway this deployment has no connector for, or one the payment method has
+            # no token on (a raw token of another gateway, a card vaulted without it): nothing is called,
+            # the attempt is lost, try the next.
+            code, reason = (("gateway_disabled", f"{data.gateway} is not enabled here") if data.gateway not in
+                            self.gateways else ("method_not_on_gateway", f"no token of the method on {data.gateway}"))
             self._apply(payment, meta, lambda pay: m.attempt_failed(
-                pay, code="gateway_disabled", reason=f"{data.gateway} is not enabled here", retriable=True,
-                declined=False, latency_ms=None, max_attempts=self.max_attempts,
-                all_gateways=set(self.gateways) | {data.gateway}, now=self.clock()))
+                pay, code=code, reason=reason, retriable=True, declined=False, latency_ms=None,
+                max_attempts=self.max_attempts, all_gateways=set(self.gateways) | {data.gateway}, now=self.clock(),
+                attempted=False))
             return
         if payment is None:
             # A redelivery of the route we are already charging on (a worker died mid-charge): resume.
@@ -122,14 +145,22 @@ class Saga:
 
     # --- the gateway step ----------------------------------------------------------------------
     def charge_request(self, payment: m.Payment) -> ChargeRequest:
+        """The request of the payment's current attempt, with the method's token on that attempt's gateway."""
+        token = payment.token_for(payment.attempt_gateway()) or payment.payment_method.token
         return ChargeRequest(reference=payment.reference(), amount=payment.amount, currency=payment.currency,
-                             method_token=payment.payment_method.token, customer_id=payment.customer_id,
-                             merchant_id=payment.merchant_id)
+                             method_token=token, customer_id=payment.customer_id, merchant_id=payment.merchant_id)
+
+    def gateway_for(self, payment: m.Payment) -> Gateway:
+        """The connector of the current attempt, wrapped in the payment's injected faults if any."""
+        gateway = self.gateways[payment.gateway]
+        directive = payment.metadata.get(FAULT_KEY) if self.fault_injection else None
+        plan = plan_from_directive(directive, payment.gateway, payment.attempt) if directive else None
+        return FaultInjectingGateway(gateway, plan) if plan else gateway
 
     def charge(self, payment: m.Payment, meta: Metadata | None, *, resume: bool, late_ok: bool = True) -> None:
         """Authorize then capture the current attempt. On a resume (redelivery, sweeper) the gateway's
         own record is read first, so an attempt that already moved money is never charged again."""
-        gateway = self.gateways[payment.gateway]
+        gateway = self.gateway_for(payment)
         request = self.charge_request(payment)
         found = gateway.status(request) if resume else None  # unknown state raises: the queue retries
         try:
@@ -151,16 +182,23 @@ class Saga:
 
     @staticmethod
     def _authorize(gateway: Gateway, request: ChargeRequest) -> ChargeResult:
-        """A timeout is an unknown outcome: read the gateway's record before calling it a failure."""
+        """A retriable failure (timeout, 5xx: possibly after the provider took the authorization, e.g. an
+        Amazon Pay session completed but the charge read answered 503) is an unknown outcome: the
+        gateway's record is read (STATUS_READS tries) before calling it a failure. If every read fails
+        too, the attempt fails (rerouted); a hold it left is an orphan charge for `reconcile --fix`."""
         try:
             return gateway.authorize(request)
         except GatewayError as e:
-            if e.code != "timeout":
+            if not e.retriable:
                 raise
-            try:
-                found = gateway.status(request)
-            except GatewayError:
-                raise e from None
+            for read in range(1, STATUS_READS + 1):
+                try:
+                    found = gateway.status(request)
+                    break
+                except GatewayError:
+                    if read == STATUS_READS:
+                        raise e from None
+                    time.sleep(0.2 * read)
             if found and found.status in ("authorized", "captured"):
                 return found
             raise

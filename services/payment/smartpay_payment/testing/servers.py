@@ -99,3 +99,26 @@ def amazon_profile(sandbox_url: str, **profile) -> dict:
     import requests
 
     return requests.post(f"{sandbox_url}/__sandbox/profile", json=profile, timeout=5).json()
+
+
+def amazon_card_on_file(sandbox_url: str, last4: str = "4242", brand: str = "Visa",
+                        simulation: str | None = None) -> str:
+    """What the buyer's checkout with a saved card leaves behind: a chargeable charge permission, as the
+    Amazon Pay token the vault keeps (`cp:<chargePermissionId>`)."""
+    import requests
+
+    body = {"card": {"brand": brand, "last4": last4, "exp_month": 12, "exp_year": 2030},
+            "sandboxSimulation": simulation}
+    response = requests.post(f"{sandbox_url}/sandbox/v2/chargePermissions", json=body, timeout=5,
+                             headers={"Authorization": "AMZN-PAY-RSASSA-PSS-V2 PublicKeyId=BUYER"})
+    response.raise_for_status()
+    return "cp:" + response.json()["chargePermissionId"]
+
+
+def stripe_card(stripe_url: str, number: str = "4242424242424242") -> str:
+    """A localstripe PaymentMethod (what Stripe.js leaves behind; the number never reaches SmartPay)."""
+    import stripe
+
+    client = stripe.StripeClient("sk_test_local", base_addresses={"api": stripe_url})
+    return client.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}}).id

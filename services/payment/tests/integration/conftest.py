@@ -12,6 +12,7 @@ from smartpay_payment.adapters.gateways.solana_cluster import LiteSvmCluster
 from smartpay_payment.adapters.gateways.solana_gateway import SandboxWallets, SolanaGateway
 from smartpay_payment.adapters.gateways.stripe_gateway import StripeGateway
 from smartpay_payment.config import PaymentSettings
+from smartpay_payment.sandbox.amazon_pay_auth import sandbox_merchant_key
 from smartpay_payment.testing.servers import AmazonPaySandbox, LocalStripe
 from smartpay_payment.testing.stack import create_tables
 from smartpay_shared.testing import EventListener
@@ -57,7 +58,8 @@ def gateways(localstripe_server, amazon_sandbox):
     solana = SolanaGateway(cluster, SandboxWallets(f"it-{uuid.uuid4().hex[:6]}"))
     cluster.airdrop(solana.operator.pubkey(), 100 * 10**9)
     return {"stripe": StripeGateway("sk_test_local", localstripe_server.url, 5),
-            "amazon_pay": AmazonPayGateway(amazon_sandbox.url, "SANDBOX", "sandbox-secret", timeout_seconds=5),
+            "amazon_pay": AmazonPayGateway(amazon_sandbox.url, *sandbox_merchant_key(amazon_sandbox.url),
+                                           timeout_seconds=5),
             "solana": solana}
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from smartpay_payment.adapters.gateways.amazon_pay_gateway import AmazonPayGateway
 from smartpay_payment.adapters.gateways.base import ChargeRequest, GatewayError
+from smartpay_payment.sandbox.amazon_pay_auth import sandbox_merchant_key
 from smartpay_payment.testing.servers import AmazonPaySandbox, amazon_checkout_session, amazon_ledger, amazon_profile
 
 pytestmark = pytest.mark.integration
@@ -21,7 +22,7 @@ def sandbox():
 @pytest.fixture
 def gateway(sandbox):
     amazon_profile(sandbox.url, approval="approve")
-    return AmazonPayGateway(sandbox.url, "SANDBOX-KEY", "sandbox-secret", timeout_seconds=5)
+    return AmazonPayGateway(sandbox.url, *sandbox_merchant_key(sandbox.url), timeout_seconds=5)
 
 
 def request(token, amount=1999):
@@ -86,4 +87,6 @@ def test_latency_profile_is_visible_in_latency(gateway, sandbox):
 def test_unsigned_requests_are_refused(sandbox):
     import requests
     assert requests.get(f"{sandbox.url}/sandbox/v2/charges/x", timeout=5).status_code == 401
-    assert "secret" not in repr(AmazonPayGateway(sandbox.url, "K", "secret"))
+    key_id, private_key = sandbox_merchant_key(sandbox.url)
+    shown = repr(AmazonPayGateway(sandbox.url, key_id, private_key))
+    assert "PRIVATE KEY" not in shown and private_key.splitlines()[1] not in shown

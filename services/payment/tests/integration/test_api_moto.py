@@ -54,14 +54,14 @@ def test_pay_is_idempotent_and_conflicts_on_another_body(wired, card, listener):
 
 def test_bad_input_is_422_with_field_detail(wired, card):
     status, body = call("POST", "/pay", {**pay_body(card), "amount": -5}, headers={"Idempotency-Key": "k"})
-    assert status == 422 and any("amount" in d["loc"] for d in body["detail"])
+    assert status == 422 and any("amount" in d["loc"] for d in body["errors"])
     status, body = call("POST", "/pay", pay_body(card))  # no Idempotency-Key
-    assert status == 422 and any("idempotency-key" in str(d["loc"]).lower() for d in body["detail"])
+    assert status == 422 and any("idempotency-key" in str(d["loc"]).lower() for d in body["errors"])
     bad_card = {**pay_body(card), "payment_method": {"type": "card", "token": "4242 4242 4242 4242"}}
     assert call("POST", "/pay", bad_card, headers={"Idempotency-Key": "k2"})[0] == 422
     pan = {**pay_body(card), "payment_method": {"type": "card", "token": "4242424242424242"}}
     status, body = call("POST", "/pay", pan, headers={"Idempotency-Key": "k3"})
-    assert status == 422 and body["detail"][0]["loc"] == ["body", "payment_method", "token"]
+    assert status == 422 and body["errors"][0]["loc"] == ["body", "payment_method", "token"]
     assert "4242424242424242" not in json.dumps(body)
 
 

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.integration
 def deployed(aws, monkeypatch, localstripe_server):
     monkeypatch.setenv("PAYMENT_GATEWAYS", "stripe")
     monkeypatch.setenv("PAYMENT_STRIPE_API_BASE", localstripe_server.url)
+    monkeypatch.setenv("PAYMENT_STRIPE_API_KEY", "sk_test_local")  # tests-only explicit key (no secret on moto)
     monkeypatch.setenv("SMARTPAY_BUS_NAME", "smartpay-entry-bus")
     for cached in (bootstrap.service, payment_settings, platform_settings):
         cached.cache_clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartpay_payment.adapters.gateways.base import ChargeResult, GatewayError
+from smartpay_payment.adapters.gateways.base import ChargeResult, GatewayError, MethodDetails
 from smartpay_payment.domain.money import from_decimal_string, to_decimal_string
 
 NAME = "amazon_pay"
@@ -43,3 +43,15 @@ def http_error(status: int, body: dict, latency_ms: float | None) -> GatewayErro
                             latency_ms=latency_ms)
     return GatewayError(reason, str(body.get("message", ""))[:300], retriable=False, gateway=NAME,
                         latency_ms=latency_ms)
+
+
+def method_details(permission: dict) -> MethodDetails:
+    """Brand and last4 from a charge permission's payment descriptor ("Visa ****1111"); the sandbox's
+    `sandboxCard` adds the expiry (Amazon Pay itself does not disclose it)."""
+    card = permission.get("sandboxCard") or {}
+    descriptor = ((permission.get("paymentPreferences") or [{}])[0] or {}).get("paymentDescriptor") or ""
+    brand, _, masked = descriptor.rpartition(" ")
+    last4 = masked[-4:] if masked[-4:].isdigit() else None
+    return MethodDetails(last4=card.get("last4") or last4, brand=(card.get("brand") or brand or None) and
+                         (card.get("brand") or brand).lower(), exp_month=card.get("expMonth"),
+                         exp_year=card.get("expYear"))

@@ -51,8 +51,23 @@ class RefundResult:
     latency_ms: float | None = None
 
 
+@dataclass(frozen=True)
+class MethodDetails:
+    """What a gateway says about a stored payment method (never a card number)."""
+
+    last4: str | None = None
+    brand: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+
 class Gateway(abc.ABC):
     name: str
+
+    def describe(self, token: str) -> MethodDetails:
+        """The stored method behind `token` (the vault checks a token before keeping it); GatewayError
+        when the gateway does not know it or cannot store cards."""
+        raise GatewayError("unsupported", f"{self.name} keeps no card on file", retriable=False, gateway=self.name)
 
     @abc.abstractmethod
     def authorize(self, request: ChargeRequest) -> ChargeResult:

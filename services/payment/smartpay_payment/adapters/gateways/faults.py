@@ -6,7 +6,11 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from smartpay_payment.adapters.gateways.base import ChargeRequest, ChargeResult, Gateway, GatewayError, RefundResult
+from smartpay_payment.adapters.gateways.base import (ChargeRequest, ChargeResult, Gateway, GatewayError,
+                                                     MethodDetails, RefundResult)
+
+OUTCOMES = ("5xx", "timeout", "decline")
+OPERATIONS = ("authorize", "capture", "refund", "void", "status")
 
 
 @dataclass
@@ -21,6 +25,7 @@ class FaultPlan:
     operations: frozenset[str] = frozenset({"authorize"})
     script: list[str] = field(default_factory=list)
     seed: int | None = None
+    latency_operations: frozenset[str] | None = None  # None: the latency applies to every call
 
     def __post_init__(self):
         self._rng = random.Random(self.seed)
@@ -50,6 +55,8 @@ class FaultInjectingGateway(Gateway):
 
     def _before(self, operation: str) -> None:
         delay = self.plan.latency_ms + self.plan._rng.random() * self.plan.jitter_ms
+        if self.plan.latency_operations is not None and operation not in self.plan.latency_operations:
+            delay = 0.0
         if delay:
             self._sleep(delay / 1000)
         outcome = self.plan.draw(operation)
@@ -80,3 +87,46 @@ class FaultInjectingGateway(Gateway):
     def status(self, request: ChargeRequest) -> ChargeResult | None:
         self._before("status")
         return self.inner.status(request)
+
+    def describe(self, token: str) -> MethodDetails:
+        return self.inner.describe(token)
+
+
+def plan_from_directive(directive: str, gateway: str, attempt: int) -> FaultPlan | None:
+    """A per-payment fault directive (LOCAL STACK ONLY: honoured when PAYMENT_FAULT_INJECTION is on), e.g.
+    `stripe:5xx` (authorize on Stripe answers 503), `attempt1:timeout`, `stripe.capture:delay3000`
+    (3 s before the capture: a window to kill the worker mid-saga). Comma-separated rules; a rule names
+    a gateway or `attempt<N>`, optionally `.<operation>` (authorize by default), then an outcome
+    (`5xx`, `timeout`, `decline`) or `delay<ms>`. The rules that match this gateway and attempt make
+    the plan; None when none does. Raises ValueError on a malformed rule."""
+    script: dict[str, str] = {}
+    latency: dict[str, float] = {}
+    for rule in filter(None, (r.strip() for r in directive.split(","))):
+        target, sep, outcome = rule.partition(":")
+        name, _, operation = target.partition(".")
+        operation = operation or "authorize"
+        if not sep or operation not in OPERATIONS or not (outcome in OUTCOMES or (
+                outcome.startswith("delay") and outcome[5:].isdigit())):
+            raise ValueError(f"bad fault rule {rule!r}")
+        if name not in (gateway, f"attempt{attempt}"):
+            continue
+        if outcome.startswith("delay"):
+            latency[operation] = float(outcome[5:])
+        else:
+            script[operation] = outcome
+    if not script and not latency:
+        return None
+    if len(set(latency.values())) > 1:
+        raise ValueError("one delay per payment directive")
+    return _ScriptedPlan(outcomes=script, latency_ms=next(iter(latency.values()), 0.0),
+                         latency_operations=frozenset(latency), operations=frozenset(script))
+
+
+@dataclass
+class _ScriptedPlan(FaultPlan):
+    """A fixed outcome per operation (every call of it), for directives."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+    def draw(self, operation: str) -> str:
+        return self.outcomes.get(operation, "ok")

@@ -46,10 +46,11 @@ class SandboxWallets:
 class SolanaGateway(Gateway):
     name = conv.NAME
 
-    def __init__(self, cluster: SolanaCluster, wallets: SandboxWallets):
+    def __init__(self, cluster: SolanaCluster, wallets: SandboxWallets, operator: Keypair | None = None):
+        """`operator`: the fee payer (from Secrets Manager in bootstrap); tests may use the derived one."""
         self.cluster = cluster
         self.wallets = wallets
-        self.operator = wallets.operator()
+        self.operator = operator or wallets.operator()
         self.mint = wallets.mint().pubkey()
 
     def __repr__(self) -> str:

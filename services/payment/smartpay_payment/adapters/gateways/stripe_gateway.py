@@ -7,7 +7,8 @@ import time
 import stripe
 
 from smartpay_payment.adapters.gateways import stripe_conversions as conv
-from smartpay_payment.adapters.gateways.base import ChargeRequest, ChargeResult, Gateway, GatewayError, RefundResult
+from smartpay_payment.adapters.gateways.base import (ChargeRequest, ChargeResult, Gateway, GatewayError,
+                                                     MethodDetails, RefundResult)
 
 
 class StripeGateway(Gateway):
@@ -72,6 +73,14 @@ class StripeGateway(Gateway):
         intent, ms = self._call(self._client.v1.payment_intents.cancel, gateway_reference,
                                 options={"idempotency_key": f"{reference}:void"})
         return conv.to_result(intent, ms)
+
+    def describe(self, token: str) -> MethodDetails:
+        method, _ = self._call(self._client.v1.payment_methods.retrieve, token)
+        card = getattr(method, "card", None)
+        if method.type != "card" or card is None:
+            raise GatewayError("not_a_card", f"payment method is a {method.type}", retriable=False,
+                               gateway=self.name)
+        return MethodDetails(card.last4, card.brand, int(card.exp_month), int(card.exp_year))
 
     def status(self, request: ChargeRequest) -> ChargeResult | None:
         reference = request.reference
