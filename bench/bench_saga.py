@@ -1,188 +1,520 @@
-"""Saga benchmark (payment service share): POST /pay use case -> fraud.assessed -> route.selected ->
-CAPTURED, per gateway, against the floor measured in the same run: the payment service's own AWS calls
-(counted per payment) times each call's raw median latency, plus the raw connector authorize+capture.
-Target: saga p50 <= 1.5 x floor p50 (the overhead of the saga logic, validation and serialisation)."""
+"""Saga benchmark on the real local stack: POST /pay through the HTTP gateway with a Cognito token ->
+fraud -> routing -> charge -> payment.completed -> chat indexer -> payment.indexed, measured per payment
+from the client's clock before the POST to the record's own timeline (CAPTURED = payment.completed,
+INDEXED = the saga's end); p50/p99 one payment at a time, then sustained throughput at steady offered
+loads. The floor, in the same run on the same emulator: the raw hop (bare put_events on the stack's
+bus -> rule -> SQS -> bare receive, as bench_hop measures it) times the hops on one saga's critical
+path, counted from the causation chain of the events a happy-path saga publishes.
+Target: saga p50 (to INDEXED) <= 1.5 x floor.
+
+The stack is started here (free AWS/gateway ports, a private state dir, the local stack lock held);
+the payment emulators run their fast profiles (no injected latency, no faults)."""
 
 from __future__ import annotations
 
-import statistics
+import fcntl
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
+import requests
 import stripe
 
 from bench import report
-from smartpay_payment import bootstrap
-from smartpay_payment.adapters.gateways.amazon_pay_gateway import AmazonPayGateway
-from smartpay_payment.adapters.gateways.base import ChargeRequest
-from smartpay_payment.adapters.gateways.solana_cluster import LiteSvmCluster
-from smartpay_payment.adapters.gateways.solana_gateway import SandboxWallets, SolanaGateway
-from smartpay_payment.adapters.gateways.stripe_gateway import StripeGateway
-from smartpay_payment.config import PaymentSettings
-from smartpay_payment.testing.servers import AmazonPaySandbox, LocalStripe, amazon_checkout_session
-from smartpay_payment.testing.stack import create_tables
-from smartpay_shared.events import payloads as p
-from smartpay_shared.events.envelope import Producer, new_envelope
-from smartpay_shared.testing import MotoServer
+from smartpay_shared.local import stack
+from smartpay_shared.manifest import all_manifests
+from smartpay_shared.testing import EventListener, free_port
 
-N = 40
-WARMUP = 5
+LOCK = "/tmp/smartpay-localstack.lock"
+BIN = Path(sys.executable).parent
+STRIPE_URL, AMAZON_URL = "http://127.0.0.1:8420", "http://127.0.0.1:8430"
+PASSWORD = "Bench-merchant-Passw0rd!"  # a throwaway user on the local emulator only
+DONE = {"indexed", "fraud_declined", "declined", "failed", "refunded", "partially_refunded"}
+N = int(os.environ.get("BENCH_SAGA_N", "45"))
+WARMUP = 6
+RATES = [float(r) for r in os.environ.get("BENCH_SAGA_RATES", "2,4,8").split(",")]
+RATE_SECONDS = float(os.environ.get("BENCH_SAGA_RATE_SECONDS", "15"))
 TARGET_RATIO = 1.5
-BUS = "bench-saga-bus"
-PRODUCER = Producer(service="routing", version="0.1.0")
+CRITICAL_END = "payment.indexed"
+CRITICAL_HANDLERS = ["fraud: payment.requested", "routing: fraud.assessed", "payment: route.selected",
+                     "chat: payment.completed", "payment: payment.indexed"]
 
 
-class CallCounter:
-    def __init__(self, *clients: Any):
-        self.counts: Counter[str] = Counter()
-        for client in clients:
-            client.meta.events.register("before-call.*.*", self._count)
+# --- the stack ----------------------------------------------------------------------------------------
+@contextmanager
+def stack_lock() -> Iterator[None]:
+    """The machine-wide local stack lock (fixed emulator ports); SMARTPAY_STACK_LOCK_HELD=1 when a
+    caller (`flock /tmp/smartpay-localstack.lock ...`) holds it already."""
+    if os.environ.get("SMARTPAY_STACK_LOCK_HELD") == "1":
+        yield
+        return
+    with open(LOCK, "a") as fd:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for the local stack lock {LOCK} ...", flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _count(self, event_name: str, **_: Any) -> None:
-        _, service, operation = event_name.split(".")
-        self.counts[f"{service}.{operation}"] += 1
+
+@contextmanager
+def local_stack(env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """stack.up on free ports in a private state dir, under the lock; always stack.down after."""
+    keys = ("SMARTPAY_LOCAL_DIR", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+            *(env or {}))
+    saved = {k: os.environ.get(k) for k in keys}
+    with stack_lock():
+        state = Path(tempfile.mkdtemp(prefix="smartpay-bench-"))
+        os.environ["SMARTPAY_LOCAL_DIR"] = str(state)
+        os.environ.update(env or {})
+        try:
+            started = time.monotonic()
+            info = stack.up(f"http://127.0.0.1:{free_port()}", gateway_port=free_port(),
+                            xray_address=f"127.0.0.1:{free_port()}")
+            info["state"], info["up_seconds"] = state, round(time.monotonic() - started, 1)
+            yield info
+        finally:
+            stack.down()
+            for k, v in saved.items():
+                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
-def _median_ms(fn, n: int = 30) -> float:
-    samples = []
-    for _ in range(n):
+def cli(*args: str) -> str:
+    out = subprocess.run([str(BIN / "smartpay"), *args], check=True, capture_output=True, text=True,
+                         env={**os.environ, "SMARTPAY_USER_PASSWORD": PASSWORD}, timeout=120)
+    return out.stdout.strip()
+
+
+def merchant_session(merchant_id: str) -> requests.Session:
+    email = f"{merchant_id}@bench.smartpay.dev"
+    cli("auth", "create-user", "--email", email, "--merchant-id", merchant_id)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {cli('auth', 'token', '--email', email)}"
+    return session
+
+
+# --- payments -----------------------------------------------------------------------------------------
+class Payer:
+    """Realistic, fraud-clean payments on the three gateways through POST /pay (fresh customers and
+    devices, so velocity features see ordinary traffic)."""
+
+    def __init__(self, url: str, session: requests.Session, gateways=("stripe", "amazon_pay", "solana"), seed=7):
+        self.url, self.session, self.gateways = url, session, list(gateways)
+        self.rng = random.Random(seed)
+        self.run = uuid.uuid4().hex[:6]
+        self._stripe = stripe.StripeClient("sk_test_bench", base_addresses={"api": STRIPE_URL})
+        self._cards = [self._card() for _ in range(8)] if "stripe" in gateways else []
+        self._wallets = []
+        if "solana" in gateways:
+            for i in range(4):
+                wallet = f"sol_bench_{self.run}_{i}"
+                cli("payment", "fund-wallet", wallet, "--sol", "5", "--usd", "200000")
+                self._wallets.append(wallet)
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def _card(self) -> str:
+        return self._stripe.v1.payment_methods.create(params={"type": "card", "card": {
+            "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}).id
+
+    @staticmethod
+    def amazon_session() -> str:
+        for attempt in range(40):  # the buyer's side of the sandbox; its fault profile may answer 503 for a while
+            response = requests.post(f"{AMAZON_URL}/sandbox/v2/checkoutSessions", timeout=5,
+                                     json={"storeId": "amzn1.application-oa2-client.sandbox"},
+                                     headers={"Authorization": "AMZN-PAY-RSASSA-PSS-V2 PublicKeyId=BUYER"})
+            if response.ok:
+                return response.json()["checkoutSessionId"]
+            time.sleep(0.25)
+        response.raise_for_status()
+        return ""
+
+    def body(self, gateway: str | None = None) -> tuple[str, dict]:
+        with self._lock:
+            self.count += 1
+            i = self.count
+            gateway = gateway or self.gateways[i % len(self.gateways)]
+            amount = self.rng.randint(1500, 9000)
+        if gateway == "stripe":
+            method = {"type": "card", "token": self._cards[i % len(self._cards)], "last4": "4242", "brand": "visa"}
+        elif gateway == "amazon_pay":
+            method = {"type": "amazon_pay", "token": self.amazon_session()}
+        else:
+            method = {"type": "solana_wallet", "token": self._wallets[i % len(self._wallets)]}
+        customer = f"cus_{self.run}_{i}"
+        return gateway, {"amount": amount, "currency": "USD", "customer_id": customer, "payment_method": method,
+                         "device_id": f"dev_{customer}", "ip_address": "203.0.113.10", "country": "US",
+                         "metadata": {"bench": self.run}}
+
+    def post(self, body: dict, key: str | None = None, timeout: float = 30) -> tuple[str, float]:
+        started = time.time()
+        response = self.session.post(f"{self.url}/pay", json=body, timeout=timeout,
+                                     headers={"Idempotency-Key": key or uuid.uuid4().hex})
+        if response.status_code != 202:
+            raise RuntimeError(f"POST /pay -> {response.status_code}: {response.text[:300]}")
+        return response.json()["payment_id"], started
+
+    def view(self, payment_id: str) -> dict:
+        return self.session.get(f"{self.url}/payments/{payment_id}", timeout=15).json()
+
+    def wait(self, payment_id: str, timeout: float = 120, poll: float = 0.1) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            view = self.view(payment_id)
+            if view.get("status") in DONE or time.monotonic() > deadline:
+                return view
+            time.sleep(poll)
+
+
+def stage_times(view: dict) -> dict[str, float]:
+    """First time the record entered each state (epoch seconds, the service's clock)."""
+    times: dict[str, float] = {}
+    for entry in view.get("timeline", []):
+        times.setdefault(entry["state"], datetime.fromisoformat(entry["at"]).timestamp())
+    return times
+
+
+# --- the floor ----------------------------------------------------------------------------------------
+class RawHop:
+    """bench_hop's baseline on the stack's own bus (every platform rule is evaluated, as for a saga
+    event): a bare put_events -> a rule of its own -> SQS -> a bare long-poll receive."""
+
+    SOURCE = "bench.floor"
+
+    def __init__(self, endpoint: str, bus: str):
+        kw = dict(endpoint_url=endpoint, region_name="us-east-1")
+        self.events, self.sqs, self.bus = boto3.client("events", **kw), boto3.client("sqs", **kw), bus
+        self.name = f"bench-floor-{uuid.uuid4().hex[:6]}"
+
+    def __enter__(self) -> RawHop:
+        self.url = self.sqs.create_queue(QueueName=self.name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.events.put_rule(Name=self.name, EventBusName=self.bus, EventPattern=json.dumps({"source": [self.SOURCE]}))
+        self.events.put_targets(Rule=self.name, EventBusName=self.bus, Targets=[{"Id": "q", "Arn": arn}])
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.events.remove_targets(Rule=self.name, EventBusName=self.bus, Ids=["q"])
+        self.events.delete_rule(Name=self.name, EventBusName=self.bus)
+        self.sqs.delete_queue(QueueUrl=self.url)
+
+    def sample(self) -> float:
+        marker = uuid.uuid4().hex
+        entry = {"Source": self.SOURCE, "DetailType": "bench.floor", "Detail": json.dumps({"m": marker}),
+                 "EventBusName": self.bus}
         started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+        self.events.put_events(Entries=[entry])
+        while True:
+            for m in self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
+                                              WaitTimeSeconds=5).get("Messages", []):
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+                if marker in m["Body"]:
+                    return (time.perf_counter() - started) * 1000
+            if time.perf_counter() - started > 30:
+                raise TimeoutError("raw hop never arrived")
+
+
+def count_hops(events: list[dict]) -> dict[str, Any]:
+    """From the events one saga published: each event's deliveries (its subscribers in the manifests)
+    and the critical path (the causation chain back from payment.indexed), one hop per event on it."""
+    subscribers = Counter()
+    for manifest in all_manifests().values():
+        for sub in manifest.subscriptions:
+            subscribers[sub.event_type] += 1
+    by_id = {e["detail"]["metadata"]["event_id"]: e for e in events}
+    end = next(e for e in events if e["detail-type"] == CRITICAL_END)
+    chain, current = [], end
+    while current is not None:
+        chain.append(current["detail-type"])
+        current = by_id.get(current["detail"]["metadata"].get("causation_id"))
+    published = [e["detail-type"] for e in events]
+    distinct = sorted(set(published), key=published.index)
+    return {"published": published, "published_count": len(published), "distinct_events": distinct,
+            "republished": len(published) - len(distinct),
+            "deliveries": sum(subscribers[t] for t in distinct),
+            "critical_path": list(reversed(chain)), "critical_hops": len(chain)}
+
+
+def redeliveries(logs: Path) -> dict[str, int]:
+    """Payments whose payment.requested reached the fraud worker more than once (same event id)."""
+    seen: Counter[str] = Counter()
+    for line in (logs / "worker-fraud.log").read_text(errors="replace").splitlines():
+        if '"event received"' in line and '"payment.requested"' in line:
+            try:
+                seen[json.loads(line).get("event_id")] += 1
+            except ValueError:
+                continue
+    return {"payments": len(seen), "received_twice_or_more": sum(1 for c in seen.values() if c > 1)}
+
+
+def handler_times(logs: Path) -> dict[str, dict[str, float]]:
+    """Per service and event type: 'event received' -> 'event handled' in the workers' own logs (ms)."""
+    found: dict[str, list[float]] = {}
+    for path in sorted(logs.glob("worker-*.log")):
+        service, received = path.stem.removeprefix("worker-"), {}
+        for line in path.read_text(errors="replace").splitlines():
+            if not line.startswith("{") or '"event ' not in line:
+                continue
+            try:
+                r = json.loads(line)
+                t = datetime.strptime(r["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z").timestamp()
+            except (ValueError, KeyError):
+                continue
+            mid = r.get("message_id")
+            if r.get("message") == "event received":
+                received[mid] = (t, r.get("event_type"))
+            elif r.get("message") == "event handled" and mid in received:
+                t0, event_type = received.pop(mid)
+                found.setdefault(f"{service}: {event_type}", []).append((t - t0) * 1000)
+    return {k: report.percentiles(v) for k, v in found.items() if len(v) > 1}
+
+
+# --- the run ------------------------------------------------------------------------------------------
+def latency_phase(payer: Payer, floor: RawHop, info: dict) -> dict[str, Any]:
+    bus = info["bus_name"]
+    events_client = boto3.client("events", endpoint_url=info["aws_endpoint_url"], region_name="us-east-1")
+    sqs_client = boto3.client("sqs", endpoint_url=info["aws_endpoint_url"], region_name="us-east-1")
+    hops = None
+    with EventListener(events_client, sqs_client, bus, {"source": [{"prefix": "smartpay."}]}) as listener:
+        for _ in range(3):  # warm-up payments, whose events are counted (the listener's rule costs a little)
+            pid, _ = payer.post(payer.body("stripe")[1])
+            view = payer.wait(pid, timeout=300)  # the first one waits out every worker's cold start
+            if view.get("status") != "indexed":
+                continue
+            seen = listener.wait_for(lambda evs: any(e["detail-type"] == CRITICAL_END and
+                                                     e["detail"]["data"]["payment_id"] == pid for e in evs), 30)
+            hops = count_hops([e for e in seen if e["detail"]["data"].get("payment_id") == pid])
+    if hops is None:
+        raise RuntimeError("no warm-up payment completed: cannot count the saga's hops")
+    for _ in range(WARMUP):
+        floor.sample()
+        payer.wait(payer.post(payer.body()[1])[0])
+    rows, floor_ms = [], []
+    for _ in range(N):
+        floor_ms.append(floor.sample())  # interleaved: the floor sees the same machine state
+        gateway, body = payer.body()
+        pid, started = payer.post(body)
+        view = payer.wait(pid)
+        t = stage_times(view)
+        rows.append({"payment_id": pid, "gateway": gateway, "status": view.get("status"),
+                     "t0": started, **{k: v - started for k, v in t.items()}})
+    return {"hops": hops, "floor_ms": floor_ms, "rows": rows}
+
+
+def throughput_phase(payer: Payer, rate: float, seconds: float) -> dict[str, Any]:
+    """A steady offered load (open loop: one POST every 1/rate s whatever the answers), then the time
+    until every payment of the window reached a terminal state."""
+    pool = ThreadPoolExecutor(max_workers=32)
+    sent: list[tuple[str, float]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def send():
+        try:
+            result = payer.post(payer.body()[1])
+            with lock:
+                sent.append(result)
+        except Exception as e:  # a refused POST is a figure, not a crash
+            with lock:
+                errors.append(str(e)[:200])
+
+    started = time.monotonic()
+    n = int(rate * seconds)
+    futures = []
+    for i in range(n):
+        time.sleep(max(0.0, started + i / rate - time.monotonic()))
+        futures.append(pool.submit(send))
+    for f in futures:
+        f.result()
+    offered_s = time.monotonic() - started
+    views = list(pool.map(lambda s: payer.wait(s[0], timeout=180, poll=0.5), sent))
+    pool.shutdown()
+    ends, lat = [], []
+    for (pid, t0), view in zip(sent, views):
+        t = stage_times(view)
+        end = t.get("INDEXED") or (datetime.fromisoformat(view["completed_at"]).timestamp()
+                                   if view.get("completed_at") else None)
+        if view.get("status") in DONE and end:
+            ends.append(end)
+            lat.append((end - t0) * 1000)
+    first = min(t0 for _, t0 in sent) if sent else 0
+    span = (max(ends) - first) if ends else 0
+    return {"offered_per_s": rate, "offered_seconds": round(offered_s, 1), "sent": len(sent), "refused": len(errors),
+            "completed": len(ends), "completed_per_s": round(len(ends) / span, 2) if span else 0.0,
+            "latency": report.percentiles(lat) if len(lat) > 1 else None,
+            "drain_seconds": round(span - offered_s, 1) if span else None, "errors": errors[:5]}
 
 
 def measure() -> dict[str, Any]:
-    with MotoServer() as moto, LocalStripe() as ls, AmazonPaySandbox() as amazon:
-        kw = dict(endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="bench",
-                  aws_secret_access_key="bench")
-        dynamodb, events = boto3.client("dynamodb", **kw), boto3.client("events", **kw)
-        settings = PaymentSettings(outbox_grace_seconds=0)
-        create_tables(dynamodb, settings)
-        events.create_event_bus(Name=BUS)
-        cluster = LiteSvmCluster()
-        solana = SolanaGateway(cluster, SandboxWallets(f"bench-{uuid.uuid4().hex[:6]}"))
-        cluster.airdrop(solana.operator.pubkey(), 1000 * 10**9)
-        gateways = {"stripe": StripeGateway("sk_test_bench", ls.url), "solana": solana,
-                    "amazon_pay": AmazonPayGateway(amazon.url, "BENCH", "bench-secret")}
-        service = bootstrap.build(settings, dynamodb, events, gateways, BUS)
-        stripe_client = stripe.StripeClient("sk_test_bench", base_addresses={"api": ls.url})
+    with local_stack() as info:
+        session = merchant_session("m_bench_saga")
+        payer = Payer(info["gateway_url"], session)
+        with RawHop(info["aws_endpoint_url"], info["bus_name"]) as floor:
+            latency = latency_phase(payer, floor, info)
+            loads = [throughput_phase(payer, rate, RATE_SECONDS) for rate in RATES]
+        return {"stack_up_seconds": info["up_seconds"], **latency, "loads": loads,
+                "handlers": handler_times(info["state"] / "logs"), "redeliveries": redeliveries(info["state"] / "logs")}
 
-        def token(gateway: str) -> tuple[str, str]:
-            if gateway == "stripe":
-                return "card", stripe_client.v1.payment_methods.create(params={"type": "card", "card": {
-                    "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}).id
-            if gateway == "amazon_pay":
-                return "amazon_pay", amazon_checkout_session(amazon.url)
-            name = f"sol_{uuid.uuid4().hex[:8]}"
-            solana.fund_token(solana.wallets.customer(name).pubkey(), 10**9)
-            return "solana_wallet", name
 
-        counter = CallCounter(dynamodb, events)
-        results: dict[str, Any] = {}
-        for gateway in gateways:
-            saga_ms, gateway_ms, pids = [], [], []
-            counter.counts.clear()
-            for i in range(WARMUP + N):
-                kind, tok = token(gateway)
-                body = {"amount": 1250, "currency": "USD", "customer_id": "c", "payment_method":
-                        {"type": kind, "token": tok, "last4": None, "brand": None}, "device_id": None,
-                        "ip_address": None, "country": "US", "merchant_category": None, "metadata": {}}
-                # The raw connector hop, on a fresh token of its own.
-                kind2, tok2 = token(gateway)
-                raw = ChargeRequest(f"pay_raw{uuid.uuid4().hex[:12]}-1", 1250, "USD", tok2, "c", "m_bench")
-                started = time.perf_counter()
-                auth = gateways[gateway].authorize(raw)
-                if auth.status != "captured":
-                    gateways[gateway].capture(auth.gateway_reference, 1250, raw.reference)
-                raw_ms = (time.perf_counter() - started) * 1000
-                if i == WARMUP:
-                    counter.counts.clear()
-                started = time.perf_counter()
-                _, response = service.pay("m_bench", body, uuid.uuid4().hex)
-                pid = response["payment_id"]
-                service.saga.handle(new_envelope(p.FraudAssessed(
-                    payment_id=pid, merchant_id="m_bench", score=0.1, decision="approve", model_version="m",
-                    threshold_version="t", payment=p.PaymentContext(amount=1250, currency="USD", method=kind)),
-                    producer=PRODUCER, correlation_id=pid))
-                service.saga.handle(new_envelope(p.RouteSelected(
-                    payment_id=pid, merchant_id="m_bench", attempt=1, gateway=gateway, propensity=1.0,
-                    policy_version="v", explanation="bench"), producer=PRODUCER, correlation_id=pid))
-                elapsed = (time.perf_counter() - started) * 1000
-                pids.append(pid)
-                if i >= WARMUP:
-                    saga_ms.append(elapsed)
-                    gateway_ms.append(raw_ms)
-            per_payment = {op: count / N for op, count in counter.counts.items()}
-            stuck = [pid for pid in pids if service.saga.store.repo.get(pid).payment.state.value != "CAPTURED"]
-            if stuck:  # checked after counting: the check's reads are not the saga's
-                raise RuntimeError(f"{len(stuck)} payments did not capture, e.g. {stuck[0]}")
-            results[gateway] = {"saga": report.percentiles(saga_ms), "gateway_raw": report.percentiles(gateway_ms),
-                                "aws_calls_per_payment": per_payment}
+def _summary(rows: list[dict], key: str) -> dict[str, float] | None:
+    values = [r[key] * 1000 for r in rows if key in r]
+    return report.percentiles(values) if len(values) > 1 else None
 
-        # Raw medians of each AWS operation the saga uses, same server, same run, with an item of the
-        # size the saga writes (moto's cost grows with the item and the expression).
-        table = settings.payments_table
-        record = dynamodb.get_item(TableName=table, Key={"payment_id": {"S": pids[-1]}})["Item"]["record"]["S"]
-        padding = "x" * len(record)
-        dynamodb.put_item(TableName=table, Item={"payment_id": {"S": "pay_floor0000"}, "version": {"N": "0"}})
-        version = [0]
 
-        def conditional_update():
-            dynamodb.update_item(TableName=table, Key={"payment_id": {"S": "pay_floor0000"}},
-                                 UpdateExpression="SET version = :n, #r = :r", ConditionExpression="version = :v",
-                                 ExpressionAttributeNames={"#r": "record"},
-                                 ExpressionAttributeValues={":n": {"N": str(version[0] + 1)}, ":r": {"S": padding},
-                                                            ":v": {"N": str(version[0])}})
-            version[0] += 1
+def render(r: dict[str, Any]) -> str:
+    """The docs section, from the result alone (so a saved result can be rendered again)."""
+    stages, per_gateway, hops, floor = r["stages"], r["per_gateway_to_indexed"], r["hops"], r["raw_hop"]
+    statuses, floor_p50, ratio, met = r["statuses"], r["floor_p50_ms"], r["ratio_p50"], r["target_met"]
+    indexed, captured, sustained = r["saga_to_indexed"], r["saga_to_captured"], r["sustained_payments_per_s"]
+    hops.setdefault("distinct_events", sorted(set(hops["published"]), key=hops["published"].index))
+    if "republished" not in hops:  # a result saved before duplicates were told apart
+        hops["republished"] = len(hops["published"]) - len(hops["distinct_events"])
+        subscribers = Counter(sub.event_type for m in all_manifests().values() for sub in m.subscriptions)
+        hops["deliveries"] = sum(subscribers[t] for t in hops["distinct_events"])
+    republish_note = (
+        f"**Re-published events**: the counted saga published {hops['republished']} event(s) twice "
+        f"({', '.join(sorted({t for t in hops['published'] if hops['published'].count(t) > 1}))}). The payment "
+        "worker's `_load` flushes a record's outbox whenever it reads the record, and the API clears the outbox "
+        "only after its own `put_events` returned, by when the worker may already be handling the event: "
+        "the same event (same id) goes out again, fraud scores it twice (it does not skip a seen event id) and "
+        "routing decides twice. Harmless for correctness (the saga's duplicates are no-ops) but extra work: "
+        f"over the whole run {r.get('redeliveries', {}).get('received_twice_or_more', '?')} of "
+        f"{r.get('redeliveries', {}).get('payments', '?')} payments had their payment.requested reach fraud "
+        "twice (workers' logs). Fix (payment service): flush only outbox entries older than the outbox "
+        "grace, as the sweeper does."
+    ) if hops["republished"] else ""
+    handlers = r.get("handler_ms", {})
+    path_handlers = [h for h in CRITICAL_HANDLERS if h in handlers]
+    handler_sum = sum(handlers[h]["p50_ms"] for h in path_handlers)
+    analysis = (f"On the critical path the handlers themselves take **{handler_sum:.0f} ms** at p50 "
+                f"({', '.join(h + ' ' + format(handlers[h]['p50_ms'], '.0f') for h in path_handlers)}): floor + handler time = "
+                f"{floor_p50 + handler_sum:.0f} ms against the measured {indexed['p50_ms']:.0f} ms, so the hops cost "
+                f"about their raw price and what the saga adds over the floor is the services' own work (fraud "
+                f"scoring, routing, the gateway call with its conditional writes and two publishes, the index "
+                f"write). A 1.5x target over a floor made of bare hops only leaves ~{0.5 * floor_p50:.0f} ms for all "
+                f"five handlers together.") if path_handlers else ""
+    stage_rows = "\n".join(f"| {k} | {v['p50_ms']:.1f} | {v['p99_ms']:.1f} |" for k, v in stages.items())
+    load_rows = "\n".join(
+        f"| {x['offered_per_s']:g} | {x['sent']} | {x['refused']} | {x['completed']} | {x['completed_per_s']:g} | "
+        f"{x['latency']['p50_ms']:.0f} | {x['latency']['p99_ms']:.0f} | {x['drain_seconds']} |" if x["latency"] else
+        f"| {x['offered_per_s']:g} | {x['sent']} | {x['refused']} | {x['completed']} | - | - | - | - |"
+        for x in r["loads"])
+    handler_rows = "\n".join(f"| {k} | {v['n']} | {v['p50_ms']:.0f} | {v['p90_ms']:.0f} |"
+                             for k, v in sorted(r.get("handler_ms", {}).items()))
+    gw_rows = "\n".join(f"| {g} | {v['n']} | {v['p50_ms']:.0f} | {v['p99_ms']:.0f} |"
+                        for g, v in per_gateway.items() if v)
+    section = f"""## Saga end to end (local stack)
 
-        entry = {"Source": "smartpay.bench", "DetailType": "bench.floor", "Detail": '{"x":1}', "EventBusName": BUS}
-        raw_ops = {
-            "dynamodb.UpdateItem": _median_ms(conditional_update),
-            "dynamodb.GetItem": _median_ms(lambda: dynamodb.get_item(
-                TableName=table, Key={"payment_id": {"S": "pay_floor0000"}}, ConsistentRead=True)),
-            "dynamodb.PutItem": _median_ms(lambda: dynamodb.put_item(
-                TableName=settings.idempotency_table, Item={"idempotency_key": {"S": uuid.uuid4().hex}})),
-            "eventbridge.PutEvents": _median_ms(lambda: events.put_events(Entries=[entry])),
-        }
-        for gateway, result in results.items():
-            aws_floor = sum(count * raw_ops[op] for op, count in result["aws_calls_per_payment"].items())
-            result["floor_p50_ms"] = round(aws_floor + result["gateway_raw"]["p50_ms"], 3)
-            result["ratio"] = round(result["saga"]["p50_ms"] / result["floor_p50_ms"], 3)
-        return {"n": N, "record_bytes": len(record), "raw_ops_ms": {k: round(v, 3) for k, v in raw_ops.items()},
-                "gateways": results}
+`bench/bench_saga.py` starts the real local stack itself (moto + Terraform + one worker per service +
+sweeper + HTTP gateway, on free ports, under the local stack lock; stack up took {r['stack_up_seconds']} s) with the
+payment emulators on their **fast profiles** (no injected latency or faults). A Cognito merchant sends
+`POST /pay` through the gateway; latency is from the client's clock before the POST to the record's own
+timeline: **CAPTURED** (when `payment.completed` is emitted) and **INDEXED** (after the chat indexer's
+`payment.indexed`: the saga's end). {r['n']} payments one at a time, round robin over stripe / amazon_pay / solana,
+after {r['warmup'] + 3} warm-up payments ({dict(statuses)}).
+
+**Floor, same run, same emulator**: the raw hop (bare `put_events` on the stack's bus -> a rule of its own ->
+SQS -> bare long-poll `receive_message`, interleaved with the payments) p50 **{floor['p50_ms']:.1f} ms** (p99
+{floor['p99_ms']:.1f}) x **{hops['critical_hops']} hops** on the critical path
+({' -> '.join(hops['critical_path'])}, counted from the causation chain of a happy-path saga's events; the
+saga publishes {len(hops['distinct_events'])} distinct events ({', '.join(hops['distinct_events'])}), {hops['deliveries']}
+queue deliveries in all, the others in parallel or off the path; the counted saga also re-published
+{hops['republished']} event(s), see below) = **{floor_p50:.1f} ms**.
+
+| to | p50 ms | p90 ms | p99 ms |
+|---|---|---|---|
+| CAPTURED (payment.completed) | {captured['p50_ms']:.0f} | {captured['p90_ms']:.0f} | {captured['p99_ms']:.0f} |
+| INDEXED (saga end) | {indexed['p50_ms']:.0f} | {indexed['p90_ms']:.0f} | {indexed['p99_ms']:.0f} |
+
+Ratio saga p50 / floor: **{ratio}** (target <= {TARGET_RATIO}: **{"met" if met else "missed"}**).
+
+Where the time goes (per stage, from the record's timeline; POST->REQUESTED includes the gateway, JWT
+check, idempotency write and the record's first write):
+
+| stage | p50 ms | p99 ms |
+|---|---|---|
+{stage_rows}
+
+Handler time inside each worker (`event received` -> `event handled` in the workers' logs, every event
+of the run, the load phases included):
+
+| worker: event | n | p50 ms | p90 ms |
+|---|---|---|---|
+{handler_rows}
+
+{analysis}
+
+{republish_note}
+
+| gateway | n | p50 ms to INDEXED | p99 ms |
+|---|---|---|---|
+{gw_rows}
+
+**Sustained throughput** (open-loop offered load for {r.get('rate_seconds', RATE_SECONDS):g} s each; completed/s over the window
+from the first POST to the last terminal state; sustained = completed >= 99% of sent and >= 90% of offered):
+**{sustained:g} payments/s**.
+
+| offered /s | sent | refused | completed | completed /s | p50 ms | p99 ms | drain s |
+|---|---|---|---|---|---|---|---|
+{load_rows}
+"""
+    return section
 
 
 def run() -> bool:
-    result = measure()
-    ok = all(r["ratio"] <= TARGET_RATIO for r in result["gateways"].values())
-    rows = "\n".join(
-        f"| {g} | {r['saga']['p50_ms']:.1f} | {r['saga']['p99_ms']:.1f} | {r['gateway_raw']['p50_ms']:.1f} | "
-        f"{sum(r['aws_calls_per_payment'].values()):.1f} | {r['floor_p50_ms']:.1f} | {r['ratio']:.2f} |"
-        for g, r in result["gateways"].items())
-    section = f"""## Saga (payment service share)
-
-`bench/bench_saga.py`: {N} payments per gateway, each `POST /pay` use case -> `fraud.assessed` ->
-`route.selected` -> CAPTURED in the payment service's handlers, on one moto server with the real
-connectors (localstripe, the Amazon Pay sandbox, LiteSVM). Floor, same run: the payment service's AWS
-calls per payment (counted) times each operation's raw median, on an item of the record's size
-({result["record_bytes"]} bytes; {", ".join(f"{k} {v:.1f} ms" for k, v in result["raw_ops_ms"].items())}), plus the raw connector
-authorize+capture p50. Target: saga p50 <= {TARGET_RATIO}x floor. {"Met" if ok else "NOT met"}.
-
-| gateway | saga p50 ms | saga p99 ms | connector p50 ms | AWS calls/payment | floor p50 ms | ratio |
-|---|---|---|---|---|---|---|
-{rows}
-
-The end-to-end figure (POST /pay over the gateway -> payment.completed across all services and queues)
-belongs to the stack benchmark; this one isolates what the payment service adds."""
-    report.write("saga", result, section)
-    return ok
+    raw = measure()
+    rows = [r for r in raw["rows"] if r["status"] == "indexed"]
+    floor = report.percentiles(raw["floor_ms"])
+    hops = raw["hops"]
+    floor_p50 = round(floor["p50_ms"] * hops["critical_hops"], 3)
+    indexed, captured = _summary(rows, "INDEXED"), _summary(rows, "CAPTURED")
+    ratio = round(indexed["p50_ms"] / floor_p50, 3)
+    met = ratio <= TARGET_RATIO
+    stages = {}
+    order = ["REQUESTED", "FRAUD_CHECKED", "ROUTED", "AUTHORIZED", "CAPTURED", "INDEXED"]
+    previous = None
+    for state in order:
+        values = [(r[state] - (r[previous] if previous else 0)) * 1000 for r in rows if state in r
+                  and (previous is None or previous in r)]
+        if len(values) > 1:
+            stages[f"{previous or 'POST'}->{state}"] = report.percentiles(values)
+        previous = state
+    per_gateway = {g: _summary([r for r in rows if r["gateway"] == g], "INDEXED")
+                   for g in sorted({r["gateway"] for r in rows})}
+    statuses = Counter(r["status"] for r in raw["rows"])
+    sustained = max((x["offered_per_s"] for x in raw["loads"]
+                     if x["sent"] and x["completed"] >= 0.99 * x["sent"] and x["refused"] == 0
+                     and x["completed_per_s"] >= 0.9 * x["offered_per_s"]), default=0.0)
+    result = {"n": N, "warmup": WARMUP, "statuses": dict(statuses), "stack_up_seconds": raw["stack_up_seconds"],
+              "hops": hops, "raw_hop": floor, "floor_p50_ms": floor_p50, "saga_to_indexed": indexed,
+              "saga_to_captured": captured, "ratio_p50": ratio, "target_ratio_p50": TARGET_RATIO, "target_met": met,
+              "stages": stages, "per_gateway_to_indexed": per_gateway, "loads": raw["loads"],
+              "sustained_payments_per_s": sustained, "handler_ms": raw["handlers"], "rows": raw["rows"], "redeliveries": raw["redeliveries"],
+              "rate_seconds": RATE_SECONDS,
+              "profiles": "fast: no injected latency or faults on localstripe, the Amazon Pay sandbox, Solana sandbox"}
+    section = render(result)
+    path = report.write("saga", result, section)
+    print(section)
+    print(f"wrote {path}")
+    return met
 
 
 if __name__ == "__main__":
-    import sys
-
     sys.exit(0 if run() else 1)

@@ -1,0 +1,544 @@
+"""`make chaos`: payments through the real local stack while faults are injected at random, then a wait,
+`smartpay payment reconcile --fix`, and the figures (bench/results/chaos.json, docs/reliability.md).
+
+Faults (each drawn at random every few seconds while payments are sent):
+- worker_sigkill: SIGKILL of a service worker or the payment sweeper (its process group), restarted by
+  this runner through the stack's process table with the argv and environment it ran with;
+- amazon_pay_5xx / amazon_pay_slow / amazon_pay_timeout_after_success: windows of the Amazon Pay
+  sandbox's fault profile (503 before anything changes; added latency; latency above the connector's
+  timeout, so the sandbox completes the call after the connector gave up);
+- duplicate_delivery: an event already delivered (copied from a tap on the bus) sent again into the
+  queue of a service that consumes it;
+- gateway_5xx / gateway_timeout / gateway_slow_capture: a share of the payments carry a connector fault
+  directive (`smartpay_fault` metadata, honoured with PAYMENT_FAULT_INJECTION on the local stack):
+  503 or timeout before the call reaches the provider, or 1.5 s before the capture;
+- redis_restart: the PRIVATE redis-server this runner started on a free port (the stack points at it
+  through REDIS_URL and the services' own variables) killed and restarted empty.
+Not injected, because the local stack cannot survive them (documented in docs/reliability.md): a moto
+restart (the emulator keeps tables, queues and the bus in memory: all state would be gone), a restart
+of the Amazon Pay sandbox or the Solana sandbox (in-memory ledgers); and a timeout after success on
+Stripe/Solana (no latency profile there; the connectors' injected faults fail before the call).
+
+`python -m bench.chaos [--payments N] [--rate R] [--seed S]`; the default size finishes in ~10 minutes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+from bench import report
+from bench.bench_saga import AMAZON_URL, BIN, DONE, Payer, local_stack, merchant_session
+from smartpay_shared.local.processes import ProcessTable
+from smartpay_shared.manifest import all_manifests
+from smartpay_shared.testing import EventListener, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "reliability.md"
+GATEWAY_TIMEOUT_S = 2.0
+SAGA_DEADLINE_S = 60
+KINDS = ["worker_sigkill", "amazon_pay_5xx", "amazon_pay_slow", "amazon_pay_timeout_after_success",
+         "duplicate_delivery", "redis_restart"]
+NOT_SURVIVABLE = {
+    "moto_restart": "moto keeps every table, queue, rule and the bus in memory: a restart loses all state",
+    "amazon_pay_sandbox_restart": "the sandbox's charges live in memory: a restart loses its ledger",
+    "solana_sandbox_restart": "the LiteSVM chain lives in memory: a restart loses every balance and receipt",
+    "stripe_or_solana_timeout_after_success": "localstripe and the Solana sandbox have no latency profile and the "
+                                              "connectors' injected faults fail before the call: a timeout after "
+                                              "success is injected on Amazon Pay (sandbox latency above the "
+                                              "connector timeout) only",
+}
+
+
+class PrivateRedis:
+    """A redis-server of our own on a free port (never the machine's Redis), restartable."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.workdir = workdir
+        self.proc: subprocess.Popen | None = None
+        self.closed = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        exe = shutil.which("redis-server")
+        if not exe:
+            raise RuntimeError("redis-server is not installed")
+        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.workdir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def restart(self, down_seconds: float) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.stop()
+        time.sleep(down_seconds)
+        with self._lock:
+            if not self.closed:  # the run may have ended meanwhile: never leave a server behind
+                self.start()
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            self.stop()
+
+
+def _proc_env(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def _proc_argv(pid: int) -> list[str]:
+    return [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+
+
+class Chaos:
+    def __init__(self, info: dict, redis: PrivateRedis, rng: random.Random):
+        self.info, self.redis, self.rng = info, redis, rng
+        self.table = ProcessTable(info["state"])
+        self.counts: Counter[str] = Counter()
+        self.log: list[dict] = []
+        self.stop = threading.Event()
+        kw = dict(endpoint_url=info["aws_endpoint_url"], region_name="us-east-1")
+        self.sqs, self.events = boto3.client("sqs", **kw), boto3.client("events", **kw)
+        self.tap = EventListener(self.events, boto3.client("sqs", **kw), info["bus_name"],
+                                 {"source": [{"prefix": "smartpay."}]})
+        self.subscribers = {s: {sub.event_type for sub in m.subscriptions} for s, m in all_manifests().items()}
+        self.queues = {s: self.sqs.get_queue_url(QueueName=f"smartpay-{s}")["QueueUrl"] for s in self.subscribers}
+        # What each killable process ran with, read before the first kill: the restart is the same process.
+        self.processes = {}
+        for name in [f"worker-{s}" for s in self.subscribers] + ["payment-sweeper"]:
+            managed = self.table.running(name)
+            if managed:
+                self.processes[name] = (_proc_argv(managed.pid), _proc_env(managed.pid))
+
+    def _record(self, kind: str, detail: str) -> None:
+        self.counts[kind] += 1
+        self.log.append({"t": round(time.time(), 3), "kind": kind, "detail": detail})
+
+    # --- the faults -------------------------------------------------------------------------------
+    def worker_sigkill(self) -> None:
+        name = self.rng.choice(sorted(self.processes))
+        managed = self.table.running(name)
+        if not managed:
+            return
+        os.killpg(managed.pid, signal.SIGKILL)
+        while self.table.running(name):
+            time.sleep(0.05)
+        time.sleep(self.rng.uniform(0.5, 3.0))  # down for a while, as a crashed Lambda/container would be
+        argv, env = self.processes[name]
+        env.pop("SMARTPAY_STACK_PROCESS", None)
+        restarted = self.table.start(name, argv, env)
+        self._record("worker_sigkill", f"{name} pid {managed.pid} -> restarted as {restarted.pid}")
+
+    def _amazon_window(self, kind: str, profile: dict, seconds: float) -> None:
+        requests.post(f"{AMAZON_URL}/__sandbox/profile", json=profile, timeout=5)
+        self._record(kind, f"{profile} for {seconds:.1f}s")
+        self.stop.wait(seconds)
+        requests.post(f"{AMAZON_URL}/__sandbox/profile", json={"approval": "approve"}, timeout=5)
+
+    def amazon_pay_5xx(self) -> None:
+        self._amazon_window("amazon_pay_5xx", {"error_rate": 0.5}, self.rng.uniform(2, 5))
+
+    def amazon_pay_slow(self) -> None:
+        self._amazon_window("amazon_pay_slow", {"latency_ms": 600, "jitter_ms": 600}, self.rng.uniform(2, 5))
+
+    def amazon_pay_timeout_after_success(self) -> None:
+        latency = (GATEWAY_TIMEOUT_S + 0.5) * 1000
+        self._amazon_window("amazon_pay_timeout_after_success", {"latency_ms": latency}, self.rng.uniform(1.5, 3))
+
+    def duplicate_delivery(self) -> None:
+        for message in self.sqs.receive_message(QueueUrl=self.tap.queue_url, MaxNumberOfMessages=10,
+                                                WaitTimeSeconds=1).get("Messages", []):
+            self.sqs.delete_message(QueueUrl=self.tap.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            body = json.loads(message["Body"])
+            consumers = [s for s, types in self.subscribers.items() if body.get("detail-type") in types]
+            if not consumers or self.rng.random() > 0.5:
+                continue
+            service = self.rng.choice(consumers)
+            self.sqs.send_message(QueueUrl=self.queues[service], MessageBody=message["Body"])
+            self._record("duplicate_delivery", f"{body['detail-type']} {body['detail']['metadata']['event_id']} "
+                                               f"again to {service}")
+
+    def redis_restart(self) -> None:
+        down = self.rng.uniform(0.5, 2.0)
+        self.redis.restart(down)
+        self._record("redis_restart", f"private redis :{self.redis.port} down {down:.1f}s, restarted empty")
+
+    def loop(self) -> None:
+        while not self.stop.wait(self.rng.uniform(1.0, 3.0)):
+            kind = self.rng.choice(KINDS)
+            try:
+                getattr(self, kind)()
+            except Exception as e:  # a fault that could not be injected is logged, the run goes on
+                self.log.append({"t": round(time.time(), 3), "kind": kind, "error": str(e)[:300]})
+
+
+DIRECTIVES = {  # per-payment connector faults (PAYMENT_FAULT_INJECTION: the saga wraps the connector)
+    "gateway_5xx": "{gw}:5xx",
+    "gateway_timeout": "attempt1:timeout",
+    "gateway_slow_capture": "{gw}.capture:delay1500",
+}
+DIRECTIVE_SHARE = 0.15
+
+
+def send_all(payer: Payer, n: int, rate: float, chaos: Chaos) -> tuple[list[dict], list[str]]:
+    """Open-loop POST /pay; a failed or unanswered POST is retried with the same Idempotency-Key and
+    body (what a client does), so one payment is accepted at most once. A share of the payments carry
+    a connector fault directive (Stripe and Solana have no sandbox fault profile)."""
+    accepted: list[dict] = []
+    refused: list[str] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        try:
+            gateway, body = payer.body()
+        except (requests.RequestException, RuntimeError) as e:  # the buyer's side failed: nothing was sent
+            with lock:
+                refused.append(f"no payment method: {e}"[:200])
+            return
+        with lock:
+            directive = chaos.rng.choice(sorted(DIRECTIVES)) if chaos.rng.random() < DIRECTIVE_SHARE else None
+        if directive:
+            body["metadata"]["smartpay_fault"] = DIRECTIVES[directive].format(gw=gateway)
+            chaos._record(directive, f"{gateway}: {body['metadata']['smartpay_fault']}")
+        key = uuid.uuid4().hex
+        for attempt in range(6):
+            try:
+                pid, started = payer.post(body, key=key, timeout=15)
+                with lock:
+                    accepted.append({"payment_id": pid, "gateway": gateway, "t0": started, "tries": attempt + 1})
+                return
+            except (requests.RequestException, RuntimeError) as e:
+                error = str(e)[:200]
+                time.sleep(0.5 * (attempt + 1))
+        with lock:
+            refused.append(error)
+
+    pool = ThreadPoolExecutor(max_workers=32)
+    started = time.monotonic()
+    futures = []
+    for i in range(n):
+        time.sleep(max(0.0, started + i / rate - time.monotonic()))
+        futures.append(pool.submit(one))
+    for f in futures:
+        f.result()
+    pool.shutdown()
+    return accepted, refused
+
+
+def wait_terminal(payer: Payer, accepted: list[dict], timeout: float) -> dict[str, dict]:
+    views: dict[str, dict] = {}
+    pending = {a["payment_id"] for a in accepted}
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            try:
+                view = payer.view(pid)
+            except requests.RequestException:
+                continue
+            views[pid] = view
+            if view.get("status") in DONE and (view.get("status") != "failed" or view.get("completed_at")):
+                pending.discard(pid)
+        if pending:
+            time.sleep(2)
+    return views
+
+
+def dlq_entries(info: dict) -> list[dict]:
+    """Every message in every DLQ, with the reason the worker logged for its last failure."""
+    sqs = boto3.client("sqs", endpoint_url=info["aws_endpoint_url"], region_name="us-east-1")
+    logs = {p.stem: p.read_text(errors="replace").splitlines() for p in (info["state"] / "logs").glob("worker-*.log")}
+    entries = []
+    for url in sqs.list_queues(QueueNamePrefix="smartpay-").get("QueueUrls", []):
+        if not url.endswith("-dlq"):
+            continue
+        service = url.rsplit("/", 1)[1].removeprefix("smartpay-").removesuffix("-dlq")
+        seen: set[str] = set()
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                        VisibilityTimeout=600).get("Messages", [])
+            fresh = [m for m in batch if m["MessageId"] not in seen]
+            if not fresh:
+                break
+            for m in fresh:
+                seen.add(m["MessageId"])
+                try:
+                    body = json.loads(m["Body"])
+                    event_type = body.get("detail-type")
+                    event_id = body["detail"]["metadata"]["event_id"]
+                    pid = body["detail"]["data"].get("payment_id")
+                except (ValueError, KeyError, TypeError):
+                    event_type = event_id = pid = None
+                reason = None
+                for line in reversed(logs.get(f"worker-{service}", [])):
+                    if (m["MessageId"] in line or (event_id and event_id in line)) and '"reason"' in line:
+                        try:
+                            reason = json.loads(line).get("reason")
+                        except ValueError:
+                            reason = line[-300:]
+                        break
+                entries.append({"queue": service, "event_type": event_type, "event_id": event_id,
+                                "payment_id": pid, "reason": reason})
+    return entries
+
+
+def reconcile(env: dict[str, str], out: Path, fix: bool) -> tuple[int, dict]:
+    args = [str(BIN / "smartpay"), "payment", "reconcile", "--grace", "15", "--json", str(out)] + (["--fix"] if fix else [])
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
+    print(done.stdout[-6000:], done.stderr[-3000:], flush=True)
+    return done.returncode, json.loads(out.read_text()) if out.exists() else {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--payments", type=int, default=240)
+    parser.add_argument("--rate", type=float, default=1.5, help="payments offered per second (the stack sustains ~2/s)")
+    parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--wait", type=float, default=240.0, help="max seconds to wait for terminal states")
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    work = Path(os.environ.get("TMPDIR", "/tmp")) / f"smartpay-chaos-{uuid.uuid4().hex[:6]}"
+    work.mkdir(parents=True)
+    redis = PrivateRedis(work)
+    redis.start()
+    env = {"REDIS_URL": redis.url, "FRAUD_REDIS_URL": redis.url, "SMARTPAY_ROUTING_REDIS_URL": redis.url,
+           "SMARTPAY_GATEWAY_REDIS_URL": redis.url, "PAYMENT_GATEWAY_TIMEOUT_SECONDS": str(GATEWAY_TIMEOUT_S),
+           "PAYMENT_SAGA_DEADLINE_SECONDS": str(SAGA_DEADLINE_S), "PAYMENT_FAULT_INJECTION": "true"}
+    started = time.monotonic()
+    try:
+        with local_stack(env) as info:
+            session = merchant_session("m_chaos")
+            payer = Payer(info["gateway_url"], session, seed=args.seed)
+            chaos = Chaos(info, redis, rng)
+            payment_env = chaos.processes["worker-payment"][1]
+            with chaos.tap:
+                injector = threading.Thread(target=chaos.loop, daemon=True)
+                injector.start()
+                send_started = time.monotonic()
+                try:
+                    accepted, refused = send_all(payer, args.payments, args.rate, chaos)
+                finally:  # no fault (a worker restart) may land after the stack is stopped
+                    chaos.stop.set()
+                    injector.join(timeout=30)
+                send_seconds = time.monotonic() - send_started
+            requests.post(f"{AMAZON_URL}/__sandbox/profile", json={"approval": "approve"}, timeout=5)
+            views = wait_terminal(payer, accepted, args.wait)
+            # Past every saga's deadline plus the sweeper's period, so nothing is judged while in flight.
+            time.sleep(max(0.0, SAGA_DEADLINE_S + 10 - (time.monotonic() - send_started - send_seconds)))
+            views.update(wait_terminal(payer, accepted, 30))
+            dlq = dlq_entries(info)
+            env_for_cli = {**payment_env, "PATH": os.environ.get("PATH", "")}
+            env_for_cli.pop("SMARTPAY_STACK_PROCESS", None)
+            rc_found, found = reconcile(env_for_cli, work / "found.json", fix=True)
+            rc_after, after = reconcile(env_for_cli, work / "after.json", fix=False)
+    finally:
+        redis.close()
+    statuses = Counter(v.get("status") for v in views.values())
+    failure_codes = Counter(v.get("decline_code") or "?" for v in views.values()
+                            if v.get("status") in ("failed", "declined", "fraud_declined"))
+    not_terminal = [a["payment_id"] for a in accepted if views.get(a["payment_id"], {}).get("status") not in DONE]
+    summary_found = found.get("summary", {})
+    summary_after = after.get("summary", {})
+
+    def figure(kind: str) -> dict[str, int]:
+        f = summary_found.get(kind, {"found": 0, "fixed": 0})
+        return {"found": f["found"], "fixed": f["fixed"], "unresolved": summary_after.get(kind, {}).get("found", 0)}
+
+    result = {
+        "payments_sent": args.payments, "accepted": len(accepted), "refused_after_retries": len(refused),
+        "client_retries": sum(a["tries"] - 1 for a in accepted), "offered_rate_per_s": args.rate,
+        "send_seconds": round(send_seconds, 1), "seed": args.seed, "saga_deadline_seconds": SAGA_DEADLINE_S,
+        "gateway_timeout_seconds": GATEWAY_TIMEOUT_S, "faults": dict(chaos.counts),
+        "fault_errors": [e for e in chaos.log if "error" in e][:20],
+        "final_statuses": dict(statuses), "failure_codes": dict(failure_codes.most_common()), "not_terminal_at_end": not_terminal[:50],
+        "lost": figure("lost"), "double_charged": figure("double_charged"), "orphan_charge": figure("orphan_charge"),
+        "amount_mismatch": figure("amount_mismatch"), "reconcile_exit_codes": {"fix_run": rc_found, "after": rc_after},
+        "reconcile_errors": found.get("errors", []) + after.get("errors", []),
+        "gateway_charges": found.get("gateway_charges", {}),
+        "dlq": {"entries": len(dlq), "by_reason": _by_reason(dlq), "sample": dlq[:20]},
+        "findings_sample": found.get("findings", [])[:30], "fault_log_sample": chaos.log[:40],
+        "total_seconds": round(time.monotonic() - started, 1), "not_injected": NOT_SURVIVABLE,
+    }
+    path = write(result)
+    print(f"wrote {path} and {DOC}")
+    met = (result["lost"]["found"] == 0 and result["double_charged"]["found"] == 0
+           and result["orphan_charge"]["unresolved"] == 0 and not not_terminal)
+    return 0 if met else 1
+
+
+def _by_reason(dlq: list[dict]) -> list[dict]:
+    counts = Counter((d["queue"], d["event_type"], (d["reason"] or "no reason logged")[:160]) for d in dlq)
+    return [{"queue": q, "event_type": t, "reason": r, "count": c} for (q, t, r), c in counts.most_common()]
+
+
+def write(result: dict[str, Any]) -> Path:
+    path = report.RESULTS / "chaos.json"
+    report.RESULTS.mkdir(parents=True, exist_ok=True)
+    from datetime import UTC, datetime
+
+    result = {"name": "chaos", "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": report.machine(),
+              **result}
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    DOC.write_text(render(result))
+    return path
+
+
+def render(f: dict[str, Any]) -> str:
+    """docs/reliability.md from a chaos result (a saved bench/results/chaos.json renders again)."""
+    faults = "\n".join(f"| {k} | {v} |" for k, v in sorted(f["faults"].items())) or "| none | 0 |"
+    dlq = "\n".join(f"| {d['queue']} | {d['event_type']} | {d['reason']} | {d['count']} |"
+                    for d in f["dlq"]["by_reason"]) or "| - | - | (empty) | 0 |"
+    not_injected = "\n".join(f"- **{k}**: {v}." for k, v in f["not_injected"].items())
+    rows = "\n".join(f"| {k.replace('_', ' ')} | {f[k]['found']} | {f[k]['fixed']} | {f[k]['unresolved']} |"
+                     for k in ("lost", "double_charged", "orphan_charge", "amount_mismatch"))
+    met = f["lost"]["found"] == 0 and f["double_charged"]["found"] == 0 and f["orphan_charge"]["unresolved"] == 0
+    return f"""# Reliability: reconciliation and the chaos run
+
+## Reconciliation: `smartpay payment reconcile`
+
+The janitor. It compares the payments table with each gateway's own record and reports, per payment:
+
+| finding | meaning | `--fix` |
+|---|---|---|
+| `lost` | accepted (`POST /pay` answered 202) but not terminal past its saga deadline + `--grace` (default 60 s) | no: the sweeper's job; an operator looks |
+| `double_charged` | a second charge holding captured money besides the payment's own capture | refunds the extra charge |
+| `orphan_charge` | the gateway holds money (an authorization or a capture) the record does not account for: the payment failed or declined, or moved to another attempt; or a charge of a payment the table lacks | voids the hold, or refunds the capture |
+| `amount_mismatch` | what the record says was captured/refunded differs from the gateway's own totals | no: needs a human |
+
+Where the gateways' records come from: **Stripe** (localstripe locally) every PaymentIntent listed through
+the SDK, tied to a payment by the `smartpay_reference` metadata (`<payment_id>-<attempt>`) the connector
+sets, captured and refunded amounts from its charge; **Amazon Pay** the sandbox's charge list
+(`GET /__sandbox/ledger`, `merchantReferenceId` = the attempt reference; live Amazon Pay has no list call,
+so the per-attempt status read is used there); **Solana** the receipt accounts derived from each attempt's
+and each refund's reference, read from the cluster (LiteSVM or RPC): a receipt is created in the same
+atomic transaction as the transfer of exactly the request amount, so it proves the transfer and its amount.
+A payment still inside its deadline is *in flight* and not judged. Charges of payments the table lacks
+count when the gateway created them after the table's oldest payment (`--unknown-since table`, the
+default; an ISO time; or `off`), because a sandbox kept between runs holds charges of tables long gone.
+
+Fixes go through the saga's own compensation: a hold is voided; a capture is recorded on the payment as a
+late capture with its compensation refund, under the refund reference `<payment_id>-r<n>`, so the
+payment's ledger nets to what it kept and a second run finds nothing to do (idempotent). A charge with no
+payment record is voided or refunded at the gateway under `<reference>-reconcile`.
+
+```
+smartpay payment reconcile                 # every payment; Rich table + summary; exit 1 on findings
+smartpay payment reconcile pay_123 pay_456 # just these
+smartpay payment reconcile --fix           # void/refund orphans and duplicates, say what was done
+smartpay payment reconcile --json out.json # also the report as JSON (--json - : JSON on stdout only)
+```
+
+The exit code is 1 while any finding is unresolved (after `--fix`: what it could not fix, plus the
+lost and mismatched payments) or a gateway's ledger could not be read; 0 otherwise.
+`services/payment/tests/integration/test_reconcile.py` creates each finding for real on the real
+connectors (a Stripe hold left by a timeout after success, a Solana transfer landing after the saga
+failed, a second Stripe capture for one attempt, an out-of-band Amazon Pay refund, a charge of an unknown
+payment, a saga stuck past its deadline) and checks detection, `--fix` and the second, clean run.
+
+## The chaos run
+
+`make chaos` (`python -m bench.chaos [--payments N] [--rate R] [--seed S]`) starts the real local stack
+(moto + Terraform + workers + sweeper + HTTP gateway on free ports, under the local stack lock, with a
+**private** `redis-server` on a free port behind `REDIS_URL`; never the machine's Redis), sends payments
+through `POST /pay` with a Cognito merchant token at a steady offered rate while injecting faults at
+random, waits for every saga to finish (and past every saga's deadline, so the sweeper has had its
+turn), lists the DLQs, then runs `smartpay payment reconcile --fix` (payments table against Stripe's
+PaymentIntents, the Amazon Pay sandbox's charges and the Solana chain's receipts) and once more without
+`--fix` to count what is left. Clients retry a failed or unanswered `POST /pay` with the same
+`Idempotency-Key`. The stack runs with a {f['gateway_timeout_seconds']:g} s connector timeout and a
+{f['saga_deadline_seconds']} s saga deadline so that timeouts and sweeps happen within the run.
+
+Target: 0 lost, 0 double charged, 0 unresolved orphan charges. This run: **{"met" if met else "NOT met"}**.
+
+## Last run
+
+{f['payments_sent']} payments offered at {f['offered_rate_per_s']:g}/s (seed {f['seed']}), {f['accepted']} accepted
+(202), {f['refused_after_retries']} refused after retries, {f['client_retries']} client retries; the whole run took
+{f['total_seconds']:.0f} s. Final states: {f['final_statuses']}; codes of the failed/declined ones:
+{f.get('failure_codes', 'not recorded')}. The figures are from this size: `--payments N` runs
+"a few thousand" in proportionally longer time.
+
+| faults injected | count |
+|---|---|
+{faults}
+
+| finding (reconcile) | found | fixed by --fix | unresolved after |
+|---|---|---|---|
+{rows}
+
+Payments not terminal when the run ended: {len(f['not_terminal_at_end'])}. Reconcile exit codes: fix run
+{f['reconcile_exit_codes']['fix_run']}, second run {f['reconcile_exit_codes']['after']}. Gateway charges read:
+{f['gateway_charges']}.{(' Reconcile errors: ' + '; '.join(f['reconcile_errors'])) if f['reconcile_errors'] else ''}
+
+DLQ entries: **{f['dlq']['entries']}**.
+
+| queue | event type | reason (last failure the worker logged) | count |
+|---|---|---|---|
+{dlq}
+
+## What each fault exercises
+
+- **worker_sigkill**: a worker (fraud, routing, payment, chat) or the payment sweeper is killed with
+  SIGKILL mid-batch and restarted by the runner from the stack's process table. Messages in flight
+  reappear after the queue's visibility timeout; the saga's conditional writes make the redelivery a
+  no-op or a resume (a charge in flight is settled from the gateway's own record first).
+- **amazon_pay_5xx**: the sandbox answers 503 before changing anything; the saga falls back or
+  retries, and routing's health windows see the errors.
+- **amazon_pay_slow**: added latency below the connector's timeout.
+- **amazon_pay_timeout_after_success**: latency above the connector's timeout: the connector gives up
+  while the sandbox still completes the call (a charge the saga did not see). The saga reads the
+  gateway's record before calling the attempt failed; what lands even later is an orphan charge that
+  reconciliation voids or refunds (recorded on the payment as a compensation).
+- **duplicate_delivery**: an already delivered event is sent again into a consuming service's queue:
+  every handler must treat it as a no-op.
+- **gateway_5xx / gateway_timeout / gateway_slow_capture**: per-payment connector faults on any
+  gateway (`smartpay_fault` metadata): 503 or a timeout before the provider sees the call (fallback
+  to another attempt), or 1.5 s before the capture (a window for a worker kill mid-charge).
+- **redis_restart**: the private Redis (fraud velocity features, routing health, gateway rate limit)
+  disappears for up to 2 s and comes back empty.
+
+## Not injected: faults the local stack cannot survive
+
+{not_injected}
+
+Production differs: DynamoDB, SQS and EventBridge are durable managed services, so the emulator
+restart has no production counterpart; the sandboxes stand in for gateways whose ledgers are durable.
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
