@@ -100,7 +100,8 @@ def build(settings: PaymentSettings, dynamodb, events, gateways: dict[str, Gatew
     vault = DynamoVault(dynamodb, settings.payments_table)  # vault items live in the payments table
     saga = Saga(store, gateways, max_attempts=settings.max_attempts,
                 deadline=timedelta(seconds=settings.saga_deadline_seconds),
-                fault_injection=settings.fault_injection, vault=vault, **kwargs)
+                fault_injection=settings.fault_injection, vault=vault,
+                outbox_grace=timedelta(seconds=settings.outbox_grace_seconds), **kwargs)
     return PaymentService(saga, DynamoIdempotencyStore(dynamodb, settings.idempotency_table,
                                                        settings.idempotency_ttl_seconds), VaultService(vault, gateways))
 

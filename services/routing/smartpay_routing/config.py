@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smartpay_shared.config import platform_settings
@@ -17,13 +17,14 @@ DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
 
 
 class RoutingSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SMARTPAY_ROUTING_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SMARTPAY_ROUTING_", extra="ignore", populate_by_name=True)
 
     checkpoint_bucket: str = Field(default="", description="Defaults to <name_prefix>-routing-checkpoints.")
     checkpoint_prefix: str = "policy/"
     checkpoint_every: int = Field(default=200, ge=1, description="Learning updates between checkpoints.")
     checkpoint_max_age_seconds: float = Field(default=300.0, gt=0, description="Checkpoint sooner on quiet traffic.")
-    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Health windows and decisions.")
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Health windows and decisions.",
+                           validation_alias=AliasChoices("SMARTPAY_ROUTING_REDIS_URL", "REDIS_URL"))
     key_prefix: str = Field(default="routing:", description="Prefix of every Redis key this service writes.")
     decision_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     catalog_file: Path = DEFAULT_CATALOG

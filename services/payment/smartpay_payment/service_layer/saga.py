@@ -36,10 +36,13 @@ def utcnow() -> datetime:
 class Saga:
     def __init__(self, store: PaymentStore, gateways: dict[str, Gateway], *, max_attempts: int,
                  deadline: timedelta, clock: Callable[[], datetime] = utcnow, fault_injection: bool = False,
-                 vault=None):
+                 vault=None, outbox_grace: timedelta = timedelta(0)):
         """`fault_injection`: honour FAULT_KEY directives in payment metadata (local stack and tests only,
-        never on AWS); `vault`: resolves vault ids of sagas started by a payment.requested from elsewhere."""
+        never on AWS); `vault`: resolves vault ids of sagas started by a payment.requested from elsewhere;
+        `outbox_grace`: a handler re-sends another writer's outbox only once it is this old (younger, its
+        writer is most likely still publishing it: re-sending then duplicated every such event)."""
         self.fault_injection = fault_injection
+        self.outbox_grace = outbox_grace
         self.vault = vault
         self.store = store
         self.gateways = gateways
@@ -54,7 +57,9 @@ class Saga:
             return None
         if stored.payment.merchant_id != merchant_id:
             raise MerchantMismatch(f"event for {payment_id} names merchant {merchant_id}")
-        self.store.flush(stored)
+        if stored.outbox and (stored.outbox_at is None
+                              or self.clock().timestamp() - stored.outbox_at >= self.outbox_grace.total_seconds()):
+            self.store.flush(stored)
         return stored.payment
 
     def _apply(self, data: p.Payload, meta: Metadata, step: Callable[[m.Payment], m.Transition]) -> m.Payment | None:

@@ -75,3 +75,22 @@ def test_sweep_candidates_are_the_stuck_ones(service, clock):
     late = clock() + timedelta(seconds=61)
     assert [s.payment.payment_id for s in repo.sweep_candidates(late, clock() - timedelta(seconds=5))] == [
         "pay_repo00000005"]
+
+
+def test_a_handler_resends_another_writers_outbox_only_once_it_is_old(service, clock, monkeypatch):
+    """A young outbox is most likely being published by its writer right now (the API between its write
+    and its clear): re-sending it from the next handler duplicated every such event."""
+    saga, store = service.saga, service.saga.store
+    saga.outbox_grace = timedelta(seconds=10)
+    real = store.publisher.publish
+    monkeypatch.setattr(store.publisher, "publish", _broken)
+    with pytest.raises(Exception, match="bus down"):
+        saga.start(requested(payment_id="pay_repo00000004"))
+    resent = []
+    monkeypatch.setattr(store.publisher, "publish", lambda *envelopes: resent.extend(envelopes) or real(*envelopes))
+    saga._load("pay_repo00000004", "m_acme")
+    assert resent == [] and store.repo.get("pay_repo00000004").outbox  # young: left to its writer
+    clock.now += timedelta(seconds=11)
+    saga._load("pay_repo00000004", "m_acme")
+    assert [e.event_type for e in resent] == ["payment.requested"]
+    assert store.repo.get("pay_repo00000004").outbox == {}
