@@ -1,14 +1,15 @@
 """`make scan-secrets`: after `make demo`, look through everything the local stack keeps (its logs, the
 EventBridge archive, every SQS queue and DLQ, every DynamoDB table, the chat index, the S3 buckets,
 CloudWatch Logs and the Terraform state) for card numbers and for the secret values stored in Secrets
-Manager. Exit 1 with the location and a redacted hit on any find, 2 if a place could not be read.
+Manager. Exit 1 with the location and a redacted hit on any find, 2 if a place could not be read in full.
 
-What counts as a card number (the false-positive policy; docs/secrets.md):
-- a run of 13-19 digits, bare or in a card layout (4-4-4-4, 4-4-4-4-3, 4-6-5, 4-6-4) with one kind of
-  separator (a space or a dash), not touching a letter or a digit on either side;
-- whose first digit is 2-6 (Mastercard 2/5, Amex/Diners/JCB 3, Visa 4, Discover/UnionPay/Maestro 6):
-  epoch seconds/ms/us/ns (all start with 1 until 2033), round lamport amounts and the like are out;
-- that passes the Luhn check (about 1 random digit run in 10 does).
+Run it after the demo, once the queues are drained: it reads every SQS message once (each read counts
+toward the queue's maxReceiveCount), puts it back at once, and reports an error when a queue holds more
+messages than it could read (messages in flight, or a consumer racing the scan).
+
+What counts as a card number is `smartpay_shared.pan` (the one definition, shared with the API's error
+redaction and the services' input checks; the false-positive policy is in docs/secrets.md): 13-19
+Luhn-valid digits starting with 2-6, bare or grouped by spaces, dashes or dots, not touching a letter.
 Anything left is a hit: there is no allowlist; a false positive is looked at, not waved through."""
 
 from __future__ import annotations
@@ -24,48 +25,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smartpay_shared import pan  # the one card-number definition
+
 # --- pure logic ----------------------------------------------------------------------------------------
-_CARD = re.compile(
-    r"(?<![0-9A-Za-z])(?=("
-    r"\d{13,19}"
-    r"|\d{4}(?P<a>[ -])\d{4}(?P=a)\d{4}(?P=a)\d{4}(?:(?P=a)\d{3})?"
-    r"|\d{4}(?P<b>[ -])\d{6}(?P=b)\d{4,5}"
-    r")(?![0-9A-Za-z]))"
-)
-CARD_FIRST_DIGITS = frozenset("23456")
 MIN_NEEDLE = 12  # shorter secret fragments would match by chance
-
-
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-_ESCAPES = re.compile(r"\\[ntr]")  # JSON-escaped line breaks: "\\n4242..." must not look glued to an "n"
+luhn_valid = pan.luhn_valid
+redact_card = pan.mask  # first six / last four, as PCI DSS allows
 
 
 def find_cards(text: str) -> list[str]:
-    """Card numbers in `text` (digits only), by the policy in the module docstring."""
-    text = _ESCAPES.sub("  ", text)
-    found, taken_until = [], -1
-    for match in _CARD.finditer(text):
-        if match.start() < taken_until:
-            continue
-        raw = match.group(1)
-        digits = re.sub(r"[ -]", "", raw)
-        if 13 <= len(digits) <= 19 and digits[0] in CARD_FIRST_DIGITS and luhn_valid(digits):
-            found.append(digits)
-            taken_until = match.start() + len(raw)
-    return found
-
-
-def redact_card(digits: str) -> str:
-    return f"{digits[:6]}{'*' * (len(digits) - 10)}{digits[-4:]}"  # first six / last four, as PCI DSS allows
+    """Card numbers in `text` (digits only), by smartpay_shared.pan."""
+    return [m.digits for m in pan.find(text)]
 
 
 def redact_secret(value: str) -> str:
@@ -209,24 +179,49 @@ def _drain_replay(scanner: Scanner, events, sqs, replay: str, queue_url: str, ar
     return received
 
 
-def scan_queues(scanner: Scanner, sqs, rounds: int = 50) -> None:
-    """Peek without consuming: VisibilityTimeout=0 leaves every message visible (each peek still counts as
-    a receive in ApproximateReceiveCount)."""
+QUEUE_COUNTS = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+
+
+def scan_queues(scanner: Scanner, sqs, visibility_seconds: int = 60, max_messages: int = 100_000) -> None:
+    """Every message of every queue, each received once: it stays hidden (`visibility_seconds`) until the
+    queue is read through, so no receive returns it twice, then is made visible again at once. Fewer
+    messages read than the queue counts (in flight, or arriving meanwhile) is an error, not "clean"."""
     for page in sqs.get_paginator("list_queues").paginate():
         for url in page.get("QueueUrls", []):
-            name, seen = url.rsplit("/", 1)[1], set()
             scanner.scanned["sqs_queues"] += 1
-            for _ in range(rounds):
-                batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
-                                            WaitTimeSeconds=0, AttributeNames=["All"],
-                                            MessageAttributeNames=["All"]).get("Messages", [])
-                new = [m for m in batch if m["MessageId"] not in seen]
-                if not new:
-                    break
-                for message in new:
-                    seen.add(message["MessageId"])
-                    scanner.scan("sqs_messages", f"sqs {name} message {message['MessageId']}",
-                                 message["Body"] + _text(message.get("MessageAttributes", {})))
+            _scan_queue(scanner, sqs, url, visibility_seconds, max_messages)
+
+
+def _scan_queue(scanner: Scanner, sqs, url: str, visibility_seconds: int, max_messages: int) -> None:
+    name = url.rsplit("/", 1)[1]
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=QUEUE_COUNTS)["Attributes"]
+    expected = sum(int(counts.get(k, 0)) for k in QUEUE_COUNTS)
+    seen: set[str] = set()
+    handles: list[str] = []
+    try:
+        while len(seen) < max_messages:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=visibility_seconds,
+                                        WaitTimeSeconds=0, AttributeNames=["All"],
+                                        MessageAttributeNames=["All"]).get("Messages", [])
+            new = [m for m in batch if m["MessageId"] not in seen]
+            handles += [m["ReceiptHandle"] for m in batch]
+            if not new:
+                break
+            for message in new:
+                seen.add(message["MessageId"])
+                scanner.scan("sqs_messages", f"sqs {name} message {message['MessageId']}",
+                             message["Body"] + _text(message.get("MessageAttributes", {})))
+    finally:
+        _make_visible(sqs, url, handles)
+    if len(seen) < expected:
+        scanner.errors.append(f"sqs {name}: {expected} messages counted, {len(seen)} read (messages in flight "
+                              "or a consumer running: scan after the demo, once the queues are drained)")
+
+
+def _make_visible(sqs, url: str, handles: list[str]) -> None:
+    for i in range(0, len(handles), 10):
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
+            {"Id": str(n), "ReceiptHandle": h, "VisibilityTimeout": 0} for n, h in enumerate(handles[i:i + 10])])
 
 
 def scan_tables(scanner: Scanner, dynamodb) -> None:

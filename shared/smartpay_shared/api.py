@@ -16,13 +16,17 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError, UnauthorizedError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from smartpay_shared import problems
+from smartpay_shared import pan, problems
+from smartpay_shared.ratelimit import RateLimiter, RedisTokenBucket
 
 MERCHANT_CLAIM = "custom:merchant_id"
 GROUPS_CLAIM = "cognito:groups"
 ADMIN_GROUP = "admin"
 MAX_BODY_ENV = "SMARTPAY_API_MAX_BODY_BYTES"
 DEFAULT_MAX_BODY_BYTES = 256 * 1024  # far above any SmartPay body; API Gateway's own cap is 10 MB
+RATE_ENV = "SMARTPAY_API_RATE_LIMIT_PER_SECOND"  # per merchant; unset or 0: no limit in the resolver
+BURST_ENV = "SMARTPAY_API_RATE_LIMIT_BURST"  # default: twice the rate
+REDIS_ENVS = ("SMARTPAY_API_REDIS_URL", "REDIS_URL")
 
 log = logging.getLogger("smartpay.api")
 
@@ -38,6 +42,20 @@ class Problem(ServiceError):
         self.extensions = extensions
 
 
+class Unavailable(Problem):
+    """503 for a dependency that failed: the caller gets a fixed detail (`what` is unavailable), the
+    cause (an exception's text may name hosts, tables, internals) goes to the log only."""
+
+    def __init__(self, what: str, cause: BaseException | str | None = None, *, retry_after_seconds: int | None = None):
+        if cause is not None:
+            # No traceback: its text would repeat the cause unredacted.
+            kind = type(cause).__name__ if isinstance(cause, BaseException) else "error"
+            log.error("%s unavailable: %s: %s", what, kind, pan.redact(str(cause)))
+        headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds else None
+        super().__init__(503, f"{what} is unavailable right now; retry later", headers=headers,
+                         retry_after_seconds=retry_after_seconds)
+
+
 class NotImplementedYet(Problem):
     """A loud placeholder: the route exists in the contract but its service has not shipped it."""
 
@@ -50,14 +68,19 @@ class SmartPayResolver(APIGatewayRestResolver):
     and every 4xx/5xx leaves as `application/problem+json`, including the bodies a service's own
     exception handlers build in the older `{"statusCode", "message"}` shape."""
 
-    def __init__(self, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, **kwargs: Any):
+    def __init__(self, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, limiter: RateLimiter | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
         self.max_body_bytes = max_body_bytes
+        self.limiter = limiter
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         raw = getattr(event, "raw_event", event)
         size = body_size(raw)
-        if size > self.max_body_bytes:
+        limited = self._rate_limited(raw)
+        if limited is not None:
+            result = limited
+        elif size > self.max_body_bytes:
             result = problem_result(413, f"request body is {size} bytes; the limit is {self.max_body_bytes}",
                                     kind=problems.BODY_TOO_LARGE)
         elif not json_body_decodes(raw):
@@ -69,10 +92,60 @@ class SmartPayResolver(APIGatewayRestResolver):
         return as_problem_result(result, raw)
 
 
-def build_resolver(title: str, version: str, *, max_body_bytes: int | None = None) -> SmartPayResolver:
+    def _rate_limited(self, event: Any) -> dict[str, Any] | None:
+        """The per-merchant token bucket (smartpay_shared.ratelimit), spent before any route runs:
+        a 429 problem with Retry-After once the caller's merchant has used its burst."""
+        subject = rate_limit_subject(event)
+        if self.limiter is None or subject is None:
+            return None
+        decision = self.limiter.take(subject)
+        if decision.allowed:
+            return None
+        wait = decision.retry_after_seconds
+        result = problem_result(429, f"more than {self.limiter.limit_per_second:g} requests a second for this "
+                                f"merchant; retry in {wait} s", kind=problems.RATE_LIMITED, retry_after_seconds=wait)
+        result["headers"]["Retry-After"] = str(wait)
+        return result
+
+
+def limiter_from_env(environ: Mapping[str, str] | None = None) -> RateLimiter | None:
+    """`SMARTPAY_API_RATE_LIMIT_PER_SECOND` (and `_BURST`) with Redis at `SMARTPAY_API_REDIS_URL` /
+    `REDIS_URL` (ElastiCache in AWS): the same per-merchant limit as the local gateway's."""
+    env = os.environ if environ is None else environ
+    rate = float(env.get(RATE_ENV) or 0)
+    if rate <= 0:
+        return None
+    url = next((env[name] for name in REDIS_ENVS if env.get(name)), None)
+    if not url:
+        raise ValueError(f"{RATE_ENV} is set but no Redis URL ({' or '.join(REDIS_ENVS)}) holds the buckets")
+    burst = int(env.get(BURST_ENV) or max(1, round(rate * 2)))
+    return RedisTokenBucket.from_url(url, rate=rate, burst=burst)
+
+
+def rate_limit_subject(event: Any) -> str | None:
+    """Who a request is counted against: the verified merchant claim, else the user (`sub`); None
+    without verified claims (API Gateway refused those already)."""
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
+    if not isinstance(authorizer, Mapping):
+        return None
+    found = authorizer.get("claims")
+    if not isinstance(found, Mapping) and isinstance(authorizer.get("jwt"), Mapping):
+        found = authorizer["jwt"].get("claims")
+    if not isinstance(found, Mapping):
+        return None
+    if found.get(MERCHANT_CLAIM):
+        return str(found[MERCHANT_CLAIM])
+    return f"user:{found['sub']}" if found.get("sub") else None
+
+
+def build_resolver(title: str, version: str, *, max_body_bytes: int | None = None,
+                   limiter: RateLimiter | None = None) -> SmartPayResolver:
     if max_body_bytes is None:
         max_body_bytes = int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
-    app = SmartPayResolver(enable_validation=True, max_body_bytes=max_body_bytes)
+    if limiter is None:
+        limiter = limiter_from_env()
+    app = SmartPayResolver(enable_validation=True, max_body_bytes=max_body_bytes, limiter=limiter)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
@@ -112,7 +185,8 @@ def as_problem_result(result: dict[str, Any], event: Mapping[str, Any] | None) -
     if status < 400:
         return result
     event = event if isinstance(event, Mapping) else {}
-    instance = event.get("path") if isinstance(event.get("path"), str) else None
+    # The route template, never the raw path: a path segment may be a card number typed as an id.
+    instance = event.get("resource") if isinstance(event.get("resource"), str) else None
     context = event.get("requestContext") if isinstance(event.get("requestContext"), Mapping) else {}
     request_id = context.get("requestId") if isinstance(context.get("requestId"), str) else None
     try:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+from smartpay_shared import pan
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:smartpay:problem:"
 RESERVED = ("type", "title", "status", "detail", "instance")
@@ -27,10 +29,7 @@ BODY_TOO_LARGE = "body-too-large"
 # Pydantic errors whose message quotes a piece of the input (parsers name the character they choked on).
 _INPUT_QUOTING = re.compile(r"_parsing$|^(url|uuid|decimal)_")
 _GENERIC = "invalid value"
-# A loc segment can come from the input too (an unknown key, a map key): one that holds a card-number
-# length run of digits (spaces and dashes allowed between them) is masked.
-_DIGIT_RUN = re.compile(r"(?:\d[ -]?){12,19}")
-REDACTED = "<redacted>"
+REDACTED = pan.REDACTED
 
 
 def status_slug(status: int) -> str:
@@ -106,7 +105,20 @@ def validation_detail(errors: list[dict[str, Any]]) -> str:
 
 
 def _safe_segment(part: str) -> str:
-    return REDACTED if _DIGIT_RUN.search(part) else part
+    # A loc segment can come from the input too (an unknown key, a map key).
+    return REDACTED if pan.contains_pan(part, in_words=True) else part
+
+
+def redacted(value: Any) -> Any:
+    """`value` (a problem body) with every card number (smartpay_shared.pan) in any string, key or
+    leaf, at any depth, replaced: the backstop behind every problem that leaves a SmartPay API."""
+    if isinstance(value, str):
+        return pan.redact(value)
+    if isinstance(value, Mapping):
+        return {redacted(str(k)) if isinstance(k, str) else k: redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(v) for v in value]
+    return value
 
 
 def _pointer_token(part: Any) -> str:
@@ -147,4 +159,5 @@ def is_problem(headers: Mapping[str, Any] | None) -> bool:
 
 
 def dumps(body: Mapping[str, Any]) -> str:
-    return json.dumps(body, separators=(",", ":"), default=str)
+    """JSON of a problem body, card numbers redacted (`redacted`); the one way problems are serialised."""
+    return json.dumps(redacted(json.loads(json.dumps(body, default=str))), separators=(",", ":"))

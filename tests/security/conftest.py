@@ -1,6 +1,6 @@
 """The whole HTTP surface in one process, on real dependencies and without the local stack lock:
 its own moto server (Cognito, DynamoDB, S3, EventBridge), the real Redis, a real localstripe, the
-local gateway app (real JWKS verification, rate limit, body limit) in front of the four services'
+local gateway app (real JWKS verification, per-merchant rate limit in Redis set high, body limit) in front of the four services'
 unchanged API handlers, each wired on those dependencies. Real Cognito users: merchant A, merchant
 B and an admin-only operator; an expired token signed by the pool's own key."""
 
@@ -200,7 +200,9 @@ def platform(tmp_path_factory):
         _wire_chat(make, mp, tmp, payment_a)
         settings = GatewaySettings(host="127.0.0.1", port=0, user_pool_id=pool, client_id=client,
                                    endpoint_url=moto.url, region="us-east-1", redis_url=REDIS_URL,
-                                   rate_limit_per_second=0)  # the limit has its own tests; fuzzing must not hit it
+                                   # the real limiter on the real Redis, high enough that fuzzing never
+                                   # reaches it (the 429 itself is tested in shared/tests/integration)
+                                   rate_limit_per_second=10_000, rate_limit_burst=100_000)
         gateway = create_gateway(settings)
         yield Platform(gateway=gateway, tokens=tokens, state={"payment_a": payment_a, "card": card, "moto": moto})
         platform_settings.cache_clear()

@@ -45,7 +45,9 @@ scan = _load_scanner()
     ("diners 3056 930902 5904", ["30569309025904"]),            # 4-6-4
     ("pm_5555555555554444", ["5555555555554444"]),              # behind an underscore
     ("2223003122003222 and 6011111111111117", ["2223003122003222", "6011111111111117"]),
-    ("4242 4242 4242 4242 123", []),                            # 4-4-4-4-3 layout, Luhn-invalid as 19 digits
+    ("4242 4242 4242 4242 123", ["4242424242424242"]),          # Luhn-invalid as 19 digits: the 16 still are
+    ("4242.4242.4242.4242", ["4242424242424242"]),              # dots
+    ("4242 4242-4242 4242", ["4242424242424242"]),              # mixed separators
     ("amount 1000 4242 4242 4242 4242", ["4242424242424242"]),  # a group of digits just before the card
     (json.dumps({"trace": "line one\n4111111111111111\tnext"}), ["4111111111111111"]),  # after an escaped \\n
 ])
@@ -59,7 +61,7 @@ def test_card_numbers_are_found(text, found):
     "20261201T113000Z",
     "1796124159498 1796124159498123 1796124159498123456",  # epoch ms / us / ns: start with 1
     "1000000000000 lamports",                 # 1,000 SOL
-    "4242 4242-4242 4242",                    # mixed separators
+    "42 42 42 42 42 42 42 42",                # groups of two are no card layout
     "abc4242424242424242", "4242424242424242x", "0x4242424242424242",  # inside an identifier
     "12344242424242424242",                   # 20 digits: not a card
     "4242 4242 4242",                         # 12 digits
@@ -165,6 +167,32 @@ def test_every_place_is_read_and_a_card_in_any_of_them_is_found(aws, moto_server
     assert sqs.list_queues()["QueueUrls"] == [queue]
     assert [r["Name"] for r in events.list_rules(EventBusName="scan-bus")["Rules"]] == [
         "Events-Archive-scan-archive"]  # the archive's own rule (it leaves replayed events out)
+
+
+@pytest.mark.integration
+def test_queues_are_read_once_per_message_and_a_short_read_is_an_error(aws, moto_server):
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName="scan-once")["QueueUrl"]
+    for n in range(25):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": n}))
+    client = boto3.client("sqs", endpoint_url=moto_server.url, region_name="us-east-1")
+
+    scanner = scan.Scanner({})
+    scan.scan_queues(scanner, client)
+    assert scanner.errors == [] and scanner.scanned["sqs_messages"] == 25
+    # every message was received exactly once by the scan and is visible again right away
+    got = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                       AttributeNames=["ApproximateReceiveCount"]).get("Messages", []):
+        got += batch
+    assert len(got) == 25 and {m["Attributes"]["ApproximateReceiveCount"] for m in got} == {"2"}
+
+    # WHEN messages are in flight (held by a consumer) THEN the scan cannot say "clean"
+    scanner = scan.Scanner({})
+    scan.scan_queues(scanner, client)
+    assert scanner.scanned["sqs_messages"] == 0
+    assert len(scanner.errors) == 1 and "25 messages counted, 0 read" in scanner.errors[0]
+    assert scan.report(scanner, io.StringIO()) == 2
 
 
 # --- on the real local stack ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import ValidationError
 
+from smartpay_shared import pan
 from smartpay_shared.events.catalog import UnknownEventType, spec_for
 from smartpay_shared.events.envelope import Envelope, Metadata
 
@@ -15,7 +16,11 @@ SOURCE_PREFIX = "smartpay."
 
 
 class InvalidEvent(ValueError):
-    """The message can never be processed as it is: fail it and let the redrive policy DLQ it."""
+    """The message can never be processed as it is: fail it and let the redrive policy DLQ it. The
+    reason never holds a card number (redacted, even one glued to letters)."""
+
+    def __init__(self, reason: str):
+        super().__init__(pan.redact(reason))
 
 
 def _errors(exc: ValidationError) -> str:

@@ -22,12 +22,12 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from smartpay_shared import __version__, problems
+from smartpay_shared import __version__, pan, problems
 from smartpay_shared.api import DEFAULT_MAX_BODY_BYTES, MERCHANT_CLAIM
 from smartpay_shared.local import auth
 from smartpay_shared.local.openapi import merge_openapi
 from smartpay_shared.local.proxy_event import lambda_response, problem_response, proxy_event
-from smartpay_shared.local.ratelimit import RateLimiter, RedisTokenBucket
+from smartpay_shared.ratelimit import RateLimiter, RedisTokenBucket
 from smartpay_shared.local.routes import GatewayRoute, Handler, LazyHandlers, RouteTable, routes_from_manifests
 from smartpay_shared.manifest import Manifest, all_manifests
 
@@ -119,13 +119,13 @@ class Gateway:
         try:
             response, service, merchant = self._respond(request, request_id)
         except Exception:  # a gateway bug still answers JSON and still gets its access line
-            log.exception("gateway failed on %s %s", request.method, request.path)
-            response, service, merchant = problem_response(500, "the gateway failed", instance=request.path), None, None
+            log.exception("gateway failed on %s %s", request.method, pan.redact(request.path))
+            response, service, merchant = problem_response(500, "the gateway failed"), None, None
         response.headers["X-Amzn-RequestId"] = request_id
         log.info(json.dumps({
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "INFO",
             "message": "request", "request_id": request_id, "method": request.method,
-            "path": request.path, "status": response.status_code, "service": service,
+            "path": pan.redact(request.path), "status": response.status_code, "service": service,
             "merchant_id": merchant, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
         }))
         return response(environ, start_response)
@@ -133,18 +133,22 @@ class Gateway:
     def _respond(self, request: Request, request_id: str) -> tuple[Response, str | None, str | None]:
         if request.method == "GET" and request.path in ("/health", "/openapi.json"):
             return (self._health() if request.path == "/health" else self._openapi_response()), None, None
-        path = request.path
+        # Answers name the route template (`instance`), never the raw path: a path segment may be a
+        # card number typed as an id, and an unknown path is the caller's text.
+        resource: str | None = None
 
         def error(status: int, detail: str, headers: Mapping[str, str] | None = None, **kw: Any) -> Response:
-            return problem_response(status, detail, headers, instance=path, request_id=request_id, **kw)
+            return problem_response(status, detail, headers, instance=resource, request_id=request_id, **kw)
 
         try:
-            route, params = self.routes.match(request.method, path)
+            route, params = self.routes.match(request.method, request.path)
         except MethodNotAllowed as e:
             allowed = ", ".join(e.valid_methods or [])
-            return error(405, f"{request.method} is not allowed on {path}", {"Allow": allowed}), None, None
+            return error(405, f"{request.method} is not allowed on this resource (allowed: {allowed})",
+                         {"Allow": allowed}), None, None
         except NotFound:
-            return error(404, f"no route for {path}"), None, None
+            return error(404, f"no route matches this {request.method} request"), None, None
+        resource = route.resource
         try:
             claims = self._verifier.verify(auth.bearer_token(request.headers.get("Authorization")))
         except auth.AuthError as e:
@@ -179,7 +183,7 @@ class Gateway:
             return lambda_response(result)
         except Exception:  # API Gateway answers a failed integration with a bare 502
             log.exception("handler for %s %s failed", route.method, route.resource)
-            return problem_response(502, "the service's handler failed", instance=event.get("path"),
+            return problem_response(502, "the service's handler failed", instance=route.resource,
                                     request_id=event["requestContext"]["requestId"])
 
     def _health(self) -> Response:

@@ -1,6 +1,7 @@
-"""The gateway's per-merchant token bucket on the real Redis (127.0.0.1:6379, a key prefix per test,
-deleted afterwards): burst, refill, atomic under concurrency, one bucket per merchant, 429 problem
-with Retry-After through the gateway, and a Redis outage letting requests through (logged)."""
+"""The per-merchant token bucket on the real Redis (127.0.0.1:6379, a key prefix per test, deleted
+afterwards): burst, exact refill (the bucket's clock moved back, no sleeping), atomic under concurrency,
+one bucket per merchant, 429 problem with Retry-After through the gateway and through a service's own
+resolver (the AWS path), and a Redis outage letting requests through (logged)."""
 
 import json
 import logging
@@ -14,7 +15,9 @@ from werkzeug.test import Client
 
 from smartpay_shared.local.auth import AuthError
 from smartpay_shared.local.gateway import Gateway, GatewayRoute, GatewaySettings
-from smartpay_shared.local.ratelimit import RedisTokenBucket
+from smartpay_shared.api import build_resolver
+from smartpay_shared.ratelimit import RedisTokenBucket
+from smartpay_shared.runtime.lambda_context import LocalLambdaContext
 from smartpay_shared.testing import free_port
 
 pytestmark = pytest.mark.integration
@@ -48,13 +51,24 @@ def test_a_burst_then_429_with_a_retry_after(client, prefix):
     assert client.pttl(limiter.key("m_a")) > 0  # idle buckets expire
 
 
+def age(client, limiter, subject, seconds):
+    """Move the bucket's last refill `seconds` into the past (on Redis' clock): time passing, exactly."""
+    key = limiter.key(subject)
+    client.hset(key, "ts", int(client.hget(key, "ts")) - int(seconds * 1_000_000))
+
+
 def test_tokens_come_back_at_the_rate(client, prefix):
-    limiter = bucket(client, prefix, rate=20, burst=1)
-    assert limiter.take("m_a").allowed
-    assert not limiter.take("m_a").allowed
-    threading.Event().wait(0.2)  # 4 tokens' worth of time, capped at the burst of 1
-    assert limiter.take("m_a").allowed
-    assert not limiter.take("m_a").allowed
+    # 1 token per 1000 s: the real time the test takes (ms) is worth < 0.00001 token
+    limiter = bucket(client, prefix, rate=0.001, burst=2)
+    assert [limiter.take("m_a").allowed for _ in range(3)] == [True, True, False]
+    age(client, limiter, "m_a", 500)  # half a token
+    half = limiter.take("m_a")
+    assert not half.allowed and half.remaining == pytest.approx(0.5, abs=1e-4) and half.retry_after_seconds == 500
+    age(client, limiter, "m_a", 500)  # the other half
+    whole = limiter.take("m_a")
+    assert whole.allowed and whole.remaining == pytest.approx(0, abs=1e-4)
+    age(client, limiter, "m_a", 10**6)  # a long idle time refills up to the burst, not beyond
+    assert limiter.take("m_a").remaining == pytest.approx(1, abs=1e-4)
 
 
 def test_concurrent_requests_never_overspend_the_bucket(client, prefix):
@@ -82,7 +96,7 @@ def test_each_merchant_has_its_own_bucket(client, prefix):
 
 def test_redis_down_lets_requests_through_and_says_so(caplog):
     limiter = RedisTokenBucket.from_url(f"redis://127.0.0.1:{free_port()}/0", rate=1, burst=1)
-    with caplog.at_level(logging.ERROR, logger="smartpay.gateway"):
+    with caplog.at_level(logging.ERROR, logger="smartpay.ratelimit"):
         assert all(limiter.take("m_a").allowed for _ in range(3))
     assert "rate limiter unavailable" in caplog.text
 
@@ -125,4 +139,52 @@ def test_settings_build_the_limiter_from_redis_url(monkeypatch):
     limiter = settings.limiter()
     assert (limiter.limit_per_second, limiter.burst, settings.redis_url) == (7, 400, REDIS_URL)
     assert GatewaySettings(rate_limit_per_second=0).limiter() is None
-    json.dumps(settings.model_dump())  # plain settings, nothing secret in them
+
+
+# --- the same limit inside a service's resolver (AWS: the Lambda against ElastiCache) --------------------
+
+
+def lambda_event(merchant):
+    claims = {"custom:merchant_id": merchant, "sub": f"u-{merchant}"} if merchant else None
+    return {"resource": "/thing", "path": "/thing", "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
+            "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
+            "stageVariables": None, "isBase64Encoded": False, "body": None,
+            "requestContext": {"resourcePath": "/thing", "httpMethod": "GET", "stage": "prod", "requestId": "r-1",
+                               "identity": {"sourceIp": "127.0.0.1"},
+                               "authorizer": {"claims": claims} if claims else {}}}
+
+
+def test_a_resolver_built_with_the_env_limits_each_merchant(client, prefix, monkeypatch):
+    monkeypatch.setenv("SMARTPAY_API_RATE_LIMIT_PER_SECOND", "0.2")
+    monkeypatch.setenv("SMARTPAY_API_RATE_LIMIT_BURST", "2")
+    monkeypatch.setenv("SMARTPAY_API_REDIS_URL", REDIS_URL)
+    app = build_resolver("limited", "0")
+    app.limiter._prefix = prefix  # this test's keys only
+    calls = []
+
+    @app.get("/thing")
+    def thing() -> dict:
+        calls.append(1)
+        return {"ok": True}
+
+    context = LocalLambdaContext("limited")
+    statuses = [app.resolve(lambda_event("m_a"), context)["statusCode"] for _ in range(2)]
+    limited = app.resolve(lambda_event("m_a"), context)
+    assert statuses == [200, 200] and limited["statusCode"] == 429
+    assert limited["headers"]["Retry-After"] == "5"
+    body = json.loads(limited["body"])
+    assert (body["type"], body["retry_after_seconds"], body["instance"]) == (
+        "urn:smartpay:problem:rate-limited", 5, "/thing")
+    assert app.resolve(lambda_event("m_b"), context)["statusCode"] == 200
+    assert len(calls) == 3  # the limited call never ran the route
+    assert client.exists(prefix + "m_a") and client.exists(prefix + "m_b")
+
+
+def test_no_limit_unless_configured_and_a_rate_without_redis_is_refused(monkeypatch):
+    from smartpay_shared.api import limiter_from_env
+
+    assert limiter_from_env({}) is None and limiter_from_env({"SMARTPAY_API_RATE_LIMIT_PER_SECOND": "0"}) is None
+    with pytest.raises(ValueError, match="no Redis URL"):
+        limiter_from_env({"SMARTPAY_API_RATE_LIMIT_PER_SECOND": "5"})
+    limiter = limiter_from_env({"SMARTPAY_API_RATE_LIMIT_PER_SECOND": "5", "REDIS_URL": REDIS_URL})
+    assert (limiter.limit_per_second, limiter.burst) == (5, 10)

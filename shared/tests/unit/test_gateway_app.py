@@ -118,9 +118,10 @@ def test_unknown_path_is_a_json_404(client, echo):
     response = client.get("/nope", headers=AUTH)
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
-    assert {k: response.json[k] for k in ("type", "title", "status", "detail", "instance")} == {
+    assert {k: response.json[k] for k in ("type", "title", "status", "detail")} == {
         "type": "urn:smartpay:problem:not-found", "title": "Not Found", "status": 404,
-        "detail": "no route for /nope", "instance": "/nope"}
+        "detail": "no route matches this GET request"}
+    assert "instance" not in response.json  # no route, no template: the raw path is never echoed
     assert response.json["request_id"] == response.headers["X-Amzn-RequestId"]
 
 
@@ -294,3 +295,25 @@ def test_a_body_over_the_limit_is_a_413_problem(echo):
     assert response.json["type"] == "urn:smartpay:problem:body-too-large"
     assert echo.calls == []
     assert Client(gateway).post("/echo/it_1", headers=AUTH, data=b"x" * 16).status_code == 201
+
+
+# --- no card number echoed -------------------------------------------------------------------------
+
+CARD = "4242424242424242"
+
+
+@pytest.mark.parametrize("path", [f"/nope/{CARD}", f"/echo/{CARD}", f"/boom/{CARD}", "/nope/4242.4242.4242.4242"])
+def test_a_card_number_in_the_path_is_in_no_answer_and_no_access_line(client, caplog, path):
+    """A card typed as an id: the 404/405/401 answers carry the route template, never the path."""
+    with caplog.at_level(logging.INFO, logger="smartpay.gateway"):
+        answers = [client.get(path, headers=AUTH), client.delete(path, headers=AUTH), client.get(path)]
+    for response in answers:
+        assert "4242" not in response.get_data(as_text=True)
+        if response.status_code >= 400:
+            assert response.json.get("instance") in (None, "/echo/{item_id}")
+    assert "4242" not in caplog.text
+
+
+def test_a_handler_failure_names_the_route_template(client):
+    response = client.get("/boom", headers=AUTH)
+    assert response.status_code == 502 and response.json["instance"] == "/boom"
