@@ -2,8 +2,9 @@
 
 import pytest
 
-from smartpay_chat.domain.card_numbers import contains_card_number, luhn_valid, refuse_card_numbers
+from smartpay_chat.domain.card_numbers import contains_card_number, refuse_card_numbers
 from smartpay_chat.domain.errors import CardNumberFound
+from smartpay_shared.pan import luhn_valid
 
 
 def test_luhn():

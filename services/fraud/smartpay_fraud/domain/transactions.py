@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from smartpay_fraud.domain.errors import InvalidTransaction
+from smartpay_shared import pan
 
 # ISO 4217 codes we accept, with their minor-unit exponent (default 2).
 _EXPONENT_0 = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
@@ -20,22 +20,11 @@ _EXPONENT_2 = {
 CURRENCY_EXPONENTS: dict[str, int] = {**{c: 2 for c in _EXPONENT_2}, **{c: 0 for c in _EXPONENT_0},
                                       **{c: 3 for c in _EXPONENT_3}}
 MAX_MAJOR_UNITS = 10_000_000  # one payment above ten million (EUR, USD...) is a bug, not a purchase
-_PAN = re.compile(r"^\d{12,19}$")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def looks_like_card_number(value: str) -> bool:
-    compact = value.replace(" ", "").replace("-", "")
-    return bool(_PAN.match(compact)) and _luhn_ok(compact)
+    """The one definition of a card number (smartpay_shared.pan), also when glued to letters."""
+    return pan.contains_pan(value, in_words=True)
 
 
 _OPTIONAL = ("card_id", "customer_id", "device_id", "ip_address", "country", "merchant_category")

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from smartpay_shared.api import build_resolver, merchant_id
+from smartpay_shared.api import Unavailable, build_resolver, merchant_id
 
 from smartpay_fraud import bootstrap
 from smartpay_fraud.domain.errors import FeatureStoreUnavailable, InvalidTransaction, ModelNotAvailable
@@ -64,14 +64,6 @@ def _invalid(exc: InvalidTransaction) -> Response:
                     body={"statusCode": 422, "detail": [{"loc": loc, "msg": exc.message, "type": "value_error"}]})
 
 
-@app.exception_handler(ModelNotAvailable)
-@app.exception_handler(FeatureStoreUnavailable)
-def _unavailable(exc: Exception) -> Response:
-    logger.error("fraud scoring unavailable", extra={"reason": str(exc)})
-    return Response(status_code=503, content_type="application/json",
-                    body={"statusCode": 503, "message": f"fraud scoring unavailable: {exc}"})
-
-
 @app.post("/fraud")
 def score(request: FraudRequest) -> FraudResponse:
     merchant = merchant_id(app)
@@ -81,7 +73,10 @@ def score(request: FraudRequest) -> FraudResponse:
         currency=request.currency, merchant_id=merchant, card_id=request.payment_method.token,
         customer_id=request.customer_id, device_id=request.device_id, ip_address=request.ip_address,
         country=request.country, merchant_category=request.merchant_category)
-    assessment = bootstrap.scoring_service().score(txn)
+    try:
+        assessment = bootstrap.scoring_service().score(txn)
+    except (ModelNotAvailable, FeatureStoreUnavailable) as e:  # the cause (hosts, buckets) goes to the log only
+        raise Unavailable("fraud scoring", e, retry_after_seconds=5) from None
     return FraudResponse(payment_id=payment_id, **assessment.to_dict())
 
 

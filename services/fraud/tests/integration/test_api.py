@@ -102,7 +102,7 @@ def test_no_token_claims_is_401(service):
     assert status == 401
 
 
-def test_no_registered_model_is_a_loud_503(aws, settings):
+def test_no_registered_model_is_a_loud_503(aws, settings, caplog):
     aws("s3").create_bucket(Bucket="smartpay-fraud-models")
     bootstrap.reset()
     import smartpay_fraud.config as config
@@ -114,10 +114,11 @@ def test_no_registered_model_is_a_loud_503(aws, settings):
     finally:
         bootstrap.fraud_settings = original
         bootstrap.reset()
-    assert status == 503 and "smartpay fraud train" in message(body)
+    assert status == 503 and message(body) == "fraud scoring is unavailable right now; retry later"
+    assert "smartpay fraud train" in caplog.text  # the operator's hint is in the log, not the answer
 
 
-def test_feature_store_down_is_a_503_not_a_guess(registered, settings, aws):
+def test_feature_store_down_is_a_503_not_a_guess(registered, settings, aws, caplog):
     from smartpay_fraud.adapters.redis_store import RedisFeatureStore
 
     dead = RedisFeatureStore.from_url("redis://127.0.0.1:1/0", prefix="fraudtest-dead")  # nothing listens there
@@ -126,4 +127,5 @@ def test_feature_store_down_is_a_503_not_a_guess(registered, settings, aws):
         status, body = call(BODY)
     finally:
         bootstrap.reset()
-    assert status == 503 and "online feature store" in message(body)
+    assert status == 503 and message(body) == "fraud scoring is unavailable right now; retry later"
+    assert "127.0.0.1:1" not in message(body) and "online feature store" in caplog.text

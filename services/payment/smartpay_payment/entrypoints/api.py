@@ -16,6 +16,7 @@ from smartpay_payment.domain.model import RefundRefused
 from smartpay_payment.domain.vault import InconsistentMethod
 from smartpay_payment.service_layer.payments import PaymentNotFound, RefundFailed
 from smartpay_payment.service_layer.vault import TokenRejected, UnknownMethod
+from smartpay_shared import pan
 from smartpay_shared.api import build_resolver, merchant_id
 
 logger = Logger(service="payment")
@@ -52,8 +53,9 @@ class PaymentMethodIn(BaseModel):
 
 
 def _not_a_card_number(value: str | None) -> str | None:
-    digits = (value or "").replace("-", "").replace(".", "")
-    if digits.isdigit() and 12 <= len(digits) <= 19:
+    digits = (value or "").replace("-", "").replace(".", "").replace(" ", "")
+    # Stricter than the shared definition on purpose: a token is never a bare run of 12-19 digits.
+    if (digits.isdigit() and 12 <= len(digits) <= 19) or pan.contains_pan(value or "", in_words=True):
         # The message names no digits: a 422 body must not echo a card number back.
         raise ValueError("looks like a card number: send the gateway's token, never the number")
     return value
