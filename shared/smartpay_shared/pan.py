@@ -9,11 +9,12 @@ until 2033, so timestamps are out), written either
   "3782-822463-10005", "4242.4242.4242.4242"; a group of the run may be left out at either end:
   "order 2026 4242 4242 4242 4242" holds one),
 and not touching a letter on either side ("x4242424242424242" is an identifier, not a card; a JSON
-escape like `\\n` before it does not count as a letter).
+escape like `\\n` before it does not count as a letter), nor the decimals of a number
+("0.5473392847560767", a float's 16 fraction digits, is a score, not a card).
 Anything matching is a card number: there is no allowlist (test numbers are card numbers too).
 
-Finding (`find`, `contains_pan`: the secret scan, input checks) keeps that letter rule, so hex ids do
-not raise false alarms. Redacting (`redact`: error answers, DLQ reasons) is eager by default and also
+Finding (`find`, `contains_pan`: the secret scan, input checks) keeps the letter and decimals rules, so
+hex ids and floats do not raise false alarms. Redacting (`redact`: error answers, DLQ reasons) is eager by default and also
 hides a card glued to letters (`in_words=True`): hiding an identifier costs nothing, a leak does."""
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ def _iter(text: str, in_words: bool) -> Iterator[Match]:
                     break
                 grouped = j > i and all(MIN_GROUP <= e - s <= MAX_GROUP for s, e in groups[i:j + 1])
                 start, end = base + groups[i][0], base + groups[j][1]
-                if (j == i or grouped) and is_pan_digits(digits) and (in_words or not _touches_letter(text, start, end)):
+                fraction = j == i and i > 0 and run.group()[groups[i][0] - 1] == "."  # the 16 digits of 0.5473...
+                if ((j == i or grouped) and is_pan_digits(digits)
+                        and (in_words or not (fraction or _touches_letter(text, start, end)))):
                     best = (j, Match(start, end, digits))
             if best:
                 yield best[1]

@@ -92,3 +92,13 @@ def test_one_wrong_digit_breaks_luhn(digits):
 def test_mask_keeps_first_six_and_last_four():
     assert pan.mask("4242424242424242") == "424242******4242"
     assert pan.redact("n 4242424242424242", pan.mask) == "n 424242******4242"
+
+
+def test_the_decimals_of_a_float_are_not_a_card_number():
+    """A fraud score's 16 fraction digits passed Luhn in a real run (the scan then failed on the bus archive)."""
+    fraction = next(d for d in (f"{n:016d}" for n in range(5473392847560700, 5473392847560800))
+                    if pan.is_pan_digits(d))
+    assert pan.find(f'{{"fraud_score": 0.{fraction}}}') == []
+    assert pan.redact(f"0.{fraction}") == f"0.{pan.REDACTED}"  # redaction stays eager
+    assert pan.find(f"card {fraction} ok")  # the same digits on their own are a card
+    assert pan.find("4242.4242.4242.4242")  # dotted groups still are
