@@ -17,11 +17,13 @@ from smartpay_payment.domain.vault import VAULT_PREFIX
 from smartpay_payment.service_layer.unit_of_work import PaymentStore
 from smartpay_shared.events import payloads as p
 from smartpay_shared.events.envelope import Envelope, Metadata
+from smartpay_shared.runtime.publisher import PublishError
 
 log = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 5
 STATUS_READS = 3  # reads of an unknown outcome before the attempt counts as failed
 NATIVE_GATEWAY = {"card": "stripe", "amazon_pay": "amazon_pay", "solana_wallet": "solana"}  # of a raw token
+NOT_YET_WAITS = (0.02, 0.05, 0.1)  # seconds between fresh reads before an early event goes back to the queue
 FAULT_KEY = "smartpay_fault"  # payment metadata naming injected gateway faults (PAYMENT_FAULT_INJECTION only)
 
 
@@ -63,19 +65,38 @@ class Saga:
         return stored.payment
 
     def _apply(self, data: p.Payload, meta: Metadata, step: Callable[[m.Payment], m.Transition]) -> m.Payment | None:
-        """Load, transition, commit; re-read on a lost race. None when the event changed nothing."""
-        for _ in range(MAX_CONFLICT_RETRIES):
-            payment = self._load(data.payment_id, data.merchant_id)
-            if payment is None:
-                raise m.NotYet(f"{data.payment_id} is not recorded yet")
+        """Load, transition, commit; re-read on a lost race. None when the event changed nothing.
+        The first try starts from this process's own last commit of the payment when it has one (no
+        read); anything but a clean commit from it (a conflict, NotYet, Stale) is decided again on a
+        fresh read. NotYet on a fresh read is retried briefly: the step it waits for is usually being
+        committed right now by a concurrent handler (route.selected racing its fraud.assessed)."""
+        payment = self.store.recent(data.payment_id)
+        if payment is not None and payment.merchant_id != data.merchant_id:
+            payment = None  # never decide a mismatch on a cached copy: the fresh read raises it
+        waits = list(NOT_YET_WAITS)
+        for _ in range(MAX_CONFLICT_RETRIES + len(NOT_YET_WAITS) + 1):
+            cached, payment = payment is not None, payment or self._load(data.payment_id, data.merchant_id)
             try:
+                if payment is None:
+                    raise m.NotYet(f"{data.payment_id} is not recorded yet")
                 transition = step(payment)
+            except m.NotYet:
+                if not cached and not waits:
+                    raise
+                if not cached:
+                    time.sleep(waits.pop(0))
+                payment = None
+                continue
             except m.Stale as e:
+                if cached:
+                    payment = None
+                    continue
                 log.info("no-op %s for %s: %s", getattr(meta, "event_type", "sweep"), data.payment_id, e)
                 return None
             try:
                 return self.store.commit(transition, meta)
             except ConcurrencyConflict:
+                payment = None
                 continue
         raise ConcurrencyConflict(f"{data.payment_id}: too many concurrent writers")
 
@@ -165,6 +186,15 @@ class Saga:
     def charge(self, payment: m.Payment, meta: Metadata | None, *, resume: bool, late_ok: bool = True) -> None:
         """Authorize then capture the current attempt. On a resume (redelivery, sweeper) the gateway's
         own record is read first, so an attempt that already moved money is never charged again."""
+        try:
+            self._charge(payment, meta, resume=resume, late_ok=late_ok)
+        finally:
+            try:  # payment.authorized waits for the capture's commit; anything left goes out now
+                self.store.flush_deferred(payment.payment_id)
+            except PublishError:
+                log.warning("deferred events of %s stay in its outbox for the sweeper", payment.payment_id)
+
+    def _charge(self, payment: m.Payment, meta: Metadata | None, *, resume: bool, late_ok: bool) -> None:
         gateway = self.gateway_for(payment)
         request = self.charge_request(payment)
         found = gateway.status(request) if resume else None  # unknown state raises: the queue retries
@@ -216,7 +246,7 @@ class Saga:
             try:
                 step = (m.authorized(payment, result.gateway_reference, result.latency_ms, now) if kind == "authorized"
                         else m.captured(payment, result.latency_ms, now))
-                return self.store.commit(step, meta)
+                return self.store.commit(step, meta, defer=kind == "authorized")
             except (ConcurrencyConflict, m.Stale):
                 payment = self._load(payment.payment_id, payment.merchant_id)
             same = payment.attempt == attempt and payment.gateway == gateway.name

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import stripe
 
+from smartpay_payment import bootstrap
 from smartpay_payment.adapters.gateways.base import GatewayError
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, FaultPlan
 from smartpay_payment.domain.model import State
@@ -24,6 +25,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 pytestmark = pytest.mark.integration
+BUS = "smartpay-test-bus"  # conftest's
 SUBSCRIPTIONS = ("payment.requested", "fraud.assessed", "route.selected", "route.unavailable", "payment.indexed")
 
 
@@ -527,3 +529,61 @@ def test_a_fraud_declined_item_carries_its_snapshot(h):
     assert snapshot.status == "declined" and snapshot.decline_code == "fraud_declined"
     assert snapshot == _event_snapshot(h, pid, "payment.completed")
     assert "4242424242424242" not in _item(h, pid)["snapshot"]["S"]
+
+
+class RecordingPublisher:
+    """The real publisher, with each publish call's event types kept (one call = one PutEvents)."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def publish(self, *envelopes):
+        self.calls.append([e.event_type for e in envelopes])
+        return self.inner.publish(*envelopes)
+
+
+def test_the_authorization_goes_out_with_the_capture_in_one_bus_call(h):
+    pid = h.pay()
+    h.deliver(h.fraud(pid))
+    recording = h.service.saga.store.publisher = RecordingPublisher(h.service.saga.store.publisher)
+    assert h.deliver(h.route(pid)) == []
+    assert recording.calls == [["payment.authorized", "payment.captured", "payment.completed"]]
+    assert h.service.saga.store.repo.get(pid).outbox == {}
+    assert h.types(pid, "payment.completed").count("payment.authorized") == 1
+    h.balanced(pid, charges=1)
+
+
+class CaptureFails(FaultInjectingGateway):
+    def capture(self, reference, amount, idempotency_key):
+        raise GatewayError("gateway_5xx", "503 on capture", retriable=True, gateway=self.name)
+
+
+def test_a_failed_capture_still_publishes_the_deferred_authorization(h):
+    pid = h.pay()
+    h.deliver(h.fraud(pid))
+    real = h.service.saga.gateways["stripe"]
+    h.service.saga.gateways["stripe"] = CaptureFails(real, FaultPlan())
+    assert len(h.deliver(h.route(pid))) == 1  # retriable: the queue redelivers, the authorization is kept
+    assert h.record(pid).state == State.AUTHORIZED
+    assert "payment.authorized" in h.types(pid, "payment.authorized")
+    assert h.service.saga.store.repo.get(pid).outbox == {}
+    h.service.saga.gateways["stripe"] = real
+    assert h.deliver(h.route(pid)) == []  # the redelivery captures the same authorization
+    assert h.record(pid).state == State.CAPTURED
+    h.balanced(pid, charges=1)
+
+
+def test_a_stale_recent_copy_is_decided_again_on_a_fresh_read(h, settings, stack, gateways, clock):
+    """This worker remembers the payment at FRAUD_CHECKED; another process (the sweeper) failed the saga
+    since. The route must not charge: the conditional write on the remembered version fails, the fresh
+    read says FAILED, the event is a no-op."""
+    pid = h.pay()
+    h.deliver(h.fraud(pid))
+    assert h.service.saga.store.recent(pid).state == State.FRAUD_CHECKED
+    sweeper = bootstrap.build(settings, stack("dynamodb"), stack("events"), gateways, BUS, clock=clock)
+    sweeper.saga.fail_saga(h.record(pid), None, "saga_timeout", "deadline passed")
+    assert h.deliver(h.route(pid)) == []
+    payment = h.record(pid)
+    assert payment.state == State.FAILED and payment.gateway_reference is None
+    assert h.ledger(pid) is None or h.ledger(pid).captured_amount == 0
+    h.balanced(pid, charges=0)
