@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from typing import Any
 
@@ -20,6 +21,17 @@ from smartpay_shared.runtime.worker_tracing import FunctionSegments
 def load_handler(path: str) -> Any:
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def patch_clients() -> None:
+    """Every botocore and requests call becomes a subsegment of the handler's segment (what Powertools
+    Tracer's auto-patch does on Lambda; outside Lambda the Tracer switched the SDK off, and patch() skips
+    while the SDK is off, so it is switched on first)."""
+    from aws_xray_sdk import global_sdk_config
+    from aws_xray_sdk.core import patch
+
+    global_sdk_config.set_sdk_enabled(True)
+    patch(("botocore", "requests"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     queue_url = sqs.get_queue_url(QueueName=settings.queue_name(manifest.service))["QueueUrl"]
     function_name = f"{settings.name_prefix}-{manifest.service}"
     handler = load_handler(manifest.queue_handler)
+    if os.getenv("SMARTPAY_XRAY_PATCH", "").lower() in ("1", "true"):
+        patch_clients()
     worker = SqsWorker(
         sqs,
         queue_url,

@@ -198,3 +198,32 @@ def test_a_malformed_daemon_address_does_not_stop_the_worker(monkeypatch):
         response = FunctionSegments("fraud-consumer", recorder=recorder)([sqs_record("x")], lambda: "ok")
         assert response == "ok"
         assert json.loads(daemon.recv(65535).split(b"\n", 1)[1])["name"] == "fraud-consumer"
+
+
+def test_patch_clients_makes_every_aws_call_a_subsegment_even_after_a_tracer_switched_the_sdk_off():
+    """In a subprocess: patching is process-wide and cannot be undone."""
+    import subprocess
+    import sys
+
+    code = """
+from aws_lambda_powertools import Tracer
+from aws_xray_sdk.core import xray_recorder
+from aws_xray_sdk.core.context import Context
+import boto3, botocore.exceptions
+Tracer(service="x")  # outside Lambda this switches the X-Ray SDK off
+from smartpay_shared.local.run_worker import patch_clients
+patch_clients()
+xray_recorder.context = Context()
+segment = xray_recorder.begin_segment("t", sampling=1)
+client = boto3.client("sqs", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                      aws_access_key_id="a", aws_secret_access_key="b")
+try:
+    client.list_queues()
+except botocore.exceptions.BotoCoreError:
+    pass
+print([s.name for s in segment.subsegments])
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={"AWS_MAX_ATTEMPTS": "1", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['sqs']"
