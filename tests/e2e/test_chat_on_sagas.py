@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from smartpay_shared.local import stack
-from smartpay_shared.testing import free_port
+from smartpay_shared.testing.stack import merchant_token, private_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 SMARTPAY = str(Path(sys.executable).parent / "smartpay")
@@ -29,26 +28,12 @@ FINAL = {"indexed", "fraud_declined", "declined", "failed", "refunded", "partial
 
 @pytest.fixture(scope="module")
 def chat_stack(tmp_path_factory):
-    state = tmp_path_factory.mktemp("local")
-    keys = ("SMARTPAY_LOCAL_DIR", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ["SMARTPAY_LOCAL_DIR"] = str(state)
-    info = stack.up(f"http://127.0.0.1:{free_port()}", gateway_port=free_port(),
-                    xray_address=f"127.0.0.1:{free_port()}")
-    info["state"] = state
-    yield info
-    stack.down()
-    for k, v in saved.items():
-        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    with private_stack(tmp_path_factory.mktemp("local")) as info:
+        yield info
 
 
 def token_for(merchant: str) -> str:
-    env = {**os.environ, "SMARTPAY_USER_PASSWORD": PASSWORD}
-    email = f"chat-{merchant}-{RUN}@example.com"
-    subprocess.run([SMARTPAY, "auth", "create-user", "--email", email, "--merchant-id", merchant], env=env,
-                   check=True, capture_output=True, timeout=120)
-    return subprocess.run([SMARTPAY, "auth", "token", "--email", email], env=env, check=True,
-                          capture_output=True, text=True, timeout=120).stdout.strip()
+    return merchant_token(f"chat-{merchant}-{RUN}@example.com", merchant, PASSWORD)
 
 
 class Merchant:

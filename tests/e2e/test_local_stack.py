@@ -19,7 +19,7 @@ from smartpay_shared.local import stack
 from smartpay_shared.local.probe import probe_envelope, received_by, wait_for_handlers
 from smartpay_shared.manifest import all_manifests
 from smartpay_shared.runtime.publisher import EventPublisher
-from smartpay_shared.testing import free_port
+from smartpay_shared.testing.stack import private_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 SMARTPAY = str(Path(sys.executable).parent / "smartpay")
@@ -28,17 +28,8 @@ PASSWORD = "E2e-merchant-Passw0rd!"
 
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory):
-    state = tmp_path_factory.mktemp("local")
-    keys = ("SMARTPAY_LOCAL_DIR", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ["SMARTPAY_LOCAL_DIR"] = str(state)
-    endpoint = f"http://127.0.0.1:{free_port()}"
-    info = stack.up(endpoint, gateway_port=free_port(), xray_address=f"127.0.0.1:{free_port()}")
-    info["state"] = state
-    yield info
-    stack.down()
-    for k, v in saved.items():
-        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    with private_stack(tmp_path_factory.mktemp("local")) as info:
+        yield info
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ The payment emulators listen on fixed ports: run under `flock /tmp/smartpay-loca
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -23,10 +22,10 @@ from smartpay_payment.testing.local_stack import (AMAZON_URL, MerchantClient, pr
 from smartpay_payment.testing.servers import amazon_checkout_session
 from smartpay_shared.events import Producer, new_envelope
 from smartpay_shared.events import payloads as p
-from smartpay_shared.local import stack
 from smartpay_shared.local.probe import handled_by, wait_for_handlers
 from smartpay_shared.runtime.publisher import EventPublisher
-from smartpay_shared.testing import free_port, to_bus_event
+from smartpay_shared.testing.stack import merchant_token, private_stack
+from smartpay_shared.testing import to_bus_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 SMARTPAY = str(Path(sys.executable).parent / "smartpay")
@@ -37,30 +36,13 @@ RUN = uuid.uuid4().hex[:6]  # fresh customers: Redis keeps velocity history betw
 
 @pytest.fixture(scope="module")
 def saga_stack(tmp_path_factory):
-    state = tmp_path_factory.mktemp("local")
-    keys = ("SMARTPAY_LOCAL_DIR", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ["SMARTPAY_LOCAL_DIR"] = str(state)
-    try:
-        info = stack.up(f"http://127.0.0.1:{free_port()}", gateway_port=free_port(),
-                        xray_address=f"127.0.0.1:{free_port()}")
-        info["state"] = state
+    with private_stack(tmp_path_factory.mktemp("local")) as info:
         yield info
-    finally:  # also when `up` failed half way: stop whatever it had started
-        stack.down()
-    for k, v in saved.items():
-        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
 @pytest.fixture(scope="module")
 def merchant(saga_stack):
-    env = {**os.environ, "SMARTPAY_USER_PASSWORD": PASSWORD}
-    email = f"saga-{RUN}@example.com"
-    subprocess.run([SMARTPAY, "auth", "create-user", "--email", email, "--merchant-id", MERCHANT], env=env,
-                   check=True, capture_output=True, timeout=120)
-    token = subprocess.run([SMARTPAY, "auth", "token", "--email", email], env=env, check=True,
-                           capture_output=True, text=True, timeout=120).stdout.strip()
-    return MerchantClient(saga_stack["gateway_url"], token)
+    return MerchantClient(saga_stack["gateway_url"], merchant_token(f"saga-{RUN}@example.com", MERCHANT, PASSWORD))
 
 
 @pytest.fixture(scope="module")
