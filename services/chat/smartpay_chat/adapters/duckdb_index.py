@@ -264,6 +264,11 @@ class DuckDBPaymentIndex(PaymentIndex):
         with self._lock:
             return self._db.execute(f"SELECT count(*) FROM {TABLE} WHERE merchant_id = ?", [merchant_id]).fetchone()[0]
 
+    def checkpoint(self) -> None:
+        """Write the WAL into the main file (a copy of the file is then complete without the WAL)."""
+        with self._lock:
+            self._db.execute("CHECKPOINT")
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

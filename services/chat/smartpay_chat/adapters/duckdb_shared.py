@@ -1,16 +1,24 @@
 """The embedded index shared between processes. DuckDB lets one process hold a file read-write, and while it
 does no other process can open it, not even read-only. So:
 
-- the indexer worker opens the file read-write for each SQS batch of writes (`batch()`; a lone write is its
-  own batch), and after it closes it (which checkpoints) **publishes** a copy, `<name>.read.duckdb`: copied to a temporary file, stamped with the source file's
-  mtime, then renamed over the old copy (atomic; a reader holding the old copy keeps its inode);
+- only the holder of the writer lock (`<file>.lock`) has the file open read-write. The indexer worker keeps
+  its connection, and the lock, across SQS batches (`batch()`), so a batch pays no open on the saga's critical
+  path. At the end of each batch it checkpoints and **publishes** a copy, `<name>.read.duckdb`: copied to a
+  temporary file, stamped with the source file's mtime, then renamed over the old copy (atomic; a reader
+  holding the old copy keeps its inode);
+- the worker lets the file go (closes the connection, then the lock) when no batch came for
+  `idle_close_seconds`, or when another writer asks for it: `writer_lock` (a reindex, a lone write) holds a
+  shared lock on `<file>.want` while it waits; the worker sees it at the end of a batch (or at the start of
+  the next), lets go, and waits for those writers before it takes the lock again (an idle worker lets go on
+  its timer anyway; `idle_close_seconds=0` closes after every batch). The kernel drops both locks when a
+  process dies, so a crashed worker leaves nothing stale (DuckDB replays its WAL on the next open);
 - the API holds one read-only connection to the published copy and reopens it only when the copy changes
   (inode, size or mtime differ), so a question no longer pays the 25-35 ms open;
 - when the copy is missing or older than the main file (a bulk reindex wrote the main file directly), the
   API opens the main file read-only for each call, as before: slower, never stale.
 
 A call that meets the other process's lock retries briefly, then raises IndexUnavailable (the queue retries
-the record; the API answers 503 with a retry hint). Writers serialise on a lock file around write + publish."""
+the record; the API answers 503 with a retry hint)."""
 
 from __future__ import annotations
 
@@ -22,7 +30,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 from smartpay_chat.adapters.duckdb_index import TABLE, DuckDBPaymentIndex
 from smartpay_chat.domain.document import PaymentDocument
@@ -39,21 +47,56 @@ def published_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.read{path.suffix}")
 
 
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def want_path(path: Path) -> Path:
+    return path.with_name(path.name + ".want")
+
+
+def _flock(path: Path, operation: int) -> IO | None:
+    """`path` opened and flocked (closing the handle unlocks it); None when a non-blocking lock is refused."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a")
+    try:
+        fcntl.flock(handle, operation)
+    except BlockingIOError:
+        handle.close()
+        return None
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
 @contextmanager
 def writer_lock(path: Path):
-    """Serialises writers (the worker, a reindex) over write + publish, across processes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """Serialises writers (a reindex, a lone write) over write + publish, across processes. It asks a worker
+    holding the file between batches to let go: it holds `<file>.want` shared while it waits and writes."""
+    want = _flock(want_path(path), fcntl.LOCK_SH)
+    try:
+        lock = _flock(lock_path(path), fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            lock.close()
+    finally:
+        want.close()
+
+
+def wanted(path: Path) -> bool:
+    """Whether a writer waits for the file or holds it (`writer_lock`, a lone write), asking the worker to let go."""
+    probe = _flock(want_path(path), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    if probe is None:
+        return True
+    probe.close()
+    return False
 
 
 def publish(path: Path) -> Path:
-    """Copy the (closed, checkpointed) main file to the published copy, stamped with the source's mtime.
-    The caller holds `writer_lock`."""
+    """Copy the checkpointed main file (closed, or open and idle) to the published copy, stamped with the
+    source's mtime. The caller holds the writer lock."""
     target = published_path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.copyfile(path, tmp)
@@ -66,14 +109,21 @@ def publish(path: Path) -> Path:
 class SharedFileDuckDBIndex(PaymentIndex):
     def __init__(self, path: Path | str, *, name: str = TABLE, read_only: bool = False,
                  wait_seconds: float = 2.0, embedder: Embedder | None = None,
-                 no_embedder_reason: str | None = None, hold_reader: bool = True):
+                 no_embedder_reason: str | None = None, hold_reader: bool = True,
+                 idle_close_seconds: float = 0.5):
         self.name, self._path, self._read_only, self._wait = name, Path(path), read_only, wait_seconds
         self._embedding = {"embedder": embedder, "no_embedder_reason": no_embedder_reason}
         self._hold_reader = hold_reader
         self._held: DuckDBPaymentIndex | None = None
-        self._batch: DuckDBPaymentIndex | None = None
         self._held_identity: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
+        self._idle = idle_close_seconds
+        self._batch: DuckDBPaymentIndex | None = None  # the writer, while a batch runs
+        self._writer: DuckDBPaymentIndex | None = None  # open read-write only while `_lock_file` is locked
+        self._lock_file: IO | None = None
+        self._asking: IO | None = None  # a lone write's shared lock on `<file>.want`
+        self._idle_close: threading.Timer | None = None
+        self._writing = threading.Lock()  # one batch at a time; the idle close waits for it
         if not read_only:
             with writer_lock(self._path):
                 DuckDBPaymentIndex(self._path, name=name).close()  # creates the file and the table once
@@ -91,31 +141,82 @@ class SharedFileDuckDBIndex(PaymentIndex):
                 pause = min(pause * 2, 0.2)
 
     @contextmanager
-    def batch(self):
-        """One read-write open, one close and one publish for every write inside (an SQS batch)."""
+    def batch(self, *, hold: bool = True):
+        """Every write inside goes through one read-write connection, then one checkpoint and one publish (an
+        SQS batch). With `hold` the connection and the writer lock are kept for the next batch, until
+        `idle_close_seconds` pass without one or another writer asks for the file."""
         if self._read_only or self._batch is not None:
             yield self
             return
-        with writer_lock(self._path):
-            self._batch = self._open(self._path, read_only=False)
+        with self._writing:
+            self._cancel_idle_close()
+            if self._writer is not None and wanted(self._path):
+                self._release()  # a writer asked between batches: it goes first (`_acquire` waits for it)
+            if self._writer is None:
+                self._acquire(hold)
+            self._batch = self._writer
             try:
                 yield self
             finally:
-                self._batch.close()
                 self._batch = None
-                publish(self._path)
+                self._end_batch(hold)
+
+    def _acquire(self, hold: bool) -> None:
+        if hold:  # the worker: the writers that asked for the file go first
+            _flock(want_path(self._path), fcntl.LOCK_EX).close()
+        else:  # a lone write asks for the file as `writer_lock` does, so a worker holding it lets go
+            self._asking = _flock(want_path(self._path), fcntl.LOCK_SH)
+        try:
+            self._lock_file = _flock(lock_path(self._path), fcntl.LOCK_EX)
+            self._writer = self._open(self._path, read_only=False)
+        finally:
+            if self._writer is None:
+                self._unlock()
+
+    def _end_batch(self, hold: bool) -> None:
+        try:
+            self._writer.checkpoint()
+            publish(self._path)
+        except BaseException:
+            self._release()
+            raise
+        if hold and self._idle > 0 and not wanted(self._path):
+            self._idle_close = threading.Timer(self._idle, self._close_if_idle)
+            self._idle_close.daemon = True
+            self._idle_close.start()
+        else:
+            self._release()
+
+    def _close_if_idle(self) -> None:
+        with self._writing:
+            if self._idle_close is threading.current_thread():  # not cancelled by a batch meanwhile
+                self._idle_close = None
+                self._release()
+
+    def _cancel_idle_close(self) -> None:
+        if self._idle_close is not None:
+            self._idle_close.cancel()
+            self._idle_close = None
+
+    def _release(self) -> None:
+        """Close the writer (checkpointed already), then let the locks go. The caller holds `_writing`."""
+        try:
+            self._writer.close()
+        finally:
+            self._writer = None
+            self._unlock()
+
+    def _unlock(self) -> None:
+        for handle in (self._lock_file, self._asking):
+            if handle is not None:
+                handle.close()
+        self._lock_file = self._asking = None
 
     def _write(self, call: Callable[[DuckDBPaymentIndex], T]) -> T:
         if self._batch is not None:
             return call(self._batch)
-        with writer_lock(self._path):
-            index = self._open(self._path, read_only=False)
-            try:
-                result = call(index)
-            finally:
-                index.close()  # closing checkpoints the WAL into the file
-            publish(self._path)
-            return result
+        with self.batch(hold=False):  # a lone write is its own batch, and lets the file go after it
+            return call(self._batch)
 
     def _fresh_copy(self) -> tuple[int, int, int] | None:
         """The published copy's identity if it is as new as the main file, else None."""
@@ -162,6 +263,10 @@ class SharedFileDuckDBIndex(PaymentIndex):
         return self._read(lambda ix: ix.search(merchant_id, plan, bounds))
 
     def close(self) -> None:
+        with self._writing:
+            self._cancel_idle_close()
+            if self._writer is not None:
+                self._release()
         with self._lock:
             if self._held is not None:
                 self._held.close()

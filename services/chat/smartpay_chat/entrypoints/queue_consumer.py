@@ -53,5 +53,5 @@ consumer = QueueConsumer(
 
 @logger.inject_lambda_context
 def lambda_handler(event, context):
-    with index().batch():  # embedded: one open and one publish of the read copy per SQS batch
+    with index().batch():  # embedded: the file stays open across batches; one checkpoint + publish each
         return consumer(event, context)

@@ -1,0 +1,195 @@
+"""The worker keeps its read-write connection across batches and publishes a checkpointed copy after each; it
+lets the file go when idle or when another writer asks, and a worker killed with the file open loses nothing
+it committed. Real DuckDB files; other processes are real subprocesses (DuckDB locks per process)."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from smartpay_chat.adapters import duckdb_shared
+from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
+from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex, published_path
+from smartpay_chat.domain.document import build_document
+from smartpay_chat.domain.plan import AggregatePlan
+from smartpay_chat.synthetic import snapshots
+
+pytestmark = pytest.mark.integration
+COUNT = AggregatePlan(metric="count")
+NEVER = 3600.0  # an idle close that does not come during a test
+DEADLINE = 30.0  # generous bound for another process to finish a step (never a timing assertion)
+A_SNAPSHOT = """
+from datetime import UTC, datetime
+from smartpay_chat.domain.document import build_document
+from smartpay_chat.synthetic import snapshots
+(_, _, snapshot), = snapshots(1, now=datetime(2026, 12, 1, tzinfo=UTC))
+"""
+(_, _, SNAPSHOT), = snapshots(1, now=datetime(2026, 12, 1, tzinfo=UTC))
+
+READ_COPY = """
+import duckdb, json, sys
+db = duckdb.connect(sys.argv[1], read_only=True)
+print(json.dumps(sorted(r[0] for r in db.execute("SELECT payment_id FROM payments").fetchall())))
+"""
+OPEN_MAIN_READ_WRITE = """
+import duckdb, sys, time
+deadline = time.monotonic() + float(sys.argv[2])
+while True:  # without writer_lock: only the worker's idle close can let this process in
+    try:
+        db = duckdb.connect(sys.argv[1])
+        break
+    except duckdb.IOException:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.02)
+db.execute("UPDATE payments SET customer_id = 'cus_other_process' WHERE payment_id = 'pay_PW00000000'")
+db.close()
+"""
+LONE_WRITE = A_SNAPSHOT + """
+import sys
+from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex
+index = SharedFileDuckDBIndex(sys.argv[1], wait_seconds=10)
+print("constructed", flush=True)
+sys.stdin.readline()
+index.upsert(build_document("m_acme", sys.argv[2], snapshot))
+"""
+DIE_WITH_THE_FILE_OPEN = A_SNAPSHOT + """
+import sys, time
+from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex
+index = SharedFileDuckDBIndex(sys.argv[1], idle_close_seconds=3600)
+with index.batch():
+    index.upsert(build_document("m_acme", "pay_PWCHECKPT1", snapshot))
+with index.batch():  # committed (in the WAL), not checkpointed, connection open when the process dies
+    index.upsert(build_document("m_acme", "pay_PWWALONLY1", snapshot))
+    print("committed", flush=True)
+    time.sleep(3600)
+"""
+
+
+def python(script: str, *args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", script, *map(str, args)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finished(process: subprocess.Popen) -> str:
+    out, err = process.communicate(timeout=DEADLINE)
+    assert process.returncode == 0, err
+    return out
+
+
+def copy_ids(path) -> list[str]:
+    """The payment ids in the published copy, read by another process (as the API would)."""
+    return json.loads(finished(python(READ_COPY, published_path(path))))
+
+
+def wait_until(condition) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < deadline, "the other process never got that far"
+        time.sleep(0.01)
+
+
+def doc(n: int):
+    return build_document("m_acme", f"pay_PW{n:08d}", SNAPSHOT)
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "payments.duckdb"
+
+
+def test_persistent_batches_publish_complete_copies(path, monkeypatch):
+    # GIVEN a worker that keeps its connection, and an API-style reader of the copy
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER)
+    reader = SharedFileDuckDBIndex(path, read_only=True)
+    opened = []
+    real_open = SharedFileDuckDBIndex._open
+    monkeypatch.setattr(SharedFileDuckDBIndex, "_open",
+                        lambda self, target, read_only: opened.append(read_only) or real_open(self, target, read_only))
+    written = []
+    for batch in range(5):
+        # WHEN a batch is written
+        with worker.batch():
+            for n in range(batch * 4, batch * 4 + 4):
+                assert worker.upsert(doc(n)).outcome == "created"
+                written.append(doc(n).payment_id)
+        # THEN another process opening the copy read-only sees every document so far, and so does the API
+        assert copy_ids(path) == sorted(written)
+        assert reader.execute("m_acme", COUNT, None).matched == len(written)
+    assert opened.count(False) == 1  # one read-write open for the five batches
+    worker.close()
+    reader.close()
+    assert copy_ids(path) == sorted(written)  # still valid after the close
+
+
+def test_an_idle_worker_lets_another_process_open_the_file(path):
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=0.05)
+    with worker.batch():
+        worker.upsert(doc(0))
+    # WHEN the worker stays idle THEN a process that does not ask (no writer_lock) still gets the file
+    finished(python(OPEN_MAIN_READ_WRITE, path, DEADLINE))
+    with worker.batch():  # and the worker opens it again for its next batch
+        worker.upsert(doc(1))
+    assert worker.get("m_acme", "pay_PW00000000").customer_id == "cus_other_process"
+    assert copy_ids(path) == ["pay_PW00000000", "pay_PW00000001"]
+    worker.close()
+
+
+def test_a_writer_that_asks_between_batches_goes_before_the_next_batch(path):
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER)
+    lone = python(LONE_WRITE, path, "pay_PWLONE0001")
+    assert lone.stdout.readline().strip() == "constructed"
+    with worker.batch():
+        worker.upsert(doc(0))
+    # GIVEN a worker holding the file between batches  WHEN another process's lone write asks for it
+    lone.stdin.write("go\n")
+    lone.stdin.flush()
+    wait_until(lambda: duckdb_shared.wanted(path))
+    with worker.batch():  # THEN the next batch lets go first, waits for that write, then writes
+        assert worker.upsert(build_document("m_acme", "pay_PWLONE0001", SNAPSHOT)).outcome == "duplicate"
+        worker.upsert(doc(1))
+    assert copy_ids(path) == ["pay_PW00000000", "pay_PW00000001", "pay_PWLONE0001"]
+    finished(lone)
+    worker.close()
+
+
+def test_a_reindex_that_asks_during_a_batch_gets_the_file_when_it_ends(path, tmp_path, monkeypatch):
+    source = tmp_path / "snapshots.jsonl"
+    source.write_text(json.dumps({"merchant_id": "m_acme", "payment_id": "pay_PWREINDEX1",
+                                  "payment": SNAPSHOT.model_dump(mode="json")}) + "\n")
+    env = {"CHAT_INDEX_PATH": str(path), "CHAT_INDEX_BACKEND": "embedded", "CHAT_EMBEDDINGS": "off"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER)
+    with worker.batch():
+        worker.upsert(doc(0))
+        # the operator's `smartpay chat reindex --from-jsonl`, unchanged
+        reindex = python("from smartpay_chat.entrypoints.cli import app; app(['reindex', '--from-jsonl', "
+                         f"{str(source)!r}])")
+        wait_until(lambda: duckdb_shared.wanted(path))
+        worker.upsert(doc(1))
+    assert "1 documents written" in finished(reindex)  # the batch's end let the file go
+    assert copy_ids(path) == ["pay_PW00000000", "pay_PW00000001", "pay_PWREINDEX1"]
+    worker.close()
+
+
+def test_a_worker_killed_with_the_file_open_loses_nothing_it_committed(path):
+    worker = python(DIE_WITH_THE_FILE_OPEN, path)
+    assert worker.stdout.readline().strip() == "committed"
+    worker.send_signal(signal.SIGKILL)
+    worker.communicate(timeout=DEADLINE)
+    # THEN the next open works (the kernel dropped the locks; DuckDB replays the WAL) and has both writes
+    after = DuckDBPaymentIndex(path)
+    assert after.get("m_acme", "pay_PWCHECKPT1") is not None
+    assert after.get("m_acme", "pay_PWWALONLY1") is not None
+    after.close()
+    assert copy_ids(path) == ["pay_PWCHECKPT1"]  # the copy holds what the last finished batch published
+    restarted = SharedFileDuckDBIndex(path)
+    with restarted.batch():
+        restarted.upsert(doc(0))
+    assert copy_ids(path) == ["pay_PW00000000", "pay_PWCHECKPT1", "pay_PWWALONLY1"]
+    restarted.close()
