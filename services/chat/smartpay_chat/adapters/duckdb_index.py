@@ -75,6 +75,7 @@ class DuckDBPaymentIndex(PaymentIndex):
         except duckdb.IOException as e:  # another process holds the write lock
             raise IndexUnavailable(f"cannot open the embedded index at {self._path}: {e}") from e
         self._lock = threading.Lock()
+        self._deferred_vectors: list[PaymentDocument] = []
         with self._lock:
             self._db.execute("SET TimeZone = 'UTC'")
             self._db.execute("SET enable_progress_bar = false")  # the CLI draws its own
@@ -95,9 +96,12 @@ class DuckDBPaymentIndex(PaymentIndex):
     _WRITE_VECTOR = (f"INSERT OR REPLACE INTO {duckdb_search.VECTORS} VALUES "
                      f"(?, ?, ?, ?::FLOAT[{duckdb_search.VECTOR_DIM}])")
 
-    def upsert(self, document: PaymentDocument) -> UpsertResult:
+    def upsert(self, document: PaymentDocument, *, defer_vector: bool = False) -> UpsertResult:
+        """`defer_vector`: write the row now and the embedding at `write_deferred_vectors` (the indexer does
+        it at the end of its batch, after `payment.indexed` is out: the model's 10-25 ms per new text stays
+        off the saga's path; readers see both at once, in the copy published after the batch)."""
         record = document.to_record()
-        vectors = self._vectors([document])
+        vectors = [] if defer_vector else self._vectors([document])
         with self._lock:
             self._db.execute("BEGIN TRANSACTION")
             try:
@@ -111,9 +115,12 @@ class DuckDBPaymentIndex(PaymentIndex):
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        stored = before[0] if before else None
+        if defer_vector and (written or stored == document.version):
+            # A duplicate too: the delivery that wrote the row may have died before its batch wrote the vector.
+            self._deferred_vectors.append(document)
         if written:
             return UpsertResult("updated" if before else "created", self.name, document.version)
-        stored = before[0]
         return UpsertResult("duplicate" if stored == document.version else "stale", self.name, stored)
 
     def upsert_many(self, documents: Iterable[PaymentDocument], *, table: str = TABLE) -> int:
@@ -263,6 +270,15 @@ class DuckDBPaymentIndex(PaymentIndex):
     def count(self, merchant_id: str) -> int:
         with self._lock:
             return self._db.execute(f"SELECT count(*) FROM {TABLE} WHERE merchant_id = ?", [merchant_id]).fetchone()[0]
+
+    def write_deferred_vectors(self) -> int:
+        """Embed what `upsert(defer_vector=True)` left (one model call for the batch) and write it."""
+        documents, self._deferred_vectors = self._deferred_vectors, []
+        rows = self._vectors(documents)
+        if rows:
+            with self._lock:
+                self._db.executemany(self._WRITE_VECTOR, rows)
+        return len(rows)
 
     def checkpoint(self) -> None:
         """Write the WAL into the main file (a copy of the file is then complete without the WAL)."""

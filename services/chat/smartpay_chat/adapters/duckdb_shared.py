@@ -94,12 +94,27 @@ def wanted(path: Path) -> bool:
     return False
 
 
-def publish(path: Path) -> Path:
+def publish(path: Path, source_fd: int | None = None) -> Path:
     """Copy the checkpointed main file (closed, or open and idle) to the published copy, stamped with the
-    source's mtime. The caller holds the writer lock."""
+    source's mtime. The caller holds the writer lock.
+
+    `source_fd`: a descriptor of the main file that the process holding the DuckDB connection opened once
+    and keeps until the connection is closed. DuckDB's lock on the file is a POSIX record lock, which the
+    kernel drops when the process closes ANY descriptor of that file: a plain copy (open, read, close) in
+    the holding process would silently unlock the file for every other process."""
     target = published_path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(path, tmp)
+    if source_fd is None:
+        shutil.copyfile(path, tmp)
+    else:
+        size = os.fstat(source_fd).st_size
+        with open(tmp, "wb") as out:
+            offset = 0
+            while offset < size:  # sendfile with an offset: the descriptor is neither moved nor closed
+                sent = os.sendfile(out.fileno(), source_fd, offset, size - offset)
+                if sent == 0:
+                    raise OSError(f"short copy of {path}: {offset} of {size} bytes")
+                offset += sent
     source = path.stat()
     os.utime(tmp, ns=(source.st_atime_ns, source.st_mtime_ns))
     os.replace(tmp, target)
@@ -121,6 +136,7 @@ class SharedFileDuckDBIndex(PaymentIndex):
         self._batch: DuckDBPaymentIndex | None = None  # the writer, while a batch runs
         self._writer: DuckDBPaymentIndex | None = None  # open read-write only while `_lock_file` is locked
         self._lock_file: IO | None = None
+        self._source: int | None = None  # the main file, held open with the writer (see `publish`)
         self._asking: IO | None = None  # a lone write's shared lock on `<file>.want`
         self._idle_close: threading.Timer | None = None
         self._writing = threading.Lock()  # one batch at a time; the idle close waits for it
@@ -169,23 +185,28 @@ class SharedFileDuckDBIndex(PaymentIndex):
         try:
             self._lock_file = _flock(lock_path(self._path), fcntl.LOCK_EX)
             self._writer = self._open(self._path, read_only=False)
-        finally:
-            if self._writer is None:
-                self._unlock()
+            self._source = os.open(self._path, os.O_RDONLY)  # closed only after the writer: see `publish`
+        except BaseException:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+            self._unlock()
+            raise
 
     def _end_batch(self, hold: bool) -> None:
         try:
+            self._writer.write_deferred_vectors()
             self._writer.checkpoint()
-            publish(self._path)
+            publish(self._path, self._source)
+            if hold and self._idle > 0 and not wanted(self._path):
+                self._idle_close = threading.Timer(self._idle, self._close_if_idle)
+                self._idle_close.daemon = True
+                self._idle_close.start()
+                return
         except BaseException:
             self._release()
             raise
-        if hold and self._idle > 0 and not wanted(self._path):
-            self._idle_close = threading.Timer(self._idle, self._close_if_idle)
-            self._idle_close.daemon = True
-            self._idle_close.start()
-        else:
-            self._release()
+        self._release()
 
     def _close_if_idle(self) -> None:
         with self._writing:
@@ -204,6 +225,9 @@ class SharedFileDuckDBIndex(PaymentIndex):
             self._writer.close()
         finally:
             self._writer = None
+            if self._source is not None:
+                os.close(self._source)  # after the writer: DuckDB's lock is gone with it anyway
+                self._source = None
             self._unlock()
 
     def _unlock(self) -> None:
@@ -230,8 +254,19 @@ class SharedFileDuckDBIndex(PaymentIndex):
 
     def _read(self, call: Callable[[DuckDBPaymentIndex], T]) -> T:
         identity = self._fresh_copy() if self._hold_reader else None
-        if identity is None:  # no fresh copy: open the main file read-only for this call
-            index = self._open(self._path, read_only=True)
+        deadline, pause = time.monotonic() + self._wait, 0.01
+        while identity is None:  # no fresh copy: open the main file read-only for this call
+            try:
+                index = DuckDBPaymentIndex(self._path, name=self.name, read_only=True, **self._embedding)
+            except IndexUnavailable:
+                # The writer holds the file: between its checkpoint and its publish (milliseconds), or a
+                # reindex. Retry, and take the copy as soon as it is fresh again.
+                if time.monotonic() + pause > deadline or not self._path.exists():
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.2)
+                identity = self._fresh_copy() if self._hold_reader else None
+                continue
             try:
                 return call(index)
             finally:
@@ -248,7 +283,7 @@ class SharedFileDuckDBIndex(PaymentIndex):
     def upsert(self, document: PaymentDocument) -> UpsertResult:
         if self._read_only:
             raise PermissionError("this embedded index was opened read-only (the API never writes)")
-        return self._write(lambda ix: ix.upsert(document))
+        return self._write(lambda ix: ix.upsert(document, defer_vector=True))  # written at the batch's end
 
     def get(self, merchant_id: str, payment_id: str) -> PaymentDocument | None:
         return self._read(lambda ix: ix.get(merchant_id, payment_id))

@@ -126,6 +126,29 @@ def test_persistent_batches_publish_complete_copies(path, monkeypatch):
     assert copy_ids(path) == sorted(written)  # still valid after the close
 
 
+TRY_OPEN_READ_WRITE = """
+import duckdb, sys
+try:
+    duckdb.connect(sys.argv[1]).close()
+    print("opened")
+except duckdb.IOException:
+    print("refused")
+"""
+
+
+def test_the_file_stays_locked_against_other_processes_while_the_worker_holds_it(path):
+    """DuckDB's lock is a POSIX record lock: the kernel drops it when the holding process closes any
+    descriptor of the file, e.g. a plain copy for the published read copy. The copy must not unlock it."""
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER)
+    for n in range(3):
+        with worker.batch():
+            worker.upsert(doc(n))
+        assert finished(python(TRY_OPEN_READ_WRITE, path)).strip() == "refused"
+    assert copy_ids(path) == ["pay_PW00000000", "pay_PW00000001", "pay_PW00000002"]
+    worker.close()
+    assert finished(python(TRY_OPEN_READ_WRITE, path)).strip() == "opened"
+
+
 def test_an_idle_worker_lets_another_process_open_the_file(path):
     worker = SharedFileDuckDBIndex(path, idle_close_seconds=0.05)
     with worker.batch():
@@ -193,3 +216,49 @@ def test_a_worker_killed_with_the_file_open_loses_nothing_it_committed(path):
         restarted.upsert(doc(0))
     assert copy_ids(path) == ["pay_PW00000000", "pay_PWCHECKPT1", "pay_PWWALONLY1"]
     restarted.close()
+
+
+READ_VIA_MAIN_OR_COPY = """
+import sys
+from smartpay_chat.adapters import duckdb_shared
+from smartpay_chat.domain.errors import IndexUnavailable
+
+class Telling(duckdb_shared.DuckDBPaymentIndex):  # says when the held main file refused it, once
+    told = False
+    def __init__(self, *args, **kwargs):
+        try:
+            super().__init__(*args, **kwargs)
+        except IndexUnavailable:
+            if not Telling.told:
+                Telling.told = True
+                print("refused", flush=True)
+                sys.stdin.readline()  # until the test made the copy fresh again
+            raise
+
+duckdb_shared.DuckDBPaymentIndex = Telling
+reader = duckdb_shared.SharedFileDuckDBIndex(sys.argv[1], read_only=True, wait_seconds=float(sys.argv[2]))
+print(reader.get("m_acme", "pay_PW00000000").payment_id, flush=True)
+"""
+
+
+def test_a_reader_waiting_on_the_held_main_file_takes_the_copy_once_it_is_fresh(path):
+    """Between the worker's checkpoint and its publish the copy looks older than the main file; a reader
+    (another process: the API) then tries the main file, which the worker holds. It must switch to the copy
+    once that is fresh again, not wait out its retries and answer 503."""
+    import os
+
+    from smartpay_chat.adapters.duckdb_shared import published_path
+
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER)
+    with worker.batch():
+        worker.upsert(doc(0))
+    copy = published_path(path)
+    fresh = copy.stat()
+    os.utime(copy, ns=(fresh.st_atime_ns, fresh.st_mtime_ns - 10**9))  # the copy looks stale
+    reader = python(READ_VIA_MAIN_OR_COPY, path, DEADLINE)
+    assert reader.stdout.readline().strip() == "refused"  # it tried the main file: the worker holds it
+    os.utime(copy, ns=(fresh.st_atime_ns, fresh.st_mtime_ns))  # the publish lands
+    reader.stdin.write("go\n")
+    reader.stdin.flush()
+    assert finished(reader).strip() == "pay_PW00000000"
+    worker.close()
