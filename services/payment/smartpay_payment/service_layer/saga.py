@@ -17,7 +17,6 @@ from smartpay_payment.domain.vault import VAULT_PREFIX
 from smartpay_payment.service_layer.unit_of_work import PaymentStore
 from smartpay_shared.events import payloads as p
 from smartpay_shared.events.envelope import Envelope, Metadata
-from smartpay_shared.runtime.publisher import PublishError
 
 log = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 5
@@ -191,8 +190,9 @@ class Saga:
         finally:
             try:  # payment.authorized waits for the capture's commit; anything left goes out now
                 self.store.flush_deferred(payment.payment_id)
-            except PublishError:
-                log.warning("deferred events of %s stay in its outbox for the sweeper", payment.payment_id)
+            except Exception:  # never mask the charge's own outcome: the events are safe in the outbox
+                log.warning("deferred events of %s stay in its outbox for the sweeper", payment.payment_id,
+                            exc_info=True)
 
     def _charge(self, payment: m.Payment, meta: Metadata | None, *, resume: bool, late_ok: bool) -> None:
         gateway = self.gateway_for(payment)

@@ -96,6 +96,9 @@ class PaymentStore:
 
     def _remember(self, payment: Payment) -> None:
         with self._lock:
+            known = self._recent.get(payment.payment_id)
+            if known is not None and known.version > payment.version:
+                return  # a concurrent commit of this process got further
             self._recent[payment.payment_id] = payment
             self._recent.move_to_end(payment.payment_id)
             while len(self._recent) > self.recent_size:
