@@ -56,6 +56,8 @@ def test_authorize_capture_partial_refund_matches_the_ledger(gateway, localstrip
     assert (cap.status, cap.captured_amount) == ("captured", 1250)
     again = gateway.capture(auth.gateway_reference, 1250, ref)  # redelivered capture: a read
     assert again.captured_amount == 1250
+    other_key = gateway.capture(auth.gateway_reference, 1250, f"{ref}-elsewhere")  # refused, then read back
+    assert (other_key.status, other_key.captured_amount) == ("captured", 1250)
     first = gateway.refund(auth.gateway_reference, 300, f"{ref}-r1")
     same = gateway.refund(auth.gateway_reference, 300, f"{ref}-r1")  # repeated refund: not a second one
     assert first.refund_id == same.refund_id
