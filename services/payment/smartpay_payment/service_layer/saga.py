@@ -119,7 +119,10 @@ class Saga:
         return transition.after
 
     def on_requested(self, data: p.PaymentRequested, meta: Metadata) -> None:
-        """Own event: the API wrote the record; an event from elsewhere starts the saga here."""
+        """Own event: the API wrote the record before it published (nothing to read or do); an event from
+        elsewhere starts the saga here, once."""
+        if meta.producer.service == self.store.producer.service:
+            return
         if self._load(data.payment_id, data.merchant_id) is not None:
             return
         token = data.payment_method.token

@@ -587,3 +587,28 @@ def test_a_stale_recent_copy_is_decided_again_on_a_fresh_read(h, settings, stack
     assert payment.state == State.FAILED and payment.gateway_reference is None
     assert h.ledger(pid) is None or h.ledger(pid).captured_amount == 0
     h.balanced(pid, charges=0)
+
+
+def _requested(pid, token):
+    return p.PaymentRequested(payment_id=pid, merchant_id="m_acme", amount=1250, currency="USD",
+                              payment_method=p.PaymentMethod(type="card", token=token), customer_id="c_1")
+
+
+def test_a_payment_requested_from_another_producer_starts_the_saga_once(h):
+    pid = f"pay_{uuid.uuid4().hex}"
+    _, token = h.token("stripe")
+    assert h.deliver(_requested(pid, token), producer="checkout") == []
+    assert h.record(pid).state == State.REQUESTED
+    assert h.deliver(_requested(pid, token), producer="checkout") == []  # a duplicate: no second record
+    assert h.record(pid).version == 1
+    h.deliver(h.fraud(pid))
+    h.deliver(h.route(pid))
+    assert h.record(pid).state == State.CAPTURED
+    h.balanced(pid, charges=1)
+
+
+def test_the_payment_apis_own_payment_requested_is_not_read_back(h):
+    """The API writes the record before it publishes: the worker trusts its own event and reads nothing."""
+    pid = f"pay_{uuid.uuid4().hex}"
+    assert h.deliver(_requested(pid, "pm_x"), producer="payment") == []
+    assert h.service.saga.store.repo.get(pid) is None

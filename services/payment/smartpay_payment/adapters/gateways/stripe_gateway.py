@@ -46,20 +46,13 @@ class StripeGateway(Gateway):
         return result
 
     def capture(self, gateway_reference: str, amount: int, reference: str) -> ChargeResult:
-        """Capture first (one call on the saga's path); a capture Stripe refuses because the intent is no
-        longer capturable is read back: if it succeeded already (a redelivered capture under another key,
-        or captured elsewhere), that is the result."""
-        try:
-            intent, ms = self._call(self._client.v1.payment_intents.capture, gateway_reference,
-                                    params={"amount_to_capture": amount, "expand": ["latest_charge"]},
-                                    options={"idempotency_key": f"{reference}:capture"})
-        except GatewayError as refused:
-            if refused.retriable:
-                raise
-            intent, ms = self._call(self._client.v1.payment_intents.retrieve, gateway_reference,
-                                    params={"expand": ["latest_charge"]})
-            if intent.status != "succeeded":
-                raise
+        intent, ms = self._call(self._client.v1.payment_intents.retrieve, gateway_reference,
+                                params={"expand": ["latest_charge"]})
+        if intent.status == "succeeded":
+            return conv.to_result(intent, ms)  # a repeated capture is a read
+        intent, ms = self._call(self._client.v1.payment_intents.capture, gateway_reference,
+                                params={"amount_to_capture": amount},
+                                options={"idempotency_key": f"{reference}:capture"})
         return conv.to_result(intent, ms)
 
     def refund(self, gateway_reference: str, amount: int, reference: str) -> RefundResult:
