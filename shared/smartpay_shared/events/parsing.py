@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from smartpay_shared import pan
 from smartpay_shared.events.catalog import UnknownEventType, spec_for
@@ -27,6 +27,42 @@ def _errors(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(x) for x in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
     )
+
+
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
+def known_fields(model: type[BaseModel], data: Any) -> Any:
+    """What a consumer on an older minor schema reads of a newer minor event: the fields its model knows,
+    recursively (a minor version only adds optional fields; the payload models forbid unknown ones, which
+    stays the rule within one version). A dropped value that holds a card number still refuses the event."""
+    if not isinstance(data, dict):
+        return data
+    known = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in data:
+            known[key] = _known_value(field.annotation, data[key])
+    dropped = {k: v for k, v in data.items() if k not in known}
+    if dropped and pan.contains_pan(json.dumps(dropped, default=str)):
+        raise InvalidEvent(f"unknown fields {sorted(dropped)} hold a card number")
+    return known
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _known_value(annotation: Any, value: Any) -> Any:
+    models = _models_in(annotation)
+    if len(models) != 1:  # a plain value, or a union of models: left to the model (strict)
+        return value
+    if isinstance(value, list):
+        return [known_fields(models[0], v) for v in value]
+    return known_fields(models[0], value)
 
 
 def parse_sqs_body(body: str) -> tuple[EventBridgeModel, Envelope]:
@@ -71,8 +107,11 @@ def parse_bus_event(raw: Any) -> tuple[EventBridgeModel, Envelope]:
             f"{spec.event_type} schema {metadata.schema_version} is not readable by this consumer "
             f"(catalog {spec.schema_version})"
         )
+    data = detail["data"]
+    if _minor(metadata.schema_version) > _minor(spec.schema_version):
+        data = known_fields(spec.model, data)
     try:
-        data = spec.model.model_validate(detail["data"])
+        data = spec.model.model_validate(data)
     except ValidationError as e:
         raise InvalidEvent(f"invalid {spec.event_type} data: {_errors(e)}") from None
     if getattr(data, "payment_id", metadata.correlation_id) != metadata.correlation_id:

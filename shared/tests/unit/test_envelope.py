@@ -65,3 +65,28 @@ def test_minor_schema_versions_are_readable(envelope):
     event["detail"]["metadata"]["schema_version"] = "1.7"
     _, parsed = parse_sqs_body(json.dumps(event))
     assert parsed.metadata.schema_version == "1.7"
+
+
+def test_a_newer_minor_version_may_add_fields_an_older_consumer_ignores(envelope):
+    """Services are versioned apart: a producer on schema 1.1 adds optional fields, a consumer on 1.0 reads
+    what it knows (nested models included) and ignores the rest."""
+    event = bus_event(envelope())
+    event["detail"]["metadata"]["schema_version"] = "1.1"
+    event["detail"]["data"]["loyalty_tier"] = "gold"
+    event["detail"]["data"]["payment_method"]["network_token"] = "ntk_123"
+    _, parsed = parse_bus_event(event)
+    assert parsed.data.amount == 1999 and parsed.data.payment_method.type == "card"
+    assert "loyalty_tier" not in parsed.data.model_dump()
+
+
+def test_unknown_fields_are_still_refused_within_one_version_and_never_hide_a_card_number(envelope):
+    same = bus_event(envelope())
+    same["detail"]["data"]["loyalty_tier"] = "gold"
+    with pytest.raises(InvalidEvent, match="loyalty_tier"):
+        parse_bus_event(same)
+    newer = bus_event(envelope())
+    newer["detail"]["metadata"]["schema_version"] = "1.1"
+    newer["detail"]["data"]["payment_method"]["pan"] = "4242 4242 4242 4242"
+    with pytest.raises(InvalidEvent, match="card number") as refused:
+        parse_bus_event(newer)
+    assert "4242" not in str(refused.value)
