@@ -22,9 +22,9 @@ class EventSpec:
 
 
 _SPECS = (
-    EventSpec("payment.requested", "1.0", p.PaymentRequested, "A merchant asked to take a payment."),
-    EventSpec("fraud.assessed", "1.0", p.FraudAssessed, "Fraud scored a payment and decided."),
-    EventSpec("route.requested", "1.0", p.RouteRequested, "Payment asks for a (fallback) gateway."),
+    EventSpec("payment.requested", "1.1", p.PaymentRequested, "A merchant asked to take a payment."),
+    EventSpec("fraud.assessed", "1.1", p.FraudAssessed, "Fraud scored a payment and decided."),
+    EventSpec("route.requested", "1.1", p.RouteRequested, "Payment asks for a (fallback) gateway."),
     EventSpec("route.selected", "1.0", p.RouteSelected, "Routing chose a gateway and fallbacks."),
     EventSpec("route.unavailable", "1.0", p.RouteUnavailable, "Routing found no gateway for a payment."),
     EventSpec("payment.authorized", "1.0", p.PaymentAuthorized, "A gateway authorized the amount."),

@@ -41,6 +41,8 @@ class PaymentRequested(Payload):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     merchant_category: str | None = Field(default=None, max_length=64)
     metadata: dict[str, str] = Field(default_factory=dict, max_length=50)
+    method_gateways: list[Gateway] | None = Field(
+        default=None, description="Gateways the payment method holds a token on (schema 1.1); None: not said.")
 
 
 class PaymentContext(BaseModel):
@@ -53,6 +55,9 @@ class PaymentContext(BaseModel):
     method: Literal["card", "amazon_pay", "solana_wallet"]
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     merchant_category: str | None = Field(default=None, max_length=64)
+    gateways: list[Gateway] | None = Field(
+        default=None, description="Gateways the payment method can be charged on (schema 1.1): routing picks "
+                                  "only among these; None: any gateway that takes the method.")
 
 
 class FraudReason(BaseModel):

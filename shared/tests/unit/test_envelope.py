@@ -67,11 +67,15 @@ def test_minor_schema_versions_are_readable(envelope):
     assert parsed.metadata.schema_version == "1.7"
 
 
+_MAJOR, _MINOR = CATALOG["payment.requested"].schema_version.split(".")
+NEWER_MINOR = f"{_MAJOR}.{int(_MINOR) + 1}"
+
+
 def test_a_newer_minor_version_may_add_fields_an_older_consumer_ignores(envelope):
     """Services are versioned apart: a producer on schema 1.1 adds optional fields, a consumer on 1.0 reads
     what it knows (nested models included) and ignores the rest."""
     event = bus_event(envelope())
-    event["detail"]["metadata"]["schema_version"] = "1.1"
+    event["detail"]["metadata"]["schema_version"] = NEWER_MINOR
     event["detail"]["data"]["loyalty_tier"] = "gold"
     event["detail"]["data"]["payment_method"]["network_token"] = "ntk_123"
     _, parsed = parse_bus_event(event)
@@ -85,7 +89,7 @@ def test_unknown_fields_are_still_refused_within_one_version_and_never_hide_a_ca
     with pytest.raises(InvalidEvent, match="loyalty_tier"):
         parse_bus_event(same)
     newer = bus_event(envelope())
-    newer["detail"]["metadata"]["schema_version"] = "1.1"
+    newer["detail"]["metadata"]["schema_version"] = NEWER_MINOR
     newer["detail"]["data"]["payment_method"]["pan"] = "4242 4242 4242 4242"
     with pytest.raises(InvalidEvent, match="card number") as refused:
         parse_bus_event(newer)

@@ -31,7 +31,8 @@ def fraud_assessed(payment: PaymentRequested, assessment: Assessment) -> FraudAs
         reasons=[FraudReason(feature=r.feature, contribution=r.contribution, description=r.description)
                  for r in assessment.reasons],
         payment=PaymentContext(amount=payment.amount, currency=payment.currency, method=payment.payment_method.type,
-                               country=payment.country, merchant_category=payment.merchant_category))
+                               country=payment.country, merchant_category=payment.merchant_category,
+                               gateways=payment.method_gateways))
 
 
 def assess_payments(envelopes: list[Envelope], service: ScoringService) -> dict[str, Assessment]:

@@ -50,7 +50,7 @@ def bus(aws, service):
 
 
 def test_payment_requested_becomes_fraud_assessed_on_the_bus(bus, registered):
-    incoming = envelope()
+    incoming = envelope(method_gateways=["stripe"])
     assert run(record(json.dumps(to_bus_event(incoming)))) == {"batchItemFailures": []}
     seen = bus.wait_for(lambda s: len(s) >= 1)
     event = seen[0]
@@ -61,7 +61,7 @@ def test_payment_requested_becomes_fraud_assessed_on_the_bus(bus, registered):
     assert data["merchant_id"] == "m_acme" and data["model_version"] == registered.version
     assert data["decision"] in {"approve", "review", "decline"} and 0 <= data["score"] <= 1
     assert data["payment"] == {"amount": 1999, "currency": "EUR", "method": "card", "country": "DE",
-                               "merchant_category": None}
+                               "merchant_category": None, "gateways": ["stripe"]}  # routing picks among these
     assert "4242" not in json.dumps(data["reasons"])
 
 

@@ -127,9 +127,14 @@ class Payment(BaseModel):
             return self.payment_method.token
         return self.gateway_tokens.get(gateway or "")
 
+    def method_gateways(self) -> list[str] | None:
+        """The gateways the method holds a token on (None: a raw token of unknown reach)."""
+        return sorted(self.gateway_tokens) or None
+
     def context(self) -> p.PaymentContext:
         return p.PaymentContext(amount=self.amount, currency=self.currency, method=self.payment_method.type,
-                                country=self.country, merchant_category=self.merchant_category)
+                                country=self.country, merchant_category=self.merchant_category,
+                                gateways=self.method_gateways())
 
     def snapshot(self) -> p.PaymentSnapshot:
         status = _SNAPSHOT_STATUS.get(self.state)
@@ -169,10 +174,12 @@ def _next(payment: Payment, state: State, now: datetime, detail: str | None = No
 
 
 def start(request: p.PaymentRequested, now: datetime, gateway_tokens: dict[str, str] | None = None) -> Transition:
-    fields = request.model_dump(exclude={"payment_method"})
+    fields = request.model_dump(exclude={"payment_method", "method_gateways"})
     payment = Payment(**fields, payment_method=request.payment_method, created_at=now, updated_at=now,
                       gateway_tokens=gateway_tokens or {},
                       timeline=[p.TimelineEntry(state=State.REQUESTED.value, at=now)])
+    # Fraud passes the method's gateways on to routing, which then never picks one the method cannot pay on.
+    request = request.model_copy(update={"method_gateways": payment.method_gateways()})
     return Transition(payment, payment, [request])
 
 

@@ -170,3 +170,15 @@ def test_decimal_exponents():
     assert to_decimal_string(1234, "JPY") == "1234"
     with pytest.raises(ValueError):
         from_decimal_string("1.234", "USD")
+
+
+def test_the_methods_gateways_go_to_fraud_and_routing():
+    """payment.requested names where the method holds a token (fraud passes it on in fraud.assessed), and so
+    does the context of a fallback's route.requested: routing never spends an attempt on another gateway."""
+    vaulted = m.start(requested(), NOW, {"stripe": "pm_1", "amazon_pay": "amz_1"})
+    assert vaulted.events[0].method_gateways == ["amazon_pay", "stripe"]
+    assert vaulted.after.context().gateways == ["amazon_pay", "stripe"]
+    raw = m.start(requested(), NOW, {"stripe": "pm_1"})
+    assert raw.events[0].method_gateways == ["stripe"] and raw.after.context().gateways == ["stripe"]
+    unknown = m.start(requested(), NOW)  # no tokens known (a saga started elsewhere without them)
+    assert unknown.events[0].method_gateways is None and unknown.after.context().gateways is None

@@ -111,6 +111,8 @@ class Catalog:
         eligible = []
         for name, gateway in self.gateways.items():
             reason = gateway.why_not(ctx.method, ctx.currency, region)
+            if reason is None and ctx.method_gateways is not None and name not in ctx.method_gateways:
+                reason = "the payment method holds no token on it"
             if reason is None and name in rules.deny:
                 reason = "denied by merchant rule"
             if reason is None and name in excluded:

@@ -18,16 +18,20 @@ class RouteContext:
     merchant_category: str | None
     risk_score: float
     hour: int  # 0-23 UTC
+    method_gateways: tuple[str, ...] | None = None  # where the method holds a token; None: anywhere it is taken
 
     def to_dict(self) -> dict:
         return {"merchant_id": self.merchant_id, "amount": self.amount, "currency": self.currency,
                 "method": self.method, "country": self.country, "merchant_category": self.merchant_category,
-                "risk_score": self.risk_score, "hour": self.hour}
+                "risk_score": self.risk_score, "hour": self.hour,
+                "method_gateways": list(self.method_gateways) if self.method_gateways is not None else None}
 
     @classmethod
     def from_dict(cls, raw: dict) -> RouteContext:
+        gateways = raw.get("method_gateways")
         return cls(raw["merchant_id"], int(raw["amount"]), raw["currency"], raw["method"], raw.get("country"),
-                   raw.get("merchant_category"), float(raw.get("risk_score", 0.0)), int(raw.get("hour", 0)))
+                   raw.get("merchant_category"), float(raw.get("risk_score", 0.0)), int(raw.get("hour", 0)),
+                   tuple(gateways) if gateways is not None else None)
 
 
 @dataclass(frozen=True, slots=True)

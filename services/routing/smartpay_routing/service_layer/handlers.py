@@ -20,7 +20,8 @@ _IDS = uuid.UUID("6f1c7a52-3f0e-4d7b-9a51-2d8e4b7f0c11")
 def route_context(merchant_id: str, payment: PaymentContext, risk_score: float, hour: int) -> RouteContext:
     return RouteContext(merchant_id=merchant_id, amount=payment.amount, currency=payment.currency,
                         method=payment.method, country=payment.country,
-                        merchant_category=payment.merchant_category, risk_score=risk_score, hour=hour)
+                        merchant_category=payment.merchant_category, risk_score=risk_score, hour=hour,
+                        method_gateways=tuple(payment.gateways) if payment.gateways is not None else None)
 
 
 def _selected(cause: Envelope, merchant_id: str, attempt: int, record: dict, producer: Producer) -> Envelope:

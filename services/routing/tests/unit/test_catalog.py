@@ -71,3 +71,21 @@ def test_rules_naming_unknown_gateways_are_rejected():
         "settlement": {"days": 1, "currency": "USD"}}}, "merchants": {"m": {"deny": ["paypal"]}}}
     with pytest.raises(ValueError, match="unknown gateways"):
         Catalog.from_dict(raw)
+
+
+def test_only_gateways_the_method_holds_a_token_on_are_eligible(catalog, ctx):
+    """A raw Stripe card token cannot be charged on Amazon Pay: routing must not spend an attempt there."""
+    assert names(catalog.eligible(ctx(method_gateways=("stripe",)))) == ["stripe"]
+    assert names(catalog.eligible(ctx(method_gateways=("stripe", "amazon_pay")))) == ["stripe", "amazon_pay"]
+    assert names(catalog.eligible(ctx(method_gateways=None))) == ["stripe", "amazon_pay", "solana"]
+    with pytest.raises(NoEligibleGateway) as e:
+        catalog.eligible(ctx(method_gateways=("amazon_pay",)), frozenset({"amazon_pay"}))
+    assert e.value.reasons["stripe"] == "the payment method holds no token on it"
+
+
+def test_the_method_gateways_survive_the_stored_decision_context(ctx):
+    from smartpay_routing.domain.model import RouteContext
+
+    for gateways in (("stripe", "amazon_pay"), None):
+        original = ctx(method_gateways=gateways)
+        assert RouteContext.from_dict(original.to_dict()) == original
