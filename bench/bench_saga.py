@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -374,6 +374,19 @@ def latency_phase(payer: Payer, floor: RawHop, info: dict, required: RequiredWor
     return {"hops": hops, "floor_ms": floor_ms, "rows": rows}
 
 
+def open_loop(pool: ThreadPoolExecutor, send: Callable[[], None], rate: float, n: int) -> float:
+    """`n` calls of `send` on `pool`, one every 1/rate s whatever the earlier ones answer (an open-loop
+    offered load); waits for all of them and returns the seconds since the first."""
+    started = time.monotonic()
+    futures = []
+    for i in range(n):
+        time.sleep(max(0.0, started + i / rate - time.monotonic()))
+        futures.append(pool.submit(send))
+    for f in futures:
+        f.result()
+    return time.monotonic() - started
+
+
 def throughput_phase(payer: Payer, rate: float, seconds: float) -> dict[str, Any]:
     """A steady offered load (open loop: one POST every 1/rate s whatever the answers), then the time
     until every payment of the window reached a terminal state."""
@@ -391,15 +404,7 @@ def throughput_phase(payer: Payer, rate: float, seconds: float) -> dict[str, Any
             with lock:
                 errors.append(str(e)[:200])
 
-    started = time.monotonic()
-    n = int(rate * seconds)
-    futures = []
-    for i in range(n):
-        time.sleep(max(0.0, started + i / rate - time.monotonic()))
-        futures.append(pool.submit(send))
-    for f in futures:
-        f.result()
-    offered_s = time.monotonic() - started
+    offered_s = open_loop(pool, send, rate, int(rate * seconds))
     views = list(pool.map(lambda s: payer.wait(s[0], timeout=180, poll=0.5), sent))
     pool.shutdown()
     ends, lat = [], []

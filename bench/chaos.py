@@ -43,7 +43,7 @@ import boto3
 import requests
 
 from bench import report
-from bench.bench_saga import AMAZON_URL, BIN, DONE, Payer, local_stack, merchant_session
+from bench.bench_saga import AMAZON_URL, BIN, DONE, Payer, local_stack, merchant_session, open_loop
 from smartpay_shared.local.processes import ProcessTable
 from smartpay_shared.manifest import all_manifests
 from smartpay_shared.testing import EventListener, free_port
@@ -249,13 +249,7 @@ def send_all(payer: Payer, n: int, rate: float, chaos: Chaos) -> tuple[list[dict
             refused.append(error)
 
     pool = ThreadPoolExecutor(max_workers=32)
-    started = time.monotonic()
-    futures = []
-    for i in range(n):
-        time.sleep(max(0.0, started + i / rate - time.monotonic()))
-        futures.append(pool.submit(one))
-    for f in futures:
-        f.result()
+    open_loop(pool, one, rate, n)
     pool.shutdown()
     return accepted, refused
 

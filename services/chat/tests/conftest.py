@@ -6,6 +6,7 @@ import pytest
 
 from smartpay_shared.events.payloads import PaymentSnapshot
 
+from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.domain.document import build_document
 
 T0 = datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC)
@@ -81,6 +82,16 @@ def chat_documents_list():
 @pytest.fixture
 def chat_documents():
     return chat_documents_list()
+
+
+@pytest.fixture
+def index(chat_documents):
+    """The sample documents in an in-memory DuckDB index (modules may override `index` with their own)."""
+    duck = DuckDBPaymentIndex(":memory:")
+    for doc in chat_documents:
+        duck.upsert(doc)
+    yield duck
+    duck.close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import os
 
 import pytest
 
-from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.adapters.llm import LangChainPhraser, chat_model
 from smartpay_chat.config import ChatSettings
 from smartpay_chat.domain import aggregates, grounding
@@ -39,14 +38,6 @@ def settings():
                         llm_structured_method=os.environ.get("SMARTPAY_LLM_METHOD", "function_calling"),
                         llm_timeout_seconds=float(os.environ.get("SMARTPAY_LLM_TIMEOUT", "120")))
 
-
-@pytest.fixture
-def index(chat_documents):
-    duck = DuckDBPaymentIndex(":memory:")
-    for doc in chat_documents:
-        duck.upsert(doc)
-    yield duck
-    duck.close()
 
 
 def test_the_openai_planner_against_a_real_server(settings, index, chat_now):

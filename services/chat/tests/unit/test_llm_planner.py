@@ -9,7 +9,6 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
 
-from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.adapters.llm import LangChainPhraser, LangChainPlanner, PaymentQuestionPlan
 from smartpay_chat.config import ChatSettings
 from smartpay_chat.domain.errors import PlannerUnavailable
@@ -49,14 +48,6 @@ class ExplodingIndex:
     def __getattr__(self, item):
         raise AssertionError(f"a rejected plan must not reach the engine ({item})")
 
-
-@pytest.fixture
-def index(chat_documents):
-    duck = DuckDBPaymentIndex(":memory:")
-    for doc in chat_documents:
-        duck.upsert(doc)
-    yield duck
-    duck.close()
 
 
 def chat_with(planner, chat_now, phraser=None) -> Chat:

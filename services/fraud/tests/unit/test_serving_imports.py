@@ -17,14 +17,17 @@ def test_serving_modules_do_not_import_torch():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
-SLIM_IMAGE = """
-import importlib.abc, json, sys
+BLOCK_TRAINING_IMPORTS = """
+import importlib.abc, json, os, sys
 BLOCKED = {"pandas", "sklearn", "matplotlib", "pyarrow", "torch", "torch_geometric"}
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if name.split(".")[0] in BLOCKED:
             raise ImportError(f"{name} is not in the serving image")
 sys.meta_path.insert(0, Block())
+"""  # a serving image without the training stack: importing it fails
+
+SLIM_IMAGE = BLOCK_TRAINING_IMPORTS + """
 import smartpay_fraud.entrypoints.api, smartpay_fraud.entrypoints.queue_consumer
 from smartpay_fraud.entrypoints import sagemaker_inference as inference
 model = inference.model_fn(sys.argv[1])
@@ -50,14 +53,7 @@ def test_serving_runs_without_training_only_libraries(trained, small_dataset, tm
     assert prediction["model_version"] == trained.bundle.version and 0 <= prediction["score"] <= 1
 
 
-SAGEMAKER_CONTAINER = """
-import importlib.abc, json, os, sys
-BLOCKED = {"pandas", "sklearn", "matplotlib", "pyarrow", "torch", "torch_geometric"}
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"{name} is not in the serving image")
-sys.meta_path.insert(0, Block())
+SAGEMAKER_CONTAINER = BLOCK_TRAINING_IMPORTS + """
 model_dir = sys.argv[1]
 sys.path.insert(0, os.path.join(model_dir, "code"))  # what the container does with the model's code/ folder
 import inference, smartpay_fraud

@@ -74,6 +74,13 @@ def service(stack, settings, gateways, clock):
 
 
 @pytest.fixture
+def wired(service, monkeypatch):
+    """The API and queue handlers built on this test's service (bootstrap.service() returns it)."""
+    monkeypatch.setattr(bootstrap, "service", lambda: service)
+    return service
+
+
+@pytest.fixture
 def listener(stack):
     with EventListener(stack("events"), stack("sqs"), BUS) as events:
         yield events

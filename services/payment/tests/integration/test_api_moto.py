@@ -6,7 +6,6 @@ import json
 import pytest
 import stripe
 
-from smartpay_payment import bootstrap
 from smartpay_payment.testing.api_events import call
 from smartpay_payment.domain.model import State
 from smartpay_shared.events import payloads as p
@@ -14,11 +13,6 @@ from smartpay_shared.events.envelope import Producer, new_envelope
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def wired(service, monkeypatch):
-    monkeypatch.setattr(bootstrap, "service", lambda: service)
-    return service
 
 
 @pytest.fixture

@@ -108,6 +108,15 @@ class World:
     def record(self, pid):
         return self.saga.store.repo.get(pid).payment
 
+    def second_stripe_capture(self, payment):
+        """A retry without the idempotency key: a second intent for the same attempt reference, captured."""
+        duplicate = self.stripe.v1.payment_intents.create(params={
+            "amount": 1250, "currency": "usd", "payment_method": payment.payment_method.token,
+            "capture_method": "manual", "confirm": True,
+            "metadata": {"smartpay_reference": payment.reference(), "smartpay_merchant": MERCHANT}})
+        self.stripe.v1.payment_intents.capture(duplicate.id)
+        return duplicate
+
     def run(self, fix=False, unknown_since=None):
         """The sandboxes live for the whole session: other tests' charges are not this table's."""
         return Reconciler(self.saga, self.ledgers, grace=timedelta(seconds=30)).run(
@@ -216,11 +225,7 @@ def test_a_transfer_landing_after_the_saga_failed_is_an_orphan_and_fix_refunds_i
 def test_a_second_capture_for_the_same_payment_is_a_double_charge_and_fix_refunds_the_extra(w):
     pid = w.captured("stripe")
     payment = w.record(pid)
-    # A retry without the idempotency key: a second intent for the same attempt reference, captured.
-    duplicate = w.stripe.v1.payment_intents.create(params={
-        "amount": 1250, "currency": "usd", "payment_method": payment.payment_method.token, "capture_method": "manual",
-        "confirm": True, "metadata": {"smartpay_reference": payment.reference(), "smartpay_merchant": MERCHANT}})
-    w.stripe.v1.payment_intents.capture(duplicate.id)
+    duplicate = w.second_stripe_capture(payment)
 
     report = w.run(fix=True)
     assert kinds(report) == [(pid, "double_charged")]
@@ -267,10 +272,7 @@ def test_the_cli_prints_a_table_writes_json_and_exits_1_until_fixed(w, monkeypat
                                                                      amazon_sandbox):
     pid = w.captured("stripe")
     payment = w.record(pid)
-    duplicate = w.stripe.v1.payment_intents.create(params={
-        "amount": 1250, "currency": "usd", "payment_method": payment.payment_method.token, "capture_method": "manual",
-        "confirm": True, "metadata": {"smartpay_reference": payment.reference(), "smartpay_merchant": MERCHANT}})
-    w.stripe.v1.payment_intents.capture(duplicate.id)
+    w.second_stripe_capture(payment)
     settings = w.settings.model_copy(update={"stripe_api_base": localstripe_server.url,
                                              "stripe_api_key": SecretStr("sk_test_local"),
                                              "amazon_pay_endpoint": amazon_sandbox.url})

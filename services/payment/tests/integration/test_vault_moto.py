@@ -6,18 +6,12 @@ import json
 
 import pytest
 
-from smartpay_payment import bootstrap
 from smartpay_payment.adapters.vault import vault_key
 from smartpay_payment.testing.api_events import call
 from smartpay_payment.testing.servers import amazon_card_on_file, stripe_card
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def wired(service, monkeypatch):
-    monkeypatch.setattr(bootstrap, "service", lambda: service)
-    return service
 
 
 @pytest.fixture
