@@ -135,3 +135,17 @@ def test_round_trip_and_a_non_pem_key_fails_loudly_without_echoing_it():
     with pytest.raises(ValueError) as bad:
         signing.load_private_key("sandbox-secret-value")
     assert "sandbox-secret-value" not in str(bad.value)
+
+
+def test_card_on_file_status_against_real_amazon_pay_is_a_loud_placeholder():
+    """Real Amazon Pay has no charge lookup by our reference (the sandbox has one): not built, so it raises
+    before any request instead of answering 'no charge' and risking a second one."""
+    from smartpay_payment.adapters.gateways.amazon_pay_gateway import CHARGE_PERMISSION, AmazonPayGateway
+    from smartpay_payment.adapters.gateways.base import ChargeRequest
+
+    private, _ = signing.generate_key_pair()
+    real = AmazonPayGateway("http://127.0.0.1:9", "LIVE-KEY", private, sandbox=False)
+    request = ChargeRequest(reference="pay_x-1", amount=100, currency="USD", method_token=f"{CHARGE_PERMISSION}B01-1",
+                            customer_id="c", merchant_id="m")
+    with pytest.raises(NotImplementedError, match="reference lookup"):
+        real.status(request)
