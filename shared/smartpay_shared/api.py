@@ -14,9 +14,12 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError, UnauthorizedError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
-from smartpay_shared import pan, problems
+from smartpay_shared import card_guard, pan, problems, request_body
 from smartpay_shared.ratelimit import RateLimiter, RedisTokenBucket
 
 MERCHANT_CLAIM = "custom:merchant_id"
@@ -83,12 +86,13 @@ class SmartPayResolver(APIGatewayRestResolver):
         elif size > self.max_body_bytes:
             result = problem_result(413, f"request body is {size} bytes; the limit is {self.max_body_bytes}",
                                     kind=problems.BODY_TOO_LARGE)
-        elif not json_body_decodes(raw):
-            # Powertools would die decoding it (UnicodeDecodeError -> a 5xx): it is the caller's fault.
-            error = {"loc": ["body"], "type": "json_invalid", "detail": "request body is not UTF-8 JSON"}
-            result = problem_result(422, "request body is not UTF-8 JSON", kind=problems.VALIDATION, errors=[error])
+        elif (refusal := request_body.check(raw)) is not None:
+            # Powertools would answer these 500 (unsupported content type, RecursionError, a surrogate
+            # that fails only when stored): they are the caller's fault, refused before any route runs.
+            result = problem_result(refusal.status, refusal.detail, kind=refusal.kind, errors=refusal.errors)
         else:
-            result = super().resolve(event, context)
+            request_body.normalise_content_type(raw)
+            result = card_guard.request_problem(raw) or super().resolve(event, context)
         return as_problem_result(result, raw)
 
 
@@ -153,6 +157,12 @@ def build_resolver(title: str, version: str, *, max_body_bytes: int | None = Non
         return _problem(problems.problem(422, problems.validation_detail(errors), kind=problems.VALIDATION,
                                          errors=errors))
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+        # A backstop: request_body.check answers these before any route runs.
+        return _problem(problems.problem(415, f"the request body must be {request_body.JSON_MEDIA_TYPE}",
+                                         kind=request_body.UNSUPPORTED_MEDIA_TYPE))
+
     @app.exception_handler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
         extra = getattr(exc, "extensions", {})
@@ -212,22 +222,6 @@ def as_problem_result(result: dict[str, Any], event: Mapping[str, Any] | None) -
         new["multiValueHeaders"] = {k: v for k, v in multi.items() if k.lower() != "content-type"}
         new["multiValueHeaders"]["Content-Type"] = [problems.PROBLEM_JSON]
     return new
-
-
-def json_body_decodes(event: Any) -> bool:
-    """False for a base64 body (the gateway's way to pass bytes that are not text) sent as JSON that is
-    not UTF-8."""
-    if not isinstance(event, Mapping) or not event.get("isBase64Encoded") or not isinstance(event.get("body"), str):
-        return True
-    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
-    content_type = str(headers.get("content-type") or "application/json").split(";")[0].strip().lower()
-    if content_type != "application/json" and not content_type.endswith("+json"):
-        return True
-    try:
-        base64.b64decode(event["body"], validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return False
-    return True
 
 
 def body_size(event: Any) -> int:

@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from smartpay_shared.money import Currency, MinorUnits
+
 PaymentId = Field(pattern=r"^pay_[A-Za-z0-9]{8,40}$", description="SmartPay payment id.")
 MerchantId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
-MinorUnits = Field(gt=0, le=10**12, description="Amount in the currency's minor units.")
 Gateway = Literal["stripe", "amazon_pay", "solana"]
 
 
@@ -32,8 +32,8 @@ class PaymentMethod(BaseModel):
 
 
 class PaymentRequested(Payload):
-    amount: int = MinorUnits
-    currency: str = Currency
+    currency: Currency
+    amount: MinorUnits
     payment_method: PaymentMethod
     customer_id: str = Field(min_length=1, max_length=64)
     device_id: str | None = Field(default=None, max_length=128)
@@ -50,8 +50,8 @@ class PaymentContext(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    amount: int = MinorUnits
-    currency: str = Currency
+    currency: Currency
+    amount: MinorUnits
     method: Literal["card", "amazon_pay", "solana_wallet"]
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     merchant_category: str | None = Field(default=None, max_length=64)
@@ -106,8 +106,8 @@ class PaymentAuthorized(Payload):
     attempt: int = Field(ge=1, le=10)
     gateway: Gateway
     gateway_reference: str = Field(max_length=256)
-    amount: int = MinorUnits
-    currency: str = Currency
+    currency: Currency
+    amount: MinorUnits
     latency_ms: float | None = Field(default=None, ge=0, description="Gateway call latency.")
 
 
@@ -133,9 +133,9 @@ class PaymentDeclined(Payload):
 class PaymentRefunded(Payload):
     gateway: Gateway
     refund_id: str = Field(max_length=256)
-    amount: int = MinorUnits
-    currency: str = Currency
-    total_refunded: int = MinorUnits
+    currency: Currency
+    amount: MinorUnits
+    total_refunded: MinorUnits
     reason: str = Field(max_length=500)
     payment: PaymentSnapshot
 
@@ -165,8 +165,8 @@ class PaymentSnapshot(BaseModel):
 
     version: int = Field(ge=1, description="The payment record's version; later versions win.")
     status: Literal["captured", "declined", "failed", "refunded", "partially_refunded"]
-    amount: int = MinorUnits
-    currency: str = Currency
+    currency: Currency
+    amount: MinorUnits
     method: Literal["card", "amazon_pay", "solana_wallet"]
     card_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")

@@ -113,7 +113,9 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
-        request.max_content_length = self.max_body_bytes
+        # One byte over the limit: werkzeug cuts a chunked body (no Content-Length) at this length
+        # without a word, so a body that reaches it is known to be too large (413), never truncated.
+        request.max_content_length = self.max_body_bytes + 1
         request_id = str(uuid.uuid4())
         started = time.perf_counter()
         try:
@@ -169,6 +171,9 @@ class Gateway:
             return error(413, f"request body is {request.content_length} bytes; the limit is {self.max_body_bytes}",
                          kind=problems.BODY_TOO_LARGE), route.service, merchant
         try:
+            if len(request.get_data()) > self.max_body_bytes:  # a chunked body: no length was announced
+                return error(413, f"request body is over the limit of {self.max_body_bytes} bytes",
+                             kind=problems.BODY_TOO_LARGE), route.service, merchant
             event = proxy_event(request, route, params, claims, stage=self._stage, request_id=request_id)
         except HTTPException as e:  # 413 from the body limit when no Content-Length announced it
             kind = problems.BODY_TOO_LARGE if e.code == 413 else None

@@ -11,7 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from smartpay_shared.api import DEFAULT_MAX_BODY_BYTES
 from smartpay_shared.problems import PROBLEM_JSON
+from smartpay_shared.request_body import DEFAULT_MAX_DEPTH
 
 SECURITY_SCHEME = "cognitoIdToken"
 PROBLEM_SCHEMA = "Problem"
@@ -19,12 +21,15 @@ VALIDATION_PROBLEM_SCHEMA = "ValidationProblem"
 FIELD_ERROR_SCHEMA = "FieldError"
 # Powertools' own 422 schemas, replaced by ValidationProblem (dropped once nothing refers to them).
 _POWERTOOLS_422 = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
-# Every operation can answer these (gateway: 401, 413, 429, 502, 503; resolver: 403, 404, 413, 422, 500).
+# Every operation can answer these (gateway: 401, 413, 429, 502, 503; resolver: 400, 403, 404, 413, 415,
+# 422, 500: smartpay_shared.api and smartpay_shared.request_body).
 PROBLEM_RESPONSES = {
+    "400": f"The body is not valid JSON (NaN and Infinity included) or nests deeper than {DEFAULT_MAX_DEPTH} levels",
     "401": "Missing, malformed, expired or otherwise invalid ID token",
     "403": "The token may not do this (e.g. a merchant route with a token that has no merchant)",
     "404": "No such object for this merchant (another merchant's object is a 404 too)",
-    "413": "Request body over the limit",
+    "413": f"Request body over the limit ({DEFAULT_MAX_BODY_BYTES // 1024} KiB by default), also when sent chunked",
+    "415": "The body is not application/json (UTF-8)",
     "429": "Per-merchant rate limit exceeded; retry after `Retry-After` seconds",
     "500": "The service failed",
     "502": "The service's handler crashed or answered something that is not a proxy response",
@@ -54,7 +59,37 @@ def merge_openapi(resolvers: Mapping[str, APIGatewayRestResolver], *, version: s
         _merge_paths(doc["paths"], paths, service)
         doc["tags"].append({"name": service})
     _drop_unreferenced(doc, _POWERTOOLS_422)
+    add_links(doc)
     return doc
+
+
+def add_links(doc: dict[str, Any]) -> None:
+    """OpenAPI links from each success response to the operations whose path parameter it returns
+    in the same service (POST /pay's `payment_id` -> GET /payments/{payment_id}, its refund...): what a
+    client does next, and what a stateful test (schemathesis' stateful phase) follows."""
+    schemas = doc["components"]["schemas"]
+    takers: dict[str, list[str]] = {}
+    for item in doc["paths"].values():
+        for method, operation in item.items():
+            if method in _METHODS and operation.get("operationId"):
+                for param in operation.get("parameters", []):
+                    if param.get("in") == "path":
+                        takers.setdefault(param["name"], []).append((operation["operationId"],
+                                                                     tuple(operation.get("tags", []))))
+    for item in doc["paths"].values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            for status, response in operation.get("responses", {}).items():
+                schema = (response.get("content") or {}).get("application/json", {}).get("schema") or {}
+                ref = schema.get("$ref", "")
+                fields = schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {}) if ref else {}
+                links = {f"{target}.{name}": {"operationId": target, "parameters": {name: f"$response.body#/{name}"}}
+                         for name in sorted(fields) for target, tags in takers.get(name, [])
+                         if status.startswith("2") and target != operation.get("operationId")
+                         and tags == tuple(operation.get("tags", []))}
+                if links:
+                    response["links"] = links
 
 
 def _merge_schemas(into: dict[str, Any], components: dict[str, Any], service: str) -> dict[str, str]:
@@ -105,7 +140,8 @@ def _bearer_scheme() -> dict[str, Any]:
 
 def add_problem_responses(responses: dict[str, Any]) -> None:
     """422 becomes a ValidationProblem; the others (and `default`) a Problem, as problem+json."""
-    responses["422"] = _problem_response("The body, a header or a path parameter is invalid (field-level `errors`)",
+    responses["422"] = _problem_response("The body, a header or a path parameter is invalid, holds a card number "
+                                         "or a lone UTF-16 surrogate (field-level `errors`, never the value)",
                                          VALIDATION_PROBLEM_SCHEMA)
     for status, description in PROBLEM_RESPONSES.items():
         existing = responses.get(status, {})

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from smartpay_shared.money import CURRENCIES, MAX_MINOR_UNITS
 from smartpay_shared.events import Producer, new_envelope
 from smartpay_shared.events.parsing import InvalidEvent, parse_bus_event, parse_sqs_body
 from smartpay_shared.events.payloads import PaymentMethod, PaymentRequested
@@ -27,8 +28,8 @@ short_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), mi
 @st.composite
 def payment_requested(draw):
     return PaymentRequested(
-        payment_id=draw(ids), merchant_id=draw(merchants), amount=draw(st.integers(1, 10**12)),
-        currency=draw(st.from_regex(r"\A[A-Z]{3}\Z")),
+        payment_id=draw(ids), merchant_id=draw(merchants), amount=draw(st.integers(1, MAX_MINOR_UNITS)),
+        currency=draw(st.sampled_from(CURRENCIES)),
         payment_method=PaymentMethod(type=draw(st.sampled_from(["card", "amazon_pay", "solana_wallet"])),
                                      token=draw(tokens), last4=draw(st.none() | st.from_regex(r"\A\d{4}\Z")),
                                      brand=draw(st.none() | st.text(max_size=32))),

@@ -2,6 +2,7 @@
 proxy event, auth before the handler, the handlers' own 422s, response mapping, the access log."""
 
 import base64
+import http.client
 import json
 import logging
 import threading
@@ -13,7 +14,7 @@ from werkzeug.test import Client
 
 from smartpay_shared.api import build_resolver, is_admin, merchant_id
 from smartpay_shared.local.auth import AuthError
-from smartpay_shared.local.gateway import Gateway, GatewayRoute, LazyHandlers, RouteTable
+from smartpay_shared.local.gateway import Gateway, GatewayRoute, LazyHandlers, RouteTable, make_gateway_server
 
 TOKEN = "good.id.token"
 CLAIMS = {"sub": "u-1", "aud": "client-1", "token_use": "id", "exp": 1700000000, "iat": 1699996400,
@@ -203,11 +204,11 @@ def test_the_handler_sees_the_merchant_and_groups_from_the_verified_claims(clien
     assert response.json == {"merchant_id": "m_acme", "admin": True}
 
 
-def test_malformed_json_body_is_the_resolvers_422(client):
+def test_malformed_json_body_is_the_resolvers_400(client):
     response = client.post("/items", headers=AUTH, data="{not json", content_type="application/json")
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.content_type == "application/problem+json"
-    assert response.json["errors"][0]["type"] == "json_invalid"
+    assert response.json["type"] == "urn:smartpay:problem:malformed-json"
 
 
 def test_invalid_body_is_a_422_naming_the_fields(client):
@@ -295,6 +296,28 @@ def test_a_body_over_the_limit_is_a_413_problem(echo):
     assert response.json["type"] == "urn:smartpay:problem:body-too-large"
     assert echo.calls == []
     assert Client(gateway).post("/echo/it_1", headers=AUTH, data=b"x" * 16).status_code == 201
+
+
+@pytest.mark.parametrize(("size", "status"), [(17, 413), (16, 201), (300_000, 413)])
+def test_a_chunked_body_over_the_limit_is_a_413_never_truncated(echo, size, status):
+    # No Content-Length: werkzeug would cut the body at the limit and pass the rest on as if whole.
+    gateway = Gateway(ROUTES, {"echo": echo}, FakeVerifier(), max_body_bytes=16)
+    server = make_gateway_server(gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+        chunks = (b"x" * min(1000, size - i) for i in range(0, size, 1000))
+        conn.request("POST", "/echo/it_1", body=chunks, encode_chunked=True, headers=AUTH)
+        response = conn.getresponse()
+        assert response.status == status
+        if status == 413:
+            assert json.loads(response.read())["type"] == "urn:smartpay:problem:body-too-large"
+            assert echo.calls == []
+        else:
+            assert echo.calls[0][0]["body"] == "x" * size
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --- no card number echoed -------------------------------------------------------------------------

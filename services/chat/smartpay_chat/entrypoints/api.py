@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from pydantic_core import to_jsonable_python
 
 from smartpay_shared.api import build_resolver, merchant_id
+from smartpay_shared.text import Text
 
 from smartpay_chat import bootstrap
 from smartpay_chat.config import chat_settings
@@ -23,7 +24,7 @@ RETRY_AFTER_SECONDS = 2
 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: StrictStr = Field(min_length=1, max_length=MAX_QUESTION)
+    question: Text(MAX_QUESTION, min_length=1, free=True)
     session_id: StrictStr | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
     @field_validator("question")

@@ -124,13 +124,18 @@ def test_lookup_and_not_found(stack):
 
 @pytest.mark.parametrize("raw", [json.dumps({"question": ""}), json.dumps({"question": "   "}),
                                  json.dumps({"question": "x" * 501}), json.dumps({"question": 42}),
-                                 json.dumps({"question": ["volume"]}), json.dumps({}), "not json",
+                                 json.dumps({"question": ["volume"]}), json.dumps({}),
                                  json.dumps({"question": "volume\x00"}),
                                  json.dumps({"question": "volume", "session_id": "../../etc"})])
 def test_bad_input_is_422_with_field_detail(stack, raw):
     status, body, _ = call(None, raw=raw)
     assert status == 422, body
     assert "detail" in body
+
+
+def test_a_body_that_is_not_json_is_a_400(stack):
+    status, body, _ = call(None, raw="not json")
+    assert status == 400 and body["type"] == "urn:smartpay:problem:malformed-json"
 
 
 def test_engine_unavailable_is_503_with_retry_hint(stack, monkeypatch, tmp_path):

@@ -16,7 +16,7 @@ def doc(snapshot, **overrides):
 
 @pytest.mark.parametrize(("currency", "minor", "major", "exp"), [
     ("EUR", 4250, Decimal("42.50"), 2), ("JPY", 4250, Decimal("4250"), 0), ("BHD", 4250, Decimal("4.250"), 3),
-    ("CLF", 4250, Decimal("0.4250"), 4), ("usd", 1, Decimal("0.01"), 2),
+    ("USDC", 4250, Decimal("0.004250"), 6), ("usd", 1, Decimal("0.01"), 2),
     ("SOL", 1_500_000_000, Decimal("1.500000000"), 9)])  # lamports, as the payment service counts SOL
 def test_minor_units_become_exact_decimals(currency, minor, major, exp):
     assert exponent(currency) == exp

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-# ISO 4217 exponents that differ from 2; everything else has 2 decimals.
-_EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XAF": 0, "XOF": 0,
-              "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "SOL": 9, "USDC": 6}
+from smartpay_shared.money import exponent  # the one table of exponents (ISO 4217 + SOL, USDC)
 
-
-def exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency.upper(), 2)
+__all__ = ["exponent", "from_decimal_string", "to_decimal_string"]
 
 
 def to_decimal_string(amount: int, currency: str) -> str:

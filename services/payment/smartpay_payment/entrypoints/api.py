@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictStr, field_validator, model_validator
 
 from smartpay_payment import bootstrap
 from smartpay_payment.adapters.idempotency import IdempotencyMismatch
@@ -18,6 +18,8 @@ from smartpay_payment.service_layer.payments import PaymentNotFound, RefundFaile
 from smartpay_payment.service_layer.vault import TokenRejected, UnknownMethod
 from smartpay_shared import pan
 from smartpay_shared.api import build_resolver, merchant_id
+from smartpay_shared.money import MAX_MINOR_UNITS, Priced
+from smartpay_shared.text import Text
 
 logger = Logger(service="payment")
 app = build_resolver("SmartPay payment", version("smartpay-payment"))
@@ -29,16 +31,18 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, ma
 
 
 class PaymentMethodIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # token xor vault_id, said in the schema too; neither may be sent as null (absent is the only "none").
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["token"]}, {"required": ["vault_id"]}]})
     type: Literal["card", "amazon_pay", "solana_wallet"]
-    token: str | None = Field(default=None, min_length=1, max_length=128, pattern=TOKEN,
+    token: StrictStr = Field(default=None, min_length=1, max_length=128, pattern=TOKEN,
                               description="Gateway token (Stripe PaymentMethod, Amazon Pay checkout session, "
                                           "wallet). Either this or vault_id.")
-    vault_id: str | None = Field(default=None, pattern=r"^pmv_[a-f0-9]{32}$",
+    vault_id: StrictStr = Field(default=None, pattern=r"^pmv_[a-f0-9]{32}$",
                                  description="A card kept in the vault (POST /payment-methods): charged on "
                                              "whichever of its gateways routing picks.")
-    last4: str | None = Field(default=None, pattern=r"^\d{4}$", description="Display hint; never a card number.")
-    brand: str | None = Field(default=None, max_length=32)
+    last4: StrictStr | None = Field(default=None, pattern=r"^[0-9]{4}$", description="Display hint; never a card number.")
+    brand: Text(32) | None = None
 
     @field_validator("token")
     @classmethod
@@ -66,7 +70,7 @@ class VaultRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["card"] = "card"
-    customer_id: str = Field(min_length=1, max_length=64)
+    customer_id: Text(64, min_length=1)
     gateway_tokens: dict[Literal["stripe", "amazon_pay"], Annotated[str, Field(min_length=1, max_length=128,
                                                                                pattern=TOKEN)]] = Field(
         min_length=1, description='e.g. {"stripe": "pm_...", "amazon_pay": "cp:<chargePermissionId>"}')
@@ -79,23 +83,47 @@ class VaultRequest(BaseModel):
         return value
 
 
-class PayRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: int = Field(gt=0, le=10**12, description="Minor units.")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+class PayRequest(Priced):
     payment_method: PaymentMethodIn
-    customer_id: str = Field(min_length=1, max_length=64)
-    device_id: str | None = Field(default=None, max_length=128)
-    ip_address: str | None = Field(default=None, max_length=45)
-    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    merchant_category: str | None = Field(default=None, max_length=64)
-    metadata: dict[str, str] = Field(default_factory=dict, max_length=50)
+    customer_id: Text(64, min_length=1)
+    device_id: Text(128) | None = None
+    ip_address: Text(45) | None = None
+    country: StrictStr | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    merchant_category: Text(64) | None = None
+    metadata: dict[Text(40, min_length=1), Text(500)] = Field(default_factory=dict, max_length=50)
 
 
 class RefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: int | None = Field(default=None, gt=0, description="Minor units; omit for a full refund.")
-    reason: str = Field(default="requested_by_customer", max_length=500)
+    amount: Annotated[int, Strict()] | None = Field(default=None, gt=0, le=MAX_MINOR_UNITS,
+                                                  description="JSON integer of minor units; omit for a full refund.")
+    reason: Text(500, free=True) = "requested_by_customer"
+
+
+class PaymentAccepted(BaseModel):
+    """202 to POST /pay: the payment is on its way; GET /payments/{payment_id} follows it."""
+    payment_id: str
+    status: Literal["requested"]
+    currency: str
+    amount: int
+    created_at: str
+
+
+class PaymentMethodOut(BaseModel):
+    """A vaulted card as the merchant sees it: which gateways hold it, never the tokens."""
+    vault_id: str
+    type: Literal["card"]
+    customer_id: str
+    gateways: list[str]
+    last4: str | None = None
+    brand: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    created_at: str
+
+
+def _ok(status: int, model: type[BaseModel], description: str) -> dict:
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
 def _json(status_code: int, body: dict) -> Response:
@@ -142,7 +170,7 @@ def _inconsistent(exc: InconsistentMethod) -> Response:
                        "detail": [{"loc": ["body", "gateway_tokens"], "msg": str(exc)}]})
 
 
-@app.post("/pay", status_code=202)
+@app.post("/pay", status_code=202, responses=_ok(202, PaymentAccepted, "Accepted: the saga runs"))
 def pay(request: PayRequest, idempotency_key: IdempotencyKey):
     body = request.model_dump()
     body["payment_method"] = {k: v for k, v in body["payment_method"].items()  # the reference not sent
@@ -151,13 +179,13 @@ def pay(request: PayRequest, idempotency_key: IdempotencyKey):
     return _json(status_code, body)
 
 
-@app.post("/payment-methods", status_code=201)
+@app.post("/payment-methods", status_code=201, responses=_ok(201, PaymentMethodOut, "The card is in the vault"))
 def add_payment_method(request: VaultRequest):
     method = bootstrap.service().vault.enroll(merchant_id(app), request.customer_id, request.gateway_tokens)
     return _json(201, method.view())
 
 
-@app.get("/payment-methods/<vault_id>")
+@app.get("/payment-methods/<vault_id>", responses=_ok(200, PaymentMethodOut, "The vaulted card"))
 def get_payment_method(vault_id: VaultIdPath) -> dict:
     try:
         return bootstrap.service().vault.get(merchant_id(app), vault_id).view()

@@ -17,7 +17,7 @@ from solders.keypair import Keypair
 from smartpay_payment.adapters.gateways import amazon_pay_conversions as amazon
 from smartpay_payment.adapters.gateways import solana_conversions as sol
 from smartpay_payment.adapters.gateways import stripe_conversions as conv
-from smartpay_payment.domain.money import _EXPONENTS
+from smartpay_shared.money import CURRENCY_EXPONENTS as _EXPONENTS
 
 FAST = settings(max_examples=200, deadline=None)
 STATUSES = {"authorized", "captured", "voided", "failed", "refunded", "partially_refunded"}

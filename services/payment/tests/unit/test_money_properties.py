@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from smartpay_payment.domain import model as m
-from smartpay_payment.domain.money import _EXPONENTS, exponent, from_decimal_string, to_decimal_string
+from smartpay_payment.domain.money import exponent, from_decimal_string, to_decimal_string
+from smartpay_shared.money import CURRENCY_EXPONENTS as _EXPONENTS
 from smartpay_shared.events import payloads as p
 
 FAST = settings(max_examples=200, deadline=None)

@@ -8,10 +8,12 @@ from typing import Literal
 import redis
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from smartpay_shared import aws
 from smartpay_shared.api import build_resolver, merchant_id
+from smartpay_shared.money import Priced
+from smartpay_shared.text import Text
 
 from smartpay_routing import bootstrap
 from smartpay_routing.config import routing_settings
@@ -25,14 +27,11 @@ Gateway = Literal["stripe", "amazon_pay", "solana"]
 _state: dict = {}
 
 
-class RouteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: int = Field(gt=0, le=10**12, description="Minor units.")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+class RouteRequest(Priced):
     payment_method: Literal["card", "amazon_pay", "solana_wallet"]
-    country: str = Field(pattern=r"^[A-Z]{2}$")
-    merchant_category: str | None = Field(default=None, max_length=64)
-    risk_score: float = Field(default=0.0, ge=0.0, le=1.0)
+    country: StrictStr = Field(pattern=r"^[A-Z]{2}$")
+    merchant_category: Text(64) | None = None
+    risk_score: float = Field(default=0.0, ge=0.0, le=1.0, strict=True)
     excluded_gateways: list[Gateway] = Field(default_factory=list)
 
 

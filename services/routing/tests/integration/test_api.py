@@ -70,13 +70,19 @@ def test_policy_version_is_the_restored_checkpoint(call, aws, redis_prefix, ctx)
 
 
 @pytest.mark.parametrize("change, field, words", [
-    ({"currency": "XYZ"}, "currency", "currency XYZ is not supported by any gateway"),
+    ({"currency": "NOK"}, "currency", "currency NOK is not supported by any gateway"),
     ({"country": "ZZ"}, "country", "country ZZ is in no region a gateway serves"),
 ])
 def test_unsupported_input_is_a_422_naming_the_field(call, change, field, words):
     status, body = call({**CARD, **change})
     assert status == 422 and body["type"] == "urn:smartpay:problem:validation-error" and body["detail"] == words
     assert body["errors"][0]["loc"] == ["body", field] and body["errors"][0]["detail"] == words
+
+
+@pytest.mark.parametrize("currency", ["XYZ", "XXX", "usd", 840])
+def test_a_currency_that_is_not_an_active_iso_4217_code_is_refused_by_the_shared_contract(call, currency):
+    status, body = call({**CARD, "currency": currency})
+    assert status == 422 and body["errors"][0]["loc"] == ["body", "currency"]
 
 
 def test_invalid_fields_are_422_from_validation(call):
