@@ -33,6 +33,11 @@ def _manifests() -> dict[str, dict[str, Any]]:
             for name in terraform.SERVICES}
 
 
+def _producers(event_type: str) -> list[str]:
+    """The sources a rule accepts event_type from: the services whose manifest emits it."""
+    return sorted(f"smartpay.{m['service']}" for m in _manifests().values() if event_type in m["emits"])
+
+
 def _version(service: str) -> str:
     return (REPO_ROOT / "services" / service / "VERSION").read_text().strip()
 
@@ -151,7 +156,7 @@ def test_rules_carry_the_manifest_patterns(stack, aws):
         out = stack["services"][name]
         for sub in manifest["subscriptions"]:
             rule = events.describe_rule(Name=out["rule_names"][sub["event_type"]], EventBusName="smartpay-bus")
-            expected = {"source": [{"prefix": "smartpay."}], "detail-type": [sub["event_type"]],
+            expected = {"source": _producers(sub["event_type"]), "detail-type": [sub["event_type"]],
                         "replay-name": [{"exists": False}]}
             if "detail_filter" in sub:
                 expected["detail"] = sub["detail_filter"]
@@ -220,7 +225,8 @@ def test_lambdas_aliases_and_least_privilege(stack, aws):
         doc = iam.get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"]
         doc = json.loads(doc) if isinstance(doc, str) else doc
         by_sid = {s["Sid"]: s for s in doc["Statement"]}
-        assert by_sid["PublishAsOwnSource"]["Condition"] == {"StringEquals": {"events:source": f"smartpay.{name}"}}
+        assert by_sid["PublishAsOwnSource"]["Condition"] == {"StringEquals": {
+            "events:source": f"smartpay.{name}", "events:detail-type": sorted(set(_manifests()[name]["emits"]))}}
         assert by_sid["ConsumeOwnQueue"]["Resource"] in ([out["queue_arn"]], out["queue_arn"])
 
 
@@ -355,7 +361,7 @@ def _event(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     ident = uuid.uuid4().hex
     detail = {"metadata": {"event_id": ident, "correlation_id": f"pay_{ident[:12]}", "schema_version": "1.0"},
               "data": data}
-    return {"Source": "smartpay.test", "DetailType": event_type, "Detail": json.dumps(detail),
+    return {"Source": _producers(event_type)[0], "DetailType": event_type, "Detail": json.dumps(detail),
             "EventBusName": "smartpay-bus"}
 
 

@@ -54,21 +54,48 @@ def _expired(pool: str, client: str) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "dummy"})
 
 
+HARDENING = Path(__file__).resolve().parents[2] / "infra" / "terraform" / "modules" / "cognito" / "hardening.json"
+MERCHANT_ATTRIBUTE = "merchant_id"
+
+
+def cognito_hardening() -> dict[str, Any]:
+    """The pool and client settings of the Terraform module (modules/cognito/hardening.json), with the
+    merchant claim added to the readable attributes exactly as main.tf does."""
+    settings = json.loads(HARDENING.read_text())
+    claim = f"custom:{MERCHANT_ATTRIBUTE}"
+    settings["read_attributes"] = sorted({*settings["read_attributes"], claim})
+    settings["write_attributes"] = sorted(set(settings["write_attributes"]))
+    assert claim not in settings["write_attributes"], "hardening.json must never make the merchant user-writable"
+    return settings
+
+
 def _cognito(idp) -> tuple[str, str]:
+    """A pool hardened like the deployed one: no self sign-up, the merchant not user-writable, optional TOTP."""
+    h = cognito_hardening()
     pool = idp.create_user_pool(
         PoolName=f"security-{uuid.uuid4().hex[:8]}", UsernameAttributes=["email"],
-        Schema=[{"Name": "merchant_id", "AttributeDataType": "String", "Mutable": True}])["UserPool"]["Id"]
-    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="web",
-                                         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])["UserPoolClient"]["ClientId"]
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": h["allow_admin_create_user_only"]},
+        MfaConfiguration=h["mfa_configuration"],
+        Schema=[{"Name": MERCHANT_ATTRIBUTE, "AttributeDataType": "String",
+                 "Mutable": h["merchant_attribute_mutable"],
+                 "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"}}])["UserPool"]["Id"]
+    idp.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration=h["mfa_configuration"],
+                                 SoftwareTokenMfaConfiguration={"Enabled": h["software_token_mfa"]})
+    client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="web", ExplicitAuthFlows=h["explicit_auth_flows"],
+        PreventUserExistenceErrors=h["prevent_user_existence_errors"],
+        ReadAttributes=h["read_attributes"], WriteAttributes=h["write_attributes"])["UserPoolClient"]["ClientId"]
     return pool, client
 
 
+USERS = {"merchant_a": ("a@iso.example", ["--merchant-id", MERCHANT_A]),
+         "merchant_b": ("b@iso.example", ["--merchant-id", MERCHANT_B]),
+         "admin": ("ops@iso.example", ["--admin"])}
+
+
 def _tokens(pool: str, client: str) -> dict[str, str | None]:
-    users = {"merchant_a": ("a@iso.example", ["--merchant-id", MERCHANT_A]),
-             "merchant_b": ("b@iso.example", ["--merchant-id", MERCHANT_B]),
-             "admin": ("ops@iso.example", ["--admin"])}
     tokens: dict[str, str | None] = {}
-    for name, (email, extra) in users.items():
+    for name, (email, extra) in USERS.items():
         _cli("create-user", "--email", email, "--password", PASSWORD, *extra, "--user-pool-id", pool)
         tokens[name] = _cli("token", "--email", email, "--password", PASSWORD, "--client-id", client)
     tokens["none"] = None
@@ -204,7 +231,10 @@ def platform(tmp_path_factory):
                                    # reaches it (the 429 itself is tested in shared/tests/integration)
                                    rate_limit_per_second=10_000, rate_limit_burst=100_000)
         gateway = create_gateway(settings)
-        yield Platform(gateway=gateway, tokens=tokens, state={"payment_a": payment_a, "card": card, "moto": moto})
+        state = {"payment_a": payment_a, "card": card, "moto": moto, "user_pool_id": pool, "client_id": client,
+                 "password": PASSWORD, "users": {name: email for name, (email, _) in USERS.items()},
+                 "merchants": {"merchant_a": MERCHANT_A, "merchant_b": MERCHANT_B}}
+        yield Platform(gateway=gateway, tokens=tokens, state=state)
         platform_settings.cache_clear()
         fraud_store.clear()
         r = redis.Redis.from_url(REDIS_URL)

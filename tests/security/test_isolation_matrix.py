@@ -187,3 +187,107 @@ def test_the_merchant_comes_from_the_token_not_the_body(platform):
     response = call(platform, "merchant_b", "POST", "/fraud", json=sneaky)
     assert response.status_code == 422
     assert ["body", "merchant_id"] in [e["loc"] for e in response.json["errors"]]
+
+
+# --- merchant identity: set by an operator only ---------------------------------------------------
+# The pool is built from infra/terraform/modules/cognito/hardening.json, like the deployed one. moto
+# 5.2.5 stores these settings but enforces neither (moto/cognitoidp/models.py: update_user_attributes
+# writes any attribute, sign_up never reads AdminCreateUserConfig). The two attack tests therefore run
+# the attack for real and are strict xfails that can only fail *this* way: EmulatorGap, raised when the
+# emulator accepts the call. Any other failure fails them; if moto starts refusing, they XPASS and
+# strict mode fails the run until the marker goes.
+
+
+class EmulatorGap(Exception):
+    """The emulator accepted a call that real Cognito refuses under the pool's settings."""
+
+
+def _idp(platform):
+    import boto3
+
+    return boto3.client("cognito-idp", endpoint_url=platform.state["moto"].url, region_name="us-east-1")
+
+
+def _sign_in(platform, identity: str) -> dict:
+    return _idp(platform).initiate_auth(
+        ClientId=platform.state["client_id"], AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": platform.state["users"][identity], "PASSWORD": platform.state["password"]},
+    )["AuthenticationResult"]
+
+
+def _claims(id_token: str) -> dict:
+    import jwt
+
+    return jwt.decode(id_token, options={"verify_signature": False})
+
+
+def test_the_pool_refuses_sign_up_and_keeps_the_merchant_out_of_user_writes(platform):
+    """What moto does hold: the settings, read back from the pool the matrix runs on (literal
+    expectations, so a weakened hardening.json fails here)."""
+    idp = _idp(platform)
+    pool = idp.describe_user_pool(UserPoolId=platform.state["user_pool_id"])["UserPool"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["MfaConfiguration"] == "OPTIONAL"
+    mfa = idp.get_user_pool_mfa_config(UserPoolId=platform.state["user_pool_id"])
+    assert mfa["SoftwareTokenMfaConfiguration"] == {"Enabled": True}
+    client = idp.describe_user_pool_client(UserPoolId=platform.state["user_pool_id"],
+                                           ClientId=platform.state["client_id"])["UserPoolClient"]
+    assert "custom:merchant_id" in client["ReadAttributes"]
+    assert client["WriteAttributes"] and "custom:merchant_id" not in client["WriteAttributes"]
+    assert not any(a.startswith(("custom:", "dev:")) or a.endswith("_verified") for a in client["WriteAttributes"])
+
+
+def test_the_admin_path_sets_each_merchant(platform):
+    """`smartpay auth create-user` (AdminCreateUser) on the hardened pool: each token carries its merchant."""
+    for identity in ("merchant_a", "merchant_b"):
+        assert _claims(platform.tokens[identity])["custom:merchant_id"] == platform.state["merchants"][identity]
+    assert "custom:merchant_id" not in _claims(platform.tokens["admin"])
+
+
+@pytest.mark.xfail(strict=True, raises=EmulatorGap, reason=(
+    "moto 5.2.5 does not enforce the app client's WriteAttributes: UpdateUserAttributes with the user's "
+    "own access token writes custom:merchant_id (real Cognito: NotAuthorizedException)"))
+def test_merchant_b_cannot_rewrite_its_merchant_to_a_and_read_as_a(platform):
+    from botocore.exceptions import ClientError
+
+    idp, email = _idp(platform), platform.state["users"]["merchant_b"]
+    access = _sign_in(platform, "merchant_b")["AccessToken"]
+    try:
+        idp.update_user_attributes(AccessToken=access, UserAttributes=[
+            {"Name": "custom:merchant_id", "Value": platform.state["merchants"]["merchant_a"]}])
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NotAuthorizedException", e.response["Error"]
+    else:
+        idp.admin_update_user_attributes(  # put B back through the admin path before reporting
+            UserPoolId=platform.state["user_pool_id"], Username=email,
+            UserAttributes=[{"Name": "custom:merchant_id", "Value": platform.state["merchants"]["merchant_b"]}])
+        raise EmulatorGap("UpdateUserAttributes(custom:merchant_id) with B's own access token was accepted")
+    fresh = _sign_in(platform, "merchant_b")["IdToken"]
+    assert _claims(fresh)["custom:merchant_id"] == platform.state["merchants"]["merchant_b"]
+    headers = {"Authorization": f"Bearer {fresh}"}
+    payment = platform.state["payment_a"]
+    assert Client(platform.gateway).get(f"/payments/{payment}", headers=headers).status_code == 404
+    refund = Client(platform.gateway).post(f"/payments/{payment}/refund", headers=headers,
+                                           json={"amount": 100, "reason": "rewrite"})
+    assert refund.status_code == 404
+
+
+@pytest.mark.xfail(strict=True, raises=EmulatorGap, reason=(
+    "moto 5.2.5 ignores AdminCreateUserConfig.AllowAdminCreateUserOnly: SignUp creates the user "
+    "(real Cognito: NotAuthorizedException, SignUp is not permitted for this user pool)"))
+def test_self_sign_up_is_refused(platform):
+    from botocore.exceptions import ClientError
+
+    idp = _idp(platform)
+    intruder = f"intruder-{uuid.uuid4().hex[:8]}@iso.example"
+    try:
+        created = idp.sign_up(ClientId=platform.state["client_id"], Username=intruder, Password=platform.state["password"],
+                              UserAttributes=[{"Name": "custom:merchant_id",
+                                               "Value": platform.state["merchants"]["merchant_a"]}])
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NotAuthorizedException", e.response["Error"]
+    else:
+        idp.admin_delete_user(UserPoolId=platform.state["user_pool_id"], Username=created["UserSub"])
+        raise EmulatorGap("SignUp created a user (with custom:merchant_id of merchant A)")
+    users = idp.list_users(UserPoolId=platform.state["user_pool_id"], Filter=f'email = "{intruder}"')["Users"]
+    assert users == []

@@ -1,12 +1,18 @@
-"""`smartpay auth create-user|token`: Cognito users and ID tokens for the local stack (or any pool).
-The pool comes from the options, then SMARTPAY_USER_POOL_ID / SMARTPAY_USER_POOL_CLIENT_ID, then
-`.local/stack.json`; the endpoint from AWS_ENDPOINT_URL, then the stack file."""
+"""`smartpay auth create-user|token|mfa-setup`: Cognito users and ID tokens for the local stack (or any
+pool). The pool comes from the options, then SMARTPAY_USER_POOL_ID / SMARTPAY_USER_POOL_CLIENT_ID, then
+`.local/stack.json`; the endpoint from AWS_ENDPOINT_URL, then the stack file.
+
+`create-user` is the admin path (AdminCreateUser, IAM credentials): the only way a user and its
+merchant come to exist. The pool refuses self sign-up and the app client cannot write
+custom:merchant_id (infra/terraform/modules/cognito). `mfa-setup` and `token --mfa-code` are the
+user's side of the pool's optional TOTP MFA."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -90,21 +96,67 @@ def create_user(email: Email, password: Password,
     typer.echo(json.dumps({"user_pool_id": pool, "username": email, "merchant_id": merchant_id, "admin": admin}))
 
 
+MfaCode = Annotated[str | None, typer.Option("--mfa-code", help="The current code of the user's authenticator "
+                                             "app, for a user who enrolled one with `mfa-setup`.")]
+
+
+def _sign_in(cognito: Any, client: str, email: str, password: str, mfa_code: str | None) -> dict[str, Any]:
+    """USER_PASSWORD_AUTH, answering a SOFTWARE_TOKEN_MFA challenge with mfa_code. -> AuthenticationResult"""
+    response = cognito.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                                     AuthParameters={"USERNAME": email, "PASSWORD": password})
+    if response.get("ChallengeName") == "SOFTWARE_TOKEN_MFA" and mfa_code:
+        response = cognito.respond_to_auth_challenge(
+            ClientId=client, ChallengeName="SOFTWARE_TOKEN_MFA", Session=response["Session"],
+            ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": mfa_code})
+    result = response.get("AuthenticationResult")
+    if not result:
+        challenge = response.get("ChallengeName")
+        hint = ": pass --mfa-code" if challenge == "SOFTWARE_TOKEN_MFA" else ""
+        typer.echo(f"error: sign-in needs a challenge first: {challenge}{hint}", err=True)
+        raise typer.Exit(1)
+    return result
+
+
 @app.command()
 def token(email: Email, password: Password, client_id: ClientId = None, stack_file: StackFile = None,
           access: Annotated[bool, typer.Option("--access", help="Print the access token instead "
-                                               "(the gateway refuses it: for testing).")] = False) -> None:
-    """Sign in (USER_PASSWORD_AUTH) and print the ID token, the one the gateway accepts."""
+                                               "(the gateway refuses it: for testing).")] = False,
+          mfa_code: MfaCode = None) -> None:
+    """Sign in (USER_PASSWORD_AUTH, plus the TOTP code when the user enrolled one) and print the ID
+    token, the one the gateway accepts."""
     stack = read_stack_file(stack_file)
     client = _setting(client_id, stack, "user_pool_client_id", "--client-id")
     try:
-        response = _cognito(stack).initiate_auth(
-            ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": password})
+        result = _sign_in(_cognito(stack), client, email, password, mfa_code)
     except (ClientError, BotoCoreError) as e:
         raise _fail(e) from e
-    result = response.get("AuthenticationResult")
-    if not result:
-        typer.echo(f"error: sign-in needs a challenge first: {response.get('ChallengeName')}", err=True)
-        raise typer.Exit(1)
     typer.echo(result["AccessToken"] if access else result["IdToken"])
+
+
+@app.command("mfa-setup")
+def mfa_setup(email: Email, password: Password, client_id: ClientId = None, stack_file: StackFile = None,
+              code: Annotated[str | None, typer.Option("--code", help="The code the authenticator app shows "
+                                                       "for the secret of the first step.")] = None) -> None:
+    """Enrol a TOTP authenticator app (the pool's MFA is optional). First without --code: prints a new
+    secret and its otpauth:// URI (for a QR code). Then with --code: verifies the app's code and makes
+    TOTP the user's MFA, so that every later sign-in needs `token --mfa-code`."""
+    stack = read_stack_file(stack_file)
+    client = _setting(client_id, stack, "user_pool_client_id", "--client-id")
+    cognito = _cognito(stack)
+    try:
+        access_token = _sign_in(cognito, client, email, password, None)["AccessToken"]
+        if code is None:
+            secret = cognito.associate_software_token(AccessToken=access_token)["SecretCode"]
+            uri = f"otpauth://totp/SmartPay:{quote(email)}?secret={secret}&issuer=SmartPay"
+            typer.echo(json.dumps({"username": email, "secret": secret, "otpauth_uri": uri}))
+            return
+        verified = cognito.verify_software_token(AccessToken=access_token, UserCode=code,
+                                                 FriendlyDeviceName="authenticator")
+        if verified.get("Status") != "SUCCESS":
+            typer.echo(f"error: the code was not accepted: {verified.get('Status')}", err=True)
+            raise typer.Exit(1)
+        cognito.set_user_mfa_preference(AccessToken=access_token,
+                                        SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    except (ClientError, BotoCoreError) as e:
+        raise _fail(e) from e
+    typer.echo(json.dumps({"username": email, "mfa": "SOFTWARE_TOKEN_MFA"}))

@@ -32,3 +32,18 @@ output "merchant_claim" {
   description = "Claim of the ID token that carries the merchant."
   value       = "custom:${var.merchant_attribute_name}"
 }
+
+output "read_attributes" {
+  description = "Attributes the app client may read (the merchant attribute among them)."
+  value       = aws_cognito_user_pool_client.this.read_attributes
+}
+
+output "write_attributes" {
+  description = "Attributes a user may write with its own access token (never the merchant attribute)."
+  value       = aws_cognito_user_pool_client.this.write_attributes
+}
+
+output "mfa_configuration" {
+  description = "MFA of the pool (TOTP software tokens)."
+  value       = aws_cognito_user_pool.this.mfa_configuration
+}

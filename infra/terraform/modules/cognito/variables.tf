@@ -50,3 +50,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "mfa_configuration" {
+  description = "MFA of the pool: OPTIONAL (users may enrol a TOTP app) or ON (everyone must). null: hardening.json (OPTIONAL)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.mfa_configuration == null || contains(["OPTIONAL", "ON"], coalesce(var.mfa_configuration, "OPTIONAL"))
+    error_message = "mfa_configuration must be OPTIONAL or ON (TOTP; OFF would drop the software token)."
+  }
+}

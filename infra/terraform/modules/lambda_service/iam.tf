@@ -1,4 +1,5 @@
-# Least privilege: own log group, X-Ray, PutEvents only as smartpay.<service>, own queue(s) only,
+# Least privilege: own log group, X-Ray, PutEvents only as smartpay.<service> and only for the event
+# types the service emits, own queue(s) only,
 # the platform KMS key only, plus whatever the caller grants on its own tables, buckets and secrets.
 # The only "*" resources are actions without resource-level permissions (X-Ray, VPC ENIs).
 
@@ -21,13 +22,18 @@ locals {
         Resource = ["*"]
       },
     ],
-    var.event_bus_arn == "" ? [] : [
+    # Only as its own source AND only the event types it emits: both keys must match (IAM ANDs the
+    # keys of a condition and ORs the values of one key). Rules pin each type to its producer's source.
+    var.event_bus_arn == "" || length(var.event_detail_types) == 0 ? [] : [
       {
-        Sid       = "PublishAsOwnSource"
-        Effect    = "Allow"
-        Action    = ["events:PutEvents"]
-        Resource  = [var.event_bus_arn]
-        Condition = { StringEquals = { "events:source" = var.event_source } }
+        Sid      = "PublishAsOwnSource"
+        Effect   = "Allow"
+        Action   = ["events:PutEvents"]
+        Resource = [var.event_bus_arn]
+        Condition = { StringEquals = {
+          "events:source"      = var.event_source
+          "events:detail-type" = sort(distinct(var.event_detail_types))
+        } }
       },
     ],
     length(var.sqs_queue_arns) == 0 ? [] : [

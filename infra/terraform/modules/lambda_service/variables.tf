@@ -133,6 +133,17 @@ variable "event_source" {
   }
 }
 
+variable "event_detail_types" {
+  description = "The only detail-types (event types) the function may put (events:detail-type condition): the manifest's `emits`. Empty: no PutEvents permission at all."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for t in var.event_detail_types : can(regex("^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$", t))])
+    error_message = "Event types look like <noun>.<past_tense>, e.g. payment.captured."
+  }
+}
+
 variable "sqs_queue_arns" {
   description = "Queues the function consumes (receive/delete granted on these only)."
   type        = list(string)

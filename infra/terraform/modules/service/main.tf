@@ -4,15 +4,30 @@
 
 locals {
   manifest = jsondecode(file("${var.service_dir}/manifest.json"))
-  version  = trimspace(file("${var.service_dir}/VERSION"))
-  service  = local.manifest.service
-  base     = "${var.name_prefix}-${local.service}"
+
+  # Every service on the bus, from its own manifest: <manifests_dir>/*/manifest.json (by default the
+  # directory holding this service's, i.e. services/). The producers of an event type are the
+  # services whose `emits` name it; a rule matches only their sources, so no other service's role
+  # can put an event that reaches this queue (their IAM condition pins events:source too).
+  manifests_dir = var.manifests_dir != "" ? var.manifests_dir : dirname(var.service_dir)
+  all_manifests = [for f in sort(fileset(local.manifests_dir, "*/manifest.json")) : jsondecode(file("${local.manifests_dir}/${f}"))]
+  producers = {
+    for subscription in local.manifest.subscriptions : subscription.event_type => sort(distinct([
+      for m in local.all_manifests : "smartpay.${m.service}" if contains(lookup(m, "emits", []), subscription.event_type)
+    ]))
+  }
+  unproduced = sort([for event_type, sources in local.producers : event_type if length(sources) == 0])
+  emits      = sort(distinct(lookup(local.manifest, "emits", [])))
+  version    = trimspace(file("${var.service_dir}/VERSION"))
+  service    = local.manifest.service
+  base       = "${var.name_prefix}-${local.service}"
 
   # 0.1.0 -> v0_1_0 (alias names allow [A-Za-z0-9_-] only).
   alias_name   = "v${replace(local.version, "/[^A-Za-z0-9_-]/", "_")}"
   event_source = "smartpay.${local.service}"
 
   # Naming contract (smartpay_shared relies on it): <prefix>-<service>-<event type, . and _ -> ->.
+  # `source`: exactly the producers of the event type (see producers above).
   # `replay-name` exists only on replayed events: archive replays never reach service queues.
   rules = {
     for subscription in local.manifest.subscriptions : subscription.event_type => {
@@ -20,7 +35,7 @@ locals {
       description = lookup(subscription, "description", "")
       event_pattern = jsonencode(merge(
         {
-          "source"      = [{ prefix = "smartpay." }]
+          "source"      = local.producers[subscription.event_type]
           "detail-type" = [subscription.event_type]
           "replay-name" = [{ exists = false }]
         },
@@ -105,6 +120,7 @@ module "worker" {
   log_retention_in_days       = var.log_retention_in_days
   event_bus_arn               = var.bus_arn
   event_source                = local.event_source
+  event_detail_types          = local.emits
   sqs_queue_arns              = [module.queue.queue_arn]
   enable_event_source_mapping = var.enable_event_source_mapping
   batch_size                  = var.batch_size
@@ -132,6 +148,7 @@ module "api" {
   log_retention_in_days = var.log_retention_in_days
   event_bus_arn         = var.bus_arn
   event_source          = local.event_source
+  event_detail_types    = local.emits
   policy_statements     = local.policy_statements
   subnet_ids            = var.subnet_ids
   security_group_ids    = var.security_group_ids

@@ -56,6 +56,21 @@ output "dlq_arn" {
 output "rules" {
   description = "Rules keyed by event type: name, arn, event_pattern."
   value       = module.queue.rules
+
+  precondition {
+    condition     = length(local.unproduced) == 0
+    error_message = "${local.service} subscribes to event types that no manifest under ${local.manifests_dir} emits: ${join(", ", local.unproduced)}. Add them to the producer's `emits`."
+  }
+}
+
+output "producers" {
+  description = "Sources each subscribed event type is accepted from (its producers' smartpay.<service>), by event type."
+  value       = local.producers
+}
+
+output "emits" {
+  description = "Event types this service's roles may put (events:detail-type condition), from the manifest's `emits`."
+  value       = local.emits
 }
 
 output "queue_policy" {

@@ -4,6 +4,12 @@ variable "service_dir" {
   default     = "."
 }
 
+variable "manifests_dir" {
+  description = "Directory whose */manifest.json describe every service on the bus: each event type's producers come from their `emits`. Empty: the parent of service_dir (services/)."
+  type        = string
+  default     = ""
+}
+
 variable "name_prefix" {
   description = "Prefix of every resource name (the naming contract of docs/terraform.md)."
   type        = string

@@ -1,4 +1,5 @@
-# The pool's contract with the services: custom:merchant_id, the admin group, a public client.
+# The pool's contract with the services: custom:merchant_id, the admin group, a public client; and
+# the merchant is set by an operator only (no sign-up, not user-writable), optional TOTP.
 
 mock_provider "aws" {
   mock_resource "aws_cognito_user_pool" {
@@ -41,4 +42,47 @@ run "pool_client_and_group" {
     condition     = output.issuer_url == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_mock0001"
     error_message = "The issuer is https://<pool endpoint>."
   }
+
+  assert {
+    condition     = aws_cognito_user_pool.this.admin_create_user_config[0].allow_admin_create_user_only == true
+    error_message = "No self sign-up: only AdminCreateUser creates users."
+  }
+
+  assert {
+    condition     = !contains(aws_cognito_user_pool_client.this.write_attributes, "custom:merchant_id") && length(aws_cognito_user_pool_client.this.write_attributes) > 0
+    error_message = "write_attributes is an explicit list without custom:merchant_id."
+  }
+
+  assert {
+    condition     = contains(aws_cognito_user_pool_client.this.read_attributes, "custom:merchant_id")
+    error_message = "The client reads custom:merchant_id (the ID token carries it)."
+  }
+
+  assert {
+    condition     = aws_cognito_user_pool.this.mfa_configuration == "OPTIONAL" && aws_cognito_user_pool.this.software_token_mfa_configuration[0].enabled
+    error_message = "Optional TOTP MFA."
+  }
+}
+
+run "mfa_can_be_compulsory" {
+  command = plan
+
+  variables {
+    mfa_configuration = "ON"
+  }
+
+  assert {
+    condition     = aws_cognito_user_pool.this.mfa_configuration == "ON"
+    error_message = "mfa_configuration = ON makes TOTP compulsory."
+  }
+}
+
+run "mfa_cannot_be_switched_off" {
+  command = plan
+
+  variables {
+    mfa_configuration = "OFF"
+  }
+
+  expect_failures = [var.mfa_configuration]
 }

@@ -24,6 +24,8 @@ variables {
   event_bus_arn  = "arn:aws:events:us-east-1:123456789012:event-bus/test-bus"
   event_source   = "smartpay.test"
   sqs_queue_arns = ["arn:aws:sqs:us-east-1:123456789012:test-q"]
+  # Unsorted and with a duplicate: the policy lists each once, sorted.
+  event_detail_types = ["test.happened", "test.done", "test.happened"]
 }
 
 run "with_mapping" {
@@ -45,6 +47,16 @@ run "with_mapping" {
   }
 
   assert {
+    condition     = one([for s in jsondecode(output.policy).Statement : s.Condition.StringEquals["events:detail-type"] if s.Sid == "PublishAsOwnSource"]) == ["test.done", "test.happened"]
+    error_message = "PutEvents only for the event types the service emits."
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(output.policy).Statement : keys(s.Condition) if s.Sid == "PublishAsOwnSource"]) == ["StringEquals"]
+    error_message = "One StringEquals block: source AND detail-type must both match."
+  }
+
+  assert {
     condition     = one([for s in jsondecode(output.policy).Statement : s.Resource if s.Sid == "PublishAsOwnSource"]) == ["arn:aws:events:us-east-1:123456789012:event-bus/test-bus"]
     error_message = "PutEvents only on the platform bus."
   }
@@ -58,6 +70,29 @@ run "with_mapping" {
     condition     = alltrue([for s in jsondecode(output.policy).Statement : !contains(s.Action, "*") && !contains(s.Action, "sqs:*")])
     error_message = "No wildcard actions."
   }
+}
+
+run "emits_nothing_publishes_nothing" {
+  command = apply
+
+  variables {
+    event_detail_types = []
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(output.policy).Statement : s if contains(s.Action, "events:PutEvents")]) == 0
+    error_message = "A function that emits no event type gets no PutEvents permission."
+  }
+}
+
+run "rejects_malformed_event_type" {
+  command = plan
+
+  variables {
+    event_detail_types = ["payment captured"]
+  }
+
+  expect_failures = [var.event_detail_types]
 }
 
 run "without_mapping" {

@@ -31,7 +31,9 @@ module "function" {
   event_bus_arn  = module.event_bus.bus_arn
   event_source   = "smartpay.orders"
   sqs_queue_arns = [module.queue.queue_arn]
-  kms_key_arn    = module.kms_key.key_arn
+
+  event_detail_types = ["order.shipped"]
+  kms_key_arn        = module.kms_key.key_arn
 }
 
 output "alias_arn" {

@@ -1,5 +1,6 @@
-# A whole service from the manifest.json + VERSION next to this file: queue, DLQ, one rule per
-# subscription, idempotency table, worker + API Lambdas and their routes.
+# A whole service from services/orders/manifest.json + VERSION: queue, DLQ, one rule per
+# subscription, idempotency table, worker + API Lambdas and their routes. The sibling manifests under
+# services/ name the producers: each rule accepts its event type only from the service that emits it.
 
 module "kms_key" {
   source = "../../../kms_key"
@@ -32,7 +33,7 @@ module "http_api" {
 module "service" {
   source = "../.."
 
-  service_dir       = path.module
+  service_dir       = "${path.module}/services/orders"
   name_prefix       = "example"
   bus_name          = module.event_bus.bus_name
   bus_arn           = module.event_bus.bus_arn
@@ -46,4 +47,9 @@ module "service" {
 output "rules" {
   description = "Rules by event type."
   value       = module.service.rules
+}
+
+output "producers" {
+  description = "Accepted sources by event type: { payment.captured = [smartpay.payment], fraud.assessed = [smartpay.fraud] }."
+  value       = module.service.producers
 }
