@@ -59,7 +59,7 @@ def _active(code: str) -> str:
     return code
 
 
-Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$", description="Active ISO 4217 code (upper case).",
+Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3,4}$", description="Active ISO 4217 code, or SOL or USDC.",
                                       json_schema_extra={"enum": list(CURRENCIES)}), AfterValidator(_active)]
 MinorUnits = Annotated[int, Strict(), Field(
     gt=MIN_MINOR_UNITS - 1, le=MAX_MINOR_UNITS,
@@ -89,14 +89,14 @@ def check_amount(amount: int, currency: str | None) -> int:
 
 
 def amount_bounds_schema(amount_field: str = "amount", currency_field: str = "currency") -> dict[str, Any]:
-    """JSON Schema (2020-12 if/then) saying the per-currency maximum, for a model's json_schema_extra:
-    so the OpenAPI document promises exactly what the validator enforces."""
+    """JSON Schema saying the per-currency maximum, for a model's json_schema_extra, so the OpenAPI
+    document promises exactly what the validator enforces: one `anyOf` branch per bound (a client or
+    a generator can pick a branch and stay valid)."""
     by_bound: dict[int, list[str]] = {}
     for code in CURRENCIES:
         by_bound.setdefault(max_minor_units(code), []).append(code)
-    return {"allOf": [
-        {"if": {"properties": {currency_field: {"enum": codes}}, "required": [currency_field]},
-         "then": {"properties": {amount_field: {"maximum": bound}}}}
+    return {"anyOf": [
+        {"properties": {currency_field: {"enum": codes}, amount_field: {"maximum": bound}}}
         for bound, codes in sorted(by_bound.items())
     ]}
 

@@ -19,7 +19,7 @@ from smartpay_payment.service_layer.vault import TokenRejected, UnknownMethod
 from smartpay_shared import pan
 from smartpay_shared.api import build_resolver, merchant_id
 from smartpay_shared.money import MAX_MINOR_UNITS, Priced
-from smartpay_shared.text import Text
+from smartpay_shared.text import Text, TextMap
 
 logger = Logger(service="payment")
 app = build_resolver("SmartPay payment", version("smartpay-payment"))
@@ -90,7 +90,7 @@ class PayRequest(Priced):
     ip_address: Text(45) | None = None
     country: StrictStr | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     merchant_category: Text(64) | None = None
-    metadata: dict[Text(40, min_length=1), Text(500)] = Field(default_factory=dict, max_length=50)
+    metadata: TextMap(key_length=40, value_length=500, max_items=50) = Field(default_factory=dict)
 
 
 class RefundRequest(BaseModel):
