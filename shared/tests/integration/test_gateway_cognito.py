@@ -184,10 +184,10 @@ def test_invalid_body_is_422_with_field_errors(gateway_url, tokens):
         (("body", "amount"), "greater_than"), (("body", "surprise"), "extra_forbidden")}
 
 
-def test_malformed_json_body_is_422(gateway_url, tokens):
+def test_malformed_json_body_is_400(gateway_url, tokens):
     response = post_fraud(gateway_url, tokens["id"], raw='{"amount": ')
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["type"] == "json_invalid"
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:smartpay:problem:malformed-json"
 
 
 def test_unknown_path_and_wrong_method(gateway_url, tokens):
