@@ -61,7 +61,9 @@ class ModelBundle:
             values = dict(inst.get("features", {}))
             if self.graph is not None:
                 ent = inst.get("entities", {})
-                values.update(self.graph.lookup(ent.get("card_id"), ent.get("device_id"), ent.get("ip_address")))
+                # Nodes are per merchant: an instance without its merchant finds no node (missing), never another's.
+                values.update(self.graph.lookup(ent.get("merchant_id"), ent.get("card_id"), ent.get("device_id"),
+                                                ent.get("ip_address")))
             for name, value in values.items():
                 i = index.get(name)
                 if i is not None and value is not None:

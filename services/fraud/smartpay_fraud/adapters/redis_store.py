@@ -7,6 +7,8 @@ Redis is never blocked for long). Each call is one Lua script, atomic for its CH
 is read once (MGET), updated in memory, written once (SET PX); a payment's features are those just after it
 is recorded, in batch order, so a batch gives what one-by-one calls give. A failure part-way can leave the
 earlier chunks recorded: a retry of the batch then reads them back from their markers, counting nothing twice.
+Tenant-scoped: every key lives under its merchant's prefix (`<prefix>:<scheme>:m<merchant hash>:`) and an entity's
+hash covers (merchant, ids...), so ids another merchant sends never reach this merchant's state (features.scope).
 Idempotent per transaction id: the first scoring stores the features under `done:<id>`, keyed by the feature
 set (models with different sets serve together across a promotion); a redelivery returns them and counts
 nothing, and a redelivery scored with another feature set reads that set's windows without recording again."""
@@ -22,10 +24,10 @@ import numpy as np
 import redis
 
 from smartpay_fraud.domain.errors import FeatureStoreUnavailable
-from smartpay_fraud.domain.features import FEATURE_SCHEME, MAX_WINDOW_MS, MEMBER_FIELDS, VELOCITY, FeatureSet
+from smartpay_fraud.domain.features import (FEATURE_SCHEME, MAX_WINDOW_MS, MEMBER_FIELDS, VELOCITY, FeatureSet,
+                                           scope, scoped_key)
 from smartpay_fraud.domain.transactions import Transaction
 
-SEP = "\x1f"
 CHUNK = 100  # payments per script call: Redis runs one script at a time, keep each one short
 _AGG = {"count": 0, "sum": 1, "distinct": 2}
 
@@ -222,6 +224,7 @@ class RedisFeatureStore:
         self._ns = f"{prefix}:{FEATURE_SCHEME}"
         self._ttl = ttl_ms
         self._plans: dict[tuple[str, ...], _Plan] = {}
+        self._tenants: dict[str, str] = {}
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "fraud") -> RedisFeatureStore:
@@ -280,19 +283,20 @@ class RedisFeatureStore:
         state_keys: list[str] = []
         kinds: list[str] = []
         body: list[str] = []
+        markers = []
         for txn in txns:
+            tenant = self._tenant(txn.merchant_id)
+            markers.append(f"{tenant}:done:{txn.transaction_id}")  # as marker_key
             body.append(str(txn.timestamp_ms))
             body.append(str(int(txn.amount)))
             for slot, entity in enumerate(plan.entities, start=1):
-                if len(entity) == 1:
-                    value = getattr(txn, entity[0])
-                else:
-                    parts = [getattr(txn, e) for e in entity]
-                    value = None if None in parts else SEP.join(parts)
-                if value is None:
+                if any(getattr(txn, e) is None for e in entity):
                     body.append("0")
                     continue
-                key = f"{self._ns}:{'+'.join(entity)}:{h(value)}"
+                # Scoped to the merchant twice over: under the merchant's own prefix, and the hashed value is
+                # (merchant, ids...) length-prefixed; B sending A's ids reaches only keys under B's prefix.
+                value = scoped_key([getattr(txn, c) for c in scope(entity)])
+                key = f"{tenant}:{'+'.join(entity)}:{h(value)}"
                 i = index.get(key)
                 if i is None:
                     state_keys.append(key)
@@ -302,8 +306,22 @@ class RedisFeatureStore:
             for field in plan.counterparts:
                 value = getattr(txn, field)
                 body.append(h(value) if value else "")
-        markers = [f"{self._ns}:done:{t.transaction_id}" for t in txns]
         return state_keys + markers, [self._ttl, len(state_keys), len(txns), ",".join(kinds + body) + ","]
+
+    def _tenant(self, merchant_id: str) -> str:
+        """The key prefix of one merchant's state: `<prefix>:<scheme>:m<hash of the merchant id>`. Fixed width,
+        derived from the merchant alone (the verified token's, never a body field): no id can reach another
+        merchant's prefix."""
+        prefix = self._tenants.get(merchant_id)
+        if prefix is None:
+            if not merchant_id:
+                raise ValueError("a payment without a merchant has no tenant to be counted for")
+            prefix = self._tenants[merchant_id] = f"{self._ns}:m{_h(scoped_key([merchant_id]))}"
+        return prefix
+
+    def marker_key(self, txn: Transaction) -> str:
+        """Where a payment's `done` marker lives (under its merchant's prefix)."""
+        return f"{self._tenant(txn.merchant_id)}:done:{txn.transaction_id}"
 
     def record_and_read_batch(self, txns: Sequence[Transaction], features: FeatureSet) -> np.ndarray:
         """Record every payment (once per transaction id) and read its windows, in order: a float matrix

@@ -3,6 +3,7 @@ definitions, and the derived features are one numpy function both paths call."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,14 +14,32 @@ from smartpay_fraud.domain.errors import ModelNotAvailable
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
-# The window definition both paths implement; a model records it and is refused by a different one.
-FEATURE_SCHEME = "bucketed-v1"
+# The window and entity definitions both paths implement; a model records it and is refused by a different one.
+# tenant-bucketed-v2 = bucketed-v1 windows with every entity scoped to its merchant (no cross-merchant feature).
+FEATURE_SCHEME = "tenant-bucketed-v2"
 # Windows are counted in UTC-aligned time buckets: window -> bucket size.
 BUCKET_MS = {HOUR: 5 * MINUTE, DAY: HOUR, 7 * DAY: 6 * HOUR, 30 * DAY: DAY}
 
 Aggregate = Literal["count", "sum", "distinct"]
 # Fields an online window member carries, in this order (the Lua script reads them by position).
 MEMBER_FIELDS = ("amount", "merchant_id", "device_id", "country", "ip_address", "card_id")
+
+
+# The tenant: the merchant of the verified token (API) or of the payment event, never a body field.
+TENANT = "merchant_id"
+
+
+def scope(entity: tuple[str, ...]) -> tuple[str, ...]:
+    """The ids an entity's identity is made of. Every id a merchant sends (card token, customer, device, IP...)
+    is that merchant's: merchant B sending A's customer and device ids gets entities of its own, never A's. The
+    merchant entity is the tenant itself. The one definition of scoping both paths (and the graph) follow."""
+    return entity if TENANT in entity else (TENANT, *entity)
+
+
+def scoped_key(parts: Sequence[str]) -> str:
+    """One string per tuple of ids, unambiguously: each part length-prefixed, so no choice of ids spells another
+    tuple (("m1", "a:b") and ("m1:a", "b") differ, whatever separators the ids contain)."""
+    return "".join(f"{len(p)}:{p}" for p in parts)
 
 
 @dataclass(frozen=True)
@@ -50,17 +69,25 @@ class VelocityFeature:
     @property
     def requires(self) -> frozenset[str]:
         extra = {self.field} if self.field else set()
-        return frozenset(self.entity) | extra | ({"amount"} if self.agg == "sum" else set())
+        return frozenset(self.key) | extra | ({"amount"} if self.agg == "sum" else set())
 
     @property
     def entity_name(self) -> str:
         return "+".join(self.entity)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The columns the entity's key is built from: the entity scoped to the merchant that sent it."""
+        return scope(self.entity)
 
 
 def _v(name, entity, window, agg, field=None) -> VelocityFeature:
     return VelocityFeature(name, tuple(entity.split("+")), window, agg, field)
 
 
+# Every entity is per merchant (`scope`), so nothing here counts across merchants: `card_distinct_merchants_24h`
+# (a card's merchants) was dropped with tenant-bucketed-v2, a merchant-scoped card has one merchant. A cross-merchant
+# signal would need an id the platform derives itself (a vault card fingerprint); no event carries one today.
 VELOCITY: tuple[VelocityFeature, ...] = (
     _v("card_count_1h", "card_id", HOUR, "count"),
     _v("card_count_24h", "card_id", DAY, "count"),
@@ -68,7 +95,6 @@ VELOCITY: tuple[VelocityFeature, ...] = (
     _v("card_sum_1h", "card_id", HOUR, "sum"),
     _v("card_sum_24h", "card_id", DAY, "sum"),
     _v("card_sum_7d", "card_id", 7 * DAY, "sum"),
-    _v("card_distinct_merchants_24h", "card_id", DAY, "distinct", "merchant_id"),
     _v("card_distinct_devices_7d", "card_id", 7 * DAY, "distinct", "device_id"),
     _v("card_distinct_countries_7d", "card_id", 7 * DAY, "distinct", "country"),
     _v("card_distinct_ips_24h", "card_id", DAY, "distinct", "ip_address"),

@@ -1,6 +1,8 @@
 """Torch-free graph signals from the card-device-IP graph of a labelled past: per-node and
 per-connected-component fraud statistics. Built only from transactions before a cutoff, so a row
-never sees its own label (or any later one)."""
+never sees its own label (or any later one). Every node is scoped to the merchant that sent its id
+(features.scope): merchant B's card, device and IP ids are other nodes than A's same ids, so components
+never span merchants and no merchant's labels or counts reach another's payments."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from smartpay_fraud.domain.features import TENANT, scoped_key
 
 if TYPE_CHECKING:  # pandas/scipy only build snapshots (training): serving looks them up without either
     import pandas as pd
@@ -20,9 +24,17 @@ GRAPH_FEATURES = ("graph_device_fraud_rate", "graph_ip_fraud_rate", "graph_card_
 SAGE_FEATURES = ("sage_card_score", "sage_device_score", "sage_ip_score")
 
 
+def node_key(kind: str, merchant: str | None, value: str | None) -> str | None:
+    """A node's key: its kind and the (merchant, id) pair, length-prefixed ("device:6:m_acme5:dev_1"); no
+    merchant or no id: no node (a lookup without its merchant finds nothing rather than another tenant's node)."""
+    if not merchant or not value:
+        return None
+    return f"{kind}:{scoped_key((merchant, value))}"
+
+
 @dataclass
 class GraphSnapshot:
-    """node key ("device:dev_1") -> [transactions, frauds, degree, component, sage score]."""
+    """node key (`node_key`: "device:6:m_acme5:dev_1") -> [transactions, frauds, degree, component, sage score]."""
 
     nodes: dict[str, list[float]]
     components: list[list[float]]  # component -> [nodes, transactions, frauds]
@@ -43,10 +55,11 @@ class GraphSnapshot:
     def from_json(cls, raw: dict) -> GraphSnapshot:
         return cls(raw["nodes"], raw["components"], raw["cutoff_ms"], raw["has_sage"], tuple(raw["columns"]))
 
-    def lookup(self, card: str | None, device: str | None, ip: str | None) -> dict[str, float]:
-        """Graph features of one payment; unknown nodes give NaN (cold start), never an error."""
+    def lookup(self, merchant: str | None, card: str | None, device: str | None, ip: str | None) -> dict[str, float]:
+        """Graph features of one payment of `merchant`, from that merchant's nodes only; unknown nodes give NaN
+        (cold start), never an error."""
         nan = math.nan
-        found = {kind: self.nodes.get(f"{kind}:{value}") if value else None
+        found = {kind: self.nodes.get(key) if (key := node_key(kind, merchant, value)) else None
                  for kind, value in (("card", card), ("device", device), ("ip", ip))}
         comps = [self.components[int(n[3])] for n in found.values() if n]
         out = {
@@ -63,22 +76,25 @@ class GraphSnapshot:
         }
         return {name: out[name] for name in self.feature_names}
 
-    def lookup_rows(self, entities: list[tuple[str | None, str | None, str | None]]) -> list[list[float]]:
-        """`lookup` for many payments, as rows in `feature_names` order (the batch scoring path)."""
+    def lookup_rows(self, entities: list[tuple[str | None, str | None, str | None, str | None]]) -> list[list[float]]:
+        """`lookup` for many payments, (merchant, card, device, ip) each, as rows in `feature_names` order (the
+        batch scoring path)."""
         names, nodes, components = self.feature_names, self.nodes, self.components
         rows = []
-        for card, device, ip in entities:
-            found = {"card": nodes.get(f"card:{card}") if card else None,
-                     "device": nodes.get(f"device:{device}") if device else None,
-                     "ip": nodes.get(f"ip:{ip}") if ip else None}
+        for merchant, card, device, ip in entities:
+            found = {kind: nodes.get(key) if (key := node_key(kind, merchant, value)) else None
+                     for kind, value in (("card", card), ("device", device), ("ip", ip))}
             rows.append([_value(name, found, components) for name in names])
         return rows
 
     def features(self, df: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
 
-        get = lambda col: df[col].tolist() if col in df else [None] * len(df)  # noqa: E731
-        rows = [self.lookup(c, d, i) for c, d, i in zip(get("card_id"), get("device_id"), get("ip_address"))]
+        def get(col: str) -> list:  # missing (NA, NaN, None) -> None: no node
+            return [None if pd.isna(v) else v for v in df[col].tolist()] if col in df else [None] * len(df)
+
+        rows = [self.lookup(m, c, d, i) for m, c, d, i in zip(get(TENANT), get("card_id"), get("device_id"),
+                                                             get("ip_address"))]
         return pd.DataFrame(rows, index=df.index, columns=self.feature_names, dtype=np.float64)
 
 
@@ -131,10 +147,13 @@ def past_graph(past: pd.DataFrame) -> PastGraph:
 
     columns = tuple(c for c in NODE_COLUMNS if c in past)
     labels = past["is_fraud"].to_numpy(dtype=np.int64)
+    merchant = past[TENANT].astype("string")
+    tenant = merchant.str.len().astype("string") + ":" + merchant
     per_col = []
-    for col in columns:
-        keys = (NODE_COLUMNS[col] + ":" + past[col].astype("string")).where(past[col].notna())
-        per_col.append(keys)
+    for col in columns:  # node_key, vectorised: kind, then (merchant, id) length-prefixed
+        value = past[col].astype("string")
+        keys = (NODE_COLUMNS[col] + ":" + tenant + value.str.len().astype("string") + ":" + value)
+        per_col.append(keys.where(value.notna() & merchant.notna()))
     all_keys = pd.concat(per_col, ignore_index=True)
     codes, uniques = pd.factorize(all_keys, use_na_sentinel=True)
     n_rows, n_nodes = len(past), len(uniques)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from smartpay_fraud.domain.features import FeatureSet, VelocityFeature, derived_values
+from smartpay_fraud.domain.features import FeatureSet, VelocityFeature, derived_values, scope
 
 
 def _present(values: pd.Series) -> pd.Series:
@@ -15,16 +15,24 @@ def _present(values: pd.Series) -> pd.Series:
     return text.mask(text.str.strip() == "")
 
 
+def scoped_keys(df: pd.DataFrame, entity: tuple[str, ...]) -> pd.Series:
+    """features.scoped_key of every row's scoped entity (the merchant first, then the entity's ids), vectorised;
+    missing where any part is missing."""
+    key = None
+    for c in scope(entity):
+        p = _present(df[c])
+        part = p.str.len().astype("string") + ":" + p
+        key = part if key is None else key + part
+    return key
+
+
 def _entity_codes(df: pd.DataFrame, entity: tuple[str, ...]) -> np.ndarray:
-    """One integer per entity value (pairs included); -1 where any part is missing."""
-    parts = [_present(df[c]) for c in entity]
+    """One integer per entity value (pairs included), per merchant: the same ids sent by two merchants are two
+    entities (features.scope); -1 where any part is missing."""
     missing = np.zeros(len(df), dtype=bool)
-    for p in parts:
-        missing |= p.isna().to_numpy()
-    key = parts[0]
-    for p in parts[1:]:
-        key = key + "\x1f" + p
-    codes, _ = pd.factorize(key, use_na_sentinel=True)
+    for c in entity:
+        missing |= _present(df[c]).isna().to_numpy()
+    codes, _ = pd.factorize(scoped_keys(df, entity), use_na_sentinel=True)
     codes = codes.astype(np.int64)
     codes[missing] = -1
     return codes

@@ -34,7 +34,10 @@ def refusals(candidate: dict, current: dict | None, guard: PromotionGuard) -> li
         value = metrics.get(name)
         if isinstance(value, (int, float)) and value < floor:
             out.append(f"{name} {value:.4f} < guard {floor:.4f}")
-    if current is not None and current.get("version") != candidate.get("version"):
+    # A current version of another feature scheme is no baseline: the service cannot load it any more (e.g. every
+    # model trained before tenant scoping), and its holdout measured other features.
+    if current is not None and current.get("version") != candidate.get("version") \
+            and current.get("feature_scheme") == candidate.get("feature_scheme"):
         mine, theirs = metrics.get("pr_auc"), (current.get("metrics") or {}).get("pr_auc")
         comparable = isinstance(mine, (int, float)) and isinstance(theirs, (int, float))
         if comparable and mine < theirs - guard.max_pr_auc_drop:

@@ -13,7 +13,6 @@ _TEXT = {
     "card_sum_1h": "{m:,.2f} spent on this card in the last hour",
     "card_sum_24h": "{m:,.2f} spent on this card in the last 24 hours",
     "card_sum_7d": "{m:,.2f} spent on this card in the last 7 days",
-    "card_distinct_merchants_24h": "card used at {v:.0f} different merchants in 24 hours",
     "card_distinct_devices_7d": "card used from {v:.0f} different devices in 7 days",
     "card_distinct_countries_7d": "card used in {v:.0f} different countries in 7 days",
     "card_distinct_ips_24h": "card used from {v:.0f} different IP addresses in 24 hours",

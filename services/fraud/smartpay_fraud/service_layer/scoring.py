@@ -22,11 +22,12 @@ class FeatureStore(Protocol):
 @dataclass(frozen=True)
 class FeatureBatch:
     """What the model needs for a batch: a float matrix (NaN = missing) over `names`, plus per payment the
-    entities the graph snapshot is looked up by and the currency's minor-unit exponent (for reasons)."""
+    entities the graph snapshot is looked up by (with the merchant they are scoped to) and the currency's
+    minor-unit exponent (for reasons)."""
 
     names: list[str]
     values: np.ndarray
-    entities: list[tuple[str | None, str | None, str | None]]  # card_id, device_id, ip_address
+    entities: list[tuple[str, str | None, str | None, str | None]]  # merchant_id, card_id, device_id, ip_address
     exponents: list[int]
 
     def __len__(self) -> int:
@@ -36,8 +37,8 @@ class FeatureBatch:
         """The JSON payload form (SageMaker InvokeEndpoint): NaN -> null."""
         rows = self.values.tolist()
         return [{"features": {k: (None if v != v else v) for k, v in zip(self.names, row, strict=True)},
-                 "entities": {"card_id": c, "device_id": d, "ip_address": i}, "exponent": e}
-                for row, (c, d, i), e in zip(rows, self.entities, self.exponents, strict=True)]
+                 "entities": {"merchant_id": m, "card_id": c, "device_id": d, "ip_address": i}, "exponent": e}
+                for row, (m, c, d, i), e in zip(rows, self.entities, self.exponents, strict=True)]
 
 
 class RiskModel(Protocol):
@@ -61,7 +62,7 @@ def feature_batch(txns: Sequence[Transaction], velocity: np.ndarray, features: F
     order = [d.name for d in features.derived if d.name in derived]
     values = np.column_stack([velocity] + [derived[n] for n in order]) if order else velocity
     return FeatureBatch(names + order, values.astype(np.float64, copy=False),
-                        [(t.card_id, t.device_id, t.ip_address) for t in txns],
+                        [(t.merchant_id, t.card_id, t.device_id, t.ip_address) for t in txns],
                         [CURRENCY_EXPONENTS.get(t.currency, 2) for t in txns])
 
 

@@ -1,7 +1,11 @@
-"""Real services: a moto server subprocess (S3, EventBridge, SQS) and the Redis at 127.0.0.1:6379
-(DB 15, a unique key prefix per test, deleted afterwards)."""
+"""Real services: a moto server subprocess (S3, EventBridge, SQS) and a private redis-server on a free port
+(started for the session, never the machine's Redis; a unique key prefix per test, deleted afterwards).
+FRAUD_TEST_REDIS_URL points the tests at another Redis instead."""
 
 import os
+import shutil
+import subprocess
+import time
 import uuid
 
 import boto3
@@ -10,12 +14,12 @@ import redis
 
 from smartpay_shared.config import platform_settings
 from smartpay_shared.testing import MotoServer
+from smartpay_shared.testing.moto import free_port
 
 from smartpay_fraud import bootstrap
 from smartpay_fraud.adapters.redis_store import RedisFeatureStore
 from smartpay_fraud.config import FraudSettings
 
-REDIS_URL = os.environ.get("FRAUD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BUCKET = "smartpay-fraud-models"
 
 
@@ -41,9 +45,53 @@ def aws(moto_server, monkeypatch):
     platform_settings.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A redis-server of the test session's own (no persistence), or FRAUD_TEST_REDIS_URL when set."""
+    if os.environ.get("FRAUD_TEST_REDIS_URL"):
+        yield os.environ["FRAUD_TEST_REDIS_URL"]
+        return
+    exe = shutil.which("redis-server")
+    if not exe:
+        pytest.fail("redis-server is not installed (or set FRAUD_TEST_REDIS_URL)")
+    port = free_port()
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path_factory.mktemp("redis"))],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url)
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("the private redis-server did not start")
+        yield url
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture
-def redis_store():
-    client = redis.Redis.from_url(REDIS_URL)
+def new_store(redis_url):
+    """Fresh, empty feature stores (each its own key prefix) on the session's Redis; deleted afterwards."""
+    made = []
+
+    def make() -> RedisFeatureStore:
+        made.append(RedisFeatureStore(redis.Redis.from_url(redis_url), prefix=f"fraudtest-{uuid.uuid4().hex[:8]}"))
+        return made[-1]
+
+    yield make
+    for store in made:
+        store.clear()
+
+
+@pytest.fixture
+def redis_store(redis_url):
+    client = redis.Redis.from_url(redis_url)
     client.ping()
     store = RedisFeatureStore(client, prefix=f"fraudtest-{uuid.uuid4().hex[:8]}")
     yield store
@@ -51,8 +99,8 @@ def redis_store():
 
 
 @pytest.fixture
-def settings(tmp_path, redis_store):
-    return FraudSettings(model_bucket=BUCKET, cache_dir=tmp_path / "cache", redis_url=REDIS_URL,
+def settings(tmp_path, redis_store, redis_url):
+    return FraudSettings(model_bucket=BUCKET, cache_dir=tmp_path / "cache", redis_url=redis_url,
                          redis_prefix=redis_store._prefix)
 
 

@@ -129,3 +129,43 @@ def test_feature_store_down_is_a_503_not_a_guess(registered, settings, aws, capl
         bootstrap.reset()
     assert status == 503 and message(body) == "fraud scoring is unavailable right now; retry later"
     assert "127.0.0.1:1" not in message(body) and "online feature store" in caplog.text
+
+
+def test_another_merchant_sending_a_merchant_ids_changes_nothing_either_is_told(service, new_store):
+    """Issue #13 item 2 through POST /fraud: merchant B (its own token) sends 25 payments with merchant A's
+    customer, device, IP and card token. A's next answer is exactly the answer without B's calls, B's answers
+    are exactly those B gets when A never paid, and the control (the same calls made with A's token) does move
+    A's answer. Each world is a fresh key space on the test Redis; the calls of one comparison run seconds apart."""
+    from smartpay_fraud.service_layer.scoring import ScoringService
+
+    a_claims, b_claims = {**CLAIMS, "custom:merchant_id": "m_alpha"}, {**CLAIMS, "custom:merchant_id": "m_bravo"}
+    a_body = {**BODY, "customer_id": "cus_alpha_1", "device_id": "dev_alpha_1", "ip_address": "203.0.113.7",
+              "payment_method": {"type": "card", "token": "pm_alpha_card"}}
+    history = [{**a_body, "payment_id": f"pay_AHIST{i:04d}", "amount": 4200 + 300 * i} for i in range(3)]
+    probe = {**a_body, "payment_id": "pay_APROBE001", "amount": 5100}
+    poison = [{**a_body, "payment_id": f"pay_POISON{i:03d}", "amount": 100 + 7 * i,
+               "payment_method": {"type": "card", "token": "pm_alpha_card" if i % 2 == 0 else f"pm_bravo_{i}"}}
+              for i in range(25)]
+    worlds = {name: ScoringService(new_store(), service.model, service.reasons)
+              for name in ("clean", "poisoned", "b_only", "control")}
+
+    def send(world, body, claims):
+        bootstrap._service = worlds[world]
+        status, answer = call(body, claims)
+        assert status == 200, answer
+        return answer
+
+    if 3600 - time.time() % 3600 < 60:  # hour_of_day is a feature: keep the compared calls in one UTC hour
+        time.sleep(3600 - time.time() % 3600 + 1)
+    for world in ("clean", "poisoned", "control"):
+        for body in history:
+            send(world, body, a_claims)
+    b_seen = [send("poisoned", body, b_claims) for body in poison]
+    b_alone = [send("b_only", body, b_claims) for body in poison]
+    for body in poison:
+        send("control", body, a_claims)
+    a_clean, a_poisoned, a_control = (send(world, probe, a_claims) for world in ("clean", "poisoned", "control"))
+
+    assert a_poisoned == a_clean
+    assert b_seen == b_alone
+    assert a_control["score"] != a_clean["score"]

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 
 from smartpay_fraud import bootstrap
 from smartpay_fraud.config import FraudSettings
+from smartpay_fraud.domain.transactions import Transaction
 from smartpay_fraud.entrypoints.cli import app
 
 pytestmark = pytest.mark.integration
@@ -24,3 +25,17 @@ def test_quick_publish_registers_a_servable_model(aws, tmp_path, monkeypatch, re
     settings = FraudSettings(cache_dir=tmp_path / "server-cache", redis_prefix=redis_store._prefix)
     service = bootstrap.build_scoring_service(settings, s3=s3, store=redis_store)
     assert service.model.version == version
+
+    # What the demo and the e2e burst rely on: with merchant-scoped features, the quick model still approves a
+    # merchant's ordinary payments and declines a card-testing burst (one new card, a burner device and IP abroad,
+    # tiny amounts seconds apart at the same merchant).
+    t0 = 1_767_225_600_000 + 38 * 3_600_000 + 17 * 60_000  # 2026-01-02 14:17 UTC
+    normal = [service.score(Transaction(f"m_demo:pay_n{i}", t0 + i * 1_000, 1_500 + 1_000 * i, "USD", "m_demo",
+                                        f"pmv_{i:032x}", f"cus_{i}", f"dev_cus_{i}", "203.0.113.10", "US"))
+              for i in range(8)]
+    burst = [service.score(Transaction(f"m_demo:pay_b{i}", t0 + 20_000 + i * 2_000, 100 + 17 * i, "USD", "m_demo",
+                                       "pmv_" + "f" * 32, "cus_fraudster", "dev_burner", "198.51.100.77", "BR"))
+             for i in range(10)]
+    assert all(a.decision != "decline" for a in normal), [(a.score, a.decision) for a in normal]
+    declined = sum(a.decision == "decline" for a in burst)
+    assert declined >= 5, [(a.score, a.decision) for a in burst]

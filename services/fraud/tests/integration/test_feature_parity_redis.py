@@ -138,7 +138,7 @@ def test_an_old_layout_marker_means_counted_not_a_crash(redis_store):
     features = _set("card_count_1h", "card_sum_1h")
     redis_store.record_and_read_batch([Transaction("m1:pay_legacy0", base, 200, "EUR", "m1", "card_l")], features)
     legacy = "local t = {} for i = 1, 22 do t[i] = i end redis.call('SET', KEYS[1], cmsgpack.pack(t))"
-    redis_store._redis.eval(legacy, 1, f"{redis_store._ns}:done:{pay.transaction_id}")
+    redis_store._redis.eval(legacy, 1, redis_store.marker_key(pay))
     assert redis_store.record_and_read_batch([pay], features).tolist() == [[1, 200]]
 
 

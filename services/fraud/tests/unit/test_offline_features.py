@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from smartpay_fraud.domain import offline_features
-from smartpay_fraud.domain.features import HOUR, MINUTE, VELOCITY, feature_set
+from smartpay_fraud.domain.features import HOUR, MINUTE, VELOCITY, feature_set, scoped_key
 
 T0 = 1_767_225_600_000
 
@@ -24,20 +24,33 @@ def feature(name):
 def test_counts_sums_and_distinct_in_a_bucketed_window_current_included():
     df = stream([
         ("t1", T0, "c1", "m1", "d1", 100),
-        ("t2", T0 + 10 * 60_000, "c1", "m2", "d1", 200),
+        ("t2", T0 + 10 * 60_000, "c1", "m1", "d1", 200),
         ("t3", T0 + 30 * 60_000, "c2", "m1", None, 50),
         ("t4", T0 + HOUR, "c1", "m1", "d2", 300),  # t1 is 12 five-minute buckets back: out
-        ("t5", T0 + HOUR + 1, "c1", "m3", "d2", 400),
+        ("t5", T0 + HOUR + 1, "c1", "m2", "d2", 400),  # the same ids sent by another merchant: its own entities
     ])
     ts = df["timestamp"].to_numpy()
-    count = offline_features.velocity_feature(df, ts, feature("card_count_1h"))
-    total = offline_features.velocity_feature(df, ts, feature("card_sum_1h"))
-    merchants = offline_features.velocity_feature(df, ts, feature("card_distinct_merchants_24h"))
-    cards_on_device = offline_features.velocity_feature(df, ts, feature("device_distinct_cards_24h"))
-    assert count.tolist() == [1, 2, 1, 2, 3]
-    assert total.tolist() == [100, 300, 50, 500, 900]
-    assert merchants.tolist() == [1, 2, 1, 2, 3]
-    assert cards_on_device[:2].tolist() == [1, 1] and math.isnan(cards_on_device[2])  # no device: missing
+    value = lambda name: offline_features.velocity_feature(df, ts, feature(name)).tolist()  # noqa: E731
+    assert value("card_count_1h") == [1, 2, 1, 2, 1]
+    assert value("card_sum_1h") == [100, 300, 50, 500, 400]
+    assert value("card_distinct_devices_7d") == [1, 1, 0, 2, 1]  # no device on t3: not a device counted
+    cards_on_device = value("device_distinct_cards_24h")
+    assert cards_on_device[:2] == [1, 1] and math.isnan(cards_on_device[2]) and cards_on_device[3:] == [1, 1]
+    assert value("merchant_distinct_cards_1h") == [1, 1, 2, 2, 1]
+
+
+def test_ids_are_scoped_to_their_merchant_unambiguously():
+    """("m1", "x:y") and ("m1:x", "y") are two entities, whatever separator a naive key would have used; and
+    no feature counts a card's merchants (a merchant-scoped card has one)."""
+    assert scoped_key(("m1", "x:y")) != scoped_key(("m1:x", "y"))
+    assert scoped_key(("m1", "x\x1fy")) != scoped_key(("m1\x1fx", "y"))
+    df = stream([("a", T0, "x:y", "m1", "d:1", 10), ("b", T0 + 1, "y", "m1:x", "1", 20),
+                 ("c", T0 + 2, "x:y", "m1", "d:1", 30)])
+    ts = df["timestamp"].to_numpy()
+    assert offline_features.velocity_feature(df, ts, feature("card_count_1h")).tolist() == [1, 1, 2]
+    assert offline_features.velocity_feature(df, ts, feature("card_device_count_30d")).tolist() == [1, 1, 2]
+    assert all(f.key[0] == "merchant_id" for f in VELOCITY)
+    assert not any(f.field == "merchant_id" for f in VELOCITY)
 
 
 def test_window_edges_are_bucket_edges():

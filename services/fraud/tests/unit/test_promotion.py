@@ -38,6 +38,15 @@ def test_a_drop_against_the_current_version_is_refused_beyond_the_margin():
     assert refusals(meta("old", pr_auc=0.90), current, PromotionGuard()) == []  # re-promoting itself
 
 
+def test_a_current_version_of_another_scheme_is_no_baseline_for_the_pr_auc_drop():
+    """The first tenant-scoped model replaces an unscoped one the service can no longer load: its PR-AUC (other
+    features, another holdout) does not block the promotion; the absolute guard still applies."""
+    current = {**meta("old", pr_auc=0.95), "feature_scheme": "bucketed-v1"}
+    assert refusals(meta("new", pr_auc=0.40), current, PromotionGuard()) == []
+    assert refusals(meta("new", pr_auc=0.40), meta("old", pr_auc=0.95), PromotionGuard()) != []
+    assert "pr_auc 0.2000 < guard" in refusals(meta("new", pr_auc=0.20), current, PromotionGuard())[0]
+
+
 def test_a_model_of_another_feature_scheme_is_unservable():
     assert unservable(meta("a")) is None
     assert "sliding (unversioned)" in unservable({"version": "a", "metrics": GOOD})

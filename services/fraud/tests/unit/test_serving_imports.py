@@ -32,7 +32,8 @@ import smartpay_fraud.entrypoints.api, smartpay_fraud.entrypoints.queue_consumer
 from smartpay_fraud.entrypoints import sagemaker_inference as inference
 model = inference.model_fn(sys.argv[1])
 body = json.dumps({"instances": [{"features": {"card_count_1h": 3.0},
-                                  "entities": {"card_id": "card_000001", "device_id": "dev_000001"}}]})
+                                  "entities": {"merchant_id": sys.argv[2], "card_id": "card_000001",
+                                               "device_id": "dev_000001"}}]})
 print(inference.output_fn(inference.predict_fn(inference.input_fn(body), model)))
 """
 
@@ -47,7 +48,8 @@ def test_serving_runs_without_training_only_libraries(trained, small_dataset, tm
     bundle = replace(trained.bundle, graph=build_snapshot(small_dataset.frame, 0),
                      metadata=dict(trained.bundle.metadata))
     directory = bundle.save(tmp_path / bundle.version)
-    out = subprocess.run([sys.executable, "-c", SLIM_IMAGE, str(directory)], capture_output=True, text=True)
+    merchant = small_dataset.frame.query("card_id == 'card_000001'").merchant_id.iloc[0]  # a node the graph has
+    out = subprocess.run([sys.executable, "-c", SLIM_IMAGE, str(directory), merchant], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     prediction = json.loads(out.stdout.strip().splitlines()[-1])["predictions"][0]
     assert prediction["model_version"] == trained.bundle.version and 0 <= prediction["score"] <= 1
@@ -83,8 +85,10 @@ def test_sagemaker_model_tarball_serves_from_its_documented_layout(trained, smal
     assert {"model.ubj", "metadata.json", "graph.json", "code/inference.py", "code/requirements.txt",
             "code/smartpay_fraud/entrypoints/sagemaker_inference.py"} <= names
     assert "xgboost-cpu==" in (model_dir / "code" / "requirements.txt").read_text()
+    merchant = small_dataset.frame.query("card_id == 'card_000001'").merchant_id.iloc[0]
     instances = [{"features": {"card_count_1h": 9.0, "amount_log": 7.5},
-                  "entities": {"card_id": "card_000001", "device_id": "dev_000001"}, "exponent": 2}]
+                  "entities": {"merchant_id": merchant, "card_id": "card_000001", "device_id": "dev_000001"},
+                  "exponent": 2}]
     out = subprocess.run([sys.executable, "-c", SAGEMAKER_CONTAINER, str(model_dir)], capture_output=True,
                          text=True, input=json.dumps({"instances": instances, "reasons": 2}), cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]

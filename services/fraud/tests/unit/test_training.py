@@ -46,8 +46,10 @@ def test_graph_signals_use_only_labels_before_the_rows_they_describe(small_datas
     snap = build_snapshot(df[ts < start], start)
     fresh_devices = set(later_fraud.device_id) - set(df[ts < start].device_id)
     assert fresh_devices, "the holdout should hold frauds from devices never seen before"
-    for device in fresh_devices:
-        assert np.isnan(snap.lookup(None, device, None)["graph_device_fraud_rate"])
+    for row in later_fraud[later_fraud.device_id.isin(fresh_devices)].itertuples():
+        assert np.isnan(snap.lookup(row.merchant_id, None, row.device_id, None)["graph_device_fraud_rate"])
+    seen = df[ts < start].iloc[-1]  # ...while a payment of the past finds its own merchant's three nodes
+    assert snap.lookup(seen.merchant_id, seen.card_id, seen.device_id, seen.ip_address)["graph_known_nodes"] == 3
     if meta["variant"] != "xgboost":
         assert trained.bundle.graph.cutoff_ms == start
 
