@@ -5,21 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smartpay_fraud.domain.errors import InvalidTransaction
-from smartpay_shared import pan
+from smartpay_shared import money, pan
 
-# ISO 4217 codes we accept, with their minor-unit exponent (default 2).
-_EXPONENT_0 = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
-               "VUV", "XAF", "XOF", "XPF"}
-_EXPONENT_3 = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
-_EXPONENT_2 = {
-    "AED", "ARS", "AUD", "BDT", "BGN", "BRL", "CAD", "CHF", "CNY", "COP", "CZK", "DKK", "DZD", "EGP", "EUR",
-    "GBP", "GHS", "HKD", "HUF", "IDR", "ILS", "INR", "KES", "KZT", "LKR", "MAD", "MXN", "MYR", "NGN", "NOK",
-    "NZD", "PEN", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SEK", "SGD", "THB", "TRY", "TWD",
-    "UAH", "USD", "ZAR",
-}
-CURRENCY_EXPONENTS: dict[str, int] = {**{c: 2 for c in _EXPONENT_2}, **{c: 0 for c in _EXPONENT_0},
-                                      **{c: 3 for c in _EXPONENT_3}}
-MAX_MAJOR_UNITS = 10_000_000  # one payment above ten million (EUR, USD...) is a bug, not a purchase
+# The one money contract of every API and event (smartpay_shared.money): what /pay accepts, fraud scores.
+CURRENCY_EXPONENTS = money.CURRENCY_EXPONENTS
+MAX_MAJOR_UNITS = money.MAX_MAJOR_UNITS
 
 
 def looks_like_card_number(value: str) -> bool:

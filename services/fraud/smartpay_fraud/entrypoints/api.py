@@ -7,9 +7,11 @@ from typing import Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from smartpay_shared.api import Unavailable, build_resolver, merchant_id
+from smartpay_shared.money import Priced
+from smartpay_shared.text import Text
 
 from smartpay_fraud import bootstrap
 from smartpay_fraud.domain.errors import FeatureStoreUnavailable, InvalidTransaction, ModelNotAvailable
@@ -26,20 +28,18 @@ class PaymentMethodIn(BaseModel):
     token: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_:.-]+$")
 
 
-class FraudRequest(BaseModel):
+class FraudRequest(Priced):
     """A payment to score. The merchant comes from the token, not from this body."""
 
     model_config = ConfigDict(extra="forbid")
     payment_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{8,64}$",
                                    description="Scoring the same id twice counts it once in the velocity windows.")
-    amount: int = Field(gt=0, le=10**12, description="Minor units.")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
     payment_method: PaymentMethodIn
-    customer_id: str = Field(min_length=1, max_length=64)
-    device_id: str | None = Field(default=None, max_length=128)
-    ip_address: str | None = Field(default=None, max_length=45)
-    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    merchant_category: str | None = Field(default=None, max_length=64)
+    customer_id: Text(64, min_length=1)
+    device_id: Text(128) | None = None
+    ip_address: Text(45) | None = None
+    country: StrictStr | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    merchant_category: Text(64) | None = None
 
 
 class ReasonOut(BaseModel):

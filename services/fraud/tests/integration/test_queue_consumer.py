@@ -81,13 +81,13 @@ def test_duplicate_delivery_counts_once_and_republishes_the_same_event_id(bus, r
 def test_invalid_records_fail_alone_with_the_reason_logged(bus, caplog):
     good = record(json.dumps(to_bus_event(envelope("pay_GOOD00001"))))
     not_json = record("{broken")
-    bad_currency = record(json.dumps(to_bus_event(envelope("pay_BADCUR001", currency="XYZ"))))
+    bad_currency = record(json.dumps(to_bus_event(envelope("pay_BADCUR001", currency="XYZ", _raw=True))))
     absurd = record(json.dumps(to_bus_event(envelope("pay_ABSURD001", amount=10**12))))
     result = run(good, not_json, bad_currency, absurd)
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     assert failed == {not_json["messageId"], bad_currency["messageId"], absurd["messageId"]}
     reasons = " ".join(str(getattr(r, "reason", "")) for r in caplog.records if r.levelname == "ERROR")
-    assert "not JSON" in reasons and "XYZ" in reasons and "exceeds" in reasons
+    assert "not JSON" in reasons and "ISO 4217" in reasons and "exceeds" in reasons
     assert len(bus.wait_for(lambda s: len(s) >= 1)) == 1
 
 
@@ -108,7 +108,7 @@ def test_bus_to_queue_to_worker_bad_payment_lands_in_the_dlq(bus, aws, caplog):
                     EventPattern=json.dumps({"detail-type": ["payment.requested"]}))
     events.put_targets(Rule="fraud-payment-requested", EventBusName=BUS, Targets=[{"Id": "q", "Arn": arn}])
 
-    good, bad = envelope("pay_WORKER0001"), envelope("pay_WORKER0002", currency="XYZ")
+    good, bad = envelope("pay_WORKER0001"), envelope("pay_WORKER0002", currency="XYZ", _raw=True)
     EventPublisher(events, BUS).publish(good, bad)
     worker = SqsWorker(sqs, url, queue_consumer.lambda_handler, function_name="fraud-consumer", region="us-east-1",
                        wait_time_seconds=1)
@@ -126,7 +126,7 @@ def test_bus_to_queue_to_worker_bad_payment_lands_in_the_dlq(bus, aws, caplog):
     assert json.loads(dead_letters[0]["Body"])["detail"]["data"]["payment_id"] == "pay_WORKER0002"
     assessed = bus.wait_for(lambda s: len(s) >= 1)
     assert [e["detail"]["data"]["payment_id"] for e in assessed] == ["pay_WORKER0001"]
-    assert any("XYZ" in str(getattr(r, "reason", "")) for r in caplog.records)
+    assert any("ISO 4217" in str(getattr(r, "reason", "")) for r in caplog.records)
 
 
 def test_an_sqs_batch_is_scored_in_one_feature_store_call(bus, service, monkeypatch):
@@ -139,7 +139,7 @@ def test_an_sqs_batch_is_scored_in_one_feature_store_call(bus, service, monkeypa
 
     monkeypatch.setattr(service.store, "record_and_read_batch", spy)
     records = [record(json.dumps(to_bus_event(envelope(f"pay_BATCH{i:04d}", amount=1000 + i)))) for i in range(4)]
-    bad = record(json.dumps(to_bus_event(envelope("pay_BATCHBAD1", currency="XYZ"))))
+    bad = record(json.dumps(to_bus_event(envelope("pay_BATCHBAD1", currency="XYZ", _raw=True))))
     result = run(*records[:2], bad, *records[2:])
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [bad["messageId"]]
     assert calls == [[f"m_acme:pay_BATCH{i:04d}" for i in range(4)]]  # one call, in order, the bad one left out
@@ -155,7 +155,7 @@ def test_an_unexpected_batch_scoring_error_falls_back_to_record_by_record(bus, m
 
     monkeypatch.setattr(queue_consumer, "assess_payments", broken)
     good = [record(json.dumps(to_bus_event(envelope(f"pay_FALLBK{i:03d}")))) for i in range(2)]
-    bad = record(json.dumps(to_bus_event(envelope("pay_FALLBKBAD", currency="XYZ"))))
+    bad = record(json.dumps(to_bus_event(envelope("pay_FALLBKBAD", currency="XYZ", _raw=True))))
     result = run(*good, bad)
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [bad["messageId"]]
     seen = bus.wait_for(lambda s: len(s) >= 2)
