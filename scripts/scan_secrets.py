@@ -8,8 +8,12 @@ toward the queue's maxReceiveCount), puts it back at once, and reports an error 
 messages than it could read (messages in flight, or a consumer racing the scan).
 
 What counts as a card number is `smartpay_shared.pan` (the one definition, shared with the API's error
-redaction and the services' input checks; the false-positive policy is in docs/secrets.md): 13-19
-Luhn-valid digits starting with 2-6, bare or grouped by spaces, dashes or dots, not touching a letter.
+redaction, the API's card guard and the services' input checks; the false-positive policy is in
+docs/secrets.md): 13-19 Luhn-valid digits starting with 2-6, bare or grouped by spaces, dashes or dots, not
+touching a letter, read as a person reads the text: JSON \\uXXXX escapes decoded (stored items and messages
+are serialised JSON), NFKC, every script's decimal digits as ASCII, zero-width characters, soft hyphens and
+other invisible characters removed, Unicode spaces and dashes as separators. So fullwidth digits, Arabic-Indic
+or Devanagari digits and digits joined by zero-width spaces are hits like plain ones.
 Anything left is a hit: there is no allowlist; a false positive is looked at, not waved through."""
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ redact_card = pan.mask  # first six / last four, as PCI DSS allows
 
 
 def find_cards(text: str) -> list[str]:
-    """Card numbers in `text` (digits only), by smartpay_shared.pan."""
+    """Card numbers in `text` (ASCII digits only, whatever script or disguise they were written in), by
+    smartpay_shared.pan."""
     return [m.digits for m in pan.find(text)]
 
 

@@ -1,5 +1,10 @@
 """Answer one question: plan it (with the session's last plan), execute it for the caller's merchant, template
-the answer from the rows, keep the plan for follow-ups. Refusals reach no engine and carry no figures."""
+the answer from the rows, keep the plan for follow-ups. Refusals reach no engine and carry no figures.
+
+No card number is echoed or kept, even without the API's card guard in front: a session id holding one is
+refused (and not used, stored or returned: the answer names a fresh session), a question holding one is
+refused by the planners' screen, and the caller's text an answer repeats (a payment id that was not found)
+is redacted (smartpay_shared.pan)."""
 
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ from typing import Any
 from smartpay_chat.domain import aggregates, answers, grounding
 from smartpay_chat.domain.plan import RATE_METRICS, AggregatePlan, LookupPlan, Refusal, SearchPlan
 from smartpay_chat.domain.windows import resolve
-from smartpay_chat.service_layer.planner import Planner
+from smartpay_chat.service_layer.planner import Planner, refusal
 from smartpay_chat.service_layer.ports import PaymentIndex
+from smartpay_shared import pan
 
 
 class SessionStore(abc.ABC):
@@ -40,7 +46,14 @@ def _plan_json(plan: Any) -> dict[str, Any]:
     return plan.model_dump(mode="json", exclude_none=True)
 
 
+SESSION_CARD_REASON = "the session id holds a card number; I did not use it. Continue in the session named here"
+
+
 def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, session_id: str | None) -> dict[str, Any]:
+    if session_id and pan.contains_pan(session_id):
+        plan = refusal(SESSION_CARD_REASON)
+        return {"session_id": uuid.uuid4().hex, "plan": _plan_json(plan), "planner": chat.planner.name,
+                "kind": "refusal", "answer": plan.reason, "query": None, "rows": [], "citations": []}
     session_id = session_id or uuid.uuid4().hex
     now = chat.clock()
     previous = chat.sessions.last_plan(merchant_id, session_id)
@@ -52,8 +65,8 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
         doc = index.get(merchant_id, plan.payment_id)
         query = {"engine": index.name, "lookup": {"payment_id": plan.payment_id, "merchant": "from the token"}}
         if doc is None:
-            return {**base, "kind": "not_found", "answer": f"No payment {plan.payment_id} was found for your "
-                    "merchant.", "query": query, "rows": [], "citations": []}
+            return {**base, "kind": "not_found", "answer": f"No payment {pan.redact(plan.payment_id)} was found "
+                    "for your merchant.", "query": query, "rows": [], "citations": []}
         record = {k: v for k, v in doc.to_record().items() if k not in ("search_text",)}
         return {**base, "kind": "lookup", "answer": answers.lookup_text(doc), "query": query,
                 "rows": [record], "citations": [doc.payment_id]}

@@ -1,5 +1,9 @@
 """Planners behind one port. The deterministic planner (default, no network) turns the grammar's parse into
-a validated plan, merges follow-ups into the session's last plan (METRICS.md), and refuses anything else."""
+a validated plan, merges follow-ups into the session's last plan (METRICS.md), and refuses anything else.
+
+A refusal never quotes a card number back: a question holding one (smartpay_shared.pan, disguised or not)
+is refused before any parsing without quoting anything, quoted words never contain a digit, and every
+refusal text is redacted as a backstop."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from pydantic import ValidationError
 
 from smartpay_chat.domain.plan import AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan, Window
 from smartpay_chat.domain.question import parse
+from smartpay_shared import pan
 
 # Digit-free on purpose: a refusal carries no figures at all.
 EXAMPLES = ("how much did we take on Stripe yesterday?", "approval rate by gateway this week",
@@ -30,9 +35,24 @@ _SEARCH = re.compile(r"^\s*(?:please\s+)?(?:find|search(?:\s+for)?|show(?:\s+me)
 _FILTER_FIELDS = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions")
 
 
+CARD_NUMBER_REASON = ("the question holds a card number. I never take one and did not keep it: name a payment "
+                      "by its pay_ id, or a card by its last four digits in the payment details")
+
+
 def refusal(reason: str) -> Refusal:
-    return Refusal(reason=f"I can't answer that yet: {reason}. I can answer questions like: "
-                          + "; ".join(f'"{e}"' for e in EXAMPLES) + ".")
+    # The redaction is a backstop: no reason below quotes a card number (see `quote_words`).
+    return Refusal(reason=pan.redact(f"I can't answer that yet: {reason}. I can answer questions like: "
+                                     + "; ".join(f'"{e}"' for e in EXAMPLES) + "."))
+
+
+def quote_words(words) -> str:
+    """The words a refusal did not understand, quoted, except any holding a digit (in any script): those
+    are only counted, so no number the caller typed (a card number split into groups, too) comes back."""
+    words = list(dict.fromkeys(words))
+    plain = [w for w in words if not any(c.isdigit() for c in pan.normalise(w))]
+    numbers = len(words) - len(plain)
+    parts = [f'"{w}"' for w in plain] + (["a number" if numbers == 1 else "some numbers"] if numbers else [])
+    return ", ".join(parts) if parts else "the question"
 
 
 class Planner(abc.ABC):
@@ -46,6 +66,8 @@ class Planner(abc.ABC):
 def screen(question: str) -> Plan | None:
     """What every planner decides before any parsing or model call: questions about another merchant and
     instructions are refused, one payment id is a lookup. None: plan the question."""
+    if pan.contains_pan(question):
+        return refusal(CARD_NUMBER_REASON)
     lowered = question.lower()
     if re.search(_OTHER_TENANT, lowered):
         return refusal("I only answer about your own merchant's payments (the one you are signed in as)")
@@ -72,7 +94,7 @@ class DeterministicPlanner(Planner):
             return _search_plan(search.group("scope"), search.group("text"), today, timezone)
         parsed = parse(question, today)
         if parsed.leftovers:
-            return refusal("I don't understand " + ", ".join(f'"{w}"' for w in dict.fromkeys(parsed.leftovers)))
+            return refusal("I don't understand " + quote_words(parsed.leftovers))
         if parsed.metric is None and (parsed.top_n is not None or "reason" in parsed.group_by):
             parsed.metric = "count"  # METRICS.md: a ranking is by payment count unless volume is asked
         base = previous if (parsed.follow_up or parsed.metric is None) and previous is not None else None
@@ -97,7 +119,7 @@ def _search_plan(scope: str, text: str, today, timezone: str) -> Plan:
     if parsed.leftovers or parsed.metric or parsed.group_by or parsed.top_n:
         return refusal("I search payments like a description, with filters such as a currency, gateway or "
                        "time before the word payments; I don't understand " +
-                       ", ".join(f'"{w}"' for w in dict.fromkeys(parsed.leftovers or [scope.strip()])))
+                       quote_words(parsed.leftovers or scope.split()))
     text = text.strip().strip("'\"“”‘’")
     try:
         filters = Filters(**{name: getattr(parsed, name) for name in _FILTER_FIELDS}, **parsed.amounts)
