@@ -94,7 +94,7 @@ def test_an_invalid_snapshot_stops_the_reindex_before_the_swap(env, chat_now):
     assert result.exit_code == 1
     output = " ".join(result.output.split())  # Rich wraps lines
     assert "1 item(s) with an invalid snapshot; the index was not swapped" in output
-    assert "pay_BROKEN00001: snapshot: amount: missing" in output
+    assert "pay_BROKEN00001: snapshot: currency: missing" in output
     ask = CliRunner().invoke(app, ["ask", "how many payments", "--merchant", "m_acme", "--json"])
     assert count(ask.output) == 1  # unchanged
 
