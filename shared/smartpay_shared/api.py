@@ -1,6 +1,11 @@
 """What every service's API Lambda shares: a validating resolver with a request body limit, the
 caller's merchant and roles from the verified token claims, and one error format (RFC 9457 problem
-details, `smartpay_shared.problems`) for every 4xx/5xx it answers, whoever produced it."""
+details, `smartpay_shared.problems`) for every 4xx/5xx it answers, whoever produced it.
+
+The caller's merchant is the `custom:merchant_id` claim **confirmed** by membership of the Cognito
+group `merchant:<merchant_id>`, which only an operator assigns (`smartpay auth create-user`): a user
+pool attribute is a user's to write wherever the app client's write list is not enforced, a group
+membership has no user-facing API at all."""
 
 from __future__ import annotations
 
@@ -25,6 +30,11 @@ from smartpay_shared.ratelimit import RateLimiter, RedisTokenBucket
 MERCHANT_CLAIM = "custom:merchant_id"
 GROUPS_CLAIM = "cognito:groups"
 ADMIN_GROUP = "admin"
+# A merchant user is in exactly one group `merchant:<merchant_id>`. Merchant ids are
+# [A-Za-z0-9_-]{1,64} (smartpay_shared.events.payloads.MerchantId), so the name is at most 73
+# characters of Cognito's group-name alphabet ([\p{L}\p{M}\p{S}\p{N}\p{P}]+, 1-128), and it
+# holds no comma or space: API Gateway's flattened `cognito:groups` string splits cleanly.
+MERCHANT_GROUP_PREFIX = "merchant:"
 MAX_BODY_ENV = "SMARTPAY_API_MAX_BODY_BYTES"
 DEFAULT_MAX_BODY_BYTES = 256 * 1024  # far above any SmartPay body; API Gateway's own cap is 10 MB
 RATE_ENV = "SMARTPAY_API_RATE_LIMIT_PER_SECOND"  # per merchant; unset or 0: no limit in the resolver
@@ -128,7 +138,10 @@ def limiter_from_env(environ: Mapping[str, str] | None = None) -> RateLimiter | 
 
 def rate_limit_subject(event: Any) -> str | None:
     """Who a request is counted against: the verified merchant claim, else the user (`sub`); None
-    without verified claims (API Gateway refused those already)."""
+    without verified claims (API Gateway refused those already). The claim as it is, before
+    `merchant_id` checks the operator's group (the bucket is spent before any route runs): only
+    where a user could write its own attribute (an emulator that ignores the app client's write
+    list) could it spend another merchant's bucket, and every such request is then a 403."""
     context = event.get("requestContext") if isinstance(event, Mapping) else None
     authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
     if not isinstance(authorizer, Mapping):
@@ -245,21 +258,47 @@ def claims(app: APIGatewayRestResolver) -> dict[str, Any]:
     return found
 
 
+def merchant_group(merchant: str) -> str:
+    """The Cognito group that confirms `merchant` (`merchant:<merchant_id>`)."""
+    return MERCHANT_GROUP_PREFIX + merchant
+
+
 def merchant_id(app: APIGatewayRestResolver) -> str:
-    """The caller's merchant: only ever from the verified token, never from the body. A verified
-    token without one (an operator's admin-only user) may not act for any merchant: 403."""
-    merchant = claims(app).get(MERCHANT_CLAIM)
+    """The caller's merchant: only ever from the verified token, never from the body, and only when an
+    operator confirmed it. A verified token without the claim (an operator's admin-only user) may not
+    act for any merchant: 403 merchant-required. A claim that the token's groups do not confirm (the
+    user is not in `merchant:<claim>`, or is in any other merchant's group too) is 403
+    merchant-unconfirmed: the attribute was written by someone other than the admin path (a user's
+    own UpdateUserAttributes, a self sign-up) or the operator's assignment is ambiguous. The detail
+    never repeats the claim."""
+    found = claims(app)
+    merchant = found.get(MERCHANT_CLAIM)
     if not merchant:
         raise Problem(403, f"this route acts for a merchant and the token has no {MERCHANT_CLAIM} claim",
                       kind=problems.MERCHANT_REQUIRED)
-    return str(merchant)
+    merchant = str(merchant)
+    confirmed = {g for g in groups_of(found) if g.startswith(MERCHANT_GROUP_PREFIX)}
+    if confirmed != {merchant_group(merchant)}:
+        raise Problem(403, f"this route acts for a merchant and the token's {MERCHANT_CLAIM} is not confirmed: "
+                      f"an operator must put the user in that merchant's group ({MERCHANT_GROUP_PREFIX}<merchant_id>, "
+                      "`smartpay auth create-user --merchant-id`), and in no other merchant's",
+                      kind=problems.MERCHANT_UNCONFIRMED)
+    return merchant
+
+
+def groups_of(found: Mapping[str, Any]) -> set[str]:
+    """The `cognito:groups` of verified claims, as a list (the token) or flattened to a string (API
+    Gateway: "a,b" or "[a b]")."""
+    value = found.get(GROUPS_CLAIM) or []
+    if isinstance(value, str):
+        value = value.strip().strip("[]").replace(",", " ").split()
+    elif not isinstance(value, list | tuple | set | frozenset):
+        value = [value]
+    return {str(g) for g in value}
 
 
 def groups(app: APIGatewayRestResolver) -> set[str]:
-    found = claims(app).get(GROUPS_CLAIM) or []
-    if isinstance(found, str):  # API Gateway flattens list claims to a string: "a,b" or "[a b]"
-        found = found.strip("[]").replace(",", " ").split()
-    return {str(g) for g in found}
+    return groups_of(claims(app))
 
 
 def is_admin(app: APIGatewayRestResolver) -> bool:

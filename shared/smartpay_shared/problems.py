@@ -21,6 +21,7 @@ RESERVED = ("type", "title", "status", "detail", "instance")
 
 # Problem types beyond "the HTTP status says it all" (those get a type named after the status).
 MERCHANT_REQUIRED = "merchant-required"
+MERCHANT_UNCONFIRMED = "merchant-unconfirmed"  # a merchant claim no operator-assigned group confirms
 ADMIN_REQUIRED = "admin-required"
 VALIDATION = "validation-error"
 RATE_LIMITED = "rate-limited"

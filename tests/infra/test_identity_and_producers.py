@@ -2,7 +2,10 @@
 
 - merchant identity is set by an operator only: the applied user pool refuses self sign-up, its app
   client cannot write custom:merchant_id, the admin path (`smartpay auth create-user`,
-  scripts/create-user.sh) still creates and re-assigns merchants, optional TOTP MFA works end to end;
+  scripts/create-user.sh) still creates and re-assigns merchants (attribute and group
+  `merchant:<id>` together), and a merchant claim that no operator-assigned group confirms (a
+  rewritten attribute, a self sign-up: both accepted by moto) is refused by the API's
+  `merchant_id`; optional TOTP MFA works end to end;
 - producers are pinned: every catalog event type put with any source other than its producer's
   reaches no queue, the producer's own put reaches every subscribed queue, and each role's policy (read
   back from moto IAM) allows PutEvents only for its own source and its own `emits`.
@@ -242,13 +245,42 @@ def test_applied_pool_and_client_carry_the_hardening(stack, aws):
     assert stack["platform"]["merchant_claim"] == "custom:merchant_id"
 
 
+def _api_answer(id_token: str) -> tuple[int, dict[str, Any]]:
+    """What a service's resolver answers on a merchant route for this ID token: its claims handed over
+    the way API Gateway does (smartpay_shared.local.auth.authorizer_claims: groups flattened to a
+    string), into smartpay_shared.api.merchant_id."""
+    from smartpay_shared.api import build_resolver, merchant_id
+    from smartpay_shared.local.auth import authorizer_claims
+    from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+
+    probe = build_resolver("identity-probe", "0")
+
+    @probe.get("/whoami")
+    def whoami() -> dict:
+        return {"merchant_id": merchant_id(probe)}
+
+    event = {"resource": "/whoami", "path": "/whoami", "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
+             "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
+             "stageVariables": None, "isBase64Encoded": False, "body": None,
+             "requestContext": {"resourcePath": "/whoami", "httpMethod": "GET", "stage": "test", "requestId": "r-1",
+                                "identity": {"sourceIp": "127.0.0.1"},
+                                "authorizer": {"claims": authorizer_claims(_claims(id_token))}}}
+    result = probe.resolve(event, LocalLambdaContext("identity-probe"))
+    return result["statusCode"], json.loads(result["body"])
+
+
+UNCONFIRMED = "urn:smartpay:problem:merchant-unconfirmed"
+
+
 @pytest.mark.integration
 def test_the_admin_path_creates_and_reassigns_merchants(stack, endpoint):
     email = f"admin-path-{uuid.uuid4().hex[:6]}@example.com"
-    for merchant in ("m_first", "m_second"):  # a re-run re-assigns: AdminUpdateUserAttributes
+    for merchant in ("m_first", "m_second"):  # a re-run re-assigns: AdminUpdateUserAttributes + groups
         _create(endpoint, stack, email, merchant)
         token = _cli(endpoint, stack, "auth", "token", "--email", email).stdout.strip()
         assert _claims(token)["custom:merchant_id"] == merchant
+        assert _claims(token)["cognito:groups"] == [f"merchant:{merchant}"]  # and out of the former one
+        assert _api_answer(token) == (200, {"merchant_id": merchant})
     env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "SMARTPAY_USER_POOL_ID": stack["platform"]["user_pool_id"],
            "SMARTPAY_USER_POOL_CLIENT_ID": stack["platform"]["user_pool_client_id"],
            "SMARTPAY_VENV": str(Path(sys.executable).parent.parent), "SMARTPAY_GATEWAY_URL": "http://127.0.0.1:9"}
@@ -258,13 +290,42 @@ def test_the_admin_path_creates_and_reassigns_merchants(stack, endpoint):
     assert out.returncode == 0, out.stderr
     token = next(line for line in out.stdout.splitlines() if line.startswith("export TOKEN="))
     assert _claims(token.removeprefix("export TOKEN=").strip("'"))["custom:merchant_id"] == "m_script"
+    assert _api_answer(token.removeprefix("export TOKEN=").strip("'")) == (200, {"merchant_id": "m_script"})
+
+
+@pytest.mark.integration
+def test_a_user_cannot_rewrite_its_merchant(stack, endpoint, aws):
+    """The takeover of issue #13 item 1 on the applied pool. Real Cognito refuses the user's own
+    UpdateUserAttributes (the app client cannot write the attribute). moto accepts it (EmulatorGap: see
+    test_the_app_client_refuses_a_users_own_merchant_write): the next ID token claims m_victim, but
+    its groups still say merchant:m_holder, so the API's merchant_id refuses it (403
+    merchant-unconfirmed, without repeating the claim)."""
+    idp, email = aws("cognito-idp"), f"rewrite-{uuid.uuid4().hex[:6]}@example.com"
+    _create(endpoint, stack, email, "m_holder")
+    access = _sign_in(idp, stack, email)["AccessToken"]
+    try:
+        idp.update_user_attributes(AccessToken=access, UserAttributes=[{"Name": "custom:merchant_id", "Value": "m_victim"}])
+        accepted = True
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NotAuthorizedException", e.response["Error"]
+        accepted = False
+    fresh = _sign_in(idp, stack, email)["IdToken"]
+    assert _claims(fresh)["cognito:groups"] == ["merchant:m_holder"]  # no user-facing API moves a group
+    if accepted:
+        assert _claims(fresh)["custom:merchant_id"] == "m_victim"
+        status, body = _api_answer(fresh)
+        assert (status, body["type"]) == (403, UNCONFIRMED) and "m_victim" not in json.dumps(body)
+    else:
+        assert _claims(fresh)["custom:merchant_id"] == "m_holder"
+        assert _api_answer(fresh) == (200, {"merchant_id": "m_holder"})
 
 
 @pytest.mark.integration
 @pytest.mark.xfail(strict=True, raises=EmulatorGap, reason=(
     "moto 5.2.5 does not enforce the app client's WriteAttributes: UpdateUserAttributes with the user's "
-    "own access token writes custom:merchant_id (real Cognito: NotAuthorizedException)"))
-def test_a_user_cannot_rewrite_its_merchant(stack, endpoint, aws):
+    "own access token writes custom:merchant_id (real Cognito: NotAuthorizedException). The call is "
+    "accepted, the takeover is not: test_a_user_cannot_rewrite_its_merchant"))
+def test_the_app_client_refuses_a_users_own_merchant_write(stack, endpoint, aws):
     idp, email = aws("cognito-idp"), f"rewrite-{uuid.uuid4().hex[:6]}@example.com"
     _create(endpoint, stack, email, "m_holder")
     access = _sign_in(idp, stack, email)["AccessToken"]
@@ -278,18 +339,44 @@ def test_a_user_cannot_rewrite_its_merchant(stack, endpoint, aws):
 
 
 @pytest.mark.integration
+def test_a_self_signed_up_user_acts_for_no_merchant(stack, aws):
+    """Real Cognito refuses SignUp on the applied pool. moto creates the user (EmulatorGap: see
+    test_self_sign_up_is_refused); confirmed through the admin API (moto needs it before a sign-in), it
+    signs in with a token claiming m_victim and no group at all: the API's merchant_id refuses it."""
+    idp, email = aws("cognito-idp"), f"signup-{uuid.uuid4().hex[:6]}@example.com"
+    pool, client = stack["platform"]["user_pool_id"], stack["platform"]["user_pool_client_id"]
+    try:
+        created = idp.sign_up(ClientId=client, Username=email, Password=PASSWORD,
+                              UserAttributes=[{"Name": "custom:merchant_id", "Value": "m_victim"}])
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NotAuthorizedException", e.response["Error"]
+        return
+    try:
+        if not created.get("UserConfirmed"):
+            idp.admin_confirm_sign_up(UserPoolId=pool, Username=email)  # the pool's usernames are the emails
+        token = _sign_in(idp, stack, email)["IdToken"]
+        assert _claims(token)["custom:merchant_id"] == "m_victim" and not _claims(token).get("cognito:groups")
+        status, body = _api_answer(token)
+        assert (status, body["type"]) == (403, UNCONFIRMED) and "m_victim" not in json.dumps(body)
+    finally:
+        idp.admin_delete_user(UserPoolId=pool, Username=email)
+
+
+@pytest.mark.integration
 @pytest.mark.xfail(strict=True, raises=EmulatorGap, reason=(
     "moto 5.2.5 ignores AdminCreateUserConfig.AllowAdminCreateUserOnly: SignUp creates the user "
-    "(real Cognito: NotAuthorizedException, SignUp is not permitted for this user pool)"))
+    "(real Cognito: NotAuthorizedException, SignUp is not permitted for this user pool). The call is "
+    "accepted, the takeover is not: test_a_self_signed_up_user_acts_for_no_merchant"))
 def test_self_sign_up_is_refused(stack, aws):
     idp, email = aws("cognito-idp"), f"signup-{uuid.uuid4().hex[:6]}@example.com"
     try:
-        idp.sign_up(ClientId=stack["platform"]["user_pool_client_id"], Username=email, Password=PASSWORD,
-                    UserAttributes=[{"Name": "custom:merchant_id", "Value": "m_victim"}])
+        created = idp.sign_up(ClientId=stack["platform"]["user_pool_client_id"], Username=email, Password=PASSWORD,
+                              UserAttributes=[{"Name": "custom:merchant_id", "Value": "m_victim"}])
     except ClientError as e:
         assert e.response["Error"]["Code"] == "NotAuthorizedException", e.response["Error"]
     else:
-        raise EmulatorGap("SignUp created a user carrying custom:merchant_id")
+        idp.admin_delete_user(UserPoolId=stack["platform"]["user_pool_id"], Username=email)
+        raise EmulatorGap(f"SignUp created a user ({created['UserSub']}) carrying custom:merchant_id")
     with pytest.raises(idp.exceptions.UserNotFoundException):
         idp.admin_get_user(UserPoolId=stack["platform"]["user_pool_id"], Username=email)
 

@@ -174,15 +174,18 @@ def test_user_pool_client_group_and_merchant_claim(stack, aws):
     client = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
     assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
     assert "ClientSecret" not in client
-    # The contract the API relies on: the attribute comes back as custom:merchant_id in the ID token.
+    # The contract the API relies on: the attribute comes back as custom:merchant_id in the ID token, and
+    # the operator's group merchant:<id> (a valid Cognito group name) as cognito:groups, which confirms it.
     idp.admin_create_user(UserPoolId=pool_id, Username="merchant-1",
                           UserAttributes=[{"Name": "custom:merchant_id", "Value": "m_123"}], MessageAction="SUPPRESS")
     idp.admin_set_user_password(UserPoolId=pool_id, Username="merchant-1", Password="Sup3rSecretPass", Permanent=True)
+    idp.create_group(UserPoolId=pool_id, GroupName="merchant:m_123")
+    idp.admin_add_user_to_group(UserPoolId=pool_id, Username="merchant-1", GroupName="merchant:m_123")
     tokens = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                                AuthParameters={"USERNAME": "merchant-1", "PASSWORD": "Sup3rSecretPass"})
     payload = tokens["AuthenticationResult"]["IdToken"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    assert claims["custom:merchant_id"] == "m_123"
+    assert claims["custom:merchant_id"] == "m_123" and claims["cognito:groups"] == ["merchant:m_123"]
 
 
 def test_tables(stack, aws):

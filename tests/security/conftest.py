@@ -1,8 +1,9 @@
 """The whole HTTP surface in one process, on real dependencies and without the local stack lock:
 its own moto server (Cognito, DynamoDB, S3, EventBridge), the real Redis, a real localstripe, the
 local gateway app (real JWKS verification, per-merchant rate limit in Redis set high, body limit) in front of the four services'
-unchanged API handlers, each wired on those dependencies. Real Cognito users: merchant A, merchant
-B and an admin-only operator; an expired token signed by the pool's own key."""
+unchanged API handlers, each wired on those dependencies. Real Cognito users, made by the admin path
+(`smartpay auth create-user`: the merchant attribute and the group `merchant:<id>` that confirms it):
+merchant A, merchant B and an admin-only operator; an expired token signed by the pool's own key."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from typer.testing import CliRunner
 from smartpay_shared.cli.auth import app as auth_cli
 from smartpay_shared.config import platform_settings
 from smartpay_shared.local.gateway import GatewaySettings, create_gateway
-from smartpay_shared.testing import MotoServer
+from smartpay_shared.testing import MotoServer, merchant_claims
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PASSWORD = "Security-Matrix-Passw0rd!"
@@ -50,7 +51,7 @@ def _expired(pool: str, client: str) -> str:
     key = RSAAlgorithm.from_jwk(json.dumps(load_resource("cognitoidp/resources/jwks-private.json")))
     now = int(time.time())
     claims = {"iss": f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", "aud": client, "sub": "u-expired",
-              "token_use": "id", "iat": now - 7200, "exp": now - 3600, "custom:merchant_id": MERCHANT_A}
+              "token_use": "id", "iat": now - 7200, "exp": now - 3600, **merchant_claims(MERCHANT_A, token=True)}
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "dummy"})
 
 

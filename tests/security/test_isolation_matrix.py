@@ -3,7 +3,9 @@ merchant B, admin, no token, expired token}, through the gateway app (real Cogni
 against moto's JWKS) into the real service handlers on real dependencies (see conftest).
 
 The rules: no token / an expired one -> 401; an admin-only operator token (no merchant claim) -> 403
-on every merchant route (operator actions are CLI-only, with AWS credentials); a merchant acts only
+on every merchant route (operator actions are CLI-only, with AWS credentials); a merchant claim that
+no operator-assigned group `merchant:<id>` confirms (a rewritten attribute, a self sign-up) -> 403
+merchant-unconfirmed on every merchant route; a merchant acts only
 for itself: another merchant's payment (or vaulted card) is a 404, exactly like an id that does not
 exist, on read and on refund; a chat lookup of it answers "not found", exactly like an unknown id.
 Every refusal is an RFC 9457 problem. A route added to a manifest without an entry here fails."""
@@ -192,14 +194,21 @@ def test_the_merchant_comes_from_the_token_not_the_body(platform):
 # --- merchant identity: set by an operator only ---------------------------------------------------
 # The pool is built from infra/terraform/modules/cognito/hardening.json, like the deployed one. moto
 # 5.2.5 stores these settings but enforces neither (moto/cognitoidp/models.py: update_user_attributes
-# writes any attribute, sign_up never reads AdminCreateUserConfig). The two attack tests therefore run
-# the attack for real and are strict xfails that can only fail *this* way: EmulatorGap, raised when the
-# emulator accepts the call. Any other failure fails them; if moto starts refusing, they XPASS and
-# strict mode fails the run until the marker goes.
+# writes any attribute, sign_up never reads AdminCreateUserConfig). So on the emulator a user CAN write
+# its own custom:merchant_id, and anyone CAN sign up with one. What stops the takeover there (and, as a
+# second lock, on AWS) is the binding in smartpay_shared.api.merchant_id: the claim counts only with the
+# operator-assigned group merchant:<id>, which no user-facing API changes. The takeover tests below run
+# the attack for real and pass on either pool; the two Cognito calls themselves stay strict xfails
+# that can only fail *this* way: EmulatorGap, raised when the emulator accepts the call. Any other
+# failure fails them; if moto starts refusing, they XPASS and strict mode fails the run until the
+# marker goes.
 
 
 class EmulatorGap(Exception):
     """The emulator accepted a call that real Cognito refuses under the pool's settings."""
+
+
+UNCONFIRMED = "urn:smartpay:problem:merchant-unconfirmed"
 
 
 def _idp(platform):
@@ -221,6 +230,28 @@ def _claims(id_token: str) -> dict:
     return jwt.decode(id_token, options={"verify_signature": False})
 
 
+def _call_with(platform, token: str, method: str, path: str, **kwargs):
+    headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}
+    return Client(platform.gateway).open(path, method=method, headers=headers, **kwargs)
+
+
+def _assert_no_merchant_route_answers(platform, token: str, claimed: str) -> None:
+    """Every merchant route of every manifest (MATRIX), A's payment read and refund included: 403
+    merchant-unconfirmed, a problem that repeats neither the claim nor anything of A's payment."""
+    for (method, resource), case in sorted(MATRIX.items()):
+        path, kwargs = case.build(platform)
+        response = _call_with(platform, token, method, path, **kwargs)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 403, (method, resource, response.status_code, body[:300])
+        assert response.content_type == PROBLEM and response.json["type"] == UNCONFIRMED, (method, resource, body)
+        assert claimed not in body and "1250" not in body and "12.50" not in body, (method, resource, body)
+
+
+def _payment_view(platform) -> dict:
+    view = call(platform, "merchant_a", "GET", f"/payments/{platform.state['payment_a']}").json
+    return {k: view.get(k) for k in ("status", "captured_amount", "refunded_amount", "refunds")}
+
+
 def test_the_pool_refuses_sign_up_and_keeps_the_merchant_out_of_user_writes(platform):
     """What moto does hold: the settings, read back from the pool the matrix runs on (literal
     expectations, so a weakened hardening.json fails here)."""
@@ -238,16 +269,65 @@ def test_the_pool_refuses_sign_up_and_keeps_the_merchant_out_of_user_writes(plat
 
 
 def test_the_admin_path_sets_each_merchant(platform):
-    """`smartpay auth create-user` (AdminCreateUser) on the hardened pool: each token carries its merchant."""
+    """`smartpay auth create-user` (AdminCreateUser) on the hardened pool: each token carries its merchant
+    and exactly the group that confirms it; the operator neither."""
     for identity in ("merchant_a", "merchant_b"):
-        assert _claims(platform.tokens[identity])["custom:merchant_id"] == platform.state["merchants"][identity]
-    assert "custom:merchant_id" not in _claims(platform.tokens["admin"])
+        claims, merchant = _claims(platform.tokens[identity]), platform.state["merchants"][identity]
+        assert (claims["custom:merchant_id"], claims["cognito:groups"]) == (merchant, [f"merchant:{merchant}"])
+    admin = _claims(platform.tokens["admin"])
+    assert "custom:merchant_id" not in admin and admin["cognito:groups"] == ["admin"]
+
+
+def test_merchant_b_cannot_rewrite_its_merchant_to_a_and_read_as_a(platform):
+    """Issue #13 item 1, end to end. B calls UpdateUserAttributes with its own access token to become A
+    and signs in again. Real Cognito refuses the call (the app client cannot write the attribute): B is
+    still B and gets 404 on A's payment. moto accepts it: the fresh ID token says custom:merchant_id =
+    A, but its groups still say merchant:m_iso_b (no user-facing API moves a group), so every merchant
+    route, A's payment read and refund and B's own routes alike, is 403 merchant-unconfirmed. Either
+    way, A's payment is exactly as it was."""
+    from botocore.exceptions import ClientError
+
+    idp, email = _idp(platform), platform.state["users"]["merchant_b"]
+    merchant_a, merchant_b = platform.state["merchants"]["merchant_a"], platform.state["merchants"]["merchant_b"]
+    payment = platform.state["payment_a"]
+    before = _payment_view(platform)
+    access = _sign_in(platform, "merchant_b")["AccessToken"]
+    try:
+        idp.update_user_attributes(AccessToken=access, UserAttributes=[
+            {"Name": "custom:merchant_id", "Value": merchant_a}])
+        accepted = True  # moto 5.2.5 (EmulatorGap: see test_the_app_client_refuses_a_users_own_merchant_write)
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NotAuthorizedException", e.response["Error"]
+        accepted = False
+    try:
+        fresh = _sign_in(platform, "merchant_b")["IdToken"]
+        claims = _claims(fresh)
+        assert claims["cognito:groups"] == [f"merchant:{merchant_b}"]  # the group did not move
+        read = _call_with(platform, fresh, "GET", f"/payments/{payment}")
+        refund = _call_with(platform, fresh, "POST", f"/payments/{payment}/refund",
+                            json={"amount": 100, "reason": "rewrite"})
+        if accepted:
+            assert claims["custom:merchant_id"] == merchant_a  # the takeover attempt is in the token...
+            for response in (read, refund):  # ...and buys nothing
+                assert response.status_code == 403 and response.json["type"] == UNCONFIRMED, response.json
+            _assert_no_merchant_route_answers(platform, fresh, merchant_a)
+        else:
+            assert claims["custom:merchant_id"] == merchant_b
+            assert (read.status_code, refund.status_code) == (404, 404)
+    finally:
+        if accepted:  # put B back through the admin path
+            idp.admin_update_user_attributes(UserPoolId=platform.state["user_pool_id"], Username=email,
+                                             UserAttributes=[{"Name": "custom:merchant_id", "Value": merchant_b}])
+    assert _payment_view(platform) == before  # the refund attempt changed nothing
+    restored = _sign_in(platform, "merchant_b")["IdToken"]
+    assert _call_with(platform, restored, "GET", f"/payments/{payment}").status_code == 404  # B is B again
 
 
 @pytest.mark.xfail(strict=True, raises=EmulatorGap, reason=(
     "moto 5.2.5 does not enforce the app client's WriteAttributes: UpdateUserAttributes with the user's "
-    "own access token writes custom:merchant_id (real Cognito: NotAuthorizedException)"))
-def test_merchant_b_cannot_rewrite_its_merchant_to_a_and_read_as_a(platform):
+    "own access token writes custom:merchant_id (real Cognito: NotAuthorizedException). The call is "
+    "accepted, the takeover is not: test_merchant_b_cannot_rewrite_its_merchant_to_a_and_read_as_a"))
+def test_the_app_client_refuses_a_users_own_merchant_write(platform):
     from botocore.exceptions import ClientError
 
     idp, email = _idp(platform), platform.state["users"]["merchant_b"]
@@ -262,19 +342,46 @@ def test_merchant_b_cannot_rewrite_its_merchant_to_a_and_read_as_a(platform):
             UserPoolId=platform.state["user_pool_id"], Username=email,
             UserAttributes=[{"Name": "custom:merchant_id", "Value": platform.state["merchants"]["merchant_b"]}])
         raise EmulatorGap("UpdateUserAttributes(custom:merchant_id) with B's own access token was accepted")
-    fresh = _sign_in(platform, "merchant_b")["IdToken"]
-    assert _claims(fresh)["custom:merchant_id"] == platform.state["merchants"]["merchant_b"]
-    headers = {"Authorization": f"Bearer {fresh}"}
-    payment = platform.state["payment_a"]
-    assert Client(platform.gateway).get(f"/payments/{payment}", headers=headers).status_code == 404
-    refund = Client(platform.gateway).post(f"/payments/{payment}/refund", headers=headers,
-                                           json={"amount": 100, "reason": "rewrite"})
-    assert refund.status_code == 404
+    assert _claims(_sign_in(platform, "merchant_b")["IdToken"])["custom:merchant_id"] == \
+        platform.state["merchants"]["merchant_b"]
+
+
+def test_a_self_signed_up_user_acts_for_no_merchant(platform):
+    """Real Cognito refuses SignUp on this pool. moto lets anyone sign up with custom:merchant_id = A
+    (confirmed here through the admin API, which moto needs before a sign-in): the user signs in, its
+    token claims A, and no operator put it in merchant:m_iso_a, so every merchant route is 403
+    merchant-unconfirmed and A's payment is untouched."""
+    from botocore.exceptions import ClientError
+
+    idp, pool = _idp(platform), platform.state["user_pool_id"]
+    merchant_a = platform.state["merchants"]["merchant_a"]
+    intruder = f"intruder-{uuid.uuid4().hex[:8]}@iso.example"
+    before = _payment_view(platform)
+    try:
+        created = idp.sign_up(ClientId=platform.state["client_id"], Username=intruder,
+                              Password=platform.state["password"],
+                              UserAttributes=[{"Name": "custom:merchant_id", "Value": merchant_a}])
+    except ClientError as e:  # real Cognito (EmulatorGap on moto: see test_self_sign_up_is_refused)
+        assert e.response["Error"]["Code"] == "NotAuthorizedException", e.response["Error"]
+        return
+    try:
+        if not created.get("UserConfirmed"):
+            idp.admin_confirm_sign_up(UserPoolId=pool, Username=created["UserSub"])
+        token = idp.initiate_auth(ClientId=platform.state["client_id"], AuthFlow="USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": intruder, "PASSWORD": platform.state["password"]},
+                                  )["AuthenticationResult"]["IdToken"]
+        claims = _claims(token)
+        assert claims["custom:merchant_id"] == merchant_a and not claims.get("cognito:groups")
+        _assert_no_merchant_route_answers(platform, token, merchant_a)
+    finally:
+        idp.admin_delete_user(UserPoolId=pool, Username=created["UserSub"])
+    assert _payment_view(platform) == before
 
 
 @pytest.mark.xfail(strict=True, raises=EmulatorGap, reason=(
     "moto 5.2.5 ignores AdminCreateUserConfig.AllowAdminCreateUserOnly: SignUp creates the user "
-    "(real Cognito: NotAuthorizedException, SignUp is not permitted for this user pool)"))
+    "(real Cognito: NotAuthorizedException, SignUp is not permitted for this user pool). The call is "
+    "accepted, the takeover is not: test_a_self_signed_up_user_acts_for_no_merchant"))
 def test_self_sign_up_is_refused(platform):
     from botocore.exceptions import ClientError
 

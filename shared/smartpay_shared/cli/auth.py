@@ -4,12 +4,16 @@ pool). The pool comes from the options, then SMARTPAY_USER_POOL_ID / SMARTPAY_US
 
 `create-user` is the admin path (AdminCreateUser, IAM credentials): the only way a user and its
 merchant come to exist. The pool refuses self sign-up and the app client cannot write
-custom:merchant_id (infra/terraform/modules/cognito). `mfa-setup` and `token --mfa-code` are the
+custom:merchant_id (infra/terraform/modules/cognito). On top of the attribute, the user is put in the
+group `merchant:<merchant_id>` (created when missing) and taken out of every other merchant's group:
+the API acts for a merchant only when the group confirms the claim (smartpay_shared.api.merchant_id),
+and group membership has no user-facing API at all. `mfa-setup` and `token --mfa-code` are the
 user's side of the pool's optional TOTP MFA."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,7 +22,7 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from smartpay_shared import aws
-from smartpay_shared.api import ADMIN_GROUP, MERCHANT_CLAIM
+from smartpay_shared.api import ADMIN_GROUP, MERCHANT_CLAIM, MERCHANT_GROUP_PREFIX, merchant_group
 from smartpay_shared.config import platform_settings
 from smartpay_shared.local.auth import read_stack_file
 
@@ -32,6 +36,9 @@ StackFile = Annotated[Path | None, typer.Option("--stack-file", help="Default: <
 Email = Annotated[str, typer.Option("--email", help="Also the username.")]
 Password = Annotated[str, typer.Option("--password", prompt=True, hide_input=True,
                                        envvar="SMARTPAY_USER_PASSWORD")]
+# The events' merchant id (smartpay_shared.events.payloads.MerchantId): also what keeps the group name
+# `merchant:<id>` within Cognito's rules and free of the comma and space of flattened group claims.
+MERCHANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _setting(given: str | None, stack: dict[str, Any], key: str, option: str) -> str:
@@ -59,13 +66,18 @@ def _fail(e: Exception) -> typer.Exit:
 @app.command("create-user")
 def create_user(email: Email, password: Password,
                 merchant_id: Annotated[str | None, typer.Option(
-                    "--merchant-id", help="Goes in custom:merchant_id. Leave it out only with --admin: "
-                                          "an operator who acts for no merchant.")] = None,
+                    "--merchant-id", help="Goes in custom:merchant_id, and the user goes in the group "
+                                          "merchant:<id> (and out of any other merchant's). Leave it out "
+                                          "only with --admin: an operator who acts for no merchant.")] = None,
                 admin: Annotated[bool, typer.Option("--admin", help=f"Also add to the {ADMIN_GROUP!r} group.")] = False,
                 user_pool_id: PoolId = None, stack_file: StackFile = None) -> None:
-    """Create (or update) a confirmed user with a permanent password, a merchant and/or the admin group."""
+    """Create (or update) a confirmed user with a permanent password, a merchant (attribute and group)
+    and/or the admin group."""
     if not merchant_id and not admin:
         raise typer.BadParameter("a merchant user needs --merchant-id (only an --admin user may have none)",
+                                 param_hint="--merchant-id")
+    if merchant_id is not None and not MERCHANT_ID.fullmatch(merchant_id):
+        raise typer.BadParameter("a merchant id is 1-64 characters of A-Z, a-z, 0-9, _ and -",
                                  param_hint="--merchant-id")
     stack = read_stack_file(stack_file)
     pool = _setting(user_pool_id, stack, "user_pool_id", "--user-pool-id")
@@ -85,15 +97,38 @@ def create_user(email: Email, password: Password,
                 cognito.admin_delete_user_attributes(UserPoolId=pool, Username=email,
                                                      UserAttributeNames=[MERCHANT_CLAIM])
         cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
-        if admin:
-            try:
-                cognito.create_group(UserPoolId=pool, GroupName=ADMIN_GROUP)
-            except cognito.exceptions.GroupExistsException:
-                pass
-            cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=ADMIN_GROUP)
+        wanted = {merchant_group(merchant_id)} if merchant_id else set()
+        for stale in sorted(g for g in _groups_of(cognito, pool, email)
+                            if g.startswith(MERCHANT_GROUP_PREFIX) and g not in wanted):
+            # A re-assigned user leaves its former merchant: the claim alone would not be confirmed.
+            cognito.admin_remove_user_from_group(UserPoolId=pool, Username=email, GroupName=stale)
+        for group in sorted(wanted | ({ADMIN_GROUP} if admin else set())):
+            _ensure_group(cognito, pool, group)
+            cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=group)
     except (ClientError, BotoCoreError) as e:
         raise _fail(e) from e
-    typer.echo(json.dumps({"user_pool_id": pool, "username": email, "merchant_id": merchant_id, "admin": admin}))
+    typer.echo(json.dumps({"user_pool_id": pool, "username": email, "merchant_id": merchant_id, "admin": admin,
+                           "merchant_group": merchant_group(merchant_id) if merchant_id else None}))
+
+
+def _ensure_group(cognito: Any, pool: str, group: str) -> None:
+    description = ("Operators." if group == ADMIN_GROUP else
+                   "Users of this merchant: confirms their custom:merchant_id (assigned by `smartpay auth create-user`).")
+    try:
+        cognito.create_group(UserPoolId=pool, GroupName=group, Description=description)
+    except cognito.exceptions.GroupExistsException:
+        pass
+
+
+def _groups_of(cognito: Any, pool: str, username: str) -> list[str]:
+    names: list[str] = []
+    kwargs: dict[str, Any] = {"UserPoolId": pool, "Username": username, "Limit": 60}
+    while True:
+        page = cognito.admin_list_groups_for_user(**kwargs)
+        names += [g["GroupName"] for g in page.get("Groups", [])]
+        if not page.get("NextToken"):
+            return names
+        kwargs["NextToken"] = page["NextToken"]
 
 
 MfaCode = Annotated[str | None, typer.Option("--mfa-code", help="The current code of the user's authenticator "

@@ -135,7 +135,8 @@ def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
 def _bearer_scheme() -> dict[str, Any]:
     return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
             "description": "A Cognito user pool ID token (not the access token); the merchant is "
-                           "its custom:merchant_id claim."}
+                           "its custom:merchant_id claim, confirmed by the operator-assigned group "
+                           "merchant:<merchant_id> in cognito:groups (otherwise 403 merchant-unconfirmed)."}
 
 
 def add_problem_responses(responses: dict[str, Any]) -> None:

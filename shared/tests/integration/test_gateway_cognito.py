@@ -32,6 +32,7 @@ from smartpay_shared.local.gateway import (
     make_gateway_server,
 )
 from smartpay_shared.manifest import all_manifests
+from smartpay_shared.testing import merchant_claims
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +79,8 @@ def cli(*args):
 def tokens(cognito):
     created = json.loads(cli("create-user", "--email", EMAIL, "--password", PASSWORD, "--merchant-id", "m_gw",
                              "--admin", "--user-pool-id", cognito["pool"]))
-    assert created == {"user_pool_id": cognito["pool"], "username": EMAIL, "merchant_id": "m_gw", "admin": True}
+    assert created == {"user_pool_id": cognito["pool"], "username": EMAIL, "merchant_id": "m_gw", "admin": True,
+                       "merchant_group": "merchant:m_gw"}
     sign_in = ("--email", EMAIL, "--password", PASSWORD)
     return {
         "id": cli("token", *sign_in, "--client-id", cognito["client"]),
@@ -109,7 +111,7 @@ def pool_signed(cognito, **claims):
     key = RSAAlgorithm.from_jwk(json.dumps(load_resource("cognitoidp/resources/jwks-private.json")))
     now = int(time.time())
     base = {"iss": f"https://cognito-idp.us-east-1.amazonaws.com/{cognito['pool']}", "aud": cognito["client"],
-            "sub": "u-1", "token_use": "id", "iat": now, "exp": now + 3600, "custom:merchant_id": "m_gw"}
+            "sub": "u-1", "token_use": "id", "iat": now, "exp": now + 3600, **merchant_claims("m_gw", token=True)}
     return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "dummy"})
 
 
@@ -245,11 +247,39 @@ def test_create_user_script_prints_a_working_curl(gateway_url, cognito):
 
 
 def test_create_user_again_updates_the_merchant(cognito):
+    """A re-assignment moves attribute and group together: the user leaves merchant:m_first."""
     for merchant in ("m_first", "m_second"):
         cli("create-user", "--email", "again@example.com", "--password", PASSWORD, "--merchant-id", merchant,
             "--user-pool-id", cognito["pool"])
     token = cli("token", "--email", "again@example.com", "--password", PASSWORD, "--client-id", cognito["client"])
-    assert jwt.decode(token, options={"verify_signature": False})["custom:merchant_id"] == "m_second"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["custom:merchant_id"], claims["cognito:groups"]) == ("m_second", ["merchant:m_second"])
+    members = cognito["idp"].list_users_in_group(UserPoolId=cognito["pool"], GroupName="merchant:m_first")["Users"]
+    assert members == []  # the group stays (other users of m_first may be in it), this user left it
+    # Re-made as an admin-only operator: no merchant attribute and no merchant group any more.
+    cli("create-user", "--email", "again@example.com", "--password", PASSWORD, "--admin",
+        "--user-pool-id", cognito["pool"])
+    token = cli("token", "--email", "again@example.com", "--password", PASSWORD, "--client-id", cognito["client"])
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert "custom:merchant_id" not in claims and claims["cognito:groups"] == ["admin"]
+
+
+def test_a_merchant_claim_without_its_group_is_403_through_the_gateway(gateway_url, cognito):
+    """A token signed by the pool's own key whose merchant no operator confirmed (the shape of a
+    rewritten attribute or a self sign-up): the handler refuses it, without repeating the claim."""
+    for groups in ([], ["merchant:m_other"], ["admin"]):
+        token = pool_signed(cognito, **{"custom:merchant_id": "m_claimed", "cognito:groups": groups})
+        response = post_fraud(gateway_url, token)
+        assert response.status_code == 403 and response.headers["Content-Type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:smartpay:problem:merchant-unconfirmed", response.text
+        assert "m_claimed" not in response.text
+
+
+@pytest.mark.parametrize("merchant", ["m a", "m,a", "merchant:m_a", "", "m" * 65, "m_é"])
+def test_create_user_refuses_a_merchant_id_that_would_make_a_bad_group(cognito, merchant):
+    result = CliRunner().invoke(auth_cli, ["create-user", "--email", "bad@example.com", "--password", PASSWORD,
+                                           "--merchant-id", merchant, "--user-pool-id", cognito["pool"]])
+    assert result.exit_code != 0 and "--merchant-id" in result.output
 
 
 def test_an_admin_only_operator_has_no_merchant_and_gets_403_problems(gateway_url, cognito):

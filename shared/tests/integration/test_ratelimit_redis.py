@@ -18,7 +18,7 @@ from smartpay_shared.local.gateway import Gateway, GatewayRoute, GatewaySettings
 from smartpay_shared.api import build_resolver
 from smartpay_shared.ratelimit import RedisTokenBucket
 from smartpay_shared.runtime.lambda_context import LocalLambdaContext
-from smartpay_shared.testing import free_port
+from smartpay_shared.testing import free_port, merchant_claims
 
 pytestmark = pytest.mark.integration
 REDIS_URL = os.environ.get("SMARTPAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -105,7 +105,7 @@ class Verifier:
     def verify(self, token):
         if not token.startswith("m_"):
             raise AuthError("token is malformed")
-        return {"token_use": "id", "custom:merchant_id": token, "sub": f"u-{token}"}
+        return {"token_use": "id", **merchant_claims(token, token=True), "sub": f"u-{token}"}
 
 
 def test_the_gateway_answers_429_problem_with_retry_after_per_merchant(client, prefix):
@@ -145,7 +145,7 @@ def test_settings_build_the_limiter_from_redis_url(monkeypatch):
 
 
 def lambda_event(merchant):
-    claims = {"custom:merchant_id": merchant, "sub": f"u-{merchant}"} if merchant else None
+    claims = {**merchant_claims(merchant), "sub": f"u-{merchant}"} if merchant else None
     return {"resource": "/thing", "path": "/thing", "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
             "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
             "stageVariables": None, "isBase64Encoded": False, "body": None,

@@ -15,10 +15,11 @@ from werkzeug.test import Client
 from smartpay_shared.api import build_resolver, is_admin, merchant_id
 from smartpay_shared.local.auth import AuthError
 from smartpay_shared.local.gateway import Gateway, GatewayRoute, LazyHandlers, RouteTable, make_gateway_server
+from smartpay_shared.testing import merchant_claims
 
 TOKEN = "good.id.token"
 CLAIMS = {"sub": "u-1", "aud": "client-1", "token_use": "id", "exp": 1700000000, "iat": 1699996400,
-          "custom:merchant_id": "m_acme", "cognito:groups": ["admin"]}
+          **merchant_claims("m_acme", "admin", token=True)}
 
 
 class FakeVerifier:
@@ -202,6 +203,22 @@ def test_the_handler_sees_the_merchant_and_groups_from_the_verified_claims(clien
     response = client.get("/whoami", headers=AUTH)
     assert response.status_code == 200
     assert response.json == {"merchant_id": "m_acme", "admin": True}
+
+
+@pytest.mark.parametrize("groups", [None, ["admin"], ["merchant:m_other"], ["merchant:m_other", "admin"]])
+def test_a_merchant_claim_no_group_confirms_is_403_through_the_gateway(groups):
+    """The gateway flattens the token's group list the way API Gateway does; the resolver still finds
+    that the user is not in merchant:m_acme, and says so without repeating the claim."""
+
+    class Unconfirmed(FakeVerifier):
+        def verify(self, token):
+            claims = {k: v for k, v in super().verify(token).items() if k != "cognito:groups"}
+            return {**claims, **({"cognito:groups": groups} if groups is not None else {})}
+
+    response = Client(Gateway(ROUTES, {"svc": svc_handler}, Unconfirmed())).get("/whoami", headers=AUTH)
+    assert response.status_code == 403 and response.content_type == "application/problem+json"
+    assert response.json["type"] == "urn:smartpay:problem:merchant-unconfirmed"
+    assert "m_acme" not in response.get_data(as_text=True)
 
 
 def test_malformed_json_body_is_the_resolvers_400(client):

@@ -19,6 +19,7 @@ from smartpay_shared.local.auth import (
     jwks_url,
     read_stack_file,
 )
+from smartpay_shared.testing import merchant_claims
 
 ISSUER = cognito_issuer("us-east-1", "us-east-1_pool")
 CLIENT = "client-123"
@@ -50,8 +51,8 @@ POOL_KEY = new_key()
 def id_claims(**overrides):
     now = int(time.time())
     claims = {"iss": ISSUER, "aud": CLIENT, "sub": "u-1", "token_use": "id", "iat": now,
-              "auth_time": now, "exp": now + 3600, "custom:merchant_id": "m_acme",
-              "cognito:groups": ["admin"], "email_verified": True}
+              "auth_time": now, "exp": now + 3600, **merchant_claims("m_acme", "admin", token=True),
+              "email_verified": True}
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -68,7 +69,7 @@ def verifier():
 def test_a_valid_id_token_gives_its_claims(verifier):
     claims = verifier.verify(sign(id_claims()))
     assert claims["custom:merchant_id"] == "m_acme"
-    assert claims["cognito:groups"] == ["admin"]
+    assert claims["cognito:groups"] == ["merchant:m_acme", "admin"]
 
 
 @pytest.mark.parametrize(
@@ -130,9 +131,9 @@ def test_bearer_scheme_is_case_insensitive():
 
 def test_claims_reach_handlers_as_api_gateway_strings():
     out = authorizer_claims({"exp": 0, "iat": 86400, "auth_time": 5, "email_verified": True,
-                             "cognito:groups": ["admin", "ops"], "custom:merchant_id": "m_1"})
+                             **merchant_claims("m_1", "admin", token=True)})
     assert out == {"exp": "Thu Jan 01 00:00:00 UTC 1970", "iat": "Fri Jan 02 00:00:00 UTC 1970",
-                   "auth_time": "5", "email_verified": "true", "cognito:groups": "admin,ops",
+                   "auth_time": "5", "email_verified": "true", "cognito:groups": "merchant:m_1,admin",
                    "custom:merchant_id": "m_1"}
 
 

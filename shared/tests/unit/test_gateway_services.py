@@ -12,6 +12,7 @@ from smartpay_shared.local.gateway import (
     routes_from_manifests,
 )
 from smartpay_shared.manifest import all_manifests
+from smartpay_shared.testing import merchant_claims
 
 TOKEN = "good.id.token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -23,7 +24,7 @@ class FakeVerifier:
     def verify(self, token):
         if token != TOKEN:
             raise AuthError("token is malformed")
-        return {"token_use": "id", "custom:merchant_id": "m_acme", "exp": 1700000000}
+        return {"token_use": "id", **merchant_claims("m_acme", token=True), "exp": 1700000000}
 
 
 @pytest.fixture(autouse=True)

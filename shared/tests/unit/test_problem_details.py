@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from smartpay_shared import problems
 from smartpay_shared.api import build_resolver, merchant_id, require_admin
 from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+from smartpay_shared.testing import merchant_claims
 
 PAN = "4242424242424242"
 
@@ -71,7 +72,7 @@ def crash() -> dict:
 
 
 def call(method, path, body=None, claims=None, raw=None):
-    claims = {"custom:merchant_id": "m_acme", "token_use": "id"} if claims is None else claims
+    claims = {**merchant_claims("m_acme"), "token_use": "id"} if claims is None else claims
     event = {"resource": path, "path": path, "httpMethod": method, "headers": {"Content-Type": "application/json"},
              "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
              "pathParameters": None, "stageVariables": None, "isBase64Encoded": False,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from smartpay_shared import request_body
 from smartpay_shared.api import build_resolver
 from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+from smartpay_shared.testing import merchant_claims
 
 app = build_resolver("probe", "0")
 WRITES: list[dict] = []
@@ -35,7 +36,7 @@ def call(body, content_type="application/json", *, base64_body=False):
              "isBase64Encoded": base64_body,
              "body": base64.b64encode(body).decode() if base64_body else body,
              "requestContext": {"resourcePath": "/things", "httpMethod": "POST", "requestId": "r-1",
-                                "authorizer": {"claims": {"custom:merchant_id": "m_a"}}}}
+                                "authorizer": {"claims": merchant_claims("m_a")}}}
     result = app.resolve(event, LocalLambdaContext("probe"))
     return result["statusCode"], json.loads(result["body"])
 

@@ -7,6 +7,9 @@
 #   ID token must carry it) and never writable, so UpdateUserAttributes with a user's own access
 #   token cannot rewrite it. Only AdminUpdateUserAttributes (IAM-authorised) can;
 # - groups (cognito:groups, the admin role) are not attributes at all: only the Admin* APIs change them.
+#   That is why the API also requires the group merchant:<merchant_id> to confirm the claim
+#   (smartpay_shared.api.merchant_id): the merchant groups are made and assigned by
+#   `smartpay auth create-user`, not here, and count against the pool's 10,000-group quota.
 # The lists and switches live in hardening.json, which tests/security/conftest.py reads too.
 
 locals {

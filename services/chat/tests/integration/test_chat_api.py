@@ -12,6 +12,7 @@ from smartpay_chat.domain.document import build_document
 from smartpay_chat.entrypoints import api
 from smartpay_chat.service_layer import chat as chat_service
 from smartpay_chat.synthetic import snapshots
+from smartpay_shared.testing import merchant_claims
 
 pytestmark = pytest.mark.integration
 TABLE = "smartpay-chat-sessions"
@@ -64,7 +65,7 @@ def call(body, merchant="m_acme", raw=None):
              "multiValueHeaders": {}, "queryStringParameters": None, "pathParameters": None,
              "requestContext": {"resourcePath": "/chat", "httpMethod": "POST", "stage": "local",
                                 "requestId": str(uuid.uuid4()), "identity": {"sourceIp": "127.0.0.1"},
-                                "authorizer": {"claims": {"custom:merchant_id": merchant, "token_use": "id"}}},
+                                "authorizer": {"claims": {**merchant_claims(merchant), "token_use": "id"}}},
              "body": raw if raw is not None else json.dumps(body), "isBase64Encoded": False}
     response = api.lambda_handler(event, Context())
     return response["statusCode"], json.loads(response["body"]), response

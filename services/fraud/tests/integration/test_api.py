@@ -7,6 +7,7 @@ import time
 import pytest
 
 from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+from smartpay_shared.testing import merchant_claims
 
 from smartpay_fraud import bootstrap
 from smartpay_fraud.domain.features import FULL
@@ -14,7 +15,7 @@ from smartpay_fraud.domain.transactions import Transaction
 from smartpay_fraud.entrypoints import api
 
 pytestmark = pytest.mark.integration
-CLAIMS = {"sub": "u-1", "token_use": "id", "custom:merchant_id": "m_acme"}
+CLAIMS = {"sub": "u-1", "token_use": "id", **merchant_claims("m_acme")}
 BODY = {"amount": 4200, "currency": "EUR", "customer_id": "cus_1", "country": "DE", "device_id": "dev_1",
         "ip_address": "10.0.0.1", "payment_method": {"type": "card", "token": "pm_card_visa"}}
 
@@ -70,7 +71,7 @@ def test_merchant_comes_from_the_token_and_velocity_accumulates(service, redis_s
 def test_unknown_card_device_and_merchant_are_scored(service):
     status, body = call({**BODY, "payment_method": {"type": "card", "token": "pm_brand_new"},
                          "device_id": "dev_never", "customer_id": "cus_never"},
-                        claims={**CLAIMS, "custom:merchant_id": "m_brand_new"})
+                        claims={**CLAIMS, **merchant_claims("m_brand_new")})
     assert status == 200 and 0 <= body["score"] <= 1
 
 
@@ -100,6 +101,13 @@ def test_missing_fields_and_non_json(service):
 def test_no_token_claims_is_401(service):
     status, _ = call(BODY, claims=None)
     assert status == 401
+
+
+def test_a_merchant_claim_no_operator_group_confirms_is_403(service):
+    """custom:merchant_id alone (a rewritten attribute, a self sign-up) scores for nobody."""
+    for groups in ({}, {"cognito:groups": "merchant:m_other"}):
+        status, body = call(BODY, claims={"sub": "u-1", "token_use": "id", "custom:merchant_id": "m_acme", **groups})
+        assert status == 403 and body["type"] == "urn:smartpay:problem:merchant-unconfirmed", body
 
 
 def test_no_registered_model_is_a_loud_503(aws, settings, caplog):
@@ -138,7 +146,7 @@ def test_another_merchant_sending_a_merchant_ids_changes_nothing_either_is_told(
     A's answer. Each world is a fresh key space on the test Redis; the calls of one comparison run seconds apart."""
     from smartpay_fraud.service_layer.scoring import ScoringService
 
-    a_claims, b_claims = {**CLAIMS, "custom:merchant_id": "m_alpha"}, {**CLAIMS, "custom:merchant_id": "m_bravo"}
+    a_claims, b_claims = {**CLAIMS, **merchant_claims("m_alpha")}, {**CLAIMS, **merchant_claims("m_bravo")}
     a_body = {**BODY, "customer_id": "cus_alpha_1", "device_id": "dev_alpha_1", "ip_address": "203.0.113.7",
               "payment_method": {"type": "card", "token": "pm_alpha_card"}}
     history = [{**a_body, "payment_id": f"pay_AHIST{i:04d}", "amount": 4200 + 300 * i} for i in range(3)]

@@ -1,9 +1,12 @@
-"""API Gateway REST proxy events with verified Cognito claims, and a call through the API handler."""
+"""API Gateway REST proxy events with verified Cognito claims (the merchant claim and the group that
+confirms it, as the admin path makes them), and a call through the API handler."""
 
 from __future__ import annotations
 
 import json
 import uuid
+
+from smartpay_shared.testing import merchant_claims
 
 
 def api_event(method, path, body=None, merchant="m_acme", headers=None, resource=None, params=None) -> dict:
@@ -16,7 +19,7 @@ def api_event(method, path, body=None, merchant="m_acme", headers=None, resource
         "requestContext": {"resourcePath": resource or path, "httpMethod": method, "path": path, "stage": "local",
                            "requestId": str(uuid.uuid4()), "accountId": "123456789012",
                            "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": {"claims": {"custom:merchant_id": merchant, "token_use": "id"}}},
+                           "authorizer": {"claims": {**merchant_claims(merchant), "token_use": "id"}}},
     }
 
 

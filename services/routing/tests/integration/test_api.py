@@ -6,6 +6,7 @@ import json
 import pytest
 
 from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+from smartpay_shared.testing import merchant_claims
 
 from smartpay_routing import bootstrap
 from smartpay_routing.config import routing_settings
@@ -26,7 +27,7 @@ def call(aws):
                    "requestId": "req-1", "accountId": "123456789012", "apiId": "local",
                    "identity": {"sourceIp": "127.0.0.1"}}
         if merchant:
-            context["authorizer"] = {"claims": {"custom:merchant_id": merchant, "token_use": "id"}}
+            context["authorizer"] = {"claims": {**merchant_claims(merchant), "token_use": "id"}}
         event = {"resource": "/route", "path": "/route", "httpMethod": "POST",
                  "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {},
                  "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
