@@ -20,11 +20,9 @@ SMARTPAY_CARD_GUARD_EXAMPLES (default 40)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
-import sys
 import unicodedata
 import uuid
 import zlib
@@ -41,6 +39,9 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from smartpay_shared import card_guard, pan, problems
+from smartpay_shared.testing.cards import card_numbers, grouped
+
+from tests.security.scanner import scan  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("SMARTPAY_CARD_GUARD_EXAMPLES", "40"))
@@ -48,15 +49,6 @@ PROBLEM = "application/problem+json"
 METHODS = ("get", "put", "post", "patch", "delete")
 
 
-def _load_scanner():
-    spec = importlib.util.spec_from_file_location("scan_secrets", ROOT / "scripts" / "scan_secrets.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["scan_secrets"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-scan = _load_scanner()
 
 
 # --- disguised card numbers ----------------------------------------------------------------------------------
@@ -70,17 +62,9 @@ GROUP_SEPARATORS = [" ", "-", ".", "\u00a0", "\u202f", "\u2007", "\u3000", "\u20
 CONTEXTS = [("", ""), ("card ", ""), ("my card is ", ", thanks"), ("卡号", "。"), ("رقم البطاقة ", ""),
             ("(", ")"), ("n° ", " exp 12 30"), ("'", "'"), ("pay_", ""), ("cus_", "_x")]
 
-pans = st.builds(lambda first, rest: pan.luhn_complete(first + rest), st.sampled_from("23456"),
-                 st.integers(11, 17).flatmap(lambda n: st.text("0123456789", min_size=n, max_size=n)))
+pans = card_numbers
 
 
-def _grouped(digits: str, sep: str) -> str:
-    if len(digits) == 15:
-        return sep.join([digits[:4], digits[4:10], digits[10:]])
-    groups = [digits[i:i + 4] for i in range(0, len(digits), 4)]
-    if len(groups[-1]) < 3:
-        groups[-2:] = [groups[-2] + groups[-1]]
-    return sep.join(groups)
 
 
 @st.composite
@@ -98,9 +82,9 @@ def disguised(draw) -> tuple[str, str, str]:
         zeros = draw(st.lists(st.sampled_from(DECIMAL_ZEROS), min_size=2, max_size=4))
     chars = "".join(chr(zeros[i % len(zeros)] + int(d)) for i, d in enumerate(digits))
     if kind in ("grouped", "everything"):
-        chars = _grouped(chars, draw(st.sampled_from(GROUP_SEPARATORS)))
+        chars = grouped(chars, draw(st.sampled_from(GROUP_SEPARATORS)))
     elif kind == "nbsp-grouped":
-        chars = _grouped(chars, draw(st.sampled_from(["\u00a0", "\u202f"])))
+        chars = grouped(chars, draw(st.sampled_from(["\u00a0", "\u202f"])))
     if kind in ("zero-width", "everything"):
         mark = draw(st.sampled_from(ZERO_WIDTH))
         chars = mark.join(chars) if draw(st.booleans()) else chars[:6] + mark + chars[6:]
@@ -127,7 +111,7 @@ def test_the_scan_finds_a_number_in_every_decimal_digit_script(zero):
 @pytest.mark.parametrize("mark", ZERO_WIDTH, ids=lambda c: f"U+{ord(c):04X}")
 def test_the_scan_finds_digits_joined_by_invisible_characters(mark):
     digits = pan.luhn_complete("5" + "4" * 14)
-    for written in (mark.join(digits), mark.join(_grouped(digits, " ")), mark.join(chr(0xFF10 + int(d)) for d in digits)):
+    for written in (mark.join(digits), mark.join(grouped(digits, " ")), mark.join(chr(0xFF10 + int(d)) for d in digits)):
         stored = json.dumps({"Item": {"customer_id": {"S": written}}})  # as scan_tables reads DynamoDB
         assert scan.find_cards(written) == [digits] == scan.find_cards(stored)
 

@@ -7,7 +7,6 @@ The stack test uses the payment emulators' fixed ports: run it under `flock /tmp
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -21,19 +20,12 @@ from pathlib import Path
 import boto3
 import pytest
 
+from tests.security.scanner import scan  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 SMARTPAY = str(Path(sys.executable).parent / "smartpay")
 
 
-def _load_scanner():
-    spec = importlib.util.spec_from_file_location("scan_secrets", ROOT / "scripts" / "scan_secrets.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["scan_secrets"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-scan = _load_scanner()
 
 
 # --- the policy (pure) ---------------------------------------------------------------------------------

@@ -11,27 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartpay_shared import pan
+from smartpay_shared.testing.cards import card_numbers, grouped as in_groups
 
 
-def _luhn_complete(body: str) -> str:
-    for check in "0123456789":
-        if pan.luhn_valid(body + check):
-            return body + check
-    raise AssertionError("unreachable")
 
 
-pans = st.builds(lambda first, rest: _luhn_complete(first + rest), st.sampled_from("23456"),
-                 st.integers(11, 17).flatmap(lambda n: st.text("0123456789", min_size=n, max_size=n)))
+pans = card_numbers
 
 
-def _grouped(digits: str, sep: str) -> str:
-    """A card layout: 4-6-5 for 15 digits, else groups of four, a short last group joined to the one before."""
-    if len(digits) == 15:
-        return sep.join([digits[:4], digits[4:10], digits[10:]])
-    groups = [digits[i:i + 4] for i in range(0, len(digits), 4)]
-    if len(groups[-1]) < 3:
-        groups[-2:] = [groups[-2] + groups[-1]]
-    return sep.join(groups)
 
 
 @pytest.mark.parametrize("text", [
@@ -66,7 +53,7 @@ def test_redaction_is_eager_finding_is_strict():
 @given(digits=pans, sep=st.sampled_from(["", " ", "-", "."]), prefix=st.sampled_from(["", "card ", "{\"n\":\"", "_"]),
        suffix=st.sampled_from(["", " ok", "\"}", ".", ","]))
 def test_every_pan_in_any_layout_is_found_and_redacted(digits, sep, prefix, suffix):
-    written = _grouped(digits, sep) if sep else digits
+    written = in_groups(digits, sep) if sep else digits
     text = prefix + written + suffix
     found = pan.find(text)
     assert [m.digits for m in found] == [digits]
@@ -123,7 +110,7 @@ def _script(digits: str, zero: int) -> str:
 
 @pytest.mark.parametrize("zero", DECIMAL_ZEROS, ids=lambda z: unicodedata.name(chr(z)).rsplit(" ", 2)[0])
 def test_every_decimal_digit_script_is_read_as_ascii(zero):
-    digits = _luhn_complete("4" + "2" * 14)
+    digits = pan.luhn_complete("4" + "2" * 14)
     written = _script(digits, zero)
     assert [(m.start, m.end, m.digits) for m in pan.find(f"card {written} ok")] == [(5, 5 + len(written), digits)]
     assert pan.redact(f"card {written} ok") == f"card {pan.REDACTED} ok"
@@ -136,7 +123,7 @@ def test_there_are_many_decimal_digit_scripts_and_only_they_are_ascii_digits_aft
 
 @pytest.mark.parametrize("mark", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
 def test_invisible_characters_between_digits_are_removed(mark):
-    digits = _luhn_complete("5" + "5" * 14)
+    digits = pan.luhn_complete("5" + "5" * 14)
     written = mark.join(digits)
     assert [(m.start, m.end, m.digits) for m in pan.find(written)] == [(0, len(written), digits)]
     assert pan.redact(written) == pan.REDACTED
@@ -144,12 +131,12 @@ def test_invisible_characters_between_digits_are_removed(mark):
 
 @pytest.mark.parametrize("sep", SPACES + DASHES, ids=lambda c: f"U+{ord(c):04X}")
 def test_every_unicode_space_and_dash_separates_groups(sep):
-    digits = _luhn_complete("3" + "7" * 13)
-    assert [m.digits for m in pan.find(_grouped(digits, sep))] == [digits]
+    digits = pan.luhn_complete("3" + "7" * 13)
+    assert [m.digits for m in pan.find(in_groups(digits, sep))] == [digits]
 
 
 def test_fullwidth_mathematical_superscript_circled_and_keycap_digits():
-    digits = _luhn_complete("4" + "0" * 14)
+    digits = pan.luhn_complete("4" + "0" * 14)
     circled = {"0": "⓪", **{str(d): chr(0x2460 + d - 1) for d in range(1, 10)}}
     superscript = dict(zip("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹", strict=True))
     for written in (_script(digits, 0xFF10), _script(digits, 0x1D7CE), "".join(circled[d] for d in digits),
@@ -158,7 +145,7 @@ def test_fullwidth_mathematical_superscript_circled_and_keycap_digits():
 
 
 def test_json_escapes_are_read_once_twice_and_as_surrogate_pairs():
-    digits = _luhn_complete("6011" + "0" * 11)
+    digits = pan.luhn_complete("6011" + "0" * 11)
     disguised = "\u200b".join(_script(digits, 0xFF10)) + " and " + _script(digits, 0x1D7CE)
     once = json.dumps({"note": disguised})  # ensure_ascii: every character above is a \\uXXXX escape
     twice = json.dumps({"body": once})
@@ -168,7 +155,7 @@ def test_json_escapes_are_read_once_twice_and_as_surrogate_pairs():
 
 
 def test_the_letter_rule_reads_the_normal_form():
-    digits = _luhn_complete("4" + "2" * 14)
+    digits = pan.luhn_complete("4" + "2" * 14)
     assert pan.find("ｘ" + _script(digits, 0xFF10)) == []          # a fullwidth x is an x: an identifier
     assert pan.find("x\u200b" + digits) == []                        # an invisible character separates nothing
     assert [m.digits for m in pan.find("卡号" + digits + "。")] == [digits]  # ideographs are text, not ids
@@ -192,7 +179,7 @@ disguised_pans = st.builds(
 
 def _disguise(digits, zeros, grouped, sep, marks):
     chars = [chr(zeros[i % len(zeros)] + int(d)) for i, d in enumerate(digits)]
-    written = _grouped("".join(chars), sep) if grouped else "".join(chars)
+    written = in_groups("".join(chars), sep) if grouped else "".join(chars)
     out = list(written)
     for position, mark in sorted(marks, reverse=True):
         out.insert(1 + position % max(1, len(out) - 1), mark)  # between two characters of the number
