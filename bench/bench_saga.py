@@ -7,12 +7,12 @@ bus -> rule -> SQS -> bare receive, as bench_hop measures it) times the hops on 
 path, counted from the causation chain of the events a happy-path saga publishes.
 Target: saga p50 (to INDEXED) <= 1.5 x floor.
 
-The stack is started here (free AWS/gateway ports, a private state dir, the local stack lock held);
-the payment emulators run their fast profiles (no injected latency, no faults)."""
+The stack is started here (a private stack: a private state dir, every port its own, the emulators' and
+Redis included, so two benches, or a bench and `make demo`, can run at once); the payment emulators run
+their fast profiles (no injected latency, no faults)."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import random
@@ -35,13 +35,12 @@ import requests
 import stripe
 
 from bench import report
+from smartpay_payment.testing.local_stack import Emulators
 from smartpay_shared.manifest import all_manifests
 from smartpay_shared.testing import EventListener
 from smartpay_shared.testing.stack import merchant_token, private_stack
 
-LOCK = "/tmp/smartpay-localstack.lock"
 BIN = Path(sys.executable).parent
-STRIPE_URL, AMAZON_URL = "http://127.0.0.1:8420", "http://127.0.0.1:8430"
 PASSWORD = "Bench-merchant-Passw0rd!"  # a throwaway user on the local emulator only
 DONE = {"indexed", "fraud_declined", "declined", "failed", "refunded", "partially_refunded"}
 N = int(os.environ.get("BENCH_SAGA_N", "45"))
@@ -56,28 +55,9 @@ CRITICAL_HANDLERS = ["fraud: payment.requested", "routing: fraud.assessed", "pay
 
 # --- the stack ----------------------------------------------------------------------------------------
 @contextmanager
-def stack_lock() -> Iterator[None]:
-    """The machine-wide local stack lock (fixed emulator ports); SMARTPAY_STACK_LOCK_HELD=1 when a
-    caller (`flock /tmp/smartpay-localstack.lock ...`) holds it already."""
-    if os.environ.get("SMARTPAY_STACK_LOCK_HELD") == "1":
-        yield
-        return
-    with open(LOCK, "a") as fd:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"waiting for the local stack lock {LOCK} ...", flush=True)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-@contextmanager
 def local_stack(env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-    """stack.up on free ports in a private state dir, under the lock; always stack.down after."""
-    with stack_lock(), private_stack(Path(tempfile.mkdtemp(prefix="smartpay-bench-")), env) as info:
+    """A private stack (free ports, its own Redis and emulators, a private state dir); always stack.down after."""
+    with private_stack(Path(tempfile.mkdtemp(prefix="smartpay-bench-")), env) as info:
         yield info
 
 
@@ -87,9 +67,10 @@ def cli(*args: str) -> str:
     return out.stdout.strip()
 
 
-def merchant_session(merchant_id: str) -> requests.Session:
+def merchant_session(merchant_id: str, stack: dict[str, Any]) -> requests.Session:
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {merchant_token(f'{merchant_id}@bench.smartpay.dev', merchant_id, PASSWORD)}"
+    token = merchant_token(f"{merchant_id}@bench.smartpay.dev", merchant_id, PASSWORD, stack)
+    session.headers["Authorization"] = f"Bearer {token}"
     return session
 
 
@@ -98,11 +79,12 @@ class Payer:
     """Realistic, fraud-clean payments on the three gateways through POST /pay (fresh customers and
     devices, so velocity features see ordinary traffic)."""
 
-    def __init__(self, url: str, session: requests.Session, gateways=("stripe", "amazon_pay", "solana"), seed=7):
-        self.url, self.session, self.gateways = url, session, list(gateways)
+    def __init__(self, url: str, session: requests.Session, emulators: Emulators,
+                 gateways=("stripe", "amazon_pay", "solana"), seed=7):
+        self.url, self.session, self.gateways, self.emulators = url, session, list(gateways), emulators
         self.rng = random.Random(seed)
         self.run = uuid.uuid4().hex[:6]
-        self._stripe = stripe.StripeClient("sk_test_bench", base_addresses={"api": STRIPE_URL})
+        self._stripe = stripe.StripeClient("sk_test_bench", base_addresses={"api": emulators.stripe})
         self._cards = [self._card() for _ in range(8)] if "stripe" in gateways else []
         self._wallets = []
         if "solana" in gateways:
@@ -117,10 +99,9 @@ class Payer:
         return self._stripe.v1.payment_methods.create(params={"type": "card", "card": {
             "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}).id
 
-    @staticmethod
-    def amazon_session() -> str:
+    def amazon_session(self) -> str:
         for attempt in range(40):  # the buyer's side of the sandbox; its fault profile may answer 503 for a while
-            response = requests.post(f"{AMAZON_URL}/sandbox/v2/checkoutSessions", timeout=5,
+            response = requests.post(f"{self.emulators.amazon_pay}/sandbox/v2/checkoutSessions", timeout=5,
                                      json={"storeId": "amzn1.application-oa2-client.sandbox"},
                                      headers={"Authorization": "AMZN-PAY-RSASSA-PSS-V2 PublicKeyId=BUYER"})
             if response.ok:
@@ -226,12 +207,12 @@ class RequiredWork:
 
     WRITES_ON_PATH = 6
 
-    def __init__(self, endpoint: str, table: str):
+    def __init__(self, endpoint: str, table: str, stripe_url: str):
         self.db = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
         self.table, self.key = table, {"payment_id": {"S": f"bench#required#{uuid.uuid4().hex[:8]}"}}
         self.version = 0
         self.db.put_item(TableName=table, Item={**self.key, "version": {"N": "0"}})
-        self.stripe = stripe.StripeClient("sk_test_bench", base_addresses={"api": STRIPE_URL})
+        self.stripe = stripe.StripeClient("sk_test_bench", base_addresses={"api": stripe_url})
         self.card = self.stripe.v1.payment_methods.create(params={"type": "card", "card": {
             "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}).id
         self.index, self.documents = self._index()
@@ -425,10 +406,11 @@ def throughput_phase(payer: Payer, rate: float, seconds: float) -> dict[str, Any
 
 def measure() -> dict[str, Any]:
     with local_stack() as info:
-        session = merchant_session("m_bench_saga")
-        payer = Payer(info["gateway_url"], session)
+        session = merchant_session("m_bench_saga", info)
+        emulators = Emulators.of(info)
+        payer = Payer(info["gateway_url"], session, emulators)
         payments_table = info["terraform_outputs"]["services"]["payment"]["tables"]["payments"]
-        required = RequiredWork(info["aws_endpoint_url"], payments_table)
+        required = RequiredWork(info["aws_endpoint_url"], payments_table, emulators.stripe)
         try:
             with RawHop(info["aws_endpoint_url"], info["bus_name"]) as floor:
                 latency = latency_phase(payer, floor, info, required)
@@ -505,7 +487,8 @@ def render(r: dict[str, Any]) -> str:
     section = f"""## Saga end to end (local stack)
 
 `bench/bench_saga.py` starts the real local stack itself (moto + Terraform + one worker per service +
-sweeper + HTTP gateway, on free ports, under the local stack lock; stack up took {r['stack_up_seconds']} s) with the
+sweeper + HTTP gateway + its own Redis and emulators: a private stack on free ports; stack up took
+{r['stack_up_seconds']} s) with the
 payment emulators on their **fast profiles** (no injected latency or faults). A Cognito merchant sends
 `POST /pay` through the gateway; latency is from the client's clock before the POST to the record's own
 timeline: **CAPTURED** (when `payment.completed` is emitted) and **INDEXED** (after the chat indexer's

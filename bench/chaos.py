@@ -12,8 +12,8 @@ Faults (each drawn at random every few seconds while payments are sent):
 - gateway_5xx / gateway_timeout / gateway_slow_capture: a share of the payments carry a connector fault
   directive (`smartpay_fault` metadata, honoured with PAYMENT_FAULT_INJECTION on the local stack):
   503 or timeout before the call reaches the provider, or 1.5 s before the capture;
-- redis_restart: the PRIVATE redis-server this runner started on a free port (the stack points at it
-  through REDIS_URL and the services' own variables) killed and restarted empty.
+- redis_restart: the stack's own redis-server (every private stack runs one on a free port; the stack points
+  REDIS_URL and the services' own variables at it) SIGKILLed and restarted empty on the same port.
 Not injected, because the local stack cannot survive them (documented in docs/reliability.md): a moto
 restart (the emulator keeps tables, queues and the bus in memory: all state would be gone), a restart
 of the Amazon Pay sandbox or the Solana sandbox (in-memory ledgers); and a timeout after success on
@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -43,10 +42,11 @@ import boto3
 import requests
 
 from bench import report
-from bench.bench_saga import AMAZON_URL, BIN, DONE, Payer, local_stack, merchant_session, open_loop
+from bench.bench_saga import BIN, DONE, Payer, local_stack, merchant_session, open_loop
+from smartpay_payment.testing.local_stack import Emulators
 from smartpay_shared.local.processes import ProcessTable
 from smartpay_shared.manifest import all_manifests
-from smartpay_shared.testing import EventListener, free_port
+from smartpay_shared.testing import EventListener
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "reliability.md"
@@ -65,57 +65,6 @@ NOT_SURVIVABLE = {
 }
 
 
-class PrivateRedis:
-    """A redis-server of our own on a free port (never the machine's Redis), restartable."""
-
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.workdir = workdir
-        self.proc: subprocess.Popen | None = None
-        self.closed = False
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        exe = shutil.which("redis-server")
-        if not exe:
-            raise RuntimeError("redis-server is not installed")
-        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(self.workdir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
-
-        client = redis.Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis did not start")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def restart(self, down_seconds: float) -> None:
-        with self._lock:
-            if self.closed:
-                return
-            self.stop()
-        time.sleep(down_seconds)
-        with self._lock:
-            if not self.closed:  # the run may have ended meanwhile: never leave a server behind
-                self.start()
-
-    def close(self) -> None:
-        with self._lock:
-            self.closed = True
-            self.stop()
-
-
 def _proc_env(pid: int) -> dict[str, str]:
     raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
@@ -126,8 +75,9 @@ def _proc_argv(pid: int) -> list[str]:
 
 
 class Chaos:
-    def __init__(self, info: dict, redis: PrivateRedis, rng: random.Random):
-        self.info, self.redis, self.rng = info, redis, rng
+    def __init__(self, info: dict, rng: random.Random):
+        self.info, self.rng = info, rng
+        self.amazon = Emulators.of(info).amazon_pay  # this stack's Amazon Pay sandbox
         self.table = ProcessTable(info["state"])
         self.counts: Counter[str] = Counter()
         self.log: list[dict] = []
@@ -140,7 +90,7 @@ class Chaos:
         self.queues = {s: self.sqs.get_queue_url(QueueName=f"smartpay-{s}")["QueueUrl"] for s in self.subscribers}
         # What each killable process ran with, read before the first kill: the restart is the same process.
         self.processes = {}
-        for name in [f"worker-{s}" for s in self.subscribers] + ["payment-sweeper"]:
+        for name in [f"worker-{s}" for s in self.subscribers] + ["payment-sweeper", "redis"]:
             managed = self.table.running(name)
             if managed:
                 self.processes[name] = (_proc_argv(managed.pid), _proc_env(managed.pid))
@@ -150,25 +100,31 @@ class Chaos:
         self.log.append({"t": round(time.time(), 3), "kind": kind, "detail": detail})
 
     # --- the faults -------------------------------------------------------------------------------
-    def worker_sigkill(self) -> None:
-        name = self.rng.choice(sorted(self.processes))
+    def _kill_and_restart(self, name: str, down: float) -> tuple[int, int] | None:
+        """SIGKILL `name` (its process group), wait `down` s, start it again with the argv and environment
+        it ran with, through the stack's process table (so `stack down` stops it). (old pid, new pid)."""
         managed = self.table.running(name)
         if not managed:
-            return
+            return None
         os.killpg(managed.pid, signal.SIGKILL)
         while self.table.running(name):
             time.sleep(0.05)
-        time.sleep(self.rng.uniform(0.5, 3.0))  # down for a while, as a crashed Lambda/container would be
+        time.sleep(down)
         argv, env = self.processes[name]
         env.pop("SMARTPAY_STACK_PROCESS", None)
-        restarted = self.table.start(name, argv, env)
-        self._record("worker_sigkill", f"{name} pid {managed.pid} -> restarted as {restarted.pid}")
+        return managed.pid, self.table.start(name, argv, env).pid
+
+    def worker_sigkill(self) -> None:
+        name = self.rng.choice(sorted(n for n in self.processes if n != "redis"))
+        pids = self._kill_and_restart(name, self.rng.uniform(0.5, 3.0))  # down as a crashed Lambda would be
+        if pids:
+            self._record("worker_sigkill", f"{name} pid {pids[0]} -> restarted as {pids[1]}")
 
     def _amazon_window(self, kind: str, profile: dict, seconds: float) -> None:
-        requests.post(f"{AMAZON_URL}/__sandbox/profile", json=profile, timeout=5)
+        requests.post(f"{self.amazon}/__sandbox/profile", json=profile, timeout=5)
         self._record(kind, f"{profile} for {seconds:.1f}s")
         self.stop.wait(seconds)
-        requests.post(f"{AMAZON_URL}/__sandbox/profile", json={"approval": "approve"}, timeout=5)
+        requests.post(f"{self.amazon}/__sandbox/profile", json={"approval": "approve"}, timeout=5)
 
     def amazon_pay_5xx(self) -> None:
         self._amazon_window("amazon_pay_5xx", {"error_rate": 0.5}, self.rng.uniform(2, 5))
@@ -195,8 +151,9 @@ class Chaos:
 
     def redis_restart(self) -> None:
         down = self.rng.uniform(0.5, 2.0)
-        self.redis.restart(down)
-        self._record("redis_restart", f"private redis :{self.redis.port} down {down:.1f}s, restarted empty")
+        if self._kill_and_restart("redis", down):  # no persistence: it comes back empty, on the same port
+            self._record("redis_restart", f"the stack's redis {self.info['redis_url']} down {down:.1f}s, "
+                                          "restarted empty")
 
     def loop(self) -> None:
         while not self.stop.wait(self.rng.uniform(1.0, 3.0)):
@@ -327,40 +284,34 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     work = Path(os.environ.get("TMPDIR", "/tmp")) / f"smartpay-chaos-{uuid.uuid4().hex[:6]}"
     work.mkdir(parents=True)
-    redis = PrivateRedis(work)
-    redis.start()
-    env = {"REDIS_URL": redis.url, "FRAUD_REDIS_URL": redis.url, "SMARTPAY_ROUTING_REDIS_URL": redis.url,
-           "SMARTPAY_GATEWAY_REDIS_URL": redis.url, "PAYMENT_GATEWAY_TIMEOUT_SECONDS": str(GATEWAY_TIMEOUT_S),
+    env = {"PAYMENT_GATEWAY_TIMEOUT_SECONDS": str(GATEWAY_TIMEOUT_S),
            "PAYMENT_SAGA_DEADLINE_SECONDS": str(SAGA_DEADLINE_S), "PAYMENT_FAULT_INJECTION": "true"}
     started = time.monotonic()
-    try:
-        with local_stack(env) as info:
-            session = merchant_session("m_chaos")
-            payer = Payer(info["gateway_url"], session, seed=args.seed)
-            chaos = Chaos(info, redis, rng)
-            payment_env = chaos.processes["worker-payment"][1]
-            with chaos.tap:
-                injector = threading.Thread(target=chaos.loop, daemon=True)
-                injector.start()
-                send_started = time.monotonic()
-                try:
-                    accepted, refused = send_all(payer, args.payments, args.rate, chaos)
-                finally:  # no fault (a worker restart) may land after the stack is stopped
-                    chaos.stop.set()
-                    injector.join(timeout=30)
-                send_seconds = time.monotonic() - send_started
-            requests.post(f"{AMAZON_URL}/__sandbox/profile", json={"approval": "approve"}, timeout=5)
-            views = wait_terminal(payer, accepted, args.wait)
-            # Past every saga's deadline plus the sweeper's period, so nothing is judged while in flight.
-            time.sleep(max(0.0, SAGA_DEADLINE_S + 10 - (time.monotonic() - send_started - send_seconds)))
-            views.update(wait_terminal(payer, accepted, 30))
-            dlq = dlq_entries(info)
-            env_for_cli = {**payment_env, "PATH": os.environ.get("PATH", "")}
-            env_for_cli.pop("SMARTPAY_STACK_PROCESS", None)
-            rc_found, found = reconcile(env_for_cli, work / "found.json", fix=True)
-            rc_after, after = reconcile(env_for_cli, work / "after.json", fix=False)
-    finally:
-        redis.close()
+    with local_stack(env) as info:
+        session = merchant_session("m_chaos", info)
+        payer = Payer(info["gateway_url"], session, Emulators.of(info), seed=args.seed)
+        chaos = Chaos(info, rng)
+        payment_env = chaos.processes["worker-payment"][1]
+        with chaos.tap:
+            injector = threading.Thread(target=chaos.loop, daemon=True)
+            injector.start()
+            send_started = time.monotonic()
+            try:
+                accepted, refused = send_all(payer, args.payments, args.rate, chaos)
+            finally:  # no fault (a worker restart) may land after the stack is stopped
+                chaos.stop.set()
+                injector.join(timeout=30)
+            send_seconds = time.monotonic() - send_started
+        requests.post(f"{chaos.amazon}/__sandbox/profile", json={"approval": "approve"}, timeout=5)
+        views = wait_terminal(payer, accepted, args.wait)
+        # Past every saga's deadline plus the sweeper's period, so nothing is judged while in flight.
+        time.sleep(max(0.0, SAGA_DEADLINE_S + 10 - (time.monotonic() - send_started - send_seconds)))
+        views.update(wait_terminal(payer, accepted, 30))
+        dlq = dlq_entries(info)
+        env_for_cli = {**payment_env, "PATH": os.environ.get("PATH", "")}
+        env_for_cli.pop("SMARTPAY_STACK_PROCESS", None)
+        rc_found, found = reconcile(env_for_cli, work / "found.json", fix=True)
+        rc_after, after = reconcile(env_for_cli, work / "after.json", fix=False)
     statuses = Counter(v.get("status") for v in views.values())
     failure_codes = Counter(v.get("decline_code") or "?" for v in views.values()
                             if v.get("status") in ("failed", "declined", "fraud_declined"))
@@ -466,8 +417,8 @@ payment, a saga stuck past its deadline) and checks detection, `--fix` and the s
 ## The chaos run
 
 `make chaos` (`python -m bench.chaos [--payments N] [--rate R] [--seed S]`) starts the real local stack
-(moto + Terraform + workers + sweeper + HTTP gateway on free ports, under the local stack lock, with a
-**private** `redis-server` on a free port behind `REDIS_URL`; never the machine's Redis), sends payments
+(a private stack: moto + Terraform + workers + sweeper + HTTP gateway + emulators on free ports, with the
+stack's own `redis-server` on a free port behind `REDIS_URL`; never the machine's Redis), sends payments
 through `POST /pay` with a Cognito merchant token at a steady offered rate while injecting faults at
 random, waits for every saga to finish (and past every saga's deadline, so the sweeper has had its
 turn), lists the DLQs, then runs `smartpay payment reconcile --fix` (payments table against Stripe's
@@ -522,8 +473,8 @@ DLQ entries: **{f['dlq']['entries']}**.
 - **gateway_5xx / gateway_timeout / gateway_slow_capture**: per-payment connector faults on any
   gateway (`smartpay_fault` metadata): 503 or a timeout before the provider sees the call (fallback
   to another attempt), or 1.5 s before the capture (a window for a worker kill mid-charge).
-- **redis_restart**: the private Redis (fraud velocity features, routing health, gateway rate limit)
-  disappears for up to 2 s and comes back empty.
+- **redis_restart**: the stack's own Redis (fraud velocity features, routing health, gateway rate limit)
+  is SIGKILLed, stays down for up to 2 s and comes back empty on the same port.
 
 ## Not injected: faults the local stack cannot survive
 

@@ -23,14 +23,13 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from smartpay_payment.testing.local_stack import MerchantClient
+from smartpay_payment.testing.local_stack import Emulators, MerchantClient
 from smartpay_payment.testing.servers import amazon_checkout_session, stripe_card
 from smartpay_shared.local import stack
 
 console = Console(width=None if sys.stdout.isatty() else 140)  # a log keeps the tables readable
 BIN = Path(sys.executable).parent
 PASSWORD = "Demo-merchant-Passw0rd!"  # a throwaway user on the local emulator only
-STRIPE_URL, AMAZON_URL = "http://127.0.0.1:8420", "http://127.0.0.1:8430"
 DONE = {"indexed", "fraud_declined", "declined", "failed", "refunded", "partially_refunded"}
 SAGA_TIMEOUT = 180.0
 
@@ -49,12 +48,12 @@ def cli(*args: str) -> str:
     return out.stdout.strip()
 
 
-def card(number: str) -> str:
-    return stripe_card(STRIPE_URL, number)
+def card(emulators: Emulators, number: str) -> str:
+    return stripe_card(emulators.stripe, number)
 
 
-def amazon_session() -> str:
-    return amazon_checkout_session(AMAZON_URL)
+def amazon_session(emulators: Emulators) -> str:
+    return amazon_checkout_session(emulators.amazon_pay)
 
 
 def plan(rng: random.Random, merchant: MerchantClient) -> list[tuple[str, dict]]:
@@ -66,7 +65,7 @@ def plan(rng: random.Random, merchant: MerchantClient) -> list[tuple[str, dict]]
     # Cards kept once in the vault (a Stripe PaymentMethod + an Amazon Pay card on file each): charged on
     # whichever gateway routing picks, and able to fall back from one to the other.
     vaulted = [merchant.vault_card(f"cus_card{i}_{run}") for i in range(4)]
-    good_card = card("4242424242424242")  # a raw Stripe token still works (routed to Stripe)
+    good_card = card(merchant.emulators, "4242424242424242")  # a raw Stripe token still works (routed to Stripe)
     payments: list[tuple[str, dict]] = []
 
     def body(method: str, token: str, amount: int, customer: str, **extra) -> dict:
@@ -88,16 +87,16 @@ def plan(rng: random.Random, merchant: MerchantClient) -> list[tuple[str, dict]]
             "card", vaulted[i % 4], rng.randint(1500, 15000), f"cus_card{i % 4}",
             metadata={"smartpay_fault": "attempt1:5xx"})))
     for i in range(8):
-        payments.append(("normal amazon_pay", body("amazon_pay", amazon_session(), rng.randint(2000, 20000),
-                                                   f"cus_amzn{i % 3}")))
+        payments.append(("normal amazon_pay", body("amazon_pay", amazon_session(merchant.emulators),
+                                                   rng.randint(2000, 20000), f"cus_amzn{i % 3}")))
     for i in range(8):
         payments.append(("normal solana", body("solana_wallet", wallets[i % 2], rng.randint(500, 9000),
                                                f"cus_sol{i % 2}")))
     for i in range(3):
-        payments.append(("declined card", body("card", card("4000000000000341"), rng.randint(3000, 9000),
-                                                f"cus_decl{i}")))
+        payments.append(("declined card", body("card", card(merchant.emulators, "4000000000000341"),
+                                                rng.randint(3000, 9000), f"cus_decl{i}")))
     # Card testing: one stolen card probed with tiny amounts from a fresh device abroad, seconds apart.
-    stolen = card("4242424242424242")
+    stolen = card(merchant.emulators, "4242424242424242")
     for _ in range(10):
         payments.append(("card-testing burst", body("card", stolen, rng.randint(100, 300), "cus_fraudster",
                                                      device="dev_burner", ip="198.51.100.77", country="BR")))
@@ -192,18 +191,20 @@ def summarize(sent: list[Sent], refunds: dict[str, str]) -> int:
 
 
 def main() -> int:
-    info = stack.up()
-    url = info["gateway_url"]
-    console.print(f"[bold]local stack up[/bold]: gateway {url}, emulator {info['aws_endpoint_url']}")
+    info = stack.up(prefer_default_ports=True)  # the documented ports while free (8080, 8420...), else free ones
+    url, emulators = info["gateway_url"], Emulators.of(info)
+    console.print(f"[bold]local stack up[/bold]: gateway {url}, emulator {info['aws_endpoint_url']}, "
+                  f"Stripe {emulators.stripe}, Amazon Pay {emulators.amazon_pay}, Solana {emulators.solana}, "
+                  f"Redis {info['redis_url']}")
     cli("auth", "create-user", "--email", "merchant@demo.smartpay.dev", "--merchant-id", "m_demo")
     token = cli("auth", "token", "--email", "merchant@demo.smartpay.dev")
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
 
     rng = random.Random(42)
-    payments = plan(rng, MerchantClient(url, token))
+    payments = plan(rng, MerchantClient(url, token, emulators))
     # Trouble on one gateway: the Amazon Pay sandbox answers 503 to one call in five for the rest of the run.
-    requests.post(f"{AMAZON_URL}/__sandbox/profile", json={"error_rate": 0.2}, timeout=5)
+    requests.post(f"{emulators.amazon_pay}/__sandbox/profile", json={"error_rate": 0.2}, timeout=5)
     sent: list[Sent] = []
     for kind, body in track(payments, description="POST /pay"):
         key = f"demo-{uuid.uuid4().hex}"
@@ -231,7 +232,7 @@ def main() -> int:
         with console.status("waiting for refunds"):
             wait_all(session, url, [s for s in sent if s.payment_id in refunds])
 
-    requests.post(f"{AMAZON_URL}/__sandbox/profile", json={"error_rate": 0.0}, timeout=5)  # trouble over
+    requests.post(f"{emulators.amazon_pay}/__sandbox/profile", json={"error_rate": 0.0}, timeout=5)  # trouble over
     lost = summarize(sent, refunds)
     # --fix: a hold the saga could not read back (an Amazon Pay authorization whose every status read
     # answered 503, then rerouted) is an orphan charge, voided here; exit 1 only while anything is unresolved.

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from smartpay_shared.events.catalog import CATALOG
 
@@ -40,8 +40,17 @@ class Route(BaseModel):
     path: str = Field(pattern=r"^/[A-Za-z0-9_/{}.-]*$")
 
 
+PORT = "{port}"  # in argv, env values, ready_url and url: the port `stack up` chose for this process
+STATE = "{state}"  # the stack's own state directory (.local, or a private stack's)
+
+
 class LocalProcess(BaseModel):
-    """A process the local stack runs for this service (an emulator it needs, a sweeper...)."""
+    """A process the local stack runs for this service (an emulator it needs, a sweeper...).
+
+    A server says where it listens with `{port}` (in argv, ready_url, url): `stack up` picks the port once
+    per process (a free one; `make up` takes `default_port` while it is free) and every template of the
+    process is filled from that one number. `url_env` names the setting the services read the server's
+    address from; every process of the stack (workers, gateway, setup commands, loops) gets it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,6 +58,26 @@ class LocalProcess(BaseModel):
     argv: list[str] = Field(min_length=1, description="argv[0] 'python' / 'smartpay' = the stack's venv.")
     env: dict[str, str] = Field(default_factory=dict)
     ready_url: str | None = Field(default=None, description="GET until it answers before going on.")
+    default_port: int | None = Field(default=None, ge=1, le=65535,
+                                     description="The documented port `make up` takes when it is free.")
+    url: str | None = Field(default=None, description="The server's address for clients, e.g. http://127.0.0.1:{port}")
+    url_env: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$",
+                                description="The setting that carries `url` to every process of the stack.")
+
+    @property
+    def listens(self) -> bool:
+        """True when the process needs a port (`{port}` in its argv, env, ready_url or url)."""
+        templates = [*self.argv, *self.env.values(), self.ready_url or "", self.url or ""]
+        return any(PORT in t for t in templates)
+
+    @model_validator(mode="after")
+    def _port_is_used(self) -> LocalProcess:
+        if self.url_env and not self.url:
+            raise ValueError(f"{self.name}: url_env needs a url")
+        told = any(PORT in t for t in [*self.argv, *self.env.values()])
+        if (self.listens or self.default_port) and not told:
+            raise ValueError(f"{self.name}: a port but no {PORT} in argv or env: the process is never told it")
+        return self
 
 
 class Manifest(BaseModel):

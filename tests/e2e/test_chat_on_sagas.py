@@ -3,10 +3,9 @@ gateway + the Amazon Pay sandbox), payments through POST /pay with a real Cognit
 worker; then POST /chat through the gateway (aggregate, lookup, search, another merchant's payment), and
 `smartpay chat reindex` from the stack's payments table giving the same answers.
 
-It uses the fixed emulator ports (like every local-stack test): never run two at once."""
+A private stack (every port its own, Redis included): runs next to `make up` / `make demo` and other runs."""
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,12 +15,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from smartpay_shared.testing.stack import merchant_token, private_stack
+from smartpay_payment.testing.local_stack import Emulators
+from smartpay_shared.testing.stack import merchant_token, private_stack, stack_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 SMARTPAY = str(Path(sys.executable).parent / "smartpay")
 PASSWORD = "E2e-chat-merchant-Passw0rd!"
-AMAZON_URL = "http://127.0.0.1:8430"  # the stack's Amazon Pay sandbox
 RUN = uuid.uuid4().hex[:6]
 FINAL = {"indexed", "fraud_declined", "declined", "failed", "refunded", "partially_refunded"}
 
@@ -32,17 +31,17 @@ def chat_stack(tmp_path_factory):
         yield info
 
 
-def token_for(merchant: str) -> str:
-    return merchant_token(f"chat-{merchant}-{RUN}@example.com", merchant, PASSWORD)
+def token_for(stack: dict, merchant: str) -> str:
+    return merchant_token(f"chat-{merchant}-{RUN}@example.com", merchant, PASSWORD, stack)
 
 
 class Merchant:
-    def __init__(self, url: str, token: str):
-        self.url, self.http = url.rstrip("/"), requests.Session()
+    def __init__(self, url: str, token: str, amazon_url: str):
+        self.url, self.http, self.amazon_url = url.rstrip("/"), requests.Session(), amazon_url
         self.http.headers["Authorization"] = f"Bearer {token}"
 
     def pay_amazon(self, amount: int) -> str:
-        session = requests.post(f"{AMAZON_URL}/sandbox/v2/checkoutSessions", timeout=5,
+        session = requests.post(f"{self.amazon_url}/sandbox/v2/checkoutSessions", timeout=5,
                                 json={"storeId": "amzn1.application-oa2-client.sandbox", "sandboxSimulation": None},
                                 headers={"Authorization": "AMZN-PAY-RSASSA-PSS-V2 PublicKeyId=BUYER"})
         session.raise_for_status()
@@ -75,7 +74,9 @@ class Merchant:
 
 @pytest.fixture(scope="module")
 def merchants(chat_stack):
-    return {name: Merchant(chat_stack["gateway_url"], token_for(name)) for name in ("m_chat_a", "m_chat_b")}
+    amazon = Emulators.of(chat_stack).amazon_pay  # this stack's Amazon Pay sandbox
+    return {name: Merchant(chat_stack["gateway_url"], token_for(chat_stack, name), amazon)
+            for name in ("m_chat_a", "m_chat_b")}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def test_reindex_from_the_stacks_payments_table_gives_the_same_answers(chat_stac
     a = merchants["m_chat_a"]
     before = a.chat("how much did we take today?")["rows"]
     result = subprocess.run([SMARTPAY, "chat", "reindex"], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "CHAT_EMBEDDINGS": "off"})
+                            env=stack_env(chat_stack, CHAT_EMBEDDINGS="off"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "snapshots read from smartpay-payments" in " ".join(result.stdout.split())
     assert a.chat("how much did we take today?")["rows"] == before

@@ -138,7 +138,7 @@ def test_replay_of_one_payment_redelivers_exactly_its_events(local_stack, client
 def test_down_stops_exactly_what_up_started(local_stack):
     pids = [p["pid"] for p in local_stack["processes"].values()]
     local = sum(len(m.local_processes) for m in all_manifests().values())
-    assert len(pids) == 1 + 1 + len(all_manifests()) + 1 + local  # moto, xray, workers, gateway, emulators
+    assert len(pids) == 1 + 1 + 1 + len(all_manifests()) + 1 + local  # moto, redis, xray, workers, gateway, emulators
     stopped = stack.down()
     assert set(stopped) == set(local_stack["processes"])
     for pid in pids:

@@ -3,7 +3,7 @@ localstripe, the Amazon Pay sandbox and the Solana sandbox), through POST /pay w
 token: each gateway, a fraud decline, a fallback, duplicates, a killed worker, a poison message and
 refunds. Every test ends with the ledger check: what the gateways hold per payment == the record.
 
-The payment emulators listen on fixed ports: run under `flock /tmp/smartpay-localstack.lock`."""
+A private stack (every port its own, Redis included): runs next to `make up` / `make demo` and other runs."""
 
 import json
 import os
@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from smartpay_payment.service_layer.reconcile import reconcile
-from smartpay_payment.testing.local_stack import (AMAZON_URL, MerchantClient, process_spec, restart,
+from smartpay_payment.testing.local_stack import (Emulators, MerchantClient, process_spec, restart,
                                                  service_like_worker)
 from smartpay_payment.testing.servers import amazon_checkout_session
 from smartpay_shared.events import Producer, new_envelope
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 SMARTPAY = str(Path(sys.executable).parent / "smartpay")
 PASSWORD = "E2e-saga-merchant-Passw0rd!"
 MERCHANT = "m_pinned_stripe"  # catalog.local.yaml pins its card payments to Stripe first
-RUN = uuid.uuid4().hex[:6]  # fresh customers: Redis keeps velocity history between runs
+RUN = uuid.uuid4().hex[:6]  # unique customers and users per run (the stack, its Redis included, is fresh anyway)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,8 @@ def saga_stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def merchant(saga_stack):
-    return MerchantClient(saga_stack["gateway_url"], merchant_token(f"saga-{RUN}@example.com", MERCHANT, PASSWORD))
+    return MerchantClient(saga_stack["gateway_url"], merchant_token(f"saga-{RUN}@example.com", MERCHANT, PASSWORD,
+                                                                    saga_stack), Emulators.of(saga_stack))
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +97,7 @@ def test_happy_path_on_each_gateway(saga_stack, merchant, payments, gateway):
     if gateway == "stripe":
         request = body("card", vault_id=merchant.vault_card(f"cus_{gateway}_{RUN}"))
     elif gateway == "amazon_pay":
-        request = body("amazon_pay", amazon_checkout_session(AMAZON_URL))
+        request = body("amazon_pay", amazon_checkout_session(merchant.emulators.amazon_pay))
     else:
         request = body("solana_wallet", sol_wallet(payments, f"sol_e2e_{RUN}"), amount=900)
     view = merchant.wait(accepted(merchant.pay(request)))
@@ -140,7 +141,7 @@ def test_a_stripe_failure_falls_back_to_amazon_pay_with_the_vaulted_card(merchan
 
 # --- duplicates ----------------------------------------------------------------------------------
 def test_a_duplicate_request_is_the_same_payment_and_another_body_is_a_conflict(merchant, payments):
-    request = body("amazon_pay", amazon_checkout_session(AMAZON_URL), amount=3100)
+    request = body("amazon_pay", amazon_checkout_session(merchant.emulators.amazon_pay), amount=3100)
     key = f"order-{RUN}-dup"
     first = merchant.pay(request, key)
     again = merchant.pay(request, key)
@@ -213,7 +214,8 @@ def test_a_worker_killed_mid_saga_is_restarted_and_each_saga_charges_once(saga_s
 
 # --- a poison message ----------------------------------------------------------------------------
 def test_a_poison_message_ends_in_the_dlq_with_its_reason(saga_stack, merchant, payments):
-    view = merchant.wait(accepted(merchant.pay(body("amazon_pay", amazon_checkout_session(AMAZON_URL)))))
+    view = merchant.wait(accepted(merchant.pay(body("amazon_pay",
+                                                    amazon_checkout_session(merchant.emulators.amazon_pay)))))
     pid = view["payment_id"]
     intruder = envelope(p.RouteSelected(payment_id=pid, merchant_id="m_intruder", attempt=1, gateway="amazon_pay",
                                         propensity=0.5, policy_version="e2e", explanation="forged"))
@@ -238,7 +240,8 @@ def test_a_poison_message_ends_in_the_dlq_with_its_reason(saga_stack, merchant, 
 def test_partial_then_full_refund_and_a_full_refund(saga_stack, merchant, payments):
     partial = merchant.wait(accepted(merchant.pay(body("card", vault_id=merchant.vault_card(f"cus_ref_{RUN}"),
                                                        amount=5000))))
-    full = merchant.wait(accepted(merchant.pay(body("amazon_pay", amazon_checkout_session(AMAZON_URL), amount=2750))))
+    full = merchant.wait(accepted(merchant.pay(body("amazon_pay", amazon_checkout_session(merchant.emulators.amazon_pay),
+                                                    amount=2750))))
     assert partial["status"] == full["status"] == "indexed"
     first = merchant.refund(partial["payment_id"], 1200)
     assert first.status_code == 200 and first.json()["payment"]["status"] == "partially_refunded", first.text

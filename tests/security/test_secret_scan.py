@@ -3,7 +3,7 @@ then a small run on the real local stack — a few payments on every gateway thr
 after which the scan finds nothing, and a negative control: a card number planted in a log and in a
 table, and a stored secret planted in a DLQ, each found at its location.
 
-The stack test uses the payment emulators' fixed ports: run it under `flock /tmp/smartpay-localstack.lock`."""
+The stack test runs a private stack (every port its own, Redis included), next to any other stack."""
 
 from __future__ import annotations
 
@@ -190,7 +190,7 @@ def test_queues_are_read_once_per_message_and_a_short_read_is_an_error(aws, moto
 # --- on the real local stack ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small_demo():
-    from smartpay_payment.testing.local_stack import AMAZON_URL, STRIPE_URL, MerchantClient
+    from smartpay_payment.testing.local_stack import Emulators, MerchantClient
     from smartpay_payment.testing.servers import amazon_checkout_session, stripe_card
     from smartpay_shared.local import stack
     from smartpay_shared.testing import free_port
@@ -198,8 +198,7 @@ def small_demo():
     # Not under pytest's basetemp: concurrent pytest sessions prune old basetemps while the stack writes.
     state = Path(tempfile.mkdtemp(prefix="smartpay-scan-"))
     (state / "chat").mkdir()
-    keys = ("SMARTPAY_LOCAL_DIR", "CHAT_INDEX_PATH", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
+    keys = ("CHAT_INDEX_PATH", *stack.exported_names())
     saved = {k: os.environ.get(k) for k in keys}
     os.environ["SMARTPAY_LOCAL_DIR"] = str(state)
     os.environ["CHAT_INDEX_PATH"] = str(state / "chat" / "payments.duckdb")  # this run's index, nobody else's
@@ -213,7 +212,8 @@ def small_demo():
                        check=True, capture_output=True, timeout=120)
         token = subprocess.run([SMARTPAY, "auth", "token", "--email", email], env=env, check=True,
                                capture_output=True, text=True, timeout=120).stdout.strip()
-        merchant = MerchantClient(info["gateway_url"], token)
+        emulators = Emulators.of(info)  # this stack's own emulators
+        merchant = MerchantClient(info["gateway_url"], token, emulators)
         wallet = f"sol_scan_{run}"
         subprocess.run([SMARTPAY, "payment", "fund-wallet", wallet, "--sol", "2", "--usd", "100"], env=env,
                        check=True, capture_output=True, timeout=120)
@@ -223,9 +223,9 @@ def small_demo():
                     "device_id": f"dev_{customer}_{run}", "ip_address": "203.0.113.10",
                     "payment_method": {"type": method, "token": token}}
 
-        requests_ = [body("card", stripe_card(STRIPE_URL, "4242424242424242"), 2500, "cus_scan_card"),
-                     body("card", stripe_card(STRIPE_URL, "4000000000000341"), 3100, "cus_scan_decl"),
-                     body("amazon_pay", amazon_checkout_session(AMAZON_URL), 4200, "cus_scan_amzn"),
+        requests_ = [body("card", stripe_card(emulators.stripe, "4242424242424242"), 2500, "cus_scan_card"),
+                     body("card", stripe_card(emulators.stripe, "4000000000000341"), 3100, "cus_scan_decl"),
+                     body("amazon_pay", amazon_checkout_session(emulators.amazon_pay), 4200, "cus_scan_amzn"),
                      body("solana_wallet", wallet, 900, "cus_scan_sol")]
         views = []
         for request in requests_:

@@ -23,17 +23,30 @@ def _print(info: dict) -> None:
     table.add_row("archive", info["archive_name"])
     table.add_row("user pool / client", f"{info['user_pool_id']} / {info['user_pool_client_id']}")
     table.add_row("X-Ray daemon", info["xray_daemon"])
+    if info.get("redis_url"):
+        table.add_row("Redis (this stack's own)", info["redis_url"])
+    for name, value in sorted(info.get("env", {}).items()):
+        if name.startswith("PAYMENT_") and value.startswith("http"):
+            table.add_row(name, value)
     for name, proc in info["processes"].items():
-        table.add_row(f"process {name}", f"pid {proc['pid']}, log {proc['log']}")
+        where = f", {proc['url']}" if proc.get("url") else ""
+        table.add_row(f"process {name}", f"pid {proc['pid']}{where}, log {proc['log']}")
     console.print(table)
-    console.print("Token for curl: [bold]scripts/create-user.sh[/bold]   Events: [bold]smartpay events tail[/bold]")
+    console.print("Token for curl: [bold]scripts/create-user.sh[/bold]   Events: [bold]smartpay events tail[/bold]   "
+                  "This stack's settings in your shell: [bold]eval \"$(.venv/bin/smartpay stack env)\"[/bold]")
 
 
 @app.command()
 def up(endpoint: str = typer.Option(stack.DEFAULT_ENDPOINT, envvar="AWS_ENDPOINT_URL"),
-       gateway_port: int = typer.Option(stack.GATEWAY_PORT)) -> None:
-    """Start moto, apply Terraform, start workers, X-Ray relay and gateway."""
-    _print(stack.up(endpoint, gateway_port))
+       gateway_port: int | None = typer.Option(
+           None, help=f"Default: {stack.GATEWAY_PORT} if free, else a free port."),
+       free_ports: bool = typer.Option(False, "--free-ports", help="Never the documented ports (8080, 8420, "
+                                       "8430, 8899): free ones only, as private stacks take.")) -> None:
+    """Start moto, Redis, the emulators and sandboxes, apply Terraform, start workers, X-Ray relay and gateway.
+
+    The gateway and the payment emulators take their documented ports while those are free, free ones
+    otherwise (printed here and by `status`); the stack's Redis is always on a free port."""
+    _print(stack.up(endpoint, gateway_port, prefer_default_ports=not free_ports))
 
 
 @app.command()
@@ -47,3 +60,13 @@ def down() -> None:
 def status() -> None:
     """Show where everything is."""
     _print(stack.load_stack())
+
+
+@app.command()
+def env() -> None:
+    """The stack's settings as shell exports (`eval "$(smartpay stack env)"`): CLI commands run from that
+    shell (`smartpay payment fund-wallet`, `reconcile`, ...) then reach this stack's emulators and Redis."""
+    import shlex
+
+    for name, value in sorted(stack.load_stack().get("env", {}).items()):
+        typer.echo(f"export {name}={shlex.quote(str(value))}")

@@ -73,11 +73,17 @@ class ProcessTable:
 
 def _is_ours(pid: int, name: str) -> bool:
     """True if pid is alive and was started by us under this name (pids get reused)."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-        status = Path(f"/proc/{pid}/status").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return False
-    if "State:\tZ" in status:
-        return False
-    return f"{MARKER}={name}".encode() in environ.split(b"\0")
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            return False
+        if "State:\tZ" in status:
+            return False
+        # Empty while the kernel is still inside execve (Popen returns once the child's close-on-exec pipe
+        # closed, before the new image's environment is mapped): read again rather than call it a stranger.
+        if environ or time.monotonic() > deadline:
+            return f"{MARKER}={name}".encode() in environ.split(b"\0")
+        time.sleep(0.01)

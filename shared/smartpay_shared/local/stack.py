@@ -1,10 +1,19 @@
 """The local stack: moto server on :4566, Terraform applied to it, one worker per service, the X-Ray
-relay and the HTTP gateway. State and logs live under the git-ignored `.local/`."""
+relay, the HTTP gateway, the stack's own Redis and the services' emulators. State and logs live under
+the git-ignored `.local/` (or a private stack's own directory).
+
+Every port a stack's processes listen on is chosen at `up` (ports.json in the state dir, so an `up` of
+a running stack keeps them): a free one, or with `prefer_default_ports` (`make up`) the documented one
+while it is free. The chosen addresses reach every process of the stack (workers, gateway, setup
+commands, background loops) through the settings the services read (a manifest's `url_env`, REDIS_ENVS),
+and are recorded in stack.json (`env`, and per process `port` / `url`)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -13,12 +22,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smartpay_shared.local.processes import ProcessTable
-from smartpay_shared.manifest import all_manifests, repo_root
+from smartpay_shared.local.processes import Managed, ProcessTable
+from smartpay_shared.manifest import PORT, STATE, LocalProcess, all_manifests, repo_root
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
-GATEWAY_PORT = 8080
+GATEWAY_PORT = 8080  # `make up` takes it while it is free
 XRAY_DAEMON = "127.0.0.1:2000"
+# The stack's own redis-server (no persistence), on a free port: never the machine's Redis on 6379, so no
+# two stacks share velocity features, routing health or rate limit buckets, and its data dies with the stack.
+# `--set-proc-title no`: a retitled redis-server overwrites its environment, where the process table's
+# marker lives (then `make down` could not recognise it as ours).
+REDIS = LocalProcess(name="redis", argv=["redis-server", "--bind", "127.0.0.1", "--port", PORT, "--save", "",
+                                         "--appendonly", "no", "--dir", STATE + "/redis", "--set-proc-title", "no"],
+                     url=f"redis://127.0.0.1:{PORT}/0", url_env="REDIS_URL")
+# Every setting a process reads its Redis from (the generic one and each service's own, which would win
+# over REDIS_URL if the caller's environment had it): all of them get the stack's Redis.
+REDIS_ENVS = ("REDIS_URL", "FRAUD_REDIS_URL", "SMARTPAY_ROUTING_REDIS_URL", "SMARTPAY_GATEWAY_REDIS_URL",
+              "SMARTPAY_API_REDIS_URL")
+# What `up` exports into its own process environment (a caller's CLI calls then reach this stack);
+# testing.stack.private_stack puts the environment back as it was.
+EXPORTED = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 
 @dataclass(frozen=True)
@@ -37,6 +60,10 @@ class StackPaths:
     def terraform_state(self) -> Path:
         return self.state / "terraform"
 
+    @property
+    def ports_file(self) -> Path:
+        return self.state / "ports.json"
+
 
 def stack_paths() -> StackPaths:
     return StackPaths(repo_root())
@@ -50,13 +77,139 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _wait(url: str, timeout: float, what: str) -> None:
+def _listening_sockets(port: int) -> set[str]:
+    """Inodes of the sockets listening on `port` (any local address, IPv4 or IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def holds_port(session: int, port: int) -> bool:
+    """True if a process of `session` (a managed process and its children: each starts a session) listens on
+    `port`: the server answering there is ours, not another stack's that had the port first."""
+    inodes = _listening_sockets(port)
+    for proc in Path("/proc").iterdir() if inodes else ():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[3]) != session:
+                continue
+            if any(os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes
+                   for fd in (proc / "fd").iterdir()):
+                return True
+        except (OSError, ValueError, IndexError):
+            continue
+    return False
+
+
+def _wait(url: str, timeout: float, what: str, table: ProcessTable | None = None, name: str = "",
+          port: int | None = None) -> None:
+    """Until `url` answers. With the process's name (and port): answered by that process, which must stay
+    alive meanwhile: a server that could not bind its port exits, while another one may answer there."""
+    deadline, foreign = time.monotonic() + timeout, False
+    while time.monotonic() < deadline:
+        managed = table.running(name) if table is not None else None
+        if table is not None and managed is None:
+            raise RuntimeError(f"{what} exited before answering at {url} (port taken?): see {table.logs / name}.log")
+        if _answers(url):
+            if managed is None or port is None or holds_port(managed.pid, port):
+                return
+            foreign = True
+        time.sleep(0.2)
+    why = f": something else answers there, port {port} is taken" if foreign else ""
+    raise TimeoutError(f"{what} did not answer at {url} within {timeout}s{why}")
+
+
+def _wait_redis(url: str, port: int, timeout: float, table: ProcessTable) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _answers(url):
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} did not answer at {url} within {timeout}s")
+        managed = table.running(REDIS.name)
+        if managed is None:
+            raise RuntimeError(f"redis-server exited (port taken?): see {table.logs / REDIS.name}.log")
+        try:
+            if client.ping() and holds_port(managed.pid, port):
+                return
+        except redis.RedisError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"the stack's redis-server did not answer at {url} within {timeout}s")
+
+
+def _port_is_free(port: int) -> bool:
+    """Nothing listens on `port` on any local address, IPv4 or IPv6 (SO_REUSEADDR as servers set it:
+    connections of an earlier server still in TIME_WAIT do not count)."""
+    try:
+        probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        address: tuple = ("::", port)
+    except OSError:  # no IPv6 on this machine
+        probe, address = socket.socket(socket.AF_INET, socket.SOCK_STREAM), ("0.0.0.0", port)
+    with probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+            probe.listen(1)
+        except OSError:
+            return False
+    return True
+
+
+def choose_ports(table: ProcessTable, ports_file: Path, wanted: dict[str, int | None],
+                 prefer_default_ports: bool, fixed: dict[str, int] | None = None) -> dict[str, int]:
+    """One port per process name: the one recorded for it while it still runs (an `up` of a running stack),
+    else its default if asked for and free, else one the kernel hands out (all held open until every port
+    is chosen, so no two processes get the same). `fixed` ports are the caller's. Written to `ports_file`
+    before anything starts."""
+    recorded = json.loads(ports_file.read_text()) if ports_file.exists() else {}
+    chosen: dict[str, int] = dict(fixed or {})
+    held: list[socket.socket] = []
+    try:
+        for name, default in wanted.items():
+            if name in recorded and table.running(name):
+                chosen[name] = int(recorded[name])
+            elif prefer_default_ports and default and default not in chosen.values() and _port_is_free(default):
+                chosen[name] = default
+            else:
+                while True:
+                    s = socket.socket()
+                    s.bind(("127.0.0.1", 0))
+                    held.append(s)
+                    port = s.getsockname()[1]
+                    if port not in chosen.values() and port not in wanted.values():
+                        break
+                chosen[name] = port
+    finally:
+        for s in held:
+            s.close()
+    ports_file.parent.mkdir(parents=True, exist_ok=True)
+    ports_file.write_text(json.dumps(chosen, indent=2))
+    return chosen
+
+
+def _fill(template: str, port: int | None, state: Path) -> str:
+    text = template.replace(STATE, str(state))
+    return text.replace(PORT, str(port)) if port is not None else text
+
+
+def _resolved(proc: LocalProcess, port: int | None, state: Path) -> LocalProcess:
+    """The process with `{port}` and `{state}` filled in everywhere (one port, one source)."""
+    return proc.model_copy(update={
+        "argv": [_fill(a, port, state) for a in proc.argv],
+        "env": {k: _fill(v, port, state) for k, v in proc.env.items()},
+        "ready_url": _fill(proc.ready_url, port, state) if proc.ready_url else None,
+        "url": _fill(proc.url, port, state) if proc.url else None,
+    })
 
 
 def base_env(endpoint: str, xray_address: str) -> dict[str, str]:
@@ -84,80 +237,151 @@ def start_emulator(table: ProcessTable, endpoint: str, env: dict[str, str]) -> s
     return "started"
 
 
-def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int = GATEWAY_PORT,
-       xray_address: str = XRAY_DAEMON) -> dict[str, Any]:
+def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int | None = None, xray_address: str = XRAY_DAEMON,
+       prefer_default_ports: bool = False) -> dict[str, Any]:
     """Start the stack; if any step fails, stop what this call started (not what was already up)
-    before re-raising, so a failed `make up` or test fixture leaves no stray processes behind."""
+    before re-raising, so a failed `make up` or test fixture leaves no stray processes behind.
+
+    Ports: the gateway on `gateway_port` if given; it, the emulators and sandboxes on free ports, or with
+    `prefer_default_ports` (`make up`, the demo) on their documented ports (8080, a manifest's
+    `default_port`) while those are free. The stack's Redis is always on a free port."""
     table = ProcessTable(stack_paths().state)
     before = {m.name for m in table.all_running()}
     try:
-        return _up(table, endpoint, gateway_port, xray_address)
+        return _up(table, endpoint, gateway_port, xray_address, prefer_default_ports)
     except BaseException:
         started = [m.name for m in table.all_running() if m.name not in before]
-        for name in sorted(started, key=lambda n: (n == "moto", n)):  # the emulator last
+        for name in sorted(started, key=_stop_order):  # the emulator last
             table.stop(name)
+        if not table.all_running():
+            stack_paths().ports_file.unlink(missing_ok=True)
         raise
 
 
-def _up(table: ProcessTable, endpoint: str, gateway_port: int, xray_address: str) -> dict[str, Any]:
+def _stop_order(name: str) -> tuple:
+    """Workers, gateway and loops first, then the servers they call, the stack's Redis, the emulator last."""
+    return (name == "moto", name == REDIS.name, name in local_servers(), name)
+
+
+def local_servers() -> dict[str, LocalProcess]:
+    """Every manifest's processes that listen on a port, by process-table name (`<service>-<name>`)."""
+    return {f"{m.service}-{p.name}": p for m in all_manifests().values() for p in m.local_processes if p.listens}
+
+
+def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_address: str,
+        prefer_default_ports: bool = False) -> dict[str, Any]:
     from smartpay_shared.local import terraform
 
     paths = stack_paths()
-    env = base_env(endpoint, xray_address)
-    emulator = start_emulator(table, endpoint, env)
+    state = paths.state.resolve()
+    manifests = all_manifests()
+    servers = local_servers()
+    wanted: dict[str, int | None] = {REDIS.name: None, **{n: p.default_port for n, p in servers.items()}}
+    if gateway_port is None:
+        wanted["gateway"] = GATEWAY_PORT
+    ports = choose_ports(table, paths.ports_file, wanted, prefer_default_ports,
+                         fixed={} if gateway_port is None else {"gateway": gateway_port})
+    if prefer_default_ports:
+        for name, default in wanted.items():
+            if default and ports[name] != default:
+                print(f"==> {name}: port {default} is taken, using {ports[name]} (see `make status`)", flush=True)
 
-    os.environ.update({k: env[k] for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
-                                          "AWS_SECRET_ACCESS_KEY") if k in env})
+    env = base_env(endpoint, xray_address)
+    env["SMARTPAY_LOCAL_DIR"] = str(state)
+    emulator = start_emulator(table, endpoint, env)
+    os.environ.update({k: env[k] for k in EXPORTED if k in env})
+
+    # The stack's own Redis, then the address of every server of the stack under the setting its clients
+    # read: set once here, so the workers, gateway, setup commands and loops all get the same values.
+    redis = _resolved(REDIS, ports[REDIS.name], state)
+    redis_server = shutil.which("redis-server")
+    if not redis_server:
+        raise RuntimeError("redis-server is not installed: each local stack runs its own "
+                           "(apt-get install redis-server)")
+    (state / "redis").mkdir(parents=True, exist_ok=True)
+    table.start(REDIS.name, [redis_server, *redis.argv[1:]], env)
+    _wait_redis(redis.url, ports[REDIS.name], 30, table)
+    resolved = {name: _resolved(proc, ports[name], state) for name, proc in servers.items()}
+    stack_env = {"SMARTPAY_LOCAL_DIR": str(state), "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": env["AWS_REGION"],
+                 **{name: redis.url for name in REDIS_ENVS},
+                 **{proc.url_env: proc.url for proc in resolved.values() if proc.url_env and proc.url},
+                 "FRAUD_CACHE_DIR": str(state / "fraud" / "models")}  # the fraud model cache: this stack's
+    env.update(stack_env)
+
     outputs = terraform.apply_stack(endpoint_url=endpoint, state_dir=paths.terraform_state)
     platform = outputs.get("platform", outputs)
 
-    env.update({
+    stack_env.update({
         "SMARTPAY_NAME_PREFIX": platform.get("name_prefix", "smartpay"),
         "SMARTPAY_BUS_NAME": platform["bus_name"],
         "SMARTPAY_USER_POOL_ID": platform["user_pool_id"],
         "SMARTPAY_USER_POOL_CLIENT_ID": platform["user_pool_client_id"],
     })
-    gateway_env = gateway_settings_env(endpoint, platform, gateway_port)
-    python = sys.executable
-    manifests = all_manifests()
     for manifest in manifests.values():  # service-prefixed names: one environment serves every process
-        env.update({k: v.replace("{repo}", str(paths.root)) for k, v in manifest.local_env.items()})
+        stack_env.update({k: v.replace("{repo}", str(paths.root)) for k, v in manifest.local_env.items()})
+    env.update(stack_env)
+    gateway_env = gateway_settings_env(endpoint, platform, ports["gateway"])
+    python = sys.executable
     table.start("xray", [python, "-m", "smartpay_shared.local.xray_daemon"], env)
     for manifest in manifests.values():
         # Servers (a ready_url) first, then the setup that may need them (e.g. secrets put into moto and
         # registered with a sandbox), then the background loops (no ready_url) that read what setup wrote.
-        servers = [p for p in manifest.local_processes if p.ready_url]
-        loops = [p for p in manifest.local_processes if not p.ready_url]
-        for proc in servers:
-            table.start(f"{manifest.service}-{proc.name}", _argv(proc.argv), {**env, **proc.env})
-            _wait(proc.ready_url, 60, f"{manifest.service} {proc.name}")
+        named = {f"{manifest.service}-{p.name}": resolved.get(f"{manifest.service}-{p.name}") or
+                 _resolved(p, None, state) for p in manifest.local_processes}
+        for name, proc in named.items():
+            if proc.ready_url:
+                table.start(name, _argv(proc.argv), {**env, **proc.env})
+                _wait(proc.ready_url, 60, f"{manifest.service} {proc.name}", table, name, ports.get(name))
         for command in manifest.local_setup:
             print(f"==> {manifest.service}: {' '.join(command)}", flush=True)
             subprocess.run(_argv(command), env=env, check=True)
-        for proc in loops:
-            table.start(f"{manifest.service}-{proc.name}", _argv(proc.argv), {**env, **proc.env})
+        for name, proc in named.items():
+            if not proc.ready_url:
+                table.start(name, _argv(proc.argv), {**env, **proc.env})
     for service in manifests:
         table.start(f"worker-{service}", [python, "-m", "smartpay_shared.local.run_worker", service], env)
     table.start("gateway", [python, "-m", "smartpay_shared.local.gateway"], {**env, **gateway_env})
-    gateway_url = f"http://127.0.0.1:{gateway_port}"
-    _wait(gateway_url + "/health", 30, "gateway")
+    gateway_url = f"http://127.0.0.1:{ports['gateway']}"
+    _wait(gateway_url + "/health", 30, "gateway", table, "gateway", ports["gateway"])
+    os.environ.update(stack_env)  # this process's own CLI calls (the demo's, a test's) reach this stack
+
+    urls = {REDIS.name: redis.url, "gateway": gateway_url,
+            **{name: proc.url for name, proc in resolved.items() if proc.url}}
+
+    def described(m: Managed) -> dict[str, Any]:
+        where = {"port": ports[m.name]} if m.name in ports else {}
+        return {"pid": m.pid, "log": str(m.log), **where, **({"url": urls[m.name]} if m.name in urls else {})}
 
     stack = {
+        "state_dir": str(state),
         "aws_endpoint_url": endpoint,
         "emulator": emulator,
         "region": env["AWS_REGION"],
         "gateway_url": gateway_url,
         "openapi_url": gateway_url + "/openapi.json",
         "xray_daemon": xray_address,
+        "redis_url": redis.url,
         "bus_name": platform["bus_name"],
         "archive_name": platform.get("archive_name", platform["bus_name"] + "-archive"),
         "user_pool_id": platform["user_pool_id"],
         "user_pool_client_id": platform["user_pool_client_id"],
+        # What a client of this stack sets to reach it (`smartpay stack env`): the same settings the stack's
+        # own processes got, the emulators' and Redis's addresses among them. No credentials.
+        "env": stack_env,
         "terraform_outputs": outputs,
-        "processes": {m.name: {"pid": m.pid, "log": str(m.log)} for m in table.all_running()},
+        "processes": {m.name: described(m) for m in table.all_running()},
     }
     paths.stack_file.write_text(json.dumps(stack, indent=2, default=str))
     return stack
+
+
+def exported_names() -> tuple[str, ...]:
+    """Every variable `up` may set in its own process environment (to put it back after a private stack)."""
+    local_env = {k for m in all_manifests().values() for k in m.local_env}
+    url_envs = {p.url_env for p in local_servers().values() if p.url_env}
+    return tuple(sorted({*EXPORTED, *REDIS_ENVS, *url_envs, *local_env, "SMARTPAY_LOCAL_DIR", "FRAUD_CACHE_DIR",
+                         "SMARTPAY_NAME_PREFIX", "SMARTPAY_BUS_NAME", "SMARTPAY_USER_POOL_ID",
+                         "SMARTPAY_USER_POOL_CLIENT_ID"}))
 
 
 def _argv(argv: list[str]) -> list[str]:
@@ -178,11 +402,12 @@ def gateway_settings_env(endpoint: str, platform: dict[str, Any], port: int) -> 
 
 
 def down() -> list[str]:
-    """Stop what `up` started (workers first, the emulator last), by pid file only."""
+    """Stop what `up` started (workers first, then the servers and Redis, the emulator last), by pid file only."""
     paths = stack_paths()
     table = ProcessTable(paths.state)
-    order = sorted((m.name for m in table.all_running()), key=lambda n: (n == "moto", n))
+    order = sorted((m.name for m in table.all_running()), key=_stop_order)
     stopped = [name for name in order if table.stop(name)]
+    paths.ports_file.unlink(missing_ok=True)
     if "moto" in stopped:
         # The emulator keeps nothing: its Terraform state is stale now.
         for state in paths.terraform_state.glob("*/terraform.tfstate*"):

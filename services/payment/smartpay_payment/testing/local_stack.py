@@ -8,24 +8,49 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import boto3
 import requests
 
+from smartpay_payment.config import PaymentSettings
 from smartpay_payment.testing.servers import amazon_card_on_file, stripe_card
 
 # A saga is over in these (a captured payment is over once the index confirmed it: `indexed`).
 FINAL = frozenset({"indexed", "fraud_declined", "declined", "failed", "refunded", "partially_refunded"})
-STRIPE_URL, AMAZON_URL = "http://127.0.0.1:8420", "http://127.0.0.1:8430"  # the stack's emulator ports
+
+
+def setting_name(field: str) -> str:
+    """The environment variable PaymentSettings reads `field` from (PAYMENT_STRIPE_API_BASE, ...)."""
+    return PaymentSettings.model_config["env_prefix"] + field.upper()
+
+
+@dataclass(frozen=True)
+class Emulators:
+    """Where one stack's payment emulators listen: read from the stack's info (`stack.up`, .local/stack.json),
+    under the settings the payment service itself reads, so a test talks to the servers its stack's workers use."""
+
+    stripe: str
+    amazon_pay: str
+    solana: str
+
+    @classmethod
+    def of(cls, stack: Mapping[str, Any]) -> Emulators:
+        env = stack["env"]
+        return cls(stripe=env[setting_name("stripe_api_base")], amazon_pay=env[setting_name("amazon_pay_endpoint")],
+                   solana=env[setting_name("solana_rpc_url")])
 
 
 class MerchantClient:
     """One merchant's calls through the gateway (the merchant comes from the token, never the body)."""
 
-    def __init__(self, gateway_url: str, token: str):
+    def __init__(self, gateway_url: str, token: str, emulators: Emulators):
         self.url = gateway_url.rstrip("/")
+        self.emulators = emulators
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {token}"
 
@@ -51,7 +76,8 @@ class MerchantClient:
 
     def vault_card(self, customer_id: str, last4: str = "4242", number: str = "4242424242424242") -> str:
         """A card kept once in the vault: a localstripe PaymentMethod + an Amazon Pay card on file."""
-        tokens = {"stripe": stripe_card(STRIPE_URL, number), "amazon_pay": amazon_card_on_file(AMAZON_URL, last4)}
+        tokens = {"stripe": stripe_card(self.emulators.stripe, number),
+                  "amazon_pay": amazon_card_on_file(self.emulators.amazon_pay, last4)}
         response = self.http.post(f"{self.url}/payment-methods", timeout=15,
                                   json={"customer_id": customer_id, "gateway_tokens": tokens})
         response.raise_for_status()
