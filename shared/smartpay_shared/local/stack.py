@@ -232,7 +232,9 @@ def start_emulator(table: ProcessTable, endpoint: str, env: dict[str, str]) -> s
     port = endpoint.rsplit(":", 1)[1].strip("/")
     moto_env = {**env, "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
                 "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH"}
-    table.start("moto", [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", port], moto_env)
+    # moto's own app, DynamoDB requests one at a time (atomic conditional writes: smartpay_shared.local.moto_server)
+    table.start("moto", [sys.executable, "-m", "smartpay_shared.local.moto_server", "-H", "127.0.0.1", "-p", port],
+                moto_env)
     _wait(endpoint + "/moto-api/", 30, "moto server")
     return "started"
 

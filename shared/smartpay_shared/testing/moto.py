@@ -1,9 +1,10 @@
-"""Start a real moto server in a subprocess (the same server `make up` runs, on a free port)."""
+"""Start a real moto server in a subprocess (the same server `make up` runs, on a free port): moto's
+own app, with DynamoDB requests served one at a time as DynamoDB's atomicity requires
+(smartpay_shared.local.moto_server)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,9 +27,8 @@ class MotoServer:
         self._proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20.0) -> MotoServer:
-        exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which("moto_server")
-        cmd = [exe, "-H", "127.0.0.1", "-p", str(self.port)] if exe else [
-            sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        # moto's own server app with DynamoDB's atomicity (smartpay_shared.local.moto_server).
+        cmd = [sys.executable, "-m", "smartpay_shared.local.moto_server", "-H", "127.0.0.1", "-p", str(self.port)]
         env = {**os.environ, "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
                "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH"}
         out = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115

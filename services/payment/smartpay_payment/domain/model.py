@@ -4,7 +4,7 @@ plus the events to emit, or raises Stale (duplicate/out-of-date: a no-op) or Not
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -47,6 +47,10 @@ class NotYet(Exception):
     """The event arrived before the step it depends on: retry later (the queue redelivers)."""
 
 
+class ChargeClaimed(NotYet):
+    """Another delivery holds a live claim on the attempt: back off, re-read later (the queue redelivers)."""
+
+
 class RefundRefused(ValueError):
     """A refund the payment cannot take (state or amount)."""
 
@@ -61,6 +65,16 @@ class Refund(BaseModel):
     compensation: bool = False
     gateway: str | None = None  # set when the refund is of another charge than the payment's own
     gateway_reference: str | None = None
+
+
+class ChargeClaim(BaseModel):
+    """Who may call the gateway for the current attempt, until when: taken by a conditional write
+    before any gateway call, so concurrent deliveries of one route never charge twice."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    owner: str
+    until: datetime
 
 
 class Payment(BaseModel):
@@ -102,6 +116,7 @@ class Payment(BaseModel):
     completed_at: datetime | None = None
     indexed_version: int | None = None
     timeline: list[p.TimelineEntry] = Field(default_factory=list)
+    charge_claim: ChargeClaim | None = None
 
     @property
     def refunded_amount(self) -> int:
@@ -169,6 +184,8 @@ def _next(payment: Payment, state: State, now: datetime, detail: str | None = No
         timeline = [timeline[0], *timeline[-(MAX_TIMELINE - 1):]]
     if state in TERMINAL and payment.completed_at is None:
         changes.setdefault("completed_at", now)
+    if state not in CHARGING:
+        changes.setdefault("charge_claim", None)
     return payment.model_copy(update={"state": state, "version": payment.version + 1, "updated_at": now,
                                       "timeline": timeline, **changes})
 
@@ -198,15 +215,40 @@ def fraud_assessed(payment: Payment, event: p.FraudAssessed, now: datetime) -> T
     return Transition(payment, after, [])
 
 
-def route_selected(payment: Payment, event: p.RouteSelected, now: datetime) -> Transition:
+def route_selected(payment: Payment, event: p.RouteSelected, now: datetime,
+                   claim: ChargeClaim | None = None) -> Transition:
+    """The route of the current attempt; `claim`: the delivery that records it may charge it."""
     if payment.state == State.REQUESTED:
         raise NotYet("route selected before the fraud result was recorded")
     if payment.state not in AWAITING_ROUTE or event.attempt != payment.attempt:
         raise Stale(f"route for attempt {event.attempt} while {payment.state} at attempt {payment.attempt}")
     after = _next(payment, State.ROUTED, now, f"attempt {event.attempt} on {event.gateway}",
                   gateway=event.gateway, tried_gateways=[*payment.tried_gateways, event.gateway],
-                  routing_explanation=event.explanation, gateway_reference=None)
+                  routing_explanation=event.explanation, gateway_reference=None, charge_claim=claim)
     return Transition(payment, after, [])
+
+
+def claim_charge(payment: Payment, owner: str, now: datetime, lease: timedelta) -> Transition:
+    """Take (or renew) the right to call the gateway for the current attempt: refused while another
+    owner's claim is live; a claim past its lease (its worker died) is taken over."""
+    if payment.state not in CHARGING:
+        raise Stale(f"charge claim while {payment.state}")
+    held = payment.charge_claim
+    if held is not None and held.owner != owner and held.until > now:
+        raise ChargeClaimed(f"attempt {payment.attempt} of {payment.payment_id} is being charged by another "
+                            f"delivery until {held.until.isoformat()}")
+    after = payment.model_copy(update={"version": payment.version + 1, "updated_at": now,
+                                       "charge_claim": ChargeClaim(owner=owner, until=now + lease)})
+    return Transition(payment, after, [])
+
+
+def release_charge(payment: Payment, owner: str, now: datetime) -> Transition:
+    """A live charger that stops without an outcome (a retriable gateway error goes back to the queue)
+    lets go of its claim, so the redelivery need not wait out the lease."""
+    if payment.state not in CHARGING or payment.charge_claim is None or payment.charge_claim.owner != owner:
+        raise Stale(f"no claim of {owner} to release while {payment.state}")
+    return Transition(payment, payment.model_copy(update={"version": payment.version + 1, "updated_at": now,
+                                                          "charge_claim": None}), [])
 
 
 def authorized(payment: Payment, gateway_reference: str, latency_ms: float | None, now: datetime) -> Transition:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,9 @@ MAX_CONFLICT_RETRIES = 5
 STATUS_READS = 3  # reads of an unknown outcome before the attempt counts as failed
 NATIVE_GATEWAY = {"card": "stripe", "amazon_pay": "amazon_pay", "solana_wallet": "solana"}  # of a raw token
 NOT_YET_WAITS = (0.02, 0.05, 0.1)  # seconds between fresh reads before an early event goes back to the queue
+# How long a charge claim holds: longer than one gateway call with its status reads (timeouts of a few
+# seconds each), so a live charger never loses it; a dead one's attempt is taken over after it.
+CHARGE_LEASE = timedelta(seconds=30)
 FAULT_KEY = "smartpay_fault"  # payment metadata naming injected gateway faults (PAYMENT_FAULT_INJECTION only)
 
 
@@ -150,7 +154,11 @@ class Saga:
         self._apply(data, meta, lambda pay: m.indexed(pay, data, self.clock()))
 
     def on_route_selected(self, data: p.RouteSelected, meta: Metadata) -> None:
-        payment = self._apply(data, meta, lambda pay: m.route_selected(pay, data, self.clock()))
+        # The delivery that records the route owns the attempt's charge claim (one conditional write):
+        # only it calls the gateway; a concurrent duplicate finds the claim and backs off.
+        claimant = uuid.uuid4().hex
+        payment = self._apply(data, meta, lambda pay: m.route_selected(
+            pay, data, self.clock(), m.ChargeClaim(owner=claimant, until=self.clock() + CHARGE_LEASE)))
         if payment is not None and (data.gateway not in self.gateways or payment.token_for(data.gateway) is None):
             # Routing chose a gateway this deployment has no connector for, or one the payment method has
             # no token on (a raw token of another gateway, a card vaulted without it): nothing is called,
@@ -167,9 +175,24 @@ class Saga:
             current = self._load(data.payment_id, data.merchant_id)
             if (current and current.state in m.CHARGING and current.attempt == data.attempt
                     and current.gateway == data.gateway):
-                self.charge(current, meta, resume=True)
+                self.resume_charge(current, meta, owner=claimant)
             return
         self.charge(payment, meta, resume=False)
+
+    def resume_charge(self, payment: m.Payment, meta: Metadata | None, *, owner: str | None = None,
+                      late_ok: bool = True) -> None:
+        """Charge an attempt someone else started (a redelivery, the sweeper): claim it first by a
+        conditional write. A live claim of another delivery, or losing the write to any other writer,
+        raises ChargeClaimed (NotYet): back off, the queue redelivers and this decides again on a fresh
+        read. Only a claim past its lease (its worker died) is taken over, and then the gateway's own
+        record is read before any call (resume), so money that moved is never moved twice."""
+        owner = owner or uuid.uuid4().hex
+        try:
+            claimed = self.store.commit(m.claim_charge(payment, owner, self.clock(), CHARGE_LEASE), meta)
+        except ConcurrencyConflict:
+            raise m.ChargeClaimed(f"{payment.payment_id}: another writer moved attempt {payment.attempt} "
+                                  "while this delivery claimed it") from None
+        self.charge(claimed, meta, resume=True, late_ok=late_ok)
 
     # --- the gateway step ----------------------------------------------------------------------
     def charge_request(self, payment: m.Payment) -> ChargeRequest:
@@ -190,12 +213,28 @@ class Saga:
         own record is read first, so an attempt that already moved money is never charged again."""
         try:
             self._charge(payment, meta, resume=resume, late_ok=late_ok)
+        except Exception:  # alive, no outcome (the queue retries): the claim goes now, not at its lease end
+            self._release_claim(payment, meta)
+            raise
         finally:
             try:  # payment.authorized waits for the capture's commit; anything left goes out now
                 self.store.flush_deferred(payment.payment_id)
             except Exception:  # never mask the charge's own outcome: the events are safe in the outbox
                 log.warning("deferred events of %s stay in its outbox for the sweeper", payment.payment_id,
                             exc_info=True)
+
+    def _release_claim(self, payment: m.Payment, meta: Metadata | None) -> None:
+        owner = payment.charge_claim.owner if payment.charge_claim else None
+        if owner is None:
+            return
+        try:
+            current = self._load(payment.payment_id, payment.merchant_id)
+            if current is not None:
+                self.store.commit(m.release_charge(current, owner, self.clock()), meta)
+        except (ConcurrencyConflict, m.Stale):
+            pass  # moved on meanwhile: nothing of ours left to release
+        except Exception:  # never mask the charge's own error; the lease ends the claim anyway
+            log.warning("could not release the charge claim of %s", payment.payment_id, exc_info=True)
 
     def _charge(self, payment: m.Payment, meta: Metadata | None, *, resume: bool, late_ok: bool) -> None:
         gateway = self.gateway_for(payment)

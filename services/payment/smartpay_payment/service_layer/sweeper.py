@@ -40,7 +40,7 @@ def sweep(saga: Saga, *, outbox_grace: timedelta, now: datetime | None = None) -
             if payment.state in m.TERMINAL or not stored.deadline_at or stored.deadline_at >= now.timestamp():
                 continue
             if payment.state in m.CHARGING:
-                saga.charge(payment, None, resume=True, late_ok=False)
+                saga.resume_charge(payment, None, late_ok=False)
                 report.resumed += 1
             else:
                 saga.fail_saga(payment, None, "saga_timeout", f"no progress past the deadline in {payment.state}")
