@@ -112,3 +112,28 @@ def test_two_private_stacks_at_once_each_with_its_own_emulators_and_redis(tmp_pa
                                        timeout=10).status_code == 404
         assert merchants["a"].http.get(f"{a['gateway_url']}/payments/{view_b['payment_id']}",
                                        timeout=10).status_code == 404
+
+
+def test_a_default_stack_never_adopts_another_stacks_moto(tmp_path, monkeypatch):
+    """`make up` / `make demo` next to another checkout's running stack: the documented emulator port is
+    held by that stack's moto, so this stack runs its own moto on a free port and applies nothing into
+    the other one (before, it applied its Terraform into the foreign moto and failed on existing names)."""
+    import boto3
+
+    from smartpay_shared.local import stack
+    from smartpay_shared.testing import MotoServer
+
+    with MotoServer() as foreign:
+        monkeypatch.setattr(stack, "DEFAULT_ENDPOINT", foreign.url)  # "4566", held by the other stack
+        monkeypatch.setenv("SMARTPAY_LOCAL_DIR", str(tmp_path))
+        try:
+            info = stack.up(foreign.url, prefer_default_ports=True)
+            assert info["aws_endpoint_url"] != foreign.url and info["emulator"] == "started"
+            db = boto3.client("dynamodb", endpoint_url=foreign.url, region_name="us-east-1",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+            assert db.list_tables()["TableNames"] == []
+            own = boto3.client("dynamodb", endpoint_url=info["aws_endpoint_url"], region_name="us-east-1",
+                               aws_access_key_id="testing", aws_secret_access_key="testing")
+            assert "smartpay-payments" in own.list_tables()["TableNames"]
+        finally:
+            stack.down()

@@ -281,6 +281,12 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_addre
     wanted: dict[str, int | None] = {REDIS.name: None, **{n: p.default_port for n, p in servers.items()}}
     if gateway_port is None:
         wanted["gateway"] = GATEWAY_PORT
+    # The documented emulator address is this stack's own moto, never another stack's: when another
+    # checkout's `make up` holds :4566, this one runs its moto on a free port (a LocalStack answering
+    # there is an external emulator the user chose, and is used as it is).
+    own_moto = endpoint == DEFAULT_ENDPOINT and not _answers(endpoint + "/_localstack/health")
+    if own_moto:
+        wanted["moto"] = int(DEFAULT_ENDPOINT.rsplit(":", 1)[1])
     ports = choose_ports(table, paths.ports_file, wanted, prefer_default_ports,
                          fixed={} if gateway_port is None else {"gateway": gateway_port})
     if prefer_default_ports:
@@ -288,6 +294,8 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_addre
             if default and ports[name] != default:
                 print(f"==> {name}: port {default} is taken, using {ports[name]} (see `make status`)", flush=True)
 
+    if own_moto:
+        endpoint = f"http://127.0.0.1:{ports['moto']}"  # becomes AWS_ENDPOINT_URL of every process
     env = base_env(endpoint, xray_address)
     env["SMARTPAY_LOCAL_DIR"] = str(state)
     emulator = start_emulator(table, endpoint, env)

@@ -3,8 +3,11 @@ the correlation id, trace, dispatch by event type; failures are reported per rec
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import boto3
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -20,6 +23,16 @@ EventHandler = Callable[[Envelope], None]
 
 class NotSubscribed(InvalidEvent):
     """The queue got an event type its service does not handle (a rule and a manifest disagree)."""
+
+
+MAX_VISIBILITY_SECONDS = 43_200  # SQS's own limit (12 h)
+
+
+def retry_after_seconds(error: BaseException) -> int | None:
+    """A handler error that knows when trying again makes sense (e.g. another delivery holds the
+    payment's charge claim until its lease ends) says so as `retry_after_seconds`."""
+    value = getattr(error, "retry_after_seconds", None)
+    return max(1, min(int(value), MAX_VISIBILITY_SECONDS)) if isinstance(value, int | float) and value > 0 else None
 
 
 class QueueConsumer:
@@ -57,10 +70,28 @@ class QueueConsumer:
                 extra={"message_id": record.message_id, "reason": f"{type(e).__name__}: {e}",
                        "receive_count": receive_count},
             )
+            delay = retry_after_seconds(e)
+            if delay:
+                self._back_off(record, delay)
             raise
         finally:
             self._logger.remove_keys(["event_id", "event_type"])
             self._logger.set_correlation_id(None)
+
+    def _back_off(self, record: SQSRecord, seconds: int) -> None:
+        """Keep the failed record invisible for `seconds` (not just the queue's visibility timeout), so
+        its next receive comes when retrying can succeed instead of spending the receive budget (and
+        dead-lettering) while it cannot. Best effort: the redrive policy still holds if this fails."""
+        try:
+            _, _, _, region, account, name = record.event_source_arn.split(":", 5)
+            sqs = boto3.client("sqs", region_name=region, endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
+            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle,
+                                          VisibilityTimeout=seconds)
+            self._logger.info("record backs off", extra={"message_id": record.message_id, "seconds": seconds})
+        except Exception as e:  # noqa: BLE001 - a delay is an optimisation; the failure itself is reported
+            self._logger.warning("could not delay the record", extra={"message_id": record.message_id,
+                                                                      "reason": f"{type(e).__name__}: {e}"})
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return process_partial_response(

@@ -108,3 +108,30 @@ def test_stop_finishes_the_loop(queue):
     worker.stop()
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+class LaterPlease(Exception):
+    retry_after_seconds = 30
+
+
+def test_a_handler_that_says_when_to_retry_keeps_its_record_away_until_then(queue, envelope):
+    """A record whose handler raises with `retry_after_seconds` is not received again at the queue's
+    visibility timeout (1 s here) but only after that delay: it does not spend its receive budget (2
+    here, then the DLQ) while retrying cannot succeed. Any other failure comes back at once."""
+    sqs, url, dlq = queue
+    later, soon = [], []
+
+    def handle(env):
+        (later if env.data.payment_id == "pay_LATER0001" else soon).append(env.data.payment_id)
+        raise LaterPlease("claimed by another delivery") if env.data.payment_id == "pay_LATER0001" \
+            else RuntimeError("transient")
+
+    consumer = QueueConsumer({"payment.requested": handle}, logger=Logger(service="test"))
+    for pid in ("pay_LATER0001", "pay_SOON00001"):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(bus_event(envelope(pid))))
+    worker = SqsWorker(sqs, url, consumer, function_name="test", region="us-east-1", wait_time_seconds=1)
+    assert drain(worker, lambda: depth(sqs, dlq) == 1, rounds=15)  # the other: back at 1 s, twice, DLQ
+    assert soon == ["pay_SOON00001", "pay_SOON00001"]
+    assert later == ["pay_LATER0001"]  # received once: invisible for 30 s, not dead-lettered
+    dead = sqs.receive_message(QueueUrl=dlq)["Messages"]
+    assert "pay_SOON00001" in dead[0]["Body"]

@@ -48,7 +48,12 @@ class NotYet(Exception):
 
 
 class ChargeClaimed(NotYet):
-    """Another delivery holds a live claim on the attempt: back off, re-read later (the queue redelivers)."""
+    """Another delivery holds a live claim on the attempt: back off, re-read later (the queue redelivers,
+    not before `retry_after_seconds`: when the claim's lease ends)."""
+
+    def __init__(self, message: str, retry_after_seconds: int | None = None):
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class RefundRefused(ValueError):
@@ -236,7 +241,8 @@ def claim_charge(payment: Payment, owner: str, now: datetime, lease: timedelta) 
     held = payment.charge_claim
     if held is not None and held.owner != owner and held.until > now:
         raise ChargeClaimed(f"attempt {payment.attempt} of {payment.payment_id} is being charged by another "
-                            f"delivery until {held.until.isoformat()}")
+                            f"delivery until {held.until.isoformat()}",
+                            retry_after_seconds=int((held.until - now).total_seconds()) + 1)
     after = payment.model_copy(update={"version": payment.version + 1, "updated_at": now,
                                        "charge_claim": ChargeClaim(owner=owner, until=now + lease)})
     return Transition(payment, after, [])
