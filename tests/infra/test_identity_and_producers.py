@@ -39,6 +39,7 @@ from botocore.exceptions import ClientError
 from smartpay_shared.events.catalog import CATALOG
 from smartpay_shared.local import terraform
 from smartpay_shared.testing import MotoServer
+from smartpay_shared.testing.queues import drain
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -416,15 +417,6 @@ def test_optional_totp_mfa(stack, endpoint):
     assert _claims(token)["custom:merchant_id"] == "m_mfa"
 
 
-def _drain(sqs, url: str) -> list[dict[str, Any]]:
-    """Everything in the queue: moto delivers during put_events, so one empty long poll ends it."""
-    bodies = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
-        for m in messages:
-            bodies.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return bodies
-
 
 def _entry(event_type: str, source: str) -> dict[str, Any]:
     ident = uuid.uuid4().hex
@@ -447,12 +439,12 @@ def test_only_the_producers_source_reaches_the_queues(stack, aws):
     sqs, events, manifests, producers = aws("sqs"), aws("events"), _manifests(), _producers()
     queues = {name: out["queue_url"] for name, out in stack["services"].items()}
     for url in queues.values():
-        _drain(sqs, url)
+        drain(sqs, url)
     sources = sorted({f"smartpay.{name}" for name in manifests} | {INTRUDER})
     forged = [_entry(t, s) for t in sorted(CATALOG) for s in sources if s not in producers[t]]
     assert len(forged) == len(CATALOG) * (len(sources) - 1)
     _put(events, forged)
-    landed = {name: _drain(sqs, url) for name, url in queues.items()}
+    landed = {name: drain(sqs, url) for name, url in queues.items()}
     assert {name: [(b["source"], b["detail-type"]) for b in got] for name, got in landed.items() if got} == {}
 
     genuine = [_entry(t, producers[t][0]) for t in sorted(CATALOG)]
@@ -461,7 +453,7 @@ def test_only_the_producers_source_reaches_the_queues(stack, aws):
         subscribed = {s["event_type"] for s in manifests[name]["subscriptions"]}
         expected = _ids(e for e in genuine if e["DetailType"] in subscribed)
         assert expected, f"{name} subscribes to something"
-        assert sorted(b["detail"]["metadata"]["event_id"] for b in _drain(sqs, url)) == expected, name
+        assert sorted(b["detail"]["metadata"]["event_id"] for b in drain(sqs, url)) == expected, name
 
 
 @pytest.mark.integration
@@ -491,18 +483,18 @@ def test_a_replay_to_the_bus_keeps_the_producers_source_and_reaches_the_subscrib
     sqs, manifests = aws("sqs"), _manifests()
     queues = {name: out["queue_url"] for name, out in stack["services"].items()}
     for url in queues.values():
-        _drain(sqs, url)
+        drain(sqs, url)
     envelope = probe_envelope("m_replay")  # payment.requested, produced by payment
     EventPublisher(aws("events"), BUS).publish(envelope)
     subscribers = sorted(n for n, m in manifests.items() if any(s["event_type"] == envelope.event_type
                                                                for s in m["subscriptions"]))
-    live = {n: [b["detail"]["metadata"]["event_id"] for b in _drain(sqs, url)] for n, url in queues.items()}
+    live = {n: [b["detail"]["metadata"]["event_id"] for b in drain(sqs, url)] for n, url in queues.items()}
     assert {n: ids for n, ids in live.items() if ids} == {n: [envelope.metadata.event_id] for n in subscribers}
 
     result = _cli(endpoint, stack, "events", "replay", "--since", "10m", "--payment", envelope.metadata.correlation_id,
                   "--to", "bus", "--bus", BUS)
     assert "replayed 1 event(s)" in result.stdout, result.output
-    again = {n: _drain(sqs, url) for n, url in queues.items()}
+    again = {n: drain(sqs, url) for n, url in queues.items()}
     assert {n: [b["detail"]["metadata"]["event_id"] for b in got] for n, got in again.items() if got} == {
         n: [envelope.metadata.event_id] for n in subscribers}
     for name in subscribers:

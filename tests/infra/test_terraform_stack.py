@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from smartpay_shared.local import terraform
+from smartpay_shared.testing.queues import drain
 
 pytestmark = pytest.mark.integration
 
@@ -343,15 +344,6 @@ def test_api_stage_throttles_and_logs_access(stack, aws):
     assert "Authorization" not in access["Format"] and "$context.authorizer.claims" not in access["Format"]
 
 
-def _drain(sqs, url: str) -> list[dict[str, Any]]:
-    """Everything in the queue: moto delivers during put_events, so one empty long poll ends it."""
-    bodies = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
-        for m in messages:
-            bodies.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return bodies
-
 
 def _wait_for_replay(events, name: str, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
@@ -377,7 +369,7 @@ def test_each_event_reaches_exactly_its_subscribers(stack, aws):
         assert events.put_events(Entries=entries[start:start + 10])["FailedEntryCount"] == 0
 
     for name, manifest in manifests.items():
-        received = sorted(b["detail"]["metadata"]["event_id"] for b in _drain(sqs, stack["services"][name]["queue_url"]))
+        received = sorted(b["detail"]["metadata"]["event_id"] for b in drain(sqs, stack["services"][name]["queue_url"]))
         expected = sorted(
             json.loads(e["Detail"])["metadata"]["event_id"] for e in entries
             if any(s["event_type"] == e["DetailType"] and _matches(s.get("detail_filter", {}), json.loads(e["Detail"]))
@@ -390,12 +382,12 @@ def test_declined_fraud_decision_skips_routing(stack, aws):
     entries = [_event("fraud.assessed", {"decision": "decline"}), _event("fraud.assessed", {"decision": "approve"})]
     assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
     ids = [json.loads(e["Detail"])["metadata"]["event_id"] for e in entries]
-    routing = [b["detail"]["metadata"]["event_id"] for b in _drain(sqs, stack["services"]["routing"]["queue_url"])]
-    payment = [b["detail"]["metadata"]["event_id"] for b in _drain(sqs, stack["services"]["payment"]["queue_url"])]
+    routing = [b["detail"]["metadata"]["event_id"] for b in drain(sqs, stack["services"]["routing"]["queue_url"])]
+    payment = [b["detail"]["metadata"]["event_id"] for b in drain(sqs, stack["services"]["payment"]["queue_url"])]
     assert routing == [ids[1]], "routing only gets allowed payments"
     assert sorted(payment) == sorted(ids), "payment gets every fraud decision"
     for name in ("fraud", "chat"):
-        assert _drain(sqs, stack["services"][name]["queue_url"]) == []
+        assert drain(sqs, stack["services"][name]["queue_url"]) == []
 
 
 def test_archive_replay_never_reaches_service_queues(stack, aws):
@@ -406,7 +398,7 @@ def test_archive_replay_never_reaches_service_queues(stack, aws):
     entry = _event("payment.requested", {})
     event_id = json.loads(entry["Detail"])["metadata"]["event_id"]
     assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
-    live = {name: [b["detail"]["metadata"]["event_id"] for b in _drain(sqs, out["queue_url"])]
+    live = {name: [b["detail"]["metadata"]["event_id"] for b in drain(sqs, out["queue_url"])]
             for name, out in stack["services"].items()}
     assert live["fraud"] == [event_id] and live["payment"] == [event_id]
 
@@ -423,11 +415,11 @@ def test_archive_replay_never_reaches_service_queues(stack, aws):
             EventStartTime=window_start, EventEndTime=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2),
             Destination={"Arn": stack["platform"]["bus_arn"], "FilterArns": [rule["RuleArn"]]})
         _wait_for_replay(events, replay)
-        replayed = _drain(sqs, debug_url)
+        replayed = drain(sqs, debug_url)
         assert [b["detail"]["metadata"]["event_id"] for b in replayed] == [event_id]
         assert replayed[0]["replay-name"] == replay
         for name, out in stack["services"].items():
-            assert _drain(sqs, out["queue_url"]) == [], f"replayed event reached {name}"
+            assert drain(sqs, out["queue_url"]) == [], f"replayed event reached {name}"
     finally:
         events.remove_targets(Rule="smartpay-test-replay-debug", EventBusName="smartpay-bus", Ids=["debug"])
         events.delete_rule(Name="smartpay-test-replay-debug", EventBusName="smartpay-bus")
