@@ -89,13 +89,15 @@ output "idempotency_table_arn" {
 }
 
 output "functions" {
-  description = "Lambdas keyed by kind (worker, api): name, alias, alias ARN, role, handler."
+  description = "Lambdas keyed by kind (worker, api): name, alias, alias ARN, role, handler; batch_size and reserved_concurrency of the worker (null for the API; the local worker runs the same)."
   value = { for kind, function in local.functions : kind => {
-    name      = function.function_name
-    alias     = function.alias_name
-    alias_arn = function.alias_arn
-    role_arn  = function.role_arn
-    handler   = local.lambda_handler[kind]
+    name                 = function.function_name
+    alias                = function.alias_name
+    alias_arn            = function.alias_arn
+    role_arn             = function.role_arn
+    handler              = local.lambda_handler[kind]
+    batch_size           = kind == "worker" ? var.batch_size : null
+    reserved_concurrency = kind == "worker" ? local.worker_concurrency : null
   } }
 }
 

@@ -111,6 +111,17 @@ variable "batch_size" {
   default     = 1
 }
 
+variable "worker_reserved_concurrency" {
+  description = "Reserved concurrency of the worker: null takes the manifest's `max_concurrency` (the cap the local worker honours too); -1 leaves the worker unreserved (an account whose concurrency quota cannot spare the reservation). AWS advises at least 5 for an SQS-triggered function."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.worker_reserved_concurrency == null ? true : (var.worker_reserved_concurrency == -1 || var.worker_reserved_concurrency >= 1)
+    error_message = "worker_reserved_concurrency must be null, -1 or at least 1."
+  }
+}
+
 variable "point_in_time_recovery" {
   description = "Point-in-time recovery on the service's tables."
   type        = bool
