@@ -101,6 +101,10 @@ class Manifest(BaseModel):
         description="Most concurrent invocations of the queue worker: Terraform sets it as the worker "
                     "function's reserved concurrency, and the local worker runs as many invocations at "
                     "once as the deployed function allows (read back from the emulator).")
+    api_max_concurrency: int = Field(
+        default=10, ge=1, le=1000,
+        description="Most concurrent invocations of the API function: its reserved concurrency in Terraform, "
+                    "and how many environments of the handler the local gateway runs (read back likewise).")
     version: str = ""
 
     @field_validator("emits")

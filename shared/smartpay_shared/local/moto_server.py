@@ -7,18 +7,60 @@ payment saga's correctness rests on it (every transition, the charge claim, idem
 plain moto three concurrent deliveries of one route charged twice. This wraps moto's own WSGI app
 (the same app `moto_server` runs, unchanged otherwise) so DynamoDB requests run one at a time; the
 other services stay concurrent. An upstream fix would take a lock per table inside moto's backend;
-this is the smallest outside patch with the same effect."""
+this is the smallest outside patch with the same effect.
+
+It also counts what it serves (`GET /_smartpay/requests`: per API action, requests and seconds spent
+answering them), so a benchmark can read a saga's exact call mix and where the emulator's time goes."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 DYNAMODB_TARGET = "DynamoDB_"  # X-Amz-Target: DynamoDB_20120810.UpdateItem
+STATS_PATH = "/_smartpay/requests"
+
+
+def action_of(environ: dict[str, Any]) -> str:
+    """`DynamoDB_20120810.UpdateItem` -> `DynamoDB.UpdateItem`; a REST call (S3, Lambda, X-Ray): its
+    method and first path segment."""
+    target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+    if target:
+        service, _, operation = target.partition(".")
+        return f"{service.split('_')[0]}.{operation}"
+    path = str(environ.get("PATH_INFO", "/")).strip("/").split("/")[0]
+    return f"{environ.get('REQUEST_METHOD', 'GET')} /{path}"
+
+
+class RequestStats:
+    """WSGI middleware: per action, how many requests and how long moto took to answer them."""
+
+    def __init__(self, app: Callable):
+        self.app = app
+        self.lock = threading.Lock()
+        self.counts: dict[str, list[float]] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == STATS_PATH:
+            with self.lock:
+                body = json.dumps({k: {"n": int(n), "seconds": round(t, 6)} for k, (n, t) in self.counts.items()})
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body.encode()]
+        started = time.perf_counter()
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            elapsed = time.perf_counter() - started
+            with self.lock:
+                entry = self.counts.setdefault(action_of(environ), [0, 0.0])
+                entry[0] += 1
+                entry[1] += elapsed
 
 
 class SerialDynamoDB:
@@ -48,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, SerialDynamoDB(app), threaded=True, request_handler=MotoRequestHandler)
+    run_simple(args.host, args.port, RequestStats(SerialDynamoDB(app)), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

@@ -44,3 +44,22 @@ def test_of_concurrent_conditional_writes_on_one_version_exactly_one_wins():
                 t.join()
             assert len(wins) == 1, wins
             assert db.get_item(TableName="t", Key=key)["Item"]["w"]["N"] == str(wins[0])
+
+
+def test_the_server_counts_what_it_answers_per_action():
+    """GET /_smartpay/requests: per API action, requests served and seconds spent (what bench_saga reads
+    to replay a saga's exact call mix and to see where the emulator's time goes)."""
+    import requests
+
+    with MotoServer() as moto:
+        kw = dict(endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="testing",
+                  aws_secret_access_key="testing")
+        sqs = boto3.client("sqs", **kw)
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        for i in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=str(i))
+        boto3.client("s3", **kw).list_buckets()
+        stats = requests.get(moto.url + "/_smartpay/requests", timeout=5).json()
+    assert stats["AmazonSQS.SendMessage"]["n"] == 3 and stats["AmazonSQS.CreateQueue"]["n"] == 1
+    assert stats["AmazonSQS.SendMessage"]["seconds"] > 0
+    assert stats["GET /"]["n"] == 1  # a REST call: method and first path segment (S3 ListBuckets)

@@ -89,7 +89,7 @@ output "idempotency_table_arn" {
 }
 
 output "functions" {
-  description = "Lambdas keyed by kind (worker, api): name, alias, alias ARN, role, handler; batch_size and reserved_concurrency of the worker (null for the API; the local worker runs the same)."
+  description = "Lambdas keyed by kind (worker, api): name, alias, alias ARN, role, handler; reserved_concurrency (the local worker and gateway run as many at once); batch_size of the worker (null for the API)."
   value = { for kind, function in local.functions : kind => {
     name                 = function.function_name
     alias                = function.alias_name
@@ -97,7 +97,7 @@ output "functions" {
     role_arn             = function.role_arn
     handler              = local.lambda_handler[kind]
     batch_size           = kind == "worker" ? var.batch_size : null
-    reserved_concurrency = kind == "worker" ? local.worker_concurrency : null
+    reserved_concurrency = kind == "worker" ? local.worker_concurrency : local.api_concurrency
   } }
 }
 
