@@ -89,6 +89,7 @@ def view(pid: str, status: str, start: float, end: float | None, end_state="INDE
     if end is not None:
         timeline.append({"state": end_state, "at": (T0 + timedelta(seconds=end)).isoformat()})
     return {"payment_id": pid, "status": status, "timeline": timeline,
+            "created_at": (T0 + timedelta(seconds=start)).isoformat(),
             "decline_code": "fraud_declined" if status == "fraud_declined" else None}
 
 
@@ -97,22 +98,30 @@ def finding(pid, kind, detail, state, fixed=True, fix=None, amount=1250):
             "gateway_reference": "pi_x", "amount": amount, "fixed": fixed, "fix": fix}
 
 
-def run_figures(found_findings=(), after_findings=(), views=None, n=5):
+def client_log(n=5, unanswered=()):
     t0 = T0.timestamp()
-    accepted = [{"payment_id": f"pay_{i}", "gateway": "stripe", "first_post": t0 + i * 0.2 - 0.05,
-                 "start_lag_s": 0.0, "tries": 1 + (i == 0)} for i in range(n)]
+    return [{"customer_id": f"cus_{i}", "gateway": "stripe", "first_post": t0 + i * 0.2 - 0.05,
+             "payment_id": None if i in unanswered else f"pay_{i}", "tries": 6 if i in unanswered else 1 + (i == 0),
+             "answered_ms": None if i in unanswered else 100.0 + i,
+             "errors": ["Read timed out. (read timeout=15)"] * (6 if i in unanswered else int(i == 0))}
+            for i in range(n)]
+
+
+def run_figures(found_findings=(), after_findings=(), views=None, n=5, log=None):
     if views is None:
-        views = {f"pay_{i}": view(f"pay_{i}", "indexed", i * 0.2, i * 0.2 + 0.5 + i * 0.1) for i in range(n)}
-    sent = {"accepted": accepted, "refused": [], "dispatched": [i * 0.2 for i in range(n)],
-            "start_lags": [0.0, 0.01, 0.02, 0.03, 0.5][:n]}
-    found = {"findings": list(found_findings), "summary": {}, "errors": [], "gateway_charges": {"stripe": n}}
+        views = {f"cus_{i}": view(f"pay_{i}", "indexed", i * 0.2, i * 0.2 + 0.5 + i * 0.1) for i in range(n)}
+    sent = {"payments": log if log is not None else client_log(n), "no_method": [],
+            "dispatched": [i * 0.2 for i in range(n)], "start_lags": [0.0, 0.01, 0.02, 0.03, 0.5][:n]}
+    found = {"checked": len(views), "findings": list(found_findings), "summary": {}, "errors": [],
+             "gateway_charges": {"stripe": n}}
     after = {"findings": list(after_findings), "summary": {}, "errors": []}
     return chaos.figures(n=n, rate=5.0, sent=sent, views=views, found=found, after=after, rc_found=0, rc_after=0)
 
 
 def test_figures_of_a_clean_run():
     f = run_figures()
-    assert f["accepted"] == 5 and f["client_retries"] == 1
+    assert f["accepted"] == 5 and f["taken"] == 5 and f["client_retries"] == 1
+    assert f["post_answered_ms"]["p50_ms"] == pytest.approx(102.0)
     assert f["offered"]["dispatched_per_s"] == pytest.approx(5.0)
     assert f["offered"]["first_post_per_s"] == pytest.approx(5.0)
     # completed: 5 sagas from the first POST (-0.05 s) to the last end (0.8 + 0.5 + 0.4 = 1.7 s)
@@ -126,13 +135,51 @@ def test_figures_of_a_clean_run():
 
 
 def test_a_payment_not_terminal_is_lost_and_has_no_latency():
-    views = {f"pay_{i}": view(f"pay_{i}", "indexed", 0, 1) for i in range(4)}
-    views["pay_4"] = view("pay_4", "routed", 0, None)
+    views = {f"cus_{i}": view(f"pay_{i}", "indexed", 0, 1) for i in range(4)}
+    views["cus_4"] = view("pay_4", "routed", 0, None)
     f = run_figures(views=views)
     assert f["lost"] == {"count": 1, "payment_ids": ["pay_4"], "reconcile_lost": 0, "not_terminal": 1}
     assert f["completed"] == 4 and f["saga_latency_ms"]["n"] == 4
     v = chaos.verdict_of_run(f)
     assert not v["met"] and v["failures"] == ["1 lost"]
+
+
+def test_a_payment_whose_post_was_never_answered_is_followed_by_its_record():
+    log = client_log(5, unanswered={1, 3})
+    views = {f"cus_{i}": view(f"pay_{i}", "indexed", i * 0.2, i * 0.2 + 0.5) for i in range(5) if i != 3}
+    f = run_figures(views=views, log=log)
+    assert (f["accepted"], f["taken_without_answer"], f["never_taken"], f["taken"]) == (3, 1, 1, 4)
+    assert f["completed"] == 4 and f["lost"]["count"] == 0  # cus_1 was taken and ended; cus_3 never reached it
+    assert f["offered"]["first_post_per_s"] == pytest.approx(5.0)  # every first POST, answered or not
+    assert f["client_errors"] == {"Read timed out.": 13}
+    v = chaos.verdict_of_run({**f, "payments_sent": 1000})
+    assert v["met"] and not v["scale_met"] and "996 of 1000 payments never reached the stack" in v["scale_short"]
+
+
+def test_the_wait_ends_when_every_record_is_terminal_or_quiet():
+    clock = FakeClock()
+    rounds = [{"cus_0": {"status": "routed"}},
+              {"cus_0": {"status": "indexed"}, "cus_1": {"status": "routed"}},
+              {"cus_0": {"status": "indexed"}, "cus_1": {"status": "failed"}}]
+    reads = iter(rounds + [rounds[-1]] * 100)
+    views = chaos.wait_terminal(lambda: next(reads), ["cus_0", "cus_1"], 600, clock=clock, sleep=clock.sleep,
+                                poll_s=3)
+    assert views["cus_1"]["status"] == "failed" and clock.now == pytest.approx(106.0)  # 2 sleeps of 3 s
+    # cus_2 never reaches the stack: the wait stops once the others are terminal and nothing new came for 30 s
+    clock = FakeClock()
+    reads = iter(rounds + [rounds[-1]] * 100)
+    chaos.wait_terminal(lambda: next(reads), ["cus_0", "cus_1", "cus_2"], 600, clock=clock, sleep=clock.sleep,
+                        poll_s=3, quiet_s=30)
+    assert clock.now - 100 == pytest.approx(33.0)  # the last new record at 3 s, quiet until 33 s
+    # a saga that never ends: the timeout
+    clock = FakeClock()
+    chaos.wait_terminal(lambda: {"cus_0": {"status": "routed"}}, ["cus_0"], 60, clock=clock, sleep=clock.sleep,
+                        poll_s=3)
+    assert 60 <= clock.now - 100 < 63
+
+
+def test_the_client_backs_off():
+    assert [chaos._backoff(a) for a in range(5)] == [1, 2, 4, 8, 8]
 
 
 def test_double_charges_are_counted_from_what_the_findings_mean():
@@ -168,7 +215,7 @@ def test_a_voided_hold_alone_does_not_fail_but_an_unresolved_finding_does():
 
 def test_the_scale_target_uses_the_measured_offered_rate():
     f = run_figures()
-    f["payments_sent"] = 1000
+    f["payments_sent"] = f["taken"] = 1000
     assert chaos.verdict_of_run(f)["scale_met"]
     f["offered"]["first_post_per_s"] = 4.2  # asked 5/s, the sender only managed 4.2/s
     assert chaos.verdict_of_run(f)["scale_short"] == ["4.2/s offered (measured) < 5/s"]
