@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -408,7 +409,7 @@ def figures(*, n: int, rate: float, sent: dict[str, Any], views: dict[str, dict]
     statuses = Counter(v.get("status", "unknown") for _, v in taken)
     failure_codes = Counter(v.get("decline_code") or "?" for _, v in taken
                             if v.get("status") in ("failed", "declined", "fraud_declined"))
-    errors = Counter(err.split(" (")[0][:120] for e in log for err in e["errors"])
+    errors = Counter(error_kind(err) for e in log for err in e["errors"])
 
     def count(report_json: dict, kind: str) -> dict[str, int]:
         return report_json.get("summary", {}).get(kind, {"found": 0, "fixed": 0, "unresolved": 0})
@@ -445,6 +446,19 @@ def figures(*, n: int, rate: float, sent: dict[str, Any], views: dict[str, dict]
         "gateway_charges": found.get("gateway_charges", {}),
         "findings_sample": found.get("findings", [])[:30],
     }
+
+
+_POOL = re.compile(r"^HTTPConnectionPool\(host='[^']*', port=\d+\): ")
+
+
+def error_kind(message: str) -> str:
+    """A client error without its address and details: 'Read timed out.' for every stack's port."""
+    return _POOL.sub("", message).split(" (")[0][:120]
+
+
+def saga_timeouts(f: dict[str, Any]) -> int:
+    """Payments the sweeper failed at their saga deadline (decline code saga_timeout)."""
+    return int(f["failure_codes"].get("saga_timeout", 0))
 
 
 def verdict_of_run(f: dict[str, Any]) -> dict[str, Any]:
@@ -498,7 +512,9 @@ def print_summary(f: dict[str, Any]) -> None:
          f"{post.get('p50_ms', '-')} / {post.get('p99_ms', '-')}"),
         ("offered: asked / dispatched / first POST per s",
          f"{offered['asked_per_s']:g} / {offered['dispatched_per_s']} / {offered['first_post_per_s']}"),
-        ("completed (saga ended) / completed per s", f"{f['completed']} / {f['completed_per_s']}"),
+        ("sagas ended (any outcome) / per s", f"{f['completed']} / {f['completed_per_s']}"),
+        ("final states", ", ".join(f"{k} {v}" for k, v in f["final_statuses"].items())),
+        ("failed at the saga deadline (saga_timeout)", saga_timeouts(f)),
         ("saga p50 / p99 / max ms (own timeline)",
          f"{lat.get('p50_ms', '-')} / {lat.get('p99_ms', '-')} / {lat.get('max_ms', '-')}"),
         ("lost", f["lost"]["count"]), ("double charged", f["double_charged"]["count"]),
@@ -534,7 +550,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="max seconds to wait for terminal states after sending (default: max(240, payments/2))")
     parser.add_argument("--max-in-flight", type=int, default=256,
                         help="sender threads (a payment whose thread starts late shows in the start-lag figures)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="only rewrite docs/reliability.md and the docs/benchmarks.md section from "
+                             "bench/results/chaos.json (no run)")
     args = parser.parse_args(argv)
+    if args.render_only:
+        rerender(json.loads((report.RESULTS / "chaos.json").read_text()))
+        return 0
     wait = args.wait if args.wait is not None else max(240.0, args.payments / 2)
     rng = random.Random(args.seed)
     work = Path(os.environ.get("TMPDIR", "/tmp")) / f"smartpay-chaos-{uuid.uuid4().hex[:6]}"
@@ -606,8 +628,17 @@ def write(result: dict[str, Any]) -> Path:
     """bench/results/chaos.json and the chaos section of docs/benchmarks.md (bench.report), then
     docs/reliability.md, all from the same measured result."""
     path = report.write("chaos", result, render_section(result))
-    DOC.write_text(render(json.loads(path.read_text())))
+    rerender(json.loads(path.read_text()))
     return path
+
+
+def rerender(saved: dict[str, Any]) -> None:
+    """Both documents from a saved result, without running anything (`--render-only`)."""
+    m = saved["machine"]
+    report._write_section("chaos", render_section(saved).rstrip() + f"\n\nMeasured {saved['date']} on {m['cpu']} "
+                          f"({m['cores']} cores, load {m['loadavg_1m_at_start']}); raw figures in "
+                          "`bench/results/chaos.json`.\n")
+    DOC.write_text(render(saved))
 
 
 def _lat(f: dict[str, Any]) -> str:
@@ -643,8 +674,10 @@ reconcile findings: docs/reliability.md).
 | POST /pay answered 202 / no answer but taken / never taken | {f['accepted']} / {f['taken_without_answer']} / {f['never_taken']} |
 | POST /pay answer ms p50 / p99 (answered tries, client timeout {f['post_timeout_seconds']:g} s) | {(f['post_answered_ms'] or {}).get('p50_ms', '-')} / {(f['post_answered_ms'] or {}).get('p99_ms', '-')} |
 | offered, measured: dispatched / first POST /pay per s | {o['dispatched_per_s']} / {o['first_post_per_s']} |
-| completed (saga ended) | {f['completed']} |
-| completed per s (first POST to last saga end) | {f['completed_per_s']} |
+| sagas ended (any outcome: see the final states) | {f['completed']} |
+| final states | {', '.join(f"{k} {c}" for k, c in f['final_statuses'].items())} |
+| failed at the {f['saga_deadline_seconds']} s saga deadline (saga_timeout) | {saga_timeouts(f)} |
+| sagas ended per s (first POST to last saga end) | {f['completed_per_s']} |
 | saga p50 / p99 ms (own timeline) | {(f['saga_latency_ms'] or {}).get('p50_ms', '-')} / {(f['saga_latency_ms'] or {}).get('p99_ms', '-')} |
 | lost / double charged / money taken wrongly | {f['lost']['count']} / {f['double_charged']['count']} / {f['money_taken_wrongly']['count']} |
 | DLQ entries | {f['dlq']['entries']} |
@@ -664,6 +697,10 @@ def render(f: dict[str, Any]) -> str:
     wrongly = "".join(f" `{w['payment_id']}` ({w['category']}, {w['gateway']}, {w['amount']})."
                       for w in f["money_taken_wrongly"]["payments"][:10])
     v = f["verdict"]
+    kinds: Counter[str] = Counter()
+    for message, count in f["client_errors"].items():
+        kinds[error_kind(message)] += count
+    errors = ", ".join(f"{k} x{c}" for k, c in kinds.most_common()) or "none"
     return f"""# Reliability: reconciliation and the chaos run
 
 ## Reconciliation: `smartpay payment reconcile`
@@ -752,10 +789,11 @@ lag p99 {f['offered']['send_start_lag_p99_s']} s), {f['client_retries']} client 
 {f['total_seconds']:.0f} s on {f['machine']['cores']} cores (load {f['machine']['loadavg_1m_at_start']} at start).
 {f['taken']} payments reached the stack (a record exists): {f['accepted']} answered 202 within the client's tries,
 {f['taken_without_answer']} taken although no POST was answered in time ({f['post_timeout_seconds']:g} s client timeout, up to 6
-tries); {f['never_taken']} never reached it; client errors: {f['client_errors'] or 'none'}. POST /pay answer time (answered
+tries); {f['never_taken']} never reached it; client errors: {errors}. POST /pay answer time (answered
 tries): {_post(f)}. {f['completed']} sagas ended, {f['completed_per_s']}/s from the first POST to the last saga end (at
 most the offered rate when the stack keeps up: not the stack's ceiling, which bench_saga measures); {_lat(f)}.
-Final states: {f['final_statuses']}; codes of the failed/declined ones: {f['failure_codes']}.
+Final states: {f['final_statuses']}; codes of the failed/declined ones: {f['failure_codes']}
+({saga_timeouts(f)} failed by the sweeper at their {f['saga_deadline_seconds']} s saga deadline).
 
 | faults injected | count |
 |---|---|

@@ -251,7 +251,18 @@ def test_the_documents_are_written_from_the_figures(tmp_path, monkeypatch):
     assert "<!-- bench:chaos -->" in bench_doc and "| lost / double charged / money taken wrongly | 0 / 1 / 1 |" \
         in bench_doc
     assert "**NOT met: 1 double charged**" in bench_doc
+    assert "| failed at the 60 s saga deadline (saga_timeout) | 0 |" in bench_doc
     assert chaos.render(saved) == reliability  # a saved result renders the same page again
+    before = bench_doc
+    chaos.main(["--render-only"])  # from bench/results/chaos.json alone: the same documents
+    assert (tmp_path / "benchmarks.md").read_text() == before
+    assert (tmp_path / "reliability.md").read_text() == reliability
+
+
+def test_client_errors_are_grouped_without_the_stack_address():
+    message = "HTTPConnectionPool(host='127.0.0.1', port=48391): Read timed out. (read timeout=15)"
+    assert chaos.error_kind(message) == "Read timed out."
+    assert chaos.error_kind("POST /pay -> 503: {...}") == "POST /pay -> 503: {...}"
 
 
 def test_a_clean_run_says_met_and_nothing_else():
