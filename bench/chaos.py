@@ -754,8 +754,9 @@ dispatched at start + i/rate whatever the earlier ones are doing; the rate actua
 of first POSTs are measured) while injecting faults at random, waits for every saga to finish (and past every saga's deadline, so the sweeper has had its
 turn), lists the DLQs, then runs `smartpay payment reconcile --fix` (payments table against Stripe's
 PaymentIntents, the Amazon Pay sandbox's charges and the Solana chain's receipts) and once more without
-`--fix` to count what is left. Clients retry a failed or unanswered `POST /pay` with the same
-`Idempotency-Key`. The stack runs with a {f['gateway_timeout_seconds']:g} s connector timeout and a
+`--fix` to count what is left. Clients retry a failed or unanswered `POST /pay` (client timeout
+{f['post_timeout_seconds']:g} s, up to {POST_TRIES} tries, backing off 1, 2, 4, 8 s) with the same `Idempotency-Key`
+and body, so a payment is taken at most once. The stack runs with a {f['gateway_timeout_seconds']:g} s connector timeout and a
 {f['saga_deadline_seconds']} s saga deadline so that timeouts and sweeps happen within the run.
 
 What a reconcile finding meant for the customer (bench/outcomes.py, shared with `make demo`):
