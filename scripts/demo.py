@@ -218,8 +218,9 @@ def summarize(sent: list[Sent], refunds: dict[str, str]) -> int:
 
     table, counts = refund_table(sent, refunds)
     console.print(table)
-    console.print(f"refunds: {counts['settled']} settled, {counts['pending']} still pending (not final: the "
-                  f"sweeper retries them), {counts['refused']} refused, {counts['not recorded']} not recorded")
+    pending_note = " (not final: the sweeper retries them)" if counts["pending"] else ""
+    console.print(f"refunds: {counts['settled']} settled, {counts['pending']} still pending{pending_note}, "
+                  f"{counts['refused']} refused, {counts['not recorded']} not recorded")
 
     latencies = [x for x in (outcomes.saga_ms(s.final) for s in sent) if x is not None]
     console.print(latency_sentence(latencies, len(sent)))
