@@ -283,53 +283,67 @@ def send_all(payer: Payer, n: int, rate: float, chaos: Chaos, max_in_flight: int
 
 
 class TableObserver:
-    """The payments as their records say, read from the stack's payments table (a Scan per round) and
-    shown as GET /payments/{id} shows them (the payment service's own `view`). Not through the API: the
-    local gateway runs the payment API one call at a time today (one warm Lambda), so polling every
-    payment through it would queue behind, and slow, the POSTs being measured. Keyed by customer id
-    (unique per payment here), so a payment whose POST was never answered is still found."""
+    """The payments as their records say, read from the stack's payments table and shown as
+    GET /payments/{id} shows them (the payment service's own `view`). Not through the API: the local
+    gateway runs the payment API one call at a time today (one warm Lambda), so polling every payment
+    through it would queue behind, and slow, the POSTs being measured. While waiting, a Scan of two
+    small attributes (payment id, state) per round; the full records once at the end. The stack is
+    private to the run, so every payment record in its table is one of the run's payments; the views
+    are keyed by customer id (unique per payment here), so a payment whose POST was never answered is
+    still found."""
 
     def __init__(self, info: dict, table: str = PAYMENTS_TABLE):
         from smartpay_payment.adapters.repository import DynamoPaymentRepository
         from smartpay_payment.service_layer.payments import view
 
-        client = boto3.client("dynamodb", endpoint_url=info["aws_endpoint_url"], region_name="us-east-1")
-        self._repo, self._view = DynamoPaymentRepository(client, table), view
+        self._db = boto3.client("dynamodb", endpoint_url=info["aws_endpoint_url"], region_name="us-east-1")
+        self._table = table
+        self._repo, self._view = DynamoPaymentRepository(self._db, table), view
+
+    def states(self) -> list[str]:
+        """The state of every payment record (lower case, as GET shows it)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "ProjectionExpression": "payment_id, #s",
+            "FilterExpression": "begins_with(payment_id, :pay)", "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":pay": {"S": "pay_"}}}
+        states: list[str] = []
+        while True:
+            page = self._db.scan(**kwargs)
+            states += [item["state"]["S"].lower() for item in page.get("Items", []) if "state" in item]
+            if "LastEvaluatedKey" not in page:
+                return states
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def read(self) -> dict[str, dict]:
         return {s.payment.customer_id: self._view(s.payment) for s in self._repo.all()}
 
 
-def wait_terminal(read: Callable[[], dict[str, dict]], customers: list[str], timeout: float,
-                  progress: Progress | None = None, label: str = "sagas terminal", quiet_s: float = 30.0,
-                  poll_s: float = 3.0, clock: Callable[[], float] = time.monotonic,
-                  sleep: Callable[[float], None] = time.sleep) -> dict[str, dict]:
-    """Read the records until every payment sent has one and is terminal; a payment with no record
-    (no POST reached the stack) stops the wait once every record there is terminal and no new one has
-    appeared for `quiet_s` (a POST still queued at the gateway may yet create one). Gives up after
-    `timeout` s. Returns the last views, by customer id."""
-    task = progress.add_task(label, total=len(customers)) if progress else None
+def wait_terminal(states: Callable[[], list[str]], expected: int, timeout: float, progress: Progress | None = None,
+                  label: str = "sagas terminal", quiet_s: float = 30.0, poll_s: float = 3.0,
+                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+                  ) -> tuple[int, int]:
+    """Poll the records' states until `expected` records exist and all are terminal; with fewer records
+    (a POST that never reached the stack) the wait stops once every record there is terminal and no new
+    one has appeared for `quiet_s` (a POST still queued at the gateway may yet create one). Gives up
+    after `timeout` s. Returns (records, terminal) as last read."""
+    task = progress.add_task(label, total=expected) if progress else None
     deadline = clock() + timeout
-    views: dict[str, dict] = {}
-    last_new, seen = clock(), 0
+    records = terminal = 0
+    last_new = clock()
     while True:
         try:
-            views = {c: v for c, v in read().items() if c in set(customers)}
+            now_states = states()
         except Exception as e:  # a scan that failed (the emulator busy): the next round reads again
             console.print(f"[yellow]payments table unreadable this round: {e}[/yellow]")
-        if len(views) != seen:
-            seen, last_new = len(views), clock()
-        terminal = sum(v.get("status") in DONE for v in views.values())
+        else:
+            if len(now_states) != records:
+                records, last_new = len(now_states), clock()
+            terminal = sum(s in DONE for s in now_states)
         if progress is not None:
             progress.update(task, completed=terminal)
-        if terminal == len(customers):
-            break
-        if terminal == len(views) and clock() - last_new >= quiet_s:
-            break
-        if clock() >= deadline:
-            break
+        if terminal >= expected or (terminal == records and clock() - last_new >= quiet_s) or clock() >= deadline:
+            return records, terminal
         sleep(poll_s)
-    return views
 
 
 def dlq_entries(info: dict) -> list[dict]:
@@ -583,14 +597,14 @@ def main(argv: list[str] | None = None) -> int:
                 send_seconds = time.monotonic() - send_started
             requests.post(f"{chaos.amazon}/__sandbox/profile", json={"approval": "approve"}, timeout=5)
             observer = TableObserver(info, payment_env.get("PAYMENT_PAYMENTS_TABLE", PAYMENTS_TABLE))
-            customers = [e["customer_id"] for e in sent["payments"]]
-            views = wait_terminal(observer.read, customers, wait, progress)
+            wait_terminal(observer.states, len(sent["payments"]), wait, progress)
             # Past every saga's deadline (from the last record created) plus the sweeper's period, so
-            # nothing is judged while in flight; then read once more.
-            created = [datetime.fromisoformat(v["created_at"]).timestamp() for v in views.values()]
+            # nothing is judged while in flight; then the records once more.
+            created = [datetime.fromisoformat(v["created_at"]).timestamp() for v in observer.read().values()]
             time.sleep(max(0.0, max(created, default=time.time()) + SAGA_DEADLINE_S + 10 - time.time()))
-            views = wait_terminal(observer.read, customers, 30, progress, "sagas terminal (after the deadline)",
-                                  quiet_s=0)
+            wait_terminal(observer.states, len(sent["payments"]), 30, progress, "sagas terminal (after the deadline)",
+                          quiet_s=0)
+            views = observer.read()
         dlq = dlq_entries(info)
         env_for_cli = {**payment_env, "PATH": os.environ.get("PATH", "")}
         env_for_cli.pop("SMARTPAY_STACK_PROCESS", None)

@@ -157,25 +157,36 @@ def test_a_payment_whose_post_was_never_answered_is_followed_by_its_record():
 
 
 def test_the_wait_ends_when_every_record_is_terminal_or_quiet():
+    rounds = [["routed"], ["indexed", "routed"], ["indexed", "failed"]]
+
+    def states():
+        reads = iter(rounds + [rounds[-1]] * 100)
+        return lambda: next(reads)
+
     clock = FakeClock()
-    rounds = [{"cus_0": {"status": "routed"}},
-              {"cus_0": {"status": "indexed"}, "cus_1": {"status": "routed"}},
-              {"cus_0": {"status": "indexed"}, "cus_1": {"status": "failed"}}]
-    reads = iter(rounds + [rounds[-1]] * 100)
-    views = chaos.wait_terminal(lambda: next(reads), ["cus_0", "cus_1"], 600, clock=clock, sleep=clock.sleep,
-                                poll_s=3)
-    assert views["cus_1"]["status"] == "failed" and clock.now == pytest.approx(106.0)  # 2 sleeps of 3 s
-    # cus_2 never reaches the stack: the wait stops once the others are terminal and nothing new came for 30 s
+    assert chaos.wait_terminal(states(), 2, 600, clock=clock, sleep=clock.sleep, poll_s=3) == (2, 2)
+    assert clock.now == pytest.approx(106.0)  # two sleeps of 3 s
+    # a captured payment is not terminal yet (its saga ends at the index)
     clock = FakeClock()
-    reads = iter(rounds + [rounds[-1]] * 100)
-    chaos.wait_terminal(lambda: next(reads), ["cus_0", "cus_1", "cus_2"], 600, clock=clock, sleep=clock.sleep,
-                        poll_s=3, quiet_s=30)
-    assert clock.now - 100 == pytest.approx(33.0)  # the last new record at 3 s, quiet until 33 s
-    # a saga that never ends: the timeout
+    assert chaos.wait_terminal(lambda: ["indexed", "captured"], 2, 60, clock=clock, sleep=clock.sleep,
+                               poll_s=3) == (2, 1)
+    assert 60 <= clock.now - 100 < 63  # until the timeout
+    # a third payment never reaches the stack: the wait stops once the others are terminal and nothing
+    # new has come for 30 s (the last new record at 3 s)
     clock = FakeClock()
-    chaos.wait_terminal(lambda: {"cus_0": {"status": "routed"}}, ["cus_0"], 60, clock=clock, sleep=clock.sleep,
-                        poll_s=3)
-    assert 60 <= clock.now - 100 < 63
+    assert chaos.wait_terminal(states(), 3, 600, clock=clock, sleep=clock.sleep, poll_s=3, quiet_s=30) == (2, 2)
+    assert clock.now - 100 == pytest.approx(33.0)
+    # a failed read is skipped, the next round reads again
+    clock = FakeClock()
+    answers = iter([RuntimeError("moto busy"), ["indexed"]])
+
+    def flaky():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert chaos.wait_terminal(flaky, 1, 600, clock=clock, sleep=clock.sleep, poll_s=3) == (1, 1)
 
 
 def test_the_client_backs_off():
@@ -272,3 +283,27 @@ def test_a_clean_run_says_met_and_nothing_else():
     assert "This run: **met**" in text
     for claim in ("fast", "healthy", "a few thousand"):
         assert claim not in text.lower()
+
+
+@pytest.mark.integration
+def test_the_observer_reads_states_and_views_written_by_the_payment_repository(aws, moto_server):
+    from smartpay_payment.adapters.repository import DynamoPaymentRepository
+    from smartpay_payment.config import PaymentSettings
+    from smartpay_payment.domain import model as m
+    from smartpay_payment.testing import builders as b
+    from smartpay_payment.testing.stack import create_tables
+
+    db = aws("dynamodb")
+    create_tables(db, PaymentSettings())
+    repo = DynamoPaymentRepository(db, chaos.PAYMENTS_TABLE)
+    for i, state in enumerate([m.State.INDEXED, m.State.CAPTURED, m.State.FAILED]):
+        payment = m.start(b.requested(payment_id=f"pay_observer{i}", customer_id=f"cus_obs{i}"), b.NOW).after
+        repo.save(payment.model_copy(update={"state": state}), [], expected_version=None)
+    db.put_item(TableName=chaos.PAYMENTS_TABLE, Item={"payment_id": {"S": "vault#m_1#pmv_x"}})  # not a payment
+
+    observer = chaos.TableObserver({"aws_endpoint_url": moto_server.url})
+    assert sorted(observer.states()) == ["captured", "failed", "indexed"]
+    views = observer.read()
+    assert sorted(views) == ["cus_obs0", "cus_obs1", "cus_obs2"]
+    assert views["cus_obs2"]["payment_id"] == "pay_observer2" and views["cus_obs2"]["status"] == "failed"
+    assert chaos.wait_terminal(observer.states, 3, 0, poll_s=0) == (3, 2)  # the captured one has not ended
