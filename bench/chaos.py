@@ -23,8 +23,8 @@ The sender is open loop: payment i is dispatched at start + i/rate whatever the 
 (each on a thread of its own pool), so the offered rate does not fall when the stack slows down; the
 rate actually dispatched and the rate of first POST /pay calls are measured and reported.
 
-`python -m bench.chaos [--payments N] [--rate R] [--seed S] [--wait S]`; the default (240 payments at
-1.5/s) is the quick run; the issue #14 scale run is `make chaos CHAOS_ARGS="--payments 1000 --rate 5"`.
+`python -m bench.chaos [--payments N] [--rate R] [--seed S] [--wait S] [--render-only]`; by default 240
+payments at 1.5/s; the issue #14 scale run is `make chaos CHAOS_ARGS="--payments 1000 --rate 5"`.
 Exit 1 on any lost payment, any customer charged twice (or charged for a payment that failed), any
 finding reconcile could not fix, or any payment not terminal at the end."""
 
@@ -224,15 +224,32 @@ def _backoff(attempt: int) -> float:
     return float(min(2 ** attempt, 8))
 
 
-def send_all(payer: Payer, n: int, rate: float, chaos: Chaos, max_in_flight: int,
+def prepare(payer: Payer, n: int, progress: Progress | None = None) -> tuple[list[tuple[str, dict]], list[str]]:
+    """The n payment bodies, before the clock starts: the buyer's side (an Amazon Pay checkout session
+    at the sandbox) is not part of the offered load, and must not delay a POST past its due time.
+    Returns (gateway, body) pairs and the errors of methods that could not be made."""
+    bodies: list[tuple[str, dict]] = []
+    errors: list[str] = []
+    task = progress.add_task("payment methods (buyer side)", total=n) if progress else None
+    for _ in range(n):
+        try:
+            bodies.append(payer.body())
+        except (requests.RequestException, RuntimeError) as e:
+            errors.append(f"no payment method: {e}"[:200])
+        if progress is not None:
+            progress.advance(task)
+    return bodies, errors
+
+
+def send_all(payer: Payer, bodies: list[tuple[str, dict]], rate: float, chaos: Chaos, max_in_flight: int,
              progress: Progress | None = None) -> dict[str, Any]:
-    """Open-loop POST /pay; a failed or unanswered POST is retried with the same Idempotency-Key and
-    body (what a client does), so one payment is taken at most once. A share of the payments carry a
-    connector fault directive (Stripe and Solana have no sandbox fault profile). Returns the client's
-    log: one entry per payment (its customer id, unique per payment, finds its record even when no
-    POST was answered), the dispatch times and the sender threads' start lags."""
+    """Open-loop POST /pay of the prepared bodies; a failed or unanswered POST is retried with the same
+    Idempotency-Key and body (what a client does), so one payment is taken at most once. A share of
+    the payments carry a connector fault directive (Stripe and Solana have no sandbox fault profile).
+    Returns the client's log: one entry per payment (its customer id, unique per payment, finds its
+    record even when no POST was answered), the dispatch times and the sender threads' start lags."""
+    n = len(bodies)
     payments: list[dict] = []
-    no_method: list[str] = []
     starts: list[float] = []  # monotonic start of each send on its thread
     lock = threading.Lock()
     task = progress.add_task("POST /pay (open loop)", total=n) if progress else None
@@ -242,12 +259,7 @@ def send_all(payer: Payer, n: int, rate: float, chaos: Chaos, max_in_flight: int
         with lock:
             starts.append(time.monotonic())
         try:
-            try:
-                gateway, body = payer.body()
-            except (requests.RequestException, RuntimeError) as e:  # the buyer's side failed: nothing was sent
-                with lock:
-                    no_method.append(f"no payment method: {e}"[:200])
-                return
+            gateway, body = bodies[i]
             with lock:
                 directive = chaos.rng.choice(sorted(DIRECTIVES)) if chaos.rng.random() < DIRECTIVE_SHARE else None
             if directive:
@@ -278,7 +290,7 @@ def send_all(payer: Payer, n: int, rate: float, chaos: Chaos, max_in_flight: int
         dispatched = open_loop(one, rate, n, pool.submit)
     finally:
         pool.shutdown(wait=True)
-    return {"payments": payments, "no_method": no_method, "dispatched": dispatched,
+    return {"payments": payments, "dispatched": dispatched,
             "start_lags": sorted(s - origin - i / rate for i, s in enumerate(sorted(starts)))}
 
 
@@ -585,12 +597,14 @@ def main(argv: list[str] | None = None) -> int:
         payment_env = chaos.processes["worker-payment"][1]
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console) as progress:
+            bodies, no_method = prepare(payer, args.payments, progress)
             with chaos.tap:
                 injector = threading.Thread(target=chaos.loop, daemon=True)
                 injector.start()
                 send_started = time.monotonic()
                 try:
-                    sent = send_all(payer, args.payments, args.rate, chaos, args.max_in_flight, progress)
+                    sent = send_all(payer, bodies, args.rate, chaos, args.max_in_flight, progress)
+                    sent["no_method"] = no_method
                 finally:  # no fault (a worker restart) may land after the stack is stopped
                     chaos.stop.set()
                     injector.join(timeout=30)
