@@ -115,7 +115,7 @@ class PlatformSettings(BaseSettings):
     bus_name: str = Field(default="", description="The platform event bus; empty: `<name_prefix>-bus`.",
                           json_schema_extra=deployed("the platform bus, `<p>-bus`"))
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION", description="AWS region of every client.",
-                        json_schema_extra=set_by(SetBy.LAMBDA, "reserved: Lambda sets it"))
+                        json_schema_extra=set_by(SetBy.LAMBDA, "a reserved variable"))
     endpoint_url: str | None = Field(
         default=None,
         validation_alias="AWS_ENDPOINT_URL",

@@ -37,7 +37,9 @@ class ChatSettings(BaseSettings):
     index_backend: Literal["embedded", "opensearch"] = Field(
         default="embedded", description="embedded (DuckDB file) or opensearch.",
         json_schema_extra=deployed("`opensearch` with the search domain, else `embedded`"))
-    index_path: Path = Field(default_factory=default_index_path, description="The embedded (DuckDB) index file.")
+    index_path: Path = Field(default_factory=default_index_path,
+                             description="The embedded (DuckDB) index file: by default under `SMARTPAY_LOCAL_DIR`, "
+                                         "else `<repo>/.local/chat/`, else `/tmp/smartpay-chat/`.")
     index_alias: str = Field(default="payments", pattern=r"^[a-z][a-z0-9_-]{0,60}$",
                              description="Alias (OpenSearch) / table name.")
     opensearch_endpoint: str | None = Field(

@@ -38,8 +38,9 @@ class FraudSettings(BaseSettings):
                               description="S3 bucket of the model registry; empty = local cache only.",
                               json_schema_extra=deployed("the model registry bucket, `<p>-fraud-models`"))
     cache_dir: Path = Field(default_factory=default_cache_dir,
-                            description="Local copy of the registry's models: the stack's state dir locally, "
-                                        "/tmp in Lambda.")
+                            description="Local copy of the registry's models: by default under "
+                                        "`SMARTPAY_LOCAL_DIR`, else `<repo>/.local/fraud/models`, else "
+                                        "`/tmp/smartpay-fraud-models` (Lambda).")
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Velocity features.",
                            json_schema_extra=deployed("the platform cache (`redis://<cache>:6379/0`), else "
                                                       "platform variable `redis_url`"))
