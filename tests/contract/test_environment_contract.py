@@ -162,3 +162,16 @@ def test_the_environments_output_is_what_lambda_holds(applied, deployed):
     """Each root's `environments` output (what a stack may read instead of asking Lambda) is the real one."""
     for (variant, service, kind), (_, env) in deployed.items():
         assert applied[variant]["services"][service]["environments"][kind] == env
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_the_functions_environments_merge_without_conflict(variant, deployed):
+    """One prefix per service: a key two functions share means the same thing and has the same value. So the
+    local gateway, which hosts every API handler in one process, can take all their environments at once."""
+    seen: dict[str, tuple[str, str]] = {}
+    for (v, _, _), (name, env) in sorted(deployed.items()):
+        if v != variant:
+            continue
+        for key, value in env.items():
+            first = seen.setdefault(key, (name, value))
+            assert first[1] == value, f"{key}: {first[0]} has {first[1]!r}, {name} has {value!r}"
