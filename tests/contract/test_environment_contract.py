@@ -166,8 +166,9 @@ def test_the_environments_output_is_what_lambda_holds(applied, deployed):
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_the_functions_environments_merge_without_conflict(variant, deployed):
-    """One prefix per service: a key two functions share means the same thing and has the same value. So the
-    local gateway, which hosts every API handler in one process, can take all their environments at once."""
+    """One prefix per service: a key two functions share means the same thing and has the same value. So one
+    process may take several functions' environments at once (the local stack's one environment for all its
+    processes today, in-process handlers in tests) without one function's value replacing another's."""
     seen: dict[str, tuple[str, str]] = {}
     for (v, _, _), (name, env) in sorted(deployed.items()):
         if v != variant:
