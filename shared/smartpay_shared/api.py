@@ -13,7 +13,6 @@ import base64
 import binascii
 import json
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from smartpay_shared import card_guard, pan, problems, request_body
+from smartpay_shared.config import DEFAULT_MAX_BODY_BYTES, ApiSettings, from_environ
 from smartpay_shared.ratelimit import RateLimiter, RedisTokenBucket
 
 MERCHANT_CLAIM = "custom:merchant_id"
@@ -35,11 +35,6 @@ ADMIN_GROUP = "admin"
 # characters of Cognito's group-name alphabet ([\p{L}\p{M}\p{S}\p{N}\p{P}]+, 1-128), and it
 # holds no comma or space: API Gateway's flattened `cognito:groups` string splits cleanly.
 MERCHANT_GROUP_PREFIX = "merchant:"
-MAX_BODY_ENV = "SMARTPAY_API_MAX_BODY_BYTES"
-DEFAULT_MAX_BODY_BYTES = 256 * 1024  # far above any SmartPay body; API Gateway's own cap is 10 MB
-RATE_ENV = "SMARTPAY_API_RATE_LIMIT_PER_SECOND"  # per merchant; unset or 0: no limit in the resolver
-BURST_ENV = "SMARTPAY_API_RATE_LIMIT_BURST"  # default: twice the rate
-REDIS_ENVS = ("SMARTPAY_API_REDIS_URL", "REDIS_URL")
 
 log = logging.getLogger("smartpay.api")
 
@@ -123,17 +118,18 @@ class SmartPayResolver(APIGatewayRestResolver):
 
 
 def limiter_from_env(environ: Mapping[str, str] | None = None) -> RateLimiter | None:
-    """`SMARTPAY_API_RATE_LIMIT_PER_SECOND` (and `_BURST`) with Redis at `SMARTPAY_API_REDIS_URL` /
-    `REDIS_URL` (ElastiCache in AWS): the same per-merchant limit as the local gateway's."""
-    env = os.environ if environ is None else environ
-    rate = float(env.get(RATE_ENV) or 0)
-    if rate <= 0:
+    """`SMARTPAY_API_RATE_LIMIT_PER_SECOND` (and `_BURST`) with Redis at `SMARTPAY_API_REDIS_URL`
+    (ElastiCache in AWS), from ApiSettings: the same per-merchant limit as the local gateway's. `environ`:
+    read that mapping instead of the process environment."""
+    settings = ApiSettings() if environ is None else from_environ(ApiSettings, dict(environ))
+    return limiter_from_settings(settings)
+
+
+def limiter_from_settings(settings: ApiSettings) -> RateLimiter | None:
+    if settings.rate_limit_per_second <= 0:
         return None
-    url = next((env[name] for name in REDIS_ENVS if env.get(name)), None)
-    if not url:
-        raise ValueError(f"{RATE_ENV} is set but no Redis URL ({' or '.join(REDIS_ENVS)}) holds the buckets")
-    burst = int(env.get(BURST_ENV) or max(1, round(rate * 2)))
-    return RedisTokenBucket.from_url(url, rate=rate, burst=burst)
+    assert settings.redis_url  # ApiSettings refuses a rate without one
+    return RedisTokenBucket.from_url(settings.redis_url, rate=settings.rate_limit_per_second, burst=settings.burst)
 
 
 def rate_limit_subject(event: Any) -> str | None:
@@ -158,10 +154,11 @@ def rate_limit_subject(event: Any) -> str | None:
 
 def build_resolver(title: str, version: str, *, max_body_bytes: int | None = None,
                    limiter: RateLimiter | None = None) -> SmartPayResolver:
+    settings = ApiSettings()  # read once per cold start: build_resolver runs at import
     if max_body_bytes is None:
-        max_body_bytes = int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
+        max_body_bytes = settings.max_body_bytes
     if limiter is None:
-        limiter = limiter_from_env()
+        limiter = limiter_from_settings(settings)
     app = SmartPayResolver(enable_validation=True, max_body_bytes=max_body_bytes, limiter=limiter)
 
     @app.exception_handler(RequestValidationError)

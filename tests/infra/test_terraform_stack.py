@@ -308,9 +308,9 @@ def test_gateway_secrets_exist_without_values_and_only_payment_reads_them(stack,
     payment = stack["services"]["payment"]
     secrets = payment["secrets"]
     assert {s["env"]: s["name"] for s in secrets.values()} == {
-        "STRIPE_SECRET_ID": "smartpay/payment/stripe",
-        "AMAZON_PAY_SECRET_ID": "smartpay/payment/amazon-pay",
-        "SOLANA_FEE_PAYER_SECRET_ID": "smartpay/payment/solana-fee-payer"}
+        "PAYMENT_STRIPE_SECRET_ID": "smartpay/payment/stripe",
+        "PAYMENT_AMAZON_PAY_SECRET_ID": "smartpay/payment/amazon-pay",
+        "PAYMENT_SOLANA_FEE_PAYER_SECRET_ID": "smartpay/payment/solana-fee-payer"}
     for secret in secrets.values():
         desc = sm.describe_secret(SecretId=secret["arn"])
         assert desc["KmsKeyId"] == stack["platform"]["kms_key_arn"]

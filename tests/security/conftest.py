@@ -144,7 +144,7 @@ def _wire_routing(make, mp) -> str:
     from smartpay_routing.entrypoints import api
 
     prefix = f"security-routing-{uuid.uuid4().hex[:8]}:"
-    mp.setenv("SMARTPAY_ROUTING_KEY_PREFIX", prefix)
+    mp.setenv("ROUTING_KEY_PREFIX", prefix)
     routing_settings.cache_clear()
     make("s3").create_bucket(Bucket=routing_settings().bucket)
     api._state.clear()

@@ -127,3 +127,25 @@ output "api_access_log_group" {
   description = "Log group of the API access log."
   value       = module.http_api.access_log_group_name
 }
+
+# --- the functions' environment, read by the service roots (docs/terraform.md, "Environment contract") ---
+
+output "redis_url" {
+  description = "Redis of every function: the cache when there is one, else var.redis_url."
+  value       = module.cache.address != "" ? "redis://${module.cache.address}:${module.cache.port}/0" : var.redis_url
+
+  precondition {
+    condition     = var.enable_cache || var.redis_url != ""
+    error_message = "Without the cache (enable_cache = false) the functions need redis_url: they would otherwise read Redis on 127.0.0.1."
+  }
+}
+
+output "api_rate_limit_per_second" {
+  description = "Per-merchant rate limit of the API functions (0: off)."
+  value       = var.api_rate_limit_per_second
+}
+
+output "api_rate_limit_burst" {
+  description = "Per-merchant burst of the API functions."
+  value       = var.api_rate_limit_burst
+}

@@ -35,6 +35,7 @@ variables {
   target           = "local"
   aws_endpoint_url = "http://127.0.0.1:4566"
   enable_cache     = false
+  redis_url        = "redis://127.0.0.1:6379/0"
 }
 
 run "local_target_follows_the_naming_contract" {
@@ -136,6 +137,35 @@ run "aws_target_creates_the_cache" {
     condition     = output.cache_address != ""
     error_message = "The cache must exist on AWS."
   }
+
+  assert {
+    condition     = output.redis_url == "redis://mock.cache.amazonaws.com:6379/0"
+    error_message = "With the cache, the functions' Redis is the cache."
+  }
+
+  assert {
+    condition     = output.api_rate_limit_per_second == 50 && output.api_rate_limit_burst == 100
+    error_message = "The per-merchant rate limit is on by default."
+  }
+}
+
+run "local_redis_without_the_cache" {
+  command = apply
+
+  assert {
+    condition     = output.redis_url == "redis://127.0.0.1:6379/0"
+    error_message = "Without the cache, the functions' Redis is var.redis_url."
+  }
+}
+
+run "no_cache_and_no_redis_url_fails_the_plan" {
+  command = plan
+
+  variables {
+    redis_url = ""
+  }
+
+  expect_failures = [output.redis_url]
 }
 
 run "rejects_unknown_target" {

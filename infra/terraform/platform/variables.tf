@@ -117,3 +117,38 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# --- what the service roots put in their functions' environment (docs/terraform.md, "Environment contract") ---
+
+variable "redis_url" {
+  description = "Redis of the functions (velocity features, gateway health, rate limit buckets) when the cache is off, e.g. redis://127.0.0.1:6379/0 locally; ignored with the cache (its address wins)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.redis_url == "" || can(regex("^rediss?://", var.redis_url))
+    error_message = "redis_url must be a redis:// or rediss:// URL."
+  }
+}
+
+variable "api_rate_limit_per_second" {
+  description = "Per-merchant rate limit of every API function (SMARTPAY_API_RATE_LIMIT_PER_SECOND, a token bucket in Redis); 0 turns it off (locally the gateway limits instead)."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.api_rate_limit_per_second >= 0
+    error_message = "api_rate_limit_per_second must be 0 (off) or more."
+  }
+}
+
+variable "api_rate_limit_burst" {
+  description = "Requests a merchant may save up (SMARTPAY_API_RATE_LIMIT_BURST)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.api_rate_limit_burst >= 1
+    error_message = "api_rate_limit_burst must be at least 1."
+  }
+}

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tomllib
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -91,10 +91,16 @@ class _Root:
         self.dir = state_dir / self.key
         self.state = self.dir / "terraform.tfstate"
         self.var_file = self.dir / "run.tfvars.json"
+        self.caller_vars = self.dir / "caller-variables.json"  # the caller's own, kept for a later plan/destroy
+
+
+Variables = Mapping[str, Mapping[str, Any]]  # per root ("platform", "fraud", ...): name -> value
 
 
 class _Stack:
-    def __init__(self, state_dir: Path, services: list[str] | None, repo_root: Path | None):
+    def __init__(self, state_dir: Path, services: list[str] | None, repo_root: Path | None,
+                 variables: Variables | None = None):
+        self.variables = variables
         self.repo_root = repo_root or _find_repo_root()
         self.state_dir = Path(state_dir).resolve()
         self.env = ensure_toolchain(self.repo_root)
@@ -127,7 +133,14 @@ class _Stack:
         stamp.write_text(digest)
 
     def write_vars(self, root: _Root, endpoint_url: str, rebuild_zip: bool = True) -> None:
-        variables: dict[str, Any] = {"aws_endpoint_url": endpoint_url}
+        """run.tfvars.json: the endpoint, the zip, the platform state, and the caller's variables of this
+        root (without any: those of the last run, so a plan or destroy sees what the apply saw)."""
+        if self.variables is not None:
+            extra = dict(self.variables.get(root.key, {}))
+            root.caller_vars.write_text(json.dumps(extra, indent=2))
+        else:
+            extra = json.loads(root.caller_vars.read_text()) if root.caller_vars.exists() else {}
+        variables: dict[str, Any] = {**extra, "aws_endpoint_url": endpoint_url}
         if root.service:
             zip_path = self.state_dir / "lambda" / f"{root.service}.zip"
             if rebuild_zip or not zip_path.exists():
@@ -165,10 +178,12 @@ def _tree_digest(tf_dir: Path) -> str:
 
 
 def apply_stack(endpoint_url: str, state_dir: Path, services: list[str] | None = None,
-                repo_root: Path | None = None) -> dict[str, Any]:
+                repo_root: Path | None = None, variables: Variables | None = None) -> dict[str, Any]:
     """Apply the platform root, then the service roots, to the emulator at endpoint_url.
+    `variables`: per root, values over local.tfvars (a stack's own Redis and emulator URLs, e.g.
+    {"platform": {"redis_url": ...}, "payment": {"stripe_api_base": ...}}); kept for later plans and destroys.
     Returns {"platform": {...outputs}, "services": {name: {...outputs}}}."""
-    stack = _Stack(state_dir, services, repo_root)
+    stack = _Stack(state_dir, services, repo_root, variables)
 
     def apply(root: _Root) -> dict[str, Any]:
         stack.init(root)
@@ -182,10 +197,12 @@ def apply_stack(endpoint_url: str, state_dir: Path, services: list[str] | None =
 
 
 def plan_is_clean(endpoint_url: str, state_dir: Path, services: list[str] | None = None,
-                  repo_root: Path | None = None, rebuild_lambda_zips: bool = True) -> bool:
+                  repo_root: Path | None = None, rebuild_lambda_zips: bool = True,
+                  variables: Variables | None = None) -> bool:
     """True when a fresh plan of every root shows no change (-detailed-exitcode 0). With
-    rebuild_lambda_zips=False the zips of the last apply are reused, so edited sources do not count."""
-    stack = _Stack(state_dir, services, repo_root)
+    rebuild_lambda_zips=False the zips of the last apply are reused, so edited sources do not count.
+    Without `variables`, those of the last apply."""
+    stack = _Stack(state_dir, services, repo_root, variables)
 
     def plan(root: _Root) -> bool:
         stack.init(root)

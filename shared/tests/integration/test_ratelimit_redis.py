@@ -186,5 +186,5 @@ def test_no_limit_unless_configured_and_a_rate_without_redis_is_refused(monkeypa
     assert limiter_from_env({}) is None and limiter_from_env({"SMARTPAY_API_RATE_LIMIT_PER_SECOND": "0"}) is None
     with pytest.raises(ValueError, match="no Redis URL"):
         limiter_from_env({"SMARTPAY_API_RATE_LIMIT_PER_SECOND": "5"})
-    limiter = limiter_from_env({"SMARTPAY_API_RATE_LIMIT_PER_SECOND": "5", "REDIS_URL": REDIS_URL})
+    limiter = limiter_from_env({"SMARTPAY_API_RATE_LIMIT_PER_SECOND": "5", "SMARTPAY_API_REDIS_URL": REDIS_URL})
     assert (limiter.limit_per_second, limiter.burst) == (5, 10)

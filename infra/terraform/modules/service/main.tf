@@ -54,16 +54,17 @@ locals {
   api_concurrency = var.api_reserved_concurrency != null ? var.api_reserved_concurrency : lookup(local.manifest, "api_max_concurrency", 10)
   lambda_handler  = { for kind, handler in { worker = local.manifest.queue_handler, api = local.api_handler } : kind => replace(handler, ":", ".") if handler != null }
 
+  # The environment contract (docs/terraform.md): only keys a settings class of the function reads.
+  # Both functions: the platform's (smartpay_shared.config.PlatformSettings) and the root's service keys;
+  # the API function also the API settings (smartpay_shared.config.ApiSettings) from api_environment_variables.
   environment = merge(
     {
-      POWERTOOLS_SERVICE_NAME    = local.service
-      SMARTPAY_NAME_PREFIX       = var.name_prefix
-      SMARTPAY_BUS_NAME          = var.bus_name
-      SMARTPAY_SERVICE_VERSION   = local.version
-      SMARTPAY_IDEMPOTENCY_TABLE = module.idempotency_table.name
+      SMARTPAY_NAME_PREFIX = var.name_prefix
+      SMARTPAY_BUS_NAME    = var.bus_name
     },
     var.environment_variables,
   )
+  api_environment = merge(local.environment, var.api_environment_variables)
 
   policy_statements = concat(
     [{
@@ -149,7 +150,7 @@ module "api" {
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
   layers                         = var.lambda_layers
-  environment_variables          = local.environment
+  environment_variables          = local.api_environment
   log_retention_in_days          = var.log_retention_in_days
   event_bus_arn                  = var.bus_arn
   event_source                   = local.event_source

@@ -130,3 +130,8 @@ output "api_policy" {
   description = "Inline policy of the API Lambda's role (empty without an API)."
   value       = local.create_api ? module.api[0].policy : ""
 }
+
+output "environments" {
+  description = "Environment of each function by kind (worker, api): what its settings classes read."
+  value       = { for kind, _ in local.functions : kind => kind == "api" ? local.api_environment : local.environment }
+}

@@ -146,7 +146,13 @@ variable "log_retention_in_days" {
 }
 
 variable "environment_variables" {
-  description = "Extra environment of both Lambdas (the root's own tables and buckets)."
+  description = "Extra environment of both Lambdas (the root's service settings: its tables, buckets, endpoints)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "api_environment_variables" {
+  description = "Extra environment of the API Lambda only (the API settings: body limit, per-merchant rate limit)."
   type        = map(string)
   default     = {}
 }

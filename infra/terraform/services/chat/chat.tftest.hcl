@@ -31,6 +31,10 @@ override_data {
       api_authorizer_id = "auth001"
       kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
       alarm_topic_arn   = "arn:aws:sns:us-east-1:123456789012:smartpay-alarms"
+      # the functions' environment (docs/terraform.md, "Environment contract")
+      redis_url                 = "redis://cache.example:6379/0"
+      api_rate_limit_per_second = 50
+      api_rate_limit_burst      = 100
     }
   }
 }
@@ -182,5 +186,37 @@ run "encrypted_and_alarmed" {
   assert {
     condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : alltrue([for st in jsondecode(policy).Statement : st.Resource != ["*"] || contains(["XRay", "VpcNetworkInterfaces"], st.Sid)])])
     error_message = "A * resource only for actions without resource-level permissions (X-Ray, VPC ENIs)."
+  }
+}
+
+# The keys ChatSettings marks as deployed (tests/contract compares a real apply with the classes).
+run "environment_contract_with_the_search_domain" {
+  command = apply
+
+  variables {
+    enable_search_domain = true
+  }
+
+  assert {
+    condition     = output.environments.worker.CHAT_INDEX_BACKEND == "opensearch" && output.environments.worker.CHAT_OPENSEARCH_ENDPOINT == "https://${output.search_endpoint}" && output.environments.api.CHAT_OPENSEARCH_AUTH == "sigv4"
+    error_message = "With the search domain both functions use it (signed), never a DuckDB file in /tmp."
+  }
+
+  assert {
+    condition     = output.environments.api.CHAT_SESSIONS_TABLE == "smartpay-chat-sessions"
+    error_message = "The API reads the sessions table under CHAT_*."
+  }
+}
+
+run "environment_contract_embedded" {
+  command = apply
+
+  variables {
+    enable_search_domain = false
+  }
+
+  assert {
+    condition     = output.environments.worker.CHAT_INDEX_BACKEND == "embedded" && !contains(keys(output.environments.worker), "CHAT_OPENSEARCH_ENDPOINT")
+    error_message = "Without the search domain: the embedded index, and no endpoint key."
   }
 }

@@ -14,11 +14,27 @@ locals {
   alarm_topic_arn = lookup(local.platform, "alarm_topic_arn", "")
   tags            = merge(var.tags, { "smartpay:root" = "services/chat", "smartpay:target" = var.target })
 
-  environment = {
-    SMARTPAY_CHAT_SESSIONS_TABLE = module.sessions_table.name
-    # Empty: the service uses its embedded search engine (the local default).
-    SMARTPAY_SEARCH_ENDPOINT = module.search.endpoint == "" ? "" : "https://${module.search.endpoint}"
+  # The environment contract (docs/terraform.md): every key below is read by a settings class of the
+  # function (smartpay_fraud.config etc.; the API's in smartpay_shared.config.ApiSettings), and every
+  # setting those classes mark as deployed is here. tests/contract checks it against an apply on moto.
+  redis_url = lookup(local.platform, "redis_url", "")
+  api_environment = {
+    SMARTPAY_API_RATE_LIMIT_PER_SECOND = tostring(lookup(local.platform, "api_rate_limit_per_second", 0))
+    SMARTPAY_API_RATE_LIMIT_BURST      = tostring(lookup(local.platform, "api_rate_limit_burst", 100))
+    SMARTPAY_API_REDIS_URL             = local.redis_url
   }
+  # With the search domain (AWS) the index is OpenSearch, signed with the functions' roles (the domain's
+  # access policy names them); without it (locally) the embedded DuckDB file.
+  environment = merge(
+    {
+      CHAT_SESSIONS_TABLE = module.sessions_table.name
+      CHAT_INDEX_BACKEND  = var.enable_search_domain ? "opensearch" : "embedded"
+    },
+    var.enable_search_domain ? {
+      CHAT_OPENSEARCH_ENDPOINT = "https://${module.search.endpoint}"
+      CHAT_OPENSEARCH_AUTH     = "sigv4"
+    } : {},
+  )
   policy_statements = concat(
     [{
       sid       = "ChatSessions"
@@ -82,6 +98,7 @@ module "service" {
   subnet_ids                    = var.subnet_ids
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment
+  api_environment_variables     = local.api_environment
   policy_statements             = local.policy_statements
   kms_key_arn                   = local.kms_key_arn
   alarm_topic_arn               = local.alarm_topic_arn

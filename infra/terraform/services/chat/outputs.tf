@@ -107,3 +107,13 @@ output "api_policy" {
   description = "Inline policy of the API Lambda's role (empty without an API)."
   value       = module.service.api_policy
 }
+
+output "environments" {
+  description = "Environment of each function by kind (worker, api): the keys its settings classes read (docs/terraform.md, \"Environment contract\")."
+  value       = module.service.environments
+
+  precondition {
+    condition     = local.redis_url != ""
+    error_message = "The platform state has no redis_url output (an older platform): apply the platform root first, the functions would otherwise read Redis on 127.0.0.1."
+  }
+}

@@ -31,6 +31,10 @@ override_data {
       api_authorizer_id = "auth001"
       kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
       alarm_topic_arn   = "arn:aws:sns:us-east-1:123456789012:smartpay-alarms"
+      # the functions' environment (docs/terraform.md, "Environment contract")
+      redis_url                 = "redis://cache.example:6379/0"
+      api_rate_limit_per_second = 50
+      api_rate_limit_burst      = 100
     }
   }
 }
@@ -175,5 +179,20 @@ run "encrypted_and_alarmed" {
   assert {
     condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : alltrue([for st in jsondecode(policy).Statement : st.Resource != ["*"] || contains(["XRay", "VpcNetworkInterfaces"], st.Sid)])])
     error_message = "A * resource only for actions without resource-level permissions (X-Ray, VPC ENIs)."
+  }
+}
+
+# The keys FraudSettings marks as deployed (tests/contract compares a real apply with the classes).
+run "environment_contract" {
+  command = apply
+
+  assert {
+    condition     = output.environments.worker.FRAUD_MODEL_BUCKET == "smartpay-fraud-models" && output.environments.worker.FRAUD_REDIS_URL == "redis://cache.example:6379/0"
+    error_message = "The worker reads the registry bucket and the platform's Redis."
+  }
+
+  assert {
+    condition     = output.environments.api.SMARTPAY_API_RATE_LIMIT_PER_SECOND == "50" && output.environments.api.SMARTPAY_API_REDIS_URL == "redis://cache.example:6379/0" && !contains(keys(output.environments.worker), "SMARTPAY_API_REDIS_URL")
+    error_message = "The per-merchant rate limit reaches the API function, not the worker."
   }
 }

@@ -107,3 +107,13 @@ output "buckets_require_tls" {
   description = "Whether each bucket denies non-TLS requests (off only on the local emulator, which serves plain HTTP)."
   value       = { model_registry = module.model_registry.tls_required }
 }
+
+output "environments" {
+  description = "Environment of each function by kind (worker, api): the keys its settings classes read (docs/terraform.md, \"Environment contract\")."
+  value       = module.service.environments
+
+  precondition {
+    condition     = local.redis_url != ""
+    error_message = "The platform state has no redis_url output (an older platform): apply the platform root first, the functions would otherwise read Redis on 127.0.0.1."
+  }
+}

@@ -9,3 +9,8 @@ point_in_time_recovery         = false
 log_retention_in_days          = 1
 lambda_timeout                 = 5
 secret_recovery_window_in_days = 0 # moto: a destroyed stack can be re-created at once
+# The local emulators on their default ports (`make up` passes the ports it chose)
+stripe_api_base     = "http://127.0.0.1:8420" # localstripe
+amazon_pay_endpoint = "http://127.0.0.1:8430" # smartpay payment amazon-pay-sandbox
+solana_rpc_url      = "http://127.0.0.1:8899" # smartpay payment solana-sandbox
+fault_injection     = true                    # chaos runs and the e2e tests inject gateway faults

@@ -14,9 +14,22 @@ locals {
   alarm_topic_arn = lookup(local.platform, "alarm_topic_arn", "")
   tags            = merge(var.tags, { "smartpay:root" = "services/payment", "smartpay:target" = var.target })
 
+  # The environment contract (docs/terraform.md): every key below is read by a settings class of the
+  # function (smartpay_fraud.config etc.; the API's in smartpay_shared.config.ApiSettings), and every
+  # setting those classes mark as deployed is here. tests/contract checks it against an apply on moto.
+  redis_url = lookup(local.platform, "redis_url", "")
+  api_environment = {
+    SMARTPAY_API_RATE_LIMIT_PER_SECOND = tostring(lookup(local.platform, "api_rate_limit_per_second", 0))
+    SMARTPAY_API_RATE_LIMIT_BURST      = tostring(lookup(local.platform, "api_rate_limit_burst", 100))
+    SMARTPAY_API_REDIS_URL             = local.redis_url
+  }
   environment = merge({
-    SMARTPAY_PAYMENTS_TABLE         = module.payments_table.name
-    SMARTPAY_IDEMPOTENCY_KEYS_TABLE = module.idempotency_keys_table.name
+    PAYMENT_PAYMENTS_TABLE      = module.payments_table.name
+    PAYMENT_IDEMPOTENCY_TABLE   = module.idempotency_keys_table.name
+    PAYMENT_STRIPE_API_BASE     = var.stripe_api_base
+    PAYMENT_AMAZON_PAY_ENDPOINT = var.amazon_pay_endpoint
+    PAYMENT_SOLANA_RPC_URL      = var.solana_rpc_url
+    PAYMENT_FAULT_INJECTION     = tostring(var.fault_injection)
   }, local.secret_environment)
   policy_statements = concat([{
     sid = "PaymentTables"
@@ -76,6 +89,7 @@ module "service" {
   subnet_ids                    = var.subnet_ids
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment
+  api_environment_variables     = local.api_environment
   policy_statements             = local.policy_statements
   kms_key_arn                   = local.kms_key_arn
   alarm_topic_arn               = local.alarm_topic_arn

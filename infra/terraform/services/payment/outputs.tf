@@ -118,6 +118,16 @@ output "secrets" {
 }
 
 output "secret_environment" {
-  description = "Environment of the payment worker naming its secrets (STRIPE_SECRET_ID, AMAZON_PAY_SECRET_ID, SOLANA_FEE_PAYER_SECRET_ID)."
+  description = "Environment of the payment worker naming its secrets (PAYMENT_STRIPE_SECRET_ID, PAYMENT_AMAZON_PAY_SECRET_ID, PAYMENT_SOLANA_FEE_PAYER_SECRET_ID)."
   value       = local.secret_environment
+}
+
+output "environments" {
+  description = "Environment of each function by kind (worker, api): the keys its settings classes read (docs/terraform.md, \"Environment contract\")."
+  value       = module.service.environments
+
+  precondition {
+    condition     = local.redis_url != ""
+    error_message = "The platform state has no redis_url output (an older platform): apply the platform root first, the functions would otherwise read Redis on 127.0.0.1."
+  }
 }

@@ -34,6 +34,10 @@ override_data {
       api_authorizer_id = "auth001"
       kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
       alarm_topic_arn   = "arn:aws:sns:us-east-1:123456789012:smartpay-alarms"
+      # the functions' environment (docs/terraform.md, "Environment contract")
+      redis_url                 = "redis://cache.example:6379/0"
+      api_rate_limit_per_second = 50
+      api_rate_limit_burst      = 100
     }
   }
 }
@@ -176,9 +180,9 @@ run "gateway_secrets" {
 
   assert {
     condition = output.secret_environment == {
-      STRIPE_SECRET_ID           = "smartpay/payment/stripe"
-      AMAZON_PAY_SECRET_ID       = "smartpay/payment/amazon-pay"
-      SOLANA_FEE_PAYER_SECRET_ID = "smartpay/payment/solana-fee-payer"
+      PAYMENT_STRIPE_SECRET_ID           = "smartpay/payment/stripe"
+      PAYMENT_AMAZON_PAY_SECRET_ID       = "smartpay/payment/amazon-pay"
+      PAYMENT_SOLANA_FEE_PAYER_SECRET_ID = "smartpay/payment/solana-fee-payer"
     }
     error_message = "Three gateway secrets, named in the worker environment."
   }
@@ -199,5 +203,20 @@ run "gateway_secrets" {
   assert {
     condition     = length([for st in jsondecode(output.worker_policy).Statement : st if length(regexall("secretsmanager", jsonencode(st))) > 0]) == 1
     error_message = "GatewaySecrets is the only Secrets Manager statement."
+  }
+}
+
+# The keys PaymentSettings marks as deployed (tests/contract compares a real apply with the classes).
+run "environment_contract" {
+  command = apply
+
+  assert {
+    condition     = output.environments.worker.PAYMENT_PAYMENTS_TABLE == "smartpay-payments" && output.environments.worker.PAYMENT_IDEMPOTENCY_TABLE == "smartpay-payment-idempotency-keys"
+    error_message = "The payment functions read the payment tables under PAYMENT_*."
+  }
+
+  assert {
+    condition     = output.environments.api.PAYMENT_STRIPE_API_BASE == "https://api.stripe.com" && output.environments.api.PAYMENT_AMAZON_PAY_ENDPOINT == "https://pay-api.amazon.com" && output.environments.api.PAYMENT_SOLANA_RPC_URL == "https://api.devnet.solana.com" && output.environments.api.PAYMENT_FAULT_INJECTION == "false"
+    error_message = "Off the local target the gateways are the real providers, and no fault is honoured."
   }
 }

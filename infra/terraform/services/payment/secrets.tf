@@ -9,17 +9,17 @@
 locals {
   gateway_secrets = {
     stripe = {
-      env         = "STRIPE_SECRET_ID"
+      env         = "PAYMENT_STRIPE_SECRET_ID"
       name        = "${local.prefix}/payment/stripe"
       description = "Stripe connector: {\"api_key\": \"sk_...\"}."
     }
     amazon_pay = {
-      env         = "AMAZON_PAY_SECRET_ID"
+      env         = "PAYMENT_AMAZON_PAY_SECRET_ID"
       name        = "${local.prefix}/payment/amazon-pay"
       description = "Amazon Pay connector: {\"public_key_id\": \"SANDBOX-...\", \"private_key\": \"<PEM>\"}."
     }
     solana_fee_payer = {
-      env         = "SOLANA_FEE_PAYER_SECRET_ID"
+      env         = "PAYMENT_SOLANA_FEE_PAYER_SECRET_ID"
       name        = "${local.prefix}/payment/solana-fee-payer"
       description = "Solana connector fee payer: {\"secret_key\": \"<base58 64-byte keypair>\", \"public_key\": \"<base58>\"}."
     }

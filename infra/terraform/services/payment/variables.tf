@@ -120,3 +120,29 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# The gateways' addresses (PAYMENT_*): the real providers by default; local.tfvars points them at the local
+# emulators on their default ports, and a local stack passes the ports it chose.
+variable "stripe_api_base" {
+  description = "Stripe API base URL (PAYMENT_STRIPE_API_BASE)."
+  type        = string
+  default     = "https://api.stripe.com"
+}
+
+variable "amazon_pay_endpoint" {
+  description = "Amazon Pay API endpoint (PAYMENT_AMAZON_PAY_ENDPOINT): pay-api.amazon.com (NA), .eu or .jp."
+  type        = string
+  default     = "https://pay-api.amazon.com"
+}
+
+variable "solana_rpc_url" {
+  description = "Solana JSON-RPC endpoint (PAYMENT_SOLANA_RPC_URL). The connector's wallets are sandbox wallets: devnet."
+  type        = string
+  default     = "https://api.devnet.solana.com"
+}
+
+variable "fault_injection" {
+  description = "Honour `smartpay_fault` directives in payment metadata (PAYMENT_FAULT_INJECTION): local stacks and tests only."
+  type        = bool
+  default     = false
+}

@@ -9,3 +9,4 @@ point_in_time_recovery      = false
 log_retention_in_days       = 1
 force_destroy_buckets       = true
 lambda_timeout              = 5
+catalog_file                = "catalog.local.yaml" # the methods the local connectors can really charge

@@ -14,14 +14,20 @@ locals {
   alarm_topic_arn = lookup(local.platform, "alarm_topic_arn", "")
   tags            = merge(var.tags, { "smartpay:root" = "services/routing", "smartpay:target" = var.target })
 
-  # The platform's ElastiCache, when it has one (locally Redis runs on 127.0.0.1 and the default applies).
-  cache_address = lookup(local.platform, "cache_address", "")
-  redis_env = local.cache_address == "" ? {} : {
-    SMARTPAY_ROUTING_REDIS_URL = "redis://${local.cache_address}:${lookup(local.platform, "cache_port", 6379)}/0"
+  # The environment contract (docs/terraform.md): every key below is read by a settings class of the
+  # function (smartpay_fraud.config etc.; the API's in smartpay_shared.config.ApiSettings), and every
+  # setting those classes mark as deployed is here. tests/contract checks it against an apply on moto.
+  redis_url = lookup(local.platform, "redis_url", "")
+  api_environment = {
+    SMARTPAY_API_RATE_LIMIT_PER_SECOND = tostring(lookup(local.platform, "api_rate_limit_per_second", 0))
+    SMARTPAY_API_RATE_LIMIT_BURST      = tostring(lookup(local.platform, "api_rate_limit_burst", 100))
+    SMARTPAY_API_REDIS_URL             = local.redis_url
   }
-  environment = merge({
-    SMARTPAY_ROUTING_CHECKPOINT_BUCKET = module.checkpoints.name
-  }, local.redis_env)
+  environment = {
+    ROUTING_CHECKPOINT_BUCKET = module.checkpoints.name
+    ROUTING_REDIS_URL         = local.redis_url
+    ROUTING_CATALOG_FILE      = var.catalog_file
+  }
   policy_statements = [{
     sid       = "Checkpoints"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
@@ -64,6 +70,7 @@ module "service" {
   subnet_ids                    = var.subnet_ids
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment
+  api_environment_variables     = local.api_environment
   policy_statements             = local.policy_statements
   kms_key_arn                   = local.kms_key_arn
   alarm_topic_arn               = local.alarm_topic_arn

@@ -121,3 +121,9 @@ variable "force_destroy_buckets" {
   type        = bool
   default     = false
 }
+
+variable "catalog_file" {
+  description = "Gateway catalog of the functions (ROUTING_CATALOG_FILE): a file of the smartpay_routing package, or an absolute path."
+  type        = string
+  default     = "catalog.yaml"
+}

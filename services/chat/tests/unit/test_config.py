@@ -13,7 +13,7 @@ from smartpay_shared.manifest import repo_root
 
 
 def test_defaults_are_the_embedded_index_under_local(monkeypatch):
-    for name in ("CHAT_INDEX_BACKEND", "CHAT_INDEX_PATH", "OPENSEARCH_ENDPOINT"):
+    for name in ("CHAT_INDEX_BACKEND", "CHAT_INDEX_PATH", "CHAT_OPENSEARCH_ENDPOINT"):
         monkeypatch.delenv(name, raising=False)
     settings = ChatSettings()
     assert settings.index_backend == "embedded"
@@ -23,7 +23,7 @@ def test_defaults_are_the_embedded_index_under_local(monkeypatch):
 
 def test_environment_selects_the_backend(monkeypatch, tmp_path):
     monkeypatch.setenv("CHAT_INDEX_BACKEND", "opensearch")
-    monkeypatch.setenv("OPENSEARCH_ENDPOINT", "https://search.example:443")
+    monkeypatch.setenv("CHAT_OPENSEARCH_ENDPOINT", "https://search.example:443")
     monkeypatch.setenv("CHAT_INDEX_PATH", str(tmp_path / "x.duckdb"))
     settings = ChatSettings()
     assert (settings.index_backend, settings.opensearch_endpoint) == ("opensearch", "https://search.example:443")
@@ -32,8 +32,8 @@ def test_environment_selects_the_backend(monkeypatch, tmp_path):
 
 def test_opensearch_without_an_endpoint_is_refused_at_start(monkeypatch):
     monkeypatch.setenv("CHAT_INDEX_BACKEND", "opensearch")
-    monkeypatch.delenv("OPENSEARCH_ENDPOINT", raising=False)
-    with pytest.raises(ValidationError, match="needs OPENSEARCH_ENDPOINT"):
+    monkeypatch.delenv("CHAT_OPENSEARCH_ENDPOINT", raising=False)
+    with pytest.raises(ValidationError, match="needs CHAT_OPENSEARCH_ENDPOINT"):
         ChatSettings()
 
 
@@ -68,7 +68,7 @@ def test_unknown_planner_fails_loudly_at_start():
 
 
 def test_an_openai_planner_without_credentials_fails_loudly_at_start():
-    with pytest.raises(ValueError, match="CHAT_PLANNER=openai needs OPENAI_API_KEY"):
+    with pytest.raises(ValueError, match="CHAT_PLANNER=openai needs CHAT_OPENAI_API_KEY"):
         bootstrap.build_chat(ChatSettings(planner="openai"), sessions=object())
 
 

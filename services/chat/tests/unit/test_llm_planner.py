@@ -196,7 +196,7 @@ def test_build_planner_wires_openai_and_bedrock_through_langchain(monkeypatch):
 
 
 def test_llm_configuration_errors_are_loud():
-    with pytest.raises(ValueError, match="needs OPENAI_API_KEY"):
+    with pytest.raises(ValueError, match="needs CHAT_OPENAI_API_KEY"):
         ChatSettings(planner="openai")
     with pytest.raises(ValueError, match="needs an LLM planner"):
         ChatSettings(answer_phrasing="llm")

@@ -45,9 +45,9 @@ def aws(moto_server, monkeypatch, redis_prefix):
     _, prefix = redis_prefix
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-                       "AWS_ENDPOINT_URL": moto_server.url, "SMARTPAY_ROUTING_KEY_PREFIX": prefix,
-                       "SMARTPAY_ROUTING_CHECKPOINT_EVERY": "5",
-                       "SMARTPAY_ROUTING_HEALTH_CACHE_SECONDS": "0"}.items():
+                       "AWS_ENDPOINT_URL": moto_server.url, "ROUTING_KEY_PREFIX": prefix,
+                       "ROUTING_CHECKPOINT_EVERY": "5",
+                       "ROUTING_HEALTH_CACHE_SECONDS": "0"}.items():
         monkeypatch.setenv(key, value)
     routing_settings.cache_clear()
     platform_settings.cache_clear()

@@ -75,3 +75,17 @@ run "manifests_dir_replaces_the_parent_directory" {
 
   expect_failures = [output.rules]
 }
+
+run "the_api_settings_reach_the_api_function_only" {
+  command = apply
+
+  variables {
+    environment_variables     = { THING_TABLE = "t" }
+    api_environment_variables = { SMARTPAY_API_RATE_LIMIT_PER_SECOND = "5" }
+  }
+
+  assert {
+    condition     = jsonencode(output.environments) == jsonencode({ worker = { SMARTPAY_BUS_NAME = "smartpay-bus", SMARTPAY_NAME_PREFIX = "smartpay", THING_TABLE = "t" } })
+    error_message = "A worker (this fixture has no API) gets the platform and service keys, never the API's."
+  }
+}
