@@ -176,7 +176,9 @@ def _default(key: EnvKey) -> str:
         return "(required)"
     if key.default == "(computed)":
         return "(computed)"
-    return f"`{key.default}`" if key.default != "" else "(unset)"
+    # A default under the checkout is written relative to it: the table must not depend on where it lives.
+    default = str(key.default).replace(str(REPO_ROOT), "<repo>")
+    return f"`{default}`" if default != "" else "(unset)"
 
 
 def table(cls: type[BaseSettings]) -> str:

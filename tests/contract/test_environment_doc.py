@@ -27,8 +27,6 @@ ALLOWED_DIRECT_READS = {
         "CLI only: `smartpay payment put-secrets` refuses a non-local endpoint",
     ("services/payment/smartpay_payment/testing/local_stack.py", "<os.environ>"):
         "tests only: runs the payment service with a worker process's environment",
-    ("shared/smartpay_shared/runtime/consumer.py", "AWS_ENDPOINT_URL"):
-        "the queue consumer's back-off client; same key as PlatformSettings.endpoint_url",
     ("shared/smartpay_shared/runtime/tracing.py", "AWS_XRAY_CONTEXT_MISSING"): "X-Ray SDK setting",
     ("shared/smartpay_shared/runtime/worker_tracing.py", "AWS_XRAY_CONTEXT_MISSING"): "X-Ray SDK setting",
     ("shared/smartpay_shared/runtime/worker_tracing.py", "AWS_XRAY_DAEMON_ADDRESS"): "Lambda runtime (reserved)",

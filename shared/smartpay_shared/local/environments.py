@@ -29,7 +29,10 @@ class EnvironmentDied(RuntimeError):
     """The environment's process ended (a crash, a kill): the invocation failed and the pool drops it."""
 
 
-def _serve(ref: str, conn: Any) -> None:
+def _serve(ref: str, conn: Any, environment: dict[str, str]) -> None:
+    import os
+
+    os.environ.update(environment)  # the function's own environment, as Terraform deployed it
     module, _, function = ref.partition(":")
     handler = getattr(importlib.import_module(module), function)
     while True:
@@ -46,10 +49,11 @@ def _serve(ref: str, conn: Any) -> None:
 class ProcessHandler:
     """One environment: `module:function` imported in a spawned process, invoked one call at a time."""
 
-    def __init__(self, ref: str):
+    def __init__(self, ref: str, environment: Mapping[str, str] | None = None):
         spawn = multiprocessing.get_context("spawn")
         self._conn, child = spawn.Pipe()
-        self._process = spawn.Process(target=_serve, args=(ref, child), daemon=True, name=f"env {ref}")
+        self._process = spawn.Process(target=_serve, args=(ref, child, dict(environment or {})), daemon=True,
+                                      name=f"env {ref}")
         self._process.start()
         child.close()
         self.broken = False
@@ -121,19 +125,30 @@ class Environments:
             raise
 
 
-def deployed_api_concurrency(manifests: Mapping[str, Manifest], lambda_client: Any, name_prefix: str) -> dict[str, int]:
-    """Each API function's reserved concurrency as Terraform deployed it (`<prefix>-<service>-api`); the
-    manifest's api_max_concurrency where the function is unreserved or not deployed (said in the log)."""
+class DeployedApi:
+    """An API function as Terraform deployed it: its reserved concurrency and its environment."""
+
+    def __init__(self, concurrency: int, environment: dict[str, str]):
+        self.concurrency, self.environment = concurrency, environment
+
+
+def deployed_apis(manifests: Mapping[str, Manifest], lambda_client: Any, name_prefix: str) -> dict[str, DeployedApi]:
+    """Each API function (`<prefix>-<service>-api`) read back from the emulator: its reserved concurrency
+    (the manifest's api_max_concurrency where it is unreserved) and environment. A function that is not
+    deployed (a gateway run without Terraform) gets the manifest's figure and no environment of its own,
+    said in the log."""
     found = {}
     for manifest in manifests.values():
         if not manifest.api_handler:
             continue
         name = f"{name_prefix}-{manifest.service}-api"
         try:
+            config = lambda_client.get_function_configuration(FunctionName=name)
             reserved = lambda_client.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+            environment = config.get("Environment", {}).get("Variables", {})
         except Exception as e:  # noqa: BLE001 - no emulator or no such function: the manifest's figure
-            log.warning("cannot read the concurrency of %s (%s): running the manifest's %d", name,
-                        type(e).__name__, manifest.api_max_concurrency)
-            reserved = None
-        found[manifest.service] = int(reserved) if reserved else manifest.api_max_concurrency
+            log.warning("cannot read %s from the emulator (%s): running the manifest's concurrency %d and the "
+                        "gateway's environment", name, type(e).__name__, manifest.api_max_concurrency)
+            reserved, environment = None, {}
+        found[manifest.service] = DeployedApi(int(reserved) if reserved else manifest.api_max_concurrency, environment)
     return found

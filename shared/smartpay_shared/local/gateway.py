@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 from smartpay_shared import __version__, pan, problems
 from smartpay_shared.api import DEFAULT_MAX_BODY_BYTES, MERCHANT_CLAIM
 from smartpay_shared.local import auth
-from smartpay_shared.local.environments import Environments, ProcessHandler, deployed_api_concurrency
+from smartpay_shared.local.environments import Environments, ProcessHandler, deployed_apis
 from smartpay_shared.local.openapi import merge_openapi
 from smartpay_shared.local.proxy_event import lambda_response, problem_response, proxy_event
 from smartpay_shared.ratelimit import RateLimiter, RedisTokenBucket
@@ -239,14 +239,14 @@ def create_gateway(settings: GatewaySettings, manifests: Mapping[str, Manifest] 
     from smartpay_shared import aws
     from smartpay_shared.config import platform_settings
 
-    concurrency = deployed_api_concurrency(manifests, aws.client("lambda", endpoint_url=settings.endpoint_url,
-                                                                 region=settings.region),
-                                           platform_settings().name_prefix)
-    log.info(json.dumps({"message": "API concurrency as deployed", "concurrency": concurrency}))
+    apis = deployed_apis(manifests, aws.client("lambda", endpoint_url=settings.endpoint_url, region=settings.region),
+                         platform_settings().name_prefix)
+    concurrency = {service: api.concurrency for service, api in apis.items()}
+    log.info(json.dumps({"message": "API functions as deployed", "concurrency": concurrency}))
     return Gateway(routes_from_manifests(manifests), handlers, settings.verifier(), openapi=openapi,
                    stage=settings.stage, region=settings.region, limiter=settings.limiter(),
                    max_body_bytes=settings.max_body_bytes, concurrency=concurrency,
-                   environment=lambda service: ProcessHandler(handlers.ref(service)))
+                   environment=lambda service: ProcessHandler(handlers.ref(service), apis[service].environment))
 
 
 # --- serving -----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from smartpay_shared.local.processes import Managed, ProcessTable
-from smartpay_shared.manifest import PORT, STATE, LocalProcess, all_manifests, repo_root
+from smartpay_shared.manifest import PORT, STATE, LocalProcess, Manifest, all_manifests, repo_root
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 GATEWAY_PORT = 8080  # `make up` takes it while it is free
@@ -37,7 +37,7 @@ REDIS = LocalProcess(name="redis", argv=["redis-server", "--bind", "127.0.0.1", 
                      url=f"redis://127.0.0.1:{PORT}/0", url_env="REDIS_URL")
 # Every setting a process reads its Redis from (the generic one and each service's own, which would win
 # over REDIS_URL if the caller's environment had it): all of them get the stack's Redis.
-REDIS_ENVS = ("REDIS_URL", "FRAUD_REDIS_URL", "SMARTPAY_ROUTING_REDIS_URL", "SMARTPAY_GATEWAY_REDIS_URL",
+REDIS_ENVS = ("REDIS_URL", "FRAUD_REDIS_URL", "ROUTING_REDIS_URL", "SMARTPAY_GATEWAY_REDIS_URL",
               "SMARTPAY_API_REDIS_URL")
 # What `up` exports into its own process environment (a caller's CLI calls then reach this stack);
 # testing.stack.private_stack puts the environment back as it was.
@@ -318,8 +318,12 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_addre
                  "FRAUD_CACHE_DIR": str(state / "fraud" / "models")}  # the fraud model cache: this stack's
     env.update(stack_env)
 
-    outputs = terraform.apply_stack(endpoint_url=endpoint, state_dir=paths.terraform_state)
+    # This stack's own addresses go to Terraform as variables, so the functions it deploys carry them and
+    # every process below runs with its function's environment read back from the emulator.
+    outputs = terraform.apply_stack(endpoint_url=endpoint, state_dir=paths.terraform_state,
+                                    variables=terraform_variables(manifests, redis.url, resolved))
     platform = outputs.get("platform", outputs)
+    deployed = deployed_environments(outputs)
 
     stack_env.update({
         "SMARTPAY_NAME_PREFIX": platform.get("name_prefix", "smartpay"),
@@ -338,23 +342,24 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_addre
         # registered with a sandbox), then the background loops (no ready_url) that read what setup wrote.
         named = {f"{manifest.service}-{p.name}": resolved.get(f"{manifest.service}-{p.name}") or
                  _resolved(p, None, state) for p in manifest.local_processes}
+        service_env = {**env, **deployed[manifest.service]}  # its setup and loops run as its worker does
         for name, proc in named.items():
             if proc.ready_url:
                 table.start(name, _argv(proc.argv), {**env, **proc.env})
                 _wait(proc.ready_url, 60, f"{manifest.service} {proc.name}", table, name, ports.get(name))
         for command in manifest.local_setup:
             print(f"==> {manifest.service}: {' '.join(command)}", flush=True)
-            subprocess.run(_argv(command), env=env, check=True)
+            subprocess.run(_argv(command), env=service_env, check=True)
         for name, proc in named.items():
             if not proc.ready_url:
-                table.start(name, _argv(proc.argv), {**env, **proc.env})
+                table.start(name, _argv(proc.argv), {**service_env, **proc.env})
     for service in manifests:
         # The worker runs what Terraform deployed: its function's name (its reserved concurrency is read
         # back from the emulator) and its event source mapping's batch size.
         worker = outputs["services"][service]["functions"]["worker"]
         table.start(f"worker-{service}", [python, "-m", "smartpay_shared.local.run_worker", service,
                                           "--function-name", worker["name"],
-                                          "--batch-size", str(worker["batch_size"])], env)
+                                          "--batch-size", str(worker["batch_size"])], {**env, **deployed[service]})
     table.start("gateway", [python, "-m", "smartpay_shared.local.gateway"], {**env, **gateway_env})
     gateway_url = f"http://127.0.0.1:{ports['gateway']}"
     _wait(gateway_url + "/health", 30, "gateway", table, "gateway", ports["gateway"])
@@ -388,6 +393,29 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_addre
     }
     paths.stack_file.write_text(json.dumps(stack, indent=2, default=str))
     return stack
+
+
+def terraform_variables(manifests: dict[str, Manifest], redis_url: str,
+                        servers: dict[str, LocalProcess]) -> dict[str, dict[str, str]]:
+    """Per root, this stack's own addresses: its Redis (platform `redis_url`) and each server whose
+    `url_env` is a service's setting (PAYMENT_STRIPE_API_BASE -> the payment root's `stripe_api_base`)."""
+    variables: dict[str, dict[str, str]] = {"platform": {"redis_url": redis_url}}
+    for manifest in manifests.values():
+        prefix = manifest.service.upper() + "_"
+        for proc in manifest.local_processes:
+            server = servers.get(f"{manifest.service}-{proc.name}")
+            if server and server.url and server.url_env and server.url_env.startswith(prefix):
+                variables.setdefault(manifest.service, {})[server.url_env[len(prefix):].lower()] = server.url
+    return variables
+
+
+def deployed_environments(outputs: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each service's worker function's environment as Terraform deployed it, read from the emulator."""
+    from smartpay_shared import aws
+
+    client = aws.client("lambda")
+    return {service: client.get_function_configuration(FunctionName=out["functions"]["worker"]["name"])
+            .get("Environment", {}).get("Variables", {}) for service, out in outputs["services"].items()}
 
 
 def exported_names() -> tuple[str, ...]:

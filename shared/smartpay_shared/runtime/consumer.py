@@ -3,7 +3,6 @@ the correlation id, trace, dispatch by event type; failures are reported per rec
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from smartpay_shared.config import platform_settings
 from smartpay_shared.events.envelope import Envelope
 from smartpay_shared.events.parsing import InvalidEvent, parse_sqs_body
 from smartpay_shared.runtime import tracing
@@ -83,7 +83,7 @@ class QueueConsumer:
         dead-lettering) while it cannot. Best effort: the redrive policy still holds if this fails."""
         try:
             _, _, _, region, account, name = record.event_source_arn.split(":", 5)
-            sqs = boto3.client("sqs", region_name=region, endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
+            sqs = boto3.client("sqs", region_name=region, endpoint_url=platform_settings().endpoint_url)
             url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle,
                                           VisibilityTimeout=seconds)
