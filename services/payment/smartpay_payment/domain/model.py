@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from smartpay_payment.domain.timeline import StageTiming
 from smartpay_shared.events import payloads as p
 
 
@@ -121,7 +122,10 @@ class Payment(BaseModel):
     completed_at: datetime | None = None
     indexed_version: int | None = None
     timeline: list[p.TimelineEntry] = Field(default_factory=list)
+    timings: list[StageTiming] = Field(default_factory=list)  # per timeline entry: time queued and handling
     charge_claim: ChargeClaim | None = None
+    # A route.selected that arrived before the fraud result: kept, and applied with it (no redelivery wait).
+    early_route: p.RouteSelected | None = None
 
     @property
     def refunded_amount(self) -> int:
@@ -205,7 +209,10 @@ def start(request: p.PaymentRequested, now: datetime, gateway_tokens: dict[str, 
     return Transition(payment, payment, [request])
 
 
-def fraud_assessed(payment: Payment, event: p.FraudAssessed, now: datetime) -> Transition:
+def fraud_assessed(payment: Payment, event: p.FraudAssessed, now: datetime,
+                   claim: ChargeClaim | None = None) -> Transition:
+    """The fraud result; a route that arrived before it (`early_route`) is applied in the same step, its
+    charge claimed by `claim` (the delivery that commits this may charge)."""
     if payment.state != State.REQUESTED:
         raise Stale(f"fraud result for a payment in {payment.state}")
     info = {"fraud_score": event.score, "fraud_decision": event.decision, "fraud_reasons": list(event.reasons)}
@@ -217,14 +224,20 @@ def fraud_assessed(payment: Payment, event: p.FraudAssessed, now: datetime) -> T
             p.PaymentDeclined(**_ids(payment), stage="fraud", code="fraud_declined", reason=top[:500]),
             p.PaymentCompleted(**_ids(payment), status="declined", payment=after.snapshot())])
     after = _next(payment, State.FRAUD_CHECKED, now, f"{event.decision} score {event.score:.3f}", **info)
+    if payment.early_route is not None:
+        return Transition(payment, route_selected(after, payment.early_route, now, claim).after, [])
     return Transition(payment, after, [])
 
 
 def route_selected(payment: Payment, event: p.RouteSelected, now: datetime,
                    claim: ChargeClaim | None = None) -> Transition:
-    """The route of the current attempt; `claim`: the delivery that records it may charge it."""
+    """The route of the current attempt; `claim`: the delivery that records it may charge it. A route
+    before the fraud result (routing heard fraud.assessed first) is kept for it: `fraud_assessed` applies it."""
     if payment.state == State.REQUESTED:
-        raise NotYet("route selected before the fraud result was recorded")
+        if payment.early_route is not None or event.attempt != 1:
+            raise Stale(f"route for attempt {event.attempt} before the fraud result, one already kept")
+        return Transition(payment, payment.model_copy(update={"early_route": event, "version": payment.version + 1,
+                                                              "updated_at": now}), [])
     if payment.state not in AWAITING_ROUTE or event.attempt != payment.attempt:
         raise Stale(f"route for attempt {event.attempt} while {payment.state} at attempt {payment.attempt}")
     after = _next(payment, State.ROUTED, now, f"attempt {event.attempt} on {event.gateway}",

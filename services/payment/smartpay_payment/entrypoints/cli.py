@@ -92,10 +92,11 @@ def reconcile(payment_ids: list[str] = typer.Argument(None, help="Payments to ch
 
     from smartpay_payment import bootstrap
     from smartpay_payment.config import payment_settings
-    from smartpay_payment.service_layer.reconcile import Reconciler, default_ledgers
+    from smartpay_payment.service_layer.reconcile import Reconciler
 
     saga = bootstrap.service().saga
-    reconciler = Reconciler(saga, default_ledgers(saga, payment_settings()), grace=timedelta(seconds=grace))
+    reconciler = Reconciler(saga, bootstrap.build_ledgers(payment_settings(), saga.gateways),
+                            grace=timedelta(seconds=grace))
     since: float | str | None = {"table": "table", "off": None}.get(unknown_since, unknown_since)
     if since not in ("table", None):
         from datetime import datetime

@@ -7,7 +7,8 @@ import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from smartpay_payment.adapters.gateways.base import Gateway, GatewayError
+from smartpay_payment.domain.charges import GatewayError
+from smartpay_payment.service_layer.ports import Gateway
 from smartpay_payment.adapters.vault import DynamoVault
 from smartpay_payment.domain.vault import VAULT_PREFIX, VaultedMethod, agree
 from smartpay_payment.service_layer.saga import NATIVE_GATEWAY

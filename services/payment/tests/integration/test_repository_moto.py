@@ -88,9 +88,9 @@ def test_a_handler_resends_another_writers_outbox_only_once_it_is_old(service, c
         saga.start(requested(payment_id="pay_repo00000004"))
     resent = []
     monkeypatch.setattr(store.publisher, "publish", lambda *envelopes: resent.extend(envelopes) or real(*envelopes))
-    saga._load("pay_repo00000004", "m_acme")
+    saga.load("pay_repo00000004", "m_acme")
     assert resent == [] and store.repo.get("pay_repo00000004").outbox  # young: left to its writer
     clock.now += timedelta(seconds=11)
-    saga._load("pay_repo00000004", "m_acme")
+    saga.load("pay_repo00000004", "m_acme")
     assert [e.event_type for e in resent] == ["payment.requested"]
     assert store.repo.get("pay_repo00000004").outbox == {}

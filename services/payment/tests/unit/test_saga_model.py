@@ -65,9 +65,23 @@ def test_duplicate_fraud_result_and_stale_route_are_no_ops():
         m.route_selected(routed, route(), NOW)
 
 
-def test_route_before_fraud_result_is_retried_later():
-    with pytest.raises(m.NotYet):
-        m.route_selected(m.start(requested(), NOW).after, route(), NOW)
+def test_a_route_before_the_fraud_result_is_kept_and_applied_with_it():
+    requested_payment = m.start(requested(), NOW).after
+    kept = m.route_selected(requested_payment, route(), NOW)
+    assert kept.after.state == m.State.REQUESTED and kept.after.early_route == route() and kept.events == []
+    assert kept.after.version == requested_payment.version + 1 and kept.after.timeline == requested_payment.timeline
+    with pytest.raises(m.Stale):  # the same route delivered again while it waits
+        m.route_selected(kept.after, route(), NOW)
+    claim = m.ChargeClaim(owner="d1", until=NOW)
+    t = m.fraud_assessed(kept.after, fraud(), NOW, claim)
+    assert t.after.state == m.State.ROUTED and t.after.gateway == "stripe" and t.after.charge_claim == claim
+    assert [e.state for e in t.after.timeline] == ["REQUESTED", "FRAUD_CHECKED", "ROUTED"] and t.events == []
+
+
+def test_a_kept_route_is_dropped_when_fraud_declines():
+    kept = m.route_selected(m.start(requested(), NOW).after, route(), NOW).after
+    t = m.fraud_assessed(kept, fraud("decline", 0.97), NOW, m.ChargeClaim(owner="d1", until=NOW))
+    assert t.after.state == m.State.FRAUD_DECLINED and t.after.charge_claim is None and t.after.gateway is None
 
 
 def test_retriable_failure_asks_for_the_next_gateway_excluding_tried_ones():

@@ -4,7 +4,7 @@ payment is charged with on each gateway, and the snapshot a terminal record carr
 import pytest
 
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, plan_from_directive
-from smartpay_payment.adapters.gateways.base import GatewayError
+from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.domain import model as m
 from smartpay_payment.domain.vault import InconsistentMethod, agree
 from smartpay_payment.testing import builders as b
