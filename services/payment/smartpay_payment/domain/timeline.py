@@ -58,3 +58,47 @@ def timed(transition: Transition, cause: Cause | None) -> Transition:
     if len(timings) > MAX_TIMINGS:  # like the timeline: keep the start, drop the oldest middle entries
         timings = [timings[0], *timings[-(MAX_TIMINGS - 1):]]
     return type(transition)(before, after.model_copy(update={"timings": timings}), transition.events)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One row of `smartpay payment timeline`: a timeline entry with where its time went (ms; None when
+    the record has no timing for it, e.g. written before timings were kept). `elapsed`: since the
+    previous stage; `upstream`: previous stage -> the causing event's emission (other services' work and
+    their queues); `queued`: emission -> handler start (bus + SQS, redelivery waits included);
+    `handling`: handler start -> this stage (gateway calls, writes)."""
+
+    state: str
+    at: datetime
+    detail: str | None
+    cause: str | None
+    since_start: float
+    elapsed: float | None
+    upstream: float | None
+    queued: float | None
+    handling: float | None
+
+
+def _ms(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else (end - start).total_seconds() * 1000
+
+
+def stages(payment) -> list[Stage]:
+    """The payment's timeline with its timings, in order. Stages one handler run reached after its first
+    (AUTHORIZED then CAPTURED in one route.selected) count their handling from the stage before."""
+    timing = {(t.state, t.at): t for t in payment.timings}
+    rows: list[Stage] = []
+    previous, previous_timing = None, None
+    start = payment.timeline[0].at if payment.timeline else None
+    for entry in payment.timeline:
+        t = timing.get((entry.state, entry.at))
+        same_run = (t is not None and previous_timing is not None and (t.cause, t.received_at)
+                    == (previous_timing.cause, previous_timing.received_at))
+        emitted = t.emitted_at if t and not same_run else None
+        rows.append(Stage(
+            state=entry.state, at=entry.at, detail=entry.detail, cause=t.cause if t else None,
+            since_start=_ms(start, entry.at), elapsed=_ms(previous, entry.at), upstream=_ms(previous, emitted),
+            queued=_ms(emitted, t.received_at) if emitted else None,
+            handling=_ms(previous if same_run else t.received_at, entry.at) if t else None))
+        previous, previous_timing = entry.at, t
+    return rows

@@ -1,4 +1,5 @@
-"""`smartpay payment ...`: the sweeper (once or as a loop for the local stack) and the local sandboxes."""
+"""`smartpay payment ...`: the sweeper (once or as a loop for the local stack), a payment's timeline,
+reconciliation, and the local sandboxes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from datetime import timedelta
 
 import typer
 
-app = typer.Typer(help="Payment saga: sweeper and local gateway sandboxes.", no_args_is_help=True)
+from smartpay_payment.entrypoints.cli_timeline import timeline
+
+app = typer.Typer(help="Payment saga: sweeper, timeline, reconciliation and local gateway sandboxes.",
+                  no_args_is_help=True)
+app.command()(timeline)
 log = logging.getLogger("smartpay_payment.sweeper")
 
 

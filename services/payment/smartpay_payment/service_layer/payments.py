@@ -9,8 +9,8 @@ import uuid
 from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.adapters.idempotency import DynamoIdempotencyStore, body_hash
 from smartpay_payment.domain import model as m
-from smartpay_payment.domain.timeline import Cause
-from smartpay_payment.service_layer.ports import ConcurrencyConflict
+from smartpay_payment.domain.timeline import Cause, Stage, stages
+from smartpay_payment.service_layer.ports import ConcurrencyConflict, PaymentRepository
 from smartpay_payment.service_layer.retries import on_conflict
 from smartpay_payment.service_layer.saga import Saga
 from smartpay_payment.service_layer.vault import VaultService
@@ -52,6 +52,14 @@ def view(payment: m.Payment) -> dict:
         "completed_at": payment.completed_at.isoformat() if payment.completed_at else None,
         "timeline": [t.model_dump(mode="json") for t in payment.timeline],
     }
+
+
+def payment_timeline(payments: PaymentRepository, payment_id: str, merchant_id: str | None = None) -> list[Stage]:
+    """Where the payment's time went (`smartpay payment timeline`); scoped to `merchant_id` when given."""
+    stored = payments.get(payment_id, merchant_id)
+    if stored is None:
+        raise PaymentNotFound(payment_id)
+    return stages(stored.payment)
 
 
 class PaymentService:

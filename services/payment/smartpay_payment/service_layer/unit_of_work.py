@@ -18,7 +18,9 @@ from __future__ import annotations
 import abc
 import logging
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -30,6 +32,9 @@ from smartpay_shared.runtime.publisher import PublishError
 
 log = logging.getLogger(__name__)
 RECENT_PAYMENTS = 4096  # per process; an entry is one Payment (a few kB)
+# A failed publish is tried again this soon (the events are safe in the outbox meanwhile; consumers dedupe
+# whatever a partial failure had already delivered), then left to the next handler or the sweeper.
+PUBLISH_WAITS = (0.05, 0.2)
 PATH_FIRST = ("payment.completed",)  # what the saga's next step (the indexer) waits for
 
 
@@ -46,8 +51,9 @@ class AbstractUnitOfWork(abc.ABC):
     payments: PaymentRepository
     producer: Producer
 
-    def __init__(self, recent_size: int = RECENT_PAYMENTS):
+    def __init__(self, recent_size: int = RECENT_PAYMENTS, sleep: Callable[[float], None] = time.sleep):
         self.recent_size = recent_size
+        self.sleep = sleep
         self._recent: OrderedDict[str, Payment] = OrderedDict()
         self._deferred: dict[str, list[Envelope]] = {}
         self._lock = threading.Lock()
@@ -89,11 +95,15 @@ class AbstractUnitOfWork(abc.ABC):
     def publish(self, payment_id: str, envelopes: list[Envelope]) -> None:
         if not envelopes:
             return
-        try:
-            self._send(envelopes)
-        except PublishError:
-            log.warning("publish failed; events stay in the outbox of %s", payment_id)
-            raise
+        for wait in (*PUBLISH_WAITS, None):
+            try:
+                self._send(envelopes)
+                break
+            except PublishError:
+                if wait is None:
+                    log.warning("publish failed; events stay in the outbox of %s", payment_id)
+                    raise
+                self.sleep(wait)
         self.payments.clear_outbox(payment_id, [e.metadata.event_id for e in envelopes])
 
     def flush_deferred(self, payment_id: str) -> None:

@@ -31,11 +31,12 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.payments = InMemoryPaymentRepository()
         self.producer = producer
         self.published: list[Envelope] = []
-        self.publish_fails = False
+        self.publish_failures = 0  # the next this many publish calls fail
 
     def _send(self, envelopes: list[Envelope]) -> None:
-        if self.publish_fails:
-            raise PublishError("the bus is down (fake)")
+        if self.publish_failures:
+            self.publish_failures -= 1
+            raise PublishError("the bus is down (fake)", {})
         self.published.extend(envelopes)
 
     def types(self, payment_id: str) -> list[str]:
@@ -149,6 +150,7 @@ def fake_service(gateways: dict[str, Gateway], clock: Callable[[], datetime], *,
     from smartpay_payment.bootstrap import probe_ledgers
 
     uow, slept, vault = FakeUnitOfWork(), [], InMemoryVault()
+    uow.sleep = slept.append
     saga = Saga(uow, gateways, max_attempts=max_attempts, deadline=deadline, clock=clock, vault=vault,
                 ledgers=probe_ledgers(gateways), sleep=slept.append)
     return PaymentService(saga, InMemoryIdempotency(), VaultService(vault, gateways)), uow, slept
