@@ -84,7 +84,6 @@ def test_a_capture_failing_on_stripe_is_voided_and_goes_straight_to_amazon_pay(p
 
     runner = CliRunner()
     shown = runner.invoke(cli.app, ["timeline", payment.payment_id, "--merchant", "m_acme"], env={"COLUMNS": "200"})
-    print(shown.output)
     assert shown.exit_code == 0, shown.output
     assert "REROUTING" in shown.output and "route.selected" in shown.output and "queued" in shown.output
     rows = json.loads(runner.invoke(cli.app, ["timeline", payment.payment_id, "--json"]).output)
