@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, plan_from_directive
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, steps
 from smartpay_payment.domain.charges import ChargeRequest, ChargeResult, GatewayError, charge_request
 from smartpay_payment.domain.timeline import Cause
 from smartpay_payment.service_layer.ports import ConcurrencyConflict, Gateway
@@ -49,7 +49,7 @@ def charge_route(saga: Saga, payment: m.Payment, cause: Cause) -> None:
         return
     code, reason = (("gateway_disabled", f"{name} is not enabled here") if name not in saga.gateways
                     else ("method_not_on_gateway", f"no token of the method on {name}"))
-    saga.apply(payment, cause, lambda pay: m.attempt_failed(
+    saga.apply(payment, cause, lambda pay: steps.attempt_failed(
         pay, code=code, reason=reason, retriable=True, declined=False, latency_ms=None,
         max_attempts=saga.max_attempts, all_gateways=set(saga.gateways) | {name}, now=saga.clock(),
         attempted=False))
@@ -64,7 +64,7 @@ def resume(saga: Saga, payment: m.Payment, cause: Cause | None, *, owner: str | 
     record is read before any call (resume), so money that moved is never moved twice."""
     owner = owner or uuid.uuid4().hex
     try:
-        claimed = saga.commit(m.claim_charge(payment, owner, saga.clock(), CHARGE_LEASE), cause)
+        claimed = saga.commit(steps.claim_charge(payment, owner, saga.clock(), CHARGE_LEASE), cause)
     except ConcurrencyConflict:
         raise m.ChargeClaimed(f"{payment.payment_id}: another writer moved attempt {payment.attempt} "
                               "while this delivery claimed it") from None
@@ -94,7 +94,7 @@ def _release_claim(saga: Saga, payment: m.Payment, cause: Cause | None) -> None:
     try:
         current = saga.load(payment.payment_id, payment.merchant_id)
         if current is not None:
-            saga.commit(m.release_charge(current, owner, saga.clock()), cause)
+            saga.commit(steps.release_charge(current, owner, saga.clock()), cause)
     except (ConcurrencyConflict, m.Stale):
         pass  # moved on meanwhile: nothing of ours left to release
     except Exception:  # never mask the charge's own error; the lease ends the claim anyway
@@ -167,8 +167,8 @@ def _after_money(saga: Saga, payment: m.Payment, cause: Cause | None, result: Ch
         same = current.attempt == attempt and current.gateway == gateway.name
         if same and (current.state == m.State.ROUTED or (current.state == m.State.AUTHORIZED and kind == "captured")):
             try:
-                step = (m.authorized(current, result.gateway_reference, result.latency_ms, now)
-                        if kind == "authorized" else m.captured(current, result.latency_ms, now))
+                step = (steps.authorized(current, result.gateway_reference, result.latency_ms, now)
+                        if kind == "authorized" else steps.captured(current, result.latency_ms, now))
             except m.Stale:
                 raise ConcurrencyConflict(current.payment_id) from None  # decide again on a fresh read
             return saga.commit(step, cause, defer=kind == "authorized")
@@ -196,7 +196,7 @@ def _gateway_failed(saga: Saga, payment: m.Payment, cause: Cause | None, gateway
             if error.retriable:
                 raise error from None
             log.warning("could not void %s after a failed capture", latest.gateway_reference)
-    saga.apply(latest, cause, lambda pay: m.attempt_failed(
+    saga.apply(latest, cause, lambda pay: steps.attempt_failed(
         pay, code=error.code, reason=error.message, retriable=error.retriable, declined=error.declined,
         latency_ms=error.latency_ms, max_attempts=saga.max_attempts, all_gateways=set(saga.gateways),
         now=saga.clock()) if pay.attempt == payment.attempt else _stale(pay))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, refunds
 from smartpay_payment.domain.charges import ChargeResult, GatewayError
 from smartpay_payment.domain.timeline import Cause
 from smartpay_payment.service_layer.ports import Gateway
@@ -31,7 +31,7 @@ def compensate(saga: Saga, payment: m.Payment, cause: Cause | None, result: Char
 
     def record(current: m.Payment) -> tuple[m.Payment, m.Refund] | None:
         try:
-            transition, refund = m.late_capture_found(current, gateway.name, result.gateway_reference,
+            transition, refund = refunds.late_capture_found(current, gateway.name, result.gateway_reference,
                                                       result.amount, saga.clock())
         except m.Stale:
             return None  # already recorded
@@ -61,7 +61,7 @@ def settle_refund(saga: Saga, payment: m.Payment, refund: m.Refund, cause: Cause
 
     def record(current: m.Payment) -> m.Payment:
         try:
-            return saga.commit(m.refund_settled(current, refund.number, refund_id, saga.clock()), cause)
+            return saga.commit(refunds.refund_settled(current, refund.number, refund_id, saga.clock()), cause)
         except m.Stale:
             return current
 

@@ -8,7 +8,7 @@ import uuid
 
 from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.adapters.idempotency import DynamoIdempotencyStore, body_hash
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, refunds
 from smartpay_payment.domain.timeline import Cause, Stage, stages
 from smartpay_payment.service_layer.ports import ConcurrencyConflict, PaymentRepository
 from smartpay_payment.service_layer.retries import on_conflict
@@ -114,7 +114,7 @@ class PaymentService:
         cause = Cause(None, self.saga.clock(), source="api")
 
         def reserve(current: m.Payment) -> tuple[m.Payment, m.Refund]:
-            transition, refund = m.refund_reserved(current, amount, reason, self.saga.clock())
+            transition, refund = refunds.refund_reserved(current, amount, reason, self.saga.clock())
             return self.saga.commit(transition, cause), refund
 
         payment, refund = on_conflict(lambda: self._payment(merchant_id, payment_id), reserve)

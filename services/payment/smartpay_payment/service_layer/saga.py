@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from smartpay_payment.domain import charges, model as m
+from smartpay_payment.domain import charges, model as m, steps
 from smartpay_payment.domain.timeline import Cause, timed
 from smartpay_payment.domain.vault import VAULT_PREFIX
 from smartpay_payment.service_layer import charging, compensation
@@ -107,7 +107,7 @@ class Saga:
               gateway_tokens: dict[str, str] | None = None) -> m.Payment:
         """The API's first write: the record with payment.requested in its outbox, then published."""
         now = self.clock()
-        transition = timed(m.start(request, now, gateway_tokens), Cause(causation, now, source="api"))
+        transition = timed(steps.start(request, now, gateway_tokens), Cause(causation, now, source="api"))
         envelopes = self.uow.envelopes(transition.after, transition.events, causation)
         if idempotency_key:
             envelopes = [e.model_copy(update={"metadata": e.metadata.model_copy(
@@ -133,7 +133,7 @@ class Saga:
             tokens = {NATIVE_GATEWAY[data.payment_method.type]: token}
         now = self.clock()
         try:
-            self.uow.payments.save(timed(m.start(data, now, tokens), cause).after, [], expected_version=None,
+            self.uow.payments.save(timed(steps.start(data, now, tokens), cause).after, [], expected_version=None,
                                    deadline_at=now + self.deadline)
         except ConcurrencyConflict:
             pass  # the API's write won: same payment
@@ -141,7 +141,7 @@ class Saga:
     def on_fraud_assessed(self, data: p.FraudAssessed, cause: Cause) -> None:
         # A route kept from before this result is recorded with it: this delivery then owns its charge.
         claim = charging.new_claim(self.clock())
-        payment = self.apply(data, cause, lambda pay: m.fraud_assessed(pay, data, self.clock(), claim))
+        payment = self.apply(data, cause, lambda pay: steps.fraud_assessed(pay, data, self.clock(), claim))
         if payment is not None and payment.state == m.State.ROUTED:
             charging.charge_route(self, payment, cause)
         elif payment is None:
@@ -153,7 +153,7 @@ class Saga:
         # The delivery that records the route owns the attempt's charge claim (one conditional write):
         # only it calls the gateway; a concurrent duplicate finds the claim and backs off.
         claim = charging.new_claim(self.clock())
-        payment = self.apply(data, cause, lambda pay: m.route_selected(pay, data, self.clock(), claim))
+        payment = self.apply(data, cause, lambda pay: steps.route_selected(pay, data, self.clock(), claim))
         if payment is not None and payment.state == m.State.ROUTED:
             charging.charge_route(self, payment, cause)
         elif payment is None:
@@ -164,14 +164,14 @@ class Saga:
                 charging.resume(self, current, cause, owner=claim.owner)
 
     def on_route_unavailable(self, data: p.RouteUnavailable, cause: Cause) -> None:
-        self.apply(data, cause, lambda pay: m.saga_failed(pay, code=data.code, reason=data.reason,
+        self.apply(data, cause, lambda pay: steps.saga_failed(pay, code=data.code, reason=data.reason,
                                                           now=self.clock(), attempt=data.attempt))
 
     def on_indexed(self, data: p.PaymentIndexed, cause: Cause) -> None:
-        self.apply(data, cause, lambda pay: m.indexed(pay, data, self.clock()))
+        self.apply(data, cause, lambda pay: steps.indexed(pay, data, self.clock()))
 
     def fail_saga(self, payment: m.Payment, cause: Cause | None, code: str, reason: str) -> None:
-        self.apply(payment, cause, lambda pay: m.saga_failed(pay, code=code, reason=reason, now=self.clock()))
+        self.apply(payment, cause, lambda pay: steps.saga_failed(pay, code=code, reason=reason, now=self.clock()))
 
     # --- the gateway step (charging.py) and compensation (compensation.py), for their other callers --
     def charge_request(self, payment: m.Payment) -> charges.ChargeRequest:

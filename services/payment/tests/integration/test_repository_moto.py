@@ -7,7 +7,7 @@ import pytest
 
 from smartpay_payment.adapters.idempotency import IdempotencyMismatch, body_hash
 from smartpay_payment.adapters.repository import ConcurrencyConflict
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, steps
 from smartpay_payment.testing.builders import fraud, requested
 
 pytestmark = pytest.mark.integration
@@ -18,7 +18,7 @@ def test_conditional_writes_on_the_version(service, clock):
     payment = service.saga.start(requested(payment_id="pay_repo00000001"))
     with pytest.raises(ConcurrencyConflict):  # a second create of the same id
         store.repo.save(payment, [], expected_version=None)
-    checked = m.fraud_assessed(payment, fraud(), clock())
+    checked = steps.fraud_assessed(payment, fraud(), clock())
     store.commit(checked)
     with pytest.raises(ConcurrencyConflict):  # a writer that read version 1 loses
         store.commit(checked)

@@ -6,7 +6,7 @@ import pytest
 
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, FaultPlan
 from smartpay_payment.adapters.idempotency import IdempotencyMismatch
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, steps
 from smartpay_payment.domain.timeline import Cause, StageTiming, stages, timed
 from smartpay_payment.service_layer.payments import PaymentNotFound, payment_timeline
 from smartpay_payment.testing.builders import NOW, fraud, requested, route
@@ -74,12 +74,12 @@ def test_a_refund_the_gateway_cannot_take_now_stays_pending(world):
 
 
 def test_the_timeline_splits_each_stage_into_upstream_queued_and_handling():
-    start = m.start(requested(), NOW)
+    start = steps.start(requested(), NOW)
     payment = timed(start, Cause(None, NOW, source="api")).after
     event = new_envelope(fraud(), producer=Producer(service="fraud", version="0.1.0"), correlation_id="x",
                          occurred_at=NOW + timedelta(milliseconds=300))
     received = NOW + timedelta(milliseconds=450)
-    payment = timed(m.fraud_assessed(payment, fraud(), received + timedelta(milliseconds=20)),
+    payment = timed(steps.fraud_assessed(payment, fraud(), received + timedelta(milliseconds=20)),
                     Cause(event.metadata, received)).after
     rows = stages(payment)
     assert [(r.state, r.cause) for r in rows] == [("REQUESTED", "api"), ("FRAUD_CHECKED", "fraud.assessed")]
@@ -89,13 +89,13 @@ def test_the_timeline_splits_each_stage_into_upstream_queued_and_handling():
 
 
 def test_stages_one_handler_run_reached_after_its_first_count_from_the_stage_before():
-    routed = m.route_selected(m.fraud_assessed(m.start(requested(), NOW).after, fraud(), NOW).after, route(),
+    routed = steps.route_selected(steps.fraud_assessed(steps.start(requested(), NOW).after, fraud(), NOW).after, route(),
                               NOW + timedelta(milliseconds=10))
     cause = Cause(new_envelope(route(), producer=Producer(service="routing", version="0.1.0"),
                                correlation_id="x", occurred_at=NOW).metadata, NOW + timedelta(milliseconds=5))
     later = NOW + timedelta(milliseconds=40)
     payment = timed(routed, cause).after
-    payment = timed(m.authorized(payment, "ref", None, later), cause).after
+    payment = timed(steps.authorized(payment, "ref", None, later), cause).after
     rows = stages(payment)[-2:]
     assert [(r.state, r.queued, r.handling) for r in rows] == [("ROUTED", 5, 5), ("AUTHORIZED", None, 30)]
 
@@ -107,6 +107,6 @@ def test_a_stage_without_timing_shows_none_and_the_timeline_reads_through_the_re
     assert [(r.state, r.cause) for r in rows] == [("REQUESTED", "api")]
     with pytest.raises(PaymentNotFound):
         payment_timeline(uow.payments, pid, "m_other")
-    bare = m.start(requested(), NOW).after
+    bare = steps.start(requested(), NOW).after
     assert stages(bare)[0].queued is None and stages(bare)[0].cause is None
     assert StageTiming.model_fields.keys() == {"state", "at", "cause", "emitted_at", "received_at"}

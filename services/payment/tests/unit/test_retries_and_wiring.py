@@ -3,7 +3,7 @@
 
 import pytest
 
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, steps
 from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.entrypoints import queue_consumer
 from smartpay_payment.service_layer.ports import ConcurrencyConflict
@@ -14,7 +14,7 @@ from smartpay_payment.testing.fakes import FakeUnitOfWork
 from smartpay_shared.manifest import load_manifest, services_dir
 from smartpay_shared.runtime.publisher import PublishError
 
-PAYMENT = m.start(requested(), NOW).after
+PAYMENT = steps.start(requested(), NOW).after
 
 
 class Script:
@@ -101,13 +101,13 @@ def test_a_failed_publish_is_tried_again_briefly_and_the_outbox_kept_if_it_still
     uow, slept = FakeUnitOfWork(), []
     uow.sleep = slept.append
     uow.publish_failures = 1
-    start = m.start(requested(), NOW)
+    start = steps.start(requested(), NOW)
     uow.commit(start, new=True)
     assert uow.types(PAYMENT.payment_id) == ["payment.requested"] and slept == [0.05]
     assert uow.payments.get(PAYMENT.payment_id).outbox == {}
     uow.publish_failures = 10
     with pytest.raises(PublishError):
-        uow.commit(m.fraud_assessed(start.after, _declined(), NOW))
+        uow.commit(steps.fraud_assessed(start.after, _declined(), NOW))
     assert len(uow.payments.get(PAYMENT.payment_id).outbox) == 2  # declined + completed, for the sweeper
 
 

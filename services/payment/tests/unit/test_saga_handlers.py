@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, FaultPlan
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, steps
 from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.service_layer.charging import CHARGE_LEASE
 from smartpay_payment.service_layer.reconcile import reconcile
@@ -105,7 +105,7 @@ def test_a_duplicate_delivery_is_a_no_op():
 def test_a_claim_held_by_another_delivery_backs_off_until_its_lease_ends_then_is_taken_over():
     w = World()
     w.deliver(fraud())
-    routed = w.saga.commit(m.route_selected(w.record(), route(), NOW, m.ChargeClaim(owner="other", until=NOW
+    routed = w.saga.commit(steps.route_selected(w.record(), route(), NOW, m.ChargeClaim(owner="other", until=NOW
                                                                                    + CHARGE_LEASE)), None)
     with pytest.raises(m.ChargeClaimed) as backed_off:
         w.deliver(route())  # the same route again: the other delivery is (as far as we know) charging
@@ -121,7 +121,7 @@ def test_a_claim_held_by_another_delivery_backs_off_until_its_lease_ends_then_is
 def test_a_taken_over_attempt_that_already_charged_is_not_charged_again():
     w = World()
     w.deliver(fraud())
-    routed = w.saga.commit(m.route_selected(w.record(), route(), NOW, m.ChargeClaim(owner="dead", until=NOW)), None)
+    routed = w.saga.commit(steps.route_selected(w.record(), route(), NOW, m.ChargeClaim(owner="dead", until=NOW)), None)
     w.raw["stripe"].authorize(w.saga.charge_request(routed))  # the dead worker's call went through
     w.clock.advance(1)
     w.deliver(route())

@@ -5,7 +5,7 @@ import pytest
 
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, plan_from_directive
 from smartpay_payment.domain.charges import GatewayError
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, steps
 from smartpay_payment.domain.vault import InconsistentMethod, agree
 from smartpay_payment.testing import builders as b
 
@@ -60,7 +60,7 @@ class Recorder:
 
 
 def _payment(**changes):
-    payment = m.start(b.requested(), b.NOW, {"stripe": "pm_1", "amazon_pay": "cp:B01-1"}).after
+    payment = steps.start(b.requested(), b.NOW, {"stripe": "pm_1", "amazon_pay": "cp:B01-1"}).after
     return payment.model_copy(update=changes)
 
 
@@ -69,14 +69,14 @@ def test_each_attempt_is_charged_with_the_token_of_its_gateway():
     assert payment.attempt_gateway(1) == "stripe" and payment.attempt_gateway() == "amazon_pay"
     assert payment.token_for("stripe") == "pm_1" and payment.token_for("amazon_pay") == "cp:B01-1"
     assert payment.token_for("solana") is None
-    legacy = m.start(b.requested(), b.NOW).after  # a record from before the vault: the method's token
+    legacy = steps.start(b.requested(), b.NOW).after  # a record from before the vault: the method's token
     assert legacy.token_for("amazon_pay") == "pm_abc"
 
 
 def test_a_skipped_attempt_names_no_gateway_so_routing_learns_nothing():
-    payment = m.route_selected(m.fraud_assessed(_payment(), b.fraud(), b.NOW).after, b.route(gateway="solana"),
+    payment = steps.route_selected(steps.fraud_assessed(_payment(), b.fraud(), b.NOW).after, b.route(gateway="solana"),
                                b.NOW).after
-    t = m.attempt_failed(payment, code="method_not_on_gateway", reason="no token", retriable=True, declined=False,
+    t = steps.attempt_failed(payment, code="method_not_on_gateway", reason="no token", retriable=True, declined=False,
                          latency_ms=None, max_attempts=3, all_gateways={"stripe", "amazon_pay", "solana"},
                          now=b.NOW, attempted=False)
     failed = t.events[0]
