@@ -6,8 +6,17 @@ import pytest
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, plan_from_directive
 from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.domain import model as m, steps
-from smartpay_payment.domain.vault import InconsistentMethod, agree
+from smartpay_payment.domain.vault import InconsistentMethod, agree, new_vault_id
 from smartpay_payment.testing import builders as b
+
+
+def test_a_vault_id_never_holds_what_fraud_would_call_a_card_number():
+    # a real draw fraud refused (its digits 6666309723650 pass Luhn), then an ordinary one
+    draws = iter(["3a0cffcdc1014d73bae6666309723650", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"])
+    from smartpay_shared import pan
+    assert pan.contains_pan("pmv_3a0cffcdc1014d73bae6666309723650", in_words=True)
+    assert new_vault_id(lambda: next(draws)) == "pmv_0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    assert not any(pan.contains_pan(new_vault_id(), in_words=True) for _ in range(3000))
 
 
 def test_agree_merges_what_the_gateways_say_and_refuses_two_cards():
