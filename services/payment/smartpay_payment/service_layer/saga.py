@@ -23,7 +23,6 @@ from smartpay_shared.events.envelope import Envelope
 
 log = logging.getLogger(__name__)
 NATIVE_GATEWAY = {"card": "stripe", "amazon_pay": "amazon_pay", "solana_wallet": "solana"}  # of a raw token
-CHARGE_LEASE = charging.CHARGE_LEASE  # re-exported: tests and docs name it here
 
 
 class MerchantMismatch(ValueError):
@@ -39,7 +38,7 @@ class Saga:
                  deadline: timedelta, clock: Callable[[], datetime] = utcnow, fault_injection: bool = False,
                  vault=None, outbox_grace: timedelta = timedelta(0),
                  ledgers: Mapping[str, GatewayLedger] | None = None, sleep: Callable[[float], None] = time.sleep):
-        """`fault_injection`: honour FAULT_KEY directives in payment metadata (local stack and tests only,
+        """`fault_injection`: honour `smartpay_fault` directives (charging.FAULT_KEY) in payment metadata (local stack and tests only,
         never on AWS); `vault`: resolves vault ids of sagas started by a payment.requested from elsewhere;
         `outbox_grace`: a handler re-sends another writer's outbox only once it is this old (younger, its
         writer is most likely still publishing it: re-sending then duplicated every such event);

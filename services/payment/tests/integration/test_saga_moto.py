@@ -17,7 +17,7 @@ from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, FaultPlan
 from smartpay_payment.domain.model import State
 from smartpay_payment.service_layer.reconcile import reconcile
-from smartpay_payment.service_layer.saga import CHARGE_LEASE
+from smartpay_payment.service_layer.charging import CHARGE_LEASE
 from smartpay_payment.service_layer.sweeper import sweep
 from smartpay_payment.testing.servers import amazon_card_on_file, amazon_checkout_session, stripe_card
 from smartpay_payment.testing.stack import sqs_event
