@@ -58,7 +58,7 @@ demo: install
 scan-secrets: install
 	$(PY) scripts/scan_secrets.py
 
-## A few hundred payments under random faults, then reconcile: docs/reliability.md, bench/results/chaos.json.
+## Payments under random faults (open loop; CHAOS_ARGS="--payments 1000 --rate 5" for the scale run), then reconcile: docs/reliability.md, bench/results/chaos.json.
 chaos: install
 	$(PY) -m bench.chaos $(CHAOS_ARGS)
 

@@ -96,6 +96,15 @@ class Manifest(BaseModel):
         default_factory=list, description="Commands `make up` runs after Terraform (e.g. train a model).")
     local_env: dict[str, str] = Field(
         default_factory=dict, description="Settings for the local stack only; `{repo}` is the checkout.")
+    max_concurrency: int = Field(
+        default=1, ge=1, le=1000,
+        description="Most concurrent invocations of the queue worker: Terraform sets it as the worker "
+                    "function's reserved concurrency, and the local worker runs as many invocations at "
+                    "once as the deployed function allows (read back from the emulator).")
+    api_max_concurrency: int = Field(
+        default=10, ge=1, le=1000,
+        description="Most concurrent invocations of the API function: its reserved concurrency in Terraform, "
+                    "and how many environments of the handler the local gateway runs (read back likewise).")
     version: str = ""
 
     @field_validator("emits")

@@ -68,12 +68,12 @@ def test_one_trace_spans_the_hop_to_every_subscriber(local_stack, clients):
         update={"trace_header": f"Root={root};Sampled=1"})})
     EventPublisher(clients("events"), local_stack["bus_name"]).publish(envelope)
     xray, deadline, names = clients("xray"), time.monotonic() + 30, set()
-    while time.monotonic() < deadline and not names >= {"smartpay-fraud", "smartpay-payment"}:
+    while time.monotonic() < deadline and not names >= {"smartpay-fraud-worker", "smartpay-payment-worker"}:
         time.sleep(1)
         traces = xray.batch_get_traces(TraceIds=[root])["Traces"]
         names = {json.loads(seg["Document"])["name"] for t in traces for seg in t["Segments"]}
     # Both subscribers joined the event's trace (and so do later hops of the saga, which continue it).
-    assert names >= {"smartpay-fraud", "smartpay-payment"}
+    assert names >= {"smartpay-fraud-worker", "smartpay-payment-worker"}
 
 
 def test_a_malformed_event_ends_in_the_dlq_with_the_reason_logged(local_stack, clients):

@@ -234,6 +234,21 @@ def test_lambdas_aliases_and_least_privilege(stack, aws):
         assert by_sid["ConsumeOwnQueue"]["Resource"] in ([out["queue_arn"]], out["queue_arn"])
 
 
+def test_each_function_is_capped_at_its_manifests_concurrency(stack, aws):
+    """The worker's reserved concurrency is the manifest's max_concurrency, the API function's its
+    api_max_concurrency (what the local worker and gateway read back from the emulator and run)."""
+    lam = aws("lambda")
+    for name, out in stack["services"].items():
+        worker = out["functions"]["worker"]
+        wanted = _manifests()[name]["max_concurrency"]
+        assert worker["reserved_concurrency"] == wanted and worker["batch_size"] == 1, name
+        assert lam.get_function_concurrency(FunctionName=worker["name"])["ReservedConcurrentExecutions"] == wanted
+        api = _manifests()[name].get("api_max_concurrency", 10)
+        assert out["functions"]["api"]["reserved_concurrency"] == api
+        assert lam.get_function_concurrency(FunctionName=out["functions"]["api"]["name"])[
+            "ReservedConcurrentExecutions"] == api
+
+
 def test_api_routes_and_authorizer(stack, aws):
     api = aws("apigatewayv2")
     api_id = stack["platform"]["api_id"]

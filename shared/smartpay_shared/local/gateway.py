@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 from smartpay_shared import __version__, pan, problems
 from smartpay_shared.api import DEFAULT_MAX_BODY_BYTES, MERCHANT_CLAIM
 from smartpay_shared.local import auth
+from smartpay_shared.local.environments import Environments, ProcessHandler, deployed_api_concurrency
 from smartpay_shared.local.openapi import merge_openapi
 from smartpay_shared.local.proxy_event import lambda_response, problem_response, proxy_event
 from smartpay_shared.ratelimit import RateLimiter, RedisTokenBucket
@@ -97,7 +98,13 @@ class Gateway:
     def __init__(self, routes: Iterable[GatewayRoute], handlers: Mapping[str, Handler],
                  verifier: auth.TokenVerifier, *, openapi: Callable[[], dict] | None = None,
                  stage: str = "local", region: str = "us-east-1", limiter: RateLimiter | None = None,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 concurrency: Mapping[str, int] | None = None,
+                 environment: Callable[[str], Handler] | None = None):
+        """`concurrency`: per service, how many invocations of its API handler run at once (default 1);
+        `environment(service)`: a new environment of that handler, e.g. a ProcessHandler (without it, the
+        handlers run in this process, one invocation at a time across all services: Powertools keeps the
+        current event on a class attribute, so concurrent ones would read each other's claims)."""
         self.routes = RouteTable(routes)
         self._handlers = handlers
         self._verifier = verifier
@@ -107,9 +114,13 @@ class Gateway:
         self._openapi_doc: dict | None = None
         self._stage = stage
         self._region = region
-        # One invocation at a time per service, like one warm Lambda instance: a resolver keeps the
-        # current event on its module-level app, so concurrent calls would read each other's claims.
-        self._locks = {route.service: threading.Lock() for route in self.routes}
+        # Per service, up to its concurrency of environments of the handler, one invocation each at a time
+        # (a resolver keeps the current event on its module-level app): smartpay_shared.local.environments.
+        self._concurrency = dict(concurrency or {})
+        self._environment = environment
+        self._pools: dict[str, Environments] = {}
+        self._pools_lock = threading.Lock()
+        self._in_process = threading.Lock()  # one in-process invocation at a time, whatever the service
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
@@ -183,13 +194,25 @@ class Gateway:
     def _invoke(self, route: GatewayRoute, event: dict[str, Any]) -> Response:
         context = LocalLambdaContext(function_name=f"smartpay-{route.service}-api", region=self._region)
         try:
-            with self._locks[route.service]:
-                result = self._handlers[route.service](event, context)
+            result = self._pool(route.service).invoke(event, context)
             return lambda_response(result)
         except Exception:  # API Gateway answers a failed integration with a bare 502
             log.exception("handler for %s %s failed", route.method, route.resource)
             return problem_response(502, "the service's handler failed", instance=route.resource,
                                     request_id=event["requestContext"]["requestId"])
+
+    def _pool(self, service: str) -> Environments:
+        with self._pools_lock:
+            if service not in self._pools:
+                if self._environment is None:
+                    def in_process(event: dict[str, Any], context: Any, _service: str = service) -> Any:
+                        with self._in_process:
+                            return self._handlers[_service](event, context)
+                    self._pools[service] = Environments(lambda: in_process, 1)
+                else:
+                    self._pools[service] = Environments(lambda: self._environment(service),
+                                                        self._concurrency.get(service, 1))
+            return self._pools[service]
 
     def _health(self) -> Response:
         routes = sorted(f"{r.method} {r.resource}" for r in self.routes)
@@ -213,9 +236,17 @@ def create_gateway(settings: GatewaySettings, manifests: Mapping[str, Manifest] 
         doc["info"]["x-service-versions"] = {m.service: m.version for m in manifests.values()}
         return doc
 
+    from smartpay_shared import aws
+    from smartpay_shared.config import platform_settings
+
+    concurrency = deployed_api_concurrency(manifests, aws.client("lambda", endpoint_url=settings.endpoint_url,
+                                                                 region=settings.region),
+                                           platform_settings().name_prefix)
+    log.info(json.dumps({"message": "API concurrency as deployed", "concurrency": concurrency}))
     return Gateway(routes_from_manifests(manifests), handlers, settings.verifier(), openapi=openapi,
                    stage=settings.stage, region=settings.region, limiter=settings.limiter(),
-                   max_body_bytes=settings.max_body_bytes)
+                   max_body_bytes=settings.max_body_bytes, concurrency=concurrency,
+                   environment=lambda service: ProcessHandler(handlers.ref(service)))
 
 
 # --- serving -----------------------------------------------------------------------------------

@@ -84,6 +84,10 @@ class LazyHandlers(Mapping[str, Handler]):
                 self._loaded[service] = getattr(importlib.import_module(module), name)
             return self._loaded[service]
 
+    def ref(self, service: str) -> str:
+        """The service's handler as `module:function`."""
+        return self._refs[service]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._refs)
 

@@ -17,6 +17,8 @@ from smartpay_shared.manifest import all_manifests
 from smartpay_shared.runtime.worker import SqsWorker
 from smartpay_shared.runtime.worker_tracing import FunctionSegments
 
+log = logging.getLogger("smartpay.worker")
+
 
 def load_handler(path: str) -> Any:
     module, _, name = path.partition(":")
@@ -34,10 +36,24 @@ def patch_clients() -> None:
     patch(("botocore", "requests"))
 
 
+def deployed_concurrency(lambda_client: Any, function_name: str, fallback: int) -> int:
+    """The reserved concurrency Terraform gave the deployed worker function (what caps it on AWS); an
+    unreserved function (`worker_reserved_concurrency = -1`) runs the manifest's max_concurrency."""
+    reserved = lambda_client.get_function_concurrency(FunctionName=function_name).get("ReservedConcurrentExecutions")
+    if reserved is None:
+        log.warning("%s has no reserved concurrency: running the manifest's %d", function_name, fallback)
+        return fallback
+    return int(reserved)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("service")
-    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--function-name", help="the deployed worker function (Terraform output functions.worker."
+                        "name): its reserved concurrency is read back from the emulator")
+    parser.add_argument("--batch-size", type=int, default=1, help="records per invocation (Terraform's batch_size)")
+    parser.add_argument("--concurrency", type=int, help="concurrent invocations (default: the deployed function's "
+                        "reserved concurrency, else the manifest's max_concurrency)")
     parser.add_argument("--wait", type=int, default=5, help="long-poll seconds (also the shutdown bound)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -47,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = platform_settings()
     sqs = aws.client("sqs")
     queue_url = sqs.get_queue_url(QueueName=settings.queue_name(manifest.service))["QueueUrl"]
-    function_name = f"{settings.name_prefix}-{manifest.service}"
+    function_name = args.function_name or f"{settings.name_prefix}-{manifest.service}-worker"
+    concurrency = args.concurrency or (deployed_concurrency(aws.client("lambda"), function_name, manifest.max_concurrency)
+                                       if args.function_name else manifest.max_concurrency)
     handler = load_handler(manifest.queue_handler)
     if os.getenv("SMARTPAY_XRAY_PATCH", "").lower() in ("1", "true"):
         patch_clients()
@@ -60,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         wait_time_seconds=args.wait,
         around_invoke=FunctionSegments(function_name),
+        concurrency=concurrency,
     )
     worker.install_signal_handlers()
     worker.run()

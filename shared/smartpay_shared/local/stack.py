@@ -349,7 +349,12 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_addre
             if not proc.ready_url:
                 table.start(name, _argv(proc.argv), {**env, **proc.env})
     for service in manifests:
-        table.start(f"worker-{service}", [python, "-m", "smartpay_shared.local.run_worker", service], env)
+        # The worker runs what Terraform deployed: its function's name (its reserved concurrency is read
+        # back from the emulator) and its event source mapping's batch size.
+        worker = outputs["services"][service]["functions"]["worker"]
+        table.start(f"worker-{service}", [python, "-m", "smartpay_shared.local.run_worker", service,
+                                          "--function-name", worker["name"],
+                                          "--batch-size", str(worker["batch_size"])], env)
     table.start("gateway", [python, "-m", "smartpay_shared.local.gateway"], {**env, **gateway_env})
     gateway_url = f"http://127.0.0.1:{ports['gateway']}"
     _wait(gateway_url + "/health", 30, "gateway", table, "gateway", ports["gateway"])

@@ -40,7 +40,6 @@ class QueueConsumer:
         self._handlers = dict(handlers)
         self._logger = logger
         self._tracer = tracer
-        self._processor = BatchProcessor(event_type=EventType.SQS)
 
     def record_handler(self, record: SQSRecord) -> None:
         receive_count = record.attributes.approximate_receive_count
@@ -57,8 +56,9 @@ class QueueConsumer:
             )
             raise
         metadata = envelope.metadata
-        self._logger.set_correlation_id(metadata.correlation_id)
-        self._logger.append_keys(event_id=metadata.event_id, event_type=metadata.event_type)
+        # Thread-local keys: the local worker runs several invocations of this consumer at once.
+        self._logger.thread_safe_append_keys(correlation_id=metadata.correlation_id, event_id=metadata.event_id,
+                                             event_type=metadata.event_type)
         self._logger.info("event received", extra={"message_id": record.message_id, "receive_count": receive_count})
         try:
             with tracing.subsegment(f"handle {metadata.event_type}", envelope):
@@ -75,8 +75,7 @@ class QueueConsumer:
                 self._back_off(record, delay)
             raise
         finally:
-            self._logger.remove_keys(["event_id", "event_type"])
-            self._logger.set_correlation_id(None)
+            self._logger.thread_safe_remove_keys(["correlation_id", "event_id", "event_type"])
 
     def _back_off(self, record: SQSRecord, seconds: int) -> None:
         """Keep the failed record invisible for `seconds` (not just the queue's visibility timeout), so
@@ -94,6 +93,9 @@ class QueueConsumer:
                                                                       "reason": f"{type(e).__name__}: {e}"})
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # One processor per invocation: it holds the batch's successes and failures, and the local worker
+        # runs several invocations at once (a shared one mixed their batchItemFailures).
         return process_partial_response(
-            event=event, record_handler=self.record_handler, processor=self._processor, context=context
+            event=event, record_handler=self.record_handler, processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
         )

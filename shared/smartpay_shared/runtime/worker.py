@@ -1,5 +1,10 @@
 """Local stand-in for Lambda's SQS event source mapping: long-poll a queue, call the unchanged Lambda
-handler with the exact SQS event shape, delete what succeeded, leave failures to the redrive policy."""
+handler with the exact SQS event shape, delete what succeeded, leave failures to the redrive policy.
+
+Like the mapping, it runs up to `concurrency` invocations at once (one poller per slot, each invoking
+with the batch it received): the deployed function's reserved concurrency, so a burst is handled as
+AWS would handle it, not one batch at a time. The first invocation runs alone (a cold start: lazy
+clients and models are built once), then every slot polls."""
 
 from __future__ import annotations
 
@@ -90,9 +95,14 @@ class SqsWorker:
         handler_timeout: float = 30.0,
         on_batch: Callable[[BatchResult], None] | None = None,
         around_invoke: Callable[[list[dict[str, Any]], Callable[[], Any]], Any] | None = None,
+        concurrency: int = 1,
     ):
         if not 1 <= batch_size <= 10:
             raise ValueError("batch_size must be 1..10 (the SQS receive limit)")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
+        self._warm = threading.Event()  # set once the first invocation has run (the cold start)
         self._sqs = sqs_client
         self._queue_url = queue_url
         self._handler = handler
@@ -120,15 +130,30 @@ class SqsWorker:
         signal.signal(signal.SIGINT, self.stop)
 
     def run(self) -> None:
-        """Poll until stop(): a batch in flight is finished (and its deletes sent) before exiting."""
-        log.info("worker %s polling %s", self._function_name, self._queue_url)
+        """Poll with `concurrency` slots until stop(): batches in flight are finished (and their deletes
+        sent) before returning."""
+        log.info("worker %s polling %s with %d concurrent invocations", self._function_name, self._queue_url,
+                 self.concurrency)
+        slots = [threading.Thread(target=self._slot, args=(i,), name=f"{self._function_name}-{i}", daemon=True)
+                 for i in range(1, self.concurrency)]
+        for slot in slots:
+            slot.start()
+        self._slot(0)
+        for slot in slots:
+            slot.join()
+        log.info("worker %s stopped", self._function_name)
+
+    def _slot(self, index: int) -> None:
+        if index:  # every slot but the first waits for the cold start to be over
+            while not self._warm.wait(0.5):
+                if self._stop.is_set():
+                    return
         while not self._stop.is_set():
             try:
                 self.poll_once()
             except Exception:  # a broken poll (emulator restart, network) must not kill the worker
                 log.exception("poll failed; backing off")
                 self._stop.wait(1.0)
-        log.info("worker %s stopped", self._function_name)
 
     def poll_once(self) -> BatchResult:
         response = self._sqs.receive_message(
@@ -141,7 +166,10 @@ class SqsWorker:
         messages = response.get("Messages", [])
         if not messages:
             return BatchResult(0, 0, 0)
-        result = self.process(messages)
+        try:
+            result = self.process(messages)
+        finally:
+            self._warm.set()
         if self._on_batch:
             self._on_batch(result)
         return result

@@ -135,3 +135,76 @@ def test_a_handler_that_says_when_to_retry_keeps_its_record_away_until_then(queu
     assert later == ["pay_LATER0001"]  # received once: invisible for 30 s, not dead-lettered
     dead = sqs.receive_message(QueueUrl=dlq)["Messages"]
     assert "pay_SOON00001" in dead[0]["Body"]
+
+
+def test_the_worker_runs_up_to_its_concurrency_at_once_after_a_lone_cold_start(queue, envelope):
+    """Like Lambda's SQS mapping under a reserved concurrency of 4: a burst of 12 one-record batches is
+    handled 4 at a time, never more; the first invocation (the cold start) runs alone."""
+    sqs, url, _ = queue
+    lock, running, peaks, done = threading.Lock(), [0], [], []
+
+    def handle(env):
+        with lock:
+            running[0] += 1
+            peaks.append(running[0])
+        threading.Event().wait(0.4)  # I/O-bound work (a gateway call)
+        with lock:
+            running[0] -= 1
+            done.append(env.data.payment_id)
+
+    consumer = QueueConsumer({"payment.requested": handle}, logger=Logger(service="test"))
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "MessageBody": json.dumps(bus_event(envelope(f"pay_CONC{i:04d}")), default=str)}
+        for i in range(10)])
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "MessageBody": json.dumps(bus_event(envelope(f"pay_CONC{i:04d}")), default=str)}
+        for i in range(10, 12)])
+    worker = SqsWorker(sqs, url, consumer, function_name="test", region="us-east-1", wait_time_seconds=1,
+                       batch_size=1, concurrency=4)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        deadline = threading.Event()
+        for _ in range(100):
+            if len(done) == 12:
+                break
+            deadline.wait(0.1)
+    finally:
+        worker.stop()
+        thread.join(timeout=10)
+    assert sorted(done) == [f"pay_CONC{i:04d}" for i in range(12)]
+    assert peaks[0] == 1  # the cold start ran alone
+    assert max(peaks) == 4  # then four at a time, never five
+    assert depth(sqs, url) == 0
+
+
+def test_concurrent_invocations_of_one_consumer_report_only_their_own_failures(envelope):
+    """One QueueConsumer serves every concurrent invocation of a worker: each invocation's
+    batchItemFailures name exactly its own failed records (a shared batch processor mixed them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+    from smartpay_shared.runtime.worker import to_lambda_record
+
+    def handle(env):
+        threading.Event().wait(0.01)
+        if env.data.payment_id.endswith("BAD"):
+            raise RuntimeError("declined by the test")
+
+    consumer = QueueConsumer({"payment.requested": handle}, logger=Logger(service="test"))
+
+    def invoke(n: int) -> tuple[set[str], set[str]]:
+        records, bad = [], set()
+        for i in range(5):
+            pid = f"pay_{n:03d}{i}X" + ("BAD" if (n + i) % 3 == 0 else "OKK")
+            message = {"MessageId": f"m-{n}-{i}", "ReceiptHandle": "r", "Attributes": {"ApproximateReceiveCount": "1"},
+                       "Body": json.dumps(bus_event(envelope(pid)), default=str)}
+            records.append(to_lambda_record(message, "arn:aws:sqs:us-east-1:123456789012:svc", "us-east-1"))
+            if pid.endswith("BAD"):
+                bad.add(message["MessageId"])
+        response = consumer({"Records": records}, LocalLambdaContext(function_name="fn", region="us-east-1"))
+        return bad, {f["itemIdentifier"] for f in response["batchItemFailures"]}
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(invoke, range(40)))
+    assert all(expected == reported for expected, reported in results)

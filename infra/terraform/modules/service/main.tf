@@ -44,11 +44,15 @@ locals {
     }
   }
 
-  routes         = lookup(local.manifest, "routes", [])
-  api_handler    = lookup(local.manifest, "api_handler", null)
-  create_api     = local.api_handler != null && length(local.routes) > 0
-  attach_routes  = local.create_api && var.api_id != ""
-  lambda_handler = { for kind, handler in { worker = local.manifest.queue_handler, api = local.api_handler } : kind => replace(handler, ":", ".") if handler != null }
+  routes        = lookup(local.manifest, "routes", [])
+  api_handler   = lookup(local.manifest, "api_handler", null)
+  create_api    = local.api_handler != null && length(local.routes) > 0
+  attach_routes = local.create_api && var.api_id != ""
+  # The worker's concurrency cap: the manifest's max_concurrency unless the root overrides it.
+  worker_concurrency = var.worker_reserved_concurrency != null ? var.worker_reserved_concurrency : lookup(local.manifest, "max_concurrency", 1)
+  # The API function's: the manifest's api_max_concurrency unless the root overrides it.
+  api_concurrency = var.api_reserved_concurrency != null ? var.api_reserved_concurrency : lookup(local.manifest, "api_max_concurrency", 10)
+  lambda_handler  = { for kind, handler in { worker = local.manifest.queue_handler, api = local.api_handler } : kind => replace(handler, ":", ".") if handler != null }
 
   environment = merge(
     {
@@ -107,53 +111,55 @@ module "idempotency_table" {
 module "worker" {
   source = "../lambda_service"
 
-  function_name               = "${local.base}-worker"
-  description                 = "${local.service} ${local.version}: consumes ${local.base}"
-  handler                     = local.lambda_handler.worker
-  runtime                     = var.lambda_runtime
-  filename                    = var.lambda_zip_path
-  alias_name                  = local.alias_name
-  memory_size                 = var.lambda_memory_size
-  timeout                     = var.lambda_timeout
-  layers                      = var.lambda_layers
-  environment_variables       = local.environment
-  log_retention_in_days       = var.log_retention_in_days
-  event_bus_arn               = var.bus_arn
-  event_source                = local.event_source
-  event_detail_types          = local.emits
-  sqs_queue_arns              = [module.queue.queue_arn]
-  enable_event_source_mapping = var.enable_event_source_mapping
-  batch_size                  = var.batch_size
-  policy_statements           = local.policy_statements
-  subnet_ids                  = var.subnet_ids
-  security_group_ids          = var.security_group_ids
-  kms_key_arn                 = var.kms_key_arn
-  tags                        = local.tags
+  function_name                  = "${local.base}-worker"
+  description                    = "${local.service} ${local.version}: consumes ${local.base}"
+  handler                        = local.lambda_handler.worker
+  runtime                        = var.lambda_runtime
+  filename                       = var.lambda_zip_path
+  alias_name                     = local.alias_name
+  memory_size                    = var.lambda_memory_size
+  timeout                        = var.lambda_timeout
+  layers                         = var.lambda_layers
+  environment_variables          = local.environment
+  log_retention_in_days          = var.log_retention_in_days
+  event_bus_arn                  = var.bus_arn
+  event_source                   = local.event_source
+  event_detail_types             = local.emits
+  sqs_queue_arns                 = [module.queue.queue_arn]
+  enable_event_source_mapping    = var.enable_event_source_mapping
+  batch_size                     = var.batch_size
+  reserved_concurrent_executions = local.worker_concurrency
+  policy_statements              = local.policy_statements
+  subnet_ids                     = var.subnet_ids
+  security_group_ids             = var.security_group_ids
+  kms_key_arn                    = var.kms_key_arn
+  tags                           = local.tags
 }
 
 module "api" {
   source = "../lambda_service"
   count  = local.create_api ? 1 : 0
 
-  function_name         = "${local.base}-api"
-  description           = "${local.service} ${local.version}: HTTP API"
-  handler               = local.lambda_handler.api
-  runtime               = var.lambda_runtime
-  filename              = var.lambda_zip_path
-  alias_name            = local.alias_name
-  memory_size           = var.lambda_memory_size
-  timeout               = var.lambda_timeout
-  layers                = var.lambda_layers
-  environment_variables = local.environment
-  log_retention_in_days = var.log_retention_in_days
-  event_bus_arn         = var.bus_arn
-  event_source          = local.event_source
-  event_detail_types    = local.emits
-  policy_statements     = local.policy_statements
-  subnet_ids            = var.subnet_ids
-  security_group_ids    = var.security_group_ids
-  kms_key_arn           = var.kms_key_arn
-  tags                  = local.tags
+  function_name                  = "${local.base}-api"
+  description                    = "${local.service} ${local.version}: HTTP API"
+  handler                        = local.lambda_handler.api
+  runtime                        = var.lambda_runtime
+  filename                       = var.lambda_zip_path
+  alias_name                     = local.alias_name
+  memory_size                    = var.lambda_memory_size
+  timeout                        = var.lambda_timeout
+  layers                         = var.lambda_layers
+  environment_variables          = local.environment
+  log_retention_in_days          = var.log_retention_in_days
+  event_bus_arn                  = var.bus_arn
+  event_source                   = local.event_source
+  event_detail_types             = local.emits
+  reserved_concurrent_executions = local.api_concurrency
+  policy_statements              = local.policy_statements
+  subnet_ids                     = var.subnet_ids
+  security_group_ids             = var.security_group_ids
+  kms_key_arn                    = var.kms_key_arn
+  tags                           = local.tags
 }
 
 module "routes" {

@@ -89,13 +89,15 @@ output "idempotency_table_arn" {
 }
 
 output "functions" {
-  description = "Lambdas keyed by kind (worker, api): name, alias, alias ARN, role, handler."
+  description = "Lambdas keyed by kind (worker, api): name, alias, alias ARN, role, handler; reserved_concurrency (the local worker and gateway run as many at once); batch_size of the worker (null for the API)."
   value = { for kind, function in local.functions : kind => {
-    name      = function.function_name
-    alias     = function.alias_name
-    alias_arn = function.alias_arn
-    role_arn  = function.role_arn
-    handler   = local.lambda_handler[kind]
+    name                 = function.function_name
+    alias                = function.alias_name
+    alias_arn            = function.alias_arn
+    role_arn             = function.role_arn
+    handler              = local.lambda_handler[kind]
+    batch_size           = kind == "worker" ? var.batch_size : null
+    reserved_concurrency = kind == "worker" ? local.worker_concurrency : local.api_concurrency
   } }
 }
 

@@ -111,6 +111,28 @@ variable "batch_size" {
   default     = 1
 }
 
+variable "api_reserved_concurrency" {
+  description = "Reserved concurrency of the API function: null takes the manifest's `api_max_concurrency` (the local gateway runs as many environments of the handler); -1 leaves it unreserved."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.api_reserved_concurrency == null ? true : (var.api_reserved_concurrency == -1 || var.api_reserved_concurrency >= 1)
+    error_message = "api_reserved_concurrency must be null, -1 or at least 1."
+  }
+}
+
+variable "worker_reserved_concurrency" {
+  description = "Reserved concurrency of the worker: null takes the manifest's `max_concurrency` (the cap the local worker honours too); -1 leaves the worker unreserved (an account whose concurrency quota cannot spare the reservation). AWS advises at least 5 for an SQS-triggered function."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.worker_reserved_concurrency == null ? true : (var.worker_reserved_concurrency == -1 || var.worker_reserved_concurrency >= 1)
+    error_message = "worker_reserved_concurrency must be null, -1 or at least 1."
+  }
+}
+
 variable "point_in_time_recovery" {
   description = "Point-in-time recovery on the service's tables."
   type        = bool
