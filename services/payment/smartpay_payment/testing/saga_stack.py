@@ -41,8 +41,10 @@ class ServiceQueue:
             "VisibilityTimeout": str(self.visibility),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": self._arn(self.dlq_url),
                                          "maxReceiveCount": str(self.max_receives)})})["QueueUrl"]
-        self.events.put_rule(Name=self.name, EventBusName=self.bus, EventPattern=json.dumps({"detail-type": self.types}))
-        self.events.put_targets(Rule=self.name, EventBusName=self.bus, Targets=[{"Id": "q", "Arn": self._arn(self.url)}])
+        self.events.put_rule(Name=self.name, EventBusName=self.bus,
+                             EventPattern=json.dumps({"detail-type": self.types}))
+        self.events.put_targets(Rule=self.name, EventBusName=self.bus,
+                                Targets=[{"Id": "q", "Arn": self._arn(self.url)}])
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -57,9 +59,10 @@ class ServiceQueue:
 class Worker:
     """The shared SQS worker (the local stand-in for Lambda's event source mapping) on a thread."""
 
-    def __init__(self, sqs, queue: ServiceQueue, handler: Callable[[dict, Any], Any], name: str):
+    def __init__(self, sqs, queue: ServiceQueue, handler: Callable[[dict, Any], Any], name: str, concurrency: int = 1):
+        kwargs = {"concurrency": concurrency} if concurrency > 1 else {}  # (older shared runtimes: one at a time)
         self.worker = SqsWorker(sqs, queue.url, handler, function_name=name, region="us-east-1",
-                                wait_time_seconds=1, handler_timeout=queue.visibility)
+                                wait_time_seconds=1, handler_timeout=queue.visibility, **kwargs)
         self.thread = threading.Thread(target=self.worker.run, name=name, daemon=True)
 
     def __enter__(self) -> Worker:

@@ -19,19 +19,23 @@ from smartpay_payment.entrypoints import cli, queue_consumer
 from smartpay_payment.service_layer.reconcile import reconcile
 from smartpay_payment.testing.saga_stack import LOCAL_VISIBILITY_SECONDS, SUBSCRIPTIONS, ServiceQueue, Upstream, Worker
 from smartpay_payment.testing.servers import amazon_card_on_file, stripe_card
+from smartpay_shared.manifest import load_manifest, services_dir
 
 pytestmark = pytest.mark.integration
 BUS = "smartpay-test-bus"  # conftest's
 
 
-@pytest.fixture
-def platform(stack, settings, gateways, monkeypatch):
-    """The payment service on the real clock (the timeline is what is measured), wired for the worker."""
+@pytest.fixture(params=["concurrent"])
+def platform(request, stack, settings, gateways, monkeypatch):
+    """The payment service on the real clock (the timeline is what is measured), wired for the worker, which
+    runs as many invocations at once as the deployed function may (the manifest's max_concurrency), or one
+    at a time ("serial": the order of two events is then the order they arrived in)."""
+    concurrency = load_manifest(services_dir() / "payment").max_concurrency if request.param == "concurrent" else 1
     service = bootstrap.build(settings.model_copy(update={"fault_injection": True}), stack("dynamodb"),
                               stack("events"), gateways, BUS)
     monkeypatch.setattr(bootstrap, "service", lambda: service)
     with ServiceQueue(stack("sqs"), stack("events"), BUS, SUBSCRIPTIONS) as queue, \
-            Worker(stack("sqs"), queue, queue_consumer.lambda_handler, "payment"):
+            Worker(stack("sqs"), queue, queue_consumer.lambda_handler, "payment", concurrency):
         yield service, queue
 
 
@@ -93,6 +97,7 @@ def test_a_capture_failing_on_stripe_is_voided_and_goes_straight_to_amazon_pay(p
     assert other.exit_code == 1 and "no payment" in other.output
 
 
+@pytest.mark.parametrize("platform", ["serial"], indirect=True)
 def test_a_route_arriving_before_the_fraud_result_is_charged_with_it(platform, stack, localstripe_server,
                                                                       amazon_sandbox):
     payment = run(platform, stack, localstripe_server, amazon_sandbox, "", route_first=True)
