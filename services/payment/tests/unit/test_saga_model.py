@@ -196,3 +196,9 @@ def test_the_methods_gateways_go_to_fraud_and_routing():
     assert raw.events[0].method_gateways == ["stripe"] and raw.after.context().gateways == ["stripe"]
     unknown = steps.start(requested(), NOW)  # no tokens known (a saga started elsewhere without them)
     assert unknown.events[0].method_gateways is None and unknown.after.context().gateways is None
+
+
+def test_the_transitions_answer_under_their_earlier_home_too():
+    assert (m.start, m.fraud_assessed, m.refund_settled) == (steps.start, steps.fraud_assessed, refunds.refund_settled)
+    with pytest.raises(AttributeError):
+        m.no_such_step  # noqa: B018
