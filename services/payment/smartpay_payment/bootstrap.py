@@ -7,16 +7,16 @@ from datetime import timedelta
 from functools import lru_cache
 from importlib.metadata import version
 
-from smartpay_payment.adapters.gateways.base import Gateway
 from smartpay_payment.adapters.idempotency import DynamoIdempotencyStore
 from smartpay_payment.adapters.repository import DynamoPaymentRepository
 from smartpay_payment.adapters.secrets import SecretStore, amazon_pay_credentials, solana_fee_payer, stripe_credentials
 from smartpay_payment.adapters.vault import DynamoVault
 from smartpay_payment.config import PaymentSettings, payment_settings
 from smartpay_payment.service_layer.payments import PaymentService
+from smartpay_payment.service_layer.ports import Gateway, GatewayLedger
 from smartpay_payment.service_layer.saga import Saga
+from smartpay_payment.service_layer.unit_of_work import UnitOfWork
 from smartpay_payment.service_layer.vault import VaultService
-from smartpay_payment.service_layer.unit_of_work import PaymentStore
 from smartpay_shared import aws
 from smartpay_shared.config import platform_settings
 from smartpay_shared.events.envelope import Producer
@@ -92,16 +92,42 @@ def build_gateways(settings: PaymentSettings, secrets: SecretStore | None = None
     return gateways
 
 
+def probe_ledgers(gateways: dict[str, Gateway]) -> dict[str, GatewayLedger]:
+    """Per-attempt ledger readers (the ledger check of one payment): status reads, and for Solana the
+    on-chain refund receipts."""
+    from smartpay_payment.adapters.ledgers.probe import ProbeLedger
+    from smartpay_payment.adapters.ledgers.solana import SolanaLedger
+
+    return {name: SolanaLedger(g) if name == "solana" else ProbeLedger(g) for name, g in gateways.items()}
+
+
+def build_ledgers(settings: PaymentSettings, gateways: dict[str, Gateway]) -> dict[str, GatewayLedger]:
+    """The readers reconciliation uses: listing ones where the gateway can list (Stripe, the Amazon Pay
+    sandbox), per-attempt probes elsewhere."""
+    from smartpay_payment.adapters.ledgers import amazon_pay
+    from smartpay_payment.adapters.ledgers.stripe import StripeLedger
+
+    ledgers = probe_ledgers(gateways)
+    if "stripe" in gateways:
+        ledgers["stripe"] = StripeLedger(_stripe_key(settings, secret_store(settings)), settings.stripe_api_base,
+                                         settings.gateway_timeout_seconds)
+    if "amazon_pay" in gateways and amazon_pay.is_sandbox(settings.amazon_pay_endpoint):
+        ledgers["amazon_pay"] = amazon_pay.AmazonPaySandboxLedger(settings.amazon_pay_endpoint,
+                                                                  settings.gateway_timeout_seconds)
+    return ledgers
+
+
 def build(settings: PaymentSettings, dynamodb, events, gateways: dict[str, Gateway], bus_name: str,
           clock=None) -> PaymentService:
-    store = PaymentStore(DynamoPaymentRepository(dynamodb, settings.payments_table), EventPublisher(events, bus_name),
-                         PRODUCER)
+    uow = UnitOfWork(DynamoPaymentRepository(dynamodb, settings.payments_table), EventPublisher(events, bus_name),
+                     PRODUCER)
     kwargs = {"clock": clock} if clock else {}
     vault = DynamoVault(dynamodb, settings.payments_table)  # vault items live in the payments table
-    saga = Saga(store, gateways, max_attempts=settings.max_attempts,
+    saga = Saga(uow, gateways, max_attempts=settings.max_attempts,
                 deadline=timedelta(seconds=settings.saga_deadline_seconds),
                 fault_injection=settings.fault_injection, vault=vault,
-                outbox_grace=timedelta(seconds=settings.outbox_grace_seconds), **kwargs)
+                outbox_grace=timedelta(seconds=settings.outbox_grace_seconds), ledgers=probe_ledgers(gateways),
+                **kwargs)
     return PaymentService(saga, DynamoIdempotencyStore(dynamodb, settings.idempotency_table,
                                                        settings.idempotency_ttl_seconds), VaultService(vault, gateways))
 

@@ -4,34 +4,18 @@ concurrency), with an outbox of the events the transition must publish (cleared 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from smartpay_payment.domain.model import TERMINAL, Payment
+from smartpay_payment.service_layer.ports import ConcurrencyConflict, PaymentRepository, RepositoryError, Stored
 from smartpay_shared.events.catalog import spec_for
 from smartpay_shared.events.envelope import Envelope, Metadata
 
 
 PAYMENT_PREFIX = "pay_"  # payment items; vault items are keyed "vault#<merchant>#<id>" (adapters/vault.py)
-
-
-class ConcurrencyConflict(Exception):
-    """Someone else moved the saga first: re-read and decide again."""
-
-
-class RepositoryError(RuntimeError):
-    pass
-
-
-@dataclass
-class Stored:
-    payment: Payment
-    outbox: dict[str, Envelope] = field(default_factory=dict)
-    outbox_at: float | None = None
-    deadline_at: float | None = None
 
 
 def _encode(envelope: Envelope) -> str:
@@ -45,7 +29,7 @@ def decode_envelope(raw: str) -> Envelope:
     return Envelope(metadata=metadata, data=data)
 
 
-class DynamoPaymentRepository:
+class DynamoPaymentRepository(PaymentRepository):
     def __init__(self, dynamodb_client: Any, table: str):
         self._db = dynamodb_client
         self._table = table

@@ -1,4 +1,5 @@
-"""`smartpay payment ...`: the sweeper (once or as a loop for the local stack) and the local sandboxes."""
+"""`smartpay payment ...`: the sweeper (once or as a loop for the local stack), a payment's timeline,
+reconciliation, and the local sandboxes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from datetime import timedelta
 
 import typer
 
-app = typer.Typer(help="Payment saga: sweeper and local gateway sandboxes.", no_args_is_help=True)
+from smartpay_payment.entrypoints.cli_timeline import timeline
+
+app = typer.Typer(help="Payment saga: sweeper, timeline, reconciliation and local gateway sandboxes.",
+                  no_args_is_help=True)
+app.command()(timeline)
 log = logging.getLogger("smartpay_payment.sweeper")
 
 
@@ -92,10 +97,11 @@ def reconcile(payment_ids: list[str] = typer.Argument(None, help="Payments to ch
 
     from smartpay_payment import bootstrap
     from smartpay_payment.config import payment_settings
-    from smartpay_payment.service_layer.reconcile import Reconciler, default_ledgers
+    from smartpay_payment.service_layer.reconcile import Reconciler
 
     saga = bootstrap.service().saga
-    reconciler = Reconciler(saga, default_ledgers(saga, payment_settings()), grace=timedelta(seconds=grace))
+    reconciler = Reconciler(saga, bootstrap.build_ledgers(payment_settings(), saga.gateways),
+                            grace=timedelta(seconds=grace))
     since: float | str | None = {"table": "table", "off": None}.get(unknown_since, unknown_since)
     if since not in ("table", None):
         from datetime import datetime

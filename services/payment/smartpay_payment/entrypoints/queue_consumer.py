@@ -3,6 +3,7 @@
 from aws_lambda_powertools import Logger, Tracer
 
 from smartpay_payment import bootstrap
+from smartpay_payment.service_layer.saga import EVENT_HANDLERS
 from smartpay_shared.events import Envelope
 from smartpay_shared.runtime.consumer import QueueConsumer
 
@@ -14,12 +15,7 @@ def _saga_step(envelope: Envelope) -> None:
     bootstrap.service().saga.handle(envelope)
 
 
-consumer = QueueConsumer(
-    {event_type: _saga_step for event_type in
-     ("payment.requested", "fraud.assessed", "route.selected", "route.unavailable", "payment.indexed")},
-    logger=logger,
-    tracer=tracer,
-)
+consumer = QueueConsumer({event_type: _saga_step for event_type in EVENT_HANDLERS}, logger=logger, tracer=tracer)
 
 
 @logger.inject_lambda_context

@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import uuid
 
-from smartpay_payment.adapters.gateways.base import GatewayError
+from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.adapters.idempotency import DynamoIdempotencyStore, body_hash
-from smartpay_payment.adapters.repository import ConcurrencyConflict
-from smartpay_payment.domain import model as m
-from smartpay_payment.service_layer.saga import MAX_CONFLICT_RETRIES, Saga
+from smartpay_payment.domain import model as m, refunds
+from smartpay_payment.domain.timeline import Cause, Stage, stages
+from smartpay_payment.service_layer.ports import ConcurrencyConflict, PaymentRepository
+from smartpay_payment.service_layer.retries import on_conflict
+from smartpay_payment.service_layer.saga import Saga
 from smartpay_payment.service_layer.vault import VaultService
 from smartpay_shared.events import payloads as p
 from smartpay_shared.runtime.publisher import PublishError
@@ -52,6 +54,14 @@ def view(payment: m.Payment) -> dict:
     }
 
 
+def payment_timeline(payments: PaymentRepository, payment_id: str, merchant_id: str | None = None) -> list[Stage]:
+    """Where the payment's time went (`smartpay payment timeline`); scoped to `merchant_id` when given."""
+    stored = payments.get(payment_id, merchant_id)
+    if stored is None:
+        raise PaymentNotFound(payment_id)
+    return stages(stored.payment)
+
+
 class PaymentService:
     def __init__(self, saga: Saga, idempotency: DynamoIdempotencyStore, vault: VaultService):
         self.saga = saga
@@ -65,17 +75,17 @@ class PaymentService:
         record = self.idempotency.claim(merchant_id, key, body_hash(body), new_payment_id())
         if record.response is not None:
             return record.response["status_code"], record.response["body"]
-        stored = self.saga.store.repo.get(record.payment_id, merchant_id)
+        stored = self.saga.uow.payments.get(record.payment_id, merchant_id)
         if stored is None:  # first time, or the first request died between the claim and the write
             request = p.PaymentRequested(payment_id=record.payment_id, merchant_id=merchant_id,
                                          **{**body, "payment_method": method})
             try:
                 payment = self.saga.start(request, idempotency_key=key, gateway_tokens=gateway_tokens)
             except ConcurrencyConflict:
-                payment = self.saga.store.repo.get(record.payment_id, merchant_id).payment
+                payment = self.saga.uow.payments.get(record.payment_id, merchant_id).payment
             except PublishError:
                 # Written with payment.requested in its outbox: the sweeper publishes it.
-                payment = self.saga.store.repo.get(record.payment_id, merchant_id).payment
+                payment = self.saga.uow.payments.get(record.payment_id, merchant_id).payment
         else:
             payment = stored.payment
         response = {"status_code": 202, "body": {
@@ -84,35 +94,32 @@ class PaymentService:
         self.idempotency.complete(merchant_id, key, response)
         return response["status_code"], response["body"]
 
-    def get(self, merchant_id: str, payment_id: str) -> dict:
-        stored = self.saga.store.repo.get(payment_id, merchant_id)
+    def _payment(self, merchant_id: str, payment_id: str) -> m.Payment:
+        stored = self.saga.uow.payments.get(payment_id, merchant_id)
         if stored is None:
             raise PaymentNotFound(payment_id)
-        return view(stored.payment)
+        return stored.payment
+
+    def get(self, merchant_id: str, payment_id: str) -> dict:
+        return view(self._payment(merchant_id, payment_id))
 
     def refund(self, merchant_id: str, payment_id: str, amount: int | None, reason: str,
                key: str | None = None) -> tuple[int, dict]:
-        if self.saga.store.repo.get(payment_id, merchant_id) is None:
-            raise PaymentNotFound(payment_id)
+        self._payment(merchant_id, payment_id)
         if key:
             record = self.idempotency.claim(merchant_id, f"refund:{payment_id}:{key}",
                                             body_hash({"amount": amount, "reason": reason}), payment_id)
             if record.response is not None:
                 return record.response["status_code"], record.response["body"]
-        for _ in range(MAX_CONFLICT_RETRIES):
-            stored = self.saga.store.repo.get(payment_id, merchant_id)
-            if stored is None:
-                raise PaymentNotFound(payment_id)
-            transition, refund = m.refund_reserved(stored.payment, amount, reason, self.saga.clock())
-            try:
-                payment = self.saga.store.commit(transition)
-                break
-            except ConcurrencyConflict:
-                continue
-        else:
-            raise ConcurrencyConflict(payment_id)
+        cause = Cause(None, self.saga.clock(), source="api")
+
+        def reserve(current: m.Payment) -> tuple[m.Payment, m.Refund]:
+            transition, refund = refunds.refund_reserved(current, amount, reason, self.saga.clock())
+            return self.saga.commit(transition, cause), refund
+
+        payment, refund = on_conflict(lambda: self._payment(merchant_id, payment_id), reserve)
         try:
-            payment = self.saga.settle_refund(payment, refund, None)
+            payment = self.saga.settle_refund(payment, refund, cause)
         except GatewayError as e:  # retriable: kept pending, the sweeper retries it with the same reference
             status_code, body = 202, {"payment_id": payment_id, "refund": refund.number, "status": "pending",
                                       "amount": refund.amount, "detail": e.code}

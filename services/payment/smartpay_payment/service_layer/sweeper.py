@@ -7,8 +7,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from smartpay_payment.adapters.gateways.base import GatewayError
+from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.domain import model as m
+from smartpay_payment.domain.timeline import Cause
 from smartpay_payment.service_layer.saga import Saga
 from smartpay_shared.runtime.publisher import PublishError
 
@@ -27,23 +28,24 @@ class SweepReport:
 def sweep(saga: Saga, *, outbox_grace: timedelta, now: datetime | None = None) -> SweepReport:
     now = now or saga.clock()
     report = SweepReport()
-    for stored in saga.store.repo.sweep_candidates(now, now - outbox_grace):
+    for stored in saga.uow.payments.sweep_candidates(now, now - outbox_grace):
         payment = stored.payment
+        cause = Cause(None, now, source="sweeper")
         try:
             if stored.outbox:
-                saga.store.flush(stored)
+                saga.uow.flush(stored)
                 report.republished += len(stored.outbox)
             for refund in [r for r in payment.refunds if r.status == "pending"]:
-                saga.settle_refund(saga.store.repo.get(payment.payment_id).payment, refund, None)
+                saga.settle_refund(saga.uow.payments.get(payment.payment_id).payment, refund, cause)
                 report.refunds_retried += 1
-            payment = saga.store.repo.get(payment.payment_id).payment
+            payment = saga.uow.payments.get(payment.payment_id).payment
             if payment.state in m.TERMINAL or not stored.deadline_at or stored.deadline_at >= now.timestamp():
                 continue
             if payment.state in m.CHARGING:
-                saga.resume_charge(payment, None, late_ok=False)
+                saga.resume_charge(payment, cause, late_ok=False)
                 report.resumed += 1
             else:
-                saga.fail_saga(payment, None, "saga_timeout", f"no progress past the deadline in {payment.state}")
+                saga.fail_saga(payment, cause, "saga_timeout", f"no progress past the deadline in {payment.state}")
                 report.failed += 1
         except (GatewayError, PublishError, m.NotYet) as e:
             log.warning("sweep of %s: %s", payment.payment_id, e)

@@ -1,6 +1,6 @@
-"""Commit a transition: conditional write with its events in the outbox, then publish and clear.
-A publish that fails leaves the events in the outbox: the next handler of this payment or the
-sweeper re-sends them (consumers dedupe, so a duplicate is harmless).
+"""The unit of work: a transition is committed as one conditional write with its events in the outbox,
+then published and cleared. A publish that fails leaves the events in the outbox: the next handler of
+this payment or the sweeper re-sends them (consumers dedupe, so a duplicate is harmless).
 
 Two latency savers, both safe because every write stays conditional on the version read:
 - `recent(payment_id)`: the payment as this process last committed it, so the next step of a saga
@@ -9,25 +9,32 @@ Two latency savers, both safe because every write stays conditional on the versi
 - `commit(..., defer=True)`: the events stay in the outbox (written, durable) and go out with the
   next commit of the same payment in one PutEvents, or at `flush_deferred`. The saga defers
   `payment.authorized` to the capture a few milliseconds later: one bus call and one outbox clear
-  fewer on the critical path. If the process dies in between, the sweeper sends them."""
+  fewer on the critical path. If the process dies in between, the sweeper sends them.
+
+`UnitOfWork` runs on DynamoDB + EventBridge; `smartpay_payment.testing.fakes.FakeUnitOfWork` in memory."""
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel
 
-from smartpay_payment.adapters.repository import ConcurrencyConflict, DynamoPaymentRepository, Stored
 from smartpay_payment.domain.model import Payment, Transition
+from smartpay_payment.service_layer.ports import ConcurrencyConflict, EventPublisher, PaymentRepository, Stored
 from smartpay_shared.events.envelope import Envelope, Metadata, Producer, new_envelope
 from smartpay_shared.runtime.publisher import PublishError
 
 log = logging.getLogger(__name__)
 RECENT_PAYMENTS = 4096  # per process; an entry is one Payment (a few kB)
+# A failed publish is tried again this soon (the events are safe in the outbox meanwhile; consumers dedupe
+# whatever a partial failure had already delivered), then left to the next handler or the sweeper.
+PUBLISH_WAITS = (0.05, 0.2)
 PATH_FIRST = ("payment.completed",)  # what the saga's next step (the indexer) waits for
 
 
@@ -38,15 +45,27 @@ def _path_first(envelopes: list[Envelope]) -> list[Envelope]:
     return sorted(envelopes, key=lambda e: e.event_type not in PATH_FIRST)
 
 
-@dataclass
-class PaymentStore:
-    repo: DynamoPaymentRepository
-    publisher: object  # EventPublisher-like: publish(*envelopes)
+class AbstractUnitOfWork(abc.ABC):
+    """A repository of payments plus commit = conditional write + publish (cosmicpython's unit of work)."""
+
+    payments: PaymentRepository
     producer: Producer
-    recent_size: int = RECENT_PAYMENTS
-    _recent: OrderedDict[str, Payment] = field(default_factory=OrderedDict, init=False, repr=False)
-    _deferred: dict[str, list[Envelope]] = field(default_factory=dict, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __init__(self, recent_size: int = RECENT_PAYMENTS, sleep: Callable[[float], None] = time.sleep):
+        self.recent_size = recent_size
+        self.sleep = sleep
+        self._recent: OrderedDict[str, Payment] = OrderedDict()
+        self._deferred: dict[str, list[Envelope]] = {}
+        self._lock = threading.Lock()
+
+    @abc.abstractmethod
+    def _send(self, envelopes: list[Envelope]) -> None:
+        """Put the envelopes on the bus in one call; PublishError when it fails."""
+
+    @property
+    def repo(self) -> PaymentRepository:
+        """The payments repository under its earlier name (tests/e2e and tests/security read `store.repo`)."""
+        return self.payments
 
     def envelopes(self, payment: Payment, events: list[BaseModel], causation: Metadata | None) -> list[Envelope]:
         return [new_envelope(e, producer=self.producer, correlation_id=payment.payment_id, causation=causation,
@@ -55,11 +74,13 @@ class PaymentStore:
 
     def commit(self, transition: Transition, causation: Metadata | None = None, *, new: bool = False,
                deadline_at: datetime | None = None, defer: bool = False) -> Payment:
+        """Write the transition's record if its version is still the one read (ConcurrencyConflict
+        otherwise), then publish its events (with any deferred ones) unless `defer`."""
         after = transition.after
         envelopes = self.envelopes(after, transition.events, causation)
         try:
-            self.repo.save(after, envelopes, expected_version=None if new else transition.before.version,
-                           deadline_at=deadline_at)
+            self.payments.save(after, envelopes, expected_version=None if new else transition.before.version,
+                               deadline_at=deadline_at)
         except ConcurrencyConflict:
             self.forget(after.payment_id)
             raise
@@ -74,12 +95,16 @@ class PaymentStore:
     def publish(self, payment_id: str, envelopes: list[Envelope]) -> None:
         if not envelopes:
             return
-        try:
-            self.publisher.publish(*envelopes)
-        except PublishError:
-            log.warning("publish failed; events stay in the outbox of %s", payment_id)
-            raise
-        self.repo.clear_outbox(payment_id, [e.metadata.event_id for e in envelopes])
+        for wait in (*PUBLISH_WAITS, None):
+            try:
+                self._send(envelopes)
+                break
+            except PublishError:
+                if wait is None:
+                    log.warning("publish failed; events stay in the outbox of %s", payment_id)
+                    raise
+                self.sleep(wait)
+        self.payments.clear_outbox(payment_id, [e.metadata.event_id for e in envelopes])
 
     def flush_deferred(self, payment_id: str) -> None:
         """Publish what `commit(defer=True)` left for this payment (a no-op when nothing is left)."""
@@ -115,3 +140,17 @@ class PaymentStore:
     def _take_deferred(self, payment_id: str) -> list[Envelope]:
         with self._lock:
             return self._deferred.pop(payment_id, [])
+
+
+class UnitOfWork(AbstractUnitOfWork):
+    """On the payments table (DynamoPaymentRepository) and the bus (EventPublisher: PutEvents)."""
+
+    def __init__(self, payments: PaymentRepository, publisher: EventPublisher, producer: Producer,
+                 recent_size: int = RECENT_PAYMENTS):
+        super().__init__(recent_size)
+        self.payments = payments
+        self.publisher = publisher
+        self.producer = producer
+
+    def _send(self, envelopes: list[Envelope]) -> None:
+        self.publisher.publish(*envelopes)

@@ -3,13 +3,13 @@ resolve what POST /pay names (a vault id or a raw gateway token) into the tokens
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from smartpay_payment.adapters.gateways.base import Gateway, GatewayError
+from smartpay_payment.domain.charges import GatewayError
+from smartpay_payment.service_layer.ports import Gateway
 from smartpay_payment.adapters.vault import DynamoVault
-from smartpay_payment.domain.vault import VAULT_PREFIX, VaultedMethod, agree
+from smartpay_payment.domain.vault import VaultedMethod, agree, new_vault_id
 from smartpay_payment.service_layer.saga import NATIVE_GATEWAY
 
 
@@ -40,7 +40,7 @@ class VaultService:
                 details[name] = asdict(gateway.describe(token))
             except GatewayError as e:
                 raise TokenRejected(name, e) from e
-        method = VaultedMethod(vault_id=VAULT_PREFIX + uuid.uuid4().hex, merchant_id=merchant_id,
+        method = VaultedMethod(vault_id=new_vault_id(), merchant_id=merchant_id,
                                customer_id=customer_id, gateway_tokens=gateway_tokens,
                                created_at=datetime.now(UTC), **agree(details))
         self.vault.add(method)

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from smartpay_payment.adapters.gateways.amazon_pay_gateway import AmazonPayGateway
-from smartpay_payment.adapters.gateways.base import ChargeRequest, GatewayError
+from smartpay_payment.domain.charges import ChargeRequest, GatewayError
 from smartpay_payment.sandbox.amazon_pay_auth import sandbox_merchant_key
 from smartpay_payment.testing.servers import AmazonPaySandbox, amazon_checkout_session, amazon_ledger, amazon_profile
 

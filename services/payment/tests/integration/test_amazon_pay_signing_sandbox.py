@@ -10,7 +10,7 @@ import requests
 
 from smartpay_payment.adapters.gateways import amazon_pay_signing as signing
 from smartpay_payment.adapters.gateways.amazon_pay_gateway import AmazonPayGateway
-from smartpay_payment.adapters.gateways.base import ChargeRequest, GatewayError
+from smartpay_payment.domain.charges import ChargeRequest, GatewayError
 from smartpay_payment.testing.servers import AmazonPaySandbox, amazon_checkout_session, amazon_ledger, amazon_profile
 
 pytestmark = pytest.mark.integration

@@ -16,15 +16,18 @@ from typer.testing import CliRunner
 from smartpay_payment import bootstrap
 from smartpay_payment.adapters.gateways import amazon_pay_signing as signing
 from smartpay_payment.adapters.gateways.amazon_pay_gateway import AmazonPayGateway
-from smartpay_payment.adapters.gateways.base import Gateway, GatewayError
+from smartpay_payment.domain.charges import GatewayError
+from smartpay_payment.service_layer.ports import Gateway
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, FaultPlan
 from smartpay_payment.adapters.gateways.solana_cluster import LiteSvmCluster
 from smartpay_payment.adapters.gateways.solana_gateway import SandboxWallets, SolanaGateway
 from smartpay_payment.adapters.gateways.stripe_gateway import StripeGateway
 from smartpay_payment.domain.model import State
 from smartpay_payment.entrypoints import cli
-from smartpay_payment.service_layer.reconcile import (AmazonPaySandboxLedger, ProbeLedger, Reconciler, StripeLedger,
-                                                      reconcile)
+from smartpay_payment.adapters.ledgers.amazon_pay import AmazonPaySandboxLedger
+from smartpay_payment.adapters.ledgers.solana import SolanaLedger
+from smartpay_payment.adapters.ledgers.stripe import StripeLedger
+from smartpay_payment.service_layer.reconcile import Reconciler, reconcile
 from smartpay_payment.testing.servers import amazon_checkout_session
 from smartpay_shared.events import payloads as p
 from smartpay_shared.events.envelope import Producer, new_envelope
@@ -64,7 +67,7 @@ class World:
         self.amazon_url = amazon.url
         self.ledgers = {"stripe": StripeLedger("sk_test_local", localstripe.url),
                         "amazon_pay": AmazonPaySandboxLedger(amazon.url),
-                        "solana": ProbeLedger(gateways["solana"], service.saga)}
+                        "solana": SolanaLedger(gateways["solana"])}
 
     def method(self, gateway):
         if gateway == "stripe":

@@ -7,7 +7,7 @@ import pytest
 
 from smartpay_payment.adapters.idempotency import IdempotencyMismatch, body_hash
 from smartpay_payment.adapters.repository import ConcurrencyConflict
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, steps
 from smartpay_payment.testing.builders import fraud, requested
 
 pytestmark = pytest.mark.integration
@@ -18,7 +18,7 @@ def test_conditional_writes_on_the_version(service, clock):
     payment = service.saga.start(requested(payment_id="pay_repo00000001"))
     with pytest.raises(ConcurrencyConflict):  # a second create of the same id
         store.repo.save(payment, [], expected_version=None)
-    checked = m.fraud_assessed(payment, fraud(), clock())
+    checked = steps.fraud_assessed(payment, fraud(), clock())
     store.commit(checked)
     with pytest.raises(ConcurrencyConflict):  # a writer that read version 1 loses
         store.commit(checked)
@@ -88,9 +88,9 @@ def test_a_handler_resends_another_writers_outbox_only_once_it_is_old(service, c
         saga.start(requested(payment_id="pay_repo00000004"))
     resent = []
     monkeypatch.setattr(store.publisher, "publish", lambda *envelopes: resent.extend(envelopes) or real(*envelopes))
-    saga._load("pay_repo00000004", "m_acme")
+    saga.load("pay_repo00000004", "m_acme")
     assert resent == [] and store.repo.get("pay_repo00000004").outbox  # young: left to its writer
     clock.now += timedelta(seconds=11)
-    saga._load("pay_repo00000004", "m_acme")
+    saga.load("pay_repo00000004", "m_acme")
     assert [e.event_type for e in resent] == ["payment.requested"]
     assert store.repo.get("pay_repo00000004").outbox == {}

@@ -13,11 +13,11 @@ import pytest
 import stripe
 
 from smartpay_payment import bootstrap
-from smartpay_payment.adapters.gateways.base import GatewayError
+from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, FaultPlan
 from smartpay_payment.domain.model import State
 from smartpay_payment.service_layer.reconcile import reconcile
-from smartpay_payment.service_layer.saga import CHARGE_LEASE
+from smartpay_payment.service_layer.charging import CHARGE_LEASE
 from smartpay_payment.service_layer.sweeper import sweep
 from smartpay_payment.testing.servers import amazon_card_on_file, amazon_checkout_session, stripe_card
 from smartpay_payment.testing.stack import sqs_event
@@ -330,13 +330,17 @@ def test_partial_then_full_refund_matches_the_gateway(h):
     h.balanced(pid, charges=1)
 
 
-def test_route_before_fraud_result_is_retried_not_lost(h):
+def test_a_route_before_the_fraud_result_is_kept_and_charged_with_it_not_redelivered(h):
     pid = h.pay()
     route = h.route(pid)
-    assert len(h.deliver(route)) == 1  # fails the record: the queue redelivers it
-    h.deliver(h.fraud(pid))
-    assert h.deliver(route) == []
-    assert h.record(pid).state == State.CAPTURED
+    assert h.deliver(route) == []  # kept on the record: nothing goes back to the queue
+    assert h.record(pid).state == State.REQUESTED and h.ledger(pid) is None
+    assert h.deliver(h.fraud(pid)) == []  # the fraud result records the kept route and charges it
+    payment = h.record(pid)
+    assert payment.state == State.CAPTURED and [t.state for t in payment.timeline] == [
+        "REQUESTED", "FRAUD_CHECKED", "ROUTED", "AUTHORIZED", "CAPTURED"]
+    assert h.deliver(route) == [] and h.deliver(h.fraud(pid)) == []  # late duplicates: no-ops
+    h.balanced(pid, charges=1)
 
 
 def test_poison_and_foreign_merchant_events_fail_their_record(h):
@@ -588,12 +592,32 @@ class CaptureFails(FaultInjectingGateway):
         raise GatewayError("gateway_5xx", "503 on capture", retriable=True, gateway=self.name)
 
 
-def test_a_failed_capture_still_publishes_the_deferred_authorization(h):
+class CaptureAndVoidFail(CaptureFails):
+    def void(self, reference, idempotency_key):
+        raise GatewayError("gateway_5xx", "503 on void", retriable=True, gateway=self.name)
+
+
+def test_a_capture_failing_in_process_is_voided_and_rerouted_at_once(h):
+    pid = h.pay(vault_id=h.vaulted_card())
+    h.deliver(h.fraud(pid))
+    h.service.saga.gateways["stripe"] = CaptureFails(h.gateways["stripe"], FaultPlan())
+    assert h.deliver(h.route(pid)) == []  # nothing for the queue to redeliver: rerouted in process
+    payment = h.record(pid)
+    assert payment.state == State.REROUTING and payment.attempts[-1].code == "gateway_5xx"
+    assert h.ledger(pid, attempt=1).status == "voided"  # the hold is released before the next route
+    assert "payment.authorized" in h.types(pid, "route.requested")
+    assert h.service.saga.store.repo.get(pid).outbox == {}
+    h.deliver(h.route(pid, "amazon_pay", attempt=2))
+    assert h.record(pid).state == State.CAPTURED
+    h.balanced(pid, charges=1)
+
+
+def test_a_failed_capture_whose_hold_cannot_be_voided_keeps_it_and_still_publishes_the_authorization(h):
     pid = h.pay()
     h.deliver(h.fraud(pid))
     real = h.service.saga.gateways["stripe"]
-    h.service.saga.gateways["stripe"] = CaptureFails(real, FaultPlan())
-    assert len(h.deliver(h.route(pid))) == 1  # retriable: the queue redelivers, the authorization is kept
+    h.service.saga.gateways["stripe"] = CaptureAndVoidFail(real, FaultPlan())
+    assert len(h.deliver(h.route(pid))) == 1  # money may be held: the queue redelivers, the authorization is kept
     assert h.record(pid).state == State.AUTHORIZED
     assert "payment.authorized" in h.types(pid, "payment.authorized")
     assert h.service.saga.store.repo.get(pid).outbox == {}

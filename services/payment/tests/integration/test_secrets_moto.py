@@ -12,7 +12,7 @@ import stripe
 from typer.testing import CliRunner
 
 from smartpay_payment import bootstrap
-from smartpay_payment.adapters.gateways.base import ChargeRequest
+from smartpay_payment.domain.charges import ChargeRequest
 from smartpay_payment.adapters.secrets import CredentialsError, SecretStore, parse_secret_string, secret_values
 from smartpay_payment.config import payment_settings
 from smartpay_payment.entrypoints.cli import app

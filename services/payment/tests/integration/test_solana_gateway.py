@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from smartpay_payment.adapters.gateways.base import ChargeRequest, GatewayError
+from smartpay_payment.domain.charges import ChargeRequest, GatewayError
 from smartpay_payment.adapters.gateways.solana_cluster import LiteSvmCluster
 from smartpay_payment.adapters.gateways.solana_gateway import SandboxWallets, SolanaGateway
 

@@ -7,7 +7,7 @@ import pytest
 import stripe
 
 from smartpay_payment.adapters.gateways import stripe_conversions as conv
-from smartpay_payment.adapters.gateways.base import ChargeRequest, GatewayError
+from smartpay_payment.domain.charges import ChargeRequest, GatewayError
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, FaultPlan
 from smartpay_payment.adapters.gateways.stripe_gateway import StripeGateway
 from smartpay_payment.testing.servers import LocalStripe

@@ -141,7 +141,7 @@ def test_card_on_file_status_against_real_amazon_pay_is_a_loud_placeholder():
     """Real Amazon Pay has no charge lookup by our reference (the sandbox has one): not built, so it raises
     before any request instead of answering 'no charge' and risking a second one."""
     from smartpay_payment.adapters.gateways.amazon_pay_gateway import CHARGE_PERMISSION, AmazonPayGateway
-    from smartpay_payment.adapters.gateways.base import ChargeRequest
+    from smartpay_payment.domain.charges import ChargeRequest
 
     private, _ = signing.generate_key_pair()
     real = AmazonPayGateway("http://127.0.0.1:9", "LIVE-KEY", private, sandbox=False)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from smartpay_payment.domain import model as m
+from smartpay_payment.domain import model as m, refunds, steps
 from smartpay_payment.domain.money import exponent, from_decimal_string, to_decimal_string
 from smartpay_shared.money import CURRENCY_EXPONENTS as _EXPONENTS
 from smartpay_shared.events import payloads as p
@@ -79,14 +79,14 @@ def captured_payment(amount: int, currency: str = "USD") -> m.Payment:
     ids = {"payment_id": "pay_PROPERTY0001", "merchant_id": "m_prop"}
     request = p.PaymentRequested(**ids, amount=amount, currency=currency, customer_id="c_1",
                                  payment_method=p.PaymentMethod(type="card", token="pm_card_visa"))
-    payment = m.start(request, T0).after
-    payment = m.fraud_assessed(payment, p.FraudAssessed(
+    payment = steps.start(request, T0).after
+    payment = steps.fraud_assessed(payment, p.FraudAssessed(
         **ids, score=0.1, decision="approve", model_version="m", threshold_version="t",
         payment=p.PaymentContext(amount=amount, currency=currency, method="card")), T0).after
-    payment = m.route_selected(payment, p.RouteSelected(**ids, attempt=1, gateway="stripe", propensity=1.0,
+    payment = steps.route_selected(payment, p.RouteSelected(**ids, attempt=1, gateway="stripe", propensity=1.0,
                                                          policy_version="v", explanation="only"), T0).after
-    payment = m.authorized(payment, "pi_1", None, T0).after
-    return m.captured(payment, None, T0).after
+    payment = steps.authorized(payment, "pi_1", None, T0).after
+    return steps.captured(payment, None, T0).after
 
 
 @FAST
@@ -95,12 +95,12 @@ def test_sequential_partial_refunds_never_exceed_the_capture(amount, asks):
     payment = captured_payment(amount)
     for i, ask in enumerate(asks):
         try:
-            payment = m.refund_reserved(payment, ask, "prop", T0)[0].after
+            payment = refunds.refund_reserved(payment, ask, "prop", T0)[0].after
         except m.RefundRefused:
             assert ask <= 0 or ask > payment.refundable_amount
             continue
         number = payment.refunds[-1].number
-        payment = m.refund_settled(payment, number, f"re_{i}", T0).after
+        payment = refunds.refund_settled(payment, number, f"re_{i}", T0).after
         assert payment.refunded_amount <= payment.captured_amount
     assert payment.refunded_amount == sum(r.amount for r in payment.refunds)
     if payment.refunded_amount == payment.captured_amount and payment.refunds:
@@ -128,7 +128,7 @@ class RefundLedger(RuleBasedStateMachine):
     @rule(target=pending, amount=st.none() | st.integers(min_value=1, max_value=12_000))
     def reserve(self, amount):
         try:
-            transition, refund = m.refund_reserved(self.payment, amount, "prop", self._tick())
+            transition, refund = refunds.refund_reserved(self.payment, amount, "prop", self._tick())
         except m.RefundRefused:
             return None
         self.payment = transition.after
@@ -141,7 +141,7 @@ class RefundLedger(RuleBasedStateMachine):
         self.ids += 1
         refund_id = f"re_{self.ids}" if accepted else None
         try:
-            self.payment = m.refund_settled(self.payment, refund.number, refund_id, self._tick()).after
+            self.payment = refunds.refund_settled(self.payment, refund.number, refund_id, self._tick()).after
         except m.Stale:
             return
         if accepted:

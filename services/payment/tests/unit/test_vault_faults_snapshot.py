@@ -4,10 +4,19 @@ payment is charged with on each gateway, and the snapshot a terminal record carr
 import pytest
 
 from smartpay_payment.adapters.gateways.faults import FaultInjectingGateway, plan_from_directive
-from smartpay_payment.adapters.gateways.base import GatewayError
-from smartpay_payment.domain import model as m
-from smartpay_payment.domain.vault import InconsistentMethod, agree
+from smartpay_payment.domain.charges import GatewayError
+from smartpay_payment.domain import model as m, steps
+from smartpay_payment.domain.vault import InconsistentMethod, agree, new_vault_id
 from smartpay_payment.testing import builders as b
+
+
+def test_a_vault_id_never_holds_what_fraud_would_call_a_card_number():
+    # a real draw fraud refused (its digits 6666309723650 pass Luhn), then an ordinary one
+    draws = iter(["3a0cffcdc1014d73bae6666309723650", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"])
+    from smartpay_shared import pan
+    assert pan.contains_pan("pmv_3a0cffcdc1014d73bae6666309723650", in_words=True)
+    assert new_vault_id(lambda: next(draws)) == "pmv_0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    assert not any(pan.contains_pan(new_vault_id(), in_words=True) for _ in range(3000))
 
 
 def test_agree_merges_what_the_gateways_say_and_refuses_two_cards():
@@ -60,7 +69,7 @@ class Recorder:
 
 
 def _payment(**changes):
-    payment = m.start(b.requested(), b.NOW, {"stripe": "pm_1", "amazon_pay": "cp:B01-1"}).after
+    payment = steps.start(b.requested(), b.NOW, {"stripe": "pm_1", "amazon_pay": "cp:B01-1"}).after
     return payment.model_copy(update=changes)
 
 
@@ -69,14 +78,14 @@ def test_each_attempt_is_charged_with_the_token_of_its_gateway():
     assert payment.attempt_gateway(1) == "stripe" and payment.attempt_gateway() == "amazon_pay"
     assert payment.token_for("stripe") == "pm_1" and payment.token_for("amazon_pay") == "cp:B01-1"
     assert payment.token_for("solana") is None
-    legacy = m.start(b.requested(), b.NOW).after  # a record from before the vault: the method's token
+    legacy = steps.start(b.requested(), b.NOW).after  # a record from before the vault: the method's token
     assert legacy.token_for("amazon_pay") == "pm_abc"
 
 
 def test_a_skipped_attempt_names_no_gateway_so_routing_learns_nothing():
-    payment = m.route_selected(m.fraud_assessed(_payment(), b.fraud(), b.NOW).after, b.route(gateway="solana"),
+    payment = steps.route_selected(steps.fraud_assessed(_payment(), b.fraud(), b.NOW).after, b.route(gateway="solana"),
                                b.NOW).after
-    t = m.attempt_failed(payment, code="method_not_on_gateway", reason="no token", retriable=True, declined=False,
+    t = steps.attempt_failed(payment, code="method_not_on_gateway", reason="no token", retriable=True, declined=False,
                          latency_ms=None, max_attempts=3, all_gateways={"stripe", "amazon_pay", "solana"},
                          now=b.NOW, attempted=False)
     failed = t.events[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartpay_payment.adapters.gateways.base import ChargeResult, GatewayError, MethodDetails
+from smartpay_payment.domain.charges import ChargeResult, GatewayError, MethodDetails
 from smartpay_payment.domain.money import from_decimal_string, to_decimal_string
 
 NAME = "amazon_pay"

@@ -10,8 +10,8 @@ import requests
 
 from smartpay_payment.adapters.gateways import amazon_pay_conversions as conv
 from smartpay_payment.adapters.gateways import amazon_pay_signing as signing
-from smartpay_payment.adapters.gateways.base import (ChargeRequest, ChargeResult, Gateway, GatewayError,
-                                                     MethodDetails, RefundResult)
+from smartpay_payment.domain.charges import ChargeRequest, ChargeResult, GatewayError, MethodDetails, RefundResult
+from smartpay_payment.service_layer.ports import Gateway
 
 CHARGE_PERMISSION = "cp:"  # token prefix of a card on file (a charge permission); else a checkout session id
 

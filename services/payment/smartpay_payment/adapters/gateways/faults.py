@@ -6,8 +6,8 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from smartpay_payment.adapters.gateways.base import (ChargeRequest, ChargeResult, Gateway, GatewayError,
-                                                     MethodDetails, RefundResult)
+from smartpay_payment.domain.charges import ChargeRequest, ChargeResult, GatewayError, MethodDetails, RefundResult
+from smartpay_payment.service_layer.ports import Gateway
 
 OUTCOMES = ("5xx", "timeout", "decline")
 OPERATIONS = ("authorize", "capture", "refund", "void", "status")

@@ -16,7 +16,8 @@ from solders.system_program import (ID as SYSTEM_PROGRAM_ID, CreateAccountWithSe
 from solders.transaction import VersionedTransaction
 
 from smartpay_payment.adapters.gateways import solana_conversions as conv
-from smartpay_payment.adapters.gateways.base import ChargeRequest, ChargeResult, Gateway, GatewayError, RefundResult
+from smartpay_payment.domain.charges import ChargeRequest, ChargeResult, GatewayError, RefundResult
+from smartpay_payment.service_layer.ports import Gateway
 from smartpay_payment.adapters.gateways.solana_cluster import ClusterError, SolanaCluster
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import stripe
 
-from smartpay_payment.adapters.gateways.base import ChargeResult, GatewayError
+from smartpay_payment.domain.charges import ChargeResult, GatewayError
 
 NAME = "stripe"
 _RETRIABLE_CARD_CODES = {"processing_error", "try_again_later", "issuer_not_available", "reenter_transaction"}

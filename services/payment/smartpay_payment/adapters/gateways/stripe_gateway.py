@@ -7,8 +7,8 @@ import time
 import stripe
 
 from smartpay_payment.adapters.gateways import stripe_conversions as conv
-from smartpay_payment.adapters.gateways.base import (ChargeRequest, ChargeResult, Gateway, GatewayError,
-                                                     MethodDetails, RefundResult)
+from smartpay_payment.domain.charges import ChargeRequest, ChargeResult, GatewayError, MethodDetails, RefundResult
+from smartpay_payment.service_layer.ports import Gateway
 
 
 class StripeGateway(Gateway):

@@ -1,10 +1,13 @@
-"""The one capability interface every gateway connector implements, and its one error type."""
+"""The connectors' vocabulary: what the saga asks a gateway (a charge request, in minor units, under our
+deterministic reference), what it answers, and its one error type. Pure values: the gateway port that
+uses them is in service_layer/ports.py, the connectors in adapters/gateways/."""
 
 from __future__ import annotations
 
-import abc
 from dataclasses import dataclass
 from typing import Literal
+
+from smartpay_payment.domain.model import Payment
 
 ChargeStatus = Literal["authorized", "captured", "voided", "failed", "refunded", "partially_refunded"]
 
@@ -43,6 +46,11 @@ class ChargeResult:
     refunded_amount: int = 0
     latency_ms: float | None = None
 
+    @property
+    def holds_money(self) -> bool:
+        """An authorization or a capture the gateway keeps (what a reroute must never leave behind)."""
+        return self.status in ("authorized", "captured")
+
 
 @dataclass(frozen=True)
 class RefundResult:
@@ -61,28 +69,11 @@ class MethodDetails:
     exp_year: int | None = None
 
 
-class Gateway(abc.ABC):
-    name: str
-
-    def describe(self, token: str) -> MethodDetails:
-        """The stored method behind `token` (the vault checks a token before keeping it); GatewayError
-        when the gateway does not know it or cannot store cards."""
-        raise GatewayError("unsupported", f"{self.name} keeps no card on file", retriable=False, gateway=self.name)
-
-    @abc.abstractmethod
-    def authorize(self, request: ChargeRequest) -> ChargeResult:
-        """Reserve the amount; repeating it with the same reference never reserves twice."""
-
-    @abc.abstractmethod
-    def capture(self, gateway_reference: str, amount: int, reference: str) -> ChargeResult: ...
-
-    @abc.abstractmethod
-    def refund(self, gateway_reference: str, amount: int, reference: str) -> RefundResult:
-        """`reference` identifies this refund: repeating it never refunds twice."""
-
-    @abc.abstractmethod
-    def void(self, gateway_reference: str, reference: str) -> ChargeResult: ...
-
-    @abc.abstractmethod
-    def status(self, request: ChargeRequest) -> ChargeResult | None:
-        """What the gateway holds for this attempt (request.reference; None: it never saw it)."""
+def charge_request(payment: Payment, attempt: int | None = None) -> ChargeRequest:
+    """The request of one attempt (the current one by default), with the method's token on that attempt's
+    gateway: what the charge, the status reads of a resume and the ledger check all send."""
+    if attempt is not None and attempt != payment.attempt:
+        payment = payment.model_copy(update={"attempt": attempt})
+    token = payment.token_for(payment.attempt_gateway()) or payment.payment_method.token
+    return ChargeRequest(reference=payment.reference(), amount=payment.amount, currency=payment.currency,
+                         method_token=token, customer_id=payment.customer_id, merchant_id=payment.merchant_id)
