@@ -604,7 +604,7 @@ stack's moto over {mix['sagas']} sagas one at a time ({mix_text}), replayed with
 service code from {ceiling['threads']} threads (the workers' summed concurrency) for {ceiling['seconds']:g} s:
 **{ceiling['sagas_per_s']:g} sagas/s** ({ceiling['puts_per_saga']} PutEvents fanning out to
 {ceiling['deliveries_per_saga']} deliveries per saga). Where moto spent its time in that replay (a DynamoDB
-call's time includes waiting for the server's one-at-a-time DynamoDB lock; long polls left out):
+call's time includes waiting for the server's DynamoDB item and table locks; long polls left out):
 {emulator_text}.
 
 **Sustained throughput** (open-loop offered load for {r.get('rate_seconds', RATE_SECONDS):g} s each; completed/s over
