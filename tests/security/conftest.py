@@ -231,7 +231,7 @@ def platform(tmp_path_factory):
                                    # the real limiter on the real Redis, high enough that fuzzing never
                                    # reaches it (the 429 itself is tested in shared/tests/integration)
                                    rate_limit_per_second=10_000, rate_limit_burst=100_000)
-        gateway = create_gateway(settings)
+        gateway = create_gateway(settings, in_process=True)  # the services are wired in this process above
         state = {"payment_a": payment_a, "card": card, "moto": moto, "user_pool_id": pool, "client_id": client,
                  "password": PASSWORD, "users": {name: email for name, (email, _) in USERS.items()},
                  "merchants": {"merchant_a": MERCHANT_A, "merchant_b": MERCHANT_B}}

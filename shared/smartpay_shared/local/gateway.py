@@ -227,7 +227,11 @@ class Gateway:
         return Response(json.dumps(self._openapi_doc), content_type="application/json")
 
 
-def create_gateway(settings: GatewaySettings, manifests: Mapping[str, Manifest] | None = None) -> Gateway:
+def create_gateway(settings: GatewaySettings, manifests: Mapping[str, Manifest] | None = None, *,
+                   in_process: bool = False) -> Gateway:
+    """The gateway as `make up` runs it: each API function's deployed concurrency and environment, read
+    back from the emulator, in environment processes. `in_process`: the handlers run in this process, one
+    at a time (a test that wired the services' adapters here, which a spawned environment would not see)."""
     manifests = all_manifests() if manifests is None else manifests
     handlers = LazyHandlers({m.service: m.api_handler for m in manifests.values() if m.api_handler})
 
@@ -235,6 +239,11 @@ def create_gateway(settings: GatewaySettings, manifests: Mapping[str, Manifest] 
         doc = merge_openapi(handlers.resolvers(), version=__version__)
         doc["info"]["x-service-versions"] = {m.service: m.version for m in manifests.values()}
         return doc
+
+    if in_process:
+        return Gateway(routes_from_manifests(manifests), handlers, settings.verifier(), openapi=openapi,
+                       stage=settings.stage, region=settings.region, limiter=settings.limiter(),
+                       max_body_bytes=settings.max_body_bytes)
 
     from smartpay_shared import aws
     from smartpay_shared.config import platform_settings
