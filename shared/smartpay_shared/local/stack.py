@@ -323,7 +323,7 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_addre
     outputs = terraform.apply_stack(endpoint_url=endpoint, state_dir=paths.terraform_state,
                                     variables=terraform_variables(manifests, redis.url, resolved))
     platform = outputs.get("platform", outputs)
-    deployed = deployed_environments(outputs)
+    deployed = deployed_environments(outputs, endpoint, env["AWS_REGION"])
 
     stack_env.update({
         "SMARTPAY_NAME_PREFIX": platform.get("name_prefix", "smartpay"),
@@ -409,11 +409,12 @@ def terraform_variables(manifests: dict[str, Manifest], redis_url: str,
     return variables
 
 
-def deployed_environments(outputs: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Each service's worker function's environment as Terraform deployed it, read from the emulator."""
+def deployed_environments(outputs: dict[str, Any], endpoint: str, region: str) -> dict[str, dict[str, str]]:
+    """Each service's worker function's environment as Terraform deployed it, read from this stack's
+    emulator (named explicitly: a process that ran another stack before keeps its cached settings)."""
     from smartpay_shared import aws
 
-    client = aws.client("lambda")
+    client = aws.client("lambda", endpoint_url=endpoint, region=region)
     return {service: client.get_function_configuration(FunctionName=out["functions"]["worker"]["name"])
             .get("Environment", {}).get("Variables", {}) for service, out in outputs["services"].items()}
 
