@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from smartpay_shared import ids
 
 
 class Producer(BaseModel):
@@ -68,7 +68,7 @@ def new_envelope(
 
     spec = spec_for_model(type(data))
     metadata = Metadata(
-        event_id=event_id or str(uuid.uuid4()),
+        event_id=event_id or ids.new_uuid(),
         event_type=spec.event_type,
         schema_version=spec.schema_version,
         occurred_at=occurred_at or datetime.now(UTC),

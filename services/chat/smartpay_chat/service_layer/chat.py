@@ -9,7 +9,6 @@ is redacted (smartpay_shared.pan)."""
 from __future__ import annotations
 
 import abc
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from smartpay_chat.domain.plan import RATE_METRICS, AggregatePlan, LookupPlan, R
 from smartpay_chat.domain.windows import resolve
 from smartpay_chat.service_layer.planner import Planner, refusal
 from smartpay_chat.service_layer.ports import PaymentIndex
-from smartpay_shared import pan
+from smartpay_shared import ids, pan
 
 
 class SessionStore(abc.ABC):
@@ -52,9 +51,9 @@ SESSION_CARD_REASON = "the session id holds a card number; I did not use it. Con
 def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, session_id: str | None) -> dict[str, Any]:
     if session_id and pan.contains_pan(session_id):
         plan = refusal(SESSION_CARD_REASON)
-        return {"session_id": uuid.uuid4().hex, "plan": _plan_json(plan), "planner": chat.planner.name,
+        return {"session_id": ids.new_id(), "plan": _plan_json(plan), "planner": chat.planner.name,
                 "kind": "refusal", "answer": plan.reason, "query": None, "rows": [], "citations": []}
-    session_id = session_id or uuid.uuid4().hex
+    session_id = session_id or ids.new_id()
     now = chat.clock()
     previous = chat.sessions.last_plan(merchant_id, session_id)
     plan = chat.planner.plan(question, previous, now, chat.timezone)

@@ -1,7 +1,6 @@
 """API Lambda of the fraud service: POST /fraud."""
 
 import time
-import uuid
 from importlib.metadata import version
 from typing import Literal
 
@@ -9,6 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from smartpay_shared import ids
 from smartpay_shared.api import Unavailable, build_resolver, merchant_id
 from smartpay_shared.money import Priced
 from smartpay_shared.text import Text
@@ -67,7 +67,7 @@ def _invalid(exc: InvalidTransaction) -> Response:
 @app.post("/fraud")
 def score(request: FraudRequest) -> FraudResponse:
     merchant = merchant_id(app)
-    payment_id = request.payment_id or f"fraud_{uuid.uuid4().hex}"
+    payment_id = request.payment_id or ids.new_id("fraud_")
     txn = Transaction(
         transaction_id=f"{merchant}:{payment_id}", timestamp_ms=int(time.time() * 1000), amount=request.amount,
         currency=request.currency, merchant_id=merchant, card_id=request.payment_method.token,

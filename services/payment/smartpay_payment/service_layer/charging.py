@@ -6,7 +6,6 @@ short bounded backoff (retries.with_backoff), always under the attempt's own ref
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from smartpay_payment.domain.charges import ChargeRequest, ChargeResult, Gateway
 from smartpay_payment.domain.timeline import Cause
 from smartpay_payment.service_layer.ports import ConcurrencyConflict, Gateway
 from smartpay_payment.service_layer.retries import on_conflict, with_backoff
+from smartpay_shared import ids
 
 if TYPE_CHECKING:
     from smartpay_payment.service_layer.saga import Saga
@@ -28,7 +28,7 @@ FAULT_KEY = "smartpay_fault"  # payment metadata naming injected gateway faults 
 
 
 def new_claim(now: datetime) -> m.ChargeClaim:
-    return m.ChargeClaim(owner=uuid.uuid4().hex, until=now + CHARGE_LEASE)
+    return m.ChargeClaim(owner=ids.new_id(), until=now + CHARGE_LEASE)
 
 
 def gateway_for(saga: Saga, payment: m.Payment) -> Gateway:
@@ -62,7 +62,7 @@ def resume(saga: Saga, payment: m.Payment, cause: Cause | None, *, owner: str | 
     raises ChargeClaimed (NotYet): back off, the queue redelivers and this decides again on a fresh
     read. Only a claim past its lease (its worker died) is taken over, and then the gateway's own
     record is read before any call (resume), so money that moved is never moved twice."""
-    owner = owner or uuid.uuid4().hex
+    owner = owner or ids.new_id()
     try:
         claimed = saga.commit(steps.claim_charge(payment, owner, saga.clock(), CHARGE_LEASE), cause)
     except ConcurrencyConflict:

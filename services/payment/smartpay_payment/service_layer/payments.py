@@ -4,7 +4,6 @@ caller's merchant (another merchant's payment does not exist for it)."""
 from __future__ import annotations
 
 import logging
-import uuid
 
 from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.adapters.idempotency import DynamoIdempotencyStore, body_hash
@@ -14,6 +13,7 @@ from smartpay_payment.service_layer.ports import ConcurrencyConflict, PaymentRep
 from smartpay_payment.service_layer.retries import on_conflict
 from smartpay_payment.service_layer.saga import Saga
 from smartpay_payment.service_layer.vault import VaultService
+from smartpay_shared import ids
 from smartpay_shared.events import payloads as p
 from smartpay_shared.runtime.publisher import PublishError
 
@@ -31,7 +31,7 @@ class RefundFailed(Exception):
 
 
 def new_payment_id() -> str:
-    return "pay_" + uuid.uuid4().hex
+    return ids.new_id("pay_")
 
 
 def view(payment: m.Payment) -> dict:
