@@ -10,20 +10,15 @@ so every rule below has a unit test (tests/unit/test_outcomes.py).
 The reconcile JSON (services/payment/.../service_layer/reconcile.py, `ReconcileReport.to_json`) gives per
 finding: payment_id, kind (lost | double_charged | orphan_charge | amount_mismatch), detail, state (the
 payment's state, upper case, None when the table has no record), gateway, gateway_reference, amount,
-fixed, fix. It has no field for the charge's own status (authorized or captured): that is read from the
-start of `detail`, whose formats reconcile.py writes as
-  "second charge <status> on <gateway> (...) besides ..."   (double_charged)
-  "<status> on <gateway> (<reference>) while the payment is <STATE>"   (orphan_charge)
-  "<status> on <gateway>, no payment record"                 (orphan_charge of an unknown payment)
-  "authorization left open while <STATE>"                    (orphan_charge: the payment's own hold)
-and cross-checked with `fix` ("voided authorization ..." released a hold; "refunded ..." or "settled
-pending compensation refund ..." gave captured money back). A detail in no known format counts as money
+fixed, fix, and charge_status (the gateway's status of the charge the finding is about: authorized, captured,
+...; None for lost and amount_mismatch), cross-checked with `fix` ("voided authorization ..." released a hold;
+"refunded ..." or "settled pending compensation refund ..." gave captured money back). A charge finding without
+a charge_status counts as money
 taken (the run fails and says it could not read the finding): an unknown is never reported as harmless.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,23 +42,6 @@ UNREADABLE = "unreadable_finding"
 # injected timeout or 503), and reconcile voided it.
 FAILING = {OPEN_HOLD, DOUBLE_CHARGE, CHARGED_FOR_FAILED, CHARGE_WITHOUT_PAYMENT, LOST, AMOUNT_MISMATCH, UNREADABLE}
 MONEY_TAKEN_WRONGLY = {DOUBLE_CHARGE, CHARGED_FOR_FAILED, CHARGE_WITHOUT_PAYMENT}
-
-_SECOND = re.compile(r"^second charge (?P<status>[a-z_]+) on (?P<gateway>[a-z_]+)")
-_OWN_HOLD = re.compile(r"^authorization left open while ")
-_ORPHAN = re.compile(r"^(?P<status>[a-z_]+) on (?P<gateway>[a-z_]+)[ ,]")
-
-
-def charge_status(detail: str) -> str | None:
-    """The gateway's status of the charge a finding is about, from reconcile's detail text; None when
-    the text is in no format reconcile.py writes."""
-    if _OWN_HOLD.match(detail or ""):
-        return "authorized"
-    for pattern in (_SECOND, _ORPHAN):
-        found = pattern.match(detail or "")
-        if found:
-            return found["status"]
-    return None
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -96,7 +74,7 @@ def classify(finding: dict[str, Any]) -> Verdict:
         return verdict(LOST, False, f"accepted but still {state} past its saga deadline")
     if kind == "amount_mismatch":
         return verdict(AMOUNT_MISMATCH, True, f"the record and the gateway disagree: {detail}")
-    status = charge_status(detail)
+    status = finding.get("charge_status") or None
     refunded_by_fix = bool(fix) and fix.startswith(("refunded", "settled pending compensation refund"))
     if kind == "double_charged":
         # Reconcile reports double_charged only for captured money besides the payment's own capture.
@@ -104,7 +82,7 @@ def classify(finding: dict[str, Any]) -> Verdict:
     if kind != "orphan_charge":
         return verdict(UNREADABLE, True, f"unknown finding kind {kind!r}: {detail}")
     if status is None:
-        return verdict(UNREADABLE, True, f"could not read the charge's status from reconcile's detail: {detail!r}")
+        return verdict(UNREADABLE, True, f"reconcile gave no charge_status for this charge: {detail!r}")
     money = status != "authorized" or refunded_by_fix  # a hold captured before the void was refunded instead
     if not money:
         if fixed:

@@ -1,6 +1,7 @@
 """bench/outcomes.py: what reconcile's findings mean for the customer (read from findings produced by the
 real `reconcile.assess` and `ReconcileReport.to_json`, so a change of reconcile's wording breaks these
-tests rather than silently turning a double charge into a harmless hold), the saga span from a payment's
+tests rather than silently turning a double charge into a harmless hold; the charge's status is reconcile's
+own charge_status field, not read from the wording), the saga span from a payment's
 own timeline, percentiles, and refund rows that say settled or pending."""
 
 import statistics
@@ -119,10 +120,19 @@ def test_lost_and_mismatch_fail():
     assert all(o.classify(f).fails for f in lost + mismatch)
 
 
-def test_a_detail_in_no_known_format_is_never_called_harmless():
+def test_a_charge_finding_without_its_status_is_never_called_harmless():
     v = o.classify({"payment_id": PID, "kind": "orphan_charge", "detail": "something new", "state": "INDEXED",
                     "fixed": True, "fix": "voided authorization x"})
     assert v.category == o.UNREADABLE and v.fails and v.money_taken
+
+
+def test_the_status_comes_from_reconciles_field_not_its_wording():
+    p, own = captured_on_amazon()
+    [f] = findings(p, [own, charge(1, "authorized")], fixed=True, fix="voided authorization stripe_1")
+    assert f["charge_status"] == "authorized"
+    reworded = {**f, "detail": "captured somewhere (new wording)"}
+    assert o.classify(reworded).category == o.VOIDED_HOLD
+    assert o.classify({**f, "charge_status": "captured", "fix": None}).category == o.DOUBLE_CHARGE
 
 
 def test_classify_all_and_counts():

@@ -51,17 +51,17 @@ class PaymentSettings(BaseSettings):
                                                      json_schema_extra=_TESTS_ONLY)
     solana_fee_payer_key: SecretStr | None = Field(default=None, description="Solana fee payer (base58 keypair).",
                                                    json_schema_extra=_TESTS_ONLY)
-    # The gateways' addresses: the real providers on AWS, the local emulators by default (`make up` starts
-    # localstripe, the Amazon Pay and Solana sandboxes on these ports while they are free).
-    stripe_api_base: str = Field(default="http://127.0.0.1:8420", description="Stripe API.",
+    # The gateways' addresses: the real providers by default, as Terraform deploys them; a local stack sets the
+    # addresses of its own localstripe, Amazon Pay and Solana sandboxes (free ports, through Terraform variables).
+    stripe_api_base: str = Field(default="https://api.stripe.com", description="Stripe API.",
                                  json_schema_extra=deployed("variable `stripe_api_base` (`https://api.stripe.com`; "
                                                             "locally localstripe)"))
-    amazon_pay_endpoint: str = Field(default="http://127.0.0.1:8430", description="Amazon Pay API.",
+    amazon_pay_endpoint: str = Field(default="https://pay-api.amazon.com", description="Amazon Pay API.",
                                      json_schema_extra=deployed("variable `amazon_pay_endpoint` "
                                                                 "(`https://pay-api.amazon.com`; locally the sandbox)"))
     solana_mode: Literal["litesvm", "rpc"] = Field(
         default="rpc", description="rpc: PAYMENT_SOLANA_RPC_URL; litesvm: an in-process Solana VM (tests).")
-    solana_rpc_url: str = Field(default="http://127.0.0.1:8899", description="Solana JSON-RPC.",
+    solana_rpc_url: str = Field(default="https://api.devnet.solana.com", description="Solana JSON-RPC.",
                                 json_schema_extra=deployed("variable `solana_rpc_url` (`https://api.devnet.solana.com`; "
                                                            "locally the sandbox)"))
     solana_wallet_namespace: str = Field(default="smartpay-sandbox", description="Seed of the sandbox wallets.")

@@ -61,6 +61,7 @@ class Finding:
     amount: int = 0
     fixed: bool = False
     fix: str | None = None  # what --fix did (or why it could not)
+    charge_status: str | None = None  # the gateway's status of the charge it is about (None: lost, amount_mismatch)
 
 
 def assess(payment: m.Payment | None, charges: list[GatewayCharge], *, deadline_at: float | None,
@@ -69,7 +70,8 @@ def assess(payment: m.Payment | None, charges: list[GatewayCharge], *, deadline_
     still inside its deadline (plus `grace`) is in flight: money may be moving, nothing is judged."""
     if payment is None:  # a charge for a payment the table does not have
         return False, [Finding(c.payment_id, "orphan_charge", f"{c.status} on {c.gateway}, no payment record",
-                               None, c.gateway, c.gateway_reference, c.captured - c.refunded or c.amount)
+                               None, c.gateway, c.gateway_reference, c.captured - c.refunded or c.amount,
+                               charge_status=c.status)
                        for c in charges if c.holds_money]
     state = payment.state.value
     if payment.state not in m.TERMINAL:
@@ -92,14 +94,15 @@ def assess(payment: m.Payment | None, charges: list[GatewayCharge], *, deadline_
         if own_holds and c.status != "authorized":  # the customer paid twice
             findings.append(Finding(payment.payment_id, "double_charged",
                                     f"second charge {c.status} on {c.gateway} ({c.reference}) besides "
-                                    f"{own.gateway_reference}", state, c.gateway, c.gateway_reference, held))
+                                    f"{own.gateway_reference}", state, c.gateway, c.gateway_reference, held,
+                                    charge_status=c.status))
         else:
             findings.append(Finding(payment.payment_id, "orphan_charge",
                                     f"{c.status} on {c.gateway} ({c.reference}) while the payment is {state}", state,
-                                    c.gateway, c.gateway_reference, held))
+                                    c.gateway, c.gateway_reference, held, charge_status=c.status))
     if own is not None and own.status == "authorized":  # a terminal payment keeps no hold
         findings.append(Finding(payment.payment_id, "orphan_charge", f"authorization left open while {state}",
-                                state, own.gateway, own.gateway_reference, own.amount))
+                                state, own.gateway, own.gateway_reference, own.amount, charge_status=own.status))
     pending = sum(r.amount for r in payment.refunds if r.status == "pending")
     captured = sum(c.captured for c in accounted)
     refunded = sum(c.refunded for c in accounted)
