@@ -13,6 +13,13 @@ take these locks inside moto's backend; this is the smallest outside patch with 
 lock for all of DynamoDB was the first version: under 25 concurrent workers its wait made a
 conditional write cost 178-566 ms, bench_saga.)
 
+Event delivery: for every target a rule matches (each SQS delivery and the archive's copy of each event), moto's
+`EventTemplateParser.parse` compiles eight JSONPath expressions with jsonpath_ng, whose PLY parser rebuilds its
+tables on every call. `cache_event_paths` memoises jsonpath_ng's `parse` (an expression is immutable and `find` is
+pure, so deliveries are the same; shared/tests/unit/test_moto_patches.py compares them with and without): a
+PutEvents on a bus shaped like the stack's costs 3.4x less of moto's CPU (12.97 -> 3.84 ms, bench/bench_moto_events.py,
+docs/benchmarks.md). Upstream, moto would compile its fixed default paths once.
+
 It also counts what it serves (`GET /_smartpay/requests`: per API action, requests and seconds spent
 answering them), so a benchmark can read a saga's exact call mix and where the emulator's time goes."""
 
@@ -197,6 +204,16 @@ class SerialDynamoDB:
         return names
 
 
+def cache_event_paths(size: int = 1024) -> None:
+    """Memoise jsonpath_ng's `parse`, which moto's EventBridge calls per target per event (see above)."""
+    import functools
+
+    import jsonpath_ng.ext
+
+    if not hasattr(jsonpath_ng.ext.parse, "cache_info"):
+        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=size)(jsonpath_ng.ext.parse)
+
+
 def main(argv: list[str] | None = None) -> None:
     import os
 
@@ -209,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    cache_event_paths()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, RequestStats(SerialDynamoDB(app)), threaded=True, request_handler=MotoRequestHandler)
 

@@ -1,0 +1,56 @@
+"""The stack's moto server caches jsonpath_ng's parse (moto's EventBridge compiled eight JSONPath expressions per
+delivery: smartpay_shared.local.moto_server). The deliveries must be the same with and without it: an SQS target
+without a transformer (how every SmartPay rule delivers) and one with an InputTransformer."""
+
+import json
+
+import boto3
+import jsonpath_ng.ext
+import pytest
+from moto import mock_aws
+
+from smartpay_shared.local import moto_server
+
+
+def deliveries() -> list[str]:
+    with mock_aws():
+        events, sqs = boto3.client("events", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
+        events.create_event_bus(Name="bus")
+        bodies = []
+        for name, extra in (("plain", {}), ("shaped", {"InputTransformer": {
+                "InputPathsMap": {"pid": "$.detail.data.payment_id", "kind": "$.detail-type"},
+                "InputTemplate": '{"payment": "<pid>", "kind": "<kind>"}'}})):
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            events.put_rule(Name=name, EventBusName="bus",
+                            EventPattern=json.dumps({"source": ["smartpay.payment"], "detail-type": ["payment.requested"]}))
+            events.put_targets(Rule=name, EventBusName="bus", Targets=[{"Id": "q", "Arn": arn, **extra}])
+        for i in range(3):
+            events.put_events(Entries=[{"Source": "smartpay.payment", "DetailType": "payment.requested",
+                                        "EventBusName": "bus", "Time": 1_767_225_600 + i,
+                                        "Detail": json.dumps({"data": {"payment_id": f"pay_{i}", "amount": 100 + i}})}])
+        for name in ("plain", "shaped"):
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+            for m in got:
+                body = json.loads(m["Body"])
+                body.pop("id", None)  # a fresh event id per PutEvents
+                bodies.append(json.dumps(body, sort_keys=True))
+        return sorted(bodies)
+
+
+@pytest.fixture
+def restore_parse():
+    original = jsonpath_ng.ext.parse
+    yield
+    jsonpath_ng.ext.parse = original
+
+
+def test_cached_paths_deliver_exactly_what_moto_delivers(restore_parse):
+    plain = deliveries()
+    assert len(plain) == 6 and any('"payment": "pay_1"' in b for b in plain)
+    moto_server.cache_event_paths()
+    assert jsonpath_ng.ext.parse("$.detail") is jsonpath_ng.ext.parse("$.detail")  # compiled once
+    assert deliveries() == plain
+    moto_server.cache_event_paths()  # idempotent: not wrapped twice
+    assert not hasattr(jsonpath_ng.ext.parse.__wrapped__, "cache_info")
