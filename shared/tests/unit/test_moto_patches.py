@@ -54,3 +54,37 @@ def test_cached_paths_deliver_exactly_what_moto_delivers(restore_parse):
     assert deliveries() == plain
     moto_server.cache_event_paths()  # idempotent: not wrapped twice
     assert not hasattr(jsonpath_ng.ext.parse.__wrapped__, "cache_info")
+
+
+HOSTS = ["sqs.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com", "events.us-east-1.amazonaws.com",
+         "s3.amazonaws.com", "cognito-idp.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com",
+         "sqs", "moto_api", None, "nothing.example.com"]
+
+
+def test_the_dispatcher_picks_the_backend_moto_picks_and_remembers_it(monkeypatch):
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    dispatcher, _ = moto_server.server_classes()
+    ours, theirs = dispatcher(create_backend_app), DomainDispatcherApplication(create_backend_app)
+    expected = [theirs.get_backend_for_host(h) for h in HOSTS]
+    assert expected[:3] == ["sqs", "dynamodb", "events"]
+    assert [ours.get_backend_for_host(h) for h in HOSTS] == expected
+
+    def listed():
+        raise AssertionError("listed moto's modules again")
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", listed)
+    assert [ours.get_backend_for_host(h) for h in HOSTS] == expected  # from memory, no directory listing
+
+
+def test_the_handler_logs_only_server_errors(monkeypatch):
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    _, handler = moto_server.server_classes()
+    logged = []
+    monkeypatch.setattr(MotoRequestHandler, "log_request", lambda self, code="-", size="-": logged.append(code))
+    quiet = handler.__new__(handler)  # no socket: only log_request is exercised
+    for code in (200, 400, 404, 500, 503):
+        quiet.log_request(code, 10)
+    assert logged == [500, 503]
