@@ -16,7 +16,7 @@ def small_frame():
 
 @pytest.fixture(scope="session")
 def small_dataset(small_frame):
-    return normalise(small_frame)
+    return normalise(small_frame, "minor")
 
 
 @pytest.fixture(scope="session")

@@ -40,6 +40,8 @@ class TrainingConfig:
     split: tuple[float, float, float] = (0.4, 0.7, 0.8)  # graph past | fit | validation | holdout
     review_fpr: float = 0.02
     decline_fpr: float = 0.002
+    label_delay_days: int = 7  # label-delayed windows end this many days before the payment (features.py)
+    refit: bool = True  # after selection on validation: refit the chosen variant on every labelled row before the holdout
 
 
 @dataclass
@@ -71,23 +73,47 @@ def _fit(cfg: TrainingConfig, x_fit, y_fit, x_val, y_val, names) -> xgb.Booster:
                      verbose_eval=False)
 
 
+def _refit(cfg: TrainingConfig, x, y, names, rounds: int) -> xgb.Booster:
+    """The chosen variant again, with the number of trees validation chose, on every labelled row up to the
+    cutoff (no early stopping: nothing after the cutoff is looked at)."""
+    pos = max(1, int(y.sum()))
+    params = {"objective": "binary:logistic", "tree_method": "hist", "max_depth": cfg.max_depth,
+              "eta": cfg.learning_rate, "subsample": 0.8, "colsample_bytree": 0.8, "min_child_weight": 2,
+              "scale_pos_weight": (len(y) - pos) / pos, "seed": cfg.seed, "nthread": 2}
+    return xgb.train(params, xgb.DMatrix(x, label=y, feature_names=names, missing=np.nan), rounds)
+
+
+def labels_known_by(df: pd.DataFrame, cutoff_ms: int) -> pd.DataFrame:
+    """The frame as it was known at `cutoff_ms`: a fraud label that became known later reads 0."""
+    known = offline_features.label_known_ms(df) < cutoff_ms
+    return df.assign(is_fraud=np.where(known, df["is_fraud"].to_numpy(), 0))
+
+
 def _predict(booster: xgb.Booster, x: np.ndarray) -> np.ndarray:
     return booster.predict(xgb.DMatrix(x, missing=np.nan), iteration_range=(0, booster.best_iteration + 1),
                            validate_features=False)
+
+
+def _predict_all(booster: xgb.Booster, x: np.ndarray) -> np.ndarray:
+    return booster.predict(xgb.DMatrix(x, missing=np.nan), validate_features=False)
 
 
 def train(dataset: Dataset, cfg: TrainingConfig = TrainingConfig(), progress: Progress | None = None,
           source: dict | None = None) -> TrainingResult:
     step = progress or (lambda _msg: None)
     df = dataset.frame
-    if df["is_fraud"].sum() < 10:
+    lab = dataset.labelled
+    if df["is_fraud"].to_numpy()[lab].sum() < 10:
         raise DatasetError("fewer than 10 fraudulent rows: nothing to learn from")
-    features = feature_set(dataset.columns)
-    step("velocity features (offline)")
+    features = feature_set(dataset.columns, cfg.label_delay_days)
+    step("velocity and label-delayed features (offline)")
     base = offline_features.compute(df, features)
     ts = offline_features.timestamps_ms(df)
-    past_end, fit_end, valid_end = (int(np.quantile(ts, q)) for q in cfg.split)
-    fit, valid, hold = (ts >= past_end) & (ts < fit_end), (ts >= fit_end) & (ts < valid_end), ts >= valid_end
+    # Split points are quantiles of the labelled rows' time; unlabelled rows only feed the windows.
+    past_end, fit_end, valid_end = (int(np.quantile(ts[lab], q)) for q in cfg.split)
+    fit = lab & (ts >= past_end) & (ts < fit_end)
+    valid = lab & (ts >= fit_end) & (ts < valid_end)
+    hold = lab & (ts >= valid_end)
     y = df["is_fraud"].to_numpy()
     for name, mask in (("fit", fit), ("validation", valid), ("holdout", hold)):
         if y[mask].sum() < 2:
@@ -97,7 +123,9 @@ def train(dataset: Dataset, cfg: TrainingConfig = TrainingConfig(), progress: Pr
     notes = list(dataset.notes)
     if cfg.graph:
         step("graph snapshots (labelled past only)")
-        g_early, g_late = past_graph(df[ts < past_end]), past_graph(df[ts < valid_end])
+        # Only labels known by each snapshot's cutoff (label_known_at): a later chargeback is not in it.
+        g_early = past_graph(labels_known_by(df[(ts < past_end) & lab], past_end))
+        g_late = past_graph(labels_known_by(df[(ts < valid_end) & lab], valid_end))
         s_early, s_late = build_snapshot(None, past_end, graph=g_early), build_snapshot(None, valid_end, graph=g_late)
         early = base.join(s_early.features(df)), None
         late = base.join(s_late.features(df))
@@ -122,7 +150,7 @@ def train(dataset: Dataset, cfg: TrainingConfig = TrainingConfig(), progress: Pr
         ablation[name] = {"validation": metrics.evaluate(y[valid], val_scores, ts[valid]),
                           "holdout": metrics.evaluate(y[hold], hold_scores, ts[hold]),
                           "trees": booster.best_iteration + 1, "features": cols}
-        boosters[name] = (booster, val_scores)
+        boosters[name] = (booster[: booster.best_iteration + 1], val_scores)
         holdout[name] = (y[hold], hold_scores)
 
     chosen = BASE
@@ -130,9 +158,21 @@ def train(dataset: Dataset, cfg: TrainingConfig = TrainingConfig(), progress: Pr
         if name in ablation and ablation[name]["validation"]["pr_auc"] >= \
                 ablation[chosen]["validation"]["pr_auc"] + cfg.min_gain_pr_auc:
             chosen = name
+    booster, val_scores = boosters[chosen]  # exactly the trees that were evaluated
+    refit_rows = 0
+    if cfg.refit:
+        step(f"refit {chosen} on every labelled row before the holdout")
+        train_frame, hold_frame, _snap = variants[chosen]
+        # The graph variants' early snapshot holds the labels before past_end: refit from past_end on.
+        rows = lab & (ts < valid_end) & ((ts >= past_end) if chosen != BASE else True)
+        x_train = train_frame.to_numpy(np.float32)
+        booster = _refit(cfg, x_train[rows], y[rows], list(train_frame.columns), ablation[chosen]["trees"])
+        refit_rows = int(rows.sum())
+        hold_scores = _predict_all(booster, hold_frame.to_numpy(np.float32)[hold])
+        ablation[chosen]["holdout_before_refit"] = ablation[chosen]["holdout"]
+        ablation[chosen]["holdout"] = metrics.evaluate(y[hold], hold_scores, ts[hold])
+        holdout[chosen] = (y[hold], hold_scores)
     step(f"register {chosen}")
-    booster, val_scores = boosters[chosen]
-    booster = booster[: booster.best_iteration + 1]  # ship exactly the trees that were evaluated
     thresholds = Thresholds(review=metrics.threshold_at_fpr(y[valid], val_scores, cfg.review_fpr),
                             decline=max(metrics.threshold_at_fpr(y[valid], val_scores, cfg.decline_fpr),
                                         metrics.threshold_at_fpr(y[valid], val_scores, cfg.review_fpr)))
@@ -149,11 +189,14 @@ def train(dataset: Dataset, cfg: TrainingConfig = TrainingConfig(), progress: Pr
                        "review_fpr": cfg.review_fpr, "decline_fpr": cfg.decline_fpr},
         "metrics": ablation[chosen]["holdout"],
         "ablation": {k: {kk: vv for kk, vv in v.items() if kk != "features"} for k, v in ablation.items()},
-        "training_data": {"sha256": data_hash, "rows": int(len(df)), "frauds": int(y.sum()),
-                          "fraud_rate": round(float(y.mean()), 5), "columns": sorted(dataset.columns),
+        "label_delay_days": cfg.label_delay_days,
+        "training_data": {"sha256": data_hash, "rows": int(len(df)), "labelled_rows": int(lab.sum()),
+                          "frauds": int(y[lab].sum()),
+                          "fraud_rate": round(float(y[lab].mean()), 5), "columns": sorted(dataset.columns),
                           "first": str(df["timestamp"].iloc[0]), "last": str(df["timestamp"].iloc[-1]),
                           "source": source or {}},
         "split_ms": {"graph_past_end": past_end, "fit_end": fit_end, "holdout_start": valid_end},
+        "refit_rows": refit_rows,
         "params": {k: v for k, v in cfg.__dict__.items()},
         "libraries": _library_versions(),
         "notes": notes,

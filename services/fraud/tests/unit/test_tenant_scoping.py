@@ -39,7 +39,7 @@ def scenario(small_frame):
 
 
 def frame(*parts):
-    return normalise(pd.concat(parts, ignore_index=True)).frame
+    return normalise(pd.concat(parts, ignore_index=True), "minor").frame
 
 
 def features(df):
@@ -91,7 +91,7 @@ def test_b_labels_on_a_ids_leave_a_graph_signals_unchanged(small_frame, scenario
 def shipped_like():
     """A model trained as `smartpay fraud train --quick` does (the session's small model stops after a few trees
     and moves no score of A's, so the control below could not fail)."""
-    return train(normalise(generate(GeneratorConfig())), TrainingConfig(sage=False)).bundle
+    return train(normalise(generate(GeneratorConfig()), "minor"), TrainingConfig(sage=False)).bundle
 
 
 def test_batch_scores_of_a_are_unchanged_by_b_rows(small_frame, scenario, shipped_like):
