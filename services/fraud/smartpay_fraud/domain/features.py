@@ -89,7 +89,7 @@ class VelocityFeature:
     @property
     def requires(self) -> frozenset[str]:
         extra = {self.field} if self.field else set()
-        if self.agg == "fraud":
+        if self.agg == "fraud" or self.delay_ms:  # the label group (counts are the fraud shares' denominators)
             extra.add("is_fraud")
         return frozenset(self.key) | extra | ({"amount"} if self.agg == "sum" else set())
 
