@@ -88,3 +88,27 @@ def test_a_label_is_counted_once_and_only_for_its_own_merchant(redis_store):
          Transaction("m_b:pay_3", day0 + 7 * DAY + 6, 100, "EUR", "m_b", "card_1", terminal_id="T1")], features)
     col = names.index("terminal_fraud_count_1d_lag7d")
     assert later[:, col].tolist() == [1, 0]  # A's terminal saw the fraud once; B's T1 is another terminal
+
+
+def test_labels_import_cli_counts_labels_and_names_a_bad_row(redis_store, redis_url, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from smartpay_fraud.entrypoints.cli import app
+
+    monkeypatch.setenv("FRAUD_REDIS_URL", redis_url)
+    monkeypatch.setenv("FRAUD_REDIS_PREFIX", redis_store._prefix)
+    features = feature_set({"merchant_id", "terminal_id", "card_id", "amount", "is_fraud"})
+    day0 = 1_767_225_600_000
+    redis_store.record_and_read_batch([Transaction(f"m_a:pay_{i}", day0 + i, 100, "EUR", "m_a", f"c{i}",
+                                                   terminal_id="T1") for i in range(3)], features)
+    path = tmp_path / "labels.csv"
+    pd.DataFrame({"merchant_id": ["m_a", "m_a", "m_a", "m_a"], "payment_id": ["pay_0", "pay_1", "pay_2", "pay_9"],
+                  "known_at": ["2026-01-05T10:00:00Z"] * 4, "is_fraud": [1, 1, 0, 1]}).to_csv(path, index=False)
+    out = CliRunner().invoke(app, ["labels", "import", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "counted: 2" in out.output and "unknown payment: 1" in out.output
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"merchant_id": ["m_a", "m_a"], "payment_id": ["pay_0", "pay_1"],
+                  "known_at": ["2026-01-05T10:00:00Z", "soon"]}).to_csv(bad, index=False)
+    out = CliRunner().invoke(app, ["labels", "import", str(bad)])
+    assert out.exit_code == 2 and "row 2: known_at 'soon' could not be parsed" in " ".join(out.output.split())
