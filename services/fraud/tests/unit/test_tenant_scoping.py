@@ -33,7 +33,8 @@ def scenario(small_frame):
     poison = pd.DataFrame([{**victim.to_dict(), "transaction_id": f"poison_{i:02d}", "merchant_id": B,
                             "timestamp": ts - pd.Timedelta(milliseconds=30 * MINUTE - i * MINUTE),
                             "card_id": victim.card_id if i % 2 == 0 else f"card_poison_{i}",
-                            "amount": 100 + 7 * i, "is_fraud": 1, "fraud_pattern": "card_testing"}
+                            "amount": 100 + 7 * i, "is_fraud": 1, "fraud_pattern": "card_testing",
+                            "label_known_at": ts - pd.Timedelta(milliseconds=29 * MINUTE - i * MINUTE)}
                            for i in range(25)]).astype(small_frame.dtypes.to_dict())
     return a, victim, poison
 
