@@ -24,7 +24,8 @@ from smartpay_fraud.domain import offline_features
 from smartpay_fraud.domain.dataset import Dataset
 from smartpay_fraud.domain.errors import DatasetError
 from smartpay_fraud.domain.features import DAY, feature_set
-from smartpay_fraud.service_layer.training import TrainingConfig, _fit, _predict_all, _refit, labels_known_by
+from smartpay_fraud.service_layer.training import (TrainingConfig, _fit, _predict_all, _refit, labels_known_by,
+                                                   select_weighting)
 
 MODELS = ("xgboost (shipped learner)", "logistic regression", "random forest")
 
@@ -74,17 +75,19 @@ def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = 
     # Known-compromised cards: a fraud of the card known before the test day starts.
     day = ts // DAY
     known_ms = offline_features.label_known_ms(df)
-    first_known = pd.Series(known_ms[y_true == 1]).groupby(df["card_id"].to_numpy()[y_true == 1]).min()
-    card_known = df["card_id"].map(first_known).fillna(np.iinfo(np.int64).max).to_numpy(np.int64)
+    cards = df["card_id"].to_numpy(dtype=object)
+    first_known = pd.Series(known_ms[y_true == 1].astype(np.float64)).groupby(cards[y_true == 1]).min()
+    card_known = pd.Series(cards).map(first_known).to_numpy(dtype=np.float64, na_value=np.inf)
     keep = test & ~(card_known < day * DAY)
 
     names = features.names
     scores: dict[str, np.ndarray] = {}
     step("xgboost: select on the validation slice, refit on the training window")
     cfg = TrainingConfig(seed=seed)
-    booster = _fit(cfg, x_all[fit], y_known[fit], x_all[valid], y_known[valid], names)
+    balanced, weighting = select_weighting(cfg, x_all[fit], y_known[fit], x_all[valid], y_known[valid], names)
+    booster = _fit(cfg, x_all[fit], y_known[fit], x_all[valid], y_known[valid], names, balanced)
     trees = booster.best_iteration + 1
-    scores[MODELS[0]] = _predict_all(_refit(cfg, x_all[train], y_known[train], names, trees), x_all[keep])
+    scores[MODELS[0]] = _predict_all(_refit(cfg, x_all[train], y_known[train], names, trees, balanced), x_all[keep])
     step("logistic regression")
     lr = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
                        LogisticRegression(max_iter=2000, class_weight="balanced"))
@@ -98,7 +101,7 @@ def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = 
     scores[MODELS[2]] = rf.predict_proba(x_all[keep])[:, 1]
 
     y = y_true[keep]
-    frame = pd.DataFrame({"day": day[keep], "card": df["card_id"].to_numpy()[keep], "y": y})
+    frame = pd.DataFrame({"day": day[keep], "card": cards[keep], "y": y})
     results = {}
     for name, s in scores.items():
         results[name] = {"roc_auc": round(float(roc_auc_score(y, s)), 4),
@@ -114,6 +117,7 @@ def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = 
                  "test": int(test.sum()), "test_after_known_cards_removed": int(keep.sum()),
                  "test_frauds": int(y.sum()), "test_cards_compromised": int(frame[frame.y == 1].card.nunique())},
         "xgboost_trees": trees,
+        "xgboost_class_weighting": {"balanced": balanced, "validation_average_precision": weighting},
         "features": len(names),
         "models": results,
     }
