@@ -290,3 +290,23 @@ def check_scheme(metadata: dict) -> None:
         raise ModelNotAvailable(
             f"model {metadata.get('version')} was trained with feature scheme {scheme or 'sliding (unversioned)'}, "
             f"this service computes {FEATURE_SCHEME}: retrain it (`smartpay fraud train --quick --publish`)")
+
+
+# What the serving path fills in a Transaction (POST /fraud body + token, payment.requested); fraud labels reach the
+# online store through record_labels. `terminal_id` is not carried by either yet: a model needing it is batch-only.
+SERVING_FIELDS = frozenset({"merchant_id", "card_id", "customer_id", "device_id", "ip_address", "country",
+                            "merchant_category", "amount", "timestamp", "is_fraud"})
+
+
+def check_servable(metadata: dict) -> None:
+    """Refuse to serve a model whose features need a field the online path never receives (it would read a
+    missing value where training saw one): like the scheme check, at load, on the serving path."""
+    features = feature_set_from_names(list(metadata.get("features", [])))
+    needs = set().union(*(f.requires for f in features.velocity), *(d.requires for d in features.derived)) \
+        if features.velocity or features.derived else set()
+    missing = sorted(needs - SERVING_FIELDS)
+    if missing:
+        raise ModelNotAvailable(
+            f"model {metadata.get('version')} needs {', '.join(missing)}, which POST /fraud and payment.requested "
+            "do not carry: it is for batch scoring only; train a servable one with `smartpay fraud train --publish` "
+            "(which leaves such columns out)")

@@ -107,7 +107,8 @@ def train_cmd(
         customers, days, sage = QUICK["customers"], QUICK["days"], False
     try:
         dataset, source = _dataset(data, customers, days, seed, amount_units, label_delay_days)
-        result = _train(dataset, source, TrainingConfig(seed=seed, sage=sage, graph=graph,
+        # A published model is served: features needing a column serving never receives are left out.
+        result = _train(dataset, source, TrainingConfig(seed=seed, sage=sage, graph=graph, serving_only=publish,
                                                         label_delay_days=label_delay_days))
         settings = FraudSettings()
         registry = bootstrap.registry(settings)

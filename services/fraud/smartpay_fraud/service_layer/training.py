@@ -19,7 +19,7 @@ from smartpay_fraud.domain import metrics, offline_features
 from smartpay_fraud.domain.dataset import Dataset
 from smartpay_fraud.domain.decision import Thresholds
 from smartpay_fraud.domain.errors import DatasetError
-from smartpay_fraud.domain.features import FEATURE_SCHEME, feature_set
+from smartpay_fraud.domain.features import FEATURE_SCHEME, SERVING_FIELDS, feature_set
 from smartpay_fraud.domain.graph import build_snapshot, past_graph
 
 Progress = Callable[[str], None]
@@ -41,6 +41,7 @@ class TrainingConfig:
     review_fpr: float = 0.02
     decline_fpr: float = 0.002
     label_delay_days: int = 7  # label-delayed windows end this many days before the payment (features.py)
+    serving_only: bool = False  # leave out features needing a column the online path does not receive (terminal_id)
     refit: bool = True  # after selection on validation: refit the chosen variant on every labelled row before the holdout
 
 
@@ -115,9 +116,13 @@ def train(dataset: Dataset, cfg: TrainingConfig = TrainingConfig(), progress: Pr
     step = progress or (lambda _msg: None)
     df = dataset.frame
     lab = dataset.labelled
+    notes = list(dataset.notes)
     if df["is_fraud"].to_numpy()[lab].sum() < 10:
         raise DatasetError("fewer than 10 fraudulent rows: nothing to learn from")
-    features = feature_set(dataset.columns, cfg.label_delay_days)
+    columns = dataset.columns & SERVING_FIELDS if cfg.serving_only else dataset.columns
+    features = feature_set(columns, cfg.label_delay_days)
+    for column in sorted(dataset.columns - columns):
+        notes.append(f"{column} left out: the online path does not receive it (a model for serving)")
     step("velocity and label-delayed features (offline)")
     base = offline_features.compute(df, features)
     ts = offline_features.timestamps_ms(df)
@@ -132,7 +137,6 @@ def train(dataset: Dataset, cfg: TrainingConfig = TrainingConfig(), progress: Pr
             raise DatasetError(f"the {name} period has fewer than 2 frauds: use more data")
 
     variants: dict[str, tuple[pd.DataFrame, pd.DataFrame, object]] = {BASE: (base, base, None)}
-    notes = list(dataset.notes)
     if cfg.graph:
         step("graph snapshots (labelled past only)")
         # Only labels known by each snapshot's cutoff (label_known_at): a later chargeback is not in it.

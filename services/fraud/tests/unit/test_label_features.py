@@ -110,3 +110,12 @@ def test_card_30_day_mean_amount_and_weekend_flag():
     assert v["card_count_30d"].tolist() == [1, 2, 1]
     assert v["card_mean_amount_30d"].tolist() == [100, 200, 500]
     assert v["is_weekend"].tolist() == [0, 1, 0]  # Thursday, Saturday, Monday
+
+
+def test_serving_refuses_a_model_needing_a_field_it_never_receives():
+    from smartpay_fraud.domain.errors import ModelNotAvailable
+    from smartpay_fraud.domain.features import check_servable
+
+    check_servable({"version": "v1", "features": ["card_count_1h", "card_fraud_share_7d_lag7d", "is_weekend"]})
+    with pytest.raises(ModelNotAvailable, match="needs terminal_id.*batch scoring only"):
+        check_servable({"version": "v2", "features": ["card_count_1h", "terminal_fraud_count_7d_lag7d"]})
