@@ -42,7 +42,8 @@ class TrainingConfig:
     decline_fpr: float = 0.002
     label_delay_days: int = 7  # label-delayed windows end this many days before the payment (features.py)
     serving_only: bool = False  # leave out features needing a column the online path does not receive (terminal_id)
-    refit: bool = True  # after selection on validation: refit the chosen variant on every labelled row before the holdout
+    # after selection on validation: refit the chosen variant on every labelled row before the holdout
+    refit: bool = True
 
 
 @dataclass
