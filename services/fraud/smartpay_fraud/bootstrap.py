@@ -32,9 +32,14 @@ def build_scoring_service(settings: FraudSettings, *, s3: Any | None = None, sag
             from smartpay_shared import aws
 
             sagemaker = aws.client("sagemaker-runtime")
-        model = SageMakerRiskModel(sagemaker, settings.endpoint_name, reg.metadata(version))
+        metadata = reg.metadata(version)
+        model = SageMakerRiskModel(sagemaker, settings.endpoint_name, metadata)
     else:
         model = reg.load(version)
+        metadata = model.metadata
+    from smartpay_fraud.domain.features import check_servable
+
+    check_servable(metadata)  # a model needing a field serving never receives is refused (batch scoring only)
     store = store or RedisFeatureStore.from_url(settings.redis_url, settings.redis_prefix)
     return ScoringService(store, model, settings.reasons)
 

@@ -24,12 +24,12 @@ import numpy as np
 import redis
 
 from smartpay_fraud.domain.errors import FeatureStoreUnavailable
-from smartpay_fraud.domain.features import (FEATURE_SCHEME, MAX_WINDOW_MS, MEMBER_FIELDS, VELOCITY, FeatureSet,
-                                           scope, scoped_key)
+from smartpay_fraud.domain.features import (DAY, FEATURE_SCHEME, MAX_LABEL_DELAY_DAYS, MAX_WINDOW_MS, MEMBER_FIELDS,
+                                           VELOCITY, FeatureSet, label_features, scope, scoped_key)
 from smartpay_fraud.domain.transactions import Transaction
 
 CHUNK = 100  # payments per script call: Redis runs one script at a time, keep each one short
-_AGG = {"count": 0, "sum": 1, "distinct": 2}
+_AGG = {"count": 0, "sum": 1, "distinct": 2, "fraud": 4}
 
 _SCRIPT = """
 -- KEYS: m entity states, then n payment markers (done:<id>). ARGV: ttl_ms, m, n, then one comma-separated
@@ -39,7 +39,8 @@ local E, C = __E__, __C__
 -- per entity kind: {{bucket_ms, table, is_sum}...}, {{counterpart slot, table}...}, {table -> what to keep},
 -- {{counterpart slot, table, bucket_ms}...}: pair counts (card+device...) kept in the first entity's state
 local KINDS = __KINDS__
-local FEATS = __FEATS__  -- per feature: {kind slot, agg (3 = pair count), bucket_ms, buckets, table, slot}
+local FEATS = __FEATS__  -- per feature: {kind slot, agg (3 = pair count), bucket_ms, buckets, table, slot, delay}
+local LS = __LSLOTS__  -- entity slots a fraud label is counted on (kept in the marker for record_labels)
 local hi = __BUCKETS__  -- bucket size -> the current payment's bucket
 local PLAN = __PLAN__  -- this feature set's id: the key of its values in a payment marker
 local ttl, m, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -110,7 +111,7 @@ for p = 1, n do
         vals[i] = -1
       else
         local b = f[3]
-        local top = hi[b]
+        local top = hi[b] - f[7]  -- a label-delayed window ends f[7] buckets before the payment's
         local lo = top - f[4]
         local total = 0
         local t = states[s][f[5]]
@@ -136,6 +137,11 @@ for p = 1, n do
     for i = 1, #vals do no = no + 1; out[no] = vals[i] end
     seen = seen or {}
     seen[PLAN] = vals
+    if #LS > 0 and not seen.L then  -- where a later fraud label of this payment is counted: its bucket, its states
+      local l = {tonumber(A[at + 1])}
+      for _, e in ipairs(LS) do if ki[e] > 0 then l[#l + 1] = KEYS[ki[e]] end end
+      seen.L = l
+    end
     done[mk] = seen
     redis.call('SET', mk, cmsgpack.pack(seen), 'PX', ttl)
   end
@@ -166,6 +172,32 @@ end
 return out  -- n x #FEATS integers, payment by payment
 """
 
+# A fraud label (chargeback, fraud report) of a payment scored before: +1 in the `f<day>` bucket of the payment's day
+# in each label entity state the payment was counted in (merchant, terminal, device, IP, card), read from the
+# payment's marker. Once per payment (the marker keeps the label's time). The states are not in KEYS: they are read
+# from the marker, which a standalone Redis (ElastiCache cluster-mode-disabled, as deployed) allows.
+_LABEL_SCRIPT = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end  -- never scored here (or expired): nothing to count it on
+local seen = cmsgpack.unpack(raw)
+if type(seen) ~= 'table' or seen[1] ~= nil or not seen.L then return -1 end  -- scored without label entities
+if seen.F then return 2 end  -- already counted
+local l, ttl = seen.L, tonumber(ARGV[1])
+local k = math.floor(l[1] / tonumber(ARGV[3]))
+for i = 2, #l do
+  local s = redis.call('GET', l[i])
+  s = s and cmsgpack.unpack(s) or {}
+  local t = s[ARGV[4]]
+  if not t then t = {}; s[ARGV[4]] = t end
+  t[k] = (t[k] or 0) + 1
+  redis.call('SET', l[i], cmsgpack.pack(s), 'PX', ttl)
+end
+seen.F = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], cmsgpack.pack(seen), 'KEEPTTL')
+return 1
+"""
+LABEL_OUTCOMES = {1: "counted", 2: "duplicate", 0: "unknown payment", -1: "payment scored without label entities"}
+
 
 def _h(value: str) -> str:
     # Entity values are hashed: keys and state never carry a raw token, address or number.
@@ -177,7 +209,7 @@ def _table(f, folded: set[str]) -> str:
     names do not depend on the feature set, so models with different sets share (and keep) the state."""
     if f.name in folded:  # a pair count kept in its first entity's state: p<second field>b<bucket_ms>
         return f"p{MEMBER_FIELDS.index(f.entity[1])}b{f.bucket_ms}"
-    return f"d{MEMBER_FIELDS.index(f.field)}" if f.agg == "distinct" else f"{f.agg[0]}{f.bucket_ms}"
+    return f"d{MEMBER_FIELDS.index(f.field)}" if f.agg == "distinct" else f"{f.agg[0]}{f.bucket_ms}"  # f: frauds
 
 
 def _keep_spans(entity: tuple[str, ...]) -> dict[str, int]:
@@ -185,14 +217,14 @@ def _keep_spans(entity: tuple[str, ...]) -> dict[str, int]:
     window of the whole catalogue still reads, not only this model's. The tables are shared by every feature
     set, so a model with only a 24h window must not prune what another model's 7d window reads."""
     keep: dict[str, int] = {}
-    for f in VELOCITY:
+    for f in VELOCITY + label_features(MAX_LABEL_DELAY_DAYS):
         if f.entity == entity:  # the entity's own tables
             table = _table(f, set())
         elif len(f.entity) == 2 and f.agg == "count" and f.entity[:1] == entity:  # a pair folded into it
             table = _table(f, {f.name})
         else:
             continue
-        span = f.window_ms + f.bucket_ms if f.agg == "distinct" else f.buckets
+        span = f.window_ms + f.bucket_ms if f.agg == "distinct" else f.buckets + f.delay_buckets
         keep[table] = max(keep.get(table, 0), span)
     return keep
 
@@ -225,6 +257,7 @@ class RedisFeatureStore:
         self._ttl = ttl_ms
         self._plans: dict[tuple[str, ...], _Plan] = {}
         self._tenants: dict[str, str] = {}
+        self._label_script = None
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "fraud") -> RedisFeatureStore:
@@ -246,7 +279,8 @@ class RedisFeatureStore:
             for entity in entities:
                 own = [f for f in features.velocity if f.entity == entity and f.name not in folded]
                 pairs = [f for f in features.velocity if f.name in folded and f.entity[:1] == entity]
-                buckets = sorted({(f.bucket_ms, f.agg) for f in own if f.agg != "distinct"})
+                # payments add to counts and sums; fraud tables grow only by labels (record_labels)
+                buckets = sorted({(f.bucket_ms, f.agg) for f in own if f.agg not in ("distinct", "fraud")})
                 slots = sorted({counterparts.index(f.field) + 1 for f in own if f.field})
                 keep = _keep_spans(entity)
                 pair_tables = sorted({(counterparts.index(f.entity[1]) + 1, _table(f, folded), f.bucket_ms)
@@ -258,13 +292,15 @@ class RedisFeatureStore:
             for f in features.velocity:
                 if f.name in folded:
                     feats.append([entities.index(f.entity[:1]) + 1, 3, f.bucket_ms, f.buckets,
-                                  _table(f, folded), counterparts.index(f.entity[1]) + 1])
+                                  _table(f, folded), counterparts.index(f.entity[1]) + 1, 0])
                 else:
                     feats.append([entities.index(f.entity) + 1, _AGG[f.agg], f.bucket_ms, f.buckets,
-                                  _table(f, folded), 0])
+                                  _table(f, folded), 0, f.delay_buckets])
+            # Label entities: every kind a fraud feature of this set reads (its state gets a label's +1).
+            label_slots = sorted({entities.index(f.entity) + 1 for f in features.velocity if f.agg == "fraud"})
             plan_id = "f" + hashlib.blake2b("\n".join(key).encode(), digest_size=8).hexdigest()
             source = (_SCRIPT.replace("__E__", str(len(entities))).replace("__C__", str(len(counterparts)))
-                      .replace("__PLAN__", _lua(plan_id))
+                      .replace("__PLAN__", _lua(plan_id)).replace("__LSLOTS__", _lua(label_slots))
                       .replace("__KINDS__", _lua(kinds)).replace("__FEATS__", _lua(feats))
                       .replace("__BUCKETS__", _lua({f.bucket_ms: 0 for f in features.velocity})))
             self._plans[key] = _Plan(list(key), entities, counterparts, self._redis.register_script(source))
@@ -351,6 +387,22 @@ class RedisFeatureStore:
 
     def record_and_read(self, txn: Transaction, features: FeatureSet) -> dict[str, float]:
         return self.record_and_read_many([txn], features)[0]
+
+    def record_labels(self, labels: Sequence[tuple[str, str, int]]) -> list[str]:
+        """Count fraud labels (merchant_id, transaction_id, known_at_ms) of payments this store scored: from now
+        on, payments read them in their label-delayed windows. One outcome per label (LABEL_OUTCOMES): a label of
+        a payment never scored here (or older than the TTL) cannot be placed and is reported, never guessed."""
+        if self._label_script is None:
+            self._label_script = self._redis.register_script(_LABEL_SCRIPT)
+        pipe = self._redis.pipeline(transaction=False)
+        for merchant, transaction_id, known_at in labels:
+            self._label_script(keys=[f"{self._tenant(merchant)}:done:{transaction_id}"],
+                               args=[self._ttl, int(known_at), DAY, f"f{DAY}"], client=pipe)
+        try:
+            replies = pipe.execute()
+        except redis.RedisError as e:
+            raise FeatureStoreUnavailable(f"online feature store: {type(e).__name__}: {e}") from e
+        return [LABEL_OUTCOMES[int(r)] for r in replies]
 
     def clear(self) -> int:
         """Delete this prefix's keys (tests and local resets only)."""

@@ -38,28 +38,79 @@ def _entity_codes(df: pd.DataFrame, entity: tuple[str, ...]) -> np.ndarray:
     return codes
 
 
-def _window_bounds(codes: np.ndarray, ts: np.ndarray, feature: VelocityFeature) -> tuple[np.ndarray, np.ndarray]:
+def _window_bounds(codes: np.ndarray, ts: np.ndarray, feature: VelocityFeature
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Sort rows by (entity, stream position); for each row its sorted position and the first sorted
-    position of the same entity whose bucket is still inside the window: bucket > bucket(t) - buckets."""
+    position of the same entity whose bucket is still inside the window: bucket > bucket(t) - delay - buckets;
+    for a delayed window also the end: the first sorted position whose bucket is > bucket(t) - delay."""
     n = len(codes)
     order = np.lexsort((np.arange(n), codes))
     bucket = ts // feature.bucket_ms
     b0 = int(bucket.min()) if n else 0
     span = int(bucket.max() - b0) if n else 0
-    block = span + 2 * feature.buckets + 1
-    key = codes[order] * block + (bucket[order] - b0) + feature.buckets
-    lower = np.searchsorted(key, key - feature.buckets, side="right")
-    return order, lower
+    reach = feature.buckets + feature.delay_buckets
+    block = span + 2 * reach + 1
+    key = codes[order] * block + (bucket[order] - b0) + reach
+    lower = np.searchsorted(key, key - reach, side="right")
+    upper = np.searchsorted(key, key - feature.delay_buckets, side="right") if feature.delay_buckets else None
+    return order, lower, upper
+
+
+def _known_frauds(df: pd.DataFrame, ts: np.ndarray, order: np.ndarray, lower: np.ndarray,
+                  upper: np.ndarray) -> np.ndarray:
+    """Per sorted row, the payments in [lower, upper) (its delayed window) labelled fraud with a label known
+    at the row's own time (label_known_at <= t): a label that became known later is not used."""
+    fraud = df["is_fraud"].to_numpy()[order] == 1
+    known = label_known_ms(df)[order]
+    t = ts[order]
+    positions = np.flatnonzero(fraud)
+    a = np.searchsorted(positions, lower)
+    b = np.searchsorted(positions, upper)
+    out = np.zeros(len(order), dtype=np.float64)
+    rows = np.flatnonzero(b > a)
+    step = 200_000  # pairs per chunk: bounded memory
+    start = 0
+    while start < len(rows):
+        sizes = (b - a)[rows[start:]]
+        take = max(1, int(np.searchsorted(np.cumsum(sizes), step)))
+        chunk = rows[start:start + take]
+        lengths = (b - a)[chunk]
+        owner = np.repeat(chunk, lengths)
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        hit = known[positions[np.repeat(a[chunk], lengths) + offsets]] <= t[owner]
+        out[chunk] = np.bincount(np.repeat(np.arange(len(chunk)), lengths), weights=hit, minlength=len(chunk))
+        start += take
+    return out
+
+
+def label_known_ms(df: pd.DataFrame) -> np.ndarray:
+    """When each row's label became known (ms; int64 max where never known: no fraud label). A frame without the
+    column (not from dataset.normalise, which always sets it) has no label known: nothing is read early."""
+    never = np.iinfo(np.int64).max
+    if "label_known_at" not in df:
+        return np.full(len(df), never, dtype=np.int64)
+    col = df["label_known_at"]
+    if pd.api.types.is_datetime64_any_dtype(col):
+        values = col.astype("datetime64[ms, UTC]").astype("int64").to_numpy()
+        return np.where(col.isna().to_numpy(), never, values)
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+    return np.where(np.isnan(values), never, np.nan_to_num(values)).astype(np.int64)
 
 
 def velocity_feature(df: pd.DataFrame, ts: np.ndarray, feature: VelocityFeature,
                      codes: np.ndarray | None = None) -> np.ndarray:
     codes = _entity_codes(df, feature.entity) if codes is None else codes
-    order, lower = _window_bounds(codes, ts, feature)
+    order, lower, upper = _window_bounds(codes, ts, feature)
     n = len(df)
     pos = np.arange(n)
     result_sorted = np.empty(n, dtype=np.float64)
-    if feature.agg == "count":
+    if feature.agg == "fraud":
+        result_sorted[:] = _known_frauds(df, ts, order, lower, upper if upper is not None else pos + 1)
+    elif upper is not None and feature.agg == "count":
+        result_sorted[:] = upper - lower
+    elif upper is not None:
+        raise ValueError(f"{feature.name}: a delayed window is defined for counts and frauds only")
+    elif feature.agg == "count":
         result_sorted[:] = pos - lower + 1
     elif feature.agg == "sum":
         amounts = df["amount"].to_numpy(dtype=np.int64)[order]

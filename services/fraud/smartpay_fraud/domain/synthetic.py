@@ -18,7 +18,7 @@ HOME_COUNTRIES = ["DE", "FR", "ES", "IT", "NL", "PL", "GB", "US"]
 FAR_COUNTRIES = ["BR", "VN", "ID", "NG", "PH", "TH"]
 CURRENCY = {"GB": "GBP", "US": "USD"}
 PATTERNS = ("card_testing", "account_takeover", "compromised_merchant", "fraud_ring", "amount_anomaly",
-            "friendly_fraud")
+            "friendly_fraud", "compromised_terminal")
 START = pd.Timestamp("2026-01-01T00:00:00Z")
 # Legit spending follows the day: most payments between 08:00 and 22:00.
 _HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 8, 9, 8, 8, 8, 8, 9, 9, 9, 8, 6, 4, 2], float)
@@ -30,6 +30,7 @@ class GeneratorConfig:
     days: int = 30
     seed: int = 7
     payments_per_day: float = 0.6  # mean per customer
+    compromised_terminals: int = -1  # -1: one per 40 merchants (at least 1); 0: none
 
 
 def generate(config: GeneratorConfig = GeneratorConfig()) -> pd.DataFrame:
@@ -76,9 +77,16 @@ class _Generator:
         df["merchant_category"] = self.m_cat[df["merchant_idx"]]
         df["merchant_id"] = [f"m_{i:04d}" for i in df.pop("merchant_idx")]
         df["currency"] = [CURRENCY.get(c, "EUR") for c in df["merchant_country"]]
+        # Terminals, the compromised-terminal scenario and label delays draw from their own stream: the payments
+        # above are the same with or without them.
+        after = np.random.default_rng([self.cfg.seed, 16])
+        df["terminal_id"] = _terminals(df, after)
+        k = self.cfg.compromised_terminals if self.cfg.compromised_terminals >= 0 else max(1, n_merchants // 40)
+        _compromise_terminals(df, k, after, self.cfg.days)
+        df["label_known_at"] = _label_times(df, after)
         cols = ["transaction_id", "timestamp", "customer_id", "card_id", "device_id", "ip_address", "country",
-                "merchant_id", "merchant_category", "merchant_country", "amount", "currency", "is_fraud",
-                "fraud_pattern"]
+                "merchant_id", "terminal_id", "merchant_category", "merchant_country", "amount", "currency",
+                "is_fraud", "fraud_pattern", "label_known_at"]
         return df[cols]
 
     def _time(self, size=None) -> np.ndarray:
@@ -201,3 +209,43 @@ class _Generator:
             self._add(self._time(), f"cus_{c:06d}", rng.choice(self.cards[c]), rng.choice(self.devices[c]),
                       self.ips[c], self.home[c], m, self._amount(m, rng.uniform(5, 20) * self.spend[c]),
                       "amount_anomaly")
+
+
+def _terminals(df: pd.DataFrame, rng: np.random.Generator) -> list[str]:
+    """Every merchant runs 1-6 terminals (stores, tills); a payment happens at one of its merchant's."""
+    merchants = df["merchant_id"].unique()
+    sizes = dict(zip(merchants, rng.integers(1, 7, len(merchants)), strict=True))
+    picks = rng.random(len(df))
+    return [f"{m}_t{int(p * sizes[m])}" for m, p in zip(df["merchant_id"], picks, strict=True)]
+
+
+def _compromise_terminals(df: pd.DataFrame, k: int, rng: np.random.Generator, days: int) -> None:
+    """A skimmed terminal: for 10-20 days from a random day, 60 % of its payments are fraud (cloned cards used
+    there); nothing in the payment itself looks unusual, only the terminal's labelled past (known days later)
+    gives it away."""
+    terminals = df.loc[df["is_fraud"] == 0, "terminal_id"].value_counts()
+    busy = terminals[terminals >= 30].index.to_numpy()
+    if not len(busy) or k <= 0:
+        return
+    ts = ((df["timestamp"] - START) // pd.Timedelta(milliseconds=1)).to_numpy()
+    t0 = 0
+    for terminal in rng.choice(busy, min(k, len(busy)), replace=False):
+        start = t0 + int(rng.integers(0, max(1, days - 10))) * DAY
+        end = start + int(rng.integers(10, 21)) * DAY
+        rows = np.flatnonzero((df["terminal_id"].to_numpy() == terminal) & (ts >= start) & (ts < end)
+                              & (df["is_fraud"].to_numpy() == 0))
+        hit = rows[rng.random(len(rows)) < .6]
+        df.loc[hit, "is_fraud"] = 1
+        df.loc[hit, "fraud_pattern"] = "compromised_terminal"
+
+
+def _label_times(df: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
+    """When each fraud label became known: a cardholder's report or a chargeback 1-14 days after the payment
+    (card testing: 0.5-3 days, the issuer sees it first), friendly fraud 20-40 days; NaT for legitimate rows."""
+    n = len(df)
+    delay = rng.uniform(1, 14, n) * DAY
+    pattern = df["fraud_pattern"].to_numpy()
+    delay = np.where(pattern == "card_testing", rng.uniform(.5, 3, n) * DAY, delay)
+    delay = np.where(pattern == "friendly_fraud", rng.uniform(20, 40, n) * DAY, delay)
+    known = df["timestamp"] + pd.to_timedelta(delay.astype(np.int64), unit="ms")
+    return known.where(df["is_fraud"] == 1)

@@ -17,7 +17,7 @@ def looks_like_card_number(value: str) -> bool:
     return pan.contains_pan(value, in_words=True)
 
 
-_OPTIONAL = ("card_id", "customer_id", "device_id", "ip_address", "country", "merchant_category")
+_OPTIONAL = ("card_id", "customer_id", "device_id", "ip_address", "country", "merchant_category", "terminal_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,7 @@ class Transaction:
     ip_address: str | None = None
     country: str | None = None
     merchant_category: str | None = None
+    terminal_id: str | None = None  # the merchant's store / till (optional; per-terminal label features)
 
     def __post_init__(self):
         # An empty or blank id is no entity: it must not make one shared bucket of every payment that sends "".
@@ -59,7 +60,7 @@ def validate(txn: Transaction) -> Transaction:
     major = txn.amount / 10 ** CURRENCY_EXPONENTS[txn.currency]
     if major > MAX_MAJOR_UNITS:
         raise InvalidTransaction("amount", f"{major:,.0f} {txn.currency} exceeds the {MAX_MAJOR_UNITS:,} limit")
-    for name in ("card_id", "customer_id", "device_id"):
+    for name in ("card_id", "customer_id", "device_id", "terminal_id"):
         value = txn.entity(name)
         if value and looks_like_card_number(value):
             raise InvalidTransaction(name, "looks like a raw card number; send a gateway token instead")

@@ -44,12 +44,19 @@ def _steps(total: int) -> tuple[Progress, Callable[[str], None]]:
     return progress, step
 
 
-def _dataset(data: Path | None, customers: int, days: int, seed: int) -> tuple[Dataset, dict]:
+AMOUNT_UNITS_HELP = "Units of the file's amount column: minor (integer cents) or major (12.50). Required with --data."
+LABEL_DELAY_HELP = ("Label-delayed windows end this many days before each payment (1-14); also the delay assumed for a "
+                    "fraud label without label_known_at.")
+
+
+def _dataset(data: Path | None, customers: int, days: int, seed: int, amount_units: str | None = None,
+             label_delay_days: int = 7) -> tuple[Dataset, dict]:
     if data is not None:
-        return normalise(read_table(data)), {"file": str(data)}
+        return normalise(read_table(data), amount_units, label_delay_days), {"file": str(data),
+                                                                             "amount_units": amount_units}
     with console.status(f"generating {customers} customers x {days} days (seed {seed})"):
         frame = generate(GeneratorConfig(customers=customers, days=days, seed=seed))
-    return normalise(frame), {"generator": {"customers": customers, "days": days, "seed": seed}}
+    return normalise(frame, "minor"), {"generator": {"customers": customers, "days": days, "seed": seed}}
 
 
 def _train(dataset: Dataset, source: dict, cfg: TrainingConfig) -> TrainingResult:
@@ -91,13 +98,18 @@ def train_cmd(
     sage: bool = typer.Option(True, help="Try GraphSAGE node scores (needs the `graph` extra)."),
     publish: bool = typer.Option(False, help="Upload to the S3 registry and move its `latest` pointer."),
     report_dir: Path | None = typer.Option(None, help="Also write the evaluation report here."),
+    amount_units: str | None = typer.Option(None, help=AMOUNT_UNITS_HELP),
+    label_delay_days: int = typer.Option(7, help=LABEL_DELAY_HELP),
 ) -> None:
-    """Train XGBoost (with and without graph signals), keep the winner, register it."""
+    """Train XGBoost (with and without graph signals), keep the winner, refit it on every labelled row up to
+    the holdout, register it (local cache; S3 with --publish)."""
     if quick:
         customers, days, sage = QUICK["customers"], QUICK["days"], False
     try:
-        dataset, source = _dataset(data, customers, days, seed)
-        result = _train(dataset, source, TrainingConfig(seed=seed, sage=sage, graph=graph))
+        dataset, source = _dataset(data, customers, days, seed, amount_units, label_delay_days)
+        # A published model is served: features needing a column serving never receives are left out.
+        result = _train(dataset, source, TrainingConfig(seed=seed, sage=sage, graph=graph, serving_only=publish,
+                                                        label_delay_days=label_delay_days))
         settings = FraudSettings()
         registry = bootstrap.registry(settings)
         where = registry.publish(result.bundle) if publish else str(registry.save_local(result.bundle))
@@ -118,13 +130,15 @@ def evaluate_cmd(
     data: Path | None = typer.Option(None, help="Labelled CSV/Parquet (default: generated)."),
     customers: int = 3000, days: int = 30, seed: int = 7, sage: bool = True,
     report_dir: Path = typer.Option(DEFAULT_REPORT, help="Where report.md, roc.png and pr.png go."),
+    amount_units: str | None = typer.Option(None, help=AMOUNT_UNITS_HELP),
+    label_delay_days: int = typer.Option(7, help=LABEL_DELAY_HELP),
 ) -> None:
     """Write the evaluation report (ablation with ROC-AUC, PR-AUC, recall @ 1% FPR, precision top-100/day)."""
     command = "smartpay fraud evaluate " + " ".join(shlex.quote(a) for a in sys.argv[3:] if a)
     try:
         if version is None:
-            dataset, source = _dataset(data, customers, days, seed)
-            result = _train(dataset, source, TrainingConfig(seed=seed, sage=sage))
+            dataset, source = _dataset(data, customers, days, seed, amount_units, label_delay_days)
+            result = _train(dataset, source, TrainingConfig(seed=seed, sage=sage, label_delay_days=label_delay_days))
             report = evaluation.write_report(result.bundle.metadata, result.holdout, report_dir, command.strip())
             console.print(_ablation_table(result.bundle.metadata))
         else:
@@ -134,7 +148,9 @@ def evaluate_cmd(
                 gen = src["generator"]
                 dataset, _ = _dataset(None, gen["customers"], gen["days"], gen["seed"])
             elif data is not None:
-                dataset, _ = _dataset(data, 0, 0, 0)
+                src = bundle.metadata["training_data"]["source"]
+                dataset, _ = _dataset(data, 0, 0, 0, amount_units or src.get("amount_units"),
+                                      bundle.metadata.get("label_delay_days", 7))
             else:
                 raise typer.BadParameter("the model was trained on a file: pass it with --data")
             measured, curve = evaluation.rescore(bundle, dataset)
@@ -147,23 +163,84 @@ def evaluate_cmd(
     console.print(f"report: {report}")
 
 
+def _load_model(settings: FraudSettings, version: str):
+    """The registered model: from the S3 registry when it answers, else from the local cache a local `train`
+    wrote (its `latest` pointer), saying which."""
+    try:
+        return bootstrap.registry(settings).load(version)
+    except FraudError as remote:
+        if not settings.model_bucket:
+            raise
+        local = bootstrap.registry(settings.model_copy(update={"model_bucket": ""}))
+        try:
+            bundle = local.load(version)
+        except FraudError:
+            raise remote from None
+        console.print(f"[yellow]S3 registry not reachable ({remote}); using the local registry "
+                      f"{settings.cache_dir}[/yellow]")
+        return bundle
+
+
 @app.command("score")
 def score_cmd(data: Path = typer.Option(..., help="Transactions (CSV/Parquet) to score in batch."),
               out: Path = typer.Option(..., help="Output .csv/.parquet: transaction_id, score, decision."),
-              version: str = typer.Option("current", help="Registered version, `current` or `latest`.")) -> None:
-    """Batch-score a file with a registered model (offline features, same definitions as online)."""
+              version: str = typer.Option("current", help="Registered version, `current` or `latest` (the S3 "
+                                                          "registry, or the local one after a local train)."),
+              amount_units: str | None = typer.Option(None, help=AMOUNT_UNITS_HELP.replace(" with --data", ""),
+                                                      show_default=False),
+              history: Path | None = typer.Option(None, help="Earlier transactions (labelled or not, same schema) "
+                                                             "the windows should see; not scored."),
+              label_delay_days: int = typer.Option(7, help="Delay assumed for a history fraud label without "
+                                                           "label_known_at.")) -> None:
+    """Batch-score a file with a registered model (offline features, same definitions as online). The windows
+    see only the rows of the file and of --history."""
     try:
-        bundle = bootstrap.registry(FraudSettings()).load(version)
-        raw = read_table(data)
-        if not any(c in raw.columns for c in ("is_fraud", "label", "fraud", "class")):
-            raw = raw.assign(is_fraud=0)  # unlabelled data: the label column is only a placeholder
-        with console.status(f"scoring {len(raw):,} transactions with {bundle.version}"):
-            scored = score_frame(bundle, normalise(raw).frame)
+        bundle = _load_model(FraudSettings(), version)
+        frame = normalise(read_table(data), amount_units, label_delay_days, require_labels=False).frame
+        past = None
+        if history is not None:
+            past = normalise(read_table(history), amount_units, label_delay_days, require_labels=False).frame
+        with console.status(f"scoring {len(frame):,} transactions with {bundle.version}"):
+            scored = score_frame(bundle, frame, past)
         write_table(scored, out)
     except FraudError as e:
         _fail(e)
     console.print(f"{len(scored):,} scored -> {out}: " + ", ".join(
         f"{k} {v:,}" for k, v in scored["decision"].value_counts().items()))
+
+
+labels_app = typer.Typer(help="Fraud labels (chargebacks, fraud reports), each with the time it became known.",
+                         no_args_is_help=True)
+app.add_typer(labels_app, name="labels")
+
+
+@labels_app.command("import")
+def labels_import_cmd(
+    labels: Path = typer.Argument(..., help="CSV/Parquet: merchant_id, payment_id (or transaction_id as the "
+                                            "service recorded it, <merchant>:<payment id>), known_at; optional "
+                                            "is_fraud (rows with 0 are skipped)."),
+) -> None:
+    """Count fraud labels in the online feature store (Redis): payments scored from now on read them in their
+    label-delayed windows. Prints one outcome per label kind; exit 2 on a malformed row."""
+    from smartpay_fraud.adapters.redis_store import RedisFeatureStore
+    from smartpay_fraud.domain.labels import read_labels
+
+    settings = FraudSettings()
+    try:
+        rows = read_labels(read_table(labels))
+        store = RedisFeatureStore.from_url(settings.redis_url, settings.redis_prefix)
+        outcomes: dict[str, int] = {}
+        progress, step = _steps(len(rows))
+        with progress:
+            for i in range(0, len(rows), 500):
+                chunk = rows[i:i + 500]
+                for outcome in store.record_labels([(r.merchant_id, r.transaction_id, r.known_at_ms) for r in chunk]):
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                for _ in chunk:
+                    step("recording labels")
+    except FraudError as e:
+        _fail(e)
+    console.print(", ".join(f"{k}: {v:,}" for k, v in sorted(outcomes.items())) or "no fraud labels in the file")
 
 
 @app.command("versions")
@@ -263,3 +340,53 @@ def package_sagemaker_cmd(
         _fail(e)
     console.print(f"{directory.name} -> {path} ({path.stat().st_size / 1e6:.1f} MB)")
     print(path)
+
+
+@app.command("protocol")
+def protocol_cmd(
+    generator: str = typer.Option("project", help="project (domain/synthetic.py, 49 days) or handbook (the second, "
+                                                  "independent generator, evaldata/handbook_simulator.py)."),
+    data: Path | None = typer.Option(None, help="A labelled file instead of a generator."),
+    amount_units: str | None = typer.Option(None, help=AMOUNT_UNITS_HELP),
+    seed: int = 7,
+    train_days: int = 14, gap_days: int = 7, test_days: int = 7,
+    out: Path | None = typer.Option(None, help="Also write the results as JSON here."),
+) -> None:
+    """Training window, label-delay gap, test week; known-compromised cards removed per test day; ROC-AUC, average
+    precision, card precision@100/day for the shipped learner and logistic-regression / random-forest baselines."""
+    import json
+
+    from smartpay_fraud.service_layer import protocol
+
+    try:
+        if data is not None:
+            dataset, source = normalise(read_table(data), amount_units), {"file": str(data)}
+        elif generator == "handbook":
+            from smartpay_fraud.evaldata.handbook_simulator import SimulatorConfig, simulate
+
+            with console.status("simulating (second generator)"):
+                cfg = SimulatorConfig(seed=seed)
+                dataset, source = normalise(simulate(cfg), "major"), {"handbook_simulator": cfg.__dict__}
+        elif generator == "project":
+            cfg = GeneratorConfig(customers=3000, days=49, seed=seed)
+            with console.status("generating (project generator, 49 days)"):
+                dataset, source = normalise(generate(cfg), "minor"), {"generator": cfg.__dict__}
+        else:
+            raise typer.BadParameter("--generator must be project or handbook")
+        progress, step = _steps(4)
+        with progress:
+            result = protocol.run(dataset, protocol.Protocol(train_days, gap_days, test_days, gap_days), seed=seed,
+                                  progress=step)
+    except FraudError as e:
+        _fail(e)
+    result = {"source": source, "rows": len(dataset.frame), **result}
+    table = Table(title=f"protocol: {json.dumps(result['protocol'])}")
+    for col in ("model", "ROC-AUC", "average precision", "card precision@100/day"):
+        table.add_column(col)
+    for name, m in result["models"].items():
+        table.add_row(name, *(f"{v:.4f}" for v in m.values()))
+    Console(width=160).print(table)
+    print(json.dumps(result["rows"]))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, default=str) + "\n")

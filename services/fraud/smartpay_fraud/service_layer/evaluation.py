@@ -23,7 +23,7 @@ def rescore(bundle: ModelBundle, dataset: Dataset) -> tuple[dict, tuple[np.ndarr
         raise DatasetError("this data is not the data the model was trained on (sha256 differs)")
     df = dataset.frame
     ts = offline_features.timestamps_ms(df)
-    hold = ts >= meta["split_ms"]["holdout_start"]
+    hold = (ts >= meta["split_ms"]["holdout_start"]) & dataset.labelled
     frame = offline_features.compute(df, bundle.online_features)[hold]  # windows need the history before
     if bundle.graph is not None:
         frame = frame.join(bundle.graph.features(df[hold]))

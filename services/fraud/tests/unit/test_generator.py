@@ -8,8 +8,12 @@ from smartpay_fraud.domain.transactions import looks_like_card_number
 
 
 def test_same_seed_same_data_and_another_seed_differs(small_frame):
-    again = generate(GeneratorConfig(customers=600, days=20, seed=5))
+    again = generate(GeneratorConfig(customers=600, days=20, seed=5, compromised_terminals=0))  # conftest.SMALL
     pd.testing.assert_frame_equal(small_frame, again)
+    with_terminals = generate(GeneratorConfig(customers=600, days=20, seed=5))
+    assert (with_terminals["fraud_pattern"] == "compromised_terminal").sum() > 0
+    same = with_terminals["fraud_pattern"] != "compromised_terminal"  # the scenario only relabels payments
+    assert with_terminals[same].drop(columns="label_known_at").equals(small_frame[same].drop(columns="label_known_at"))
     other = generate(GeneratorConfig(customers=600, days=20, seed=6))
     assert not small_frame["amount"].head(200).equals(other["amount"].head(200))
 

@@ -33,13 +33,14 @@ def scenario(small_frame):
     poison = pd.DataFrame([{**victim.to_dict(), "transaction_id": f"poison_{i:02d}", "merchant_id": B,
                             "timestamp": ts - pd.Timedelta(milliseconds=30 * MINUTE - i * MINUTE),
                             "card_id": victim.card_id if i % 2 == 0 else f"card_poison_{i}",
-                            "amount": 100 + 7 * i, "is_fraud": 1, "fraud_pattern": "card_testing"}
+                            "amount": 100 + 7 * i, "is_fraud": 1, "fraud_pattern": "card_testing",
+                            "label_known_at": ts - pd.Timedelta(milliseconds=29 * MINUTE - i * MINUTE)}
                            for i in range(25)]).astype(small_frame.dtypes.to_dict())
     return a, victim, poison
 
 
 def frame(*parts):
-    return normalise(pd.concat(parts, ignore_index=True)).frame
+    return normalise(pd.concat(parts, ignore_index=True), "minor").frame
 
 
 def features(df):
@@ -91,7 +92,7 @@ def test_b_labels_on_a_ids_leave_a_graph_signals_unchanged(small_frame, scenario
 def shipped_like():
     """A model trained as `smartpay fraud train --quick` does (the session's small model stops after a few trees
     and moves no score of A's, so the control below could not fail)."""
-    return train(normalise(generate(GeneratorConfig())), TrainingConfig(sage=False)).bundle
+    return train(normalise(generate(GeneratorConfig()), "minor"), TrainingConfig(sage=False)).bundle
 
 
 def test_batch_scores_of_a_are_unchanged_by_b_rows(small_frame, scenario, shipped_like):
