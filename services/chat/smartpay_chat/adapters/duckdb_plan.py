@@ -41,6 +41,8 @@ def where_clause(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -
         if values:
             where.append(f"{column} IN ({', '.join('?' for _ in values)})")
             params.extend(values)
+    if f.fell_back is not None:
+        where.append(_condition("fell_back") if f.fell_back else "NOT (fell_back AND status <> 'pending')")
     for name, op in (("amount_gte", ">="), ("amount_gt", ">"), ("amount_lte", "<="), ("amount_lt", "<")):
         if getattr(f, name) is not None:
             where.append(f"amount {op} ?")

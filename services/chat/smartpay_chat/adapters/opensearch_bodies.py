@@ -172,6 +172,8 @@ def plan_filters(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -
                           ("method", f.methods), ("country", f.countries), ("fraud_decision", f.fraud_decisions)):
         if values:
             filters.append({"terms": {field: list(values)}})
+    if f.fell_back is not None:
+        filters.append(_condition("fell_back") if f.fell_back else {"bool": {"must_not": [_condition("fell_back")]}})
     amount: dict[str, str] = {}
     for name in ("gte", "gt", "lte", "lt"):
         if getattr(f, f"amount_{name}") is not None:

@@ -23,6 +23,8 @@ def describe_scope(plan: AggregatePlan, bounds: Bounds | None) -> str:
                           ("method", f.methods), ("country", f.countries), ("fraud decision", f.fraud_decisions)):
         if values:
             parts.append(f"{label} {'/'.join(values)}")
+    if f.fell_back is not None:
+        parts.append("fell back to another gateway" if f.fell_back else "did not fall back")
     for name, op in (("amount_gte", ">="), ("amount_gt", ">"), ("amount_lte", "<="), ("amount_lt", "<")):
         if getattr(f, name) is not None:
             parts.append(f"amount {op} {getattr(f, name)}")
