@@ -44,15 +44,15 @@ METRICS = [
                             r"|(?:order|payment|ticket|transaction|basket|cart|purchase|sale|checkout)s?"
                             r"(?: size| value| amount)?|(?:size|value|amount)(?: per (?:order|payment|transaction))?)"
                             r"|\baov\b"),
-    ("net", r"\bnet(?: volume| revenue| sales| amount| takings| income)?\b|\b(?:after|minus|less|net of|excluding|"
-            r"without|deducting) refunds\b"),
+    ("net", r"\b(?:after|minus|less|net of|excluding|without|deducting|less of) (?:the )?refunds\b"
+            r"|\bnet(?: volume| revenue| sales| amount| takings| income)?\b"),
     ("volume", r"\b(?:volume|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
                r"|how much (?:money )?(?:did we |have we |we |was |were |did |has |had )?(?:take|took|taken|make|made"
                r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
                r"|received|get|got|generate|generated|charge|charged|come in|came in)"
                r"|what did we (?:take|make|earn|collect|bring in|process|capture)|money (?:came|come|coming) in"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
-               r"|bring in|came in)\b"),
+               r"|bring in|came in)\b(?: (?:including|incl|with|counting) (?:the )?refunds\b)?"),
     ("count", r"\b(?:how many|number of|count of|count|total number|tally)\b"),
 ]
 GATEWAYS = {"stripe": "stripe", "amazon pay": "amazon_pay", "amazonpay": "amazon_pay", "amazon": "amazon_pay",
@@ -90,6 +90,7 @@ class Parsed:
     top_n: int | None = None
     order: str | None = None
     percentiles: tuple[float, ...] = ()
+    status_words: tuple[str, ...] = ()  # which status phrases were said: "approved", "refunded"...
     share: bool = False  # "what share / percentage / how often": a rate of the statuses named
     payment_noun: bool = False  # "payments", "orders", "transactions"...
     counted: bool = False  # "how many", "number of"

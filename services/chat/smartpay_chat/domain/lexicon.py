@@ -29,7 +29,7 @@ SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd"
              "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday", "sun": "sunday",
              "yr": "year", "cc": "card", "ccs": "cards", "fx": "currency", "ctry": "country", "cur": "currency",
              "ccy": "currency", "lat": "latency", "refs": "refunds", "pmts": "payments", "pmt": "payment",
-             "pymts": "payments"}
+             "pymts": "payments", "rt": "rate", "rte": "rate", "pcnt": "percent"}
 
 PAYMENT_NOUNS = frozenset({"payment", "payments", "transaction", "transactions", "order", "orders", "charge",
                            "charges", "purchase", "purchases", "checkouts", "sale"})
@@ -81,7 +81,7 @@ NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fiv
 # The lexicon typos are corrected onto (words of the grammar, five letters or more, or a known short one).
 TYPO_TARGETS = frozenset("""
 payment payments transaction transactions order orders charges purchases revenue volume sales turnover takings
-refund refunds refunded approval approved approve decline declined declines declining failed failure failures
+refund refunds refunded approval approved decline declined declines declining failed failure failures
 fraud latency median percentile percentiles average number count total gateway gateways country countries
 currency currencies method methods status statuses reason reasons codes stripe amazon solana wallet wallets
 cards yesterday today week weeks month months last this past previous since between daily hourly hours days
@@ -113,4 +113,4 @@ def normalise(question: str) -> str:
         elif bare in SHORTHAND:
             word = word.replace(bare, SHORTHAND[bare])
         words.append(word)
-    return "".join(words)
+    return re.sub(r"\s+", " ", "".join(words)).strip()

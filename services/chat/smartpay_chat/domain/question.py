@@ -18,6 +18,7 @@ _FOLLOW_UP = (r"^\s*(?:and|what about|how about|only|just|same|now|but|then|inst
 _DESC = (r"most common|most frequent|most used|most popular|used (?:the )?most|commonest|main|primary|top|biggest"
          r"|leading|highest|most|best|busiest|largest|greatest|slowest")
 _ASC = r"lowest|least used|least|worst|bottom|fewest|smallest|quietest|fastest"
+_NOUNS = r"\b(?:payments?|transactions?|orders?|charges?|purchases?|checkouts?|buys)\b"
 _VOCAB = (lexicon.FILLER | lexicon.OUT_OF_SCOPE | lexicon.PEOPLE | lexicon.NEGATIONS | lexicon.TIME_WORDS
           | lexicon.TYPO_TARGETS | lexicon.PAYMENT_NOUNS | set(g.GROUPS) | set(g.MONTHS) | set(g.WEEKDAYS)
           | {w for name in (*COUNTRY_NAMES, *DEMONYMS, *CURRENCY_NAMES, *zones.CITIES, *zones.REGIONS,
@@ -33,22 +34,26 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         _zone(t, question, parsed)
         parsed.follow_up = bool(re.search(_FOLLOW_UP, t.text))
         _metric(t, parsed)
-        _ranking_and_groups(t, parsed)
+        parsed.amounts, symbol_currencies = values.amounts(t)
+        plural = _ranking(t, parsed)
+        groups = _groups(t)
         parsed.window, said_now = when.take(t, today)
         parsed.window = parsed.window or when.on_weekday(t, today)
     except (zones.ZoneProblem, when.FutureWindow) as e:
         parsed.refusal = str(e)
         return parsed
-    parsed.amounts, symbol_currencies = values.amounts(t)
+    if parsed.top_n is not None:  # "top 5 gateways", "the busiest day": the ranked thing is the grouping
+        groups += [g.GROUPS[m.group(1)] for m in t.take(rf"\b{g.GROUP_RE}\b")]
+    parsed.group_by = tuple(dict.fromkeys(groups))
+    parsed.payment_noun = bool(re.search(_NOUNS, t.full))
     methods, gateways = values.methods_and_gateways(t)
-    statuses = values.statuses(t)
+    statuses, parsed.status_words = values.statuses(t)
     if t.take(r"\b(?:sent (?:for|to)|flagged (?:for|as)|held for|went (?:to|into)|put (?:in|into|under)|under|in)?\s*"
               r"(?:manual |fraud |a )?review(?:ed)?\b"):
         parsed.fraud_decisions = ("review",)
     currencies = symbol_currencies + values.currencies(t)
     countries = values.countries(t, question)
-    parsed.payment_noun = bool(t.take(r"\b(?:payments?|transactions?|orders?|charges?|purchases?|checkouts?|sales?"
-                                      r"|buys)\b"))
+    t.take(_NOUNS)
     parsed.methods, parsed.gateways = tuple(dict.fromkeys(methods)), tuple(dict.fromkeys(gateways))
     parsed.statuses, parsed.currencies = tuple(dict.fromkeys(statuses)), tuple(dict.fromkeys(currencies))
     parsed.countries = tuple(dict.fromkeys(countries))
@@ -93,8 +98,11 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         parsed.share = True
 
 
-def _ranking_and_groups(t: g.Text, parsed: g.Parsed) -> None:
+def _ranking(t: g.Text, parsed: g.Parsed) -> bool:
     plural = t.has(g.PLURAL_GROUPS)
+    slow = re.search(r"\b(slowest|fastest|quickest)\b", t.full)
+    if slow and parsed.metric == "latency":
+        parsed.order, parsed.top_n = ("desc" if slow.group(1) == "slowest" else "asc"), (5 if plural else 1)
     for m in t.take(rf"\b(?:(top|bottom)\s+{g.NUM}|{g.NUM}\s+(?:{_DESC}|{_ASC})|(?:which|the|name the|list the|"
                     rf"what are the|what were the|give me the|show me the|show the)\s+{g.NUM}(?=\s+(?:\w+\s+)?"
                     rf"{g.GROUP_RE}))\b"):
@@ -106,21 +114,24 @@ def _ranking_and_groups(t: g.Text, parsed: g.Parsed) -> None:
         parsed.order, parsed.top_n = parsed.order or "desc", parsed.top_n or (5 if plural else 1)
     if t.take(rf"\b(?:the\s+)?(?:{_ASC})\b"):
         parsed.order, parsed.top_n = "asc", parsed.top_n or (5 if plural else 1)
+    return plural
+
+
+def _groups(t: g.Text) -> list[str]:
     reasons = t.take(r"\b(?:decline|declined|failure|failed|rejection|error|refusal)\s+(?:reasons?|codes?)\b"
                      r"|\breasons?\s+(?:for|behind|why)\b|\bwhy (?:were|are|did|do) (?:the )?(?:payments? )?"
                      r"(?:get )?(?:declined|rejected|fail(?:ed)?)\b")
     triggers = (r"by|per|for each|for every|each|every|across|in each|on each|broken down by|break(?:ing)? (?:it |that |"
                 r"this |them )?down (?:by|per)|split (?:it |that |this |them )?(?:up )?(?:by|per|across)|grouped by|"
                 r"group(?:ed)? by|according to|which|what|by which")
-    groups = [g.GROUPS[m.group(1)] for m in t.take(
-        rf"\b(?:{triggers})\s+(?:the\s+)?(?:payment\s+)?{g.GROUP_RE}\b")]
+    groups = []
+    for m in t.take(rf"\b(?:{triggers})\s+(?:the\s+)?(?:payment\s+)?{g.GROUP_RE}(?:\s*(?:,|and|&|then)\s*"
+                    rf"(?:by\s+)?{g.GROUP_RE})*\b"):
+        groups += [g.GROUPS[w] for w in re.findall(g.GROUP_RE, m.group(0).split(None, 1)[1])]
     if t.take(r"\bdaily\b|\bday by day\b|\bday-by-day\b"):
         groups.append("day")
     if t.take(r"\bhourly\b|\bhour by hour\b"):
         groups.append("hour")
     if reasons:
         groups.append("reason")
-    if parsed.top_n is not None:  # "top 5 gateways", "the busiest day": the ranked thing is the grouping
-        for m in t.take(rf"\b{g.GROUP_RE}\b"):
-            groups.append(g.GROUPS[m.group(1)])
-    parsed.group_by = tuple(dict.fromkeys(groups))
+    return groups

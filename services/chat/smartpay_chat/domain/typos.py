@@ -54,7 +54,13 @@ def correction(word: str, targets: Iterable[str], known: Callable[[str], bool]) 
             best, found = d, {target}
         elif d == best:
             found.add(target)
-    return found.pop() if best <= limit and len(found) == 1 else None
+    if best > limit:
+        return None
+    if len(found) == 2:  # "reasosn": reason / reasons; the one of the typo's length, else the longer
+        short, long_ = sorted(found, key=len)
+        if long_.startswith(short):
+            return long_ if len(long_) == len(word) or len(short) != len(word) else short
+    return found.pop() if len(found) == 1 else None
 
 
 def correct(text: str, targets: frozenset[str], known: Callable[[str], bool]) -> tuple[str, dict[str, str]]:

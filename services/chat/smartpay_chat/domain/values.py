@@ -19,23 +19,23 @@ FALLBACK = (r"\b(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|failed o
             r"(?:a |an |the )?(?:another|different|second|backup|other|next|alternative|alternate|fallback|new)"
             r"(?: gateway| provider| processor| route)?|switch(?:ed|ing)? (?:gateways|providers)"
             r"|(?:a |the )?(?:second|backup|fallback) (?:gateway|provider))\b")
-# (pattern, statuses); "captured" as an adjective is approved (it was captured, even if refunded later).
+# (name, pattern, statuses); "captured" as an adjective is approved (it was captured, even if refunded later).
 STATUSES = (
-    (r"\b(?:fraud[- ](?:declined?s?|blocks?|blocked|rejections?|rejected)|(?:declined|blocked|rejected|stopped|refused"
+    ("fraud", r"\b(?:fraud[- ](?:declined?s?|blocks?|blocked|rejections?|rejected)|(?:declined|blocked|rejected|stopped|refused"
      r"|flagged and declined)(?: (?:for|as|by|because of|due to|on) (?:suspected )?(?:the )?fraud"
      r"(?: check| screening| filter| model| rules?| engine| detection| system)?)|fraud-blocked)\b", ("declined_fraud",)),
-    (r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded in part\b", ("partially_refunded",)),
-    (r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"
+    ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded in part\b", ("partially_refunded",)),
+    ("refunded", r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"
      r"|\brefund(?:ed)? in full\b", ("refunded",)),
-    (r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"
+    ("captured", r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"
      r"|not refunded|never refunded)\b", ("captured",)),
-    (r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),
-    (r"\b(?:declined|declines|decline|rejected|rejections|unsuccessful|bounced|turned down|did not go through"
+    ("refunded_any", r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),
+    ("declined", r"\b(?:declined|declines|decline|rejected|rejections|unsuccessful|bounced|turned down|did not go through"
      r"|did not succeed|not approved)\b", DECLINED),
-    (r"\b(?:failed|failures|failure|fail|gateway declines|failed at the gateway)\b", ("failed",)),
-    (r"\b(?:approved|successful|succeeded|success|accepted|went through|gone through|go through|captured|authori[sz]ed"
+    ("failed", r"\b(?:failed|failures|failure|fail|gateway declines|failed at the gateway)\b", ("failed",)),
+    ("approved", r"\b(?:approved|successful|succeeded|success|accepted|went through|gone through|go through|captured|authori[sz]ed"
      r"|approvals|successes)\b", APPROVED),
-    (r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished)\b", ("pending",)),
+    ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished)\b", ("pending",)),
 )
 _AMOUNT = r"(\d+(?:[.,]\d{1,3})?)"
 _CODE_SLOT = r"\b(?:from|in|country|countries|based in|located in|origin)\s+(?:the\s+)?"
@@ -56,12 +56,15 @@ def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:
     return methods, gateways
 
 
-def statuses(t: g.Text) -> list[str]:
+def statuses(t: g.Text) -> tuple[list[str], tuple[str, ...]]:
+    """(the statuses, which of STATUSES' names were said)."""
     found: list[str] = []
-    for pattern, values in STATUSES:
+    said: list[str] = []
+    for name, pattern, values in STATUSES:
         if t.take(pattern):
             found.extend(values)
-    return found
+            said.append(name)
+    return found, tuple(said)
 
 
 def currencies(t: g.Text) -> list[str]:
@@ -83,15 +86,17 @@ def countries(t: g.Text, original: str) -> list[str]:
     for m in t.take(r"\b(" + "|".join(places.DEMONYMS) + r")\b"):
         found.append(places.DEMONYMS[m.group(1)])
     for m in re.finditer(rf"{_CODE_SLOT}((?:[a-z]{{2}})(?:\s*(?:,|and|or|/)\s*[a-z]{{2}})*)\b", t.text):
-        codes = re.findall(r"[a-z]{2}", m.group(1))
+        codes = [c for c in re.split(r"\s*(?:,|\band\b|\bor\b|/)\s*", m.group(1)) if c]
         if all(_is_code(c, original) for c in codes):
             found.extend(c.upper() for c in codes)
             t.blank(*m.span())
-    for m in re.finditer(r"(?<![a-z])([a-z]{2})\s+(?=(?:payments?|revenue|sales|volume|orders|transactions|customers)\b)",
-                         t.text):
-        before = t.text[:m.start()].split()[-1:] or [""]
+    for m in re.finditer(r"(?<![a-z])([a-z]{2}) (?=(?:payments?|revenue|sales|volume|orders|transactions|customers)\b)",
+                         t.full):
+        if t.text[m.start(1):m.end(1)] != m.group(1):
+            continue  # already understood as something else
+        before = t.full[:m.start()].split()[-1:] or [""]
         if _is_code(m.group(1), original) or (m.group(1) == "us" and before[0] not in (
-                "show", "give", "tell", "send", "let", "get", "for", "to", "help")):
+                "show", "give", "tell", "send", "let", "get", "for", "to", "help", "with", "against")):
             found.append(m.group(1).upper())
             t.blank(*m.span(1))
     return found

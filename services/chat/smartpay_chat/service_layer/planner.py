@@ -108,10 +108,10 @@ class DeterministicPlanner(Planner):
             return refusal(parsed.refusal)
         if parsed.leftovers:
             return refusal("I don't know how to use " + quote_words(parsed.leftovers) + " here")
-        problem = _settle_metric(parsed)
+        base = previous if previous is not None and _follows_up(parsed) else None
+        problem = _settle_metric(parsed, base is not None)
         if problem:
             return refusal(problem)
-        base = previous if (parsed.follow_up or parsed.metric is None) and previous is not None else None
         if parsed.metric is None and base is None:
             if parsed.follow_up:
                 return refusal("there is no earlier question in this session to follow up on")
@@ -123,23 +123,34 @@ class DeterministicPlanner(Planner):
                            "; ".join(err["msg"] for err in e.errors()) + ")")
 
 
+_RATE_OF = (("refunded_any", "refund_rate"), ("fraud", "fraud_decline_rate"), ("declined", "decline_rate"),
+            ("approved", "approval_rate"))
+
+
 def _rate_of(parsed) -> str | None:
-    """"What share of payments were refunded": the rate whose numerator the statuses (or "fell back") name."""
-    s = set(parsed.statuses)
+    """"What share of (approved) payments were refunded": the rate whose numerator the statuses (or "fell
+    back") name. A status with no rate of its own ("what share failed", "partially refunded") gets none."""
     if parsed.fell_back:
         return "fallback_rate"
-    if s & {"refunded", "partially_refunded"} and s <= set(APPROVED_STATUSES):
-        return "refund_rate" if {"refunded", "partially_refunded"} <= s else None
-    if s == {"declined_fraud"}:
-        return "fraud_decline_rate"
-    if s == {"failed", "declined_fraud"} or s == {"failed", "declined_fraud", *APPROVED_STATUSES}:
-        return "decline_rate"
-    if s == set(APPROVED_STATUSES):
-        return "approval_rate"
+    said = set(parsed.status_words)
+    for words, rate in _RATE_OF:
+        if words in said and said <= {words, "approved"}:
+            return rate
     return None
 
 
-def _settle_metric(parsed) -> str | None:
+def _follows_up(parsed) -> bool:
+    """A follow-up: said as one ("and on Solana?", "what was it last month?"), or a question that names no
+    figure and no payments ("by country", "only EUR"), or only a figure ("net?")."""
+    if parsed.follow_up:
+        return True
+    if parsed.metric is None:
+        return not parsed.payment_noun
+    return not (parsed.window or parsed.group_by or parsed.top_n or parsed.payment_noun or parsed.amounts
+                or any(getattr(parsed, name) for name in _FILTER_FIELDS))
+
+
+def _settle_metric(parsed, follows: bool) -> str | None:
     """Share words make a rate of the statuses named; a ranking or a bare count is a payment count (METRICS.md:
     "how many payments" counts every status). Returns a refusal reason, or None."""
     if parsed.share and parsed.metric in (None, "count"):
@@ -149,6 +160,8 @@ def _settle_metric(parsed) -> str | None:
                     "of payments you mean")
         if rate is not None:
             parsed.metric, parsed.statuses, parsed.fell_back = rate, (), None
+    if follows and parsed.metric is None:
+        return None  # the figure of the last question
     if parsed.metric is None and (parsed.top_n is not None or "reason" in parsed.group_by or parsed.payment_noun
                                   or parsed.statuses or parsed.fell_back or parsed.fraud_decisions):
         parsed.metric = "count"  # METRICS.md: a ranking is by payment count unless volume is asked
