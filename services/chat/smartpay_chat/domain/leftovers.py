@@ -50,7 +50,7 @@ def _consumed(t: Text, end: int) -> bool:
 
 
 def _changes_plan(word, before, after, t: Text, m, original, known) -> bool:
-    if any(c.isdigit() for c in word) or word in lx.OUT_OF_SCOPE or word in lx.NEGATIONS:
+    if any(c.isdigit() for c in word) or word in lx.OUT_OF_SCOPE or word in lx.NEGATIONS or word in lx.METRIC_WORDS:
         return True
     if word in lx.TIME_WORDS or word in lx.NUMBER_WORDS and word not in ("a", "an", "one"):
         return True
@@ -60,8 +60,10 @@ def _changes_plan(word, before, after, t: Text, m, original, known) -> bool:
     if word in lx.PEOPLE:  # "how many customers", "per customer", "best customer", "new customers"
         return (prev in _GROUP_SLOT | _RANKING | {"many", "of"} or prev in ("count", "number")
                 or (bool(before) and _unknown(prev, known) and not _consumed_word(t, prev, m.start())))
-    if word in lx.FILLER or word in GROUPS:
+    if word in lx.FILLER:
         return False
+    if word in lx.TYPO_TARGETS or word in GROUPS:  # a word of the grammar it could not place: a misreading
+        return True
     if prev in _GROUP_SLOT | _VALUE_SLOT | _RANKING or " ".join(before[1::-1]) in ("how many", "number of", "count of"):
         return True
     if prev == "in" and (word in CITIES or re.search(rf"\b{word.capitalize()}\b", original)):

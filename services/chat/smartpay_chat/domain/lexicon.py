@@ -68,12 +68,17 @@ repeat returning loyal loyalty cohort cohorts segment segments campaign campaign
 """.split())
 PEOPLE = frozenset({"customer", "customers", "buyer", "buyers", "shopper", "shoppers", "client", "clients",
                     "user", "users", "consumer", "consumers", "cardholder", "cardholders", "payer", "payers"})
+# A metric word the grammar did not place ("average refund size", "on average" for latency: no mean is computed).
+METRIC_WORDS = frozenset({"average", "averages", "mean", "median", "sum", "ratio", "rate", "rates", "percent",
+                          "percentage", "share", "proportion", "max", "maximum", "minimum", "min", "variance", "std",
+                          "deviation", "stddev", "distribution", "histogram", "cumulative", "running"})
 NEGATIONS = frozenset({"not", "non", "excluding", "exclude", "excludes", "except", "without", "minus", "other",
                        "besides", "apart", "nor", "never", "no"})
 TIME_WORDS = frozenset("""
 morning mornings evening evenings night nights afternoon afternoons noon midnight weekend weekends weekday weekdays
 day days week weeks month months year years quarter quarters q1 q2 q3 q4 hour hours minute minutes second seconds
 am pm o'clock season holiday holidays christmas easter black cyber before after ago earlier later since until till
+fortnight fortnights start beginning end
 """.split())
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,

@@ -72,9 +72,9 @@ def _zone(t: g.Text, question: str, parsed: g.Parsed) -> None:
     for span in spans:
         t.blank(*span)
     if zone is None:
-        city = zones.find_city(t.text)
-        if city and re.search(r"\b(?:today|yesterday|week|month|hours?|days?|since|monday|tuesday|wednesday"
-                              r"|thursday|friday|saturday|sunday)\b", t.text):
+        city = zones.find_city(t.text)  # "yesterday in London": London's yesterday ("payments in Lisbon": refused)
+        if city and re.search(r"\b(?:today|yesterday|week|month|hours|days|monday|tuesday|wednesday|thursday"
+                              r"|friday|saturday|sunday|\d{4}-\d\d-\d\d)\s*$", t.text[:city.start()]):
             zone = zones.CITIES[city.group(1)]
             t.blank(*city.span())
     parsed.timezone = zone
@@ -90,7 +90,7 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         for m in t.take(pattern):
             parsed.metric = parsed.metric or name
             parsed.counted = parsed.counted or name == "count"
-    if t.take(r"\btypical(?:ly)?\b|\bon average\b") and parsed.metric == "latency" and not parsed.percentiles:
+    if t.take(r"\btypical(?:ly)?\b") and parsed.metric == "latency" and not parsed.percentiles:
         parsed.percentiles = (50.0,)
     if values.fell_back(t):
         parsed.fell_back = True
@@ -124,6 +124,8 @@ def _groups(t: g.Text) -> list[str]:
     triggers = (r"by|per|for each|for every|each|every|across|in each|on each|broken down by|break(?:ing)? (?:it |that |"
                 r"this |them )?down (?:by|per)|split (?:it |that |this |them )?(?:up )?(?:by|per|across)|grouped by|"
                 r"group(?:ed)? by|according to|which|what|by which")
+    t.take(r"\b(?:across|over|for|on|in|through|from) all (?:the |our )?(?:gateways|currencies|countries|methods"
+           r"|payment methods|providers)\b")  # a total over every value: no filter, no grouping
     groups = []
     for m in t.take(rf"\b(?:{triggers})\s+(?:the\s+)?(?:payment\s+)?{g.GROUP_RE}(?:\s*(?:,|and|&|then)\s*"
                     rf"(?:by\s+)?{g.GROUP_RE})*\b"):

@@ -13,8 +13,11 @@ from smartpay_chat.domain import places
 
 APPROVED = ("captured", "refunded", "partially_refunded")
 DECLINED = ("failed", "declined_fraud")
-FALLBACK = (r"\b(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|failed over|fail(?:s|ing|ed)? ?over|failover"
-            r"|re-?routed|re-?routes?|rerouting|(?:had to |have to |needed to |need to )?(?:be )?(?:switch(?:ed|es|ing)?"
+_OTHER_GATEWAY = (r"(?: (?:to|on|onto|through|via) (?:a |an |the )?(?:another|different|second|backup|other|next"
+                  r"|alternative|alternate|fallback|new)(?: gateway| provider| processor| route)?)?")
+FALLBACK = (r"\b(?:(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|failed over|fail(?:s|ing|ed)? ?over|failover"
+            rf"|re-?routed|re-?routes?|rerouting){_OTHER_GATEWAY}"
+            r"|(?:had to |have to |needed to |need to )?(?:be )?(?:switch(?:ed|es|ing)?"
             r"|move[ds]?|moving|retried|retry|sent|gone|went|go|routed|passed|handed)(?: over| again)? (?:on |to |through |via )"
             r"(?:a |an |the )?(?:another|different|second|backup|other|next|alternative|alternate|fallback|new)"
             r"(?: gateway| provider| processor| route)?|switch(?:ed|ing)? (?:gateways|providers)"
@@ -23,8 +26,10 @@ FALLBACK = (r"\b(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|failed o
 STATUSES = (
     ("fraud", r"\b(?:fraud[- ](?:declined?s?|blocks?|blocked|rejections?|rejected)|(?:declined|blocked|rejected|stopped|refused"
      r"|flagged and declined)(?: (?:for|as|by|because of|due to|on) (?:suspected )?(?:the )?fraud"
-     r"(?: check| screening| filter| model| rules?| engine| detection| system)?)|fraud-blocked)\b", ("declined_fraud",)),
-    ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded in part\b", ("partially_refunded",)),
+     r"(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?)|fraud-blocked"
+     r"|(?:the )?fraud(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?"
+     r" (?:block|blocked|blocks|decline|declined|declines|reject|rejected|stopped|stop|refused))\b", ("declined_fraud",)),
+    ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b", ("partially_refunded",)),
     ("refunded", r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"
      r"|\brefund(?:ed)? in full\b", ("refunded",)),
     ("captured", r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"

@@ -35,6 +35,11 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
     for m in t.take(rf"\b(?:on|for)?\s*{g.DATE_RE}"):
         return {"period": "on_date", "start_date": g.parse_date(m.groups(), today)}, False
     simple = [(r"\byesterday\b", {"period": "yesterday"}),
+              (r"\b(?:last|past|previous) (?:fortnight|two weeks)\b", {"period": "last_n_days", "n": 14}),
+              (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?week\b", {"period": "this_week"}),
+              (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?month\b", {"period": "this_month"}),
+              (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?year\b",
+               {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
               (r"\b(?:this|the current|current) week\b|\bweek to date\b|\bso far this week\b", {"period": "this_week"}),
               (rf"\b(?:(?:last|previous|past|prior) week|the week before)\b", {"period": "last_week"}),
               (r"\b(?:this|the current|current) month\b|\bmonth to date\b|\bso far this month\b",

@@ -58,8 +58,12 @@ CASES = {
         AggregatePlan(metric="count", filters=Filters(statuses=("failed", "declined_fraud")), group_by=("reason",),
                       top_n=5),
         {"hits": _hits(2, ["pay_DOCSAAAA03", "pay_DOCSAAAA02"]), "aggregations": {"groups": {"buckets": [
-            {"key": {"reason": "Blocked by the fraud check"}, "doc_count": 1, "n": {"doc_count": 1}},
-            {"key": {"reason": "The card was declined"}, "doc_count": 1, "n": {"doc_count": 1}}]}}}),
+            {"key": {"reason": "card_declined"}, "doc_count": 1, "n": {"doc_count": 1},
+             "detail": {"buckets": [{"key": "The card was declined", "doc_count": 1}]},
+             "detail_texts": {"value": 1}},
+            {"key": {"reason": "fraud_risk"}, "doc_count": 1, "n": {"doc_count": 1},
+             "detail": {"buckets": [{"key": "Blocked by the fraud check", "doc_count": 1}]},
+             "detail_texts": {"value": 1}}]}}}),
     "count yesterday": (
         AggregatePlan(metric="count", window=Window(period="yesterday")),
         {"hits": _hits(4, ALL[:4]), "aggregations": {"n": {"doc_count": 4}}}),
