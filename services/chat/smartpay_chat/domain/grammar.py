@@ -52,7 +52,7 @@ METRICS = [
                r"|received|get|got|generate|generated|charge|charged|come in|came in)"
                r"|what did we (?:take|make|earn|collect|bring in|process|capture)|money (?:came|come|coming) in"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
-               r"|bring in|came in)\b(?: (?:including|incl|with|counting) (?:the )?refunds\b)?"),
+               r"|bring in|came in)\b"),
     ("count", r"\b(?:how many|number of|count of|count|total number|tally)\b"),
 ]
 GATEWAYS = {"stripe": "stripe", "amazon pay": "amazon_pay", "amazonpay": "amazon_pay", "amazon": "amazon_pay",

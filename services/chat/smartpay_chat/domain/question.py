@@ -90,6 +90,9 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         for m in t.take(pattern):
             parsed.metric = parsed.metric or name
             parsed.counted = parsed.counted or name == "count"
+    if parsed.metric in ("volume", "average_order_value"):  # gross: refunded payments are in (METRICS.md)
+        t.take(r"\b(?:including|incl|counting|with|even|plus) (?:the )?(?:refunds|refunded(?: and partially refunded)?"
+               r"(?: payments| ones| orders| transactions)?)\b")
     if t.take(r"\btypical(?:ly)?\b") and parsed.metric == "latency" and not parsed.percentiles:
         parsed.percentiles = (50.0,)
     if values.fell_back(t):
