@@ -22,7 +22,7 @@ import numpy as np
 
 from smartpay_chat.evaluation import MERCHANT, NOW
 
-PARTS = ("tuning", "heldout")
+PARTS = ("tuning", "heldout", "heldout_b")  # heldout_b: written after heldout's first measurement (docs/chat.md)
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone

@@ -37,7 +37,7 @@ STATUSES = (
     ("refunded_any", r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),
     ("declined", r"\b(?:declined|declines|decline|rejected|rejections|unsuccessful|bounced|turned down|did not go through"
      r"|did not succeed|not approved)\b", DECLINED),
-    ("failed", r"\b(?:failed|failures|failure|fail|gateway declines|failed at the gateway)\b", ("failed",)),
+    ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
     ("approved", r"\b(?:approved|successful|succeeded|success|accepted|went through|gone through|go through|captured|authori[sz]ed"
      r"|approvals|successes)\b", APPROVED),
     ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished)\b", ("pending",)),
