@@ -29,7 +29,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     parsed = g.Parsed()
     text, parsed.corrected = typos.correct(lexicon.normalise(question), lexicon.TYPO_TARGETS,
                                            lambda w: w in _VOCAB or known(w))
-    t = g.Text(re.sub(r"[?!,;:()\"]|\.(?!\d)", " ", text))
+    t = g.Text(re.sub(r"[?!,;()\"]|:(?!\d)|\.(?!\d)", " ", text))
     try:
         _zone(t, question, parsed)
         parsed.follow_up = bool(re.search(_FOLLOW_UP, t.text))

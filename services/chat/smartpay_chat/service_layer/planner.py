@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from smartpay_chat.domain.plan import AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan, Window
+from smartpay_chat.domain.plan import (MONEY_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
+                                      Window)
 from smartpay_chat.domain.question import parse
 from smartpay_shared import pan
 
@@ -165,6 +166,8 @@ def _settle_metric(parsed, follows: bool) -> str | None:
     if parsed.metric is None and (parsed.top_n is not None or "reason" in parsed.group_by or parsed.payment_noun
                                   or parsed.statuses or parsed.fell_back or parsed.fraud_decisions):
         parsed.metric = "count"  # METRICS.md: a ranking is by payment count unless volume is asked
+    if parsed.metric in MONEY_METRICS and set(parsed.statuses) == set(APPROVED_STATUSES):
+        parsed.statuses = ()  # "captured volume" is gross (METRICS.md): money is over approved payments anyway
     if parsed.metric == "count" and parsed.counted and not (
             parsed.payment_noun or parsed.window or parsed.statuses or parsed.group_by or parsed.fell_back
             or parsed.fraud_decisions or parsed.gateways or parsed.methods or parsed.currencies or parsed.countries
