@@ -22,7 +22,7 @@ import numpy as np
 
 from smartpay_chat.evaluation import MERCHANT, NOW
 
-PARTS = ("tuning", "heldout", "heldout_b")  # heldout_b: written after heldout's first measurement (docs/chat.md)
+PARTS = ("tuning", "heldout", "heldout_b", "heldout_c")  # held-out batches, each measured blind once (docs/chat.md)
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -36,7 +36,8 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "this_month": (D(2026, 12, 1), NOW), "last_month": (D(2026, 11, 1), D(2026, 12, 1)),
     "oct": (D(2026, 10, 1), D(2026, 11, 1)), "nov": (D(2026, 11, 1), D(2026, 12, 1)),
     "ytd": (D(2026, 1, 1), NOW),
-    **{f"d{n}": (NOW - timedelta(days=n), NOW) for n in (2, 3, 7, 10, 14, 30, 60)},
+    "sep": (D(2026, 9, 1), D(2026, 10, 1)),
+    **{f"d{n}": (NOW - timedelta(days=n), NOW) for n in (2, 3, 5, 7, 10, 14, 30, 60)},
     **{f"h{n}": (NOW - timedelta(hours=n), NOW) for n in (1, 6, 12, 24, 48)},
     "since_mon": (D(2026, 11, 30), NOW), "since_wed": (D(2026, 11, 25), NOW), "since_fri": (D(2026, 11, 27), NOW),
     "since_nov20": (D(2026, 11, 20), NOW),
@@ -47,7 +48,8 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "this_month@Australia/Sydney": (D(2026, 11, 30, 13), NOW),
     "today@Asia/Tokyo": (D(2026, 11, 30, 15), NOW), "yesterday@Asia/Tokyo": (D(2026, 11, 29, 15), D(2026, 11, 30, 15)),
     "last_week@Asia/Tokyo": (D(2026, 11, 22, 15), D(2026, 11, 29, 15)),
-    "today@Asia/Singapore": (D(2026, 11, 30, 16), NOW),
+    "today@Asia/Singapore": (D(2026, 11, 30, 16), NOW), "this_week@Asia/Tokyo": (D(2026, 11, 29, 15), NOW),
+    "today@Asia/Dubai": (D(2026, 11, 30, 20), NOW), "yesterday@Europe/Paris": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
     "yesterday@Asia/Dubai": (D(2026, 11, 29, 20), D(2026, 11, 30, 20)),
     "today@Asia/Kolkata": (D(2026, 11, 30, 18, 30), NOW),
     "today@Europe/Berlin": (D(2026, 11, 30, 23), NOW), "today@Europe/Paris": (D(2026, 11, 30, 23), NOW),
