@@ -11,7 +11,7 @@ from typing import Any
 
 from smartpay_chat.domain.lexicon import NUMBER_WORDS
 
-NUMBERS = {k: v for k, v in NUMBER_WORDS.items() if k not in ("a", "an", "single")}
+NUMBERS = {k: v for k, v in NUMBER_WORDS.items() if k not in ("a", "an")}
 NUM = r"(\d{1,4}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
 MONTHS = {m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
                                           "august", "september", "october", "november", "december"))}
@@ -44,7 +44,8 @@ METRICS = [
                             r"|(?:order|payment|ticket|transaction|basket|cart|purchase|sale|checkout)s?"
                             r"(?: size| value| amount)?|(?:size|value|amount)(?: per (?:order|payment|transaction))?)"
                             r"|\baov\b"),
-    ("net", r"\b(?:after|minus|less|net of|excluding|without|deducting|less of) (?:the )?refunds\b"
+    ("net", r"\b(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
+            r"|less|net of|excluding|without) (?:the |all )?refunds\b"
             r"|\bnet(?: volume| revenue| sales| amount| takings| income)?\b"),
     ("volume", r"\b(?:volume|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
                r"|how much (?:money )?(?:did we |have we |we |was |were |did |has |had )?(?:take|took|taken|make|made"
@@ -90,6 +91,8 @@ class Parsed:
     top_n: int | None = None
     order: str | None = None
     percentiles: tuple[float, ...] = ()
+    relative: str | None = None  # "the month before (that)": a step back from the last question's window
+    money_of_those: bool = False  # "how much money was that?": the money of the payments the last question counted
     status_words: tuple[str, ...] = ()  # which status phrases were said: "approved", "refunded"...
     share: bool = False  # "what share / percentage / how often": a rate of the statuses named
     payment_noun: bool = False  # "payments", "orders", "transactions"...

@@ -26,8 +26,8 @@ def _skip(words: list[str]) -> list[str]:
     return [w for w in words if w not in _ARTICLES]
 
 
-def judge(t: Text, original: str, known: Callable[[str], bool]) -> tuple[list[str], list[str]]:
-    """(refused words, ignored words) among what is left in `t`."""
+def judge(t: Text, original: str, known: Callable[[str], bool], grouped: bool = False) -> tuple[list[str], list[str]]:
+    """(refused words, ignored words) among what is left in `t`; `grouped`: the question names a grouping."""
     refused, ignored = [], []
     for m in t.words():
         word = m.group(0).strip(".'")
@@ -35,7 +35,7 @@ def judge(t: Text, original: str, known: Callable[[str], bool]) -> tuple[list[st
             continue
         before, after = t.neighbours(*m.span())
         before, after = _skip(before), _skip(after)
-        if _changes_plan(word, before, after, t, m, original, known):
+        if _changes_plan(word, before, after, t, m, original, known, grouped):
             refused.append(word)
         else:
             ignored.append(word)
@@ -49,7 +49,7 @@ def _consumed(t: Text, end: int) -> bool:
     return nxt is not None and not t.text[end + nxt.start():end + nxt.end()].strip()
 
 
-def _changes_plan(word, before, after, t: Text, m, original, known) -> bool:
+def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> bool:
     if any(c.isdigit() for c in word) or word in lx.OUT_OF_SCOPE or word in lx.NEGATIONS or word in lx.METRIC_WORDS:
         return True
     if word in lx.TIME_WORDS or word in lx.NUMBER_WORDS and word not in ("a", "an", "one"):
@@ -64,6 +64,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known) -> bool:
         return False
     if word in lx.TYPO_TARGETS or word in GROUPS:  # a word of the grammar it could not place: a misreading
         return True
+    if prev in _RANKING and grouped:  # "which gateway is the most reliable": the ranked thing is the grouping
+        return False
     if prev in _GROUP_SLOT | _VALUE_SLOT | _RANKING or " ".join(before[1::-1]) in ("how many", "number of", "count of"):
         return True
     if prev == "in" and (word in CITIES or re.search(rf"\b{word.capitalize()}\b", original)):

@@ -50,7 +50,7 @@ happened happen happening occur occurred occurring took take taking make made ma
 see seen say said tell telling provide provided share give me please thanks thank cheers
 going go went come came coming been looking like kind sort bit lot lots great good nice
 terms regarding concerning respect re regard generally usually normally
-recent recently lately far ever one ones both either neither
+recent recently lately far ever one ones both either neither among amongst single very really
 track tracking handle handled see
 """.split())
 # Words for things the payment data does not hold, or requests that are not questions: always refused.
@@ -82,7 +82,7 @@ fortnight fortnights start beginning end
 """.split())
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-                "thirty": 30, "sixty": 60, "ninety": 90, "fourteen": 14, "single": 1}
+                "thirty": 30, "sixty": 60, "ninety": 90, "fourteen": 14}
 # The lexicon typos are corrected onto (words of the grammar, five letters or more, or a known short one).
 TYPO_TARGETS = frozenset("""
 payment payments transaction transactions order orders charges purchases revenue volume sales turnover takings

@@ -37,6 +37,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         parsed.amounts, symbol_currencies = values.amounts(t)
         plural = _ranking(t, parsed)
         groups = _groups(t)
+        parsed.relative = when.relative(t)
         parsed.window, said_now = when.take(t, today)
         parsed.window = parsed.window or when.on_weekday(t, today)
     except (zones.ZoneProblem, when.FutureWindow) as e:
@@ -61,7 +62,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         parsed.window = None
     if "reason" in parsed.group_by and not parsed.statuses:
         parsed.statuses = values.DECLINED
-    parsed.leftovers, parsed.ignored = leftovers.judge(t, question, known)
+    parsed.leftovers, parsed.ignored = leftovers.judge(t, question, known, bool(parsed.group_by))
     return parsed
 
 
@@ -86,6 +87,8 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
     if t.take(r"\bmedian\b"):
         parsed.percentiles += (50.0,)
     t.take(r"\bto (?:reach |get to )?(?:a |the |their )?final (?:outcome|state|status|result)\b|\bend to end\b")
+    if t.take(r"\bhow much(?: money)? (?:was|were|is|are|did) (?:that|those|it|they|them)(?: come to| worth| in total)?\b"):
+        parsed.money_of_those, parsed.metric = True, "volume"  # "how much money was that?" after a count
     for name, pattern in g.METRICS:
         for m in t.take(pattern):
             parsed.metric = parsed.metric or name
@@ -102,7 +105,7 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
 
 
 def _ranking(t: g.Text, parsed: g.Parsed) -> bool:
-    plural = t.has(g.PLURAL_GROUPS)
+    plural = t.has(g.PLURAL_GROUPS) and not t.has(r"\bwhich (?:one )?of\b")  # "which of our gateways is": one
     slow = re.search(r"\b(slowest|fastest|quickest)\b", t.full)
     if slow and parsed.metric == "latency":
         parsed.order, parsed.top_n = ("desc" if slow.group(1) == "slowest" else "asc"), (5 if plural else 1)
@@ -126,7 +129,8 @@ def _groups(t: g.Text) -> list[str]:
                      r"(?:get )?(?:declined|rejected|fail(?:ed)?)\b")
     triggers = (r"by|per|for each|for every|each|every|across|in each|on each|broken down by|break(?:ing)? (?:it |that |"
                 r"this |them )?down (?:by|per)|split (?:it |that |this |them )?(?:up )?(?:by|per|across)|grouped by|"
-                r"group(?:ed)? by|according to|which|what|by which")
+                r"group(?:ed)? by|according to|which of (?:our|the|all)|which|what|by which|list|show(?: me)?|give(?: me)?|see|with (?:their|the)"
+                r"|and (?:their|the)|plus (?:their|the)")
     t.take(r"\b(?:across|over|for|on|in|through|from) all (?:the |our )?(?:gateways|currencies|countries|methods"
            r"|payment methods|providers)\b")  # a total over every value: no filter, no grouping
     groups = []

@@ -41,8 +41,8 @@ def correction(word: str, targets: Iterable[str], known: Callable[[str], bool]) 
     """The lexicon word `word` is a typo of, or None (known word, too short, too far, or a tie)."""
     if len(word) < 3 or not word.isalpha() or known(word):
         return None
-    if len(word) <= 4:
-        found = {t for t in targets if _swapped(word, t)}
+    if len(word) <= 4:  # a swap ("rtae"), or the last letter dropped ("tota")
+        found = {t for t in targets if _swapped(word, t) or (len(word) == 4 and len(t) == 5 and t.startswith(word))}
         return found.pop() if len(found) == 1 else None
     limit = 1 if len(word) <= 7 else 2
     best, found = limit + 1, set()

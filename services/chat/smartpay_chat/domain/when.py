@@ -70,6 +70,33 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
     return None, False
 
 
+def relative(t: g.Text) -> str | None:
+    """"the month before (that)", "the week before", "the day before": a step back from the last window."""
+    for m in t.take(r"\b(?:and |what about |how about )?(?:in |for |during )?(?:the )?(month|week|day) (?:before|prior)"
+                    r"(?: (?:that|it|this|then))?\b(?! last)"):
+        return m.group(1)
+    return None
+
+
+def step_back(window: dict[str, Any], unit: str, today: date) -> dict[str, Any] | None:
+    """The window one `unit` before `window` (a plan's window as a dict), or None when it has no such step."""
+    p = window["period"]
+    if unit == "month":
+        if p == "this_month":
+            return {"period": "last_month"}
+        month = (today.month - 3) % 12 + 1 if p == "last_month" else (window.get("month") and (window["month"] - 2) % 12 + 1)
+        return {"period": "month", "month": month} if month else None
+    if unit == "week" and p in ("this_week", "last_week"):
+        if p == "this_week":
+            return {"period": "last_week"}
+        monday = today - timedelta(days=today.weekday() + 14)
+        return {"period": "between", "start_date": monday, "end_date": monday + timedelta(days=6)}
+    if unit == "day" and p in ("today", "yesterday", "on_date"):
+        day = {"today": today, "yesterday": today - timedelta(days=1)}.get(p) or window["start_date"]
+        return {"period": "on_date", "start_date": day - timedelta(days=1)} if p != "today" else {"period": "yesterday"}
+    return None
+
+
 def on_weekday(t: g.Text, today: date) -> dict[str, Any] | None:
     """"on Monday", "last Friday": the latest such day, today included."""
     for m in t.take(r"\b(?:on\s+|last\s+)?(" + "|".join(g.WEEKDAYS) + r")\b"):

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from smartpay_chat.domain.plan import (MONEY_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
                                       Window)
 from smartpay_chat.domain.question import parse
+from smartpay_chat.domain.when import step_back
 from smartpay_shared import pan
 
 # Digit-free on purpose: a refusal carries no figures at all.
@@ -110,7 +111,7 @@ class DeterministicPlanner(Planner):
         if parsed.leftovers:
             return refusal("I don't know how to use " + quote_words(parsed.leftovers) + " here")
         base = previous if previous is not None and _follows_up(parsed) else None
-        problem = _settle_metric(parsed, base is not None)
+        problem = _settle_metric(parsed, base is not None) or _relative_to(parsed, base, today)
         if problem:
             return refusal(problem)
         if parsed.metric is None and base is None:
@@ -140,10 +141,28 @@ def _rate_of(parsed) -> str | None:
     return None
 
 
+def _relative_to(parsed, base: AggregatePlan | None, today) -> str | None:
+    """"the month before that": a step back from the last window; "how much money was that?" after a count: the
+    money of those payments (refunds: the refunded amount). Returns a refusal reason, or None."""
+    if parsed.relative:
+        stepped = step_back(base.window.model_dump(exclude_none=True), parsed.relative, today) \
+            if base and base.window else None
+        if stepped is None:
+            return f"I can step back a {parsed.relative} only from the last question's {parsed.relative}"
+        parsed.window = stepped
+    if parsed.money_of_those and base is not None and base.metric == "count" and parsed.metric == "volume":
+        said = set(base.filters.statuses)
+        if said and said <= {"refunded", "partially_refunded"}:
+            parsed.metric = "refund_total"
+        elif said - set(APPROVED_STATUSES):
+            return "those payments moved no money (they were not approved): ask for their number instead"
+    return None
+
+
 def _follows_up(parsed) -> bool:
     """A follow-up: said as one ("and on Solana?", "what was it last month?"), or a question that names no
     figure and no payments ("by country", "only EUR"), or only a figure ("net?")."""
-    if parsed.follow_up:
+    if parsed.follow_up or parsed.relative:
         return True
     if parsed.metric is None:
         return not parsed.payment_noun
@@ -210,6 +229,8 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     if parsed.metric and base and parsed.metric != base.metric and parsed.metric in _RATES:
         filters["statuses"] = ()  # a rate names its own numerator: the last question's statuses do not apply
     metric = parsed.metric or base.metric
+    if metric == "refund_total" and set(filters["statuses"]) <= {"refunded", "partially_refunded"}:
+        filters["statuses"] = ()  # every refund is of a refunded payment: the same figure, a plainer plan
     window = Window(**parsed.window) if parsed.window else (base.window if base else None)
     group_by = parsed.group_by or (base.group_by if base else ())
     top_n = parsed.top_n if parsed.top_n is not None else (base.top_n if base and not parsed.group_by else None)
