@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 
 from smartpay_chat.domain import lexicon as lx
+from smartpay_chat.domain import typos
 from smartpay_chat.domain.grammar import GROUPS, Text
 from smartpay_chat.domain.zones import CITIES
 
@@ -62,6 +63,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
                 or (bool(before) and _unknown(prev, known) and not _consumed_word(t, prev, m.start())))
     if word in lx.FILLER:
         return False
+    if typos.near(word, lx.TYPO_TARGETS, known):  # a misspelling we could not settle: it may change the plan
+        return True
     if word in lx.TYPO_TARGETS or word in GROUPS:  # a word of the grammar it could not place: a misreading
         return True
     if prev in _RANKING and grouped:  # "which gateway is the most reliable": the ranked thing is the grouping

@@ -62,7 +62,8 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         parsed.window = None
     if "reason" in parsed.group_by and not parsed.statuses:
         parsed.statuses = values.DECLINED
-    parsed.leftovers, parsed.ignored = leftovers.judge(t, question, known, bool(parsed.group_by))
+    parsed.leftovers, parsed.ignored = leftovers.judge(t, question, lambda w: w in _VOCAB or known(w),
+                                                       bool(parsed.group_by))
     return parsed
 
 
@@ -133,7 +134,7 @@ def _groups(t: g.Text) -> list[str]:
                 r"|and (?:their|the)|plus (?:their|the)")
     t.take(r"\b(?:across|over|for|on|in|through|from) all (?:the |our )?(?:gateways|currencies|countries|methods"
            r"|payment methods|providers)\b")  # a total over every value: no filter, no grouping
-    groups = []
+    groups = ["hour" for _ in t.take(r"\b(?:(?:by|per|which|what|each) )?hours? of (?:the )?day\b")]
     for m in t.take(rf"\b(?:{triggers})\s+(?:the\s+)?(?:payment\s+)?{g.GROUP_RE}(?:\s*(?:,|and|&|then)\s*"
                     rf"(?:by\s+)?{g.GROUP_RE})*\b"):
         groups += [g.GROUPS[w] for w in re.findall(g.GROUP_RE, m.group(0).split(None, 1)[1])]

@@ -63,6 +63,15 @@ def correction(word: str, targets: Iterable[str], known: Callable[[str], bool]) 
     return found.pop() if len(found) == 1 else None
 
 
+def near(word: str, targets: Iterable[str], known: Callable[[str], bool]) -> bool:
+    """An unknown word within typo distance of some lexicon word, even when no single correction was chosen (a
+    tie: "refundd" is as close to refund, refunds and refunded): it may change the plan, so it is not ignored."""
+    if len(word) < 5 or not word.isalpha() or known(word):
+        return False
+    limit = 1 if len(word) <= 7 else 2
+    return any(distance(word, t, limit) <= limit for t in targets if len(t) >= 4)
+
+
 def correct(text: str, targets: frozenset[str], known: Callable[[str], bool]) -> tuple[str, dict[str, str]]:
     """The text with each misspelt word replaced, and what was replaced (shown to the caller in the plan's words)."""
     fixed: dict[str, str] = {}

@@ -1,7 +1,7 @@
 """The paraphrase suite (issue #17 item 2) through the real planner, service and DuckDB executor, scored against
 plans written by hand and figures computed independently (smartpay_chat/paraphrase_suite.py). The parts are
-scored separately. Floors: tuning and the first held-out batch at the 97 % target; the second held-out batch
-at what it measured when it was first run (40 of 44, 90.9 %: the target is not met there, see docs/chat.md)."""
+scored separately, each against a floor (a regression fails). The held-out batches' blind first measurements,
+which missed the 97 % target, are in docs/chat.md; the floors are today's figures after the fixes they led to."""
 
 import re
 from pathlib import Path
@@ -14,7 +14,9 @@ from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.service_layer.chat import Chat, InMemorySessions, ask
 from smartpay_chat.service_layer.planner import DeterministicPlanner
 
-FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (40 / 44, 1)}  # (accuracy, wrong answers at most)
+# (accuracy, wrong answers at most): the 97 % target where it is met now, else today's figure (docs/chat.md has the
+# blind first measurements: 156/162, 40/44, 61/65).
+FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
@@ -35,7 +37,7 @@ def service():
 def test_the_suite_has_four_hundred_questions_and_a_quarter_held_out():
     parts = {part: ps.load(part) for part in ps.PARTS}
     total = sum(len(cases) for cases in parts.values())
-    held = len(parts["heldout"]) + len(parts["heldout_b"])
+    held = sum(len(cases) for part, cases in parts.items() if part != "tuning")
     assert total >= 400 and len(parts["heldout"]) / (len(parts["heldout"]) + len(parts["tuning"])) >= 0.25
     assert held / total >= 0.25
     questions = [c.turns for cases in parts.values() for c in cases]
@@ -46,7 +48,7 @@ def test_the_issue_quoted_misses_are_in_the_tuning_part_only():
     text = {part: (ps.HERE / f"{part}.txt").read_text().lower() for part in ps.PARTS}
     for phrase in QUOTED:
         assert phrase in text["tuning"], phrase
-        assert phrase not in text["heldout"] and phrase not in text["heldout_b"], phrase
+        assert all(phrase not in body for part, body in text.items() if part != "tuning"), phrase
 
 
 @pytest.mark.parametrize("part", ps.PARTS)

@@ -72,6 +72,7 @@ def test_named_time_zones(question, zone):
     ("revenue excluding stripe last month", '"excluding"'), ("volume by", '"by"'), ("how many", "of what"),
     ("volume tomorrow", "future"), ("how many payments in lisbon yesterday", '"lisbon"'),
     ("how long do payments take on average", '"average"'), ("payments by county last week", '"county"'),
+    ("payments refundd last month", '"refundd"'),  # near refund / refunds / refunded: a tie, never ignored
 ])
 def test_words_that_could_change_the_plan_are_refused(question, words):
     found = plan(question)
@@ -105,6 +106,17 @@ def test_follow_ups_inherit_what_they_do_not_change():
     assert fields("in tokyo time", plan("volume yesterday"))["timezone"] == "Asia/Tokyo"
     follow = fields("how many were declined", plan("card payments yesterday"))
     assert follow["filters"] == {"methods": ["card"], "statuses": ["failed", "declined_fraud"]}
+
+
+def test_relative_windows_and_the_money_of_the_payments_counted():
+    assert fields("and the month before that?", plan("approval rate last month"))["window"] == {
+        "period": "month", "month": 10}
+    assert fields("the day before that", plan("payments yesterday"))["window"] == {
+        "period": "on_date", "start_date": "2026-11-29"}
+    assert plan("the month before that").kind == "refusal"  # nothing to step back from
+    refunds = fields("and how much money was that?", plan("how many payments were refunded this week?"))
+    assert (refunds["metric"], refunds.get("filters")) == ("refund_total", None)
+    assert plan("how much money was that", plan("how many declined payments yesterday")).kind == "refusal"
 
 
 def test_the_llm_schema_takes_the_new_filter():
