@@ -24,7 +24,7 @@ DATE_RE = (rf"(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{MONTH_RE}\s+(?:the\s+)?{DAY_RE}"
            rf"|(?:the\s+)?{DAY_RE}\s+(?:of\s+)?{MONTH_RE})")
 
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
-_SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"
+SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"
 METRICS = [
     ("latency", r"\b(?:latency|latencies|percentiles?|how long|how fast|how quick(?:ly)?|processing times?|response times?"
                 r"|time to (?:complete|process|finish|reach|settle)|speed|slowest|fastest|slow|fast|quickest)\b"),

@@ -60,7 +60,7 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
     prev = before[0] if before else ""
     if word in lx.PEOPLE:  # "how many customers", "per customer", "best customer", "new customers"
         return (prev in _GROUP_SLOT | _RANKING | {"many", "of"} or prev in ("count", "number")
-                or (bool(before) and _unknown(prev, known) and not _consumed_word(t, prev, m.start())))
+                or (bool(before) and _unknown(prev) and not _consumed_word(t, prev, m.start())))
     if word in lx.FILLER:
         return False
     if typos.near(word, lx.TYPO_TARGETS, known):  # a misspelling we could not settle: it may change the plan
@@ -76,7 +76,7 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
     return bool(after) and after[0] in _FILTER_NEXT  # "visa cards", "mobile payments", "subscription revenue"
 
 
-def _unknown(word: str, known: Callable[[str], bool]) -> bool:
+def _unknown(word: str) -> bool:
     return word not in lx.FILLER and word not in GROUPS
 
 

@@ -35,7 +35,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         parsed.follow_up = bool(re.search(_FOLLOW_UP, t.text))
         _metric(t, parsed)
         parsed.amounts, symbol_currencies = values.amounts(t)
-        plural = _ranking(t, parsed)
+        _ranking(t, parsed)
         groups = _groups(t)
         parsed.relative = when.relative(t)
         parsed.window, said_now = when.take(t, today)
@@ -101,11 +101,11 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         parsed.percentiles = (50.0,)
     if values.fell_back(t):
         parsed.fell_back = True
-    if t.take(rf"\b(?:what|which)?\s*{g._SHARE}\b(?:\s+of)?"):
+    if t.take(rf"\b(?:what|which)?\s*{g.SHARE}\b(?:\s+of)?"):
         parsed.share = True
 
 
-def _ranking(t: g.Text, parsed: g.Parsed) -> bool:
+def _ranking(t: g.Text, parsed: g.Parsed) -> None:
     plural = t.has(g.PLURAL_GROUPS) and not t.has(r"\bwhich (?:one )?of\b")  # "which of our gateways is": one
     slow = re.search(r"\b(slowest|fastest|quickest)\b", t.full)
     if slow and parsed.metric == "latency":
@@ -121,7 +121,6 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> bool:
         parsed.order, parsed.top_n = parsed.order or "desc", parsed.top_n or (5 if plural else 1)
     if t.take(rf"\b(?:the\s+)?(?:{_ASC})\b"):
         parsed.order, parsed.top_n = "asc", parsed.top_n or (5 if plural else 1)
-    return plural
 
 
 def _groups(t: g.Text) -> list[str]:

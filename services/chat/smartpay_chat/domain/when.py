@@ -43,7 +43,7 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
               (r"\b(?:this|the current|current) week\b|\bweek to date\b|\bso far this week\b|\b(?:the )?week so far\b",
                {"period": "this_week"}),
               (r"\b(?:the )?month so far\b", {"period": "this_month"}),
-              (rf"\b(?:(?:last|previous|past|prior) week|the week before)\b", {"period": "last_week"}),
+              (r"\b(?:last|previous|past|prior) week\b", {"period": "last_week"}),
               (r"\b(?:this|the current|current) month\b|\bmonth to date\b|\bso far this month\b",
                {"period": "this_month"}),
               (r"\b(?:last|previous|past|prior) month\b", {"period": "last_month"}),

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from smartpay_chat.domain.plan import (MONEY_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
+from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
                                       Window)
+from smartpay_chat.domain import settle
 from smartpay_chat.domain.question import parse
-from smartpay_chat.domain.when import step_back
 from smartpay_shared import pan
 
 # Digit-free on purpose: a refusal carries no figures at all.
@@ -35,9 +35,7 @@ _PAYMENT_ID = re.compile(r"\bpay_[A-Za-z0-9]{8,40}\b")
 _SEARCH = re.compile(r"^\s*(?:please\s+)?(?:find|search(?:\s+for)?|show(?:\s+me)?|list|look\s+for)\s+(?P<scope>.*?)"
                      r"\bpayments?\s+(?:that\s+(?:look|are|were)\s+)?(?:like|similar\s+to|matching|about|resembling)"
                      r"\s+(?P<text>.+?)\s*[?.!]*\s*$", re.IGNORECASE | re.DOTALL)
-_FILTER_FIELDS = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions", "fell_back")
-APPROVED_STATUSES = ("captured", "refunded", "partially_refunded")
-_RATES = ("approval_rate", "decline_rate", "fraud_decline_rate", "fallback_rate", "refund_rate")
+_FILTER_FIELDS = settle.FILTER_FIELDS
 
 
 CARD_NUMBER_REASON = ("the question holds a card number. I never take one and did not keep it: name a payment "
@@ -110,8 +108,8 @@ class DeterministicPlanner(Planner):
             return refusal(parsed.refusal)
         if parsed.leftovers:
             return refusal("I don't know how to use " + quote_words(parsed.leftovers) + " here")
-        base = previous if previous is not None and _follows_up(parsed) else None
-        problem = _settle_metric(parsed, base is not None) or _relative_to(parsed, base, today)
+        base = previous if previous is not None and settle.follows_up(parsed) else None
+        problem = settle.metric(parsed, base is not None) or settle.relative_to(parsed, base, today)
         if problem:
             return refusal(problem)
         if parsed.metric is None and base is None:
@@ -123,76 +121,6 @@ class DeterministicPlanner(Planner):
         except ValidationError as e:
             return refusal("the question mixes things I cannot combine (" +
                            "; ".join(err["msg"] for err in e.errors()) + ")")
-
-
-_RATE_OF = (("refunded_any", "refund_rate"), ("fraud", "fraud_decline_rate"), ("declined", "decline_rate"),
-            ("approved", "approval_rate"))
-
-
-def _rate_of(parsed) -> str | None:
-    """"What share of (approved) payments were refunded": the rate whose numerator the statuses (or "fell
-    back") name. A status with no rate of its own ("what share failed", "partially refunded") gets none."""
-    if parsed.fell_back:
-        return "fallback_rate"
-    said = set(parsed.status_words)
-    for words, rate in _RATE_OF:
-        if words in said and said <= {words, "approved"}:
-            return rate
-    return None
-
-
-def _relative_to(parsed, base: AggregatePlan | None, today) -> str | None:
-    """"the month before that": a step back from the last window; "how much money was that?" after a count: the
-    money of those payments (refunds: the refunded amount). Returns a refusal reason, or None."""
-    if parsed.relative:
-        stepped = step_back(base.window.model_dump(exclude_none=True), parsed.relative, today) \
-            if base and base.window else None
-        if stepped is None:
-            return f"I can step back a {parsed.relative} only from the last question's {parsed.relative}"
-        parsed.window = stepped
-    if parsed.money_of_those and base is not None and base.metric == "count" and parsed.metric == "volume":
-        said = set(base.filters.statuses)
-        if said and said <= {"refunded", "partially_refunded"}:
-            parsed.metric = "refund_total"
-        elif said - set(APPROVED_STATUSES):
-            return "those payments moved no money (they were not approved): ask for their number instead"
-    return None
-
-
-def _follows_up(parsed) -> bool:
-    """A follow-up: said as one ("and on Solana?", "what was it last month?"), or a question that names no
-    figure and no payments ("by country", "only EUR"), or only a figure ("net?")."""
-    if parsed.follow_up or parsed.relative:
-        return True
-    if parsed.metric is None:
-        return not parsed.payment_noun
-    return not (parsed.window or parsed.group_by or parsed.top_n or parsed.payment_noun or parsed.amounts
-                or any(getattr(parsed, name) for name in _FILTER_FIELDS))
-
-
-def _settle_metric(parsed, follows: bool) -> str | None:
-    """Share words make a rate of the statuses named; a ranking or a bare count is a payment count (METRICS.md:
-    "how many payments" counts every status). Returns a refusal reason, or None."""
-    if parsed.share and parsed.metric in (None, "count"):
-        rate = _rate_of(parsed)
-        if rate is None and parsed.metric is None:
-            return ("I can give the approval, decline, fraud decline, fallback and refund rates: say which share "
-                    "of payments you mean")
-        if rate is not None:
-            parsed.metric, parsed.statuses, parsed.fell_back = rate, (), None
-    if follows and parsed.metric is None:
-        return None  # the figure of the last question
-    if parsed.metric is None and (parsed.top_n is not None or "reason" in parsed.group_by or parsed.payment_noun
-                                  or parsed.statuses or parsed.fell_back or parsed.fraud_decisions):
-        parsed.metric = "count"  # METRICS.md: a ranking is by payment count unless volume is asked
-    if parsed.metric in MONEY_METRICS and set(parsed.statuses) == set(APPROVED_STATUSES):
-        parsed.statuses = ()  # "captured volume" is gross (METRICS.md): money is over approved payments anyway
-    if parsed.metric == "count" and parsed.counted and not (
-            parsed.payment_noun or parsed.window or parsed.statuses or parsed.group_by or parsed.fell_back
-            or parsed.fraud_decisions or parsed.gateways or parsed.methods or parsed.currencies or parsed.countries
-            or parsed.amounts or parsed.follow_up):
-        return "how many of what? Ask about payments, for example \"how many payments yesterday?\""
-    return None
 
 
 def _search_plan(scope: str, text: str, today, timezone: str, known: Callable[[str], bool]) -> Plan:
@@ -226,7 +154,7 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     if parsed.amounts:
         for key in ("amount_gte", "amount_gt", "amount_lte", "amount_lt"):
             filters[key] = parsed.amounts.get(key)
-    if parsed.metric and base and parsed.metric != base.metric and parsed.metric in _RATES:
+    if parsed.metric and base and parsed.metric != base.metric and parsed.metric in RATE_METRICS:
         filters["statuses"] = ()  # a rate names its own numerator: the last question's statuses do not apply
     metric = parsed.metric or base.metric
     if metric == "refund_total" and set(filters["statuses"]) <= {"refunded", "partially_refunded"}:
