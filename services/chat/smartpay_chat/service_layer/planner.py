@@ -91,8 +91,10 @@ class DeterministicPlanner(Planner):
     name = "deterministic"
 
     def __init__(self, known: Callable[[str], bool] | None = None):
-        if known is None:
-            from smartpay_chat.adapters.english_words import is_known as known
+        if known is None:  # loaded here, at start (the API's init), not in the first answer
+            from smartpay_chat.adapters.english_words import english_words, is_known as known
+
+            english_words()
         self._known = known
 
     def plan(self, question: str, previous: AggregatePlan | None, now: datetime, timezone: str) -> Plan:
