@@ -53,7 +53,7 @@ def _in(docs, window="", **eq):
 def _grouped(docs, keys, fn):
     groups: dict[tuple, list] = defaultdict(list)
     for d in docs:
-        label = tuple(getattr(d, "decline_reason" if k == "reason" else k) for k in keys)
+        label = tuple(getattr(d, "decline_code" if k == "reason" else k) for k in keys)
         if None not in label:
             groups[label].append(d)
     return {"keys": keys, "values": {tuple(str(x) for x in k): v for k, g in groups.items()
@@ -94,7 +94,8 @@ def rate(kind, window="", by=(), **eq):
 
 def top_reasons(n, window="", **eq):
     def expect(docs):
-        found = Counter(d.decline_reason for d in _in(docs, window, **eq) if d.status in DECLINED and d.decline_reason)
+        # Grouped by the decline code (issue #17 item 4); the gateways' texts are detail, not the group.
+        found = Counter(d.decline_code for d in _in(docs, window, **eq) if d.status in DECLINED and d.decline_code)
         ranked = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
         return {"keys": ["reason"], "values": {(r,): str(c) for r, c in ranked}}
     return expect

@@ -12,6 +12,8 @@ from smartpay_shared.events.payloads import PaymentSnapshot
 GATEWAY_DECLINES = [("card_declined", "The card was declined"), ("insufficient_funds", "Insufficient funds"),
                     ("expired_card", "The card has expired"), ("do_not_honor", "Do not honor"),
                     ("wallet_rejected", "The wallet rejected the transfer")]
+# Each gateway words the same code its own way (chat groups decline reasons by code; the text is detail).
+GATEWAY_TEXT = {"amazon_pay": "Declined by the issuer ({code})", "solana": "Transaction rejected: {code}"}
 FRAUD_REASONS = [("velocity_1h", "many payments in the last hour"), ("new_device", "first payment from this device"),
                  ("country_mismatch", "IP country differs from the card's"), ("amount_z", "amount far above usual")]
 CURRENCIES = [("EUR", 500, 30000), ("USD", 500, 30000), ("JPY", 500, 40000), ("BHD", 1000, 90000),
@@ -49,7 +51,8 @@ def snapshots(n: int, *, now: datetime, days: int = 60, seed: int = 7,
         done = created + timedelta(milliseconds=latency_ms)
         if decision == "decline":
             timeline.append({"state": "FRAUD_DECLINED", "at": done})
-            fields.update(status="declined", decline_code="fraud_risk", decline_reason="Blocked by the fraud check")
+            # As the payment service writes it: code fraud_declined, the top fraud reason as the text.
+            fields.update(status="declined", decline_code="fraud_declined", decline_reason=reasons[0]["description"])
         else:
             attempts = []
             gateways = eligible if len(eligible) == 1 or rng.random() < 0.85 else list(reversed(eligible))
@@ -74,7 +77,7 @@ def snapshots(n: int, *, now: datetime, days: int = 60, seed: int = 7,
                 fields.update(status=status, captured_amount=amount, refunded_amount=refunded)
             else:
                 code = final["code"]
-                reason = dict(GATEWAY_DECLINES)[code]
+                reason = GATEWAY_TEXT.get(final["gateway"], dict(GATEWAY_DECLINES)[code]).format(code=code)
                 timeline.append({"state": "FAILED", "at": done, "detail": code})
                 fields.update(status="failed" if rng.random() < 0.5 else "declined", decline_code=code,
                               decline_reason=reason)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartpay_chat.domain.aggregates import CONDITION_STATUSES, Aggregate, aggregates
+from smartpay_chat.domain.aggregates import CONDITION_STATUSES, DETAIL_TEXTS, Aggregate, aggregates
 from smartpay_chat.domain.plan import MONEY_METRICS, AggregatePlan
 from smartpay_chat.domain.windows import Bounds
 
 TABLE = "payments"
-_COLUMNS = {"gateway": "gateway", "status": "status", "reason": "decline_reason", "currency": "currency",
+_COLUMNS = {"gateway": "gateway", "status": "status", "reason": "decline_code", "currency": "currency",
             "method": "method", "country": "country"}
 _FORMATS = {"day": "%Y-%m-%d", "hour": "%Y-%m-%d %H:00"}
 
@@ -41,6 +41,8 @@ def where_clause(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -
         if values:
             where.append(f"{column} IN ({', '.join('?' for _ in values)})")
             params.extend(values)
+    if f.fell_back is not None:
+        where.append(_condition("fell_back") if f.fell_back else "NOT (fell_back AND status <> 'pending')")
     for name, op in (("amount_gte", ">="), ("amount_gt", ">"), ("amount_lte", "<="), ("amount_lt", "<")):
         if getattr(f, name) is not None:
             where.append(f"amount {op} ?")
@@ -68,6 +70,10 @@ def build(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> dict[
             select.append(f"strftime(timezone(?, created_at), '{_FORMATS[key]}') AS {key}")
             select_params.append(plan.timezone)
         names.append(key)
+    if "reason" in plan.group_keys:  # the gateways' texts for the code
+        select += [f"list_sort(list_distinct(list(decline_reason)))[1:{DETAIL_TEXTS}] AS detail",
+                   "count(DISTINCT decline_reason) AS detail_texts"]
+        names += ["detail", "detail_texts"]
     for agg in aggregates(plan):
         select.append(f"{_aggregate(agg)} AS {agg.name}")
         names.append(agg.name)

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from smartpay_chat.domain.aggregates import CONDITION_STATUSES, aggregates
+from smartpay_chat.domain.aggregates import CONDITION_STATUSES, DETAIL_TEXTS, aggregates
 from smartpay_chat.domain.document import STEPS, PaymentDocument
 from smartpay_chat.domain.plan import MONEY_METRICS, AggregatePlan
 from smartpay_chat.domain.windows import Bounds
@@ -152,7 +152,7 @@ def swap_alias_actions(alias: str, old_index: str | None, new_index: str) -> dic
 # --- Aggregate plans (issue #7). The merchant `term` is the first filter, added here from the caller's
 # merchant argument: no plan field reaches it. Percentiles are OpenSearch's TDigest estimates (exact for
 # small groups, approximate beyond the compression); counts and sums are exact.
-_PLAN_FIELDS = {"gateway": "gateway", "status": "status", "reason": "decline_reason.raw", "currency": "currency",
+_PLAN_FIELDS = {"gateway": "gateway", "status": "status", "reason": "decline_code", "currency": "currency",
                 "method": "method", "country": "country"}
 _INTERVALS = {"day": ("day", "yyyy-MM-dd"), "hour": ("hour", "yyyy-MM-dd HH:00")}
 
@@ -172,6 +172,8 @@ def plan_filters(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -
                           ("method", f.methods), ("country", f.countries), ("fraud_decision", f.fraud_decisions)):
         if values:
             filters.append({"terms": {field: list(values)}})
+    if f.fell_back is not None:
+        filters.append(_condition("fell_back") if f.fell_back else {"bool": {"must_not": [_condition("fell_back")]}})
     amount: dict[str, str] = {}
     for name in ("gte", "gt", "lte", "lt"):
         if getattr(f, f"amount_{name}") is not None:
@@ -225,7 +227,11 @@ def plan_query(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None, cit
     composite: dict[str, Any] = {"size": COMPOSITE_PAGE, "sources": sources}
     if after:
         composite["after"] = after
-    body["aggs"] = {"groups": {"composite": composite, "aggs": _metric_aggs(plan)}}
+    aggs = _metric_aggs(plan)
+    if "reason" in plan.group_keys:  # the gateways' texts for the code (exact below 3,000 distinct texts)
+        aggs["detail"] = {"terms": {"field": "decline_reason.raw", "size": DETAIL_TEXTS, "order": {"_key": "asc"}}}
+        aggs["detail_texts"] = {"cardinality": {"field": "decline_reason.raw"}}
+    body["aggs"] = {"groups": {"composite": composite, "aggs": aggs}}
     return body
 
 
@@ -243,6 +249,13 @@ def _bucket_values(plan: AggregatePlan, bucket: dict[str, Any]) -> dict[str, Any
     return values
 
 
+def _detail(plan: AggregatePlan, bucket: dict[str, Any]) -> dict[str, Any]:
+    if "reason" not in plan.group_keys:
+        return {}
+    return {"detail": [b["key"] for b in bucket["detail"]["buckets"]],
+            "detail_texts": int(bucket["detail_texts"]["value"])}
+
+
 def plan_rows(plan: AggregatePlan, response: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Rows of one response (group labels + raw aggregates) and the composite key of the next page."""
     if not plan.group_keys:
@@ -250,7 +263,8 @@ def plan_rows(plan: AggregatePlan, response: dict[str, Any]) -> tuple[list[dict[
             return [], None
         return [_bucket_values(plan, response["aggregations"])], None
     groups = response["aggregations"]["groups"]
-    rows = [{**{k: b["key"][k] for k in plan.group_keys}, **_bucket_values(plan, b)} for b in groups["buckets"]]
+    rows = [{**{k: b["key"][k] for k in plan.group_keys}, **_detail(plan, b), **_bucket_values(plan, b)}
+            for b in groups["buckets"]]
     return rows, (groups.get("after_key") if len(rows) >= COMPOSITE_PAGE else None)
 
 

@@ -22,6 +22,9 @@ CONDITION_STATUSES: dict[str, tuple[str, ...] | None] = {
     "fell_back": None,  # terminal and fell_back = true
 }
 RATE_PLACES = Decimal("0.0001")
+# Decline reasons are grouped by the code; the gateways' own texts for it are detail (METRICS.md, issue #17):
+# the first DETAIL_TEXTS distinct texts in alphabetical order, and how many distinct texts there are.
+DETAIL_TEXTS = 3
 
 
 @dataclass(frozen=True)

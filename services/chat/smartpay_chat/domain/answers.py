@@ -23,6 +23,8 @@ def describe_scope(plan: AggregatePlan, bounds: Bounds | None) -> str:
                           ("method", f.methods), ("country", f.countries), ("fraud decision", f.fraud_decisions)):
         if values:
             parts.append(f"{label} {'/'.join(values)}")
+    if f.fell_back is not None:
+        parts.append("fell back to another gateway" if f.fell_back else "did not fall back")
     for name, op in (("amount_gte", ">="), ("amount_gt", ">"), ("amount_lte", "<="), ("amount_lt", "<")):
         if getattr(f, name) is not None:
             parts.append(f"amount {op} {getattr(f, name)}")
@@ -61,10 +63,20 @@ def aggregate_text(plan: AggregatePlan, bounds: Bounds | None, rows: list[dict[s
     labels = [k for k in plan.group_keys if not (k == "currency" and "currency" not in plan.group_by)]
     lines = []
     for row in rows[:SHOWN_GROUPS]:
-        label = " / ".join(str(row[k]) for k in labels)
+        label = " / ".join(str(row[k]) for k in labels) + _detail(row)
         lines.append(f"{label}: {format_value(plan, row)}" if label else format_value(plan, row))
     more = f" (+{len(rows) - SHOWN_GROUPS} more groups in the rows)" if len(rows) > SHOWN_GROUPS else ""
     return f"{head}: " + "; ".join(lines) + more + f". {matched} payments in scope."
+
+
+def _detail(row: dict[str, Any]) -> str:
+    """A decline code's gateway texts, shown after the code: "do_not_honor ("Do not honor"; +1 more text)"."""
+    texts = row.get("detail")
+    if not texts:
+        return ""
+    total = row.get("detail_texts", len(texts))
+    shown = "; ".join(f'"{t}"' for t in texts)
+    return f" ({shown})" if total <= len(texts) else f" ({total} texts, among them {shown})"
 
 
 def _money(minor: int, doc: PaymentDocument) -> str:

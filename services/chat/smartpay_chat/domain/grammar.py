@@ -1,5 +1,5 @@
-"""The deterministic planner's grammar: synonyms and phrases -> parts of a plan (METRICS.md words). Every
-phrase that is understood is consumed; a question that leaves unknown words is refused, never guessed."""
+"""The deterministic planner's grammar: phrases -> parts of a plan, in METRICS.md's words. Each understood phrase
+is consumed from the question; what is left is judged in `leftovers.py` (ignored or refused, never guessed)."""
 
 from __future__ import annotations
 
@@ -9,60 +9,67 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-           "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fourteen": 14, "thirty": 30, "ninety": 90}
-NUM = r"(\d{1,4}|" + "|".join(NUMBERS) + r")"
+from smartpay_chat.domain.lexicon import NUMBER_WORDS
+
+NUMBERS = {k: v for k, v in NUMBER_WORDS.items() if k not in ("a", "an")}
+NUM = r"(\d{1,4}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
 MONTHS = {m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
                                           "august", "september", "october", "november", "december"))}
-MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items()) if m != "may"})
 MONTHS["sept"] = 9
-MONTH_RE = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+MONTH_RE = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-DATE_RE = rf"(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?|(\d{{1,2}})(?:st|nd|rd|th)?\s+{MONTH_RE})"
+DAY_RE = r"(\d{1,2})(?:st|nd|rd|th)?(?![\d:])"
+DATE_RE = (rf"(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{MONTH_RE}\s+(?:the\s+)?{DAY_RE}"
+           rf"|(?:the\s+)?{DAY_RE}\s+(?:of\s+)?{MONTH_RE})")
 
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
+SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"
 METRICS = [
-    ("latency", r"\b(latency|latencies|how long|how fast|processing time|p50|p90|p95|p99|median time|percentiles?)\b"),
-    ("fraud_decline_rate", r"\bfraud(?:[- ]decline)? (?:decline )?rate\b|\brate of fraud declines\b"),
-    ("fallback_rate", r"\bfall ?back rate\b|\brate of fallbacks\b"),
-    ("refund_rate", r"\brefund rate\b|\brate of refunds\b"),
-    ("decline_rate", r"\b(decline|rejection|failure) rate\b|\brate of declines\b"),
-    ("approval_rate", r"\b(approval|success|acceptance|authori[sz]ation|conversion) rate\b|\bapproval ratio\b"),
-    ("refund_total", r"\b(how much (?:was |did we |have we |got )?refund(?:ed)?|total refund(?:s|ed)?|refund(?:ed)? "
-                     r"(?:total|amount|volume)|refunds? total|sum of refunds|refunded amount)\b"),
-    ("average_order_value", r"\b(average order value|aov|average (?:payment|order|ticket|transaction|basket)"
-                            r"(?: size| value| amount)?|mean (?:payment|order) (?:value|amount)|average amount)\b"),
-    ("net", r"\bnet(?: volume| revenue| sales| amount)?\b"),
-    ("volume", r"\b(volume|revenue|sales|gross|turnover|takings|how much (?:money )?(?:did we |have we |we )?"
-               r"(?:take|took|taken|make|made|process|processed|earn|earned|collect|collected)|total amount"
-               r"|amount processed|processed amount|money)\b"),
-    ("count", r"\b(how many|number of|count of|count|total number)\b"),
+    ("latency", r"\b(?:latency|latencies|percentiles?|how long|how fast|how quick(?:ly)?|processing times?|response times?"
+                r"|time to (?:complete|process|finish|reach|settle)|speed|slowest|fastest|slow|fast|quickest)\b"),
+    ("fraud_decline_rate", r"\bfraud(?:[- ]declines?)? (?:decline )?(?:rate|percent(?:age)?|ratio|share)\b"
+                           r"|\brate of fraud(?: declines?)?\b"),
+    ("fallback_rate", r"\b(?:fall ?back|fallback|re-?route|rerouting|failover) (?:rate|percent(?:age)?|ratio)\b"
+                      r"|\brate of (?:fallbacks|reroutes)\b"),
+    ("refund_rate", r"\brefunds? (?:rate|percent(?:age)?|ratio)\b|\brate of refunds\b"),
+    ("decline_rate", r"\b(?:decline|declines|rejection|failure) (?:rate|percent(?:age)?|ratio)\b|\brate of declines\b"),
+    ("approval_rate", r"\b(?:approval|success|acceptance|authori[sz]ation|auth) (?:rate|ratio|percent(?:age)?)\b"
+                      r"|\bapproval ratio\b"),
+    ("refund_total", r"\b(?:how much (?:money )?(?:was |did we |have we |got |we |were )?refund(?:ed)?"
+                     r"|total (?:value |amount |sum )?(?:of )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
+                     r"|refunds? total|sum of (?:the )?refunds|value of (?:the )?refunds|amount (?:that )?(?:was |we )?refunded"
+                     r"|money refunded|refunded amount|refunded money)\b"),
+    ("average_order_value", r"\b(?:average|mean|typical) (?:value of (?:an? )?(?:approved |successful )?(?:payment|order|transaction)"
+                            r"|(?:order|payment|ticket|transaction|basket|cart|purchase|sale|checkout)s?"
+                            r"(?: size| value| amount)?|(?:size|value|amount)(?: per (?:order|payment|transaction))?)"
+                            r"|\baov\b"),
+    ("net", r"\b(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
+            r"|less|net of|excluding|without) (?:the |all )?refunds\b"
+            r"|\bnet(?: volume| revenue| sales| amount| takings| income)?\b"),
+    ("volume", r"\b(?:volume|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
+               r"|how much (?:money )?(?:did we |have we |we |was |were |did |has |had )?(?:take|took|taken|make|made"
+               r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
+               r"|received|get|got|generate|generated|charge|charged|come in|came in)"
+               r"|what did we (?:take|make|earn|collect|bring in|process|capture)|money (?:came|come|coming) in"
+               r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
+               r"|bring in|came in)\b"),
+    ("count", r"\b(?:how many|number of|count of|count|total number|tally)\b"),
 ]
-GATEWAYS = {"stripe": "stripe", "amazon pay": "amazon_pay", "amazonpay": "amazon_pay", "solana": "solana"}
-COUNTRIES = {"germany": "DE", "france": "FR", "spain": "ES", "italy": "IT", "netherlands": "NL",
-             "the netherlands": "NL", "united kingdom": "GB", "the uk": "GB", "uk": "GB", "britain": "GB",
-             "united states": "US", "the us": "US", "the usa": "US", "usa": "US", "japan": "JP", "brazil": "BR",
-             "india": "IN", "canada": "CA", "australia": "AU", "bahrain": "BH", "ireland": "IE", "poland": "PL",
-             "austria": "AT", "belgium": "BE", "sweden": "SE", "switzerland": "CH", "mexico": "MX"}
-CURRENCY_CODES = ("EUR", "USD", "GBP", "JPY", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "BHD", "KWD",
-                  "CAD", "AUD", "NZD", "BRL", "MXN", "INR", "CNY", "HKD", "SGD", "KRW", "ZAR", "TRY", "SOL",
-                  "USDC", "CLP", "ISK", "JOD", "OMR", "TND", "AED", "SAR")
-CURRENCY_WORDS = {"euros": "EUR", "euro": "EUR", "dollars": "USD", "dollar": "USD", "us dollars": "USD",
-                  "yen": "JPY", "pounds": "GBP", "pound": "GBP", "sterling": "GBP", "francs": "CHF"}
-GROUPS = {"gateway": "gateway", "gateways": "gateway", "status": "status", "statuses": "status",
-          "outcome": "status", "reason": "reason", "reasons": "reason", "decline reason": "reason",
-          "decline reasons": "reason", "currency": "currency", "currencies": "currency", "method": "method",
-          "methods": "method", "payment method": "method", "payment methods": "method", "country": "country",
-          "countries": "country", "day": "day", "days": "day", "date": "day", "hour": "hour", "hours": "hour"}
+GATEWAYS = {"stripe": "stripe", "amazon pay": "amazon_pay", "amazonpay": "amazon_pay", "amazon": "amazon_pay",
+            "solana": "solana"}
+GROUPS = {"gateway": "gateway", "gateways": "gateway", "provider": "gateway", "providers": "gateway",
+          "processor": "gateway", "processors": "gateway", "status": "status", "statuses": "status",
+          "outcome": "status", "outcomes": "status", "reason": "reason", "reasons": "reason",
+          "decline reason": "reason", "decline reasons": "reason", "decline code": "reason", "decline codes": "reason",
+          "error code": "reason", "error codes": "reason", "code": "reason", "codes": "reason",
+          "currency": "currency", "currencies": "currency", "method": "method", "methods": "method",
+          "payment method": "method", "payment methods": "method", "payment type": "method",
+          "payment types": "method", "country": "country", "countries": "country", "market": "country",
+          "markets": "country", "day": "day", "days": "day", "date": "day", "dates": "day", "hour": "hour",
+          "hours": "hour"}
 GROUP_RE = r"(" + "|".join(sorted(GROUPS, key=len, reverse=True)) + r")"
-STOPWORDS = frozenset("""
-what what's whats which is was were are be been being the a an our my we us i you me of for in on at to from
-and or how did do does have has had show give tell list please payments payment transactions transaction
-orders order charges total overall all it its that this those these so far per rate rates about only just
-instead then now there get got can could would will see percentage percent share level figure figures much
-many value amount amounts number numbers ones one each with as our like was were between each than up
-any ever happened recent recently look looking looked
-""".split())
+PLURAL_GROUPS = r"\b(?:reasons|codes|gateways|providers|currencies|countries|markets|methods|statuses|days|hours|dates)\b"
 
 
 @dataclass
@@ -76,6 +83,7 @@ class Parsed:
     methods: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
     fraud_decisions: tuple[str, ...] = ()
+    fell_back: bool | None = None
     amounts: dict[str, Decimal] = field(default_factory=dict)
     window: dict[str, Any] | None = None
     timezone: str | None = None
@@ -83,24 +91,47 @@ class Parsed:
     top_n: int | None = None
     order: str | None = None
     percentiles: tuple[float, ...] = ()
+    relative: str | None = None  # "the month before (that)": a step back from the last question's window
+    money_of_those: bool = False  # "how much money was that?": the money of the payments the last question counted
+    status_words: tuple[str, ...] = ()  # which status phrases were said: "approved", "refunded"...
+    share: bool = False  # "what share / percentage / how often": a rate of the statuses named
+    payment_noun: bool = False  # "payments", "orders", "transactions"...
+    counted: bool = False  # "how many", "number of"
     follow_up: bool = False
-    leftovers: list[str] = field(default_factory=list)
+    refusal: str | None = None  # a reason to refuse found while parsing (an ambiguous zone, a future window)
+    leftovers: list[str] = field(default_factory=list)  # words that could change the plan: refuse
+    ignored: list[str] = field(default_factory=list)  # words that cannot: answered without them
+    corrected: dict[str, str] = field(default_factory=dict)  # typo -> lexicon word
 
 
 class Text:
-    """The question being consumed: each understood phrase is blanked out."""
+    """The question being consumed: each understood phrase is blanked out in place (offsets are kept, so what
+    is left can be judged by the words around it in `full`)."""
 
     def __init__(self, text: str):
-        self.text = f" {text} "
+        self.full = f" {text} "
+        self.text = self.full
 
     def take(self, pattern: str) -> list[re.Match[str]]:
         found = list(re.finditer(pattern, self.text))
-        if found:
-            self.text = re.sub(pattern, " ", self.text)
+        for m in found:
+            self.blank(*m.span())
         return found
 
-    def words(self) -> list[str]:
-        return re.findall(r"[a-z0-9_'$€£¥.]+", self.text.replace("?", " "))
+    def blank(self, start: int, end: int) -> None:
+        self.text = self.text[:start] + " " * (end - start) + self.text[end:]
+
+    def has(self, pattern: str) -> bool:
+        return re.search(pattern, self.text) is not None
+
+    def words(self) -> list[re.Match[str]]:
+        return list(re.finditer(r"[a-z0-9_'$€£¥.+/-]*[a-z0-9$€£¥]", self.text))
+
+    def neighbours(self, start: int, end: int) -> tuple[list[str], list[str]]:
+        """The words of the whole question before and after a span (nearest first)."""
+        before = re.findall(r"[a-z0-9_'$€£¥+/-]+", self.full[:start])[::-1]
+        after = re.findall(r"[a-z0-9_'$€£¥+/-]+", self.full[end:])
+        return before, after
 
 
 def number(token: str) -> int:
@@ -108,7 +139,7 @@ def number(token: str) -> int:
 
 
 def parse_date(groups: tuple[str | None, ...], today: date) -> date:
-    """A date phrase -> a date; without a year, the latest such date that is not after today."""
+    """A date phrase (DATE_RE's 7 groups) -> a date; without a year, the latest such date not after today."""
     iso_y, iso_m, iso_d, month_a, day_a, day_b, month_b = groups
     if iso_y:
         return date(int(iso_y), int(iso_m), int(iso_d))

@@ -63,6 +63,8 @@ class Filters(_Strict):
     methods: tuple[MethodName, ...] = ()
     countries: tuple[str, ...] = ()
     fraud_decisions: tuple[Literal["approve", "review", "decline"], ...] = ()
+    # True: terminal payments whose final gateway differs from the first one tried (METRICS.md's fallback).
+    fell_back: bool | None = None
     # Amount bounds in major units of the payment's currency ("over 100" = amount_gt 100).
     amount_gte: Decimal | None = Field(default=None, ge=0)
     amount_gt: Decimal | None = Field(default=None, ge=0)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import abc
 import re
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from smartpay_chat.domain.plan import AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan, Window
+from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
+                                      Window)
+from smartpay_chat.domain import settle
 from smartpay_chat.domain.question import parse
 from smartpay_shared import pan
 
@@ -32,7 +35,7 @@ _PAYMENT_ID = re.compile(r"\bpay_[A-Za-z0-9]{8,40}\b")
 _SEARCH = re.compile(r"^\s*(?:please\s+)?(?:find|search(?:\s+for)?|show(?:\s+me)?|list|look\s+for)\s+(?P<scope>.*?)"
                      r"\bpayments?\s+(?:that\s+(?:look|are|were)\s+)?(?:like|similar\s+to|matching|about|resembling)"
                      r"\s+(?P<text>.+?)\s*[?.!]*\s*$", re.IGNORECASE | re.DOTALL)
-_FILTER_FIELDS = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions")
+_FILTER_FIELDS = settle.FILTER_FIELDS
 
 
 CARD_NUMBER_REASON = ("the question holds a card number. I never take one and did not keep it: name a payment "
@@ -82,7 +85,17 @@ def screen(question: str) -> Plan | None:
 
 
 class DeterministicPlanner(Planner):
+    """The grammar's planner. `known(word)`: is the word English (the typo guard); by default the English word
+    list of adapters/english_words.py, loaded once."""
+
     name = "deterministic"
+
+    def __init__(self, known: Callable[[str], bool] | None = None):
+        if known is None:  # loaded here, at start (the API's init), not in the first answer
+            from smartpay_chat.adapters.english_words import english_words, is_known as known
+
+            english_words()
+        self._known = known
 
     def plan(self, question: str, previous: AggregatePlan | None, now: datetime, timezone: str) -> Plan:
         screened = screen(question)
@@ -91,13 +104,16 @@ class DeterministicPlanner(Planner):
         today = now.astimezone(ZoneInfo(timezone)).date()
         search = _SEARCH.match(question)
         if search:
-            return _search_plan(search.group("scope"), search.group("text"), today, timezone)
-        parsed = parse(question, today)
+            return _search_plan(search.group("scope"), search.group("text"), today, timezone, self._known)
+        parsed = parse(question, today, self._known)
+        if parsed.refusal:
+            return refusal(parsed.refusal)
         if parsed.leftovers:
-            return refusal("I don't understand " + quote_words(parsed.leftovers))
-        if parsed.metric is None and (parsed.top_n is not None or "reason" in parsed.group_by):
-            parsed.metric = "count"  # METRICS.md: a ranking is by payment count unless volume is asked
-        base = previous if (parsed.follow_up or parsed.metric is None) and previous is not None else None
+            return refusal("I don't know how to use " + quote_words(parsed.leftovers) + " here")
+        base = previous if previous is not None and settle.follows_up(parsed) else None
+        problem = settle.metric(parsed, base is not None) or settle.relative_to(parsed, base, today)
+        if problem:
+            return refusal(problem)
         if parsed.metric is None and base is None:
             if parsed.follow_up:
                 return refusal("there is no earlier question in this session to follow up on")
@@ -109,14 +125,14 @@ class DeterministicPlanner(Planner):
                            "; ".join(err["msg"] for err in e.errors()) + ")")
 
 
-def _search_plan(scope: str, text: str, today, timezone: str) -> Plan:
+def _search_plan(scope: str, text: str, today, timezone: str, known: Callable[[str], bool]) -> Plan:
     """The words before "payments" are filters and a window in the grammar ("EUR card", "last week"); the
     description after "like" is searched as it is (BM25 + embeddings)."""
     quoted = re.match(r"^\s*['\"“‘](.+?)['\"”’]\s*(.*)$", text, re.DOTALL)
     if quoted:  # a quoted description may be followed by more scope: "... like 'timeouts' last week"
         text, scope = quoted.group(1), f"{scope} {quoted.group(2)}"
-    parsed = parse(scope, today)
-    if parsed.leftovers or parsed.metric or parsed.group_by or parsed.top_n:
+    parsed = parse(scope, today, known)
+    if parsed.refusal or parsed.leftovers or parsed.metric or parsed.group_by or parsed.top_n:
         return refusal("I search payments like a description, with filters such as a currency, gateway or "
                        "time before the word payments; I don't understand " +
                        quote_words(parsed.leftovers or scope.split()))
@@ -140,14 +156,16 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     if parsed.amounts:
         for key in ("amount_gte", "amount_gt", "amount_lte", "amount_lt"):
             filters[key] = parsed.amounts.get(key)
+    if parsed.metric and base and parsed.metric != base.metric and parsed.metric in RATE_METRICS:
+        filters["statuses"] = ()  # a rate names its own numerator: the last question's statuses do not apply
     metric = parsed.metric or base.metric
+    if metric == "refund_total" and set(filters["statuses"]) <= {"refunded", "partially_refunded"}:
+        filters["statuses"] = ()  # every refund is of a refunded payment: the same figure, a plainer plan
     window = Window(**parsed.window) if parsed.window else (base.window if base else None)
     group_by = parsed.group_by or (base.group_by if base else ())
     top_n = parsed.top_n if parsed.top_n is not None else (base.top_n if base and not parsed.group_by else None)
     order = parsed.order or (base.order if base else "desc")
     percentiles = parsed.percentiles or (base.percentiles if base and base.metric == "latency" else (50.0, 95.0, 99.0))
-    if metric == "latency" and not parsed.percentiles and not base:
-        percentiles = (50.0, 95.0, 99.0)
     return AggregatePlan(metric=metric, filters=Filters(**filters), window=window,
                          timezone=parsed.timezone or (base.timezone if base else timezone), group_by=group_by,
                          order=order, top_n=top_n, percentiles=percentiles)

@@ -58,8 +58,12 @@ CASES = {
         AggregatePlan(metric="count", filters=Filters(statuses=("failed", "declined_fraud")), group_by=("reason",),
                       top_n=5),
         {"hits": _hits(2, ["pay_DOCSAAAA03", "pay_DOCSAAAA02"]), "aggregations": {"groups": {"buckets": [
-            {"key": {"reason": "Blocked by the fraud check"}, "doc_count": 1, "n": {"doc_count": 1}},
-            {"key": {"reason": "The card was declined"}, "doc_count": 1, "n": {"doc_count": 1}}]}}}),
+            {"key": {"reason": "card_declined"}, "doc_count": 1, "n": {"doc_count": 1},
+             "detail": {"buckets": [{"key": "The card was declined", "doc_count": 1}]},
+             "detail_texts": {"value": 1}},
+            {"key": {"reason": "fraud_risk"}, "doc_count": 1, "n": {"doc_count": 1},
+             "detail": {"buckets": [{"key": "Blocked by the fraud check", "doc_count": 1}]},
+             "detail_texts": {"value": 1}}]}}}),
     "count yesterday": (
         AggregatePlan(metric="count", window=Window(period="yesterday")),
         {"hits": _hits(4, ALL[:4]), "aggregations": {"n": {"doc_count": 4}}}),
@@ -177,3 +181,33 @@ def test_opensearch_down_is_index_unavailable():
     client = OpenSearch(hosts=["http://search.invalid:9200"], connection_class=Down, max_retries=0)
     with pytest.raises(IndexUnavailable):
         OpenSearchPaymentIndex(client).execute("m_acme", AggregatePlan(metric="count"), None)
+
+
+def test_decline_reasons_group_by_code_with_the_gateway_texts_as_detail(chat_documents, snapshot, t0):
+    """Issue #17 item 4: one code worded two ways by two gateways is one reason; the texts are its detail."""
+    from datetime import timedelta
+
+    from smartpay_chat.domain.document import build_document
+
+    other = build_document("m_acme", "pay_DOCSAAAA06", snapshot(
+        status="failed", amount=700, captured_amount=0, gateway="amazon_pay", created_at=t0 + timedelta(hours=4),
+        completed_at=t0 + timedelta(hours=4, seconds=1), decline_code="card_declined",
+        decline_reason="Declined by the issuer (card_declined)",
+        attempts=[{"attempt": 1, "gateway": "amazon_pay", "outcome": "declined", "code": "card_declined"}]))
+    duck = DuckDBPaymentIndex(":memory:")
+    duck.upsert_many([*chat_documents, other])
+    plan = CASES["top decline reasons"][0]
+    rows = _finish(plan, duck.execute("m_acme", plan, None))
+    assert [(r["reason"], int(r["value"]), r["detail"], r["detail_texts"]) for r in rows] == [
+        ("card_declined", 2, ["Declined by the issuer (card_declined)", "The card was declined"], 2),
+        ("fraud_risk", 1, ["Blocked by the fraud check"], 1)]
+    from smartpay_chat.adapters import opensearch_bodies
+
+    body = opensearch_bodies.plan_query("m_acme", plan, None)
+    assert body["aggs"]["groups"]["composite"]["sources"] == [{"reason": {"terms": {"field": "decline_code"}}}]
+    assert body["aggs"]["groups"]["aggs"]["detail"]["terms"]["field"] == "decline_reason.raw"
+    from smartpay_chat.domain.answers import aggregate_text
+
+    text = aggregate_text(plan, None, rows, 3)
+    assert 'card_declined ("Declined by the issuer (card_declined)"; "The card was declined"): 2' in text
+    duck.close()

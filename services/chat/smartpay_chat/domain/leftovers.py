@@ -1,0 +1,86 @@
+"""What to do with the words the grammar did not consume. A word is ignored when it cannot change the plan
+(filler, or an unknown word in no position where a plan part would stand); it makes the question refused when
+it could: a number, a time word, a negation, something the data does not hold (customers churned, fees), or
+an unknown word where a value, a grouping, a ranked thing or a counted thing would stand ("via PayPal",
+"by device", "best customer", "how many disputes", "Visa cards")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from smartpay_chat.domain import lexicon as lx
+from smartpay_chat.domain import typos
+from smartpay_chat.domain.grammar import GROUPS, Text
+from smartpay_chat.domain.zones import CITIES
+
+_GROUP_SLOT = {"by", "per", "each", "across", "every"}
+_VALUE_SLOT = {"via", "through", "using", "on", "from", "with", "at", "thru"}
+_RANKING = {"best", "top", "most", "worst", "biggest", "largest", "highest", "lowest", "least", "leading",
+            "busiest", "main", "smallest", "fewest"}
+_ARTICLES = {"the", "a", "an", "our", "my", "their", "its", "your", "all"}
+_FILTER_NEXT = lx.PAYMENT_NOUNS | {"cards", "card", "revenue", "volume", "sales", "wallets", "wallet", "turnover",
+                                   "transactions", "refunds", "declines", "payment"}
+
+
+def _skip(words: list[str]) -> list[str]:
+    return [w for w in words if w not in _ARTICLES]
+
+
+def judge(t: Text, original: str, known: Callable[[str], bool], grouped: bool = False) -> tuple[list[str], list[str]]:
+    """(refused words, ignored words) among what is left in `t`; `grouped`: the question names a grouping."""
+    refused, ignored = [], []
+    for m in t.words():
+        word = m.group(0).strip(".'")
+        if not word:
+            continue
+        before, after = t.neighbours(*m.span())
+        before, after = _skip(before), _skip(after)
+        if _changes_plan(word, before, after, t, m, original, known, grouped):
+            refused.append(word)
+        else:
+            ignored.append(word)
+    return refused, ignored
+
+
+def _consumed(t: Text, end: int) -> bool:
+    """Is the next word after `end` one the grammar understood?"""
+    rest = t.full[end:]
+    nxt = re.search(r"[a-z0-9$€£¥]+", rest)
+    return nxt is not None and not t.text[end + nxt.start():end + nxt.end()].strip()
+
+
+def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> bool:
+    if any(c.isdigit() for c in word) or word in lx.OUT_OF_SCOPE or word in lx.NEGATIONS or word in lx.METRIC_WORDS:
+        return True
+    if word in lx.TIME_WORDS or word in lx.NUMBER_WORDS and word not in ("a", "an", "one"):
+        return True
+    if word in ("by", "per", "each", "across", "which"):  # a grouping with nothing after it, or an unknown one
+        return not after or not _consumed(t, m.end())
+    prev = before[0] if before else ""
+    if word in lx.PEOPLE:  # "how many customers", "per customer", "best customer", "new customers"
+        return (prev in _GROUP_SLOT | _RANKING | {"many", "of"} or prev in ("count", "number")
+                or (bool(before) and _unknown(prev) and not _consumed_word(t, prev, m.start())))
+    if word in lx.FILLER:
+        return False
+    if typos.near(word, lx.TYPO_TARGETS, known):  # a misspelling we could not settle: it may change the plan
+        return True
+    if word in lx.TYPO_TARGETS or word in GROUPS:  # a word of the grammar it could not place: a misreading
+        return True
+    if prev in _RANKING and grouped:  # "which gateway is the most reliable": the ranked thing is the grouping
+        return False
+    if prev in _GROUP_SLOT | _VALUE_SLOT | _RANKING or " ".join(before[1::-1]) in ("how many", "number of", "count of"):
+        return True
+    if prev == "in" and (word in CITIES or re.search(rf"\b{word.capitalize()}\b", original)):
+        return True
+    return bool(after) and after[0] in _FILTER_NEXT  # "visa cards", "mobile payments", "subscription revenue"
+
+
+def _unknown(word: str) -> bool:
+    return word not in lx.FILLER and word not in GROUPS
+
+
+def _consumed_word(t: Text, word: str, before: int) -> bool:
+    """Was the nearest `word` before position `before` understood (a country demonym before "customers")?"""
+    at = t.full.rfind(word, 0, before)
+    return at >= 0 and not t.text[at:at + len(word)].strip()

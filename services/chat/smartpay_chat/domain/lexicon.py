@@ -1,0 +1,121 @@
+"""The words around the grammar: how a question is normalised (contractions, shorthand), which leftover words
+never change a plan (filler), which name something the data does not hold (out of scope), and the lexicon the
+typo corrector maps misspellings onto. Pure data and string functions."""
+
+from __future__ import annotations
+
+import re
+
+CONTRACTIONS = {"what's": "what is", "whats": "what is", "how's": "how is", "where's": "where is",
+                "who's": "who is", "that's": "that is", "it's": "it is", "there's": "there is", "didn't": "did not",
+                "did'nt": "did not", "don't": "do not", "doesn't": "does not", "wasn't": "was not",
+                "weren't": "were not", "isn't": "is not", "aren't": "are not", "haven't": "have not",
+                "hasn't": "has not", "couldn't": "could not", "can't": "cannot", "won't": "will not",
+                "we've": "we have", "we're": "we are", "i'd": "i would", "i'm": "i am", "let's": "let us",
+                "you're": "you are", "they're": "they are", "today's": "today", "yesterday's": "yesterday",
+                "week's": "week", "month's": "month", "year's": "year", "stripe's": "stripe",
+                "solana's": "solana", "pay's": "pay"}
+# Shorthand people type -> the words the grammar reads.
+SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd": "month to date",
+             "wtd": "week to date", "tdy": "today", "txn": "transaction", "txns": "transactions", "tx": "transaction",
+             "txs": "transactions", "trx": "transactions", "gw": "gateway", "gws": "gateways", "rev": "revenue",
+             "vol": "volume", "avg": "average", "amt": "amount", "amts": "amounts", "pct": "percent",
+             "perc": "percent", "hr": "hour", "hrs": "hours", "h": "hours", "wk": "week", "wks": "weeks",
+             "mo": "month", "mos": "months", "mth": "month", "mnth": "month", "lst": "last", "prev": "previous",
+             "num": "number", "nr": "number", "no.": "number", "qty": "number", "w/": "with", "w/o": "without",
+             "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
+             "incl": "including", "incl.": "including", "approx": "approximately", "dec": "december",
+             "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday", "thu": "thursday",
+             "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday", "sun": "sunday",
+             "yr": "year", "cc": "card", "ccs": "cards", "fx": "currency", "ctry": "country", "cur": "currency",
+             "ccy": "currency", "lat": "latency", "refs": "refunds", "pmts": "payments", "pmt": "payment",
+             "pymts": "payments", "rt": "rate", "rte": "rate", "pcnt": "percent"}
+
+PAYMENT_NOUNS = frozenset({"payment", "payments", "transaction", "transactions", "order", "orders", "charge",
+                           "charges", "purchase", "purchases", "checkouts", "sale"})
+# Words that never change a plan wherever they stand (asked, greeted, hedged, emphasised).
+FILLER = frozenset("""
+a an the of for in on at to from and or by with as about per into over than then so if but also too just only
+what whats which who whom whose when where why how is was were are be been being am do does did done doing have has
+had having get got gets getting give gives gave show shows showed tell told list lists see look looking looked
+check checking find please pls kindly could would can will should may might must shall let us we our ours ourselves
+i me my mine you your yours it its this that these those there here they them their
+hey hi hello ok okay so um uh er hmm well right sure yes yeah quick question quickly curious wondering wonder
+know want wanted need needed like love like would've interested asap now currently again really actually basically
+exactly roughly approximately around about nearly almost precisely just simply overall altogether combined entire
+whole full total totals grand sum up all every each any some much many more most numbers number figure figures
+stats statistics data info information report summary overview breakdown picture update insight insights
+value values amount amounts level levels deal situation thing things stuff business
+happened happen happening occur occurred occurring took take taking make made making process processed
+see seen say said tell telling provide provided share give me please thanks thank cheers
+going go went come came coming been looking like kind sort bit lot lots great good nice
+terms regarding concerning respect re regard generally usually normally
+recent recently lately far ever one ones both either neither among amongst single very really
+track tracking handle handled see
+""".split())
+# Words for things the payment data does not hold, or requests that are not questions: always refused.
+OUT_OF_SCOPE = frozenset("""
+churn churned churning chargeback chargebacks dispute disputes disputed fee fees profit profits profitability
+margin margins cost costs tax taxes vat product products sku skus inventory item items device devices mobile
+desktop ios android browser browsers app subscription subscriptions recurring forecast forecasts forecasting predict
+predicted prediction predictions projection projections projected estimate tomorrow next future upcoming weather
+poem poems joke jokes story song email emails mail send delete remove erase update modify insert create cancel
+lifetime ltv clv conversion conversions checkout visitors visitor traffic clicks signups signup retention
+category categories mcc brand brands visa mastercard amex discover jcb unionpay maestro issuer issuers bin bins
+compare compared comparison versus vs trend trends growth grow grew increase increased decrease decreased
+difference delta change changed changes employee employees staff salary salaries loan loans stock
+repeat returning loyal loyalty cohort cohorts segment segments campaign campaigns coupon coupons discount discounts
+""".split())
+PEOPLE = frozenset({"customer", "customers", "buyer", "buyers", "shopper", "shoppers", "client", "clients",
+                    "user", "users", "consumer", "consumers", "cardholder", "cardholders", "payer", "payers"})
+# A metric word the grammar did not place ("average refund size", "on average" for latency: no mean is computed).
+METRIC_WORDS = frozenset({"average", "averages", "mean", "median", "sum", "ratio", "rate", "rates", "percent",
+                          "percentage", "share", "proportion", "max", "maximum", "minimum", "min", "variance", "std",
+                          "deviation", "stddev", "distribution", "histogram", "cumulative", "running"})
+NEGATIONS = frozenset({"not", "non", "excluding", "exclude", "excludes", "except", "without", "minus", "other",
+                       "besides", "apart", "nor", "never", "no"})
+TIME_WORDS = frozenset("""
+morning mornings evening evenings night nights afternoon afternoons noon midnight weekend weekends weekday weekdays
+day days week weeks month months year years quarter quarters q1 q2 q3 q4 hour hours minute minutes second seconds
+am pm o'clock season holiday holidays christmas easter black cyber before after ago earlier later since until till
+fortnight fortnights start beginning end
+""".split())
+NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+                "thirty": 30, "sixty": 60, "ninety": 90, "fourteen": 14}
+# The lexicon typos are corrected onto (words of the grammar, five letters or more, or a known short one).
+TYPO_TARGETS = frozenset("""
+payment payments transaction transactions order orders charges purchases revenue volume sales turnover takings
+refund refunds refunded approval approved decline declined declines declining failed failure failures
+fraud latency median percentile percentiles average number count total gateway gateways country countries
+currency currencies method methods status statuses reason reasons codes stripe amazon solana wallet wallets
+cards yesterday today week weeks month months last this past previous since between daily hourly hours days
+january february march april june july august september october november december monday tuesday wednesday
+thursday friday saturday sunday success successful acceptance rejection rejected fallback fallbacks rerouted
+captured capture pending partially partial processed processing rate rates many much net gross euros dollars
+pounds germany france spain japan bahrain britain america percentage proportion share fraction breakdown
+amount value basket ticket review flagged blocked reroute switched approvals pay card
+""".split())
+
+
+def normalise(question: str) -> str:
+    """Lower case, one kind of quote, contractions and shorthand expanded, symbols as words."""
+    text = question.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000 (a comma before three digits groups them)
+    text = re.sub(r"(?<=\d)k\b", "000", text)
+    text = re.sub(r"(?<=\d)\s*(?:h|hrs?)\b", " hours", text)
+    text = re.sub(r"(?<=\d)\s*d\b", " days", text)
+    text = re.sub(r"%", " percent ", text)
+    text = re.sub(r"#\s*(?:of\b)?|\bno\.\s*of\b", " number of ", text)
+    text = re.sub(r"\s&\s", " and ", text)
+    text = re.sub(r"\btop-(\w+)", r"top \1", text)
+    text = re.sub(r"\b(\w+)'s\b", lambda m: CONTRACTIONS.get(m.group(0), m.group(1)), text)
+    words = []
+    for word in re.split(r"(\s+)", text):
+        bare = word.strip("?!.,;:()\"")
+        if bare in CONTRACTIONS:
+            word = word.replace(bare, CONTRACTIONS[bare])
+        elif bare in SHORTHAND:
+            word = word.replace(bare, SHORTHAND[bare])
+        words.append(word)
+    return re.sub(r"\s+", " ", "".join(words)).strip()

@@ -1,0 +1,141 @@
+"""Filter values in the question: methods, gateways, statuses (METRICS.md's words), fraud review, currencies,
+countries, amounts and "fell back". A dimension value is read only where a value fits: a two-letter country
+code after "from", "in" or "country" (and a code that is also a word, like BY or IT, only in capitals), never
+"by" in "top 2 countries by USD volume"."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from smartpay_chat.domain import grammar as g
+from smartpay_chat.domain import places
+
+APPROVED = ("captured", "refunded", "partially_refunded")
+DECLINED = ("failed", "declined_fraud")
+_OTHER_GATEWAY = (r"(?: (?:to|on|onto|through|via) (?:a |an |the )?(?:another|different|second|backup|other|next"
+                  r"|alternative|alternate|fallback|new)(?: gateway| provider| processor| route)?)?")
+FALLBACK = (r"\b(?:(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|failed over|fail(?:s|ing|ed)? ?over|failover"
+            rf"|re-?routed|re-?routes?|rerouting){_OTHER_GATEWAY}"
+            r"|(?:had to |have to |needed to |need to )?(?:be )?(?:switch(?:ed|es|ing)?"
+            r"|move[ds]?|moving|retried|retry|sent|gone|went|go|routed|passed|handed)(?: over| again)? (?:on |to |through |via )"
+            r"(?:a |an |the )?(?:another|different|second|backup|other|next|alternative|alternate|fallback|new)"
+            r"(?: gateway| provider| processor| route)?|switch(?:ed|ing)? (?:gateways|providers)"
+            r"|(?:a |the )?(?:second|backup|fallback) (?:gateway|provider))\b")
+# (name, pattern, statuses); "captured" as an adjective is approved (it was captured, even if refunded later).
+STATUSES = (
+    ("fraud", r"\b(?:fraud[- ](?:declined?s?|blocks?|blocked|rejections?|rejected)|(?:declined|blocked|rejected|stopped|refused"
+     r"|flagged and declined)(?: (?:for|as|by|because of|due to|on) (?:suspected )?(?:the )?fraud"
+     r"(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?)|fraud-blocked"
+     r"|(?:the )?fraud(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?"
+     r" (?:block|blocked|blocks|decline|declined|declines|reject|rejected|stopped|stop|refused))\b", ("declined_fraud",)),
+    ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b", ("partially_refunded",)),
+    ("refunded", r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"
+     r"|\brefund(?:ed)? in full\b", ("refunded",)),
+    ("captured", r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"
+     r"|not refunded|never refunded)\b", ("captured",)),
+    ("refunded_any", r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),
+    ("declined", r"\b(?:declined|declines|decline|rejected|rejections|unsuccessful|bounced|turned down|did not go through"
+     r"|did not succeed|not approved)\b", DECLINED),
+    ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
+    ("approved", r"\b(?:approved|successful|succeeded|success|accepted|went through|gone through|go through|captured|authori[sz]ed"
+     r"|approvals|successes)\b", APPROVED),
+    ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished)\b", ("pending",)),
+)
+_AMOUNT = r"(\d+(?:[.,]\d{1,3})?)"
+_CODE_SLOT = r"\b(?:from|in|country|countries|based in|located in|origin)\s+(?:the\s+)?"
+
+
+def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:
+    methods, gateways = [], []
+    if t.take(r"\b(?:paid|pay|paying|payments? made)\s+(?:with|by|using|via)\s+(?:a\s+)?(?:credit |debit )?cards?\b"
+              r"|\b(?:credit |debit )?card(?: payments?| transactions?| txns?)?\b|\b(?:credit |debit )?cards\b"):
+        methods.append("card")
+    if t.take(r"\bsolana wallets?(?: payments?)?\b|\bpaid (?:with|by|using|via) solana\b|\bcrypto(?:currency)?\b"):
+        methods.append("solana_wallet")
+    if t.take(r"\bpaid (?:with|by|using|via) amazon ?pay\b|\bamazon ?pay wallets?\b"):
+        methods.append("amazon_pay")
+    gw = r"(stripe|amazon ?pay|amazon|solana)"
+    for m in t.take(rf"\b(?:on|via|through|using|over|with|by|at|for|from|in)?\s*(?:the\s+)?{gw}(?:\s+(?:gateway|network))?\b"):
+        gateways.append(g.GATEWAYS[m.group(1).replace("amazonpay", "amazon pay")])
+    return methods, gateways
+
+
+def statuses(t: g.Text) -> tuple[list[str], tuple[str, ...]]:
+    """(the statuses, which of STATUSES' names were said)."""
+    found: list[str] = []
+    said: list[str] = []
+    for name, pattern, values in STATUSES:
+        if t.take(pattern):
+            found.extend(values)
+            said.append(name)
+    return found, tuple(said)
+
+
+def currencies(t: g.Text) -> list[str]:
+    found = []
+    names = "|".join(sorted(places.CURRENCY_NAMES, key=len, reverse=True))
+    for m in t.take(rf"\b({names})\b"):
+        found.append(places.CURRENCY_NAMES[m.group(1)])
+    codes = "|".join(c.lower() for c in sorted(places.CURRENCY_CODES, key=len, reverse=True))
+    for m in t.take(rf"\b(?:in\s+)?({codes})\b"):
+        found.append(m.group(1).upper())
+    return found
+
+
+def countries(t: g.Text, original: str) -> list[str]:
+    found = []
+    names = "|".join(sorted(places.COUNTRY_NAMES, key=len, reverse=True))
+    for m in t.take(rf"\b(?:(?:from|in|of|for)\s+)?({names})\b"):
+        found.append(places.COUNTRY_NAMES[m.group(1)])
+    for m in t.take(r"\b(" + "|".join(places.DEMONYMS) + r")\b"):
+        found.append(places.DEMONYMS[m.group(1)])
+    for m in re.finditer(rf"{_CODE_SLOT}((?:[a-z]{{2}})(?:\s*(?:,|and|or|/)\s*[a-z]{{2}})*)\b", t.text):
+        codes = [c for c in re.split(r"\s*(?:,|\band\b|\bor\b|/)\s*", m.group(1)) if c]
+        if all(_is_code(c, original) for c in codes):
+            found.extend(c.upper() for c in codes)
+            t.blank(*m.span())
+    for m in re.finditer(r"(?<![a-z])([a-z]{2}) (?=(?:payments?|revenue|sales|volume|orders|transactions|customers)\b)",
+                         t.full):
+        if t.text[m.start(1):m.end(1)] != m.group(1):
+            continue  # already understood as something else
+        before = t.full[:m.start()].split()[-1:] or [""]
+        if _is_code(m.group(1), original) or (m.group(1) == "us" and before[0] not in (
+                "show", "give", "tell", "send", "let", "get", "for", "to", "help", "with", "against")):
+            found.append(m.group(1).upper())
+            t.blank(*m.span(1))
+    return found
+
+
+def _is_code(code: str, original: str) -> bool:
+    upper = code.upper()
+    if upper not in places.ISO_COUNTRIES:
+        return False
+    return upper not in places.WORDLIKE_CODES or re.search(rf"\b{upper}\b", original) is not None
+
+
+def amounts(t: g.Text) -> tuple[dict[str, Decimal], list[str]]:
+    """Amount bounds in major units, and the currency a symbol names ("over $100")."""
+    def dec(s: str) -> Decimal:
+        return Decimal(s.replace(",", "."))
+
+    found: dict[str, Decimal] = {}
+    symbols: list[str] = []
+    money = r"([$€£¥])?\s?" + _AMOUNT
+    for m in t.take(rf"\b(?:amounts? |of |worth )?between\s+{money}\s+and\s+{money}"):
+        found.update(amount_gte=dec(m.group(2)), amount_lte=dec(m.group(4)))
+        symbols += [s for s in (m.group(1), m.group(3)) if s]
+    for words, key in ((r"at least|minimum of|min of|no less than|not less than|>=|≥", "amount_gte"),
+                       (r"over|above|more than|greater than|larger than|bigger than|exceeding|higher than|>", "amount_gt"),
+                       (r"at most|no more than|not more than|up to|maximum of|max of|<=|≤", "amount_lte"),
+                       (r"under|below|less than|smaller than|lower than|<", "amount_lt")):
+        for m in t.take(rf"(?<![a-z])(?:(?:amounts? |payments? |of |worth |valued )?)(?:{words})\s*{money}"
+                        r"(?!\s*(?:days?|hours?|weeks?|percent))"):
+            found[key] = dec(m.group(2))
+            if m.group(1):
+                symbols.append(m.group(1))
+    return found, [places.CURRENCY_SYMBOLS[s] for s in symbols]
+
+
+def fell_back(t: g.Text) -> bool:
+    return bool(t.take(FALLBACK))

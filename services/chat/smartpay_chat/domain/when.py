@@ -1,0 +1,107 @@
+"""Time phrases -> a window (METRICS.md's windows, plus what reduces to them: "this year" is between Jan 1 and
+today). Pure: `today` is an argument. A future window is refused: answers are about payments that happened."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from smartpay_chat.domain import grammar as g
+
+FUTURE = r"\b(?:tomorrow|next (?:week|month|year|quarter|day|\d+ days)|upcoming|coming (?:week|month))\b"
+NOW_WORDS = r"\b(?:right now|currently|at the moment|at present|as of now|as we speak|so far today|today|now)\b"
+_LAST = r"(?:in |over |during |within |for |from )?(?:the )?(?:last|past|previous|prior|trailing)"
+
+
+class FutureWindow(ValueError):
+    pass
+
+
+def _between(m, today: date) -> dict[str, Any]:
+    start, end = g.parse_date(m.groups()[:7], today), g.parse_date(m.groups()[7:14], today)
+    if end < start and not m.group(8):  # "Dec 28 to Jan 3": the end is in the start's next year
+        end = end.replace(year=start.year + 1)
+    return {"period": "between", "start_date": start, "end_date": end}
+
+
+def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
+    """(the window, whether it was said as "now"). Raises FutureWindow."""
+    if t.has(FUTURE):
+        raise FutureWindow("I answer about payments that already happened, not about the future")
+    for m in t.take(rf"\b(?:between|from)\s+{g.DATE_RE}\s+(?:and|to|until|till|through|-)\s+{g.DATE_RE}"):
+        return _between(m, today), False
+    for m in t.take(rf"\b(?:since|from)\s+{g.DATE_RE}"):
+        return {"period": "between", "start_date": g.parse_date(m.groups(), today), "end_date": today}, False
+    for m in t.take(rf"\b(?:on|for)?\s*{g.DATE_RE}"):
+        return {"period": "on_date", "start_date": g.parse_date(m.groups(), today)}, False
+    simple = [(r"\byesterday\b", {"period": "yesterday"}),
+              (r"\b(?:last|past|previous) (?:fortnight|two weeks)\b", {"period": "last_n_days", "n": 14}),
+              (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?week\b", {"period": "this_week"}),
+              (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?month\b", {"period": "this_month"}),
+              (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?year\b",
+               {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
+              (r"\b(?:this|the current|current) week\b|\bweek to date\b|\bso far this week\b|\b(?:the )?week so far\b",
+               {"period": "this_week"}),
+              (r"\b(?:the )?month so far\b", {"period": "this_month"}),
+              (r"\b(?:last|previous|past|prior) week\b", {"period": "last_week"}),
+              (r"\b(?:this|the current|current) month\b|\bmonth to date\b|\bso far this month\b",
+               {"period": "this_month"}),
+              (r"\b(?:last|previous|past|prior) month\b", {"period": "last_month"}),
+              (r"\b(?:this|the current|current) year\b|\byear to date\b|\bso far this year\b",
+               {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
+              (r"\b(?:last|previous|past|prior) year\b",
+               {"period": "between", "start_date": date(today.year - 1, 1, 1), "end_date": date(today.year - 1, 12, 31)})]
+    for pattern, window in simple:
+        if t.take(pattern):
+            return window, False
+    for m in t.take(rf"\b{_LAST}\s+{g.NUM}\s+(days?|hours?|weeks?)\b"):
+        n, unit = g.number(m.group(1)), m.group(2)
+        if unit.startswith("hour"):
+            return {"period": "last_n_hours", "n": n}, False
+        return {"period": "last_n_days", "n": n * 7 if unit.startswith("week") else n}, False
+    for m in t.take(rf"\b{_LAST}\s+(day|hour|24 hours)\b"):
+        return {"period": "last_n_hours", "n": 1 if m.group(1) == "hour" else 24}, False
+    for m in t.take(r"\bsince\s+(?:last\s+|this\s+)?(" + "|".join(g.WEEKDAYS) + r")\b"):
+        return {"period": "since_weekday", "weekday": g.WEEKDAYS.index(m.group(1))}, False
+    for m in t.take(rf"\b(?:in|during|for|over|of|throughout)\s+(?:the\s+month\s+of\s+)?{g.MONTH_RE}(?!\s*\d)\b"
+                    rf"|\b(?!may\b|march\b|mar\b){g.MONTH_RE}(?!\s*\d)\b"):
+        month = m.group(1) or m.group(2)
+        return {"period": "month", "month": g.MONTHS[month]}, False
+    if t.take(NOW_WORDS):
+        return {"period": "today"}, True
+    return None, False
+
+
+def relative(t: g.Text) -> str | None:
+    """"the month before (that)", "the week before", "the day before": a step back from the last window."""
+    for m in t.take(r"\b(?:and |what about |how about )?(?:in |for |during )?(?:the )?(month|week|day) (?:before|prior)"
+                    r"(?: (?:that|it|this|then))?\b(?! last)"):
+        return m.group(1)
+    return None
+
+
+def step_back(window: dict[str, Any], unit: str, today: date) -> dict[str, Any] | None:
+    """The window one `unit` before `window` (a plan's window as a dict), or None when it has no such step."""
+    p = window["period"]
+    if unit == "month":
+        if p == "this_month":
+            return {"period": "last_month"}
+        month = (today.month - 3) % 12 + 1 if p == "last_month" else (window.get("month") and (window["month"] - 2) % 12 + 1)
+        return {"period": "month", "month": month} if month else None
+    if unit == "week" and p in ("this_week", "last_week"):
+        if p == "this_week":
+            return {"period": "last_week"}
+        monday = today - timedelta(days=today.weekday() + 14)
+        return {"period": "between", "start_date": monday, "end_date": monday + timedelta(days=6)}
+    if unit == "day" and p in ("today", "yesterday", "on_date"):
+        day = {"today": today, "yesterday": today - timedelta(days=1)}.get(p) or window["start_date"]
+        return {"period": "on_date", "start_date": day - timedelta(days=1)} if p != "today" else {"period": "yesterday"}
+    return None
+
+
+def on_weekday(t: g.Text, today: date) -> dict[str, Any] | None:
+    """"on Monday", "last Friday": the latest such day, today included."""
+    for m in t.take(r"\b(?:on\s+|last\s+)?(" + "|".join(g.WEEKDAYS) + r")\b"):
+        back = (today.weekday() - g.WEEKDAYS.index(m.group(1))) % 7
+        return {"period": "on_date", "start_date": today - timedelta(days=back)}
+    return None

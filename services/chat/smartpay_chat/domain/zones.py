@@ -1,0 +1,126 @@
+"""Time zones as people name them -> IANA zones: "Sydney time", "New York time", "EST", "US Eastern time",
+"UTC+2", "Europe/Paris". An abbreviation that means several zones (IST) is not guessed: the planner asks."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+NY, CHI, DEN, LA = "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"
+CITIES = {
+    "sydney": "Australia/Sydney", "melbourne": "Australia/Melbourne", "canberra": "Australia/Sydney",
+    "brisbane": "Australia/Brisbane", "perth": "Australia/Perth", "adelaide": "Australia/Adelaide",
+    "auckland": "Pacific/Auckland", "wellington": "Pacific/Auckland", "tokyo": "Asia/Tokyo", "osaka": "Asia/Tokyo",
+    "seoul": "Asia/Seoul", "beijing": "Asia/Shanghai", "shanghai": "Asia/Shanghai", "shenzhen": "Asia/Shanghai",
+    "hong kong": "Asia/Hong_Kong", "taipei": "Asia/Taipei", "singapore": "Asia/Singapore",
+    "kuala lumpur": "Asia/Kuala_Lumpur", "jakarta": "Asia/Jakarta", "bangkok": "Asia/Bangkok",
+    "manila": "Asia/Manila", "ho chi minh city": "Asia/Ho_Chi_Minh", "hanoi": "Asia/Bangkok",
+    "mumbai": "Asia/Kolkata", "delhi": "Asia/Kolkata", "new delhi": "Asia/Kolkata", "bangalore": "Asia/Kolkata",
+    "bengaluru": "Asia/Kolkata", "kolkata": "Asia/Kolkata", "chennai": "Asia/Kolkata", "karachi": "Asia/Karachi",
+    "dubai": "Asia/Dubai", "abu dhabi": "Asia/Dubai", "riyadh": "Asia/Riyadh", "doha": "Asia/Qatar",
+    "manama": "Asia/Bahrain", "kuwait city": "Asia/Kuwait", "tel aviv": "Asia/Jerusalem", "jerusalem": "Asia/Jerusalem",
+    "istanbul": "Europe/Istanbul", "moscow": "Europe/Moscow", "athens": "Europe/Athens", "helsinki": "Europe/Helsinki",
+    "kyiv": "Europe/Kyiv", "kiev": "Europe/Kyiv", "bucharest": "Europe/Bucharest", "warsaw": "Europe/Warsaw",
+    "prague": "Europe/Prague", "vienna": "Europe/Vienna", "budapest": "Europe/Budapest", "berlin": "Europe/Berlin",
+    "munich": "Europe/Berlin", "frankfurt": "Europe/Berlin", "hamburg": "Europe/Berlin", "zurich": "Europe/Zurich",
+    "geneva": "Europe/Zurich", "paris": "Europe/Paris", "brussels": "Europe/Brussels", "amsterdam": "Europe/Amsterdam",
+    "luxembourg": "Europe/Luxembourg", "madrid": "Europe/Madrid", "barcelona": "Europe/Madrid", "rome": "Europe/Rome",
+    "milan": "Europe/Rome", "stockholm": "Europe/Stockholm", "oslo": "Europe/Oslo", "copenhagen": "Europe/Copenhagen",
+    "dublin": "Europe/Dublin", "london": "Europe/London", "edinburgh": "Europe/London", "manchester": "Europe/London",
+    "lisbon": "Europe/Lisbon", "reykjavik": "Atlantic/Reykjavik", "cairo": "Africa/Cairo", "lagos": "Africa/Lagos",
+    "nairobi": "Africa/Nairobi", "johannesburg": "Africa/Johannesburg", "cape town": "Africa/Johannesburg",
+    "sao paulo": "America/Sao_Paulo", "são paulo": "America/Sao_Paulo", "rio de janeiro": "America/Sao_Paulo",
+    "rio": "America/Sao_Paulo", "buenos aires": "America/Argentina/Buenos_Aires", "santiago": "America/Santiago",
+    "bogota": "America/Bogota", "lima": "America/Lima", "mexico city": "America/Mexico_City", "new york": NY,
+    "new york city": NY, "nyc": NY, "ny": NY, "boston": NY, "washington": NY, "miami": NY, "atlanta": NY,
+    "toronto": "America/Toronto", "montreal": "America/Toronto", "chicago": CHI, "dallas": CHI, "houston": CHI,
+    "austin": CHI, "denver": DEN, "phoenix": "America/Phoenix", "los angeles": LA, "la": LA, "san francisco": LA,
+    "sf": LA, "seattle": LA, "vancouver": "America/Vancouver", "honolulu": "Pacific/Honolulu",
+    "anchorage": "America/Anchorage",
+}
+REGIONS = {
+    "eastern": NY, "us eastern": NY, "east coast": NY, "central": CHI, "us central": CHI, "mountain": DEN,
+    "us mountain": DEN, "pacific": LA, "us pacific": LA, "west coast": LA, "australian eastern": "Australia/Sydney",
+    "australian western": "Australia/Perth", "central european": "Europe/Berlin", "eastern european": "Europe/Athens",
+    "western european": "Europe/Lisbon", "uk": "Europe/London", "british": "Europe/London", "india": "Asia/Kolkata",
+    "indian": "Asia/Kolkata", "japan": "Asia/Tokyo", "japanese": "Asia/Tokyo", "china": "Asia/Shanghai",
+    "chinese": "Asia/Shanghai", "korea": "Asia/Seoul", "korean": "Asia/Seoul", "germany": "Europe/Berlin",
+    "german": "Europe/Berlin", "france": "Europe/Paris", "french": "Europe/Paris", "spain": "Europe/Madrid",
+    "spanish": "Europe/Madrid", "brazil": "America/Sao_Paulo", "brazilian": "America/Sao_Paulo", "gulf": "Asia/Dubai",
+    "hawaii": "Pacific/Honolulu", "alaska": "America/Anchorage", "universal": "UTC", "coordinated universal": "UTC",
+    "greenwich mean": "UTC", "greenwich": "UTC", "zulu": "UTC", "utc": "UTC", "gmt": "UTC",
+}
+# Abbreviations that are no English word: taken in any case. The two-letter ones need capitals or "time".
+ABBREVIATIONS = {
+    "utc": "UTC", "gmt": "UTC", "est": NY, "edt": NY, "cst": CHI, "cdt": CHI, "mst": DEN, "mdt": DEN, "pst": LA,
+    "pdt": LA, "akst": "America/Anchorage", "hst": "Pacific/Honolulu", "bst": "Europe/London",
+    "cet": "Europe/Berlin", "cest": "Europe/Berlin", "eet": "Europe/Athens", "eest": "Europe/Athens",
+    "msk": "Europe/Moscow", "pkt": "Asia/Karachi", "sgt": "Asia/Singapore", "hkt": "Asia/Hong_Kong", "jst": "Asia/Tokyo",
+    "kst": "Asia/Seoul", "awst": "Australia/Perth", "acst": "Australia/Adelaide", "acdt": "Australia/Adelaide",
+    "aest": "Australia/Sydney", "aedt": "Australia/Sydney", "nzst": "Pacific/Auckland", "nzdt": "Pacific/Auckland",
+    "brt": "America/Sao_Paulo",
+}
+SHORT_ABBREVIATIONS = {"et": NY, "ct": CHI, "mt": DEN, "pt": LA}
+AMBIGUOUS = {"ist": "India, Ireland or Israel", "ast": "Atlantic or Arabia"}
+_PLACE = "|".join(sorted({**CITIES, **REGIONS}, key=len, reverse=True))
+_TIME = r"(?:local\s+)?(?:time\s*zone|timezone|time|tz|hours)\b"
+_PREP = r"(?:\b(?:in|on|at|using|per|by|according\s+to)\s+)?(?:the\s+)?"
+
+
+class ZoneProblem(ValueError):
+    """The question names a zone that cannot be told apart (IST) or a fixed offset no IANA zone has."""
+
+
+def iana(name: str) -> str | None:
+    """A written IANA name in any case ("europe/paris", "Etc/GMT-2") -> its canonical spelling, or None."""
+    parts = name.split("/")
+    if parts[0].lower() == "etc":
+        candidate = "Etc/" + parts[1].upper() if len(parts) == 2 else name
+    else:
+        candidate = "/".join(p if any(c.isupper() for c in p) else p.title() for p in parts)
+    try:
+        ZoneInfo(candidate)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return candidate
+
+
+def offset_zone(sign: str, hours: int) -> str:
+    """UTC+2 -> Etc/GMT-2 (POSIX signs are inverted in the Etc zones)."""
+    if hours > 14:
+        raise ZoneProblem(f"UTC{sign}{hours} is not an offset any place uses")
+    return "UTC" if hours == 0 else f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+
+
+def find(text: str, original: str) -> tuple[str | None, list[tuple[int, int]]]:
+    """(the zone the lower-cased `text` names, the spans it used). `original` keeps the capitals. Raises
+    ZoneProblem for an ambiguous abbreviation or an offset that is not a whole hour."""
+    for m in re.finditer(r"(?<![\w/])([A-Za-z]+(?:/[A-Za-z_+\-0-9]+){1,2})(?![\w/])", original):
+        zone = iana(m.group(1))
+        if zone:
+            start = text.find(m.group(1).lower())
+            pre = re.search(r"(?:\b(?:in|on|at|using)\s+)?$", text[:start])
+            return zone, [(pre.start() if pre else start, start + len(m.group(1)))]
+    m = re.search(r"\b(?:in\s+|on\s+)?(?:utc|gmt)\s*([+-])\s*(\d{1,2})(:\d{2})?(?!\d)", text)
+    if m:
+        if m.group(3) and m.group(3) != ":00":
+            raise ZoneProblem("a half-hour offset has no fixed zone: name the city (for example \"Mumbai time\")")
+        return offset_zone(m.group(1), int(m.group(2))), [m.span()]
+    m = re.search(rf"{_PREP}({_PLACE})\s+{_TIME}", text) or re.search(
+        rf"\b(?:time\s*zone|timezone|local\s+time)\s+(?:of|in|for)\s+({_PLACE})\b", text)
+    if m:
+        return {**REGIONS, **CITIES}[m.group(1)], [m.span()]
+    for m in re.finditer(r"\b(?:(?:in|on|at)\s+)?([a-z]{2,4})(\s+time(?:\s*zone)?)?\b", text):
+        word, timed = m.group(1), bool(m.group(2))
+        if word in AMBIGUOUS and (timed or word.upper() in original):
+            raise ZoneProblem(f"{word.upper()} can mean {AMBIGUOUS[word]} time: name the city instead")
+        if word in ABBREVIATIONS:
+            return ABBREVIATIONS[word], [m.span()]
+        if word in SHORT_ABBREVIATIONS and (timed or re.search(rf"\b{word.upper()}\b", original)):
+            return SHORT_ABBREVIATIONS[word], [m.span()]
+    return None, []
+
+
+def find_city(text: str) -> re.Match[str] | None:
+    """A bare "in <city>" (no "time"): a zone when the question also has a window, else a place we cannot filter."""
+    return re.search(rf"\bin\s+({'|'.join(sorted(CITIES, key=len, reverse=True))})\b", text)

@@ -1,0 +1,253 @@
+"""The paraphrase suite (issue #17 item 2): questions in varied wording, each with its expected plan, scored
+through the real service against answers computed here, independently: plain Python over the documents, windows
+written out by hand for the fixed NOW (no planner, no executor, no SQL, no `windows.py`).
+
+Two parts, reported separately: `tuning.txt` (the planner was tuned on it) and `heldout.txt` (written first, in
+another voice, never tuned on). A case is right only when both the plan (metric, filters, grouping, ranking,
+time zone, resolved window) and every figure of the answer are the expected ones."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from smartpay_chat.evaluation import MERCHANT, NOW
+from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
+
+PARTS = ("tuning", "heldout", "heldout_b", "heldout_c")  # held-out batches, each measured blind once (docs/chat.md)
+HERE = Path(__file__).with_name("paraphrases")
+D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
+# METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
+# (Sydney/Melbourne AEDT +11, Tokyo +9, Singapore +8, Dubai +4, Kolkata +5:30, Berlin/Paris CET +1, London GMT,
+# New York EST -5 (EDT -4 until Nov 1 02:00), Chicago CST -6, Denver MST -7, Los Angeles PST -8 (PDT until
+# Nov 1), Sao Paulo -3, Etc/GMT-2 = UTC+2).
+WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
+    "": None,
+    "today": (D(2026, 12, 1), NOW), "yesterday": (D(2026, 11, 30), D(2026, 12, 1)),
+    "this_week": (D(2026, 11, 30), NOW), "last_week": (D(2026, 11, 23), D(2026, 11, 30)),
+    "this_month": (D(2026, 12, 1), NOW), "last_month": (D(2026, 11, 1), D(2026, 12, 1)),
+    "oct": (D(2026, 10, 1), D(2026, 11, 1)), "nov": (D(2026, 11, 1), D(2026, 12, 1)),
+    "ytd": (D(2026, 1, 1), NOW),
+    "sep": (D(2026, 9, 1), D(2026, 10, 1)),
+    **{f"d{n}": (NOW - timedelta(days=n), NOW) for n in (2, 3, 5, 7, 10, 14, 30, 60)},
+    **{f"h{n}": (NOW - timedelta(hours=n), NOW) for n in (1, 6, 12, 24, 48)},
+    "since_mon": (D(2026, 11, 30), NOW), "since_wed": (D(2026, 11, 25), NOW), "since_fri": (D(2026, 11, 27), NOW),
+    "since_nov20": (D(2026, 11, 20), NOW),
+    "nov1-7": (D(2026, 11, 1), D(2026, 11, 8)), "nov10-16": (D(2026, 11, 10), D(2026, 11, 17)),
+    "nov15": (D(2026, 11, 15), D(2026, 11, 16)), "nov29": (D(2026, 11, 29), D(2026, 11, 30)),
+    "nov16-22": (D(2026, 11, 16), D(2026, 11, 23)),
+    "today@Australia/Sydney": (D(2026, 11, 30, 13), NOW), "today@Australia/Melbourne": (D(2026, 11, 30, 13), NOW),
+    "yesterday@Australia/Sydney": (D(2026, 11, 29, 13), D(2026, 11, 30, 13)),
+    "this_month@Australia/Sydney": (D(2026, 11, 30, 13), NOW),
+    "today@Asia/Tokyo": (D(2026, 11, 30, 15), NOW), "yesterday@Asia/Tokyo": (D(2026, 11, 29, 15), D(2026, 11, 30, 15)),
+    "last_week@Asia/Tokyo": (D(2026, 11, 22, 15), D(2026, 11, 29, 15)),
+    "today@Asia/Singapore": (D(2026, 11, 30, 16), NOW), "this_week@Asia/Tokyo": (D(2026, 11, 29, 15), NOW),
+    "today@Asia/Dubai": (D(2026, 11, 30, 20), NOW), "yesterday@Europe/Paris": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "yesterday@Asia/Dubai": (D(2026, 11, 29, 20), D(2026, 11, 30, 20)),
+    "today@Asia/Kolkata": (D(2026, 11, 30, 18, 30), NOW),
+    "today@Europe/Berlin": (D(2026, 11, 30, 23), NOW), "today@Europe/Paris": (D(2026, 11, 30, 23), NOW),
+    "this_week@Europe/Berlin": (D(2026, 11, 29, 23), NOW),
+    "today@Etc/GMT-2": (D(2026, 11, 30, 22), NOW),
+    "today@America/New_York": (D(2026, 12, 1, 5), NOW),
+    "yesterday@America/New_York": (D(2026, 11, 30, 5), D(2026, 12, 1, 5)),
+    "last_week@America/New_York": (D(2026, 11, 23, 5), D(2026, 11, 30, 5)),
+    "last_month@America/New_York": (D(2026, 11, 1, 4), D(2026, 12, 1, 5)),
+    "today@America/Chicago": (D(2026, 12, 1, 6), NOW), "today@America/Denver": (D(2026, 12, 1, 7), NOW),
+    "today@America/Los_Angeles": (D(2026, 12, 1, 8), NOW),
+    "yesterday@America/Los_Angeles": (D(2026, 11, 30, 8), D(2026, 12, 1, 8)),
+    "this_week@America/Los_Angeles": (D(2026, 11, 30, 8), NOW),
+    "today@America/Sao_Paulo": (D(2026, 12, 1, 3), NOW),
+}
+STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
+               "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
+               "refunded": {"refunded"}, "partial": {"partially_refunded"}, "captured": {"captured"},
+               "pending": {"pending"}}
+METRIC_NAMES = {"count": "count", "volume": "volume", "net": "net", "aov": "average_order_value",
+                "approval": "approval_rate", "decline": "decline_rate", "fraud_rate": "fraud_decline_rate",
+                "fallback_rate": "fallback_rate", "refund_total": "refund_total", "refund_rate": "refund_rate",
+                "latency": "latency"}
+_LISTS = {"gw": "gateways", "cur": "currencies", "m": "methods", "c": "countries"}
+_AMOUNTS = {"gt": "amount_gt", "ge": "amount_gte", "lt": "amount_lt", "le": "amount_lte"}
+
+
+@dataclass(frozen=True)
+class Expected:
+    kind: str  # aggregate | refusal | lookup
+    metric: str | None = None
+    window: str = ""
+    timezone: str = "UTC"
+    by: tuple[str, ...] = ()
+    top: int | None = None
+    order: str = "desc"
+    statuses: frozenset[str] = frozenset()
+    lists: dict[str, frozenset[str]] = field(default_factory=dict)
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    review: bool = False
+    fell_back: bool = False
+    percentile: float | None = None
+    payment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    part: str
+    line: int
+    turns: tuple[str, ...]
+    expected: Expected
+    spec: str
+
+
+def parse_spec(spec: str) -> Expected:
+    words = spec.split()
+    head, rest = words[0], words[1:]
+    if head == "refuse":
+        return Expected("refusal")
+    if head == "lookup":
+        return Expected("lookup", payment_id=dict(w.split("=", 1) for w in rest)["id"])
+    values: dict[str, Any] = {"kind": "aggregate", "metric": METRIC_NAMES[head], "lists": {}, "amounts": {}}
+    for word in rest:
+        key, _, value = word.partition("=")
+        if key == "w":
+            if value not in WINDOWS:
+                raise ValueError(f"no hand-written window {value!r}")
+            values["window"] = value
+        elif key == "tz":
+            ZoneInfo(value)
+            values["timezone"] = value
+        elif key == "by":
+            values["by"] = tuple(value.split(","))
+        elif key == "top":
+            values["top"] = int(value)
+        elif key == "asc":
+            values["order"] = "asc"
+        elif key == "s":
+            values["statuses"] = frozenset(STATUS_SETS[value])
+        elif key in _LISTS:
+            values["lists"][_LISTS[key]] = frozenset(value.split(","))
+        elif key in _AMOUNTS:
+            values["amounts"][_AMOUNTS[key]] = Decimal(value)
+        elif key == "review":
+            values["review"] = True
+        elif key == "fellback":
+            values["fell_back"] = True
+        elif key == "p":
+            values["percentile"] = float(value)
+        else:
+            raise ValueError(f"unknown spec word {word!r}")
+    if values["metric"] == "latency" and values.get("percentile") is None:
+        raise ValueError("a latency case names its percentile (p=)")
+    return Expected(**values)
+
+
+def load(part: str) -> list[Case]:
+    cases = []
+    for number, raw in enumerate((HERE / f"{part}.txt").read_text().splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        question, _, spec = raw.rpartition(" => ")
+        if not question:
+            raise ValueError(f"{part}.txt:{number}: no ' => '")
+        turns = tuple(t.strip() for t in question.split(" >> "))
+        cases.append(Case(part, number, turns, parse_spec(spec.strip()), spec.strip()))
+    return cases
+
+
+# --- scoring one answer
+def _plan_problems(e: Expected, answer: dict[str, Any]) -> list[str]:
+    plan, problems = answer["plan"], []
+    if plan.get("metric") != e.metric:
+        problems.append(f"metric {plan.get('metric')} != {e.metric}")
+    f = plan.get("filters", {})
+    statuses = frozenset(f.get("statuses", ()))
+    if e.metric in MONEY and statuses == APPROVED:  # money is over approved payments anyway
+        statuses = frozenset()
+    if statuses != e.statuses:
+        problems.append(f"statuses {sorted(statuses)} != {sorted(e.statuses)}")
+    for name in ("gateways", "currencies", "methods", "countries"):
+        if frozenset(f.get(name, ())) != e.lists.get(name, frozenset()):
+            problems.append(f"{name} {f.get(name, [])} != {sorted(e.lists.get(name, ()))}")
+    if frozenset(f.get("fraud_decisions", ())) != (frozenset({"review"}) if e.review else frozenset()):
+        problems.append(f"fraud_decisions {f.get('fraud_decisions', [])}")
+    if bool(f.get("fell_back")) != e.fell_back:
+        problems.append(f"fell_back {f.get('fell_back')}")
+    for name in _AMOUNTS.values():
+        got = f.get(name)
+        if (Decimal(str(got)) if got is not None else None) != e.amounts.get(name):
+            problems.append(f"{name} {got} != {e.amounts.get(name)}")
+    by = set(plan.get("group_by", ()))
+    if (by | {"currency"} if e.metric in MONEY else by) != (set(e.by) | {"currency"} if e.metric in MONEY else set(e.by)):
+        problems.append(f"group_by {sorted(by)} != {sorted(e.by)}")
+    if plan.get("top_n") != e.top or (e.top is not None and plan.get("order", "desc") != e.order):
+        problems.append(f"top {plan.get('top_n')} {plan.get('order')} != {e.top} {e.order}")
+    if plan.get("timezone", "UTC") != e.timezone:
+        problems.append(f"timezone {plan.get('timezone')} != {e.timezone}")
+    bounds = WINDOWS[e.window]
+    got = answer.get("query", {}).get("window")
+    want = {"start": bounds[0].isoformat(), "end": bounds[1].isoformat()} if bounds else None
+    if got != want:
+        problems.append(f"window {got} != {want}")
+    if e.metric == "latency" and e.percentile not in plan.get("percentiles", ()):
+        problems.append(f"percentiles {plan.get('percentiles')} lack {e.percentile}")
+    return problems
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(b, float):
+        return math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-6)
+    return str(a) == str(b)
+
+
+def _figure_problems(e: Expected, answer: dict[str, Any], documents: list) -> list[str]:
+    want = oracle(e, documents, WINDOWS)
+    keys = list(dict.fromkeys([*e.by, *(["currency"] if e.metric in MONEY else [])]))
+    got = []
+    for row in answer["rows"]:
+        value = row.get(f"p{e.percentile:g}") if e.metric == "latency" else row.get("value")
+        got.append((tuple(str(row.get(k)) for k in keys), value))
+    if e.top is None:
+        got.sort(key=lambda r: r[0])
+    if len(got) != len(want) or not all(g[0] == w[0] and _same(g[1], w[1]) for g, w in zip(got, want)):
+        return [f"rows {got[:6]} != expected {want[:6]}"]
+    return []
+
+
+def score(case: Case, answer: dict[str, Any], documents: list) -> list[str]:
+    """The problems with one answer; empty = right."""
+    e = case.expected
+    if e.kind == "refusal":
+        return [] if answer["kind"] == "refusal" else [f"answered ({answer['kind']}) instead of refusing"]
+    if e.kind == "lookup":
+        mine = [d for d in documents if d.merchant_id == MERCHANT and d.payment_id == e.payment_id]
+        if answer["kind"] != ("lookup" if mine else "not_found"):
+            return [f"kind {answer['kind']}"]
+        if mine and answer["rows"][0]["status"] != mine[0].status:
+            return ["lookup of the wrong payment"]
+        return []
+    if answer["kind"] != "aggregate":
+        return [f"{answer['kind']}: {answer['answer'][:160]}"]
+    return _plan_problems(e, answer) or _figure_problems(e, answer, documents)
+
+
+def run(part: str, documents: list, ask: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """ask(question, session_id) -> the service's answer. Accuracy of one part, and its misses."""
+    cases, misses = load(part), []
+    for i, case in enumerate(cases):
+        session = f"{part}-{i:05d}"
+        for turn in case.turns:
+            answer = ask(turn, session)
+        problems = score(case, answer, documents)
+        if problems:
+            misses.append({"line": case.line, "turns": list(case.turns), "expected": case.spec,
+                           "kind": answer["kind"], "problems": problems})
+    right = len(cases) - len(misses)
+    return {"part": part, "questions": len(cases), "right": right, "accuracy": round(right / len(cases), 4),
+            "refused_instead": sum(1 for m in misses if m["kind"] == "refusal"),
+            "answered_wrongly": sum(1 for m in misses if m["kind"] != "refusal"), "misses": misses}
