@@ -239,9 +239,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m smartpay_shared.local.terraform")
     parser.add_argument("command", choices=["zip", "apply", "plan", "destroy"])
     parser.add_argument("services", nargs="*", help="default: all")
-    parser.add_argument("--endpoint", default="http://127.0.0.1:4566")
+    # No default port: an apply goes to the emulator the caller names, never to another checkout's on :4566.
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"),
+                        help="the emulator; default: $AWS_ENDPOINT_URL (`eval \"$(.venv/bin/smartpay stack env)\"`)")
     parser.add_argument("--state-dir", type=Path, default=None, help="default: <repo>/.local/terraform")
     args = parser.parse_args(argv)
+    if args.command != "zip" and not args.endpoint:
+        parser.error("which emulator? pass --endpoint or set AWS_ENDPOINT_URL (no default port)")
     root = _find_repo_root()
     services = args.services or None
     if args.command == "zip":  # where the roots' default lambda_zip_path looks
