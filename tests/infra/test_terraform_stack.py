@@ -257,7 +257,7 @@ def test_the_sweeper_runs_on_its_schedule(stack, aws):
     assert (rule["ScheduleExpression"], rule["State"], rule["EventBusName"]) == ("rate(1 minute)", "ENABLED", "default")
     assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]] == [sweeper["alias_arn"]]
     policy = json.loads(lam.get_policy(FunctionName=sweeper["name"], Qualifier=sweeper["alias"])["Policy"])
-    (statement,) = [s for s in policy["Statement"] if s["Sid"] == "schedule"]
+    (statement,) = [s for s in policy["Statement"] if s["Sid"] == f"schedule-{sweeper['alias']}"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
     assert lam.get_function_configuration(FunctionName=sweeper["name"])["Environment"]["Variables"] == \

@@ -34,7 +34,8 @@ resource "aws_apigatewayv2_route" "this" {
 resource "aws_lambda_permission" "this" {
   for_each = local.routes
 
-  statement_id  = "api-${substr(sha1(each.key), 0, 12)}"
+  # Named after the alias too: the old alias's statements and the new one's exist side by side during a release.
+  statement_id  = "api-${var.function_qualifier}-${substr(sha1(each.key), 0, 12)}"
   action        = "lambda:InvokeFunction"
   function_name = var.function_name
   qualifier     = var.function_qualifier

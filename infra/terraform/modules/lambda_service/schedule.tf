@@ -16,7 +16,7 @@ resource "aws_cloudwatch_event_rule" "schedule" {
 resource "aws_lambda_permission" "schedule" {
   count = var.schedule_expression == "" ? 0 : 1
 
-  statement_id  = "schedule"
+  statement_id  = "schedule-${aws_lambda_alias.this.name}" # old and new alias side by side during a release
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
   qualifier     = aws_lambda_alias.this.name
