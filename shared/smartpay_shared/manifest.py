@@ -63,6 +63,10 @@ class LocalProcess(BaseModel):
     url: str | None = Field(default=None, description="The server's address for clients, e.g. http://127.0.0.1:{port}")
     url_env: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$",
                                 description="The setting that carries `url` to every process of the stack.")
+    function: str = Field(default="worker", pattern=r"^[a-z][a-z0-9-]{1,20}$",
+                          description="The deployed function this process stands in for (`worker`, or one of the "
+                                      "manifest's `scheduled` functions): a background loop runs with that "
+                                      "function's environment as Terraform deployed it, read back from the emulator.")
 
     @property
     def listens(self) -> bool:
@@ -78,6 +82,32 @@ class LocalProcess(BaseModel):
         if (self.listens or self.default_port) and not told:
             raise ValueError(f"{self.name}: a port but no {PORT} in argv or env: the process is never told it")
         return self
+
+
+RESERVED_KINDS = ("worker", "api")  # the queue and API functions; a scheduled function takes another name
+
+
+class ScheduledFunction(BaseModel):
+    """A function an EventBridge schedule invokes (e.g. payment's sweeper): deployed as
+    `<prefix>-<service>-<name>` with its own role, the service's environment, and a rule of that name on the
+    default bus. Locally a `local_processes` loop whose `function` names it stands in for the schedule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")
+    handler: str = Field(pattern=r"^[a-z_][a-z0-9_.]*:[a-z_][a-z0-9_]*$", description="module:function")
+    schedule: str = Field(pattern=r"^(rate|cron)\(.+\)$", description="EventBridge schedule expression.")
+    description: str = ""
+    emits: list[str] = Field(default_factory=list,
+                             description="Event types the function puts (a subset of the service's `emits`); "
+                                         "its role may put nothing else.")
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_KINDS:
+            raise ValueError(f"{value!r} is the queue or API function's kind")
+        return value
 
 
 class Manifest(BaseModel):
@@ -101,6 +131,11 @@ class Manifest(BaseModel):
         description="Most concurrent invocations of the queue worker: Terraform sets it as the worker "
                     "function's reserved concurrency, and the local worker runs as many invocations at "
                     "once as the deployed function allows (read back from the emulator).")
+    api_emits: list[str] = Field(
+        default_factory=list,
+        description="Event types the API function puts (a subset of `emits`); empty: its role may not PutEvents. "
+                    "The queue worker may put every type in `emits`.")
+    scheduled: list[ScheduledFunction] = Field(default_factory=list)
     api_max_concurrency: int = Field(
         default=10, ge=1, le=1000,
         description="Most concurrent invocations of the API function: its reserved concurrency in Terraform, "
@@ -114,6 +149,26 @@ class Manifest(BaseModel):
         if unknown:
             raise ValueError(f"not in the event catalog: {unknown}")
         return values
+
+    @model_validator(mode="after")
+    def _functions_are_consistent(self) -> Manifest:
+        emits = set(self.emits)
+        for who, types in [("api_emits", self.api_emits), *((f"scheduled {f.name}", f.emits) for f in self.scheduled)]:
+            if set(types) - emits:
+                raise ValueError(f"{who}: {sorted(set(types) - emits)} not in the service's emits")
+        kinds = {"worker", *(f.name for f in self.scheduled)}
+        if len(self.scheduled) != len({f.name for f in self.scheduled}):
+            raise ValueError("two scheduled functions share a name")
+        for proc in self.local_processes:
+            if proc.function not in kinds:
+                raise ValueError(f"local process {proc.name}: no deployed function {proc.function!r} "
+                                 f"(worker or a scheduled function)")
+        return self
+
+    @property
+    def function_kinds(self) -> list[str]:
+        """The functions Terraform deploys for this service, by kind: worker, api (with routes), scheduled ones."""
+        return ["worker", *(["api"] if self.api_handler and self.routes else []), *(f.name for f in self.scheduled)]
 
 
 def repo_root() -> Path:

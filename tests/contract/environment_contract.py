@@ -46,13 +46,16 @@ def service_settings(manifest: Manifest) -> type[BaseSettings]:
 
 
 def functions(manifests: Mapping[str, Manifest] | None = None) -> dict[str, dict[str, str]]:
-    """service -> kind (worker, api) -> handler module, as the `service` module deploys them."""
+    """service -> kind (worker, api, a scheduled function's name) -> handler module, as the `service` module
+    deploys them."""
     manifests = manifests or all_manifests()
     out: dict[str, dict[str, str]] = {}
     for name, m in sorted(manifests.items()):
         out[name] = {"worker": m.queue_handler.partition(":")[0]}
         if m.api_handler and m.routes:
             out[name]["api"] = m.api_handler.partition(":")[0]
+        out[name].update({f.name: f.handler.partition(":")[0] for f in m.scheduled})
+        assert list(out[name]) == m.function_kinds, (name, list(out[name]), m.function_kinds)
     return out
 
 

@@ -135,6 +135,23 @@ def test_replay_of_one_payment_redelivers_exactly_its_events(local_stack, client
     assert sorted(b["detail"]["metadata"]["event_id"] for b in bodies) == sorted(e.metadata.event_id for e in mine)
 
 
+def test_every_worker_and_loop_runs_with_its_functions_deployed_environment(local_stack, clients):
+    """Local runs what Terraform deploys (issue #15): each worker process has its worker function's environment,
+    each background loop that of the function it stands in for (the payment sweeper: smartpay-payment-sweeper),
+    as Lambda reports it."""
+    lam, outputs = clients("lambda"), local_stack["terraform_outputs"]["services"]
+    stands_in = {f"worker-{service}": (service, "worker") for service in outputs}
+    stands_in |= {f"{m.service}-{p.name}": (m.service, p.function) for m in all_manifests().values()
+                  for p in m.local_processes if p.ready_url is None}
+    assert stands_in["payment-sweeper"] == ("payment", "sweeper")
+    for name, (service, kind) in stands_in.items():
+        raw = Path(f"/proc/{local_stack['processes'][name]['pid']}/environ").read_bytes().decode()
+        environ = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+        function = outputs[service]["functions"][kind]["name"]
+        deployed = lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+        assert {k: environ.get(k) for k in deployed} == deployed, f"{name} runs as {function}"
+
+
 def test_down_stops_exactly_what_up_started(local_stack):
     pids = [p["pid"] for p in local_stack["processes"].values()]
     local = sum(len(m.local_processes) for m in all_manifests().values())

@@ -4,6 +4,7 @@ parallel init/validate/test pass over all of them (each directory is then report
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -78,3 +79,23 @@ def tf_layout() -> dict:
 @pytest.fixture(scope="session")
 def tf_checks(tf_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Result]]:
     return check_dirs(ROOTS + EXAMPLES + MODULES_WITH_TESTS, tf_env, tmp_path_factory.mktemp("tf-data"))
+
+
+def copy_checkout(dest: Path, toolchain: Path) -> Path:
+    """A private copy of what Terraform and the zip builder read (infra/terraform, services, shared: no state,
+    no data dirs), with the checkout's .venv and Terraform toolchain linked in: a test may edit VERSION files
+    and code, or keep state in the roots as the by-hand path does, without touching the checkout."""
+    ignore = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", "__pycache__", "*.egg-info",
+                                    ".pytest_cache", "*.tfplan")
+    for part in ("infra", "services", "shared"):
+        shutil.copytree(REPO_ROOT / part, dest / part, ignore=ignore, symlinks=True)
+    (dest / ".venv").symlink_to(REPO_ROOT / ".venv")
+    (dest / ".local").mkdir()
+    (dest / ".local" / "toolchain").symlink_to(toolchain)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    env = terraform.ensure_toolchain(REPO_ROOT)
+    return copy_checkout(tmp_path_factory.mktemp("checkout"), Path(env["TF_CLI_CONFIG_FILE"]).parent)

@@ -456,20 +456,79 @@ def test_only_the_producers_source_reaches_the_queues(stack, aws):
         assert sorted(b["detail"]["metadata"]["event_id"] for b in drain(sqs, url)) == expected, name
 
 
+def _function_emits(service: str, kind: str) -> set[str]:
+    """What a function puts, by the manifest: the worker every type the service emits, the API its
+    `api_emits`, a scheduled function its own `emits`."""
+    manifest = _manifests()[service]
+    if kind == "worker":
+        return set(manifest["emits"])
+    if kind == "api":
+        return set(manifest.get("api_emits", []))
+    return set(next(f for f in manifest["scheduled"] if f["name"] == kind).get("emits", []))
+
+
+def _policy(iam, fn: dict[str, Any]) -> Policy:
+    role = fn["role_arn"].rsplit("/", 1)[1]
+    return Policy(iam.get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"])
+
+
 @pytest.mark.integration
 def test_each_role_may_put_only_its_own_event_types(stack, aws):
     iam, bus_arn, checked = aws("iam"), stack["platform"]["bus_arn"], 0
     for name, out in stack["services"].items():
-        emits = set(_manifests()[name]["emits"])
         for kind, fn in out["functions"].items():
-            role = fn["role_arn"].rsplit("/", 1)[1]
-            policy = Policy(iam.get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"])
+            emits = _function_emits(name, kind)
+            policy = _policy(iam, fn)
             assert _forbidden_but_allowed(policy, bus_arn, f"smartpay.{name}", emits) == [], (name, kind)
             for event_type in emits:  # and what it does emit stays allowed
                 assert policy.allows("events:PutEvents", bus_arn, {"events:source": f"smartpay.{name}",
                                                                    "events:detail-type": event_type}), (name, kind)
             checked += 1
     assert checked == sum(len(out["functions"]) for out in stack["services"].values()) >= len(terraform.SERVICES)
+    # The APIs of fraud, routing and chat put nothing; payment's starts sagas and re-sends stale outboxes.
+    assert {n for n in stack["services"] if _function_emits(n, "api")} == {"payment"}
+
+
+@pytest.mark.integration
+def test_each_function_role_holds_only_what_its_function_does(stack, aws):
+    """Issue #15 item 4: API, worker and scheduled functions have separate least-privilege roles. Each cell
+    is a request that (service, function kind) may make, checked with the evaluator on the role's policy
+    read back from IAM; every other (service, kind) must be denied it."""
+    iam, ddb, services = aws("iam"), aws("dynamodb"), stack["services"]
+
+    def table(name: str) -> str:
+        return ddb.describe_table(TableName=name)["Table"]["TableArn"]
+
+    def bucket_object(name: str) -> str:
+        return f"arn:aws:s3:::{name}/some/key"
+
+    payment, chat = services["payment"], services["chat"]
+    requests = {  # request -> the (service, kind) that may make it; nobody else
+        ("sqs:ReceiveMessage", services[name]["queue_arn"]): {(name, "worker")} for name in services}
+    requests |= {
+        ("sqs:DeleteMessage", payment["queue_arn"]): {("payment", "worker")},
+        ("dynamodb:UpdateItem", table(payment["tables"]["payments"])): {
+            ("payment", "worker"), ("payment", "api"), ("payment", "sweeper")},
+        ("dynamodb:Scan", table(payment["tables"]["payments"])): {("payment", "sweeper")},
+        ("dynamodb:DeleteItem", table(payment["tables"]["payments"])): set(),
+        ("dynamodb:PutItem", table(payment["tables"]["idempotency_keys"])): {("payment", "api")},
+        ("secretsmanager:GetSecretValue", payment["secrets"]["stripe"]["arn"]): {
+            ("payment", "worker"), ("payment", "api"), ("payment", "sweeper")},
+        ("dynamodb:PutItem", table(chat["tables"]["chat_sessions"])): {("chat", "api")},
+        ("s3:GetObject", bucket_object(services["fraud"]["buckets"]["model_registry"])): {
+            ("fraud", "worker"), ("fraud", "api")},
+        ("s3:PutObject", bucket_object(services["fraud"]["buckets"]["model_registry"])): set(),  # the operator's
+        ("s3:GetObject", bucket_object(services["routing"]["buckets"]["checkpoints"])): {
+            ("routing", "worker"), ("routing", "api")},
+        ("s3:PutObject", bucket_object(services["routing"]["buckets"]["checkpoints"])): {("routing", "worker")},
+    }
+    policies = {(name, kind): _policy(iam, fn) for name, out in services.items()
+                for kind, fn in out["functions"].items()}
+    assert ("payment", "sweeper") in policies and len(policies) == 9
+    wrong = [(action, resource.rsplit(":", 1)[-1], who, policy.allows(action, resource, {}))
+             for (action, resource), allowed in requests.items() for who, policy in policies.items()
+             if policy.allows(action, resource, {}) != (who in allowed)]
+    assert wrong == [], "(action, resource, function, allowed) against the matrix"
 
 
 @pytest.mark.integration

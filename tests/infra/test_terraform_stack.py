@@ -121,7 +121,7 @@ def test_outputs_follow_the_naming_contract(stack, state_dir):
         out = stack["services"][name]
         assert out["queue_name"] == f"smartpay-{name}" and out["dlq_name"] == f"smartpay-{name}-dlq"
         assert out["alias_name"] == "v" + _version(name).replace(".", "_")
-        assert out["tables"]["idempotency"] == f"smartpay-{name}-idempotency"
+        assert "idempotency" not in out["tables"], "no Powertools idempotency table: nothing uses one"
         expected_rules = {s["event_type"]: f"smartpay-{name}-" + s["event_type"].replace(".", "-").replace("_", "-")
                           for s in manifest["subscriptions"]}
         assert out["rule_names"] == expected_rules
@@ -190,11 +190,13 @@ def test_user_pool_client_group_and_merchant_claim(stack, aws):
 
 
 def test_tables(stack, aws):
+    """Exactly the tables the code reads (issue #15 item 4: the four Powertools idempotency tables went, nothing
+    used them), and no stream on the payments table (nothing read it: the sweeper scans)."""
     ddb = aws("dynamodb")
-    expected = {f"smartpay-{name}-idempotency": ("id", None, "expiration") for name in terraform.SERVICES}
-    expected |= {"smartpay-payments": ("payment_id", None, None),
-                 "smartpay-payment-idempotency-keys": ("idempotency_key", None, "expires_at"),
-                 "smartpay-chat-sessions": ("session_id", "turn", "expires_at")}
+    expected = {"smartpay-payments": ("payment_id", None, None),
+                "smartpay-payment-idempotency-keys": ("idempotency_key", None, "expires_at"),
+                "smartpay-chat-sessions": ("session_id", "turn", "expires_at")}
+    assert sorted(ddb.list_tables()["TableNames"]) == sorted(expected)
     for table, (hash_key, range_key, ttl) in expected.items():
         desc = ddb.describe_table(TableName=table)["Table"]
         keys = {k["KeyType"]: k["AttributeName"] for k in desc["KeySchema"]}
@@ -203,7 +205,11 @@ def test_tables(stack, aws):
         ttl_desc = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
         if ttl:
             assert (ttl_desc["TimeToLiveStatus"], ttl_desc["AttributeName"]) == ("ENABLED", ttl), table
-    assert ddb.describe_table(TableName="smartpay-payments")["Table"]["StreamSpecification"]["StreamEnabled"]
+    payments = ddb.describe_table(TableName="smartpay-payments")["Table"]
+    assert not payments.get("StreamSpecification", {}).get("StreamEnabled", False) and "LatestStreamArn" not in payments
+    # local.tfvars: no point-in-time recovery on an emulator (tests/infra/test_releases.py: on for AWS)
+    backups = ddb.describe_continuous_backups(TableName="smartpay-payments")["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
 
 
 def test_buckets(stack, aws):
@@ -225,6 +231,10 @@ def test_lambdas_aliases_and_least_privilege(stack, aws):
             assert alias["FunctionVersion"] == "1"
             config = lam.get_function_configuration(FunctionName=fn["name"])
             assert config["Runtime"] == "python3.8" and config["Handler"] == fn["handler"]
+            # The alias names the code it serves, in Lambda's own CodeSha256 form.
+            served = lam.get_function(FunctionName=fn["name"], Qualifier=out["alias_name"])["Configuration"]
+            assert alias["Description"] == f"{out['alias_name']} code sha256 {served['CodeSha256']}"
+            assert served["CodeSha256"] == fn["code_sha256"]
         role = out["functions"]["worker"]["role_arn"].rsplit("/", 1)[1]
         doc = iam.get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"]
         doc = json.loads(doc) if isinstance(doc, str) else doc
@@ -232,6 +242,28 @@ def test_lambdas_aliases_and_least_privilege(stack, aws):
         assert by_sid["PublishAsOwnSource"]["Condition"] == {"StringEquals": {
             "events:source": f"smartpay.{name}", "events:detail-type": sorted(set(_manifests()[name]["emits"]))}}
         assert by_sid["ConsumeOwnQueue"]["Resource"] in ([out["queue_arn"]], out["queue_arn"])
+
+
+def test_the_sweeper_runs_on_its_schedule(stack, aws):
+    """Issue #15 item 4: the payment sweeper (saga deadlines, pending refunds, unsent outbox events) is deployed
+    as its own function, invoked through its alias by an EventBridge schedule (moto stores the schedule but
+    never fires it: locally the `sweeper` loop stands in, with this function's environment)."""
+    lam, events = aws("lambda"), aws("events")
+    payment = stack["services"]["payment"]
+    sweeper = payment["functions"]["sweeper"]
+    assert sweeper["name"] == "smartpay-payment-sweeper"
+    assert sweeper["handler"] == "smartpay_payment.entrypoints.sweeper.lambda_handler"
+    rule = events.describe_rule(Name=sweeper["schedule_rule"])
+    assert (rule["ScheduleExpression"], rule["State"], rule["EventBusName"]) == ("rate(1 minute)", "ENABLED", "default")
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]] == [sweeper["alias_arn"]]
+    policy = json.loads(lam.get_policy(FunctionName=sweeper["name"], Qualifier=sweeper["alias"])["Policy"])
+    (statement,) = [s for s in policy["Statement"] if s["Sid"] == f"schedule-{sweeper['alias']}"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
+    assert lam.get_function_configuration(FunctionName=sweeper["name"])["Environment"]["Variables"] == \
+        payment["environments"]["worker"], "the sweeper reads what the worker reads"
+    # the only schedule: no other service declares one
+    assert [r["Name"] for r in events.list_rules()["Rules"]] == [sweeper["schedule_rule"]]
 
 
 def test_each_function_is_capped_at_its_manifests_concurrency(stack, aws):
@@ -456,4 +488,5 @@ def test_destroy_removes_everything(stack, endpoint, state_dir, aws, live_output
     assert [b["Name"] for b in aws("events").list_event_buses()["EventBuses"]] == ["default"]
     assert aws("dynamodb").list_tables()["TableNames"] == []
     assert aws("lambda").list_functions()["Functions"] == []
+    assert aws("events").list_rules()["Rules"] == []  # the sweeper's schedule on the default bus too
     assert aws("cognito-idp").list_user_pools(MaxResults=10)["UserPools"] == []

@@ -1,6 +1,7 @@
-# Local target: moto server (the orchestrator overrides aws_endpoint_url with its own port).
+# Local target: an emulator. Its address is not here: aws_endpoint_url comes from the caller
+# (TF_VAR_aws_endpoint_url by hand, the orchestrator's run.tfvars.json), so no apply reaches another
+# checkout's emulator on a fixed port (docs/terraform.md, "By hand").
 target                      = "local"
-aws_endpoint_url            = "http://127.0.0.1:4566"
 archive_retention_days      = 1
 enable_cache                = false
 kms_deletion_window_in_days = 7

@@ -177,3 +177,14 @@ run "rejects_unknown_target" {
 
   expect_failures = [var.target]
 }
+
+# No default emulator address (local.tfvars names no port): the local target without one is refused.
+run "local_target_needs_an_endpoint" {
+  command = plan
+
+  variables {
+    aws_endpoint_url = ""
+  }
+
+  expect_failures = [var.aws_endpoint_url]
+}

@@ -342,24 +342,25 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_addre
         # registered with a sandbox), then the background loops (no ready_url) that read what setup wrote.
         named = {f"{manifest.service}-{p.name}": resolved.get(f"{manifest.service}-{p.name}") or
                  _resolved(p, None, state) for p in manifest.local_processes}
-        service_env = {**env, **deployed[manifest.service]}  # its setup and loops run as its worker does
+        functions = deployed[manifest.service]
         for name, proc in named.items():
             if proc.ready_url:
                 table.start(name, _argv(proc.argv), {**env, **proc.env})
                 _wait(proc.ready_url, 60, f"{manifest.service} {proc.name}", table, name, ports.get(name))
-        for command in manifest.local_setup:
+        for command in manifest.local_setup:  # setup runs as the service's worker does
             print(f"==> {manifest.service}: {' '.join(command)}", flush=True)
-            subprocess.run(_argv(command), env=service_env, check=True)
+            subprocess.run(_argv(command), env={**env, **functions["worker"]}, check=True)
         for name, proc in named.items():
             if not proc.ready_url:
-                table.start(name, _argv(proc.argv), {**service_env, **proc.env})
+                table.start(name, _argv(proc.argv), loop_environment(env, functions, proc))
     for service in manifests:
         # The worker runs what Terraform deployed: its function's name (its reserved concurrency is read
         # back from the emulator) and its event source mapping's batch size.
         worker = outputs["services"][service]["functions"]["worker"]
         table.start(f"worker-{service}", [python, "-m", "smartpay_shared.local.run_worker", service,
                                           "--function-name", worker["name"],
-                                          "--batch-size", str(worker["batch_size"])], {**env, **deployed[service]})
+                                          "--batch-size", str(worker["batch_size"])],
+                    {**env, **deployed[service]["worker"]})
     table.start("gateway", [python, "-m", "smartpay_shared.local.gateway"], {**env, **gateway_env})
     gateway_url = f"http://127.0.0.1:{ports['gateway']}"
     _wait(gateway_url + "/health", 30, "gateway", table, "gateway", ports["gateway"])
@@ -409,14 +410,24 @@ def terraform_variables(manifests: dict[str, Manifest], redis_url: str,
     return variables
 
 
-def deployed_environments(outputs: dict[str, Any], endpoint: str, region: str) -> dict[str, dict[str, str]]:
-    """Each service's worker function's environment as Terraform deployed it, read from this stack's
-    emulator (named explicitly: a process that ran another stack before keeps its cached settings)."""
+def loop_environment(env: dict[str, str], functions: dict[str, dict[str, str]],
+                     proc: LocalProcess) -> dict[str, str]:
+    """A background loop's environment: the stack's, then that of the deployed function it stands in for
+    (`function`: the payment sweeper runs as smartpay-payment-sweeper), then its own."""
+    return {**env, **functions[proc.function], **proc.env}
+
+
+def deployed_environments(outputs: dict[str, Any], endpoint: str,
+                          region: str) -> dict[str, dict[str, dict[str, str]]]:
+    """service -> function kind (worker, api, a scheduled function's name) -> that function's environment as
+    Terraform deployed it, read from this stack's emulator (named explicitly: a process that ran another stack
+    before keeps its cached settings)."""
     from smartpay_shared import aws
 
     client = aws.client("lambda", endpoint_url=endpoint, region=region)
-    return {service: client.get_function_configuration(FunctionName=out["functions"]["worker"]["name"])
-            .get("Environment", {}).get("Variables", {}) for service, out in outputs["services"].items()}
+    return {service: {kind: client.get_function_configuration(FunctionName=fn["name"])
+                      .get("Environment", {}).get("Variables", {}) for kind, fn in out["functions"].items()}
+            for service, out in outputs["services"].items()}
 
 
 def exported_names() -> tuple[str, ...]:

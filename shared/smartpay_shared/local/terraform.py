@@ -214,6 +214,28 @@ def plan_is_clean(endpoint_url: str, state_dir: Path, services: list[str] | None
     return all([plan(stack.platform), *stack.each_service(plan)])
 
 
+def plan_changes(endpoint_url: str, state_dir: Path, services: list[str] | None = None,
+                 repo_root: Path | None = None, variables: Variables | None = None) -> dict[str, list[dict[str, Any]]]:
+    """What an apply would do, per root: the `resource_changes` of a saved plan (`terraform show -json`),
+    e.g. {"payment": [{"address": ..., "change": {"actions": ["create", "delete"], ...}}, ...]}. Without
+    `variables`, those of the last apply. Nothing is applied."""
+    stack = _Stack(state_dir, services, repo_root, variables)
+
+    def changes(root: _Root) -> list[dict[str, Any]]:
+        stack.init(root)
+        stack.write_vars(root, endpoint_url)
+        plan = root.dir / "changes.tfplan"
+        stack.run(root, "plan", f"-out={plan}", "-input=false", "-no-color", "-lock=false", *stack.var_args(root))
+        env = {**stack.env, "TF_DATA_DIR": str(root.dir / ".terraform")}
+        shown = subprocess.run([stack.env["SMARTPAY_TERRAFORM"], f"-chdir={root.path}", "show", "-json", str(plan)],
+                               env=env, check=True, capture_output=True, text=True).stdout
+        plan.unlink()
+        return json.loads(shown).get("resource_changes", [])
+
+    platform = changes(stack.platform)
+    return {"platform": platform, **dict(zip([r.key for r in stack.services], stack.each_service(changes)))}
+
+
 def destroy_stack(endpoint_url: str, state_dir: Path, services: list[str] | None = None,
                   repo_root: Path | None = None) -> None:
     """Destroy the service roots (they read the platform's state), then the platform root."""
@@ -239,9 +261,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m smartpay_shared.local.terraform")
     parser.add_argument("command", choices=["zip", "apply", "plan", "destroy"])
     parser.add_argument("services", nargs="*", help="default: all")
-    parser.add_argument("--endpoint", default="http://127.0.0.1:4566")
+    # No default port: an apply goes to the emulator the caller names, never to another checkout's on :4566.
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"),
+                        help="the emulator; default: $AWS_ENDPOINT_URL (`eval \"$(.venv/bin/smartpay stack env)\"`)")
     parser.add_argument("--state-dir", type=Path, default=None, help="default: <repo>/.local/terraform")
     args = parser.parse_args(argv)
+    if args.command != "zip" and not args.endpoint:
+        parser.error("which emulator? pass --endpoint or set AWS_ENDPOINT_URL (no default port)")
     root = _find_repo_root()
     services = args.services or None
     if args.command == "zip":  # where the roots' default lambda_zip_path looks

@@ -1,5 +1,9 @@
 # A service's routes on the platform HTTP API: one Lambda proxy integration, one route per manifest
 # route behind the JWT authorizer, and the permission for API Gateway to invoke the alias.
+#
+# A release (new alias, function_qualifier) never leaves the integration pointing at an alias API Gateway
+# may not invoke: the new alias's permissions are created first (create_before_destroy), the integration
+# moves after them (depends_on), and the old alias's permissions go last.
 
 locals {
   routes = { for route in var.routes : "${route.method} ${route.path}" => route }
@@ -13,6 +17,8 @@ resource "aws_apigatewayv2_integration" "this" {
   integration_uri        = var.lambda_invoke_arn
   payload_format_version = var.payload_format_version
   timeout_milliseconds   = var.timeout_milliseconds
+
+  depends_on = [aws_lambda_permission.this]
 }
 
 resource "aws_apigatewayv2_route" "this" {
@@ -28,11 +34,16 @@ resource "aws_apigatewayv2_route" "this" {
 resource "aws_lambda_permission" "this" {
   for_each = local.routes
 
-  statement_id  = "api-${substr(sha1(each.key), 0, 12)}"
+  # Named after the alias too: the old alias's statements and the new one's exist side by side during a release.
+  statement_id  = "api-${var.function_qualifier}-${substr(sha1(each.key), 0, 12)}"
   action        = "lambda:InvokeFunction"
   function_name = var.function_name
   qualifier     = var.function_qualifier
   principal     = "apigateway.amazonaws.com"
   # Path parameters become wildcards: the invoking ARN carries the literal request path.
   source_arn = "${var.api_execution_arn}/*/${each.value.method}${replace(each.value.path, "/\\{[^}]+\\}/", "*")}"
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }

@@ -96,3 +96,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "deletion_protection" {
+  description = "Protect the table from deletion: Terraform refuses any plan that destroys or replaces it, and refuses turning this off again until the guard record is removed from the state (deletion_guard.tf, docs/terraform.md)."
+  type        = bool
+  default     = false
+}

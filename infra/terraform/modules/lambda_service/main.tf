@@ -1,5 +1,15 @@
 # One Lambda function of a service: published version, alias named after the service version,
-# log group, optional SQS event source mapping.
+# log group, optional SQS event source mapping (and an optional schedule: schedule.tf).
+#
+# Releases (docs/terraform.md, "Releases and rollback"): one alias per service version; a VERSION bump
+# creates the new alias (and whatever invokes it moves to it) before the old one is removed; the alias
+# description carries the code's sha256, and with `immutable_release` an alias that was released with one
+# zip refuses another one at plan (release.tf).
+
+locals {
+  # Lambda's own CodeSha256 form (base64 of the zip's sha256): compare with get-function --qualifier <alias>.
+  code_sha256 = fileexists(var.filename) ? filebase64sha256(var.filename) : ""
+}
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.function_name}"
@@ -17,7 +27,7 @@ resource "aws_lambda_function" "this" {
   handler                        = var.handler
   runtime                        = var.runtime
   filename                       = var.filename
-  source_code_hash               = fileexists(var.filename) ? filebase64sha256(var.filename) : null
+  source_code_hash               = local.code_sha256 == "" ? null : local.code_sha256
   publish                        = true
   memory_size                    = var.memory_size
   timeout                        = var.timeout
@@ -47,16 +57,26 @@ resource "aws_lambda_function" "this" {
       condition     = fileexists(var.filename)
       error_message = "Lambda zip ${var.filename} does not exist: build it first (python -m smartpay_shared.local.terraform zip)."
     }
+    precondition {
+      condition     = local.released_code_sha256 == local.code_sha256
+      error_message = "${var.function_name}: alias ${var.alias_name} was released with code sha256 ${local.released_code_sha256}; this zip is ${local.code_sha256}. One version is one artifact: bump the service's VERSION (docs/terraform.md, \"Releases and rollback\")."
+    }
   }
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
 }
 
+# A new alias name (a VERSION bump) is created, and the event source mapping, API integration and schedule
+# target move to it, before the old alias is deleted: there is always an alias to invoke.
 resource "aws_lambda_alias" "this" {
   name             = var.alias_name
-  description      = "Service version ${var.alias_name}"
+  description      = "${var.alias_name} code sha256 ${local.code_sha256}"
   function_name    = aws_lambda_function.this.function_name
   function_version = aws_lambda_function.this.version
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # Provider 3.39 cannot set function_response_types = ["ReportBatchItemFailures"]: without it a

@@ -52,3 +52,13 @@ output "event_source_mapping_uuids" {
   description = "UUIDs of the event source mappings (empty when disabled)."
   value       = aws_lambda_event_source_mapping.this[*].uuid
 }
+
+output "code_sha256" {
+  description = "sha256 of the deployed zip, base64 (Lambda's CodeSha256); also in the alias description."
+  value       = local.code_sha256
+}
+
+output "schedule_rule_name" {
+  description = "The schedule's EventBridge rule (default bus); empty without a schedule."
+  value       = try(aws_cloudwatch_event_rule.schedule[0].name, "")
+}

@@ -211,3 +211,20 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "immutable_release" {
+  description = "Refuse (at plan) a zip other than the one first released under alias_name: one version is one artifact. false on the local target, where edited code is re-applied under the same version."
+  type        = bool
+  default     = true
+}
+
+variable "schedule_expression" {
+  description = "EventBridge schedule (rate(1 minute), cron(...)) invoking the alias; empty: no schedule."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.schedule_expression == "" || can(regex("^(rate|cron)\\(.+\\)$", var.schedule_expression))
+    error_message = "schedule_expression must be empty, rate(...) or cron(...)."
+  }
+}

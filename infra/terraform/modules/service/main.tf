@@ -1,6 +1,10 @@
 # One SmartPay service from its manifest (services/<name>/manifest.json + VERSION): queue + DLQ, one
-# rule per subscription, Powertools idempotency table, worker and API Lambdas with a version alias,
-# and its routes on the platform API. The manifest is the only place subscriptions are declared.
+# rule per subscription, worker and API Lambdas with a version alias, the manifest's scheduled functions
+# (each with its EventBridge schedule), and its routes on the platform API. The manifest is the only place
+# subscriptions, routes and functions are declared. Each function has a role of its own, holding only
+# what that function does (docs/security.md): the queue only for the worker, PutEvents only for the event
+# types the function puts (`emits`, `api_emits`, a scheduled function's `emits`), and each of the root's
+# statements only for the functions it names.
 
 locals {
   manifest = jsondecode(file("${var.service_dir}/manifest.json"))
@@ -52,7 +56,15 @@ locals {
   worker_concurrency = var.worker_reserved_concurrency != null ? var.worker_reserved_concurrency : lookup(local.manifest, "max_concurrency", 1)
   # The API function's: the manifest's api_max_concurrency unless the root overrides it.
   api_concurrency = var.api_reserved_concurrency != null ? var.api_reserved_concurrency : lookup(local.manifest, "api_max_concurrency", 10)
-  lambda_handler  = { for kind, handler in { worker = local.manifest.queue_handler, api = local.api_handler } : kind => replace(handler, ":", ".") if handler != null }
+  scheduled       = { for f in lookup(local.manifest, "scheduled", []) : f.name => f }
+  kinds           = concat(["worker"], local.create_api ? ["api"] : [], sort(keys(local.scheduled)))
+  lambda_handler = merge(
+    { for kind, handler in { worker = local.manifest.queue_handler, api = local.api_handler } : kind => replace(handler, ":", ".") if handler != null },
+    { for name, f in local.scheduled : name => replace(f.handler, ":", ".") },
+  )
+  # What each function may put on the bus: the worker every type the service emits, the API and the
+  # scheduled functions only what the manifest says they put.
+  api_emits = sort(distinct(lookup(local.manifest, "api_emits", [])))
 
   # The environment contract (docs/terraform.md): only keys a settings class of the function reads.
   # Both functions: the platform's (smartpay_shared.config.PlatformSettings) and the root's service keys;
@@ -66,21 +78,22 @@ locals {
   )
   api_environment = merge(local.environment, var.api_environment_variables)
 
-  policy_statements = concat(
-    [{
-      sid       = "OwnIdempotencyTable"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-      resources = [module.idempotency_table.arn]
-    }],
-    var.policy_statements,
-  )
+  # The root's statements, per function kind.
+  policy_statements = { for kind in local.kinds : kind => [
+    for statement in var.policy_statements : {
+      sid       = statement.sid
+      actions   = statement.actions
+      resources = statement.resources
+    } if contains(statement.functions, kind)
+  ] }
+  unknown_statement_functions = sort(setsubtract(flatten(var.policy_statements[*].functions), local.kinds))
 
   tags = merge(var.tags, { "smartpay:service" = local.service, "smartpay:version" = local.version })
 }
 
-# Both Lambdas by kind; the API one only when the manifest has an api_handler and routes.
+# Every Lambda by kind; the API one only when the manifest has an api_handler and routes.
 locals {
-  functions = merge({ worker = module.worker }, { for api in module.api : "api" => api })
+  functions = merge({ worker = module.worker }, { for api in module.api : "api" => api }, module.scheduled)
 }
 
 module "queue" {
@@ -95,18 +108,6 @@ module "queue" {
   kms_key_arn                   = var.kms_key_arn
   alarm_topic_arn               = var.alarm_topic_arn
   tags                          = local.tags
-}
-
-# Powertools idempotency layout: partition key `id`, expiry in `expiration`.
-module "idempotency_table" {
-  source = "../dynamodb_table"
-
-  name                   = "${local.base}-idempotency"
-  hash_key               = "id"
-  ttl_attribute          = "expiration"
-  point_in_time_recovery = var.point_in_time_recovery
-  kms_key_arn            = var.kms_key_arn
-  tags                   = local.tags
 }
 
 module "worker" {
@@ -130,7 +131,8 @@ module "worker" {
   enable_event_source_mapping    = var.enable_event_source_mapping
   batch_size                     = var.batch_size
   reserved_concurrent_executions = local.worker_concurrency
-  policy_statements              = local.policy_statements
+  policy_statements              = local.policy_statements.worker
+  immutable_release              = var.immutable_releases
   subnet_ids                     = var.subnet_ids
   security_group_ids             = var.security_group_ids
   kms_key_arn                    = var.kms_key_arn
@@ -154,13 +156,43 @@ module "api" {
   log_retention_in_days          = var.log_retention_in_days
   event_bus_arn                  = var.bus_arn
   event_source                   = local.event_source
-  event_detail_types             = local.emits
+  event_detail_types             = local.api_emits
   reserved_concurrent_executions = local.api_concurrency
-  policy_statements              = local.policy_statements
+  policy_statements              = local.policy_statements.api
+  immutable_release              = var.immutable_releases
   subnet_ids                     = var.subnet_ids
   security_group_ids             = var.security_group_ids
   kms_key_arn                    = var.kms_key_arn
   tags                           = local.tags
+}
+
+# The manifest's scheduled functions (e.g. payment's sweeper): the service's environment, a role of their own,
+# an EventBridge schedule on the default bus. Unreserved concurrency: a run ends well before the next one.
+module "scheduled" {
+  source   = "../lambda_service"
+  for_each = local.scheduled
+
+  function_name         = "${local.base}-${each.key}"
+  description           = "${local.service} ${local.version}: ${lookup(each.value, "description", each.key)}"
+  handler               = local.lambda_handler[each.key]
+  runtime               = var.lambda_runtime
+  filename              = var.lambda_zip_path
+  alias_name            = local.alias_name
+  memory_size           = var.lambda_memory_size
+  timeout               = var.lambda_timeout
+  layers                = var.lambda_layers
+  environment_variables = local.environment
+  log_retention_in_days = var.log_retention_in_days
+  event_bus_arn         = var.bus_arn
+  event_source          = local.event_source
+  event_detail_types    = sort(distinct(lookup(each.value, "emits", [])))
+  schedule_expression   = each.value.schedule
+  policy_statements     = local.policy_statements[each.key]
+  immutable_release     = var.immutable_releases
+  subnet_ids            = var.subnet_ids
+  security_group_ids    = var.security_group_ids
+  kms_key_arn           = var.kms_key_arn
+  tags                  = local.tags
 }
 
 module "routes" {

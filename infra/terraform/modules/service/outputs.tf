@@ -78,27 +78,25 @@ output "queue_policy" {
   value       = module.queue.queue_policy
 }
 
-output "idempotency_table_name" {
-  description = "Powertools idempotency table of the service."
-  value       = module.idempotency_table.name
-}
-
-output "idempotency_table_arn" {
-  description = "ARN of the idempotency table."
-  value       = module.idempotency_table.arn
-}
-
 output "functions" {
-  description = "Lambdas keyed by kind (worker, api): name, alias, alias ARN, role, handler; reserved_concurrency (the local worker and gateway run as many at once); batch_size of the worker (null for the API)."
+  description = "Lambdas keyed by kind (worker, api, each scheduled function's name): name, alias, alias ARN, role, handler, code_sha256 (the zip behind the alias, as Lambda's CodeSha256); reserved_concurrency (the local worker and gateway run as many at once; -1 unreserved); batch_size of the worker (null otherwise); schedule and its rule of a scheduled function (null otherwise)."
   value = { for kind, function in local.functions : kind => {
     name                 = function.function_name
     alias                = function.alias_name
     alias_arn            = function.alias_arn
     role_arn             = function.role_arn
     handler              = local.lambda_handler[kind]
+    code_sha256          = function.code_sha256
     batch_size           = kind == "worker" ? var.batch_size : null
-    reserved_concurrency = kind == "worker" ? local.worker_concurrency : local.api_concurrency
+    reserved_concurrency = kind == "worker" ? local.worker_concurrency : kind == "api" ? local.api_concurrency : -1
+    schedule             = contains(keys(local.scheduled), kind) ? local.scheduled[kind].schedule : null
+    schedule_rule        = contains(keys(local.scheduled), kind) ? function.schedule_rule_name : null
   } }
+
+  precondition {
+    condition     = length(local.unknown_statement_functions) == 0
+    error_message = "policy_statements name functions this service does not deploy: ${join(", ", local.unknown_statement_functions)} (its functions: ${join(", ", local.kinds)})."
+  }
 }
 
 output "worker_policy" {
@@ -118,7 +116,12 @@ output "route_keys" {
 
 output "role_arns" {
   description = "Execution roles of the service's Lambdas."
-  value       = concat([module.worker.role_arn], local.create_api ? [module.api[0].role_arn] : [])
+  value       = [for kind in local.kinds : local.functions[kind].role_arn]
+}
+
+output "policies" {
+  description = "Inline policy of each function's role, by kind."
+  value       = { for kind, function in local.functions : kind => function.policy }
 }
 
 output "dlq_alarm_name" {
@@ -132,6 +135,6 @@ output "api_policy" {
 }
 
 output "environments" {
-  description = "Environment of each function by kind (worker, api): what its settings classes read."
+  description = "Environment of each function by kind (worker, api, scheduled ones): what its settings classes read."
   value       = { for kind, _ in local.functions : kind => kind == "api" ? local.api_environment : local.environment }
 }

@@ -133,12 +133,6 @@ variable "worker_reserved_concurrency" {
   }
 }
 
-variable "point_in_time_recovery" {
-  description = "Point-in-time recovery on the service's tables."
-  type        = bool
-  default     = true
-}
-
 variable "log_retention_in_days" {
   description = "Retention of the Lambda log groups."
   type        = number
@@ -158,13 +152,20 @@ variable "api_environment_variables" {
 }
 
 variable "policy_statements" {
-  description = "Extra Allow statements for both Lambdas (the root's own tables and buckets)."
+  description = "Extra Allow statements (the root's own tables, buckets, secrets), each granted only to the functions it names by kind: worker, api, or a scheduled function's name."
   type = list(object({
     sid       = optional(string)
     actions   = list(string)
     resources = list(string)
+    functions = list(string)
   }))
   default = []
+}
+
+variable "immutable_releases" {
+  description = "Every function refuses, at plan, a zip other than the one first released under its alias (one version is one artifact). false on the local target, where edited code is re-applied under the same version."
+  type        = bool
+  default     = true
 }
 
 variable "kms_key_arn" {

@@ -102,8 +102,8 @@ run "local_target" {
   }
 
   assert {
-    condition     = output.tables.idempotency == "smartpay-chat-idempotency"
-    error_message = "Powertools idempotency table must be <prefix>-<service>-idempotency."
+    condition     = output.tables == { chat_sessions = "smartpay-chat-sessions" }
+    error_message = "Only the tables the code reads: no Powertools idempotency table (nothing uses one)."
   }
 
   assert {

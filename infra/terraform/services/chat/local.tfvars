@@ -1,6 +1,7 @@
-# Local target: moto server (the orchestrator overrides aws_endpoint_url and lambda_zip_path).
+# Local target: an emulator. Its address is not here: aws_endpoint_url comes from the caller
+# (TF_VAR_aws_endpoint_url by hand, the orchestrator's run.tfvars.json), so no apply reaches another
+# checkout's emulator on a fixed port (docs/terraform.md, "By hand").
 target                      = "local"
-aws_endpoint_url            = "http://127.0.0.1:4566"
 lambda_runtime              = "python3.8" # provider 3.39's runtime check stops at python3.8
 visibility_timeout_seconds  = 5
 max_receive_count           = 3
@@ -9,3 +10,4 @@ point_in_time_recovery      = false
 log_retention_in_days       = 1
 enable_search_domain        = false # no Elasticsearch/OpenSearch can run offline
 lambda_timeout              = 5
+immutable_releases          = false # edited code is re-applied under the same VERSION (a developer's `make up`)

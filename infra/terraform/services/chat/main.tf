@@ -35,16 +35,20 @@ locals {
       CHAT_OPENSEARCH_AUTH     = "sigv4"
     } : {},
   )
+  # Conversation turns are the API's alone (smartpay_chat.adapters.dynamodb_sessions: Query and PutItem).
+  # The index: the worker writes it; the API searches it and creates it when missing (ensure_index).
   policy_statements = concat(
     [{
       sid       = "ChatSessions"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+      actions   = ["dynamodb:Query", "dynamodb:PutItem"]
       resources = [module.sessions_table.arn]
+      functions = ["api"]
     }],
     var.enable_search_domain ? [{
       sid       = "SearchIndex"
       actions   = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
       resources = ["${module.search.domain_arn}/*"]
+      functions = ["worker", "api"]
     }] : [],
   )
 }
@@ -93,8 +97,8 @@ module "service" {
   max_receive_count             = var.max_receive_count
   ignore_redrive_policy_changes = var.target == "local"
   enable_event_source_mapping   = var.enable_event_source_mapping
-  point_in_time_recovery        = var.point_in_time_recovery
   log_retention_in_days         = var.log_retention_in_days
+  immutable_releases            = var.immutable_releases
   subnet_ids                    = var.subnet_ids
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment

@@ -27,10 +27,13 @@ locals {
     FRAUD_MODEL_BUCKET = module.model_registry.name
     FRAUD_REDIS_URL    = local.redis_url
   }
+  # Both functions only read the registry (the served model and its pointers); publishing and promoting
+  # models is the operator CLI's, with the operator's own credentials (docs/fraud.md).
   policy_statements = [{
-    sid       = "ModelRegistry"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
+    sid       = "ModelRegistryRead"
+    actions   = ["s3:GetObject", "s3:ListBucket"]
     resources = [module.model_registry.arn, "${module.model_registry.arn}/*"]
+    functions = ["worker", "api"]
   }]
 }
 
@@ -64,8 +67,8 @@ module "service" {
   max_receive_count             = var.max_receive_count
   ignore_redrive_policy_changes = var.target == "local"
   enable_event_source_mapping   = var.enable_event_source_mapping
-  point_in_time_recovery        = var.point_in_time_recovery
   log_retention_in_days         = var.log_retention_in_days
+  immutable_releases            = var.immutable_releases
   subnet_ids                    = var.subnet_ids
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment

@@ -85,7 +85,7 @@ output "route_keys" {
 
 output "tables" {
   description = "DynamoDB tables of the service, by role."
-  value       = { idempotency = module.service.idempotency_table_name }
+  value       = {}
 }
 
 output "buckets" {
@@ -116,4 +116,9 @@ output "environments" {
     condition     = local.redis_url != ""
     error_message = "The platform state has no redis_url output (an older platform): apply the platform root first, the functions would otherwise read Redis on 127.0.0.1."
   }
+}
+
+output "policies" {
+  description = "Inline policy of each function's role, by kind (worker, api, scheduled functions)."
+  value       = module.service.policies
 }

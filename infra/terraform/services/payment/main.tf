@@ -31,25 +31,41 @@ locals {
     PAYMENT_SOLANA_RPC_URL      = var.solana_rpc_url
     PAYMENT_FAULT_INJECTION     = tostring(var.fault_injection)
   }, local.secret_environment)
-  policy_statements = concat([{
-    sid = "PaymentTables"
-    actions = [
-      "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-      "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:Scan",
-    ]
-    resources = [module.payments_table.arn, module.idempotency_keys_table.arn]
-  }], local.secret_policy_statements)
+  # Per function, what its code does (smartpay_payment.adapters): every function reads and conditionally
+  # writes payments (saga state, outbox, vault items); only the sweeper scans them (sweep_candidates); only
+  # the API holds Idempotency-Key records; all three talk to the gateways (secrets.tf).
+  policy_statements = concat([
+    {
+      sid       = "Payments"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      resources = [module.payments_table.arn]
+      functions = ["worker", "api", "sweeper"]
+    },
+    {
+      sid       = "SweepPayments"
+      actions   = ["dynamodb:Scan"]
+      resources = [module.payments_table.arn]
+      functions = ["sweeper"]
+    },
+    {
+      sid       = "IdempotencyKeys"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      resources = [module.idempotency_keys_table.arn]
+      functions = ["api"]
+    },
+  ], local.secret_policy_statements)
 }
 
 # One item per payment: saga state plus a `version` attribute that every transition's conditional
-# update checks (not a key, so nothing to declare here). The stream feeds the sweeper/reconciliation.
+# update checks (not a key, so nothing to declare here). No stream: nothing reads one (the sweeper scans).
+# The record of every payment and its money: point-in-time recovery and deletion protection on AWS.
 module "payments_table" {
   source = "../../modules/dynamodb_table"
 
   name                   = "${local.prefix}-payments"
   hash_key               = "payment_id"
-  stream_enabled         = true
   point_in_time_recovery = var.point_in_time_recovery
+  deletion_protection    = var.deletion_protection
   kms_key_arn            = local.kms_key_arn
   tags                   = local.tags
 }
@@ -84,8 +100,8 @@ module "service" {
   max_receive_count             = var.max_receive_count
   ignore_redrive_policy_changes = var.target == "local"
   enable_event_source_mapping   = var.enable_event_source_mapping
-  point_in_time_recovery        = var.point_in_time_recovery
   log_retention_in_days         = var.log_retention_in_days
+  immutable_releases            = var.immutable_releases
   subnet_ids                    = var.subnet_ids
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment

@@ -85,17 +85,12 @@ output "route_keys" {
 
 output "tables" {
   description = "DynamoDB tables of the service, by role."
-  value       = { idempotency = module.service.idempotency_table_name, payments = module.payments_table.name, idempotency_keys = module.idempotency_keys_table.name }
+  value       = { payments = module.payments_table.name, idempotency_keys = module.idempotency_keys_table.name }
 }
 
 output "buckets" {
   description = "S3 buckets of the service, by role."
   value       = {}
-}
-
-output "payments_stream_arn" {
-  description = "Stream of the payments table."
-  value       = module.payments_table.stream_arn
 }
 
 output "dlq_alarm_name" {
@@ -130,4 +125,9 @@ output "environments" {
     condition     = local.redis_url != ""
     error_message = "The platform state has no redis_url output (an older platform): apply the platform root first, the functions would otherwise read Redis on 127.0.0.1."
   }
+}
+
+output "policies" {
+  description = "Inline policy of each function's role, by kind (worker, api, scheduled functions)."
+  value       = module.service.policies
 }

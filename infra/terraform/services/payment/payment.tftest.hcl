@@ -20,6 +20,9 @@ mock_provider "aws" {
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
   }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mock" }
+  }
 }
 
 override_data {
@@ -51,6 +54,7 @@ variables {
   max_receive_count           = 3
   enable_event_source_mapping = false
   lambda_zip_path             = "main.tf" # any existing file: the mocked provider never reads it
+  deletion_protection         = false     # as local.tfvars: the runs' state must be destroyable
 }
 
 run "local_target" {
@@ -105,8 +109,13 @@ run "local_target" {
   }
 
   assert {
-    condition     = output.tables.idempotency == "smartpay-payment-idempotency"
-    error_message = "Powertools idempotency table must be <prefix>-<service>-idempotency."
+    condition     = keys(output.tables) == ["idempotency_keys", "payments"] && module.payments_table.stream_arn == ""
+    error_message = "Only the tables the code reads (no Powertools idempotency table), and no stream on the payments table (nothing reads one)."
+  }
+
+  assert {
+    condition     = !module.payments_table.deletion_protected
+    error_message = "local.tfvars' deletion_protection = false: no guard on an emulator's table."
   }
 
   assert {
@@ -140,6 +149,63 @@ run "aws_target_connects_the_queue" {
     condition     = length(output.event_source_mapping_uuids) == 1
     error_message = "On AWS the worker reads its queue through an event source mapping."
   }
+
+}
+
+# Plan only: a protected table cannot be destroyed, and `terraform test` destroys its state at the end.
+run "aws_target_protects_the_payments_table" {
+  command = plan
+
+  variables {
+    target              = "aws"
+    aws_endpoint_url    = ""
+    deletion_protection = true
+  }
+
+  assert {
+    condition     = module.payments_table.deletion_protected
+    error_message = "With deletion_protection the payments table is held by the deletion guard."
+  }
+}
+
+# The sweeper (saga deadlines, pending refunds, unsent outbox events) is a scheduled function of its own.
+run "sweeper_on_a_schedule" {
+  command = apply
+
+  assert {
+    condition     = output.functions.sweeper.name == "smartpay-payment-sweeper" && output.functions.sweeper.handler == "smartpay_payment.entrypoints.sweeper.lambda_handler"
+    error_message = "The manifest's scheduled sweeper is deployed as <prefix>-payment-sweeper with the sweeper handler."
+  }
+
+  assert {
+    condition     = output.functions.sweeper.schedule == "rate(1 minute)" && output.functions.sweeper.schedule_rule == "smartpay-payment-sweeper" && output.functions.worker.schedule == null
+    error_message = "An EventBridge schedule named after the function invokes it; the worker has none."
+  }
+
+  assert {
+    condition     = output.environments.sweeper == output.environments.worker
+    error_message = "The sweeper reads the settings the worker reads."
+  }
+}
+
+# Each role holds what its function does, and nothing of the others'.
+run "least_privilege_per_function" {
+  command = apply
+
+  assert {
+    condition     = [for kind in ["worker", "api", "sweeper"] : contains([for st in jsondecode(output.policies[kind]).Statement : st.Sid], "ConsumeOwnQueue")] == [true, false, false]
+    error_message = "Only the worker may consume the queue."
+  }
+
+  assert {
+    condition     = [for kind in ["worker", "api", "sweeper"] : contains(flatten([for st in jsondecode(output.policies[kind]).Statement : st.Action]), "dynamodb:Scan")] == [false, false, true]
+    error_message = "Only the sweeper scans the payments table."
+  }
+
+  assert {
+    condition     = [for kind in ["worker", "api", "sweeper"] : contains([for st in jsondecode(output.policies[kind]).Statement : st.Sid], "IdempotencyKeys")] == [false, true, false]
+    error_message = "Only the API holds Idempotency-Key records."
+  }
 }
 
 run "payment_tables" {
@@ -160,17 +226,17 @@ run "encrypted_and_alarmed" {
   }
 
   assert {
-    condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : one([for st in jsondecode(policy).Statement : st.Resource if st.Sid == "UsePlatformKey"]) == ["arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]])
+    condition     = alltrue([for policy in values(output.policies) : one([for st in jsondecode(policy).Statement : st.Resource if st.Sid == "UsePlatformKey"]) == ["arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]])
     error_message = "Each role may use the platform key, and only it."
   }
 
   assert {
-    condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : alltrue([for st in jsondecode(policy).Statement : !(contains(flatten([st.Action]), "*") || anytrue([for a in flatten([st.Action]) : endswith(a, ":*")]))])])
+    condition     = alltrue([for policy in values(output.policies) : alltrue([for st in jsondecode(policy).Statement : !(contains(flatten([st.Action]), "*") || anytrue([for a in flatten([st.Action]) : endswith(a, ":*")]))])])
     error_message = "No wildcard action in any statement."
   }
 
   assert {
-    condition     = alltrue([for policy in compact([output.worker_policy, output.api_policy]) : alltrue([for st in jsondecode(policy).Statement : st.Resource != ["*"] || contains(["XRay", "VpcNetworkInterfaces"], st.Sid)])])
+    condition     = alltrue([for policy in values(output.policies) : alltrue([for st in jsondecode(policy).Statement : st.Resource != ["*"] || contains(["XRay", "VpcNetworkInterfaces"], st.Sid)])])
     error_message = "A * resource only for actions without resource-level permissions (X-Ray, VPC ENIs)."
   }
 }
@@ -193,11 +259,11 @@ run "gateway_secrets" {
   }
 
   assert {
-    condition = alltrue([for policy in [output.worker_policy, output.api_policy] : (
+    condition = alltrue([for policy in values(output.policies) : (
       toset(one([for st in jsondecode(policy).Statement : st.Resource if st.Sid == "GatewaySecrets"])) == toset([for s in output.secrets : s.arn]) &&
       one([for st in jsondecode(policy).Statement : st.Action if st.Sid == "GatewaySecrets"]) == ["secretsmanager:GetSecretValue"]
     )])
-    error_message = "Both payment roles may GetSecretValue on exactly the gateway secrets, nothing else of Secrets Manager."
+    error_message = "Every payment role (worker, API, sweeper) may GetSecretValue on exactly the gateway secrets, nothing else of Secrets Manager."
   }
 
   assert {
@@ -219,4 +285,15 @@ run "environment_contract" {
     condition     = output.environments.api.PAYMENT_STRIPE_API_BASE == "https://api.stripe.com" && output.environments.api.PAYMENT_AMAZON_PAY_ENDPOINT == "https://pay-api.amazon.com" && output.environments.api.PAYMENT_SOLANA_RPC_URL == "https://api.devnet.solana.com" && output.environments.api.PAYMENT_FAULT_INJECTION == "false"
     error_message = "Off the local target the gateways are the real providers, and no fault is honoured."
   }
+}
+
+# No default emulator address: the local target without one is refused, never sent to a fixed port.
+run "local_target_needs_an_endpoint" {
+  command = plan
+
+  variables {
+    aws_endpoint_url = ""
+  }
+
+  expect_failures = [var.aws_endpoint_url]
 }

@@ -30,6 +30,7 @@ locals {
     sid       = "GatewaySecrets"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [for secret in aws_secretsmanager_secret.gateway : secret.arn]
+    functions = ["worker", "api", "sweeper"]
   }]
 }
 

@@ -16,13 +16,20 @@ variable "region" {
 }
 
 variable "aws_endpoint_url" {
-  description = "One endpoint for every service (moto or LocalStack, e.g. http://127.0.0.1:4566); empty for AWS."
+  description = "One endpoint for every service (moto or LocalStack, e.g. http://127.0.0.1:4566); empty for AWS. Required for the local and localstack targets (TF_VAR_aws_endpoint_url): no file names a port."
   type        = string
   default     = ""
 
   validation {
     condition     = var.aws_endpoint_url == "" || can(regex("^https?://", var.aws_endpoint_url))
     error_message = "aws_endpoint_url must be empty or an http(s) URL."
+  }
+
+  # No default emulator address: an apply of the local target goes to the emulator its caller names, never
+  # to whatever listens on a fixed port (another checkout's stack), and never to AWS.
+  validation {
+    condition     = var.target == "aws" || var.aws_endpoint_url != ""
+    error_message = "target ${var.target} needs the emulator's address: export TF_VAR_aws_endpoint_url=http://127.0.0.1:<port> (your stack's: `.venv/bin/smartpay stack env` prints it as AWS_ENDPOINT_URL). docs/terraform.md, \"By hand\"."
   }
 }
 
@@ -81,7 +88,13 @@ variable "enable_event_source_mapping" {
 }
 
 variable "point_in_time_recovery" {
-  description = "Point-in-time recovery on the service's tables."
+  description = "Point-in-time recovery on the root's tables (off in local.tfvars: nothing on an emulator outlives a restart)."
+  type        = bool
+  default     = true
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection on the payments table: Terraform refuses any plan that destroys or replaces it (modules/dynamodb_table/deletion_guard.tf). Off in local.tfvars, where stacks are created and destroyed all day."
   type        = bool
   default     = true
 }
@@ -145,4 +158,10 @@ variable "fault_injection" {
   description = "Honour `smartpay_fault` directives in payment metadata (PAYMENT_FAULT_INJECTION): local stacks and tests only."
   type        = bool
   default     = false
+}
+
+variable "immutable_releases" {
+  description = "One version is one artifact: a plan that would put other code behind an alias already released (the same VERSION) fails (docs/terraform.md, \"Releases and rollback\"). false in local.tfvars, where edited code is re-applied under the same version."
+  type        = bool
+  default     = true
 }

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.9.0" # validations that read another variable (aws_endpoint_url)
 
   # Pinned to the provider of the offline mirror (scripts/install-terraform.sh): a looser constraint
   # would pick a newer provider from any other mirror, where the 3.x provider arguments are invalid.

@@ -28,11 +28,21 @@ locals {
     ROUTING_REDIS_URL         = local.redis_url
     ROUTING_CATALOG_FILE      = var.catalog_file
   }
-  policy_statements = [{
-    sid       = "Checkpoints"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
-    resources = [module.checkpoints.arn, "${module.checkpoints.arn}/*"]
-  }]
+  # Both functions load the newest checkpoint; only the worker learns from outcomes and writes checkpoints.
+  policy_statements = [
+    {
+      sid       = "CheckpointsRead"
+      actions   = ["s3:GetObject", "s3:ListBucket"]
+      resources = [module.checkpoints.arn, "${module.checkpoints.arn}/*"]
+      functions = ["worker", "api"]
+    },
+    {
+      sid       = "CheckpointsWrite"
+      actions   = ["s3:PutObject"]
+      resources = ["${module.checkpoints.arn}/*"]
+      functions = ["worker"]
+    },
+  ]
 }
 
 # Bandit model checkpoints; versioned so a bad checkpoint can be rolled back.
@@ -65,8 +75,8 @@ module "service" {
   max_receive_count             = var.max_receive_count
   ignore_redrive_policy_changes = var.target == "local"
   enable_event_source_mapping   = var.enable_event_source_mapping
-  point_in_time_recovery        = var.point_in_time_recovery
   log_retention_in_days         = var.log_retention_in_days
+  immutable_releases            = var.immutable_releases
   subnet_ids                    = var.subnet_ids
   security_group_ids            = var.security_group_ids
   environment_variables         = local.environment

@@ -13,6 +13,9 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-fn" }
   }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/test-fn" }
+  }
 }
 
 variables {
@@ -149,4 +152,96 @@ run "platform_key" {
     condition     = aws_cloudwatch_log_group.this.retention_in_days == 365
     error_message = "Logs are kept a year by default."
   }
+}
+
+# Releases: the alias names the code it serves, and keeps serving it (docs/terraform.md, "Releases and rollback").
+run "alias_carries_the_code_sha256" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_alias.this.description == "v1_0_0 code sha256 ${filebase64sha256("main.tf")}" && output.code_sha256 == filebase64sha256("main.tf")
+    error_message = "The alias description carries the zip's sha256 in Lambda's CodeSha256 form."
+  }
+
+  assert {
+    condition     = terraform_data.release["v1_0_0"].output == filebase64sha256("main.tf")
+    error_message = "The first zip released under the alias is recorded."
+  }
+}
+
+run "same_alias_other_code_fails_the_plan" {
+  command = plan
+
+  variables {
+    filename = "variables.tf" # another zip under the same alias (VERSION not bumped)
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "a_new_version_may_carry_other_code" {
+  command = plan
+
+  variables {
+    filename   = "variables.tf"
+    alias_name = "v1_0_1"
+  }
+
+  assert {
+    condition     = aws_lambda_alias.this.description == "v1_0_1 code sha256 ${filebase64sha256("variables.tf")}"
+    error_message = "A VERSION bump is a new alias with its own code."
+  }
+}
+
+run "mutable_when_asked" {
+  command = plan
+
+  variables {
+    filename          = "variables.tf"
+    immutable_release = false
+  }
+
+  assert {
+    condition     = length(terraform_data.release) == 0
+    error_message = "immutable_release = false (the local target) records nothing and refuses nothing."
+  }
+}
+
+run "schedule_invokes_the_alias" {
+  command = apply
+
+  variables {
+    schedule_expression = "rate(1 minute)"
+    sqs_queue_arns      = []
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.schedule[0].name == "test-fn" && aws_cloudwatch_event_rule.schedule[0].schedule_expression == "rate(1 minute)" && aws_cloudwatch_event_rule.schedule[0].event_bus_name == "default"
+    error_message = "A schedule rule on the default bus, named after the function."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.schedule[0].arn == aws_lambda_alias.this.arn
+    error_message = "The schedule invokes the alias (the released version), not $LATEST."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.schedule[0].qualifier == "v1_0_0" && aws_lambda_permission.schedule[0].principal == "events.amazonaws.com" && aws_lambda_permission.schedule[0].source_arn == aws_cloudwatch_event_rule.schedule[0].arn
+    error_message = "Only that rule may invoke that alias."
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(output.policy).Statement : s if s.Sid == "ConsumeOwnQueue"]) == 0
+    error_message = "A scheduled function consumes no queue."
+  }
+}
+
+run "rejects_a_malformed_schedule" {
+  command = plan
+
+  variables {
+    schedule_expression = "every minute"
+  }
+
+  expect_failures = [var.schedule_expression]
 }

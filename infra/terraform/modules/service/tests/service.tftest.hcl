@@ -18,6 +18,9 @@ mock_provider "aws" {
   mock_resource "aws_sqs_queue" {
     defaults = { arn = "arn:aws:sqs:us-east-1:123456789012:mock" }
   }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mock" }
+  }
 }
 
 variables {
@@ -88,4 +91,71 @@ run "the_api_settings_reach_the_api_function_only" {
     condition     = jsonencode(output.environments) == jsonencode({ worker = { SMARTPAY_BUS_NAME = "smartpay-bus", SMARTPAY_NAME_PREFIX = "smartpay", THING_TABLE = "t" } })
     error_message = "A worker (this fixture has no API) gets the platform and service keys, never the API's."
   }
+}
+
+# One role per function, each holding only its own grants: the queue for the worker, PutEvents for the
+# types each function puts (emits / api_emits / a scheduled function's emits), the root's statements for
+# the functions they name.
+run "each_function_holds_only_its_own_grants" {
+  command = apply
+
+  variables {
+    service_dir = "tests/fixtures/bus/timed"
+    policy_statements = [
+      { sid = "Everyone", actions = ["dynamodb:GetItem"], resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/t"], functions = ["worker", "api", "sweeper"] },
+      { sid = "SweepOnly", actions = ["dynamodb:Scan"], resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/t"], functions = ["sweeper"] },
+    ]
+  }
+
+  assert {
+    condition     = jsonencode(sort(keys(output.functions))) == jsonencode(["api", "sweeper", "worker"]) && output.functions.sweeper.name == "smartpay-timed-sweeper" && output.functions.sweeper.schedule == "rate(5 minutes)"
+    error_message = "The manifest's scheduled function is deployed next to the worker and the API."
+  }
+
+  assert {
+    condition = { for kind, policy in output.policies : kind => sort([for st in jsondecode(policy).Statement : st.Sid]) } == {
+      worker  = sort(["OwnLogGroup", "XRay", "PublishAsOwnSource", "ConsumeOwnQueue", "Everyone"])
+      api     = sort(["OwnLogGroup", "XRay", "PublishAsOwnSource", "Everyone"])
+      sweeper = sort(["OwnLogGroup", "XRay", "PublishAsOwnSource", "Everyone", "SweepOnly"])
+    }
+    error_message = "Only the worker consumes the queue; a statement reaches only the functions it names."
+  }
+
+  assert {
+    condition = { for kind, policy in output.policies : kind => one([for st in jsondecode(policy).Statement : st.Condition.StringEquals["events:detail-type"] if st.Sid == "PublishAsOwnSource"]) } == {
+      worker  = ["timed.started", "timed.swept"]
+      api     = ["timed.started"]
+      sweeper = ["timed.swept"]
+    }
+    error_message = "Each function may put only the event types the manifest says it puts."
+  }
+
+  assert {
+    condition     = output.environments.sweeper == output.environments.worker && !contains(keys(output.environments.sweeper), "SMARTPAY_API_RATE_LIMIT_PER_SECOND")
+    error_message = "A scheduled function reads the service's settings, never the API's."
+  }
+}
+
+run "an_api_that_puts_nothing_may_not_put" {
+  command = apply
+
+  variables {
+    service_dir = "tests/fixtures/bus/consumer"
+  }
+
+  assert {
+    condition     = !contains(keys(output.policies), "api") && length(output.role_arns) == 1
+    error_message = "No API, no API role."
+  }
+}
+
+run "a_statement_for_an_unknown_function_fails_the_plan" {
+  command = plan
+
+  variables {
+    service_dir       = "tests/fixtures/bus/timed"
+    policy_statements = [{ actions = ["dynamodb:GetItem"], resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/t"], functions = ["cron"] }]
+  }
+
+  expect_failures = [output.functions]
 }

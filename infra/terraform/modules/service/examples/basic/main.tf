@@ -1,5 +1,5 @@
 # A whole service from services/orders/manifest.json + VERSION: queue, DLQ, one rule per
-# subscription, idempotency table, worker + API Lambdas and their routes. The sibling manifests under
+# subscription, worker + API Lambdas and their routes. The sibling manifests under
 # services/ name the producers: each rule accepts its event type only from the service that emits it.
 
 module "kms_key" {
