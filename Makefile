@@ -9,7 +9,7 @@ export AWS_ENDPOINT_URL ?= http://127.0.0.1:4566
 export AWS_REGION ?= us-east-1
 
 .PHONY: install test test-unit test-shared test-infra test-e2e test-system test-repo-unit $(addprefix test-,$(SERVICES)) \
-        up down status demo scan-secrets chaos bench schemas events-tail clean
+        up down status demo scan-secrets chaos bench schemas events-tail clean package
 
 install:
 	@scripts/bootstrap.sh
@@ -46,6 +46,11 @@ test-repo-unit: install
 
 $(addprefix test-,$(SERVICES)): test-%: install
 	$(PYTEST) -v services/$*/tests
+
+## Self-contained Lambda artifacts from pinned wheels for the Lambda platform (docs/terraform.md, "Packages"):
+## .local/build/package/<service>.zip (+ <service>/Dockerfile for an image), sizes in docs/lambda-packages.json.
+package: install
+	$(PY) -m smartpay_shared.local.packaging --record
 
 ## Local stack on moto (127.0.0.1:4566): Terraform applied, workers, X-Ray relay, gateway (:8080).
 up: install
