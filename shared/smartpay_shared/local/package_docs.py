@@ -18,7 +18,7 @@ def table(record: dict[str, Any]) -> str:
             "|---|---|---|---|---|---|---|---|"]
     for name, f in sorted(record.items()):
         largest = ", ".join(f"{k} {v}" for k, v in sorted(f["largest_mb"].items(), key=lambda kv: -kv[1])[:4])
-        upload = " (over 50: upload through S3)" if f["zip_over_50_mb_direct_upload"] else ""
+        upload = " (over 50: through S3)" if f["zip_over_50_mb_direct_upload"] and f["package_type"] == "Zip" else ""
         rows.append(f"| `<p>-{name}` | `{f['handler']}` | `{f['artifact']}` | {f['package_type']} (glibc ≤ {f['glibc_max']}) "
                     f"| {f['zip_mb']}{upload} | {f['unzipped_mb']} | {'yes' if f['under_250_mb_unzipped'] else '**no**'} "
                     f"| {largest} |")
