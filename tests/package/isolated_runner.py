@@ -49,7 +49,8 @@ def main() -> None:
             results.append({"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
     stdlib = (sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib"))
     site = (sysconfig.get_path("purelib"), sysconfig.get_path("platlib"))  # inside stdlib's tree: not allowed
-    files = {f for f in (getattr(m, "__file__", None) for m in list(sys.modules.values())) if f}
+    runner = __file__  # this file (imported again as `__mp_main__` by multiprocessing users): not the package's
+    files = {f for m in list(sys.modules.values()) if (f := getattr(m, "__file__", None)) and f != runner}
     outside = sorted(f for f in files if not f.startswith(package) and (not f.startswith(stdlib) or f.startswith(site)))
     top = sorted({name.split(".")[0] for name in sys.modules} - set(sys.stdlib_module_names) - set(sys.builtin_module_names))
     print(RESULT + json.dumps({"results": results, "outside": outside, "path": sys.path, "modules": top},
