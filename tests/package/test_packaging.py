@@ -84,3 +84,17 @@ def test_an_image_dockerfile_runs_the_workers_handler_through_the_runtime_interf
     assert 'ENTRYPOINT ["/usr/bin/python3.11", "-m", "awslambdaric"]' in text
     assert f'CMD ["{manifest.queue_handler.replace(":", ".")}"]' in text
     assert "COPY package/ ${LAMBDA_TASK_ROOT}/" in text
+
+
+def test_an_import_the_package_cannot_satisfy_is_found_and_a_wrong_pin_refused(tmp_path):
+    (tmp_path / "numpy").mkdir()
+    (tmp_path / "six.py").write_text("")
+    (tmp_path / "numpy-2.4.6.dist-info").mkdir()
+    external = {"numpy": ["a"], "six": ["b"], "pandas": ["smartpay_fraud.domain.graph"], "json": ["c"]}
+    assert packaging.unsatisfied(external, tmp_path) == {"pandas": ["smartpay_fraud.domain.graph"]}
+    pins = packaging.constraints(REPO_ROOT)
+    packaging.check_pins({"numpy": pins["numpy"], "smartpay-fraud": "0.1.0"}, pins)
+    with pytest.raises(packaging.PackageError, match="numpy==2.0.0"):
+        packaging.check_pins({"numpy": "2.0.0"}, pins)
+    with pytest.raises(packaging.PackageError, match="not-a-pinned-dist"):
+        packaging.check_pins({"not-a-pinned-dist": "1.0"}, pins)

@@ -113,7 +113,7 @@ class Built:
 def _locked(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one pip at a time per wheel cache (two test runs may share it)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held by one download into the cache at a time
         yield
 
 
