@@ -220,11 +220,12 @@ def dockerfile(manifest: Manifest) -> str:
 # package's wheels need a newer glibc. Build from this directory: docker build -t <repo>:<tag> .
 # The worker's handler is the default command; every other function sets its own command
 # (Terraform: image_config.command): {others}.
+# Not built here (no Docker engine), and the tag floats: pin it by digest (FROM ...@sha256:...) when first pulled.
 FROM {IMAGE_BASE}
 RUN dnf install -y python3.11 && dnf clean all
-COPY package/ ${{LAMBDA_TASK_ROOT}}/
-WORKDIR ${{LAMBDA_TASK_ROOT}}
-ENV PYTHONPATH=${{LAMBDA_TASK_ROOT}}
+COPY package/ /var/task/
+WORKDIR /var/task
+ENV PYTHONPATH=/var/task
 ENTRYPOINT ["/usr/bin/python3.11", "-m", "awslambdaric"]
 CMD ["{worker}"]
 """
