@@ -8,8 +8,8 @@ SERVICES := fraud routing payment chat
 export AWS_ENDPOINT_URL ?= http://127.0.0.1:4566
 export AWS_REGION ?= us-east-1
 
-.PHONY: install test test-unit test-shared test-infra test-e2e test-system test-repo-unit $(addprefix test-,$(SERVICES)) \
-        up down status demo scan-secrets chaos bench schemas events-tail clean
+.PHONY: install test test-unit test-shared test-infra test-e2e test-system test-package test-repo-unit $(addprefix test-,$(SERVICES)) \
+        up down status demo scan-secrets chaos bench schemas events-tail clean package
 
 install:
 	@scripts/bootstrap.sh
@@ -36,9 +36,14 @@ test-infra: install
 test-e2e: install
 	$(PYTEST) -v tests/e2e
 
-## The whole stack in one job (.github/workflows/system.yml): e2e sagas, the security suite, the environment contract.
+## The whole stack in one job (.github/workflows/system.yml): e2e sagas, the security suite, the environment contract,
+## the Lambda artifacts.
 test-system: install
-	$(PYTEST) -v tests/e2e tests/security tests/contract
+	$(PYTEST) -v tests/e2e tests/security tests/contract tests/package
+
+## The Lambda artifacts alone: build every package, invoke every handler from its unpacked zip (docs/terraform.md, "Packages").
+test-package: install
+	$(PYTEST) -v tests/package
 
 ## The repository's own unit tests (bench, demo report, workflows' helpers).
 test-repo-unit: install
@@ -46,6 +51,11 @@ test-repo-unit: install
 
 $(addprefix test-,$(SERVICES)): test-%: install
 	$(PYTEST) -v services/$*/tests
+
+## Self-contained Lambda artifacts from pinned wheels for the Lambda platform (docs/terraform.md, "Packages"):
+## .local/build/package/<service>.zip (+ <service>/Dockerfile for an image), sizes in docs/lambda-packages.json.
+package: install
+	$(PY) -m smartpay_shared.local.packaging --record
 
 ## Local stack on moto (127.0.0.1:4566): Terraform applied, workers, X-Ray relay, gateway (:8080).
 up: install

@@ -110,6 +110,28 @@ class ScheduledFunction(BaseModel):
         return value
 
 
+class LambdaPackage(BaseModel):
+    """What the service's Lambda artifact holds besides its own code (`make package`,
+    smartpay_shared.local.packaging): both functions of the service run the same artifact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    package_type: Literal["Zip", "Image"] = Field(
+        description="Zip: the python3.11 managed runtime (Amazon Linux 2, glibc 2.26), so only wheels up to "
+                    "manylinux_2_26 (manylinux2014 and older); Image: a container image on Amazon Linux 2023 "
+                    "(glibc 2.34), for wheels that need a newer glibc or a package over 250 MB.")
+    requirements: list[str] = Field(
+        default_factory=list,
+        description="Distributions the serving path imports, on top of smartpay-shared's own dependencies; "
+                    "names only: the versions come from requirements/constraints.txt.")
+    extra_handlers: list[str] = Field(
+        default_factory=list, description="module:function of further functions the artifact serves.")
+    not_shipped: dict[str, str] = Field(
+        default_factory=dict,
+        description="Top-level modules the packaged code imports (lazily) that the artifact leaves out, "
+                    "each with the reason the functions never reach that import.")
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -140,7 +162,21 @@ class Manifest(BaseModel):
         default=10, ge=1, le=1000,
         description="Most concurrent invocations of the API function: its reserved concurrency in Terraform, "
                     "and how many environments of the handler the local gateway runs (read back likewise).")
+    lambda_package: LambdaPackage | None = Field(
+        default=None, description="The Lambda artifact's third-party contents and kind (`make package`).")
     version: str = ""
+
+    @property
+    def handlers(self) -> dict[str, str]:
+        """Every Lambda handler the service's artifact serves: kind (worker, api, a scheduled function's name,
+        or the module's last part for an extra handler) -> module:function."""
+        out = {"worker": self.queue_handler}
+        if self.api_handler:
+            out["api"] = self.api_handler
+        out.update({f.name: f.handler for f in self.scheduled})
+        for ref in self.lambda_package.extra_handlers if self.lambda_package else []:
+            out[ref.partition(":")[0].rsplit(".", 1)[-1]] = ref
+        return out
 
     @field_validator("emits")
     @classmethod
