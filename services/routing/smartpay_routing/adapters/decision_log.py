@@ -29,6 +29,9 @@ _PROBABILITIES = TypeAdapter(Probabilities, config=ConfigDict(allow_inf_nan=Fals
 
 def describe(error: ValidationError) -> str:
     errors = error.errors(include_url=False)
+    missing = [".".join(map(str, e["loc"])) for e in errors if e["type"] == "missing"]
+    if missing:
+        return f"missing field(s) {missing}"
     first = errors[0]
     where = ".".join(str(part) for part in first["loc"])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -82,26 +82,19 @@ class CrossFitRidge:
             self._xty[group] += x.T @ y
 
     def fit(self, n_actions: int) -> FittedRidge:
-        total_rows, total_y = int(self.rows.sum()), float(self._sum_y.sum())
-        others = total_rows - self.rows
-        base = np.where(others > 0, (total_y - self._sum_y) / np.maximum(others, 1), 0.0)
+        others = [[j for j in range(self.folds) if j != k] for k in range(self.folds)]
+        counts = np.array([self.rows[o].sum() for o in others])
+        base = np.array([self._sum_y[o].sum() / c if c else 0.0 for o, c in zip(others, counts)])
         coef = np.zeros((self.folds, n_actions, self.dim))
         ridge = self.l2 * np.eye(self.dim)
         for action in range(n_actions):
-            blocks = [(k, self._xtx[(k, action)], self._xty[(k, action)]) for k in range(self.folds)
-                      if (k, action) in self._xtx]
-            if not blocks:
-                continue
-            xtx_all = sum(b[1] for b in blocks)
-            xty_all = sum(b[2] for b in blocks)
             for k in range(self.folds):
-                xtx, xty = xtx_all.copy(), xty_all.copy()
-                own = self._xtx.get((k, action))
-                if own is not None:
-                    xtx -= own
-                    xty -= self._xty[(k, action)]
-                if xtx[0, 0] <= 0.5:  # no row of this action outside fold k: predict the fold's base rate
+                # summed over the other folds, not total minus own: not even a rounding residue of fold k
+                others = [j for j in range(self.folds) if j != k and (j, action) in self._xtx]
+                if not others:  # no row of this action outside fold k: predict the other folds' mean
                     continue
+                xtx = sum(self._xtx[(j, action)] for j in others)
+                xty = sum(self._xty[(j, action)] for j in others)
                 # centre y on the other folds' mean: the ridge shrinks a sparse action toward it, not toward 0
                 coef[k, action] = linalg.solve(xtx + ridge, xty - base[k] * xtx[:, 0], assume_a="pos")
         return FittedRidge(coef, base, self.folds, self.seed)
