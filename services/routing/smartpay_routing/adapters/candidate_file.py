@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from smartpay_routing.adapters.decision_log import candidate_distribution, describe
 from smartpay_routing.adapters.jsonl import read_lines
-from smartpay_routing.domain.ope import LogFormatError, LoggedDecision
+from smartpay_routing.domain.ope import LogFormatError, LoggedDecision, check_distribution
 
 
 class CandidateLine(BaseModel):
@@ -56,7 +56,7 @@ class CandidateFile:
                                  f"at line {line}{order}")
         self._last_row = found.row
         try:
-            return candidate_distribution(found.probabilities, record.actions)
+            return check_distribution(candidate_distribution(found.probabilities, record.actions), record.actions)
         except ValueError as e:
             raise LogFormatError(f"{self.path} line {number} (row {line}): {e}") from e
 

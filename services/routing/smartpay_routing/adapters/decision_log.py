@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter, ValidationError
 
 from smartpay_routing.adapters.jsonl import read_lines
-from smartpay_routing.domain.ope import LogFormatError, LoggedDecision, check_distribution, distribution_from_mapping
+from smartpay_routing.domain.ope import LogFormatError, LoggedDecision, distribution_from_mapping
 
 
 class LogLine(BaseModel):
@@ -47,7 +47,7 @@ def candidate_distribution(raw: Any, actions: tuple[str, ...]) -> tuple[float, .
                          f"({describe(e)})") from e
     if isinstance(value, dict):
         return distribution_from_mapping(value, actions)
-    return check_distribution(value, actions)
+    return tuple(value)  # checked where it is used (LoggedDecision, the evaluation)
 
 
 def parse_line(line: bytes, candidate_field: str | None = None) -> LoggedDecision:

@@ -44,6 +44,10 @@ def _finite(value):
     return value
 
 
+def _number(value) -> str:
+    return f"{value:.4f}" if value is not None else "-"
+
+
 def _interval(pair) -> str:
     return f"[{pair[0]:.4f}, {pair[1]:.4f}]" if pair else "-"
 
@@ -62,7 +66,8 @@ def ope(log: Path = typer.Option(..., exists=True, dir_okay=False,
         switch_tau: float = typer.Option(100.0, min=0.0, help="switch-DR: DR's correction only where w <= tau."),
         folds: int = typer.Option(5, min=2, max=20, help="Cross-fitting folds of the reward model."),
         q_bits: int = typer.Option(8, min=2, max=16, help="Hashed context features: 2^bits per action."),
-        l2: float = typer.Option(1.0, min=0.0, help="Ridge penalty of the reward model."),
+        l2: float | None = typer.Option(None, min=0.0, help="Ridge penalty of the reward model (default: chosen "
+                                                             "per fold by cross-validation inside the other folds)."),
         q_memory_mb: int = typer.Option(256, min=1, help="Cap on the reward model's statistics."),
         bootstrap: int = typer.Option(1000, min=0, help="Bootstrap replicates (0: analytic intervals only)."),
         seed: int = typer.Option(0, min=0, help="Seed of the folds and of the bootstrap."),
@@ -97,7 +102,7 @@ def ope(log: Path = typer.Option(..., exists=True, dir_okay=False,
     d = result["diagnostics"]
     console.print(f"effective sample size {d['effective_sample_size']:.0f} of {result['n']}, mean weight "
                   f"{d['mean_weight']:.4f}, max weight {d['max_weight']:.4g}, min propensity "
-                  f"{d['min_propensity']:.3g}; reward model out-of-fold R2 {d['q_model']['out_of_fold_r2']}")
+                  f"{d['min_propensity']:.3g}; reward model out-of-fold R2 {_number(d['q_model']['out_of_fold_r2'])}")
     for warning in result["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
 

@@ -26,7 +26,7 @@ def data(n=600, seed=0):
     return contexts, actions, rewards + rng.normal(0, 0.01, n)
 
 
-def fit(contexts, actions, rewards, folds=3, bits=6, l2=1.0):
+def fit(contexts, actions, rewards, folds=3, bits=6, l2=None):
     hasher = ContextHasher(bits)
     rows = np.arange(1, len(contexts) + 1)
     ridge = CrossFitRidge(hasher.dim, folds=folds, l2=l2, seed=5)
@@ -108,3 +108,19 @@ def test_hasher_reads_nested_lists_and_rejects_what_it_cannot_read():
         hasher.encode({"n": float("nan")})
     with pytest.raises(ValueError, match="deeper"):
         hasher.encode({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}})
+
+
+def test_on_pure_noise_the_chosen_penalty_falls_back_to_the_mean():
+    rng = np.random.default_rng(4)
+    contexts = [{"user": str(rng.integers(0, 500)), "slot": str(rng.integers(0, 3))} for _ in range(3000)]
+    actions = rng.integers(0, 2, 3000)
+    rewards = (rng.random(3000) < 0.05).astype(float)  # clicks that depend on nothing
+    model, rows, phi, _ = fit(contexts, actions, rewards, folds=5, bits=8, l2=None)
+    assert min(model.penalties) >= 1000
+    q = model.predict(rows, phi)[np.arange(3000), actions]
+    base = model.base[fold_of(rows, 5, 5)]
+    # out of fold, the model is no worse than each fold's mean reward by more than a hair
+    assert np.mean((rewards - q) ** 2) <= np.mean((rewards - base) ** 2) * 1.002
+    fixed, *_ = fit(contexts, actions, rewards, folds=5, bits=8, l2=0.1)
+    q_fixed = fixed.predict(rows, phi)[np.arange(3000), actions]
+    assert np.mean((rewards - q_fixed) ** 2) > np.mean((rewards - q) ** 2)  # a weak penalty overfits the noise

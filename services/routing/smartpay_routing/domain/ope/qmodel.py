@@ -1,7 +1,9 @@
 """The reward model q(x, a) of DM and the DR family: a ridge regression per action on the hashed context
 (every context key crossed with the action), cross-fitted on K folds. A row's fold is a seeded hash of its row
 number; the model that predicts a row is fitted on the other K-1 folds only, so no row is ever predicted by a
-model that saw it. Fitting streams: only X'X and X'y per (fold, action) are kept, never the rows."""
+model that saw it. The ridge penalty is fixed, or chosen per fold from PENALTIES by cross-validation inside the
+other folds (nested: a row's own outcome plays no part in the choice either). Fitting streams: only X'X, X'y
+and y'y per (fold, action) are kept, never the rows; held-out errors come from the same statistics."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg, sparse
+
+PENALTIES = tuple(10.0**e for e in range(-1, 7))  # 0.1 .. 1e6
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -38,14 +42,19 @@ def statistics_bytes(groups: int, dim: int) -> int:
 class CrossFitRidge:
     """Accumulates per (fold, action) sufficient statistics; `fit` solves one ridge per fold and action."""
 
-    def __init__(self, dim: int, folds: int = 5, l2: float = 1.0, seed: int = 0, max_bytes: int = 256 << 20):
+    def __init__(self, dim: int, folds: int = 5, l2: float | None = None, seed: int = 0,
+                 max_bytes: int = 256 << 20):
         if folds < 2:
             raise ValueError(f"cross-fitting needs at least 2 folds, got {folds}")
-        if not l2 > 0:
+        if l2 is None and folds < 3:
+            raise ValueError("choosing the ridge penalty by nested cross-validation needs at least 3 folds "
+                             "(or give the penalty)")
+        if l2 is not None and not l2 > 0:
             raise ValueError(f"the ridge penalty must be > 0, got {l2}")
         self.dim, self.folds, self.l2, self.seed, self.max_bytes = dim, folds, l2, seed, max_bytes
         self._xtx: dict[tuple[int, int], np.ndarray] = {}
         self._xty: dict[tuple[int, int], np.ndarray] = {}
+        self._yy: dict[tuple[int, int], float] = {}
         self._groups: set[tuple[int, int]] = set()
         self.rows = np.zeros(folds, dtype=np.int64)
         self._sum_y = np.zeros(folds)
@@ -78,26 +87,63 @@ class CrossFitRidge:
             if group not in self._xtx:
                 self._xtx[group] = np.zeros((self.dim, self.dim))
                 self._xty[group] = np.zeros(self.dim)
+                self._yy[group] = 0.0
             self._xtx[group] += (x.T @ x).toarray()
             self._xty[group] += x.T @ y
+            self._yy[group] += float(y @ y)
+
+    def _base(self, train: list[int]) -> float:
+        count = self.rows[train].sum()
+        return float(self._sum_y[train].sum() / count) if count else 0.0
+
+    def _solve(self, train: list[int], action: int, penalties: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean reward of the training folds, and the ridge coefficients for each penalty: (penalties, dim).
+        Each block is summed over the training folds only (not total minus the rest: no rounding residue of a
+        held-out fold), and y is centred on the training folds' mean so a sparse action shrinks toward it."""
+        base = self._base(train)
+        blocks = [j for j in train if (j, action) in self._xtx]
+        if not blocks:
+            return base, np.zeros((len(penalties), self.dim))
+        xtx = sum(self._xtx[(j, action)] for j in blocks)
+        xty = sum(self._xty[(j, action)] for j in blocks) - base * xtx[:, 0]
+        if len(penalties) == 1:
+            return base, linalg.solve(xtx + penalties[0] * np.eye(self.dim), xty, assume_a="pos")[None, :]
+        values, vectors = linalg.eigh(xtx)
+        return base, (vectors.T @ xty / (np.maximum(values, 0.0)[None, :] + penalties[:, None])) @ vectors.T
+
+    def _held_out_error(self, fold: int, action: int, base: float, coef: np.ndarray) -> np.ndarray:
+        """Squared error on fold `fold`'s rows of `action` for each row of coef, from the statistics alone."""
+        group = (fold, action)
+        if group not in self._xtx:
+            return np.zeros(len(coef))
+        xtx, xty, yy = self._xtx[group], self._xty[group], self._yy[group]
+        centred_xty = xty - base * xtx[:, 0]  # X'(y - base)
+        constant = yy - 2 * base * xty[0] + base * base * xtx[0, 0]  # |y - base|^2
+        return constant - 2 * coef @ centred_xty + np.einsum("ld,de,le->l", coef, xtx, coef)
+
+    def _choose_penalty(self, k: int, n_actions: int) -> float:
+        penalties = np.array(PENALTIES)
+        error = np.zeros(len(penalties))
+        for j in range(self.folds):
+            if j == k:
+                continue
+            train = [f for f in range(self.folds) if f not in (j, k)]
+            for action in range(n_actions):
+                base, coef = self._solve(train, action, penalties)
+                error += self._held_out_error(j, action, base, coef)
+        return float(penalties[int(np.argmin(error))])
 
     def fit(self, n_actions: int) -> FittedRidge:
-        others = [[j for j in range(self.folds) if j != k] for k in range(self.folds)]
-        counts = np.array([self.rows[o].sum() for o in others])
-        base = np.array([self._sum_y[o].sum() / c if c else 0.0 for o, c in zip(others, counts)])
         coef = np.zeros((self.folds, n_actions, self.dim))
-        ridge = self.l2 * np.eye(self.dim)
-        for action in range(n_actions):
-            for k in range(self.folds):
-                # summed over the other folds, not total minus own: not even a rounding residue of fold k
-                others = [j for j in range(self.folds) if j != k and (j, action) in self._xtx]
-                if not others:  # no row of this action outside fold k: predict the other folds' mean
-                    continue
-                xtx = sum(self._xtx[(j, action)] for j in others)
-                xty = sum(self._xty[(j, action)] for j in others)
-                # centre y on the other folds' mean: the ridge shrinks a sparse action toward it, not toward 0
-                coef[k, action] = linalg.solve(xtx + ridge, xty - base[k] * xtx[:, 0], assume_a="pos")
-        return FittedRidge(coef, base, self.folds, self.seed)
+        base = np.zeros(self.folds)
+        chosen = np.zeros(self.folds)
+        for k in range(self.folds):
+            chosen[k] = self.l2 if self.l2 is not None else self._choose_penalty(k, n_actions)
+            train = [j for j in range(self.folds) if j != k]
+            for action in range(n_actions):
+                base[k], solved = self._solve(train, action, np.array([chosen[k]]))
+                coef[k, action] = solved[0]
+        return FittedRidge(coef, base, self.folds, self.seed, tuple(chosen.tolist()))
 
 
 @dataclass(frozen=True)
@@ -106,6 +152,7 @@ class FittedRidge:
     base: np.ndarray  # (folds,) mean reward of the other folds
     folds: int
     seed: int
+    penalties: tuple[float, ...] = ()  # the ridge penalty of each fold's model
 
     def predict(self, rows: np.ndarray, phi: sparse.csr_matrix) -> np.ndarray:
         """q of every known action for each row, from the model fitted without the row's fold: (rows, actions)."""

@@ -47,10 +47,10 @@ def check_distribution(probabilities: Sequence[float], actions: Sequence[str]) -
     """The candidate's probabilities over `actions`, in their order: finite, in [0, 1], summing to 1."""
     if len(probabilities) != len(actions):
         raise ValueError(f"{len(probabilities)} candidate probabilities for {len(actions)} actions")
-    out = tuple(float(p) for p in probabilities)
-    for action, p in zip(actions, out):
-        if not (math.isfinite(p) and 0.0 <= p <= 1.0):
-            raise ValueError(f"candidate probability of {action!r} must be in [0, 1], got {p}")
+    out = tuple(map(float, probabilities))
+    if not all(0.0 <= p <= 1.0 for p in out):  # NaN and infinities fail the comparison too
+        action, p = next((a, p) for a, p in zip(actions, out) if not 0.0 <= p <= 1.0)
+        raise ValueError(f"candidate probability of {action!r} must be in [0, 1], got {p}")
     total = math.fsum(out)
     if abs(total - 1.0) > PROBABILITY_SUM_TOLERANCE:
         raise ValueError(f"candidate probabilities sum to {total:.9g}, not 1 (tolerance {PROBABILITY_SUM_TOLERANCE})")
