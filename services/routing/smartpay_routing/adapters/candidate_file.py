@@ -23,6 +23,8 @@ class CandidateLine(BaseModel):
 
 
 class CandidateFile:
+    checked = True  # each entry is checked against its row's actions here, with this file's line number
+
     def __init__(self, path: Path):
         self.path = path
         self._lines: Iterator[tuple[int, bytes]] | None = None

@@ -22,6 +22,8 @@ FIELD_PREFIX = "field:"
 class Candidate:
     """pi(. | x) over a record's actions, asked once per decision in the log's order."""
 
+    checked = False  # True: its probabilities were already checked (check_distribution) where they were read
+
     def start(self) -> None:
         """Called before the rows are asked for."""
 
@@ -49,6 +51,8 @@ class Uniform(Candidate):
 
 class CarriedByRecord(Candidate):
     """The log names the candidate's probabilities in a field of each line (read with the line)."""
+
+    checked = True  # LoggedDecision checked them
 
     def probabilities(self, line: int, record: LoggedDecision) -> Sequence[float]:
         assert record.candidate is not None, "the log reader was not told the candidate field"

@@ -76,7 +76,8 @@ def _design(source: str, hasher: ContextHasher, chunk: Rows) -> sparse.csr_matri
 
 def _ask(source: str, candidate: Candidate, line: int, record: LoggedDecision) -> Sequence[float]:
     try:
-        return check_distribution(candidate.probabilities(line, record), record.actions)
+        found = candidate.probabilities(line, record)
+        return found if candidate.checked else check_distribution(found, record.actions)
     except LogFormatError:
         raise
     except ValueError as e:

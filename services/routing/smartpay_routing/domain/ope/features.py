@@ -18,22 +18,35 @@ class ContextHasher:
         if not 2 <= bits <= 16:
             raise ValueError(f"hash bits must be in [2, 16], got {bits}")
         self.dim = 1 << bits
-        self._columns: dict[str, int] = {}
+        self._columns: dict[Any, int] = {}
 
     def encode(self, context: Mapping[str, Any]) -> tuple[list[int], list[float]]:
         """Column indices and values of one context (the intercept first; a column may repeat: values add)."""
         columns, values = [0], [1.0]
-        self._add(context, "", columns, values, 0)
+        cached = self._columns.get
+        for key, value in context.items():  # the flat keys inline (the hot path), the rest through _add
+            kind = type(value)
+            if kind is str:
+                column = cached((key, value)) or self._new((key, value), f"{key}={value}")
+                columns.append(column)
+                values.append(1.0)
+            elif kind is float or kind is int:
+                if not math.isfinite(value):
+                    raise ValueError(f"context {key} is not a finite number: {value}")
+                columns.append(cached(key) or self._new(key, key))
+                values.append(math.copysign(math.log1p(abs(value)), value))
+            else:
+                self._add(value, str(key), columns, values, 0)
         return columns, values
 
-    def _column(self, token: str) -> int:
-        column = self._columns.get(token)
-        if column is None:
-            if len(self._columns) >= _CACHE_LIMIT:
-                self._columns.clear()
-            column = 1 + zlib.crc32(token.encode()) % (self.dim - 1)
-            self._columns[token] = column
+    def _new(self, cache_key: Any, token: str) -> int:
+        if len(self._columns) >= _CACHE_LIMIT:
+            self._columns.clear()
+        column = self._columns[cache_key] = 1 + zlib.crc32(token.encode()) % (self.dim - 1)
         return column
+
+    def _column(self, token: str) -> int:
+        return self._columns.get(token) or self._new(token, token)
 
     def _add(self, value: Any, key: str, columns: list[int], values: list[float], depth: int) -> None:
         if value is None:
