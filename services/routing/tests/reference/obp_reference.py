@@ -32,7 +32,8 @@ from obp.policy import BernoulliTS, Random
 
 FILES = [f"{b}_{c}" for b in ("random", "bts") for c in ("all", "men", "women")]
 SHRINKAGE, SWITCH_TAU, SEED = 1e4, 100.0, 12345
-Q_MODELS = {
+Q_MODELS = {  # from nearly constant (what the cross-validated ridge of smartpay settles on for clicks) to flexible
+    "logistic_C0.001": lambda: LogisticRegression(C=0.001, max_iter=2000),
     "logistic_C0.1": lambda: LogisticRegression(C=0.1, max_iter=2000),
     "logistic_C10": lambda: LogisticRegression(C=10.0, max_iter=2000),
     "random_forest": lambda: RandomForestClassifier(n_estimators=100, min_samples_leaf=10, random_state=SEED,

@@ -116,7 +116,7 @@ def test_on_pure_noise_the_chosen_penalty_falls_back_to_the_mean():
     actions = rng.integers(0, 2, 3000)
     rewards = (rng.random(3000) < 0.05).astype(float)  # clicks that depend on nothing
     model, rows, phi, _ = fit(contexts, actions, rewards, folds=5, bits=8, l2=None)
-    assert min(model.penalties) >= 100  # strong shrinkage toward the mean (the grid starts at 0.1)
+    assert min(feature for _, feature in model.penalties) >= 100  # strong shrinkage (the grid starts at 0.1)
     q = model.predict(rows, phi)[np.arange(3000), actions]
     base = model.base[fold_of(rows, 5, 5)]
     # out of fold, the model is no worse than each fold's mean reward by more than a hair
@@ -124,3 +124,17 @@ def test_on_pure_noise_the_chosen_penalty_falls_back_to_the_mean():
     fixed, *_ = fit(contexts, actions, rewards, folds=5, bits=8, l2=0.1)
     q_fixed = fixed.predict(rows, phi)[np.arange(3000), actions]
     assert np.mean((rewards - q_fixed) ** 2) > np.mean((rewards - q) ** 2)  # a weak penalty overfits the noise
+
+
+def test_one_eigendecomposition_gives_every_penalty_pair_a_direct_solve_gives():
+    contexts, actions, rewards = data(400)
+    hasher = ContextHasher(6)
+    rows = np.arange(1, 401)
+    ridge = CrossFitRidge(hasher.dim, folds=3, seed=5)
+    ridge.admit(rows, actions)
+    ridge.add(rows, design(hasher, contexts), actions, rewards)
+    grid = np.array([(0.1, 1.0), (1e3, 1.0), (10.0, 1e4), (1e5, 0.1)])
+    base, many = ridge._solve([0, 1], 0, grid)
+    for pair, coef in zip(grid, many):
+        _, one = ridge._solve([0, 1], 0, pair[None, :])  # a direct solve of (X'X + diag(penalties)) b = X'y
+        assert coef == pytest.approx(one[0], rel=1e-7, abs=1e-10)

@@ -1,8 +1,9 @@
 """The reward model q(x, a) of DM and the DR family: a ridge regression per action on the hashed context
 (every context key crossed with the action), cross-fitted on K folds. A row's fold is a seeded hash of its row
 number; the model that predicts a row is fitted on the other K-1 folds only, so no row is ever predicted by a
-model that saw it. The ridge penalty is fixed, or chosen per fold from PENALTIES by cross-validation inside the
-other folds (nested: a row's own outcome plays no part in the choice either). Fitting streams: only X'X, X'y
+model that saw it. The ridge penalties (one for each action's intercept, one for the hashed features) are fixed,
+or chosen per fold from INTERCEPT_PENALTIES x PENALTIES by cross-validation inside the other folds (nested: a
+row's own outcome plays no part in the choice either). Fitting streams: only X'X, X'y
 and y'y per (fold, action) are kept, never the rows; held-out errors come from the same statistics."""
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, sparse
 
-PENALTIES = tuple(10.0**e for e in range(-1, 7))  # 0.1 .. 1e6
+PENALTIES = tuple(10.0**e for e in range(-1, 7))  # feature penalties 0.1 .. 1e6
+INTERCEPT_PENALTIES = (0.1, 10.0, 1e3, 1e5)  # each action's intercept (its offset from the mean reward)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -96,20 +98,32 @@ class CrossFitRidge:
         count = self.rows[train].sum()
         return float(self._sum_y[train].sum() / count) if count else 0.0
 
-    def _solve(self, train: list[int], action: int, penalties: np.ndarray) -> tuple[float, np.ndarray]:
-        """Mean reward of the training folds, and the ridge coefficients for each penalty: (penalties, dim).
-        Each block is summed over the training folds only (not total minus the rest: no rounding residue of a
-        held-out fold), and y is centred on the training folds' mean so a sparse action shrinks toward it."""
+    def _solve(self, train: list[int], action: int, grid: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean reward of the training folds, and the ridge coefficients for each (intercept penalty, feature
+        penalty) pair of `grid`: (len(grid), dim). Blocks are summed over the training folds only (not total
+        minus the rest: no rounding residue of a held-out fold); y is centred on the training folds' mean, so
+        the action's intercept shrinks toward it."""
         base = self._base(train)
         blocks = [j for j in train if (j, action) in self._xtx]
         if not blocks:
-            return base, np.zeros((len(penalties), self.dim))
+            return base, np.zeros((len(grid), self.dim))
         xtx = sum(self._xtx[(j, action)] for j in blocks)
         xty = sum(self._xty[(j, action)] for j in blocks) - base * xtx[:, 0]
-        if len(penalties) == 1:
-            return base, linalg.solve(xtx + penalties[0] * np.eye(self.dim), xty, assume_a="pos")[None, :]
+        if len(grid) == 1:
+            penalty = np.full(self.dim, grid[0, 1])
+            penalty[0] = grid[0, 0]
+            return base, linalg.solve(xtx + np.diag(penalty), xty, assume_a="pos")[None, :]
+        # one eigendecomposition serves every feature penalty l: (X'X + l I)^-1 = V diag(1 / (e + l)) V';
+        # the intercept's own penalty l0 is a rank-one change (l0 - l) e0 e0' (Sherman-Morrison)
         values, vectors = linalg.eigh(xtx)
-        return base, (vectors.T @ xty / (np.maximum(values, 0.0)[None, :] + penalties[:, None])) @ vectors.T
+        feature = np.unique(grid[:, 1])
+        inverse = 1.0 / (np.maximum(values, 0.0)[None, :] + feature[:, None])  # (L, dim)
+        solved_b = (inverse * (vectors.T @ xty)[None, :]) @ vectors.T  # (L, dim): A^-1 b
+        solved_e0 = (inverse * vectors[0][None, :]) @ vectors.T  # (L, dim): A^-1 e0
+        at = np.searchsorted(feature, grid[:, 1])
+        delta = (grid[:, 0] - grid[:, 1])[:, None]
+        scale = delta * solved_b[at, :1] / (1.0 + delta * solved_e0[at, :1])
+        return base, solved_b[at] - scale * solved_e0[at]
 
     def _held_out_error(self, fold: int, action: int, base: float, coef: np.ndarray) -> np.ndarray:
         """Squared error on fold `fold`'s rows of `action` for each row of coef, from the statistics alone."""
@@ -121,29 +135,31 @@ class CrossFitRidge:
         constant = yy - 2 * base * xty[0] + base * base * xtx[0, 0]  # |y - base|^2
         return constant - 2 * coef @ centred_xty + np.einsum("ld,de,le->l", coef, xtx, coef)
 
-    def _choose_penalty(self, k: int, n_actions: int) -> float:
-        penalties = np.array(PENALTIES)
-        error = np.zeros(len(penalties))
+    def _choose_penalties(self, k: int, n_actions: int) -> tuple[float, float]:
+        grid = np.array([(i, f) for i in INTERCEPT_PENALTIES for f in PENALTIES])
+        error = np.zeros(len(grid))
         for j in range(self.folds):
             if j == k:
                 continue
             train = [f for f in range(self.folds) if f not in (j, k)]
             for action in range(n_actions):
-                base, coef = self._solve(train, action, penalties)
+                base, coef = self._solve(train, action, grid)
                 error += self._held_out_error(j, action, base, coef)
-        return float(penalties[int(np.argmin(error))])
+        best = grid[int(np.argmin(error))]
+        return float(best[0]), float(best[1])
 
     def fit(self, n_actions: int) -> FittedRidge:
         coef = np.zeros((self.folds, n_actions, self.dim))
         base = np.zeros(self.folds)
-        chosen = np.zeros(self.folds)
+        chosen = []
         for k in range(self.folds):
-            chosen[k] = self.l2 if self.l2 is not None else self._choose_penalty(k, n_actions)
+            pair = (self.l2, self.l2) if self.l2 is not None else self._choose_penalties(k, n_actions)
+            chosen.append(pair)
             train = [j for j in range(self.folds) if j != k]
             for action in range(n_actions):
-                base[k], solved = self._solve(train, action, np.array([chosen[k]]))
+                base[k], solved = self._solve(train, action, np.array([pair]))
                 coef[k, action] = solved[0]
-        return FittedRidge(coef, base, self.folds, self.seed, tuple(chosen.tolist()))
+        return FittedRidge(coef, base, self.folds, self.seed, tuple(chosen))
 
 
 @dataclass(frozen=True)
@@ -152,7 +168,7 @@ class FittedRidge:
     base: np.ndarray  # (folds,) mean reward of the other folds
     folds: int
     seed: int
-    penalties: tuple[float, ...] = ()  # the ridge penalty of each fold's model
+    penalties: tuple[tuple[float, float], ...] = ()  # each fold's (intercept, feature) ridge penalties
 
     def predict(self, rows: np.ndarray, phi: sparse.csr_matrix) -> np.ndarray:
         """q of every known action for each row, from the model fitted without the row's fold: (rows, actions)."""
