@@ -117,7 +117,8 @@ def _evaluate(source: DecisionSource, candidate: Candidate, settings: OpeSetting
     total = source.total_bytes
     ridge, n = _fit(source, hasher, actions, settings,
                     progress.task("pass 1/2: reward model", total) if progress else None)
-    model = ridge.fit(len(actions.ids))
+    fitted = progress.task("reward model: folds fitted", settings.folds) if progress else None
+    model = ridge.fit(len(actions.ids), fitted)
     acc = Accumulator(n, settings.estimators)
     candidate.start()
     seen = 0

@@ -55,11 +55,13 @@ def compare(reference: dict, ours: dict) -> dict:
     for name, ref in reference["files"].items():
         mine = {e["estimator"]: e for e in ours[name]["estimates"]}
         dr = {q: v["estimates"]["dr"] for q, v in ref["q_models"].items()}
+        dr_os = {q: v["estimates"]["dr-os"] for q, v in ref["q_models"].items()}
         low, high = min(dr.values()), max(dr.values())
+        os_low, os_high = min(dr_os.values()), max(dr_os.values())
         rows[name] = {
             "truth": ref["truth"], "evaluated": ref["evaluated"], "min_propensity": ref["min_propensity"],
             "obp": {"ips": ref["estimates"]["ipw"], "snips": ref["estimates"]["snipw"], "dr_by_q_model": dr,
-                    "dr_os_by_q_model": {q: v["estimates"]["dr-os"] for q, v in ref["q_models"].items()},
+                    "dr_os_by_q_model": dr_os,
                     "ips_ci95": ref["intervals"]["ipw"], "snips_ci95": ref["intervals"]["snipw"],
                     "dr_ci95_by_q_model": {q: v["intervals"]["dr"] for q, v in ref["q_models"].items()}},
             "ours": {k: mine[k] for k in ("dm", "ips", "snips", "dr", "dr_os", "switch_dr")},
@@ -69,6 +71,8 @@ def compare(reference: dict, ours: dict) -> dict:
             "obp_dr_spread": [low, high],
             "dr_within_spread": low <= mine["dr"]["value"] <= high,
             "dr_os_within_spread": low <= mine["dr_os"]["value"] <= high,
+            "obp_dr_os_spread": [os_low, os_high],
+            "dr_os_within_obp_dr_os_spread": os_low <= mine["dr_os"]["value"] <= os_high,
         }
     return rows
 
@@ -77,19 +81,23 @@ def table(rows: dict) -> str:
     def ci(pair):
         return f"[{pair[0]:.5f}, {pair[1]:.5f}]" if pair else "-"
 
-    out = ["| file (candidate) | truth | IPS ours = obp | IPS CI obp boot / ours normal / ours boot "
-           "| SNIPS ours (obp diff) | obp DR over q-models | DR ours (normal / boot CI) | DR-OS ours |",
+    out = ["| file (evaluated policy) | truth | IPS | IPS 95% CI: obp bootstrap / ours normal / ours "
+           "bootstrap | SNIPS | DR: obp over q-models / ours | DR 95% CI ours: normal / bootstrap "
+           "| DR-OS: obp over q-models / ours |",
            "|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         o, m = r["obp"], r["ours"]
         lo, hi = r["obp_dr_spread"]
+        os_lo, os_hi = r["obp_dr_os_spread"]
         out.append(
-            f"| {name} ({r['evaluated']}) | {r['truth']:.5f} | {m['ips']['value']:.6f} (diff {r['ips_difference']:.0e}) "
+            f"| {name} ({r['evaluated']}) | {r['truth']:.4f} | {m['ips']['value']:.6f} (diff to obp {r['ips_difference']:.0e}) "
             f"| {ci(o['ips_ci95'])} / {ci(m['ips']['ci95'])} / {ci(m['ips']['bootstrap_ci95'])} "
-            f"| {m['snips']['value']:.6f} ({r['snips_difference']:.0e}) | {lo:.6f} .. {hi:.6f} "
-            f"| {m['dr']['value']:.6f}{'' if r['dr_within_spread'] else ' (outside)'} {ci(m['dr']['ci95'])} / "
-            f"{ci(m['dr']['bootstrap_ci95'])} | {m['dr_os']['value']:.6f}"
-            f"{'' if r['dr_os_within_spread'] else ' (outside)'} |")
+            f"| {m['snips']['value']:.6f} (diff to obp {r['snips_difference']:.0e}) "
+            f"| {lo:.6f} .. {hi:.6f} / **{m['dr']['value']:.6f}**{'' if r['dr_within_spread'] else ' (outside)'} "
+            f"| {ci(m['dr']['ci95'])} / {ci(m['dr']['bootstrap_ci95'])} "
+            f"| {os_lo:.6f} .. {os_hi:.6f} / **{m['dr_os']['value']:.6f}**"
+            f"{'' if r['dr_os_within_obp_dr_os_spread'] else ' (outside)'}"
+            f"{'' if r['dr_os_within_spread'] else ' (outside obp DR)'} |")
     return "\n".join(out)
 
 

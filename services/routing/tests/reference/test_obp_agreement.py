@@ -26,9 +26,17 @@ def test_ips_and_snips_equal_obp_to_1e_9(rows):
         assert r["snips_difference"] <= 1e-9, (name, r["snips_difference"])
 
 
-def test_dr_and_dr_os_lie_within_the_spread_of_obp_dr_over_reward_models(rows):
-    outside = {name: (r["ours"]["dr"]["value"], r["ours"]["dr_os"]["value"], r["obp_dr_spread"])
-               for name, r in rows.items() if not (r["dr_within_spread"] and r["dr_os_within_spread"])}
+def test_dr_lies_within_the_spread_of_obp_dr_over_reward_models(rows):
+    outside = {name: (r["ours"]["dr"]["value"], r["obp_dr_spread"]) for name, r in rows.items()
+               if not r["dr_within_spread"]}
+    assert outside == {}
+
+
+def test_dr_os_lies_within_the_spread_of_obp_dr_os_over_reward_models(rows):
+    # like for like (same shrinkage lambda). Against obp's *DR* it departs by design where one weight is huge:
+    # on bts_women (a propensity of 1e-6) obp's DR is negative and DR-OS is not (docs/routing.md).
+    outside = {name: (r["ours"]["dr_os"]["value"], r["obp_dr_os_spread"]) for name, r in rows.items()
+               if not r["dr_os_within_obp_dr_os_spread"]}
     assert outside == {}
 
 

@@ -176,5 +176,6 @@ def test_progress_reports_every_byte_of_both_passes(tmp_path):
             return lambda n: done[description].__setitem__(1, done[description][1] + n)
 
     evaluate(JsonlDecisionLog(log), Uniform(), progress=Sink())
+    assert done.pop("reward model: folds fitted") == [5, 5]
     assert set(done) == {"pass 1/2: reward model", "pass 2/2: estimators"}
     assert all(total == seen == log.stat().st_size for total, seen in done.values())

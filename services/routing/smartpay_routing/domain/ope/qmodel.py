@@ -8,6 +8,7 @@ and y'y per (fold, action) are kept, never the rows; held-out errors come from t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,7 +149,7 @@ class CrossFitRidge:
         best = grid[int(np.argmin(error))]
         return float(best[0]), float(best[1])
 
-    def fit(self, n_actions: int) -> FittedRidge:
+    def fit(self, n_actions: int, on_fold: Callable[[int], None] | None = None) -> FittedRidge:
         coef = np.zeros((self.folds, n_actions, self.dim))
         base = np.zeros(self.folds)
         chosen = []
@@ -159,6 +160,8 @@ class CrossFitRidge:
             for action in range(n_actions):
                 base[k], solved = self._solve(train, action, np.array([pair]))
                 coef[k, action] = solved[0]
+            if on_fold is not None:
+                on_fold(1)
         return FittedRidge(coef, base, self.folds, self.seed, tuple(chosen))
 
 
