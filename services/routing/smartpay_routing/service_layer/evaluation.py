@@ -144,8 +144,6 @@ def _evaluate(source: DecisionSource, candidate: Candidate, settings: OpeSetting
     logged, estimates = acc.estimates()
     found, warnings = diagnose(acc, settings.folds)
     found["q_model"]["penalties"] = list(model.penalties)
-    if next(e for e in estimates if e.estimator == "snips").value is None:
-        warnings.append("SNIPS is undefined: the candidate gives zero probability to every logged action")
     return {"n": n, "actions": len(actions.ids), "settings": settings.to_dict(), "logged": logged.to_dict(),
             "estimates": [e.to_dict() for e in estimates], "diagnostics": found, "warnings": warnings}
 

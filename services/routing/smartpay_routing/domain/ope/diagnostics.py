@@ -33,8 +33,8 @@ def diagnose(acc: Accumulator, folds: int) -> tuple[dict, list[str]]:
     }
     warnings = []
     if mean_w == 0:
-        warnings.append("the candidate gives zero probability to every logged action: IPS, SNIPS and DR "
-                        "have nothing to weigh; only DM speaks, and only through the reward model")
+        warnings.append("SNIPS is undefined: the candidate gives zero probability to every logged action; IPS "
+                        "and DR have nothing to weigh, only DM speaks, and only through the reward model")
     elif ess < MIN_ESS or ess < MIN_ESS_SHARE * n:
         warnings.append(f"effective sample size {ess:.0f} of {n} rows: the weighted estimates rest on few rows "
                         f"and their intervals are unreliable")
