@@ -9,7 +9,8 @@ import pytest
 
 from compare_obp import FILES, compare, obp_missing, run_obp, run_ours
 
-pytestmark = pytest.mark.skipif(obp_missing() is not None, reason=obp_missing() or "")
+MISSING = obp_missing()
+pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 CHOSEN = os.environ.get("SMARTPAY_OBP_FILES", ",".join(FILES)).split(",")
 # Measured (docs/routing.md): on bts_all our reward model is the mean (nested cross-validation finds nothing
 # better), so DR stays at SNIPS, 0.002326, 3% under the lowest of obp's four reward models (0.002394); DR-OS
