@@ -179,3 +179,14 @@ def test_progress_reports_every_byte_of_both_passes(tmp_path):
     assert done.pop("reward model: folds fitted") == [5, 5]
     assert set(done) == {"pass 1/2: reward model", "pass 2/2: estimators"}
     assert all(total == seen == log.stat().st_size for total, seen in done.values())
+
+
+def test_a_weight_beyond_float64_squares_gives_nulls_not_nan(tmp_path):
+    rows = lines(30)
+    rows[0] = {**rows[0], "propensity": 1e-300, "reward": 1.0}  # w = 0.2 / 1e-300: w^2 overflows
+    result = ope("--log", write(tmp_path / "log.jsonl", rows), "--policy", "field:cand", "--json")
+    assert result.exit_code == 0, result.output
+    out = strict_json(result.stdout)
+    ips = next(e for e in out["estimates"] if e["estimator"] == "ips")
+    assert ips["value"] > 1e290 and ips["ci95"] is None  # the variance overflowed: null, not NaN
+    assert any("effective sample size" in w for w in out["warnings"])

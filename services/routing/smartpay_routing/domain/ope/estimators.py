@@ -51,7 +51,8 @@ def row_terms(w: np.ndarray, r: np.ndarray, q_logged: np.ndarray, dm: np.ndarray
     """The per-row terms every estimator and diagnostic is a mean (or ratio of means) of: (rows, 10)."""
     wc = np.minimum(w, settings.clip) if settings.clip is not None else w
     lam = settings.shrinkage
-    shrunk = lam * w / (w * w + lam)
+    with np.errstate(over="ignore"):  # w^2 beyond float64 (a propensity near 1e-155): w_s -> 0, its limit
+        shrunk = lam * w / (w * w + lam)
     switched = np.where(w <= settings.switch_tau, w, 0.0)
     resid = r - q_logged
     return np.column_stack([r, dm, wc * r, wc, dm + wc * resid, dm + shrunk * resid, dm + switched * resid,
@@ -97,7 +98,9 @@ class Accumulator:
         centred = terms - mean
         delta = mean - self.mean
         total = self.n + m
-        self.comoment += centred.T @ centred + np.outer(delta, delta) * (self.n * m / total)
+        # a weight whose square overflows float64 leaves its columns' moments inf/NaN: reported as null
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.comoment += centred.T @ centred + np.outer(delta, delta) * (self.n * m / total)
         self.mean += delta * (m / total)
         w = terms[:, RAW_WEIGHT]
         self.max_weight = max(self.max_weight, float(w.max()))
@@ -157,5 +160,6 @@ class Accumulator:
         c = self.comoment
         # sum of (w r - V w)^2 over rows; its mean is 0 by the definition of V, so the centred moments give it
         spread = c[IPS, IPS] - 2 * value * c[IPS, WEIGHT] + value * value * c[WEIGHT, WEIGHT]
-        variance = spread / mean_w**2 / (self.n - 1) if self.n > 1 else 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            variance = spread / mean_w**2 / (self.n - 1) if self.n > 1 else 0.0
         return self._normal("snips", value, variance, boot)
