@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 from smartpay_routing.domain.health import Breaker, GatewayHealth, WindowStats
+from smartpay_routing.domain.ope import LoggedDecision
 
 
 class StoreUnavailable(RuntimeError):
@@ -56,3 +58,17 @@ class CheckpointStore(ABC):
 
     @abstractmethod
     def save(self, checkpoint_id: str, model: bytes, metadata: dict, decision_log: list[dict]) -> None: ...
+
+
+class DecisionSource(Protocol):
+    """A decision log OPE can read more than once, as (line number, decision) pairs in a fixed order."""
+
+    name: str
+    total_bytes: int | None  # for progress; None when unknown
+
+    def read(self, on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[int, LoggedDecision]]: ...
+
+
+class ProgressSink(Protocol):
+    def task(self, description: str, total: int | None) -> Callable[[int], None]:
+        """Start a task; the callable advances it by that many units (bytes of the log)."""
