@@ -3,6 +3,7 @@ delivery: smartpay_shared.local.moto_server). The deliveries must be the same wi
 without a transformer (how every SmartPay rule delivers) and one with an InputTransformer."""
 
 import json
+import uuid
 
 import boto3
 import jsonpath_ng.ext
@@ -13,24 +14,25 @@ from smartpay_shared.local import moto_server
 
 
 def deliveries() -> list[str]:
+    run = uuid.uuid4().hex[:8]  # names of its own: another test's mock_aws may still hold its state
     with mock_aws():
         events, sqs = boto3.client("events", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
-        events.create_event_bus(Name="bus")
+        events.create_event_bus(Name=f"bus-{run}")
         bodies = []
         for name, extra in (("plain", {}), ("shaped", {"InputTransformer": {
                 "InputPathsMap": {"pid": "$.detail.data.payment_id", "kind": "$.detail-type"},
                 "InputTemplate": '{"payment": "<pid>", "kind": "<kind>"}'}})):
-            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            url = sqs.create_queue(QueueName=f"{name}-{run}")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            events.put_rule(Name=name, EventBusName="bus",
+            events.put_rule(Name=f"{name}-{run}", EventBusName=f"bus-{run}",
                             EventPattern=json.dumps({"source": ["smartpay.payment"], "detail-type": ["payment.requested"]}))
-            events.put_targets(Rule=name, EventBusName="bus", Targets=[{"Id": "q", "Arn": arn, **extra}])
+            events.put_targets(Rule=f"{name}-{run}", EventBusName=f"bus-{run}", Targets=[{"Id": "q", "Arn": arn, **extra}])
         for i in range(3):
             events.put_events(Entries=[{"Source": "smartpay.payment", "DetailType": "payment.requested",
-                                        "EventBusName": "bus", "Time": 1_767_225_600 + i,
+                                        "EventBusName": f"bus-{run}", "Time": 1_767_225_600 + i,
                                         "Detail": json.dumps({"data": {"payment_id": f"pay_{i}", "amount": 100 + i}})}])
         for name in ("plain", "shaped"):
-            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            url = sqs.get_queue_url(QueueName=f"{name}-{run}")["QueueUrl"]
             got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
             for m in got:
                 body = json.loads(m["Body"])
