@@ -18,7 +18,6 @@ import pytest
 from smartpay_shared.config import ApiSettings, PlatformSettings
 from smartpay_shared.local import terraform
 from smartpay_shared.manifest import all_manifests
-from smartpay_shared.testing.moto import MotoServer
 
 pytestmark = pytest.mark.integration
 
@@ -44,15 +43,6 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
                     "solana_rpc_url": "https://api.devnet.solana.com", "fault_injection": False},
     },
 }
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    server = MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from smartpay_shared.testing import MotoServer
 
 pytestmark = pytest.mark.integration
 
@@ -43,15 +42,6 @@ def by_hand_env(checkout: Path, **extra: str) -> dict[str, str]:
 def run(commands: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    server = MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def test_no_file_names_an_emulator_address():

@@ -28,7 +28,6 @@ import boto3
 import pytest
 
 from smartpay_shared.local import terraform
-from smartpay_shared.testing import MotoServer
 
 pytestmark = pytest.mark.integration
 
@@ -36,15 +35,6 @@ REGION = "us-east-1"
 # The payment root as on AWS, on the emulator's runtime and timeouts (local.tfvars for the rest).
 AWS_LIKE = {"payment": {"immutable_releases": True, "deletion_protection": True, "point_in_time_recovery": True}}
 MARKER = "smartpay_payment/__init__.py"  # the file whose content stands for "other code"
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    server = MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
