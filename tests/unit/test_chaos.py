@@ -94,8 +94,12 @@ def view(pid: str, status: str, start: float, end: float | None, end_state="INDE
 
 
 def finding(pid, kind, detail, state, fixed=True, fix=None, amount=1250):
+    """As `reconcile --json` writes it: the charge's status in its own field (the detail's first word here)."""
+    status = ("authorized" if detail.startswith("authorization left open") else
+              detail.split()[2] if detail.startswith("second charge") else detail.split()[0])
     return {"payment_id": pid, "kind": kind, "detail": detail, "state": state, "gateway": "stripe",
-            "gateway_reference": "pi_x", "amount": amount, "fixed": fixed, "fix": fix}
+            "gateway_reference": "pi_x", "amount": amount, "fixed": fixed, "fix": fix,
+            "charge_status": None if kind in ("lost", "amount_mismatch") else status}
 
 
 def client_log(n=5, unanswered=()):

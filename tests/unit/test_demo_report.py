@@ -49,11 +49,11 @@ def reconcile_answers(demo, monkeypatch, findings, returncode=0, errors=()):
 
 HOLD = {"payment_id": "pay_hold", "kind": "orphan_charge", "state": "INDEXED", "gateway": "amazon_pay",
         "gateway_reference": "S01-1", "amount": 5000, "fixed": True, "fix": "voided authorization S01-1",
-        "detail": "authorized on amazon_pay (pay_hold-1) while the payment is INDEXED"}
+        "detail": "authorized on amazon_pay (pay_hold-1) while the payment is INDEXED", "charge_status": "authorized"}
 DOUBLE = {"payment_id": "pay_twice", "kind": "double_charged", "state": "INDEXED", "gateway": "stripe",
           "gateway_reference": "pi_2", "amount": 4200, "fixed": True,
           "fix": "refunded 4200 of pi_2 (refund re_1, recorded)",
-          "detail": "second charge captured on stripe (pay_twice-2) besides pi_1"}
+          "detail": "second charge captured on stripe (pay_twice-2) besides pi_1", "charge_status": "captured"}
 
 
 def test_a_fixed_double_charge_fails_the_demo_and_names_the_payment(demo, printed, monkeypatch, tmp_path):
