@@ -316,8 +316,8 @@ def fraud_model(stack):
     from smartpay_fraud.domain.synthetic import GeneratorConfig, generate
     from smartpay_fraud.service_layer.training import TrainingConfig, train
 
-    trained = train(normalise(generate(GeneratorConfig(customers=300, days=10, seed=7))),
-                    TrainingConfig(rounds=20, sage=False, seed=7), source={"test": "package"})
+    trained = train(normalise(generate(GeneratorConfig(customers=300, days=10, seed=7)), amount_unit="minor"),
+                    TrainingConfig(rounds=20, sage=False, seed=7, serving_only=True), source={"test": "package"})
     bucket = stack.functions[("fraud", "api")][1]["FRAUD_MODEL_BUCKET"]
     ModelRegistry(stack.client("s3"), bucket, stack.state / "publisher-cache").publish(trained.bundle)
     return trained.bundle.version

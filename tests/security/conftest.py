@@ -130,7 +130,7 @@ def _wire_fraud(make, mp, tmp: Path) -> None:
     settings = FraudSettings(model_bucket="smartpay-security-models", cache_dir=tmp / "fraud-cache",
                              redis_url=REDIS_URL, redis_prefix=prefix)
     trained = train(normalise(generate(GeneratorConfig(customers=200, days=10, seed=3)), amount_unit="minor"),
-                    TrainingConfig(rounds=20, sage=False, seed=3), source={"generator": "security"})
+                    TrainingConfig(rounds=20, sage=False, seed=3, serving_only=True), source={"generator": "security"})
     make("s3").create_bucket(Bucket=settings.model_bucket)
     bootstrap.registry(settings, make("s3")).publish(trained.bundle)
     store = RedisFeatureStore(redis.Redis.from_url(REDIS_URL), prefix=prefix)
