@@ -128,8 +128,8 @@ class _SlidingStore:
 def measure() -> dict:
     # The documented evaluation data (docs/fraud.md): a model of the served size, not a toy one.
     print("training the benchmark model (evaluation data, seed 7, torch-free variants)...")
-    dataset = normalise(generate(GeneratorConfig(customers=3000, days=30, seed=7)))
-    bundle = train(dataset, TrainingConfig(seed=7, sage=False)).bundle
+    dataset = normalise(generate(GeneratorConfig(customers=3000, days=30, seed=7)), "minor")
+    bundle = train(dataset, TrainingConfig(seed=7, sage=False, serving_only=True)).bundle  # as --publish trains
     with tempfile.TemporaryDirectory() as tmp:  # serve what the registry would hand out: saved + loaded
         from smartpay_fraud.adapters.model_bundle import ModelBundle
 
@@ -137,7 +137,7 @@ def measure() -> dict:
     client = redis.Redis.from_url(REDIS_URL)
     store = RedisFeatureStore(client, prefix=f"fraudbench-{uuid.uuid4().hex[:8]}")
     service = ScoringService(store, bundle, reasons=3)
-    stream = normalise(generate(GeneratorConfig(customers=2000, days=21, seed=12))).frame
+    stream = normalise(generate(GeneratorConfig(customers=2000, days=21, seed=12)), "minor").frame
     txns = _transactions(stream)
     try:
         single = _single(service, client, bundle, txns[: WARMUP + N_SINGLE])
