@@ -3,6 +3,7 @@ second file keyed by row, or a VW checkpoint (its exploring pmf or its greedy ch
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ NATIVE = {"card": "stripe", "amazon_pay": "amazon_pay", "solana_wallet": "solana
 FIELD_PREFIX = "field:"
 
 
-class Candidate:
+class Candidate(ABC):
     """pi(. | x) over a record's actions, asked once per decision in the log's order."""
 
     checked = False  # True: its probabilities were already checked (check_distribution) where they were read
@@ -27,8 +28,9 @@ class Candidate:
     def start(self) -> None:
         """Called before the rows are asked for."""
 
+    @abstractmethod
     def probabilities(self, line: int, record: LoggedDecision) -> Sequence[float]:
-        raise NotImplementedError
+        """The candidate's probability of each of the record's actions, in the record's order."""
 
     def finish(self) -> None:
         """Called after the last row: a candidate may check that nothing of it was left over."""
