@@ -42,7 +42,9 @@ def deliveries() -> list[str]:
 
 
 @pytest.fixture
-def restore_parse():
+def restore_parse(monkeypatch):
+    # In-process moto: `make test` exports AWS_ENDPOINT_URL (the stack's emulator), which boto3 would follow.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     original = jsonpath_ng.ext.parse
     yield
     jsonpath_ng.ext.parse = original
