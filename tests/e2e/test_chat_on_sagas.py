@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from smartpay_payment.testing.local_stack import Emulators
-from smartpay_shared.testing.stack import merchant_token, private_stack, stack_env
+from smartpay_shared.testing.stack import merchant_token, stack_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 SMARTPAY = str(Path(sys.executable).parent / "smartpay")
@@ -26,9 +26,8 @@ FINAL = {"indexed", "fraud_declined", "declined", "failed", "refunded", "partial
 
 
 @pytest.fixture(scope="module")
-def chat_stack(tmp_path_factory):
-    with private_stack(tmp_path_factory.mktemp("local")) as info:
-        yield info
+def chat_stack(shared_stack):
+    return shared_stack
 
 
 def token_for(stack: dict, merchant: str) -> str:

@@ -24,7 +24,7 @@ from smartpay_shared.events import Producer, new_envelope
 from smartpay_shared.events import payloads as p
 from smartpay_shared.local.probe import handled_by, wait_for_handlers
 from smartpay_shared.runtime.publisher import EventPublisher
-from smartpay_shared.testing.stack import merchant_token, private_stack
+from smartpay_shared.testing.stack import merchant_token
 from smartpay_shared.testing import to_bus_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -35,9 +35,8 @@ RUN = uuid.uuid4().hex[:6]  # unique customers and users per run (the stack, its
 
 
 @pytest.fixture(scope="module")
-def saga_stack(tmp_path_factory):
-    with private_stack(tmp_path_factory.mktemp("local")) as info:
-        yield info
+def saga_stack(shared_stack):
+    return shared_stack
 
 
 @pytest.fixture(scope="module")

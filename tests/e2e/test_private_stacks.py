@@ -3,7 +3,9 @@ port of each is its own (moto, gateway, X-Ray relay, Redis, localstripe, the Ama
 sandboxes), each stack's processes are wired to its own servers through the settings the services read,
 and one payment through each reaches captured while the other stack's Redis and Stripe see nothing of it."""
 
+import os
 import uuid
+from unittest import mock
 
 import pytest
 import redis
@@ -58,8 +60,9 @@ def captured_once(info: dict, view: dict) -> None:
     assert check.ok and check.charges == 1, check
 
 
-def test_two_private_stacks_at_once_each_with_its_own_emulators_and_redis(tmp_path_factory):
-    with private_stack(tmp_path_factory.mktemp("stack-a")) as a, private_stack(tmp_path_factory.mktemp("stack-b")) as b:
+def test_two_private_stacks_at_once_each_with_its_own_emulators_and_redis(shared_stack, tmp_path_factory):
+    a = shared_stack  # the e2e suite's own private stack (tests/e2e/conftest.py) is one of the two
+    with private_stack(tmp_path_factory.mktemp("stack-b")) as b:
         stacks = {"a": a, "b": b}
         emulators = {k: Emulators.of(s) for k, s in stacks.items()}
         for k, s in stacks.items():
@@ -117,23 +120,35 @@ def test_two_private_stacks_at_once_each_with_its_own_emulators_and_redis(tmp_pa
 def test_a_default_stack_never_adopts_another_stacks_moto(tmp_path, monkeypatch):
     """`make up` / `make demo` next to another checkout's running stack: the documented emulator port is
     held by that stack's moto, so this stack runs its own moto on a free port and applies nothing into
-    the other one (before, it applied its Terraform into the foreign moto and failed on existing names)."""
+    the other one (before, it applied its Terraform into the foreign moto and failed on existing names).
+    The stack goes as far as its Terraform apply, which is where the endpoint is decided; what the apply
+    then does is every other e2e test's business."""
     import boto3
 
-    from smartpay_shared.local import stack
+    from smartpay_shared.local import stack, terraform
     from smartpay_shared.testing import MotoServer
+
+    applied_to = []
+
+    class Stop(Exception):
+        pass
+
+    def apply_stack(endpoint_url, **kwargs):
+        applied_to.append(endpoint_url)
+        own = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        own.list_tables()  # this stack's own moto answers there
+        raise Stop
 
     with MotoServer() as foreign:
         monkeypatch.setattr(stack, "DEFAULT_ENDPOINT", foreign.url)  # "4566", held by the other stack
+        monkeypatch.setattr(terraform, "apply_stack", apply_stack)
         monkeypatch.setenv("SMARTPAY_LOCAL_DIR", str(tmp_path))
-        try:
-            info = stack.up(foreign.url, prefer_default_ports=True)
-            assert info["aws_endpoint_url"] != foreign.url and info["emulator"] == "started"
-            db = boto3.client("dynamodb", endpoint_url=foreign.url, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
-            assert db.list_tables()["TableNames"] == []
-            own = boto3.client("dynamodb", endpoint_url=info["aws_endpoint_url"], region_name="us-east-1",
-                               aws_access_key_id="testing", aws_secret_access_key="testing")
-            assert "smartpay-payments" in own.list_tables()["TableNames"]
-        finally:
-            stack.down()
+        with pytest.raises(Stop), mock.patch.dict(os.environ):  # `up` exports the stack's addresses
+            stack.up(foreign.url, prefer_default_ports=True)
+        assert len(applied_to) == 1 and applied_to[0] != foreign.url, applied_to
+        db = boto3.client("dynamodb", endpoint_url=foreign.url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        assert db.list_tables()["TableNames"] == []  # nothing was written into the other stack's moto
+        # A failed `up` stops what it started: its own moto and Redis are gone.
+        assert not stack.ProcessTable(stack.stack_paths().state).all_running()
