@@ -10,11 +10,10 @@ model_fn receives the extracted directory (model_dir) and loads the files at its
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
-import shutil
-import tarfile
 from pathlib import Path
+
+from smartpay_shared.sagemaker_artifact import add_code, write_tarball
 
 import smartpay_routing
 from smartpay_routing.entrypoints.sagemaker_inference import METADATA_FILE, MODEL_FILE
@@ -23,10 +22,6 @@ ENTRY_POINT = '''"""SageMaker entry point (SAGEMAKER_PROGRAM=inference.py): the 
 from smartpay_routing.entrypoints.sagemaker_inference import input_fn, model_fn, output_fn, predict_fn  # noqa: F401
 '''
 SERVING_REQUIREMENTS = ("vowpalwabbit", "numpy")
-
-
-def requirements() -> str:
-    return "".join(f"{name}=={importlib.metadata.version(name)}\n" for name in SERVING_REQUIREMENTS)
 
 
 def build_model_dir(checkpoint_id: str, model: bytes, metadata: dict, out_dir: Path) -> Path:
@@ -38,21 +33,10 @@ def build_model_dir(checkpoint_id: str, model: bytes, metadata: dict, out_dir: P
     meta = {"checkpoint_id": checkpoint_id, "total_updates": metadata.get("total_updates"),
             "created_at": metadata.get("created_at"), "sha256": hashlib.sha256(model).hexdigest()}
     (out_dir / METADATA_FILE).write_text(json.dumps(meta, indent=2))
-    code = out_dir / "code"
-    code.mkdir(exist_ok=True)
-    (code / "inference.py").write_text(ENTRY_POINT)
-    (code / "requirements.txt").write_text(requirements())
-    shutil.copytree(Path(smartpay_routing.__file__).parent, code / "smartpay_routing", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    add_code(out_dir, Path(smartpay_routing.__file__).parent, ENTRY_POINT, SERVING_REQUIREMENTS)
     return out_dir
 
 
 def build_tarball(checkpoint_id: str, model: bytes, metadata: dict, out: Path, work_dir: Path) -> Path:
     """model.tar.gz with the layout above at its root (what SageMaker's ModelDataUrl points at)."""
-    staged = build_model_dir(checkpoint_id, model, metadata, Path(work_dir) / "model")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(out, "w:gz") as tar:
-        for path in sorted(staged.iterdir()):
-            tar.add(path, arcname=path.name)
-    return out
+    return write_tarball(build_model_dir(checkpoint_id, model, metadata, Path(work_dir) / "model"), out)

@@ -11,7 +11,6 @@ import io
 import json
 import random
 import tarfile
-import urllib.request
 
 import pytest
 from typer.testing import CliRunner
@@ -26,14 +25,6 @@ from smartpay_routing.entrypoints import sagemaker_inference as inference
 
 pytestmark = pytest.mark.integration
 ENDPOINT = "smartpay-routing"
-
-
-def queue_endpoint_result(moto_url: str, body: str) -> None:
-    payload = {"results": [{"Body": body, "ContentType": "application/json"}]}
-    request = urllib.request.Request(moto_url + "/moto-api/static/sagemaker/endpoint-results",
-                                     data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request).read()
 
 
 def learn_and_checkpoint(service, ctx, n: int, offset: int = 0) -> str:
@@ -82,7 +73,7 @@ def test_worker_routes_with_the_endpoints_pmf_and_its_learner_keeps_learning(aws
 
     payment = ctx(amount=12_345, risk_score=0.3)
     answer, pmf = answer_for(service, served, payment)
-    queue_endpoint_result(moto_server.url, answer)
+    moto_server.queue_sagemaker_result(answer)
     rec = service.select_route("pay_SM000001", 1, payment)
     assert rec["policy_version"] == f"sagemaker:{ENDPOINT}:{served_id}"
     assert rec["pmf"] == pytest.approx(pmf, abs=1e-12)
@@ -115,7 +106,7 @@ def test_api_uses_the_endpoint_when_routing_endpoint_name_is_set(aws, moto_serve
         payment = ctx(merchant_id="m_acme", amount=4200, currency="EUR", method="card", country="DE",
                       merchant_category="retail", risk_score=0.2, hour=datetime.now(UTC).hour)
         answer, pmf = answer_for(service, served, payment)
-        queue_endpoint_result(moto_server.url, answer)
+        moto_server.queue_sagemaker_result(answer)
         decision = service.decide(payment)
     finally:
         api._state.clear()

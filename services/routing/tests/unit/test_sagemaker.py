@@ -1,7 +1,8 @@
 """The bandit on a SageMaker endpoint, without the network: the inference module chained as the container
 calls it, the wire format's refusals, the model.tar.gz served from its documented layout with the
-training and cloud libraries unavailable, and the service deciding with the endpoint's pmf (a stand-in client
-that runs the real inference module on the request it is sent) while its own learner learns."""
+training and cloud libraries unavailable, and the service deciding with the endpoint's pmf (a stand-in client,
+smartpay_shared.testing.sagemaker, runs the real inference module on the request it is sent) while its own
+learner learns."""
 
 import io
 import json
@@ -12,6 +13,8 @@ import tarfile
 
 import pytest
 from botocore.exceptions import ClientError
+
+from smartpay_shared.testing.sagemaker import InProcessEndpoint
 
 from smartpay_routing.adapters import sagemaker_package
 from smartpay_routing.adapters.memory import InMemoryCheckpointStore, InMemoryDecisionStore, InMemoryHealthStore
@@ -48,20 +51,6 @@ def packaged(policy: VowpalPolicy, tmp_path, name="model"):
     directory = sagemaker_package.build_model_dir(checkpoint, model, {"total_updates": policy.total_updates},
                                                   tmp_path / name)
     return directory, checkpoint
-
-
-class InProcessEndpoint:
-    """sagemaker-runtime stand-in running the real inference module on the request it is sent."""
-
-    def __init__(self, model_dir):
-        self.model = inference.model_fn(str(model_dir))
-        self.requests = []
-
-    def invoke_endpoint(self, **request):
-        self.requests.append(request)
-        data = inference.input_fn(request["Body"], request["ContentType"])
-        body = inference.output_fn(inference.predict_fn(data, self.model), request["Accept"])
-        return {"Body": io.BytesIO(body.encode())}
 
 
 def test_handlers_chain_like_the_container_calls_them(tmp_path):
@@ -125,7 +114,7 @@ def service_on(router_policy, learner, seed=3):
 def test_service_decides_with_the_endpoints_pmf_and_logs_its_propensity_while_the_learner_learns(tmp_path, ctx):
     served, learner = trained(1), trained(2, steps=500)  # the endpoint runs an older checkpoint than the worker
     directory, checkpoint = packaged(served, tmp_path)
-    stand_in = InProcessEndpoint(directory)
+    stand_in = InProcessEndpoint(inference, directory)
     service = service_on(SageMakerPolicy(stand_in, "smartpay-routing", fallback=learner), learner)
     records = [service.select_route(f"pay_{i:04d}", 1, ctx(amount=300 + 700 * i)) for i in range(20)]
     for rec in records:
@@ -153,7 +142,7 @@ def test_service_decides_with_the_endpoints_pmf_and_logs_its_propensity_while_th
     # The endpoint does not learn: it serves what was packaged until a new checkpoint is deployed to it.
     assert stand_in.model.policy.distribution(SHARED, ACTIONS) == pytest.approx(served.distribution(SHARED, ACTIONS))
     newer, newer_id = packaged(learner, tmp_path, "newer")
-    redeployed = InProcessEndpoint(newer)
+    redeployed = InProcessEndpoint(inference, newer)
     assert redeployed.model.checkpoint_id == newer_id
     assert redeployed.model.policy.distribution(SHARED, ACTIONS) == pytest.approx(
         learner.distribution(SHARED, ACTIONS), abs=1e-6)
