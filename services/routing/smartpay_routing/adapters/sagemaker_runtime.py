@@ -7,6 +7,7 @@ decision's policy_version says which model it came from."""
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,19 +19,20 @@ log = logging.getLogger(__name__)
 
 
 class SageMakerPolicy:
-    """The Policy port on an endpoint. `version` is the checkpoint behind the last distribution returned
-    (`sagemaker:<endpoint>:<checkpoint id>`, or the fallback's version when the fallback answered)."""
+    """The Policy port on an endpoint. `version` is the checkpoint behind the last distribution this thread got
+    (`sagemaker:<endpoint>:<checkpoint id>`, or the fallback's version when the fallback answered): the Router
+    reads it right after asking, and the local worker decides on several threads with one service."""
 
     def __init__(self, runtime_client: Any, endpoint_name: str, fallback: Policy):
         self._client = runtime_client
         self.endpoint_name = endpoint_name
         self._fallback = fallback
-        self._version = f"sagemaker:{endpoint_name}"
+        self._last = threading.local()
         self.failures = 0
 
     @property
     def version(self) -> str:
-        return self._version
+        return getattr(self._last, "version", f"sagemaker:{self.endpoint_name}")
 
     def _invoke(self, shared: str, actions: list[str]) -> tuple[list[float], str]:
         response = self._client.invoke_endpoint(EndpointName=self.endpoint_name, ContentType=endpoint.CONTENT_TYPE,
@@ -46,9 +48,9 @@ class SageMakerPolicy:
             self.failures += 1
             log.error("SageMaker endpoint %s failed (%s): the in-process policy decides", self.endpoint_name, e)
             pmf = self._fallback.distribution(shared, actions)
-            self._version = self._fallback.version
+            self._last.version = self._fallback.version
             return pmf
-        self._version = f"sagemaker:{self.endpoint_name}:{checkpoint}"
+        self._last.version = f"sagemaker:{self.endpoint_name}:{checkpoint}"
         return pmf
 
     def learn(self, shared: str, actions: list[str], chosen: int, cost: float, probability: float) -> None:

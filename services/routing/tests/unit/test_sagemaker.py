@@ -204,3 +204,39 @@ def test_tarball_serves_the_checkpoint_from_its_documented_layout(tmp_path):
     [(pmf, version)] = endpoint.parse_answer(out.stdout.strip().splitlines()[-1], [len(ACTIONS)])
     assert version == checkpoint
     assert pmf == pytest.approx(policy.distribution(SHARED, ACTIONS), abs=1e-6)
+
+
+def test_the_version_read_after_asking_is_the_one_that_answered_that_thread(tmp_path):
+    """The local worker decides on several threads with one service: one thread's fallback must not relabel
+    another thread's endpoint answer."""
+    import threading
+
+    served = trained(1)
+    directory, checkpoint = packaged(served, tmp_path)
+    healthy = InProcessEndpoint(inference, directory)
+
+    class FailsOnlyOnMainThread:
+        def invoke_endpoint(self, **request):
+            if threading.current_thread() is threading.main_thread():
+                raise ClientError({"Error": {"Code": "ModelError", "Message": "down"}}, "InvokeEndpoint")
+            return healthy.invoke_endpoint(**request)
+
+    learner = trained(2)
+    remote = SageMakerPolicy(FailsOnlyOnMainThread(), "smartpay-routing", fallback=learner)
+    asked, other = threading.Event(), {}
+
+    def worker():
+        remote.distribution(SHARED, ACTIONS)
+        asked.set()
+        main_done.wait(5)
+        other["version"] = remote.version
+
+    main_done = threading.Event()
+    thread = threading.Thread(target=worker)
+    thread.start()
+    asked.wait(5)
+    remote.distribution(SHARED, ACTIONS)  # the main thread's call fails over to the learner
+    main_done.set()
+    thread.join(5)
+    assert remote.version == learner.version
+    assert other["version"] == f"sagemaker:smartpay-routing:{checkpoint}"
