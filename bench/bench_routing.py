@@ -49,25 +49,42 @@ OPE_ESTIMATORS = ("dm", "ips", "snips", "dr", "dr_os", "switch_dr")
 
 def _paired(traces, metric: str, a: str, b: str, scale: float = 1.0) -> dict:
     by = {(t.policy, t.seed): t.metrics()[metric] for t in traces}
-    return mean_ci([(by[(a, s)] - by[(b, s)]) * scale for s in SEEDS])
+    seeds = sorted({t.seed for t in traces})
+    return mean_ci([(by[(a, s)] - by[(b, s)]) * scale for s in seeds])
 
 
-def simulate(progress: Progress) -> dict:
+BANDIT = "vw_bandit"
+BREAKER = benchmark.BREAKER
+
+
+def _comparisons(traces, suffix: str) -> dict:
+    """The bandit against the baselines, every router with (suffix "+breaker") or without (suffix "") the
+    same health circuit breaker."""
+    bandit, static, success = f"{BANDIT}{suffix}", f"static_rules{suffix}", f"success_rate_20pct{suffix}"
+    return {
+        "approval_pp_vs_static": _paired(traces, "approval_rate", bandit, static, 100),
+        "approval_pp_vs_static_outside_outage": _paired(traces, "approval_rate_outside_outage", bandit, static, 100),
+        "reward_vs_success_rate": _paired(traces, "mean_reward", bandit, success),
+        "approval_pp_vs_success_rate": _paired(traces, "approval_rate", bandit, success, 100),
+    }
+
+
+def simulate(progress: Progress, seeds: list[int] = SEEDS, rounds: int = ROUNDS, write_png: bool = True) -> dict:
     catalog = load_catalog(DEFAULT_CATALOG)
     out = {}
     for gateway in SCENARIOS:
-        png = REPORTS / f"regret_curve_{gateway}_outage.png"
-        result = benchmark.compare(catalog, SEEDS, ROUNDS, gateway, progress, png=png)
+        png = REPORTS / f"regret_curve_{gateway}_outage.png" if write_png else None
+        result = benchmark.compare(catalog, seeds, rounds, gateway, progress, png=png)
         traces = result["traces"]
-        recoveries = result["summary"]["vw_bandit"]["recovery_decisions"]["per_seed"]
+        recoveries = result["summary"][BANDIT + BREAKER]["recovery_decisions"]["per_seed"]
+        shown = None if png is None else str(png.relative_to(report.ROOT) if png.is_relative_to(report.ROOT) else png)
         out[gateway] = {
             "summary": result["summary"],
-            "png": str(png.relative_to(report.ROOT)) if png.is_relative_to(report.ROOT) else str(png),
-            "approval_pp_vs_static": _paired(traces, "approval_rate", "vw_bandit", "static_rules", 100),
-            "approval_pp_vs_static_outside_outage": _paired(traces, "approval_rate_outside_outage", "vw_bandit",
-                                                            "static_rules", 100),
-            "reward_vs_success_rate": _paired(traces, "mean_reward", "vw_bandit", "success_rate_20pct"),
-            "approval_pp_vs_success_rate": _paired(traces, "approval_rate", "vw_bandit", "success_rate_20pct", 100),
+            "png": shown,
+            "with_breaker": _comparisons(traces, BREAKER),
+            "without_breaker": _comparisons(traces, ""),
+            "breaker_effect_approval_pp": {name: _paired(traces, "approval_rate", name + BREAKER, name, 100)
+                                           for name in benchmark.ROUTERS},
             "bandit_recovery_max": max((r for r in recoveries if r is not None), default=None),
             "bandit_recovered_all_seeds": all(r is not None for r in recoveries),
         }
@@ -214,26 +231,51 @@ action), `smartpay routing ope` defaults.
 """
 
 
-def _sim_section(sim: dict) -> tuple[str, bool]:
+def _sim_section(sim: dict, rounds: int) -> tuple[str, bool]:
     parts, met_all = [], True
+    fmt = (lambda m, d=2: f"{m['mean']:+.{d}f} [{m['ci95'][0]:+.{d}f}, {m['ci95'][1]:+.{d}f}]")  # noqa: E731
     for gateway, r in sim.items():
-        approval, reward = r["approval_pp_vs_static"], r["reward_vs_success_rate"]
+        on, off = r["with_breaker"], r["without_breaker"]
+        approval, reward = on["approval_pp_vs_static"], on["reward_vs_success_rate"]
         met = {"approval": approval["mean"] >= TARGET_APPROVAL_PP, "reward": reward["mean"] > 0,
                "recovery": r["bandit_recovered_all_seeds"] and r["bandit_recovery_max"] <= TARGET_RECOVERY}
         met_all &= all(met.values())
-        fmt = (lambda m, d=2: f"{m['mean']:+.{d}f} [{m['ci95'][0]:+.{d}f}, {m['ci95'][1]:+.{d}f}]")  # noqa: E731
-        parts.append(f"""### Outage of {gateway} (decisions {int(0.45 * ROUNDS)}-{int(0.60 * ROUNDS)})
+        effect = "; ".join(f"{name} {fmt(m)} pp" for name, m in r["breaker_effect_approval_pp"].items())
+        parts.append(f"""### Outage of {gateway} (decisions {int(0.45 * rounds)}-{int(0.60 * rounds)})
 
 {benchmark.markdown(r["summary"])}
 
-Paired over seeds (bandit minus baseline, mean [95% CI]): approval vs static rules **{fmt(approval)} pp**
-(outside the outage {fmt(r["approval_pp_vs_static_outside_outage"])} pp; target >= +{TARGET_APPROVAL_PP} pp:
-**{"met" if met["approval"] else "missed"}**); mean reward vs success-rate **{fmt(reward, 4)}** (target > 0:
-**{"met" if met["reward"] else "missed"}**); approval vs success-rate {fmt(r["approval_pp_vs_success_rate"])} pp.
-Bandit recovery: worst seed {r["bandit_recovery_max"]} decisions (target <= {TARGET_RECOVERY} in every seed:
-**{"met" if met["recovery"] else "missed"}**). Regret curve: `{r["png"]}`.
+Paired over seeds (bandit minus baseline, mean [95% CI]), **every router with the breaker**: approval vs static
+rules **{fmt(approval)} pp** (outside the outage {fmt(on["approval_pp_vs_static_outside_outage"])} pp; target >=
++{TARGET_APPROVAL_PP} pp: **{"met" if met["approval"] else "missed"}**); mean reward vs success-rate
+**{fmt(reward, 4)}** (target > 0: **{"met" if met["reward"] else "missed"}**); approval vs success-rate
+{fmt(on["approval_pp_vs_success_rate"])} pp. **Every router without it**: approval vs static rules
+{fmt(off["approval_pp_vs_static"])} pp (outside the outage {fmt(off["approval_pp_vs_static_outside_outage"])} pp);
+mean reward vs success-rate {fmt(off["reward_vs_success_rate"], 4)}; approval vs success-rate
+{fmt(off["approval_pp_vs_success_rate"])} pp. What the breaker adds to each router's approval: {effect}.
+Bandit (with the breaker) recovery: worst seed {r["bandit_recovery_max"]} decisions (target <= {TARGET_RECOVERY}
+in every seed: **{"met" if met["recovery"] else "missed"}**).{f" Regret curve: `{r['png']}`." if r["png"] else ""}
 """)
     return "\n".join(parts), met_all
+
+
+def sim_section(sim: dict, seeds: list[int], rounds: int) -> tuple[str, bool]:
+    sim_md, sim_met = _sim_section(sim, rounds)
+    return f"""## Routing: bandit vs baselines on the simulator (routing)
+
+{len(seeds)} seeds x {rounds} decisions per router and scenario, all routers on the same seeded environment
+(context-dependent approval, catalog fees, lognormal latencies, drift of every gateway's base approval, one
+gateway erroring 90% of attempts for 15% of the run). Reward as defined in `smartpay_routing/domain/reward.py`;
+regret is expected regret against the per-decision oracle; "decisions to recover" counts from the outage's
+start until the next 100 decisions' mean regret is within 0.05 of its pre-outage level. CIs are 95% t-intervals
+over seeds. Baselines: static rules (each method to its native gateway), uniform random, success-rate routing
+with a 200-attempt sliding window per gateway x method x region and 20% exploration. Every router runs twice:
+as is, and `+breaker`, behind the same health circuit breaker (`domain/health.py` `guard`, default
+`ROUTING_HEALTH_*` settings: an open gateway is removed, a half-open one gets the 5% probe share).
+`vw_bandit+breaker` is what the service runs; `vw_bandit` is the same service with a breaker that never
+opens (it still sees each gateway's recent error rate as a feature).
+
+{sim_md}""", sim_met
 
 
 def run() -> bool:
@@ -248,18 +290,7 @@ def run() -> bool:
         finally:
             if previous:
                 os.sched_setaffinity(0, previous)
-    sim_md, sim_met = _sim_section(sim)
-    sim_section = f"""## Routing: bandit vs baselines on the simulator (routing)
-
-{len(SEEDS)} seeds x {ROUNDS} decisions per router and scenario, all routers on the same seeded environment
-(context-dependent approval, catalog fees, lognormal latencies, drift of every gateway's base approval, one
-gateway erroring 90% of attempts for 15% of the run). Reward as defined in `smartpay_routing/domain/reward.py`;
-regret is expected regret against the per-decision oracle; "decisions to recover" counts from the outage's
-start until the next 100 decisions' mean regret is within 0.05 of its pre-outage level. CIs are 95% t-intervals
-over seeds. Baselines: static rules (each method to its native gateway), uniform random, success-rate routing
-with a 200-attempt sliding window per gateway x method x region and 20% exploration.
-
-{sim_md}"""
+    sim_md, sim_met = sim_section(sim, SEEDS, ROUNDS)
     full, floor = lat["full_decision"], lat["vw_predict_floor"]
     lat_met = full["p99_ms"] <= TARGET_P99_MS and lat["throughput_per_s"] >= TARGET_THROUGHPUT
     redis_row = ""
@@ -282,12 +313,12 @@ Ratio full/floor p50 {round(full['p50_ms'] / floor['p50_ms'], 2)}. Throughput **
 on one core. Targets p99 <= {TARGET_P99_MS} ms and >= {TARGET_THROUGHPUT}/s: **{"met" if lat_met else "missed"}**.
 """
     report.write("routing_sim", {"seeds": SEEDS, "rounds": ROUNDS, "scenarios": sim, "targets_met": sim_met},
-                 sim_section)
+                 sim_md)
     report.write("routing_latency", {**lat, "targets_met": lat_met}, lat_section)
     ope_section = _ope_section(ope)
     report.write("routing_ope", ope, ope_section)
     print(ope_section)
-    print(sim_section)
+    print(sim_md)
     print(lat_section)
     return sim_met and lat_met
 
@@ -344,11 +375,31 @@ def ope_memory(lines: int, workdir: Path) -> dict:
             "dr": next(e for e in result["estimates"] if e["estimator"] == "dr")}
 
 
+def simulator_only(seeds: int, rounds: int, write: bool) -> bool:
+    """The simulator comparison alone: `--write` publishes it (section routing_sim, its JSON and regret curves);
+    without, a smaller check prints it and writes nothing."""
+    seed_list = list(range(1, seeds + 1))
+    with Progress(transient=True) as progress:
+        sim = simulate(progress, seed_list, rounds, write_png=write)
+    md, met = sim_section(sim, seed_list, rounds)
+    if write:
+        report.write("routing_sim", {"seeds": seed_list, "rounds": rounds, "scenarios": sim, "targets_met": met}, md)
+    print(md)
+    return met
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="OPE streaming memory: `python -m bench.bench_routing ope-memory`")
-    parser.add_argument("what", choices=["ope-memory"])
+    parser = argparse.ArgumentParser(description="`python -m bench.bench_routing ope-memory` (OPE streaming memory) "
+                                                 "or `sim` (the simulator comparison alone)")
+    parser.add_argument("what", choices=["ope-memory", "sim"])
     parser.add_argument("--lines", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp"))
+    parser.add_argument("--seeds", type=int, default=len(SEEDS))
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--write", action="store_true", help="sim: publish to docs/benchmarks.md and bench/results")
     args = parser.parse_args()
-    for n in args.lines:
-        print(json.dumps(ope_memory(n, args.workdir)), flush=True)
+    if args.what == "sim":
+        simulator_only(args.seeds, args.rounds, args.write)
+    else:
+        for n in args.lines:
+            print(json.dumps(ope_memory(n, args.workdir)), flush=True)

@@ -38,7 +38,7 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "platform": {"name_prefix": "awslike", "enable_cache": False, "redis_url": AWS_REDIS,
                      "api_rate_limit_per_second": 50, "api_rate_limit_burst": 100},
         "chat": {"enable_search_domain": True},
-        "routing": {"catalog_file": "catalog.yaml"},
+        "routing": {"catalog_file": "catalog.yaml", "endpoint_name": "awslike-routing"},
         "payment": {"stripe_api_base": "https://api.stripe.com", "amazon_pay_endpoint": "https://pay-api.amazon.com",
                     "solana_rpc_url": "https://api.devnet.solana.com", "fault_injection": False},
     },
@@ -144,6 +144,7 @@ def test_on_aws_chat_searches_the_domain_and_everyone_uses_the_platform_redis(ap
         chat = env[("chat", kind)]
         assert (chat["CHAT_INDEX_BACKEND"], chat["CHAT_OPENSEARCH_ENDPOINT"], chat["CHAT_OPENSEARCH_AUTH"]) == (
             "opensearch", f"https://{search}", "sigv4")
+        assert env[("routing", kind)]["ROUTING_ENDPOINT_NAME"] == "awslike-routing"
         assert env[("payment", kind)]["PAYMENT_FAULT_INJECTION"] == "false"
         assert env[("payment", kind)]["PAYMENT_STRIPE_SECRET_ID"] == "awslike/payment/stripe"
 

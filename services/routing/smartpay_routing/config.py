@@ -39,6 +39,11 @@ class RoutingSettings(BaseSettings):
     exploration: Literal["epsilon", "squarecb"] = Field(default="squarecb", description="Exploration algorithm.")
     epsilon: float = Field(default=0.05, gt=0.0, lt=1.0, description="Exploration rate (epsilon-greedy).")
     gamma_scale: float = Field(default=10.0, gt=0.0, description="SquareCB gamma scale.")
+    endpoint_name: str = Field(default="", description="SageMaker endpoint serving the bandit's pmf; empty: the "
+                                                        "in-process policy decides.",
+                               json_schema_extra=deployed("variable `endpoint_name`", when="that variable is set "
+                                                          "(the endpoint is deployed outside Terraform: "
+                                                          "docs/routing.md, SageMaker)"))
     model_refresh_seconds: float = Field(default=60.0, ge=0.0, description="API: reload the latest checkpoint.")
     health_cache_seconds: float = Field(default=1.0, ge=0.0, description="How long gateway health is cached.")
     health_window_seconds: float = Field(default=60.0, gt=0, description="Circuit breaker: error-rate window.")

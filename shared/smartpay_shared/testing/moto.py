@@ -4,6 +4,7 @@ own app, with DynamoDB requests served one at a time as DynamoDB's atomicity req
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -47,6 +48,16 @@ class MotoServer:
 
     def reset(self) -> None:
         urllib.request.urlopen(urllib.request.Request(self.url + "/moto-api/reset", method="POST")).read()
+
+    def queue_sagemaker_result(self, body: str, content_type: str = "application/json") -> None:
+        """The answer the next new InvokeEndpoint request gets (moto runs no model: it answers from this queue,
+        whatever the request and endpoint, repeats its answer to an identical request, and answers the text
+        "body" when the queue is empty)."""
+        payload = {"results": [{"Body": body, "ContentType": content_type}]}
+        request = urllib.request.Request(self.url + "/moto-api/static/sagemaker/endpoint-results",
+                                         data=json.dumps(payload).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request).read()
 
     def stop(self) -> None:
         if self._proc and self._proc.poll() is None:

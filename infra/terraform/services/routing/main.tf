@@ -23,13 +23,26 @@ locals {
     SMARTPAY_API_RATE_LIMIT_BURST      = tostring(lookup(local.platform, "api_rate_limit_burst", 100))
     SMARTPAY_API_REDIS_URL             = local.redis_url
   }
-  environment = {
-    ROUTING_CHECKPOINT_BUCKET = module.checkpoints.name
-    ROUTING_REDIS_URL         = local.redis_url
-    ROUTING_CATALOG_FILE      = var.catalog_file
-  }
+  # With endpoint_name the router asks that SageMaker endpoint for the pmf (deployed outside Terraform from a
+  # checkpoint: docs/routing.md, "SageMaker"); the worker still learns in process and writes the checkpoints.
+  environment = merge(
+    {
+      ROUTING_CHECKPOINT_BUCKET = module.checkpoints.name
+      ROUTING_REDIS_URL         = local.redis_url
+      ROUTING_CATALOG_FILE      = var.catalog_file
+    },
+    var.endpoint_name != "" ? { ROUTING_ENDPOINT_NAME = var.endpoint_name } : {},
+  )
+  # Both functions may invoke that endpoint, and no other (endpoint ARNs hold the name in lower case).
+  endpoint_statements = [for name in compact([var.endpoint_name]) : {
+    sid     = "EndpointInvoke"
+    actions = ["sagemaker:InvokeEndpoint"]
+    resources = [format("arn:%s:sagemaker:%s:%s:endpoint/%s", data.aws_partition.current[0].partition,
+    data.aws_region.current[0].name, data.aws_caller_identity.current[0].account_id, lower(name))]
+    functions = ["worker", "api"]
+  }]
   # Both functions load the newest checkpoint; only the worker learns from outcomes and writes checkpoints.
-  policy_statements = [
+  policy_statements = concat([
     {
       sid       = "CheckpointsRead"
       actions   = ["s3:GetObject", "s3:ListBucket"]
@@ -42,7 +55,19 @@ locals {
       resources = ["${module.checkpoints.arn}/*"]
       functions = ["worker"]
     },
-  ]
+  ], local.endpoint_statements)
+}
+
+data "aws_partition" "current" {
+  count = var.endpoint_name != "" ? 1 : 0
+}
+
+data "aws_region" "current" {
+  count = var.endpoint_name != "" ? 1 : 0
+}
+
+data "aws_caller_identity" "current" {
+  count = var.endpoint_name != "" ? 1 : 0
 }
 
 # Bandit model checkpoints; versioned so a bad checkpoint can be rolled back.

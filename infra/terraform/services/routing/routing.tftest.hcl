@@ -196,3 +196,31 @@ run "environment_contract" {
     error_message = "Both functions read the checkpoint bucket, the platform's Redis and the packaged catalog."
   }
 }
+
+# ROUTING_ENDPOINT_NAME only with an endpoint, and then both functions may invoke that endpoint (and no other).
+run "sagemaker_endpoint" {
+  command = apply
+
+  variables {
+    endpoint_name = "smartpay-routing"
+  }
+
+  assert {
+    condition     = output.environments.worker.ROUTING_ENDPOINT_NAME == "smartpay-routing" && output.environments.api.ROUTING_ENDPOINT_NAME == "smartpay-routing"
+    error_message = "Both functions read the endpoint's name."
+  }
+
+  assert {
+    condition     = alltrue([for policy in [output.worker_policy, output.api_policy] : anytrue([for st in jsondecode(policy).Statement : contains(flatten([st.Action]), "sagemaker:InvokeEndpoint") && alltrue([for r in flatten([st.Resource]) : endswith(r, ":endpoint/smartpay-routing")])])])
+    error_message = "Both functions may invoke the endpoint, and only it."
+  }
+}
+
+run "no_sagemaker_endpoint" {
+  command = apply
+
+  assert {
+    condition     = !contains(keys(output.environments.worker), "ROUTING_ENDPOINT_NAME") && !strcontains(output.worker_policy, "sagemaker:")
+    error_message = "Without an endpoint the functions decide in process and may invoke none."
+  }
+}

@@ -134,3 +134,14 @@ variable "immutable_releases" {
   type        = bool
   default     = true
 }
+
+variable "endpoint_name" {
+  description = "SageMaker endpoint serving the bandit's pmf (ROUTING_ENDPOINT_NAME, InvokeEndpoint on it for both functions); empty: the functions decide in process. The endpoint is deployed outside Terraform from a packaged checkpoint (docs/routing.md, \"SageMaker\")."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$", var.endpoint_name))
+    error_message = "endpoint_name must be empty or a SageMaker endpoint name (letters, digits, hyphens; at most 63)."
+  }
+}

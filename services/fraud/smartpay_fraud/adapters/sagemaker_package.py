@@ -9,10 +9,10 @@ model_fn receives the extracted directory (model_dir) and loads the artifacts at
 
 from __future__ import annotations
 
-import importlib.metadata
 import shutil
-import tarfile
 from pathlib import Path
+
+from smartpay_shared.sagemaker_artifact import add_code, write_tarball
 
 import smartpay_fraud
 from smartpay_fraud.adapters.model_bundle import ModelBundle
@@ -23,10 +23,6 @@ from smartpay_fraud.entrypoints.sagemaker_inference import input_fn, model_fn, o
 SERVING_REQUIREMENTS = ("numpy", "xgboost-cpu", "botocore")  # botocore: the error types the module imports
 
 
-def requirements() -> str:
-    return "".join(f"{name}=={importlib.metadata.version(name)}\n" for name in SERVING_REQUIREMENTS)
-
-
 def build_model_dir(version_dir: Path, out_dir: Path) -> Path:
     """Copy a verified registry version into the SageMaker layout at `out_dir`."""
     ModelBundle.load(version_dir)  # checksums verified: never package a corrupt artifact
@@ -35,21 +31,10 @@ def build_model_dir(version_dir: Path, out_dir: Path) -> Path:
     for path in Path(version_dir).iterdir():
         if path.is_file():
             shutil.copy2(path, out_dir / path.name)
-    code = out_dir / "code"
-    code.mkdir(exist_ok=True)
-    (code / "inference.py").write_text(ENTRY_POINT)
-    (code / "requirements.txt").write_text(requirements())
-    shutil.copytree(Path(smartpay_fraud.__file__).parent, code / "smartpay_fraud", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    add_code(out_dir, Path(smartpay_fraud.__file__).parent, ENTRY_POINT, SERVING_REQUIREMENTS)
     return out_dir
 
 
 def build_tarball(version_dir: Path, out: Path, work_dir: Path) -> Path:
     """model.tar.gz with the layout above at its root (what SageMaker's ModelDataUrl points at)."""
-    staged = build_model_dir(version_dir, Path(work_dir) / "model")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(out, "w:gz") as tar:
-        for path in sorted(staged.iterdir()):
-            tar.add(path, arcname=path.name)
-    return out
+    return write_tarball(build_model_dir(version_dir, Path(work_dir) / "model"), out)

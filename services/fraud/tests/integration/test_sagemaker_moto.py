@@ -3,7 +3,6 @@ server. moto cannot run a model, so its queue of endpoint results is loaded with
 (run here on the same model) answers; the request the service sends is the unit-tested payload."""
 
 import json
-import urllib.request
 
 import pytest
 
@@ -14,20 +13,12 @@ from smartpay_fraud.entrypoints import sagemaker_inference as inference
 pytestmark = pytest.mark.integration
 
 
-def queue_endpoint_result(moto_url: str, body: str) -> None:
-    payload = {"results": [{"Body": body, "ContentType": "application/json"}]}
-    request = urllib.request.Request(moto_url + "/moto-api/static/sagemaker/endpoint-results",
-                                     data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request).read()
-
-
 def test_service_scores_through_the_endpoint_when_configured(registered, settings, aws, moto_server, model_dir,
                                                              redis_store):
     instance = {"features": {"card_count_1h": 1.0}, "entities": {}, "exponent": 2}
     model = inference.model_fn(str(model_dir))
     answer = inference.output_fn(inference.predict_fn({"instances": [instance], "reasons": 3}, model))
-    queue_endpoint_result(moto_server.url, answer)
+    moto_server.queue_sagemaker_result(answer)
 
     service = bootstrap.build_scoring_service(settings.model_copy(update={"endpoint_name": "smartpay-fraud"}),
                                               s3=aws("s3"), sagemaker=aws("sagemaker-runtime"), store=redis_store)

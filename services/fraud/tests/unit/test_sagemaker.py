@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from smartpay_shared.testing.sagemaker import InProcessEndpoint
+
 from smartpay_fraud.adapters.sagemaker_runtime import SageMakerRiskModel
 from smartpay_fraud.domain.errors import ModelNotAvailable
 from smartpay_fraud.entrypoints import sagemaker_inference as inference
@@ -35,22 +37,8 @@ def test_input_fn_refuses_other_content_and_shapes():
         inference.input_fn(json.dumps({"rows": []}), "application/json")
 
 
-class InProcessEndpoint:
-    """sagemaker-runtime stand-in that runs the real inference module on the request it is sent."""
-
-    def __init__(self, model_dir):
-        self.model = inference.model_fn(str(model_dir))
-        self.requests = []
-
-    def invoke_endpoint(self, **request):
-        self.requests.append(request)
-        data = inference.input_fn(request["Body"], request["ContentType"])
-        return {"Body": io.BytesIO(inference.output_fn(inference.predict_fn(data, self.model), request["Accept"])
-                                   .encode())}
-
-
 def test_runtime_adapter_gets_the_same_assessments_as_in_process(model_dir, trained):
-    endpoint = InProcessEndpoint(model_dir)
+    endpoint = InProcessEndpoint(inference, model_dir)
     remote = SageMakerRiskModel(endpoint, "smartpay-fraud", trained.bundle.metadata)
     assert remote.assess(INSTANCES, 3) == trained.bundle.assess(INSTANCES, 3)
     sent = endpoint.requests[0]

@@ -31,6 +31,29 @@ class S3CheckpointStore(CheckpointStore):
             raise CheckpointError(f"cannot read checkpoint from s3://{self._bucket}/{self._prefix}: {e}") from e
         return pointer["checkpoint_id"], model, pointer
 
+    def get(self, checkpoint_id: str) -> tuple[bytes, dict]:
+        """An older checkpoint's model by id (its metadata is known only while it is the latest)."""
+        latest = self.latest()
+        if latest is not None and latest[0] == checkpoint_id:
+            return latest[1], latest[2]
+        key = f"{self._prefix}models/{checkpoint_id}.vw"
+        try:
+            return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read(), {}
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise CheckpointError(f"no checkpoint {checkpoint_id} at s3://{self._bucket}/{key}") from e
+            raise CheckpointError(f"cannot read s3://{self._bucket}/{key}: {e}") from e
+        except BotoCoreError as e:
+            raise CheckpointError(f"cannot read s3://{self._bucket}/{key}: {e}") from e
+
+    def put_artifact(self, key: str, body: bytes) -> str:
+        """Another object beside the checkpoints (a packaged SageMaker model); returns its s3:// URI."""
+        try:
+            self._s3.put_object(Bucket=self._bucket, Key=self._prefix + key, Body=body)
+        except (ClientError, BotoCoreError) as e:
+            raise CheckpointError(f"cannot write s3://{self._bucket}/{self._prefix}{key}: {e}") from e
+        return f"s3://{self._bucket}/{self._prefix}{key}"
+
     def save(self, checkpoint_id: str, model: bytes, metadata: dict, decision_log: list[dict]) -> None:
         model_key = f"{self._prefix}models/{checkpoint_id}.vw"
         pointer = {**metadata, "checkpoint_id": checkpoint_id, "model_key": model_key}

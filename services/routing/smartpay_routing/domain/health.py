@@ -7,6 +7,7 @@ half_open --(probe_successes ok results)--> closed (window reset) | --(probe_max
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -75,3 +76,44 @@ class GatewayHealth:
 
     def status(self, now: float, cfg: HealthConfig) -> State:
         return self.breaker.status(now, cfg)
+
+
+_HEALTHY = GatewayHealth()
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """What the breaker leaves of the eligible gateways: the usable ones (all of them when every circuit is
+    open), those of them probing (half open), and why, in words."""
+
+    usable: tuple[str, ...]
+    probing: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def guard(eligible: Sequence[str], health: Mapping[str, GatewayHealth], now: float, cfg: HealthConfig) -> Guarded:
+    """The health guard every router gets (the bandit's Router and, in the simulator, every baseline)."""
+    status = {g: health.get(g, _HEALTHY).status(now, cfg) for g in eligible}
+    notes = []
+    usable = [g for g in eligible if status[g] != "open"]
+    if not usable:
+        usable = list(eligible)
+        notes.append("every eligible gateway's circuit is open: routing degraded to all of them")
+    elif len(usable) < len(eligible):
+        notes.append("circuit open: " + ", ".join(g for g in eligible if status[g] == "open"))
+    probing = [g for g in usable if status[g] == "half_open"]
+    if probing:
+        notes.append("probing: " + ", ".join(probing))
+    return Guarded(tuple(usable), tuple(probing), tuple(notes))
+
+
+def with_probes(names: Sequence[str], pmf: Sequence[float], probing: Collection[str], share: float) -> list[float]:
+    """Probing gateways get a fixed `share` each; the rest of the mass follows `pmf` over the closed ones.
+    Unchanged when nothing probes or everything does."""
+    if not probing or len(probing) >= len(names):
+        return list(pmf)
+    closed_mass = sum(p for n, p in zip(names, pmf, strict=True) if n not in probing)
+    rest = 1.0 - share * len(probing)
+    uniform = rest / (len(names) - len(probing))
+    return [share if n in probing else (rest * p / closed_mass if closed_mass > 0 else uniform)
+            for n, p in zip(names, pmf, strict=True)]

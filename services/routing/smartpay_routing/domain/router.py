@@ -8,7 +8,8 @@ from collections.abc import Mapping
 
 from smartpay_routing.domain import features
 from smartpay_routing.domain.catalog import Catalog, Gateway
-from smartpay_routing.domain.health import GatewayHealth, HealthConfig
+from smartpay_routing.domain.health import GatewayHealth, HealthConfig, with_probes
+from smartpay_routing.domain.health import guard as health_guard
 from smartpay_routing.domain.model import Decision, Mode, RouteContext
 from smartpay_routing.domain.policy import Policy
 
@@ -24,17 +25,10 @@ class Router:
     def decide(self, ctx: RouteContext, *, health: Mapping[str, GatewayHealth], now: float,
                rng: random.Random, excluded: frozenset[str] = frozenset()) -> Decision:
         eligible = self.catalog.eligible(ctx, excluded)  # raises NoEligibleGateway / UnsupportedPayment
-        notes: list[str] = []
-        status = {g.name: health.get(g.name, _HEALTHY).status(now, self.health_config) for g in eligible}
-        usable = [g for g in eligible if status[g.name] != "open"]
-        if not usable:
-            usable = eligible
-            notes.append("every eligible gateway's circuit is open: routing degraded to all of them")
-        elif len(usable) < len(eligible):
-            notes.append("circuit open: " + ", ".join(g.name for g in eligible if status[g.name] == "open"))
-        probing = [g.name for g in usable if status[g.name] == "half_open"]
-        if probing:
-            notes.append("probing: " + ", ".join(probing))
+        guarded = health_guard([g.name for g in eligible], health, now, self.health_config)
+        notes = list(guarded.notes)
+        usable = [g for g in eligible if g.name in guarded.usable]
+        probing = list(guarded.probing)
 
         region = self.catalog.region(ctx.country)
         shared = features.shared_line(ctx, region)
@@ -66,15 +60,7 @@ class Router:
         if len(usable) == 1:
             return [1.0], "only"
         pmf = self.policy.distribution(shared, actions)
-        if probing and len(probing) < len(names):
-            # Probes get a fixed small share; the rest of the mass follows the policy over closed gateways.
-            share = self.health_config.probe_fraction
-            closed_mass = sum(p for n, p in zip(names, pmf, strict=True) if n not in probing)
-            rest = 1.0 - share * len(probing)
-            pmf = [share if n in probing else
-                   (rest * p / closed_mass if closed_mass > 0 else rest / (len(names) - len(probing)))
-                   for n, p in zip(names, pmf, strict=True)]
-        return pmf, "bandit"
+        return with_probes(names, pmf, probing, self.health_config.probe_fraction), "bandit"
 
     @staticmethod
     def _explain(mode: Mode, names: list[str], pmf: list[float], index: int, eligible: list[Gateway],

@@ -107,6 +107,45 @@ def ope(log: Path = typer.Option(..., exists=True, dir_okay=False,
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
 
 
+@app.command("package-sagemaker")
+def package_sagemaker_cmd(
+    checkpoint: str = typer.Option("latest", help="Checkpoint id in the checkpoint bucket, or `latest`."),
+    out: Path = typer.Option(Path("model.tar.gz"), help="The model.tar.gz to write."),
+    upload: bool = typer.Option(False, help="Also put it in the checkpoint bucket under "
+                                            "`<prefix>sagemaker/<checkpoint>/model.tar.gz` (SageMaker's "
+                                            "ModelDataUrl); prints the s3:// URI."),
+) -> None:
+    """Package a policy checkpoint as a SageMaker model (layout and deployment in docs/routing.md, SageMaker)."""
+    import tempfile
+
+    from smartpay_shared import aws
+
+    from smartpay_routing.adapters import sagemaker_package
+    from smartpay_routing.adapters.s3_checkpoints import S3CheckpointStore
+    from smartpay_routing.config import RoutingSettings
+    from smartpay_routing.domain.errors import CheckpointError
+
+    err = Console(stderr=True)
+    settings = RoutingSettings()
+    store = S3CheckpointStore(aws.client("s3"), settings.bucket, settings.checkpoint_prefix)
+    try:
+        if checkpoint == "latest":
+            latest = store.latest()
+            if latest is None:
+                raise CheckpointError(f"no checkpoint yet in s3://{settings.bucket}/{settings.checkpoint_prefix}")
+            checkpoint, model, metadata = latest
+        else:
+            model, metadata = store.get(checkpoint)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = sagemaker_package.build_tarball(checkpoint, model, metadata, out, Path(tmp))
+        uri = store.put_artifact(f"sagemaker/{checkpoint}/model.tar.gz", path.read_bytes()) if upload else None
+    except (CheckpointError, ValueError, OSError) as e:
+        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from e
+    err.print(f"{checkpoint} -> {path} ({path.stat().st_size / 1e6:.1f} MB)" + (f" -> {uri}" if uri else ""))
+    print(uri or path)
+
+
 @app.command()
 def simulate(seeds: int = typer.Option(3, min=1, max=10), rounds: int = typer.Option(20000, min=2000),
              outage_gateway: str = typer.Option("stripe", help="Gateway that goes down mid-run."),

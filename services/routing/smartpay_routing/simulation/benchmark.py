@@ -11,27 +11,35 @@ from rich.table import Table
 
 from smartpay_routing.domain.catalog import Catalog
 from smartpay_routing.simulation.environment import GatewayEnvironment, Outage
-from smartpay_routing.simulation.policies import SlidingWindowSuccessRate, StaticRules, UniformRandom, VowpalBandit
+from smartpay_routing.simulation.policies import (NO_BREAKER, SlidingWindowSuccessRate, StaticRules, UniformRandom,
+                                                  VowpalBandit, WithBreaker)
 from smartpay_routing.simulation.runner import Trace, regret_curve, run, summarise
 
-POLICIES = ("static_rules", "random", "success_rate_20pct", "vw_bandit")
+ROUTERS = ("static_rules", "random", "success_rate_20pct", "vw_bandit")
+BREAKER = "+breaker"
+# Every router with and without the same health circuit breaker; `vw_bandit+breaker` is what production runs.
+POLICIES = tuple(f"{name}{suffix}" for name in ROUTERS for suffix in ("", BREAKER))
 
 
 def _make(name: str, catalog: Catalog, seed: int):
-    return {"static_rules": lambda: StaticRules(), "random": lambda: UniformRandom(seed),
-            "success_rate_20pct": lambda: SlidingWindowSuccessRate(catalog, seed),
-            "vw_bandit": lambda: VowpalBandit(catalog, seed)}[name]()
+    base, breaker = name.removesuffix(BREAKER), name.endswith(BREAKER)
+    if base == "vw_bandit":  # the service's own guard (not the wrapper): the Router runs it
+        return VowpalBandit(catalog, seed, name=name) if breaker else \
+            VowpalBandit(catalog, seed, health=NO_BREAKER, name=name)
+    inner = {"static_rules": lambda: StaticRules(), "random": lambda: UniformRandom(seed),
+             "success_rate_20pct": lambda: SlidingWindowSuccessRate(catalog, seed)}[base]()
+    return WithBreaker(inner, seed) if breaker else inner
 
 
 def compare(catalog: Catalog, seeds: list[int], rounds: int, outage_gateway: str, progress: Progress | None = None,
-            png: Path | None = None, log_out: Path | None = None) -> dict:
-    task = progress.add_task(f"simulating ({outage_gateway} outage)", total=len(seeds) * len(POLICIES) * rounds) \
+            png: Path | None = None, log_out: Path | None = None, policies: tuple[str, ...] = POLICIES) -> dict:
+    task = progress.add_task(f"simulating ({outage_gateway} outage)", total=len(seeds) * len(policies) * rounds) \
         if progress else None
     tick = (lambda n: progress.advance(task, n)) if progress else None  # noqa: E731
     traces: list[Trace] = []
     log: list[dict] | None = [] if log_out else None
     for seed in seeds:
-        for name in POLICIES:
+        for name in policies:
             env = GatewayEnvironment(catalog, seed, rounds, Outage(outage_gateway))
             traces.append(run(env, _make(name, catalog, seed), tick=tick,
                               log=log if (name == "random" and seed == seeds[0]) else None))

@@ -9,12 +9,15 @@ from typing import Protocol
 from smartpay_routing.adapters.memory import InMemoryCheckpointStore, InMemoryDecisionStore, InMemoryHealthStore
 from smartpay_routing.adapters.vw_policy import Exploration, VowpalPolicy, checkpoint_id_for
 from smartpay_routing.domain.catalog import Catalog
-from smartpay_routing.domain.health import HealthConfig
+from smartpay_routing.domain.health import HealthConfig, guard
 from smartpay_routing.domain.model import Outcome, RouteContext
 from smartpay_routing.domain.router import Router
+from smartpay_routing.service_layer.health import record_result
 from smartpay_routing.service_layer.routing import RoutingService
 
 NATIVE = {"card": "stripe", "amazon_pay": "amazon_pay", "solana_wallet": "solana"}
+# A breaker whose window never holds enough attempts to open: the bandit without the health guard.
+NO_BREAKER = HealthConfig(min_requests=2**62)
 
 
 class SimPolicy(Protocol):
@@ -84,6 +87,36 @@ class SlidingWindowSuccessRate:
 
     def observe(self, ctx, gateway, approved, error, latency_ms, now):
         self._outcomes[self._segment(ctx, gateway)].append(1 if approved else 0)
+
+
+class WithBreaker:
+    """Any router behind the bandit's health guard (`domain.health.guard`, the same breaker, windows and
+    settings): open gateways are removed before the router picks, each half-open gateway gets the probe share,
+    and the router picks among the closed ones with the rest. The router still sees every outcome."""
+
+    def __init__(self, inner: SimPolicy, seed: int, health: HealthConfig = HealthConfig()):
+        self.inner = inner
+        self.name = f"{inner.name}+breaker"
+        self.cfg = health
+        self.health = InMemoryHealthStore(health)
+        self._rng = random.Random(f"probes-{seed}-{inner.name}")
+
+    def choose(self, ctx, eligible, now):
+        guarded = guard(eligible, self.health.snapshot(eligible, now), now, self.cfg)
+        closed = [g for g in guarded.usable if g not in guarded.probing]
+        if not guarded.probing or not closed:
+            return self.inner.choose(ctx, list(guarded.usable), now)
+        share = self.cfg.probe_fraction
+        u = self._rng.random()
+        for i, gateway in enumerate(guarded.probing):
+            if u < share * (i + 1):
+                return gateway, share
+        gateway, propensity = self.inner.choose(ctx, closed, now)
+        return gateway, (1.0 - share * len(guarded.probing)) * propensity
+
+    def observe(self, ctx, gateway, approved, error, latency_ms, now):
+        record_result(self.health, gateway, error, now, self.cfg)
+        self.inner.observe(ctx, gateway, approved, error, latency_ms, now)
 
 
 class VowpalBandit:

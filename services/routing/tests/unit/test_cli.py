@@ -15,7 +15,8 @@ def test_simulate_then_ope_on_its_log(tmp_path):
                                  "--log-out", str(log), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert set(summary) == {"static_rules", "random", "success_rate_20pct", "vw_bandit"}
+    assert set(summary) == {f"{name}{breaker}" for name in ("static_rules", "random", "success_rate_20pct", "vw_bandit")
+                            for breaker in ("", "+breaker")}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     result = runner.invoke(app, ["ope", "--log", str(log), "--policy", "uniform", "--json"])
