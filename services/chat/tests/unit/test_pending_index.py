@@ -11,7 +11,6 @@ import pytest
 from smartpay_shared.events import Producer, new_envelope
 from smartpay_shared.events.payloads import PaymentCompleted, PaymentMethod, PaymentRefunded, PaymentRequested
 
-from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.domain.answers import lookup_text
 from smartpay_chat.domain.document import REQUESTED_VERSION
 from smartpay_chat.domain.plan import AggregatePlan
@@ -23,10 +22,8 @@ PAY_ID = "pay_PENDING0001"
 
 
 @pytest.fixture
-def index():
-    index = DuckDBPaymentIndex(":memory:")
-    yield index
-    index.close()
+def index(empty_index):
+    return empty_index
 
 
 def requested(t0, payment_id=PAY_ID, amount=4250):
