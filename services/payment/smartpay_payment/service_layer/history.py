@@ -32,7 +32,6 @@ class ImportReport:
     unchanged: int = 0  # imported before with the same values: a no-op
     unpublished: int = 0  # written; the event waits in the outbox for the sweeper
     errors: list[str] = field(default_factory=list)  # "line N: field: why" (never a value)
-    payment_ids: list[str] = field(default_factory=list)  # every row's payment, in file order
 
     @property
     def valid(self) -> bool:
@@ -82,7 +81,6 @@ def validate(uow: AbstractUnitOfWork, merchant_id: str, rows: Iterable[tuple[int
             continue
         seen[row.reference] = line
         start, end, events = history.to_record(merchant_id, row)
-        report.payment_ids.append(end.payment_id)
         stored = uow.payments.get(end.payment_id)
         if stored is None:
             todo.append((Transition(start, end, events), line))
