@@ -43,7 +43,7 @@ def build_index(settings: ChatSettings, *, read_only: bool = False) -> PaymentIn
 
 def build_chat(settings: ChatSettings, sessions=None):
     """The chat service's collaborators: the planner (CHAT_PLANNER), the optional LLM phrasing,
-    the DynamoDB session store, the clock and the merchant time zone."""
+    the DynamoDB session store, the clock, the operator's "as of" moment (CHAT_AS_OF) and the merchant time zone."""
     from datetime import UTC, datetime
 
     from smartpay_chat.service_layer.chat import Chat
@@ -62,4 +62,4 @@ def build_chat(settings: ChatSettings, sessions=None):
 
         sessions = DynamoDBSessions(aws.client("dynamodb"), settings.sessions_table, settings.session_ttl_seconds)
     return Chat(planner=planner, sessions=sessions, clock=lambda: datetime.now(UTC), timezone=settings.timezone,
-                phraser=phraser)
+                phraser=phraser, as_of=settings.as_of)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smartpay_shared.config import PlatformSettings, SetBy, deployed, set_by
@@ -78,6 +78,10 @@ class ChatSettings(BaseSettings):
     sessions_table: str = Field(default="smartpay-chat-sessions", description="Conversation turns.",
                                 json_schema_extra=deployed("the sessions table, `<p>-chat-sessions`"))
     session_ttl_seconds: int = Field(default=86_400, gt=0, description="A session expires after this long idle.")
+    as_of: AwareDatetime | None = Field(
+        default=None, description="Operators only: answer as of this moment (ISO 8601 with its offset) instead of "
+                                  "now. Windows end at it, and payments created at or after it are left out of "
+                                  "every answer (all-time ones and lookups too). Unset: now.")
     timezone: str = Field(default="UTC", validation_alias="CHAT_MERCHANT_TIMEZONE",
                           description="Merchant time zone for windows and per-day groups (IANA name).")
 

@@ -97,3 +97,11 @@ def index(chat_documents):
 @pytest.fixture
 def chat_now():
     return NOW
+
+
+@pytest.fixture
+def empty_index():
+    """An empty in-memory DuckDB index (the indexer handlers' tests)."""
+    duck = DuckDBPaymentIndex(":memory:")
+    yield duck
+    duck.close()

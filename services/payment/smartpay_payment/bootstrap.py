@@ -117,10 +117,15 @@ def build_ledgers(settings: PaymentSettings, gateways: dict[str, Gateway]) -> di
     return ledgers
 
 
+def unit_of_work(settings: PaymentSettings, dynamodb, events, bus_name: str) -> UnitOfWork:
+    """The payments table and the bus, without gateways (what `smartpay payment import` needs)."""
+    return UnitOfWork(DynamoPaymentRepository(dynamodb, settings.payments_table), EventPublisher(events, bus_name),
+                      PRODUCER)
+
+
 def build(settings: PaymentSettings, dynamodb, events, gateways: dict[str, Gateway], bus_name: str,
           clock=None) -> PaymentService:
-    uow = UnitOfWork(DynamoPaymentRepository(dynamodb, settings.payments_table), EventPublisher(events, bus_name),
-                     PRODUCER)
+    uow = unit_of_work(settings, dynamodb, events, bus_name)
     kwargs = {"clock": clock} if clock else {}
     vault = DynamoVault(dynamodb, settings.payments_table)  # vault items live in the payments table
     saga = Saga(uow, gateways, max_attempts=settings.max_attempts,

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from smartpay_shared.events.payloads import PaymentSnapshot
+from smartpay_shared.events.payloads import PaymentRequested, PaymentSnapshot
 
 from smartpay_chat.domain import currency as currencies
 from smartpay_chat.domain.card_numbers import refuse_card_numbers
@@ -22,6 +22,10 @@ from smartpay_chat.domain.errors import InvalidPayment
 STEPS = ("requested", "fraud_checked", "fraud_declined", "routed", "rerouting", "authorized", "captured",
          "indexed", "failed", "declined", "refunded", "partially_refunded")
 APPROVED = frozenset({"captured", "refunded", "partially_refunded"})
+# The payment record's first version: the one payment.requested announces. Every later state of the record
+# (the fraud result, a route, an outcome, a refund) has a higher one, so a payment.requested delivered late
+# can never replace what a later event indexed: the index keeps the highest version.
+REQUESTED_VERSION = 1
 TOP_FRAUD_REASONS = 3
 
 
@@ -53,8 +57,8 @@ class PaymentDocument:
     payment_id: str
     merchant_id: str
     version: int
-    status: str  # glossary: captured, refunded, partially_refunded, failed, declined_fraud
-    saga_status: str  # the snapshot's own word (declined covers fraud and gateway declines)
+    status: str  # glossary: captured, refunded, partially_refunded, failed, declined_fraud, pending (in flight)
+    saga_status: str  # the snapshot's own word (declined covers fraud and gateway declines); requested in flight
     approved: bool
     decline_stage: str | None  # fraud | gateway | None
     amount_minor: int
@@ -185,4 +189,25 @@ def build_document(merchant_id: str, payment_id: str, snapshot: PaymentSnapshot)
         fraud_score=snapshot.fraud_score, fraud_decision=snapshot.fraud_decision, fraud_reasons=reasons,
         routing_explanation=snapshot.routing_explanation, created_at=snapshot.created_at,
         completed_at=snapshot.completed_at, latency_ms=latency, steps=steps, timeline=timeline, search_text=text,
+    )
+
+
+def build_pending_document(request: PaymentRequested, requested_at: datetime) -> PaymentDocument:
+    """An in-flight payment, from its first event: status `pending` (METRICS.md), the request's facts, no
+    outcome yet. `requested_at` is the event's `occurred_at`: the payment service stamps payment.requested with
+    the record's creation time, so windows put the payment where its terminal snapshot will."""
+    money = request.currency
+    zero = currencies.to_decimal(0, money)
+    return PaymentDocument(
+        payment_id=request.payment_id, merchant_id=request.merchant_id, version=REQUESTED_VERSION,
+        status="pending", saga_status="requested", approved=False, decline_stage=None,
+        amount_minor=request.amount, amount=currencies.to_decimal(request.amount, money), currency=money,
+        currency_exponent=currencies.exponent(money), captured_amount_minor=0, captured_amount=zero,
+        refunded_amount_minor=0, refunded_amount=zero, method=request.payment_method.type,
+        card_last4=request.payment_method.last4, country=request.country,
+        merchant_category=request.merchant_category, customer_id=request.customer_id, gateway=None,
+        first_gateway=None, gateways_tried=(), attempts_count=0, fallbacks=0, fell_back=False, attempts=(),
+        failure_codes=(), decline_code=None, decline_reason=None, fraud_score=None, fraud_decision=None,
+        fraud_reasons=(), routing_explanation=None, created_at=requested_at, completed_at=None, latency_ms=None,
+        steps={"requested": requested_at}, timeline=(TimelineStep("REQUESTED", requested_at),), search_text="",
     )

@@ -32,9 +32,15 @@ def ask(question: Annotated[str, typer.Argument(help="The question, in plain wor
         merchant: Annotated[str, typer.Option(help="The merchant to answer for (operator access).")],
         as_json: Annotated[bool, typer.Option("--json", help="Print the whole answer as JSON.")] = False,
         chart: Annotated[Path | None, typer.Option(help="Save a time series (per day / per hour) as a PNG.")]
+        = None,
+        as_of: Annotated[datetime | None, typer.Option(
+            "--as-of", formats=["%Y-%m-%dT%H:%M:%S%z"],
+            help="Answer as of this moment (e.g. 2026-11-30T18:00:00+00:00) instead of now (CHAT_AS_OF).")]
         = None) -> None:
     """Answer one question (a new session) and show the rows as a table."""
     settings = chat_settings()
+    if as_of is not None:
+        settings = settings.model_copy(update={"as_of": as_of})
     chat = bootstrap.build_chat(settings, sessions=chat_service.InMemorySessions())
     answer = chat_service.ask(chat, bootstrap.build_index(settings, read_only=True), merchant, question, None)
     if chart is not None:

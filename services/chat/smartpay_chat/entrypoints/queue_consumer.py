@@ -13,6 +13,7 @@ from smartpay_shared.runtime.publisher import EventPublisher
 
 from smartpay_chat import bootstrap
 from smartpay_chat.config import chat_settings
+from smartpay_chat.domain.document import REQUESTED_VERSION
 from smartpay_chat.service_layer import handlers
 
 logger = Logger(service="chat")
@@ -36,13 +37,16 @@ def _publish(envelope: Envelope) -> None:
 
 def _handle(handler, envelope: Envelope) -> None:
     result = handler(envelope, index(), _publish, PRODUCER)
+    snapshot = getattr(envelope.data, "payment", None)
     logger.info("payment indexed" if result.outcome != "stale" else "stale version ignored",
                 extra={"outcome": result.outcome, "index": result.index, "stored_version": result.stored_version,
-                       "event_version": envelope.data.payment.version})
+                       "event_type": envelope.event_type,
+                       "event_version": snapshot.version if snapshot else REQUESTED_VERSION})
 
 
 consumer = QueueConsumer(
     {
+        "payment.requested": partial(_handle, handlers.on_payment_requested),
         "payment.completed": partial(_handle, handlers.on_payment_completed),
         "payment.refunded": partial(_handle, handlers.on_payment_refunded),
     },

@@ -11,12 +11,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from smartpay_chat.domain import aggregates, answers, grounding
 from smartpay_chat.domain.plan import RATE_METRICS, AggregatePlan, LookupPlan, Refusal, SearchPlan
-from smartpay_chat.domain.windows import resolve
+from smartpay_chat.domain.windows import Bounds, resolve
 from smartpay_chat.service_layer.planner import Planner, refusal
 from smartpay_chat.service_layer.ports import PaymentIndex
 from smartpay_shared import ids, pan
@@ -39,12 +39,21 @@ class Chat:
     clock: Callable[[], datetime]
     timezone: str = "UTC"
     phraser: Any = None  # phrase(question, templated) -> str | None; kept only when grounded
+    as_of: datetime | None = None  # the operator's CHAT_AS_OF: now for every answer, and nothing created after it
+
+    def now(self) -> datetime:
+        return self.as_of or self.clock()
+
+    def scope(self, bounds: Bounds | None) -> Bounds | None:
+        """An all-time question as of a past moment still leaves out what was created after it."""
+        return bounds if bounds is not None or self.as_of is None else Bounds(EPOCH, self.as_of)
 
 
 def _plan_json(plan: Any) -> dict[str, Any]:
     return plan.model_dump(mode="json", exclude_none=True)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SESSION_CARD_REASON = "the session id holds a card number; I did not use it. Continue in the session named here"
 
 
@@ -54,7 +63,7 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
         return {"session_id": ids.new_id(), "plan": _plan_json(plan), "planner": chat.planner.name,
                 "kind": "refusal", "answer": plan.reason, "query": None, "rows": [], "citations": []}
     session_id = session_id or ids.new_id()
-    now = chat.clock()
+    now = chat.now()
     previous = chat.sessions.last_plan(merchant_id, session_id)
     plan = chat.planner.plan(question, previous, now, chat.timezone)
     base = {"session_id": session_id, "plan": _plan_json(plan), "planner": chat.planner.name}
@@ -62,6 +71,8 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
         return {**base, "kind": "refusal", "answer": plan.reason, "query": None, "rows": [], "citations": []}
     if isinstance(plan, LookupPlan):
         doc = index.get(merchant_id, plan.payment_id)
+        if doc is not None and chat.as_of is not None and doc.created_at >= chat.as_of:
+            doc = None  # it did not exist yet as of that moment
         query = {"engine": index.name, "lookup": {"payment_id": plan.payment_id, "merchant": "from the token"}}
         if doc is None:
             return {**base, "kind": "not_found", "answer": f"No payment {pan.redact(plan.payment_id)} was found "
@@ -69,7 +80,7 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
         record = {k: v for k, v in doc.to_record().items() if k not in ("search_text",)}
         return {**base, "kind": "lookup", "answer": answers.lookup_text(doc), "query": query,
                 "rows": [record], "citations": [doc.payment_id]}
-    bounds = resolve(plan.window, plan.timezone, now) if plan.window else None
+    bounds = chat.scope(resolve(plan.window, plan.timezone, now) if plan.window else None)
     if isinstance(plan, SearchPlan):
         found = index.search(merchant_id, plan, bounds)
         query = {**found.query, "window": bounds.as_dict() if bounds else None}

@@ -1,4 +1,6 @@
-"""Event handlers of the indexer: terminal payment events in, the document upserted, `payment.indexed` out.
+"""Event handlers of the indexer: every payment from its first event. `payment.requested` writes the in-flight
+document (status pending, the record's first version) and announces nothing; terminal events and refunds
+replace it with the snapshot's document (a higher version) and publish `payment.indexed`.
 
 A duplicate (this version already indexed) publishes `payment.indexed` again with the same event id, so a
 delivery whose publish failed after the write still completes the saga. A stale event (a newer version is
@@ -10,9 +12,9 @@ import uuid
 from collections.abc import Callable
 
 from smartpay_shared.events import Envelope, Producer, new_envelope
-from smartpay_shared.events.payloads import PaymentCompleted, PaymentIndexed, PaymentRefunded
+from smartpay_shared.events.payloads import PaymentCompleted, PaymentIndexed, PaymentRefunded, PaymentRequested
 
-from smartpay_chat.domain.document import build_document
+from smartpay_chat.domain.document import build_document, build_pending_document
 from smartpay_chat.domain.errors import InvalidPayment
 from smartpay_chat.service_layer.ports import PaymentIndex, UpsertResult
 
@@ -35,6 +37,14 @@ def _index(envelope: Envelope, index: PaymentIndex, publish: Publish, producer: 
                                                                                     data.payment.version),
                              idempotency_key=f"{data.payment_id}:indexed:{data.payment.version}"))
     return result
+
+
+def on_payment_requested(envelope: Envelope, index: PaymentIndex, publish: Publish,
+                         producer: Producer) -> UpsertResult:
+    """The payment in flight. Nothing is published: `payment.indexed` completes the saga, which has not ended.
+    Delivered after a later event (out of order), its version is lower and the write is `stale`."""
+    data: PaymentRequested = envelope.data  # type: ignore[assignment]
+    return index.upsert(build_pending_document(data, envelope.metadata.occurred_at))
 
 
 def on_payment_completed(envelope: Envelope, index: PaymentIndex, publish: Publish,

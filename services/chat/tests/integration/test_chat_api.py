@@ -38,13 +38,7 @@ def stack(aws, monkeypatch, tmp_path, chat_documents, chat_now):
     writer = SharedFileDuckDBIndex(path)
     for doc in chat_documents:
         writer.upsert(doc)
-    real_build = api.bootstrap.build_chat
-
-    def build_chat(settings):  # the real wiring (DynamoDB sessions), with the documents' clock
-        built = real_build(settings)
-        return chat_service.Chat(built.planner, built.sessions, lambda: chat_now, built.timezone)
-
-    monkeypatch.setattr(api.bootstrap, "build_chat", build_chat)
+    monkeypatch.setenv("CHAT_AS_OF", chat_now.isoformat())  # the operator's "as of": the documents' now, no patch
     yield {"path": path, "ddb": ddb, "writer": writer}
     _clear()
 
@@ -204,7 +198,7 @@ def test_an_llm_planner_that_cannot_be_reached_is_503(stack, monkeypatch):
 
     def build_chat(settings):
         built = real_build(settings)
-        return chat_service.Chat(Down(), built.sessions, built.clock, built.timezone)
+        return chat_service.Chat(Down(), built.sessions, built.clock, built.timezone, as_of=built.as_of)
 
     monkeypatch.setattr(api.bootstrap, "build_chat", build_chat)
     _clear()

@@ -71,3 +71,25 @@ def test_a_session_keeps_the_last_plan_per_merchant(service):
     assert follow["plan"]["filters"]["currencies"] == ["USD"] and follow["rows"][0]["value"] == 1
     fresh = ask(chat, index, "m_beta", "only USD", "s-1")
     assert fresh["kind"] == "refusal"
+
+
+def test_as_of_answers_as_the_index_stood_then_without_patching_the_clock(chat_documents, t0):
+    """CHAT_AS_OF (the operator's setting): windows end at it, and what was created at or after it is out of
+    every answer, all-time counts and lookups included. The clock is never read."""
+    index = DuckDBPaymentIndex(":memory:")
+    for doc in chat_documents:
+        index.upsert(doc)
+
+    def no_clock():
+        raise AssertionError("the clock is read although an as-of moment is set")
+
+    as_of = t0.replace(hour=10, minute=30)  # after DOCSAAAA01 (09:00) and 02 (10:00); before 03 (11:00), 05 (12:00)
+    chat = Chat(DeterministicPlanner(), InMemorySessions(), no_clock, as_of=as_of)
+    total = ask(chat, index, "m_acme", "how many payments", None)
+    assert total["rows"][0]["value"] == Decimal(3)  # 01, 02 and the day before's 04
+    assert total["query"]["window"] == {"start": "1970-01-01T00:00:00+00:00", "end": as_of.isoformat()}
+    today = ask(chat, index, "m_acme", "how many payments today", None)
+    assert today["rows"][0]["value"] == Decimal(2) and today["query"]["window"]["end"] == as_of.isoformat()
+    assert ask(chat, index, "m_acme", "what happened to pay_DOCSAAAA05?", None)["kind"] == "not_found"
+    assert ask(chat, index, "m_acme", "what happened to pay_DOCSAAAA02?", None)["kind"] == "lookup"
+    index.close()

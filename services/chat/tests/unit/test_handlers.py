@@ -6,7 +6,6 @@ import pytest
 from smartpay_shared.events import Producer, new_envelope
 from smartpay_shared.events.payloads import PaymentCompleted, PaymentRefunded
 
-from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.domain.errors import InvalidPayment
 from smartpay_chat.service_layer import handlers
 
@@ -16,10 +15,8 @@ PAY_ID = "pay_HANDLER001"
 
 
 @pytest.fixture
-def index():
-    index = DuckDBPaymentIndex(":memory:")
-    yield index
-    index.close()
+def index(empty_index):
+    return empty_index
 
 
 def completed(snapshot):

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from smartpay_payment.domain.history import IMPORT_KEY
 from smartpay_payment.domain.model import (REFUNDABLE, SNAPSHOT_STATUS, Payment, Refund, RefundRefused, Stale, State,
                                            Transition, advance, ids_of)
 from smartpay_shared.events import payloads as p
@@ -16,6 +17,8 @@ from smartpay_shared.events import payloads as p
 def refund_reserved(payment: Payment, amount: int | None, reason: str, now: datetime) -> tuple[Transition, Refund]:
     if payment.state not in REFUNDABLE:
         raise RefundRefused(f"a payment in {payment.state} cannot be refunded")
+    if IMPORT_KEY in payment.metadata:  # domain/history.py: charged at the previous provider, not on ours
+        raise RefundRefused("an imported payment was charged at its previous provider: refund it there")
     amount = payment.refundable_amount if amount is None else amount
     if amount <= 0 or amount > payment.refundable_amount:
         raise RefundRefused(f"refund of {amount} exceeds the refundable {payment.refundable_amount}")

@@ -22,6 +22,7 @@ from typing import Any
 import requests
 
 from smartpay_payment.domain.charges import ChargeResult, GatewayError
+from smartpay_payment.domain.history import is_imported
 from smartpay_payment.domain.model import Payment
 from smartpay_payment.domain.reconciliation import FIXABLE, KINDS, Finding, GatewayCharge, assess
 from smartpay_payment.domain.timeline import Cause
@@ -97,7 +98,8 @@ class Reconciler:
         now = now or self.saga.clock()
         repo = self.saga.uow.payments
         stored: list[Stored] = [s for s in (repo.get(pid) for pid in payment_ids)] if payment_ids else repo.all()
-        records = {s.payment.payment_id: s for s in stored if s}
+        # An imported payment (domain/history.py) was charged at its previous provider: no gateway of ours holds it.
+        records = {s.payment.payment_id: s for s in stored if s and not is_imported(s.payment)}
         report = ReconcileReport(checked=len(records))
         payments = [s.payment for s in records.values()]
         if unknown_since == "table":

@@ -107,7 +107,8 @@ class Saga:
         """The API's first write: the record with payment.requested in its outbox, then published."""
         now = self.clock()
         transition = timed(steps.start(request, now, gateway_tokens), Cause(causation, now, source="api"))
-        envelopes = self.uow.envelopes(transition.after, transition.events, causation)
+        # payment.requested occurred when the record was created: the chat index dates the in-flight payment by it.
+        envelopes = self.uow.envelopes(transition.after, transition.events, causation, occurred_at=now)
         if idempotency_key:
             envelopes = [e.model_copy(update={"metadata": e.metadata.model_copy(
                 update={"idempotency_key": idempotency_key[:256]})}) for e in envelopes]

@@ -67,9 +67,12 @@ class AbstractUnitOfWork(abc.ABC):
         """The payments repository under its earlier name (tests/e2e and tests/security read `store.repo`)."""
         return self.payments
 
-    def envelopes(self, payment: Payment, events: list[BaseModel], causation: Metadata | None) -> list[Envelope]:
+    def envelopes(self, payment: Payment, events: list[BaseModel], causation: Metadata | None,
+                  occurred_at: datetime | None = None) -> list[Envelope]:
+        """`occurred_at`: the transition's time (None: now)."""
         return [new_envelope(e, producer=self.producer, correlation_id=payment.payment_id, causation=causation,
-                             idempotency_key=f"{payment.payment_id}:v{payment.version}:{type(e).__name__}")
+                             idempotency_key=f"{payment.payment_id}:v{payment.version}:{type(e).__name__}",
+                             occurred_at=occurred_at)
                 for e in events]
 
     def commit(self, transition: Transition, causation: Metadata | None = None, *, new: bool = False,
