@@ -24,3 +24,16 @@ class FeatureStoreUnavailable(FraudError, RuntimeError):
 
 class DatasetError(FraudError, ValueError):
     """A training file lacks required columns or holds values that cannot be used."""
+
+
+class InvalidLabel(FraudError, ValueError):
+    """A fraud label that can never be placed as it is (known before its payment happened, in the future)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class UnknownPayment(FraudError, LookupError):
+    """The merchant has no payment of this id that the fraud service scored (or it is past the state's TTL)."""
