@@ -485,8 +485,10 @@ def test_each_role_may_put_only_its_own_event_types(stack, aws):
                                                                    "events:detail-type": event_type}), (name, kind)
             checked += 1
     assert checked == sum(len(out["functions"]) for out in stack["services"].values()) >= len(terraform.SERVICES)
-    # The APIs of fraud, routing and chat put nothing; payment's starts sagas and re-sends stale outboxes.
-    assert {n for n in stack["services"] if _function_emits(n, "api")} == {"payment"}
+    # The APIs of routing and chat put nothing; payment's starts sagas, records disputes and re-sends stale
+    # outboxes; fraud's publishes merchants' fraud reports (fraud.reported, nothing else).
+    assert {n for n in stack["services"] if _function_emits(n, "api")} == {"payment", "fraud"}
+    assert _function_emits("fraud", "api") == {"fraud.reported"}
 
 
 @pytest.mark.integration

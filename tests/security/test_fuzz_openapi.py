@@ -45,6 +45,9 @@ BUSINESS_422 = {
     ("POST", "/pay"): "a vault_id this merchant never enrolled is a 422 naming payment_method.vault_id",
     ("POST", "/payments/{payment_id}/refund"): "a refund over the refundable amount is a 422",
     ("POST", "/route"): "a currency or country no gateway serves is a 422 naming the field",
+    ("POST", "/payments/{payment_id}/disputes"): "a payment not captured, a known_at before the payment or an "
+                                                 "amount over the refundable is a 422",
+    ("POST", "/fraud/reports"): "a known_at before the payment was scored is a 422 naming known_at",
 }
 STATUSES: Counter = Counter()
 
@@ -166,7 +169,8 @@ def test_stateful_sequences_follow_the_links_and_conform(api_schema, platform, m
 def test_the_document_links_what_a_client_does_next(api_schema):
     raw = api_schema.raw_schema["paths"]
     assert set(raw["/pay"]["post"]["responses"]["202"]["links"]) == {
-        "get_payment_payments__payment_id__get.payment_id", "refund_payments__payment_id__refund_post.payment_id"}
+        "get_payment_payments__payment_id__get.payment_id", "refund_payments__payment_id__refund_post.payment_id",
+        "dispute_payments__payment_id__disputes_post.payment_id"}
     assert set(raw["/payment-methods"]["post"]["responses"]["201"]["links"]) == {
         "get_payment_method_payment_methods__vault_id__get.vault_id"}
 

@@ -57,6 +57,15 @@ def _vault_id(platform):
     return platform.state["vault_a"]
 
 
+def _scored_by_a(platform):
+    """A payment id the fraud service scored for merchant A (once), for the fraud report route."""
+    if "scored_a" not in platform.state:
+        response = call(platform, "merchant_a", "POST", "/fraud", json={**FRAUD, "payment_id": "pay_IsoReport0001"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        platform.state["scored_a"] = "pay_IsoReport0001"
+    return platform.state["scored_a"]
+
+
 FRAUD = {"amount": 4200, "currency": "EUR", "customer_id": "cus_1", "country": "DE",
          "payment_method": {"type": "card", "token": "pm_card_visa"}}
 ROUTE = {"amount": 4200, "currency": "EUR", "payment_method": "card", "country": "DE", "risk_score": 0.2}
@@ -72,6 +81,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/payments/{payment_id}/refund"): Case(
         lambda p: (f"/payments/{p.state['payment_a']}/refund", {"json": {"amount": 250, "reason": "matrix"}}),
         frozenset({200, 202}), other=404),
+    ("POST", "/payments/{payment_id}/disputes"): Case(  # a part of it: A's refund of 250 stays refundable
+        lambda p: (f"/payments/{p.state['payment_a']}/disputes", {"json": {"reason": "fraudulent", "amount": 100}}),
+        frozenset({200, 201}), other=404),
+    ("POST", "/fraud/reports"): Case(lambda p: ("/fraud/reports", {"json": {"payment_id": _scored_by_a(p),
+                                                                             "reason": "stolen_card"}}),
+                                     frozenset({202}), other=404),
     ("POST", "/chat"): Case(lambda p: ("/chat", {"json": {"question": f"what happened to payment {p.state['payment_a']}?"}}),
                             frozenset({200})),
     ("POST", "/payment-methods"): Case(

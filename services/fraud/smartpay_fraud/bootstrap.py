@@ -13,6 +13,7 @@ from smartpay_fraud.service_layer.scoring import ScoringService
 
 _lock = threading.Lock()
 _service: ScoringService | None = None
+_store: RedisFeatureStore | None = None
 
 
 def registry(settings: FraudSettings, s3: Any | None = None) -> ModelRegistry:
@@ -44,6 +45,19 @@ def build_scoring_service(settings: FraudSettings, *, s3: Any | None = None, sag
     return ScoringService(store, model, settings.reasons)
 
 
+def label_store() -> RedisFeatureStore:
+    """The process-wide feature store labels are recorded in: the scoring service's, else one of its own (labels
+    need no model)."""
+    global _store
+    with _lock:
+        if _service is not None:
+            return _service.store
+        if _store is None:
+            settings = fraud_settings()
+            _store = RedisFeatureStore.from_url(settings.redis_url, settings.redis_prefix)
+        return _store
+
+
 def scoring_service() -> ScoringService:
     """The process-wide service; a failed start (no model yet) is retried on the next call, not cached."""
     global _service
@@ -54,7 +68,7 @@ def scoring_service() -> ScoringService:
 
 
 def reset() -> None:
-    global _service
+    global _service, _store
     with _lock:
-        _service = None
+        _service = _store = None
     fraud_settings.cache_clear()

@@ -34,6 +34,8 @@ _SPECS = (
     EventSpec("payment.refunded", "1.0", p.PaymentRefunded, "An amount was refunded."),
     EventSpec("payment.completed", "1.0", p.PaymentCompleted, "The saga reached a terminal state."),
     EventSpec("payment.indexed", "1.0", p.PaymentIndexed, "The payment document was indexed."),
+    EventSpec("payment.disputed", "1.0", p.PaymentDisputed, "A chargeback on a captured payment became known."),
+    EventSpec("fraud.reported", "1.0", p.FraudReported, "A merchant reported a payment as fraud."),
 )
 
 CATALOG: dict[str, EventSpec] = {spec.event_type: spec for spec in _SPECS}

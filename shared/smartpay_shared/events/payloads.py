@@ -11,6 +11,11 @@ from smartpay_shared.money import Currency, MinorUnits
 PaymentId = Field(pattern=r"^pay_[A-Za-z0-9]{8,40}$", description="SmartPay payment id.")
 MerchantId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 Gateway = Literal["stripe", "amazon_pay", "solana"]
+# The card networks' dispute reasons (as Stripe names them); the fraud service labels `fraudulent` and
+# `unrecognized` disputes as fraud, the others are commercial disputes.
+DisputeReason = Literal["fraudulent", "unrecognized", "duplicate", "product_not_received", "product_unacceptable",
+                        "subscription_canceled", "credit_not_processed", "general"]
+FraudReportReason = Literal["stolen_card", "account_takeover", "card_testing", "identity_theft", "other"]
 
 
 class Payload(BaseModel):
@@ -195,3 +200,26 @@ class PaymentCompleted(Payload):
 class PaymentIndexed(Payload):
     index: str = Field(max_length=128)
     document_version: int = Field(ge=1)
+
+
+class PaymentDisputed(Payload):
+    """A chargeback on a captured payment, recorded by the payment service (POST /payments/{id}/disputes)."""
+
+    dispute_id: str = Field(pattern=r"^dsp_[A-Za-z0-9]{8,40}$", description="SmartPay dispute id.")
+    currency: Currency
+    amount: MinorUnits = Field(description="The disputed amount (at most what was captured and not refunded).")
+    reason: DisputeReason
+    known_at: AwareDatetime = Field(description="When the dispute became known to the merchant (not before the "
+                                                "payment, not in the future when recorded).")
+    gateway: Gateway | None = None
+
+
+class FraudReported(Payload):
+    """A merchant reports a payment as fraud (POST /fraud/reports): a label for the fraud service's features."""
+
+    payment_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$",
+                            description="The id the payment was scored under: a SmartPay payment id, or the "
+                                        "payment_id sent to POST /fraud.")
+    report_id: str = Field(pattern=r"^frp_[A-Za-z0-9]{8,40}$", description="SmartPay fraud report id.")
+    reason: FraudReportReason
+    known_at: AwareDatetime = Field(description="When the fraud became known to the merchant.")

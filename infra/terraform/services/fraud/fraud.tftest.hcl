@@ -75,7 +75,7 @@ run "local_target" {
 
   assert {
     condition = alltrue([for event_type, rule in output.rules : (
-      jsonencode(jsondecode(rule.event_pattern).source) == jsonencode(lookup({ "payment.requested" = ["smartpay.payment"] }, event_type, [])) &&
+      jsonencode(jsondecode(rule.event_pattern).source) == jsonencode(lookup({ "payment.requested" = ["smartpay.payment"], "payment.disputed" = ["smartpay.payment"], "fraud.reported" = ["smartpay.fraud"] }, event_type, [])) &&
       jsondecode(rule.event_pattern)["detail-type"] == [event_type] &&
       jsondecode(rule.event_pattern)["replay-name"] == [{ exists = false }]
     )])

@@ -57,6 +57,17 @@ for i = 1, n, 500 do
   local raw = redis.call('MGET', unpack(KEYS, m + i, m + math.min(i + 499, n)))
   for j = 1, #raw do markers[i + j - 1] = raw[j] end
 end
+local function known_by(known, ts)  -- how many of the ascending times are <= ts
+  local n = #known
+  if n == 0 or known[1] > ts then return 0 end
+  if known[n] <= ts then return n end
+  local a, z = 1, n  -- known[a] <= ts < known[z]
+  while z - a > 1 do
+    local mid = floor((a + z) / 2)
+    if known[mid] <= ts then a = mid else z = mid end
+  end
+  return a
+end
 local function tab(s, name)
   local t = s[name]
   if not t then t = {}; s[name] = t end
@@ -125,6 +136,10 @@ for p = 1, n do
               local k = floor(last / b)
               if k > lo and k <= top then total = total + 1 end
             end
+          elseif f[2] == 4 then  -- labels: bucket -> their known_at times, ascending; those known by ts count
+            for k, known in pairs(t) do
+              if k > lo and k <= top and type(known) == 'table' then total = total + known_by(known, ts) end
+            end
           else
             for k, v in pairs(t) do
               if k > lo and k <= top then total = total + v end
@@ -172,31 +187,54 @@ end
 return out  -- n x #FEATS integers, payment by payment
 """
 
-# A fraud label (chargeback, fraud report) of a payment scored before: +1 in the `f<day>` bucket of the payment's day
-# in each label entity state the payment was counted in (merchant, terminal, device, IP, card), read from the
-# payment's marker. Once per payment (the marker keeps the label's time). The states are not in KEYS: they are read
-# from the marker, which a standalone Redis (ElastiCache cluster-mode-disabled, as deployed) allows.
+# A fraud label (chargeback, fraud report) of a payment scored before: its known_at goes into the `f<day>` bucket of
+# the payment's day (bucket -> known_at times, ascending) in each label entity state the payment was counted in
+# (merchant, terminal, device, IP, card), read from the payment's marker. A payment scored later counts only the
+# labels known by its own time, whenever they were recorded: a label recorded early (an event delivered before a
+# delayed payment is scored, a known_at ahead of the clock) never leaks into an earlier payment's features.
+# Once per payment: the marker keeps the label's time; a second label of the payment that was known earlier moves
+# it to that earlier time (chargeback and fraud report of one payment, in either order, give the same state).
+# The states are not in KEYS: they are read from the marker, which a standalone Redis (ElastiCache
+# cluster-mode-disabled, as deployed) allows.
 _LABEL_SCRIPT = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end  -- never scored here (or expired): nothing to count it on
 local seen = cmsgpack.unpack(raw)
 if type(seen) ~= 'table' or seen[1] ~= nil or not seen.L then return -1 end  -- scored without label entities
-if seen.F then return 2 end  -- already counted
-local l, ttl = seen.L, tonumber(ARGV[1])
+local l, ttl, known = seen.L, tonumber(ARGV[1]), tonumber(ARGV[2])
+if known < l[1] then return -2 end  -- known before the payment happened: not a label of it
+local old = seen.F
+if old and old <= known then return 2 end  -- already counted, at this time or earlier
 local k = math.floor(l[1] / tonumber(ARGV[3]))
 for i = 2, #l do
   local s = redis.call('GET', l[i])
   s = s and cmsgpack.unpack(s) or {}
   local t = s[ARGV[4]]
   if not t then t = {}; s[ARGV[4]] = t end
-  t[k] = (t[k] or 0) + 1
+  local times = t[k] or {}
+  if type(times) ~= 'table' then times = {} end
+  if old then
+    for j = 1, #times do if times[j] == old then table.remove(times, j); break end end
+  end
+  local at = #times + 1
+  while at > 1 and times[at - 1] > known do at = at - 1 end
+  table.insert(times, at, known)
+  t[k] = times
   redis.call('SET', l[i], cmsgpack.pack(s), 'PX', ttl)
 end
-seen.F = tonumber(ARGV[2])
+seen.F = known
 redis.call('SET', KEYS[1], cmsgpack.pack(seen), 'KEEPTTL')
-return 1
+return old and 3 or 1
 """
-LABEL_OUTCOMES = {1: "counted", 2: "duplicate", 0: "unknown payment", -1: "payment scored without label entities"}
+_SCORED_AT = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local seen = cmsgpack.unpack(raw)
+if type(seen) == 'table' and seen[1] == nil and seen.L then return seen.L[1] end
+return -1
+"""
+LABEL_OUTCOMES = {1: "counted", 2: "duplicate", 3: "moved earlier", 0: "unknown payment",
+                  -1: "payment scored without label entities", -2: "known before the payment"}
 
 
 def _h(value: str) -> str:
@@ -389,9 +427,10 @@ class RedisFeatureStore:
         return self.record_and_read_many([txn], features)[0]
 
     def record_labels(self, labels: Sequence[tuple[str, str, int]]) -> list[str]:
-        """Count fraud labels (merchant_id, transaction_id, known_at_ms) of payments this store scored: from now
-        on, payments read them in their label-delayed windows. One outcome per label (LABEL_OUTCOMES): a label of
-        a payment never scored here (or older than the TTL) cannot be placed and is reported, never guessed."""
+        """Count fraud labels (merchant_id, transaction_id, known_at_ms) of payments this store scored: payments
+        scored from now on read them in their label-delayed windows if their own time is at or after known_at.
+        One outcome per label (LABEL_OUTCOMES): a label of a payment never scored here (or older than the TTL)
+        cannot be placed and is reported, never guessed; one known before its payment happened is refused."""
         if self._label_script is None:
             self._label_script = self._redis.register_script(_LABEL_SCRIPT)
         pipe = self._redis.pipeline(transaction=False)
@@ -403,6 +442,15 @@ class RedisFeatureStore:
         except redis.RedisError as e:
             raise FeatureStoreUnavailable(f"online feature store: {type(e).__name__}: {e}") from e
         return [LABEL_OUTCOMES[int(r)] for r in replies]
+
+    def scored_at(self, merchant_id: str, transaction_id: str) -> int | None:
+        """When this store scored the merchant's payment (its time in ms), -1 if scored without a recorded time
+        (a feature set without label entities), None if never scored here (or expired), or another merchant's."""
+        try:
+            value = self._redis.eval(_SCORED_AT, 1, f"{self._tenant(merchant_id)}:done:{transaction_id}")
+        except redis.RedisError as e:
+            raise FeatureStoreUnavailable(f"online feature store: {type(e).__name__}: {e}") from e
+        return None if value is None else int(value)
 
     def clear(self) -> int:
         """Delete this prefix's keys (tests and local resets only)."""

@@ -5,13 +5,17 @@ class FraudError(Exception):
     """Base class of the fraud service's own errors."""
 
 
-class InvalidTransaction(FraudError, ValueError):
-    """The transaction can never be scored as it is (bad currency, absurd amount, raw card number)."""
+class FieldError(FraudError, ValueError):
+    """Input that can never be used as it is, naming its field."""
 
     def __init__(self, field: str, message: str):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class InvalidTransaction(FieldError):
+    """The transaction can never be scored as it is (bad currency, absurd amount, raw card number)."""
 
 
 class ModelNotAvailable(FraudError, RuntimeError):
@@ -24,3 +28,11 @@ class FeatureStoreUnavailable(FraudError, RuntimeError):
 
 class DatasetError(FraudError, ValueError):
     """A training file lacks required columns or holds values that cannot be used."""
+
+
+class InvalidLabel(FieldError):
+    """A fraud label that can never be placed as it is (known before its payment happened, in the future)."""
+
+
+class UnknownPayment(FraudError, LookupError):
+    """The merchant has no payment of this id that the fraud service scored (or it is past the state's TTL)."""

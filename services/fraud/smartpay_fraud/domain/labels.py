@@ -4,10 +4,18 @@ and when the label became known. Features use a label only once known at the tim
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandas as pd
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from smartpay_fraud.domain.errors import DatasetError
+
+if TYPE_CHECKING:  # pandas is for files only: the serving image (the label events' consumer) has none
+    import pandas as pd
+
+
+# Dispute reasons that say the cardholder did not make the payment: a fraud label. Other disputes (goods not
+# received, duplicate, ...) are commercial and label nothing.
+FRAUD_DISPUTE_REASONS = frozenset({"fraudulent", "unrecognized"})
 
 
 @dataclass(frozen=True)
@@ -15,6 +23,16 @@ class Label:
     merchant_id: str
     transaction_id: str  # as the service records it: <merchant>:<payment id>
     known_at_ms: int
+
+    @classmethod
+    def of_payment(cls, merchant_id: str, payment_id: str, known_at: datetime) -> Label:
+        return cls(merchant_id, transaction_id(merchant_id, payment_id), int(known_at.timestamp() * 1000))
+
+
+def transaction_id(merchant_id: str, payment_id: str) -> str:
+    """The id a payment is scored and labelled under: namespaced by its merchant, so one merchant's ids never
+    reach another's."""
+    return f"{merchant_id}:{payment_id}"
 
 
 def _column(raw: pd.DataFrame, *names: str) -> pd.Series | None:
@@ -27,6 +45,8 @@ def _column(raw: pd.DataFrame, *names: str) -> pd.Series | None:
 
 def read_labels(raw: pd.DataFrame) -> list[Label]:
     """Labels from a table; every malformed row is refused with its row number and field."""
+    import pandas as pd
+
     merchant = _column(raw, "merchant_id", "merchant")
     payment = _column(raw, "payment_id")
     txn = _column(raw, "transaction_id")
@@ -52,7 +72,7 @@ def read_labels(raw: pd.DataFrame) -> list[Label]:
         if txn is not None and not pd.isna(txn.iloc[i]) and str(txn.iloc[i]).strip():
             t = str(txn.iloc[i]).strip()
         elif payment is not None and not pd.isna(payment.iloc[i]) and str(payment.iloc[i]).strip():
-            t = f"{m}:{str(payment.iloc[i]).strip()}"
+            t = transaction_id(m, str(payment.iloc[i]).strip())
         else:
             raise DatasetError(f"row {row}: payment_id is empty")
         if pd.isna(times.iloc[i]):

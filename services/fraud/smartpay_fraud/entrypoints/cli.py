@@ -220,10 +220,12 @@ def labels_import_cmd(
                                             "service recorded it, <merchant>:<payment id>), known_at; optional "
                                             "is_fraud (rows with 0 are skipped)."),
 ) -> None:
-    """Count fraud labels in the online feature store (Redis): payments scored from now on read them in their
-    label-delayed windows. Prints one outcome per label kind; exit 2 on a malformed row."""
+    """Record fraud labels in the online feature store (Redis), as the payment.disputed / fraud.reported events do:
+    payments scored from now on read a label in their label-delayed windows if their time is at or after its
+    known_at. Prints one outcome per label kind; exit 2 on a malformed row."""
     from smartpay_fraud.adapters.redis_store import RedisFeatureStore
     from smartpay_fraud.domain.labels import read_labels
+    from smartpay_fraud.service_layer.labels import record_labels
 
     settings = FraudSettings()
     try:
@@ -234,7 +236,7 @@ def labels_import_cmd(
         with progress:
             for i in range(0, len(rows), 500):
                 chunk = rows[i:i + 500]
-                for outcome in store.record_labels([(r.merchant_id, r.transaction_id, r.known_at_ms) for r in chunk]):
+                for outcome in record_labels(store, chunk):
                     outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 for _ in chunk:
                     step("recording labels")

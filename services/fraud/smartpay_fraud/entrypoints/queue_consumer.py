@@ -1,4 +1,5 @@
-"""SQS consumer Lambda of the fraud service (the local worker calls it unchanged).
+"""SQS consumer Lambda of the fraud service (the local worker calls it unchanged): scores payment.requested, and
+records the fraud labels of payment.disputed and fraud.reported (service_layer/labels.py).
 
 An SQS batch is scored as one batch (one Redis round trip, one model call) before the per-record
 handlers run; each record then publishes its own fraud.assessed and fails on its own. If the batch
@@ -19,6 +20,7 @@ from smartpay_shared.runtime.publisher import EventPublisher
 from smartpay_fraud import bootstrap
 from smartpay_fraud.domain.decision import Assessment
 from smartpay_fraud.domain.errors import FraudError
+from smartpay_fraud.service_layer import labels
 from smartpay_fraud.service_layer.handlers import assess_payments, handle_payment_requested
 
 logger = Logger(service="fraud")
@@ -37,7 +39,23 @@ def payment_requested(envelope: Envelope) -> None:
                                          "model_version": out.data.model_version})
 
 
-consumer = QueueConsumer({"payment.requested": payment_requested}, logger=logger, tracer=tracer)
+def _label_logged(envelope: Envelope, outcome: str) -> None:
+    level = logger.warning if outcome in ("unknown payment", "payment scored without label entities") else logger.info
+    level("fraud label", extra={"outcome": outcome, "known_at": envelope.data.known_at.isoformat()})
+
+
+def payment_disputed(envelope: Envelope) -> None:
+    # A label known before its payment fails the record (InvalidLabel: the reason is logged, the redrive policy
+    # moves it to the DLQ); Redis down fails it too, and the queue redelivers it.
+    _label_logged(envelope, labels.handle_payment_disputed(envelope, bootstrap.label_store()))
+
+
+def fraud_reported(envelope: Envelope) -> None:
+    _label_logged(envelope, labels.handle_fraud_reported(envelope, bootstrap.label_store()))
+
+
+consumer = QueueConsumer({"payment.requested": payment_requested, "payment.disputed": payment_disputed,
+                          "fraud.reported": fraud_reported}, logger=logger, tracer=tracer)
 
 
 def score_batch(event: dict) -> None:

@@ -10,6 +10,7 @@ from smartpay_shared.events.payloads import FraudAssessed, FraudReason, PaymentC
 
 from smartpay_fraud.domain.decision import Assessment
 from smartpay_fraud.domain.errors import InvalidTransaction
+from smartpay_fraud.domain.labels import transaction_id
 from smartpay_fraud.domain.transactions import Transaction, validate
 from smartpay_fraud.service_layer.scoring import ScoringService
 
@@ -17,7 +18,7 @@ from smartpay_fraud.service_layer.scoring import ScoringService
 def to_transaction(payment: PaymentRequested, at: datetime) -> Transaction:
     return Transaction(
         # Namespaced by merchant: one tenant cannot mark another tenant's payment id as seen.
-        transaction_id=f"{payment.merchant_id}:{payment.payment_id}", timestamp_ms=int(at.timestamp() * 1000),
+        transaction_id=transaction_id(payment.merchant_id, payment.payment_id), timestamp_ms=int(at.timestamp() * 1000),
         amount=payment.amount, currency=payment.currency, merchant_id=payment.merchant_id,
         card_id=payment.payment_method.token, customer_id=payment.customer_id, device_id=payment.device_id,
         ip_address=payment.ip_address, country=payment.country, merchant_category=payment.merchant_category)

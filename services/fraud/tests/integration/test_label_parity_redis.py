@@ -23,27 +23,38 @@ def transactions(df):
             for r, t in zip(df.itertuples(), ts)]
 
 
-def replay(store, df, features, max_batch=500):
-    """Score in order; before a payment, record every label known by its time (a batch never spans a label)."""
+def replay(store, df, features, max_batch=500, early=False):
+    """Score in order; before a payment, record every label known by its time (a batch never spans a label).
+    `early`: record each label as soon as its payment has been scored instead, days before it is known (as an
+    event delivered ahead of the payments it must not reach): the features may not change."""
     txns = transactions(df)
     known = offline_features.label_known_ms(df)
     order = [i for i in np.argsort(known, kind="stable") if df["is_fraud"].iat[i] == 1]
-    nxt, parts, batch, outcomes = 0, [], [], []
+    nxt, parts, batch, outcomes, done = 0, [], [], [], 0
+
+    def label(rows):
+        return store.record_labels([(df["merchant_id"].iat[i], df["transaction_id"].iat[i], int(known[i]))
+                                    for i in rows])
 
     def flush():
+        nonlocal done
         if batch:
             parts.append(feature_batch(batch, store.record_and_read_batch(batch, features), features).values)
+            if early:
+                rows = range(done, done + len(batch))
+                return_outcomes = label([i for i in rows if df["is_fraud"].iat[i] == 1])
+                outcomes.extend(return_outcomes)
+            done += len(batch)
             batch.clear()
 
     for txn in txns:
         due = []
-        while nxt < len(order) and known[order[nxt]] <= txn.timestamp_ms:
+        while not early and nxt < len(order) and known[order[nxt]] <= txn.timestamp_ms:
             due.append(order[nxt])
             nxt += 1
         if due:
             flush()
-            outcomes += store.record_labels([(df["merchant_id"].iat[i], df["transaction_id"].iat[i], int(known[i]))
-                                             for i in due])
+            outcomes += label(due)
         batch.append(txn)
         if len(batch) >= max_batch:
             flush()
@@ -71,6 +82,44 @@ def test_label_delayed_windows_online_equal_offline(labelled_stream, redis_store
     for name in ("terminal_fraud_count_7d_lag7d", "merchant_fraud_count_30d_lag7d", "terminal_fraud_share_1d_lag7d"):
         assert offline[name].max() > 0, name  # not trivially zero
     assert offline["card_mean_amount_30d"].notna().all() and offline["is_weekend"].max() == 1
+
+
+def test_labels_recorded_before_they_are_known_do_not_leak_into_earlier_payments(labelled_stream, redis_store,
+                                                                                 small_dataset):
+    """Every label recorded right after its own payment's batch (days before its known_at): each later payment
+    still reads only the labels known by its time, so the online values equal the offline ones."""
+    features = feature_set(small_dataset.columns)
+    offline = offline_features.compute(labelled_stream, features)
+    online, outcomes = replay(redis_store, labelled_stream, features, max_batch=50, early=True)
+    mismatch = ~np.isclose(offline.to_numpy(), online.to_numpy(), equal_nan=True, rtol=0, atol=1e-9)
+    assert mismatch.sum() == 0, {features.names[j]: int(mismatch[:, j].sum())
+                                 for j in np.unique(np.nonzero(mismatch)[1])}
+    assert outcomes and set(outcomes) == {"counted"}
+    assert offline["merchant_fraud_count_30d_lag7d"].max() > 0
+
+
+def test_a_label_counts_from_its_known_at_onward_and_the_earliest_time_wins(redis_store):
+    features = feature_set({"merchant_id", "terminal_id", "card_id", "amount", "is_fraud"})
+    col = [f.name for f in features.velocity].index("terminal_fraud_count_1d_lag7d")
+    day0 = 1_767_225_600_000
+    redis_store.record_and_read_batch([Transaction("m_a:pay_1", day0 + 3_600_000, 900, "EUR", "m_a", "card_1",
+                                                   terminal_id="T1")], features)
+    assert redis_store.scored_at("m_a", "m_a:pay_1") == day0 + 3_600_000
+    assert redis_store.scored_at("m_b", "m_a:pay_1") is None  # another merchant's payment does not exist for B
+    assert redis_store.record_labels([("m_a", "m_a:pay_1", day0)]) == ["known before the payment"]
+    known = day0 + 7 * DAY + 100  # the payments of day 7 read day 0 in their 1-day window lagged 7 days
+    assert redis_store.record_labels([("m_a", "m_a:pay_1", known)]) == ["counted"]  # recorded before it is known
+
+    def read(i, ts):
+        return redis_store.record_and_read_batch(
+            [Transaction(f"m_a:later_{i}", ts, 100, "EUR", "m_a", f"c{i}", terminal_id="T1")], features)[0, col]
+
+    assert read(1, day0 + 7 * DAY + 5) == 0  # in the window, but before the label was known
+    assert read(2, known - 1) == 0
+    assert read(3, known) == 1 and read(4, known + 1) == 1
+    assert redis_store.record_labels([("m_a", "m_a:pay_1", known + 1)]) == ["duplicate"]
+    assert redis_store.record_labels([("m_a", "m_a:pay_1", day0 + 7 * DAY + 50)]) == ["moved earlier"]
+    assert read(5, day0 + 7 * DAY + 49) == 0 and read(6, day0 + 7 * DAY + 50) == 1  # counted once, from then on
 
 
 def test_a_label_is_counted_once_and_only_for_its_own_merchant(redis_store):

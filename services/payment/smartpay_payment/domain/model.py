@@ -75,6 +75,27 @@ class Refund(BaseModel):
     gateway_reference: str | None = None
 
 
+class DisputeRefused(ValueError):
+    """A dispute the payment cannot take (nothing captured, amount, time), or a second one that differs."""
+
+    def __init__(self, message: str, field: str | None = None, conflict: bool = False):
+        super().__init__(message)
+        self.field = field
+        self.conflict = conflict
+
+
+class Dispute(BaseModel):
+    """A chargeback: the network takes `amount` back from the merchant (the gateway debits it; our ledger
+    records it, so no refund can return the same money a second time)."""
+
+    model_config = ConfigDict(extra="forbid")
+    dispute_id: str
+    amount: int
+    reason: str
+    known_at: datetime
+    recorded_at: datetime
+
+
 class ChargeClaim(BaseModel):
     """Who may call the gateway for the current attempt, until when: taken by a conditional write
     before any gateway call, so concurrent deliveries of one route never charge twice."""
@@ -117,6 +138,7 @@ class Payment(BaseModel):
     routing_explanation: str | None = None
     captured_amount: int = 0
     refunds: list[Refund] = Field(default_factory=list)
+    disputes: list[Dispute] = Field(default_factory=list)  # at most one: a card network allows one per charge
     decline_code: str | None = None
     decline_reason: str | None = None
     created_at: datetime
@@ -134,9 +156,14 @@ class Payment(BaseModel):
         return sum(r.amount for r in self.refunds if r.status == "succeeded")
 
     @property
+    def disputed_amount(self) -> int:
+        return sum(d.amount for d in self.disputes)
+
+    @property
     def refundable_amount(self) -> int:
+        """Captured, less what was refunded, is being refunded, or was taken back by a chargeback."""
         pending = sum(r.amount for r in self.refunds if r.status == "pending")
-        return self.captured_amount - self.refunded_amount - pending
+        return self.captured_amount - self.refunded_amount - pending - self.disputed_amount
 
     def reference(self, attempt: int | None = None) -> str:
         """Our reference for one gateway attempt: deterministic, so a retry finds the first try."""
@@ -203,7 +230,8 @@ def advance(payment: Payment, state: State, now: datetime, detail: str | None = 
 
 _MOVED = {"steps": ("start", "fraud_assessed", "route_selected", "claim_charge", "release_charge", "authorized",
                     "captured", "attempt_failed", "saga_failed", "indexed"),
-          "refunds": ("refund_reserved", "refund_settled", "late_capture_found")}
+          "refunds": ("refund_reserved", "refund_settled", "late_capture_found"),
+          "disputes": ("dispute_recorded",)}
 
 
 def __getattr__(name: str):

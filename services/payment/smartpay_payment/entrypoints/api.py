@@ -1,5 +1,5 @@
-"""API Lambda of the payment service: POST /pay, GET /payments/{id}, POST /payments/{id}/refund, and the
-payment-method vault: POST /payment-methods, GET /payment-methods/{vault_id}."""
+"""API Lambda of the payment service: POST /pay, GET /payments/{id}, POST /payments/{id}/refund,
+POST /payments/{id}/disputes, and the payment-method vault: POST /payment-methods, GET /payment-methods/{vault_id}."""
 
 from importlib.metadata import version
 from typing import Annotated, Literal
@@ -8,15 +8,16 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
-from pydantic import BaseModel, ConfigDict, Field, Strict, StrictStr, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictStr, field_validator, model_validator
 
 from smartpay_payment import bootstrap
 from smartpay_payment.adapters.idempotency import IdempotencyMismatch
-from smartpay_payment.domain.model import RefundRefused
+from smartpay_payment.domain.model import DisputeRefused, RefundRefused
 from smartpay_payment.domain.vault import InconsistentMethod
 from smartpay_payment.service_layer.payments import PaymentNotFound, RefundFailed
 from smartpay_payment.service_layer.vault import TokenRejected, UnknownMethod
 from smartpay_shared import pan
+from smartpay_shared.events.payloads import DisputeReason
 from smartpay_shared.api import build_resolver, merchant_id
 from smartpay_shared.money import MAX_MINOR_UNITS, Priced
 from smartpay_shared.text import Text, TextMap
@@ -100,6 +101,31 @@ class RefundRequest(BaseModel):
     reason: Text(500, free=True) = "requested_by_customer"
 
 
+class DisputeRequest(BaseModel):
+    """A chargeback the merchant learnt of (from its gateway or acquirer) on one of its captured payments."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: DisputeReason = Field(description="The network's dispute reason; `fraudulent` and `unrecognized` "
+                                              "become fraud labels for the fraud service.")
+    known_at: AwareDatetime | None = Field(default=None, description="When the dispute became known (ISO 8601 "
+                                           "with an offset); not before the payment, not in the future. Default: now.")
+    amount: Annotated[int, Strict()] | None = Field(default=None, gt=0, le=MAX_MINOR_UNITS,
+                                                  description="JSON integer of minor units; omit for all that is "
+                                                              "captured and not refunded.")
+
+
+class DisputeOut(BaseModel):
+    """201: the dispute recorded (payment.disputed is published); 200: the same dispute, already recorded."""
+    payment_id: str
+    dispute_id: str
+    amount: int
+    currency: str
+    reason: str
+    known_at: str
+    recorded_at: str
+    refundable_amount: int
+
+
 class PaymentAccepted(BaseModel):
     """202 to POST /pay: the payment is on its way; GET /payments/{payment_id} follows it."""
     payment_id: str
@@ -144,6 +170,14 @@ def _mismatch(exc: IdempotencyMismatch) -> Response:
 def _refund_refused(exc: RefundRefused) -> Response:
     return _json(422, {"statusCode": 422, "message": str(exc), "detail": [{"loc": ["body", "amount"],
                                                                           "msg": str(exc)}]})
+
+
+@app.exception_handler(DisputeRefused)
+def _dispute_refused(exc: DisputeRefused) -> Response:
+    if exc.conflict:
+        return _json(409, {"statusCode": 409, "message": str(exc)})
+    detail = [{"loc": ["body", exc.field], "msg": str(exc)}] if exc.field else []
+    return _json(422, {"statusCode": 422, "message": str(exc), "detail": detail})
 
 
 @app.exception_handler(RefundFailed)
@@ -203,6 +237,15 @@ def refund(payment_id: PaymentIdPath, request: RefundRequest,
            idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=256)] = None):
     status_code, body = bootstrap.service().refund(merchant_id(app), payment_id, request.amount, request.reason,
                                                    idempotency_key)
+    return _json(status_code, body)
+
+
+@app.post("/payments/<payment_id>/disputes", status_code=201,
+          responses={**_ok(201, DisputeOut, "The dispute is recorded"),
+                     **_ok(200, DisputeOut, "The same dispute was recorded before")})
+def dispute(payment_id: PaymentIdPath, request: DisputeRequest):
+    status_code, body = bootstrap.service().dispute(merchant_id(app), payment_id, request.amount, request.reason,
+                                                    request.known_at)
     return _json(status_code, body)
 
 

@@ -7,7 +7,9 @@ import logging
 
 from smartpay_payment.domain.charges import GatewayError
 from smartpay_payment.adapters.idempotency import DynamoIdempotencyStore, body_hash
-from smartpay_payment.domain import model as m, refunds
+from datetime import datetime
+
+from smartpay_payment.domain import disputes, model as m, refunds
 from smartpay_payment.domain.timeline import Cause, Stage, stages
 from smartpay_payment.service_layer.ports import ConcurrencyConflict, PaymentRepository
 from smartpay_payment.service_layer.retries import on_conflict
@@ -46,12 +48,19 @@ def view(payment: m.Payment) -> dict:
         "captured_amount": payment.captured_amount, "refunded_amount": payment.refunded_amount,
         "refundable_amount": max(payment.refundable_amount, 0) if payment.state in m.REFUNDABLE else 0,
         "refunds": [r.model_dump(mode="json", exclude={"gateway_reference"}) for r in payment.refunds],
+        "disputed_amount": payment.disputed_amount,
+        "disputes": [dispute_view(d) for d in payment.disputes],
         "fraud": {"score": payment.fraud_score, "decision": payment.fraud_decision},
         "decline_code": payment.decline_code, "decline_reason": payment.decline_reason,
         "created_at": payment.created_at.isoformat(),
         "completed_at": payment.completed_at.isoformat() if payment.completed_at else None,
         "timeline": [t.model_dump(mode="json") for t in payment.timeline],
     }
+
+
+def dispute_view(dispute: m.Dispute) -> dict:
+    return {"dispute_id": dispute.dispute_id, "amount": dispute.amount, "reason": dispute.reason,
+            "known_at": dispute.known_at.isoformat(), "recorded_at": dispute.recorded_at.isoformat()}
 
 
 def payment_timeline(payments: PaymentRepository, payment_id: str, merchant_id: str | None = None) -> list[Stage]:
@@ -135,3 +144,26 @@ class PaymentService:
             self.idempotency.complete(merchant_id, f"refund:{payment_id}:{key}",
                                       {"status_code": status_code, "body": body})
         return status_code, body
+
+    def dispute(self, merchant_id: str, payment_id: str, amount: int | None, reason: str,
+                known_at: datetime | None) -> tuple[int, dict]:
+        """Record the payment's chargeback: 201 and the dispute; the same request again -> 200 and the same
+        dispute, nothing published twice (the payment holds one dispute; a different one is DisputeRefused with
+        conflict). `known_at` defaults to now. Another merchant's payment is PaymentNotFound."""
+        now = self.saga.clock()
+        known_at = known_at or now
+        dispute_id = ids.new_id("dsp_")
+
+        def record(current: m.Payment) -> tuple[m.Payment, bool]:
+            if current.disputes and disputes.same(current.disputes[0], amount, reason, known_at):
+                return current, False
+            transition = disputes.dispute_recorded(current, dispute_id, amount, reason, known_at, now)
+            return self.saga.commit(transition, Cause(None, now, source="api")), True
+
+        try:
+            payment, created = on_conflict(lambda: self._payment(merchant_id, payment_id), record)
+        except PublishError:  # written with payment.disputed in its outbox: the sweeper publishes it
+            payment, created = self._payment(merchant_id, payment_id), True
+        return (201 if created else 200), {"payment_id": payment_id, **dispute_view(payment.disputes[0]),
+                                           "currency": payment.currency,
+                                           "refundable_amount": max(payment.refundable_amount, 0)}

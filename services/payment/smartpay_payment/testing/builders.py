@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 
 from smartpay_shared.events import payloads as p
+from smartpay_shared.events.envelope import Producer, new_envelope
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -28,3 +29,13 @@ def route(attempt=1, gateway="stripe") -> p.RouteSelected:
                            propensity=0.5, policy_version="v1", explanation="cheapest")
 
 
+
+
+def capture(service, payment_id: str) -> dict:
+    """Drive a requested payment of m_acme through fraud and routing to captured (a PaymentService over fakes or
+    the real stack); the payment as GET /payments/{id} shows it."""
+    for data in (fraud(), route()):
+        data = data.model_copy(update={"payment_id": payment_id})
+        service.saga.handle(new_envelope(data, producer=Producer(service="routing", version="0.1.0"),
+                                         correlation_id=payment_id))
+    return service.get("m_acme", payment_id)

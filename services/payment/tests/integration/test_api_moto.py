@@ -7,6 +7,7 @@ import pytest
 import stripe
 
 from smartpay_payment.testing.api_events import call
+from smartpay_payment.testing.builders import capture
 from smartpay_payment.domain.model import State
 from smartpay_shared.events import payloads as p
 from smartpay_shared.events.envelope import Producer, new_envelope
@@ -89,3 +90,40 @@ def test_get_shows_the_saga_and_hides_it_from_other_merchants(wired, card):
     assert status == 200 and body["amount"] == 950 and body["payment"]["status"] == "refunded"
     assert refund({"amount": 1})[0] == 422
     assert wired.saga.store.repo.get(pid).payment.state == State.REFUNDED
+
+
+def test_a_dispute_is_recorded_once_published_and_scoped_to_the_merchant(wired, card, listener):
+    pid = call("POST", "/pay", pay_body(card), headers={"Idempotency-Key": "order-dispute"})[1]["payment_id"]
+
+    def dispute(body, merchant="m_acme", payment_id=pid):
+        return call("POST", f"/payments/{payment_id}/disputes", body, merchant=merchant,
+                    resource="/payments/{payment_id}/disputes", params={"payment_id": payment_id})
+
+    assert dispute({"reason": "fraudulent"})[0] == 422  # not captured yet: nothing to take back
+    capture(wired, pid)
+    known = wired.saga.clock().isoformat()
+    body = {"reason": "fraudulent", "known_at": known}
+    assert dispute(body, merchant="m_other")[0] == 404  # another merchant's payment does not exist
+    assert dispute(body, payment_id="pay_doesnotexist00")[0] == 404
+    status, problem = dispute({"reason": "stolen", "known_at": known})
+    assert status == 422 and problem["errors"][0]["loc"] == ["body", "reason"]
+    status, problem = dispute({"reason": "fraudulent", "known_at": "2020-01-01T00:00:00Z"})
+    assert status == 422 and "before the payment" in problem["detail"]
+    assert dispute({"reason": "fraudulent", "known_at": "2099-01-01T00:00:00Z"})[0] == 422
+    assert dispute({"reason": "fraudulent", "known_at": "2026-12-01T10:00:00"})[0] == 422  # no offset
+    assert dispute({**body, "amount": 99_999})[0] == 422
+    status, created = dispute(body)
+    assert status == 201 and created["amount"] == 1250 and created["refundable_amount"] == 0
+    assert dispute(body) == (200, created)  # a retry
+    assert dispute({**body, "reason": "duplicate"})[0] == 409
+    seen = listener.wait_for(lambda evs: any(e["detail-type"] == "payment.disputed" for e in evs))
+    disputed = [e for e in seen if e["detail-type"] == "payment.disputed"]
+    assert len(disputed) == 1 and disputed[0]["source"] == "smartpay.payment"
+    assert disputed[0]["detail"]["data"] == {
+        "payment_id": pid, "merchant_id": "m_acme", "dispute_id": created["dispute_id"], "currency": "USD",
+        "amount": 1250, "reason": "fraudulent", "known_at": known.replace("+00:00", "Z"), "gateway": "stripe"}
+    refund = call("POST", f"/payments/{pid}/refund", {}, resource="/payments/{payment_id}/refund",
+                  params={"payment_id": pid})
+    assert refund[0] == 422  # the chargeback took the money back
+    shown = get(pid)[1]
+    assert shown["status"] == "captured" and shown["disputes"][0]["dispute_id"] == created["dispute_id"]

@@ -159,7 +159,9 @@ def test_payments_that_agree_with_their_gateways_give_no_findings(w):
     pids = [w.captured(g) for g in ("stripe", "amazon_pay", "solana")]
     refunded = pids[0]
     assert w.service.refund(MERCHANT, refunded, 500, "requested_by_customer", uuid.uuid4().hex)[0] in (200, 202)
-    report = w.run()
+    assert w.service.dispute(MERCHANT, refunded, None, "fraudulent", None)[0] == 201  # a chargeback of the rest
+    assert w.service.dispute(MERCHANT, pids[1], None, "product_not_received", None)[0] == 201
+    report = w.run()  # a dispute moves no money in our ledger: captured and refunded still agree
     assert report.findings == [] and report.errors == [] and report.checked == 3
     assert report.in_flight == 0 and set(report.gateway_charges) == {"stripe", "amazon_pay", "solana"}
 

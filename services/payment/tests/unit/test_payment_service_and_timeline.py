@@ -9,7 +9,7 @@ from smartpay_payment.adapters.idempotency import IdempotencyMismatch
 from smartpay_payment.domain import model as m, steps
 from smartpay_payment.domain.timeline import Cause, StageTiming, stages, timed
 from smartpay_payment.service_layer.payments import PaymentNotFound, payment_timeline
-from smartpay_payment.testing.builders import NOW, fraud, requested, route
+from smartpay_payment.testing.builders import NOW, capture, fraud, requested, route
 from smartpay_payment.testing.fakes import Clock, FakeGateway, fake_service
 from smartpay_shared.events.envelope import Producer, new_envelope
 
@@ -23,12 +23,7 @@ def world():
     return service, uow, gateway
 
 
-def captured(service, pid):
-    for data in (fraud(), route()):
-        data = data.model_copy(update={"payment_id": pid})
-        service.saga.handle(new_envelope(data, producer=Producer(service="routing", version="0.1.0"),
-                                         correlation_id=pid))
-    return service.get("m_acme", pid)
+captured = capture
 
 
 def test_pay_is_idempotent_per_merchant_and_key(world):
