@@ -67,6 +67,10 @@ class ProcessTable:
             time.sleep(0.1)
         if _is_ours(managed.pid, name):
             os.killpg(managed.pid, signal.SIGKILL)
+            # SIGKILL is not instant on a loaded machine: `stop` returns once the process is gone.
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline and _is_ours(managed.pid, name):
+                time.sleep(0.05)
         (self.pids / f"{name}.pid").unlink(missing_ok=True)
         return True
 
