@@ -12,8 +12,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
-from smartpay_shared import problems
-from smartpay_shared.api import Problem, build_resolver, merchant_id
+from smartpay_shared.api import build_resolver, merchant_id
 from smartpay_shared.text import Text
 
 from smartpay_webhooks import bootstrap
@@ -82,13 +81,14 @@ def _delivery_not_found(exc: DeliveryNotFound) -> Response:
 
 @app.exception_handler(InvalidEndpoint)
 def _invalid(exc: InvalidEndpoint) -> Response:
-    errors = [{"loc": ["body", exc.field], "pointer": f"/{exc.field}", "type": "value_error", "detail": exc.reason}]
-    raise Problem(422, problems.validation_detail(errors), kind=problems.VALIDATION, errors=errors)
+    # The house shape for a field refusal: smartpay_shared.problems turns it into a 422 validation problem
+    # with one `errors` entry (loc, pointer, detail).
+    return _json(422, {"statusCode": 422, "message": exc.reason, "field": exc.field})
 
 
 @app.exception_handler(TooManyEndpoints)
 def _too_many(exc: TooManyEndpoints) -> Response:
-    raise Problem(409, str(exc), kind="webhook-endpoint-limit")
+    return _json(409, {"statusCode": 409, "message": str(exc)})
 
 
 @app.post("/webhook-endpoints", status_code=201)
