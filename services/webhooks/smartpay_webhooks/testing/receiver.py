@@ -1,7 +1,8 @@
 """A merchant's webhook receiver on 127.0.0.1: verifies every request with the `standardwebhooks`
 reference library (as a merchant would, independent of this service's signing code), records it, and
 answers 2xx, or 500 while a scripted failure applies (`fail_first`: that many failures per webhook-id;
-`fail_rate`: random failures; `down`: everything fails).
+`fail_ids`: only for the first that many webhook-ids, None: all; `fail_rate`: random failures; `down`:
+everything fails).
 
     smartpay webhooks receiver --port 8499 --secret whsec_... --fail-first 2
 """
@@ -30,10 +31,10 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, secrets: list[str] | None = None, *, fail_first: int = 0, fail_rate: float = 0.0,
-                 seed: int = 0, echo: Callable[[str], None] | None = None):
+    def __init__(self, secrets: list[str] | None = None, *, fail_first: int = 0, fail_ids: int | None = None,
+                 fail_rate: float = 0.0, seed: int = 0, echo: Callable[[str], None] | None = None):
         self.secrets = list(secrets or [])
-        self.fail_first, self.fail_rate = fail_first, fail_rate
+        self.fail_first, self.fail_ids, self.fail_rate = fail_first, fail_ids, fail_rate
         self.down = False
         self.received: list[Received] = []
         self._tries: Counter[str] = Counter()
@@ -57,9 +58,10 @@ class Receiver:
         with self._lock:
             self._tries[webhook_id] += 1
             tries = self._tries[webhook_id]
+            scripted = self.fail_ids is None or list(self._tries).index(webhook_id) < self.fail_ids
             if payload is None:
                 status = 401
-            elif self.down or tries <= self.fail_first or self._rng.random() < self.fail_rate:
+            elif self.down or (scripted and tries <= self.fail_first) or self._rng.random() < self.fail_rate:
                 status = 500
             else:
                 status = 200
