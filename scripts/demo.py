@@ -7,7 +7,7 @@ payment is lost, a ledger disagrees with the records, reconcile left anything un
 that a customer's money was taken when it should not have been: charged twice (a second capture, even one
 that --fix then refunded), or charged for a payment that failed. An authorization left by an injected
 fault and voided by --fix took no money and does not fail the demo; it is listed as such. A merchant webhook
-endpoint on a local receiver (scripts/demo_webhooks.py) gets every payment outcome, signed; the demo fails
+endpoint on a local receiver (smartpay_webhooks.testing.demo) gets every payment outcome, signed; the demo fails
 unless every delivery succeeded and verified.
 
 Every figure printed is computed here from the payments' own records (bench/outcomes.py: saga latency
@@ -35,11 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python scripts/demo.py`: the repo's bench package (pure readings) next door
     sys.path.insert(0, str(ROOT))
 
-import demo_webhooks  # noqa: E402
 from bench import outcomes  # noqa: E402
 from smartpay_payment.testing.local_stack import Emulators, MerchantClient  # noqa: E402
 from smartpay_payment.testing.servers import amazon_checkout_session, stripe_card  # noqa: E402
 from smartpay_shared.local import stack  # noqa: E402
+from smartpay_webhooks.testing import demo as demo_webhooks  # noqa: E402
 
 console = Console(width=None if sys.stdout.isatty() else 140)  # a log keeps the tables readable
 BIN = Path(sys.executable).parent
