@@ -214,7 +214,8 @@ def _wire_webhooks(make, mp) -> None:
                                     {"AttributeName": range_key, "KeyType": "RANGE"}])
     make("sqs").create_queue(QueueName="smartpay-webhooks-deliveries")
     for key, value in {"WEBHOOKS_KMS_KEY_ID": make("kms").create_key()["KeyMetadata"]["Arn"],
-                       "WEBHOOKS_REQUIRE_HTTPS": "false", "WEBHOOKS_ALLOW_LOOPBACK": "true"}.items():
+                       "WEBHOOKS_REQUIRE_HTTPS": "false", "WEBHOOKS_ALLOW_LOOPBACK": "true",
+                       "WEBHOOKS_MAX_ENDPOINTS_PER_MERCHANT": "100000"}.items():  # the fuzzer creates many
         mp.setenv(key, value)
     webhooks_settings.cache_clear()
     bootstrap.service.cache_clear()

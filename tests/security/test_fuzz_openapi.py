@@ -45,6 +45,9 @@ BUSINESS_422 = {
     ("POST", "/pay"): "a vault_id this merchant never enrolled is a 422 naming payment_method.vault_id",
     ("POST", "/payments/{payment_id}/refund"): "a refund over the refundable amount is a 422",
     ("POST", "/route"): "a currency or country no gateway serves is a 422 naming the field",
+    ("POST", "/webhook-endpoints"): "the URL safety check resolves the host: one that does not resolve, or to a "
+                                    "non-public address, is a 422 naming url",
+    ("PATCH", "/webhook-endpoints/{endpoint_id}"): "the same URL safety check as the create",
 }
 STATUSES: Counter = Counter()
 

@@ -6,10 +6,13 @@ the adapter): the plain secret exists in the create / rotate answer and in the d
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets as _random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from smartpay_shared import ids, pan
 
 from smartpay_webhooks.domain.events import OUTCOME_EVENT_TYPES
 
@@ -106,19 +109,29 @@ class Delivery:
 
 
 def new_endpoint_id() -> str:
-    return "we_" + _random.token_hex(12)
+    """`we_` + 24 random hex, redrawn while a card-number check could mistake it for one (smartpay_shared.ids)."""
+    return ids.new_id("we_", draw=lambda: _random.token_hex(12))
+
+
+def _millis(at: datetime) -> str:
+    return f"{int(at.timestamp() * 1000):012x}"  # fixed width: sorts as time does; 12 digits at most, never a PAN
 
 
 def delivery_id(created_at: datetime, event_id: str, endpoint_id: str) -> str:
-    """Time-ordered (the range key sorts by creation) and the same for the same event and endpoint
-    (a redelivered event creates no second delivery)."""
-    digest = hashlib.sha256(f"{event_id}|{endpoint_id}".encode()).hexdigest()[:16]
-    return f"dlv_{int(created_at.timestamp() * 1000):013d}_{digest}"
+    """`dlv_<ms, 12 hex>_<16 hex>`: time-ordered (the range key sorts by creation) and the same for the same
+    event and endpoint (a redelivered event creates no second delivery); the hash is re-salted, still
+    deterministically, until no card-number check could mistake the id for one."""
+    for salt in itertools.count():
+        digest = hashlib.sha256(f"{event_id}|{endpoint_id}|{salt}".encode()).hexdigest()[:16]
+        candidate = f"dlv_{_millis(created_at)}_{digest}"
+        if not pan.contains_pan(candidate, in_words=True):
+            return candidate
+    raise AssertionError("unreachable")
 
 
 def delivery_id_floor(since: datetime) -> str:
     """The smallest delivery id created at or after `since`."""
-    return f"dlv_{int(since.timestamp() * 1000):013d}_"
+    return f"dlv_{_millis(since)}_"
 
 
 def unknown_event_types(event_types: tuple[str, ...]) -> list[str]:

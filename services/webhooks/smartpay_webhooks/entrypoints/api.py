@@ -25,7 +25,7 @@ logger = Logger(service="webhooks")
 app = build_resolver("SmartPay webhooks", version("smartpay-webhooks"))
 
 EndpointIdPath = Annotated[str, Path(pattern=r"^we_[a-f0-9]{24}$")]
-DeliveryIdPath = Annotated[str, Path(pattern=r"^dlv_[0-9]{13}_[a-f0-9]{16}$")]
+DeliveryIdPath = Annotated[str, Path(pattern=r"^dlv_[0-9a-f]{12}_[0-9a-f]{16}$")]
 EventType = Literal[OUTCOME_EVENT_TYPES]  # type: ignore[valid-type]
 EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=len(OUTCOME_EVENT_TYPES))]
 
@@ -99,8 +99,9 @@ def create_endpoint(request: EndpointCreate):
 
 
 @app.get("/webhook-endpoints")
-def list_endpoints():
-    return {"endpoints": [endpoint_view(e) for e in bootstrap.service().endpoints.list(merchant_id(app))]}
+def list_endpoints(status: Annotated[Literal["enabled", "disabled", "failing"] | None, Query()] = None):
+    found = bootstrap.service().endpoints.list(merchant_id(app))
+    return {"endpoints": [endpoint_view(e) for e in found if status is None or e.status.value == status]}
 
 
 @app.get("/webhook-endpoints/<endpoint_id>")
@@ -139,7 +140,7 @@ def send_test(endpoint_id: EndpointIdPath):
 @app.get("/webhook-endpoints/<endpoint_id>/deliveries")
 def list_deliveries(endpoint_id: EndpointIdPath,
                     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-                    before: Annotated[str | None, Query(pattern=r"^dlv_[0-9]{13}_[a-f0-9]{16}$")] = None):
+                    before: Annotated[str | None, Query(pattern=r"^dlv_[0-9a-f]{12}_[0-9a-f]{16}$")] = None):
     found = bootstrap.service().replay.list(merchant_id(app), endpoint_id, limit=limit, before=before)
     return {"deliveries": [delivery_view(d) for d in found],
             "next_before": found[-1].delivery_id if len(found) == limit else None}
