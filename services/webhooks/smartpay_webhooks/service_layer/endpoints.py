@@ -74,7 +74,7 @@ class Endpoints:
                event_types: list[str] | None = None, description: str | None = None,
                enabled: bool | None = None) -> Endpoint:
         endpoint = self.get(merchant_id, endpoint_id)
-        self._validate(url if url is not None else None, event_types)
+        self._validate(url, event_types)
         changes: dict = {"updated_at": self.clock.now()}
         if url is not None:
             changes["url"] = url
