@@ -6,7 +6,9 @@ saga, refunds a few, prints a summary, runs `smartpay payment reconcile --fix` a
 payment is lost, a ledger disagrees with the records, reconcile left anything unresolved, or reconcile found
 that a customer's money was taken when it should not have been: charged twice (a second capture, even one
 that --fix then refunded), or charged for a payment that failed. An authorization left by an injected
-fault and voided by --fix took no money and does not fail the demo; it is listed as such.
+fault and voided by --fix took no money and does not fail the demo; it is listed as such. A merchant webhook
+endpoint on a local receiver (smartpay_webhooks.testing.demo) gets every payment outcome, signed; the demo fails
+unless every delivery succeeded and verified.
 
 Every figure printed is computed here from the payments' own records (bench/outcomes.py: saga latency
 from each payment's timeline, refunds settled vs still pending, what each reconcile finding meant)."""
@@ -37,6 +39,7 @@ from bench import outcomes  # noqa: E402
 from smartpay_payment.testing.local_stack import Emulators, MerchantClient  # noqa: E402
 from smartpay_payment.testing.servers import amazon_checkout_session, stripe_card  # noqa: E402
 from smartpay_shared.local import stack  # noqa: E402
+from smartpay_webhooks.testing import demo as demo_webhooks  # noqa: E402
 
 console = Console(width=None if sys.stdout.isatty() else 140)  # a log keeps the tables readable
 BIN = Path(sys.executable).parent
@@ -290,6 +293,7 @@ def main() -> int:
     token = cli("auth", "token", "--email", "merchant@demo.smartpay.dev")
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
+    receiver, endpoint_id = demo_webhooks.register(session, url, console.print)
 
     rng = random.Random(42)
     payments = plan(rng, MerchantClient(url, token, emulators))
@@ -325,15 +329,17 @@ def main() -> int:
 
     requests.post(f"{emulators.amazon_pay}/__sandbox/profile", json={"error_rate": 0.0}, timeout=5)  # trouble over
     lost = summarize(sent, refunds)
+    webhooks_ok = demo_webhooks.settle(session, url, endpoint_id, receiver, console.print)
     # --fix: a hold the saga could not read back (an Amazon Pay authorization whose every status read
     # answered 503, then rerouted) is an orphan charge, voided here: no money taken, the demo passes. A
     # second capture, or a capture on a payment that failed, fails the demo even once --fix refunded it.
     workdir = Path(tempfile.mkdtemp(prefix="smartpay-demo-"))
     ledgers_ok = check_ledgers(workdir)
     console.print("Stop the stack with `make down`.")
-    failed = bool(lost) or not ledgers_ok
+    failed = bool(lost) or not ledgers_ok or not webhooks_ok
     console.print(f"[{'red' if failed else 'green'}]demo {'FAILED' if failed else 'passed'}: {lost} lost, "
-                  f"ledger check {'clean' if ledgers_ok else 'FAILED (see above)'}[/]")
+                  f"ledger check {'clean' if ledgers_ok else 'FAILED (see above)'}, "
+                  f"webhooks {'delivered and verified' if webhooks_ok else 'FAILED (see above)'}[/]")
     return 1 if failed else 0
 
 

@@ -33,6 +33,8 @@ from smartpay_shared import pan  # the one card-number definition
 
 # --- pure logic ----------------------------------------------------------------------------------------
 MIN_NEEDLE = 12  # shorter secret fragments would match by chance
+# A merchant webhook signing secret (Standard Webhooks: whsec_ + base64 of 32 bytes), wherever it appears.
+WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/]{40,}={0,2}")
 luhn_valid = pan.luhn_valid
 redact_card = pan.mask  # first six / last four, as PCI DSS allows
 
@@ -94,6 +96,8 @@ class Scanner:
         for needle, secret in self.needles.items():
             if needle in text:
                 self.hits.append(Hit("secret", location, redact_secret(secret)))
+        for secret in WEBHOOK_SECRET.findall(text):  # stored KMS-encrypted only: any plain one is a leak
+            self.hits.append(Hit("secret", location, redact_secret(secret)))
 
 
 def secret_values_of(secret_string: str | None) -> list[str]:

@@ -504,7 +504,7 @@ def test_each_function_role_holds_only_what_its_function_does(stack, aws):
     def bucket_object(name: str) -> str:
         return f"arn:aws:s3:::{name}/some/key"
 
-    payment, chat = services["payment"], services["chat"]
+    payment, chat, webhooks = services["payment"], services["chat"], services["webhooks"]
     requests = {  # request -> the (service, kind) that may make it; nobody else
         ("sqs:ReceiveMessage", services[name]["queue_arn"]): {(name, "worker")} for name in services}
     requests |= {
@@ -523,10 +523,17 @@ def test_each_function_role_holds_only_what_its_function_does(stack, aws):
         ("s3:GetObject", bucket_object(services["routing"]["buckets"]["checkpoints"])): {
             ("routing", "worker"), ("routing", "api")},
         ("s3:PutObject", bucket_object(services["routing"]["buckets"]["checkpoints"])): {("routing", "worker")},
+        # webhooks: only the deliverer takes attempts off the delivery queue; only the API encrypts endpoint
+        # secrets (with the platform key) and deletes endpoints.
+        ("sqs:ReceiveMessage", webhooks["delivery_queue"]["arn"]): {("webhooks", "deliverer")},
+        ("kms:Encrypt", stack["platform"]["kms_key_arn"]): {("webhooks", "api")},
+        ("dynamodb:DeleteItem", table(webhooks["tables"]["endpoints"])): {("webhooks", "api")},
+        ("dynamodb:PutItem", table(webhooks["tables"]["deliveries"])): {
+            ("webhooks", "worker"), ("webhooks", "api"), ("webhooks", "deliverer")},
     }
     policies = {(name, kind): _policy(iam, fn) for name, out in services.items()
                 for kind, fn in out["functions"].items()}
-    assert ("payment", "sweeper") in policies and len(policies) == 9
+    assert ("payment", "sweeper") in policies and ("webhooks", "deliverer") in policies and len(policies) == 12
     wrong = [(action, resource.rsplit(":", 1)[-1], who, policy.allows(action, resource, {}))
              for (action, resource), allowed in requests.items() for who, policy in policies.items()
              if policy.allows(action, resource, {}) != (who in allowed)]

@@ -198,6 +198,29 @@ def _captured_payment(service, card: str) -> str:
     return pid
 
 
+def _wire_webhooks(make, mp) -> None:
+    """The webhooks API on its tables, the platform key and the delivery queue; the local target's URL policy
+    (loopback allowed, as local.tfvars sets it): the matrix's endpoints point at 127.0.0.1:9, where nothing is
+    delivered (no deliverer runs here)."""
+    from smartpay_webhooks import bootstrap
+    from smartpay_webhooks.config import webhooks_settings
+
+    ddb = make("dynamodb")
+    for table, hash_key, range_key in (("smartpay-webhook-endpoints", "merchant_id", "endpoint_id"),
+                                       ("smartpay-webhook-deliveries", "endpoint_id", "delivery_id")):
+        ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in (hash_key, range_key)],
+                         KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"},
+                                    {"AttributeName": range_key, "KeyType": "RANGE"}])
+    make("sqs").create_queue(QueueName="smartpay-webhooks-deliveries")
+    for key, value in {"WEBHOOKS_KMS_KEY_ID": make("kms").create_key()["KeyMetadata"]["Arn"],
+                       "WEBHOOKS_REQUIRE_HTTPS": "false", "WEBHOOKS_ALLOW_LOOPBACK": "true",
+                       "WEBHOOKS_MAX_ENDPOINTS_PER_MERCHANT": "100000"}.items():  # the fuzzer creates many
+        mp.setenv(key, value)
+    webhooks_settings.cache_clear()
+    bootstrap.service.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory):
     import stripe
@@ -226,6 +249,7 @@ def platform(tmp_path_factory):
         fraud_store = _wire_fraud(make, mp, tmp)
         routing_prefix = _wire_routing(make, mp)
         _wire_chat(make, mp, tmp, payment_a)
+        _wire_webhooks(make, mp)
         settings = GatewaySettings(host="127.0.0.1", port=0, user_pool_id=pool, client_id=client,
                                    endpoint_url=moto.url, region="us-east-1", redis_url=REDIS_URL,
                                    # the real limiter on the real Redis, high enough that fuzzing never

@@ -211,6 +211,15 @@ VALID_BODIES = {
     ("post", "/payment-methods"): lambda p: {"type": "card", "customer_id": "cus_cg_1",
                                              "gateway_tokens": {"stripe": p.state["card"]}},
     ("post", "/chat"): lambda p: {"question": "approval rate by gateway this week", "session_id": "s_card_guard_1"},
+    ("post", "/webhook-endpoints"): lambda p: {"url": "http://127.0.0.1:9/hook", "event_types": ["payment.captured"],
+                                               "description": "shop"},
+    ("patch", "/webhook-endpoints/{endpoint_id}"): lambda p: {"url": "http://127.0.0.1:9/hook2", "description": "new"},
+    ("delete", "/webhook-endpoints/{endpoint_id}"): lambda p: None,
+    ("post", "/webhook-endpoints/{endpoint_id}/disable"): lambda p: None,
+    ("post", "/webhook-endpoints/{endpoint_id}/rotate-secret"): lambda p: None,
+    ("post", "/webhook-endpoints/{endpoint_id}/test"): lambda p: None,
+    ("post", "/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/resend"): lambda p: None,
+    ("post", "/webhook-endpoints/{endpoint_id}/resend"): lambda p: {"since": "2026-01-01T00:00:00Z"},
 }
 
 
@@ -250,6 +259,8 @@ def request_for(platform, slot: Slot, text: str) -> tuple[str, dict]:
     total belong to the isolation matrix."""
     payment = platform.state["payment_a"] if slot.method == "get" else f"pay_{uuid.uuid4().hex}"
     ids = {"payment_id": payment, "vault_id": vault_of(platform)}
+    if "{endpoint_id}" in slot.path:
+        ids.update(webhook_ids(platform))
     params = {}
     for name in (p.strip("{}") for p in slot.path.split("/") if p.startswith("{")):
         params[name] = quote(text, safe="") if slot.where == "path" and slot.field[0] == name else ids[name]
@@ -312,6 +323,20 @@ def vault_of(platform) -> str:
         assert response.status_code == 201, response.get_data(as_text=True)
         platform.state["card_guard_vault"] = response.json["vault_id"]
     return platform.state["card_guard_vault"]
+
+
+def webhook_ids(platform) -> dict[str, str]:
+    """Merchant A's webhook endpoint and a delivery of it (once), for the webhooks routes' path parameters."""
+    if "card_guard_hook" not in platform.state:
+        auth = {"Authorization": f"Bearer {platform.tokens['merchant_a']}"}
+        response = call(platform, "post", "/webhook-endpoints", headers=auth,
+                        json={"url": "http://127.0.0.1:9/hook", "event_types": ["payment.captured"]})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        endpoint_id = response.json["endpoint_id"]
+        response = call(platform, "post", f"/webhook-endpoints/{endpoint_id}/test", headers=auth)
+        assert response.status_code == 202, response.get_data(as_text=True)
+        platform.state["card_guard_hook"] = {"endpoint_id": endpoint_id, "delivery_id": response.json["delivery_id"]}
+    return platform.state["card_guard_hook"]
 
 
 def legitimate_traffic(platform) -> None:

@@ -48,6 +48,9 @@ BUSINESS_422 = {
     ("POST", "/payments/{payment_id}/disputes"): "a payment not captured, a known_at before the payment or an "
                                                  "amount over the refundable is a 422",
     ("POST", "/fraud/reports"): "a known_at before the payment was scored is a 422 naming known_at",
+    ("POST", "/webhook-endpoints"): "the URL safety check resolves the host: one that does not resolve, or to a "
+                                    "non-public address, is a 422 naming url",
+    ("PATCH", "/webhook-endpoints/{endpoint_id}"): "the same URL safety check as the create",
 }
 STATUSES: Counter = Counter()
 

@@ -13,7 +13,7 @@ Every refusal is an RFC 9457 problem. A route added to a manifest without an ent
 from __future__ import annotations
 
 import json
-
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +66,34 @@ def _scored_by_a(platform):
     return platform.state["scored_a"]
 
 
+HOOK = {"url": "http://127.0.0.1:9/hook", "event_types": ["payment.captured"], "description": "matrix"}
+GHOST_ENDPOINT, GHOST_DELIVERY = "we_" + "a" * 24, "dlv_" + "0" * 12 + "_" + "a" * 16  # never PAN-like
+
+
+def _endpoint(platform, fresh: bool = False):
+    """Merchant A's webhook endpoint (once; `fresh`: a new one, for the delete route)."""
+    if fresh or "endpoint_a" not in platform.state:
+        response = call(platform, "merchant_a", "POST", "/webhook-endpoints", json=HOOK)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        if fresh:
+            return response.json["endpoint_id"]
+        platform.state["endpoint_a"] = response.json["endpoint_id"]
+    return platform.state["endpoint_a"]
+
+
+def _delivery(platform):
+    """A delivery of A's endpoint (its test event), for the resend route."""
+    if "delivery_a" not in platform.state:
+        response = call(platform, "merchant_a", "POST", f"/webhook-endpoints/{_endpoint(platform)}/test")
+        assert response.status_code == 202, response.get_data(as_text=True)
+        platform.state["delivery_a"] = response.json["delivery_id"]
+    return platform.state["delivery_a"]
+
+
+def _hook(suffix: str, own: int, **request):
+    return Case(lambda p: (f"/webhook-endpoints/{_endpoint(p)}{suffix}", request), frozenset({own}), other=404)
+
+
 FRAUD = {"amount": 4200, "currency": "EUR", "customer_id": "cus_1", "country": "DE",
          "payment_method": {"type": "card", "token": "pm_card_visa"}}
 ROUTE = {"amount": 4200, "currency": "EUR", "payment_method": "card", "country": "DE", "risk_score": 0.2}
@@ -94,6 +122,21 @@ MATRIX: dict[tuple[str, str], Case] = {
         frozenset({201})),
     ("GET", "/payment-methods/{vault_id}"): Case(lambda p: (f"/payment-methods/{_vault_id(p)}", {}),
                                                  frozenset({200}), other=404),
+    ("POST", "/webhook-endpoints"): Case(lambda p: ("/webhook-endpoints", {"json": HOOK}), frozenset({201})),
+    ("GET", "/webhook-endpoints"): Case(lambda p: ("/webhook-endpoints", {}), frozenset({200})),
+    ("GET", "/webhook-endpoints/{endpoint_id}"): _hook("", 200),
+    ("PATCH", "/webhook-endpoints/{endpoint_id}"): _hook("", 200, json={"description": "matrix"}),
+    ("DELETE", "/webhook-endpoints/{endpoint_id}"): Case(
+        lambda p: (f"/webhook-endpoints/{_endpoint(p, fresh=True)}", {}), frozenset({204}), other=404),
+    ("POST", "/webhook-endpoints/{endpoint_id}/disable"): _hook("/disable", 200),
+    ("POST", "/webhook-endpoints/{endpoint_id}/rotate-secret"): _hook("/rotate-secret", 200),
+    ("POST", "/webhook-endpoints/{endpoint_id}/test"): _hook("/test", 202),
+    ("GET", "/webhook-endpoints/{endpoint_id}/deliveries"): _hook("/deliveries", 200),
+    ("POST", "/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/resend"): Case(
+        lambda p: (f"/webhook-endpoints/{_endpoint(p)}/deliveries/{_delivery(p)}/resend", {}),
+        frozenset({202}), other=404),
+    ("POST", "/webhook-endpoints/{endpoint_id}/resend"): _hook("/resend", 202,
+                                                             json={"since": "2026-01-01T00:00:00Z"}),
 }
 
 
@@ -154,6 +197,8 @@ def test_route_x_identity(platform, method, resource, identity):
         ghost_path = path.replace(platform.state["payment_a"], "pay_DoesNotExist0001")
         if "vault_a" in platform.state:
             ghost_path = ghost_path.replace(platform.state["vault_a"], "pmv_" + "0" * 32)
+        ghost_path = re.sub(r"we_[0-9a-f]{24}", GHOST_ENDPOINT, ghost_path)
+        ghost_path = re.sub(r"dlv_[0-9a-f]{12}_[0-9a-f]{16}", GHOST_DELIVERY, ghost_path)
         ghost = call(platform, identity, method, ghost_path, **case.build(platform)[1])
         assert ghost.status_code == 404
         assert comparable(ghost.json, platform) == comparable(response.json, platform), (ghost.json, response.json)
@@ -168,6 +213,7 @@ def comparable(body: dict, platform) -> dict:
         ids += [platform.state["vault_a"], "pmv_" + "0" * 32]
     for found in ids:
         text = text.replace(found, "<id>")
+    text = re.sub(r"we_[0-9a-f]{24}|dlv_[0-9a-f]{12}_[0-9a-f]{16}", "<id>", text)
     return json.loads(text)
 
 

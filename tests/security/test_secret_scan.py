@@ -94,6 +94,16 @@ def test_secret_needles_cover_pem_lines_and_keypair_encodings():
     assert all(private not in h.redacted and "abcdef123456" not in h.redacted for h in scanner.hits)
 
 
+def test_a_plain_webhook_signing_secret_anywhere_is_a_hit():
+    from smartpay_webhooks.domain.signing import generate_secret
+
+    secret = generate_secret()
+    scanner = scan.Scanner({})
+    scanner.scan("t", "log-a", json.dumps({"msg": "delivering", "secret": secret}))
+    scanner.scan("t", "clean", '{"webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "id": "whsec_"}')
+    assert [h.location for h in scanner.hits] == ["log-a"] and secret not in scanner.hits[0].redacted
+
+
 def test_report_exit_codes():
     scanner = scan.Scanner({})
     assert scan.report(scanner, io.StringIO()) == 0

@@ -1,0 +1,1 @@
+"""SmartPay webhooks service: signed, retried, replayable notifications of payment outcomes to merchants."""

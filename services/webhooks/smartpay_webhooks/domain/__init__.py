@@ -1,0 +1,1 @@
+"""Pure logic: event types, signing, backoff, URL safety, endpoint and delivery records."""

@@ -1,0 +1,1 @@
+"""Lambda handlers (API, event consumer, deliverer) and the CLI: thin."""

@@ -1,0 +1,1 @@
+"""Use cases over ports (service_layer/ports.py): endpoints, fan-out, delivery, replay."""

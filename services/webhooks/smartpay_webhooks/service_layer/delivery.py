@@ -1,0 +1,88 @@
+"""The deliverer's use case: one attempt of one delivery, then its next step (done, retry later through
+the queue, or failed for good and the endpoint marked failing).
+
+At least once: the next attempt is queued before the attempt is recorded, so a crash in between repeats
+an attempt rather than losing one; the merchant deduplicates on `webhook-id` (the event id)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from smartpay_webhooks.domain import signing
+from smartpay_webhooks.domain.backoff import RetrySchedule
+from smartpay_webhooks.domain.model import (
+    RESPONSE_BODY_LIMIT,
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    EndpointStatus,
+)
+from smartpay_webhooks.service_layer.endpoints import secret_context
+from smartpay_webhooks.service_layer.ports import (
+    Clock,
+    DeliveryQueue,
+    DeliveryRepository,
+    DeliveryTask,
+    EndpointRepository,
+    SecretBox,
+    Sender,
+)
+
+MAX_QUEUE_DELAY_SECONDS = 900  # SQS DelaySeconds' maximum: longer waits are re-enqueued until due
+EARLY_TOLERANCE_SECONDS = 1.0
+
+
+@dataclass
+class Deliverer:
+    endpoints: EndpointRepository
+    deliveries: DeliveryRepository
+    box: SecretBox
+    queue: DeliveryQueue
+    sender: Sender
+    clock: Clock
+    schedule: RetrySchedule
+    rng: random.Random | None = None
+
+    def handle(self, task: DeliveryTask) -> str:
+        """What happened: deferred, stale, succeeded, retrying, failed."""
+        now = self.clock.now()
+        remaining = (task.not_before - now).total_seconds()
+        if remaining > EARLY_TOLERANCE_SECONDS:
+            self.queue.enqueue(task, min(MAX_QUEUE_DELAY_SECONDS, remaining))
+            return "deferred"
+        delivery = self.deliveries.get(task.endpoint_id, task.delivery_id)
+        if (delivery is None or delivery.merchant_id != task.merchant_id
+                or delivery.status != DeliveryStatus.PENDING or delivery.attempt_count != task.attempt):
+            return "stale"
+        endpoint = self.endpoints.get(task.merchant_id, task.endpoint_id)
+        if endpoint is None or endpoint.status == EndpointStatus.DISABLED:
+            why = "endpoint deleted" if endpoint is None else "endpoint disabled"
+            self._record(delivery, Attempt(now, None, 0.0, error=f"{why}: not sent"), DeliveryStatus.FAILED, None)
+            return "failed"
+        secrets = [self.box.open(s.ciphertext, secret_context(endpoint.merchant_id, endpoint.endpoint_id))
+                   for s in endpoint.active_secrets(now)]
+        headers = signing.headers(secrets, delivery.event_id, int(now.timestamp()), delivery.body)
+        headers["content-type"] = "application/json"
+        result = self.sender.send(endpoint.url, headers, delivery.body)
+        attempt = Attempt(now, result.status_code, round(result.latency_ms, 1),
+                          result.body[:RESPONSE_BODY_LIMIT], result.error)
+        if attempt.succeeded:
+            self._record(delivery, attempt, DeliveryStatus.SUCCEEDED, None)
+            if endpoint.status == EndpointStatus.FAILING:
+                self.endpoints.save(replace(endpoint, status=EndpointStatus.ENABLED, updated_at=now))
+            return "succeeded"
+        delay = self.schedule.next_delay(delivery.attempts_this_cycle + 1, self.rng)
+        if delay is None:
+            self._record(delivery, attempt, DeliveryStatus.FAILED, None)
+            self.endpoints.save(replace(endpoint, status=EndpointStatus.FAILING, updated_at=now))
+            return "failed"
+        due = now + timedelta(seconds=delay)
+        self.queue.enqueue(replace(task, attempt=delivery.attempt_count + 1, not_before=due),
+                           min(MAX_QUEUE_DELAY_SECONDS, delay))
+        self._record(delivery, attempt, DeliveryStatus.PENDING, due)
+        return "retrying"
+
+    def _record(self, delivery: Delivery, attempt: Attempt, status: DeliveryStatus, due) -> None:
+        self.deliveries.save(delivery.recorded(attempt, status, due), expected_attempt_count=delivery.attempt_count)

@@ -1,0 +1,1 @@
+"""A merchant's side for tests, the demo and the bench: a receiver that verifies every delivery."""
