@@ -13,6 +13,10 @@ from smartpay_shared.config import platform_settings
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None, str], Any] = {}
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+# A model endpoint is on a payment's path: a hung one must fail fast, so routing falls back to its in-process
+# model and fraud answers 503 well inside the function's timeout (at most 2 x (1 + 2) s).
+ENDPOINT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=2)
+_CONFIGS = {"sagemaker-runtime": ENDPOINT_CONFIG}
 
 
 def client(service: str, *, endpoint_url: str | None = None, region: str | None = None) -> Any:
@@ -23,6 +27,6 @@ def client(service: str, *, endpoint_url: str | None = None, region: str | None 
     with _lock:
         if key not in _clients:
             _clients[key] = boto3.session.Session().client(
-                service, endpoint_url=endpoint, region_name=region_name, config=_CONFIG
+                service, endpoint_url=endpoint, region_name=region_name, config=_CONFIGS.get(service, _CONFIG)
             )
         return _clients[key]

@@ -211,6 +211,8 @@ VALID_BODIES = {
     ("post", "/payment-methods"): lambda p: {"type": "card", "customer_id": "cus_cg_1",
                                              "gateway_tokens": {"stripe": p.state["card"]}},
     ("post", "/chat"): lambda p: {"question": "approval rate by gateway this week", "session_id": "s_card_guard_1"},
+    ("post", "/payments/{payment_id}/disputes"): lambda p: {"reason": "fraudulent", "amount": 1},
+    ("post", "/fraud/reports"): lambda p: {"payment_id": f"pay_{uuid.uuid4().hex}", "reason": "stolen_card"},
     ("post", "/webhook-endpoints"): lambda p: {"url": "http://127.0.0.1:9/hook", "event_types": ["payment.captured"],
                                                "description": "shop"},
     ("patch", "/webhook-endpoints/{endpoint_id}"): lambda p: {"url": "http://127.0.0.1:9/hook2", "description": "new"},

@@ -67,7 +67,7 @@ run "local_target" {
   }
 
   assert {
-    condition     = sort(keys(output.rules)) == sort(["payment.captured", "payment.declined", "payment.failed", "payment.refunded"])
+    condition     = sort(keys(output.rules)) == sort(["payment.captured", "payment.declined", "payment.failed", "payment.refunded", "payment.disputed"])
     error_message = "Payment outcome events only."
   }
 

@@ -125,7 +125,7 @@ def report(request: FraudReportRequest):
     try:
         publisher = EventPublisher(aws.client("events"), platform_settings().event_bus)
         out = report_fraud(bootstrap.label_store(), publisher, PRODUCER, merchant, request.payment_id,
-                           request.reason, request.known_at or now, now)
+                           request.reason, request.known_at, now)
     except UnknownPayment:
         raise NotFoundError(f"payment {request.payment_id} not found") from None
     except (FeatureStoreUnavailable, PublishError) as e:

@@ -53,10 +53,13 @@ def handle_fraud_reported(envelope: Envelope, store: LabelStore) -> str:
 
 
 def report_fraud(store: LabelStore, publisher, producer: Producer, merchant_id: str, payment_id: str, reason: str,
-                 known_at: datetime, now: datetime) -> Envelope:
+                 known_at: datetime | None, now: datetime) -> Envelope:
     """Check a merchant's fraud report against what the store scored (UnknownPayment: no such payment of this
     merchant; InvalidLabel: known before the payment or in the future), then publish `fraud.reported`. The same
-    report again gets the same report and event id: consumers drop the duplicate."""
+    report again gets the same report and event id: consumers drop the duplicate. `known_at` omitted means now,
+    and a retry without it is the same report (its id does not depend on the moment of the call)."""
+    stated = known_at.isoformat() if known_at else "unstated"
+    known_at = known_at or now
     if known_at > now + CLOCK_SKEW:
         raise InvalidLabel("known_at", f"{known_at.isoformat()} is in the future")
     scored = store.scored_at(merchant_id, transaction_id(merchant_id, payment_id))
@@ -64,7 +67,7 @@ def report_fraud(store: LabelStore, publisher, producer: Producer, merchant_id: 
         raise UnknownPayment(payment_id)
     if scored >= 0 and known_at.timestamp() * 1000 < scored:
         raise InvalidLabel("known_at", f"{known_at.isoformat()} is before the payment was scored")
-    key = f"smartpay/fraud.reported/{merchant_id}/{payment_id}/{reason}/{known_at.isoformat()}"
+    key = f"smartpay/fraud.reported/{merchant_id}/{payment_id}/{reason}/{stated}"
     report = FraudReported(payment_id=payment_id, merchant_id=merchant_id, reason=reason, known_at=known_at,
                            report_id="frp_" + hashlib.blake2b(key.encode(), digest_size=12).hexdigest())
     out = new_envelope(report, producer=producer, correlation_id=payment_id, occurred_at=now,

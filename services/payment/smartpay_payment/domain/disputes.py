@@ -13,9 +13,11 @@ from smartpay_shared.events import payloads as p
 CLOCK_SKEW = timedelta(seconds=60)  # a known_at this far ahead of our clock is taken as the caller's clock drift
 
 
-def same(dispute: Dispute, amount: int | None, reason: str, known_at: datetime) -> bool:
-    """Whether a repeated request asks for the dispute already recorded (an omitted amount means the one taken)."""
-    return dispute.reason == reason and dispute.known_at == known_at and amount in (None, dispute.amount)
+def same(dispute: Dispute, amount: int | None, reason: str, known_at: datetime | None) -> bool:
+    """Whether a repeated request asks for the dispute already recorded (an omitted amount means the one taken,
+    an omitted known_at the one recorded: a retry without it must not read as a second dispute a second later)."""
+    return (dispute.reason == reason and known_at in (None, dispute.known_at)
+            and amount in (None, dispute.amount))
 
 
 def dispute_recorded(payment: Payment, dispute_id: str, amount: int | None, reason: str, known_at: datetime,

@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from smartpay_payment.domain.model import Payment, Refund, State, advance
 from smartpay_shared import pan
@@ -58,6 +58,13 @@ class HistoricalPayment(BaseModel):
     merchant_category: str | None = Field(default=None, max_length=64)
     decline_code: str | None = Field(default=None, max_length=64)
     decline_reason: str | None = Field(default=None, max_length=500)
+
+    @field_validator("amount", "refunded_amount", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # JSON true would otherwise read as 1 minor unit
+            raise ValueError("must be an integer of minor units, not true/false")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> HistoricalPayment:

@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,12 @@ from smartpay_payment.service_layer.unit_of_work import AbstractUnitOfWork
 from smartpay_shared.runtime.publisher import PublishError
 
 MAX_ERRORS_SHOWN = 50
+CLOCK_SKEW = timedelta(seconds=60)
+
+
+class Unreadable(str):
+    """A line read_rows could not turn into a row: the reason (our text, never the line's). A type of its own,
+    so no key or value in a file can pass for it."""
 
 
 @dataclass
@@ -47,7 +54,7 @@ def read_rows(path: Path, fmt: str = "auto") -> Iterator[tuple[int, Any]]:
         reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         for row in reader:
             if None in row or None in row.values():
-                yield reader.line_num, {"__columns__": "the row's cell count differs from the header's"}
+                yield reader.line_num, Unreadable("the row's cell count differs from the header's")
             else:
                 yield reader.line_num, row
         return
@@ -59,14 +66,16 @@ def read_rows(path: Path, fmt: str = "auto") -> Iterator[tuple[int, Any]]:
                 yield number, None
 
 
-def validate(uow: AbstractUnitOfWork, merchant_id: str, rows: Iterable[tuple[int, Any]]) -> tuple[
-        ImportReport, list[tuple[Transition, list]]]:
-    """Every row parsed and checked against the file and the table; the transitions still to write."""
+def validate(uow: AbstractUnitOfWork, merchant_id: str, rows: Iterable[tuple[int, Any]],
+             now: datetime | None = None) -> tuple[ImportReport, list[tuple[Transition, list]]]:
+    """Every row parsed and checked against the file, the clock (history is in the past) and the table; the
+    transitions still to write."""
     report, todo, seen = ImportReport(), [], {}
+    latest = (now or datetime.now(UTC)) + CLOCK_SKEW
     for line, raw in rows:
         report.rows += 1
-        if isinstance(raw, dict) and "__columns__" in raw:
-            report.errors.append(f"line {line}: {raw['__columns__']}")
+        if isinstance(raw, Unreadable):
+            report.errors.append(f"line {line}: {raw}")
             continue
         try:
             row = history.parse_row(raw) if raw is not None else None
@@ -80,6 +89,11 @@ def validate(uow: AbstractUnitOfWork, merchant_id: str, rows: Iterable[tuple[int
             report.errors.append(f"line {line}: reference: also on line {seen[row.reference]}")
             continue
         seen[row.reference] = line
+        late = [name for name in ("created_at", "completed_at") if getattr(row, name) is not None and getattr(row, name) > latest]
+        if late:
+            report.errors.extend(f"line {line}: {name}: in the future (history is imported after it happened)"
+                                 for name in late)
+            continue
         start, end, events = history.to_record(merchant_id, row)
         stored = uow.payments.get(end.payment_id)
         if stored is None:
@@ -93,9 +107,10 @@ def validate(uow: AbstractUnitOfWork, merchant_id: str, rows: Iterable[tuple[int
     return report, todo
 
 
-def import_history(uow: AbstractUnitOfWork, merchant_id: str, rows: Iterable[tuple[int, Any]]) -> ImportReport:
+def import_history(uow: AbstractUnitOfWork, merchant_id: str, rows: Iterable[tuple[int, Any]],
+                   now: datetime | None = None) -> ImportReport:
     """Validate everything first; write only when every row is valid."""
-    report, todo = validate(uow, merchant_id, rows)
+    report, todo = validate(uow, merchant_id, rows, now)
     if not report.valid:
         return report
     for transition, line in todo:

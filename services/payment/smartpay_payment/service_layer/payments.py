@@ -151,13 +151,12 @@ class PaymentService:
         dispute, nothing published twice (the payment holds one dispute; a different one is DisputeRefused with
         conflict). `known_at` defaults to now. Another merchant's payment is PaymentNotFound."""
         now = self.saga.clock()
-        known_at = known_at or now
         dispute_id = ids.new_id("dsp_")
 
         def record(current: m.Payment) -> tuple[m.Payment, bool]:
             if current.disputes and disputes.same(current.disputes[0], amount, reason, known_at):
                 return current, False
-            transition = disputes.dispute_recorded(current, dispute_id, amount, reason, known_at, now)
+            transition = disputes.dispute_recorded(current, dispute_id, amount, reason, known_at or now, now)
             return self.saga.commit(transition, Cause(None, now, source="api")), True
 
         try:

@@ -121,6 +121,19 @@ def test_jsonl_with_a_merchant_column_or_a_broken_line_is_refused(env, tmp_path)
     assert records(env)["j-1"].payment.created_at.isoformat() == "2026-09-30T23:00:00+09:00"
 
 
+def test_a_boolean_amount_a_future_date_or_a_spoofed_reader_note_is_refused(env, tmp_path):
+    good = {"reference": "k-1", "amount": 700, "currency": "EUR", "status": "captured", "method": "card",
+            "customer_id": "cus_k", "created_at": "2026-09-30T23:00:00Z", "gateway": "stripe"}
+    lines = [json.dumps({**good, "amount": True}), json.dumps({**good, "reference": "k-2",
+                                                               "created_at": "2099-01-01T00:00:00Z"}),
+             json.dumps({"__columns__": CARD})]  # a key the reader once used for its own notes
+    result = run(write(tmp_path, lines, "history.jsonl"), "--merchant", "m_hist")
+    assert result.exit_code == 2
+    assert "line 1: amount:" in result.stderr and "line 2: created_at: in the future" in result.stderr
+    assert "line 3: __columns__: holds a card number" in result.stderr and CARD not in result.stderr
+    assert records(env) == {}
+
+
 def test_the_same_reference_with_other_values_is_an_error_not_an_overwrite(env, tmp_path):
     assert run(write(tmp_path, [HEADER, ROWS[0]]), "--merchant", "m_hist").exit_code == 0
     changed = run(write(tmp_path, [HEADER, ROWS[0].replace("4250", "4251")], "changed.csv"), "--merchant", "m_hist")

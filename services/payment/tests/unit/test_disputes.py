@@ -81,3 +81,19 @@ def test_a_bad_dispute_is_refused_before_anything_is_written(world):
     with pytest.raises(PaymentNotFound):
         service.dispute("m_other", pid, None, "fraudulent", NOW)  # another merchant's payment does not exist
     assert service.get("m_acme", pid)["version"] == version and "payment.disputed" not in uow.types(pid)
+
+
+def test_a_retry_without_known_at_a_moment_later_is_the_same_dispute():
+    """known_at omitted means "now": the retry, a few seconds later, asks for the recorded dispute, not a second."""
+    clock = Clock(NOW)
+    service, uow, _ = fake_service({"stripe": FakeGateway("stripe")}, clock)
+    pid = service.pay("m_acme", BODY, "k1")[1]["payment_id"]
+    captured(service, pid)
+    status, body = service.dispute("m_acme", pid, None, "fraudulent", None)
+    assert status == 201 and body["known_at"] == clock.now.isoformat()
+    clock.advance(3)
+    assert service.dispute("m_acme", pid, None, "fraudulent", None) == (200, body)
+    with pytest.raises(m.DisputeRefused) as refused:  # an explicit, different known_at is another dispute
+        service.dispute("m_acme", pid, None, "fraudulent", clock.now)
+    assert refused.value.conflict
+    assert uow.types(pid).count("payment.disputed") == 1

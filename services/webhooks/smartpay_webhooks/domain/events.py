@@ -1,8 +1,8 @@
 """What a merchant can subscribe to, and the body a delivery carries.
 
 OUTCOME_EVENT_TYPES is the one list of payment events this service forwards: the manifest's subscriptions
-must equal it (tests/unit/test_events.py checks). To forward `payment.disputed` once the catalog has it,
-add it here and a subscription in services/webhooks/manifest.json."""
+must equal it (tests/unit/test_events.py checks): a new outcome goes here and in
+services/webhooks/manifest.json."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ OUTCOME_EVENT_TYPES: tuple[str, ...] = (
     "payment.declined",
     "payment.failed",
     "payment.refunded",
-    # "payment.disputed",  # add here (and in manifest.json) once the event catalog defines it
+    "payment.disputed",
 )
 TEST_EVENT_TYPE = "webhook.test"  # sent by POST /webhook-endpoints/{id}/test, whatever the endpoint subscribes to
 
