@@ -75,7 +75,10 @@ def test_an_authorization_failing_on_stripe_goes_straight_to_amazon_pay(platform
     rows = no_wait(payment)
     assert [r.state for r in rows] == ["REQUESTED", "FRAUD_CHECKED", "ROUTED", "REROUTING", "ROUTED", "AUTHORIZED",
                                        "CAPTURED"]
-    assert [r.cause for r in rows][2:] == ["route.selected"] * 5
+    causes = [r.cause for r in rows][2:]
+    # Handled concurrently, the first route.selected can beat fraud.assessed: it is kept (early_route) and the
+    # fraud result routes with it. Every later stage is the route's.
+    assert causes[0] in ("route.selected", "fraud.assessed") and causes[1:] == ["route.selected"] * 4, causes
 
 
 def test_a_capture_failing_on_stripe_is_voided_and_goes_straight_to_amazon_pay(platform, stack, localstripe_server,
