@@ -1,4 +1,4 @@
-"""Merchant webhooks end to end on a private local stack (moto + Terraform + every worker + the deliverer
+"""Merchant webhooks end to end on the e2e suite's private local stack (moto + Terraform + every worker + the deliverer
 loop + the gateway): a merchant registers an endpoint through the gateway with a real Cognito token, pays,
 and a real HTTP receiver on a free port verifies every delivery with the standardwebhooks library, as a
 merchant would. The receiver fails the first try of each webhook: the retry goes through the delivery
@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from smartpay_payment.testing.local_stack import Emulators, MerchantClient
-from smartpay_shared.testing.stack import merchant_token, private_stack
+from smartpay_shared.testing.stack import merchant_token
 
 from smartpay_webhooks.testing.receiver import Receiver
 
@@ -22,9 +22,8 @@ RUN = uuid.uuid4().hex[:6]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with private_stack(tmp_path_factory.mktemp("local")) as info:
-        yield info
+def stack(shared_stack):
+    return shared_stack  # the e2e suite's private stack (tests/e2e/conftest.py); assertions filter on this run's payment
 
 
 @pytest.fixture(scope="module")
