@@ -71,8 +71,30 @@ class ProcessTable:
             deadline = time.monotonic() + 10.0
             while time.monotonic() < deadline and _is_ours(managed.pid, name):
                 time.sleep(0.05)
+        # Gone for good before `stop` returns (a process that stopped carrying our marker, e.g. mid-shutdown,
+        # reads as not ours above but may still be running): wait on the pid itself, then kill it.
+        if not _gone(managed.pid, 10.0):
+            try:
+                os.killpg(managed.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _gone(managed.pid, 10.0)
         (self.pids / f"{name}.pid").unlink(missing_ok=True)
         return True
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """Wait until pid has exited (no /proc entry, or a zombie); whether it has."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if "State:\tZ" in Path(f"/proc/{pid}/status").read_text():
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 def _is_ours(pid: int, name: str) -> bool:
