@@ -4,6 +4,7 @@ without a transformer (how every SmartPay rule delivers) and one with an InputTr
 
 import json
 import uuid
+from collections import Counter
 
 import boto3
 import jsonpath_ng.ext
@@ -92,3 +93,74 @@ def test_the_handler_logs_only_server_errors(monkeypatch):
     for code in (200, 400, 404, 500, 503):
         quiet.log_request(code, 10)
     assert logged == [500, 503]
+
+
+def queue_story() -> list:
+    """What a client sees of SQS through sends, receives (redrive to a DLQ included), FIFO deduplication and
+    the queue's counts, with ids, handles and clocks left out."""
+    run = uuid.uuid4().hex[:8]
+    seen: list = []
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        dlq = sqs.create_queue(QueueName=f"dlq-{run}")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        url = sqs.create_queue(QueueName=f"q-{run}", Attributes={
+            "MessageRetentionPeriod": "120",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})})["QueueUrl"]
+        for i in range(4):
+            sqs.send_message(QueueUrl=url, MessageBody=f"m{i}",
+                             MessageAttributes={"n": {"DataType": "Number", "StringValue": str(i)}})
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"b{i}"} for i in range(3)])
+        counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                  "ApproximateNumberOfMessagesDelayed"]
+        seen.append(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"])
+        for _ in range(3):  # visibility 0: every receive counts; after two the messages go to the DLQ
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+                                      MessageAttributeNames=["All"]).get("Messages", [])
+            seen.append(sorted((m["Body"], json.dumps(m.get("MessageAttributes"), sort_keys=True)) for m in got))
+        seen.append(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"])
+        everything = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        seen.append({k: v for k, v in everything.items() if k not in ("CreatedTimestamp", "LastModifiedTimestamp")
+                     and "Arn" not in k and "Redrive" not in k})
+        seen.append(sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"]))
+        fifo = sqs.create_queue(QueueName=f"f-{run}.fifo", Attributes={
+            "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+        for body in ("same", "same", "other"):
+            sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="g")
+        got = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]
+        seen.append([m["Body"] for m in got])
+        for m in got:
+            sqs.delete_message(QueueUrl=fifo, ReceiptHandle=m["ReceiptHandle"])
+        seen.append(sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["All"])["Attributes"]
+                    ["ApproximateNumberOfMessages"])
+    for entry in seen:
+        if isinstance(entry, dict):
+            entry.pop("ResponseMetadata", None)
+    return seen
+
+
+def test_queues_answer_exactly_as_moto_does_without_counting_on_every_send(monkeypatch):
+    from moto.sqs.models import Queue, SQSBackend
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name in (*moto_server.QUEUE_COUNTS, "_smartpay_fast_attributes"):  # undone after the test
+        monkeypatch.setattr(Queue, name, getattr(Queue, name, False), raising=False)
+    for name in ("send_message", "is_message_valid_based_on_retention_period", "get_queue_attributes"):
+        monkeypatch.setattr(SQSBackend, name, getattr(SQSBackend, name))
+    scanned: list[str] = []
+    real = Queue.approximate_number_of_messages.fget
+    monkeypatch.setattr(Queue, "approximate_number_of_messages",
+                        property(lambda q: scanned.append(q.name.split("-")[0]) or real(q)))
+    plain = queue_story()
+    assert plain[0]["ApproximateNumberOfMessages"] == "7" and plain[0]["ApproximateNumberOfMessagesDelayed"] == "1"
+    assert plain[-2] == ["same", "other"]  # content-based deduplication dropped the second "same"
+    before, scanned[:] = Counter(scanned), []
+
+    moto_server.fast_queue_attributes()
+    moto_server.fast_queue_attributes()  # idempotent: not wrapped twice
+    assert queue_story() == plain
+    # What is left is moto's own price of the counts asked for (a scan per attribute built: 3 per count named,
+    # 1 for All): two asks of 3 counts and All on q, one count on the DLQ, All on the FIFO queue.
+    assert Counter(scanned) == {"q": 19, "dlq": 3, "f": 1}
+    assert before["q"] > 19 + 7 * 3 and before["f"] > 1  # without the patch every send and receive counted
