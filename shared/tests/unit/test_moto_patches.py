@@ -120,6 +120,16 @@ def queue_story() -> list:
                                       MessageAttributeNames=["All"]).get("Messages", [])
             seen.append(sorted((m["Body"], json.dumps(m.get("MessageAttributes"), sort_keys=True)) for m in got))
         seen.append(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"])
+        kept = sqs.send_message(QueueUrl=url, MessageBody="kept") and sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)["Messages"]
+        first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0)  # nothing visible
+        seen.append(("visible after receive", len(first.get("Messages", []))))
+        for handle in (kept[0]["ReceiptHandle"], kept[0]["ReceiptHandle"], "not-a-handle"):
+            try:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+                seen.append("deleted")
+            except sqs.exceptions.ReceiptHandleIsInvalid:
+                seen.append("invalid handle")
         everything = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         seen.append({k: v for k, v in everything.items() if k not in ("CreatedTimestamp", "LastModifiedTimestamp")
                      and "Arn" not in k and "Redrive" not in k})
@@ -144,7 +154,7 @@ def test_queues_answer_exactly_as_moto_does_without_counting_on_every_send(monke
     from moto.sqs.models import Queue, SQSBackend
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name in (*moto_server.QUEUE_COUNTS, "_smartpay_fast_attributes"):  # undone after the test
+    for name in (*moto_server.QUEUE_COUNTS, "messages", "delete_message", "_smartpay_fast_attributes"):  # undone after the test
         monkeypatch.setattr(Queue, name, getattr(Queue, name, False), raising=False)
     for name in ("send_message", "is_message_valid_based_on_retention_period", "get_queue_attributes"):
         monkeypatch.setattr(SQSBackend, name, getattr(SQSBackend, name))
