@@ -103,8 +103,8 @@ def path(tmp_path):
 
 
 def test_persistent_batches_publish_complete_copies(path, monkeypatch):
-    # GIVEN a worker that keeps its connection, and an API-style reader of the copy
-    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER)
+    # GIVEN a worker that keeps its connection and refreshes after every batch, and an API-style reader of the copy
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER, max_refresh_seconds=0)
     reader = SharedFileDuckDBIndex(path, read_only=True)
     opened = []
     real_open = SharedFileDuckDBIndex._open
@@ -139,7 +139,7 @@ except duckdb.IOException:
 def test_the_file_stays_locked_against_other_processes_while_the_worker_holds_it(path):
     """DuckDB's lock is a POSIX record lock: the kernel drops it when the holding process closes any
     descriptor of the file, e.g. a plain copy for the published read copy. The copy must not unlock it."""
-    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER)
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER, max_refresh_seconds=0)
     for n in range(3):
         with worker.batch():
             worker.upsert(doc(n))
@@ -261,4 +261,52 @@ def test_a_reader_waiting_on_the_held_main_file_takes_the_copy_once_it_is_fresh(
     reader.stdin.write("go\n")
     reader.stdin.flush()
     assert finished(reader).strip() == "pay_PW00000000"
+    worker.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_busy_worker_publishes_at_most_once_per_refresh_interval(path, monkeypatch):
+    # GIVEN a refresh interval of 30 s on a clock the test moves (the copy's cost times the factor is above it)
+    clock = Clock()
+    monkeypatch.setattr(duckdb_shared, "_now", clock)
+    monkeypatch.setattr(duckdb_shared, "REFRESH_FACTOR", 1e9)
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER, max_refresh_seconds=30)
+    with worker.batch():
+        worker.upsert(doc(0))
+    assert copy_ids(path) == ["pay_PW00000000"]  # the first batch publishes at once
+    # WHEN more batches end inside the interval THEN they are written but not copied yet
+    clock.now += 10
+    for n in (1, 2):
+        with worker.batch():
+            worker.upsert(doc(n))
+    assert copy_ids(path) == ["pay_PW00000000"]
+    assert worker.get("m_acme", "pay_PW00000000") and worker.get("m_acme", "pay_PW00000002") is None  # reads: the copy
+    # WHEN a batch ends after the interval THEN everything written so far is published
+    clock.now += 25
+    with worker.batch():
+        worker.upsert(doc(3))
+    assert copy_ids(path) == [f"pay_PW0000000{n}" for n in range(4)]
+    # AND closing publishes what a batch inside the next interval left
+    with worker.batch():
+        worker.upsert(doc(4))
+    assert len(copy_ids(path)) == 4
+    worker.close()
+    assert copy_ids(path) == [f"pay_PW0000000{n}" for n in range(5)]
+
+
+def test_writes_left_by_the_last_batch_are_published_when_the_interval_is_up(path, monkeypatch):
+    monkeypatch.setattr(duckdb_shared, "REFRESH_FACTOR", 1e9)  # the interval is max_refresh_seconds
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER, max_refresh_seconds=0.2)
+    for n in range(3):  # no batch comes after these: only the worker's timer can publish the last ones
+        with worker.batch():
+            worker.upsert(doc(n))
+    wait_until(lambda: len(copy_ids(path)) == 3)
+    assert worker._writer is not None  # published by the timer, the file still held for the next batch
     worker.close()
