@@ -40,8 +40,11 @@ class Router:
                         key=lambda i: (names[i] in probing, -pmf[i], usable[i].fee(ctx.amount, ctx.currency)))
         fallbacks = tuple(names[i] for i in ranked)
         explanation = self._explain(mode, names, pmf, index, eligible, notes)
+        # Only a bandit decision comes from the policy; a rule's says so (an endpoint-served policy's version is the
+        # model behind this thread's last distribution, which a pinned or split decision never asked for).
+        version = self.policy.version if mode == "bandit" else f"rule:{mode}"
         return Decision(gateway=names[index], fallbacks=fallbacks, propensity=pmf[index],
-                        policy_version=self.policy.version, explanation=explanation, mode=mode,
+                        policy_version=version, explanation=explanation, mode=mode,
                         candidates=tuple(names), pmf=tuple(pmf), action_features=tuple(actions),
                         shared_features=shared)
 

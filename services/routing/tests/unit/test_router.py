@@ -103,6 +103,16 @@ def test_pin_rule(catalog, ctx):
     assert (d.gateway, d.propensity, d.mode) == ("amazon_pay", 1.0, "pinned")
 
 
+def test_only_a_bandit_decision_carries_the_policys_version(catalog, ctx):
+    """An endpoint-served policy reports the model behind this thread's last distribution: a rule's decision,
+    which asked it nothing, must not carry that (stale) version."""
+    r = router(catalog)
+    assert decide(r, ctx()).policy_version == "fake-1"  # the bandit
+    r.policy.version = "fake-2"  # what an endpoint policy would report after later calls
+    assert decide(r, ctx(merchant_id="m_split_demo")).policy_version == "rule:split"
+    assert decide(r, ctx(method="solana_wallet", currency="USD", country="US")).policy_version == "rule:only"
+
+
 def test_single_eligible_gateway_skips_the_policy(catalog, ctx):
     r = router(catalog)
     d = decide(r, ctx(method="solana_wallet", currency="USD", country="US"))
