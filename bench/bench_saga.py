@@ -37,7 +37,7 @@ import requests
 import stripe
 
 from bench import report
-from bench.cpu import CpuSampler, diagnosis
+from bench.cpu import CpuSampler, diagnosis, machine_capacity
 from bench.saga_ceiling import Ceiling, delta, per_saga_mix, stats, where_time_goes
 from smartpay_payment.testing.local_stack import Emulators
 from smartpay_shared.manifest import all_manifests
@@ -441,12 +441,15 @@ def throughput_phase(payer: Payer, rate: float, seconds: float, probe: Probe) ->
     completed_per_s = round(len(ends) / span, 2) if span else 0.0
     share = round(completed_per_s / probe.ceiling, 3) if probe.ceiling else None
     usage = cpu.summary()
+    capacity = machine_capacity(usage, len(ends))
+    capacity_share = round(completed_per_s / capacity["sagas_per_s"], 3) if capacity else None
     return {"offered_per_s": rate, "offered_seconds": round(offered_s, 1), "sent": len(sent), "refused": len(errors),
             "completed": len(ends), "completed_per_s": completed_per_s, "share_of_ceiling": share,
             "latency": report.percentiles(lat) if len(lat) > 1 else None,
             "drain_seconds": round(span - offered_s, 1) if span else None, "errors": errors[:5],
             "dlq_new": {k: dlq_after[k] - dlq_before.get(k, 0) for k in dlq_after if dlq_after[k] != dlq_before.get(k, 0)},
-            "cpu": usage, "saturation": diagnosis(usage, share),
+            "cpu": usage, "machine_capacity": capacity, "share_of_machine_capacity": capacity_share,
+            "saturation": diagnosis(usage, share, capacity_share),
             "emulator_time": where_time_goes(delta(stats(probe.endpoint), moto_before), top=5)}
 
 
@@ -541,8 +544,11 @@ def render(r: dict[str, Any]) -> str:
         lat = x["latency"] or {}
         dlq = sum(x.get("dlq_new", {}).values())
         share = f"{100 * x['share_of_ceiling']:.0f} %" if x.get("share_of_ceiling") is not None else "-"
+        cap = x.get("machine_capacity") or {}
+        cpu = f"{cap['cpu_ms_per_saga']:.0f} / {cap['sagas_per_s']:g}" if cap else "-"
         return (f"| {x['offered_per_s']:g} | {x['sent']} | {x['refused']} | {x['completed']} | {x['completed_per_s']:g} | "
-                f"{share} | {lat.get('p50_ms', 0):.0f} | {lat.get('p99_ms', 0):.0f} | {dlq} | {x.get('saturation', '-')} |")
+                f"{share} | {cpu} | {lat.get('p50_ms', 0):.0f} | {lat.get('p99_ms', 0):.0f} | {dlq} | "
+                f"{x.get('saturation', '-')} |")
 
     load_rows = "\n".join(load_row(x) for x in r["loads"])
     mix, ceiling, best = r["call_mix"], r["ceiling"], r.get("best_load")
@@ -617,11 +623,15 @@ call's time includes waiting for the server's DynamoDB item and table locks; lon
 
 **Sustained throughput** (open-loop offered load for {r.get('rate_seconds', RATE_SECONDS):g} s each; completed/s over
 the window from the first POST to the last terminal state; share = completed/s over the ceiling above; DLQ =
-new dead letters in the window; saturation from the window's own CPU figures: a process at >= 90 % of a
-core, the machine at >= 95 %, else the emulator when at >= 90 % of its ceiling):
+new dead letters in the window; CPU = the CPU time every process of the stack spent in the window (user +
+system, the gateway's API environments included) per completed saga, and the sagas/s that would keep all
+{r['loads'][0]['cpu']['cores'] if r['loads'] else '-'} cores busy at that cost with nothing else running (an upper bound: the emulator, the workers and the
+gateway share this machine, where on AWS only the emulated services' work would); saturation from the window's
+own figures: completed/s at >= 85 % of that bound, else a process at >= 90 % of a core, the machine at >= 95 %,
+else the emulator when at >= 90 % of its ceiling):
 
-| offered /s | sent | refused | completed | completed /s | share of ceiling | p50 ms | p99 ms | DLQ | saturation |
-|---|---|---|---|---|---|---|---|---|---|
+| offered /s | sent | refused | completed | completed /s | share of ceiling | CPU ms per saga / machine bound /s | p50 ms | p99 ms | DLQ | saturation |
+|---|---|---|---|---|---|---|---|---|---|---|
 {load_rows}
 
 {throughput_verdict}
