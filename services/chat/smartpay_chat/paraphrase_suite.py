@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from smartpay_chat.evaluation import MERCHANT, NOW
 from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
-PARTS = ("tuning", "heldout", "heldout_b", "heldout_c")  # held-out batches, each measured blind once (docs/chat.md)
+# The held-out batches, each measured blind once (docs/chat.md).
+PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -35,10 +36,10 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "oct": (D(2026, 10, 1), D(2026, 11, 1)), "nov": (D(2026, 11, 1), D(2026, 12, 1)),
     "ytd": (D(2026, 1, 1), NOW),
     "sep": (D(2026, 9, 1), D(2026, 10, 1)),
-    **{f"d{n}": (NOW - timedelta(days=n), NOW) for n in (2, 3, 5, 7, 10, 14, 30, 60)},
-    **{f"h{n}": (NOW - timedelta(hours=n), NOW) for n in (1, 6, 12, 24, 48)},
+    **{f"d{n}": (NOW - timedelta(days=n), NOW) for n in (2, 3, 5, 7, 10, 14, 30, 60, 90)},
+    **{f"h{n}": (NOW - timedelta(hours=n), NOW) for n in (1, 2, 3, 6, 12, 24, 48)},
     "since_mon": (D(2026, 11, 30), NOW), "since_wed": (D(2026, 11, 25), NOW), "since_fri": (D(2026, 11, 27), NOW),
-    "since_nov20": (D(2026, 11, 20), NOW),
+    "since_nov20": (D(2026, 11, 20), NOW), "since_sat": (D(2026, 11, 28), NOW),
     "nov1-7": (D(2026, 11, 1), D(2026, 11, 8)), "nov10-16": (D(2026, 11, 10), D(2026, 11, 17)),
     "nov15": (D(2026, 11, 15), D(2026, 11, 16)), "nov29": (D(2026, 11, 29), D(2026, 11, 30)),
     "nov16-22": (D(2026, 11, 16), D(2026, 11, 23)),
@@ -63,6 +64,12 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "yesterday@America/Los_Angeles": (D(2026, 11, 30, 8), D(2026, 12, 1, 8)),
     "this_week@America/Los_Angeles": (D(2026, 11, 30, 8), NOW),
     "today@America/Sao_Paulo": (D(2026, 12, 1, 3), NOW),
+    # heldout_d (Hong Kong +8, Auckland NZDT +13, Toronto EST -5, London GMT in December)
+    "today@Europe/London": (D(2026, 12, 1), NOW), "today@Asia/Hong_Kong": (D(2026, 11, 30, 16), NOW),
+    "today@Pacific/Auckland": (D(2026, 11, 30, 11), NOW), "today@America/Toronto": (D(2026, 12, 1, 5), NOW),
+    "yesterday@America/Chicago": (D(2026, 11, 30, 6), D(2026, 12, 1, 6)),
+    "this_week@America/New_York": (D(2026, 11, 30, 5), NOW), "this_month@Asia/Tokyo": (D(2026, 11, 30, 15), NOW),
+    "nov29@Asia/Tokyo": (D(2026, 11, 28, 15), D(2026, 11, 29, 15)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},

@@ -15,8 +15,10 @@ from smartpay_chat.service_layer.chat import Chat, InMemorySessions, ask
 from smartpay_chat.service_layer.planner import DeterministicPlanner
 
 # (accuracy, wrong answers at most): the 97 % target where it is met now, else today's figure (docs/chat.md has the
-# blind first measurements: 156/162, 40/44, 61/65).
-FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0)}
+# blind first measurements: 156/162, 40/44, 61/65, 122/146). heldout_d's floor is its blind first measurement, with
+# its 8 wrong answers: the planner has not been changed since (a fix raises the floor; a regression fails).
+FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
+          "heldout_d": (122 / 146, 8)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
