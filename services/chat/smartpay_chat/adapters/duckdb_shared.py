@@ -18,6 +18,7 @@ does no other process can open it, not even read-only. So:
   the next), lets go, and waits for those writers before it takes the lock again (an idle worker lets go on
   its timer anyway; `idle_close_seconds=0` closes after every batch). The kernel drops both locks when a
   process dies, so a crashed worker leaves nothing stale (DuckDB replays its WAL on the next open);
+- the writing process reads its own writes (through the writer while it holds it), never the copy;
 - the API holds one read-only connection to the published copy and reopens it only when the copy changes
   (inode, size or mtime differ), so a question no longer pays the 25-35 ms open;
 - when the copy is missing or older than the main file (a bulk reindex wrote the main file directly), the
@@ -150,6 +151,7 @@ class SharedFileDuckDBIndex(PaymentIndex):
         self._publish_cost = 0.0
         self._batch_end = 0.0
         self._batch: DuckDBPaymentIndex | None = None  # the writer, while a batch runs
+        self._batch_thread: int | None = None
         self._writer: DuckDBPaymentIndex | None = None  # open read-write only while `_lock_file` is locked
         self._lock_file: IO | None = None
         self._source: int | None = None  # the main file, held open with the writer (see `publish`)
@@ -186,11 +188,11 @@ class SharedFileDuckDBIndex(PaymentIndex):
                 self._release()  # a writer asked between batches: it goes first (`_acquire` waits for it)
             if self._writer is None:
                 self._acquire(hold)
-            self._batch = self._writer
+            self._batch, self._batch_thread = self._writer, threading.get_ident()
             try:
                 yield self
             finally:
-                self._batch = None
+                self._batch = self._batch_thread = None
                 self._end_batch(hold)
 
     def _acquire(self, hold: bool) -> None:
@@ -310,6 +312,12 @@ class SharedFileDuckDBIndex(PaymentIndex):
         return copy.st_ino, copy.st_size, copy.st_mtime_ns
 
     def _read(self, call: Callable[[DuckDBPaymentIndex], T]) -> T:
+        if self._batch is not None and self._batch_thread == threading.get_ident():
+            return call(self._batch)  # inside this thread's batch: its own writes
+        if self._writer is not None:  # this process holds the writer: read its writes, not the refreshed copy
+            with self._writing:
+                if self._writer is not None:
+                    return call(self._writer)
         identity = self._fresh_copy() if self._hold_reader else None
         deadline, pause = time.monotonic() + self._wait, 0.01
         while identity is None:  # no fresh copy: open the main file read-only for this call

@@ -287,7 +287,7 @@ def test_a_busy_worker_publishes_at_most_once_per_refresh_interval(path, monkeyp
         with worker.batch():
             worker.upsert(doc(n))
     assert copy_ids(path) == ["pay_PW00000000"]
-    assert worker.get("m_acme", "pay_PW00000000") and worker.get("m_acme", "pay_PW00000002") is None  # reads: the copy
+    assert worker.get("m_acme", "pay_PW00000002") is not None  # the writing process reads its own writes
     # WHEN a batch ends after the interval THEN everything written so far is published
     clock.now += 25
     with worker.batch():
