@@ -43,12 +43,15 @@ METRICS = [
     ("average_order_value", r"\b(?:average|mean|typical) (?:value of (?:an? )?(?:approved |successful )?(?:payment|order|transaction)"
                             r"|(?:order|payment|ticket|transaction|basket|cart|purchase|sale|checkout)s?"
                             r"(?: size| value| amount)?|(?:size|value|amount)(?: per (?:order|payment|transaction))?)"
-                            r"|\baov\b"),
-    ("net", r"\b(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
+                            r"|\baov\b|\baverage (?:spend|basket size)\b"
+                            r"|\b(?:spend|spent|pay|paid)(?: with us| per (?:order|visit|purchase))? on average\b"),
+    ("net", r"\b(?:once|after|when|with|if) (?:the |all )?refunds (?:are |have been |were |is |get )?(?:taken out|taken off"
+            r"|deducted|subtracted|removed|netted out|taken away|excluded)\b"
+            r"|\b(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
             r"|less|net of|excluding|without) (?:the |all )?refunds\b"
             r"|\bnet(?: volume| revenue| sales| amount| takings| income)?\b"),
     ("volume", r"\b(?:volume|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
-               r"|how much (?:money )?(?:did we |have we |we |was |were |did |has |had )?(?:take|took|taken|make|made"
+               r"|how much (?:money )?(?:(?:did|have|has|had) (?:we|i) |we |i |was |were |did |has |had )?(?:take|took|taken|make|made"
                r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
                r"|received|get|got|generate|generated|charge|charged|come in|came in)"
                r"|what did we (?:take|make|earn|collect|bring in|process|capture)|money (?:came|come|coming) in"

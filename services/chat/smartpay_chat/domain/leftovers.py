@@ -59,6 +59,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
         return not after or not _consumed(t, m.end())
     prev = before[0] if before else ""
     if word in lx.PEOPLE:  # "how many customers", "per customer", "best customer", "new customers"
+        if _possessive_of_payments(word, original):  # "my customers' payments": the payments themselves
+            return False
         return (prev in _GROUP_SLOT | _RANKING | {"many", "of"} or prev in ("count", "number")
                 or (bool(before) and _unknown(prev) and not _consumed_word(t, prev, m.start())))
     if word in lx.FILLER:
@@ -84,3 +86,8 @@ def _consumed_word(t: Text, word: str, before: int) -> bool:
     """Was the nearest `word` before position `before` understood (a country demonym before "customers")?"""
     at = t.full.rfind(word, 0, before)
     return at >= 0 and not t.text[at:at + len(word)].strip()
+
+
+def _possessive_of_payments(word: str, original: str) -> bool:
+    nouns = "|".join(sorted(lx.PAYMENT_NOUNS))
+    return re.search(rf"\b{word}(?:'s|s'|')\s+(?:{nouns})\b", original.lower().replace("’", "'")) is not None

@@ -18,6 +18,18 @@ _FOLLOW_UP = (r"^\s*(?:and|what about|how about|only|just|same|now|but|then|inst
 _DESC = (r"most common|most frequent|most used|most popular|used (?:the )?most|commonest|main|primary|top|biggest"
          r"|leading|highest|most|best|busiest|largest|greatest|slowest")
 _ASC = r"lowest|least used|least|worst|bottom|fewest|smallest|quietest|fastest"
+# "higher than last month", "better than stripe", "as high as in October": a comparison of two figures.
+_COMPARISON = r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) as\b"
+COMPARISON_REASON = ("I don't compare two figures (two periods, gateways or markets) in one answer: ask for each, "
+                     "for example the refund rate this month, then \"and last month?\"")
+_AMOUNT_WORDS = r"\b(?:value|values|amount|amounts|size|sizes|basket|ticket|spend|money)\b"
+
+
+class Unsupported(ValueError):
+    """A reading the question asks for that no plan holds."""
+
+
+_HIGH_IS_BAD = ("decline_rate", "fraud_decline_rate", "refund_rate", "fallback_rate")
 _NOUNS = r"\b(?:payments?|transactions?|orders?|charges?|purchases?|checkouts?|buys)\b"
 _VOCAB = (lexicon.FILLER | lexicon.OUT_OF_SCOPE | lexicon.PEOPLE | lexicon.NEGATIONS | lexicon.TIME_WORDS
           | lexicon.TYPO_TARGETS | lexicon.PAYMENT_NOUNS | set(g.GROUPS) | set(g.MONTHS) | set(g.WEEKDAYS)
@@ -33,14 +45,18 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     try:
         _zone(t, question, parsed)
         parsed.follow_up = bool(re.search(_FOLLOW_UP, t.text))
+        t.take(r"^\s*(?:(?:and|ok|okay|so)\s+)?now\b(?=\s+[a-z])")  # "now by volume": the next step, not a window
         _metric(t, parsed)
         parsed.amounts, symbol_currencies = values.amounts(t)
+        if t.has(_COMPARISON):  # left after the amount bounds ("more than 200"): two figures compared
+            parsed.refusal = COMPARISON_REASON
+            return parsed
         _ranking(t, parsed)
+        parsed.relative = when.relative(t)  # before the groupings: "and the day before?" groups by nothing
         groups = _groups(t)
-        parsed.relative = when.relative(t)
         parsed.window, said_now = when.take(t, today)
         parsed.window = parsed.window or when.on_weekday(t, today)
-    except (zones.ZoneProblem, when.FutureWindow) as e:
+    except (zones.ZoneProblem, when.FutureWindow, Unsupported) as e:
         parsed.refusal = str(e)
         return parsed
     if parsed.top_n is not None:  # "top 5 gateways", "the busiest day": the ranked thing is the grouping
@@ -83,17 +99,26 @@ def _zone(t: g.Text, question: str, parsed: g.Parsed) -> None:
 
 
 def _metric(t: g.Text, parsed: g.Parsed) -> None:
-    for m in t.take(r"\b(?:p|percentile\s*)(50|75|90|95|99)\b|\b(50|75|90|95|99)(?:th)?[- ]?(?:percentile|pct)\b"):
+    named = t.take(r"\b(?:p|percentile\s*)(50|75|90|95|99)\b|\b(50|75|90|95|99)(?:th)?[- ]?(?:percentile|pct)\b")
+    for m in named:
         parsed.percentiles += (float(m.group(1) or m.group(2)),)
     if t.take(r"\bmedian\b"):
         parsed.percentiles += (50.0,)
-    t.take(r"\bto (?:reach |get to )?(?:a |the |their )?final (?:outcome|state|status|result)\b|\bend to end\b")
+    t.take(r"\bto (?:reach |get to )?(?:a |the |their )?final (?:outcome|state|status|result)\b|\bend to end\b"
+           r"|\b(?:end|ends|ended|ending) up\b")  # "payments that end up refunded": the status they reached
     if t.take(r"\bhow much(?: money)? (?:was|were|is|are|did) (?:that|those|it|they|them)(?: come to| worth| in total)?\b"):
         parsed.money_of_those, parsed.metric = True, "volume"  # "how much money was that?" after a count
+    if t.has(rf"\bhow many (?:\w+ ){{0,3}}?{_NOUNS}"):  # "how many EUR payments ... came in": arrived, a count
+        t.take(r"\b(?:came|come|coming|have come|has come) in\b")
     for name, pattern in g.METRICS:
         for m in t.take(pattern):
             parsed.metric = parsed.metric or name
             parsed.counted = parsed.counted or name == "count"
+    if parsed.percentiles and parsed.metric != "latency":  # only latency has percentiles
+        if parsed.metric is not None or t.has(_NOUNS) or t.has(_AMOUNT_WORDS):  # "median order value": refused
+            raise Unsupported("I give percentiles and the median only for latency (creation to final outcome)")
+        if named:
+            parsed.metric = "latency"  # "stripe p95 past 24 hours" (a bare "median" is left to the follow-up rules)
     if parsed.metric in ("volume", "average_order_value"):  # gross: refunded payments are in (METRICS.md)
         t.take(r"\b(?:including|incl|counting|with|even|plus) (?:the )?(?:refunds|refunded(?: and partially refunded)?"
                r"(?: payments| ones| orders| transactions)?)\b")
@@ -110,17 +135,27 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
     slow = re.search(r"\b(slowest|fastest|quickest)\b", t.full)
     if slow and parsed.metric == "latency":
         parsed.order, parsed.top_n = ("desc" if slow.group(1) == "slowest" else "asc"), (5 if plural else 1)
-    for m in t.take(rf"\b(?:(top|bottom)\s+{g.NUM}|{g.NUM}\s+(?:{_DESC}|{_ASC})|(?:which|the|name the|list the|"
+    for m in t.take(rf"\b(?:(top|bottom)\s+{g.NUM}|{g.NUM}\s+(?:{_DESC}|{_ASC})|(?:worst|best)\s+{g.NUM}|(?:which|the|name the|list the|"
                     rf"what are the|what were the|give me the|show me the|show the)\s+{g.NUM}(?=\s+(?:\w+\s+)?"
                     rf"{g.GROUP_RE}))\b"):
-        n = m.group(2) or m.group(3) or m.group(4)
+        n = m.group(2) or m.group(3) or m.group(4) or m.group(5)
         parsed.top_n, parsed.order = g.number(n), "asc" if m.group(1) == "bottom" else "desc"
         if re.search(rf"\b(?:{_ASC})\b", m.group(0)):
             parsed.order = "asc"
-    if t.take(rf"\b(?:the\s+)?(?:{_DESC})\b"):
+        parsed.order = _judged(m.group(0), parsed)
+    for m in t.take(rf"\b(?:the\s+)?(?:{_DESC})\b"):
         parsed.order, parsed.top_n = parsed.order or "desc", parsed.top_n or (5 if plural else 1)
-    if t.take(rf"\b(?:the\s+)?(?:{_ASC})\b"):
+        parsed.order = _judged(m.group(0), parsed)
+    for m in t.take(rf"\b(?:the\s+)?(?:{_ASC})\b"):
         parsed.order, parsed.top_n = "asc", parsed.top_n or (5 if plural else 1)
+        parsed.order = _judged(m.group(0), parsed)
+
+
+def _judged(words: str, parsed: g.Parsed) -> str:
+    """"Worst" is the highest of a rate where high is bad ("worst 3 by decline rate"), "best" its lowest."""
+    if parsed.metric in _HIGH_IS_BAD and re.search(r"\b(?:worst|best)\b", words):
+        return "desc" if "worst" in words else "asc"
+    return parsed.order
 
 
 def _groups(t: g.Text) -> list[str]:

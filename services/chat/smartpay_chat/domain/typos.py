@@ -3,7 +3,7 @@ word within a small edit distance (optimal string alignment: a swap of two neigh
 
 Guards: a word that is itself a known word (English, or any word of the vocabulary) is never changed
 ("states" stays, it does not become "status"; "mars" does not become "march"); short words only by a swap of
-two neighbours ("rtae" -> "rate"); and when two lexicon words are equally close, nothing is guessed."""
+two neighbours ("rtae" -> "rate") or, for four letters, one letter of a five-letter word dropped ("totl" -> "total"); and when two lexicon words are equally close, nothing is guessed."""
 
 from __future__ import annotations
 
@@ -37,12 +37,17 @@ def _swapped(a: str, b: str) -> bool:
     return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
 
 
+def _dropped(word: str, target: str) -> bool:
+    """`word` is the five-letter `target` with one letter left out."""
+    return len(target) == 5 and any(target[:i] + target[i + 1:] == word for i in range(5))
+
+
 def correction(word: str, targets: Iterable[str], known: Callable[[str], bool]) -> str | None:
     """The lexicon word `word` is a typo of, or None (known word, too short, too far, or a tie)."""
     if len(word) < 3 or not word.isalpha() or known(word):
         return None
-    if len(word) <= 4:  # a swap ("rtae"), or the last letter dropped ("tota")
-        found = {t for t in targets if _swapped(word, t) or (len(word) == 4 and len(t) == 5 and t.startswith(word))}
+    if len(word) <= 4:  # a swap ("rtae"), or one letter of a five-letter word dropped ("tota", "totl")
+        found = {t for t in targets if _swapped(word, t) or (len(word) == 4 and _dropped(word, t))}
         return found.pop() if len(found) == 1 else None
     limit = 1 if len(word) <= 7 else 2
     best, found = limit + 1, set()
@@ -66,8 +71,10 @@ def correction(word: str, targets: Iterable[str], known: Callable[[str], bool]) 
 def near(word: str, targets: Iterable[str], known: Callable[[str], bool]) -> bool:
     """An unknown word within typo distance of some lexicon word, even when no single correction was chosen (a
     tie: "refundd" is as close to refund, refunds and refunded): it may change the plan, so it is not ignored."""
-    if len(word) < 5 or not word.isalpha() or known(word):
+    if len(word) < 4 or not word.isalpha() or known(word):
         return False
+    if len(word) == 4:
+        return any(_swapped(word, t) or _dropped(word, t) for t in targets)
     limit = 1 if len(word) <= 7 else 2
     return any(distance(word, t, limit) <= limit for t in targets if len(t) >= 4)
 

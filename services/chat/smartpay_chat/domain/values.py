@@ -13,15 +13,14 @@ from smartpay_chat.domain import places
 
 APPROVED = ("captured", "refunded", "partially_refunded")
 DECLINED = ("failed", "declined_fraud")
-_OTHER_GATEWAY = (r"(?: (?:to|on|onto|through|via) (?:a |an |the )?(?:another|different|second|backup|other|next"
-                  r"|alternative|alternate|fallback|new)(?: gateway| provider| processor| route)?)?")
+_OTHER = r"(?:a |an |the )?(?:another|different|second|2nd|backup|other|next|alternative|alternate|fallback|new)"
+_OTHER_GATEWAY = rf"(?: (?:to|on|onto|through|via) {_OTHER}(?: gateway| provider| processor| route)?)?"
 FALLBACK = (r"\b(?:(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|failed over|fail(?:s|ing|ed)? ?over|failover"
             rf"|re-?routed|re-?routes?|rerouting){_OTHER_GATEWAY}"
             r"|(?:had to |have to |needed to |need to )?(?:be )?(?:switch(?:ed|es|ing)?"
             r"|move[ds]?|moving|retried|retry|sent|gone|went|go|routed|passed|handed)(?: over| again)? (?:on |to |through |via )"
-            r"(?:a |an |the )?(?:another|different|second|backup|other|next|alternative|alternate|fallback|new)"
-            r"(?: gateway| provider| processor| route)?|switch(?:ed|ing)? (?:gateways|providers)"
-            r"|(?:a |the )?(?:second|backup|fallback) (?:gateway|provider))\b")
+            rf"{_OTHER}(?: gateway| provider| processor| route)?|switch(?:ed|ing)? (?:gateways|providers)"
+            r"|(?:a |the )?(?:second|2nd|backup|fallback) (?:gateway|provider))\b")
 # (name, pattern, statuses); "captured" as an adjective is approved (it was captured, even if refunded later).
 STATUSES = (
     ("fraud", r"\b(?:fraud[- ](?:declined?s?|blocks?|blocked|rejections?|rejected)|(?:declined|blocked|rejected|stopped|refused"
@@ -42,6 +41,8 @@ STATUSES = (
      r"|approvals|successes)\b", APPROVED),
     ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished)\b", ("pending",)),
 )
+# "paid with X", "payments made with X", "bought using X": X is the payment method (METRICS.md), not the gateway.
+_PAID = r"(?:paid(?: for)?|made|bought|checked out|paying|purchased) (?:with|by|using|via|through)"
 _AMOUNT = r"(\d+(?:[.,]\d{1,3})?)"
 _CODE_SLOT = r"\b(?:from|in|country|countries|based in|located in|origin)\s+(?:the\s+)?"
 
@@ -51,9 +52,9 @@ def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:
     if t.take(r"\b(?:paid|pay|paying|payments? made)\s+(?:with|by|using|via)\s+(?:a\s+)?(?:credit |debit )?cards?\b"
               r"|\b(?:credit |debit )?card(?: payments?| transactions?| txns?)?\b|\b(?:credit |debit )?cards\b"):
         methods.append("card")
-    if t.take(r"\bsolana wallets?(?: payments?)?\b|\bpaid (?:with|by|using|via) solana\b|\bcrypto(?:currency)?\b"):
+    if t.take(rf"\bsolana wallets?(?: payments?)?\b|\b{_PAID} solana\b|\bcrypto(?:currency)?\b"):
         methods.append("solana_wallet")
-    if t.take(r"\bpaid (?:with|by|using|via) amazon ?pay\b|\bamazon ?pay wallets?\b"):
+    if t.take(rf"\b{_PAID} amazon ?pay\b|\bamazon ?pay wallets?\b"):
         methods.append("amazon_pay")
     gw = r"(stripe|amazon ?pay|amazon|solana)"
     for m in t.take(rf"\b(?:on|via|through|using|over|with|by|at|for|from|in)?\s*(?:the\s+)?{gw}(?:\s+(?:gateway|network))?\b"):
@@ -125,6 +126,11 @@ def amounts(t: g.Text) -> tuple[dict[str, Decimal], list[str]]:
     for m in t.take(rf"\b(?:amounts? |of |worth )?between\s+{money}\s+and\s+{money}"):
         found.update(amount_gte=dec(m.group(2)), amount_lte=dec(m.group(4)))
         symbols += [s for s in (m.group(1), m.group(3)) if s]
+    for words, key in ((r"or (?:less|fewer|below|under|lower)", "amount_lte"), (r"or (?:more|above|over|higher)", "amount_gte")):
+        for m in t.take(rf"(?<![a-z])(?:(?:amounts? |payments? |of |worth |valued )?){money}\s+(?:{words})\b"):
+            found[key] = dec(m.group(2))  # "payments of 50 or less"
+            if m.group(1):
+                symbols.append(m.group(1))
     for words, key in ((r"at least|minimum of|min of|no less than|not less than|>=|≥", "amount_gte"),
                        (r"over|above|more than|greater than|larger than|bigger than|exceeding|higher than|>", "amount_gt"),
                        (r"at most|no more than|not more than|up to|maximum of|max of|<=|≤", "amount_lte"),

@@ -30,11 +30,23 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         raise FutureWindow("I answer about payments that already happened, not about the future")
     for m in t.take(rf"\b(?:between|from)\s+{g.DATE_RE}\s+(?:and|to|until|till|through|-)\s+{g.DATE_RE}"):
         return _between(m, today), False
+    for m in t.take(rf"\b(?:between|from)\s+(?:the\s+)?{g.DAY_RE}\s+(?:and|to|until|till|through|-)\s+(?:the\s+)?"
+                    rf"{g.DAY_RE}\s+(?:of\s+)?{g.MONTH_RE}"):  # "from the 10th to the 16th of November"
+        start, end = g.parse_date((None,) * 5 + (m.group(1), m.group(3)), today), \
+            g.parse_date((None,) * 5 + (m.group(2), m.group(3)), today)
+        return {"period": "between", "start_date": start, "end_date": end}, False
     for m in t.take(rf"\b(?:since|from)\s+{g.DATE_RE}"):
         return {"period": "between", "start_date": g.parse_date(m.groups(), today), "end_date": today}, False
     for m in t.take(rf"\b(?:on|for)?\s*{g.DATE_RE}"):
         return {"period": "on_date", "start_date": g.parse_date(m.groups(), today)}, False
-    simple = [(r"\byesterday\b", {"period": "yesterday"}),
+    monday = today - timedelta(days=today.weekday())
+    simple = [(r"\b(?:the )?day before yesterday\b", {"period": "on_date", "start_date": today - timedelta(days=2)}),
+              (r"\b(?:the )?week before last\b",
+               {"period": "between", "start_date": monday - timedelta(days=14), "end_date": monday - timedelta(days=8)}),
+              (r"\b(?:the )?month before last\b", {"period": "month", "month": (today.month - 3) % 12 + 1}),
+              (r"\bsince (?:midnight|the start of (?:the )?day|the day began|this morning at midnight)\b",
+               {"period": "today"}),
+              (r"\byesterday\b", {"period": "yesterday"}),
               (r"\b(?:last|past|previous) (?:fortnight|two weeks)\b", {"period": "last_n_days", "n": 14}),
               (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?week\b", {"period": "this_week"}),
               (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?month\b", {"period": "this_month"}),
@@ -75,7 +87,7 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
 def relative(t: g.Text) -> str | None:
     """"the month before (that)", "the week before", "the day before": a step back from the last window."""
     for m in t.take(r"\b(?:and |what about |how about )?(?:in |for |during )?(?:the )?(month|week|day) (?:before|prior)"
-                    r"(?: (?:that|it|this|then))?\b(?! last)"):
+                    r"(?: (?:that|it|this|then))?\b(?! last| yesterday)"):
         return m.group(1)
     return None
 

@@ -27,7 +27,18 @@ EXAMPLES = ("how much did we take on Stripe yesterday?", "approval rate by gatew
             "why was payment <its pay_ id> declined?", "median latency last week", "and on Solana?")
 _OTHER_TENANT = (r"\b(all|every|other|another|each|any|competitor'?s?|their)\s+merchants?\b|\bmerchants?\s*(id|_id)?"
                  r"\s*[=:]?\s*[a-z0-9_-]*\d|\bmerchant_id\b|\bacross (?:all )?(?:tenants|accounts|merchants)\b"
-                 r"|\bmerchants?\s+[a-z]*_[a-z0-9_-]+|\btenants?\b|\bwhole platform\b|\beveryone\b")
+                 r"|\bmerchants?\s+[a-z]*_[a-z0-9_-]+|\btenants?\b|\bwhole platform\b|\beveryone\b"
+                 # a merchant id ("revenue for m_beta"), or "for merchant Acme" / "merchant Acme's": another merchant
+                 r"|\bm_[a-z0-9][a-z0-9_-]*\b|\b(?:for|of|from|about|at|by)\s+(?:the\s+)?merchants?\s+"
+                 r"(?!(?:account|local|time|timezone|zone)\b)[a-z]|\bmerchant\s+[a-z0-9_-]+'s\b")
+# Card data the platform never stores or shows: asked for, it is refused, never turned into a count of payments.
+_CARD_DATA = (r"\b(?:credit |debit )?card ?(?:numbers?|nos?|nums?|no\.)(?!\w)|\bpans?\b|\bprimary account numbers?\b"
+              r"|\bcv[vc]2?s?\b|\bcvn\b|\bsecurity codes?\b|\bexpir(?:y|ation) dates?\b"
+              r"|\b(?:full|complete|whole|entire|raw|unmasked) card (?:details|data|info(?:rmation)?|numbers?)\b"
+              r"|\bcard details\b|\bcard ?holder names?\b")
+CARD_DATA_REASON = ("card numbers, security codes and full card details are never stored or shown here (only a "
+                    "card's last four digits, in one payment's details): ask about the payments instead, for example "
+                    "their number or status")
 _INJECTION = (r"\bignore\b.*\b(instructions?|rules|previous|above|filters?)\b|\bsystem prompt\b|\bdisregard\b"
               r"|\byou are now\b|\bdrop table\b|\bselect\s+\*|\bunion\s+select\b|;\s*--|\bjailbreak\b|\bpretend\b")
 _PAYMENT_ID = re.compile(r"\bpay_[A-Za-z0-9]{8,40}\b")
@@ -74,6 +85,8 @@ def screen(question: str) -> Plan | None:
     lowered = question.lower()
     if re.search(_OTHER_TENANT, lowered):
         return refusal("I only answer about your own merchant's payments (the one you are signed in as)")
+    if re.search(_CARD_DATA, lowered):
+        return refusal(CARD_DATA_REASON)
     if re.search(_INJECTION, lowered):
         return refusal("that reads like an instruction to change how I work, not a question about payments")
     ids = _PAYMENT_ID.findall(question)
@@ -159,8 +172,11 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     if parsed.metric and base and parsed.metric != base.metric and parsed.metric in RATE_METRICS:
         filters["statuses"] = ()  # a rate names its own numerator: the last question's statuses do not apply
     metric = parsed.metric or base.metric
-    if metric == "refund_total" and set(filters["statuses"]) <= {"refunded", "partially_refunded"}:
-        filters["statuses"] = ()  # every refund is of a refunded payment: the same figure, a plainer plan
+    said_here = base is None or bool(parsed.statuses) or parsed.money_of_those
+    if metric == "refund_total" and said_here and set(filters["statuses"]) <= {"refunded", "partially_refunded"}:
+        # every refund is of a refunded payment: the same figure, a plainer plan. A follow-up ("number of refunded
+        # payments >> how much was refunded in total?") keeps the filter it inherits, like any other.
+        filters["statuses"] = ()
     window = Window(**parsed.window) if parsed.window else (base.window if base else None)
     group_by = parsed.group_by or (base.group_by if base else ())
     top_n = parsed.top_n if parsed.top_n is not None else (base.top_n if base and not parsed.group_by else None)

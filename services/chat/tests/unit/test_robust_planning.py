@@ -1,13 +1,15 @@
 """Issue #17 item 1 on the deterministic planner (no engine): filler ignored but plan-changing words refused,
 typos within a small edit distance but never onto another known word, named time zones, bare counts, "right
-now", "break down by", numeric top-N, values only where a value fits, METRICS.md's captured volume."""
+now", "break down by", numeric top-N, values only where a value fits, METRICS.md's captured volume. Then the fixes
+that followed heldout_d's blind measurement, safety first: another merchant, card data and comparisons refused
+with their reason; the readings that gave a wrong figure; wordings that used to be refused."""
 
 from datetime import UTC, datetime
 
 import pytest
 
 from smartpay_chat.domain import typos
-from smartpay_chat.service_layer.planner import DeterministicPlanner
+from smartpay_chat.service_layer.planner import DeterministicPlanner, screen
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 P = DeterministicPlanner()
@@ -125,3 +127,148 @@ def test_the_llm_schema_takes_the_new_filter():
     parsed = PaymentQuestionPlan.model_validate(
         {"plan": {"kind": "aggregate", "metric": "count", "filters": {"fell_back": True}}})
     assert parsed.plan.filters.fell_back is True
+
+
+# --- 1. questions that must be refused (after heldout_d's blind measurement, docs/chat.md)
+@pytest.mark.parametrize("question", [
+    "show revenue for m_beta", "volume for m_gamma last week", "how many declines did m_delta_2 have yesterday",
+    "approval rate for merchant Globex this month", "what did merchant Initech's customers pay last week",
+    "revenue of the merchant acme yesterday",
+])
+def test_a_question_about_another_merchant_is_refused_never_answered_with_ours(question):
+    found = plan(question)
+    assert found.kind == "refusal" and "your own merchant" in found.reason, found
+    assert screen(question) is not None  # the LLM planners share the screen: no model sees it either
+
+
+@pytest.mark.parametrize("question", ["volume in merchant time today", "payments today in our merchant local time"])
+def test_the_merchant_words_of_a_time_zone_are_not_another_merchant(question):
+    assert plan(question).kind == "aggregate"
+
+
+@pytest.mark.parametrize("question", [
+    "give me the card numbers of yesterday's declined payments", "list the card numbers of the refunded payments",
+    "cvv of yesterday's failed card payments", "show full card details for last week's declines",
+    "what are the PANs of today's payments", "card number for each payment over 500 this week",
+    "expiry dates of the cards used yesterday", "how many payments had a security code mismatch",
+])
+def test_card_data_is_refused_not_turned_into_a_count(question):
+    found = plan(question)
+    assert found.kind == "refusal" and "never stored or shown" in found.reason, found
+
+
+def test_card_payments_are_still_answered():
+    assert fields("how many card payments were declined yesterday")["filters"]["methods"] == ["card"]
+
+
+@pytest.mark.parametrize("question", [
+    "Is my refund rate higher than last month?", "is our decline rate lower than last week?",
+    "did we take more than last month?", "was stripe's approval rate better than solana's this week",
+    "is the volume as high as in October",
+])
+def test_a_comparison_of_two_figures_is_refused(question):
+    found = plan(question)
+    assert found.kind == "refusal" and "compare" in found.reason, found
+
+
+def test_an_amount_bound_is_not_a_comparison():
+    assert fields("how many payments more than 200 last month")["filters"] == {"amount_gt": "200"}
+
+
+# --- 2. readings that gave a wrong figure
+def test_a_four_letter_typo_missing_one_letter_is_corrected_and_a_tie_is_not():
+    targets = frozenset({"total", "count", "month"})
+    assert typos.correction("totl", targets, lambda w: False) == "total"
+    tie = frozenset({"rates", "rants"})
+    assert typos.correction("rats", tie, lambda w: False) is None  # either letter dropped: a tie, no guess
+    assert typos.near("rats", tie, lambda w: False)  # so the planner refuses it rather than ignore it
+    assert not typos.near("zzzz", tie, lambda w: False)
+    assert typos.correction("cont", targets, {"cont"}.__contains__) is None  # a known word is never changed
+    found = fields("refund totl this mnth")
+    assert (found["metric"], found.get("filters"), found["window"]) == ("refund_total", None, {"period": "this_month"})
+
+
+@pytest.mark.parametrize("question", ["of the payments made with Amazon Pay last week, how many were declined?",
+                                      "payments made with amazon pay this month, how many declined"])
+def test_made_with_is_the_payment_method(question):
+    found = fields(question)["filters"]
+    assert found["methods"] == ["amazon_pay"] and "gateways" not in found
+
+
+def test_how_many_payments_that_came_in_is_a_count():
+    found = fields("how many EUR payments of at least 250 came in this week?")
+    assert (found["metric"], found["filters"]) == ("count", {"currencies": ["EUR"], "amount_gte": "250"})
+    assert fields("how much money came in this week")["metric"] == "volume"
+
+
+def test_now_opening_a_follow_up_is_not_a_window():
+    first = plan("top 3 countries by payment count this week")
+    found = fields("now by volume", first)
+    assert (found["metric"], found["window"], found["top_n"]) == ("volume", {"period": "this_week"}, 3)
+    assert fields("payments now")["window"] == {"period": "today"}  # "now" as a time still is
+
+
+def test_a_refund_total_follow_up_keeps_the_refunded_filter_it_inherits():
+    first = plan("number of refunded payments this month")
+    found = fields("how much was refunded in total?", first)
+    assert (found["metric"], found["filters"]) == ("refund_total", {"statuses": ["refunded", "partially_refunded"]})
+    money = fields("and how much money was that?", plan("how many payments were refunded this week?"))
+    assert (money["metric"], money.get("filters")) == ("refund_total", None)  # the money of those: the plain plan
+    assert fields("refund total of refunded payments this month").get("filters") is None
+
+
+# --- 3. wordings that used to be refused
+@pytest.mark.parametrize(("question", "window"), [
+    ("fallback rate since midnight", {"period": "today"}),
+    ("how many payments the day before yesterday", {"period": "on_date", "start_date": "2026-11-29"}),
+    ("revenue the week before last", {"period": "between", "start_date": "2026-11-16", "end_date": "2026-11-22"}),
+    ("net the month before last", {"period": "month", "month": 10}),
+    ("sales from the 10th to the 16th of November",
+     {"period": "between", "start_date": "2026-11-10", "end_date": "2026-11-16"}),
+])
+def test_more_relative_windows(question, window):
+    assert fields(question)["window"] == window
+
+
+def test_the_day_before_follows_up_in_the_last_questions_zone():
+    first = plan("how much did we take yesterday, Tokyo time")
+    found = fields("and the day before?", first)
+    assert (found["window"], found["timezone"]) == ({"period": "on_date", "start_date": "2026-11-29"}, "Asia/Tokyo")
+
+
+def test_worst_and_best_follow_the_metric_direction():
+    worst = fields("countries by decline rate last week, worst 3")
+    assert (worst["top_n"], worst.get("order", "desc")) == (3, "desc")  # the highest decline rates
+    assert fields("worst gateway by approval rate last month")["order"] == "asc"
+    best = fields("best 2 gateways by fallback rate this month")
+    assert (best["top_n"], best["order"]) == (2, "asc")
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("% of txns that failed over to a 2nd gateway last week", {"metric": "fallback_rate"}),
+    ("What did we earn last month once refunds are taken out?", {"metric": "net"}),
+    ("How much did people spend with us on average last week?", {"metric": "average_order_value"}),
+    ("What percentage of payments end up refunded?", {"metric": "refund_rate"}),
+    ("how many payments of 50 or less were there yesterday?", {"metric": "count", "filters": {"amount_lte": "50"}}),
+    ("txns of 500 or more this week", {"metric": "count", "filters": {"amount_gte": "500"}}),
+    ("How much did I take in Bahraini dinars last month?", {"metric": "volume", "filters": {"currencies": ["BHD"]}}),
+])
+def test_wordings_now_answered(question, expected):
+    found = fields(question)
+    assert {k: found.get(k) for k in expected} == expected
+
+
+def test_a_percentile_alone_is_latency_and_never_another_metric():
+    found = fields("stripe p95 past 24 hours")
+    assert (found["metric"], found["percentiles"]) == ("latency", [95.0])
+    for question in ("median order value last week", "p95 payment amount yesterday", "p90 revenue this month"):
+        found = plan(question)
+        assert found.kind == "refusal" and "only for latency" in found.reason, question
+    assert plan("median yesterday").kind == "refusal"  # a bare median names no figure
+
+
+def test_customers_payments_are_the_payments_but_customers_are_not_counted():
+    found = fields("how many of my customers' payments didn't go through last week?")
+    assert (found["metric"], found["filters"]) == ("count", {"statuses": ["failed", "declined_fraud"]})
+    assert plan("how many customers paid last week").kind == "refusal"
+    assert plan("payments per customer this month").kind == "refusal"
