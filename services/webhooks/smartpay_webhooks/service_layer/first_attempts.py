@@ -1,0 +1,73 @@
+"""The first attempt of a new delivery, made by the event consumer as the outcome arrives: no second queue
+hop between the payment outcome and the merchant (issue #19: at most one hop + 20 ms added).
+
+Bounded so that a slow or dead endpoint holds up nothing else:
+- each first attempt runs on a pool of its own, `width` at most at once per instance: the consumer hands
+  it over and goes on with the next record; a delivery that finds the pool full goes to the delivery
+  queue (the deliverer makes its first attempt) instead of waiting;
+- its timeout is short (`timeout_seconds`, 1 s by default; retries have the full request timeout); a
+  timeout is a failed attempt like any other, retried on the schedule by the deliverer;
+- the endpoint's caps apply as to every attempt (over them, the task is queued for later);
+- an endpoint marked failing gets no first attempt here (fan_out queues its deliveries).
+The invocation waits for its first attempts before it returns (a Lambda is frozen after it returns), so
+an invocation lasts at most one first-attempt timeout longer than its records' fan-out.
+
+At least once: an attempt that raised (the delivery log or the queue unreachable) is handed to the
+delivery queue; if that fails too, `settle` raises, the batch fails and the redelivered events dispatch
+the still unattempted deliveries again (fan_out)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+
+from smartpay_webhooks.domain.model import Delivery, Endpoint
+from smartpay_webhooks.service_layer.delivery import Deliverer
+from smartpay_webhooks.service_layer.ports import DeliveryQueue, DeliveryTask
+
+log = logging.getLogger("smartpay.webhooks.first_attempts")
+QUEUED = "queued"  # the outcome of a first attempt the consumer did not make: the deliverer will
+
+
+class FirstAttempts:
+    def __init__(self, deliverer: Deliverer, queue: DeliveryQueue, *, width: int, timeout_seconds: float):
+        self.deliverer, self.queue, self.timeout_seconds = deliverer, queue, timeout_seconds
+        self.width = width
+        self._slots = threading.BoundedSemaphore(max(1, width))
+        self._pool = ThreadPoolExecutor(max(1, width), thread_name_prefix="webhooks-first-attempt")
+
+    def start(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint) -> Future:
+        """The attempt, started now if a slot is free; else the task is queued (a done future)."""
+        if self.width < 1 or not self._slots.acquire(blocking=False):
+            self.queue.enqueue(task, 0)
+            done: Future = Future()
+            done.set_result(QUEUED)
+            return done
+        try:
+            return self._pool.submit(self._run, task, delivery, endpoint)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _run(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint) -> str:
+        try:
+            return self.deliverer.first_attempt(task, delivery, endpoint, self.timeout_seconds)
+        except Exception:
+            log.exception("first attempt failed: handed to the delivery queue")
+            self.queue.enqueue(task, 0)  # raises if the queue is unreachable too: settle() fails the batch
+            return QUEUED
+        finally:
+            self._slots.release()
+
+    @staticmethod
+    def settle(futures: Iterable[Future]) -> dict[str, int]:
+        """Wait for the attempts; their outcomes counted. Re-raises an attempt neither made nor queued."""
+        counts: dict[str, int] = {}
+        pending = list(futures)
+        wait(pending)
+        for future in pending:
+            outcome = future.result()
+            counts[outcome] = counts.get(outcome, 0) + 1
+        return counts
