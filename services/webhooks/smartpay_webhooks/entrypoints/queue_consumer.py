@@ -29,8 +29,11 @@ def _outcome(event_type: str, envelope: Envelope) -> None:
     webhooks = bootstrap.service()
     started: list[Future] = _invocation.__dict__.setdefault("attempts", [])
 
-    def first_attempt(task, delivery, endpoint) -> None:
-        started.append(webhooks.first_attempts.start(task, delivery, endpoint))
+    def first_attempt(task, delivery, endpoint, stored) -> bool:
+        future = webhooks.first_attempts.start(task, delivery, endpoint, stored)
+        if future is not None:
+            started.append(future)
+        return future is not None
 
     dispatched = fan_out(event_type, envelope.metadata.event_id, envelope.metadata.occurred_at,
                          envelope.data.model_dump(mode="json"), endpoints=webhooks.endpoint_repo,

@@ -11,6 +11,7 @@ an attempt rather than losing one; the merchant deduplicates on `webhook-id` (th
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -72,15 +73,19 @@ class Deliverer:
         return self._attempt(task, delivery, endpoint, now, None)
 
     def first_attempt(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint,
-                      timeout_seconds: float | None = None) -> str:
-        """Attempt a delivery its caller has just read or created (no second read): throttled, succeeded,
-        retrying, failed."""
-        return self._attempt(task, delivery, endpoint, self.clock.now(), timeout_seconds)
+                      timeout_seconds: float | None = None,
+                      stored: Callable[[], Delivery | None] | None = None) -> str:
+        """Attempt a delivery its caller is writing (no read): throttled, succeeded, retrying, failed, or
+        duplicate. `stored` waits for the write and gives the delivery as stored (None: attempted before):
+        nothing is queued or recorded before it answers."""
+        return self._attempt(task, delivery, endpoint, self.clock.now(), timeout_seconds, stored)
 
     def _attempt(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint, now: datetime,
-                 timeout_seconds: float | None) -> str:
+                 timeout_seconds: float | None, stored: Callable[[], Delivery | None] | None = None) -> str:
         admission = self.gate.admit(endpoint.endpoint_id) if self.gate else None
         if admission is not None and not admission.admitted:
+            if stored is not None and stored() is None:
+                return "duplicate"
             wait = deferral_seconds(admission, self.rng)
             self.queue.enqueue(replace(task, not_before=now + timedelta(seconds=wait)), wait)
             return "throttled"
@@ -93,6 +98,11 @@ class Deliverer:
         finally:
             if admission is not None:
                 self.gate.release(endpoint.endpoint_id, admission.token)
+        if stored is not None:
+            written = stored()
+            if written is None:
+                return "duplicate"  # a redelivered event's: the attempt made before stands
+            delivery = written
         attempt = Attempt(now, result.status_code, round(result.latency_ms, 1),
                           result.body[:RESPONSE_BODY_LIMIT], result.error)
         if attempt.succeeded:

@@ -1,5 +1,7 @@
 """The first attempt of a new delivery, made by the event consumer as the outcome arrives: no second queue
-hop between the payment outcome and the merchant (issue #19: at most one hop + 20 ms added).
+hop between the payment outcome and the merchant (issue #19: at most one hop + 20 ms added). It starts
+while the consumer writes the delivery (service_layer/fanout.py) and waits for that write before it
+queues or records anything.
 
 Bounded so that a slow or dead endpoint holds up nothing else:
 - each first attempt runs on a pool of its own, `width` at most at once per instance: the consumer hands
@@ -12,15 +14,16 @@ Bounded so that a slow or dead endpoint holds up nothing else:
 The invocation waits for its first attempts before it returns (a Lambda is frozen after it returns), so
 an invocation lasts at most one first-attempt timeout longer than its records' fan-out.
 
-At least once: an attempt that raised (the delivery log or the queue unreachable) is handed to the
+At least once: an attempt that raised (KMS, the delivery log or Redis unreachable) is handed to the
 delivery queue; if that fails too, `settle` raises, the batch fails and the redelivered events dispatch
-the still unattempted deliveries again (fan_out)."""
+the still unattempted deliveries again (fan_out). A delivery whose write failed is left to its event,
+which the consumer failed and which comes back."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from smartpay_webhooks.domain.model import Delivery, Endpoint
@@ -29,6 +32,8 @@ from smartpay_webhooks.service_layer.ports import DeliveryQueue, DeliveryTask
 
 log = logging.getLogger("smartpay.webhooks.first_attempts")
 QUEUED = "queued"  # the outcome of a first attempt the consumer did not make: the deliverer will
+UNWRITTEN = "unwritten"  # the delivery could not be written: the event is redelivered
+Stored = Callable[[], Delivery | None]  # waits for the delivery's write: as stored, None if attempted before
 
 
 class FirstAttempts:
@@ -38,24 +43,28 @@ class FirstAttempts:
         self._slots = threading.BoundedSemaphore(max(1, width))
         self._pool = ThreadPoolExecutor(max(1, width), thread_name_prefix="webhooks-first-attempt")
 
-    def start(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint) -> Future:
-        """The attempt, started now if a slot is free; else the task is queued (a done future)."""
+    def start(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint, stored: Stored) -> Future | None:
+        """The attempt, started now (while the caller writes the delivery: `stored` waits for the write);
+        None if no slot is free (the caller queues the task once the delivery is written)."""
         if self.width < 1 or not self._slots.acquire(blocking=False):
-            self.queue.enqueue(task, 0)
-            done: Future = Future()
-            done.set_result(QUEUED)
-            return done
+            return None
         try:
-            return self._pool.submit(self._run, task, delivery, endpoint)
+            return self._pool.submit(self._run, task, delivery, endpoint, stored)
         except BaseException:
             self._slots.release()
             raise
 
-    def _run(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint) -> str:
+    def _run(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint, stored: Stored) -> str:
         try:
-            return self.deliverer.first_attempt(task, delivery, endpoint, self.timeout_seconds)
+            return self.deliverer.first_attempt(task, delivery, endpoint, self.timeout_seconds, stored)
         except Exception:
             log.exception("first attempt failed: handed to the delivery queue")
+            try:
+                written = stored()
+            except Exception:
+                return UNWRITTEN  # the write failed: the consumer failed that record, its event comes back
+            if written is None:
+                return "duplicate"
             self.queue.enqueue(task, 0)  # raises if the queue is unreachable too: settle() fails the batch
             return QUEUED
         finally:

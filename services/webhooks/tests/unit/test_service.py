@@ -3,6 +3,7 @@ and the per-endpoint caps, resend."""
 
 import json
 import random
+import threading
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -58,9 +59,16 @@ class World:
         """An outcome as the event consumer handles it: (deliveries dispatched, first attempts' outcomes)."""
         data = {"payment_id": "pay_abcdefgh1", "merchant_id": "m_1", "amount": 500}
         started: list[Future] = []
+
+        def first_attempt(task, delivery, endpoint, stored) -> bool:
+            future = self.first.start(task, delivery, endpoint, stored)
+            if future is not None:
+                started.append(future)
+            return future is not None
+
         count = fan_out("payment.captured", event_id, OCCURRED, data, endpoints=self.repo,
                         deliveries=self.deliveries, queue=self.queue, now=self.clock.now(),
-                        first_attempt=lambda t, d, e: started.append(self.first.start(t, d, e)))
+                        first_attempt=first_attempt)
         return count, FirstAttempts.settle(started)
 
     def run_next(self):
@@ -247,10 +255,29 @@ def test_the_consumer_attempts_at_once_with_the_short_timeout_and_queues_only_th
     assert statuses == [DeliveryStatus.PENDING, DeliveryStatus.SUCCEEDED]
 
 
+def test_the_first_attempt_is_under_way_before_the_delivery_is_written_and_recorded_after():
+    w = World()
+    w.endpoints.create("m_1", URL, ["payment.captured"], "")
+    sending, send, create = threading.Event(), w.sender.send, w.deliveries.create
+
+    def send_flagged(*args, **kwargs):
+        sending.set()
+        return send(*args, **kwargs)
+
+    def create_once_sending(delivery):
+        assert sending.wait(5), "the delivery was written before the attempt started"
+        return create(delivery)
+
+    w.sender.send, w.deliveries.create = send_flagged, create_once_sending
+    assert w.consumed() == (1, {"succeeded": 1})
+    (delivery,) = w.deliveries.items.values()
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempt_count == 1  # recorded after the write
+
+
 def test_a_full_pool_or_a_failing_endpoint_goes_through_the_delivery_queue():
     w = World(width=0)
     w.endpoints.create("m_1", URL, ["payment.captured"], "")
-    assert w.consumed() == (1, {QUEUED: 1})
+    assert w.consumed() == (1, {})  # no slot: queued once written
     assert w.sender.sent == [] and w.queue.tasks[0][0].attempt == 0 and w.queue.tasks[0][1] == 0
 
     w = World()
@@ -282,7 +309,11 @@ def test_the_redelivered_event_dispatches_an_unattempted_delivery_again_only():
         w.consumed()  # neither attempted nor queued: the batch fails, the event comes back
     w.deliverer.box, w.first.queue = ReversibleBox(), w.queue
     assert w.consumed() == (1, {"succeeded": 1})
-    assert w.consumed() == (0, {})  # attempted now: a third delivery of the event sends nothing
+    # Attempted now: a third delivery of the event queues nothing and records nothing; its first attempt,
+    # started while the delivery was being written, is a duplicate the merchant drops.
+    assert w.consumed() == (0, {"duplicate": 1})
+    (delivery,) = w.deliveries.items.values()
+    assert delivery.attempt_count == 1 and len(w.sender.sent) == 2 and w.queue.tasks == []
 
 
 def test_an_attempt_over_the_concurrency_cap_waits_on_the_queue_uncounted():
