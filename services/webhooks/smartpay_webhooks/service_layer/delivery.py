@@ -74,14 +74,16 @@ class Deliverer:
 
     def first_attempt(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint,
                       timeout_seconds: float | None = None,
-                      stored: Callable[[], Delivery | None] | None = None) -> str:
+                      stored: Callable[[], Delivery | None] | None = None,
+                      sending: Callable[[], None] | None = None) -> str:
         """Attempt a delivery its caller is writing (no read): throttled, succeeded, retrying, failed, or
         duplicate. `stored` waits for the write and gives the delivery as stored (None: attempted before):
-        nothing is queued or recorded before it answers."""
-        return self._attempt(task, delivery, endpoint, self.clock.now(), timeout_seconds, stored)
+        nothing is queued or recorded before it answers. `sending` is called as the request goes out."""
+        return self._attempt(task, delivery, endpoint, self.clock.now(), timeout_seconds, stored, sending)
 
     def _attempt(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint, now: datetime,
-                 timeout_seconds: float | None, stored: Callable[[], Delivery | None] | None = None) -> str:
+                 timeout_seconds: float | None, stored: Callable[[], Delivery | None] | None = None,
+                 sending: Callable[[], None] | None = None) -> str:
         admission = self.gate.admit(endpoint.endpoint_id) if self.gate else None
         if admission is not None and not admission.admitted:
             if stored is not None and stored() is None:
@@ -94,6 +96,8 @@ class Deliverer:
                        for s in endpoint.active_secrets(now)]
             headers = signing.headers(secrets, delivery.event_id, int(now.timestamp()), delivery.body)
             headers["content-type"] = "application/json"
+            if sending is not None:
+                sending()
             result = self.sender.send(endpoint.url, headers, delivery.body, timeout_seconds)
         finally:
             if admission is not None:

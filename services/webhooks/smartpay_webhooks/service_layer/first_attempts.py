@@ -1,7 +1,7 @@
 """The first attempt of a new delivery, made by the event consumer as the outcome arrives: no second queue
 hop between the payment outcome and the merchant (issue #19: at most one hop + 20 ms added). It starts
-while the consumer writes the delivery (service_layer/fanout.py) and waits for that write before it
-queues or records anything.
+before the consumer writes the delivery (service_layer/fanout.py; the consumer waits up to 0.1 s for
+the request to go out, then writes) and waits for that write before it queues or records anything.
 
 Bounded so that a slow or dead endpoint holds up nothing else:
 - each first attempt runs on a pool of its own, `width` at most at once per instance: the consumer hands
@@ -32,6 +32,7 @@ from smartpay_webhooks.service_layer.ports import DeliveryQueue, DeliveryTask
 
 log = logging.getLogger("smartpay.webhooks.first_attempts")
 QUEUED = "queued"  # the outcome of a first attempt the consumer did not make: the deliverer will
+HEAD_START_SECONDS = 0.1  # the longest the consumer waits for a first attempt's request to go out
 UNWRITTEN = "unwritten"  # the delivery could not be written: the event is redelivered
 Stored = Callable[[], Delivery | None]  # waits for the delivery's write: as stored, None if attempted before
 
@@ -48,15 +49,21 @@ class FirstAttempts:
         None if no slot is free (the caller queues the task once the delivery is written)."""
         if self.width < 1 or not self._slots.acquire(blocking=False):
             return None
+        going = threading.Event()
         try:
-            return self._pool.submit(self._run, task, delivery, endpoint, stored)
+            future = self._pool.submit(self._run, task, delivery, endpoint, stored, going)
         except BaseException:
             self._slots.release()
             raise
+        # A head start: the caller's write would compete with the attempt for the interpreter until its
+        # request is out (reading the caps, signing); bounded, and a slow endpoint does not lengthen it.
+        going.wait(HEAD_START_SECONDS)
+        return future
 
-    def _run(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint, stored: Stored) -> str:
+    def _run(self, task: DeliveryTask, delivery: Delivery, endpoint: Endpoint, stored: Stored,
+             going: threading.Event) -> str:
         try:
-            return self.deliverer.first_attempt(task, delivery, endpoint, self.timeout_seconds, stored)
+            return self.deliverer.first_attempt(task, delivery, endpoint, self.timeout_seconds, stored, going.set)
         except Exception:
             log.exception("first attempt failed: handed to the delivery queue")
             try:
@@ -68,6 +75,7 @@ class FirstAttempts:
             self.queue.enqueue(task, 0)  # raises if the queue is unreachable too: settle() fails the batch
             return QUEUED
         finally:
+            going.set()
             self._slots.release()
 
     @staticmethod
