@@ -27,15 +27,17 @@ TARGET_RATIO = 1.20
 BUS = "bench-bus"
 
 
-def _queue_for(events: Any, sqs: Any, name: str, source: str) -> str:
+def queue_for(events: Any, sqs: Any, name: str, source: str, bus: str = BUS) -> str:
+    """A queue fed by a rule on `bus` matching `source` (the shape of a service's rule)."""
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name=name, EventBusName=BUS, EventPattern=json.dumps({"source": [source]}))
-    events.put_targets(Rule=name, EventBusName=BUS, Targets=[{"Id": "q", "Arn": arn}])
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
     return url
 
 
-def _envelope(service: str, i: int):
+def requested_envelope(service: str, i: int):
+    """A valid payment.requested from `service` (source smartpay.<service>), unique per (service, i)."""
     payment_id = f"pay_HOP{service[:3].upper()}{i:06d}"
     data = PaymentRequested(payment_id=payment_id, merchant_id="m_bench", amount=1000 + i, currency="EUR",
                             payment_method=PaymentMethod(type="card", token="pm_card_visa"), customer_id="c")
@@ -64,7 +66,7 @@ class RawReceiver(threading.Thread):
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
 
 
-def _wait(arrived: dict[str, float], cond: threading.Condition, event_id: str, timeout: float = 30) -> float:
+def wait_arrival(arrived: dict[str, float], cond: threading.Condition, event_id: str, timeout: float = 30) -> float:
     with cond:
         if not cond.wait_for(lambda: event_id in arrived, timeout=timeout):
             raise TimeoutError(f"event {event_id} never arrived")
@@ -77,8 +79,8 @@ def measure() -> dict[str, Any]:
                   aws_secret_access_key="bench")
         events, sqs_main = boto3.client("events", **kw), boto3.client("sqs", **kw)
         events.create_event_bus(Name=BUS)
-        raw_url = _queue_for(events, sqs_main, "bench-raw", "smartpay.bench-raw")
-        rt_url = _queue_for(events, sqs_main, "bench-runtime", "smartpay.bench-rt")
+        raw_url = queue_for(events, sqs_main, "bench-raw", "smartpay.bench-raw")
+        rt_url = queue_for(events, sqs_main, "bench-runtime", "smartpay.bench-rt")
 
         raw = RawReceiver(boto3.client("sqs", **kw), raw_url)
         invoked: dict[str, float] = {}
@@ -102,7 +104,7 @@ def measure() -> dict[str, Any]:
         for i in track(range(WARMUP + N), description="hop: PutEvents -> handler vs raw receive"):
             for kind, service, arrived, cond in (("raw", "bench-raw", raw.arrived, raw.signal),
                                                  ("runtime", "bench-rt", invoked, invoked_cond)):
-                env = _envelope(service, i)
+                env = requested_envelope(service, i)
                 if kind == "raw":
                     entry = to_entry(env, BUS)  # prepared up front: the floor is the bare API call
                     start = time.perf_counter()
@@ -110,7 +112,7 @@ def measure() -> dict[str, Any]:
                 else:
                     start = time.perf_counter()
                     publisher.publish(env)
-                end = _wait(arrived, cond, env.metadata.event_id)
+                end = wait_arrival(arrived, cond, env.metadata.event_id)
                 if i >= WARMUP:
                     samples[kind].append((end - start) * 1000)
         raw.stopping = True

@@ -37,8 +37,8 @@ REDIS = LocalProcess(name="redis", argv=["redis-server", "--bind", "127.0.0.1", 
                      url=f"redis://127.0.0.1:{PORT}/0", url_env="REDIS_URL")
 # Every setting a process reads its Redis from (the generic one and each service's own, which would win
 # over REDIS_URL if the caller's environment had it): all of them get the stack's Redis.
-REDIS_ENVS = ("REDIS_URL", "FRAUD_REDIS_URL", "ROUTING_REDIS_URL", "SMARTPAY_GATEWAY_REDIS_URL",
-              "SMARTPAY_API_REDIS_URL")
+REDIS_ENVS = ("REDIS_URL", "FRAUD_REDIS_URL", "ROUTING_REDIS_URL", "WEBHOOKS_REDIS_URL",
+              "SMARTPAY_GATEWAY_REDIS_URL", "SMARTPAY_API_REDIS_URL")
 # What `up` exports into its own process environment (a caller's CLI calls then reach this stack);
 # testing.stack.private_stack puts the environment back as it was.
 EXPORTED = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -240,17 +240,21 @@ def start_emulator(table: ProcessTable, endpoint: str, env: dict[str, str]) -> s
 
 
 def up(endpoint: str = DEFAULT_ENDPOINT, gateway_port: int | None = None, xray_address: str = XRAY_DAEMON,
-       prefer_default_ports: bool = False) -> dict[str, Any]:
+       prefer_default_ports: bool = False,
+       terraform_variables: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Start the stack; if any step fails, stop what this call started (not what was already up)
     before re-raising, so a failed `make up` or test fixture leaves no stray processes behind.
 
     Ports: the gateway on `gateway_port` if given; it, the emulators and sandboxes on free ports, or with
     `prefer_default_ports` (`make up`, the demo) on their documented ports (8080, a manifest's
-    `default_port`) while those are free. The stack's Redis is always on a free port."""
+    `default_port`) while those are free. The stack's Redis is always on a free port.
+
+    `terraform_variables`: per root (platform, a service), values over local.tfvars, e.g. a benchmark's
+    short webhook retry schedule; the stack's own addresses still win."""
     table = ProcessTable(stack_paths().state)
     before = {m.name for m in table.all_running()}
     try:
-        return _up(table, endpoint, gateway_port, xray_address, prefer_default_ports)
+        return _up(table, endpoint, gateway_port, xray_address, prefer_default_ports, terraform_variables or {})
     except BaseException:
         started = [m.name for m in table.all_running() if m.name not in before]
         for name in sorted(started, key=_stop_order):  # the emulator last
@@ -271,7 +275,8 @@ def local_servers() -> dict[str, LocalProcess]:
 
 
 def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_address: str,
-        prefer_default_ports: bool = False) -> dict[str, Any]:
+        prefer_default_ports: bool = False,
+        caller_variables: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     from smartpay_shared.local import terraform
 
     paths = stack_paths()
@@ -320,8 +325,10 @@ def _up(table: ProcessTable, endpoint: str, gateway_port: int | None, xray_addre
 
     # This stack's own addresses go to Terraform as variables, so the functions it deploys carry them and
     # every process below runs with its function's environment read back from the emulator.
-    outputs = terraform.apply_stack(endpoint_url=endpoint, state_dir=paths.terraform_state,
-                                    variables=terraform_variables(manifests, redis.url, resolved))
+    own = terraform_variables(manifests, redis.url, resolved)
+    variables = {root: {**(caller_variables or {}).get(root, {}), **own.get(root, {})}
+                 for root in {*own, *(caller_variables or {})}}
+    outputs = terraform.apply_stack(endpoint_url=endpoint, state_dir=paths.terraform_state, variables=variables)
     platform = outputs.get("platform", outputs)
     deployed = deployed_environments(outputs, endpoint, env["AWS_REGION"])
 

@@ -21,16 +21,19 @@ SMARTPAY = str(Path(sys.executable).parent / "smartpay")
 
 
 @contextmanager
-def private_stack(state: Path, env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+def private_stack(state: Path, env: dict[str, str] | None = None,
+                  terraform_variables: dict[str, dict[str, Any]] | None = None) -> Iterator[dict[str, Any]]:
     """The stack's info (as `stack.up` returns it) plus `state` and `up_seconds`; `env` is set for the
     stack's processes (e.g. emulator profiles) and removed after. Nested private stacks are fine: each
-    call's `info["env"]` (see `stack_env`) reaches its own stack whatever the process environment says."""
+    call's `info["env"]` (see `stack_env`) reaches its own stack whatever the process environment says.
+    `terraform_variables`: per root, values over local.tfvars (`stack.up`)."""
     saved = dict(os.environ)
     os.environ["SMARTPAY_LOCAL_DIR"] = str(state)
     os.environ.update(env or {})
     try:
         started = time.monotonic()
-        info = stack.up(f"http://127.0.0.1:{free_port()}", xray_address=f"127.0.0.1:{free_port()}")
+        info = stack.up(f"http://127.0.0.1:{free_port()}", xray_address=f"127.0.0.1:{free_port()}",
+                        terraform_variables=terraform_variables)
         info["state"], info["up_seconds"] = Path(state), round(time.monotonic() - started, 1)
         yield info
     finally:

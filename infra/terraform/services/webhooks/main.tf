@@ -1,9 +1,10 @@
 # Service root: webhooks (merchants' endpoints, delivery log, delivery queue). Own state; reads the platform's
 # outputs through terraform_remote_state; subscriptions, routes, functions and version come from services/webhooks.
 #
-# Two queues: the service queue (module.service) takes the payment outcome events and its worker only records
-# deliveries; the delivery queue below carries one message per attempt (DelaySeconds for the backoff) to the
-# deliverer, so a slow merchant endpoint never holds up the event queue, another merchant or the payment saga.
+# Two queues: the service queue (module.service) takes the payment outcome events; its worker records the
+# deliveries and makes each one's first attempt at once (1 s timeout, a bounded pool); the delivery queue below
+# carries one message per retry (DelaySeconds for the backoff) to the deliverer, so a slow merchant endpoint
+# never holds up the event queue for more than a first attempt's timeout, another merchant or the payment saga.
 
 data "terraform_remote_state" "platform" {
   backend = var.platform_state_backend
@@ -34,10 +35,22 @@ locals {
     WEBHOOKS_KMS_KEY_ID       = local.kms_key_arn
     WEBHOOKS_REQUIRE_HTTPS    = tostring(var.require_https)
     WEBHOOKS_ALLOW_LOOPBACK   = tostring(var.allow_loopback)
+    WEBHOOKS_REDIS_URL        = local.redis_url
+    # The first attempt (by the consumer), the retry schedule and the per-endpoint caps (docs/webhooks.md).
+    WEBHOOKS_FIRST_ATTEMPT_TIMEOUT_SECONDS = tostring(var.first_attempt_timeout_seconds)
+    WEBHOOKS_FIRST_ATTEMPT_WIDTH           = tostring(var.first_attempt_width)
+    WEBHOOKS_RETRY_BASE_SECONDS            = tostring(var.retry_base_seconds)
+    WEBHOOKS_RETRY_FACTOR                  = tostring(var.retry_factor)
+    WEBHOOKS_RETRY_CAP_SECONDS             = tostring(var.retry_cap_seconds)
+    WEBHOOKS_MAX_ATTEMPTS                  = tostring(var.max_attempts)
+    WEBHOOKS_ENDPOINT_MAX_CONCURRENCY      = tostring(var.endpoint_max_concurrency)
+    WEBHOOKS_ENDPOINT_RATE_PER_SECOND      = tostring(var.endpoint_rate_per_second)
+    WEBHOOKS_ENDPOINT_RATE_BURST           = tostring(var.endpoint_rate_burst)
   }
   # Per function, what its code does (smartpay_webhooks.adapters): the API manages endpoints (encrypting their
-  # secrets) and reads the delivery log; the worker reads endpoints and records deliveries; the deliverer
-  # decrypts the secrets and records attempts. All three put messages on the delivery queue, only the
+  # secrets) and reads the delivery log; the worker reads endpoints, records deliveries and makes their first
+  # attempts; the deliverer makes the retries. Both attempting functions decrypt the secrets, record attempts
+  # and may mark an endpoint failing / enabled again. All three put messages on the delivery queue, only the
   # deliverer takes them off. Decrypt and GenerateDataKey on the platform key (the deliverer opening secrets,
   # everyone using the SSE-KMS queues) are every role's already (modules/lambda_service, UsePlatformKey);
   # only the API encrypts.
@@ -58,7 +71,7 @@ locals {
       sid       = "EndpointsStatus"
       actions   = ["dynamodb:PutItem"]
       resources = [module.endpoints_table.arn]
-      functions = ["deliverer"]
+      functions = ["worker", "deliverer"]
     },
     {
       sid       = "Deliveries"

@@ -162,3 +162,36 @@ run "environment_contract" {
     error_message = "Every function reads the tables, the delivery queue and the platform key."
   }
 }
+
+run "caps_schedule_and_redis_reach_every_function" {
+  command = apply
+
+  variables {
+    retry_base_seconds       = 1
+    retry_factor             = 2
+    retry_cap_seconds        = 8
+    max_attempts             = 20
+    endpoint_max_concurrency = 3
+  }
+
+  assert {
+    condition     = alltrue([for kind in ["worker", "api", "deliverer"] : output.environments[kind].WEBHOOKS_REDIS_URL == "redis://cache.example:6379/0" && output.environments[kind].WEBHOOKS_RETRY_BASE_SECONDS == "1" && output.environments[kind].WEBHOOKS_MAX_ATTEMPTS == "20" && output.environments[kind].WEBHOOKS_ENDPOINT_MAX_CONCURRENCY == "3" && output.environments[kind].WEBHOOKS_ENDPOINT_RATE_PER_SECOND == "25" && output.environments[kind].WEBHOOKS_FIRST_ATTEMPT_TIMEOUT_SECONDS == "1"])
+    error_message = "The caps, the retry schedule, the first attempt's timeout and the platform cache reach every function."
+  }
+}
+
+# A short schedule is for local runs only: on AWS the retries must span 24 h.
+run "a_short_retry_schedule_is_refused_on_aws" {
+  command = plan
+
+  variables {
+    target             = "aws"
+    aws_endpoint_url   = ""
+    retry_base_seconds = 1
+    retry_factor       = 2
+    retry_cap_seconds  = 8
+    max_attempts       = 20
+  }
+
+  expect_failures = [var.max_attempts]
+}

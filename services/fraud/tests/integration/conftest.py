@@ -4,8 +4,6 @@ FRAUD_TEST_REDIS_URL points the tests at another Redis instead."""
 
 import os
 import shutil
-import subprocess
-import time
 import uuid
 
 import boto3
@@ -14,7 +12,7 @@ import redis
 
 from smartpay_shared.config import platform_settings
 from smartpay_shared.testing import MotoServer
-from smartpay_shared.testing.moto import free_port
+from smartpay_shared.testing.redis_server import private_redis
 
 from smartpay_fraud import bootstrap
 from smartpay_fraud.adapters.redis_store import RedisFeatureStore
@@ -51,28 +49,10 @@ def redis_url(tmp_path_factory):
     if os.environ.get("FRAUD_TEST_REDIS_URL"):
         yield os.environ["FRAUD_TEST_REDIS_URL"]
         return
-    exe = shutil.which("redis-server")
-    if not exe:
+    if not shutil.which("redis-server"):
         pytest.fail("redis-server is not installed (or set FRAUD_TEST_REDIS_URL)")
-    port = free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path_factory.mktemp("redis"))],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url)
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("the private redis-server did not start")
+    with private_redis(tmp_path_factory.mktemp("redis")) as url:
         yield url
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -30,8 +30,9 @@ class HttpSender:
     def check(self, url: str):
         return check(url, self.policy, resolve)
 
-    def send(self, url: str, headers: dict[str, str], body: str) -> SendResult:
+    def send(self, url: str, headers: dict[str, str], body: str, timeout_seconds: float | None = None) -> SendResult:
         started = time.perf_counter()
+        limit = timeout_seconds or self.timeout
         try:
             target = self.check(url)
         except UnsafeUrl as exc:
@@ -39,7 +40,7 @@ class HttpSender:
         address = target.addresses[0]
         default_port = 443 if target.scheme == "https" else 80
         host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
-        timeout = urllib3.Timeout(connect=self.timeout, read=self.timeout)
+        timeout = urllib3.Timeout(connect=limit, read=limit)
         if target.scheme == "https":
             pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
                 address, target.port, timeout=timeout, retries=False, cert_reqs="CERT_REQUIRED",
@@ -56,7 +57,7 @@ class HttpSender:
                 response.release_conn()
             return SendResult(response.status, _ms(started), text[:RESPONSE_BODY_LIMIT])
         except urllib3.exceptions.TimeoutError:
-            return SendResult(None, _ms(started), error=f"timeout after {self.timeout:g} s")
+            return SendResult(None, _ms(started), error=f"timeout after {limit:g} s")
         except urllib3.exceptions.HTTPError as exc:
             return SendResult(None, _ms(started), error=f"connection failed: {type(exc).__name__}")
         finally:

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from smartpay_webhooks.domain.caps import Admission, EndpointCaps
 from smartpay_webhooks.domain.model import Delivery, Endpoint
 from smartpay_webhooks.service_layer.ports import DeliveryTask, SendResult
 
@@ -90,13 +91,42 @@ class ScriptedSender:
 
     answers: list[int | None] = field(default_factory=list)
     sent: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
+    timeouts: list[float | None] = field(default_factory=list)
 
-    def send(self, url: str, headers: dict[str, str], body: str) -> SendResult:
+    def send(self, url: str, headers: dict[str, str], body: str, timeout_seconds: float | None = None) -> SendResult:
         self.sent.append((url, headers, body))
+        self.timeouts.append(timeout_seconds)
         status = self.answers.pop(0) if self.answers else 200
         if status is None:
-            return SendResult(None, 5000.0, error="timeout after 5 s")
+            limit = timeout_seconds or 5
+            return SendResult(None, limit * 1000.0, error=f"timeout after {limit:g} s")
         return SendResult(status, 12.0, "ok" if status < 300 else "x" * 2000)
+
+
+class CountingGate:
+    """The caps' logic without Redis: slots in flight and a bucket that refills only when told to."""
+
+    def __init__(self, caps: EndpointCaps):
+        self.caps = caps
+        self.in_flight: dict[str, set[str]] = {}
+        self.tokens: dict[str, float] = {}
+        self.released: list[str] = []
+
+    def admit(self, endpoint_id: str) -> Admission:
+        slots = self.in_flight.setdefault(endpoint_id, set())
+        if len(slots) >= self.caps.max_concurrency:
+            return Admission(None, "concurrency")
+        tokens = self.tokens.setdefault(endpoint_id, float(self.caps.burst))
+        if tokens < 1:
+            return Admission(None, "rate", (1 - tokens) / self.caps.rate_per_second)
+        self.tokens[endpoint_id] = tokens - 1
+        token = f"t{sum(map(len, self.in_flight.values())) + len(self.released)}"
+        slots.add(token)
+        return Admission(token)
+
+    def release(self, endpoint_id: str, token: str) -> None:
+        self.in_flight[endpoint_id].discard(token)
+        self.released.append(token)
 
 
 @dataclass

@@ -43,5 +43,11 @@ class SqsDeliveryQueue:
                                             WaitTimeSeconds=wait_seconds)
         return found.get("Messages", [])
 
+    def dead_letter_queue(self) -> SqsDeliveryQueue:
+        """This queue's DLQ, as its redrive policy names it."""
+        attrs = self.client.get_queue_attributes(QueueUrl=self.url, AttributeNames=["RedrivePolicy"])["Attributes"]
+        arn = json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"]
+        return SqsDeliveryQueue(self.client, arn.rsplit(":", 1)[1])
+
     def delete(self, receipt_handle: str) -> None:
         self.client.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)

@@ -73,6 +73,20 @@ def resend(merchant_id: str = typer.Option(...), endpoint_id: str = typer.Option
     typer.echo(f"resent {len(found)}")
 
 
+@app.command("resweep-dlq")
+def resweep_dlq(limit: int = typer.Option(None, min=1, help="Handle at most this many dead letters.")) -> None:
+    """Put the deliveries whose task landed in the delivery DLQ back on the delivery queue (after the
+    deliverer's fault is fixed); drop the letters whose delivery moved on; keep what is not a task."""
+    from smartpay_webhooks.adapters.sqs_queue import task_from
+    from smartpay_webhooks.service_layer.dead_letters import DeadLetterSweep
+
+    webhooks = _service()
+    sweep = DeadLetterSweep(webhooks.queue.dead_letter_queue(), webhooks.delivery_repo, webhooks.queue,
+                            webhooks.clock, task_from)
+    counts = sweep.run(limit)
+    typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
 @app.command()
 def receiver(port: int = typer.Option(8499), secret: list[str] = typer.Option(..., help="whsec_... (repeatable)"),
              fail_first: int = typer.Option(0, help="Answer 500 to the first N tries of every webhook-id.")) -> None:

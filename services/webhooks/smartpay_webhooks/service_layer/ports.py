@@ -1,5 +1,5 @@
 """What the use cases need from the outside world. Adapters: adapters/dynamodb.py, kms_secrets.py,
-sqs_queue.py, http_sender.py; fakes: adapters/memory.py."""
+sqs_queue.py, http_sender.py, redis_gate.py; fakes: adapters/memory.py."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from smartpay_webhooks.domain.caps import Admission
 from smartpay_webhooks.domain.model import Delivery, Endpoint
 
 
@@ -61,8 +62,16 @@ class SendResult:
 
 
 class Sender(Protocol):
-    def send(self, url: str, headers: dict[str, str], body: str) -> SendResult:
-        """POST the body; checks the URL's addresses again (URL safety) and never raises for the endpoint's faults."""
+    def send(self, url: str, headers: dict[str, str], body: str, timeout_seconds: float | None = None) -> SendResult:
+        """POST the body (within `timeout_seconds`, else the sender's own timeout); checks the URL's addresses
+        again (URL safety) and never raises for the endpoint's faults."""
+
+
+class EndpointGate(Protocol):
+    """The per-endpoint caps (domain/caps.py), shared by every instance."""
+
+    def admit(self, endpoint_id: str) -> Admission: ...
+    def release(self, endpoint_id: str, token: str) -> None: ...
 
 
 class Clock(Protocol):

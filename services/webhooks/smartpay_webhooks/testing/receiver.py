@@ -2,7 +2,8 @@
 reference library (as a merchant would, independent of this service's signing code), records it, and
 answers 2xx, or 500 while a scripted failure applies (`fail_first`: that many failures per webhook-id;
 `fail_ids`: only for the first that many webhook-ids, None: all; `fail_rate`: random failures; `down`:
-everything fails).
+everything fails; `go_down()` / `come_up()`: the port refuses connections meanwhile). Each request records
+its arrival time (`at`, time.perf_counter, for latency measured in the same process).
 
     smartpay webhooks receiver --port 8499 --secret whsec_... --fail-first 2
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +23,11 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops connections under a burst of parallel deliveries
+    daemon_threads = True
+
+
 @dataclass
 class Received:
     webhook_id: str
@@ -28,6 +35,7 @@ class Received:
     verified: bool
     answered: int
     data: dict = field(default_factory=dict)
+    at: float = 0.0  # time.perf_counter() when the request arrived
 
 
 class Receiver:
@@ -42,6 +50,7 @@ class Receiver:
         self._lock = threading.Lock()
         self._echo = echo
         self._server: ThreadingHTTPServer | None = None
+        self._port = 0
 
     # --- what a merchant does ------------------------------------------------------------------
     def verify(self, body: str, headers: dict[str, str]) -> dict | None:
@@ -53,6 +62,7 @@ class Receiver:
         return None
 
     def handle(self, body: str, headers: dict[str, str]) -> int:
+        arrived = time.perf_counter()
         payload = self.verify(body, headers)
         webhook_id = headers.get("webhook-id", "")
         with self._lock:
@@ -67,7 +77,7 @@ class Receiver:
                 status = 200
             event_type = (payload or {}).get("type", "?")
             self.received.append(Received(webhook_id, event_type, payload is not None, status,
-                                          (payload or {}).get("data", {})))
+                                          (payload or {}).get("data", {}), arrived))
         if self._echo:
             self._echo(f"{'verified' if payload is not None else 'REJECTED'} {event_type} {webhook_id} "
                        f"try {tries} -> {status}")
@@ -102,7 +112,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = _Server(("127.0.0.1", port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{self._server.server_address[1]}/webhooks"
 
@@ -110,3 +120,12 @@ class Receiver:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
+
+    def go_down(self) -> None:
+        """Close the listening socket: connections are refused until come_up()."""
+        self._port = self._server.server_address[1]
+        self.stop()
+
+    def come_up(self) -> None:
+        self.start(self._port)

@@ -1,5 +1,6 @@
 """The webhooks service on a private moto server (tables, KMS key, delivery and event queues created as the
-Terraform root does) with a real HTTP receiver on a free port that verifies every delivery."""
+Terraform root does) and a private redis-server (the per-endpoint caps), with a real HTTP receiver on a free
+port that verifies every delivery."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from smartpay_shared.config import platform_settings
 from smartpay_shared.runtime.worker import to_lambda_record
 from smartpay_shared.testing.events import to_bus_event
+from smartpay_shared.testing.redis_server import private_redis
 
 from smartpay_webhooks import bootstrap
 from smartpay_webhooks.config import webhooks_settings
@@ -32,8 +34,14 @@ def local_settings():
     return {"WEBHOOKS_REQUIRE_HTTPS": "false", "WEBHOOKS_ALLOW_LOOPBACK": "true"}
 
 
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    with private_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
 @pytest.fixture
-def wired(aws, monkeypatch, local_settings):
+def wired(aws, monkeypatch, local_settings, redis_url):
     ddb, kms, sqs = aws("dynamodb"), aws("kms"), aws("sqs")
     make_table(ddb, "smartpay-webhook-endpoints", "merchant_id", "endpoint_id")
     make_table(ddb, "smartpay-webhook-deliveries", "endpoint_id", "delivery_id")
@@ -41,7 +49,7 @@ def wired(aws, monkeypatch, local_settings):
     sqs.create_queue(QueueName="smartpay-webhooks-deliveries")
     sqs.create_queue(QueueName=EVENT_QUEUE)
     for name, value in {"WEBHOOKS_KMS_KEY_ID": key, "WEBHOOKS_RETRY_BASE_SECONDS": "1", "WEBHOOKS_RETRY_FACTOR": "1",
-                        **local_settings}.items():
+                        "WEBHOOKS_REDIS_URL": redis_url, **local_settings}.items():
         monkeypatch.setenv(name, value)
     webhooks_settings.cache_clear()
     platform_settings.cache_clear()

@@ -96,6 +96,8 @@ def test_outcomes_are_signed_retried_logged_and_resent(wired, receiver, consume)
 
     envelope = captured()
     assert consume(wired["sqs"], envelope) == {"batchItemFailures": []}
+    # The consumer made the first attempt itself (no deliverer yet); the retries come through the queue.
+    assert [r.answered for r in receiver.received if r.webhook_id == envelope.metadata.event_id] == [500]
     deliver_until(lambda: envelope.metadata.event_id in receiver.delivered())
     tries = [r for r in receiver.received if r.webhook_id == envelope.metadata.event_id]
     assert [r.answered for r in tries] == [500, 500, 200] and all(r.verified for r in tries)
@@ -150,3 +152,63 @@ def test_the_test_event_and_an_exhausted_delivery_marks_the_endpoint_failing(wir
     endpoint_call("POST", created["endpoint_id"], f"/deliveries/{latest['delivery_id']}/resend")
     deliver_until(lambda: envelope.metadata.event_id in receiver.delivered())
     assert endpoint_call("GET", created["endpoint_id"])[1]["status"] == "enabled"
+
+
+def test_an_attempt_over_the_endpoints_rate_cap_waits_on_the_delivery_queue(wired, receiver, consume, monkeypatch):
+    for key, value in {"WEBHOOKS_ENDPOINT_RATE_BURST": "1", "WEBHOOKS_ENDPOINT_RATE_PER_SECOND": "0.5"}.items():
+        monkeypatch.setenv(key, value)
+    from smartpay_webhooks import bootstrap
+    from smartpay_webhooks.config import webhooks_settings
+
+    webhooks_settings.cache_clear()
+    bootstrap.service.cache_clear()
+    _, created = create(receiver.url)
+    receiver.secrets.append(created["secret"])
+    first, second = captured(payment_id="pay_rate0000001"), captured(payment_id="pay_rate0000002")
+    consume(wired["sqs"], first)
+    consume(wired["sqs"], second)
+    assert list(receiver.delivered()) == [first.metadata.event_id]  # the bucket held one attempt
+    _, log = endpoint_call("GET", created["endpoint_id"], "/deliveries")
+    pending = [d for d in log["deliveries"] if d["event_id"] == second.metadata.event_id]
+    assert pending[0]["status"] == "pending" and pending[0]["attempt_count"] == 0  # deferred, not counted
+    deliver_until(lambda: second.metadata.event_id in receiver.delivered())
+    assert len(receiver.received) == 2  # each sent once
+
+
+def test_the_dlq_resweep_puts_stranded_deliveries_back_on_the_queue(wired, receiver, consume, monkeypatch):
+    from typer.testing import CliRunner
+
+    from smartpay_webhooks import bootstrap
+    from smartpay_webhooks.config import webhooks_settings
+    from smartpay_webhooks.entrypoints.cli import app
+
+    monkeypatch.setenv("WEBHOOKS_FIRST_ATTEMPT_WIDTH", "0")  # the first attempt goes through the delivery queue
+    webhooks_settings.cache_clear()
+    bootstrap.service.cache_clear()
+    sqs = wired["sqs"]
+    queue_url = sqs.get_queue_url(QueueName="smartpay-webhooks-deliveries")["QueueUrl"]
+    dlq_url = sqs.create_queue(QueueName="smartpay-webhooks-deliveries-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})})
+    _, created = create(receiver.url)
+    receiver.secrets.append(created["secret"])
+    envelope = captured(payment_id="pay_dlq000000001")
+    consume(sqs, envelope)
+    assert receiver.received == []  # nothing sent by the consumer: the task waits on the delivery queue
+
+    # The deliverer failed on the task max_receive_count times: it is in the DLQ, as the redrive policy puts it.
+    (message,) = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=message["Body"])
+    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps({**json.loads(message["Body"]), "attempt": 4}))
+    sqs.send_message(QueueUrl=dlq_url, MessageBody="not a delivery task")
+
+    result = CliRunner().invoke(app, ["resweep-dlq"])
+    assert result.exit_code == 0, result.output
+    assert "requeued=1 dropped=1 kept=1" in result.output
+    deliver_until(lambda: envelope.metadata.event_id in receiver.delivered())
+    assert len(receiver.received) == 1  # sent once
+    attrs = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 1  # kept

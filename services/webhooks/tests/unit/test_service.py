@@ -1,13 +1,18 @@
-"""The use cases over in-memory fakes: endpoints, fan-out, delivery with retries, resend."""
+"""The use cases over in-memory fakes: endpoints, fan-out, the consumer's first attempt, delivery with retries
+and the per-endpoint caps, resend."""
 
 import json
 import random
+import threading
+from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from standardwebhooks import Webhook
 
 from smartpay_webhooks.adapters.memory import (
+    CountingGate,
     ListQueue,
     ManualClock,
     MemoryDeliveries,
@@ -17,12 +22,14 @@ from smartpay_webhooks.adapters.memory import (
 )
 from smartpay_webhooks.domain import signing
 from smartpay_webhooks.domain.backoff import RetrySchedule
+from smartpay_webhooks.domain.caps import Admission, EndpointCaps, deferral_seconds
 from smartpay_webhooks.domain.errors import EndpointNotFound, InvalidEndpoint, TooManyEndpoints
 from smartpay_webhooks.domain.model import DeliveryStatus, EndpointStatus
 from smartpay_webhooks.domain.url_safety import UrlPolicy, check
 from smartpay_webhooks.service_layer.delivery import Deliverer
 from smartpay_webhooks.service_layer.endpoints import Endpoints
 from smartpay_webhooks.service_layer.fanout import fan_out
+from smartpay_webhooks.service_layer.first_attempts import QUEUED, FirstAttempts
 from smartpay_webhooks.service_layer.replay import Replay
 
 URL = "https://hooks.example.com/in"
@@ -30,21 +37,39 @@ OCCURRED = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
 
 class World:
-    def __init__(self, answers=()):
+    def __init__(self, answers=(), caps=None, width=4):
         self.clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
         self.repo, self.deliveries, self.box, self.queue = MemoryEndpoints(), MemoryDeliveries(), ReversibleBox(), ListQueue()
         self.sender = ScriptedSender(list(answers))
         resolve = lambda host, port: ["93.184.215.14"]  # noqa: E731
         self.endpoints = Endpoints(self.repo, self.deliveries, self.box, self.queue,
                                    lambda url: check(url, UrlPolicy(), resolve), self.clock, timedelta(hours=24), 3)
+        self.gate = CountingGate(caps) if caps else None
         self.deliverer = Deliverer(self.repo, self.deliveries, self.box, self.queue, self.sender, self.clock,
-                                   RetrySchedule(max_attempts=4), random.Random(1))
+                                   RetrySchedule(max_attempts=4), random.Random(1), self.gate)
         self.replay = Replay(self.repo, self.deliveries, self.queue, self.clock, 100)
+        self.first = FirstAttempts(self.deliverer, self.queue, width=width, timeout_seconds=1.0)
 
     def outcome(self, merchant="m_1", event_type="payment.captured", event_id="evt_1"):
         data = {"payment_id": "pay_abcdefgh1", "merchant_id": merchant, "amount": 500}
         return fan_out(event_type, event_id, OCCURRED, data, endpoints=self.repo, deliveries=self.deliveries,
                        queue=self.queue, now=self.clock.now())
+
+    def consumed(self, event_id="evt_1"):
+        """An outcome as the event consumer handles it: (deliveries dispatched, first attempts' outcomes)."""
+        data = {"payment_id": "pay_abcdefgh1", "merchant_id": "m_1", "amount": 500}
+        started: list[Future] = []
+
+        def first_attempt(task, delivery, endpoint, stored) -> bool:
+            future = self.first.start(task, delivery, endpoint, stored)
+            if future is not None:
+                started.append(future)
+            return future is not None
+
+        count = fan_out("payment.captured", event_id, OCCURRED, data, endpoints=self.repo,
+                        deliveries=self.deliveries, queue=self.queue, now=self.clock.now(),
+                        first_attempt=first_attempt)
+        return count, FirstAttempts.settle(started)
 
     def run_next(self):
         task = self.queue.pop()
@@ -205,3 +230,127 @@ def test_resend_since_takes_the_deliveries_created_from_then():
     resent = w.replay.resend_since("m_1", endpoint.endpoint_id, OCCURRED + timedelta(minutes=1))
     assert [d.event_id for d in resent] == ["evt_1", "evt_2"]
     assert len(w.queue.tasks) == 2
+
+
+# --- the consumer's first attempt and the per-endpoint caps --------------------------------------------
+class BrokenBox(ReversibleBox):
+    def open(self, ciphertext, context):
+        raise ConnectionError("kms unreachable")
+
+
+class BrokenQueue(ListQueue):
+    def enqueue(self, task, delay_seconds):
+        raise ConnectionError("sqs unreachable")
+
+
+def test_the_consumer_attempts_at_once_with_the_short_timeout_and_queues_only_the_retry():
+    w = World(answers=[200, 500])
+    w.endpoints.create("m_1", URL, ["payment.captured"], "")
+    assert w.consumed("evt_1") == (1, {"succeeded": 1})
+    assert w.sender.timeouts == [1.0] and w.queue.tasks == []  # no queue hop for the first attempt
+    assert w.consumed("evt_2") == (1, {"retrying": 1})
+    ((task, delay),) = w.queue.tasks
+    assert task.attempt == 1 and 5 <= delay <= 6.25  # the schedule's first retry, by the deliverer
+    statuses = sorted(d.status for d in w.deliveries.items.values())
+    assert statuses == [DeliveryStatus.PENDING, DeliveryStatus.SUCCEEDED]
+
+
+def test_the_first_attempt_is_under_way_before_the_delivery_is_written_and_recorded_after():
+    w = World()
+    w.endpoints.create("m_1", URL, ["payment.captured"], "")
+    sending, send, create = threading.Event(), w.sender.send, w.deliveries.create
+
+    def send_flagged(*args, **kwargs):
+        sending.set()
+        return send(*args, **kwargs)
+
+    def create_once_sending(delivery):
+        assert sending.wait(5), "the delivery was written before the attempt started"
+        return create(delivery)
+
+    w.sender.send, w.deliveries.create = send_flagged, create_once_sending
+    assert w.consumed() == (1, {"succeeded": 1})
+    (delivery,) = w.deliveries.items.values()
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempt_count == 1  # recorded after the write
+
+
+def test_a_full_pool_or_a_failing_endpoint_goes_through_the_delivery_queue():
+    w = World(width=0)
+    w.endpoints.create("m_1", URL, ["payment.captured"], "")
+    assert w.consumed() == (1, {})  # no slot: queued once written
+    assert w.sender.sent == [] and w.queue.tasks[0][0].attempt == 0 and w.queue.tasks[0][1] == 0
+
+    w = World()
+    endpoint, _ = w.endpoints.create("m_1", URL, ["payment.captured"], "")
+    w.repo.save(replace(endpoint, status=EndpointStatus.FAILING))
+    assert w.consumed() == (1, {})  # not attempted by the consumer: a failing endpoint holds up nobody
+    assert w.sender.sent == [] and len(w.queue.tasks) == 1
+
+
+def test_an_attempt_that_raises_is_handed_to_the_delivery_queue_and_a_dead_queue_fails_the_batch():
+    w = World()
+    w.endpoints.create("m_1", URL, ["payment.captured"], "")
+    w.deliverer.box = BrokenBox()
+    assert w.consumed() == (1, {QUEUED: 1})
+    (delivery,) = w.deliveries.items.values()
+    assert delivery.attempt_count == 0 and w.queue.tasks[0][0].delivery_id == delivery.delivery_id
+
+    w.first.queue = BrokenQueue()
+    with pytest.raises(ConnectionError):
+        w.consumed("evt_2")
+
+
+def test_the_redelivered_event_dispatches_an_unattempted_delivery_again_only():
+    w = World(answers=[200])
+    w.endpoints.create("m_1", URL, ["payment.captured"], "")
+    w.deliverer.box = BrokenBox()
+    w.first.queue = BrokenQueue()
+    with pytest.raises(ConnectionError):
+        w.consumed()  # neither attempted nor queued: the batch fails, the event comes back
+    w.deliverer.box, w.first.queue = ReversibleBox(), w.queue
+    assert w.consumed() == (1, {"succeeded": 1})
+    # Attempted now: a third delivery of the event queues nothing and records nothing; its first attempt,
+    # started while the delivery was being written, is a duplicate the merchant drops.
+    assert w.consumed() == (0, {"duplicate": 1})
+    (delivery,) = w.deliveries.items.values()
+    assert delivery.attempt_count == 1 and len(w.sender.sent) == 2 and w.queue.tasks == []
+
+
+def test_an_attempt_over_the_concurrency_cap_waits_on_the_queue_uncounted():
+    w = World(caps=EndpointCaps(max_concurrency=1, rate_per_second=100, burst=100))
+    endpoint, _ = w.endpoints.create("m_1", URL, ["payment.captured"], "")
+    held = w.gate.admit(endpoint.endpoint_id)  # another instance's attempt in flight
+    assert w.consumed() == (1, {"throttled": 1})
+    ((task, delay),) = w.queue.tasks
+    assert task.attempt == 0 and 1.0 <= delay <= 1.5 and task.not_before > w.clock.now()
+    assert w.sender.sent == [] and next(iter(w.deliveries.items.values())).attempt_count == 0
+
+    w.gate.release(endpoint.endpoint_id, held.token)
+    w.queue.pop()
+    w.clock.advance(delay)
+    assert w.deliverer.handle(task) == "succeeded"
+    assert w.gate.in_flight[endpoint.endpoint_id] == set()  # the slot is given back after the attempt
+
+
+def test_an_attempt_over_the_rate_cap_comes_back_when_a_token_is_due():
+    w = World(caps=EndpointCaps(max_concurrency=10, rate_per_second=0.25, burst=2))
+    w.endpoints.create("m_1", URL, ["payment.captured"], "")
+    outcomes = [w.consumed(f"evt_{n}")[1] for n in range(3)]
+    assert outcomes == [{"succeeded": 1}, {"succeeded": 1}, {"throttled": 1}]  # the burst of 2, then the rate
+    assert len(w.sender.sent) == 2
+    ((task, delay),) = w.queue.tasks
+    assert 4.0 <= delay <= 6.0  # one token at 0.25/s: 4 s, plus up to 50 % spread
+
+
+def test_the_deferral_is_at_least_the_queue_granularity_and_spread():
+    rng = random.Random(3)
+    waits = [deferral_seconds(Admission(None, "concurrency"), rng) for _ in range(50)]
+    assert min(waits) >= 1.0 and max(waits) <= 1.5 and len(set(waits)) > 40
+    assert 2.0 <= deferral_seconds(Admission(None, "rate", 2.0), rng) <= 3.0
+
+
+def test_caps_refuse_nonsense():
+    with pytest.raises(ValueError):
+        EndpointCaps(max_concurrency=0)
+    with pytest.raises(ValueError):
+        EndpointCaps(rate_per_second=0)
