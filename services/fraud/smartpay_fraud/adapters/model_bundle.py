@@ -8,7 +8,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import xgboost as xgb
@@ -35,6 +35,7 @@ class ModelBundle:
     metadata: dict[str, Any]
     graph: GraphSnapshot | None = None
     nthread: int = 1  # per-request work is tiny: OpenMP thread hand-offs only add tail latency
+    remote: ClassVar[bool] = False  # in process: assessed chunk by chunk as the feature store answers
 
     @property
     def version(self) -> str:

@@ -25,6 +25,8 @@ def decode_predictions(body: bytes | str) -> list[Assessment]:
 
 
 class SageMakerRiskModel:
+    remote = True  # one InvokeEndpoint per batch (scoring.ScoringService)
+
     def __init__(self, runtime_client: Any, endpoint_name: str, metadata: dict):
         self._client = runtime_client
         self._endpoint = endpoint_name

@@ -13,8 +13,16 @@ MAX_MAJOR_UNITS = money.MAX_MAJOR_UNITS
 
 
 def looks_like_card_number(value: str) -> bool:
-    """The one definition of a card number (smartpay_shared.pan), also when glued to letters."""
+    """The one definition of a card number (smartpay_shared.pan), also when glued to letters. A shortcut first (it
+    runs for four ids of every scored payment): printable ASCII without a backslash (no JSON escape) is read as
+    written, and control characters are only removed, so ASCII text with fewer than pan.MIN_DIGITS digits holds
+    no card number; anything else takes the full check."""
+    if value.isascii() and "\\" not in value and sum(map(value.count, _DIGITS)) < pan.MIN_DIGITS:
+        return False
     return pan.contains_pan(value, in_words=True)
+
+
+_DIGITS = "0123456789"
 
 
 _OPTIONAL = ("card_id", "customer_id", "device_id", "ip_address", "country", "merchant_category", "terminal_id")

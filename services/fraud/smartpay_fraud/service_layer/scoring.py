@@ -4,7 +4,7 @@ a batch of one: one code path, one set of semantics."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -16,7 +16,8 @@ from smartpay_fraud.domain.transactions import CURRENCY_EXPONENTS, Transaction, 
 
 
 class FeatureStore(Protocol):
-    def record_and_read_batch(self, txns: Sequence[Transaction], features: FeatureSet) -> np.ndarray: ...
+    def record_and_read_chunks(self, txns: Sequence[Transaction], features: FeatureSet
+                               ) -> Iterator[tuple[int, np.ndarray]]: ...
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class FeatureBatch:
 
 
 class RiskModel(Protocol):
+    # True for a model behind a network call (SageMaker): a batch is assessed in one call, not chunk by chunk.
+    remote: bool
+
     @property
     def version(self) -> str: ...
 
@@ -90,9 +94,18 @@ class ScoringService:
 
     def score_many(self, txns: Sequence[Transaction], reasons: int | None = None) -> list[Assessment]:
         """All payments validated first (one invalid payment fails the batch before anything is counted),
-        then one feature-store round trip and one model call for the batch, in order."""
+        then one feature-store round trip for the batch, in order. An in-process model assesses each chunk as the
+        store answers it (while Redis runs the next chunks); a remote one gets the whole batch in one call."""
         for txn in txns:
             validate(txn)
-        velocity = self.store.record_and_read_batch(txns, self._features)
-        return self.model.assess_batch(feature_batch(txns, velocity, self._features),
-                                       self.reasons if reasons is None else reasons)
+        reasons = self.reasons if reasons is None else reasons
+        chunks = self.store.record_and_read_chunks(txns, self._features)
+        if self.model.remote:
+            parts = [rows for _, rows in chunks]
+            velocity = np.concatenate(parts) if parts else np.empty((0, len(self._features.velocity)))
+            return self.model.assess_batch(feature_batch(txns, velocity, self._features), reasons)
+        out: list[Assessment] = []
+        for start, velocity in chunks:
+            part = txns[start:start + len(velocity)]
+            out += self.model.assess_batch(feature_batch(part, velocity, self._features), reasons)
+        return out

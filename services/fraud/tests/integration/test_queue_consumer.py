@@ -131,13 +131,13 @@ def test_bus_to_queue_to_worker_bad_payment_lands_in_the_dlq(bus, aws, caplog):
 
 def test_an_sqs_batch_is_scored_in_one_feature_store_call(bus, service, monkeypatch):
     calls = []
-    real = service.store.record_and_read_batch
+    real = service.store.record_and_read_chunks
 
     def spy(txns, features):
         calls.append([t.transaction_id for t in txns])
         return real(txns, features)
 
-    monkeypatch.setattr(service.store, "record_and_read_batch", spy)
+    monkeypatch.setattr(service.store, "record_and_read_chunks", spy)
     records = [record(json.dumps(to_bus_event(envelope(f"pay_BATCH{i:04d}", amount=1000 + i)))) for i in range(4)]
     bad = record(json.dumps(to_bus_event(envelope("pay_BATCHBAD1", currency="XYZ", _raw=True))))
     result = run(*records[:2], bad, *records[2:])

@@ -32,6 +32,17 @@ def test_unknown_entities_and_large_but_plausible_amounts_are_fine():
     assert not looks_like_card_number("4242424242424241")  # fails Luhn: not a PAN
 
 
+@pytest.mark.parametrize("value", [
+    "pm_1", "card_000123", "", "4242 4242 4242", "424242424242", "tok_4242424242424242", "4242-4242-4242-4242",
+    "x" + "4" * 12 + "\x00" + "2", "4242\u200b4242\u200b4242\u200b4242", "\\u0034242424242424242",
+    "\uff14242424242424242", "ip 10.0.0.1", "3782-822463-10005", "0.5473392847560767", "\t4242424242424242\n",
+])
+def test_the_card_number_shortcut_agrees_with_the_shared_definition(value):
+    from smartpay_shared import pan
+
+    assert looks_like_card_number(value) == pan.contains_pan(value, in_words=True)
+
+
 def test_thresholds_decide_and_version_names_the_numbers():
     t = Thresholds(review=0.3, decline=0.8)
     assert [t.decide(s) for s in (0.1, 0.3, 0.79, 0.8, 1.0)] == ["approve", "review", "review", "decline", "decline"]
