@@ -275,6 +275,73 @@ def _script_floor(store: RedisFeatureStore, floor_plan, txns) -> None:
     np.concatenate([np.frombuffer(r, dtype="<f8").astype(np.float64) for r in replies])
 
 
+# What MessagePack costs per state: the states the online batch left in Redis, sampled per entity kind, each
+# unpacked and packed again inside one script (Redis TIME: wall time in Redis, so load shows here too). For
+# comparison, the same information as one flat array of doubles (2 slots per table header, 2 per entry, a nested
+# table's entries flattened too) through struct.pack / struct.unpack: the codec cost of a flat layout, not counting
+# the Lua work such a layout would need around it.
+_CODEC_SCRIPT = """
+local function now() local t = redis.call('TIME'); return tonumber(t[1]) * 1000000 + tonumber(t[2]) end
+local function slots(t)
+  local n = 2
+  for _, v in pairs(t) do n = n + 1 + (type(v) == 'table' and slots(v) or 1) end
+  return n
+end
+local blobs = redis.call('MGET', unpack(KEYS))
+local rounds, n = tonumber(ARGV[1]), 0
+local flat = {}
+for i = 1, #blobs do
+  if blobs[i] then
+    local k = math.min(slots(cmsgpack.unpack(blobs[i])), 7000)
+    local a = {}
+    for j = 1, k do a[j] = 1767225600000 + j end
+    flat[#flat + 1] = {'<' .. string.rep('d', k), a}
+  end
+end
+local t0 = now()
+for _ = 1, rounds do
+  for i = 1, #blobs do if blobs[i] then n = n + 1; local x = cmsgpack.pack(cmsgpack.unpack(blobs[i])) end end
+end
+local t1 = now()
+for _ = 1, rounds do
+  for i = 1, #flat do local f = flat[i]; local x = {struct.unpack(f[1], struct.pack(f[1], unpack(f[2])))} end
+end
+return {t1 - t0, now() - t1, n}
+"""
+
+
+def _codec_costs(client, store: RedisFeatureStore, features, txns) -> dict:
+    """Per entity kind: states per payment in the online batch's script calls, mean state size, and the Redis time
+    of one MessagePack unpack + pack of such a state; their product summed is the codec time per payment."""
+    plan = store._plan(features)
+    per_kind = {"+".join(e): 0 for e in plan.entities}
+    for i in range(0, len(txns), CHUNK):
+        _, args = store._chunk_call(plan, txns[i:i + CHUNK])
+        for slot in args[3].split(",")[:args[1]]:
+            per_kind["+".join(plan.entities[int(slot) - 1])] += 1
+    out: dict = {"per_kind": {}}
+    total = total_flat = 0.0
+    for kind, count in per_kind.items():
+        keys = []
+        for key in client.scan_iter(match=f"{store._ns}:m*:{kind}:*", count=1000):
+            if not key.endswith(b":floor"):
+                keys.append(key)
+            if len(keys) >= 300:
+                break
+        if not keys:
+            continue
+        us, flat_us, n = client.eval(_CODEC_SCRIPT, len(keys), *keys, 20)
+        cost, flat = us / max(n, 1), flat_us / max(n, 1)
+        size = float(np.mean([client.strlen(k) for k in keys]))
+        out["per_kind"][kind] = {"states_per_payment": round(count / len(txns), 2), "bytes": round(size),
+                                 "unpack_pack_us": round(cost, 2), "flat_doubles_us": round(flat, 2)}
+        total += count / len(txns) * cost
+        total_flat += count / len(txns) * flat
+    out["us_per_payment"] = round(total, 1)
+    out["flat_us_per_payment"] = round(total_flat, 1)
+    return out
+
+
 def _batched(service: ScoringService, client, store, bundle, stream_txns, offset: int, labels: _Labels) -> dict:
     rates: dict[str, list[float]] = {"batch_scores": [], "batch_scores_reasons": [], "xgb_predict_batch": [],
                                      "redis_floor_batch": [], "script_floor_batch": [],
@@ -320,6 +387,7 @@ def _batched(service: ScoringService, client, store, bundle, stream_txns, offset
     out = {k: {"median_per_s": round(float(np.median(v))), "min_per_s": round(float(np.min(v)))}
            for k, v in rates.items()}
     out["script_server_us_per_payment"] = round(float(np.median(server_us)), 1)
+    out["state_codec"] = _codec_costs(client, store, bundle.online_features, batches[-2])
     return out
 
 
@@ -331,6 +399,8 @@ def run() -> bool:
     online, online_reasons, offline, raw_rate, floor_rate, script_floor = (r[k]["median_per_s"] for k in (
         "batch_scores", "batch_scores_reasons", "offline_batch", "xgb_predict_batch", "redis_floor_batch",
         "script_floor_batch"))
+    codec_kinds = ", ".join(f"{kind} {c['states_per_payment']} x {c['bytes']} B, {c['unpack_pack_us']} us"
+                            for kind, c in r["state_codec"]["per_kind"].items())
     met_latency = s["p99_ms"] <= TARGET_P99_MS
     met_offline, met_online = offline >= TARGET_RATE, online >= TARGET_RATE
     verdict = lambda ok: "met" if ok else "missed"  # noqa: E731
@@ -389,7 +459,11 @@ bucketed store / previous scheme's store {round(r['store_batch']['median_per_s']
 (same run, same payments, fresh keys each), online batch / raw predict {round(online / raw_rate, 4)}, offline batch /
 raw predict {round(offline / raw_rate, 3)}. Redis server time of the script: {r['script_server_us_per_payment']} us
 per payment in the online batch (`INFO commandstats`, server-wide wall time inside Redis, so it includes time the OS
-took Redis off the CPU).
+took Redis off the CPU). Of that, the states' MessagePack coding alone (states the online batch left, each unpacked
+and packed once inside one script, Redis time; per kind: states per payment x bytes, us per unpack + pack):
+{codec_kinds}: **{r['state_codec']['us_per_payment']} us per payment**, before any window is read or any key is
+written. The same information as flat arrays of doubles through `struct.pack`/`struct.unpack` (a lower bound for a
+flat layout's codec, without the Lua work around it): {r['state_codec']['flat_us_per_payment']} us per payment.
 Target >= {TARGET_RATE:,} scores/s batched: offline batch **{verdict(met_offline)}**; online batch **{verdict(met_online)}**
 ({online:,}/s).
 """
