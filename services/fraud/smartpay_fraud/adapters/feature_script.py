@@ -1,8 +1,7 @@
 """The Lua script that records a chunk of payments and reads their windows, compiled per feature set.
 
-Redis runs Lua 5.1 interpreted: walking a table of feature specs for every payment (index the spec, branch on its
-aggregate, call a helper) cost more than the window arithmetic itself. So the feature set is compiled into
-straight-line Lua once per set: per entity kind, the tables it records into; per state table, one pass that
+Redis runs Lua 5.1 interpreted: instead of walking a table of feature specs for every payment (index the spec,
+branch on its aggregate, call a helper), the feature set is compiled into straight-line Lua once per set: per entity kind, the tables it records into; per state table, one pass that
 computes every window reading it (card_count_30d and the three card label windows share one walk of the day
 buckets); per entity kind, the pruning of the tables the whole catalogue keeps. The state layout (table names,
 values) is unchanged: scripts of other feature sets, and of earlier releases, read and write the same states.
