@@ -89,7 +89,7 @@ class DuckDBPaymentIndex(PaymentIndex):
     def _vectors(self, documents: list[PaymentDocument]) -> list[list]:
         if self._embedder is None or not documents:
             return []
-        vectors = self._embedder.embed([d.search_text or "" for d in documents])
+        vectors = self._embedder.embed([d.embedding_text for d in documents])
         return [[d.merchant_id, d.payment_id, self._embedder.model_id, v] for d, v in zip(documents, vectors,
                                                                                           strict=True)]
 

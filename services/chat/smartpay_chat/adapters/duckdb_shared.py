@@ -9,9 +9,12 @@ does no other process can open it, not even read-only. So:
 - the copy is a refresh, as OpenSearch's: a batch that ends less than the refresh interval after the last
   publish leaves its writes in DuckDB's WAL (no checkpoint, no copy) and a timer publishes them when the interval
   is up (or the file is let go). The interval is `REFRESH_FACTOR` times what the last checkpoint and copy took,
-  at most `max_refresh_seconds` (1 s): the copy grows with the index (188 MB at 100,000 payments, ~1 s a
-  batch), so without it the copy, not the writes, set how many payments a second the worker could index. A
-  small index still publishes within milliseconds of each batch; a large one is searchable within 1 s;
+  at least `MIN_REFRESH_SECONDS` (0.25 s) and at most `max_refresh_seconds` (1 s): the copy grows with the
+  index (188 MB at 100,000 payments, ~1 s a batch), so without it the copy, not the writes, set how many
+  payments a second the worker could index; and even a small copy, made after every batch, cost the worker
+  ~14 ms of CPU per payment at 5 payments/s. A payment is searchable 0.25-1 s after its batch (the first batch
+  after a quiet spell publishes at once); while the copy costs more than 0.25 s it takes up to half the
+  worker's time (one copy per 1 s interval): at that size, use OpenSearch;
 - the worker lets the file go (closes the connection, then the lock) when no batch came for
   `idle_close_seconds`, or when another writer asks for it: `writer_lock` (a reindex, a lone write) holds a
   shared lock on `<file>.want` while it waits; the worker sees it at the end of a batch (or at the start of
@@ -52,6 +55,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 _now = time.monotonic  # the refresh's clock (tests move it)
 REFRESH_FACTOR = 4.0  # publish at most every 4x the last publish's cost: the copy takes <= ~20 % of the writer
+MIN_REFRESH_SECONDS = 0.25  # and at most 4 times a second, however cheap the copy (it costs CPU per payment)
 MAX_REFRESH_SECONDS = 1.0  # OpenSearch's default refresh interval
 
 
@@ -228,7 +232,8 @@ class SharedFileDuckDBIndex(PaymentIndex):
         self._release()
 
     def _refresh_due(self) -> float:
-        return self._published_at + min(self._max_refresh, REFRESH_FACTOR * self._publish_cost)
+        interval = max(min(MIN_REFRESH_SECONDS, self._max_refresh), REFRESH_FACTOR * self._publish_cost)
+        return self._published_at + min(self._max_refresh, interval)
 
     def _flush(self) -> None:
         """Checkpoint and publish the copy (the caller holds `_writing` and the writer)."""

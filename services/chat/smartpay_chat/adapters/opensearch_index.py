@@ -37,7 +37,7 @@ class OpenSearchPaymentIndex(PaymentIndex):
     def _vector(self, document: PaymentDocument) -> list[float] | None:
         if not (self._embedder and self._write_vectors):
             return None
-        return self._embedder.embed([document.search_text or ""])[0]
+        return self._embedder.embed([document.embedding_text])[0]
 
     def ensure_index(self, version: int = bodies.MAPPING_VERSION) -> str:
         """Create `<alias>-v<version>` behind the alias unless the alias already exists; returns the index."""

@@ -310,3 +310,26 @@ def test_writes_left_by_the_last_batch_are_published_when_the_interval_is_up(pat
     wait_until(lambda: len(copy_ids(path)) == 3)
     assert worker._writer is not None  # published by the timer, the file still held for the next batch
     worker.close()
+
+
+def test_a_cheap_copy_still_waits_for_the_refresh_floor(path, monkeypatch):
+    # GIVEN the default factor (a small index copies in milliseconds) on a clock the test moves, the floor
+    # scaled up (20 s of that clock) so that the worker's real timer cannot publish while the test looks
+    clock = Clock()
+    monkeypatch.setattr(duckdb_shared, "_now", clock)
+    monkeypatch.setattr(duckdb_shared, "MIN_REFRESH_SECONDS", 20.0)
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER, max_refresh_seconds=30)
+    with worker.batch():
+        worker.upsert(doc(0))
+    assert copy_ids(path) == ["pay_PW00000000"]  # the first batch after a quiet spell publishes at once
+    # WHEN the next batch ends 8 s later THEN it waits for the floor, however cheap the copy
+    clock.now += 8
+    with worker.batch():
+        worker.upsert(doc(1))
+    assert copy_ids(path) == ["pay_PW00000000"]
+    # WHEN a batch ends once the floor has passed THEN both are published
+    clock.now += duckdb_shared.MIN_REFRESH_SECONDS
+    with worker.batch():
+        worker.upsert(doc(2))
+    assert copy_ids(path) == [f"pay_PW0000000{n}" for n in range(3)]
+    worker.close()

@@ -111,3 +111,15 @@ def test_a_card_number_in_nested_fields_is_found_by_path(snapshot, t0):
     assert caught.value.field == "timeline[0].detail"
     with pytest.raises(CardNumberFound, match=r"fraud_reasons\[0\]\.description"):
         doc(snapshot, fraud_reasons=[{"feature": "x", "contribution": 0.5, "description": "378282246310005"}])
+
+
+def test_the_embedding_reads_the_search_text_without_its_figures(snapshot):
+    # The routing probabilities differ per payment; the sentence embedding should not (its cache then answers).
+    one = doc(snapshot, routing_explanation="contextual bandit chose stripe (p=0.831); probabilities: stripe 0.831, "
+                                            "amazon_pay 0.169", decline_code="card_declined")
+    two = doc(snapshot, routing_explanation="contextual bandit chose stripe (p=0.604); probabilities: stripe 0.604, "
+                                            "amazon_pay 0.396", decline_code="card_declined")
+    assert one.search_text != two.search_text and "0.831" in one.search_text  # BM25 keeps the figures
+    assert one.embedding_text == two.embedding_text
+    assert "card_declined" in one.embedding_text and "stripe" in one.embedding_text
+    assert not any(ch.isdigit() for ch in one.embedding_text)
