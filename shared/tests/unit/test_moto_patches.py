@@ -174,3 +174,15 @@ def test_queues_answer_exactly_as_moto_does_without_counting_on_every_send(monke
     # 1 for All): two asks of 3 counts and All on q, one count on the DLQ, All on the FIFO queue.
     assert Counter(scanned) == {"q": 19, "dlq": 3, "f": 1}
     assert before["q"] > 19 + 7 * 3 and before["f"] > 1  # without the patch every send and receive counted
+
+
+def test_remembered_action_names_answer_exactly_what_moto_answers(monkeypatch):
+    import moto.core.responses as responses
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    plain = deliveries()
+    monkeypatch.setattr(responses, "method_names_from_class", responses.method_names_from_class)  # restored after
+    moto_server.cache_action_names()
+    assert deliveries() == plain  # EventBridge, SQS: every call dispatched through the remembered names
+    info = responses.method_names_from_class.cache_info()
+    assert info.hits > 0 and info.misses <= info.hits  # listed once per response class, then remembered
