@@ -16,6 +16,7 @@ from smartpay_webhooks.adapters.redis_gate import RedisEndpointGate
 from smartpay_webhooks.adapters.sqs_queue import SqsDeliveryQueue
 from smartpay_webhooks.config import WebhooksSettings, webhooks_settings
 from smartpay_webhooks.service_layer.delivery import Deliverer
+from smartpay_webhooks.service_layer.endpoint_cache import CachedEndpointLists
 from smartpay_webhooks.service_layer.endpoints import Endpoints
 from smartpay_webhooks.service_layer.first_attempts import FirstAttempts
 from smartpay_webhooks.service_layer.replay import Replay
@@ -33,6 +34,7 @@ class Webhooks:
     deliverer: Deliverer
     first_attempts: FirstAttempts
     endpoint_repo: DynamoEndpoints
+    endpoint_lists: CachedEndpointLists  # the event consumer's (a few seconds old at most)
     delivery_repo: DynamoDeliveries
     queue: SqsDeliveryQueue
     clock: SystemClock
@@ -55,7 +57,9 @@ def build(settings: WebhooksSettings, *, dynamodb: Any, kms: Any, sqs: Any) -> W
         deliverer=deliverer,
         first_attempts=FirstAttempts(deliverer, queue, width=settings.first_attempt_width,
                                      timeout_seconds=settings.first_attempt_timeout_seconds),
-        endpoint_repo=endpoint_repo, delivery_repo=delivery_repo, queue=queue, clock=clock)
+        endpoint_repo=endpoint_repo,
+        endpoint_lists=CachedEndpointLists(endpoint_repo, settings.endpoints_cache_seconds),
+        delivery_repo=delivery_repo, queue=queue, clock=clock)
 
 
 @cache

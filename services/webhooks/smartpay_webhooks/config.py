@@ -38,6 +38,11 @@ class WebhooksSettings(BaseSettings):
         description="Timeout of the first attempt, made by the event consumer as the outcome arrives (retries: "
                     "the request timeout).",
         json_schema_extra=deployed("variable `first_attempt_timeout_seconds` (1)"))
+    endpoints_cache_seconds: float = Field(
+        default=2.0, ge=0, le=60,
+        description="How long the event consumer reuses a merchant's endpoint list (0: read for every event); an "
+                    "endpoint created, changed, disabled or deleted reaches the consumer within this time.",
+        json_schema_extra=deployed("variable `endpoints_cache_seconds` (2)"))
     first_attempt_width: int = Field(
         default=16, ge=0, le=64,
         description="First attempts one consumer instance makes at once; beyond, and with 0, they go through the "

@@ -39,6 +39,7 @@ locals {
     # The first attempt (by the consumer), the retry schedule and the per-endpoint caps (docs/webhooks.md).
     WEBHOOKS_FIRST_ATTEMPT_TIMEOUT_SECONDS = tostring(var.first_attempt_timeout_seconds)
     WEBHOOKS_FIRST_ATTEMPT_WIDTH           = tostring(var.first_attempt_width)
+    WEBHOOKS_ENDPOINTS_CACHE_SECONDS       = tostring(var.endpoints_cache_seconds)
     WEBHOOKS_RETRY_BASE_SECONDS            = tostring(var.retry_base_seconds)
     WEBHOOKS_RETRY_FACTOR                  = tostring(var.retry_factor)
     WEBHOOKS_RETRY_CAP_SECONDS             = tostring(var.retry_cap_seconds)

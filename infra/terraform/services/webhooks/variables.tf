@@ -167,6 +167,17 @@ variable "first_attempt_width" {
   }
 }
 
+variable "endpoints_cache_seconds" {
+  description = "How long the event consumer reuses a merchant's endpoint list (WEBHOOKS_ENDPOINTS_CACHE_SECONDS); an endpoint change reaches it within this time. 0 reads the list for every event."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.endpoints_cache_seconds >= 0 && var.endpoints_cache_seconds <= 60
+    error_message = "endpoints_cache_seconds must be within [0, 60]."
+  }
+}
+
 variable "retry_base_seconds" {
   description = "Backoff: delay before the first retry (WEBHOOKS_RETRY_BASE_SECONDS)."
   type        = number

@@ -36,7 +36,7 @@ def _outcome(event_type: str, envelope: Envelope) -> None:
         return future is not None
 
     dispatched = fan_out(event_type, envelope.metadata.event_id, envelope.metadata.occurred_at,
-                         envelope.data.model_dump(mode="json"), endpoints=webhooks.endpoint_repo,
+                         envelope.data.model_dump(mode="json"), endpoints=webhooks.endpoint_lists,
                          deliveries=webhooks.delivery_repo, queue=webhooks.queue, now=datetime.now(UTC),
                          first_attempt=first_attempt)
     logger.info("deliveries dispatched", extra={"dispatched": dispatched})

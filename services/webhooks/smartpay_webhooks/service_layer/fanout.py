@@ -19,7 +19,7 @@ from typing import Any
 
 from smartpay_webhooks.domain import events
 from smartpay_webhooks.domain.model import Delivery, DeliveryStatus, Endpoint, EndpointStatus, delivery_id
-from smartpay_webhooks.service_layer.ports import DeliveryQueue, DeliveryRepository, DeliveryTask, EndpointRepository
+from smartpay_webhooks.service_layer.ports import DeliveryQueue, DeliveryRepository, DeliveryTask, EndpointLists
 
 # (task, delivery, endpoint, stored) -> started: `stored()` waits for the write and returns the delivery as
 # stored, or None if it was attempted before (a redelivered event). Not started: queued once written.
@@ -27,7 +27,7 @@ FirstAttempt = Callable[[DeliveryTask, Delivery, Endpoint, Callable[[], Delivery
 
 
 def fan_out(event_type: str, event_id: str, occurred_at: datetime, data: dict[str, Any], *,
-            endpoints: EndpointRepository, deliveries: DeliveryRepository, queue: DeliveryQueue,
+            endpoints: EndpointLists, deliveries: DeliveryRepository, queue: DeliveryQueue,
             now: datetime, first_attempt: FirstAttempt | None = None) -> int:
     """Deliveries dispatched for this event. A redelivered event dispatches again only deliveries never
     attempted."""

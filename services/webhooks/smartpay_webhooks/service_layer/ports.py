@@ -11,6 +11,12 @@ from smartpay_webhooks.domain.caps import Admission
 from smartpay_webhooks.domain.model import Delivery, Endpoint
 
 
+class EndpointLists(Protocol):
+    """What the event consumer's fan-out reads: a merchant's endpoints."""
+
+    def list(self, merchant_id: str) -> list[Endpoint]: ...
+
+
 class EndpointRepository(Protocol):
     def add(self, endpoint: Endpoint) -> None: ...
     def get(self, merchant_id: str, endpoint_id: str) -> Endpoint | None: ...
