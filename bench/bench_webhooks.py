@@ -311,7 +311,7 @@ Added beyond one hop at p50: **{added} ms** (ratio {round(hook['p50_ms'] / raw['
 1 hop + {TARGET_ADDED_MS:g} ms: **{"met" if latency_met else "missed"}**.
 
 Inside the webhooks worker, as its delivery log recorded it (its clock, millisecond timestamps): fan-out
-start -> first attempt start (the merchant's endpoints read from DynamoDB, the hand-over to the attempt
+start -> first attempt start (the merchant's endpoints, from the consumer's 2 s cache or DynamoDB, the hand-over to the attempt
 pool) p50 {w.get('fan_out_start_to_attempt_start', {}).get('p50_ms')} ms (p90
 {w.get('fan_out_start_to_attempt_start', {}).get('p90_ms')}); the first attempt itself (caps in Redis,
 signing, the POST and its answer) p50 {w.get('first_attempt_duration', {}).get('p50_ms')} ms (p90
