@@ -2,7 +2,8 @@
 does offline evaluation agree with running it?
 
 For each of two response models written apart from the feature code (smartpay_rewards.offers.simulator:
-latent segments with multiplicative lifts; continuous traits with a logistic take-up), in one run:
+latent segments with multiplicative lifts; continuous traits with a logistic take-up), and each seed (every
+cohort, log and learner drawn anew), in one run:
 1. log `--train` customers under the uniform policy and learn from the log: the VW contextual bandit
    (epsilon-greedy, `--epsilon` exploration share) and the best single offer (the baseline a merchant picks);
 2. OPE on a second, held-out uniform log of `--held-out` customers: IPS, SNIPS and DR (smartpay_shared.ope,
@@ -12,10 +13,11 @@ latent segments with multiplicative lifts; continuous traits with a logistic tak
    (common random numbers across policies); mean reward and paired margin over uniform with 95 % intervals.
 The simulator's exact expected rewards ("truth") are reported beside both, never used by a policy.
 
-Target (ours, stated before the run): on both models the learned policy, exploring as deployed, beats
-uniform with the lower end of the 95 % interval of its margin above 0, by DR and by simulation.
+Target (ours, stated before the run): on both models and every seed the learned policy, exploring as
+deployed, beats uniform with the lower end of the 95 % interval of its margin above 0, by DR and by simulation.
 
-    .venv/bin/python -m bench.bench_rewards_offers [--train 20000] [--held-out 40000] [--simulate 40000]
+    .venv/bin/python -m bench.bench_rewards_offers [--train 20000] [--held-out 60000] [--simulate 20000]
+                                                   [--seeds 20,21]
 """
 
 from __future__ import annotations
@@ -70,11 +72,39 @@ def summarise(result: dict) -> dict:
     return out
 
 
-def section(results: dict, summaries: dict, args, seconds: float) -> str:
+def _model_tables(result: dict, s: dict) -> list[str]:
+    ope, sim = result["ope"], result["simulation"]
+    lines = ["| policy | truth | IPS | SNIPS | DR | ESS | simulated (realised) | simulated (expected) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for policy in POLICIES:
+        est, truth = ope["policies"][policy]["estimates"], ope["truth"][policy]
+        lines.append(f"| {policy} | {truth:.3f} | " + " | ".join(_ci(est[e]) + _covers(est[e], truth)
+                                                              for e in ("ips", "snips", "dr"))
+                     + f" | {ope['policies'][policy]['effective_sample_size']:,.0f} | "
+                     f"{_ci(sim['policies'][policy]['realised'])} | {_ci(sim['policies'][policy]['expected'])} |")
+    lines += ["", "| margin over uniform | truth | OPE (DR, paired) | OPE (IPS, paired) | simulated (realised, paired) "
+                  "| simulated (expected) | ratio to uniform (DR / simulated) |", "|---|---|---|---|---|---|---|"]
+    for policy in POLICIES[:-1]:
+        m, sm = ope["margins_over_baseline"][policy], sim["margins_over_baseline"][policy]
+        lines.append(f"| {policy} | {ope['truth'][policy] - ope['truth'][experiment.UNIFORM]:.3f} | "
+                     f"{_ci(m['dr'])}{_covers(m['dr'], ope['truth'][policy] - ope['truth'][experiment.UNIFORM])} | "
+                     f"{_ci(m['ips'])} | {_ci(sm['realised'])} | {_ci(sm['expected'])} | "
+                     f"{s[policy]['ope_dr_ratio_to_uniform']:.3f} / {s[policy]['simulated_ratio_to_uniform']:.3f} |")
+    captured = s["share_of_oracle_gain_captured"]
+    lines += ["", f"Learned vs best single offer ({result['best_single_offer']}): truth "
+                  f"{s['learned_vs_best_single']['truth_difference']:+.3f}, DR "
+                  f"{s['learned_vs_best_single']['ope_dr_difference']:+.3f}, simulated ratio "
+                  f"{s['learned_vs_best_single']['simulated_ratio']:.3f}. Oracle truth "
+                  f"{ope['truth'][experiment.ORACLE]:.3f}; share of the oracle's gain over uniform the learned policy "
+                  f"captures (truth): {'-' if captured is None else f'{captured:.0%}'}.", ""]
+    return lines
+
+
+def section(results: dict, summaries: dict, args, seconds: float, met: bool) -> str:
     reward = RewardDefinition()
     lines = [
         "## Rewards: offer policy vs uniform and the best single offer (rewards offers)", "",
-        f"Per response model: {args.train:,} customers logged under the uniform policy to learn from (VW "
+        f"Per response model and seed: {args.train:,} customers logged under the uniform policy to learn from (VW "
         f"`{VW_ARGS} --epsilon {args.epsilon}`, one pass; the best single offer by self-normalised mean reward), "
         f"OPE on {args.held_out:,} held-out uniform-logged customers (smartpay_shared.ope: IPS, SNIPS, DR with a "
         f"cross-fitted ridge reward model; 95 % normal intervals), on-policy simulation on {args.simulate:,} fresh "
@@ -83,61 +113,57 @@ def section(results: dict, summaries: dict, args, seconds: float) -> str:
         f"{reward.point_value:g} x points earned (base {reward.points_per_unit:g}/unit + the offer's bonus). "
         f"\"truth\" is the simulator's exact expected reward on the held-out customers; \"(misses)\" marks an OPE "
         f"interval that does not contain it. `learned` is the policy as deployed (exploring, epsilon "
-        f"{args.epsilon}); `learned_greedy` its mode. Seed {args.seed}; {seconds:.0f} s for the whole run.", ""]
-    for name, result in results.items():
-        ope, sim, s = result["ope"], result["simulation"], summaries[name]
-        lines += [f"### {name} (best single offer: {result['best_single_offer']}; oracle truth "
-                  f"{ope['truth'][experiment.ORACLE]:.3f})", "",
-                  "| policy | truth | IPS | SNIPS | DR | ESS | simulated (realised) | simulated (expected) |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for policy in POLICIES:
-            est, truth = ope["policies"][policy]["estimates"], ope["truth"][policy]
-            lines.append(f"| {policy} | {truth:.3f} | " + " | ".join(_ci(est[e]) + _covers(est[e], truth)
-                                                                  for e in ("ips", "snips", "dr"))
-                         + f" | {ope['policies'][policy]['effective_sample_size']:,.0f} | "
-                         f"{_ci(sim['policies'][policy]['realised'])} | {_ci(sim['policies'][policy]['expected'])} |")
-        lines += ["", "| margin over uniform | OPE (DR, paired) | OPE (IPS, paired) | simulated (realised, paired) "
-                      "| simulated (expected) | ratio to uniform (DR / simulated) |", "|---|---|---|---|---|---|"]
-        for policy in POLICIES[:-1]:
-            m = ope["margins_over_baseline"][policy]
-            sm = sim["margins_over_baseline"][policy]
-            lines.append(f"| {policy} | {_ci(m['dr'])} | {_ci(m['ips'])} | {_ci(sm['realised'])} | "
-                         f"{_ci(sm['expected'])} | {s[policy]['ope_dr_ratio_to_uniform']:.3f} / "
-                         f"{s[policy]['simulated_ratio_to_uniform']:.3f} |")
-        captured = s["share_of_oracle_gain_captured"]
-        lines += ["", f"Learned vs best single offer: truth {s['learned_vs_best_single']['truth_difference']:+.3f}, "
-                      f"DR {s['learned_vs_best_single']['ope_dr_difference']:+.3f}, simulated ratio "
-                      f"{s['learned_vs_best_single']['simulated_ratio']:.3f}. Share of the oracle's gain over uniform "
-                      f"the learned policy captures (truth): "
-                      f"{'-' if captured is None else f'{captured:.0%}'}. Target (margin's 95 % interval above 0 by "
-                      f"DR and by simulation): **{'met' if s['target_met'] else 'missed'}**.", ""]
+        f"{args.epsilon}); `learned_greedy` its mode. Seeds {', '.join(map(str, args.seeds))}; "
+        f"{seconds:.0f} s for the whole run.", "",
+        "### Learned policy's margin over uniform, every run", "",
+        "| response model | seed | truth | OPE (DR) | simulated (realised) | DR / simulated ratio to uniform | "
+        "interval above 0 (DR, simulated) |", "|---|---|---|---|---|---|---|"]
+    for name, by_seed in results.items():
+        for seed, result in by_seed.items():
+            s, ope = summaries[name][seed], result["ope"]
+            learned = s[experiment.LEARNED]
+            truth = ope["truth"][experiment.LEARNED] - ope["truth"][experiment.UNIFORM]
+            lines.append(f"| {name} | {seed} | {truth:.3f} | {_ci(learned['ope_dr_margin'])} | "
+                         f"{_ci(learned['simulated_margin'])} | {learned['ope_dr_ratio_to_uniform']:.3f} / "
+                         f"{learned['simulated_ratio_to_uniform']:.3f} | "
+                         f"{'yes' if learned['beats_uniform_by_ope_dr'] else 'no'}, "
+                         f"{'yes' if learned['beats_uniform_by_simulation'] else 'no'} |")
+    lines += ["", f"Target (on both models and every seed, the learned policy's margin over uniform has its 95 % "
+                  f"interval above 0 by DR and by simulation): **{'met' if met else 'missed'}**.", ""]
+    first = args.seeds[0]
+    for name, by_seed in results.items():
+        lines += [f"### {name}, seed {first}", "", *_model_tables(by_seed[first], summaries[name][first])]
     return "\n".join(lines)
 
 
 def run(argv: list[str] | None = None) -> bool:
     parser = argparse.ArgumentParser(prog="bench.bench_rewards_offers", description=__doc__.split("\n\n")[0])
     parser.add_argument("--train", type=int, default=20_000)
-    parser.add_argument("--held-out", type=int, default=40_000)
-    parser.add_argument("--simulate", type=int, default=40_000)
+    parser.add_argument("--held-out", type=int, default=60_000)
+    parser.add_argument("--simulate", type=int, default=20_000)
     parser.add_argument("--epsilon", type=float, default=0.1)
-    parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument("--seeds", type=lambda v: [int(x) for x in v.split(",")], default=[20, 21])
     args = parser.parse_args(argv or [])
-    settings = experiment.ExperimentSettings(args.train, args.held_out, args.simulate, "epsilon", args.epsilon,
-                                             seed=args.seed)
     start = time.perf_counter()
-    results, summaries, seconds = {}, {}, {}
-    for name in RESPONSE_MODELS:
-        t = time.perf_counter()
-        results[name] = experiment.run(name, settings, say=lambda m: print(m, flush=True))
-        seconds[name] = round(time.perf_counter() - t, 1)
-        summaries[name] = summarise(results[name])
+    results: dict = {name: {} for name in RESPONSE_MODELS}
+    summaries: dict = {name: {} for name in RESPONSE_MODELS}
+    seconds: dict = {}
+    for seed in args.seeds:
+        settings = experiment.ExperimentSettings(args.train, args.held_out, args.simulate, "epsilon", args.epsilon,
+                                                 seed=seed)
+        for name in RESPONSE_MODELS:
+            t = time.perf_counter()
+            results[name][seed] = experiment.run(name, settings, say=lambda m: print(f"seed {seed}: {m}", flush=True))
+            seconds[f"{name}/{seed}"] = round(time.perf_counter() - t, 1)
+            summaries[name][seed] = summarise(results[name][seed])
     total = time.perf_counter() - start
-    met = all(s["target_met"] for s in summaries.values())
-    text = section(results, summaries, args, total)
+    met = all(s["target_met"] for by_seed in summaries.values() for s in by_seed.values())
+    text = section(results, summaries, args, total, met)
     path = report.write("rewards_offers", {
         "target": "learned policy (exploring) beats uniform: 95 % CI of the margin above 0 by OPE (DR) and by "
-                  "on-policy simulation, on both response models",
-        "target_met": met, "seconds": seconds, "vw_args": VW_ARGS, "summary": summaries, "runs": results}, text)
+                  "on-policy simulation, on both response models and every seed",
+        "target_met": met, "seeds": args.seeds, "seconds": seconds, "total_seconds": round(total, 1),
+        "vw_args": VW_ARGS, "summary": summaries, "runs": results}, text)
     print(text)
     print(f"wrote {path}")
     return met

@@ -56,8 +56,8 @@ def _table(result: dict) -> Table:
 @offers_app.command()
 def evaluate(model: str = typer.Option("latent_segments", help=f"Response model: {' | '.join(RESPONSE_MODELS)}."),
              train: int = typer.Option(20_000, min=50, help="Customers in the uniform log the policies learn from."),
-             held_out: int = typer.Option(40_000, min=50, help="Customers in the held-out uniform log (OPE)."),
-             simulate: int = typer.Option(40_000, min=50, help="Fresh customers for the on-policy simulation."),
+             held_out: int = typer.Option(60_000, min=50, help="Customers in the held-out uniform log (OPE)."),
+             simulate: int = typer.Option(20_000, min=50, help="Fresh customers for the on-policy simulation."),
              exploration: str = typer.Option("epsilon", help="epsilon | squarecb"),
              epsilon: float = typer.Option(0.1, min=0.0, max=1.0, help="Exploration share (epsilon-greedy)."),
              seed: int = typer.Option(1),

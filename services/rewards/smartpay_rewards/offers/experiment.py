@@ -24,8 +24,8 @@ LEARNED, GREEDY, UNIFORM, BEST_SINGLE, ORACLE = "learned", "learned_greedy", "un
 @dataclass(frozen=True)
 class ExperimentSettings:
     train_customers: int = 20_000
-    eval_customers: int = 40_000
-    sim_customers: int = 40_000
+    eval_customers: int = 60_000
+    sim_customers: int = 20_000
     exploration: str = "epsilon"
     epsilon: float = 0.1
     passes: int = 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,7 @@ _ALIASES: tuple[tuple[Category, tuple[str, ...]], ...] = (
 SHARE_KEYS = (*(c.value for c in Category), OTHER)
 
 
+@lru_cache(maxsize=4096)  # merchant categories repeat: a history of hundreds of purchases names a handful
 def category_of(merchant_category: str | None) -> str:
     """The offer category a merchant category counts toward, or "other"."""
     text = (merchant_category or "").strip().lower()

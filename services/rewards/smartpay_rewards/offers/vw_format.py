@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from smartpay_rewards.offers.catalogue import Catalogue, Offer
 from smartpay_rewards.offers.features import SHARE_KEYS, CustomerFeatures
@@ -16,14 +17,21 @@ def shared_line(f: CustomerFeatures) -> str:
             f"last_{f.last_offer_category or 'none'} {shares}")
 
 
+@lru_cache(maxsize=256)
+def _offer_tokens(offer: Offer) -> str:
+    return f"|O m{offer.multiplier} c_{offer.category} d{offer.duration_days} o_{offer.offer_id.replace('-', '_')}"
+
+
 def action_line(f: CustomerFeatures, offer: Offer) -> str:
+    """The offer's identity and parts, and the customer's share and spend in its category (x multiplier,
+    x weeks): what makes the same offer worth more to one customer than to another."""
     if not offer.is_offer:
         return "|O none"
     affinity = f.affinity(offer)
     spend = affinity * f.monetary_90d / 100  # the customer's 90-day spend in the offer's category, hundreds
-    return (f"|O m{offer.multiplier} c_{offer.category} d{offer.duration_days} "
-            f"o_{offer.offer_id.replace('-', '_')} aff:{affinity:.4f} affm:{affinity * (offer.multiplier - 1):.4f} "
-            f"sp:{spend:.4f} spm:{spend * (offer.multiplier - 1):.4f} spd:{spend * offer.duration_days / 7:.4f}")
+    extra = offer.multiplier - 1
+    return (f"{_offer_tokens(offer)} aff:{affinity:.4f} affm:{affinity * extra:.4f} sp:{spend:.4f} "
+            f"spm:{spend * extra:.4f} spd:{spend * offer.duration_days / 7:.4f}")
 
 
 def example(features: CustomerFeatures, catalogue: Catalogue,
