@@ -53,6 +53,8 @@ class OfferDecision:
 
 @dataclass(frozen=True)
 class OfferChoice:
+    """What the service shows (`offer`) and logs (`propensity`, the full `decision`)."""
+
     offer: Offer
     propensity: float
     decision: OfferDecision
@@ -138,7 +140,8 @@ class BestSingleOfferPolicy:
         self.version = f"best-single-{self.catalogue.offers[self.action].offer_id}"
 
     @classmethod
-    def fit(cls, catalogue: Catalogue, logs: Iterable[LoggedOutcome], exploration: float = 0.0) -> BestSingleOfferPolicy:
+    def fit(cls, catalogue: Catalogue, logs: Iterable[LoggedOutcome],
+            exploration: float = 0.0) -> BestSingleOfferPolicy:
         """The action with the best self-normalised importance-weighted mean reward in the logs."""
         weighted, weights = np.zeros(len(catalogue)), np.zeros(len(catalogue))
         for row in logs:
