@@ -1,14 +1,11 @@
-"""Off-policy evaluation of a candidate routing policy from logged decisions (pure: no I/O).
+"""Off-policy evaluation of a candidate routing policy from logged decisions: the estimators, the reward model,
+the logged record and the diagnostics live in smartpay_shared.ope (rewards' offer policies are judged by the
+same code); this module keeps routing's names for them. What is routing's own (reading decision logs, the
+candidates, the two-pass evaluation) is in service_layer/ and adapters/."""
 
-records: the logged decision and the checks on a candidate's probabilities; features: every context key
-hashed; qmodel: the cross-fitted ridge reward model; estimators: DM / IPS / SNIPS / DR / DR-OS / switch-DR
-with analytic and bootstrap intervals; diagnostics: weights and warnings."""
-
-from smartpay_routing.domain.ope.diagnostics import diagnose
-from smartpay_routing.domain.ope.estimators import Accumulator, Estimate, EstimatorSettings, row_terms
-from smartpay_routing.domain.ope.features import ContextHasher
-from smartpay_routing.domain.ope.qmodel import BudgetExceeded, CrossFitRidge, FittedRidge, fold_of
-from smartpay_routing.domain.ope.records import LogFormatError, LoggedDecision, check_distribution, distribution_from_mapping
+from smartpay_shared.ope import (Accumulator, BudgetExceeded, ContextHasher, CrossFitRidge, Estimate,
+                                 EstimatorSettings, FittedRidge, LogFormatError, LoggedDecision, check_distribution,
+                                 diagnose, distribution_from_mapping, fold_of, row_terms)
 
 __all__ = ["Accumulator", "BudgetExceeded", "ContextHasher", "CrossFitRidge", "Estimate", "EstimatorSettings",
            "FittedRidge", "LogFormatError", "LoggedDecision", "check_distribution", "diagnose", "distribution_from_mapping",

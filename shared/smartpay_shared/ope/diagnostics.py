@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from smartpay_routing.domain.ope.estimators import BASE_SQ_ERR, Q_SQ_ERR, RAW_WEIGHT, Z95, Accumulator
+from smartpay_shared.ope.estimators import BASE_SQ_ERR, Q_SQ_ERR, RAW_WEIGHT, Z95, Accumulator
 
 MIN_ESS = 100
 MIN_ESS_SHARE = 0.01
