@@ -23,6 +23,7 @@ from smartpay_rewards.chain.ports import (BatchResult, ClusterError, MintJournal
 log = logging.getLogger(__name__)
 MEMO_PREFIX = "smartpay-rewards:mint:"
 MAX_BATCH_PREFIX = 40
+SPLIT_ROOM = 16  # characters of "-<index>" and ".0"/".1" split suffixes the memo may grow by
 
 
 class BatchMinter(TokenMinter):
@@ -49,15 +50,17 @@ class BatchMinter(TokenMinter):
     def _new_wallets(self, orders: list[MintOrder]) -> set[str]:
         return {o.wallet for o in orders if not self.points.has_token_account(Pubkey.from_string(o.wallet))}
 
-    def pack(self, orders: list[MintOrder]) -> list[list[MintOrder]]:
-        """Greedy packing: add orders while the signed transaction fits and the count allows."""
+    def pack(self, orders: list[MintOrder], batch_prefix: str = "x" * MAX_BATCH_PREFIX) -> list[list[MintOrder]]:
+        """Greedy packing: add orders while the signed transaction fits and the count allows. (LiteSVM does
+        not enforce the 1,232-byte limit; a real cluster refuses bigger transactions, so this must.)"""
+        id_length = len(batch_prefix) + SPLIT_ROOM
         new_wallets = self._new_wallets(orders)
         blockhash = self.points.cluster.latest_blockhash()
         batches: list[list[MintOrder]] = []
         current: list[MintOrder] = []
         for order in orders:
             candidate = current + [order]
-            fits = len(candidate) <= self.max_per_tx and self._size(candidate, new_wallets, blockhash) <= \
+            fits = len(candidate) <= self.max_per_tx and self._size(candidate, new_wallets, blockhash, id_length) <= \
                 spl.TRANSACTION_SIZE_LIMIT
             if fits or not current:
                 current = candidate
@@ -68,9 +71,9 @@ class BatchMinter(TokenMinter):
             batches.append(current)
         return batches
 
-    def _size(self, orders, new_wallets, blockhash) -> int:
+    def _size(self, orders, new_wallets, blockhash, id_length: int = MAX_BATCH_PREFIX + 16) -> int:
         try:
-            sized_id = "x" * (MAX_BATCH_PREFIX + 16)  # room for the batch index and split suffixes
+            sized_id = "x" * id_length
             return len(bytes(self.points.compile(self._instructions(sized_id, orders, new_wallets), blockhash)))
         except Exception:  # solders refuses to serialize an oversize message
             return spl.TRANSACTION_SIZE_LIMIT + 1
@@ -83,7 +86,7 @@ class BatchMinter(TokenMinter):
         if bad:
             raise ValueError(f"mint orders must be positive: {bad[:3]}")
         results: list[BatchResult] = []
-        for i, batch in enumerate(self.pack(list(orders))):
+        for i, batch in enumerate(self.pack(list(orders), batch_prefix)):
             results.extend(self._mint(f"{batch_prefix}-{i}", batch))
         return results
 
