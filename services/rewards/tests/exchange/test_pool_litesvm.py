@@ -196,3 +196,48 @@ def test_refusals_before_sending(pool, customer, chain):
     assert pool.settle(quote, Redeemer(str(stranger.pubkey()), stranger)).reason == "insufficient_points"
     too_many = pool.quote(6_000, "SOL")
     assert pool.settle(too_many, Redeemer(str(customer.pubkey()), customer)).reason == "insufficient_points"
+
+
+class RedemptionLedger:
+    """The caller's side, reduced to what a redemption does: points per holder, debited only on "settled"."""
+
+    def __init__(self, holdings: dict[str, int]):
+        self.holdings = dict(holdings)
+        self.supply = sum(holdings.values())
+        self.applied = []
+
+    def minted(self, wallet: str, points: int):
+        self.holdings[wallet] = self.holdings.get(wallet, 0) + points
+        self.supply += points
+
+    def apply(self, settlement, wallet: str, pool_wallet: str):
+        assert settlement.status in ("settled", "refused")
+        self.applied.append(settlement.status)
+        if settlement.status == "settled":
+            self.holdings[wallet] -= settlement.points_in
+            self.holdings[pool_wallet] += settlement.points_in
+
+
+def test_ledger_and_chain_agree_after_settled_and_failed_redemptions(pool, customer, chain, clock):
+    """A ledger acting only on each settlement's status agrees with the chain after a settled, an expired, a
+    slipped and a mid-transaction-failed redemption (and another customer's swap in between)."""
+    from smartpay_rewards.chain.reconcile import reconcile
+
+    wallet, pool_wallet = str(customer.pubkey()), str(pool.authority.pubkey())
+    ledger = RedemptionLedger({wallet: 5_000, pool_wallet: 1_000_000})
+    redeemer = Redeemer(wallet, customer)
+
+    ledger.apply(pool.settle(pool.quote(1_000, "SOL"), redeemer), wallet, pool_wallet)
+    expired = pool.quote(500, "SOL")
+    clock.now = expired.expires_at
+    ledger.apply(pool.settle(expired, redeemer), wallet, pool_wallet)
+    slipped = pool.quote(500, "SOL", slippage_bps=10)
+    big = whale(pool, chain)
+    ledger.minted(str(big.pubkey()), 200_000)
+    ledger.apply(swap(pool, big, 50_000), str(big.pubkey()), pool_wallet)
+    ledger.apply(pool.settle(slipped, redeemer), wallet, pool_wallet)
+    failing = with_cluster(pool, DrainFirst(pool.cluster, pool))
+    ledger.apply(failing.settle(failing.quote(500, "SOL"), redeemer), wallet, pool_wallet)
+    assert ledger.applied == ["settled", "refused", "settled", "refused", "refused"]
+    report = reconcile(pool.points, ledger.holdings, ledger.supply)
+    assert report.ok, report
