@@ -11,6 +11,7 @@ until the failing order is alone, so one bad order does not block the others and
 from __future__ import annotations
 
 import logging
+import time
 
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
@@ -27,8 +28,10 @@ SPLIT_ROOM = 16  # characters of "-<index>" and ".0"/".1" split suffixes the mem
 
 
 class BatchMinter(TokenMinter):
-    def __init__(self, points: PointsMint, journal: MintJournal, max_per_tx: int = 20, max_retries: int = 2):
+    def __init__(self, points: PointsMint, journal: MintJournal, max_per_tx: int = 20, max_retries: int = 2,
+                 poll_seconds: float = 0.5):
         self.points = points
+        self.poll_seconds = poll_seconds
         self.journal = journal
         self.max_per_tx = max_per_tx
         self.max_retries = max_retries
@@ -141,7 +144,9 @@ class BatchMinter(TokenMinter):
         never land); None while it may still land."""
         from solders.hash import Hash
 
-        for _ in range(polls):
+        for poll in range(polls):
+            if poll:
+                time.sleep(self.poll_seconds)
             status = self.points.cluster.signature_status(pending.signature)
             if status is not None:
                 return status

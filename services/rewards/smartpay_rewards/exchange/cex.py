@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from decimal import ROUND_DOWN, Decimal
-from typing import Any, Callable
+from typing import Callable
 
 import ccxt
 

@@ -178,8 +178,9 @@ class ConstantProductPool(ExchangePort):
         instructions = [
             advance_nonce_account(AdvanceNonceAccountParams(nonce_pubkey=self.nonce_account,
                                                             authorized_pubkey=self.authority.pubkey())),
-            spl.transfer_checked(p.token_account(customer.pubkey()), p.address, p.token_account(self.authority.pubkey()),
-                                 customer.pubkey(), quote.points, POINTS_DECIMALS, p.token_program),
+            spl.transfer_checked(p.token_account(customer.pubkey()), p.address,
+                                 p.token_account(self.authority.pubkey()), customer.pubkey(), quote.points,
+                                 POINTS_DECIMALS, p.token_program),
             transfer(TransferParams(from_pubkey=self.authority.pubkey(), to_pubkey=customer.pubkey(), lamports=out)),
             spl.memo(MEMO_PREFIX + quote.id, self.authority.pubkey()),
         ]

@@ -86,7 +86,8 @@ def measure(n: int, mode: str) -> dict:
     out = {}
     for phase, runs in rows.items():
         first = runs[0]
-        varying = ("ms", "compute_units", "send_ms_per_tx")  # compute units vary with the PDA bump search of random wallets
+        # compute units vary with the PDA bump search of random wallets
+        varying = ("ms", "compute_units", "send_ms_per_tx")
         fixed = [{k: r[k] for k in r if k not in varying} for r in runs]
         assert all(f == fixed[0] for f in fixed), fixed
         out[phase] = {**fixed[0], "compute_units_min": min(r["compute_units"] for r in runs),

@@ -72,7 +72,8 @@ def test_signature_over_another_message_refused(verifier):
 def test_another_merchants_challenge_is_unknown(verifier):
     wallet = Keypair()
     challenge = verifier.issue_challenge("m1", "c1", str(wallet.pubkey()))
-    refused("unknown_challenge", verifier.link_wallet, "m2", challenge.nonce, str(wallet.sign_message(challenge.message)))
+    signature = str(wallet.sign_message(challenge.message))
+    refused("unknown_challenge", verifier.link_wallet, "m2", challenge.nonce, signature)
 
 
 def test_malformed_inputs_refused(verifier):

@@ -51,5 +51,6 @@ def customer(chain):
     cluster, points, _ = chain
     wallet = Keypair()
     cluster.airdrop(wallet.pubkey(), 10_000_000)
-    BatchMinter(points, InMemoryMintJournal()).mint_batches([MintOrder("m1", "c1", str(wallet.pubkey()), 5_000)], "seed")
+    BatchMinter(points, InMemoryMintJournal()).mint_batches([MintOrder("m1", "c1", str(wallet.pubkey()), 5_000)],
+                                                            "seed")
     return wallet
