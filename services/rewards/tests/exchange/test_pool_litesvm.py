@@ -3,6 +3,7 @@ expiry, slippage, concurrent swaps, and failures mid-transaction that leave chai
 
 from __future__ import annotations
 
+import pytest
 from solders.keypair import Keypair
 from solders.message import MessageV0
 from solders.system_program import TransferParams, transfer
@@ -10,12 +11,12 @@ from solders.transaction import VersionedTransaction
 
 from smartpay_rewards.chain.ports import ClusterError
 from smartpay_rewards.exchange.pool import ConstantProductPool
-from smartpay_rewards.exchange.ports import Redeemer
+from smartpay_rewards.exchange.ports import QuoteRefused, Redeemer
 
 
 def state(pool, customer):
     r = pool.reserves()
-    return (r.points, r.lamports, pool.points.balance(customer.pubkey()),
+    return (r.points, r.out, pool.points.balance(customer.pubkey()),
             pool.cluster.account(customer.pubkey()).lamports)
 
 
@@ -241,3 +242,35 @@ def test_ledger_and_chain_agree_after_settled_and_failed_redemptions(pool, custo
     assert ledger.applied == ["settled", "refused", "settled", "refused", "refused"]
     report = reconcile(pool.points, ledger.holdings, ledger.supply)
     assert report.ok, report
+
+
+def test_stablecoin_pool_pays_out_an_spl_token(chain, customer, clock):
+    """Points against a USDC-like SPL mint (6 decimals): the customer's first payout creates their token
+    account (its rent counted in the platform's cost), and the payer's measured balance change agrees."""
+    from solders.system_program import CreateAccountParams, create_account
+
+    from smartpay_rewards.chain import spl
+    from smartpay_rewards.exchange.pool import OutAsset
+
+    cluster, points, payer = chain
+    issuer, usdc = Keypair(), Keypair()
+    cluster.send(VersionedTransaction(MessageV0.try_compile(payer.pubkey(), [
+        create_account(CreateAccountParams(from_pubkey=payer.pubkey(), to_pubkey=usdc.pubkey(),
+                                           lamports=cluster.minimum_balance(spl.MINT_SIZE), space=spl.MINT_SIZE,
+                                           owner=spl.TOKEN_PROGRAM_ID)),
+        spl.initialize_mint2(usdc.pubkey(), 6, issuer.pubkey())], [], cluster.latest_blockhash()), [payer, usdc]))
+    out = OutAsset("USDC", 6, usdc.pubkey())
+    pool = ConstantProductPool.create(points, Keypair(), Keypair(), payer, 1_000_000, 10_000 * 10**6, out=out,
+                                      out_mint_authority=issuer, clock=clock)
+    with pytest.raises(QuoteRefused):
+        pool.quote(1_000, "SOL")
+    quote = pool.quote(1_000, "USDC")
+    effective_in = 1_000 * (10_000 - 30)
+    assert quote.amount_out == 10_000 * 10**6 * effective_in // (1_000_000 * 10_000 + effective_in)
+    before = cluster.account(payer.pubkey()).lamports
+    settlement = pool.settle(quote, Redeemer(str(customer.pubkey()), customer))
+    assert settlement.status == "settled"
+    customer_usdc = cluster.account(spl.associated_token_address(customer.pubkey(), usdc.pubkey()))
+    assert spl.token_account_amount(customer_usdc.data) == quote.amount_out
+    assert pool.reserves().points == 1_001_000 and pool.reserves().out == 10_000 * 10**6 - quote.amount_out
+    assert settlement.fee_lamports == before - cluster.account(payer.pubkey()).lamports == 15_000 + 2_039_280
