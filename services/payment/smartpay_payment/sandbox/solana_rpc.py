@@ -48,6 +48,11 @@ class SolanaRpcSandbox:
         return {"context": {"slot": self._slot()},
                 "value": {"blockhash": str(self.svm.latest_blockhash()), "lastValidBlockHeight": 0}}
 
+    def rpc_isBlockhashValid(self, blockhash, config=None):
+        # LiteSVM accepts only its latest blockhash (the sandbox expires it after every send). The rewards
+        # minter's recovery asks it: a batch never seen whose blockhash is gone can never land.
+        return {"context": {"slot": self._slot()}, "value": blockhash == str(self.svm.latest_blockhash())}
+
     def rpc_sendTransaction(self, encoded, config=None):
         tx = VersionedTransaction.from_bytes(base64.b64decode(encoded))
         signature = str(tx.signatures[0])

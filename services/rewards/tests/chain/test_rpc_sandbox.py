@@ -61,9 +61,8 @@ def test_mint_and_reconcile_over_json_rpc(rpc_url):
     assert reconcile(points, {o.wallet: o.amount for o in orders}, sum(o.amount for o in orders)).ok
 
 
-@pytest.mark.xfail(strict=True, reason="the payment sandbox has no isBlockhashValid (see docs/rewards-chain.md): "
-                                       "recovery of a batch never seen cannot tell whether it may still land")
 def test_recovery_needs_is_blockhash_valid(rpc_url):
+    # Recovery of a batch never seen asks the cluster whether its blockhash may still land (isBlockhashValid).
     cluster = RpcCluster(rpc_url, timeout_seconds=5)
     payer = Keypair()
     cluster.airdrop(payer.pubkey(), 10**9)
