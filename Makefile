@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 SMARTPAY := $(VENV)/bin/smartpay
-SERVICES := fraud routing payment chat webhooks
+SERVICES := fraud routing payment chat webhooks rewards
 export AWS_ENDPOINT_URL ?= http://127.0.0.1:4566
 export AWS_REGION ?= us-east-1
 

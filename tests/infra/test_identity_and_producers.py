@@ -504,7 +504,7 @@ def test_each_function_role_holds_only_what_its_function_does(stack, aws):
     def bucket_object(name: str) -> str:
         return f"arn:aws:s3:::{name}/some/key"
 
-    payment, chat, webhooks = services["payment"], services["chat"], services["webhooks"]
+    payment, chat, webhooks, rewards = services["payment"], services["chat"], services["webhooks"], services["rewards"]
     requests = {  # request -> the (service, kind) that may make it; nobody else
         ("sqs:ReceiveMessage", services[name]["queue_arn"]): {(name, "worker")} for name in services}
     requests |= {
@@ -530,10 +530,16 @@ def test_each_function_role_holds_only_what_its_function_does(stack, aws):
         ("dynamodb:DeleteItem", table(webhooks["tables"]["endpoints"])): {("webhooks", "api")},
         ("dynamodb:PutItem", table(webhooks["tables"]["deliveries"])): {
             ("webhooks", "worker"), ("webhooks", "api"), ("webhooks", "deliverer")},
+        # rewards: only the worker appends to the ledger and writes balances; the API reads both.
+        ("dynamodb:PutItem", table(rewards["tables"]["ledger"])): {("rewards", "worker")},
+        ("dynamodb:PutItem", table(rewards["tables"]["accounts"])): {("rewards", "worker")},
+        ("dynamodb:Query", table(rewards["tables"]["ledger"]) + "/index/by_seq"): {
+            ("rewards", "worker"), ("rewards", "api")},
+        ("dynamodb:DeleteItem", table(rewards["tables"]["ledger"])): set(),
     }
     policies = {(name, kind): _policy(iam, fn) for name, out in services.items()
                 for kind, fn in out["functions"].items()}
-    assert ("payment", "sweeper") in policies and ("webhooks", "deliverer") in policies and len(policies) == 12
+    assert ("payment", "sweeper") in policies and ("webhooks", "deliverer") in policies and len(policies) == 14
     wrong = [(action, resource.rsplit(":", 1)[-1], who, policy.allows(action, resource, {}))
              for (action, resource), allowed in requests.items() for who, policy in policies.items()
              if policy.allows(action, resource, {}) != (who in allowed)]

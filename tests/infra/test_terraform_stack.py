@@ -197,7 +197,9 @@ def test_tables(stack, aws):
                 "smartpay-payment-idempotency-keys": ("idempotency_key", None, "expires_at"),
                 "smartpay-chat-sessions": ("session_id", "turn", "expires_at"),
                 "smartpay-webhook-endpoints": ("merchant_id", "endpoint_id", None),
-                "smartpay-webhook-deliveries": ("endpoint_id", "delivery_id", "expires_at")}
+                "smartpay-webhook-deliveries": ("endpoint_id", "delivery_id", "expires_at"),
+                "smartpay-rewards-ledger": ("account_key", "entry_id", None),
+                "smartpay-rewards-accounts": ("pk", "sk", None)}
     assert sorted(ddb.list_tables()["TableNames"]) == sorted(expected)
     for table, (hash_key, range_key, ttl) in expected.items():
         desc = ddb.describe_table(TableName=table)["Table"]
@@ -207,6 +209,9 @@ def test_tables(stack, aws):
         ttl_desc = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
         if ttl:
             assert (ttl_desc["TimeToLiveStatus"], ttl_desc["AttributeName"]) == ("ENABLED", ttl), table
+    # The rewards history reads through a local index (strongly consistent with the balance item).
+    (by_seq,) = ddb.describe_table(TableName="smartpay-rewards-ledger")["Table"]["LocalSecondaryIndexes"]
+    assert by_seq["IndexName"] == "by_seq" and [k["AttributeName"] for k in by_seq["KeySchema"]] == ["account_key", "seq"]
     payments = ddb.describe_table(TableName="smartpay-payments")["Table"]
     assert not payments.get("StreamSpecification", {}).get("StreamEnabled", False) and "LatestStreamArn" not in payments
     # local.tfvars: no point-in-time recovery on an emulator (tests/infra/test_releases.py: on for AWS)

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 # SchemaStore's github-workflow.json (Apache-2.0), as vendored by check-jsonschema 0.29.4.
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "github-workflow.json").read_text())
-SERVICES = ("fraud", "routing", "payment", "chat", "webhooks")
+SERVICES = ("fraud", "routing", "payment", "chat", "webhooks", "rewards")
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
 

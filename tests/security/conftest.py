@@ -221,6 +221,25 @@ def _wire_webhooks(make, mp) -> None:
     bootstrap.service.cache_clear()
 
 
+def _wire_rewards(make, mp, payment_a: str) -> None:
+    """The rewards API on its tables (as Terraform creates them), merchant A's customer c_1 credited for the
+    session's captured payment through the ledger's own use case (no rewards worker runs here)."""
+    from datetime import UTC, datetime
+
+    from smartpay_rewards import bootstrap
+    from smartpay_rewards.config import rewards_settings
+    from smartpay_rewards.domain.model import Capture
+    from smartpay_rewards.service_layer import ledger
+    from smartpay_rewards.testing import create_tables
+
+    create_tables(make("dynamodb"))
+    rewards_settings.cache_clear()
+    bootstrap.service.cache_clear()
+    rewards = bootstrap.service()
+    ledger.apply_captured(Capture(MERCHANT_A, "c_1", payment_a, "evt-security-capture", "USD", 1250, datetime.now(UTC)),
+                          rewards.uow, rewards.rates)
+
+
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory):
     import stripe
@@ -250,6 +269,7 @@ def platform(tmp_path_factory):
         routing_prefix = _wire_routing(make, mp)
         _wire_chat(make, mp, tmp, payment_a)
         _wire_webhooks(make, mp)
+        _wire_rewards(make, mp, payment_a)
         settings = GatewaySettings(host="127.0.0.1", port=0, user_pool_id=pool, client_id=client,
                                    endpoint_url=moto.url, region="us-east-1", redis_url=REDIS_URL,
                                    # the real limiter on the real Redis, high enough that fuzzing never

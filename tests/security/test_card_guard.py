@@ -260,7 +260,7 @@ def request_for(platform, slot: Slot, text: str) -> tuple[str, dict]:
     payment that does not exist (404 when it gets through): the session's captured payment and its refund
     total belong to the isolation matrix."""
     payment = platform.state["payment_a"] if slot.method == "get" else f"pay_{uuid.uuid4().hex}"
-    ids = {"payment_id": payment, "vault_id": vault_of(platform)}
+    ids = {"payment_id": payment, "vault_id": vault_of(platform), "customer_id": "c_1"}
     if "{endpoint_id}" in slot.path:
         ids.update(webhook_ids(platform))
     params = {}

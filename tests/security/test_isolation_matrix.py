@@ -137,6 +137,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         frozenset({202}), other=404),
     ("POST", "/webhook-endpoints/{endpoint_id}/resend"): _hook("/resend", 202,
                                                              json={"since": "2026-01-01T00:00:00Z"}),
+    # A's customer c_1 earned points (conftest); B asking for its own customer of that id finds none.
+    ("GET", "/rewards/{customer_id}"): Case(lambda p: ("/rewards/c_1", {}), frozenset({200}), other=404),
 }
 
 

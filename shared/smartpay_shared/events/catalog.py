@@ -28,7 +28,7 @@ _SPECS = (
     EventSpec("route.selected", "1.0", p.RouteSelected, "Routing chose a gateway and fallbacks."),
     EventSpec("route.unavailable", "1.0", p.RouteUnavailable, "Routing found no gateway for a payment."),
     EventSpec("payment.authorized", "1.0", p.PaymentAuthorized, "A gateway authorized the amount."),
-    EventSpec("payment.captured", "1.0", p.PaymentCaptured, "A gateway captured the amount."),
+    EventSpec("payment.captured", "1.1", p.PaymentCaptured, "A gateway captured the amount."),
     EventSpec("payment.failed", "1.0", p.PaymentFailed, "A gateway attempt or the saga failed."),
     EventSpec("payment.declined", "1.0", p.PaymentDeclined, "Fraud or the gateway declined."),
     EventSpec("payment.refunded", "1.0", p.PaymentRefunded, "An amount was refunded."),

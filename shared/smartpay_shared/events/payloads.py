@@ -117,7 +117,10 @@ class PaymentAuthorized(Payload):
 
 
 class PaymentCaptured(PaymentAuthorized):
-    pass
+    customer_id: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="The merchant's customer the payment is for (schema 1.1: rewards credits this customer); "
+                    "None: a 1.0 producer.")
 
 
 class PaymentFailed(Payload):

@@ -17,7 +17,7 @@ from typing import Any
 
 from smartpay_shared.manifest import repo_root as _find_repo_root
 
-SERVICES = ("fraud", "routing", "payment", "chat", "webhooks")
+SERVICES = ("fraud", "routing", "payment", "chat", "webhooks", "rewards")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: same sources, same zip, same source_code_hash
 
 

@@ -6,6 +6,7 @@ locals {
     var.range_key == "" ? {} : { (var.range_key) = var.range_key_type },
     { for index in var.global_secondary_indexes : index.hash_key => index.hash_key_type },
     { for index in var.global_secondary_indexes : index.range_key => index.range_key_type if index.range_key != null },
+    { for index in var.local_secondary_indexes : index.range_key => index.range_key_type },
   )
 }
 
@@ -41,6 +42,15 @@ resource "aws_dynamodb_table" "this" {
       hash_key        = global_secondary_index.value.hash_key
       range_key       = global_secondary_index.value.range_key
       projection_type = global_secondary_index.value.projection_type
+    }
+  }
+
+  dynamic "local_secondary_index" {
+    for_each = var.local_secondary_indexes
+    content {
+      name            = local_secondary_index.value.name
+      range_key       = local_secondary_index.value.range_key
+      projection_type = local_secondary_index.value.projection_type
     }
   }
 

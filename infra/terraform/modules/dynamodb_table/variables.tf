@@ -79,6 +79,22 @@ variable "global_secondary_indexes" {
   default = []
 }
 
+variable "local_secondary_indexes" {
+  description = "Local secondary indexes: the table's partition key with another sort key (strongly consistent reads); declared at creation only."
+  type = list(object({
+    name            = string
+    range_key       = string
+    range_key_type  = optional(string, "S")
+    projection_type = optional(string, "ALL")
+  }))
+  default = []
+
+  validation {
+    condition     = length(var.local_secondary_indexes) == 0 || var.range_key != ""
+    error_message = "A local secondary index needs a table with a sort key."
+  }
+}
+
 variable "point_in_time_recovery" {
   description = "Whether point-in-time recovery is on."
   type        = bool

@@ -102,7 +102,7 @@ def captured(payment: Payment, latency_ms: float | None, now: datetime) -> Trans
     return Transition(payment, after, [
         p.PaymentCaptured(**ids_of(payment), attempt=payment.attempt, gateway=payment.gateway,
                           gateway_reference=payment.gateway_reference or "", amount=payment.amount,
-                          currency=payment.currency, latency_ms=latency_ms),
+                          currency=payment.currency, latency_ms=latency_ms, customer_id=payment.customer_id),
         p.PaymentCompleted(**ids_of(payment), status="captured", payment=after.snapshot())])
 
 

@@ -1,0 +1,141 @@
+# `terraform test` with a mocked AWS provider: the rewards root built from services/rewards/manifest.json.
+
+mock_provider "aws" {
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/mock" }
+  }
+  # Mocked values must still pass the provider's own argument validation.
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:us-east-1:123456789012:mock" }
+  }
+  mock_resource "aws_lambda_alias" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:mock:live" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:mock", version = "1" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mock" }
+  }
+}
+
+override_data {
+  target = data.terraform_remote_state.platform
+  values = {
+    outputs = {
+      name_prefix       = "smartpay"
+      bus_name          = "smartpay-bus"
+      bus_arn           = "arn:aws:events:us-east-1:123456789012:event-bus/smartpay-bus"
+      api_id            = "api0001"
+      api_execution_arn = "arn:aws:execute-api:us-east-1:123456789012:api0001"
+      api_authorizer_id = "auth001"
+      kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+      alarm_topic_arn   = "arn:aws:sns:us-east-1:123456789012:smartpay-alarms"
+      # the functions' environment (docs/terraform.md, "Environment contract")
+      redis_url                 = "redis://cache.example:6379/0"
+      api_rate_limit_per_second = 50
+      api_rate_limit_burst      = 100
+    }
+  }
+}
+
+variables {
+  target                      = "local"
+  aws_endpoint_url            = "http://127.0.0.1:4566"
+  lambda_runtime              = "python3.8"
+  lambda_timeout              = 5
+  visibility_timeout_seconds  = 5
+  max_receive_count           = 3
+  enable_event_source_mapping = false
+  lambda_zip_path             = "main.tf" # any existing file: the mocked provider never reads it
+}
+
+run "local_target" {
+  command = apply
+
+  assert {
+    condition     = output.queue_name == "smartpay-rewards" && output.dlq_name == "smartpay-rewards-dlq"
+    error_message = "Queue and DLQ must be <prefix>-<service> and <prefix>-<service>-dlq."
+  }
+
+  assert {
+    condition     = sort(keys(output.rules)) == sort(["payment.captured", "payment.refunded"])
+    error_message = "payment.captured and payment.refunded only."
+  }
+
+  assert {
+    condition     = alltrue([for event_type, rule in output.rules : jsondecode(rule.event_pattern).source == ["smartpay.payment"] && jsondecode(rule.event_pattern)["replay-name"] == [{ exists = false }]])
+    error_message = "Each pattern: only the payment service's source, and no replayed events."
+  }
+
+  assert {
+    condition     = sort(keys(output.functions)) == sort(["api", "worker"])
+    error_message = "The event consumer (worker) and the API."
+  }
+
+  assert {
+    condition     = length(output.event_source_mapping_uuids) == 0
+    error_message = "No event source mapping locally: moto's would swallow the messages."
+  }
+
+  assert {
+    condition     = sort(output.route_keys) == sort([for r in jsondecode(file("../../../../services/rewards/manifest.json")).routes : "${r.method} ${r.path}"])
+    error_message = "Every manifest route is on the API."
+  }
+
+  assert {
+    condition     = output.tables == { ledger = "smartpay-rewards-ledger", accounts = "smartpay-rewards-accounts" }
+    error_message = "The ledger and the accounts tables."
+  }
+
+  assert {
+    condition     = length([for st in jsondecode(output.policies.api).Statement : st if contains(flatten([st.Action]), "dynamodb:PutItem")]) == 0
+    error_message = "The API only reads the ledger."
+  }
+}
+
+run "aws_target_connects_the_queue" {
+  command = apply
+
+  variables {
+    target                      = "aws"
+    aws_endpoint_url            = ""
+    lambda_timeout              = 30
+    visibility_timeout_seconds  = 180
+    enable_event_source_mapping = true
+  }
+
+  assert {
+    condition     = length(output.event_source_mapping_uuids) == 1
+    error_message = "On AWS the worker reads the event queue through an event source mapping."
+  }
+}
+
+# The keys RewardsSettings marks as deployed (tests/contract compares a real apply with the classes).
+run "environment_contract" {
+  command = apply
+
+  variables {
+    default_earn_rate   = "1.5"
+    merchant_earn_rates = { m_gold = "3" }
+  }
+
+  assert {
+    condition     = alltrue([for kind in ["worker", "api"] : output.environments[kind].REWARDS_LEDGER_TABLE == "smartpay-rewards-ledger" && output.environments[kind].REWARDS_ACCOUNTS_TABLE == "smartpay-rewards-accounts" && output.environments[kind].REWARDS_DEFAULT_EARN_RATE == "1.5" && jsondecode(output.environments[kind].REWARDS_MERCHANT_EARN_RATES) == { m_gold = "3" }])
+    error_message = "Every function reads the tables and the earn rates."
+  }
+}
+
+run "a_bad_earn_rate_is_refused" {
+  command = plan
+
+  variables {
+    default_earn_rate   = "0"
+    merchant_earn_rates = { m_gold = "abc" }
+  }
+
+  expect_failures = [var.default_earn_rate, var.merchant_earn_rates]
+}

@@ -1,0 +1,152 @@
+variable "target" {
+  description = "Where this is applied: local (moto), localstack or aws."
+  type        = string
+  default     = "aws"
+
+  validation {
+    condition     = contains(["local", "localstack", "aws"], var.target)
+    error_message = "target must be local, localstack or aws."
+  }
+}
+
+variable "region" {
+  description = "AWS region."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "aws_endpoint_url" {
+  description = "One endpoint for every service (moto or LocalStack, e.g. http://127.0.0.1:4566); empty for AWS. Required for the local and localstack targets (TF_VAR_aws_endpoint_url): no file names a port."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.aws_endpoint_url == "" || can(regex("^https?://", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be empty or an http(s) URL."
+  }
+
+  # No default emulator address: an apply of the local target goes to the emulator its caller names, never
+  # to whatever listens on a fixed port (another checkout's stack), and never to AWS.
+  validation {
+    condition     = var.target == "aws" || var.aws_endpoint_url != ""
+    error_message = "target ${var.target} needs the emulator's address: export TF_VAR_aws_endpoint_url=http://127.0.0.1:<port> (your stack's: `.venv/bin/smartpay stack env` prints it as AWS_ENDPOINT_URL). docs/terraform.md, \"By hand\"."
+  }
+}
+
+variable "platform_state_backend" {
+  description = "Backend type of the platform root's state (local, s3, ...)."
+  type        = string
+  default     = "local"
+}
+
+variable "platform_state_config" {
+  description = "Backend config of the platform root's state, as terraform_remote_state takes it."
+  type        = map(string)
+  default     = { path = "../../platform/terraform.tfstate" }
+}
+
+variable "lambda_zip_path" {
+  description = "Deployment zip of this service (smartpay_shared.local.terraform.build_lambda_zip)."
+  type        = string
+  default     = "../../../../.local/build/lambda/rewards.zip"
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime: python3.11 (provider 3.39 accepts python3.8 at most: local.tfvars)."
+  type        = string
+  default     = "python3.11"
+}
+
+variable "lambda_layers" {
+  description = "Layer ARNs carrying the third-party dependencies (e.g. the Powertools layer)."
+  type        = list(string)
+  default     = []
+}
+
+variable "lambda_timeout" {
+  description = "Timeout of the service's Lambdas, seconds."
+  type        = number
+  default     = 30
+}
+
+variable "visibility_timeout_seconds" {
+  description = "Visibility timeout of the service queue (AWS advises 6x the Lambda timeout)."
+  type        = number
+  default     = 180
+}
+
+variable "max_receive_count" {
+  description = "Receives before a message goes to the DLQ."
+  type        = number
+  default     = 5
+}
+
+variable "enable_event_source_mapping" {
+  description = "Connect the worker Lambda to the queue (false locally: a worker process polls instead)."
+  type        = bool
+  default     = true
+}
+
+variable "point_in_time_recovery" {
+  description = "Point-in-time recovery on the root's tables (off in local.tfvars: nothing on an emulator outlives a restart)."
+  type        = bool
+  default     = true
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection on the ledger and accounts tables: Terraform refuses any plan that destroys or replaces them (modules/dynamodb_table/deletion_guard.tf). Off in local.tfvars, where stacks are created and destroyed all day."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the Lambda log groups (a year: PCI DSS 10.5.1)."
+  type        = number
+  default     = 365
+}
+
+variable "subnet_ids" {
+  description = "Subnets for the Lambdas (to reach the cache); empty: no VPC."
+  type        = list(string)
+  default     = []
+}
+
+variable "security_group_ids" {
+  description = "Security groups for the Lambdas when subnet_ids is set."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "immutable_releases" {
+  description = "One version is one artifact: a plan that would put other code behind an alias already released (the same VERSION) fails (docs/terraform.md, \"Releases and rollback\"). false in local.tfvars, where edited code is re-applied under the same version."
+  type        = bool
+  default     = true
+}
+
+variable "default_earn_rate" {
+  description = "Points per major unit of a captured amount for merchants without a rate of their own (REWARDS_DEFAULT_EARN_RATE): a decimal string in (0, 1000]."
+  type        = string
+  default     = "1"
+
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]+)?$", var.default_earn_rate)) && try(tonumber(var.default_earn_rate) > 0 && tonumber(var.default_earn_rate) <= 1000, false)
+    error_message = "default_earn_rate must be a decimal string within (0, 1000]."
+  }
+}
+
+variable "merchant_earn_rates" {
+  description = "Earn rate per merchant id (REWARDS_MERCHANT_EARN_RATES, as JSON): decimal strings in (0, 1000]."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for m, r in var.merchant_earn_rates : can(regex("^[A-Za-z0-9_-]{1,64}$", m)) && can(regex("^[0-9]+(\\.[0-9]+)?$", r)) && try(tonumber(r) > 0 && tonumber(r) <= 1000, false)])
+    error_message = "merchant_earn_rates: merchant ids of [A-Za-z0-9_-]{1,64}, rates as decimal strings within (0, 1000]."
+  }
+}

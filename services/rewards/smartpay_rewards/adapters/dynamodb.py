@@ -1,0 +1,158 @@
+"""The ledger in DynamoDB (low-level client), one TransactWriteItems per unit of work.
+
+ledger:   account_key (hash, `<merchant>#<customer>`) + entry_id (range); LSI `by_seq` (range `seq`) reads a
+          customer's history in order. Append-only: every Put is conditioned on its entry id being absent.
+accounts: pk + sk: the balance item (`<merchant>#customer#<customer>`, `account`), the payment record
+          (`<merchant>#payment#<payment>`, `payment`) and one marker per applied event
+          (`<merchant>#payment#<payment>`, `event#<event id>`). Merchant ids hold no `#`, so keys never collide."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from smartpay_rewards.domain.model import Account, Change, Entry, EntryKind, PaymentRecord
+from smartpay_rewards.service_layer.ports import AbstractUnitOfWork, AlreadyApplied, ConcurrentChange
+
+BY_SEQ = "by_seq"
+_ser, _de = TypeSerializer(), TypeDeserializer()
+
+
+def _dump(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _load(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _de.deserialize(v) for k, v in item.items()}
+
+
+def account_key(merchant_id: str, customer_id: str) -> str:
+    return f"{merchant_id}#{customer_id}"
+
+
+def _account_pk(merchant_id: str, customer_id: str) -> str:
+    return f"{merchant_id}#customer#{customer_id}"
+
+
+def _payment_pk(merchant_id: str, payment_id: str) -> str:
+    return f"{merchant_id}#payment#{payment_id}"
+
+
+_ACCOUNT_TOTALS = ("balance", "debt", "seq", "earned", "clawed", "redeemed", "minted")
+
+
+def account_item(a: Account) -> dict[str, Any]:
+    return {"pk": _account_pk(a.merchant_id, a.customer_id), "sk": "account", "merchant_id": a.merchant_id,
+            "customer_id": a.customer_id, **{k: getattr(a, k) for k in _ACCOUNT_TOTALS},
+            "updated_at": a.updated_at.isoformat() if a.updated_at else None}
+
+
+def account_from(item: dict[str, Any]) -> Account:
+    return Account(item["merchant_id"], item["customer_id"], **{k: int(item[k]) for k in _ACCOUNT_TOTALS},
+                   updated_at=datetime.fromisoformat(item["updated_at"]) if item.get("updated_at") else None)
+
+
+def payment_item(p: PaymentRecord, version: int) -> dict[str, Any]:
+    return {"pk": _payment_pk(p.merchant_id, p.payment_id), "sk": "payment", "merchant_id": p.merchant_id,
+            "payment_id": p.payment_id, "customer_id": p.customer_id, "currency": p.currency, "version": version,
+            "captured_amount": p.captured_amount, "earn_rate": p.earn_rate, "points_earned": p.points_earned,
+            "refunded_total": p.refunded_total, "points_clawed": p.points_clawed}
+
+
+def payment_from(item: dict[str, Any]) -> PaymentRecord:
+    captured = item.get("captured_amount")
+    return PaymentRecord(item["merchant_id"], item["payment_id"], item["customer_id"], item["currency"],
+                         int(item["version"]), int(captured) if captured is not None else None, item.get("earn_rate"),
+                         int(item["points_earned"]), int(item["refunded_total"]), int(item["points_clawed"]))
+
+
+def entry_item(e: Entry) -> dict[str, Any]:
+    return {"account_key": account_key(e.merchant_id, e.customer_id), "entry_id": e.entry_id, "seq": e.seq,
+            "merchant_id": e.merchant_id, "customer_id": e.customer_id, "kind": e.kind.value, "points": e.points,
+            "debt_change": e.debt_change, "balance_after": e.balance_after, "debt_after": e.debt_after,
+            "at": e.at.isoformat(), "payment_id": e.payment_id, "event_id": e.event_id, "reference": e.reference,
+            "detail": e.detail}
+
+
+def entry_from(item: dict[str, Any]) -> Entry:
+    return Entry(item["merchant_id"], item["customer_id"], item["entry_id"], int(item["seq"]), EntryKind(item["kind"]),
+                 int(item["points"]), int(item["debt_change"]), int(item["balance_after"]), int(item["debt_after"]),
+                 datetime.fromisoformat(item["at"]), item.get("payment_id"), item.get("event_id"),
+                 item.get("reference"), item.get("detail", ""))
+
+
+class DynamoUnitOfWork(AbstractUnitOfWork):
+    def __init__(self, client: Any, ledger_table: str, accounts_table: str):
+        self.client, self.ledger_table, self.accounts_table = client, ledger_table, accounts_table
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        found = self.client.get_item(TableName=self.accounts_table, ConsistentRead=True, Key=_dump({"pk": pk, "sk": sk}))
+        return _load(found["Item"]) if "Item" in found else None
+
+    def account(self, merchant_id: str, customer_id: str) -> Account:
+        item = self._get(_account_pk(merchant_id, customer_id), "account")
+        return account_from(item) if item else Account(merchant_id, customer_id)
+
+    def payment(self, merchant_id: str, payment_id: str) -> PaymentRecord | None:
+        item = self._get(_payment_pk(merchant_id, payment_id), "payment")
+        return payment_from(item) if item else None
+
+    def event_applied(self, merchant_id: str, payment_id: str, event_id: str) -> bool:
+        return self._get(_payment_pk(merchant_id, payment_id), f"event#{event_id}") is not None
+
+    def history(self, merchant_id: str, customer_id: str, *, limit: int, before_seq: int | None = None) -> list[Entry]:
+        condition, values = "account_key = :k", {":k": account_key(merchant_id, customer_id)}
+        if before_seq is not None:
+            condition += " AND seq < :b"
+            values[":b"] = before_seq
+        out, start = [], None
+        while len(out) < limit:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            page = self.client.query(TableName=self.ledger_table, IndexName=BY_SEQ, KeyConditionExpression=condition,
+                                     ExpressionAttributeValues=_dump(values), ScanIndexForward=False,
+                                     ConsistentRead=True, Limit=limit - len(out), **kwargs)
+            out += [entry_from(_load(i)) for i in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        return out[:limit]
+
+    def _commit(self, changes: list[Change], event: tuple[str, str, str] | None) -> None:
+        items: list[dict[str, Any]] = []
+        replays: set[int] = set()  # indexes whose failed condition means "applied before"
+        for c in changes:
+            if c.entries:
+                before = c.account_before.seq
+                items.append({"Put": {"TableName": self.accounts_table, "Item": _dump(account_item(c.account)),
+                              **({"ConditionExpression": "seq = :s", "ExpressionAttributeValues": _dump({":s": before})}
+                                 if before else {"ConditionExpression": "attribute_not_exists(pk)"})}})
+            for e in c.entries:
+                replays.add(len(items))
+                items.append({"Put": {"TableName": self.ledger_table, "Item": _dump(entry_item(e)),
+                                      "ConditionExpression": "attribute_not_exists(entry_id)"}})
+            if c.payment is not None and c.payment != c.payment_before:
+                version = c.payment_before.version if c.payment_before else 0
+                items.append({"Put": {"TableName": self.accounts_table, "Item": _dump(payment_item(c.payment, version + 1)),
+                              **({"ConditionExpression": "version = :v", "ExpressionAttributeValues": _dump({":v": version})}
+                                 if version else {"ConditionExpression": "attribute_not_exists(pk)"})}})
+        if event is not None:
+            merchant_id, payment_id, event_id = event
+            replays.add(len(items))
+            items.append({"Put": {"TableName": self.accounts_table, "ConditionExpression": "attribute_not_exists(pk)",
+                                  "Item": _dump({"pk": _payment_pk(merchant_id, payment_id), "sk": f"event#{event_id}",
+                                                 "merchant_id": merchant_id, "event_id": event_id})}})
+        if not items:
+            return
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
+            failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
+            if failed and failed <= replays:
+                raise AlreadyApplied(event) from e
+            raise ConcurrentChange(str(event)) from e

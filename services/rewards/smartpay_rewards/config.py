@@ -1,0 +1,51 @@
+"""Rewards settings (env prefix REWARDS_), validated once at cold start. The environment contract:
+docs/terraform.md ("Environment contract"); `deployed` says what Terraform sets each key to."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from smartpay_shared.config import deployed
+
+from smartpay_rewards.domain.points import EarnRates, parse_rate
+
+
+class RewardsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REWARDS_", extra="ignore")
+
+    ledger_table: str = Field(default="smartpay-rewards-ledger",
+                              description="The append-only points ledger (one item per entry).",
+                              json_schema_extra=deployed("the ledger table, `<p>-rewards-ledger`"))
+    accounts_table: str = Field(default="smartpay-rewards-accounts",
+                                description="Balances per merchant and customer, payment records, applied events.",
+                                json_schema_extra=deployed("the accounts table, `<p>-rewards-accounts`"))
+    default_earn_rate: str = Field(default="1", description="Points per major unit of a captured amount (a decimal "
+                                   "in (0, 1000]) for merchants without a rate of their own.",
+                                   json_schema_extra=deployed("variable `default_earn_rate` (\"1\")"))
+    merchant_earn_rates: dict[str, str] = Field(
+        default_factory=dict, description="Earn rate per merchant id (JSON object of decimal strings).",
+        json_schema_extra=deployed("variable `merchant_earn_rates` as JSON ({})"))
+
+    @field_validator("default_earn_rate")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @field_validator("merchant_earn_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, str]) -> dict[str, str]:
+        for rate in value.values():
+            parse_rate(rate)
+        return value
+
+    def earn_rates(self) -> EarnRates:
+        return EarnRates(self.default_earn_rate, self.merchant_earn_rates)
+
+
+@lru_cache(maxsize=1)
+def rewards_settings() -> RewardsSettings:
+    return RewardsSettings()

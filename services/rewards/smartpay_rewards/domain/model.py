@@ -1,0 +1,111 @@
+"""The ledger's records: an append-only Entry per change, an Account (balance and debt) per merchant and
+customer, a PaymentRecord per merchant and payment (what it earned and what refunds clawed back)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class EntryKind(StrEnum):
+    EARN = "earn"                        # points for a captured payment (+balance)
+    CLAWBACK = "clawback"                # points taken back for a refund, up to the balance (-balance)
+    DEBT = "debt"                        # the part of a clawback the balance could not cover (+debt)
+    DEBT_REPAYMENT = "debt_repayment"    # credit that went to the debt first (-balance, -debt)
+    REDEEM = "redeem"                    # points spent through the exchange (-balance)
+    REDEEM_REVERSAL = "redeem_reversal"  # a failed redemption's points given back (+balance)
+    MINTED = "minted"                    # marker: points sent on chain as tokens (balance unchanged)
+    BURNED = "burned"                    # marker: tokens burned or offset on chain (balance unchanged)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One immutable ledger line. `entry_id` is deterministic (kind, payment or redemption, event), so a
+    redelivered event produces the same ids and the store's condition on them writes nothing twice."""
+
+    merchant_id: str
+    customer_id: str
+    entry_id: str
+    seq: int                 # the account's running number: history order
+    kind: EntryKind
+    points: int              # change of the balance (signed)
+    debt_change: int         # change of the debt (signed)
+    balance_after: int
+    debt_after: int
+    at: datetime
+    payment_id: str | None = None
+    event_id: str | None = None
+    reference: str | None = None  # refund id, redemption id, chain signature
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Account:
+    merchant_id: str
+    customer_id: str
+    balance: int = 0
+    debt: int = 0
+    seq: int = 0             # entries written so far; the store writes only if nobody wrote meanwhile
+    earned: int = 0
+    clawed: int = 0          # clawbacks, debt included
+    redeemed: int = 0        # net of reversals
+    minted: int = 0          # net of burns (on-chain markers)
+    updated_at: datetime | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.seq > 0
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    merchant_id: str
+    payment_id: str
+    customer_id: str
+    currency: str
+    version: int = 0                 # 0: not stored yet
+    captured_amount: int | None = None  # None: no payment.captured seen yet (a refund came first)
+    earn_rate: str | None = None
+    points_earned: int = 0
+    refunded_total: int = 0          # the highest cumulative refunded amount seen (minor units)
+    points_clawed: int = 0
+
+    @property
+    def captured(self) -> bool:
+        return self.captured_amount is not None
+
+
+@dataclass(frozen=True)
+class Capture:
+    merchant_id: str
+    customer_id: str | None
+    payment_id: str
+    event_id: str
+    currency: str
+    amount: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Refund:
+    merchant_id: str
+    customer_id: str
+    payment_id: str
+    event_id: str
+    refund_id: str
+    currency: str
+    amount: int
+    total_refunded: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Change:
+    """What applying one event (or one redemption step) changes: written together or not at all."""
+
+    account_before: Account
+    account: Account
+    payment_before: PaymentRecord | None
+    payment: PaymentRecord | None
+    entries: tuple[Entry, ...]

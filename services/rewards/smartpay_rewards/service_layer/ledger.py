@@ -1,0 +1,89 @@
+"""The ledger's use cases: apply a capture or a refund exactly once, read a customer's statement.
+Each runs in one unit of work; a concurrent writer makes it read again (a few times, then the
+queue's redelivery takes over); a redelivered event is a no-op success."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from smartpay_rewards.domain import ledger
+from smartpay_rewards.domain.errors import AccountNotFound, InvalidRewardEvent
+from smartpay_rewards.domain.model import Account, Capture, Change, Entry, Refund
+from smartpay_rewards.domain.points import EarnRates
+from smartpay_rewards.service_layer.ports import (
+    AbstractUnitOfWork,
+    AlreadyApplied,
+    ConcurrentChange,
+    OfferContext,
+    OfferDecision,
+    OfferPolicy,
+)
+
+UowFactory = Callable[[], AbstractUnitOfWork]
+ATTEMPTS = 5
+
+
+def _apply(uow_factory: UowFactory, merchant_id: str, payment_id: str, event_id: str,
+           decide: Callable[[AbstractUnitOfWork], Change]) -> Change | None:
+    for _ in range(ATTEMPTS):
+        with uow_factory() as uow:
+            if uow.event_applied(merchant_id, payment_id, event_id):
+                return None
+            change = decide(uow)
+            uow.stage(change)
+            uow.mark_event(merchant_id, payment_id, event_id)
+            try:
+                uow.commit()
+            except AlreadyApplied:
+                return None
+            except ConcurrentChange:
+                continue
+            return change
+    raise ConcurrentChange(f"payment {payment_id}: the account kept changing over {ATTEMPTS} attempts")
+
+
+def apply_captured(capture: Capture, uow_factory: UowFactory, rates: EarnRates) -> Change | None:
+    """None when the event was applied before."""
+    def decide(uow: AbstractUnitOfWork) -> Change:
+        record = uow.payment(capture.merchant_id, capture.payment_id)
+        customer_id = record.customer_id if record else capture.customer_id
+        if customer_id is None:
+            raise InvalidRewardEvent("payment.captured names no customer_id (a schema 1.0 producer) and no refund "
+                                     "of the payment named one: no customer to credit")
+        account = uow.account(capture.merchant_id, customer_id)
+        return ledger.apply_capture(account, record, capture, rates.rate_for(capture.merchant_id))
+
+    return _apply(uow_factory, capture.merchant_id, capture.payment_id, capture.event_id, decide)
+
+
+def apply_refunded(refund: Refund, uow_factory: UowFactory) -> Change | None:
+    def decide(uow: AbstractUnitOfWork) -> Change:
+        record = uow.payment(refund.merchant_id, refund.payment_id)
+        account = uow.account(refund.merchant_id, record.customer_id if record else refund.customer_id)
+        return ledger.apply_refund(account, record, refund)
+
+    return _apply(uow_factory, refund.merchant_id, refund.payment_id, refund.event_id, decide)
+
+
+@dataclass(frozen=True)
+class Statement:
+    account: Account
+    entries: list[Entry]
+    next_before: int | None
+    offers: OfferDecision
+
+
+def statement(merchant_id: str, customer_id: str, uow_factory: UowFactory, policy: OfferPolicy, *, limit: int,
+              before_seq: int | None, now) -> Statement:
+    """The merchant's customer's balance, debt, a page of history and the offer the policy picks. A
+    customer with no ledger entry at this merchant (another merchant's included) is AccountNotFound."""
+    with uow_factory() as uow:
+        account = uow.account(merchant_id, customer_id)
+        if not account.exists:
+            raise AccountNotFound(customer_id)
+        entries = uow.history(merchant_id, customer_id, limit=limit, before_seq=before_seq)
+    decision = policy.choose(OfferContext(merchant_id, customer_id, account.balance, account.debt, account.earned,
+                                          tuple(entries), now))
+    more = len(entries) == limit and entries[-1].seq > 1
+    return Statement(account, entries, entries[-1].seq if more else None, decision)

@@ -1,0 +1,58 @@
+"""Test and demo helpers: the tables as Terraform creates them, API calls with a merchant's verified claims."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from smartpay_rewards.adapters.dynamodb import BY_SEQ
+
+
+def create_tables(ddb: Any, ledger_table: str = "smartpay-rewards-ledger",
+                  accounts_table: str = "smartpay-rewards-accounts") -> None:
+    """The two tables of infra/terraform/services/rewards (keys, the ledger's `by_seq` local index)."""
+    ddb.create_table(TableName=ledger_table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "account_key", "AttributeType": "S"},
+                                           {"AttributeName": "entry_id", "AttributeType": "S"},
+                                           {"AttributeName": "seq", "AttributeType": "N"}],
+                     KeySchema=[{"AttributeName": "account_key", "KeyType": "HASH"},
+                                {"AttributeName": "entry_id", "KeyType": "RANGE"}],
+                     LocalSecondaryIndexes=[{"IndexName": BY_SEQ, "Projection": {"ProjectionType": "ALL"},
+                                             "KeySchema": [{"AttributeName": "account_key", "KeyType": "HASH"},
+                                                           {"AttributeName": "seq", "KeyType": "RANGE"}]}])
+    ddb.create_table(TableName=accounts_table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "sk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+
+
+def call(method: str, path: str, *, merchant: str = "m_acme", resource: str | None = None,
+         params: dict | None = None, query: dict | None = None) -> tuple[int, dict | None]:
+    """One request through the API handler, as API Gateway hands it over with the merchant's verified claims."""
+    from smartpay_shared.runtime.lambda_context import LocalLambdaContext
+    from smartpay_shared.testing import merchant_claims
+
+    from smartpay_rewards.entrypoints import api
+
+    headers = {"Accept": "application/json"}
+    event = {
+        "resource": resource or path, "path": path, "httpMethod": method, "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": params, "stageVariables": None, "isBase64Encoded": False, "body": None,
+        "requestContext": {"resourcePath": resource or path, "httpMethod": method, "path": path, "stage": "local",
+                           "requestId": str(uuid.uuid4()), "accountId": "123456789012",
+                           "identity": {"sourceIp": "127.0.0.1"},
+                           "authorizer": {"claims": {**merchant_claims(merchant), "token_use": "id"}}},
+    }
+    response = api.lambda_handler(event, LocalLambdaContext("rewards-api"))
+    return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+
+def rewards_call(customer_id: str, *, merchant: str = "m_acme", query: dict | None = None) -> tuple[int, dict | None]:
+    from urllib.parse import quote
+
+    return call("GET", f"/rewards/{quote(customer_id, safe='')}", merchant=merchant, resource="/rewards/{customer_id}",
+                params={"customer_id": customer_id}, query=query)

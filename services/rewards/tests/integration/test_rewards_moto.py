@@ -1,0 +1,164 @@
+"""The consumer, the API and the CLI on a private moto server: points earned once per event and payment,
+proportional clawback, debt, merchant scoping, the DLQ for events the ledger can never apply, concurrent
+consumers on one customer."""
+
+import json
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from smartpay_shared.cli.main import app as smartpay_cli
+from smartpay_shared.events import payloads as p
+from smartpay_shared.events.envelope import Producer, new_envelope
+
+from smartpay_rewards import bootstrap
+from smartpay_rewards.domain import ledger as rules
+from smartpay_rewards.testing import rewards_call
+
+pytestmark = pytest.mark.integration
+PAYMENT = Producer(service="payment", version="0.1.0")
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+def captured(amount=2500, payment_id="pay_abcdefgh01", merchant="m_acme", customer="cus_1", currency="USD",
+             event_id=None):
+    data = p.PaymentCaptured(payment_id=payment_id, merchant_id=merchant, attempt=1, gateway="stripe",
+                             gateway_reference="pi_1", currency=currency, amount=amount, customer_id=customer)
+    return new_envelope(data, producer=PAYMENT, correlation_id=payment_id, event_id=event_id)
+
+
+def refunded(amount, total, captured_amount=2500, payment_id="pay_abcdefgh01", merchant="m_acme", customer="cus_1",
+             refund_id="re_1"):
+    snapshot = p.PaymentSnapshot(version=3, status="partially_refunded" if total < captured_amount else "refunded",
+                                 currency="USD", amount=captured_amount, method="card", customer_id=customer,
+                                 captured_amount=captured_amount, refunded_amount=total, created_at=NOW)
+    data = p.PaymentRefunded(payment_id=payment_id, merchant_id=merchant, gateway="stripe", refund_id=refund_id,
+                             currency="USD", amount=amount, total_refunded=total, reason="requested_by_customer",
+                             payment=snapshot)
+    return new_envelope(data, producer=PAYMENT, correlation_id=payment_id)
+
+
+def dead_letters(wired) -> list[dict]:
+    # A failed record is visible again at once (visibility 0 after the failure); its next receive redrives it.
+    wired["sqs"].receive_message(QueueUrl=wired["queue"], WaitTimeSeconds=1)
+    got = wired["sqs"].receive_message(QueueUrl=wired["dlq"], MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    return [m["Body"] for m in got.get("Messages", [])]
+
+
+def ledger_items(wired) -> list[dict]:
+    return wired["ddb"].scan(TableName="smartpay-rewards-ledger")["Items"]
+
+
+def test_capture_earns_once_and_the_api_shows_it_to_its_merchant_only(consume, wired):
+    event = captured(2599)
+    assert consume(event, event)["batchItemFailures"] == []     # the same event twice in one batch
+    assert consume(event)["batchItemFailures"] == []            # and redelivered later
+    assert consume(captured(2599, event_id="evt-other-id"))["batchItemFailures"] == []  # same payment, new id
+    status, body = rewards_call("cus_1")
+    assert status == 200 and body["balance"] == 25 and body["debt"] == 0 and body["totals"]["earned"] == 25
+    assert [(e["kind"], e["points"], e["payment_id"]) for e in body["history"]] == [("earn", 25, "pay_abcdefgh01")]
+    assert len(ledger_items(wired)) == 1
+    assert body["offers"] == {"status": "not_configured", "active": [],
+                              "detail": "offers not configured: no OfferPolicy is wired (issue #20, part 2)"}
+    status, problem = rewards_call("cus_1", merchant="m_other")
+    assert status == 404 and problem["status"] == 404 and "cus_1" in problem["detail"]
+    assert rewards_call("cus_unknown")[0] == 404
+
+
+def test_partial_refunds_claw_back_proportionally_and_cumulatively(consume):
+    consume(captured(1000, customer="cus_2"))                                   # 10 points
+    consume(refunded(333, 333, 1000, customer="cus_2", refund_id="re_a"))        # floor(10 x 333/1000) = 3
+    consume(refunded(333, 666, 1000, customer="cus_2", refund_id="re_b"))        # floor(6.66) - 3 = 3
+    late_duplicate = refunded(333, 333, 1000, customer="cus_2", refund_id="re_a")  # an older total, new event id
+    consume(late_duplicate)
+    status, body = rewards_call("cus_2")
+    assert status == 200 and body["balance"] == 4 and body["totals"]["clawed_back"] == 6
+    assert [(e["kind"], e["points"]) for e in body["history"]] == [("clawback", -3), ("clawback", -3), ("earn", 10)]
+    assert [e["reference"] for e in body["history"][:2]] == ["re_b", "re_a"]
+
+
+def test_a_refund_beyond_the_balance_is_debt_that_later_earnings_repay(consume, wired):
+    consume(captured(1000, customer="cus_3"))                                   # 10
+    rewards = bootstrap.service()
+    with rewards.uow() as uow:                                                  # 8 redeemed meanwhile
+        uow.stage(rules.redeem(uow.account("m_acme", "cus_3"), 8, "rdm_1", NOW))
+        uow.commit()
+    consume(refunded(1000, 1000, 1000, customer="cus_3"))
+    body = rewards_call("cus_3")[1]
+    assert (body["balance"], body["debt"]) == (0, 8)
+    assert [(e["kind"], e["points"], e["debt_change"]) for e in body["history"][:2]] == [("debt", 0, 8),
+                                                                                      ("clawback", -2, 0)]
+    consume(captured(1500, payment_id="pay_abcdefgh02", customer="cus_3"))       # 15: 8 repay the debt
+    body = rewards_call("cus_3")[1]
+    assert (body["balance"], body["debt"]) == (7, 0)
+    assert [(e["kind"], e["points"], e["debt_change"]) for e in body["history"][:2]] == [
+        ("debt_repayment", -8, -8), ("earn", 15, 0)]
+
+
+def test_history_pages_newest_first(consume):
+    for i in range(5):
+        consume(captured(100 * (i + 1), payment_id=f"pay_abcdefgh1{i}", customer="cus_4"))
+    status, page = rewards_call("cus_4", query={"limit": "2"})
+    assert status == 200 and [e["seq"] for e in page["history"]] == [5, 4] and page["next_before"] == 4
+    rest = rewards_call("cus_4", query={"limit": "10", "before": str(page["next_before"])})[1]
+    assert [e["seq"] for e in rest["history"]] == [3, 2, 1] and rest["next_before"] is None
+    status, problem = rewards_call("cus_4", query={"limit": "0"})
+    assert status == 422 and problem["errors"][0]["loc"][-1] == "limit"
+
+
+def test_events_the_ledger_cannot_apply_go_to_the_dlq_with_nothing_written(consume, wired):
+    consume(captured(1000, customer="cus_5"))
+    before = len(ledger_items(wired))
+    old_producer = captured(1000, payment_id="pay_abcdefgh77", customer=None)     # schema 1.0: no customer
+    other_customer = refunded(100, 100, 1000, customer="cus_somebody_else")       # not the payment's customer
+    failed_type = new_envelope(p.PaymentFailed(payment_id="pay_abcdefgh01", merchant_id="m_acme", attempt=1,
+                                               code="x", reason="y", retriable=False),
+                               producer=PAYMENT, correlation_id="pay_abcdefgh01")
+    good = captured(500, payment_id="pay_abcdefgh78", customer="cus_5")        # the batch's other records go on
+    result = consume(old_producer, other_customer, failed_type, "not json", good)
+    assert len(result["batchItemFailures"]) == 4
+    assert len(ledger_items(wired)) == before + 1
+    dead = dead_letters(wired)
+    assert len(dead) == 4 and "not json" in dead
+    assert {json.loads(b)["detail"]["metadata"]["event_id"] for b in dead if b != "not json"} == {
+        e.metadata.event_id for e in (old_producer, other_customer, failed_type)}
+    assert rewards_call("cus_5")[1]["balance"] == 15
+
+
+def test_concurrent_consumers_on_one_customer_lose_nothing(consume, wired):
+    from smartpay_rewards.domain.events import capture_of
+    from smartpay_rewards.service_layer import ledger
+
+    rewards = bootstrap.service()
+    events = [captured(100 * (i + 1), payment_id=f"pay_abcdefgh2{i}", customer="cus_6") for i in range(8)]
+    errors = []
+
+    def run(envelope):
+        try:
+            ledger.apply_captured(capture_of(envelope.data, envelope.metadata.event_id, NOW), rewards.uow,
+                                  rewards.rates)
+        except Exception as e:  # noqa: BLE001 - collected and asserted on
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in events + events]  # every event twice, at once
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    body = rewards_call("cus_6", query={"limit": "100"})[1]
+    assert body["balance"] == sum(range(1, 9)) and len(body["history"]) == 8, errors
+    assert sorted(e["seq"] for e in body["history"]) == list(range(1, 9))
+
+
+def test_rates_per_merchant_and_the_cli(consume):
+    consume(captured(1000, merchant="m_gold", customer="cus_7"))                 # rate 3 for m_gold
+    runner = CliRunner()
+    shown = runner.invoke(smartpay_cli, ["rewards", "balance", "cus_7", "--merchant", "m_gold", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["balance"] == 30
+    table = runner.invoke(smartpay_cli, ["rewards", "history", "cus_7", "--merchant", "m_gold"])
+    assert table.exit_code == 0 and "earn" in table.output and "+30" in table.output
+    missing = runner.invoke(smartpay_cli, ["rewards", "balance", "cus_7", "--merchant", "m_acme"])
+    assert missing.exit_code == 1 and "no rewards" in missing.output
