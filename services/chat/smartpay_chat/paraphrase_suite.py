@@ -92,6 +92,7 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "this_week@Australia/Sydney": (D(2026, 11, 29, 13), NOW),
     "this_week@Australia/Melbourne": (D(2026, 11, 29, 13), NOW),
     "yesterday@Europe/Berlin": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "yesterday@Asia/Jerusalem": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),  # tuning (Israel +2 in December)
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
