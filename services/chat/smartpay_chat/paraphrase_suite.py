@@ -21,7 +21,7 @@ from smartpay_chat.evaluation import MERCHANT, NOW
 from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
 # The held-out batches, each measured blind once (docs/chat.md).
-PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d")
+PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -70,6 +70,29 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "yesterday@America/Chicago": (D(2026, 11, 30, 6), D(2026, 12, 1, 6)),
     "this_week@America/New_York": (D(2026, 11, 30, 5), NOW), "this_month@Asia/Tokyo": (D(2026, 11, 30, 15), NOW),
     "nov29@Asia/Tokyo": (D(2026, 11, 28, 15), D(2026, 11, 29, 15)),
+    # heldout_e (Perth +8, Seoul +9, Madrid CET +1, Johannesburg +2, Mexico City -6 (no DST), Bangkok / Jakarta +7,
+    # Bahrain / Istanbul +3, Vancouver PST -8, Denver MST -7, Brisbane +10 (no DST), Melbourne AEDT +11,
+    # "UTC-5" = Etc/GMT+5; "last 3 weeks" = rolling 21 days; "between Nov 2 and Nov 8" includes both days)
+    "d4": (NOW - timedelta(days=4), NOW), "d21": (NOW - timedelta(days=21), NOW),
+    "h4": (NOW - timedelta(hours=4), NOW), "h36": (NOW - timedelta(hours=36), NOW),
+    "since_thu": (D(2026, 11, 26), NOW), "nov2-8": (D(2026, 11, 2), D(2026, 11, 9)),
+    "nov20": (D(2026, 11, 20), D(2026, 11, 21)), "oct15-31": (D(2026, 10, 15), D(2026, 11, 1)),
+    "today@Australia/Perth": (D(2026, 11, 30, 16), NOW), "today@Asia/Seoul": (D(2026, 11, 30, 15), NOW),
+    "yesterday@Asia/Seoul": (D(2026, 11, 29, 15), D(2026, 11, 30, 15)),
+    "today@Europe/Madrid": (D(2026, 11, 30, 23), NOW), "today@Africa/Johannesburg": (D(2026, 11, 30, 22), NOW),
+    "today@America/Mexico_City": (D(2026, 12, 1, 6), NOW),
+    "last_month@America/Los_Angeles": (D(2026, 11, 1, 7), D(2026, 12, 1, 8)),
+    "yesterday@Europe/London": (D(2026, 11, 30), D(2026, 12, 1)),
+    "today@Asia/Bangkok": (D(2026, 11, 30, 17), NOW), "today@Asia/Jakarta": (D(2026, 11, 30, 17), NOW),
+    "today@Asia/Bahrain": (D(2026, 11, 30, 21), NOW), "today@Europe/Istanbul": (D(2026, 11, 30, 21), NOW),
+    "today@America/Vancouver": (D(2026, 12, 1, 8), NOW),
+    "yesterday@America/Denver": (D(2026, 11, 30, 7), D(2026, 12, 1, 7)),
+    "yesterday@Australia/Brisbane": (D(2026, 11, 29, 14), D(2026, 11, 30, 14)),
+    "today@Etc/GMT+5": (D(2026, 12, 1, 5), NOW),
+    "this_week@Australia/Sydney": (D(2026, 11, 29, 13), NOW),
+    "this_week@Australia/Melbourne": (D(2026, 11, 29, 13), NOW),
+    "yesterday@Europe/Berlin": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "yesterday@Asia/Jerusalem": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),  # tuning (Israel +2 in December)
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},

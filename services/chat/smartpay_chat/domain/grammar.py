@@ -26,7 +26,7 @@ DATE_RE = (rf"(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{MONTH_RE}\s+(?:the\s+)?{DAY_RE}"
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
 SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"
 METRICS = [
-    ("latency", r"\b(?:latency|latencies|percentiles?|how long|how fast|how quick(?:ly)?|processing times?|response times?"
+    ("latency", r"\b(?:latency|latencies|percentiles?|how long|how much time|how fast|how quick(?:ly)?|processing times?|response times?"
                 r"|time to (?:complete|process|finish|reach|settle)|speed|slowest|fastest|slow|fast|quickest)\b"),
     ("fraud_decline_rate", r"\bfraud(?:[- ]declines?)? (?:decline )?(?:rate|percent(?:age)?|ratio|share)\b"
                            r"|\brate of fraud(?: declines?)?\b"),
@@ -50,7 +50,7 @@ METRICS = [
             r"|\b(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
             r"|less|net of|excluding|without) (?:the |all )?refunds\b"
             r"|\bnet(?: volume| revenue| sales| amount| takings| income)?\b"),
-    ("volume", r"\b(?:volume|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
+    ("volume", r"\b(?:volume|gmv|gpv|tpv|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
                r"|how much (?:money )?(?:(?:did|have|has|had) (?:we|i) |we |i |was |were |did |has |had )?(?:take|took|taken|make|made"
                r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
                r"|received|get|got|generate|generated|charge|charged|come in|came in)"

@@ -29,7 +29,10 @@ SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd"
              "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday", "sun": "sunday",
              "yr": "year", "cc": "card", "ccs": "cards", "fx": "currency", "ctry": "country", "cur": "currency",
              "ccy": "currency", "lat": "latency", "refs": "refunds", "pmts": "payments", "pmt": "payment",
-             "pymts": "payments", "rt": "rate", "rte": "rate", "pcnt": "percent"}
+             "pymts": "payments", "rt": "rate", "rte": "rate", "pcnt": "percent",
+             # phone spelling: "hw many", "wat did we make", "2day", "2moro"
+             "hw": "how", "wat": "what", "wot": "what", "wht": "what", "2day": "today",
+             "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow"}
 
 PAYMENT_NOUNS = frozenset({"payment", "payments", "transaction", "transactions", "order", "orders", "charge",
                            "charges", "purchase", "purchases", "checkouts", "sale"})

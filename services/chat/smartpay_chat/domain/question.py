@@ -53,7 +53,11 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
             return parsed
         _ranking(t, parsed)
         parsed.relative = when.relative(t)  # before the groupings: "and the day before?" groups by nothing
-        groups = _groups(t)
+        fraud_reasons = bool(t.take(r"\bfraud[- ](?:decline|declined|declines|rejection|rejections|block|blocks)\s+"
+                                    r"(?:reasons?|codes?)\b|\b(?:(?:decline|declined|failure|rejection)\s+)?(?:reasons?|codes?)\s+(?:for|of|behind)"
+                                    r"\s+(?:the\s+)?fraud[- ]?(?:declines?|blocks?"
+                                    r"|rejections?)\b"))
+        groups = _groups(t) + (["reason"] if fraud_reasons else [])
         parsed.window, said_now = when.take(t, today)
         parsed.window = parsed.window or when.on_weekday(t, today)
     except (zones.ZoneProblem, when.FutureWindow, Unsupported) as e:
@@ -76,6 +80,11 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     parsed.countries = tuple(dict.fromkeys(countries))
     if said_now and parsed.statuses == ("pending",):  # "pending right now": the state now, whenever created
         parsed.window = None
+    if (parsed.metric is None and parsed.currencies and not parsed.percentiles and re.search(r"\bhow much\b", t.full)
+            and not (parsed.statuses or parsed.fell_back or parsed.fraud_decisions or parsed.share)):
+        parsed.metric = "volume"  # "how much in pounds since monday": money in a currency (METRICS.md's "how much")
+    if fraud_reasons:
+        parsed.statuses = tuple(dict.fromkeys((*parsed.statuses, "declined_fraud")))
     if "reason" in parsed.group_by and not parsed.statuses:
         parsed.statuses = values.DECLINED
     parsed.leftovers, parsed.ignored = leftovers.judge(t, question, lambda w: w in _VOCAB or known(w),
@@ -104,6 +113,9 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         parsed.percentiles += (float(m.group(1) or m.group(2)),)
     if t.take(r"\bmedian\b"):
         parsed.percentiles += (50.0,)
+    if t.take(r"\b(?:time|times|duration|how long it takes|how long)(?: it takes| taken)? to (?:reach |get to )?(?:a |the |their )?"
+              r"(?:final )?(?:outcome|result|decision)s?\b"):
+        parsed.metric = "latency"  # METRICS.md: latency = creation -> first final outcome
     t.take(r"\bto (?:reach |get to )?(?:a |the |their )?final (?:outcome|state|status|result)\b|\bend to end\b"
            r"|\b(?:end|ends|ended|ending) up\b")  # "payments that end up refunded": the status they reached
     if t.take(r"\bhow much(?: money)? (?:was|were|is|are|did) (?:that|those|it|they|them)(?: come to| worth| in total)?\b"):
@@ -131,7 +143,8 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
 
 
 def _ranking(t: g.Text, parsed: g.Parsed) -> None:
-    plural = t.has(g.PLURAL_GROUPS) and not t.has(r"\bwhich (?:one )?of\b")  # "which of our gateways is": one
+    windowless = re.sub(rf"\b{g.NUM}\s+(?:days|hours)\b", " ", t.text)  # "over the last 60 days": a window, not a plural grouping
+    plural = bool(re.search(g.PLURAL_GROUPS, windowless)) and not t.has(r"\bwhich (?:one )?of\b")  # "which of our gateways is": one
     slow = re.search(r"\b(slowest|fastest|quickest)\b", t.full)
     if slow and parsed.metric == "latency":
         parsed.order, parsed.top_n = ("desc" if slow.group(1) == "slowest" else "asc"), (5 if plural else 1)
@@ -143,6 +156,9 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
         if re.search(rf"\b(?:{_ASC})\b", m.group(0)):
             parsed.order = "asc"
         parsed.order = _judged(m.group(0), parsed)
+    for m in t.take(rf"\b(?:make|change|set|switch) (?:it|that|this|them) (?:to )?(?:the )?(?:(top|bottom) )?{g.NUM}(?: instead)?\b"):
+        parsed.top_n, parsed.follow_up = g.number(m.group(2)), True  # "make it 5": the last ranking, N rows
+        parsed.order = "asc" if m.group(1) == "bottom" else ("desc" if m.group(1) == "top" else parsed.order)
     for m in t.take(rf"\b(?:the\s+)?(?:{_DESC})\b"):
         parsed.order, parsed.top_n = parsed.order or "desc", parsed.top_n or (5 if plural else 1)
         parsed.order = _judged(m.group(0), parsed)
@@ -162,6 +178,13 @@ def _groups(t: g.Text) -> list[str]:
     reasons = t.take(r"\b(?:decline|declined|failure|failed|rejection|error|refusal)\s+(?:reasons?|codes?)\b"
                      r"|\breasons?\s+(?:for|behind|why)\b|\bwhy (?:were|are|did|do) (?:the )?(?:payments? )?"
                      r"(?:get )?(?:declined|rejected|fail(?:ed)?)\b")
+    # "why are card payments getting declined": the words between are filters, kept for the value readers
+    for m in list(re.finditer(r"\b(why\s+(?:were|are|did|do|is|was|does|have|has))\s+(?:[a-z0-9$€£¥]+\s+){1,4}?"
+                              r"((?:(?:get|getting|gotten|being|been|keep|keeps|still)\s+)*(?:declined|rejected|turned down"
+                              r"|fail(?:ed|ing)?))\b", t.text)):
+        t.blank(*m.span(1))
+        t.blank(*m.span(2))
+        reasons.append(m)
     triggers = (r"by|per|for each|for every|each|every|across|in each|on each|broken down by|break(?:ing)? (?:it |that |"
                 r"this |them )?down (?:by|per)|split (?:it |that |this |them )?(?:up )?(?:by|per|across)|grouped by|"
                 r"group(?:ed)? by|according to|which of (?:our|the|all)|which|what|by which|list|show(?: me)?|give(?: me)?|see|with (?:their|the)"

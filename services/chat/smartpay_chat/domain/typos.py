@@ -42,6 +42,21 @@ def _dropped(word: str, target: str) -> bool:
     return len(target) == 5 and any(target[:i] + target[i + 1:] == word for i in range(5))
 
 
+def _vowels_dropped(word: str, target: str) -> bool:
+    """`word` is `target` with only vowels left out, its first letter kept ("apprvl" -> approval, "refnd" ->
+    refund): the way people shorten words in chat. Not "refnd" -> refunds (an "s" would be missing too), and not
+    under five letters."""
+    if len(word) < 5 or len(word) >= len(target) or word[0] != target[0]:  # "mrch" is not guessed
+        return False
+    i = 0
+    for ch in target:
+        if i < len(word) and ch == word[i]:
+            i += 1
+        elif ch not in "aeiou":
+            return False
+    return i == len(word)
+
+
 def correction(word: str, targets: Iterable[str], known: Callable[[str], bool]) -> str | None:
     """The lexicon word `word` is a typo of, or None (known word, too short, too far, or a tie)."""
     if len(word) < 3 or not word.isalpha() or known(word):
@@ -59,8 +74,9 @@ def correction(word: str, targets: Iterable[str], known: Callable[[str], bool]) 
             best, found = d, {target}
         elif d == best:
             found.add(target)
-    if best > limit:
-        return None
+    if best > limit:  # nothing within the edit distance: a word with its vowels left out, if exactly one fits
+        dropped = {t for t in targets if _vowels_dropped(word, t)}
+        return dropped.pop() if len(dropped) == 1 else None
     if len(found) == 2:  # "reasosn": reason / reasons; the one of the typo's length, else the longer
         short, long_ = sorted(found, key=len)
         if long_.startswith(short):
@@ -76,7 +92,7 @@ def near(word: str, targets: Iterable[str], known: Callable[[str], bool]) -> boo
     if len(word) == 4:
         return any(_swapped(word, t) or _dropped(word, t) for t in targets)
     limit = 1 if len(word) <= 7 else 2
-    return any(distance(word, t, limit) <= limit for t in targets if len(t) >= 4)
+    return any(distance(word, t, limit) <= limit or _vowels_dropped(word, t) for t in targets if len(t) >= 4)
 
 
 def correct(text: str, targets: frozenset[str], known: Callable[[str], bool]) -> tuple[str, dict[str, str]]:

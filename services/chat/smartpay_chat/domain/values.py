@@ -20,7 +20,12 @@ FALLBACK = (r"\b(?:(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|faile
             r"|(?:had to |have to |needed to |need to )?(?:be )?(?:switch(?:ed|es|ing)?"
             r"|move[ds]?|moving|retried|retry|sent|gone|went|go|routed|passed|handed)(?: over| again)? (?:on |to |through |via )"
             rf"{_OTHER}(?: gateway| provider| processor| route)?|switch(?:ed|ing)? (?:gateways|providers)"
-            r"|(?:a |the )?(?:second|2nd|backup|fallback) (?:gateway|provider))\b")
+            r"|(?:a |the )?(?:second|2nd|backup|fallback) (?:gateway|provider)"
+            r"|(?:ended|ends|end|ending|finished|finishing|landed|completed|settled)(?: up)? (?:on|at|with|in) (?:a |another )?"
+            r"(?:different|other) (?:gateway|provider|processor)(?: (?:than|from|to) (?:the )?(?:first|original|initial)"
+            r"(?: one| gateway| provider)?(?: (?:tried|attempted|used|picked|chosen))?)?"
+            r"|(?:final|last) (?:gateway|provider) (?:differs?|differed|different|was different|is different) from (?:the )?"
+            r"(?:first|original|initial)(?: one| gateway| provider)?(?: (?:tried|attempted|used))?)\b")
 # (name, pattern, statuses); "captured" as an adjective is approved (it was captured, even if refunded later).
 STATUSES = (
     ("fraud", r"\b(?:fraud[- ](?:declined?s?|blocks?|blocked|rejections?|rejected)|(?:declined|blocked|rejected|stopped|refused"
@@ -39,7 +44,9 @@ STATUSES = (
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
     ("approved", r"\b(?:approved|successful|succeeded|success|accepted|went through|gone through|go through|captured|authori[sz]ed"
      r"|approvals|successes)\b", APPROVED),
-    ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished)\b", ("pending",)),
+    ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished|still (?:processing|open|going"
+     r"|running|waiting)|stuck|awaiting (?:an? |their )?(?:outcome|result|decision)|not (?:yet )?(?:final|settled|completed?))\b",
+     ("pending",)),
 )
 # "paid with X", "payments made with X", "bought using X": X is the payment method (METRICS.md), not the gateway.
 _PAID = r"(?:paid(?: for)?|made|bought|checked out|paying|purchased) (?:with|by|using|via|through)"

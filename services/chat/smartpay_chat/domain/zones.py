@@ -47,6 +47,20 @@ REGIONS = {
     "chinese": "Asia/Shanghai", "korea": "Asia/Seoul", "korean": "Asia/Seoul", "germany": "Europe/Berlin",
     "german": "Europe/Berlin", "france": "Europe/Paris", "french": "Europe/Paris", "spain": "Europe/Madrid",
     "spanish": "Europe/Madrid", "brazil": "America/Sao_Paulo", "brazilian": "America/Sao_Paulo", "gulf": "Asia/Dubai",
+    # countries (and adjectives) with one time zone: a zone only with "time" after them ("Bahrain time"); the
+    # name alone ("payments from Bahrain") is the country filter
+    "bahrain": "Asia/Bahrain", "bahraini": "Asia/Bahrain", "qatar": "Asia/Qatar", "uae": "Asia/Dubai",
+    "emirates": "Asia/Dubai", "saudi": "Asia/Riyadh", "saudi arabia": "Asia/Riyadh", "kuwait": "Asia/Kuwait",
+    "israel": "Asia/Jerusalem", "israeli": "Asia/Jerusalem", "turkey": "Europe/Istanbul", "turkish": "Europe/Istanbul",
+    "thailand": "Asia/Bangkok", "thai": "Asia/Bangkok", "vietnam": "Asia/Ho_Chi_Minh", "philippines": "Asia/Manila",
+    "philippine": "Asia/Manila", "taiwan": "Asia/Taipei", "south korea": "Asia/Seoul", "pakistan": "Asia/Karachi",
+    "new zealand": "Pacific/Auckland", "italy": "Europe/Rome", "italian": "Europe/Rome",
+    "netherlands": "Europe/Amsterdam", "dutch": "Europe/Amsterdam", "belgium": "Europe/Brussels",
+    "switzerland": "Europe/Zurich", "swiss": "Europe/Zurich", "austria": "Europe/Vienna", "sweden": "Europe/Stockholm",
+    "norway": "Europe/Oslo", "denmark": "Europe/Copenhagen", "poland": "Europe/Warsaw", "ireland": "Europe/Dublin",
+    "irish": "Europe/Dublin", "greece": "Europe/Athens", "finland": "Europe/Helsinki", "ukraine": "Europe/Kyiv",
+    "egypt": "Africa/Cairo", "nigeria": "Africa/Lagos", "kenya": "Africa/Nairobi", "south africa": "Africa/Johannesburg",
+    "argentina": "America/Argentina/Buenos_Aires", "colombia": "America/Bogota", "peru": "America/Lima",
     "hawaii": "Pacific/Honolulu", "alaska": "America/Anchorage", "universal": "UTC", "coordinated universal": "UTC",
     "greenwich mean": "UTC", "greenwich": "UTC", "zulu": "UTC", "utc": "UTC", "gmt": "UTC",
 }

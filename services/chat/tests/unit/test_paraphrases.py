@@ -15,10 +15,11 @@ from smartpay_chat.service_layer.chat import Chat, InMemorySessions, ask
 from smartpay_chat.service_layer.planner import DeterministicPlanner
 
 # (accuracy, wrong answers at most): the 97 % target where it is met now, else today's figure (docs/chat.md has the
-# blind first measurements: 156/162, 40/44, 61/65, 122/146 with 8 wrong). heldout_d's floor is its figure after the
-# fixes its measurement led to (not blind): 145/146, no wrong answer.
+# blind first measurements: 156/162, 40/44, 61/65, 122/146 with 8 wrong, 144/158 with 4 wrong). heldout_d's floor is
+# its figure after the fixes its measurement led to (not blind): 145/146, no wrong answer; heldout_e's likewise:
+# 157/158, the one miss a plan shape its expected answer and heldout_b's disagree on (docs/chat.md), same figure.
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
-          "heldout_d": (145 / 146, 0)}
+          "heldout_d": (145 / 146, 0), "heldout_e": (157 / 158, 1)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",

@@ -272,3 +272,75 @@ def test_customers_payments_are_the_payments_but_customers_are_not_counted():
     assert (found["metric"], found["filters"]) == ("count", {"statuses": ["failed", "declined_fraud"]})
     assert plan("how many customers paid last week").kind == "refusal"
     assert plan("payments per customer this month").kind == "refusal"
+
+
+# --- 2. after heldout_e's blind measurement (docs/chat.md): the wrong readings first, then the refused wordings
+def test_a_single_zone_country_with_time_is_the_zone_and_without_it_the_country():
+    found = fields("declines today in Bahrain time")
+    assert (found["timezone"], found["filters"].get("countries")) == ("Asia/Bahrain", None)
+    assert fields("payments from Bahrain today")["filters"]["countries"] == ["BH"]
+    assert fields("payments today in Italy time")["timezone"] == "Europe/Rome"
+
+
+def test_why_are_payments_getting_declined_keeps_its_filters_and_groups_by_reason():
+    found = fields("why are card payments getting declined this week")
+    assert found["group_by"] == ["reason"] and found["filters"] == {"statuses": ["failed", "declined_fraud"],
+                                                                     "methods": ["card"]}
+
+
+def test_a_window_in_days_does_not_make_a_ranking_plural():
+    assert fields("which method has the lowest approval rate over the last 60 days")["top_n"] == 1
+    assert fields("which methods have the lowest approval rate over the last 60 days")["top_n"] == 5
+
+
+def test_fraud_decline_codes_are_the_reasons_of_the_fraud_declines():
+    for question in ("top 5 fraud decline codes last month", "decline reasons for fraud declines last month"):
+        found = fields(question)
+        assert (found["group_by"], found["filters"]["statuses"]) == (["reason"], ["declined_fraud"]), question
+
+
+def test_make_it_n_re_ranks_the_last_grouping_and_a_ranking_of_nothing_is_refused():
+    base = plan("top 3 countries by payment count last month")
+    found = fields("make it 5", base)
+    assert (found["top_n"], found["group_by"], found["window"]) == (5, ["country"], {"period": "last_month"})
+    for question in ("make it 5", "the top 3 please"):
+        found = plan(question)
+        assert found.kind == "refusal" and "ranking" in found.reason, question
+
+
+def test_a_word_with_its_vowels_left_out_is_corrected_only_when_one_word_fits():
+    words = frozenset({"approval", "approved", "refund", "refunds", "refunded", "march", "payment", "payments"})
+    assert typos.correction("apprvl", words, lambda w: False) == "approval"
+    assert typos.correction("refnd", words, lambda w: False) == "refund"
+    assert typos.correction("pymnt", words, lambda w: False) == "payment"
+    assert typos.correction("rfndd", words, lambda w: False) == "refunded"
+    assert typos.correction("rfnd", words, lambda w: False) is None  # under five letters: not guessed
+    assert typos.correction("rfnds", words, lambda w: False) == "refunds"  # the "s" is kept: not refund
+    two = frozenset({"latency", "lately"})  # "ltncy" could only be latency; "ltly" is too short
+    assert typos.correction("ltncy", two, lambda w: False) == "latency"
+    assert typos.correction("apprvl", words, lambda w: w == "apprvl") is None  # a known word is never changed
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("hw many orders did i get 2day", {"metric": "count", "window": {"period": "today"}}),
+    ("wat did we make yday", {"metric": "volume", "window": {"period": "yesterday"}}),
+    ("gmv last 30 days", {"metric": "volume", "window": {"period": "last_n_days", "n": 30}}),
+    ("apprvl rate today", {"metric": "approval_rate", "window": {"period": "today"}}),
+    ("how many payments are still processing", {"metric": "count", "filters": {"statuses": ["pending"]}}),
+    ("how much in pounds since monday",
+     {"metric": "volume", "filters": {"currencies": ["GBP"]}, "window": {"period": "since_weekday", "weekday": 0}}),
+    ("how many payments ended on a different gateway than the first one tried, last 30 days",
+     {"metric": "count", "filters": {"fell_back": True}, "window": {"period": "last_n_days", "n": 30}}),
+    ("median time to final outcome for card payments last week",
+     {"metric": "latency", "filters": {"methods": ["card"]}, "window": {"period": "last_week"}, "percentiles": [50.0]}),
+    ("how much time did stripe payments take last week",
+     {"metric": "latency", "filters": {"gateways": ["stripe"]}, "window": {"period": "last_week"}}),
+])
+def test_wordings_answered_after_heldout_e(question, expected):
+    assert fields(question) == expected
+
+
+@pytest.mark.parametrize("question", ["how much", "how much do we owe", "how much fraud yesterday",
+                                      "how many payments ended on a different day"])
+def test_the_new_readings_do_not_answer_what_they_cannot(question):
+    assert plan(question).kind == "refusal", question
