@@ -7,8 +7,9 @@ payment saga's correctness rests on it (every transition, the charge claim, idem
 plain moto three concurrent deliveries of one route charged twice. This wraps moto's own WSGI app
 (the same app `moto_server` runs, unchanged otherwise) so that DynamoDB requests on one item run one
 at a time (a request of another item runs beside it), a Query or Scan runs with nothing else on its
-table (moto iterates the table's dict, which a concurrent insert would change under it), and batches,
-transactions and table changes run alone; the other services stay concurrent. An upstream fix would
+table (moto iterates the table's dict, which a concurrent insert would change under it), batches and
+table changes run alone (a transaction takes its own items' locks: see Transactions below); the other services
+stay concurrent. An upstream fix would
 take these locks inside moto's backend; this is the smallest outside patch with the same effect. (One
 lock for all of DynamoDB was the first version: under 25 concurrent workers its wait made a
 conditional write cost 178-566 ms, bench_saga.)
@@ -39,6 +40,14 @@ moto's scan for visible messages, which read the clock twice per message (a py-s
 receipt handles twice; it now compares the handle in place. A GetQueueAttributes that asks
 for a count still counts exactly as moto does (test_moto_patches compares a queue's whole story with and without).
 
+Transactions: moto's TransactWriteItems deep-copied every table it named (its rollback backup), O(table size)
+per transaction under the server-wide lock, so each rewards event (one transaction over the growing ledger
+tables) stopped every DynamoDB request of the stack for longer and longer: bench_saga fell to 2.87 sagas/s at 8/s
+offered, p99 61 s, once the rewards service joined the stack. `item_level_transactions` backs up only the items
+the transaction names, and the middleware takes those items' locks (its tables shared) instead of the whole
+server; test_moto_patches compares a transaction story with plain moto, test_moto_atomicity races transactions
+against single writes on one item.
+
 It also counts what it serves (`GET /_smartpay/requests`: per API action, requests and seconds spent
 answering them), so a benchmark can read a saga's exact call mix and where the emulator's time goes."""
 
@@ -54,7 +63,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 DYNAMODB_TARGET = "DynamoDB_"  # X-Amz-Target: DynamoDB_20120810.UpdateItem
@@ -145,8 +154,9 @@ STRIPES = 256
 class SerialDynamoDB:
     """WSGI middleware: DynamoDB requests that touch one item run one at a time per item (all of its
     request answered inside the lock), those that read a whole table (Query, Scan) one at a time per
-    table with no item request of that table running, and anything else (batches, transactions, table
-    creation) alone. Requests of other services pass straight through."""
+    table with no item request of that table running, a TransactWriteItems with its items' locks (one global
+    order), and anything else (batches, a transaction whose items cannot be told, table creation) alone.
+    Requests of other services pass straight through."""
 
     def __init__(self, app: Callable):
         self.app = app
@@ -174,6 +184,17 @@ class SerialDynamoDB:
 
     @contextmanager
     def _locked(self, operation: str, table: str | None, request: dict, environ: dict[str, Any]) -> Iterator[None]:
+        if operation == "TransactWriteItems" and (targets := self._transaction_items(request, environ)):
+            # Its items' locks (and its tables' shared ones), taken in one global order: tables sorted, then
+            # stripes sorted, and no stripe held while a table lock is awaited, so no two requests wait on
+            # each other. Safe beside other writers because `item_level_transactions` undoes only its items.
+            with self.everything.shared(), ExitStack() as held:
+                for name in sorted({t for t, _ in targets}):
+                    held.enter_context(self._table_lock(name).shared())
+                for stripe in sorted({hash(target) % STRIPES for target in targets}):
+                    held.enter_context(self.items[stripe])
+                yield
+            return
         if not isinstance(table, str) or operation not in ITEM_OPERATIONS | TABLE_OPERATIONS:
             with self.everything.exclusive():
                 yield
@@ -191,6 +212,23 @@ class SerialDynamoDB:
     def _table_lock(self, table: str) -> RWLock:
         with self.lock:
             return self.tables.setdefault(table, RWLock())
+
+    def _transaction_items(self, request: dict, environ: dict[str, Any]) -> list[tuple[str, str]] | None:
+        """(table, key as JSON) of every item a TransactWriteItems touches; None when one cannot be told (then
+        it runs alone, as before)."""
+        targets = []
+        for entry in request.get("TransactItems") or [None]:
+            if not isinstance(entry, dict) or len(entry) != 1:
+                return None
+            kind, body = next(iter(entry.items()))
+            table = body.get("TableName") if isinstance(body, dict) else None
+            if not isinstance(table, str):
+                return None
+            key = self._item_key("PutItem" if kind == "Put" else kind, table, body, environ)
+            if key is None:
+                return None
+            targets.append((table, key))
+        return targets
 
     def _item_key(self, operation: str, table: str, request: dict, environ: dict[str, Any]) -> str | None:
         """The item's key as JSON; None when it cannot be told (then the whole table is locked)."""
@@ -230,6 +268,69 @@ def cache_event_paths(size: int = 1024) -> None:
 
     if not hasattr(jsonpath_ng.ext.parse, "cache_info"):
         jsonpath_ng.ext.parse = functools.lru_cache(maxsize=size)(jsonpath_ng.ext.parse)
+
+
+def item_level_transactions() -> None:
+    """moto's `transact_write_items` deep-copies every table the transaction names before it starts, to put the
+    whole table back if one of its conditions fails: O(table size) of CPU per transaction (the rewards ledger's
+    tables grow with every payment), and a put-back that would erase what other requests wrote meanwhile.
+    This keeps moto's own code for the writes and conditions and replaces only the backup: the items the
+    transaction names, copied before and restored (or deleted) on failure."""
+    import copy
+
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "item_level", False):
+        return
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved = []  # (table, hash, range, the item as it was or None): what a failure puts back
+        for entry in transact_items:
+            kind, op = next(iter(entry.items())) if isinstance(entry, dict) and entry else (None, None)
+            table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            attrs = (op.get("Item") if kind == "Put" else op.get("Key")) if table is not None else None
+            if not isinstance(attrs, dict) or table.hash_key_attr not in attrs or (
+                    table.range_key_attr and table.range_key_attr not in attrs):
+                continue  # moto refuses it before writing anything
+            try:
+                hash_value = DynamoType(attrs[table.hash_key_attr])
+                range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+                found = table.get_item(hash_value, range_value)
+            except Exception:  # noqa: BLE001 - an invalid key: moto refuses it itself
+                continue
+            saved.append((table, hash_value, range_value, copy.deepcopy(found)))
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            for table, hash_value, range_value, item in reversed(saved):
+                if item is None:
+                    table.delete_item(hash_value, range_value)
+                elif range_value is not None:
+                    table.items[hash_value][range_value] = item
+                else:
+                    table.items[hash_value] = item
+            raise
+
+    transact_write_items.item_level = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items
+    models.copy = _TableBackupIsTheTable  # moto's "backup" of a table is the table; its put-back, a no-op
+
+
+class _TableBackupIsTheTable:
+    """The `copy` module as moto.dynamodb.models sees it once patched. That module deep-copies in two places:
+    an item before an update (unchanged here) and every table a transaction names (its backup, which the
+    patch makes unnecessary): a table is returned as itself."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict | None = None) -> Any:
+        import copy
+
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
 
 def cache_action_names() -> None:
@@ -360,6 +461,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     cache_event_paths()
     cache_action_names()
+    item_level_transactions()
     fast_queue_attributes()
     dispatcher, handler = server_classes()
     app = dispatcher(create_backend_app)

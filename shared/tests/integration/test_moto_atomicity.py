@@ -103,3 +103,46 @@ def test_writes_of_different_items_run_side_by_side_and_scans_stay_whole():
         assert errors == []
         assert all(db.get_item(TableName="t", Key={"id": {"S": f"item-{w}"}})["Item"]["v"]["N"] == "25" for w in range(8))
         assert len(scans) == 30 and db.scan(TableName="t")["Count"] == 8 + 8 * 25
+
+
+def test_concurrent_transactions_and_single_writes_on_one_version_exactly_one_wins():
+    # TransactWriteItems takes its items' locks (not the whole server's): racing a conditional UpdateItem of the
+    # same item, exactly one of all the writers wins, and a losing transaction leaves none of its writes.
+    with MotoServer() as moto:
+        db = boto3.client("dynamodb", endpoint_url=moto.url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        for name in ("acc", "led"):
+            db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        for n in range(ROUNDS):
+            key = {"id": {"S": f"acc-{n}"}}
+            db.put_item(TableName="acc", Item={**key, "v": {"N": "0"}})
+            wins, barrier = [], threading.Barrier(WRITERS)
+            update = {"TableName": "acc", "Key": key, "UpdateExpression": "SET v = :n, w = :w",
+                      "ConditionExpression": "v = :e"}
+
+            def writer(who: int) -> None:
+                values = {":n": {"N": "1"}, ":e": {"N": "0"}, ":w": {"N": str(who)}}
+                barrier.wait()
+                try:
+                    if who % 2:
+                        db.update_item(**update, ExpressionAttributeValues=values)
+                    else:
+                        db.transact_write_items(TransactItems=[
+                            {"Update": {**update, "ExpressionAttributeValues": values}},
+                            {"Put": {"TableName": "led", "Item": {"id": {"S": f"entry-{n}-{who}"}}}}])
+                    wins.append(who)
+                except ClientError as e:
+                    assert e.response["Error"]["Code"] in ("ConditionalCheckFailedException",
+                                                           "TransactionCanceledException")
+
+            threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert len(wins) == 1, wins
+            assert db.get_item(TableName="acc", Key=key)["Item"]["w"]["N"] == str(wins[0])
+            entries = {i["id"]["S"] for i in db.scan(TableName="led")["Items"] if i["id"]["S"].startswith(f"entry-{n}-")}
+            assert entries == ({f"entry-{n}-{wins[0]}"} if wins[0] % 2 == 0 else set()), entries

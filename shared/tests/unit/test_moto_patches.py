@@ -186,3 +186,68 @@ def test_remembered_action_names_answer_exactly_what_moto_answers(monkeypatch):
     assert deliveries() == plain  # EventBridge, SQS: every call dispatched through the remembered names
     info = responses.method_names_from_class.cache_info()
     assert info.hits > 0 and info.misses <= info.hits  # listed once per response class, then remembered
+
+
+def transaction_story() -> list:
+    """Transactions as the rewards ledger writes them (conditioned puts and updates on two tables), a failing
+    one after a write inside it, a repeated key and a check: every answer and the tables' final content."""
+    run = uuid.uuid4().hex[:8]
+    out = []
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        for name, keys in ((f"acc-{run}", [("pk", "HASH")]), (f"led-{run}", [("pk", "HASH"), ("sk", "RANGE")])):
+            db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": n, "KeyType": t} for n, t in keys],
+                            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n, _ in keys])
+        acc, led = f"acc-{run}", f"led-{run}"
+
+        def put(table, item, cond=None):
+            return {"Put": {"TableName": table, "Item": item, **({"ConditionExpression": cond} if cond else {})}}
+
+        def bump(version):
+            return {"Update": {"TableName": acc, "Key": {"pk": {"S": "c1"}}, "UpdateExpression": "SET v = :n",
+                               "ConditionExpression": "attribute_not_exists(v) OR v = :o",
+                               "ExpressionAttributeValues": {":n": {"N": str(version + 1)}, ":o": {"N": str(version)}}}}
+
+        stories = [
+            [bump(0), put(led, {"pk": {"S": "c1"}, "sk": {"S": "e1"}}, "attribute_not_exists(pk)")],
+            [put(led, {"pk": {"S": "c1"}, "sk": {"S": "e2"}}, "attribute_not_exists(pk)"), bump(0)],  # stale: fails
+            [bump(1), put(led, {"pk": {"S": "c1"}, "sk": {"S": "e1"}}, "attribute_not_exists(pk)")],  # e1 exists
+            [bump(1), bump(1)],  # the same item twice
+            [{"ConditionCheck": {"TableName": acc, "Key": {"pk": {"S": "c1"}}, "ConditionExpression": "v = :o",
+                                 "ExpressionAttributeValues": {":o": {"N": "1"}}}},
+             put(led, {"pk": {"S": "c1"}, "sk": {"S": "e3"}, "n": {"N": "5"}}, "attribute_not_exists(pk)")],
+        ]
+        for items in stories:
+            try:
+                db.transact_write_items(TransactItems=items)
+                out.append("ok")
+            except db.exceptions.ClientError as e:
+                out.append(e.response["Error"]["Code"])
+        for table in (acc, led):
+            out.append(sorted(json.dumps(i, sort_keys=True) for i in db.scan(TableName=table)["Items"]))
+    return out
+
+
+def test_transactions_answer_and_write_exactly_what_moto_does_without_copying_tables(monkeypatch):
+    import moto.dynamodb.models as models
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    plain = transaction_story()
+    assert plain[:5] == ["ok", "TransactionCanceledException", "TransactionCanceledException",
+                         "ValidationException", "ok"]
+    monkeypatch.setattr(models.DynamoDBBackend, "transact_write_items", models.DynamoDBBackend.transact_write_items)
+    monkeypatch.setattr(models, "copy", models.copy)
+    moto_server.item_level_transactions()
+    copied = []
+    real = models.copy.deepcopy
+
+    def deepcopy(value, memo=None):
+        result = real(value, memo)
+        if result is not value:
+            copied.append(type(value).__name__)
+        return result
+
+    monkeypatch.setattr(models.copy, "deepcopy", deepcopy)
+    assert transaction_story() == plain
+    assert "Table" not in copied and copied  # items are copied (an update's), whole tables never
