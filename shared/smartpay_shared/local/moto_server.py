@@ -42,8 +42,9 @@ for a count still counts exactly as moto does (test_moto_patches compares a queu
 
 Transactions: moto's TransactWriteItems deep-copied every table it named (its rollback backup), O(table size)
 per transaction under the server-wide lock, so each rewards event (one transaction over the growing ledger
-tables) stopped every DynamoDB request of the stack for longer and longer: bench_saga fell to 2.87 sagas/s at 8/s
-offered, p99 61 s, once the rewards service joined the stack. `item_level_transactions` backs up only the items
+tables) stopped every DynamoDB request of the stack for longer and longer. In the first bench_saga run with the
+rewards service in the stack, 8/s offered completed 2.87/s at p99 61 s (4.51/s the day before without it); this
+cost is the likely cause, not yet confirmed by a run on a quiet machine with the patch. `item_level_transactions` backs up only the items
 the transaction names, and the middleware takes those items' locks (its tables shared) instead of the whole
 server; test_moto_patches compares a transaction story with plain moto, test_moto_atomicity races transactions
 against single writes on one item.
