@@ -10,7 +10,7 @@ Meanwhile:
 - redelivery: a tap on the bus copies a share of the payment.captured / payment.refunded events the rewards
   queue gets, and sends them into that queue again, some at once, some up to 20 s later (SQS delivers at least
   once; the ledger must apply each once);
-- a killed worker: the rewards worker is SIGKILLed (its process group) while payments flow and started again
+- a killed worker: the rewards worker is SIGKILLed (its process group) while it holds messages and started again
   `--down` s later through the stack's process table with the argv and environment it ran with (the stack does
   not restart workers itself; bench/chaos.py restarts its killed workers the same way). Messages it had
   received come back after the queue's visibility timeout.
@@ -267,12 +267,17 @@ class WorkerKiller:
                                               AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
         return int(attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
 
-    def kill_and_restart(self, down: float, origin: float) -> None:
+    def kill_and_restart(self, down: float, origin: float, catch_s: float = 30.0) -> None:
+        """Kill while the worker holds messages (polled every 20 ms for up to `catch_s`; killed anyway after)."""
         managed = self.table.running(WORKER)
         if managed is None:
             self.record = {"error": f"{WORKER} was not running at the kill"}
             return
+        until = time.monotonic() + catch_s
         in_flight = self.in_flight()
+        while in_flight == 0 and time.monotonic() < until:
+            time.sleep(0.02)
+            in_flight = self.in_flight()
         os.killpg(managed.pid, signal.SIGKILL)
         killed_at = time.monotonic()
         while self.table.running(WORKER):
@@ -437,12 +442,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 if done_sending.is_set() and open_ == 0 and plan_refunds() == 0:
                     break
                 time.sleep(1.5)
-            send_seconds = time.monotonic() - origin
             kill_thread.join()
             refund_pool.shutdown(wait=True)
             for f in refund_futures:
                 f.result()
             traffic_end = time.monotonic()
+            send_seconds = traffic_end - origin
             print(f"traffic done at {traffic_end - origin:.0f} s: {len(t.payment_ids)} payments answered, "
                   f"{sum(t.refund_calls.values())} refund calls; waiting for the ledger", flush=True)
 
@@ -536,8 +541,9 @@ HTTP status; {rf['repeated_same_key']} refund calls sent twice with the same Ide
 ({rf['repeated_same_answer']} answered the same), {rf['over_refund_asked']} refunds asked beyond a full refund
 ({rf['over_refund_refused']} refused). {sum(r['redelivered']['sent_again'].values())} reward events sent into the
 rewards queue again ({r['redelivered']['sent_again']}; some at once, some up to {REDELIVER_MAX_DELAY_S} s
-later). The rewards worker SIGKILLed at {k.get('killed_at_s')} s ({k.get('queue_messages_in_flight_at_the_kill')}
-messages of its queue received and not deleted at that moment) and restarted {k.get('down_s')} s later.
+later). The rewards worker SIGKILLed at {k.get('killed_at_s')} s, when it held
+{k.get('queue_messages_in_flight_at_the_kill')} messages of its queue (received, not deleted), and restarted
+{k.get('down_s')} s later.
 Earn rate {r['earn_rate']} points per major unit (Terraform `merchant_earn_rates`). `python -m bench rewards`.
 
 Expected, from the payments as `GET /payments/{{id}}` reports them ({p['captured']} with a captured amount;
