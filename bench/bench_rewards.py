@@ -528,26 +528,32 @@ def met(r: dict[str, Any]) -> bool:
             and not r["dlq"]["rewards"])
 
 
+def _counts(counts: dict[str, int]) -> str:
+    """{"partial_then_rest": 9, "full": 16} -> "16 full, 9 partial then rest"."""
+    return ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def section(r: dict[str, Any]) -> str:
     p, rf, pp, pc, i = r["payments"], r["refunds"], r["per_payment"], r["per_customer_api"], r["ledger_integrity"]
     k, e = r["worker_kill"], r["expected"]
+    dlq_all = f"{r['dlq']['entries']}: {_counts(r['dlq']['by_queue'])}" if r["dlq"]["entries"] else "0"
     return f"""## Rewards: the points ledger under chaos (rewards)
 
 On a private local stack (moto, Terraform, every worker, the gateway, the emulators, its own Redis):
 {p['asked']} payments through `POST /pay` at {p['rate_asked_per_s']:g}/s offered (the real sagas; gateways
 {", ".join(p['gateways'])}), spread over {p['customers']} customers, then refunds through
-`POST /payments/{{id}}/refund` as payments complete (plans: {rf['plans']}): {rf['calls_by_status']} answers by
-HTTP status; {rf['repeated_same_key']} refund calls sent twice with the same Idempotency-Key
-({rf['repeated_same_answer']} answered the same), {rf['over_refund_asked']} refunds asked beyond a full refund
+`POST /payments/{{id}}/refund` as payments complete (refund plans: {_counts(rf['plans'])}; answers:
+{", ".join(f"{n} x HTTP {c}" for c, n in sorted(rf['calls_by_status'].items()))}); {rf['repeated_same_key']} refund calls sent twice with the same
+Idempotency-Key ({rf['repeated_same_answer']} answered the same), {rf['over_refund_asked']} refunds asked beyond a full refund
 ({rf['over_refund_refused']} refused). {sum(r['redelivered']['sent_again'].values())} reward events sent into the
-rewards queue again ({r['redelivered']['sent_again']}; some at once, some up to {REDELIVER_MAX_DELAY_S} s
+rewards queue again ({_counts(r['redelivered']['sent_again'])}; some at once, some up to {REDELIVER_MAX_DELAY_S} s
 later). The rewards worker SIGKILLed at {k.get('killed_at_s')} s, when it held
 {k.get('queue_messages_in_flight_at_the_kill')} messages of its queue (received, not deleted), and restarted
 {k.get('down_s')} s later.
 Earn rate {r['earn_rate']} points per major unit (Terraform `merchant_earn_rates`). `python -m bench rewards`.
 
 Expected, from the payments as `GET /payments/{{id}}` reports them ({p['captured']} with a captured amount;
-statuses {p['by_status']}): per payment floor(captured major x rate) earned and
+statuses: {_counts(p['by_status'])}): per payment floor(captured major x rate) earned and
 min(earned, floor(earned x refunded / captured)) clawed back (docs/rewards.md), written apart from the
 service's code. Compared with the service's per-payment records and every customer's `GET /rewards/{{id}}`.
 
@@ -561,7 +567,7 @@ service's code. Compared with the service's per-payment records and every custom
 (balance short {pc['balance_short']}, over {pc['balance_over']}) |
 | accounts whose entries do not sum to the balance (of {i['accounts']}) | {i['accounts_whose_entries_disagree']} |
 | payments with more than one earn entry | {i['payments_with_more_than_one_earn_entry']} |
-| rewards DLQ entries (all DLQs) | {len(r['dlq']['rewards'])} ({r['dlq']['entries']}: {r['dlq']['by_queue']}) |
+| rewards DLQ entries (all DLQs) | {len(r['dlq']['rewards'])} ({dlq_all}) |
 | ledger converged after the last refund answer | {r['converge_s_after_traffic']} s |
 | traffic (sending, sagas, refunds) | {r['traffic_s']} s |
 
