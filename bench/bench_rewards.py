@@ -236,8 +236,12 @@ class Redeliverer:
 
     def loop(self) -> None:
         while not self.stop.is_set():
-            for m in self.sqs.receive_message(QueueUrl=self.tap.queue_url, MaxNumberOfMessages=10,
-                                              WaitTimeSeconds=1).get("Messages", []):
+            try:
+                got = self.sqs.receive_message(QueueUrl=self.tap.queue_url, MaxNumberOfMessages=10,
+                                               WaitTimeSeconds=1).get("Messages", [])
+            except self.sqs.exceptions.QueueDoesNotExist:  # the tap is gone: the run is over
+                return
+            for m in got:
                 self.sqs.delete_message(QueueUrl=self.tap.queue_url, ReceiptHandle=m["ReceiptHandle"])
                 kind = json.loads(m["Body"]).get("detail-type", "?")
                 self.seen[kind] += 1
@@ -383,6 +387,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
         redeliver = Redeliverer(info, queue_name, random.Random(args.seed + 1))
         killer = WorkerKiller(info, redeliver.queue)
+        processes = [m.name for m in killer.table.all_running()]
         t = Traffic()
         refund_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="refund")
         planned: set[str] = set()
@@ -487,6 +492,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         per_customer = compare_customers(expected_customers, statements)
         integrity = reader.integrity()
         dlq = dlq_entries(info)
+        gone = [n for n in processes if killer.table.running(n) is None]  # a stack process that died on its own
         chain_wired, chain_reason = minter_wired()
         return {
             "payments": {"asked": args.payments, "answered": len(t.payment_ids), "post_errors": len(t.post_errors),
@@ -516,14 +522,31 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "by_queue": dict(Counter(d["queue"] for d in dlq)),
                     "other_sample": [d for d in dlq if d["queue"] != "rewards"][:10]},
             "chain": {"in_scope": False, "minter_wired": chain_wired, "reason": chain_reason},
+            "stack_processes_not_running_at_the_end": gone,
             "stack_up_seconds": info["up_seconds"], "total_seconds": round(time.monotonic() - started, 1),
             "load_1m": {"start": load_start, "end": os.getloadavg()[0]}, "seed": args.seed,
         }
 
 
+MIN_CAPTURED_SHARE = 0.8
+
+
+def validity(r: dict[str, Any]) -> list[str]:
+    """Why the run cannot judge the ledger (empty: it can): too few payments captured, no refund made."""
+    p, rf = r["payments"], r["refunds"]
+    why = []
+    if p["captured"] < MIN_CAPTURED_SHARE * p["asked"]:
+        why.append(f"only {p['captured']} of {p['asked']} payments captured (statuses {p['by_status']})")
+    if not rf["calls_by_status"].get("200"):
+        why.append("no refund succeeded")
+    if r.get("stack_processes_not_running_at_the_end"):
+        why.append(f"stack processes died during the run: {r['stack_processes_not_running_at_the_end']}")
+    return why
+
+
 def met(r: dict[str, Any]) -> bool:
     p, c, i = r["per_payment"], r["per_customer_api"], r["ledger_integrity"]
-    return (r["converged"] and p["points_lost"] == 0 and p["points_doubled"] == 0 and c["customers_wrong"] == 0
+    return (not validity(r) and r["converged"] and p["points_lost"] == 0 and p["points_doubled"] == 0 and c["customers_wrong"] == 0
             and i["accounts_whose_entries_disagree"] == 0 and i["payments_with_more_than_one_earn_entry"] == 0
             and not r["dlq"]["rewards"])
 
@@ -536,6 +559,8 @@ def _counts(counts: dict[str, int]) -> str:
 def section(r: dict[str, Any]) -> str:
     p, rf, pp, pc, i = r["payments"], r["refunds"], r["per_payment"], r["per_customer_api"], r["ledger_integrity"]
     k, e = r["worker_kill"], r["expected"]
+    why = validity(r)
+    invalid = f" (the run cannot judge it: {'; '.join(why)})" if why else ""
     dlq_all = f"{r['dlq']['entries']}: {_counts(r['dlq']['by_queue'])}" if r["dlq"]["entries"] else "0"
     return f"""## Rewards: the points ledger under chaos (rewards)
 
@@ -571,7 +596,7 @@ service's code. Compared with the service's per-payment records and every custom
 | ledger converged after the last refund answer | {r['converge_s_after_traffic']} s |
 | traffic (sending, sagas, refunds) | {r['traffic_s']} s |
 
-Target (issue #20: 0 points lost or doubled): **{"met" if met(r) else "missed"}** for the ledger. The chain
+Target (issue #20: 0 points lost or doubled): **{"met" if met(r) else "missed"}** for the ledger{invalid}. The chain
 part (ledger and chain agree) was **not measured**: {r['chain']['reason']}.
 """
 
@@ -589,6 +614,7 @@ def run(argv: list[str] | None = None) -> bool:
     parser.add_argument("--no-write", action="store_true", help="a smoke run: print, write nothing")
     args = parser.parse_args(argv or [])
     r = measure(args)
+    r["run_invalid_because"] = validity(r)
     r["target_met"] = met(r)
     text = section(r)
     print(text)

@@ -65,13 +65,17 @@ def test_refund_plans_never_ask_more_than_captured(seed):
 
 def test_the_verdict_needs_every_figure_clean():
     clean = {"converged": True, "per_payment": {"points_lost": 0, "points_doubled": 0},
+             "payments": {"asked": 10, "captured": 9, "by_status": {}}, "refunds": {"calls_by_status": {"200": 3}},
+             "stack_processes_not_running_at_the_end": [],
              "per_customer_api": {"customers_wrong": 0},
              "ledger_integrity": {"accounts_whose_entries_disagree": 0, "payments_with_more_than_one_earn_entry": 0},
              "dlq": {"rewards": []}}
     assert b.met(clean)
     for path, value in ((("converged",), False), (("per_payment", "points_doubled"), 1),
                         (("per_customer_api", "customers_wrong"), 2), (("dlq", "rewards"), [{"queue": "rewards"}]),
-                        (("ledger_integrity", "payments_with_more_than_one_earn_entry"), 1)):
+                        (("ledger_integrity", "payments_with_more_than_one_earn_entry"), 1),
+                        (("payments", "captured"), 7), (("refunds", "calls_by_status"), {"422": 3}),
+                        (("stack_processes_not_running_at_the_end",), ["redis"])):
         broken = {k: (dict(v) if isinstance(v, dict) else v) for k, v in clean.items()}
         target = broken
         for key in path[:-1]:
