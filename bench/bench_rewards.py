@@ -546,7 +546,8 @@ def validity(r: dict[str, Any]) -> list[str]:
 
 def met(r: dict[str, Any]) -> bool:
     p, c, i = r["per_payment"], r["per_customer_api"], r["ledger_integrity"]
-    return (not validity(r) and r["converged"] and p["points_lost"] == 0 and p["points_doubled"] == 0 and c["customers_wrong"] == 0
+    return (not validity(r) and r["converged"] and p["points_lost"] == 0 and p["points_doubled"] == 0
+            and c["customers_wrong"] == 0
             and i["accounts_whose_entries_disagree"] == 0 and i["payments_with_more_than_one_earn_entry"] == 0
             and not r["dlq"]["rewards"])
 
@@ -560,6 +561,7 @@ def section(r: dict[str, Any]) -> str:
     p, rf, pp, pc, i = r["payments"], r["refunds"], r["per_payment"], r["per_customer_api"], r["ledger_integrity"]
     k, e = r["worker_kill"], r["expected"]
     why = validity(r)
+    answers = ", ".join(f"{n} x HTTP {c}" for c, n in sorted(rf["calls_by_status"].items()))
     invalid = f" (the run cannot judge it: {'; '.join(why)})" if why else ""
     dlq_all = f"{r['dlq']['entries']}: {_counts(r['dlq']['by_queue'])}" if r["dlq"]["entries"] else "0"
     return f"""## Rewards: the points ledger under chaos (rewards)
@@ -568,8 +570,8 @@ On a private local stack (moto, Terraform, every worker, the gateway, the emulat
 {p['asked']} payments through `POST /pay` at {p['rate_asked_per_s']:g}/s offered (the real sagas; gateways
 {", ".join(p['gateways'])}), spread over {p['customers']} customers, then refunds through
 `POST /payments/{{id}}/refund` as payments complete (refund plans: {_counts(rf['plans'])}; answers:
-{", ".join(f"{n} x HTTP {c}" for c, n in sorted(rf['calls_by_status'].items()))}); {rf['repeated_same_key']} refund calls sent twice with the same
-Idempotency-Key ({rf['repeated_same_answer']} answered the same), {rf['over_refund_asked']} refunds asked beyond a full refund
+{answers}); {rf['repeated_same_key']} refund calls sent twice with the same Idempotency-Key
+({rf['repeated_same_answer']} answered the same), {rf['over_refund_asked']} refunds asked beyond a full refund
 ({rf['over_refund_refused']} refused). {sum(r['redelivered']['sent_again'].values())} reward events sent into the
 rewards queue again ({_counts(r['redelivered']['sent_again'])}; some at once, some up to {REDELIVER_MAX_DELAY_S} s
 later). The rewards worker SIGKILLed at {k.get('killed_at_s')} s, when it held
