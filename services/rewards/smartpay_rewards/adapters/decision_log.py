@@ -1,0 +1,93 @@
+"""The offer decision log in DynamoDB, and its in-memory fake (unit tests).
+
+Table (the name is a constructor argument; Terraform: `<p>-rewards-offer-decisions`): `pk` (hash,
+`<merchant>#<customer>`) + `sk` (range, `<decision time, UTC ISO 8601 with microseconds>#<decision id>`), so a
+customer's decisions read newest first by one query and every item is scoped by the merchant in its key
+(merchant ids hold no `#`). Append-only: every Put is conditioned on its key being absent. OPE reads the whole
+table (a scan or an export); numbers are stored as DynamoDB numbers (propensity, probabilities), the context
+as JSON text."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from smartpay_rewards.service_layer.decision_log import DecisionRecord, OfferDecisionLog
+
+_ser, _de = TypeSerializer(), TypeDeserializer()
+
+
+def _pk(merchant_id: str, customer_id: str) -> str:
+    return f"{merchant_id}#{customer_id}"
+
+
+def _time(at: datetime) -> str:
+    """Fixed-width UTC text, so that the range key sorts as time does."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def record_item(r: DecisionRecord) -> dict[str, Any]:
+    return {"pk": _pk(r.merchant_id, r.customer_id), "sk": f"{_time(r.at)}#{r.decision_id}",
+            "merchant_id": r.merchant_id, "customer_id": r.customer_id, "decision_id": r.decision_id,
+            "at": _time(r.at), "policy_version": r.policy_version, "action": r.action,
+            "propensity": Decimal(repr(r.propensity)), "actions": list(r.actions),
+            "probabilities": [Decimal(repr(p)) for p in r.probabilities],
+            "context": json.dumps(dict(r.context), sort_keys=True)}
+
+
+def record_from(item: dict[str, Any]) -> DecisionRecord:
+    return DecisionRecord(item["merchant_id"], item["customer_id"], item["decision_id"],
+                          datetime.fromisoformat(item["at"]), item["policy_version"], item["action"],
+                          float(item["propensity"]), tuple(item["actions"]),
+                          tuple(float(p) for p in item["probabilities"]), json.loads(item["context"]))
+
+
+class DynamoDecisionLog(OfferDecisionLog):
+    def __init__(self, client: Any, table: str):
+        self.client, self.table = client, table
+
+    def append(self, record: DecisionRecord) -> None:
+        item = {k: _ser.serialize(v) for k, v in record_item(record).items()}
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # the same decision id at the same time: kept once
+
+    def recent(self, merchant_id: str, customer_id: str, *, since: datetime, limit: int) -> list[DecisionRecord]:
+        values = {":k": _ser.serialize(_pk(merchant_id, customer_id)), ":s": _ser.serialize(_time(since))}
+        out: list[DecisionRecord] = []
+        start = None
+        while len(out) < limit:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            page = self.client.query(TableName=self.table, KeyConditionExpression="pk = :k AND sk >= :s",
+                                     ExpressionAttributeValues=values, ScanIndexForward=False,
+                                     Limit=limit - len(out), **kwargs)
+            out += [record_from({k: _de.deserialize(v) for k, v in i.items()}) for i in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        return out
+
+
+class MemoryDecisionLog(OfferDecisionLog):
+    """The same contract over a dict (unit tests)."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], dict[str, DecisionRecord]] = {}
+
+    def append(self, record: DecisionRecord) -> None:
+        self.records.setdefault((record.merchant_id, record.customer_id), {}).setdefault(record.decision_id, record)
+
+    def recent(self, merchant_id: str, customer_id: str, *, since: datetime, limit: int) -> list[DecisionRecord]:
+        found = self.records.get((merchant_id, customer_id), {}).values()
+        return sorted((r for r in found if r.at >= since), key=lambda r: (r.at, r.decision_id), reverse=True)[:limit]
+
+    def all(self) -> list[DecisionRecord]:
+        return [r for per in self.records.values() for r in per.values()]

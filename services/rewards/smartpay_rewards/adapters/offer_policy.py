@@ -1,0 +1,142 @@
+"""The ledger's OfferPolicy port over smartpay_rewards.offers: the contextual bandit picks the offer a
+customer sees, and every choice is logged (OfferDecisionLog) with its propensity for off-policy evaluation.
+
+- The model: `BanditOfferPolicy.from_checkpoint(log, model)` loads a Vowpal Wabbit checkpoint (bytes or a
+  file path; version `offers-vw-<sha256 of the bytes, 12 hex>`, as `VowpalOfferPolicy.checkpoint_now` names
+  it). Without a checkpoint the policy is `UniformOfferPolicy` (version `uniform-v1`): every one of the 17
+  actions, no offer included, with probability 1/17. That is the logging policy the first data come from
+  (docs/rewards-offers.md); an untrained VW model would instead pick its first action ("none") 94 % of the
+  time and log little worth learning from.
+- The context: `customer_features` over a CustomerHistory built from the ledger entries the OfferContext
+  carries (earn entries as purchases, net of what refunds clawed back) and the customer's earlier decisions
+  read from the log (fatigue: offers in the last 30 days, the last offer's category).
+- One decision stands while it is active: an offer until it expires (its duration in days), "no offer" for
+  NO_OFFER_HOLD. Until then the customer is shown the same decision with its logged propensity and nothing
+  new is logged, so a customer reloading the page neither re-rolls the dice (which would make the logged
+  propensities wrong) nor adds rows.
+
+Limits: the ledger does not record a merchant's category, so every purchase counts as "other" and the
+category-share features are 0 (the catalogue's categories cannot be personalised until payment.captured
+carries a merchant category); the history is the page the API read (its `limit` newest entries)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from smartpay_shared.money import CURRENCY_EXPONENTS
+
+from smartpay_rewards.domain.model import Entry, EntryKind
+from smartpay_rewards.offers import policy as offers
+from smartpay_rewards.offers.catalogue import DURATIONS_DAYS, Catalogue, Offer as CatalogueOffer, default_catalogue
+from smartpay_rewards.offers.features import HORIZON_DAYS, customer_features
+from smartpay_rewards.offers.history import CustomerHistory, OfferShown, Purchase
+from smartpay_rewards.service_layer.decision_log import DecisionRecord, OfferDecisionLog
+from smartpay_rewards.service_layer.ports import Offer, OfferContext, OfferDecision, OfferPolicy
+
+NO_OFFER_HOLD = timedelta(days=min(DURATIONS_DAYS))   # "no offer" stands as long as the shortest offer would
+DECISIONS_LOOKBACK = timedelta(days=HORIZON_DAYS)     # earlier decisions read for the features
+DECISIONS_READ = 100
+UNIFORM_VERSION = "uniform-v1"
+# domain.ledger.apply_capture's earn entry detail: "<amount> <currency> minor units at <rate> points per major unit"
+_EARN_DETAIL = re.compile(r"^(\d+) ([A-Z][A-Z0-9]{2,5}) minor units at ")
+
+
+def checkpoint_version(model: bytes) -> str:
+    return f"offers-vw-{hashlib.sha256(model).hexdigest()[:12]}"
+
+
+def purchases_from(entries: Iterable[Entry]) -> tuple[Purchase, ...]:
+    """Earn entries as purchases: the captured amount in major units, times the share refunds left (clawback
+    and debt entries of the same payment). An earn entry whose detail does not carry the amount counts its
+    points as the spend (rate 1)."""
+    earned: dict[str, tuple[datetime, float, int]] = {}
+    clawed: dict[str, int] = defaultdict(int)
+    for e in entries:
+        if e.payment_id is None:
+            continue
+        if e.kind == EntryKind.EARN:
+            m = _EARN_DETAIL.match(e.detail)
+            if m and m.group(2) in CURRENCY_EXPONENTS:
+                amount = int(m.group(1)) / 10 ** CURRENCY_EXPONENTS[m.group(2)]
+            else:
+                amount = float(e.points)
+            earned[e.payment_id] = (e.at, amount, e.points)
+        elif e.kind == EntryKind.CLAWBACK:
+            clawed[e.payment_id] += -e.points
+        elif e.kind == EntryKind.DEBT:
+            clawed[e.payment_id] += e.debt_change
+    out = []
+    for payment_id, (at, amount, points) in earned.items():
+        kept = max(0.0, 1.0 - clawed[payment_id] / points) if points > 0 else 1.0
+        out.append(Purchase(at, amount * kept, None))
+    return tuple(sorted(out, key=lambda p: p.at))
+
+
+def port_offer(offer: CatalogueOffer, decided_at: datetime, decision_id: str) -> Offer | None:
+    """The catalogue's offer as the API shows it; None for "no offer"."""
+    if not offer.is_offer:
+        return None
+    title = offer.describe()
+    return Offer(offer_id=offer.offer_id, title=title[0].upper() + title[1:], multiplier=str(offer.multiplier),
+                 expires_at=decided_at + timedelta(days=offer.duration_days),
+                 attributes={"category": str(offer.category), "duration_days": str(offer.duration_days),
+                             "decision_id": decision_id})
+
+
+class BanditOfferPolicy(OfferPolicy):
+    def __init__(self, log: OfferDecisionLog, policy: offers.OfferPolicy | None = None, *, seed: int | None = None):
+        self.log = log
+        self.policy = policy or offers.UniformOfferPolicy(default_catalogue(), version=UNIFORM_VERSION)
+        self._chooser = offers.Chooser(self.policy, seed=seed)
+
+    @classmethod
+    def from_checkpoint(cls, log: OfferDecisionLog, model: bytes | str | Path | None, *,
+                        catalogue: Catalogue | None = None, seed: int | None = None) -> BanditOfferPolicy:
+        """A VW checkpoint (bytes, or the path of a file holding them; its exploration is the one it was
+        trained with), or None: the uniform policy."""
+        catalogue = catalogue or default_catalogue()
+        if model is None:
+            return cls(log, offers.UniformOfferPolicy(catalogue, version=UNIFORM_VERSION), seed=seed)
+        data = model if isinstance(model, bytes) else Path(model).read_bytes()
+        if not data:
+            raise ValueError("the offer model checkpoint is empty")
+        return cls(log, offers.VowpalOfferPolicy(catalogue, model=data, checkpoint=checkpoint_version(data)),
+                   seed=seed)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.policy.catalogue
+
+    def choose(self, context: OfferContext) -> OfferDecision:
+        now = context.now
+        past = self.log.recent(context.merchant_id, context.customer_id, since=now - DECISIONS_LOOKBACK,
+                               limit=DECISIONS_READ)
+        standing = self._standing(past, now)
+        if standing is not None:
+            return self._shown(standing)
+        history = CustomerHistory(purchases_from(context.recent),
+                                  tuple(OfferShown(d.at, d.action) for d in past if d.at <= now))
+        choice = self._chooser.choose(customer_features(history, now), customer_id=context.customer_id, at=now)
+        d = choice.decision
+        record = DecisionRecord(context.merchant_id, context.customer_id, d.decision_id, now, d.policy_version,
+                                d.action, d.propensity, d.actions, d.probabilities, d.context)
+        self.log.append(record)
+        return self._shown(record)
+
+    def _standing(self, past: list[DecisionRecord], now: datetime) -> DecisionRecord | None:
+        """The newest decision, while it is still active (and its offer still in the catalogue)."""
+        latest = next((d for d in past if d.at <= now), None)
+        if latest is None or latest.action not in self.catalogue.ids:
+            return None
+        offer = self.catalogue.by_id(latest.action)
+        hold = timedelta(days=offer.duration_days) if offer.is_offer else NO_OFFER_HOLD
+        return latest if now < latest.at + hold else None
+
+    def _shown(self, record: DecisionRecord) -> OfferDecision:
+        offer = port_offer(self.catalogue.by_id(record.action), record.at, record.decision_id)
+        return OfferDecision(offer=offer, propensity=record.propensity, policy_version=record.policy_version)
