@@ -85,7 +85,12 @@ output "route_keys" {
 
 output "tables" {
   description = "DynamoDB tables of the service, by role."
-  value       = { ledger = module.ledger_table.name, accounts = module.accounts_table.name }
+  value = {
+    ledger       = module.ledger_table.name
+    accounts     = module.accounts_table.name
+    challenges   = module.challenges_table.name
+    mint_journal = module.mint_journal_table.name
+  }
 }
 
 output "buckets" {
@@ -116,4 +121,9 @@ output "environments" {
 output "policies" {
   description = "Inline policy of each function's role, by kind (worker, api, scheduled functions)."
   value       = module.service.policies
+}
+
+output "secrets" {
+  description = "Secrets Manager secrets of the service (names), by role."
+  value       = { for key, secret in aws_secretsmanager_secret.chain : key => secret.name }
 }
