@@ -87,15 +87,14 @@ def chain_setup(seed_points: int = typer.Option(1_000_000, min=1, help="Points m
                                                   "sandboxes only: generated keys).")) -> None:
     """Keys into Secrets Manager (generated where the secret has no value), the fee payer funded, the points
     mint and the exchange pool created once and recorded in the ledger (idempotent; `make up` runs it)."""
-    import os
-
     from smartpay_shared import aws
+    from smartpay_shared.config import platform_settings
 
     from smartpay_rewards import bootstrap
     from smartpay_rewards.chain.cluster import RpcCluster
     from smartpay_rewards.service_layer.chain_setup import ChainSetupError, ensure_chain
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    endpoint = platform_settings().endpoint_url or ""
     if not allow_remote and not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
         typer.echo(f"refusing: AWS_ENDPOINT_URL={endpoint or '(AWS)'} is not a local emulator (--allow-remote "
                    "for a devnet sandbox account)", err=True)
