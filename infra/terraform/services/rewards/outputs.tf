@@ -124,6 +124,10 @@ output "policies" {
 }
 
 output "secrets" {
-  description = "Secrets Manager secrets of the service (names), by role."
-  value       = { for key, secret in aws_secretsmanager_secret.chain : key => secret.name }
+  description = "The chain keys' secrets by role: name, arn and the environment variable carrying the ID."
+  value = { for key, secret in local.chain_secrets : key => {
+    name = aws_secretsmanager_secret.chain[key].name
+    arn  = aws_secretsmanager_secret.chain[key].arn
+    env  = secret.env
+  } }
 }

@@ -92,7 +92,7 @@ run "local_target" {
   }
 
   assert {
-    condition     = output.secrets == { mint_authority = "smartpay/rewards/mint-authority", fee_payer = "smartpay/rewards/fee-payer", pool_authority = "smartpay/rewards/pool-authority" }
+    condition     = { for k, v in output.secrets : k => v.name } == { mint_authority = "smartpay/rewards/mint-authority", fee_payer = "smartpay/rewards/fee-payer", pool_authority = "smartpay/rewards/pool-authority" }
     error_message = "The three keys are secrets (values put by chain-setup, never in the state)."
   }
 
