@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 import json
 
-from smartpay_rewards.chain.ports import BatchResult, LinkedWallet, MintOrder, PendingBatch
+from smartpay_rewards.chain.ports import LinkedWallet, MintOrder, PendingBatch
 from smartpay_rewards.domain.model import Account, Change, ChainSetup, Entry, EntryKind, PaymentRecord, Redemption
 from smartpay_rewards.service_layer.ports import (AbstractUnitOfWork, AlreadyApplied, BatchOutcomeWrite,
                                                   ConcurrentChange, Record, RedemptionWrite, WalletWrite)

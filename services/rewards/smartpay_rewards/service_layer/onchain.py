@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from smartpay_rewards.chain.accounting import Position, plan_mints
-from smartpay_rewards.chain.ports import (BatchResult, LinkedWallet, MintJournal, PendingBatch, TokenMinter,
-                                          WalletVerifier)
+from smartpay_rewards.chain.ports import (BatchResult, ChainReading, LinkedWallet, MintJournal, PendingBatch,
+                                          TokenMinter, WalletVerifier)
 from smartpay_rewards.chain.reconcile import ReconciliationReport, compare
-from smartpay_rewards.chain.ports import ChainReading
 from smartpay_rewards.domain import ledger
 from smartpay_rewards.domain.errors import AccountNotFound, ChallengeMismatch, WalletAlreadyLinked
 from smartpay_rewards.domain.model import Account, ChainSetup, EntryKind

@@ -22,7 +22,7 @@ from smartpay_rewards.chain.secrets import SecretsManagerSource
 from smartpay_rewards.config import RewardsSettings
 from smartpay_rewards.domain.model import Capture, EntryKind
 from smartpay_rewards.domain.points import EarnRates
-from smartpay_rewards.service_layer import ledger, onchain, redeem
+from smartpay_rewards.service_layer import ledger, onchain
 from smartpay_rewards.service_layer.chain_setup import ensure_chain
 from smartpay_rewards.testing import call, create_tables
 

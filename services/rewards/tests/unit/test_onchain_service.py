@@ -138,12 +138,10 @@ def test_a_crash_after_send_is_recovered_by_the_next_run_without_a_double_mint(w
     w.capture("cus_1", 5000, "pay_1")
     wallet = w.link("cus_1")
 
-    class LostReply(LiteSvmCluster):
-        """Lands the transaction, then loses the reply (outcome unknown) and 'crashes' the run."""
-
     send = w.cluster.send
 
     def land_then_crash(tx):
+        """Lands the transaction, then the run is killed before the outcome is recorded."""
         send(tx)
         raise SystemExit("killed after send")
 
