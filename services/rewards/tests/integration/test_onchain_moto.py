@@ -185,3 +185,43 @@ def test_the_routes_are_scoped_to_the_token_merchant(stack):
     status, problem = call("POST", "/rewards/cus_1/redeem", resource="/rewards/{customer_id}/redeem",
                            params={"customer_id": "cus_1"}, body={"points": 1, "asset": "SOL"})
     assert status == 409 and "wallet" in problem["detail"]
+
+
+def test_a_lost_settlement_reply_is_pending_in_dynamodb_then_resolved(stack):
+    from smartpay_rewards.chain.ports import ClusterError
+    from smartpay_rewards.service_layer import redeem
+
+    rewards, capture, _ = stack
+    wallet = Keypair()
+    capture("cus_1", 100_000, "pay_1")
+    assert link_through_api("cus_1", wallet)[0] == 200
+    chain = rewards.chain()
+    onchain.mint_run(rewards.uow, chain.minter)
+    chain.cluster.airdrop(wallet.pubkey(), 10**8)
+    p = chain.points
+    ix = spl.approve_checked(p.token_account(wallet.pubkey()), p.address, chain.pool_authority, wallet.pubkey(),
+                             250, POINTS_DECIMALS, p.token_program)
+    chain.cluster.send(VersionedTransaction(MessageV0.try_compile(wallet.pubkey(), [ix], [],
+                                                                  chain.cluster.latest_blockhash()), [wallet]))
+    send, status = chain.cluster.send, chain.cluster.signature_status
+
+    def landed_reply_lost(tx):
+        send(tx)
+        raise ClusterError("timeout", retriable=True, outcome_unknown=True)
+
+    def unreachable(signature):
+        raise ClusterError("rpc down", retriable=True)
+
+    chain.cluster.send, chain.cluster.signature_status = landed_reply_lost, unreachable
+    done = redeem.redeem("m_acme", "cus_1", redeem.RedeemRequest(250, "SOL"), rewards.uow, chain.exchange)
+    chain.cluster.send, chain.cluster.signature_status = send, status
+    assert done.status == "pending"
+    with rewards.uow() as u:
+        assert [r.redemption_id for r in u.open_redemptions()] == [done.redemption_id]
+    report = onchain.reconcile(rewards.uow, lambda ws: read_chain(p, ws))
+    assert report.ok  # the transaction landed: the ledger's reservation already matches the chain
+    [(before, after)] = redeem.resolve_open(rewards.uow, chain.exchange)
+    assert (before.status, after.status) == ("pending", "settled")
+    with rewards.uow() as u:
+        assert u.open_redemptions() == [] and u.redemption("m_acme", done.redemption_id).status == "settled"
+    assert account(rewards, "cus_1").balance == 750 and p.balance(wallet.pubkey()) == 750
