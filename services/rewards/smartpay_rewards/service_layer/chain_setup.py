@@ -45,14 +45,24 @@ class SetupReport:
 
 
 def ensure_secret(client: Any, secret_id: str) -> str:
-    """A keypair in `secret_id`: kept when it holds a valid one, else generated and put."""
+    """A keypair in `secret_id`: kept when it holds one; generated and put ONLY when the secret has no value
+    (Terraform creates it empty). Anything else (a malformed value, access denied) is an error: replacing an
+    existing key would orphan the mint it controls."""
     from botocore.exceptions import ClientError
 
+    from smartpay_rewards.chain.secrets import SecretError
+
     try:
-        SecretsManagerSource(client).keypair(secret_id)
+        client.get_secret_value(SecretId=secret_id)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise ChainSetupError(f"secret {secret_id} cannot be read: {e.response['Error']['Code']}") from None
+    else:
+        try:
+            SecretsManagerSource(client).keypair(secret_id)
+        except SecretError as e:
+            raise ChainSetupError(str(e)) from None  # names the secret and the problem, never the value
         return "kept"
-    except Exception:  # no value yet (ResourceNotFound) or malformed: put a fresh key
-        pass
     value = json.dumps(keypair_secret(Keypair()))
     try:
         client.put_secret_value(SecretId=secret_id, SecretString=value)
