@@ -225,3 +225,19 @@ def test_a_lost_settlement_reply_is_pending_in_dynamodb_then_resolved(stack):
     with rewards.uow() as u:
         assert u.open_redemptions() == [] and u.redemption("m_acme", done.redemption_id).status == "settled"
     assert account(rewards, "cus_1").balance == 750 and p.balance(wallet.pubkey()) == 750
+
+
+def test_chain_setup_never_replaces_an_existing_key(aws):
+    from smartpay_rewards.service_layer.chain_setup import ChainSetupError, ensure_secret
+
+    sm = aws("secretsmanager")
+    sm.create_secret(Name="empty")
+    assert ensure_secret(sm, "empty") == "generated"
+    kept = sm.get_secret_value(SecretId="empty")["SecretString"]
+    assert ensure_secret(sm, "empty") == "kept" and sm.get_secret_value(SecretId="empty")["SecretString"] == kept
+    assert ensure_secret(sm, "absent") == "generated"  # no secret at all (outside Terraform): created
+    sm.create_secret(Name="bad", SecretString=json.dumps({"secret_key": "not-a-key"}))
+    with pytest.raises(ChainSetupError) as refused:
+        ensure_secret(sm, "bad")
+    assert "bad" in str(refused.value) and "not-a-key" not in str(refused.value)
+    assert json.loads(sm.get_secret_value(SecretId="bad")["SecretString"]) == {"secret_key": "not-a-key"}
