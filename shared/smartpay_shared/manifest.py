@@ -148,6 +148,12 @@ class Manifest(BaseModel):
         default_factory=list, description="Commands `make up` runs after Terraform (e.g. train a model).")
     local_env: dict[str, str] = Field(
         default_factory=dict, description="Settings for the local stack only; `{repo}` is the checkout.")
+    local_servers_used: dict[str, str] = Field(
+        default_factory=dict,
+        description="This service's settings that take the address of ANOTHER service's local server: setting "
+                    "(`<SERVICE>_...`) -> `<service>-<process name>` (e.g. REWARDS_SOLANA_RPC_URL -> "
+                    "payment-solana-sandbox). The stack passes the url as the same Terraform variable a server "
+                    "of its own would be (`solana_rpc_url`), so the deployed functions carry it.")
     max_concurrency: int = Field(
         default=1, ge=1, le=1000,
         description="Most concurrent invocations of the queue worker: Terraform sets it as the worker "
@@ -195,6 +201,10 @@ class Manifest(BaseModel):
         kinds = {"worker", *(f.name for f in self.scheduled)}
         if len(self.scheduled) != len({f.name for f in self.scheduled}):
             raise ValueError("two scheduled functions share a name")
+        prefix = self.service.upper().replace("-", "_") + "_"
+        for setting in self.local_servers_used:
+            if not setting.startswith(prefix):
+                raise ValueError(f"local_servers_used: {setting} is not a {prefix}* setting of this service")
         for proc in self.local_processes:
             if proc.function not in kinds:
                 raise ValueError(f"local process {proc.name}: no deployed function {proc.function!r} "

@@ -530,16 +530,24 @@ def test_each_function_role_holds_only_what_its_function_does(stack, aws):
         ("dynamodb:DeleteItem", table(webhooks["tables"]["endpoints"])): {("webhooks", "api")},
         ("dynamodb:PutItem", table(webhooks["tables"]["deliveries"])): {
             ("webhooks", "worker"), ("webhooks", "api"), ("webhooks", "deliverer")},
-        # rewards: only the worker appends to the ledger and writes balances; the API reads both.
-        ("dynamodb:PutItem", table(rewards["tables"]["ledger"])): {("rewards", "worker")},
-        ("dynamodb:PutItem", table(rewards["tables"]["accounts"])): {("rewards", "worker")},
+        # rewards: the worker appends earn/clawback entries, the API redeem entries, wallets and redemptions,
+        # the minter MINTED markers with the journal's outcome; only the API writes challenges, only the
+        # minter the journal; the chain keys are the API's (redemptions) and the minter's, never the worker's.
+        ("dynamodb:PutItem", table(rewards["tables"]["ledger"])): {
+            ("rewards", "worker"), ("rewards", "api"), ("rewards", "minter")},
+        ("dynamodb:PutItem", table(rewards["tables"]["accounts"])): {
+            ("rewards", "worker"), ("rewards", "api"), ("rewards", "minter")},
         ("dynamodb:Query", table(rewards["tables"]["ledger"]) + "/index/by_seq"): {
-            ("rewards", "worker"), ("rewards", "api")},
+            ("rewards", "worker"), ("rewards", "api"), ("rewards", "minter")},
         ("dynamodb:DeleteItem", table(rewards["tables"]["ledger"])): set(),
+        ("dynamodb:PutItem", table(rewards["tables"]["challenges"])): {("rewards", "api")},
+        ("dynamodb:PutItem", table(rewards["tables"]["mint_journal"])): {("rewards", "minter")},
+        ("secretsmanager:GetSecretValue", rewards["secrets"]["mint_authority"]["arn"]): {
+            ("rewards", "api"), ("rewards", "minter")},
     }
     policies = {(name, kind): _policy(iam, fn) for name, out in services.items()
                 for kind, fn in out["functions"].items()}
-    assert ("payment", "sweeper") in policies and ("webhooks", "deliverer") in policies and len(policies) == 14
+    assert ("payment", "sweeper") in policies and ("webhooks", "deliverer") in policies and len(policies) == 15
     wrong = [(action, resource.rsplit(":", 1)[-1], who, policy.allows(action, resource, {}))
              for (action, resource), allowed in requests.items() for who, policy in policies.items()
              if policy.allows(action, resource, {}) != (who in allowed)]

@@ -199,7 +199,9 @@ def test_tables(stack, aws):
                 "smartpay-webhook-endpoints": ("merchant_id", "endpoint_id", None),
                 "smartpay-webhook-deliveries": ("endpoint_id", "delivery_id", "expires_at"),
                 "smartpay-rewards-ledger": ("account_key", "entry_id", None),
-                "smartpay-rewards-accounts": ("pk", "sk", None)}
+                "smartpay-rewards-accounts": ("pk", "sk", None),
+                "smartpay-rewards-challenges": ("merchant_id", "nonce", "expires_at"),
+                "smartpay-rewards-mint-journal": ("batch_id", None, None)}
     assert sorted(ddb.list_tables()["TableNames"]) == sorted(expected)
     for table, (hash_key, range_key, ttl) in expected.items():
         desc = ddb.describe_table(TableName=table)["Table"]
@@ -274,11 +276,14 @@ def test_the_sweeper_runs_on_its_schedule(stack, aws):
     assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
     assert lam.get_function_configuration(FunctionName=sweeper["name"])["Environment"]["Variables"] == \
         payment["environments"]["worker"], "the sweeper reads what the worker reads"
-    # the schedules on the default bus: the manifests' scheduled functions (payment's sweeper, webhooks' deliverer)
+    # the schedules on the default bus: the manifests' scheduled functions (payment's sweeper, webhooks'
+    # deliverer, rewards' minter)
     deliverer = stack["services"]["webhooks"]["functions"]["deliverer"]
     assert deliverer["handler"] == "smartpay_webhooks.entrypoints.deliverer.lambda_handler"
+    minter = stack["services"]["rewards"]["functions"]["minter"]
+    assert minter["handler"] == "smartpay_rewards.entrypoints.mint_run.lambda_handler"
     assert sorted(r["Name"] for r in events.list_rules()["Rules"]) == sorted(
-        [sweeper["schedule_rule"], deliverer["schedule_rule"]])
+        [sweeper["schedule_rule"], deliverer["schedule_rule"], minter["schedule_rule"]])
 
 
 def test_each_function_is_capped_at_its_manifests_concurrency(stack, aws):
@@ -355,9 +360,18 @@ def test_every_dlq_has_a_depth_alarm_on_the_alarm_topic(stack, aws):
 
 
 def test_gateway_secrets_exist_without_values_and_only_payment_reads_them(stack, aws, state_dir):
+    """And the rewards chain keys likewise: created without a value, read only by the rewards API and minter."""
     sm, iam = aws("secretsmanager"), aws("iam")
-    payment = stack["services"]["payment"]
+    payment, rewards = stack["services"]["payment"], stack["services"]["rewards"]
     secrets = payment["secrets"]
+    assert {s["env"]: s["name"] for s in rewards["secrets"].values()} == {
+        "REWARDS_MINT_AUTHORITY_SECRET_ID": "smartpay/rewards/mint-authority",
+        "REWARDS_FEE_PAYER_SECRET_ID": "smartpay/rewards/fee-payer",
+        "REWARDS_POOL_AUTHORITY_SECRET_ID": "smartpay/rewards/pool-authority"}
+    for secret in rewards["secrets"].values():
+        with pytest.raises(sm.exceptions.ResourceNotFoundException):
+            sm.get_secret_value(SecretId=secret["arn"])  # chain-setup puts the values, never Terraform
+    rewards_arns = sorted(s["arn"] for s in rewards["secrets"].values())
     assert {s["env"]: s["name"] for s in secrets.values()} == {
         "PAYMENT_STRIPE_SECRET_ID": "smartpay/payment/stripe",
         "PAYMENT_AMAZON_PAY_SECRET_ID": "smartpay/payment/amazon-pay",
@@ -380,7 +394,9 @@ def test_gateway_secrets_exist_without_values_and_only_payment_reads_them(stack,
             doc = json.loads(doc) if isinstance(doc, str) else doc
             granted = sorted(r for st in doc["Statement"] if any(a.startswith("secretsmanager:") for a in _list(st["Action"]))
                              for r in _list(st["Resource"]))
-            assert granted == (arns if name == "payment" else []), f"{name} {kind}"
+            allowed = arns if name == "payment" else rewards_arns if (name, kind) in (
+                ("rewards", "api"), ("rewards", "minter")) else []
+            assert granted == allowed, f"{name} {kind}"
 
 
 def _list(value: Any) -> list[Any]:

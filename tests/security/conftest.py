@@ -221,15 +221,21 @@ def _wire_webhooks(make, mp) -> None:
     bootstrap.service.cache_clear()
 
 
-def _wire_rewards(make, mp, payment_a: str) -> None:
+def _wire_rewards(make, mp, payment_a: str):
     """The rewards API on its tables (as Terraform creates them), merchant A's customer c_1 credited for the
-    session's captured payment through the ledger's own use case (no rewards worker runs here)."""
+    session's captured payment through the ledger's own use case (no rewards worker runs here); the chain a
+    real Solana VM (LiteSVM) set up by the service's own chain-setup (keys into this moto's Secrets Manager),
+    c_1's wallet linked by a signed challenge and its points minted. Returns the wallet's keypair."""
     from datetime import UTC, datetime
 
+    from solders.keypair import Keypair
+
     from smartpay_rewards import bootstrap
+    from smartpay_rewards.chain.cluster import LiteSvmCluster
     from smartpay_rewards.config import rewards_settings
     from smartpay_rewards.domain.model import Capture
-    from smartpay_rewards.service_layer import ledger
+    from smartpay_rewards.service_layer import ledger, onchain
+    from smartpay_rewards.service_layer.chain_setup import ensure_chain
     from smartpay_rewards.testing import create_tables
 
     create_tables(make("dynamodb"))
@@ -238,6 +244,15 @@ def _wire_rewards(make, mp, payment_a: str) -> None:
     rewards = bootstrap.service()
     ledger.apply_captured(Capture(MERCHANT_A, "c_1", payment_a, "evt-security-capture", "USD", 1250, datetime.now(UTC)),
                           rewards.uow, rewards.rates)
+    rewards.cluster = LiteSvmCluster()
+    ensure_chain(rewards.uow, make("secretsmanager"), rewards.cluster, rewards.settings, seed_points=100_000,
+                 seed_lamports=10**9)
+    wallet = Keypair()
+    challenge = onchain.issue_challenge(MERCHANT_A, "c_1", str(wallet.pubkey()), rewards.uow, rewards.verifier)
+    onchain.link_wallet(MERCHANT_A, "c_1", challenge.nonce, str(wallet.sign_message(challenge.message)), rewards.uow,
+                        rewards.verifier)
+    onchain.mint_run(rewards.uow, rewards.chain().minter)
+    return wallet
 
 
 @pytest.fixture(scope="session")
@@ -269,7 +284,7 @@ def platform(tmp_path_factory):
         routing_prefix = _wire_routing(make, mp)
         _wire_chat(make, mp, tmp, payment_a)
         _wire_webhooks(make, mp)
-        _wire_rewards(make, mp, payment_a)
+        rewards_wallet = _wire_rewards(make, mp, payment_a)
         settings = GatewaySettings(host="127.0.0.1", port=0, user_pool_id=pool, client_id=client,
                                    endpoint_url=moto.url, region="us-east-1", redis_url=REDIS_URL,
                                    # the real limiter on the real Redis, high enough that fuzzing never
@@ -278,7 +293,8 @@ def platform(tmp_path_factory):
         gateway = create_gateway(settings, in_process=True)  # the services are wired in this process above
         state = {"payment_a": payment_a, "card": card, "moto": moto, "user_pool_id": pool, "client_id": client,
                  "password": PASSWORD, "users": {name: email for name, (email, _) in USERS.items()},
-                 "merchants": {"merchant_a": MERCHANT_A, "merchant_b": MERCHANT_B}}
+                 "merchants": {"merchant_a": MERCHANT_A, "merchant_b": MERCHANT_B},
+                 "rewards_wallet": rewards_wallet}
         yield Platform(gateway=gateway, tokens=tokens, state=state)
         platform_settings.cache_clear()
         fraud_store.clear()

@@ -222,6 +222,9 @@ VALID_BODIES = {
     ("post", "/webhook-endpoints/{endpoint_id}/test"): lambda p: None,
     ("post", "/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/resend"): lambda p: None,
     ("post", "/webhook-endpoints/{endpoint_id}/resend"): lambda p: {"since": "2026-01-01T00:00:00Z"},
+    ("post", "/rewards/{customer_id}/wallet/challenge"): lambda p: {"wallet": str(p.state["rewards_wallet"].pubkey())},
+    ("post", "/rewards/{customer_id}/wallet"): lambda p: {"nonce": "n_card_guard_1", "signature": "1" * 64},
+    ("post", "/rewards/{customer_id}/redeem"): lambda p: {"points": 1, "asset": "SOL", "slippage_bps": 100},
 }
 
 

@@ -139,7 +139,24 @@ MATRIX: dict[tuple[str, str], Case] = {
                                                              json={"since": "2026-01-01T00:00:00Z"}),
     # A's customer c_1 earned points (conftest); B asking for its own customer of that id finds none.
     ("GET", "/rewards/{customer_id}"): Case(lambda p: ("/rewards/c_1", {}), frozenset({200}), other=404),
+    ("POST", "/rewards/{customer_id}/wallet/challenge"): Case(
+        lambda p: ("/rewards/c_1/wallet/challenge", {"json": {"wallet": str(p.state["rewards_wallet"].pubkey())}}),
+        frozenset({201}), other=404),
+    # A's own signed challenge: B presenting it for "its" c_1 is a 404 (no such customer at B), never a link.
+    ("POST", "/rewards/{customer_id}/wallet"): Case(lambda p: _signed_challenge(p), frozenset({200}), other=404),
+    # c_1's wallet holds its points but approved no delegate: A's redemption is refused and reversed (200).
+    ("POST", "/rewards/{customer_id}/redeem"): Case(
+        lambda p: ("/rewards/c_1/redeem", {"json": {"points": 1, "asset": "SOL"}}), frozenset({200}), other=404),
 }
+
+
+def _signed_challenge(platform):
+    wallet = platform.state["rewards_wallet"]
+    issued = call(platform, "merchant_a", "POST", "/rewards/c_1/wallet/challenge",
+                  json={"wallet": str(wallet.pubkey())})
+    assert issued.status_code == 201, issued.get_data(as_text=True)
+    signature = str(wallet.sign_message(issued.json["message"].encode()))
+    return "/rewards/c_1/wallet", {"json": {"nonce": issued.json["nonce"], "signature": signature}}
 
 
 def manifest_routes() -> set[tuple[str, str]]:

@@ -1,22 +1,49 @@
 """Wire the adapters once per cold start. Tests call `build` with their own settings and clients.
 
-The ports other parts of issue #20 implement (service_layer/ports.py) are wired here: `offer_policy`
-defaults to the loud OffersNotConfigured placeholder until smartpay_rewards.offers provides one."""
+- the ledger (DynamoDB unit of work; it is also the mint journal and holds wallets and redemptions);
+- the wallet verifier (DynamoDB challenge store; no chain needed);
+- the chain, built on first use (reading keys is the mint run's and redemption's business, not the balance
+  read's): the cluster at REWARDS_SOLANA_RPC_URL, the keys from Secrets Manager, the mint and the pool named
+  by the ledger's chain setup (`smartpay rewards chain-setup`);
+- `offer_policy`: the loud OffersNotConfigured placeholder unless the caller passes an OfferPolicy."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
+
+from solders.pubkey import Pubkey
 
 from smartpay_shared import aws
 
 from smartpay_rewards.adapters.dynamodb import DynamoUnitOfWork
+from smartpay_rewards.chain.challenge_store import DynamoChallengeStore
+from smartpay_rewards.chain.minter import BatchMinter
+from smartpay_rewards.chain.points_mint import PointsMint
+from smartpay_rewards.chain.ports import ChainCluster, SecretSource, WalletVerifier
+from smartpay_rewards.chain.wallets import SignedMessageVerifier
 from smartpay_rewards.config import RewardsSettings, rewards_settings
 from smartpay_rewards.domain.points import EarnRates
+from smartpay_rewards.exchange.pool import ConstantProductPool
 from smartpay_rewards.service_layer.ledger import UowFactory
+from smartpay_rewards.service_layer.onchain import LedgerMintJournal
 from smartpay_rewards.service_layer.placeholders import OffersNotConfigured
-from smartpay_rewards.service_layer.ports import OfferPolicy
+from smartpay_rewards.service_layer.ports import ExchangePort, OfferPolicy
+
+
+class ChainNotSetUp(RuntimeError):
+    """The ledger names no mint yet: `smartpay rewards chain-setup` has not run against this deployment."""
+
+
+@dataclass
+class Chain:
+    cluster: ChainCluster
+    points: PointsMint
+    minter: BatchMinter
+    exchange: ExchangePort
+    pool_authority: Pubkey
 
 
 @dataclass
@@ -24,11 +51,48 @@ class Rewards:
     uow: UowFactory
     rates: EarnRates
     offer_policy: OfferPolicy
+    verifier: WalletVerifier
+    settings: RewardsSettings
+    secrets: SecretSource | None = None
+    cluster: ChainCluster | None = None
+    _chain: Chain | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def chain(self) -> Chain:
+        with self._lock:
+            if self._chain is None:
+                self._chain = self._build_chain()
+            return self._chain
+
+    def _build_chain(self) -> Chain:
+        from smartpay_rewards.chain.cluster import RpcCluster
+        from smartpay_rewards.chain.secrets import SecretsManagerSource
+
+        s = self.settings
+        with self.uow() as uow:
+            setup = uow.chain_setup()
+        if setup is None:
+            raise ChainNotSetUp("no points mint recorded: run `smartpay rewards chain-setup`")
+        cluster = self.cluster or RpcCluster(s.solana_rpc_url)
+        keys = self.secrets or SecretsManagerSource(aws.client("secretsmanager"))
+        authority, payer = keys.keypair(s.mint_authority_secret_id), keys.keypair(s.fee_payer_secret_id)
+        pool_authority = keys.keypair(s.pool_authority_secret_id)
+        if str(pool_authority.pubkey()) != setup.pool_authority:
+            raise ChainNotSetUp("the pool authority secret is not the key the chain setup recorded")
+        points = PointsMint.load(cluster, Pubkey.from_string(setup.mint), authority, payer)
+        minter = BatchMinter(points, LedgerMintJournal(self.uow), max_per_tx=s.mint_batch_size)
+        pool = ConstantProductPool(points, pool_authority, Pubkey.from_string(setup.pool_nonce), payer)
+        return Chain(cluster, points, minter, pool, pool_authority.pubkey())
 
 
-def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy | None = None) -> Rewards:
-    return Rewards(uow=lambda: DynamoUnitOfWork(dynamodb, settings.ledger_table, settings.accounts_table),
-                   rates=settings.earn_rates(), offer_policy=offer_policy or OffersNotConfigured())
+def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy | None = None,
+          secrets: SecretSource | None = None, cluster: ChainCluster | None = None) -> Rewards:
+    """`secrets` and `cluster` default to Secrets Manager and the RPC cluster at REWARDS_SOLANA_RPC_URL."""
+    return Rewards(uow=lambda: DynamoUnitOfWork(dynamodb, settings.ledger_table, settings.accounts_table,
+                                                settings.mint_journal_table),
+                   rates=settings.earn_rates(), offer_policy=offer_policy or OffersNotConfigured(),
+                   verifier=SignedMessageVerifier(DynamoChallengeStore(dynamodb, settings.challenges_table)),
+                   settings=settings, secrets=secrets, cluster=cluster)
 
 
 @cache

@@ -4,6 +4,7 @@ docs/terraform.md ("Environment contract"); `deployed` says what Terraform sets 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,32 @@ class RewardsSettings(BaseSettings):
     merchant_earn_rates: dict[str, str] = Field(
         default_factory=dict, description="Earn rate per merchant id (JSON object of decimal strings).",
         json_schema_extra=deployed("variable `merchant_earn_rates` as JSON ({})"))
+
+    # On chain (docs/rewards-chain.md): the wallet challenges, the mint journal, the keys, the cluster, the venue.
+    challenges_table: str = Field(default="smartpay-rewards-challenges",
+                                  description="Wallet-link challenges (one per nonce; TTL on expires_at).",
+                                  json_schema_extra=deployed("the challenges table, `<p>-rewards-challenges`"))
+    mint_journal_table: str = Field(default="smartpay-rewards-mint-journal",
+                                    description="Mint batches: pending before send, then minted or failed.",
+                                    json_schema_extra=deployed("the mint journal table, `<p>-rewards-mint-journal`"))
+    mint_authority_secret_id: str = Field(default="smartpay/rewards/mint-authority",
+                                          description="Secret of the points mint's authority keypair.",
+                                          json_schema_extra=deployed("the secret `<p>/rewards/mint-authority`"))
+    fee_payer_secret_id: str = Field(default="smartpay/rewards/fee-payer",
+                                     description="Secret of the fee payer of mints and settlements.",
+                                     json_schema_extra=deployed("the secret `<p>/rewards/fee-payer`"))
+    pool_authority_secret_id: str = Field(default="smartpay/rewards/pool-authority",
+                                          description="Secret of the exchange pool's authority keypair.",
+                                          json_schema_extra=deployed("the secret `<p>/rewards/pool-authority`"))
+    solana_rpc_url: str = Field(default="https://api.devnet.solana.com", description="Solana JSON-RPC.",
+                                json_schema_extra=deployed("variable `solana_rpc_url` "
+                                                           "(`https://api.devnet.solana.com`; locally the sandbox)"))
+    exchange_venue: Literal["pool"] = Field(
+        default="pool", description="Where redemptions settle: `pool` (the constant-product pool on chain).",
+        json_schema_extra=deployed("variable `exchange_venue` (\"pool\")"))
+    mint_batch_size: int = Field(default=20, ge=1, le=40, description="Mint orders per transaction at most "
+                                 "(the journal writes a batch's markers in one 100-item transaction).",
+                                 json_schema_extra=deployed("variable `mint_batch_size` (20)"))
 
     @field_validator("default_earn_rate")
     @classmethod

@@ -10,8 +10,18 @@ from smartpay_rewards.adapters.dynamodb import BY_SEQ
 
 
 def create_tables(ddb: Any, ledger_table: str = "smartpay-rewards-ledger",
-                  accounts_table: str = "smartpay-rewards-accounts") -> None:
-    """The two tables of infra/terraform/services/rewards (keys, the ledger's `by_seq` local index)."""
+                  accounts_table: str = "smartpay-rewards-accounts",
+                  challenges_table: str = "smartpay-rewards-challenges",
+                  journal_table: str = "smartpay-rewards-mint-journal") -> None:
+    """The tables of infra/terraform/services/rewards (keys, the ledger's `by_seq` local index)."""
+    ddb.create_table(TableName=challenges_table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "merchant_id", "AttributeType": "S"},
+                                           {"AttributeName": "nonce", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "merchant_id", "KeyType": "HASH"},
+                                {"AttributeName": "nonce", "KeyType": "RANGE"}])
+    ddb.create_table(TableName=journal_table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}])
     ddb.create_table(TableName=ledger_table, BillingMode="PAY_PER_REQUEST",
                      AttributeDefinitions=[{"AttributeName": "account_key", "AttributeType": "S"},
                                            {"AttributeName": "entry_id", "AttributeType": "S"},
@@ -28,20 +38,22 @@ def create_tables(ddb: Any, ledger_table: str = "smartpay-rewards-ledger",
 
 
 def call(method: str, path: str, *, merchant: str = "m_acme", resource: str | None = None,
-         params: dict | None = None, query: dict | None = None) -> tuple[int, dict | None]:
+         params: dict | None = None, query: dict | None = None, body: dict | str | None = None
+         ) -> tuple[int, dict | None]:
     """One request through the API handler, as API Gateway hands it over with the merchant's verified claims."""
     from smartpay_shared.runtime.lambda_context import LocalLambdaContext
     from smartpay_shared.testing import merchant_claims
 
     from smartpay_rewards.entrypoints import api
 
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", **({"Content-Type": "application/json"} if body is not None else {})}
     event = {
         "resource": resource or path, "path": path, "httpMethod": method, "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": params, "stageVariables": None, "isBase64Encoded": False, "body": None,
+        "pathParameters": params, "stageVariables": None, "isBase64Encoded": False,
+        "body": body if body is None or isinstance(body, str) else json.dumps(body),
         "requestContext": {"resourcePath": resource or path, "httpMethod": method, "path": path, "stage": "local",
                            "requestId": str(uuid.uuid4()), "accountId": "123456789012",
                            "identity": {"sourceIp": "127.0.0.1"},

@@ -414,6 +414,11 @@ def terraform_variables(manifests: dict[str, Manifest], redis_url: str,
             server = servers.get(f"{manifest.service}-{proc.name}")
             if server and server.url and server.url_env and server.url_env.startswith(prefix):
                 variables.setdefault(manifest.service, {})[server.url_env[len(prefix):].lower()] = server.url
+        for setting, server_name in manifest.local_servers_used.items():
+            server = servers.get(server_name)
+            if server is None or not server.url:
+                raise ValueError(f"{manifest.service}: local_servers_used names {server_name}, which no manifest runs")
+            variables.setdefault(manifest.service, {})[setting[len(prefix):].lower()] = server.url
     return variables
 
 

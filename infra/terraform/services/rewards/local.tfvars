@@ -1,13 +1,14 @@
 # Local target: an emulator. Its address is not here: aws_endpoint_url comes from the caller
 # (TF_VAR_aws_endpoint_url by hand, the orchestrator's run.tfvars.json), so no apply reaches another
 # checkout's emulator on a fixed port (docs/terraform.md, "By hand").
-target                      = "local"
-lambda_runtime              = "python3.8" # provider 3.39's runtime check stops at python3.8
-visibility_timeout_seconds  = 5
-max_receive_count           = 3
-enable_event_source_mapping = false # moto's mappings consume messages without running code
-point_in_time_recovery      = false
-deletion_protection         = false # stacks are destroyed and re-created all day
-log_retention_in_days       = 1
-lambda_timeout              = 5
-immutable_releases          = false # edited code is re-applied under the same VERSION (a developer's `make up`)
+target                         = "local"
+lambda_runtime                 = "python3.8" # provider 3.39's runtime check stops at python3.8
+visibility_timeout_seconds     = 5
+max_receive_count              = 3
+enable_event_source_mapping    = false # moto's mappings consume messages without running code
+point_in_time_recovery         = false
+deletion_protection            = false # stacks are destroyed and re-created all day
+log_retention_in_days          = 1
+lambda_timeout                 = 5
+immutable_releases             = false # edited code is re-applied under the same VERSION (a developer's `make up`)
+secret_recovery_window_in_days = 0     # moto: a destroyed stack can be re-created at once

@@ -2,7 +2,8 @@
 # terraform_remote_state; subscriptions, routes, functions and version come from services/rewards.
 #
 # The worker applies payment.captured and payment.refunded to the ledger (one TransactWriteItems per event);
-# the API reads a customer's balance and history. Nothing is emitted.
+# the API reads a customer's balance and history, links wallets (challenges) and redeems through the pool;
+# the scheduled `minter` mints what the ledger owes to linked wallets (the mint journal). Nothing is emitted.
 
 data "terraform_remote_state" "platform" {
   backend = var.platform_state_backend
@@ -26,28 +27,41 @@ locals {
     SMARTPAY_API_RATE_LIMIT_BURST      = tostring(lookup(local.platform, "api_rate_limit_burst", 100))
     SMARTPAY_API_REDIS_URL             = local.redis_url
   }
-  environment = {
+  environment = merge({
     REWARDS_LEDGER_TABLE        = module.ledger_table.name
     REWARDS_ACCOUNTS_TABLE      = module.accounts_table.name
     REWARDS_DEFAULT_EARN_RATE   = var.default_earn_rate
     REWARDS_MERCHANT_EARN_RATES = jsonencode(var.merchant_earn_rates)
-  }
+    REWARDS_CHALLENGES_TABLE    = module.challenges_table.name
+    REWARDS_MINT_JOURNAL_TABLE  = module.mint_journal_table.name
+    REWARDS_SOLANA_RPC_URL      = var.solana_rpc_url
+    REWARDS_EXCHANGE_VENUE      = var.exchange_venue
+    REWARDS_MINT_BATCH_SIZE     = tostring(var.mint_batch_size)
+  }, local.secret_environment)
   # Per function, what its code does (smartpay_rewards.adapters.dynamodb): the worker reads the accounts and
   # writes ledger entries, balances, payment records and event markers in one transaction; the API reads.
-  policy_statements = [
+  # The API links wallets (challenges; a wallet item) and redeems (a REDEEM entry, the redemption, a reversal);
+  # the minter writes MINTED markers with the journal's outcome, holds the mint-run lease, reads the wallets.
+  policy_statements = concat([
     {
       sid       = "LedgerAppend"
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"]
       resources = [module.ledger_table.arn, module.accounts_table.arn, "${module.ledger_table.arn}/index/*"]
-      functions = ["worker"]
+      functions = ["worker", "api", "minter"]
     },
     {
-      sid       = "LedgerRead"
-      actions   = ["dynamodb:GetItem", "dynamodb:Query"]
-      resources = [module.ledger_table.arn, module.accounts_table.arn, "${module.ledger_table.arn}/index/*"]
+      sid       = "WalletChallenges"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      resources = [module.challenges_table.arn]
       functions = ["api"]
     },
-  ]
+    {
+      sid       = "MintRun"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:ConditionCheckItem"]
+      resources = [module.mint_journal_table.arn, module.accounts_table.arn]
+      functions = ["minter"]
+    },
+  ], local.secret_policy_statements)
 }
 
 # The append-only ledger: `<merchant>#<customer>` + a deterministic entry id (every Put is conditioned on
@@ -72,6 +86,34 @@ module "accounts_table" {
   name                   = "${local.prefix}-rewards-accounts"
   hash_key               = "pk"
   range_key              = "sk"
+  point_in_time_recovery = var.point_in_time_recovery
+  deletion_protection    = var.deletion_protection
+  kms_key_arn            = local.kms_key_arn
+  tags                   = local.tags
+}
+
+# Wallet-link challenges: one per merchant and nonce, consumed by a conditional update; expired ones removed
+# by the TTL on `expires_at` (epoch seconds).
+module "challenges_table" {
+  source = "../../modules/dynamodb_table"
+
+  name                   = "${local.prefix}-rewards-challenges"
+  hash_key               = "merchant_id"
+  range_key              = "nonce"
+  ttl_attribute          = "expires_at"
+  point_in_time_recovery = var.point_in_time_recovery
+  deletion_protection    = var.deletion_protection
+  kms_key_arn            = local.kms_key_arn
+  tags                   = local.tags
+}
+
+# The mint journal: one item per batch, `pending` written before the transaction is sent, then `minted`
+# (in the same transaction as the ledger's MINTED markers) or `failed`.
+module "mint_journal_table" {
+  source = "../../modules/dynamodb_table"
+
+  name                   = "${local.prefix}-rewards-mint-journal"
+  hash_key               = "batch_id"
   point_in_time_recovery = var.point_in_time_recovery
   deletion_protection    = var.deletion_protection
   kms_key_arn            = local.kms_key_arn

@@ -85,7 +85,12 @@ output "route_keys" {
 
 output "tables" {
   description = "DynamoDB tables of the service, by role."
-  value       = { ledger = module.ledger_table.name, accounts = module.accounts_table.name }
+  value = {
+    ledger       = module.ledger_table.name
+    accounts     = module.accounts_table.name
+    challenges   = module.challenges_table.name
+    mint_journal = module.mint_journal_table.name
+  }
 }
 
 output "buckets" {
@@ -116,4 +121,13 @@ output "environments" {
 output "policies" {
   description = "Inline policy of each function's role, by kind (worker, api, scheduled functions)."
   value       = module.service.policies
+}
+
+output "secrets" {
+  description = "The chain keys' secrets by role: name, arn and the environment variable carrying the ID."
+  value = { for key, secret in local.chain_secrets : key => {
+    name = aws_secretsmanager_secret.chain[key].name
+    arn  = aws_secretsmanager_secret.chain[key].arn
+    env  = secret.env
+  } }
 }

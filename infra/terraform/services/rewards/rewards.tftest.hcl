@@ -72,8 +72,8 @@ run "local_target" {
   }
 
   assert {
-    condition     = sort(keys(output.functions)) == sort(["api", "worker"])
-    error_message = "The event consumer (worker) and the API."
+    condition     = sort(keys(output.functions)) == sort(["api", "worker", "minter"])
+    error_message = "The event consumer (worker), the API and the scheduled mint run (minter)."
   }
 
   assert {
@@ -87,13 +87,18 @@ run "local_target" {
   }
 
   assert {
-    condition     = output.tables == { ledger = "smartpay-rewards-ledger", accounts = "smartpay-rewards-accounts" }
-    error_message = "The ledger and the accounts tables."
+    condition     = output.tables == { ledger = "smartpay-rewards-ledger", accounts = "smartpay-rewards-accounts", challenges = "smartpay-rewards-challenges", mint_journal = "smartpay-rewards-mint-journal" }
+    error_message = "The ledger, accounts, challenges and mint journal tables."
   }
 
   assert {
-    condition     = length([for st in jsondecode(output.policies.api).Statement : st if contains(flatten([st.Action]), "dynamodb:PutItem")]) == 0
-    error_message = "The API only reads the ledger."
+    condition     = { for k, v in output.secrets : k => v.name } == { mint_authority = "smartpay/rewards/mint-authority", fee_payer = "smartpay/rewards/fee-payer", pool_authority = "smartpay/rewards/pool-authority" }
+    error_message = "The three keys are secrets (values put by chain-setup, never in the state)."
+  }
+
+  assert {
+    condition     = length([for st in jsondecode(output.policies.worker).Statement : st if contains(flatten([st.Action]), "secretsmanager:GetSecretValue")]) == 0
+    error_message = "The event worker never reads the chain keys."
   }
 }
 
@@ -124,7 +129,7 @@ run "environment_contract" {
   }
 
   assert {
-    condition     = alltrue([for kind in ["worker", "api"] : output.environments[kind].REWARDS_LEDGER_TABLE == "smartpay-rewards-ledger" && output.environments[kind].REWARDS_ACCOUNTS_TABLE == "smartpay-rewards-accounts" && output.environments[kind].REWARDS_DEFAULT_EARN_RATE == "1.5" && jsondecode(output.environments[kind].REWARDS_MERCHANT_EARN_RATES) == { m_gold = "3" }])
+    condition     = alltrue([for kind in ["worker", "api", "minter"] : output.environments[kind].REWARDS_SOLANA_RPC_URL == "https://api.devnet.solana.com" && output.environments[kind].REWARDS_EXCHANGE_VENUE == "pool" && output.environments[kind].REWARDS_MINT_AUTHORITY_SECRET_ID == "smartpay/rewards/mint-authority" && output.environments[kind].REWARDS_MINT_JOURNAL_TABLE == "smartpay-rewards-mint-journal" && output.environments[kind].REWARDS_LEDGER_TABLE == "smartpay-rewards-ledger" && output.environments[kind].REWARDS_ACCOUNTS_TABLE == "smartpay-rewards-accounts" && output.environments[kind].REWARDS_DEFAULT_EARN_RATE == "1.5" && jsondecode(output.environments[kind].REWARDS_MERCHANT_EARN_RATES) == { m_gold = "3" }])
     error_message = "Every function reads the tables and the earn rates."
   }
 }

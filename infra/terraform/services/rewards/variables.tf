@@ -150,3 +150,47 @@ variable "merchant_earn_rates" {
     error_message = "merchant_earn_rates: merchant ids of [A-Za-z0-9_-]{1,64}, rates as decimal strings within (0, 1000]."
   }
 }
+
+variable "solana_rpc_url" {
+  description = "Solana JSON-RPC endpoint of the points mint and the pool (REWARDS_SOLANA_RPC_URL); a local stack sets its Solana sandbox."
+  type        = string
+  default     = "https://api.devnet.solana.com"
+
+  validation {
+    condition     = can(regex("^https?://", var.solana_rpc_url))
+    error_message = "solana_rpc_url must be an http(s) URL."
+  }
+}
+
+variable "exchange_venue" {
+  description = "Where redemptions settle (REWARDS_EXCHANGE_VENUE): pool (the constant-product pool on chain)."
+  type        = string
+  default     = "pool"
+
+  validation {
+    condition     = contains(["pool"], var.exchange_venue)
+    error_message = "exchange_venue must be pool."
+  }
+}
+
+variable "mint_batch_size" {
+  description = "Mint orders per transaction at most (REWARDS_MINT_BATCH_SIZE), 1-40."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.mint_batch_size >= 1 && var.mint_batch_size <= 40
+    error_message = "mint_batch_size must be within 1-40."
+  }
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days a deleted key secret stays recoverable (7-30; 0 deletes at once, for emulators)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.secret_recovery_window_in_days == 0 || (var.secret_recovery_window_in_days >= 7 && var.secret_recovery_window_in_days <= 30)
+    error_message = "secret_recovery_window_in_days must be 0 or within 7-30."
+  }
+}

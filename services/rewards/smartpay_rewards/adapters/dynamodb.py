@@ -4,7 +4,12 @@ ledger:   account_key (hash, `<merchant>#<customer>`) + entry_id (range); LSI `b
           customer's history in order. Append-only: every Put is conditioned on its entry id being absent.
 accounts: pk + sk: the balance item (`<merchant>#customer#<customer>`, `account`), the payment record
           (`<merchant>#payment#<payment>`, `payment`) and one marker per applied event
-          (`<merchant>#payment#<payment>`, `event#<event id>`). Merchant ids hold no `#`, so keys never collide."""
+          (`<merchant>#payment#<payment>`, `event#<event id>`), linked wallets (`wallets`, `<merchant>#<customer>`:
+          one partition the mint run queries), redemptions (`<merchant>#redemption#<id>`, `redemption`), the
+          chain's setup (`chain`, `setup`) and leases (`lease`, `<name>`). Merchant ids hold no `#`, so keys never
+          collide.
+journal:  the mint journal, one item per batch (`batch_id`): `pending` (written before the transaction is sent),
+          then `minted` or `failed`; a minted outcome is written in the same transaction as its MINTED markers."""
 
 from __future__ import annotations
 
@@ -14,8 +19,12 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from smartpay_rewards.domain.model import Account, Change, Entry, EntryKind, PaymentRecord
-from smartpay_rewards.service_layer.ports import AbstractUnitOfWork, AlreadyApplied, ConcurrentChange
+import json
+
+from smartpay_rewards.chain.ports import LinkedWallet, MintOrder, PendingBatch
+from smartpay_rewards.domain.model import Account, Change, ChainSetup, Entry, EntryKind, PaymentRecord, Redemption
+from smartpay_rewards.service_layer.ports import (AbstractUnitOfWork, AlreadyApplied, BatchOutcomeWrite,
+                                                  ConcurrentChange, Record, RedemptionWrite, WalletWrite)
 
 BY_SEQ = "by_seq"
 _ser, _de = TypeSerializer(), TypeDeserializer()
@@ -84,9 +93,155 @@ def entry_from(item: dict[str, Any]) -> Entry:
                  item.get("reference"), item.get("detail", ""))
 
 
+_REDEMPTION_TIMES = ("created_at", "updated_at")
+
+
+def redemption_item(r: Redemption) -> dict[str, Any]:
+    item = {k: getattr(r, k) for k in Redemption.__dataclass_fields__}
+    item.update({k: item[k].isoformat() if item[k] else None for k in _REDEMPTION_TIMES})
+    return {"pk": f"{r.merchant_id}#redemption#{r.redemption_id}", "sk": "redemption", **item}
+
+
+def redemption_from(item: dict[str, Any]) -> Redemption:
+    values = {k: item.get(k) for k in Redemption.__dataclass_fields__}
+    for k in ("points", "quoted_out", "min_out", "amount_out", "fee_lamports"):
+        values[k] = int(values[k] or 0)
+    values.update({k: datetime.fromisoformat(values[k]) if values[k] else None for k in _REDEMPTION_TIMES})
+    values["detail"] = values["detail"] or ""
+    return Redemption(**values)
+
+
+def _orders_json(orders: tuple[MintOrder, ...]) -> str:
+    return json.dumps([[o.merchant_id, o.customer_id, o.wallet, o.amount] for o in orders])
+
+
+def _orders(text: str) -> tuple[MintOrder, ...]:
+    return tuple(MintOrder(m, c, w, int(a)) for m, c, w, a in json.loads(text))
+
+
 class DynamoUnitOfWork(AbstractUnitOfWork):
-    def __init__(self, client: Any, ledger_table: str, accounts_table: str):
+    def __init__(self, client: Any, ledger_table: str, accounts_table: str, journal_table: str | None = None):
         self.client, self.ledger_table, self.accounts_table = client, ledger_table, accounts_table
+        self.journal_table = journal_table
+
+    def _journal(self) -> str:
+        if not self.journal_table:
+            raise RuntimeError("this unit of work has no mint journal table (REWARDS_MINT_JOURNAL_TABLE)")
+        return self.journal_table
+
+    def _query_all(self, table: str, **kwargs) -> list[dict[str, Any]]:
+        out, start = [], None
+        while True:
+            page = self.client.query(TableName=table, ConsistentRead=True,
+                                     **kwargs, **({"ExclusiveStartKey": start} if start else {}))
+            out += [_load(i) for i in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return out
+
+    def _scan_all(self, table: str, **kwargs) -> list[dict[str, Any]]:
+        out, start = [], None
+        while True:
+            page = self.client.scan(TableName=table, ConsistentRead=True,
+                                    **kwargs, **({"ExclusiveStartKey": start} if start else {}))
+            out += [_load(i) for i in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return out
+
+    def wallet(self, merchant_id: str, customer_id: str) -> str | None:
+        item = self._get("wallets", f"{merchant_id}#{customer_id}")
+        return item["wallet"] if item else None
+
+    def wallets(self) -> list[LinkedWallet]:
+        items = self._query_all(self.accounts_table, KeyConditionExpression="pk = :p",
+                                ExpressionAttributeValues=_dump({":p": "wallets"}))
+        return [LinkedWallet(i["merchant_id"], i["customer_id"], i["wallet"], i.get("nonce", "")) for i in items]
+
+    def redemption(self, merchant_id: str, redemption_id: str) -> Redemption | None:
+        item = self._get(f"{merchant_id}#redemption#{redemption_id}", "redemption")
+        return redemption_from(item) if item else None
+
+    def open_redemptions(self) -> list[Redemption]:
+        # A scan (an operator's `resolve`, rare): the open ones are few, the filter drops the rest.
+        items = self._scan_all(self.accounts_table, FilterExpression="sk = :r AND #s IN (:a, :b)",
+                               ExpressionAttributeNames={"#s": "status"},
+                               ExpressionAttributeValues=_dump({":r": "redemption", ":a": "reserved", ":b": "pending"}))
+        return [redemption_from(i) for i in items]
+
+    def put_pending_batch(self, pending: PendingBatch) -> None:
+        self.client.put_item(TableName=self._journal(), Item=_dump({
+            "batch_id": pending.batch_id, "status": "pending", "orders": _orders_json(pending.orders),
+            "signature": pending.signature, "blockhash": pending.blockhash, "new_accounts": pending.new_accounts}),
+            ConditionExpression="attribute_not_exists(batch_id) OR #s = :p",
+            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues=_dump({":p": "pending"}))
+
+    def pending_batches(self) -> list[PendingBatch]:
+        items = self._scan_all(self._journal(), FilterExpression="#s = :p", ExpressionAttributeNames={"#s": "status"},
+                               ExpressionAttributeValues=_dump({":p": "pending"}))
+        return [PendingBatch(i["batch_id"], _orders(i["orders"]), i["signature"], i["blockhash"],
+                             int(i.get("new_accounts", 0))) for i in items]
+
+    def chain_setup(self) -> ChainSetup | None:
+        item = self._get("chain", "setup")
+        if item is None:
+            return None
+        return ChainSetup(item["mint"], item["pool_nonce"], item["pool_authority"], int(item["pool_seed_points"]),
+                          item.get("refund_mode", "offset"))
+
+    def put_chain_setup(self, setup: ChainSetup) -> None:
+        try:
+            self.client.put_item(TableName=self.accounts_table, ConditionExpression="attribute_not_exists(pk)",
+                                 Item=_dump({"pk": "chain", "sk": "setup", **setup.__dict__}))
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ConcurrentChange("a chain setup is stored") from e
+            raise
+
+    def acquire_lease(self, name: str, holder: str, until: float, now: float) -> bool:
+        try:
+            self.client.put_item(TableName=self.accounts_table, Item=_dump({"pk": "lease", "sk": name, "holder": holder,
+                                                                          "until": int(until)}),
+                                 ConditionExpression="attribute_not_exists(pk) OR holder = :h OR #u < :now",
+                                 ExpressionAttributeNames={"#u": "until"},
+                                 ExpressionAttributeValues=_dump({":h": holder, ":now": int(now)}))
+            return True
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def release_lease(self, name: str, holder: str) -> None:
+        try:
+            self.client.delete_item(TableName=self.accounts_table, Key=_dump({"pk": "lease", "sk": name}),
+                                    ConditionExpression="holder = :h", ExpressionAttributeValues=_dump({":h": holder}))
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def _record_item(self, record: Record) -> dict[str, Any]:
+        if isinstance(record, WalletWrite):
+            link = record.link
+            return {"Put": {"TableName": self.accounts_table, "Item": _dump({
+                "pk": "wallets", "sk": f"{link.merchant_id}#{link.customer_id}", "merchant_id": link.merchant_id,
+                "customer_id": link.customer_id, "wallet": link.wallet, "nonce": link.nonce}),
+                "ConditionExpression": "attribute_not_exists(pk) OR wallet = :w",
+                "ExpressionAttributeValues": _dump({":w": link.wallet})}}
+        if isinstance(record, RedemptionWrite):
+            put = {"TableName": self.accounts_table, "Item": _dump(redemption_item(record.redemption))}
+            if record.expected_status is None:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put.update(ConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "status"},
+                           ExpressionAttributeValues=_dump({":s": record.expected_status}))
+            return {"Put": put}
+        result = record.result
+        return {"Put": {"TableName": self._journal(), "Item": _dump({
+            "batch_id": result.batch_id, "status": result.status, "orders": _orders_json(result.orders),
+            "signature": result.signature, "fee_lamports": result.fee_lamports, "rent_lamports": result.rent_lamports,
+            "reason": result.reason, "attempts": result.attempts}),
+            "ConditionExpression": "attribute_not_exists(batch_id) OR #s = :p",
+            "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": _dump({":p": "pending"})}}
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         found = self.client.get_item(TableName=self.accounts_table, ConsistentRead=True, Key=_dump({"pk": pk, "sk": sk}))
@@ -120,7 +275,7 @@ class DynamoUnitOfWork(AbstractUnitOfWork):
                 break
         return out[:limit]
 
-    def _commit(self, changes: list[Change], event: tuple[str, str, str] | None) -> None:
+    def _commit(self, changes: list[Change], event: tuple[str, str, str] | None, records: list[Record] = ()) -> None:
         items: list[dict[str, Any]] = []
         replays: set[int] = set()  # indexes whose failed condition means "applied before"
         for c in changes:
@@ -144,6 +299,10 @@ class DynamoUnitOfWork(AbstractUnitOfWork):
             items.append({"Put": {"TableName": self.accounts_table, "ConditionExpression": "attribute_not_exists(pk)",
                                   "Item": _dump({"pk": _payment_pk(merchant_id, payment_id), "sk": f"event#{event_id}",
                                                  "merchant_id": merchant_id, "event_id": event_id})}})
+        for record in records:
+            if isinstance(record, BatchOutcomeWrite):
+                replays.add(len(items))
+            items.append(self._record_item(record))
         if not items:
             return
         try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from smartpay_rewards.domain.model import Account, Change, Entry, PaymentRecord
-from smartpay_rewards.service_layer.ports import AbstractUnitOfWork, AlreadyApplied, ConcurrentChange
+from smartpay_rewards.chain.ports import BatchResult, LinkedWallet, PendingBatch
+from smartpay_rewards.domain.model import Account, Change, ChainSetup, Entry, PaymentRecord, Redemption
+from smartpay_rewards.service_layer.ports import (AbstractUnitOfWork, AlreadyApplied, BatchOutcomeWrite,
+                                                  ConcurrentChange, Record, RedemptionWrite, WalletWrite)
 
 
 class MemoryStore:
@@ -15,6 +17,12 @@ class MemoryStore:
         self.payments: dict[tuple[str, str], PaymentRecord] = {}
         self.entries: dict[tuple[str, str], dict[str, Entry]] = {}
         self.events: set[tuple[str, str, str]] = set()
+        self.wallets: dict[tuple[str, str], LinkedWallet] = {}
+        self.redemptions: dict[tuple[str, str], Redemption] = {}
+        self.batches: dict[str, PendingBatch] = {}       # pending (sent, no outcome recorded)
+        self.outcomes: dict[str, BatchResult] = {}
+        self.setup: ChainSetup | None = None
+        self.leases: dict[str, tuple[str, float]] = {}
         self.commits = 0
 
 
@@ -35,10 +43,74 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         found = sorted(self.store.entries.get((merchant_id, customer_id), {}).values(), key=lambda e: -e.seq)
         return [e for e in found if before_seq is None or e.seq < before_seq][:limit]
 
-    def _commit(self, changes: list[Change], event: tuple[str, str, str] | None) -> None:
+    def wallet(self, merchant_id: str, customer_id: str) -> str | None:
+        found = self.store.wallets.get((merchant_id, customer_id))
+        return found.wallet if found else None
+
+    def wallets(self) -> list[LinkedWallet]:
+        return list(self.store.wallets.values())
+
+    def redemption(self, merchant_id: str, redemption_id: str) -> Redemption | None:
+        return self.store.redemptions.get((merchant_id, redemption_id))
+
+    def open_redemptions(self) -> list[Redemption]:
+        return [r for r in self.store.redemptions.values() if r.status in ("reserved", "pending")]
+
+    def put_pending_batch(self, pending: PendingBatch) -> None:
+        self.store.batches[pending.batch_id] = pending
+
+    def pending_batches(self) -> list[PendingBatch]:
+        return list(self.store.batches.values())
+
+    def chain_setup(self) -> ChainSetup | None:
+        return self.store.setup
+
+    def put_chain_setup(self, setup: ChainSetup) -> None:
+        if self.store.setup is not None:
+            raise ConcurrentChange("a chain setup is stored")
+        self.store.setup = setup
+
+    def acquire_lease(self, name: str, holder: str, until: float, now: float) -> bool:
+        found = self.store.leases.get(name)
+        if found and found[0] != holder and found[1] > now:
+            return False
+        self.store.leases[name] = (holder, until)
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        if self.store.leases.get(name, ("",))[0] == holder:
+            del self.store.leases[name]
+
+    def _check(self, record: Record) -> None:
+        s = self.store
+        if isinstance(record, WalletWrite):
+            found = s.wallets.get((record.link.merchant_id, record.link.customer_id))
+            if found and found.wallet != record.link.wallet:
+                raise ConcurrentChange("another wallet is linked")
+        elif isinstance(record, RedemptionWrite):
+            r = record.redemption
+            found = s.redemptions.get((r.merchant_id, r.redemption_id))
+            if (found.status if found else None) != record.expected_status:
+                raise ConcurrentChange(f"redemption {r.redemption_id} is {found and found.status}")
+        elif isinstance(record, BatchOutcomeWrite) and record.result.batch_id in s.outcomes:
+            raise AlreadyApplied(record.result.batch_id)
+
+    def _apply(self, record: Record) -> None:
+        s = self.store
+        if isinstance(record, WalletWrite):
+            s.wallets[(record.link.merchant_id, record.link.customer_id)] = record.link
+        elif isinstance(record, RedemptionWrite):
+            s.redemptions[(record.redemption.merchant_id, record.redemption.redemption_id)] = record.redemption
+        elif isinstance(record, BatchOutcomeWrite):
+            s.batches.pop(record.result.batch_id, None)
+            s.outcomes[record.result.batch_id] = record.result
+
+    def _commit(self, changes: list[Change], event: tuple[str, str, str] | None, records: list[Record] = ()) -> None:
         s = self.store
         if event is not None and event in s.events:
             raise AlreadyApplied(event)
+        for record in records:
+            self._check(record)
         for c in changes:
             key = (c.account.merchant_id, c.account.customer_id)
             if s.accounts.get(key, Account(*key)).seq != c.account_before.seq:
@@ -59,6 +131,8 @@ class FakeUnitOfWork(AbstractUnitOfWork):
             if c.payment is not None and c.payment != c.payment_before:
                 s.payments[(c.payment.merchant_id, c.payment.payment_id)] = replace(
                     c.payment, version=(c.payment_before.version if c.payment_before else 0) + 1)
+        for record in records:
+            self._apply(record)
         if event is not None:
             s.events.add(event)
         s.commits += 1

@@ -1,4 +1,4 @@
-"""The chain package's ports (to be aligned with service_layer/ports.py at merge): where transactions go, where
+"""The chain package's ports (the one definition; service_layer/ports.py re-exports them): where transactions go, where
 keys come from, where wallet challenges and mint batches are recorded, and what the service layer calls."""
 
 from __future__ import annotations

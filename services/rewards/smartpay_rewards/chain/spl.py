@@ -72,6 +72,21 @@ def transfer_checked(source: Pubkey, mint: Pubkey, destination: Pubkey, owner: P
                         AccountMeta(destination, False, True), AccountMeta(owner, True, False)])
 
 
+def approve_checked(source: Pubkey, mint: Pubkey, delegate: Pubkey, owner: Pubkey, amount: int, decimals: int,
+                    token_program: Pubkey = TOKEN_PROGRAM_ID) -> Instruction:
+    """The owner lets `delegate` move up to `amount` from `source` (a redemption's standing approval)."""
+    return Instruction(token_program, bytes([13]) + struct.pack("<QB", amount, decimals),
+                       [AccountMeta(source, False, True), AccountMeta(mint, False, False),
+                        AccountMeta(delegate, False, False), AccountMeta(owner, True, False)])
+
+
+def token_account_delegation(data: bytes) -> tuple[Pubkey | None, int]:
+    """(delegate, delegated amount) of an SPL token account: COption<Pubkey> at 72, delegated_amount at 121."""
+    if struct.unpack_from("<I", data, 72)[0] != 1:
+        return None, 0
+    return Pubkey.from_bytes(data[76:108]), struct.unpack_from("<Q", data, 121)[0]
+
+
 def memo(text: str, signer: Pubkey) -> Instruction:
     return Instruction(MEMO_PROGRAM_ID, text.encode(), [AccountMeta(signer, True, False)])
 

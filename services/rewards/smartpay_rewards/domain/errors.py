@@ -13,3 +13,19 @@ class InsufficientPoints(ValueError):
 
 class AccountNotFound(LookupError):
     """No rewards account of this customer for this merchant (another merchant's customer included)."""
+
+
+class WalletNotLinked(LookupError):
+    """The customer has no linked wallet (redeem needs one)."""
+
+
+class WalletAlreadyLinked(ValueError):
+    """The customer already has another wallet linked (a relink would strand the minted tokens)."""
+
+    def __init__(self, wallet: str):
+        super().__init__(f"another wallet ({wallet}) is already linked to this customer")
+        self.wallet = wallet
+
+
+class ChallengeMismatch(ValueError):
+    """The challenge was issued for another customer of the merchant."""

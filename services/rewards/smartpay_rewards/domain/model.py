@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 
 class EntryKind(StrEnum):
@@ -109,3 +110,43 @@ class Change:
     payment_before: PaymentRecord | None
     payment: PaymentRecord | None
     entries: tuple[Entry, ...]
+
+
+RedemptionStatus = Literal["reserved", "settled", "refused", "pending"]
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """Points turned into an asset through the exchange. `reserved`: the REDEEM entry is written and the
+    settlement not yet answered; `pending`: the venue's answer was lost (`smartpay rewards resolve`);
+    `settled` and `refused` are final (a refusal wrote a REDEEM_REVERSAL)."""
+
+    merchant_id: str
+    customer_id: str
+    redemption_id: str       # the quote's id
+    wallet: str
+    points: int
+    asset: str
+    venue: str
+    quoted_out: int
+    min_out: int
+    status: RedemptionStatus
+    created_at: datetime
+    amount_out: int = 0
+    reference: str | None = None   # the settlement's transaction signature or order id
+    reason: str | None = None      # why it was refused
+    fee_lamports: int = 0
+    detail: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChainSetup:
+    """Where the points live on chain, written once by `smartpay rewards chain-setup`: the mint, the pool's
+    durable nonce account and the points the platform minted into the pool as its liquidity."""
+
+    mint: str
+    pool_nonce: str
+    pool_authority: str
+    pool_seed_points: int
+    refund_mode: str = "offset"

@@ -1,9 +1,14 @@
 """`smartpay rewards ...`: an operator's view of a merchant's customer's points (balance, history), read
-from the ledger tables the deployed service writes (AWS_ENDPOINT_URL and REWARDS_* select them)."""
+from the ledger tables the deployed service writes (AWS_ENDPOINT_URL and REWARDS_* select them), and the
+on-chain operations: `chain-setup` (keys, mint, pool; the local stack runs it at start), `mint` (the mint
+run; the deployed `minter` function runs it on its schedule), `reconcile` (chain against ledger, exit 1 on a
+mismatch) and `resolve` (redemptions whose venue answer was lost)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from datetime import UTC, datetime
 
 import typer
@@ -73,3 +78,109 @@ def history(customer_id: str = typer.Argument(..., help="The merchant's customer
     console.print(table)
     if found.next_before:
         console.print(f"more: --before {found.next_before}")
+
+
+@app.command("chain-setup")
+def chain_setup(seed_points: int = typer.Option(1_000_000, min=1, help="Points minted into the pool as liquidity."),
+                seed_sol: float = typer.Option(100.0, min=0.001, help="SOL in the pool's reserve."),
+                allow_remote: bool = typer.Option(False, help="Also against a non-local AWS endpoint (devnet "
+                                                  "sandboxes only: generated keys).")) -> None:
+    """Keys into Secrets Manager (generated where the secret has no value), the fee payer funded, the points
+    mint and the exchange pool created once and recorded in the ledger (idempotent; `make up` runs it)."""
+    from smartpay_shared import aws
+    from smartpay_shared.config import platform_settings
+
+    from smartpay_rewards import bootstrap
+    from smartpay_rewards.chain.cluster import RpcCluster
+    from smartpay_rewards.service_layer.chain_setup import ChainSetupError, ensure_chain
+
+    endpoint = platform_settings().endpoint_url or ""
+    if not allow_remote and not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
+        typer.echo(f"refusing: AWS_ENDPOINT_URL={endpoint or '(AWS)'} is not a local emulator (--allow-remote "
+                   "for a devnet sandbox account)", err=True)
+        raise typer.Exit(2)
+    rewards = bootstrap.service()
+    try:
+        report = ensure_chain(rewards.uow, aws.client("secretsmanager"), RpcCluster(rewards.settings.solana_rpc_url),
+                              rewards.settings, seed_points=seed_points, seed_lamports=int(seed_sol * 10**9))
+    except ChainSetupError as e:
+        typer.echo(f"chain setup failed: {e}", err=True)
+        raise typer.Exit(1) from None
+    for secret_id, outcome in report.secrets.items():
+        typer.echo(f"{secret_id}: {outcome}")  # the id and what happened, never the value
+    typer.echo(f"mint {report.mint} ({'created' if report.created else 'kept'}); pool authority "
+               f"{report.pool_authority}; fee payer funded {report.funded_lamports} lamports")
+
+
+@app.command()
+def mint(loop: bool = typer.Option(False, help="Keep running (the local stack's minter process)."),
+         interval: float = typer.Option(5.0, help="Seconds between runs with --loop."),
+         as_json: bool = typer.Option(False, "--json", help="Print the run's summary as JSON.")) -> None:
+    """Mint what the ledger owes to linked wallets (recovering interrupted batches first)."""
+    from smartpay_rewards import bootstrap
+    from smartpay_rewards.bootstrap import ChainNotSetUp
+    from smartpay_rewards.entrypoints.mint_run import run_summary
+    from smartpay_rewards.service_layer.onchain import mint_run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    rewards = bootstrap.service()
+    while True:
+        try:
+            summary = run_summary(mint_run(rewards.uow, rewards.chain().minter))
+            failed = summary["failed_batches"]
+        except ChainNotSetUp as e:
+            summary, failed = {"error": str(e)}, 1
+        typer.echo(json.dumps(summary) if as_json else " ".join(f"{k}={v}" for k, v in summary.items()))
+        if not loop:
+            raise typer.Exit(1 if failed else 0)
+        time.sleep(interval)
+
+
+@app.command()
+def reconcile(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Compare the chain (each linked wallet's points, the pool's reserve, the mint's supply) with the ledger;
+    exit 1 on any mismatch."""
+    from smartpay_rewards import bootstrap
+    from smartpay_rewards.chain.reconcile import read_chain
+    from smartpay_rewards.service_layer.onchain import reconcile as run_reconcile
+
+    rewards = bootstrap.service()
+    chain = rewards.chain()
+    report = run_reconcile(rewards.uow, lambda wallets: read_chain(chain.points, wallets))
+    if as_json:
+        typer.echo(json.dumps({"ok": report.ok, "wallets_checked": report.wallets_checked,
+                               "expected_supply": report.expected_supply, "on_chain_supply": report.on_chain_supply,
+                               "mismatches": [m.__dict__ for m in report.mismatches]}))
+    else:
+        table = Table(title=f"rewards on chain vs ledger (mint {chain.points.address})")
+        for column in ("wallet", "ledger", "chain", "difference", "kind"):
+            table.add_column(column, justify="left" if column in ("wallet", "kind") else "right")
+        for m in report.mismatches:
+            table.add_row(m.wallet, str(m.expected), str(m.on_chain), f"{m.difference:+d}", m.kind)
+        table.add_row("[b]supply[/b]", str(report.expected_supply), str(report.on_chain_supply),
+                      f"{report.on_chain_supply - report.expected_supply:+d}",
+                      "ok" if report.supply_agrees else "[red]mismatch[/red]")
+        console.print(table)
+        console.print(f"{report.wallets_checked} wallets checked: " +
+                      ("[green]ledger and chain agree[/green]" if report.ok else
+                       f"[red]{len(report.mismatches)} wallet mismatches[/red]"))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def resolve() -> None:
+    """Ask the venue about pending redemptions (a lost answer) and settle or reverse them; exit 1 while any
+    stays open."""
+    from smartpay_rewards import bootstrap
+    from smartpay_rewards.service_layer.redeem import resolve_open
+
+    rewards = bootstrap.service()
+    results = resolve_open(rewards.uow, rewards.chain().exchange)
+    table = Table(title="open redemptions")
+    for column in ("merchant", "customer", "redemption", "points", "was", "now", "reference"):
+        table.add_column(column)
+    for before, after in results:
+        table.add_row(before.merchant_id, before.customer_id, before.redemption_id, str(before.points), before.status,
+                      after.status, after.reference or "")
+    console.print(table)
+    raise typer.Exit(1 if any(after.status in ("reserved", "pending") for _, after in results) else 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartpay_rewards.domain.model import Entry
+from smartpay_rewards.domain.model import Entry, Redemption
 from smartpay_rewards.service_layer.ledger import Statement
 from smartpay_rewards.service_layer.placeholders import OFFERS_NOT_CONFIGURED
 from smartpay_rewards.service_layer.ports import OfferDecision
@@ -31,3 +31,10 @@ def statement_view(s: Statement) -> dict:
             "updated_at": a.updated_at.isoformat() if a.updated_at else None,
             "history": [entry_view(e) for e in s.entries], "next_before": s.next_before,
             "offers": offers_view(s.offers)}
+
+
+def redemption_view(r: Redemption) -> dict:
+    return {"redemption_id": r.redemption_id, "customer_id": r.customer_id, "status": r.status, "points": r.points,
+            "asset": r.asset, "venue": r.venue, "quoted_out": r.quoted_out, "min_out": r.min_out,
+            "amount_out": r.amount_out, "reference": r.reference, "reason": r.reason, "detail": r.detail,
+            "wallet": r.wallet, "fee_lamports": r.fee_lamports, "created_at": r.created_at.isoformat()}

@@ -62,6 +62,10 @@ class OutAsset:
 SOL = OutAsset("SOL", 9)
 
 
+def _pubkey(key: Keypair | Pubkey) -> Pubkey:
+    return key.pubkey() if isinstance(key, Keypair) else key
+
+
 class ConstantProductPool(ExchangePort):
     venue = "pool"
 
@@ -157,9 +161,9 @@ class ConstantProductPool(ExchangePort):
             return Settlement(quote.id, "refused", "rejected", detail="a quote from another venue")
         if self.clock() >= quote.expires_at:
             return Settlement(quote.id, "refused", "expired", detail="the quote has expired: ask for a new one")
-        if redeemer.signer is None or str(redeemer.signer.pubkey()) != redeemer.wallet:
-            return Settlement(quote.id, "refused", "rejected", detail="the wallet's signature is required")
-        customer = redeemer.signer
+        if redeemer.signer is not None and str(redeemer.signer.pubkey()) != redeemer.wallet:
+            return Settlement(quote.id, "refused", "rejected", detail="the signer is not the wallet's key")
+        customer: Keypair | Pubkey = redeemer.signer or Pubkey.from_string(redeemer.wallet)
         fees = 0
         for attempt in range(1, self.max_attempts + 1):
             reserves = self.reserves()
@@ -167,14 +171,14 @@ class ConstantProductPool(ExchangePort):
             if not pool_math.within_slippage(out, quote.amount_out, quote.slippage_bps):
                 return Settlement(quote.id, "refused", "slippage", fee_lamports=fees,
                                   detail=f"{out} {self.out.symbol} units now, below the quote's minimum {quote.min_out}")
-            refused = self._precheck(quote, customer.pubkey(), out)
+            refused = self._precheck(quote, _pubkey(customer), out, delegated=redeemer.signer is None)
             if refused:
                 return Settlement(quote.id, "refused", refused[0], fee_lamports=fees, detail=refused[1])
             tx = self._transaction(quote, customer, out, reserves.nonce)
             signature = str(tx.signatures[0])
             # A first stablecoin payout creates the customer's token account: its rent is the platform's cost.
             rent = self.cluster.minimum_balance(165) if self.out.mint is not None and self.cluster.account(
-                self._out_account(customer.pubkey())) is None else 0
+                self._out_account(_pubkey(customer))) is None else 0
             try:
                 self.cluster.send(tx)
                 return self._settled(quote, out, signature, fees + self._fee(tx) + rent)
@@ -204,26 +208,38 @@ class ConstantProductPool(ExchangePort):
                           fee_lamports=settlement.fee_lamports, detail="the transaction never landed")
 
     # --- helpers -----------------------------------------------------------------------------------
-    def _precheck(self, quote: Quote, wallet: Pubkey, out: int) -> tuple[str, str] | None:
+    def _precheck(self, quote: Quote, wallet: Pubkey, out: int, delegated: bool = False) -> tuple[str, str] | None:
         if self.points.balance(wallet) < quote.points:
             return "insufficient_points", "the wallet holds fewer points than the quote"
+        if delegated:
+            found = self.cluster.account(self.points.token_account(wallet))
+            delegate, allowed = spl.token_account_delegation(found.data) if found else (None, 0)
+            if delegate != self.authority.pubkey() or allowed < quote.points:
+                return "rejected", (f"the wallet has not approved the pool authority {self.authority.pubkey()} "
+                                    f"for {quote.points} points (approved: {allowed if delegate else 0})")
         if self.out.mint is None and self.cluster.account(wallet) is None and out < self.cluster.minimum_balance(0):
             return "below_minimum", "an empty wallet must receive at least the rent-exempt minimum"
         return None
 
-    def _transaction(self, quote: Quote, customer: Keypair, out: int, nonce: Hash) -> VersionedTransaction:
+    def _transaction(self, quote: Quote, customer: Keypair | Pubkey, out: int, nonce: Hash) -> VersionedTransaction:
+        """`customer` a Keypair: the wallet signs; a Pubkey: the pool authority moves the points as the
+        wallet's approved delegate (spl.approve_checked, signed by the customer beforehand)."""
         p = self.points
+        wallet = _pubkey(customer)
+        owner = wallet if isinstance(customer, Keypair) else self.authority.pubkey()
         instructions = [
             advance_nonce_account(AdvanceNonceAccountParams(nonce_pubkey=self.nonce_account,
                                                             authorized_pubkey=self.authority.pubkey())),
-            spl.transfer_checked(p.token_account(customer.pubkey()), p.address,
-                                 p.token_account(self.authority.pubkey()), customer.pubkey(), quote.points,
+            spl.transfer_checked(p.token_account(wallet), p.address,
+                                 p.token_account(self.authority.pubkey()), owner, quote.points,
                                  POINTS_DECIMALS, p.token_program),
-            *self._payout(customer.pubkey(), out),
+            *self._payout(wallet, out),
             spl.memo(MEMO_PREFIX + quote.id, self.authority.pubkey()),
         ]
         message = MessageV0.try_compile(self.payer.pubkey(), instructions, [], nonce)
-        return VersionedTransaction(message, [self.payer, self.authority, customer])
+        signers = {str(k.pubkey()): k for k in (self.payer, self.authority,
+                                                *([customer] if isinstance(customer, Keypair) else []))}
+        return VersionedTransaction(message, list(signers.values()))
 
     def _payout(self, wallet: Pubkey, out: int) -> list:
         if self.out.mint is None:

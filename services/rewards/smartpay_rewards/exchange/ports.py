@@ -1,4 +1,4 @@
-"""The exchange port (to be aligned with service_layer/ports.py at merge).
+"""The exchange port (the one definition; service_layer/ports.py re-exports it for the use cases).
 
 The ledger's side of a redemption: reserve the points, quote, settle; then act on Settlement.status:
 - settled: debit `points_in` (the tokens left the wallet / the points were sold), credit nothing else;

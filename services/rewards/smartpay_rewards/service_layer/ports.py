@@ -1,19 +1,29 @@
 """What the rewards use cases need from the outside world, as abstract ports.
 
-- AbstractUnitOfWork: the ledger's store (adapters/dynamodb.py; fake: adapters/memory.py).
-- TokenMinter, WalletVerifier: the on-chain side (SPL token, wallet link; smartpay_rewards.chain).
-- ExchangePort: redemption quotes and settlement (AMM pool, ccxt; smartpay_rewards.exchange).
+- AbstractUnitOfWork: the ledger's store (adapters/dynamodb.py; fake: adapters/memory.py), which also holds
+  linked wallets, redemptions and the mint journal's batches, so a chain outcome and its ledger markers are
+  written in one transaction.
+- The on-chain and exchange ports have ONE definition each, where their implementations live:
+  smartpay_rewards.chain.ports (TokenMinter, MintJournal, WalletVerifier, ChallengeStore, ChainCluster,
+  SecretSource) and smartpay_rewards.exchange.ports (ExchangePort, Quote, Settlement); re-exported here.
 - OfferPolicy: which offer a customer sees (contextual bandit; smartpay_rewards.offers).
 Until an implementation is wired, bootstrap wires the loud placeholders of service_layer/placeholders.py."""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from smartpay_rewards.domain.model import Account, Change, Entry, PaymentRecord
+from smartpay_rewards.chain.ports import (BatchResult, ChallengeStore, LinkedWallet, MintJournal, MintOrder,
+                                          PendingBatch, TokenMinter, WalletVerifier)
+from smartpay_rewards.domain.model import Account, Change, ChainSetup, Entry, PaymentRecord, Redemption
+from smartpay_rewards.exchange.ports import ExchangePort, Quote, QuoteRefused, Redeemer, Settlement
+
+__all__ = ["AbstractUnitOfWork", "AlreadyApplied", "BatchResult", "ChallengeStore", "ConcurrentChange", "ExchangePort",
+           "LinkedWallet", "MintJournal", "MintOrder", "Offer", "OfferContext", "OfferDecision", "OfferPolicy",
+           "PendingBatch", "Quote", "QuoteRefused", "Redeemer", "Settlement", "TokenMinter", "WalletVerifier"]
 
 
 class ConcurrentChange(Exception):
@@ -33,6 +43,7 @@ class AbstractUnitOfWork(abc.ABC):
     def __enter__(self) -> AbstractUnitOfWork:
         self._staged: list[Change] = []
         self._event: tuple[str, str, str] | None = None
+        self._records: list[Record] = []
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -45,16 +56,30 @@ class AbstractUnitOfWork(abc.ABC):
         """Commit also records that this event was applied (a redelivery is then AlreadyApplied)."""
         self._event = (merchant_id, payment_id, event_id)
 
+    def stage_wallet(self, link: LinkedWallet) -> None:
+        """Commit also links the wallet (condition: the customer has no wallet yet, or this same one)."""
+        self._records.append(WalletWrite(link))
+
+    def stage_redemption(self, redemption: Redemption, expected_status: str | None) -> None:
+        """Commit also writes the redemption (condition: stored with `expected_status`, or absent for None)."""
+        self._records.append(RedemptionWrite(redemption, expected_status))
+
+    def stage_batch_outcome(self, result: BatchResult) -> None:
+        """Commit also records a mint batch's outcome (condition: the batch is pending or unknown; a
+        recorded outcome makes the commit AlreadyApplied)."""
+        self._records.append(BatchOutcomeWrite(result))
+
     def rollback(self) -> None:
-        self._staged, self._event = [], None
+        self._staged, self._event, self._records = [], None, []
 
     def commit(self) -> None:
-        """Raises AlreadyApplied (the event's marker exists) or ConcurrentChange; writes nothing then."""
-        self._commit(list(self._staged), self._event)
-        self._staged, self._event = [], None
+        """Raises AlreadyApplied (the event's marker, an entry id or a batch outcome exists) or
+        ConcurrentChange; writes nothing then."""
+        self._commit(list(self._staged), self._event, list(self._records))
+        self._staged, self._event, self._records = [], None, []
 
     @abc.abstractmethod
-    def _commit(self, changes: list[Change], event: tuple[str, str, str] | None) -> None: ...
+    def _commit(self, changes: list[Change], event: tuple[str, str, str] | None, records: list[Record]) -> None: ...
 
     @abc.abstractmethod
     def account(self, merchant_id: str, customer_id: str) -> Account:
@@ -70,88 +95,60 @@ class AbstractUnitOfWork(abc.ABC):
     def history(self, merchant_id: str, customer_id: str, *, limit: int, before_seq: int | None = None) -> list[Entry]:
         """Entries newest first, those with seq < before_seq when given."""
 
-
-# --- On chain (implemented in smartpay_rewards.chain) -----------------------------------------------
-
-@dataclass(frozen=True)
-class MintRequest:
-    merchant_id: str
-    customer_id: str
-    wallet: str        # base58 Solana address, verified through WalletVerifier
-    points: int        # > 0; one token unit per point (the mint's decimals are the adapter's business)
-
-
-@dataclass(frozen=True)
-class MintReceipt:
-    signature: str                                  # the transaction's signature (base58)
-    amounts: Mapping[tuple[str, str], int]          # (merchant_id, customer_id) -> points minted
-    fee_lamports: int                               # what the transaction cost the platform
-
-
-class TokenMinter(abc.ABC):
-    """The platform's SPL token mint authority. The ledger stays the source of truth: a mint is
-    recorded as a MINTED marker (domain.ledger.chain_marker) after the signature confirms."""
+    # --- wallets, redemptions, the mint journal, the chain's setup ------------------------------------
+    @abc.abstractmethod
+    def wallet(self, merchant_id: str, customer_id: str) -> str | None: ...
 
     @abc.abstractmethod
-    def mint_batch(self, requests: Sequence[MintRequest]) -> MintReceipt:
-        """Mint every request's points to its wallet in one transaction (the caller sizes the batch);
-        all or nothing: raises on failure, having minted nothing."""
+    def wallets(self) -> list[LinkedWallet]:
+        """Every linked wallet (the mint run and the reconciliation)."""
 
     @abc.abstractmethod
-    def burn_or_offset(self, merchant_id: str, customer_id: str, wallet: str, points: int) -> MintReceipt:
-        """Take `points` back for a clawback: burn from the wallet where the platform may (delegate),
-        else record an offset against future mints; `amounts` says what was taken on chain."""
+    def redemption(self, merchant_id: str, redemption_id: str) -> Redemption | None: ...
 
     @abc.abstractmethod
-    def balance_of(self, wallet: str) -> int:
-        """The wallet's token balance in points (for the reconciliation)."""
-
-
-class WalletVerifier(abc.ABC):
-    """Proof that a customer controls a Solana wallet: a challenge message signed by its key."""
+    def open_redemptions(self) -> list[Redemption]:
+        """Redemptions whose settlement is not final (reserved or pending)."""
 
     @abc.abstractmethod
-    def challenge(self, merchant_id: str, customer_id: str, wallet: str, now: datetime) -> str:
-        """The message the wallet must sign (binds merchant, customer, wallet and a freshness window)."""
+    def put_pending_batch(self, pending: PendingBatch) -> None:
+        """Written at once (before the transaction is sent), replacing a pending record of the same id."""
 
     @abc.abstractmethod
-    def verify(self, merchant_id: str, customer_id: str, wallet: str, message: str, signature: bytes,
-               now: datetime) -> bool:
-        """True when `signature` is the wallet key's ed25519 signature of a current challenge `message`."""
+    def pending_batches(self) -> list[PendingBatch]: ...
 
+    @abc.abstractmethod
+    def chain_setup(self) -> ChainSetup | None: ...
 
-# --- Exchange (implemented in smartpay_rewards.exchange) -------------------------------------------
+    @abc.abstractmethod
+    def put_chain_setup(self, setup: ChainSetup) -> None:
+        """Written at once, only where none is stored (a second setup is refused with ConcurrentChange)."""
 
-@dataclass(frozen=True)
-class Quote:
-    quote_id: str
-    points: int                  # points in
-    asset: str                   # "SOL", "USDC", ...
-    amount_out: int              # minor units of the asset (lamports, USDC base units)
-    min_amount_out: int          # after the slippage limit: settlement below this fails
-    expires_at: datetime
-    venue: str                   # "amm", "ccxt:<exchange>"
+    @abc.abstractmethod
+    def acquire_lease(self, name: str, holder: str, until: float, now: float) -> bool:
+        """A named lease (the mint run's: one at a time): True when free, expired, or already this holder's."""
+
+    @abc.abstractmethod
+    def release_lease(self, name: str, holder: str) -> None: ...
 
 
 @dataclass(frozen=True)
-class Settlement:
-    quote_id: str
-    amount_out: int
-    reference: str               # chain signature or exchange order id
-    fee: int = 0                 # minor units of the asset
+class WalletWrite:
+    link: LinkedWallet
 
 
-class ExchangeFailed(Exception):
-    """Settlement did not happen (slippage, expiry, venue error): the caller reverses the redemption."""
+@dataclass(frozen=True)
+class RedemptionWrite:
+    redemption: Redemption
+    expected_status: str | None
 
 
-class ExchangePort(abc.ABC):
-    @abc.abstractmethod
-    def quote(self, points: int, asset: str, max_slippage_bps: int, now: datetime) -> Quote: ...
+@dataclass(frozen=True)
+class BatchOutcomeWrite:
+    result: BatchResult
 
-    @abc.abstractmethod
-    def settle(self, quote: Quote, destination_wallet: str, now: datetime) -> Settlement:
-        """Execute a quote not yet expired; raises ExchangeFailed (nothing moved) otherwise."""
+
+Record = WalletWrite | RedemptionWrite | BatchOutcomeWrite
 
 
 # --- Offers (implemented in smartpay_rewards.offers) -----------------------------------------------

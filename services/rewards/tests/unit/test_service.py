@@ -84,12 +84,12 @@ def test_a_concurrent_writer_makes_the_use_case_read_again():
     racing = {"left": 1}
 
     class RacingUow(FakeUnitOfWork):
-        def _commit(self, changes, event):
+        def _commit(self, changes, event, records=()):
             if racing["left"]:  # another payment of the customer commits between read and write
                 racing["left"] -= 1
                 ledger.apply_captured(cap(500, payment="pay_00000002", event="evt_c2"), lambda: FakeUnitOfWork(store),
                                       RATES)
-            super()._commit(changes, event)
+            super()._commit(changes, event, records)
 
     ledger.apply_refunded(ref(1000, "evt_r"), lambda: RacingUow(store))
     account = store.accounts[("m_shop", "cus_1")]
