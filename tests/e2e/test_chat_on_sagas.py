@@ -96,8 +96,11 @@ def test_chat_answers_from_payments_produced_by_real_sagas(merchants, paid):
     a = merchants["m_chat_a"]
     # The index is a refresh (0.25-1 s after payment.indexed, as OpenSearch's): ask until the last payment is in.
     deadline = time.monotonic() + 5
-    while [(r["currency"], r["value"]) for r in (volume := a.chat("how much did we take today?"))["rows"]] \
-            != [("USD", paid["volume"])] and time.monotonic() < deadline:
+    while True:
+        volume = a.chat("how much did we take today?")
+        if [(r["currency"], r["value"]) for r in volume["rows"]] == [("USD", paid["volume"])] \
+                or time.monotonic() > deadline:
+            break
         time.sleep(0.2)
     assert volume["kind"] == "aggregate" and volume["query"]["params"][0] == "m_chat_a"
     assert [(r["currency"], r["value"]) for r in volume["rows"]] == [("USD", paid["volume"])], volume
