@@ -201,7 +201,8 @@ def test_tables(stack, aws):
                 "smartpay-rewards-ledger": ("account_key", "entry_id", None),
                 "smartpay-rewards-accounts": ("pk", "sk", None),
                 "smartpay-rewards-challenges": ("merchant_id", "nonce", "expires_at"),
-                "smartpay-rewards-mint-journal": ("batch_id", None, None)}
+                "smartpay-rewards-mint-journal": ("batch_id", None, None),
+                "smartpay-rewards-offer-decisions": ("pk", "sk", None)}
     assert sorted(ddb.list_tables()["TableNames"]) == sorted(expected)
     for table, (hash_key, range_key, ttl) in expected.items():
         desc = ddb.describe_table(TableName=table)["Table"]

@@ -5,7 +5,9 @@
 - the chain, built on first use (reading keys is the mint run's and redemption's business, not the balance
   read's): the cluster at REWARDS_SOLANA_RPC_URL, the keys from Secrets Manager, the mint and the pool named
   by the ledger's chain setup (`smartpay rewards chain-setup`);
-- `offer_policy`: the loud OffersNotConfigured placeholder unless the caller passes an OfferPolicy."""
+- `offer_policy`: the contextual bandit (adapters.offer_policy.BanditOfferPolicy) logging every decision to
+  REWARDS_OFFER_DECISIONS_TABLE; its model is the checkpoint at REWARDS_OFFER_MODEL_S3_URI (read once), or the
+  uniform policy when none is set. Callers (tests) may pass their own."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from solders.pubkey import Pubkey
 
 from smartpay_shared import aws
 
+from smartpay_rewards.adapters.decision_log import DynamoDecisionLog
 from smartpay_rewards.adapters.dynamodb import DynamoUnitOfWork
+from smartpay_rewards.adapters.offer_policy import BanditOfferPolicy
 from smartpay_rewards.chain.challenge_store import DynamoChallengeStore
 from smartpay_rewards.chain.minter import BatchMinter
 from smartpay_rewards.chain.points_mint import PointsMint
@@ -29,7 +33,6 @@ from smartpay_rewards.domain.points import EarnRates
 from smartpay_rewards.exchange.pool import ConstantProductPool
 from smartpay_rewards.service_layer.ledger import UowFactory
 from smartpay_rewards.service_layer.onchain import LedgerMintJournal
-from smartpay_rewards.service_layer.placeholders import OffersNotConfigured
 from smartpay_rewards.service_layer.ports import ExchangePort, OfferPolicy
 
 
@@ -85,12 +88,24 @@ class Rewards:
         return Chain(cluster, points, minter, pool, pool_authority.pubkey())
 
 
+def offer_model(settings: RewardsSettings, s3: Any = None) -> bytes | None:
+    """The offer checkpoint REWARDS_OFFER_MODEL_S3_URI names (None when empty). A missing or empty object fails
+    the cold start loudly rather than quietly serving the uniform policy."""
+    if not settings.offer_model_s3_uri:
+        return None
+    bucket, key = settings.offer_model_s3_uri.removeprefix("s3://").split("/", 1)
+    return (s3 or aws.client("s3")).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
 def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy | None = None,
-          secrets: SecretSource | None = None, cluster: ChainCluster | None = None) -> Rewards:
+          secrets: SecretSource | None = None, cluster: ChainCluster | None = None, s3: Any = None) -> Rewards:
     """`secrets` and `cluster` default to Secrets Manager and the RPC cluster at REWARDS_SOLANA_RPC_URL."""
+    if offer_policy is None:
+        log = DynamoDecisionLog(dynamodb, settings.offer_decisions_table)
+        offer_policy = BanditOfferPolicy.from_checkpoint(log, offer_model(settings, s3))
     return Rewards(uow=lambda: DynamoUnitOfWork(dynamodb, settings.ledger_table, settings.accounts_table,
                                                 settings.mint_journal_table),
-                   rates=settings.earn_rates(), offer_policy=offer_policy or OffersNotConfigured(),
+                   rates=settings.earn_rates(), offer_policy=offer_policy,
                    verifier=SignedMessageVerifier(DynamoChallengeStore(dynamodb, settings.challenges_table)),
                    settings=settings, secrets=secrets, cluster=cluster)
 

@@ -56,6 +56,17 @@ class RewardsSettings(BaseSettings):
                                  "(the journal writes a batch's markers in one 100-item transaction).",
                                  json_schema_extra=deployed("variable `mint_batch_size` (20)"))
 
+    # Offers (docs/rewards-offers.md): every decision is logged with its propensity for off-policy evaluation.
+    offer_decisions_table: str = Field(default="smartpay-rewards-offer-decisions",
+                                       description="The offer decision log (one item per decision, append-only).",
+                                       json_schema_extra=deployed("the decisions table, "
+                                                                  "`<p>-rewards-offer-decisions`"))
+    offer_model_s3_uri: str = Field(default="", pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+)?$",
+                                    description="A Vowpal Wabbit offer checkpoint (`s3://bucket/key`), read once "
+                                    "at cold start; empty: the uniform policy over the catalogue (the logging "
+                                    "policy the first training data come from).",
+                                    json_schema_extra=deployed("variable `offer_model_s3_uri` (\"\")"))
+
     @field_validator("default_earn_rate")
     @classmethod
     def _rate(cls, value: str) -> str:

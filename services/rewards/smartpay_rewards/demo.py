@@ -59,6 +59,15 @@ def deployed_rate(info: Mapping[str, Any], merchant_id: str) -> str:
                      json.loads(env.get("REWARDS_MERCHANT_EARN_RATES") or "{}")).rate_for(merchant_id).to_eng_string()
 
 
+def offer_cell(offers: dict[str, Any]) -> str:
+    """The offer the policy picked for the customer (title and propensity), "no offer", or the status."""
+    if offers.get("status") != "ok":
+        return str(offers.get("status"))
+    if not offers["active"]:
+        return f"no offer (p={offers['propensity']:.3f})"
+    return f"{offers['active'][0]['title']} (p={offers['propensity']:.3f})"
+
+
 def show(session: Any, url: str, payment_ids: Iterable[str], rate: str, say: Callable[[Any], None],
          timeout: float = 60.0) -> bool:
     """Print the customers' points and one clawback's history; True when every statement agrees. The payments are
@@ -84,7 +93,7 @@ def show(session: Any, url: str, payment_ids: Iterable[str], rate: str, say: Cal
         table.add_row(cid, str(e["payments"]), str(e["refunded"]), str(e["balance"]),
                       *(["-"] * 4 if s is None else [str(s["balance"]), str(s["totals"]["earned"]),
                                                      str(s["totals"]["clawed_back"]), str(s["debt"])]),
-                      "-" if s is None else s["offers"]["status"], "[green]ok[/green]" if ok else "[red]DIFFERS[/red]")
+                      "-" if s is None else offer_cell(s["offers"]), "[green]ok[/green]" if ok else "[red]DIFFERS[/red]")
     say(table)
 
     clawed = next((cid for cid in sorted(expected) if expected[cid]["clawed"] and statements[cid]), None)

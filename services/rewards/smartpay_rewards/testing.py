@@ -12,13 +12,18 @@ from smartpay_rewards.adapters.dynamodb import BY_SEQ
 def create_tables(ddb: Any, ledger_table: str = "smartpay-rewards-ledger",
                   accounts_table: str = "smartpay-rewards-accounts",
                   challenges_table: str = "smartpay-rewards-challenges",
-                  journal_table: str = "smartpay-rewards-mint-journal") -> None:
+                  journal_table: str = "smartpay-rewards-mint-journal",
+                  decisions_table: str = "smartpay-rewards-offer-decisions") -> None:
     """The tables of infra/terraform/services/rewards (keys, the ledger's `by_seq` local index)."""
     ddb.create_table(TableName=challenges_table, BillingMode="PAY_PER_REQUEST",
                      AttributeDefinitions=[{"AttributeName": "merchant_id", "AttributeType": "S"},
                                            {"AttributeName": "nonce", "AttributeType": "S"}],
                      KeySchema=[{"AttributeName": "merchant_id", "KeyType": "HASH"},
                                 {"AttributeName": "nonce", "KeyType": "RANGE"}])
+    ddb.create_table(TableName=decisions_table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "sk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
     ddb.create_table(TableName=journal_table, BillingMode="PAY_PER_REQUEST",
                      AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
                      KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}])

@@ -37,7 +37,11 @@ locals {
     REWARDS_SOLANA_RPC_URL      = var.solana_rpc_url
     REWARDS_EXCHANGE_VENUE      = var.exchange_venue
     REWARDS_MINT_BATCH_SIZE     = tostring(var.mint_batch_size)
+    REWARDS_OFFER_DECISIONS_TABLE = module.offer_decisions_table.name
+    REWARDS_OFFER_MODEL_S3_URI    = var.offer_model_s3_uri
   }, local.secret_environment)
+  # The offer checkpoint's object, as an ARN (none when the uniform policy serves).
+  offer_model_arn = var.offer_model_s3_uri == "" ? "" : "arn:aws:s3:::${trimprefix(var.offer_model_s3_uri, "s3://")}"
   # Per function, what its code does (smartpay_rewards.adapters.dynamodb): the worker reads the accounts and
   # writes ledger entries, balances, payment records and event markers in one transaction; the API reads.
   # The API links wallets (challenges; a wallet item) and redeems (a REDEEM entry, the redemption, a reversal);
@@ -61,7 +65,19 @@ locals {
       resources = [module.mint_journal_table.arn, module.accounts_table.arn]
       functions = ["minter"]
     },
-  ], local.secret_policy_statements)
+    {
+      # The API picks a customer's offer and logs the decision (append-only, conditioned on its absence).
+      sid       = "OfferDecisions"
+      actions   = ["dynamodb:PutItem", "dynamodb:Query"]
+      resources = [module.offer_decisions_table.arn]
+      functions = ["api"]
+    },
+    ], [for arn in compact([local.offer_model_arn]) : {
+      sid       = "OfferModel"
+      actions   = ["s3:GetObject"]
+      resources = [arn]
+      functions = ["api"]
+  }], local.secret_policy_statements)
 }
 
 # The append-only ledger: `<merchant>#<customer>` + a deterministic entry id (every Put is conditioned on
@@ -114,6 +130,20 @@ module "mint_journal_table" {
 
   name                   = "${local.prefix}-rewards-mint-journal"
   hash_key               = "batch_id"
+  point_in_time_recovery = var.point_in_time_recovery
+  deletion_protection    = var.deletion_protection
+  kms_key_arn            = local.kms_key_arn
+  tags                   = local.tags
+}
+
+# The offer decision log: `<merchant>#<customer>` + `<UTC time>#<decision id>`, so a customer's decisions read
+# newest first by one query; OPE reads the whole table (docs/rewards-offers.md).
+module "offer_decisions_table" {
+  source = "../../modules/dynamodb_table"
+
+  name                   = "${local.prefix}-rewards-offer-decisions"
+  hash_key               = "pk"
+  range_key              = "sk"
   point_in_time_recovery = var.point_in_time_recovery
   deletion_protection    = var.deletion_protection
   kms_key_arn            = local.kms_key_arn

@@ -90,6 +90,7 @@ output "tables" {
     accounts     = module.accounts_table.name
     challenges   = module.challenges_table.name
     mint_journal = module.mint_journal_table.name
+    offer_decisions = module.offer_decisions_table.name
   }
 }
 

@@ -87,7 +87,7 @@ run "local_target" {
   }
 
   assert {
-    condition     = output.tables == { ledger = "smartpay-rewards-ledger", accounts = "smartpay-rewards-accounts", challenges = "smartpay-rewards-challenges", mint_journal = "smartpay-rewards-mint-journal" }
+    condition     = output.tables == { ledger = "smartpay-rewards-ledger", accounts = "smartpay-rewards-accounts", challenges = "smartpay-rewards-challenges", mint_journal = "smartpay-rewards-mint-journal", offer_decisions = "smartpay-rewards-offer-decisions" }
     error_message = "The ledger, accounts, challenges and mint journal tables."
   }
 

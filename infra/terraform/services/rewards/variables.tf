@@ -184,6 +184,17 @@ variable "mint_batch_size" {
   }
 }
 
+variable "offer_model_s3_uri" {
+  description = "A Vowpal Wabbit offer checkpoint, s3://bucket/key (REWARDS_OFFER_MODEL_S3_URI); empty: the uniform policy."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.offer_model_s3_uri == "" || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", var.offer_model_s3_uri))
+    error_message = "offer_model_s3_uri must be empty or s3://bucket/key."
+  }
+}
+
 variable "secret_recovery_window_in_days" {
   description = "Days a deleted key secret stays recoverable (7-30; 0 deletes at once, for emulators)."
   type        = number

@@ -14,6 +14,7 @@ from smartpay_shared.events import payloads as p
 from smartpay_shared.events.envelope import Producer, new_envelope
 
 from smartpay_rewards import bootstrap
+from smartpay_rewards.config import rewards_settings
 from smartpay_rewards.domain import ledger as rules
 from smartpay_rewards.testing import rewards_call
 
@@ -60,8 +61,14 @@ def test_capture_earns_once_and_the_api_shows_it_to_its_merchant_only(consume, w
     assert status == 200 and body["balance"] == 25 and body["debt"] == 0 and body["totals"]["earned"] == 25
     assert [(e["kind"], e["points"], e["payment_id"]) for e in body["history"]] == [("earn", 25, "pay_abcdefgh01")]
     assert len(ledger_items(wired)) == 1
-    assert body["offers"] == {"status": "not_configured", "active": [],
-                              "detail": "offers not configured: no OfferPolicy is wired (issue #20, part 2)"}
+    # The uniform logging policy picked one of the catalogue's 17 actions and logged it; a reload shows the same.
+    offers = body["offers"]
+    assert offers["status"] == "ok" and offers["policy_version"] == "uniform-v1"
+    assert abs(offers["propensity"] - 1 / 17) < 1e-9 and len(offers["active"]) <= 1
+    logged = wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]
+    assert [i["pk"]["S"] for i in logged] == ["m_acme#cus_1"]
+    assert rewards_call("cus_1")[1]["offers"] == offers
+    assert len(wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]) == 1
     status, problem = rewards_call("cus_1", merchant="m_other")
     assert status == 404 and problem["status"] == 404 and "cus_1" in problem["detail"]
     assert rewards_call("cus_unknown")[0] == 404
@@ -162,3 +169,31 @@ def test_rates_per_merchant_and_the_cli(consume):
     assert table.exit_code == 0 and "earn" in table.output and "+30" in table.output
     missing = runner.invoke(smartpay_cli, ["rewards", "balance", "cus_7", "--merchant", "m_acme"])
     assert missing.exit_code == 1 and "no rewards" in missing.output
+
+
+def test_the_offer_model_is_read_from_s3_at_cold_start_and_a_missing_one_fails_loudly(aws, wired, consume,
+                                                                                       monkeypatch):
+    """REWARDS_OFFER_MODEL_S3_URI names a VW checkpoint: the API serves it (its version is the bytes' hash) and
+    logs its decisions; a URI whose object is missing stops the cold start instead of serving the uniform policy."""
+    from smartpay_rewards.adapters.offer_policy import checkpoint_version
+    from smartpay_rewards.offers.catalogue import default_catalogue
+    from smartpay_rewards.offers.policy import VowpalOfferPolicy
+
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="offers-models")
+    model = VowpalOfferPolicy(default_catalogue(), seed=1).checkpoint_now()
+    s3.put_object(Bucket="offers-models", Key="offers/v1.vw", Body=model)
+    monkeypatch.setenv("REWARDS_OFFER_MODEL_S3_URI", "s3://offers-models/offers/v1.vw")
+    rewards_settings.cache_clear()
+    bootstrap.service.cache_clear()
+    consume(captured(1200, customer="cus_vw"))
+    status, body = rewards_call("cus_vw")
+    assert status == 200 and body["offers"]["policy_version"] == checkpoint_version(model)
+    (item,) = wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]
+    assert item["policy_version"]["S"] == checkpoint_version(model)
+
+    monkeypatch.setenv("REWARDS_OFFER_MODEL_S3_URI", "s3://offers-models/offers/missing.vw")
+    rewards_settings.cache_clear()
+    bootstrap.service.cache_clear()
+    with pytest.raises(Exception, match="NoSuchKey|does not exist"):
+        bootstrap.build(rewards_settings(), dynamodb=wired["ddb"], s3=s3)

@@ -23,7 +23,7 @@ def test_expected_balances_per_customer():
 
 def statement(balance, earned, clawed, debt=0):
     return {"balance": balance, "debt": debt, "totals": {"earned": earned, "clawed_back": clawed},
-            "offers": {"status": "not_configured"},
+            "offers": {"status": "ok", "propensity": 1 / 17, "active": []},
             "history": [{"seq": 2, "kind": "clawback", "points": -clawed, "balance_after": balance,
                          "detail": "refunded"}, {"seq": 1, "kind": "earn", "points": earned,
                                                  "balance_after": earned, "detail": "earned"}]}
@@ -36,6 +36,13 @@ def test_a_statement_agrees_only_on_every_total():
     assert not demo._agrees(e, statement(45, 45, 0))
     assert not demo._agrees(e, None)
     assert demo._agrees({"earned": 0, "clawed": 0, "balance": 0}, None)
+
+
+def test_the_offer_cell_names_the_offer_and_its_propensity():
+    shown = {"status": "ok", "propensity": 0.0588, "active": [{"title": "3x points on grocery for 7 days"}]}
+    assert demo.offer_cell(shown) == "3x points on grocery for 7 days (p=0.059)"
+    assert demo.offer_cell({"status": "ok", "propensity": 1 / 17, "active": []}) == "no offer (p=0.059)"
+    assert demo.offer_cell({"status": "not_configured", "active": []}) == "not_configured"
 
 
 class Response:
