@@ -83,16 +83,58 @@ def test_the_dispatcher_picks_the_backend_moto_picks_and_remembers_it(monkeypatc
     assert [ours.get_backend_for_host(h) for h in HOSTS] == expected  # from memory, no directory listing
 
 
-def test_the_handler_logs_only_server_errors(monkeypatch):
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
+def test_only_server_errors_are_logged():
+    import io
 
-    _, handler = moto_server.server_classes()
-    logged = []
-    monkeypatch.setattr(MotoRequestHandler, "log_request", lambda self, code="-", size="-": logged.append(code))
-    quiet = handler.__new__(handler)  # no socket: only log_request is exercised
-    for code in (200, 400, 404, 500, 503):
-        quiet.log_request(code, 10)
-    assert logged == [500, 503]
+    def app(environ, start_response):
+        start_response(environ["PATH_INFO"].strip("/"), [])
+        return [b""]
+
+    stream = io.StringIO()
+    logged = moto_server.ServerErrorLog(app, stream)
+    for status in ("200 OK", "400 Bad Request", "404 Not Found", "500 Internal Server Error", "503 Unavailable"):
+        logged({"PATH_INFO": f"/{status}", "REQUEST_METHOD": "POST"}, lambda *a: None)
+    assert [line.split(":")[0] for line in stream.getvalue().splitlines()] == ["moto 500 Internal Server Error",
+                                                                               "moto 503 Unavailable"]
+
+
+def test_the_server_keeps_connections_alive_and_answers_each_request_on_them():
+    """werkzeug closed the connection after every answer; cheroot keeps it: three DynamoDB calls and a stats read
+    on one socket, each answered in full (the stats count the three calls)."""
+    import http.client
+    import socket
+    import threading
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    dispatcher, _ = moto_server.server_classes()     # wsgi_app() would patch moto in this process for good
+    app = moto_server.RequestStats(dispatcher(create_backend_app))
+    server = moto_server.keep_alive_server(app, "127.0.0.1", port, threads=4)
+    server.prepare()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        sockets = []
+        headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables",
+                   "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261206/us-east-1/dynamodb/aws4_request, "
+                                    "SignedHeaders=host, Signature=x"}
+        for _ in range(3):
+            conn.request("POST", "/", body=b"{}", headers=headers)
+            sockets.append(conn.sock)
+            answer = conn.getresponse()
+            assert answer.status == 200 and json.loads(answer.read()) == {"TableNames": []}
+            assert answer.getheader("Connection", "").lower() != "close"
+        conn.request("GET", moto_server.STATS_PATH)
+        sockets.append(conn.sock)
+        stats = json.loads(conn.getresponse().read())
+        assert stats["DynamoDB.ListTables"]["n"] == 3
+        assert len({id(s) for s in sockets}) == 1 and sockets[0] is not None
+    finally:
+        server.stop()
 
 
 def queue_story() -> list:
