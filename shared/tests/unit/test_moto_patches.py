@@ -293,3 +293,46 @@ def test_transactions_answer_and_write_exactly_what_moto_does_without_copying_ta
     monkeypatch.setattr(models.copy, "deepcopy", deepcopy)
     assert transaction_story() == plain
     assert "Table" not in copied and copied  # items are copied (an update's), whole tables never
+
+
+def test_the_server_exits_on_sigterm_at_once_even_with_a_long_poll_waiting(tmp_path):
+    """Stacks stop moto with SIGTERM: it must not wait for an SQS long poll (up to 20 s) to end."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "smartpay_shared.local.moto_server", "-H", "127.0.0.1",
+                               "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                url = sqs.create_queue(QueueName="long-poll")["QueueUrl"]
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "moto did not start"
+                time.sleep(0.2)
+        threading.Thread(target=lambda: _quietly(sqs.receive_message, QueueUrl=url, WaitTimeSeconds=20),
+                         daemon=True).start()
+        time.sleep(1.0)
+        started = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+        assert time.monotonic() - started < 5
+    finally:
+        server.kill()
+
+
+def _quietly(call, **kwargs):
+    try:
+        call(**kwargs)
+    except Exception:
+        pass
