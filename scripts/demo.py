@@ -9,7 +9,10 @@ that --fix then refunded), or charged for a payment that failed. An authorizatio
 fault and voided by --fix took no money and does not fail the demo; it is listed as such. A merchant webhook
 endpoint on a local receiver (smartpay_webhooks.testing.demo) gets every payment outcome, signed; the demo fails
 unless every delivery succeeded and verified. Every customer's rewards points (GET /rewards/{customer_id}) are shown
-against what their payments earned less what refunds clawed back (smartpay_rewards.demo); a disagreement fails it.
+against what their payments earned less what refunds clawed back (smartpay_rewards.demo); then one customer links
+a wallet (a key generated here; only its public key is printed), the stack's minter mints their points into it and
+they redeem half for SOL through the pool (smartpay_rewards.demo_chain): ledger, minted and the on-chain token
+balance, the quote, the settlement, the SOL received, and `smartpay rewards reconcile`. A disagreement fails it.
 
 Every figure printed is computed here from the payments' own records (bench/outcomes.py: saga latency
 from each payment's timeline, refunds settled vs still pending, what each reconcile finding meant)."""
@@ -41,6 +44,7 @@ from smartpay_payment.testing.local_stack import Emulators, MerchantClient  # no
 from smartpay_payment.testing.servers import amazon_checkout_session, stripe_card  # noqa: E402
 from smartpay_shared.local import stack  # noqa: E402
 from smartpay_rewards import demo as demo_rewards  # noqa: E402
+from smartpay_rewards import demo_chain  # noqa: E402
 from smartpay_webhooks.testing import demo as demo_webhooks  # noqa: E402
 
 console = Console(width=None if sys.stdout.isatty() else 140)  # a log keeps the tables readable
@@ -334,6 +338,10 @@ def main() -> int:
     # Rewards: every customer's points (GET /rewards) against what their payments earned, one clawback's history.
     rewards_ok = demo_rewards.show(session, url, [s.payment_id for s in sent],
                                    demo_rewards.deployed_rate(info, "m_demo"), console.print)
+    # Rewards on chain: one customer links a wallet, the minter mints their points, they redeem half for SOL.
+    chain_ok = demo_chain.run(session, url, {s.final["customer_id"] for s in sent if s.final.get("customer_id")},
+                              demo_chain.deployed_minter(info), info["aws_endpoint_url"], info["region"],
+                              console.print)
     webhooks_ok = demo_webhooks.settle(session, url, endpoint_id, receiver, console.print)
     # --fix: a hold the saga could not read back (an Amazon Pay authorization whose every status read
     # answered 503, then rerouted) is an orphan charge, voided here: no money taken, the demo passes. A
@@ -341,11 +349,12 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="smartpay-demo-"))
     ledgers_ok = check_ledgers(workdir)
     console.print("Stop the stack with `make down`.")
-    failed = bool(lost) or not ledgers_ok or not webhooks_ok or not rewards_ok
+    failed = bool(lost) or not ledgers_ok or not webhooks_ok or not rewards_ok or not chain_ok
     console.print(f"[{'red' if failed else 'green'}]demo {'FAILED' if failed else 'passed'}: {lost} lost, "
                   f"ledger check {'clean' if ledgers_ok else 'FAILED (see above)'}, "
                   f"webhooks {'delivered and verified' if webhooks_ok else 'FAILED (see above)'}, "
-                  f"rewards {'agree with the payments' if rewards_ok else 'FAILED (see above)'}[/]")
+                  f"rewards {'agree with the payments' if rewards_ok else 'FAILED (see above)'}, "
+                  f"rewards on chain {'minted, redeemed and reconciled' if chain_ok else 'FAILED (see above)'}[/]")
     return 1 if failed else 0
 
 
