@@ -56,11 +56,23 @@ class ChainCluster(abc.ABC):
     def minimum_balance(self, space: int) -> int: ...
 
 
+@dataclass(frozen=True)
+class ApiKey:
+    """An exchange API key pair (repr shows neither part)."""
+
+    key: str = field(repr=False)
+    secret: str = field(repr=False)
+
+
 class SecretSource(abc.ABC):
     """Keys by secret id. Implementations never log, repr or put a key's bytes into an error message."""
 
     @abc.abstractmethod
     def keypair(self, secret_id: str) -> Keypair: ...
+
+    @abc.abstractmethod
+    def api_key(self, secret_id: str) -> ApiKey:
+        """An exchange's API key (the ccxt venue)."""
 
 
 @dataclass(frozen=True)
