@@ -41,6 +41,7 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "routing": {"catalog_file": "catalog.yaml", "endpoint_name": "awslike-routing"},
         "payment": {"stripe_api_base": "https://api.stripe.com", "amazon_pay_endpoint": "https://pay-api.amazon.com",
                     "solana_rpc_url": "https://api.devnet.solana.com", "fault_injection": False},
+        "rewards": {"exchange_venue": "ccxt"},  # the venue's settings and its API key's secret
     },
 }
 

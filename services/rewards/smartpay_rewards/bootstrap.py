@@ -4,7 +4,9 @@
 - the wallet verifier (DynamoDB challenge store; no chain needed);
 - the chain, built on first use (reading keys is the mint run's and redemption's business, not the balance
   read's): the cluster at REWARDS_SOLANA_RPC_URL, the keys from Secrets Manager, the mint and the pool named
-  by the ledger's chain setup (`smartpay rewards chain-setup`);
+  by the ledger's chain setup (`smartpay rewards chain-setup`), and the exchange REWARDS_EXCHANGE_VENUE names:
+  the pool, or (`ccxt`) the exchange REWARDS_EXCHANGE_ID with its API key from the secret
+  REWARDS_EXCHANGE_API_KEY_SECRET_ID, the points collected into the pool authority's account first;
 - `offer_policy`: the contextual bandit (adapters.offer_policy.BanditOfferPolicy) logging every decision to
   REWARDS_OFFER_DECISIONS_TABLE; its model is the checkpoint at REWARDS_OFFER_MODEL_S3_URI (read once), or the
   uniform policy when none is set. Callers (tests) may pass their own."""
@@ -13,9 +15,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from smartpay_shared import aws
@@ -58,6 +62,7 @@ class Rewards:
     settings: RewardsSettings
     secrets: SecretSource | None = None
     cluster: ChainCluster | None = None
+    exchange_http: Any = None  # the ccxt venue's requests.Session (tests: recorded responses); None: ccxt's own
     _chain: Chain | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -84,8 +89,22 @@ class Rewards:
             raise ChainNotSetUp("the pool authority secret is not the key the chain setup recorded")
         points = PointsMint.load(cluster, Pubkey.from_string(setup.mint), authority, payer)
         minter = BatchMinter(points, LedgerMintJournal(self.uow), max_per_tx=s.mint_batch_size)
-        pool = ConstantProductPool(points, pool_authority, Pubkey.from_string(setup.pool_nonce), payer)
-        return Chain(cluster, points, minter, pool, pool_authority.pubkey())
+        if s.exchange_venue == "ccxt":
+            exchange: ExchangePort = self._ccxt_venue(keys, points, pool_authority, payer)
+        else:
+            exchange = ConstantProductPool(points, pool_authority, Pubkey.from_string(setup.pool_nonce), payer)
+        return Chain(cluster, points, minter, exchange, pool_authority.pubkey())
+
+    def _ccxt_venue(self, keys: SecretSource, points: PointsMint, pool_authority: Keypair,
+                    payer: Keypair) -> ExchangePort:
+        from smartpay_rewards.exchange.cex import CcxtExchange, connect
+        from smartpay_rewards.exchange.cex_venue import CexVenue
+        from smartpay_rewards.exchange.collect import Treasury
+
+        s = self.settings
+        client = connect(s.exchange_id, keys.api_key(s.exchange_api_key_secret_id), self.exchange_http)
+        return CexVenue(CcxtExchange(client, Decimal(s.exchange_point_value), s.exchange_quote_currency),
+                        Treasury(points, pool_authority, payer))
 
 
 def offer_model(settings: RewardsSettings, s3: Any = None) -> bytes | None:
@@ -98,8 +117,10 @@ def offer_model(settings: RewardsSettings, s3: Any = None) -> bytes | None:
 
 
 def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy | None = None,
-          secrets: SecretSource | None = None, cluster: ChainCluster | None = None, s3: Any = None) -> Rewards:
-    """`secrets` and `cluster` default to Secrets Manager and the RPC cluster at REWARDS_SOLANA_RPC_URL."""
+          secrets: SecretSource | None = None, cluster: ChainCluster | None = None, s3: Any = None,
+          exchange_http: Any = None) -> Rewards:
+    """`secrets` and `cluster` default to Secrets Manager and the RPC cluster at REWARDS_SOLANA_RPC_URL;
+    `exchange_http` to ccxt's own HTTP session."""
     if offer_policy is None:
         log = DynamoDecisionLog(dynamodb, settings.offer_decisions_table)
         offer_policy = BanditOfferPolicy.from_checkpoint(log, offer_model(settings, s3))
@@ -107,7 +128,7 @@ def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy
                                                 settings.mint_journal_table),
                    rates=settings.earn_rates(), offer_policy=offer_policy,
                    verifier=SignedMessageVerifier(DynamoChallengeStore(dynamodb, settings.challenges_table)),
-                   settings=settings, secrets=secrets, cluster=cluster)
+                   settings=settings, secrets=secrets, cluster=cluster, exchange_http=exchange_http)
 
 
 @cache

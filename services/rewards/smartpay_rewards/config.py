@@ -3,15 +3,18 @@ docs/terraform.md ("Environment contract"); `deployed` says what Terraform sets 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smartpay_shared.config import deployed
 
 from smartpay_rewards.domain.points import EarnRates, parse_rate
+
+_WITH_CCXT = "variable `exchange_venue` is `ccxt`"
 
 
 class RewardsSettings(BaseSettings):
@@ -49,9 +52,28 @@ class RewardsSettings(BaseSettings):
     solana_rpc_url: str = Field(default="https://api.devnet.solana.com", description="Solana JSON-RPC.",
                                 json_schema_extra=deployed("variable `solana_rpc_url` "
                                                            "(`https://api.devnet.solana.com`; locally the sandbox)"))
-    exchange_venue: Literal["pool"] = Field(
-        default="pool", description="Where redemptions settle: `pool` (the constant-product pool on chain).",
+    exchange_venue: Literal["pool", "ccxt"] = Field(
+        default="pool", description="Where redemptions settle: `pool` (the constant-product pool on chain) or "
+        "`ccxt` (a centralised exchange; the points are collected on chain first).",
         json_schema_extra=deployed("variable `exchange_venue` (\"pool\")"))
+    # The ccxt venue (docs/rewards-chain.md, "Centralised exchange through ccxt"): set only when it is chosen.
+    exchange_id: Literal["binance"] = Field(
+        default="binance", description="The ccxt exchange id (the adapter maps Binance spot's order parameters "
+        "and error codes; another exchange needs its own mapping first).",
+        json_schema_extra=deployed("variable `exchange_id` (\"binance\")", when=_WITH_CCXT))
+    exchange_api_key_secret_id: str = Field(
+        default="", description="Secret of the exchange API key, `{\"api_key\": ..., \"secret\": ...}` "
+        "(read by the API at its first redemption; the key is never in the environment). Required with `ccxt`.",
+        json_schema_extra=deployed("the secret `<p>/rewards/exchange-api-key`", when=_WITH_CCXT))
+    exchange_point_value: str = Field(
+        default="0.01", pattern=r"^[0-9]{1,9}(\.[0-9]{1,12})?$",
+        description="What one point buys at the exchange, in its quote currency (a decimal > 0; the "
+        "platform's exchange account pays it).",
+        json_schema_extra=deployed("variable `exchange_point_value` (\"0.01\")", when=_WITH_CCXT))
+    exchange_quote_currency: str = Field(
+        default="USDT", pattern=r"^[A-Z0-9]{2,10}$",
+        description="The exchange's quote currency: a redemption into SOL buys on `SOL/<this>`.",
+        json_schema_extra=deployed("variable `exchange_quote_currency` (\"USDT\")", when=_WITH_CCXT))
     mint_batch_size: int = Field(default=20, ge=1, le=40, description="Mint orders per transaction at most "
                                  "(the journal writes a batch's markers in one 100-item transaction).",
                                  json_schema_extra=deployed("variable `mint_batch_size` (20)"))
@@ -79,6 +101,19 @@ class RewardsSettings(BaseSettings):
         for rate in value.values():
             parse_rate(rate)
         return value
+
+    @field_validator("exchange_point_value")
+    @classmethod
+    def _point_value(cls, value: str) -> str:
+        if Decimal(value) <= 0:
+            raise ValueError("exchange_point_value must be above 0")
+        return value
+
+    @model_validator(mode="after")
+    def _ccxt_needs_its_key(self) -> RewardsSettings:
+        if self.exchange_venue == "ccxt" and not self.exchange_api_key_secret_id:
+            raise ValueError("exchange_venue ccxt needs REWARDS_EXCHANGE_API_KEY_SECRET_ID (the API key's secret)")
+        return self
 
     def earn_rates(self) -> EarnRates:
         return EarnRates(self.default_earn_rate, self.merchant_earn_rates)

@@ -73,3 +73,35 @@ def rewards_call(customer_id: str, *, merchant: str = "m_acme", query: dict | No
 
     return call("GET", f"/rewards/{quote(customer_id, safe='')}", merchant=merchant, resource="/rewards/{customer_id}",
                 params={"customer_id": customer_id}, query=query)
+
+
+def link_wallet_call(customer_id: str, wallet: Any, merchant: str = "m_acme") -> tuple[int, dict | None]:
+    """Link `wallet` (a solders Keypair: it signs the challenge, as a wallet's signMessage) through the API."""
+    status, body = call("POST", f"/rewards/{customer_id}/wallet/challenge", merchant=merchant,
+                        resource="/rewards/{customer_id}/wallet/challenge", params={"customer_id": customer_id},
+                        body={"wallet": str(wallet.pubkey())})
+    if status != 201:
+        return status, body
+    signature = str(wallet.sign_message(body["message"].encode()))
+    return call("POST", f"/rewards/{customer_id}/wallet", merchant=merchant, resource="/rewards/{customer_id}/wallet",
+                params={"customer_id": customer_id}, body={"nonce": body["nonce"], "signature": signature})
+
+
+def redeem_call(customer_id: str, body: dict, merchant: str = "m_acme") -> tuple[int, dict | None]:
+    return call("POST", f"/rewards/{customer_id}/redeem", merchant=merchant, resource="/rewards/{customer_id}/redeem",
+                params={"customer_id": customer_id}, body=body)
+
+
+def approve_delegate(points: Any, wallet: Any, delegate: Any, amount: int) -> str:
+    """The customer's own transaction (signed and paid by the wallet): `delegate` (the pool authority) may move
+    up to `amount` of the wallet's points; a redemption needs it (the service never holds a customer's key)."""
+    from solders.message import MessageV0
+    from solders.transaction import VersionedTransaction
+
+    from smartpay_rewards.chain import spl
+    from smartpay_rewards.chain.points_mint import POINTS_DECIMALS
+
+    ix = spl.approve_checked(points.token_account(wallet.pubkey()), points.address, delegate, wallet.pubkey(),
+                             amount, POINTS_DECIMALS, points.token_program)
+    message = MessageV0.try_compile(wallet.pubkey(), [ix], [], points.cluster.latest_blockhash())
+    return points.cluster.send(VersionedTransaction(message, [wallet]))

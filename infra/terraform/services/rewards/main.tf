@@ -2,7 +2,8 @@
 # terraform_remote_state; subscriptions, routes, functions and version come from services/rewards.
 #
 # The worker applies payment.captured and payment.refunded to the ledger (one TransactWriteItems per event);
-# the API reads a customer's balance and history, links wallets (challenges) and redeems through the pool;
+# the API reads a customer's balance and history, links wallets (challenges) and redeems through the venue
+# (the pool on chain, or a centralised exchange through ccxt: exchange.tf);
 # the scheduled `minter` mints what the ledger owes to linked wallets (the mint journal). Nothing is emitted.
 
 data "terraform_remote_state" "platform" {
@@ -28,18 +29,18 @@ locals {
     SMARTPAY_API_REDIS_URL             = local.redis_url
   }
   environment = merge({
-    REWARDS_LEDGER_TABLE        = module.ledger_table.name
-    REWARDS_ACCOUNTS_TABLE      = module.accounts_table.name
-    REWARDS_DEFAULT_EARN_RATE   = var.default_earn_rate
-    REWARDS_MERCHANT_EARN_RATES = jsonencode(var.merchant_earn_rates)
-    REWARDS_CHALLENGES_TABLE    = module.challenges_table.name
-    REWARDS_MINT_JOURNAL_TABLE  = module.mint_journal_table.name
-    REWARDS_SOLANA_RPC_URL      = var.solana_rpc_url
-    REWARDS_EXCHANGE_VENUE      = var.exchange_venue
-    REWARDS_MINT_BATCH_SIZE     = tostring(var.mint_batch_size)
+    REWARDS_LEDGER_TABLE          = module.ledger_table.name
+    REWARDS_ACCOUNTS_TABLE        = module.accounts_table.name
+    REWARDS_DEFAULT_EARN_RATE     = var.default_earn_rate
+    REWARDS_MERCHANT_EARN_RATES   = jsonencode(var.merchant_earn_rates)
+    REWARDS_CHALLENGES_TABLE      = module.challenges_table.name
+    REWARDS_MINT_JOURNAL_TABLE    = module.mint_journal_table.name
+    REWARDS_SOLANA_RPC_URL        = var.solana_rpc_url
+    REWARDS_EXCHANGE_VENUE        = var.exchange_venue
+    REWARDS_MINT_BATCH_SIZE       = tostring(var.mint_batch_size)
     REWARDS_OFFER_DECISIONS_TABLE = module.offer_decisions_table.name
     REWARDS_OFFER_MODEL_S3_URI    = var.offer_model_s3_uri
-  }, local.secret_environment)
+  }, local.secret_environment, local.exchange_environment)
   # The offer checkpoint's object, as an ARN (none when the uniform policy serves).
   offer_model_arn = var.offer_model_s3_uri == "" ? "" : "arn:aws:s3:::${trimprefix(var.offer_model_s3_uri, "s3://")}"
   # Per function, what its code does (smartpay_rewards.adapters.dynamodb): the worker reads the accounts and
@@ -77,7 +78,7 @@ locals {
       actions   = ["s3:GetObject"]
       resources = [arn]
       functions = ["api"]
-  }], local.secret_policy_statements)
+  }], local.secret_policy_statements, local.exchange_policy_statements)
 }
 
 # The append-only ledger: `<merchant>#<customer>` + a deterministic entry id (every Put is conditioned on

@@ -86,10 +86,10 @@ output "route_keys" {
 output "tables" {
   description = "DynamoDB tables of the service, by role."
   value = {
-    ledger       = module.ledger_table.name
-    accounts     = module.accounts_table.name
-    challenges   = module.challenges_table.name
-    mint_journal = module.mint_journal_table.name
+    ledger          = module.ledger_table.name
+    accounts        = module.accounts_table.name
+    challenges      = module.challenges_table.name
+    mint_journal    = module.mint_journal_table.name
     offer_decisions = module.offer_decisions_table.name
   }
 }
@@ -131,4 +131,13 @@ output "secrets" {
     arn  = aws_secretsmanager_secret.chain[key].arn
     env  = secret.env
   } }
+}
+
+output "exchange_api_key_secret" {
+  description = "The exchange API key's secret (exchange_venue ccxt; null otherwise): name, arn and the environment variable carrying the ID. Only the API may read it."
+  value = one([for secret in aws_secretsmanager_secret.exchange_api_key : {
+    name = secret.name
+    arn  = secret.arn
+    env  = "REWARDS_EXCHANGE_API_KEY_SECRET_ID"
+  }])
 }

@@ -100,6 +100,54 @@ run "local_target" {
     condition     = length([for st in jsondecode(output.policies.worker).Statement : st if contains(flatten([st.Action]), "secretsmanager:GetSecretValue")]) == 0
     error_message = "The event worker never reads the chain keys."
   }
+
+  assert {
+    condition     = output.exchange_api_key_secret == null && alltrue([for kind in ["worker", "api", "minter"] : length([for key in keys(output.environments[kind]) : key if startswith(key, "REWARDS_EXCHANGE_") && key != "REWARDS_EXCHANGE_VENUE"]) == 0])
+    error_message = "The pool venue (the default) has no exchange secret and no ccxt settings."
+  }
+}
+
+# The ccxt venue: its settings on every function, its API key a secret only the API may read.
+run "ccxt_venue" {
+  command = apply
+
+  variables {
+    exchange_venue       = "ccxt"
+    exchange_point_value = "0.005"
+  }
+
+  assert {
+    condition     = output.exchange_api_key_secret.name == "smartpay/rewards/exchange-api-key" && output.exchange_api_key_secret.env == "REWARDS_EXCHANGE_API_KEY_SECRET_ID"
+    error_message = "The exchange API key is the secret <p>/rewards/exchange-api-key."
+  }
+
+  assert {
+    condition     = alltrue([for kind in ["worker", "api", "minter"] : output.environments[kind].REWARDS_EXCHANGE_VENUE == "ccxt" && output.environments[kind].REWARDS_EXCHANGE_ID == "binance" && output.environments[kind].REWARDS_EXCHANGE_POINT_VALUE == "0.005" && output.environments[kind].REWARDS_EXCHANGE_QUOTE_CURRENCY == "USDT" && output.environments[kind].REWARDS_EXCHANGE_API_KEY_SECRET_ID == "smartpay/rewards/exchange-api-key"])
+    error_message = "Every function gets the venue's settings and the secret's id (never the key)."
+  }
+
+  assert {
+    condition     = alltrue([for kind in ["worker", "api", "minter"] : contains(flatten([for st in jsondecode(output.policies[kind]).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "secretsmanager:GetSecretValue")]), output.exchange_api_key_secret.arn) == (kind == "api")])
+    error_message = "Only the API (which settles redemptions) may read the exchange API key."
+  }
+
+  assert {
+    condition     = length(output.secrets) == 3
+    error_message = "The chain keys are unchanged by the venue."
+  }
+}
+
+run "a_bad_venue_is_refused" {
+  command = plan
+
+  variables {
+    exchange_venue          = "uniswap"
+    exchange_id             = "kraken"
+    exchange_point_value    = "0"
+    exchange_quote_currency = "usdt"
+  }
+
+  expect_failures = [var.exchange_venue, var.exchange_id, var.exchange_point_value, var.exchange_quote_currency]
 }
 
 run "aws_target_connects_the_queue" {

@@ -163,13 +163,46 @@ variable "solana_rpc_url" {
 }
 
 variable "exchange_venue" {
-  description = "Where redemptions settle (REWARDS_EXCHANGE_VENUE): pool (the constant-product pool on chain)."
+  description = "Where redemptions settle (REWARDS_EXCHANGE_VENUE): pool (the constant-product pool on chain) or ccxt (a centralised exchange through ccxt: adds the exchange-api-key secret, readable by the API only)."
   type        = string
   default     = "pool"
 
   validation {
-    condition     = contains(["pool"], var.exchange_venue)
-    error_message = "exchange_venue must be pool."
+    condition     = contains(["pool", "ccxt"], var.exchange_venue)
+    error_message = "exchange_venue must be pool or ccxt."
+  }
+}
+
+variable "exchange_id" {
+  description = "The ccxt exchange id when exchange_venue is ccxt (REWARDS_EXCHANGE_ID): binance, the exchange whose order parameters and error codes the adapter maps."
+  type        = string
+  default     = "binance"
+
+  validation {
+    condition     = contains(["binance"], var.exchange_id)
+    error_message = "exchange_id must be binance (another exchange needs its own mapping in smartpay_rewards/exchange/cex.py first)."
+  }
+}
+
+variable "exchange_point_value" {
+  description = "What one point buys at the exchange, in its quote currency (REWARDS_EXCHANGE_POINT_VALUE), when exchange_venue is ccxt: a decimal string above 0."
+  type        = string
+  default     = "0.01"
+
+  validation {
+    condition     = can(regex("^[0-9]{1,9}(\\.[0-9]{1,12})?$", var.exchange_point_value)) && try(tonumber(var.exchange_point_value) > 0, false)
+    error_message = "exchange_point_value must be a decimal string above 0 (at most 9 integer and 12 fraction digits)."
+  }
+}
+
+variable "exchange_quote_currency" {
+  description = "The exchange's quote currency (REWARDS_EXCHANGE_QUOTE_CURRENCY) when exchange_venue is ccxt: SOL is bought on SOL/<this>."
+  type        = string
+  default     = "USDT"
+
+  validation {
+    condition     = can(regex("^[A-Z0-9]{2,10}$", var.exchange_quote_currency))
+    error_message = "exchange_quote_currency must be 2-10 upper-case letters or digits (e.g. USDT)."
   }
 }
 

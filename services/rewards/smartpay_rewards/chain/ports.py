@@ -12,15 +12,12 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
+from smartpay_shared.solana_rpc import SolanaRpcError
 
-class ClusterError(Exception):
-    """A transaction or RPC that failed. `outcome_unknown`: the transaction may have landed (a lost reply,
-    a timeout): the caller must read the chain (signature_status) before trying again."""
 
-    def __init__(self, message: str, *, retriable: bool, outcome_unknown: bool = False):
-        super().__init__(message)
-        self.retriable = retriable
-        self.outcome_unknown = outcome_unknown
+class ClusterError(SolanaRpcError):
+    """A transaction or RPC that failed (`retriable`). `outcome_unknown`: the transaction may have landed (a
+    lost reply, a timeout): the caller must read the chain (signature_status) before trying again."""
 
 
 @dataclass(frozen=True)
@@ -56,11 +53,23 @@ class ChainCluster(abc.ABC):
     def minimum_balance(self, space: int) -> int: ...
 
 
+@dataclass(frozen=True)
+class ApiKey:
+    """An exchange API key pair (repr shows neither part)."""
+
+    key: str = field(repr=False)
+    secret: str = field(repr=False)
+
+
 class SecretSource(abc.ABC):
     """Keys by secret id. Implementations never log, repr or put a key's bytes into an error message."""
 
     @abc.abstractmethod
     def keypair(self, secret_id: str) -> Keypair: ...
+
+    @abc.abstractmethod
+    def api_key(self, secret_id: str) -> ApiKey:
+        """An exchange's API key (the ccxt venue)."""
 
 
 @dataclass(frozen=True)

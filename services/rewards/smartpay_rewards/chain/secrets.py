@@ -1,7 +1,8 @@
 """Keys from AWS Secrets Manager. Secret shape (SecretString, JSON): {"secret_key": "<base58 of the 64-byte
-keypair>", "public_key": "<base58>"} (the same shape the payment service's fee-payer secret uses). Errors name
-the secret id and the problem, never the value; nothing here formats, logs or reprs a key (solders' Keypair
-str() IS the base58 secret: never format a Keypair into a message)."""
+keypair>", "public_key": "<base58>"} (the same shape the payment service's fee-payer secret uses); an exchange
+API key: {"api_key": "...", "secret": "..."}. Errors name the secret id and the problem, never the value;
+nothing here formats, logs or reprs a key (solders' Keypair str() IS the base58 secret: never format a Keypair
+into a message)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from solders.keypair import Keypair
 
-from smartpay_rewards.chain.ports import SecretSource
+from smartpay_rewards.chain.ports import ApiKey, SecretSource
 
 
 class SecretError(Exception):
@@ -27,10 +28,7 @@ class SecretsManagerSource(SecretSource):
     def __repr__(self) -> str:
         return f"SecretsManagerSource(cached={sorted(self._cache)})"
 
-    def keypair(self, secret_id: str) -> Keypair:
-        with self._lock:
-            if secret_id in self._cache:
-                return self._cache[secret_id]
+    def _json(self, secret_id: str) -> dict:
         from botocore.exceptions import ClientError
 
         try:
@@ -41,7 +39,23 @@ class SecretsManagerSource(SecretSource):
             value = json.loads(raw or "")
         except ValueError:
             raise SecretError(f"secret {secret_id} is not a JSON object") from None
-        encoded = value.get("secret_key") if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            raise SecretError(f"secret {secret_id} is not a JSON object")
+        return value
+
+    def api_key(self, secret_id: str) -> ApiKey:
+        value = self._json(secret_id)
+        key, secret = value.get("api_key"), value.get("secret")
+        if not (isinstance(key, str) and key and isinstance(secret, str) and secret):
+            raise SecretError(f"secret {secret_id} needs non-empty string fields 'api_key' and 'secret'")
+        return ApiKey(key, secret)
+
+    def keypair(self, secret_id: str) -> Keypair:
+        with self._lock:
+            if secret_id in self._cache:
+                return self._cache[secret_id]
+        value = self._json(secret_id)
+        encoded = value.get("secret_key")
         if not isinstance(encoded, str):
             raise SecretError(f"secret {secret_id} has no string field 'secret_key'")
         try:

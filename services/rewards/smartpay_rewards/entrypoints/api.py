@@ -18,6 +18,7 @@ from smartpay_shared.text import NO_CONTROL
 
 from smartpay_rewards import bootstrap
 from smartpay_rewards.chain.ports import ClusterError
+from smartpay_rewards.chain.secrets import SecretError
 from smartpay_rewards.chain.wallets import WalletLinkRefused
 from smartpay_rewards.domain.errors import (AccountNotFound, ChallengeMismatch, InsufficientPoints,
                                             WalletAlreadyLinked, WalletNotLinked)
@@ -45,7 +46,8 @@ class LinkRequest(BaseModel):
 class RedeemBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     points: int = Field(ge=1, le=10**12, strict=True)
-    asset: Literal["SOL"] = Field(description="What the points buy (the pool trades points for SOL).")
+    asset: Literal["SOL"] = Field(description="What the points buy: SOL (from the pool's reserve, or bought at "
+                                  "the exchange with the ccxt venue).")
     slippage_bps: int = Field(default=100, ge=0, le=5_000, strict=True)
 
 
@@ -108,6 +110,12 @@ def _no_chain(exc: bootstrap.ChainNotSetUp) -> Response:
 @app.exception_handler(ClusterError)
 def _cluster(exc: ClusterError) -> Response:
     raise Unavailable("the Solana cluster", exc)
+
+
+@app.exception_handler(SecretError)
+def _keys(exc: SecretError) -> Response:
+    # A key secret without a (valid) value: a deployment not finished (chain-setup, the exchange API key).
+    raise Unavailable("the rewards keys", exc)
 
 
 @app.get("/rewards/<customer_id>")

@@ -7,7 +7,8 @@ settle() re-reads the book, refuses when the amount fell below the quote's slipp
 fill-or-kill limit buy (all or nothing on the exchange) whose client order id is derived from the quote id,
 so a lost reply is resolved by looking the order up (resolve()); an order the exchange has not seen once
 its recvWindow has passed can never be placed. The bought asset is credited to the platform's exchange
-account; the withdrawal to the customer's wallet is a separate step (not in this adapter)."""
+account; the withdrawal to the customer's wallet is a separate step (not built). The points' side (collected on
+chain before the order, given back on a refusal) is exchange/cex_venue.py's."""
 
 from __future__ import annotations
 
@@ -16,14 +17,30 @@ import logging
 import time
 import uuid
 from decimal import ROUND_DOWN, Decimal
-from typing import Callable
+from typing import Any, Callable
 
 import ccxt
 
+from smartpay_rewards.chain.ports import ApiKey
 from smartpay_rewards.exchange.ports import ExchangePort, Quote, QuoteRefused, Redeemer, Settlement
 
 log = logging.getLogger(__name__)
 ASSET_DECIMALS = {"SOL": 9, "BTC": 8, "ETH": 18, "USDC": 6, "USDT": 6}
+
+# ccxt logs every request's headers at DEBUG, and a signed request's headers carry the API key (X-MBX-APIKEY):
+# its loggers stay at INFO whatever the root level is (a function run with LOG_LEVEL=DEBUG included).
+logging.getLogger("ccxt").setLevel(logging.INFO)
+
+
+def connect(exchange_id: str, key: ApiKey, session: Any = None, timeout_seconds: float = 5.0) -> ccxt.Exchange:
+    """A ccxt client for spot redemptions: spot markets only (margin and currency listings are other calls,
+    which need other permissions), ccxt's own rate limiter, `timeout_seconds` per request (a redemption makes
+    up to five, within the API function's timeout). `session`: a requests.Session of the caller's (tests)."""
+    config = {"apiKey": key.key, "secret": key.secret, "timeout": int(timeout_seconds * 1000), "enableRateLimit": True,
+              "options": {"fetchMarkets": {"types": ["spot"]}, "fetchMargins": False, "fetchCurrencies": False}}
+    if session is not None:
+        config["session"] = session
+    return getattr(ccxt, exchange_id)(config)
 
 
 # Binance error codes whose execution status is documented as unknown (ccxt maps them to ExchangeError, not

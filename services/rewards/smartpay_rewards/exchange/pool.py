@@ -36,6 +36,7 @@ from smartpay_rewards.chain import spl
 from smartpay_rewards.chain.points_mint import LAMPORTS_PER_SIGNATURE, POINTS_DECIMALS, PointsMint
 from smartpay_rewards.chain.ports import ClusterError
 from smartpay_rewards.exchange import pool_math
+from smartpay_rewards.exchange.collect import wallet_refusal
 from smartpay_rewards.exchange.ports import ExchangePort, Quote, QuoteRefused, Redeemer, Settlement
 
 log = logging.getLogger(__name__)
@@ -209,14 +210,12 @@ class ConstantProductPool(ExchangePort):
 
     # --- helpers -----------------------------------------------------------------------------------
     def _precheck(self, quote: Quote, wallet: Pubkey, out: int, delegated: bool = False) -> tuple[str, str] | None:
-        if self.points.balance(wallet) < quote.points:
-            return "insufficient_points", "the wallet holds fewer points than the quote"
         if delegated:
-            found = self.cluster.account(self.points.token_account(wallet))
-            delegate, allowed = spl.token_account_delegation(found.data) if found else (None, 0)
-            if delegate != self.authority.pubkey() or allowed < quote.points:
-                return "rejected", (f"the wallet has not approved the pool authority {self.authority.pubkey()} "
-                                    f"for {quote.points} points (approved: {allowed if delegate else 0})")
+            refused = wallet_refusal(self.points, wallet, quote.points, self.authority.pubkey())
+            if refused:
+                return refused
+        elif self.points.balance(wallet) < quote.points:
+            return "insufficient_points", "the wallet holds fewer points than the quote"
         if self.out.mint is None and self.cluster.account(wallet) is None and out < self.cluster.minimum_balance(0):
             return "below_minimum", "an empty wallet must receive at least the rent-exempt minimum"
         return None

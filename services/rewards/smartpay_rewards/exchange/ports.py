@@ -66,6 +66,8 @@ class Settlement:
 
 
 class ExchangePort(abc.ABC):
+    venue: str  # what its quotes say in Quote.venue ("pool", "ccxt:binance")
+
     @abc.abstractmethod
     def quote(self, points: int, target_asset: str, slippage_bps: int = 100) -> Quote: ...
 

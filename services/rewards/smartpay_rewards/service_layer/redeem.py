@@ -81,7 +81,8 @@ def apply_settlement(redemption: Redemption, settlement: Settlement, uow_factory
     now = clock()
     if settlement.status == "settled":
         final = replace(redemption, status="settled", amount_out=settlement.amount_out,
-                        reference=settlement.reference, fee_lamports=settlement.fee_lamports, updated_at=now)
+                        reference=settlement.reference, fee_lamports=settlement.fee_lamports,
+                        detail=settlement.detail[:300], updated_at=now)
     elif settlement.status == "pending":
         final = replace(redemption, status="pending", amount_out=settlement.amount_out,
                         reference=settlement.reference, fee_lamports=settlement.fee_lamports,
@@ -116,12 +117,13 @@ def resolve_open(uow_factory: UowFactory, exchange: ExchangePort,
                  clock: Callable[[], datetime] = _now) -> list[tuple[Redemption, Redemption]]:
     """Ask the venue about every pending redemption and record its answer; (before, after) per redemption.
     A `reserved` one (a crash between the reservation and the venue's answer) has no reference to ask
-    about: it is listed unchanged for a person to check (the pool's memo names the redemption id)."""
+    about: it is listed unchanged for a person to check (the venue's memos and client order id name the
+    redemption id); so is one settled at another venue than `exchange` (the venue was switched meanwhile)."""
     with uow_factory() as uow:
         found = uow.open_redemptions()
     out = []
     for r in sorted(found, key=lambda r: r.created_at):
-        if r.status != "pending" or r.reference is None:
+        if r.status != "pending" or r.reference is None or r.venue != exchange.venue:
             out.append((r, r))
             continue
         answer = exchange.resolve(pending_settlement(r))

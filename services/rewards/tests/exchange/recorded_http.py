@@ -5,6 +5,7 @@ Everything above the socket is ccxt's real code: signing, status-code and error-
 from __future__ import annotations
 
 import json
+import secrets
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -12,8 +13,14 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from requests.adapters import BaseAdapter
 
+from smartpay_rewards.chain.ports import ApiKey
+from smartpay_rewards.exchange.cex import CcxtExchange, connect
+
 RECORDED = Path(__file__).parent / "recorded" / "binance"
 TIMEOUT = "TIMEOUT"
+INFO = ("GET", "/api/v3/exchangeInfo", "exchangeInfo")
+DEPTH = ("GET", "/api/v3/depth", "depth")
+ORDER = "/api/v3/order"
 
 
 class RecordedBinance(BaseAdapter):
@@ -21,6 +28,7 @@ class RecordedBinance(BaseAdapter):
         super().__init__()
         self.script = list(script)
         self.requests: list[tuple[str, str, dict]] = []
+        self.headers: list[dict[str, str]] = []  # per request, as sent (a signed request carries the API key)
 
     def send(self, request, **kwargs):
         parts = urlsplit(request.url)
@@ -29,6 +37,7 @@ class RecordedBinance(BaseAdapter):
             body = request.body.decode() if isinstance(request.body, bytes) else request.body
             params.update(parse_qsl(body))
         self.requests.append((request.method, parts.path, params))
+        self.headers.append(dict(request.headers))
         assert self.script, f"unscripted request {request.method} {parts.path}"
         method, path, fixture = self.script.pop(0)
         assert (request.method, parts.path) == (method, path), \
@@ -60,3 +69,14 @@ def binance_session(script) -> tuple[requests.Session, RecordedBinance]:
     session = requests.Session()
     session.mount("https://", adapter)
     return session, adapter
+
+
+def throwaway_key() -> ApiKey:
+    """Credentials generated per test (the recorded server checks no signature)."""
+    return ApiKey(secrets.token_hex(16), secrets.token_hex(32))
+
+
+def recorded_exchange(script, clock, key: ApiKey | None = None) -> tuple[CcxtExchange, RecordedBinance]:
+    """The ccxt adapter as bootstrap builds it (`connect`), over the recorded transport."""
+    session, transport = binance_session(script)
+    return CcxtExchange(connect("binance", key or throwaway_key(), session), Decimal("0.01"), clock=clock), transport

@@ -3,20 +3,15 @@ quote expiry, slippage refusal, fill-or-kill settlement and the mapping of Binan
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
-import ccxt
 import pytest
 
-from smartpay_rewards.exchange.cex import CcxtExchange, client_order_id
+from smartpay_rewards.exchange.cex import client_order_id
 from smartpay_rewards.exchange.ports import QuoteRefused, Redeemer
 
-from .recorded_http import TIMEOUT, binance_session
+from .recorded_http import DEPTH, INFO, ORDER, TIMEOUT, recorded_exchange
 
-INFO = ("GET", "/api/v3/exchangeInfo", "exchangeInfo")
-DEPTH = ("GET", "/api/v3/depth", "depth")
-ORDER = "/api/v3/order"
 WALLET = Redeemer("8ZNy7Jp2tcyvRXDRgjs5VZLyVqFwVTdmcxRExB7EyBZX")
 
 
@@ -29,12 +24,7 @@ class Clock:
 
 
 def adapter(script, clock=None):
-    session, transport = binance_session(script)
-    # Throwaway credentials generated per test (the recorded server checks no signature).
-    exchange = ccxt.binance({"apiKey": secrets.token_hex(16), "secret": secrets.token_hex(32), "session": session,
-                             "options": {"fetchMarkets": {"types": ["spot"]}, "fetchMargins": False,
-                                         "fetchCurrencies": False}})
-    return CcxtExchange(exchange, Decimal("0.01"), clock=clock or Clock()), transport
+    return recorded_exchange(script, clock or Clock())
 
 
 def test_quote_walks_the_asks_for_the_points_value():

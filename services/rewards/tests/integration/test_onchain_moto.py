@@ -9,14 +9,10 @@ import json
 
 import pytest
 from solders.keypair import Keypair
-from solders.message import MessageV0
-from solders.transaction import VersionedTransaction
 
 from smartpay_rewards import bootstrap
 from smartpay_rewards.adapters.dynamodb import DynamoUnitOfWork
-from smartpay_rewards.chain import spl
 from smartpay_rewards.chain.cluster import LiteSvmCluster
-from smartpay_rewards.chain.points_mint import POINTS_DECIMALS
 from smartpay_rewards.chain.reconcile import read_chain
 from smartpay_rewards.chain.secrets import SecretsManagerSource
 from smartpay_rewards.config import RewardsSettings
@@ -24,7 +20,7 @@ from smartpay_rewards.domain.model import Capture, EntryKind
 from smartpay_rewards.domain.points import EarnRates
 from smartpay_rewards.service_layer import ledger, onchain
 from smartpay_rewards.service_layer.chain_setup import ensure_chain
-from smartpay_rewards.testing import call, create_tables
+from smartpay_rewards.testing import approve_delegate, call, create_tables, link_wallet_call
 
 pytestmark = pytest.mark.integration
 NOW_EVENT = "2026-12-06T12:00:00+00:00"
@@ -62,21 +58,11 @@ def account(rewards, customer, merchant="m_acme"):
         return u.account(merchant, customer)
 
 
-def link_through_api(customer, wallet: Keypair, merchant="m_acme"):
-    status, body = call("POST", f"/rewards/{customer}/wallet/challenge", merchant=merchant,
-                        resource="/rewards/{customer_id}/wallet/challenge", params={"customer_id": customer},
-                        body={"wallet": str(wallet.pubkey())})
-    assert status == 201, body
-    signature = str(wallet.sign_message(body["message"].encode()))
-    return call("POST", f"/rewards/{customer}/wallet", merchant=merchant, resource="/rewards/{customer_id}/wallet",
-                params={"customer_id": customer}, body={"nonce": body["nonce"], "signature": signature})
-
-
 def test_crash_after_send_recovered_from_the_dynamodb_journal(stack):
     rewards, capture, ddb = stack
     wallet = Keypair()
     capture("cus_1", 5000, "pay_1")
-    status, body = link_through_api("cus_1", wallet)
+    status, body = link_wallet_call("cus_1", wallet)
     assert status == 200 and body["wallet"] == str(wallet.pubkey())
     chain = rewards.chain()
     send = chain.cluster.send
@@ -118,7 +104,7 @@ def test_redeem_route_settles_and_refuses_with_reversal(stack):
     rewards, capture, ddb = stack
     wallet = Keypair()
     capture("cus_1", 100_000, "pay_1")
-    assert link_through_api("cus_1", wallet)[0] == 200
+    assert link_wallet_call("cus_1", wallet)[0] == 200
     chain = rewards.chain()
     onchain.mint_run(rewards.uow, chain.minter)
     path, resource, params = "/rewards/cus_1/redeem", "/rewards/{customer_id}/redeem", {"customer_id": "cus_1"}
@@ -129,10 +115,7 @@ def test_redeem_route_settles_and_refuses_with_reversal(stack):
 
     chain.cluster.airdrop(wallet.pubkey(), 10**8)
     p = chain.points
-    ix = spl.approve_checked(p.token_account(wallet.pubkey()), p.address, chain.pool_authority, wallet.pubkey(),
-                             300, POINTS_DECIMALS, p.token_program)
-    chain.cluster.send(VersionedTransaction(MessageV0.try_compile(wallet.pubkey(), [ix], [],
-                                                                  chain.cluster.latest_blockhash()), [wallet]))
+    approve_delegate(p, wallet, chain.pool_authority, 300)
     status, body = call("POST", path, resource=resource, params=params,
                         body={"points": 300, "asset": "SOL", "slippage_bps": 100})
     assert status == 200 and body["status"] == "settled" and body["amount_out"] > 0, body
@@ -194,15 +177,12 @@ def test_a_lost_settlement_reply_is_pending_in_dynamodb_then_resolved(stack):
     rewards, capture, _ = stack
     wallet = Keypair()
     capture("cus_1", 100_000, "pay_1")
-    assert link_through_api("cus_1", wallet)[0] == 200
+    assert link_wallet_call("cus_1", wallet)[0] == 200
     chain = rewards.chain()
     onchain.mint_run(rewards.uow, chain.minter)
     chain.cluster.airdrop(wallet.pubkey(), 10**8)
     p = chain.points
-    ix = spl.approve_checked(p.token_account(wallet.pubkey()), p.address, chain.pool_authority, wallet.pubkey(),
-                             250, POINTS_DECIMALS, p.token_program)
-    chain.cluster.send(VersionedTransaction(MessageV0.try_compile(wallet.pubkey(), [ix], [],
-                                                                  chain.cluster.latest_blockhash()), [wallet]))
+    approve_delegate(p, wallet, chain.pool_authority, 250)
     send, status = chain.cluster.send, chain.cluster.signature_status
 
     def landed_reply_lost(tx):

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import abc
-import base64
-import time
 from dataclasses import dataclass
 
-import requests
 from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
+from smartpay_shared.solana_rpc import SolanaRpc, SolanaRpcError
 
-class ClusterError(Exception):
-    def __init__(self, message: str, *, retriable: bool):
-        super().__init__(message)
-        self.retriable = retriable
+
+class ClusterError(SolanaRpcError):
+    """A transaction or RPC that failed (`retriable`; `outcome_unknown`: it may have landed)."""
 
 
 @dataclass(frozen=True)
@@ -74,55 +71,25 @@ class LiteSvmCluster(SolanaCluster):
 
 
 class RpcCluster(SolanaCluster):
-    """A real cluster (devnet, a local validator) over JSON-RPC; confirmation by polling the signature."""
+    """A real cluster (devnet, a local validator, the local stack's sandbox) over JSON-RPC: the shared client
+    (smartpay_shared.solana_rpc) in this port's types; its errors are this port's ClusterError."""
 
     def __init__(self, url: str, timeout_seconds: float = 10.0, commitment: str = "confirmed"):
-        self._url = url
-        self._timeout = timeout_seconds
-        self._commitment = commitment
-        self._http = requests.Session()
-
-    def _rpc(self, method: str, params: list):
-        try:
-            response = self._http.post(self._url, json={"jsonrpc": "2.0", "id": 1, "method": method,
-                                                        "params": params}, timeout=self._timeout)
-        except requests.RequestException as e:
-            raise ClusterError(f"{method}: {type(e).__name__}", retriable=True) from e
-        if response.status_code >= 500 or response.status_code == 429:
-            raise ClusterError(f"{method}: HTTP {response.status_code}", retriable=True)
-        body = response.json()
-        if "error" in body:
-            raise ClusterError(f"{method}: {body['error'].get('message')}", retriable=False)
-        return body["result"]
+        self._rpc = SolanaRpc(url, timeout_seconds, commitment, error=ClusterError)
 
     def latest_blockhash(self) -> Hash:
-        result = self._rpc("getLatestBlockhash", [{"commitment": self._commitment}])
-        return Hash.from_string(result["value"]["blockhash"])
+        return Hash.from_string(self._rpc.latest_blockhash())
 
     def send(self, tx: VersionedTransaction) -> str:
-        encoded = base64.b64encode(bytes(tx)).decode()
-        signature = self._rpc("sendTransaction", [encoded, {"encoding": "base64",
-                                                            "preflightCommitment": self._commitment}])
-        deadline = time.monotonic() + self._timeout
-        while time.monotonic() < deadline:
-            status = self._rpc("getSignatureStatuses", [[signature]])["value"][0]
-            if status and status.get("err"):
-                raise ClusterError(f"transaction failed: {status['err']}", retriable=False)
-            if status and status.get("confirmationStatus") in ("confirmed", "finalized"):
-                return signature
-            time.sleep(0.4)
-        raise ClusterError(f"{signature} not confirmed in {self._timeout}s", retriable=True)
+        return self._rpc.send_and_confirm(bytes(tx))
 
     def account(self, address: Pubkey) -> AccountInfo | None:
-        value = self._rpc("getAccountInfo", [str(address), {"encoding": "base64",
-                                                            "commitment": self._commitment}])["value"]
-        if value is None:
-            return None
-        return AccountInfo(value["lamports"], base64.b64decode(value["data"][0]))
+        found = self._rpc.account(str(address))
+        return None if found is None else AccountInfo(found.lamports, found.data)
 
     def minimum_balance(self, space: int) -> int:
-        return self._rpc("getMinimumBalanceForRentExemption", [space])
+        return self._rpc.minimum_balance(space)
 
     def airdrop(self, address: Pubkey, lamports: int) -> None:
         """requestAirdrop: devnet, a test validator or the local sandbox only."""
-        self._rpc("requestAirdrop", [str(address), lamports])
+        self._rpc.airdrop(str(address), lamports)
