@@ -27,6 +27,8 @@ ALLOWED_DIRECT_READS = {
         "CLI only: `smartpay payment put-secrets` refuses a non-local endpoint",
     ("services/payment/smartpay_payment/testing/local_stack.py", "<os.environ>"):
         "tests only: runs the payment service with a worker process's environment",
+    ("services/rewards/smartpay_rewards/demo_chain.py", "<os.environ>"):
+        "demo only: runs `smartpay rewards reconcile` with the minter's deployed environment",
     ("shared/smartpay_shared/runtime/tracing.py", "AWS_XRAY_CONTEXT_MISSING"): "X-Ray SDK setting",
     ("shared/smartpay_shared/runtime/worker_tracing.py", "AWS_XRAY_CONTEXT_MISSING"): "X-Ray SDK setting",
     ("shared/smartpay_shared/runtime/worker_tracing.py", "AWS_XRAY_DAEMON_ADDRESS"): "Lambda runtime (reserved)",
