@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from smartpay_chat.domain.lexicon import NUMBER_WORDS
+from smartpay_chat.domain.places import CURRENCY_CODES, CURRENCY_NAMES
 
 NUMBERS = {k: v for k, v in NUMBER_WORDS.items() if k not in ("a", "an")}
 NUM = r"(\d{1,4}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
@@ -20,8 +21,12 @@ MONTHS["sept"] = 9
 MONTH_RE = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_RE = r"(\d{1,2})(?:st|nd|rd|th)?(?![\d:])"
-DATE_RE = (rf"(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{MONTH_RE}\s+(?:the\s+)?{DAY_RE}"
-           rf"|(?:the\s+)?{DAY_RE}\s+(?:of\s+)?{MONTH_RE})")
+YEAR_RE = r"((?:19|20)\d\d)\b"  # "november 15 2026", "november 2026" (amounts are read before dates)
+_MONEY_NEXT = "|".join(sorted([*CURRENCY_NAMES, *(c.lower() for c in CURRENCY_CODES)], key=len, reverse=True))
+NOT_MONEY = rf"(?!\s*(?:[$€£¥%]|percent\b|(?:{_MONEY_NEXT})\b))"  # a year alone is never a number with a currency
+DATE_RE = (rf"(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{MONTH_RE}\s+(?:the\s+)?{DAY_RE}(?:\s+{YEAR_RE})?"
+           rf"|(?:the\s+)?{DAY_RE}\s+(?:of\s+)?{MONTH_RE}(?:\s+{YEAR_RE})?)")
+DATE_GROUPS = 9  # the groups of one DATE_RE
 
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
 SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"
@@ -142,10 +147,18 @@ def number(token: str) -> int:
 
 
 def parse_date(groups: tuple[str | None, ...], today: date) -> date:
-    """A date phrase (DATE_RE's 7 groups) -> a date; without a year, the latest such date not after today."""
-    iso_y, iso_m, iso_d, month_a, day_a, day_b, month_b = groups
+    """A date phrase (DATE_RE's 9 groups) -> a date; without a year, the latest such date not after today.
+    Raises ValueError for a day the month does not have ("november 31")."""
+    iso_y, iso_m, iso_d, month_a, day_a, year_a, day_b, month_b, year_b = groups
     if iso_y:
         return date(int(iso_y), int(iso_m), int(iso_d))
     month, day = (MONTHS[month_a], int(day_a)) if month_a else (MONTHS[month_b], int(day_b))
+    if year_a or year_b:
+        return date(int(year_a or year_b), month, day)
     candidate = date(today.year, month, day)
     return candidate if candidate <= today else date(today.year - 1, month, day)
+
+
+def has_year(groups: tuple[str | None, ...]) -> bool:
+    """Did the date phrase (DATE_RE's 9 groups) name its year?"""
+    return bool(groups[0] or groups[5] or groups[8])

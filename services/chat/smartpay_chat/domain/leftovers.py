@@ -1,8 +1,8 @@
 """What to do with the words the grammar did not consume. A word is ignored when it cannot change the plan
 (filler, or an unknown word in no position where a plan part would stand); it makes the question refused when
-it could: a number, a time word, a negation, something the data does not hold (customers churned, fees), or
-an unknown word where a value, a grouping, a ranked thing or a counted thing would stand ("via PayPal",
-"by device", "best customer", "how many disputes", "Visa cards")."""
+it could: a number, a time word, a negation, a name written with an underscore (a field or a value), something
+the data does not hold (customers churned, fees), or an unknown word where a value, a grouping, a ranked thing
+or a counted thing would stand ("via PayPal", "by device", "best customer", "how many disputes", "Visa cards")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from smartpay_chat.domain import lexicon as lx
-from smartpay_chat.domain import typos
+from smartpay_chat.domain import spoken, typos
 from smartpay_chat.domain.grammar import GROUPS, Text
 from smartpay_chat.domain.zones import CITIES
 
@@ -53,7 +53,10 @@ def _consumed(t: Text, end: int) -> bool:
 def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> bool:
     if any(c.isdigit() for c in word) or word in lx.OUT_OF_SCOPE or word in lx.NEGATIONS or word in lx.METRIC_WORDS:
         return True
-    if word in lx.TIME_WORDS or word in lx.NUMBER_WORDS and word not in ("a", "an", "one"):
+    if "_" in word:  # a name written like a field or a value ("declined_fraud", "fraud_score"): never ignored
+        return True
+    if word in lx.TIME_WORDS or (word in lx.NUMBER_WORDS or word in spoken.NUMBER_VOCAB) and word not in (
+            "a", "an", "one", "first"):
         return True
     if word in ("by", "per", "each", "across", "which"):  # a grouping with nothing after it, or an unknown one
         return not after or not _consumed(t, m.end())

@@ -1,5 +1,6 @@
-"""Question text -> `Parsed`, phrase by phrase: normalise, correct typos, then the time zone, the metric, the
-ranking, the grouping, the window, amounts and filter values; what is left is judged by `leftovers.judge`.
+"""Question text -> `Parsed`, phrase by phrase: normalise, spoken forms (numbers in words, homophones), correct
+typos, then the time zone, the metric, the ranking, the grouping, the window, amounts and filter values; what is
+left is judged by `leftovers.judge`.
 Pure: `today` and the known-word test are arguments."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 
 from smartpay_chat.domain import grammar as g
-from smartpay_chat.domain import leftovers, lexicon, typos, values, when, zones
+from smartpay_chat.domain import leftovers, lexicon, spoken, typos, values, when, zones
 from smartpay_chat.domain.places import COUNTRY_NAMES, CURRENCY_NAMES, DEMONYMS
 
 _FOLLOW_UP = (r"^\s*(?:and|what about|how about|only|just|same|now|but|then|instead|also|ok|okay|so|what if"
@@ -39,7 +40,8 @@ _VOCAB = (lexicon.FILLER | lexicon.OUT_OF_SCOPE | lexicon.PEOPLE | lexicon.NEGAT
 
 def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: False) -> g.Parsed:
     parsed = g.Parsed()
-    text, parsed.corrected = typos.correct(lexicon.normalise(question), lexicon.TYPO_TARGETS,
+    said = spoken.homophones(spoken.digits(lexicon.normalise(question)))  # "forty eight hours", "buy gateway"
+    text, parsed.corrected = typos.correct(said, lexicon.TYPO_TARGETS,
                                            lambda w: w in _VOCAB or known(w))
     t = g.Text(re.sub(r"[?!,;()\"]|:(?!\d)|\.(?!\d)", " ", text))
     try:
@@ -52,6 +54,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
             parsed.refusal = COMPARISON_REASON
             return parsed
         _ranking(t, parsed)
+        named = values.named_statuses(t)  # "with status failed": before "with the status" can read as a grouping
         parsed.relative = when.relative(t)  # before the groupings: "and the day before?" groups by nothing
         fraud_reasons = bool(t.take(r"\bfraud[- ](?:decline|declined|declines|rejection|rejections|block|blocks)\s+"
                                     r"(?:reasons?|codes?)\b|\b(?:(?:decline|declined|failure|rejection)\s+)?(?:reasons?|codes?)\s+(?:for|of|behind)"
@@ -60,7 +63,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         groups = _groups(t) + (["reason"] if fraud_reasons else [])
         parsed.window, said_now = when.take(t, today)
         parsed.window = parsed.window or when.on_weekday(t, today)
-    except (zones.ZoneProblem, when.FutureWindow, Unsupported) as e:
+    except (zones.ZoneProblem, when.FutureWindow, when.NoSuchDate, Unsupported) as e:
         parsed.refusal = str(e)
         return parsed
     if parsed.top_n is not None:  # "top 5 gateways", "the busiest day": the ranked thing is the grouping
@@ -68,7 +71,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     parsed.group_by = tuple(dict.fromkeys(groups))
     parsed.payment_noun = bool(re.search(_NOUNS, t.full))
     methods, gateways = values.methods_and_gateways(t)
-    statuses, parsed.status_words = values.statuses(t)
+    statuses, parsed.status_words = values.statuses(t, named)
     if t.take(r"\b(?:sent (?:for|to)|flagged (?:for|as)|held for|went (?:to|into)|put (?:in|into|under)|under|in)?\s*"
               r"(?:manual |fraud |a )?review(?:ed)?\b"):
         parsed.fraud_decisions = ("review",)

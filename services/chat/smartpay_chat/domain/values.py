@@ -69,10 +69,39 @@ def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:
     return methods, gateways
 
 
-def statuses(t: g.Text) -> tuple[list[str], tuple[str, ...]]:
-    """(the statuses, which of STATUSES' names were said)."""
+# The glossary's status names, as a developer types them ("declined_fraud", "status failed"): exactly that status.
+GLOSSARY_STATUSES = {"captured": "captured", "refunded": "refunded", "partially_refunded": "partially_refunded",
+                     "partially refunded": "partially_refunded", "declined_fraud": "declined_fraud",
+                     "failed": "failed", "pending": "pending"}
+_STATUS_NAME = "|".join(sorted(GLOSSARY_STATUSES, key=len, reverse=True))
+_STATUS_WORD = (r"\b(?:(?:in|with|of|where|having|whose|at)\s+)?(?:the\s+|a\s+)?(?:status|state)"
+                r"\s*(?:is\s+|was\s+|==?\s*|of\s+|equals?\s+|equal to\s+)?")
+# The name of the glossary status a name stands for (the names of STATUSES' entries).
+_NAME_OF = {"captured": "captured", "refunded": "refunded", "partially_refunded": "partial",
+            "declined_fraud": "fraud", "failed": "failed", "pending": "pending"}
+
+
+def named_statuses(t: g.Text) -> tuple[list[str], list[str]]:
+    """A glossary name after "status" ("with status failed", "status = refunded"), or one written with its
+    underscore ("declined_fraud"), is exactly that status: (the statuses, which of STATUSES' names they are).
+    Read before the groupings, so that "with the status failed" is a filter, not "with the status" (a grouping)."""
     found: list[str] = []
     said: list[str] = []
+    pattern = rf"{_STATUS_WORD}({_STATUS_NAME})\b|(?<![a-z_])(declined_fraud|partially_refunded)(?![a-z_])"
+    for m in list(re.finditer(pattern, t.text)):
+        if m.group(1) and re.search(r"\b(?:by|per|each|across)\s+(?:the\s+)?$", t.full[:m.start()]):
+            continue  # "by status, failed ones": a grouping and a filter, read by the grouping and STATUSES
+        t.blank(*m.span())
+        status = GLOSSARY_STATUSES[m.group(1) or m.group(2)]
+        found.append(status)
+        said.append(_NAME_OF[status])
+    return found, said
+
+
+def statuses(t: g.Text, named: tuple[list[str], list[str]] = ([], [])) -> tuple[list[str], tuple[str, ...]]:
+    """(the statuses, which of STATUSES' names were said), after those `named_statuses` read."""
+    found: list[str] = list(named[0])
+    said: list[str] = list(named[1])
     for name, pattern, values in STATUSES:
         if t.take(pattern):
             found.extend(values)
@@ -123,21 +152,29 @@ def _is_code(code: str, original: str) -> bool:
 
 
 def amounts(t: g.Text) -> tuple[dict[str, Decimal], list[str]]:
-    """Amount bounds in major units, and the currency a symbol names ("over $100")."""
+    """Amount bounds in major units, and the currency a symbol or a name next to the amount names ("over $100",
+    "1000 euros or more")."""
     def dec(s: str) -> Decimal:
         return Decimal(s.replace(",", "."))
 
     found: dict[str, Decimal] = {}
     symbols: list[str] = []
+    named_currencies: list[str] = []
     money = r"([$€£¥])?\s?" + _AMOUNT
     for m in t.take(rf"\b(?:amounts? |of |worth )?between\s+{money}\s+and\s+{money}"):
         found.update(amount_gte=dec(m.group(2)), amount_lte=dec(m.group(4)))
         symbols += [s for s in (m.group(1), m.group(3)) if s]
+    # the currency may stand between the amount and "or more": "payments of 1000 euros or more"
+    named = "|".join(sorted([*places.CURRENCY_NAMES, *(c.lower() for c in places.CURRENCY_CODES)], key=len,
+                            reverse=True))
     for words, key in ((r"or (?:less|fewer|below|under|lower)", "amount_lte"), (r"or (?:more|above|over|higher)", "amount_gte")):
-        for m in t.take(rf"(?<![a-z])(?:(?:amounts? |payments? |of |worth |valued )?){money}\s+(?:{words})\b"):
+        for m in t.take(rf"(?<![a-z])(?:(?:amounts? |payments? |of |worth |valued )?){money}(?:\s+({named}))?"
+                        rf"\s+(?:{words})\b"):
             found[key] = dec(m.group(2))  # "payments of 50 or less"
             if m.group(1):
                 symbols.append(m.group(1))
+            if m.group(3):
+                named_currencies.append(places.CURRENCY_NAMES.get(m.group(3)) or m.group(3).upper())
     for words, key in ((r"at least|minimum of|min of|no less than|not less than|>=|≥", "amount_gte"),
                        (r"over|above|more than|greater than|larger than|bigger than|exceeding|higher than|>", "amount_gt"),
                        (r"at most|no more than|not more than|up to|maximum of|max of|<=|≤", "amount_lte"),
@@ -147,7 +184,7 @@ def amounts(t: g.Text) -> tuple[dict[str, Decimal], list[str]]:
             found[key] = dec(m.group(2))
             if m.group(1):
                 symbols.append(m.group(1))
-    return found, [places.CURRENCY_SYMBOLS[s] for s in symbols]
+    return found, [places.CURRENCY_SYMBOLS[s] for s in symbols] + named_currencies
 
 
 def fell_back(t: g.Text) -> bool:

@@ -11,17 +11,51 @@ from smartpay_chat.domain import grammar as g
 FUTURE = r"\b(?:tomorrow|next (?:week|month|year|quarter|day|\d+ days)|upcoming|coming (?:week|month))\b"
 NOW_WORDS = r"\b(?:right now|currently|at the moment|at present|as of now|as we speak|so far today|today|now)\b"
 _LAST = r"(?:in |over |during |within |for |from )?(?:the )?(?:last|past|previous|prior|trailing)"
+# "this month to date", "month till date", "this week up to today": the same window as "this month" / "this week"
+_TO_DATE = r"(?:to|till|until|up to|up till|upto) (?:date|today|now)"
 
 
 class FutureWindow(ValueError):
     pass
 
 
+class NoSuchDate(ValueError):
+    """A date the calendar does not have ("november 31")."""
+
+
+def _date(groups, today: date) -> date:
+    """One DATE_RE's groups -> a date. A year said with it is kept, and a date after today is refused."""
+    try:
+        day = g.parse_date(groups, today)
+    except ValueError as e:
+        raise NoSuchDate(f"that date does not exist ({e})") from e
+    if day > today:
+        raise FutureWindow("I answer about payments that already happened, not about the future")
+    return day
+
+
 def _between(m, today: date) -> dict[str, Any]:
-    start, end = g.parse_date(m.groups()[:7], today), g.parse_date(m.groups()[7:14], today)
-    if end < start and not m.group(8):  # "Dec 28 to Jan 3": the end is in the start's next year
+    first, second = m.groups()[:g.DATE_GROUPS], m.groups()[g.DATE_GROUPS:2 * g.DATE_GROUPS]
+    try:
+        start, end = g.parse_date(first, today), g.parse_date(second, today)
+    except ValueError as e:
+        raise NoSuchDate(f"that date does not exist ({e})") from e
+    if end < start and not g.has_year(second):  # "Dec 28 to Jan 3": the end is in the start's next year
         end = end.replace(year=start.year + 1)
+    if start > today:
+        raise FutureWindow("I answer about payments that already happened, not about the future")
     return {"period": "between", "start_date": start, "end_date": end}
+
+
+def _month_of_year(month: int, year: int, today: date) -> dict[str, Any]:
+    """"November 2026": the month window when it is the latest such month (METRICS.md's "in October"), else the
+    month's days; a month that has not started is refused."""
+    if (year, month) > (today.year, today.month):
+        raise FutureWindow("I answer about payments that already happened, not about the future")
+    if (year, month) > (today.year - 1, today.month):
+        return {"period": "month", "month": month}
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1))
+    return {"period": "between", "start_date": date(year, month, 1), "end_date": last}
 
 
 def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
@@ -31,14 +65,25 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
     for m in t.take(rf"\b(?:between|from)\s+{g.DATE_RE}\s+(?:and|to|until|till|through|-)\s+{g.DATE_RE}"):
         return _between(m, today), False
     for m in t.take(rf"\b(?:between|from)\s+(?:the\s+)?{g.DAY_RE}\s+(?:and|to|until|till|through|-)\s+(?:the\s+)?"
-                    rf"{g.DAY_RE}\s+(?:of\s+)?{g.MONTH_RE}"):  # "from the 10th to the 16th of November"
-        start, end = g.parse_date((None,) * 5 + (m.group(1), m.group(3)), today), \
-            g.parse_date((None,) * 5 + (m.group(2), m.group(3)), today)
+                    rf"{g.DAY_RE}\s+(?:of\s+)?{g.MONTH_RE}(?:\s+{g.YEAR_RE})?"):  # "from the 10th to the 16th of November"
+        start = _date((None,) * 6 + (m.group(1), m.group(3), m.group(4)), today)
+        end = _date((None,) * 6 + (m.group(2), m.group(3), m.group(4)), today)
+        if end < start:
+            raise NoSuchDate("the range ends before it starts")
         return {"period": "between", "start_date": start, "end_date": end}, False
     for m in t.take(rf"\b(?:since|from)\s+{g.DATE_RE}"):
-        return {"period": "between", "start_date": g.parse_date(m.groups(), today), "end_date": today}, False
+        return {"period": "between", "start_date": _date(m.groups(), today), "end_date": today}, False
     for m in t.take(rf"\b(?:on|for)?\s*{g.DATE_RE}"):
-        return {"period": "on_date", "start_date": g.parse_date(m.groups(), today)}, False
+        return {"period": "on_date", "start_date": _date(m.groups(), today)}, False
+    for m in t.take(rf"\b(?:(?:in|during|for|over|of|throughout)\s+)?(?:the\s+month\s+of\s+)?{g.MONTH_RE}\s+{g.YEAR_RE}"):
+        return _month_of_year(g.MONTHS[m.group(1)], int(m.group(2)), today), False  # "November 2026"
+    for m in t.take(rf"\b(?:in|during|for|throughout)\s+(?:the\s+)?(?:calendar\s+)?(?:year\s+)?{g.YEAR_RE}{g.NOT_MONEY}"):
+        year = int(m.group(1))  # "in 2025": the calendar year ("in 2000 euros" is not one; a financial year is
+        # not one either: its words are refused)
+        if year > today.year:
+            raise FutureWindow("I answer about payments that already happened, not about the future")
+        return {"period": "between", "start_date": date(year, 1, 1),
+                "end_date": min(date(year, 12, 31), today)}, False
     monday = today - timedelta(days=today.weekday())
     simple = [(r"\b(?:the )?day before yesterday\b", {"period": "on_date", "start_date": today - timedelta(days=2)}),
               (r"\b(?:the )?week before last\b",
@@ -52,16 +97,16 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
               (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?month\b", {"period": "this_month"}),
               (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?year\b",
                {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
-              (r"\b(?:this|the current|current) week\b|\bweek to date\b|\bso far this week\b|\b(?:the )?week so far\b",
-               {"period": "this_week"}),
+              (rf"\b(?:this|the current|current) (?:calendar )?week(?: {_TO_DATE})?\b|\bweek {_TO_DATE}\b"
+               r"|\bso far this week\b|\b(?:the )?week so far\b", {"period": "this_week"}),
               (r"\b(?:the )?month so far\b", {"period": "this_month"}),
-              (r"\b(?:last|previous|past|prior) week\b", {"period": "last_week"}),
-              (r"\b(?:this|the current|current) month\b|\bmonth to date\b|\bso far this month\b",
-               {"period": "this_month"}),
-              (r"\b(?:last|previous|past|prior) month\b", {"period": "last_month"}),
-              (r"\b(?:this|the current|current) year\b|\byear to date\b|\bso far this year\b",
-               {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
-              (r"\b(?:last|previous|past|prior) year\b",
+              (r"\b(?:last|previous|past|prior) (?:calendar )?week\b", {"period": "last_week"}),
+              (rf"\b(?:this|the current|current) (?:calendar )?month(?: {_TO_DATE})?\b|\bmonth {_TO_DATE}\b"
+               r"|\bso far this month\b", {"period": "this_month"}),
+              (r"\b(?:last|previous|past|prior) (?:calendar )?month\b", {"period": "last_month"}),
+              (rf"\b(?:this|the current|current) (?:calendar )?year(?: {_TO_DATE})?\b|\byear {_TO_DATE}\b"
+               r"|\bso far this year\b", {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
+              (r"\b(?:last|previous|past|prior) (?:calendar )?year\b",
                {"period": "between", "start_date": date(today.year - 1, 1, 1), "end_date": date(today.year - 1, 12, 31)})]
     for pattern, window in simple:
         if t.take(pattern):

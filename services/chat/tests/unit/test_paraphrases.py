@@ -15,11 +15,14 @@ from smartpay_chat.service_layer.chat import Chat, InMemorySessions, ask
 from smartpay_chat.service_layer.planner import DeterministicPlanner
 
 # (accuracy, wrong answers at most): the 97 % target where it is met now, else today's figure (docs/chat.md has the
-# blind first measurements: 156/162, 40/44, 61/65, 122/146 with 8 wrong, 144/158 with 4 wrong). heldout_d's floor is
-# its figure after the fixes its measurement led to (not blind): 145/146, no wrong answer; heldout_e's likewise:
-# 157/158, the one miss a plan shape its expected answer and heldout_b's disagree on (docs/chat.md), same figure.
+# blind first measurements: 156/162, 40/44, 61/65, 122/146 with 8 wrong, 144/158 with 4 wrong, 145/160 with 1 wrong).
+# heldout_d's floor is its figure after the fixes its measurement led to (not blind): 145/146, no wrong answer;
+# heldout_e's likewise: 157/158, the one miss a plan shape its expected answer and heldout_b's disagree on
+# (docs/chat.md), same figure; heldout_f's: 152/152 after its fixes (blind: 145/160, 14 refused, 1 wrong; then 7
+# questions holding wordings the issue quotes moved to tuning and one tuning duplicate removed, all 8 had passed:
+# 137/152 blind without them).
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
-          "heldout_d": (145 / 146, 0), "heldout_e": (157 / 158, 1)}
+          "heldout_d": (145 / 146, 0), "heldout_e": (157 / 158, 1), "heldout_f": (152 / 152, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
@@ -49,7 +52,9 @@ def test_the_suite_has_four_hundred_questions_and_a_quarter_held_out():
 
 
 def test_the_issue_quoted_misses_are_in_the_tuning_part_only():
-    text = {part: (ps.HERE / f"{part}.txt").read_text().lower() for part in ps.PARTS}
+    # the questions, not the header comments (a batch's header may name the readings it took, "net of refunds")
+    text = {part: "\n".join(line for line in (ps.HERE / f"{part}.txt").read_text().lower().splitlines()
+                            if not line.startswith("#")) for part in ps.PARTS}
     for phrase in QUOTED:
         assert phrase in text["tuning"], phrase
         assert all(phrase not in body for part, body in text.items() if part != "tuning"), phrase
