@@ -26,9 +26,20 @@ payments as the payment service reports them (time to converge), and compared:
   clawback missing; also every account's entries summed against its balance, and earn entries per payment;
 - DLQ entries (every DLQ, with the reason the worker logged).
 
+The chain half (bench/rewards_chain.py): half the customers link a Solana wallet through the API (challenge,
+signed by the wallet's key, link) as soon as they have rewards, so the stack's minter (`smartpay rewards mint
+--loop`, the scheduled function's local stand-in) mints their points while the traffic, the refunds and the
+worker's kill go on; the minter itself is SIGKILLed once while a batch of it is pending in the mint journal and
+started again the same way. Once the ledger agreed, the chain is polled until it agrees too, then read by the
+bench itself (each linked wallet's token account, the pool's, the mint's supply) and compared with the payments
+(points lost / doubled on chain), with the ledger (minted - redeemed per wallet, the supply) and by the
+service's own `smartpay rewards reconcile --json`; the mint journal (batches minted / failed, the killed batch's
+outcome), the minter's runs and the fees (the journal's account against the fee payer's measured balance) are
+reported. Then a few customers approve the pool and redeem through POST /rewards/{id}/redeem, one redemption is
+refused (beyond the approval), and the chain and the ledger are compared again.
+
 The rate is a merchant earn rate set through Terraform (`merchant_earn_rates`), read back from the deployed
-worker's environment. The on-chain part of the target (ledger and chain agree) needs the minter wired into the
-service; the result says whether it was, and does not measure it when it is not.
+worker's environment.
 
     .venv/bin/python -m bench.bench_rewards [--payments 500] [--rate 4] [--customers 120] [--seed 20]
 """
@@ -44,6 +55,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -55,8 +67,10 @@ from typing import Any
 
 import boto3
 import requests
+from solders.pubkey import Pubkey
 
 from bench import report
+from bench import rewards_chain as rc
 from bench.bench_saga import DONE, Payer, merchant_session
 from bench.chaos import POST_TRIES, _backoff, _proc_argv, _proc_env, dlq_entries, open_loop
 from smartpay_payment.testing.local_stack import Emulators
@@ -191,6 +205,20 @@ class RewardsReader:
         return [PaymentFacts(s.payment.payment_id, s.payment.customer_id, s.payment.currency,
                              s.payment.state.value.lower(), s.payment.captured_amount or 0, s.payment.refunded_amount)
                 for s in self.repo.all() if s.payment.merchant_id == MERCHANT]
+
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        """This merchant's accounts (balance, totals, minted), by customer."""
+        items = self._scan(self.accounts_table, FilterExpression="sk = :a",
+                           ExpressionAttributeValues={":a": {"S": "account"}})
+        return {i["customer_id"]: i for i in items if i["merchant_id"] == MERCHANT}
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [e for e in self._scan(self.ledger_table) if e["merchant_id"] == MERCHANT]
+
+    def chain_setup(self) -> dict[str, Any] | None:
+        found = self.db.get_item(TableName=self.accounts_table, Key={"pk": {"S": "chain"}, "sk": {"S": "setup"}},
+                                 ConsistentRead=True).get("Item")
+        return {k: next(iter(v.values())) for k, v in found.items()} if found else None
 
     def pending_refunds(self) -> int:
         return sum(r.status == "pending" for s in self.repo.all() for r in s.payment.refunds)
@@ -341,20 +369,164 @@ def refund_payment(session: requests.Session, gateway: str, payment_id: str, pla
             t.last_refund_at = time.monotonic()
 
 
-def states(reader: RewardsReader) -> dict[str, tuple[str, int]]:
-    return {f.payment_id: (f.status, f.captured) for f in reader.payment_facts()}
+class ChainSide:
+    """The chain half of the run (bench/rewards_chain.py): set up before the traffic (the chain read at the
+    start, the linker, the minter's killer), measured after the ledger agreed."""
 
+    def __init__(self, info: dict[str, Any], minter_env: dict[str, str], reader: RewardsReader,
+                 session: requests.Session, gateway: str, linker: rc.Linker):
+        self.info, self.minter_env, self.reader, self.session, self.gateway = info, minter_env, reader, session, gateway
+        self.linker = linker
+        setup = reader.chain_setup()
+        if setup is None:
+            raise RuntimeError("the stack's ledger holds no chain setup (`smartpay rewards chain-setup` did not run)")
+        self.setup = setup
+        self.chain = rc.ChainReader(minter_env["REWARDS_SOLANA_RPC_URL"], setup["mint"])
+        self.journal = rc.Journal(info, minter_env["REWARDS_MINT_JOURNAL_TABLE"])
+        self.minter_killer = rc.MinterKiller(Path(info["state"]), self.journal,
+                                             rc.MintLease(info, reader.accounts_table))
+        self.fee_payer = self._fee_payer()
+        self.at_start = {"supply": self.chain.supply(), "pool_tokens": self.chain.tokens(setup["pool_authority"]),
+                         "fee_payer_lamports": self.chain.lamports(self.fee_payer),
+                         "journal_batches": len(self.journal.items())}
 
-def minter_wired() -> tuple[bool, str]:
-    """Whether the service wires a TokenMinter (R4's chain wiring); the bench does not measure the chain either way."""
-    from dataclasses import fields
+    def _fee_payer(self) -> str:
+        """The fee payer's public key (the `public_key` of its secret in the stack's Secrets Manager; the
+        secret part is not kept): its balance is measured against the fees the minter and the pool account."""
+        sm = boto3.client("secretsmanager", endpoint_url=self.info["aws_endpoint_url"], region_name=self.info["region"])
+        value = sm.get_secret_value(SecretId=self.minter_env["REWARDS_FEE_PAYER_SECRET_ID"])["SecretString"]
+        return json.loads(value)["public_key"]
 
-    from smartpay_rewards import bootstrap
-    names = {f.name for f in fields(bootstrap.Rewards)}
-    wired = any("mint" in n for n in names)
-    return wired, ("bootstrap.Rewards has a minter: the ledger-vs-chain comparison is not implemented in this "
-                   "bench yet" if wired else "the service wires no TokenMinter on this commit (bootstrap.Rewards: "
-                   f"{sorted(names)}): no points are minted, so ledger-vs-chain agreement is out of this run's scope")
+    def _statement(self, customer: str) -> dict[str, Any]:
+        r = self.session.get(f"{self.gateway}/rewards/{customer}", params={"limit": 1}, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def compare(self, expected: dict[str, dict[str, int]], redeemed: dict[str, int],
+                through_api: bool) -> dict[str, Any]:
+        """The chain now (read by the bench) against the payments and the ledger (its tables while polling,
+        `GET /rewards` for the figures reported)."""
+        accounts = self.reader.accounts()
+        peaks = rc.peak_entitlements(self.reader.entries())
+        rows = []
+        for customer, wallet in sorted(self.wallets().items()):
+            if through_api:
+                totals = self._statement(customer)["totals"]
+                minted, ledger_redeemed = totals["minted"], totals["redeemed"]
+            else:
+                a = accounts.get(customer, {})
+                minted, ledger_redeemed = int(a.get("minted", 0)), int(a.get("redeemed", 0))
+            rows.append(rc.WalletFacts(customer, wallet, expected.get(customer, {}).get("balance", 0),
+                                       peaks.get(customer, 0), redeemed.get(customer, 0), minted, ledger_redeemed,
+                                       self.chain.tokens(wallet)))
+        found = rc.compare_chain(rows, supply=self.chain.supply(),
+                                 pool_tokens=self.chain.tokens(self.setup["pool_authority"]),
+                                 pool_seed=int(self.setup["pool_seed_points"]),
+                                 ledger_minted_total=sum(int(a.get("minted", 0)) for a in accounts.values()))
+        found["journal_pending"] = len(self.journal.items(pending_only=True))
+        return found
+
+    def wallets(self) -> dict[str, str]:
+        links = self.linker.links
+        return {c: str(links.wallets[c].pubkey()) for c in links.linked_at_s}
+
+    def snapshot(self, customer: str) -> dict[str, int]:
+        wallet = self.wallets()[customer]
+        totals = self._statement(customer)
+        return {"tokens": self.chain.tokens(wallet), "pool_tokens": self.chain.tokens(self.setup["pool_authority"]),
+                "lamports": self.chain.lamports(wallet), "ledger_balance": totals["balance"],
+                "ledger_redeemed": totals["totals"]["redeemed"]}
+
+    def redeem(self, customer: str, points: int, approve: int | None) -> dict[str, Any]:
+        """The customer approves the pool authority for `approve` points (its own transaction; None: no new
+        approval), then asks POST /rewards/{id}/redeem; both sides are measured around the call."""
+        keypair = self.linker.links.wallets[customer]
+        if approve is not None:
+            if self.chain.lamports(keypair.pubkey()) == 0:
+                self.chain.airdrop(keypair.pubkey(), rc.WALLET_AIRDROP)
+            self.chain.approve(keypair, Pubkey.from_string(self.setup["pool_authority"]), approve)
+        delegated = self.chain.delegated(keypair.pubkey())
+        before = self.snapshot(customer)
+        r = self.session.post(f"{self.gateway}/rewards/{customer}/redeem",
+                              json={"points": points, "asset": "SOL", "slippage_bps": 200}, timeout=120)
+        answer = r.json() if r.headers.get("Content-Type", "").startswith("application/") else {}
+        after = self.snapshot(customer)
+        return {"customer_id": customer, "points": points, "approved": approve, "delegated_before": delegated,
+                "http": r.status_code, "status": answer.get("status"), "reason": answer.get("reason"),
+                "amount_out": answer.get("amount_out"), "min_out": answer.get("min_out"),
+                "fee_lamports": answer.get("fee_lamports") or 0, "before": before, "after": after,
+                "problems": rc.redemption_problems({**answer, "points": points}, before, after)
+                if r.status_code == 200 else [f"HTTP {r.status_code}: {r.text[:200]}"]}
+
+    def measure(self, facts: list[PaymentFacts], rate: str, wait_s: float, origin: float) -> dict[str, Any]:
+        self.linker.finish({f.customer_id for f in facts if f.captured > 0}, origin)
+        _, expected = expected_ledger(facts, rate)
+        # Converge: every linked wallet holds what the payments entitle it to, as the ledger says, nothing pending.
+        converged_at, last = None, None
+        until = time.monotonic() + wait_s
+        while time.monotonic() < until:
+            last = self.compare(expected, {}, through_api=False)
+            if rc.chain_agrees(last) and last["journal_pending"] == 0:
+                converged_at = time.monotonic()
+                break
+            time.sleep(3.0)
+        before = self.compare(expected, {}, through_api=True)
+        reconcile_before = rc.reconcile_cli(self.info, self.minter_env)
+
+        # Redemptions through the pool: the customers with the most points on both sides, then one refused.
+        redeemed: dict[str, int] = defaultdict(int)
+        redemptions = []
+        holders = sorted(((min(self._statement(c)["balance"], self.chain.tokens(w)), c)
+                          for c, w in self.wallets().items()), reverse=True)
+        for available, customer in holders[:rc.REDEEMERS]:
+            if available < 2:
+                break
+            points = min(available // 2, 50)
+            done = self.redeem(customer, points, approve=points)
+            redemptions.append(done)
+            if done["status"] == "settled":
+                redeemed[customer] += points
+        if redemptions:  # the approval is used up: one point more is refused on chain and given back
+            refused = self.redeem(redemptions[0]["customer_id"], 1, approve=None)
+            refused["expected"] = "refused (rejected): beyond the approval"
+            if refused["status"] == "refused" and refused["reason"] != "rejected":
+                refused["problems"].append(f"refused for {refused['reason']!r}, not 'rejected'")
+            redemptions.append(refused)
+        after = self.compare(expected, redeemed, through_api=True)
+        reconcile_after = rc.reconcile_cli(self.info, self.minter_env)
+
+        links = self.linker.links
+        linked_at = sorted(links.linked_at_s.values())
+        kill = dict(self.minter_killer.record)
+        kill["left_batches_outcome"] = self.minter_killer.outcome_of_left_batches()
+        journal = rc.journal_figures(self.journal.items())
+        log = self.minter_killer.table.logs / f"{rc.MINTER}.log"
+        with log.open(errors="replace") as lines:
+            runs = rc.minter_log_figures(lines)
+        spent = self.at_start["fee_payer_lamports"] - self.chain.lamports(self.fee_payer)
+        redemption_fees = sum(r["fee_lamports"] for r in redemptions)
+        return {
+            "in_scope": True, "mint": self.setup["mint"], "refund_mode": self.setup.get("refund_mode", "offset"),
+            "pool_seed_points": int(self.setup["pool_seed_points"]), "at_start": self.at_start,
+            "links": {"customers_chosen": len(links.wallets), "linked": len(links.linked_at_s),
+                      "chosen_without_rewards": sum(c not in {f.customer_id for f in facts if f.captured > 0}
+                                                    for c in links.wallets),
+                      "challenges_answered_404_before_rewards": links.not_yet, "errors": len(links.errors),
+                      "error_sample": links.errors[:5],
+                      "linked_at_s": {"first": linked_at[0], "median": linked_at[len(linked_at) // 2],
+                                      "last": linked_at[-1]} if linked_at else None,
+                      "linked_before_the_minter_kill": sum(a < kill.get("killed_at_s", 0) for a in linked_at)},
+            "minter_kill": kill, "minter_runs": runs, "journal": journal,
+            "converged": converged_at is not None, "converged_at": converged_at,
+            "last_poll_before_giving_up": None if converged_at else last,
+            "before_redemptions": before, "reconcile_before_redemptions": reconcile_before,
+            "redemptions": redemptions,
+            "after_redemptions": after, "reconcile_after_redemptions": reconcile_after,
+            "fees": {"fee_payer_spent_lamports": spent, "journal_fee_lamports": journal["fee_lamports"],
+                     "journal_rent_lamports": journal["rent_lamports"], "redemption_fee_lamports": redemption_fees,
+                     "unexplained_lamports": spent - journal["fee_lamports"] - journal["rent_lamports"]
+                     - redemption_fees},
+        }
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -388,11 +560,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         redeliver = Redeliverer(info, queue_name, random.Random(args.seed + 1))
         killer = WorkerKiller(info, redeliver.queue)
         processes = [m.name for m in killer.table.all_running()]
+        chain_side = ChainSide(info, deployed["rewards"]["minter"], reader, session, gateway,
+                               rc.Linker(session, gateway, customers, random.Random(args.seed + 3)))
         t = Traffic()
         refund_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="refund")
         planned: set[str] = set()
         refund_futures = []
         plan_rng = random.Random(args.seed + 2)
+        linker = chain_side.linker
 
         def send(i: int) -> None:
             key = uuid.uuid4().hex
@@ -410,7 +585,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         def plan_refunds() -> int:
             """Start the refund plan of every payment that completed; how many records are not terminal."""
             open_ = 0
-            for pid, (status, captured) in states(reader).items():
+            for f in reader.payment_facts():
+                pid, status, captured = f.payment_id, f.status, f.captured
+                if captured > 0:
+                    linker.offer(f.customer_id, origin)  # once per chosen customer, when it has rewards
                 if status not in DONE:
                     open_ += 1
                 elif status == "indexed" and pid not in planned:
@@ -430,6 +608,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             kill_at = args.payments / args.rate * args.kill_at
             kill_thread = threading.Timer(kill_at, killer.kill_and_restart, (args.down, origin))
             kill_thread.start()
+            minter_kill_thread = threading.Timer(args.payments / args.rate * args.minter_kill_at,
+                                                 chain_side.minter_killer.kill_and_restart, (args.down, origin))
+            minter_kill_thread.start()
             sender = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pay")
             done_sending = threading.Event()
 
@@ -492,8 +673,16 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         per_customer = compare_customers(expected_customers, statements)
         integrity = reader.integrity()
         dlq = dlq_entries(info)
+        ledger_done = time.monotonic()
+        minter_kill_thread.join()
+        try:
+            chain = chain_side.measure(facts, rate, args.chain_wait, origin)
+        except Exception as e:  # the ledger's figures are kept; the chain's verdict is "cannot judge"
+            traceback.print_exc()
+            chain = {"in_scope": True, "error": f"{type(e).__name__}: {e}"[:500]}
+        chain["chain_converge_s_after_the_ledger"] = (round(chain.pop("converged_at") - ledger_done, 1)
+                                                      if chain.get("converged_at") else None)
         gone = [n for n in processes if killer.table.running(n) is None]  # a stack process that died on its own
-        chain_wired, chain_reason = minter_wired()
         return {
             "payments": {"asked": args.payments, "answered": len(t.payment_ids), "post_errors": len(t.post_errors),
                          "post_error_sample": t.post_errors[:5], "rate_asked_per_s": args.rate,
@@ -521,7 +710,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "dlq": {"entries": len(dlq), "rewards": [d for d in dlq if d["queue"] == "rewards"][:20],
                     "by_queue": dict(Counter(d["queue"] for d in dlq)),
                     "other_sample": [d for d in dlq if d["queue"] != "rewards"][:10]},
-            "chain": {"in_scope": False, "minter_wired": chain_wired, "reason": chain_reason},
+            "chain": chain,
             "stack_processes_not_running_at_the_end": gone,
             "stack_up_seconds": info["up_seconds"], "total_seconds": round(time.monotonic() - started, 1),
             "load_1m": {"start": load_start, "end": os.getloadavg()[0]}, "seed": args.seed,
@@ -531,7 +720,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 MIN_CAPTURED_SHARE = 0.8
 
 
-def validity(r: dict[str, Any]) -> list[str]:
+def ledger_validity(r: dict[str, Any]) -> list[str]:
     """Why the run cannot judge the ledger (empty: it can): too few payments captured, no refund made."""
     p, rf = r["payments"], r["refunds"]
     why = []
@@ -544,12 +733,22 @@ def validity(r: dict[str, Any]) -> list[str]:
     return why
 
 
-def met(r: dict[str, Any]) -> bool:
+def validity(r: dict[str, Any]) -> list[str]:
+    """Why the run cannot judge the target (empty: it can): the ledger's reasons and the chain's."""
+    return ledger_validity(r) + rc.chain_validity(r["chain"])
+
+
+def ledger_met(r: dict[str, Any]) -> bool:
     p, c, i = r["per_payment"], r["per_customer_api"], r["ledger_integrity"]
-    return (not validity(r) and r["converged"] and p["points_lost"] == 0 and p["points_doubled"] == 0
+    return (not ledger_validity(r) and r["converged"] and p["points_lost"] == 0 and p["points_doubled"] == 0
             and c["customers_wrong"] == 0
             and i["accounts_whose_entries_disagree"] == 0 and i["payments_with_more_than_one_earn_entry"] == 0
             and not r["dlq"]["rewards"])
+
+
+def met(r: dict[str, Any]) -> bool:
+    """Issue #20's target: the ledger agrees with the payments AND the chain with the ledger and the payments."""
+    return ledger_met(r) and rc.chain_met(r["chain"])
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -560,11 +759,13 @@ def _counts(counts: dict[str, int]) -> str:
 def section(r: dict[str, Any]) -> str:
     p, rf, pp, pc, i = r["payments"], r["refunds"], r["per_payment"], r["per_customer_api"], r["ledger_integrity"]
     k, e = r["worker_kill"], r["expected"]
-    why = validity(r)
+    why = ledger_validity(r)
     answers = ", ".join(f"{n} x HTTP {c}" for c, n in sorted(rf["calls_by_status"].items()))
     invalid = f" (the run cannot judge it: {'; '.join(why)})" if why else ""
+    chain_why = rc.chain_validity(r["chain"])
+    chain_invalid = f" (the run cannot judge it: {'; '.join(chain_why)})" if chain_why else ""
     dlq_all = f"{r['dlq']['entries']}: {_counts(r['dlq']['by_queue'])}" if r["dlq"]["entries"] else "0"
-    return f"""## Rewards: the points ledger under chaos (rewards)
+    return f"""## Rewards: the points ledger and the chain under chaos (rewards)
 
 On a private local stack (moto, Terraform, every worker, the gateway, the emulators, its own Redis):
 {p['asked']} payments through `POST /pay` at {p['rate_asked_per_s']:g}/s offered (the real sagas; gateways
@@ -598,8 +799,109 @@ service's code. Compared with the service's per-payment records and every custom
 | ledger converged after the last refund answer | {r['converge_s_after_traffic']} s |
 | traffic (sending, sagas, refunds) | {r['traffic_s']} s |
 
-Target (issue #20: 0 points lost or doubled): **{"met" if met(r) else "missed"}** for the ledger{invalid}. The chain
-part (ledger and chain agree) was **not measured**: {r['chain']['reason']}.
+
+{chain_section(r['chain'])}
+Target (issue #20: ledger and chain agree after the chaos run, 0 points lost or doubled):
+**{"met" if met(r) else "missed"}**: the ledger {"agrees" if ledger_met(r) else "does not agree"}{invalid}; the chain
+{"agrees" if rc.chain_met(r['chain']) else "does not agree"}{chain_invalid}.
+"""
+
+
+def _moved(d: dict[str, Any]) -> str:
+    b, a = d["before"], d["after"]
+    return (f"wallet {a['tokens'] - b['tokens']:+d} points, {a['lamports'] - b['lamports']:+d} lamports; pool "
+            f"{a['pool_tokens'] - b['pool_tokens']:+d} points; ledger balance "
+            f"{a['ledger_balance'] - b['ledger_balance']:+d}"
+            + (f" ({'; '.join(d['problems'])})" if d["problems"] else ": as answered"))
+
+
+def chain_section(c: dict[str, Any]) -> str:
+    if "error" in c:
+        return f"### On chain (ledger and chain agree)\n\nThe chain measurement failed: {c['error']}\n"
+    links, k, j, runs, fees = c["links"], c["minter_kill"], c["journal"], c["minter_runs"], c["fees"]
+    b, a = c["before_redemptions"], c["after_redemptions"]
+    rb, ra = c["reconcile_before_redemptions"], c["reconcile_after_redemptions"]
+    at = links["linked_at_s"] or {}
+    left = k.get("pending_batches_left_by_the_kill", [])
+    lease = k.get("lease_at_the_kill") or {}
+    outcome = k.get("left_batches_outcome", {})
+    left_text = (f"{len(left)} batch{'es' if len(left) != 1 else ''} pending in the mint journal "
+                 f"({sum(x['points'] for x in left)} points for {sum(x['orders'] for x in left)} wallets; its "
+                 f"outcome in the journal after the restart: {', '.join(outcome.values()) or 'none'})"
+                 if left else "no batch pending")
+
+    def rec(x: dict[str, Any]) -> str:
+        return (f"{'ok' if x['ok'] else 'MISMATCH'} ({x.get('wallets_checked')} wallets, supply "
+                f"{x.get('on_chain_supply')} / {x.get('expected_supply')}, {x.get('mismatches')} mismatches)")
+
+    def row(label: str, f) -> str:
+        return f"| {label} | {f(b)} | {f(a)} |"
+
+    rows = "\n".join([
+        row("linked wallets' points on chain (at least, entitled by the payments)",
+            lambda x: f"{x['points_on_chain']} (>= {x['points_expected_on_chain_at_least']})"),
+        row("**points lost on chain** (a wallet below its entitlement)", lambda x: f"**{x['points_lost']}**"),
+        row("**points doubled on chain** (a wallet above its highest entitlement, or tokens outside the known "
+            "holders)", lambda x: f"**{x['points_doubled']}**"),
+        row("points clawed back after they were minted (left in the wallets, offset by the ledger)",
+            lambda x: x["offset_points"]),
+        row("wallets whose tokens differ from the ledger's minted - redeemed",
+            lambda x: f"{x['ledger_vs_chain']['wallets_disagree']} of {x['wallets']}"),
+        row("mint supply on chain / the ledger's (pool seed + minted)",
+            lambda x: f"{x['supply']['on_chain']} / {x['supply']['ledger_expected']}"),
+        row("tokens outside the linked wallets and the pool", lambda x: x["supply"]["outside_known_holders"]),
+        row("pool's points on chain / expected (seed + redeemed)", lambda x: f"{x['pool']['on_chain']} / "
+            f"{x['pool']['expected']}"),
+        row("mint batches still pending in the journal", lambda x: x["journal_pending"]),
+        f"| `smartpay rewards reconcile --json` (the service's own) | {rec(rb)} | {rec(ra)} |",
+    ])
+    redemptions = "\n".join(
+        f"| {d['customer_id']} | {d['points']} | {d['approved'] if d['approved'] is not None else 'none left'} | "
+        f"HTTP {d['http']} {d['status']}{' (' + d['reason'] + ')' if d.get('reason') else ''} | "
+        f"{d['amount_out'] if d['status'] == 'settled' else '-'} | {_moved(d)} |" for d in c["redemptions"])
+    failed = (f"; failed batches' reasons: {j['failed_reasons']} (a batch refused by the cluster is split in "
+              f"halves, each signed again: nothing of it was on chain)" if j["failed_reasons"] else "")
+    converge = (f"{c['chain_converge_s_after_the_ledger']} s after the ledger's final comparison"
+                if c["converged"] else "**not within the wait**")
+    return f"""### On chain (ledger and chain agree)
+
+{links['linked']} of {links['customers_chosen']} customers chosen ({links.get('chosen_without_rewards')} of them never
+had a captured payment, so no rewards to link) linked a Solana wallet through the API
+(`POST /rewards/{{id}}/wallet/challenge`, the message signed by the wallet's key, `POST /rewards/{{id}}/wallet`;
+first at {at.get('first')} s, median {at.get('median')} s, last {at.get('last')} s into the traffic,
+{links['linked_before_the_minter_kill']} before the minter's kill) while the stack's minter
+(`smartpay rewards mint --loop --interval 3`, the scheduled function's local stand-in) minted their points.
+The minter was SIGKILLed at {k.get('killed_at_s')} s with {left_text}, and restarted {k.get('down_s')} s
+later. The dead run's lease (never released; it expired {lease.get('expires_in_s')} s after the kill, 60 s after
+the run's last pending batch) was taken over by the restarted minter {k.get('lease_taken_over_s_after_the_kill')} s
+after the kill ({k.get('locked_runs_after_restart')} runs locked out before); that run recovered the batch and
+minted what was owed meanwhile, ending {k.get('first_run_after_restart_ended_s')} s after the restart.
+Refund mode `{c['refund_mode']}`: points clawed back after they were minted stay in the wallet, and the ledger
+offsets them against later earnings (docs/rewards-chain.md).
+
+The chain agreed {converge}. Read by the bench itself (each linked wallet's associated token account, the
+pool's, the mint's supply, over JSON-RPC, with layouts written apart from the service's chain code) and
+compared with the payments (a wallet must hold at least what the payments entitle it to, and at most the
+highest entitlement its ledger entries reached: more is a double mint) and with the ledger:
+
+| figure | before the redemptions | after them |
+|---|---|---|
+{rows}
+
+Mint journal: {j['batches']} batches ({_counts(j['by_status'])}), {j['minted_points']} points minted in
+{j['orders_minted']} orders; {j['split_batches']} split, {j['retried_batches']} retried{failed}. The minter's runs
+(its log): {_counts(runs['runs'])}; {runs.get('recovered', 0)} batches recovered from the journal,
+{runs.get('failed_batches', 0)} failed batches, {runs['tracebacks']} tracebacks. Fees: the fee payer's balance
+fell by {fees['fee_payer_spent_lamports']:,} lamports; the journal accounts {fees['journal_fee_lamports']:,} in
+fees and {fees['journal_rent_lamports']:,} in token-account rent, the redemptions {fees['redemption_fee_lamports']:,};
+unexplained: {fees['unexplained_lamports']:,}.
+
+Redemptions through the pool (the customer approves the pool authority as delegate, its own transaction; then
+`POST /rewards/{{id}}/redeem`, SOL out; the last asks one point beyond the approval):
+
+| customer | points | approved | answer | lamports out | what moved, measured |
+|---|---|---|---|---|---|
+{redemptions}
 """
 
 
@@ -612,6 +914,10 @@ def run(argv: list[str] | None = None) -> bool:
     parser.add_argument("--kill-at", type=float, default=0.4, help="share of the sending time at the kill")
     parser.add_argument("--down", type=float, default=3.0, help="seconds the killed worker stays down")
     parser.add_argument("--wait", type=float, default=180.0, help="seconds to wait for sagas, then for the ledger")
+    parser.add_argument("--minter-kill-at", type=float, default=0.6,
+                        help="share of the sending time at the minter's kill")
+    parser.add_argument("--chain-wait", type=float, default=240.0,
+                        help="seconds to wait for the chain to agree after the ledger did")
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--no-write", action="store_true", help="a smoke run: print, write nothing")
     args = parser.parse_args(argv or [])

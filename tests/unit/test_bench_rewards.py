@@ -63,8 +63,11 @@ def test_refund_plans_never_ask_more_than_captured(seed):
         assert None not in plan[:-1]                                          # "the rest" only last
 
 
-def test_the_verdict_needs_every_figure_clean():
-    clean = {"converged": True, "per_payment": {"points_lost": 0, "points_doubled": 0},
+def test_the_verdict_needs_every_figure_clean(monkeypatch):
+    # The chain's own verdict is tested in tests/unit/test_bench_rewards_chain.py.
+    monkeypatch.setattr(b.rc, "chain_met", lambda c: c == {"agrees": True})
+    monkeypatch.setattr(b.rc, "chain_validity", lambda c: [])
+    clean = {"chain": {"agrees": True}, "converged": True, "per_payment": {"points_lost": 0, "points_doubled": 0},
              "payments": {"asked": 10, "captured": 9, "by_status": {}}, "refunds": {"calls_by_status": {"200": 3}},
              "stack_processes_not_running_at_the_end": [],
              "per_customer_api": {"customers_wrong": 0},
@@ -82,3 +85,18 @@ def test_the_verdict_needs_every_figure_clean():
             target = target[key]
         target[path[-1]] = value
         assert not b.met(broken)
+
+
+def test_the_target_needs_the_ledger_and_the_chain(monkeypatch):
+    ledger_clean = {"converged": True, "per_payment": {"points_lost": 0, "points_doubled": 0},
+                    "payments": {"asked": 10, "captured": 9, "by_status": {}},
+                    "refunds": {"calls_by_status": {"200": 3}}, "stack_processes_not_running_at_the_end": [],
+                    "per_customer_api": {"customers_wrong": 0},
+                    "ledger_integrity": {"accounts_whose_entries_disagree": 0,
+                                         "payments_with_more_than_one_earn_entry": 0},
+                    "dlq": {"rewards": []}, "chain": {"in_scope": True, "error": "RuntimeError: the RPC was down"}}
+    assert b.ledger_met(ledger_clean) and not b.met(ledger_clean)           # the chain could not be measured
+    assert b.validity(ledger_clean) == ["the chain measurement failed: RuntimeError: the RPC was down"]
+    monkeypatch.setattr(b.rc, "chain_met", lambda c: True)
+    assert b.met(ledger_clean)
+    assert not b.met({**ledger_clean, "per_payment": {"points_lost": 1, "points_doubled": 0}})

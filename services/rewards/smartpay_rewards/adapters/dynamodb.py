@@ -24,7 +24,8 @@ import json
 from smartpay_rewards.chain.ports import LinkedWallet, MintOrder, PendingBatch
 from smartpay_rewards.domain.model import Account, Change, ChainSetup, Entry, EntryKind, PaymentRecord, Redemption
 from smartpay_rewards.service_layer.ports import (AbstractUnitOfWork, AlreadyApplied, BatchOutcomeWrite,
-                                                  ConcurrentChange, Record, RedemptionWrite, WalletWrite)
+                                                  ConcurrentChange, LeaseClaim, LeaseLost, Record, RedemptionWrite,
+                                                  WalletWrite)
 
 BY_SEQ = "by_seq"
 _ser, _de = TypeSerializer(), TypeDeserializer()
@@ -169,12 +170,29 @@ class DynamoUnitOfWork(AbstractUnitOfWork):
                                ExpressionAttributeValues=_dump({":r": "redemption", ":a": "reserved", ":b": "pending"}))
         return [redemption_from(i) for i in items]
 
-    def put_pending_batch(self, pending: PendingBatch) -> None:
-        self.client.put_item(TableName=self._journal(), Item=_dump({
+    def put_pending_batch(self, pending: PendingBatch, lease: LeaseClaim | None = None) -> None:
+        put = {"TableName": self._journal(), "Item": _dump({
             "batch_id": pending.batch_id, "status": "pending", "orders": _orders_json(pending.orders),
             "signature": pending.signature, "blockhash": pending.blockhash, "new_accounts": pending.new_accounts}),
-            ConditionExpression="attribute_not_exists(batch_id) OR #s = :p",
-            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues=_dump({":p": "pending"}))
+            "ConditionExpression": "attribute_not_exists(batch_id) OR #s = :p",
+            "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": _dump({":p": "pending"})}
+        if lease is None:
+            self.client.put_item(**put)
+            return
+        # Fenced: the lease is extended and the batch recorded together, only while the holder is still ours.
+        extend = {"Update": {"TableName": self.accounts_table, "Key": _dump({"pk": "lease", "sk": lease.name}),
+                             "UpdateExpression": "SET #u = :until", "ConditionExpression": "holder = :h",
+                             "ExpressionAttributeNames": {"#u": "until"},
+                             "ExpressionAttributeValues": _dump({":h": lease.holder, ":until": int(lease.until)})}}
+        try:
+            self.client.transact_write_items(TransactItems=[extend, {"Put": put}])
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise LeaseLost(lease.name) from e
+            raise
 
     def pending_batches(self) -> list[PendingBatch]:
         items = self._scan_all(self._journal(), FilterExpression="#s = :p", ExpressionAttributeNames={"#s": "status"},

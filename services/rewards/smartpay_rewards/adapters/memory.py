@@ -8,7 +8,8 @@ from dataclasses import replace
 from smartpay_rewards.chain.ports import BatchResult, LinkedWallet, PendingBatch
 from smartpay_rewards.domain.model import Account, Change, ChainSetup, Entry, PaymentRecord, Redemption
 from smartpay_rewards.service_layer.ports import (AbstractUnitOfWork, AlreadyApplied, BatchOutcomeWrite,
-                                                  ConcurrentChange, Record, RedemptionWrite, WalletWrite)
+                                                  ConcurrentChange, LeaseClaim, LeaseLost, Record, RedemptionWrite,
+                                                  WalletWrite)
 
 
 class MemoryStore:
@@ -56,7 +57,11 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     def open_redemptions(self) -> list[Redemption]:
         return [r for r in self.store.redemptions.values() if r.status in ("reserved", "pending")]
 
-    def put_pending_batch(self, pending: PendingBatch) -> None:
+    def put_pending_batch(self, pending: PendingBatch, lease: LeaseClaim | None = None) -> None:
+        if lease is not None:
+            if self.store.leases.get(lease.name, ("",))[0] != lease.holder:
+                raise LeaseLost(lease.name)
+            self.store.leases[lease.name] = (lease.holder, lease.until)
         self.store.batches[pending.batch_id] = pending
 
     def pending_batches(self) -> list[PendingBatch]:

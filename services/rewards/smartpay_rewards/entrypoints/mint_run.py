@@ -19,7 +19,7 @@ def lambda_handler(event, context):
 
 
 def run_summary(run) -> dict:
-    return {"locked": run.locked, "recovered": len(run.recovered), "batches": len(run.results),
+    return {"locked": run.locked, "lease_lost": run.lease_lost, "recovered": len(run.recovered), "batches": len(run.results),
             "minted_points": run.minted_points, "failed_batches": len(run.failed),
             "skipped_in_flight": run.skipped_in_flight, "offsets": run.offsets,
             "lamports_spent": sum(r.lamports_spent for r in run.recovered + run.results)}

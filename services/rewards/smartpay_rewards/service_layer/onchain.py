@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -25,12 +26,29 @@ from smartpay_rewards.chain.reconcile import ReconciliationReport, compare
 from smartpay_rewards.domain import ledger
 from smartpay_rewards.domain.errors import AccountNotFound, ChallengeMismatch, WalletAlreadyLinked
 from smartpay_rewards.domain.model import Account, ChainSetup, EntryKind
-from smartpay_rewards.service_layer.ports import AbstractUnitOfWork, AlreadyApplied, ConcurrentChange
+from smartpay_rewards.service_layer.ports import (AbstractUnitOfWork, AlreadyApplied, ConcurrentChange, LeaseClaim,
+                                                  LeaseLost)
 
 log = logging.getLogger(__name__)
 UowFactory = Callable[[], AbstractUnitOfWork]
 ATTEMPTS = 8
 MINT_LEASE = "mint-run"
+# How long a mint run's lease lasts past its last pending batch: a run killed mid-way (SIGKILL, a Lambda timeout)
+# holds minting up for at most this long. Longer than the minter Lambda's timeout (30 s) and than any gap between
+# two batches of one run; every pending write extends it.
+MINT_LEASE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _HeldLease:
+    holder: str
+    seconds: float
+    clock: Callable[[], float]
+
+
+# The lease of the mint run in progress (set by mint_run around its work, same thread): the journal's pending
+# writes inside the run are fenced on it and extend it.
+_run_lease: ContextVar[_HeldLease | None] = ContextVar("mint_run_lease", default=None)
 
 
 def _existing(uow: AbstractUnitOfWork, merchant_id: str, customer_id: str) -> Account:
@@ -84,8 +102,12 @@ class LedgerMintJournal(MintJournal):
         self.clock = clock
 
     def record_pending(self, pending: PendingBatch) -> None:
+        """Inside a mint run, fenced on the run's lease and extending it (LeaseLost: another run took it over,
+        this batch must not be sent)."""
+        held = _run_lease.get()
+        claim = LeaseClaim(MINT_LEASE, held.holder, held.clock() + held.seconds) if held else None
         with self.uow() as uow:
-            uow.put_pending_batch(pending)
+            uow.put_pending_batch(pending, claim)
 
     def record_outcome(self, result: BatchResult) -> None:
         if result.status == "unresolved":
@@ -124,6 +146,7 @@ class MintRun:
     skipped_in_flight: int = 0        # accounts with a batch that may still land (not minted again)
     offsets: int = 0                  # accounts with more on chain than the ledger entitles (refunds)
     locked: bool = False              # another run holds the lease: nothing done
+    lease_lost: bool = False          # the lease expired and another run took it: stopped before a send
 
     @property
     def minted_points(self) -> int:
@@ -138,18 +161,23 @@ def positions(uow: AbstractUnitOfWork) -> list[tuple[LinkedWallet, Account]]:
     return [(w, uow.account(w.merchant_id, w.customer_id)) for w in uow.wallets()]
 
 
-def mint_run(uow_factory: UowFactory, minter: TokenMinter, *, lease_seconds: float = 600.0,
+def mint_run(uow_factory: UowFactory, minter: TokenMinter, *, lease_seconds: float = MINT_LEASE_SECONDS,
              clock: Callable[[], float] = time.time) -> MintRun:
     """recover() the journal's pending batches first, then mint what the ledger owes (earned - clawed back -
     minted, per linked account) in batches. One run at a time (a lease in the ledger): two runs reading the
-    same owed points would mint them twice."""
+    same owed points would mint them twice. The lease lasts `lease_seconds` and every batch's pending write
+    extends it, fenced: once another run has taken an expired lease over, this run's next pending write is
+    refused and it stops before sending (`lease_lost`). A killed run (its lease never released) holds the
+    next runs off for at most `lease_seconds` after its last batch."""
     holder = uuid.uuid4().hex
     now = clock()
     with uow_factory() as uow:
         if not uow.acquire_lease(MINT_LEASE, holder, now + lease_seconds, now):
             return MintRun(locked=True)
+    token = _run_lease.set(_HeldLease(holder, lease_seconds, clock))
+    run = MintRun()
     try:
-        run = MintRun(recovered=minter.recover())
+        run.recovered = minter.recover()
         in_flight = {(o.merchant_id, o.customer_id) for r in run.recovered if r.status == "unresolved"
                      for o in r.orders}
         with uow_factory() as uow:
@@ -162,7 +190,13 @@ def mint_run(uow_factory: UowFactory, minter: TokenMinter, *, lease_seconds: flo
         if plan.orders:
             run.results = minter.mint_batches(list(plan.orders), f"run-{int(now)}-{holder[:8]}")
         return run
+    except LeaseLost:
+        # Batches recorded before the refusal are in the journal with their outcomes; `results` omits them.
+        log.warning("mint run %s lost its lease to another run: stopped before sending", holder[:8])
+        run.lease_lost = True
+        return run
     finally:
+        _run_lease.reset(token)
         with uow_factory() as uow:
             uow.release_lease(MINT_LEASE, holder)
 

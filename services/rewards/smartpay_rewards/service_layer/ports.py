@@ -22,8 +22,9 @@ from smartpay_rewards.domain.model import Account, Change, ChainSetup, Entry, Pa
 from smartpay_rewards.exchange.ports import ExchangePort, Quote, QuoteRefused, Redeemer, Settlement
 
 __all__ = ["AbstractUnitOfWork", "AlreadyApplied", "BatchResult", "ChallengeStore", "ConcurrentChange", "ExchangePort",
-           "LinkedWallet", "MintJournal", "MintOrder", "Offer", "OfferContext", "OfferDecision", "OfferPolicy",
-           "PendingBatch", "Quote", "QuoteRefused", "Redeemer", "Settlement", "TokenMinter", "WalletVerifier"]
+           "LeaseClaim", "LeaseLost", "LinkedWallet", "MintJournal", "MintOrder", "Offer", "OfferContext",
+           "OfferDecision", "OfferPolicy", "PendingBatch", "Quote", "QuoteRefused", "Redeemer", "Settlement",
+           "TokenMinter", "WalletVerifier"]
 
 
 class ConcurrentChange(Exception):
@@ -32,6 +33,20 @@ class ConcurrentChange(Exception):
 
 class AlreadyApplied(Exception):
     """The event was applied before (its marker exists): nothing was written, nothing is to do."""
+
+
+class LeaseLost(Exception):
+    """The lease a write was fenced on is no longer this holder's (it expired and another took it): nothing
+    was written, and the holder must stop."""
+
+
+@dataclass(frozen=True)
+class LeaseClaim:
+    """A write fenced on a lease: done only while `holder` holds lease `name`, which it extends to `until`."""
+
+    name: str
+    holder: str
+    until: float
 
 
 class AbstractUnitOfWork(abc.ABC):
@@ -111,8 +126,10 @@ class AbstractUnitOfWork(abc.ABC):
         """Redemptions whose settlement is not final (reserved or pending)."""
 
     @abc.abstractmethod
-    def put_pending_batch(self, pending: PendingBatch) -> None:
-        """Written at once (before the transaction is sent), replacing a pending record of the same id."""
+    def put_pending_batch(self, pending: PendingBatch, lease: LeaseClaim | None = None) -> None:
+        """Written at once (before the transaction is sent), replacing a pending record of the same id. With
+        `lease`: only while `lease.holder` still holds the lease, extended to `lease.until` in the same write
+        (LeaseLost otherwise, nothing written), so a run whose lease another took cannot send a batch."""
 
     @abc.abstractmethod
     def pending_batches(self) -> list[PendingBatch]: ...

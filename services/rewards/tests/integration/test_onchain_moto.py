@@ -100,6 +100,27 @@ def test_a_second_run_is_held_off_by_the_lease(stack):
         assert not u.acquire_lease(onchain.MINT_LEASE, "c", 3e9, 2.6e9)
 
 
+def test_a_pending_batch_is_fenced_on_the_lease_and_extends_it(stack):
+    from smartpay_rewards.chain.ports import MintOrder, PendingBatch
+    from smartpay_rewards.service_layer.ports import LeaseClaim, LeaseLost
+
+    rewards, _, ddb = stack
+    orders = (MintOrder("m_acme", "cus_1", str(Keypair().pubkey()), 5),)
+    with rewards.uow() as u:
+        assert u.acquire_lease(onchain.MINT_LEASE, "a", 1e9 + 60, 1e9)
+        u.put_pending_batch(PendingBatch("b-0", orders, "sig0", "hash0"), LeaseClaim(onchain.MINT_LEASE, "a", 1e9 + 90))
+        assert not u.acquire_lease(onchain.MINT_LEASE, "b", 1e9 + 200, 1e9 + 80)   # extended: still a's
+        assert u.acquire_lease(onchain.MINT_LEASE, "b", 1e9 + 200, 1e9 + 95)       # expired: taken over
+        with pytest.raises(LeaseLost):
+            u.put_pending_batch(PendingBatch("b-1", orders, "sig1", "hash1"),
+                                LeaseClaim(onchain.MINT_LEASE, "a", 1e9 + 150))
+        assert [p.batch_id for p in u.pending_batches()] == ["b-0"]                # b-1 not written
+        assert not u.acquire_lease(onchain.MINT_LEASE, "c", 1e9 + 300, 1e9 + 199)  # b's lease untouched
+        u.put_pending_batch(PendingBatch("b-1", orders, "sig1", "hash1"))         # unfenced: as before
+    assert {i["batch_id"]["S"] for i in ddb.scan(TableName=rewards.settings.mint_journal_table)["Items"]} == \
+        {"b-0", "b-1"}
+
+
 def test_redeem_route_settles_and_refuses_with_reversal(stack):
     rewards, capture, ddb = stack
     wallet = Keypair()

@@ -186,6 +186,74 @@ def test_a_run_holding_the_lease_blocks_a_second(w):
     assert w.account("cus_1").minted == 0
 
 
+def test_a_killed_run_holds_minting_off_only_until_its_lease_expires(w):
+    """A SIGKILLed run never releases its lease (no `finally`): the next runs are locked out until the lease,
+    extended by the dead run's last pending write, expires; then the new run recovers the pending batch."""
+    w.capture("cus_1", 5000, "pay_1")
+    wallet = w.link("cus_1")
+    send, t0 = w.cluster.send, 1_000_000.0
+
+    def land_then_die(tx):
+        send(tx)
+        w.store.leases_at_death = dict(w.store.leases)  # what a SIGKILL leaves behind
+        raise SystemExit("killed")
+
+    w.cluster.send = land_then_die
+    with pytest.raises(SystemExit):
+        onchain.mint_run(w.uow, w.minter, clock=lambda: t0)
+    w.cluster.send = send
+    w.store.leases = w.store.leases_at_death
+    assert list(w.store.leases.values())[0][1] == t0 + onchain.MINT_LEASE_SECONDS
+    assert onchain.mint_run(w.uow, w.minter, clock=lambda: t0 + onchain.MINT_LEASE_SECONDS - 1).locked
+    assert w.account("cus_1").minted == 0 and len(w.store.batches) == 1
+    run = onchain.mint_run(w.uow, w.minter, clock=lambda: t0 + onchain.MINT_LEASE_SECONDS + 1)
+    assert not run.locked and [r.status for r in run.recovered] == ["minted"] and run.results == []
+    assert w.account("cus_1").minted == 50 and w.points.balance(wallet.pubkey()) == 50 and w.reconcile().ok
+
+
+def test_every_pending_batch_extends_the_run_lease(w):
+    for i in range(4):
+        w.capture(f"cus_{i}", 1000, f"pay_{i}")
+        w.link(f"cus_{i}")
+    now = [1_000_000.0]
+    seen = []
+    send = w.cluster.send
+
+    def send_later(tx):
+        seen.append(dict(w.store.leases)[onchain.MINT_LEASE][1])
+        now[0] += 40  # each batch takes 40 s: the 60 s lease would have run out without the extensions
+        return send(tx)
+
+    w.cluster.send = send_later
+    run = onchain.mint_run(w.uow, w.minter, clock=lambda: now[0])
+    assert len(run.results) == 2 and not run.failed and not run.lease_lost   # 4 orders, 3 per transaction
+    assert seen == [1_000_000.0 + 60, 1_000_040.0 + 60]
+    assert onchain.MINT_LEASE not in w.store.leases                            # released at the end
+
+
+def test_a_run_whose_lease_was_taken_over_sends_nothing_more(w):
+    """A run stalled past its lease: another run took the lease over; its next pending write is refused,
+    so it sends nothing (the other run mints), and the other run's lease stands."""
+    for i in range(4):
+        w.capture(f"cus_{i}", 1000, f"pay_{i}")
+        w.link(f"cus_{i}")
+    sent = []
+    send = w.cluster.send
+    w.cluster.send = lambda tx: sent.append(tx) or send(tx)
+    mint_batches = w.minter.mint_batches
+
+    def stalled_then_taken_over(orders, prefix):
+        with w.uow() as u:
+            assert u.acquire_lease(onchain.MINT_LEASE, "other", 9e9, 5e9)  # the stalled run's lease expired
+        return mint_batches(orders, prefix)
+
+    w.minter.mint_batches = stalled_then_taken_over
+    run = onchain.mint_run(w.uow, w.minter)
+    assert run.lease_lost and run.results == [] and sent == [] and not w.store.batches
+    assert all(w.account(f"cus_{i}").minted == 0 for i in range(4))
+    assert w.store.leases[onchain.MINT_LEASE] == ("other", 9e9)  # not released by the stopped run
+
+
 def test_a_refund_after_minting_is_offset_against_later_mints(w):
     w.capture("cus_1", 10_000, "pay_1")   # 100 points
     wallet = w.link("cus_1")
