@@ -24,8 +24,8 @@ docs/benchmarks.md). Upstream, moto would compile its fixed default paths once.
 Dispatch: moto's `DomainDispatcherApplication` picks the backend of every request under one process-wide lock,
 and on the way lists moto's package directory (`host in list_of_moto_modules()`: ~150 `isdir` calls) and then tries
 ~300 URL patterns; `Dispatcher` remembers the backend per host (a pure function of the host for an installed moto).
-werkzeug also logged a line per request through `logging` (a lock and a write per request); `QuietHandler` logs only
-5xx answers. `BaseResponse.call_action` listed its class's methods with `inspect.getmembers` on every request (3.5 %
+werkzeug also logged a line per request through `logging` (a lock and a write per request); `QuietHandler` logs no
+request line (`ServerErrorLog` logs the 5xx answers). `BaseResponse.call_action` listed its class's methods with `inspect.getmembers` on every request (3.5 %
 of moto's GIL samples under the saga's call mix); `cache_action_names` remembers them per class. A py-spy profile of the stack's moto under bench_saga load (2,509 samples) had 36 % of the samples in
 dispatch, 7 % listing moto's directory, 14 % in the request log.
 
@@ -55,10 +55,14 @@ call of every stack process opened a TCP connection and moto started a thread fo
 payment worker alone opened 16 connections a second, ~4,000 sockets sat in TIME-WAIT, and accepting connections
 and starting threads took ~40 % of moto's GIL samples (py-spy). `main` serves the same WSGI app with cheroot
 (CherryPy's HTTP/1.1 server: keep-alive, idle connections parked in a selector, a fixed pool of `--threads`
-threads, which must exceed the concurrent SQS long polls). Measured beside werkzeug (8 threads of PutItem, GetItem,
-SendMessage; machine loaded): moto's CPU per request 1.49-1.63 ms against 2.00-2.23 ms. Not kept from werkzeug:
-moto's handler that preserves underscores in header names (S3 user metadata such as `x-amz-meta-a_b`; nothing here
-sends such metadata). `ServerErrorLog` logs 5xx answers, as `QuietHandler` did.
+threads, which must exceed the concurrent SQS long polls) when started with `--server cheroot`. Measured beside
+werkzeug (8 threads of PutItem, GetItem, SendMessage; machine loaded): moto's CPU per request 1.49-1.63 ms against
+2.00-2.23 ms. **Not the default yet**: in one of four stack runs with it (bench_saga, 2026-12-06 09:24, machine
+loaded by other jobs) every worker and the gateway stopped for 15 s (the bench's read timeout) with no error in
+any log, cause not found; those runs also used cheroot's default of at most 10 idle keep-alive connections (the
+others were closed as before), now lifted. Not kept from werkzeug: moto's handler that preserves underscores in
+header names (S3 user metadata such as `x-amz-meta-a_b`; nothing here sends such metadata). `ServerErrorLog` logs
+5xx answers under either server.
 
 It also counts what it serves (`GET /_smartpay/requests`: per API action, requests and seconds spent
 answering them), so a benchmark can read a saga's exact call mix and where the emulator's time goes."""
@@ -453,8 +457,7 @@ def server_classes() -> tuple[type, type]:
 
     class QuietHandler(MotoRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            if str(code).startswith("5"):
-                super().log_request(code, size)
+            """No line per request (ServerErrorLog writes the 5xx ones)."""
 
     return Dispatcher, QuietHandler
 
@@ -491,10 +494,13 @@ def wsgi_app() -> Callable:
 
 
 def keep_alive_server(app: Callable, host: str, port: int, threads: int = DEFAULT_THREADS) -> Any:
-    """cheroot's HTTP/1.1 server over `app` (keep-alive; `threads` workers; idle connections closed after 60 s)."""
+    """cheroot's HTTP/1.1 server over `app` (keep-alive for every idle connection, not cheroot's default of 10;
+    `threads` workers; idle connections closed after 60 s)."""
     from cheroot import wsgi
 
-    return wsgi.Server((host, port), app, numthreads=threads, timeout=60, request_queue_size=128)
+    server = wsgi.Server((host, port), app, numthreads=threads, timeout=60, request_queue_size=128)
+    server.keep_alive_conn_limit = None
+    return server
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -503,14 +509,23 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5000)
+    parser.add_argument("--server", choices=("werkzeug", "cheroot"), default="werkzeug",
+                        help="werkzeug (moto's own; a connection per request) or cheroot (keep-alive; "
+                             "not yet proven under the full stack: see the module docstring).")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                        help="Request threads (more than the stack's concurrent SQS long polls).")
+                        help="cheroot: request threads (more than the stack's concurrent SQS long polls).")
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))
-    server = keep_alive_server(wsgi_app(), args.host, args.port, args.threads)
+    app = wsgi_app()
     # Exit at once: the state is in memory only, and a stop would wait for every SQS long poll (up to 20 s).
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    server.safe_start()
+    if args.server == "cheroot":
+        keep_alive_server(app, args.host, args.port, args.threads).safe_start()
+    else:
+        from werkzeug.serving import run_simple
+
+        _, handler = server_classes()
+        run_simple(args.host, args.port, app, threaded=True, request_handler=handler)
 
 
 if __name__ == "__main__":

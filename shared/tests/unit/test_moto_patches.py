@@ -117,6 +117,12 @@ def test_the_server_keeps_connections_alive_and_answers_each_request_on_them():
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     try:
+        idle = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(12)]
+        for c in idle:                  # more idle keep-alive connections than cheroot's default limit (10)
+            c.request("GET", moto_server.STATS_PATH)
+            answer = c.getresponse()
+            answer.read()
+            assert answer.getheader("Connection", "").lower() != "close"
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         sockets = []
         headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables",
