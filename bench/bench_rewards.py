@@ -191,15 +191,7 @@ class RewardsReader:
         self.repo = DynamoPaymentRepository(self.db, payments_table)
 
     def _scan(self, table: str, **kw: Any) -> list[dict[str, Any]]:
-        from boto3.dynamodb.types import TypeDeserializer
-        de = TypeDeserializer()
-        items, kwargs = [], {"TableName": table, **kw}
-        while True:
-            page = self.db.scan(**kwargs)
-            items += [{k: de.deserialize(v) for k, v in i.items()} for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return rc.scan_all(self.db, table, **kw)
 
     def payment_facts(self) -> list[PaymentFacts]:
         return [PaymentFacts(s.payment.payment_id, s.payment.customer_id, s.payment.currency,

@@ -382,6 +382,19 @@ class Linker:
         self.pool.shutdown(wait=True)
 
 
+def scan_all(db: Any, table: str, **kw: Any) -> list[dict[str, Any]]:
+    """Every item of a DynamoDB Scan (all pages), as plain Python values."""
+    from boto3.dynamodb.types import TypeDeserializer
+    de = TypeDeserializer()
+    items, kwargs = [], {"TableName": table, **kw}
+    while True:
+        page = db.scan(**kwargs)
+        items += [{k: de.deserialize(v) for k, v in i.items()} for i in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 class Journal:
     """The mint journal table, read directly (the minter's own record of its batches)."""
 
@@ -390,19 +403,11 @@ class Journal:
         self.table = table
 
     def items(self, pending_only: bool = False) -> list[dict[str, Any]]:
-        from boto3.dynamodb.types import TypeDeserializer
-        de = TypeDeserializer()
-        kwargs: dict[str, Any] = {"TableName": self.table}
+        kwargs: dict[str, Any] = {}
         if pending_only:
             kwargs.update(FilterExpression="#s = :p", ExpressionAttributeNames={"#s": "status"},
                           ExpressionAttributeValues={":p": {"S": "pending"}})
-        items = []
-        while True:
-            page = self.db.scan(**kwargs)
-            items += [{k: de.deserialize(v) for k, v in i.items()} for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return scan_all(self.db, self.table, **kwargs)
 
 
 class MintLease:

@@ -214,3 +214,21 @@ def test_the_chain_verdict_needs_every_figure_clean():
     assert rc.chain_validity({"in_scope": True, "error": "RuntimeError: boom"}) == \
         ["the chain measurement failed: RuntimeError: boom"]
     assert not rc.chain_met({"in_scope": True, "error": "RuntimeError: boom"})
+
+
+def test_scan_all_reads_every_page_as_plain_values():
+    class Pages:
+        def __init__(self):
+            self.calls = []
+
+        def scan(self, **kwargs):
+            self.calls.append(kwargs)
+            if "ExclusiveStartKey" not in kwargs:
+                return {"Items": [{"id": {"S": "a"}, "n": {"N": "1"}}], "LastEvaluatedKey": {"id": {"S": "a"}}}
+            return {"Items": [{"id": {"S": "b"}, "n": {"N": "2"}}]}
+
+    db = Pages()
+    items = rc.scan_all(db, "journal", FilterExpression="#s = :p")
+    assert items == [{"id": "a", "n": 1}, {"id": "b", "n": 2}]
+    assert [c.get("ExclusiveStartKey") for c in db.calls] == [None, {"id": {"S": "a"}}]
+    assert all(c["TableName"] == "journal" and c["FilterExpression"] == "#s = :p" for c in db.calls)
