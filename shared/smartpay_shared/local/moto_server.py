@@ -49,20 +49,25 @@ the transaction names, and the middleware takes those items' locks (its tables s
 server; test_moto_patches compares a transaction story with plain moto, test_moto_atomicity races transactions
 against single writes on one item.
 
-Connections: moto serves through werkzeug's development server, which answers every request with
+Connections: moto's own server is werkzeug's development server, which answers every request with
 `Connection: close` (werkzeug cannot drain a request body before reading the next request line), so every boto3
 call of every stack process opened a TCP connection and moto started a thread for it: under bench_saga at 3/s the
 payment worker alone opened 16 connections a second, ~4,000 sockets sat in TIME-WAIT, and accepting connections
-and starting threads took ~40 % of moto's GIL samples (py-spy). `main` serves the same WSGI app with cheroot
-(CherryPy's HTTP/1.1 server: keep-alive, idle connections parked in a selector, a fixed pool of `--threads`
-threads, which must exceed the concurrent SQS long polls) when started with `--server cheroot`. Measured beside
-werkzeug (8 threads of PutItem, GetItem, SendMessage; machine loaded): moto's CPU per request 1.49-1.63 ms against
-2.00-2.23 ms. **Not the default yet**: in one of four stack runs with it (bench_saga, 2026-12-06 09:24, machine
-loaded by other jobs) every worker and the gateway stopped for 15 s (the bench's read timeout) with no error in
-any log, cause not found; those runs also used cheroot's default of at most 10 idle keep-alive connections (the
-others were closed as before), now lifted. Not kept from werkzeug: moto's handler that preserves underscores in
-header names (S3 user metadata such as `x-amz-meta-a_b`; nothing here sends such metadata). `ServerErrorLog` logs
-5xx answers under either server.
+and starting threads took ~40 % of moto's GIL samples (py-spy). `main` therefore serves the same WSGI app with
+cheroot by default (CherryPy's HTTP/1.1 server: keep-alive for every idle connection, not cheroot's default of
+10; idle connections parked in a selector and closed after 60 s; a fixed pool of `--threads` threads, which must
+exceed the concurrent SQS long polls). Measured:
+- beside werkzeug (8 threads of PutItem, GetItem, SendMessage; machine loaded): moto's CPU per request 1.49-1.63
+  ms against 2.00-2.23 ms;
+- bench_saga A/B on 2026-12-06, the two servers one after the other at a similar machine load (4-6): at 4/s
+  offered, werkzeug completed 3.42/s (p99 11.7 s, 413 ms CPU per saga), cheroot 4.00/s (p99 1.7 s, 340 ms);
+  at 6/s, 3.58/s against 4.81/s;
+- a 10-minute stress (`bench/moto_stress.py`) of 40 long-polling slots, 12 bursty clients idle for up to 65 s (past the 60 s idle
+  expiry) and 26,000 calls: no call slower than 2 s. An earlier stack run (session 10, machine loaded, cheroot
+  then closing all but 10 idle connections) stalled 15 s once; it was not seen again in three stack runs and
+  the stress, and its cause was not found. `--server werkzeug` keeps moto's own server.
+Not kept from werkzeug: moto's handler that preserves underscores in header names (S3 user metadata such as
+`x-amz-meta-a_b`; nothing here sends such metadata). `ServerErrorLog` logs 5xx answers under either server.
 
 It also counts what it serves (`GET /_smartpay/requests`: per API action, requests and seconds spent
 answering them), so a benchmark can read a saga's exact call mix and where the emulator's time goes."""
@@ -509,9 +514,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5000)
-    parser.add_argument("--server", choices=("werkzeug", "cheroot"), default="werkzeug",
-                        help="werkzeug (moto's own; a connection per request) or cheroot (keep-alive; "
-                             "not yet proven under the full stack: see the module docstring).")
+    parser.add_argument("--server", choices=("cheroot", "werkzeug"), default="cheroot",
+                        help="cheroot (HTTP/1.1 keep-alive; the default) or werkzeug (moto's own server: "
+                             "a TCP connection per request). See the module docstring.")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help="cheroot: request threads (more than the stack's concurrent SQS long polls).")
     args = parser.parse_args(argv)
