@@ -22,7 +22,8 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # questions holding wordings the issue quotes moved to tuning and one tuning duplicate removed, all 8 had passed:
 # 137/152 blind without them).
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
-          "heldout_d": (145 / 146, 0), "heldout_e": (157 / 158, 1), "heldout_f": (152 / 152, 0)}
+          "heldout_d": (145 / 146, 0), "heldout_e": (157 / 158, 1), "heldout_f": (152 / 152, 0),
+          "heldout_g": (131 / 158, 4)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
