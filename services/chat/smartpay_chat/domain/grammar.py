@@ -25,7 +25,7 @@ YEAR_RE = r"((?:19|20)\d\d)\b"  # "november 15 2026", "november 2026" (amounts a
 _MONEY_NEXT = "|".join(sorted([*CURRENCY_NAMES, *(c.lower() for c in CURRENCY_CODES)], key=len, reverse=True))
 NOT_MONEY = rf"(?!\s*(?:[$€£¥%]|percent\b|(?:{_MONEY_NEXT})\b))"  # a year alone is never a number with a currency
 DATE_RE = (rf"(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{MONTH_RE}\s+(?:the\s+)?{DAY_RE}(?:\s+{YEAR_RE})?"
-           rf"|(?:the\s+)?{DAY_RE}\s+(?:of\s+)?{MONTH_RE}(?:\s+{YEAR_RE})?)")
+           rf"|(?:the\s+)?(?:day\s+)?{DAY_RE}\s+(?:of\s+)?{MONTH_RE}(?:\s+{YEAR_RE})?)")
 DATE_GROUPS = 9  # the groups of one DATE_RE
 
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
@@ -125,6 +125,14 @@ class Text:
         for m in found:
             self.blank(*m.span())
         return found
+
+    def take_first(self, pattern: str) -> list[re.Match[str]]:
+        """The first match only (none or one), blanked: a second one stays for the caller to find."""
+        found = re.search(pattern, self.text)
+        if found is None:
+            return []
+        self.blank(*found.span())
+        return [found]
 
     def blank(self, start: int, end: int) -> None:
         self.text = self.text[:start] + " " * (end - start) + self.text[end:]

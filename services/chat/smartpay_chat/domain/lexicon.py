@@ -75,7 +75,8 @@ PEOPLE = frozenset({"customer", "customers", "buyer", "buyers", "shopper", "shop
 METRIC_WORDS = frozenset({"average", "averages", "mean", "median", "sum", "ratio", "rate", "rates", "percent",
                           "percentage", "share", "proportion", "max", "maximum", "minimum", "min", "variance", "std",
                           "deviation", "stddev", "distribution", "histogram", "cumulative", "running"})
-NEGATIONS = frozenset({"not", "non", "excluding", "exclude", "excludes", "except", "without", "minus", "other",
+NEGATIONS = frozenset({"not", "non", "excluding", "exclude", "excludes", "excluded", "exclusive", "exclusively",
+                       "except", "without", "minus", "other",
                        "besides", "apart", "nor", "never", "no"})
 TIME_WORDS = frozenset("""
 morning mornings evening evenings night nights afternoon afternoons noon midnight weekend weekends weekday weekdays

@@ -19,6 +19,11 @@ _FOLLOW_UP = (r"^\s*(?:and|what about|how about|only|just|same|now|but|then|inst
 _DESC = (r"most common|most frequent|most used|most popular|used (?:the )?most|commonest|main|primary|top|biggest"
          r"|leading|highest|most|best|busiest|largest|greatest|slowest")
 _ASC = r"lowest|least used|least|worst|bottom|fewest|smallest|quietest|fastest"
+# "more" with no "than" (a comparison is refused before) where a ranking stands is "most", as Spanish and Portuguese
+# speakers say it ("the 3 reasons more common", "which gateway has more declines"); "less" / "fewer" is "least".
+_MORE = (rf"\b(?P<more>more|less|fewer)\s+(?:common|frequent|frequently|used|popular)\b"
+         rf"|\b(?:which|what)\s+(?:\w+\s+){{0,2}}?{g.GROUP_RE}\s+(?:has|had|have|gets?|got|sees?|saw|does|did|makes?|made"
+         rf"|brings?|brought|takes?|took|process(?:es|ed)?|is|was|are|were|sees)\s+(?:the\s+)?(?P<more2>more|less|fewer)\b")
 # "higher than last month", "better than stripe", "as high as in October": a comparison of two figures.
 _COMPARISON = r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) as\b"
 COMPARISON_REASON = ("I don't compare two figures (two periods, gateways or markets) in one answer: ask for each, "
@@ -61,9 +66,8 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
                                     r"\s+(?:the\s+)?fraud[- ]?(?:declines?|blocks?"
                                     r"|rejections?)\b"))
         groups = _groups(t) + (["reason"] if fraud_reasons else [])
-        parsed.window, said_now = when.take(t, today)
-        parsed.window = parsed.window or when.on_weekday(t, today)
-    except (zones.ZoneProblem, when.FutureWindow, when.NoSuchDate, Unsupported) as e:
+        parsed.window, said_now = when.window(t, today)
+    except (zones.ZoneProblem, when.FutureWindow, when.NoSuchDate, when.TwoWindows, Unsupported) as e:
         parsed.refusal = str(e)
         return parsed
     if parsed.top_n is not None:  # "top 5 gateways", "the busiest day": the ranked thing is the grouping
@@ -162,6 +166,11 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
     for m in t.take(rf"\b(?:make|change|set|switch) (?:it|that|this|them) (?:to )?(?:the )?(?:(top|bottom) )?{g.NUM}(?: instead)?\b"):
         parsed.top_n, parsed.follow_up = g.number(m.group(2)), True  # "make it 5": the last ranking, N rows
         parsed.order = "asc" if m.group(1) == "bottom" else ("desc" if m.group(1) == "top" else parsed.order)
+    for m in list(re.finditer(_MORE, t.text)):  # "which gateway has more declines": the one with the most
+        word = m.group("more") or m.group("more2")
+        t.blank(*(m.span() if m.group("more") else m.span("more2")))  # "more common": both words; "has more": "more"
+        parsed.order = "desc" if word == "more" else "asc"
+        parsed.top_n = parsed.top_n or (5 if plural else 1)
     for m in t.take(rf"\b(?:the\s+)?(?:{_DESC})\b"):
         parsed.order, parsed.top_n = parsed.order or "desc", parsed.top_n or (5 if plural else 1)
         parsed.order = _judged(m.group(0), parsed)

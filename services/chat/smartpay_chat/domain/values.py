@@ -161,7 +161,8 @@ def amounts(t: g.Text) -> tuple[dict[str, Decimal], list[str]]:
     symbols: list[str] = []
     named_currencies: list[str] = []
     money = r"([$€£¥])?\s?" + _AMOUNT
-    for m in t.take(rf"\b(?:amounts? |of |worth )?between\s+{money}\s+and\s+{money}"):
+    # not "between 23 and 29 November": days of a month (when.py), not amounts
+    for m in t.take(rf"\b(?:amounts? |of |worth )?between\s+{money}\s+and\s+{money}(?!\d|\s*(?:of\s+)?{g.MONTH_RE})"):
         found.update(amount_gte=dec(m.group(2)), amount_lte=dec(m.group(4)))
         symbols += [s for s in (m.group(1), m.group(3)) if s]
     # the currency may stand between the amount and "or more": "payments of 1000 euros or more"

@@ -3,7 +3,8 @@ typos within a small edit distance but never onto another known word, named time
 now", "break down by", numeric top-N, values only where a value fits, METRICS.md's captured volume. Then the fixes
 that followed heldout_d's blind measurement, safety first: another merchant, card data and comparisons refused
 with their reason; the readings that gave a wrong figure; wordings that used to be refused. Then heldout_e's and
-heldout_f's fixes: numbers in words, homophones, glossary status names, more dates (docs/chat.md)."""
+heldout_f's fixes: numbers in words, homophones, glossary status names, more dates; heldout_g's: date ranges without
+"between", one window per question, "more" as a ranking, SQL-ish operators, narrative sentences (docs/chat.md)."""
 
 from datetime import UTC, datetime
 
@@ -472,3 +473,56 @@ def test_a_date_that_has_not_happened_or_does_not_exist_is_refused(question, rea
 ])
 def test_numbers_the_grammar_cannot_place_are_still_refused(question):
     assert plan(question).kind == "refusal", question
+
+
+# heldout_g's wrong answers: a range's end dropped, days read as amounts, "more" as "most".
+@pytest.mark.parametrize(("question", "window"), [
+    ("Refunded payments for the period 10 November to 16 November 2026",
+     {"period": "between", "start_date": "2026-11-10", "end_date": "2026-11-16"}),
+    ("Total refunded amount for the period 15 October to 31 October 2026",
+     {"period": "between", "start_date": "2026-10-15", "end_date": "2026-10-31"}),
+    ("volume 15 October to 31 October 2025",  # the year said once is both dates'
+     {"period": "between", "start_date": "2025-10-15", "end_date": "2025-10-31"}),
+    ("count 2026-11-01 to 2026-11-07", {"period": "between", "start_date": "2026-11-01", "end_date": "2026-11-07"}),
+    ("volume 10-16 November", {"period": "between", "start_date": "2026-11-10", "end_date": "2026-11-16"}),
+    ("Volume per day between 23 and 29 November 2026",
+     {"period": "between", "start_date": "2026-11-23", "end_date": "2026-11-29"}),
+    ("total approved volume between 1 November and 7 November 2026, both dates inclusive",
+     {"period": "between", "start_date": "2026-11-01", "end_date": "2026-11-07"}),
+    ("Approval rate from 20 November 2026 up to now",
+     {"period": "between", "start_date": "2026-11-20", "end_date": "2026-12-01"}),
+    ("failed payments of the day 15 of November", {"period": "on_date", "start_date": "2026-11-15"}),
+])
+def test_a_range_of_dates_keeps_both_ends(question, window):
+    found = fields(question)
+    assert found["window"] == window and "amount_gte" not in found.get("filters", {})
+
+
+def test_two_numbers_between_are_still_amounts_without_a_month():
+    assert fields("payments between 10 and 20 euros")["filters"] == {
+        "currencies": ["EUR"], "amount_gte": "10", "amount_lte": "20"}
+
+
+@pytest.mark.parametrize("question", [
+    "volume on Nov 10 and Nov 16",  # two days: no window holds them, and the second was once dropped
+    "volume yesterday and last week",
+    "how many payments on Monday and Tuesday",
+    "volume between Nov 1 and Nov 7 exclusive",  # "exclusive" would change the range: refused, not ignored
+])
+def test_a_second_window_or_an_exclusive_range_is_refused_not_dropped(question):
+    assert plan(question).kind == "refusal", question
+
+
+@pytest.mark.parametrize(("question", "ranking"), [
+    ("Which gateway has more declines this week?", {"top_n": 1, "group_by": ["gateway"]}),
+    ("which gateways have more declines this month", {"top_n": 5, "group_by": ["gateway"]}),
+    ("which country has fewer payments", {"top_n": 1, "group_by": ["country"], "order": "asc"}),
+    ("the 3 reasons more common of decline last week", {"top_n": 3, "group_by": ["reason"]}),
+])
+def test_more_without_than_where_a_ranking_stands_is_the_most(question, ranking):
+    found = fields(question)
+    assert {k: found.get(k) for k in ranking} == ranking
+
+
+def test_more_than_is_still_a_comparison():
+    assert "compare" in plan("which gateway has more declines than stripe").reason
