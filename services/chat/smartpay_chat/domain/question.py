@@ -166,6 +166,8 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
     for m in t.take(rf"\b(?:make|change|set|switch) (?:it|that|this|them) (?:to )?(?:the )?(?:(top|bottom) )?{g.NUM}(?: instead)?\b"):
         parsed.top_n, parsed.follow_up = g.number(m.group(2)), True  # "make it 5": the last ranking, N rows
         parsed.order = "asc" if m.group(1) == "bottom" else ("desc" if m.group(1) == "top" else parsed.order)
+    for m in t.take(r"\b(?:in\s+)?(?:(desc|descending)|asc|ascending)(?:\s+order)?\b"):  # "by country desc"
+        parsed.order = "desc" if m.group(1) else "asc"
     for m in list(re.finditer(_MORE, t.text)):  # "which gateway has more declines": the one with the most
         word = m.group("more") or m.group("more2")
         t.blank(*(m.span() if m.group("more") else m.span("more2")))  # "more common": both words; "has more": "more"

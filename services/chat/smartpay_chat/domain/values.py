@@ -123,6 +123,11 @@ def currencies(t: g.Text) -> list[str]:
 def countries(t: g.Text, original: str) -> list[str]:
     found = []
     names = "|".join(sorted(places.COUNTRY_NAMES, key=len, reverse=True))
+    for m in list(re.finditer(rf"\bcountry = (?:({names})|([a-z]{{2}}))\b", t.text)):  # "country=GB", any case
+        code = places.COUNTRY_NAMES[m.group(1)] if m.group(1) else m.group(2).upper()
+        if code in places.ISO_COUNTRIES:  # else left: "country" is refused
+            found.append(code)
+            t.blank(*m.span())
     for m in t.take(rf"\b(?:(?:from|in|of|for)\s+)?({names})\b"):
         found.append(places.COUNTRY_NAMES[m.group(1)])
     for m in t.take(r"\b(" + "|".join(places.DEMONYMS) + r")\b"):

@@ -3,6 +3,7 @@ today). Pure: `today` is an argument. A future window is refused: answers are ab
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +18,15 @@ _TO_DATE = r"(?:to|till|until|up to|up till|upto) (?:date|today|now)"
 # taken: left over, it is refused.
 _INCLUSIVE = (r"(?:\s+(?:both\s+(?:dates|days|ends)\s+)?(?:inclusive|included)|\s+(?:inclusive|including)\s+of\s+both"
               r"(?:\s+(?:dates|days|ends))?|\s+inclusively)?")
+
+
+# A bare number of days or hours ("median latency solana wallet 7d", "approval rate by method, 30d") is the last
+# ones, as an analyst types it; not after these words (a duration, an age, a range) nor before these (a date).
+_NOT_A_WINDOW_BEFORE = frozenset("""for in within after before about around over under than every each per took take
+takes taking lasted lasting last past previous prior trailing next first older younger stuck pending open up to and or
+between from more less least most only just nearly almost approximately roughly""".split())
+_NOT_A_WINDOW_AFTER = frozenset({"ago", "old", "older", "later", "earlier", "before", "after", "from", "long", "each",
+                                 "per", "or", "and", "to", "in", "of"})
 
 
 class FutureWindow(ValueError):
@@ -156,6 +166,15 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         if unit.startswith("hour"):
             return {"period": "last_n_hours", "n": n}, False
         return {"period": "last_n_days", "n": n * 7 if unit.startswith("week") else n}, False
+    for m in re.finditer(rf"(?<![\w.])(\d{{1,4}}) (days|hours|weeks)\b", t.text):  # "aov eur 90d": the last 90 days
+        before, after = t.neighbours(*m.span())
+        if (before[:1] and before[0] in _NOT_A_WINDOW_BEFORE) or (after[:1] and after[0] in _NOT_A_WINDOW_AFTER):
+            continue  # "for 2 days", "3 days ago", "30 days old": a duration or a date, not the window; left, refused
+        t.blank(*m.span())
+        n, unit = int(m.group(1)), m.group(2)
+        if unit == "hours":
+            return {"period": "last_n_hours", "n": n}, False
+        return {"period": "last_n_days", "n": n * 7 if unit == "weeks" else n}, False
     for m in t.take_first(rf"\b{_LAST}\s+(day|hour|24 hours)\b"):
         return {"period": "last_n_hours", "n": 1 if m.group(1) == "hour" else 24}, False
     for m in t.take_first(r"\bsince\s+(?:last\s+|this\s+)?(" + "|".join(g.WEEKDAYS) + r")\b"):

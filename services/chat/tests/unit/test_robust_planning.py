@@ -526,3 +526,43 @@ def test_more_without_than_where_a_ranking_stands_is_the_most(question, ranking)
 
 def test_more_than_is_still_a_comparison():
     assert "compare" in plan("which gateway has more declines than stripe").reason
+
+
+# heldout_g: an analyst's terse, SQL-ish questions.
+@pytest.mark.parametrize(("question", "expected"), [
+    ("avg order value eur 90d",
+     {"metric": "average_order_value", "filters": {"currencies": ["EUR"]}, "window": {"period": "last_n_days", "n": 90}}),
+    ("median latency solana wallet 7d", {"metric": "latency", "filters": {"methods": ["solana_wallet"]},
+                                         "window": {"period": "last_n_days", "n": 7}, "percentiles": [50.0]}),
+    ("latency p95 24h", {"metric": "latency", "window": {"period": "last_n_hours", "n": 24}, "percentiles": [95.0]}),
+    ("count amount>=1000 jpy last 30d", {"metric": "count", "filters": {"currencies": ["JPY"], "amount_gte": "1000"},
+                                         "window": {"period": "last_n_days", "n": 30}}),
+    ("volume gbp where country=GB, last week",
+     {"metric": "volume", "filters": {"currencies": ["GBP"], "countries": ["GB"]}, "window": {"period": "last_week"}}),
+    ("volume country=it 7d",  # after "country =" a code is a code, whatever its case ("it" is not the word here)
+     {"metric": "volume", "filters": {"countries": ["IT"]}, "window": {"period": "last_n_days", "n": 7}}),
+    ("count currency=eur gateway=amazon_pay method=card 7d",
+     {"metric": "count", "filters": {"gateways": ["amazon_pay"], "currencies": ["EUR"], "methods": ["card"]},
+      "window": {"period": "last_n_days", "n": 7}}),
+    ("sum(amount) approved group by currency mtd",
+     {"metric": "volume", "group_by": ["currency"], "window": {"period": "this_month"}}),
+    ("count(*) 7d", {"metric": "count", "window": {"period": "last_n_days", "n": 7}}),
+    ("decline rate by country desc limit 3 last 30d", {"metric": "decline_rate", "group_by": ["country"], "top_n": 3,
+                                                       "window": {"period": "last_n_days", "n": 30}}),
+    ("decline rate by country asc limit 2", {"metric": "decline_rate", "group_by": ["country"], "order": "asc",
+                                             "top_n": 2}),
+    ("decline rate by country asc", {"metric": "decline_rate", "group_by": ["country"], "order": "asc"}),
+])
+def test_sql_ish_operators_and_bare_durations(question, expected):
+    assert fields(question) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "count status=declined last week",  # declined is not one status
+    "count status != failed 7d",  # a negation
+    "volume gateway=paypal 7d", "volume country=xx 7d",  # values the data does not have
+    "max(amount) eur 7d", "count(distinct customer) 7d", "count amount = 100 7d",
+    "payments pending for 2 days", "how many payments 3 days ago",  # a duration or a date, not the last N days
+])
+def test_sql_ish_questions_the_plan_cannot_hold_are_refused(question):
+    assert plan(question).kind == "refusal", question
