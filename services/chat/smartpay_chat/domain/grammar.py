@@ -75,7 +75,10 @@ GROUPS = {"gateway": "gateway", "gateways": "gateway", "provider": "gateway", "p
           "payment method": "method", "payment methods": "method", "payment type": "method",
           "payment types": "method", "country": "country", "countries": "country", "market": "country",
           "markets": "country", "day": "day", "days": "day", "date": "day", "dates": "day", "hour": "hour",
-          "hours": "hour"}
+          "hours": "hour",
+          # the gateway dimension is the final attempt's (METRICS.md): "by final gateway" is "by gateway"
+          "final gateway": "gateway", "final gateways": "gateway", "final provider": "gateway",
+          "final providers": "gateway"}
 GROUP_RE = r"(" + "|".join(sorted(GROUPS, key=len, reverse=True)) + r")"
 PLURAL_GROUPS = r"\b(?:reasons|codes|gateways|providers|currencies|countries|markets|methods|statuses|days|hours|dates)\b"
 

@@ -28,6 +28,11 @@ _MORE = (rf"\b(?P<more>more|less|fewer)\s+(?:common|frequent|frequently|used|pop
 _COMPARISON = r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) as\b"
 COMPARISON_REASON = ("I don't compare two figures (two periods, gateways or markets) in one answer: ask for each, "
                      "for example the refund rate this month, then \"and last month?\"")
+# The gateway a payment was first tried on: not a dimension (gateway filters and groupings are the final attempt's).
+_FIRST_GATEWAY = (r"\b(?:first|initial|original|1st)\s+(?:gateway|provider|processor|route|attempt)s?\b"
+                  r"|\b(?:first|initially|originally)\s+(?:tried|attempted|routed|sent)\b")
+FIRST_GATEWAY_REASON = ("a gateway filter or grouping is the gateway of the final attempt (METRICS.md); I can't filter or "
+                        "group by the gateway tried first, only count the payments that fell back to another one")
 _AMOUNT_WORDS = r"\b(?:value|values|amount|amounts|size|sizes|basket|ticket|spend|money)\b"
 
 
@@ -48,12 +53,16 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     said = spoken.homophones(spoken.digits(lexicon.normalise(question)))  # "forty eight hours", "buy gateway"
     text, parsed.corrected = typos.correct(said, lexicon.TYPO_TARGETS,
                                            lambda w: w in _VOCAB or known(w))
+    # "by status, method": a list of groupings (commas go below; "and" keeps the list for `_groups`)
+    text = re.sub(rf"\b{g.GROUP_RE}\s*,\s*(?=(?:by\s+)?(?:the\s+)?(?:payment\s+)?{g.GROUP_RE}\b)", r"\1 and ", text)
     t = g.Text(re.sub(r"[?!,;()\"]|:(?!\d)|\.(?!\d)", " ", text))
     try:
         _zone(t, question, parsed)
         parsed.follow_up = bool(re.search(_FOLLOW_UP, t.text))
         t.take(r"^\s*(?:(?:and|ok|okay|so)\s+)?now\b(?=\s+[a-z])")  # "now by volume": the next step, not a window
         _metric(t, parsed)
+        if t.has(_FIRST_GATEWAY):  # left after "fell back" ("final gateway differs from the first one tried")
+            raise Unsupported(FIRST_GATEWAY_REASON)
         parsed.amounts, symbol_currencies = values.amounts(t)
         if t.has(_COMPARISON):  # left after the amount bounds ("more than 200"): two figures compared
             parsed.refusal = COMPARISON_REASON

@@ -566,3 +566,24 @@ def test_sql_ish_operators_and_bare_durations(question, expected):
 ])
 def test_sql_ish_questions_the_plan_cannot_hold_are_refused(question):
     assert plan(question).kind == "refusal", question
+
+
+@pytest.mark.parametrize(("question", "group_by"), [
+    ("count by status, method last 48h", ["status", "method"]),
+    ("count by gateway, status between 2026-11-01 and 2026-11-07", ["gateway", "status"]),
+    ("approval rate by gateway, country, method this week", ["gateway", "country", "method"]),
+    ("count of fallbacks by final gateway last 14d", ["gateway"]),  # the gateway dimension is the final attempt's
+])
+def test_a_comma_list_of_groupings_and_the_final_gateway(question, group_by):
+    assert fields(question)["group_by"] == group_by
+
+
+def test_a_comma_after_a_grouping_before_a_filter_stays_a_filter():
+    found = fields("count by gateway, status failed")
+    assert found["group_by"] == ["gateway"] and found["filters"] == {"statuses": ["failed"]}
+
+
+@pytest.mark.parametrize("question", ["count by first gateway last 14d", "how many payments were first tried on stripe",
+                                      "volume by initial gateway"])
+def test_the_gateway_tried_first_is_refused_not_read_as_the_final_one(question):
+    assert "final attempt" in plan(question).reason
