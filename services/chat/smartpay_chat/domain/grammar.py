@@ -42,7 +42,7 @@ METRICS = [
     ("approval_rate", r"\b(?:approval|success|acceptance|authori[sz]ation|auth) (?:rate|ratio|percent(?:age)?)\b"
                       r"|\bapproval ratio\b"),
     ("refund_total", r"\b(?:how much (?:money )?(?:was |did we |have we |got |we |were )?refund(?:ed)?"
-                     r"|total (?:value |amount |sum )?(?:of )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
+                     r"|total (?:value |amount |sum )?(?:of )?(?:the |all )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
                      r"|refunds? total|sum of (?:the )?refunds|value of (?:the )?refunds|amount (?:that )?(?:was |we )?refunded"
                      r"|money refunded|refunded amount|refunded money)\b"),
     ("average_order_value", r"\b(?:average|mean|typical) (?:value of (?:an? )?(?:approved |successful )?(?:payment|order|transaction)"
@@ -58,8 +58,10 @@ METRICS = [
     ("volume", r"\b(?:volume|gmv|gpv|tpv|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
                r"|how much (?:money )?(?:(?:did|have|has|had) (?:we|i) |we |i |was |were |did |has |had )?(?:take|took|taken|make|made"
                r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
-               r"|received|get|got|generate|generated|charge|charged|come in|came in)"
-               r"|what did we (?:take|make|earn|collect|bring in|process|capture)|money (?:came|come|coming) in"
+               r"|received|get|got|generate|generated|charge|charged|come in|came in|sell|sold)"
+               r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the )?(?:customers|buyers|shoppers|clients)"
+               r" (?:pay|paid|spend|spent)(?: us| to us| with us)?"  # what buyers paid us: the gross (not our spend)
+               r"|what did we (?:take|make|earn|collect|bring in|process|capture|sell)|money (?:came|come|coming) in"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in)\b"),
     ("count", r"\b(?:how many|number of|count of|count|total number|tally)\b"),

@@ -58,6 +58,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
     if word in lx.TIME_WORDS or (word in lx.NUMBER_WORDS or word in spoken.NUMBER_VOCAB) and word not in (
             "a", "an", "one", "first"):
         return True
+    if word == "which" and after[:1] and after[0] in ("is", "are", "was", "were"):
+        return False  # "which is the total of sales": "what is" (Spanish "cuál es"); a grouping needs its noun
     if word in ("by", "per", "each", "across", "which"):  # a grouping with nothing after it, or an unknown one
         return not after or not _consumed(t, m.end())
     prev = before[0] if before else ""

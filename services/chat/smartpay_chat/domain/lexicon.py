@@ -32,7 +32,10 @@ SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd"
              "pymts": "payments", "rt": "rate", "rte": "rate", "pcnt": "percent",
              # phone spelling: "hw many", "wat did we make", "2day", "2moro"
              "hw": "how", "wat": "what", "wot": "what", "wht": "what", "2day": "today",
-             "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow"}
+             "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow",
+             # Spanish / Portuguese false friends, where the payment sense is the only one that fits a question
+             # about payments: "devolución" / "devolução" is a refund
+             "devolution": "refund", "devolutions": "refunds"}
 
 PAYMENT_NOUNS = frozenset({"payment", "payments", "transaction", "transactions", "order", "orders", "charge",
                            "charges", "purchase", "purchases", "checkouts", "sale"})

@@ -148,7 +148,7 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         if named:
             parsed.metric = "latency"  # "stripe p95 past 24 hours" (a bare "median" is left to the follow-up rules)
     if parsed.metric in ("volume", "average_order_value"):  # gross: refunded payments are in (METRICS.md)
-        t.take(r"\b(?:including|incl|counting|with|even|plus) (?:the )?(?:refunds|refunded(?: and partially refunded)?"
+        t.take(r"\b(?:including|incl|counting|with|even|plus|before) (?:the |any )?(?:refunds|refunded(?: and partially refunded)?"
                r"(?: payments| ones| orders| transactions)?)\b")
     if t.take(r"\btypical(?:ly)?\b") and parsed.metric == "latency" and not parsed.percentiles:
         parsed.percentiles = (50.0,)
@@ -213,7 +213,10 @@ def _groups(t: g.Text) -> list[str]:
                 r"group(?:ed)? by|according to|which of (?:our|the|all)|which|what|by which|list|show(?: me)?|give(?: me)?|see|with (?:their|the)"
                 r"|and (?:their|the)|plus (?:their|the)")
     t.take(r"\b(?:across|over|for|on|in|through|from) all (?:the |our )?(?:gateways|currencies|countries|methods"
-           r"|payment methods|providers)\b")  # a total over every value: no filter, no grouping
+           r"|payment methods|providers)\b"  # a total over every value: no filter, no grouping
+           # and over the merchant's own business ("across the marketplace"; "in the store" could be a channel: no)
+           r"|\bacross (?:the |our |my )?(?:whole |entire )?(?:marketplace|store|shop|business|site)\b"
+           r"|\b(?:for|in|on|over) (?:the |our |my )?(?:whole|entire) (?:marketplace|store|shop|business|site)\b")
     groups = ["hour" for _ in t.take(r"\b(?:(?:by|per|which|what|each) )?hours? of (?:the )?day\b")]
     for m in t.take(rf"\b(?:{triggers})\s+(?:the\s+)?(?:payment\s+)?{g.GROUP_RE}(?:\s*(?:,|and|&|then)\s*"
                     rf"(?:by\s+)?{g.GROUP_RE})*\b"):

@@ -33,7 +33,8 @@ STATUSES = (
      r"(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?)|fraud-blocked"
      r"|(?:the )?fraud(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?"
      r" (?:block|blocked|blocks|decline|declined|declines|reject|rejected|stopped|stop|refused))\b", ("declined_fraud",)),
-    ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b", ("partially_refunded",)),
+    ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b"
+     r"|\brefunds? (?:partial|partials|partially)\b", ("partially_refunded",)),  # "refunds partial": the adjective after
     ("refunded", r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"
      r"|\brefund(?:ed)? in full\b", ("refunded",)),
     ("captured", r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"
@@ -43,7 +44,7 @@ STATUSES = (
      r"|did not succeed|not approved)\b", DECLINED),
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
     ("approved", r"\b(?:approved|successful|succeeded|success|accepted|went through|gone through|go through|captured|authori[sz]ed"
-     r"|approvals|successes)\b", APPROVED),
+     r"|approvals|approval|successes)\b", APPROVED),  # "the percentage of approval": a share of approved payments
     ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished|still (?:processing|open|going"
      r"|running|waiting)|stuck|awaiting (?:an? |their )?(?:outcome|result|decision)|not (?:yet )?(?:final|settled|completed?))\b",
      ("pending",)),

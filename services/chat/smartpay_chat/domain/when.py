@@ -14,6 +14,7 @@ NOW_WORDS = r"\b(?:right now|currently|at the moment|at present|as of now|as we 
 _LAST = r"(?:in |over |during |within |for |from )?(?:the )?(?:last|past|previous|prior|trailing)"
 # "this month to date", "month till date", "this week up to today": the same window as "this month" / "this week"
 _TO_DATE = r"(?:to|till|until|up to|up till|upto) (?:date|today|now)"
+# "this", "current" and "actual" week / month / year (Spanish "actual", Portuguese "atual" = current)
 # "..., both dates inclusive": what a range of dates is anyway (METRICS.md: both days included). "exclusive" is not
 # taken: left over, it is refused.
 _INCLUSIVE = (r"(?:\s+(?:both\s+(?:dates|days|ends)\s+)?(?:inclusive|included)|\s+(?:inclusive|including)\s+of\s+both"
@@ -147,14 +148,14 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
               (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?month\b", {"period": "this_month"}),
               (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?year\b",
                {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
-              (rf"\b(?:this|the current|current) (?:calendar )?week(?: {_TO_DATE})?\b|\bweek {_TO_DATE}\b"
+              (rf"\b(?:this|the current|current|the actual|actual) (?:calendar )?week(?: {_TO_DATE})?\b|\bweek {_TO_DATE}\b"
                r"|\bso far this week\b|\b(?:the )?week so far\b", {"period": "this_week"}),
               (r"\b(?:the )?month so far\b", {"period": "this_month"}),
               (r"\b(?:last|previous|past|prior) (?:calendar )?week\b", {"period": "last_week"}),
-              (rf"\b(?:this|the current|current) (?:calendar )?month(?: {_TO_DATE})?\b|\bmonth {_TO_DATE}\b"
+              (rf"\b(?:this|the current|current|the actual|actual) (?:calendar )?month(?: {_TO_DATE})?\b|\bmonth {_TO_DATE}\b"
                r"|\bso far this month\b", {"period": "this_month"}),
               (r"\b(?:last|previous|past|prior) (?:calendar )?month\b", {"period": "last_month"}),
-              (rf"\b(?:this|the current|current) (?:calendar )?year(?: {_TO_DATE})?\b|\byear {_TO_DATE}\b"
+              (rf"\b(?:this|the current|current|the actual|actual) (?:calendar )?year(?: {_TO_DATE})?\b|\byear {_TO_DATE}\b"
                r"|\bso far this year\b", {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
               (r"\b(?:last|previous|past|prior) (?:calendar )?year\b",
                {"period": "between", "start_date": date(today.year - 1, 1, 1), "end_date": date(today.year - 1, 12, 31)})]

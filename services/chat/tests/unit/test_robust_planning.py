@@ -587,3 +587,33 @@ def test_a_comma_after_a_grouping_before_a_filter_stays_a_filter():
                                       "volume by initial gateway"])
 def test_the_gateway_tried_first_is_refused_not_read_as_the_final_one(question):
     assert "final attempt" in plan(question).reason
+
+
+# heldout_g: a Spanish / Portuguese speaker's English, and a marketplace's words.
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Which is the total of sales of last week?", {"metric": "volume", "window": {"period": "last_week"}}),
+    ("How much we sold in the actual month?", {"metric": "volume", "window": {"period": "this_month"}}),
+    ("What is the percentage of approval of the payments with card this week?",
+     {"metric": "approval_rate", "filters": {"methods": ["card"]}, "window": {"period": "this_week"}}),
+    ("How many refunds partial we did this month?",
+     {"metric": "count", "filters": {"statuses": ["partially_refunded"]}, "window": {"period": "this_month"}}),
+    ("Total of the devolutions of last week", {"metric": "refund_total", "window": {"period": "last_week"}}),
+    ("total of the refunds of last week", {"metric": "refund_total", "window": {"period": "last_week"}}),
+    ("Which are the 3 reasons more common of decline last week?",
+     {"metric": "count", "filters": {"statuses": ["failed", "declined_fraud"]}, "group_by": ["reason"], "top_n": 3,
+      "window": {"period": "last_week"}}),
+    ("What was our GMV across the marketplace yesterday?", {"metric": "volume", "window": {"period": "yesterday"}}),
+    ("How much did buyers pay us in euros last week, before refunds?",
+     {"metric": "volume", "filters": {"currencies": ["EUR"]}, "window": {"period": "last_week"}}),
+])
+def test_spanish_and_portuguese_speakers_wordings(question, expected):
+    assert fields(question) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "how much did we pay last week",  # what the merchant paid is not the volume
+    "net before refunds last week",  # contradictory: refused, not read as gross or net
+    "volume across the platform yesterday",  # the platform: every merchant, not this one
+])
+def test_nearby_wordings_that_mean_something_else_are_refused(question):
+    assert plan(question).kind == "refusal", question
