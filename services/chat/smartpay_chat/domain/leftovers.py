@@ -18,6 +18,8 @@ _GROUP_SLOT = {"by", "per", "each", "across", "every"}
 _VALUE_SLOT = {"via", "through", "using", "on", "from", "with", "at", "thru"}
 _RANKING = {"best", "top", "most", "worst", "biggest", "largest", "highest", "lowest", "least", "leading",
             "busiest", "main", "smallest", "fewest"}
+# Words after which an unknown word stands where a value, a grouping or a ranked thing would ("on PayPal").
+SLOTS = frozenset(_GROUP_SLOT | _VALUE_SLOT | _RANKING | {"in"})
 _ARTICLES = {"the", "a", "an", "our", "my", "their", "its", "your", "all"}
 _FILTER_NEXT = lx.PAYMENT_NOUNS | {"cards", "card", "revenue", "volume", "sales", "wallets", "wallet", "turnover",
                                    "transactions", "refunds", "declines", "payment"}

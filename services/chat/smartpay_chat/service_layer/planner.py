@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
                                       Window)
-from smartpay_chat.domain import settle
+from smartpay_chat.domain import narrative, settle
 from smartpay_chat.domain.question import parse
 from smartpay_shared import pan
 
@@ -119,6 +119,8 @@ class DeterministicPlanner(Planner):
         if search:
             return _search_plan(search.group("scope"), search.group("text"), today, timezone, self._known)
         parsed = parse(question, today, self._known)
+        if parsed.leftovers and not parsed.refusal:  # a story around the question ("Customer says ... - how many")
+            parsed = narrative.without_story(question, lambda part: parse(part, today, self._known)) or parsed
         if parsed.refusal:
             return refusal(parsed.refusal)
         if parsed.leftovers:

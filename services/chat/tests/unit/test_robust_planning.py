@@ -617,3 +617,34 @@ def test_spanish_and_portuguese_speakers_wordings(question, expected):
 ])
 def test_nearby_wordings_that_mean_something_else_are_refused(question):
     assert plan(question).kind == "refusal", question
+
+
+# heldout_g: a story around the question is set aside only when it cannot change the plan (domain/narrative.py).
+@pytest.mark.parametrize(("question", "expected"), [
+    ("What's the decline rate on Amazon Pay today? Several customers reported issues",
+     {"metric": "decline_rate", "filters": {"gateways": ["amazon_pay"]}, "window": {"period": "today"}}),
+    ("Customer from France says their payment was declined - how many declines from France today?",
+     {"metric": "count", "filters": {"statuses": ["failed", "declined_fraud"], "countries": ["FR"]},
+      "window": {"period": "today"}}),
+    ("a customer from Spain says their card was declined yesterday, how many Spanish card payments were declined "
+     "yesterday?", {"metric": "count", "filters": {"statuses": ["failed", "declined_fraud"], "methods": ["card"],
+                                                   "countries": ["ES"]}, "window": {"period": "yesterday"}}),
+    ("Several customers reported issues. Decline rate today?",
+     {"metric": "decline_rate", "window": {"period": "today"}}),
+])
+def test_a_story_around_the_question_is_set_aside(question, expected):
+    assert fields(question) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "Exclude the big ones. How many payments today?",  # a negation
+    "A customer filed a chargeback. How many declines today?",  # out of scope
+    "Customer says it was not declined - how many declines today?",
+    "decline rate today, customers in Tokyo are complaining",  # a place the question may be about
+    "decline rate today, customers on PayPal are complaining", "decline rate today, customers on paypal are complaining",
+    "a customer from Spain says their card was declined last week, how many Spanish card payments were declined "
+    "yesterday?",  # another window
+    "Ticket 4821: customer says card declined. How many declines today?",  # a number
+])
+def test_a_clause_that_could_change_the_plan_is_not_a_story(question):
+    assert plan(question).kind == "refusal", question
