@@ -126,8 +126,8 @@ class DeterministicPlanner(Planner):
         if parsed.leftovers:
             return refusal("I don't know how to use " + quote_words(parsed.leftovers) + " here")
         base = previous if previous is not None and settle.follows_up(parsed) else None
-        if base is None and parsed.top_n is not None and not parsed.group_by and parsed.metric is None:
-            # "make it 5" with nothing to follow: a ranking of nothing
+        if base is None and parsed.top_n is not None and not parsed.group_by:
+            # "make it 5" with nothing to follow, "which is the slowest", "volume limit 3": a ranking of nothing
             return refusal("a ranking needs something to rank: name a grouping, for example \"top five countries by "
                            "payment count\"")
         problem = settle.metric(parsed, base is not None) or settle.relative_to(parsed, base, today)

@@ -648,3 +648,9 @@ def test_a_story_around_the_question_is_set_aside(question, expected):
 ])
 def test_a_clause_that_could_change_the_plan_is_not_a_story(question):
     assert plan(question).kind == "refusal", question
+
+
+@pytest.mark.parametrize("question", ["which is the slowest", "volume limit 3", "top 3 volume"])
+def test_a_ranking_of_nothing_is_refused_even_with_a_figure(question):
+    # "which is ..." is now read as "what is": a ranking with no grouping must not become one ungrouped figure
+    assert "something to rank" in plan(question).reason
