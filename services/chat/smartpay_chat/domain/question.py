@@ -23,7 +23,7 @@ _ASC = r"lowest|least used|least|worst|bottom|fewest|smallest|quietest|fastest"
 # speakers say it ("the 3 reasons more common", "which gateway has more declines"); "less" / "fewer" is "least".
 _MORE = (rf"\b(?P<more>more|less|fewer)\s+(?:common|frequent|frequently|used|popular)\b"
          rf"|\b(?:which|what)\s+(?:\w+\s+){{0,2}}?{g.GROUP_RE}\s+(?:has|had|have|gets?|got|sees?|saw|does|did|makes?|made"
-         rf"|brings?|brought|takes?|took|process(?:es|ed)?|is|was|are|were|sees)\s+(?:the\s+)?(?P<more2>more|less|fewer)\b")
+         rf"|brings?|brought|takes?|took|process(?:es|ed)?|is|was|are|were|with)\s+(?:the\s+)?(?P<more2>more|less|fewer)\b")
 # "higher than last month", "better than stripe", "as high as in October": a comparison of two figures.
 _COMPARISON = r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) as\b"
 COMPARISON_REASON = ("I don't compare two figures (two periods, gateways or markets) in one answer: ask for each, "
