@@ -21,7 +21,7 @@ from smartpay_chat.evaluation import MERCHANT, NOW
 from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
 # The held-out batches, each measured blind once (docs/chat.md).
-PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f")
+PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone

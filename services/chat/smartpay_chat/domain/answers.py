@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from smartpay_chat.domain.currency import show, to_decimal
 from smartpay_chat.domain.document import PaymentDocument
 from smartpay_chat.domain.plan import MONEY_METRICS, RATE_METRICS, AggregatePlan
 from smartpay_chat.domain.windows import Bounds
@@ -48,7 +49,7 @@ def format_value(plan: AggregatePlan, row: dict[str, Any]) -> str:
         return f"{value * 100:.2f}% ({row['numerator']} of {row['denominator']})"
     if plan.metric in MONEY_METRICS:
         count = f" over {row['n']} payments" if "n" in row else ""
-        return f"{row['currency']} {value}{count}"
+        return f"{row['currency']} {show(value)}{count}"
     return f"{value}"
 
 
@@ -80,9 +81,7 @@ def _detail(row: dict[str, Any]) -> str:
 
 
 def _money(minor: int, doc: PaymentDocument) -> str:
-    from smartpay_chat.domain.currency import to_decimal
-
-    return f"{doc.currency} {to_decimal(minor, doc.currency)}"
+    return f"{doc.currency} {show(to_decimal(minor, doc.currency))}"
 
 
 def lookup_text(doc: PaymentDocument) -> str:

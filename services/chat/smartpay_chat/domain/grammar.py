@@ -25,7 +25,7 @@ YEAR_RE = r"((?:19|20)\d\d)\b"  # "november 15 2026", "november 2026" (amounts a
 _MONEY_NEXT = "|".join(sorted([*CURRENCY_NAMES, *(c.lower() for c in CURRENCY_CODES)], key=len, reverse=True))
 NOT_MONEY = rf"(?!\s*(?:[$€£¥%]|percent\b|(?:{_MONEY_NEXT})\b))"  # a year alone is never a number with a currency
 DATE_RE = (rf"(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{MONTH_RE}\s+(?:the\s+)?{DAY_RE}(?:\s+{YEAR_RE})?"
-           rf"|(?:the\s+)?{DAY_RE}\s+(?:of\s+)?{MONTH_RE}(?:\s+{YEAR_RE})?)")
+           rf"|(?:the\s+)?(?:day\s+)?{DAY_RE}\s+(?:of\s+)?{MONTH_RE}(?:\s+{YEAR_RE})?)")
 DATE_GROUPS = 9  # the groups of one DATE_RE
 
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
@@ -42,7 +42,7 @@ METRICS = [
     ("approval_rate", r"\b(?:approval|success|acceptance|authori[sz]ation|auth) (?:rate|ratio|percent(?:age)?)\b"
                       r"|\bapproval ratio\b"),
     ("refund_total", r"\b(?:how much (?:money )?(?:was |did we |have we |got |we |were )?refund(?:ed)?"
-                     r"|total (?:value |amount |sum )?(?:of )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
+                     r"|total (?:value |amount |sum )?(?:of )?(?:the |all )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
                      r"|refunds? total|sum of (?:the )?refunds|value of (?:the )?refunds|amount (?:that )?(?:was |we )?refunded"
                      r"|money refunded|refunded amount|refunded money)\b"),
     ("average_order_value", r"\b(?:average|mean|typical) (?:value of (?:an? )?(?:approved |successful )?(?:payment|order|transaction)"
@@ -58,8 +58,10 @@ METRICS = [
     ("volume", r"\b(?:volume|gmv|gpv|tpv|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
                r"|how much (?:money )?(?:(?:did|have|has|had) (?:we|i) |we |i |was |were |did |has |had )?(?:take|took|taken|make|made"
                r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
-               r"|received|get|got|generate|generated|charge|charged|come in|came in)"
-               r"|what did we (?:take|make|earn|collect|bring in|process|capture)|money (?:came|come|coming) in"
+               r"|received|get|got|generate|generated|charge|charged|come in|came in|sell|sold)"
+               r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the )?(?:customers|buyers|shoppers|clients)"
+               r" (?:pay|paid|spend|spent)(?: us| to us| with us)?"  # what buyers paid us: the gross (not our spend)
+               r"|what did we (?:take|make|earn|collect|bring in|process|capture|sell)|money (?:came|come|coming) in"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in)\b"),
     ("count", r"\b(?:how many|number of|count of|count|total number|tally)\b"),
@@ -75,7 +77,10 @@ GROUPS = {"gateway": "gateway", "gateways": "gateway", "provider": "gateway", "p
           "payment method": "method", "payment methods": "method", "payment type": "method",
           "payment types": "method", "country": "country", "countries": "country", "market": "country",
           "markets": "country", "day": "day", "days": "day", "date": "day", "dates": "day", "hour": "hour",
-          "hours": "hour"}
+          "hours": "hour",
+          # the gateway dimension is the final attempt's (METRICS.md): "by final gateway" is "by gateway"
+          "final gateway": "gateway", "final gateways": "gateway", "final provider": "gateway",
+          "final providers": "gateway"}
 GROUP_RE = r"(" + "|".join(sorted(GROUPS, key=len, reverse=True)) + r")"
 PLURAL_GROUPS = r"\b(?:reasons|codes|gateways|providers|currencies|countries|markets|methods|statuses|days|hours|dates)\b"
 
@@ -125,6 +130,14 @@ class Text:
         for m in found:
             self.blank(*m.span())
         return found
+
+    def take_first(self, pattern: str) -> list[re.Match[str]]:
+        """The first match only (none or one), blanked: a second one stays for the caller to find."""
+        found = re.search(pattern, self.text)
+        if found is None:
+            return []
+        self.blank(*found.span())
+        return [found]
 
     def blank(self, start: int, end: int) -> None:
         self.text = self.text[:start] + " " * (end - start) + self.text[end:]

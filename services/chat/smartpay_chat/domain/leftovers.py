@@ -18,6 +18,8 @@ _GROUP_SLOT = {"by", "per", "each", "across", "every"}
 _VALUE_SLOT = {"via", "through", "using", "on", "from", "with", "at", "thru"}
 _RANKING = {"best", "top", "most", "worst", "biggest", "largest", "highest", "lowest", "least", "leading",
             "busiest", "main", "smallest", "fewest"}
+# Words after which an unknown word stands where a value, a grouping or a ranked thing would ("on PayPal").
+SLOTS = frozenset(_GROUP_SLOT | _VALUE_SLOT | _RANKING | {"in"})
 _ARTICLES = {"the", "a", "an", "our", "my", "their", "its", "your", "all"}
 _FILTER_NEXT = lx.PAYMENT_NOUNS | {"cards", "card", "revenue", "volume", "sales", "wallets", "wallet", "turnover",
                                    "transactions", "refunds", "declines", "payment"}
@@ -58,6 +60,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
     if word in lx.TIME_WORDS or (word in lx.NUMBER_WORDS or word in spoken.NUMBER_VOCAB) and word not in (
             "a", "an", "one", "first"):
         return True
+    if word == "which" and after[:1] and after[0] in ("is", "are", "was", "were"):
+        return False  # "which is the total of sales": "what is" (Spanish "cuál es"); a grouping needs its noun
     if word in ("by", "per", "each", "across", "which"):  # a grouping with nothing after it, or an unknown one
         return not after or not _consumed(t, m.end())
     prev = before[0] if before else ""

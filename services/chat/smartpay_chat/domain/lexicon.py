@@ -32,7 +32,10 @@ SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd"
              "pymts": "payments", "rt": "rate", "rte": "rate", "pcnt": "percent",
              # phone spelling: "hw many", "wat did we make", "2day", "2moro"
              "hw": "how", "wat": "what", "wot": "what", "wht": "what", "2day": "today",
-             "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow"}
+             "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow",
+             # Spanish / Portuguese false friends, where the payment sense is the only one that fits a question
+             # about payments: "devolución" / "devolução" is a refund
+             "devolution": "refund", "devolutions": "refunds"}
 
 PAYMENT_NOUNS = frozenset({"payment", "payments", "transaction", "transactions", "order", "orders", "charge",
                            "charges", "purchase", "purchases", "checkouts", "sale"})
@@ -75,7 +78,8 @@ PEOPLE = frozenset({"customer", "customers", "buyer", "buyers", "shopper", "shop
 METRIC_WORDS = frozenset({"average", "averages", "mean", "median", "sum", "ratio", "rate", "rates", "percent",
                           "percentage", "share", "proportion", "max", "maximum", "minimum", "min", "variance", "std",
                           "deviation", "stddev", "distribution", "histogram", "cumulative", "running"})
-NEGATIONS = frozenset({"not", "non", "excluding", "exclude", "excludes", "except", "without", "minus", "other",
+NEGATIONS = frozenset({"not", "non", "excluding", "exclude", "excludes", "excluded", "exclusive", "exclusively",
+                       "except", "without", "minus", "other",
                        "besides", "apart", "nor", "never", "no"})
 TIME_WORDS = frozenset("""
 morning mornings evening evenings night nights afternoon afternoons noon midnight weekend weekends weekday weekdays
@@ -101,9 +105,38 @@ amount value basket ticket review flagged blocked reroute switched approvals pay
 """.split())
 
 
+# A field = value filter as an analyst types it ("gateway = stripe", "method=solana_wallet"): the words the grammar
+# reads for that value ("on stripe", "solana wallet"). "status = failed" and "country = GB" are read as they are
+# (values.named_statuses, values.countries); any other field, or a value the grammar does not know, stays and is
+# refused.
+_FIELD_VALUE = {"currency": "in {}", "gateway": "on {}"}
+_METHOD_VALUE = {"card": "card", "cards": "card", "solana_wallet": "solana wallet", "amazon_pay": "paid with amazon pay"}
+# SQL aggregates -> the glossary's words: sum(amount) = the money, avg(amount) = the average order value, count(*)
+# = the count; min / max stay metric words the grammar refuses.
+_SQL_AGGREGATES = {"sum": "sum of amount", "avg": "average amount", "average": "average amount", "count": "count",
+                   "min": "minimum amount", "max": "maximum amount"}
+
+
+def operators(text: str) -> str:
+    """What an analyst types, in the words the grammar reads (on lower-cased text): comparison signs spaced out
+    ("amount>=1000" -> "amount >= 1000"), "!=" / "<>" as "not" (refused: a negation), field = value filters,
+    SQL aggregates, and "desc limit 3" / "limit 3" as "top 3" ("asc limit 3": "bottom 3")."""
+    text = re.sub(r"\b(sum|avg|average|count|min|max)\s*\(\s*(?:\*|1|amount|amounts|amount_minor|id|payment_id|payments?)?"
+                  r"\s*\)", lambda m: f" {_SQL_AGGREGATES[m.group(1)]} ", text)
+    text = re.sub(r"\s*(?:!=|<>)\s*", " not ", text)
+    text = re.sub(r"\s*(>=|<=|==|=|>|<|≥|≤)\s*", lambda m: f" {'=' if m.group(1) == '==' else m.group(1)} ", text)
+    text = re.sub(r"\b(currency|gateway) = ([a-z]+(?:_[a-z]+)?)\b",
+                  lambda m: _FIELD_VALUE[m.group(1)].format(m.group(2).replace("_", " ")), text)
+    text = re.sub(r"\b(?:payment_)?method = ([a-z_]+)\b", lambda m: _METHOD_VALUE.get(m.group(1), m.group(0)), text)
+    text = re.sub(r"\b(?:(desc|descending)|(asc|ascending))?\s*\blimit (\d{1,3})\b",
+                  lambda m: f" {'bottom' if m.group(2) else 'top'} {m.group(3)}", text)
+    return text
+
+
 def normalise(question: str) -> str:
     """Lower case, one kind of quote, contractions and shorthand expanded, symbols as words."""
     text = question.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = operators(text)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000 (a comma before three digits groups them)
     text = re.sub(r"(?<=\d)k\b", "000", text)
     text = re.sub(r"(?<=\d)\s*(?:h|hrs?)\b", " hours", text)

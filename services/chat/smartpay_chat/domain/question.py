@@ -19,10 +19,20 @@ _FOLLOW_UP = (r"^\s*(?:and|what about|how about|only|just|same|now|but|then|inst
 _DESC = (r"most common|most frequent|most used|most popular|used (?:the )?most|commonest|main|primary|top|biggest"
          r"|leading|highest|most|best|busiest|largest|greatest|slowest")
 _ASC = r"lowest|least used|least|worst|bottom|fewest|smallest|quietest|fastest"
+# "more" with no "than" (a comparison is refused before) where a ranking stands is "most", as Spanish and Portuguese
+# speakers say it ("the 3 reasons more common", "which gateway has more declines"); "less" / "fewer" is "least".
+_MORE = (rf"\b(?P<more>more|less|fewer)\s+(?:common|frequent|frequently|used|popular)\b"
+         rf"|\b(?:which|what)\s+(?:\w+\s+){{0,2}}?{g.GROUP_RE}\s+(?:has|had|have|gets?|got|sees?|saw|does|did|makes?|made"
+         rf"|brings?|brought|takes?|took|process(?:es|ed)?|is|was|are|were|with)\s+(?:the\s+)?(?P<more2>more|less|fewer)\b")
 # "higher than last month", "better than stripe", "as high as in October": a comparison of two figures.
 _COMPARISON = r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) as\b"
 COMPARISON_REASON = ("I don't compare two figures (two periods, gateways or markets) in one answer: ask for each, "
                      "for example the refund rate this month, then \"and last month?\"")
+# The gateway a payment was first tried on: not a dimension (gateway filters and groupings are the final attempt's).
+_FIRST_GATEWAY = (r"\b(?:first|initial|original|1st)\s+(?:gateway|provider|processor|route|attempt)s?\b"
+                  r"|\b(?:first|initially|originally)\s+(?:tried|attempted|routed|sent)\b")
+FIRST_GATEWAY_REASON = ("a gateway filter or grouping is the gateway of the final attempt (METRICS.md); I can't filter or "
+                        "group by the gateway tried first, only count the payments that fell back to another one")
 _AMOUNT_WORDS = r"\b(?:value|values|amount|amounts|size|sizes|basket|ticket|spend|money)\b"
 
 
@@ -43,12 +53,16 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     said = spoken.homophones(spoken.digits(lexicon.normalise(question)))  # "forty eight hours", "buy gateway"
     text, parsed.corrected = typos.correct(said, lexicon.TYPO_TARGETS,
                                            lambda w: w in _VOCAB or known(w))
+    # "by status, method": a list of groupings (commas go below; "and" keeps the list for `_groups`)
+    text = re.sub(rf"\b{g.GROUP_RE}\s*,\s*(?=(?:by\s+)?(?:the\s+)?(?:payment\s+)?{g.GROUP_RE}\b)", r"\1 and ", text)
     t = g.Text(re.sub(r"[?!,;()\"]|:(?!\d)|\.(?!\d)", " ", text))
     try:
         _zone(t, question, parsed)
         parsed.follow_up = bool(re.search(_FOLLOW_UP, t.text))
         t.take(r"^\s*(?:(?:and|ok|okay|so)\s+)?now\b(?=\s+[a-z])")  # "now by volume": the next step, not a window
         _metric(t, parsed)
+        if t.has(_FIRST_GATEWAY):  # left after "fell back" ("final gateway differs from the first one tried")
+            raise Unsupported(FIRST_GATEWAY_REASON)
         parsed.amounts, symbol_currencies = values.amounts(t)
         if t.has(_COMPARISON):  # left after the amount bounds ("more than 200"): two figures compared
             parsed.refusal = COMPARISON_REASON
@@ -61,9 +75,8 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
                                     r"\s+(?:the\s+)?fraud[- ]?(?:declines?|blocks?"
                                     r"|rejections?)\b"))
         groups = _groups(t) + (["reason"] if fraud_reasons else [])
-        parsed.window, said_now = when.take(t, today)
-        parsed.window = parsed.window or when.on_weekday(t, today)
-    except (zones.ZoneProblem, when.FutureWindow, when.NoSuchDate, Unsupported) as e:
+        parsed.window, said_now = when.window(t, today)
+    except (zones.ZoneProblem, when.FutureWindow, when.NoSuchDate, when.TwoWindows, Unsupported) as e:
         parsed.refusal = str(e)
         return parsed
     if parsed.top_n is not None:  # "top 5 gateways", "the busiest day": the ranked thing is the grouping
@@ -135,7 +148,7 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         if named:
             parsed.metric = "latency"  # "stripe p95 past 24 hours" (a bare "median" is left to the follow-up rules)
     if parsed.metric in ("volume", "average_order_value"):  # gross: refunded payments are in (METRICS.md)
-        t.take(r"\b(?:including|incl|counting|with|even|plus) (?:the )?(?:refunds|refunded(?: and partially refunded)?"
+        t.take(r"\b(?:including|incl|counting|with|even|plus|before) (?:the |any )?(?:refunds|refunded(?: and partially refunded)?"
                r"(?: payments| ones| orders| transactions)?)\b")
     if t.take(r"\btypical(?:ly)?\b") and parsed.metric == "latency" and not parsed.percentiles:
         parsed.percentiles = (50.0,)
@@ -162,6 +175,13 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
     for m in t.take(rf"\b(?:make|change|set|switch) (?:it|that|this|them) (?:to )?(?:the )?(?:(top|bottom) )?{g.NUM}(?: instead)?\b"):
         parsed.top_n, parsed.follow_up = g.number(m.group(2)), True  # "make it 5": the last ranking, N rows
         parsed.order = "asc" if m.group(1) == "bottom" else ("desc" if m.group(1) == "top" else parsed.order)
+    for m in t.take(r"\b(?:in\s+)?(?:(desc|descending)|asc|ascending)(?:\s+order)?\b"):  # "by country desc"
+        parsed.order = "desc" if m.group(1) else "asc"
+    for m in list(re.finditer(_MORE, t.text)):  # "which gateway has more declines": the one with the most
+        word = m.group("more") or m.group("more2")
+        t.blank(*(m.span() if m.group("more") else m.span("more2")))  # "more common": both words; "has more": "more"
+        parsed.order = "desc" if word == "more" else "asc"
+        parsed.top_n = parsed.top_n or (5 if plural else 1)
     for m in t.take(rf"\b(?:the\s+)?(?:{_DESC})\b"):
         parsed.order, parsed.top_n = parsed.order or "desc", parsed.top_n or (5 if plural else 1)
         parsed.order = _judged(m.group(0), parsed)
@@ -193,7 +213,10 @@ def _groups(t: g.Text) -> list[str]:
                 r"group(?:ed)? by|according to|which of (?:our|the|all)|which|what|by which|list|show(?: me)?|give(?: me)?|see|with (?:their|the)"
                 r"|and (?:their|the)|plus (?:their|the)")
     t.take(r"\b(?:across|over|for|on|in|through|from) all (?:the |our )?(?:gateways|currencies|countries|methods"
-           r"|payment methods|providers)\b")  # a total over every value: no filter, no grouping
+           r"|payment methods|providers)\b"  # a total over every value: no filter, no grouping
+           # and over the merchant's own business ("across the marketplace"; "in the store" could be a channel: no)
+           r"|\bacross (?:the |our |my )?(?:whole |entire )?(?:marketplace|store|shop|business|site)\b"
+           r"|\b(?:for|in|on|over) (?:the |our |my )?(?:whole|entire) (?:marketplace|store|shop|business|site)\b")
     groups = ["hour" for _ in t.take(r"\b(?:(?:by|per|which|what|each) )?hours? of (?:the )?day\b")]
     for m in t.take(rf"\b(?:{triggers})\s+(?:the\s+)?(?:payment\s+)?{g.GROUP_RE}(?:\s*(?:,|and|&|then)\s*"
                     rf"(?:by\s+)?{g.GROUP_RE})*\b"):

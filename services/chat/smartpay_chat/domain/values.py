@@ -33,7 +33,8 @@ STATUSES = (
      r"(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?)|fraud-blocked"
      r"|(?:the )?fraud(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?"
      r" (?:block|blocked|blocks|decline|declined|declines|reject|rejected|stopped|stop|refused))\b", ("declined_fraud",)),
-    ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b", ("partially_refunded",)),
+    ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b"
+     r"|\brefunds? (?:partial|partials|partially)\b", ("partially_refunded",)),  # "refunds partial": the adjective after
     ("refunded", r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"
      r"|\brefund(?:ed)? in full\b", ("refunded",)),
     ("captured", r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"
@@ -43,7 +44,7 @@ STATUSES = (
      r"|did not succeed|not approved)\b", DECLINED),
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
     ("approved", r"\b(?:approved|successful|succeeded|success|accepted|went through|gone through|go through|captured|authori[sz]ed"
-     r"|approvals|successes)\b", APPROVED),
+     r"|approvals|approval|successes)\b", APPROVED),  # "the percentage of approval": a share of approved payments
     ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished|still (?:processing|open|going"
      r"|running|waiting)|stuck|awaiting (?:an? |their )?(?:outcome|result|decision)|not (?:yet )?(?:final|settled|completed?))\b",
      ("pending",)),
@@ -123,6 +124,11 @@ def currencies(t: g.Text) -> list[str]:
 def countries(t: g.Text, original: str) -> list[str]:
     found = []
     names = "|".join(sorted(places.COUNTRY_NAMES, key=len, reverse=True))
+    for m in list(re.finditer(rf"\bcountry = (?:({names})|([a-z]{{2}}))\b", t.text)):  # "country=GB", any case
+        code = places.COUNTRY_NAMES[m.group(1)] if m.group(1) else m.group(2).upper()
+        if code in places.ISO_COUNTRIES:  # else left: "country" is refused
+            found.append(code)
+            t.blank(*m.span())
     for m in t.take(rf"\b(?:(?:from|in|of|for)\s+)?({names})\b"):
         found.append(places.COUNTRY_NAMES[m.group(1)])
     for m in t.take(r"\b(" + "|".join(places.DEMONYMS) + r")\b"):
@@ -161,7 +167,8 @@ def amounts(t: g.Text) -> tuple[dict[str, Decimal], list[str]]:
     symbols: list[str] = []
     named_currencies: list[str] = []
     money = r"([$€£¥])?\s?" + _AMOUNT
-    for m in t.take(rf"\b(?:amounts? |of |worth )?between\s+{money}\s+and\s+{money}"):
+    # not "between 23 and 29 November": days of a month (when.py), not amounts
+    for m in t.take(rf"\b(?:amounts? |of |worth )?between\s+{money}\s+and\s+{money}(?!\d|\s*(?:of\s+)?{g.MONTH_RE})"):
         found.update(amount_gte=dec(m.group(2)), amount_lte=dec(m.group(4)))
         symbols += [s for s in (m.group(1), m.group(3)) if s]
     # the currency may stand between the amount and "or more": "payments of 1000 euros or more"

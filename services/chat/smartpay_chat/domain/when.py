@@ -3,6 +3,7 @@ today). Pure: `today` is an argument. A future window is refused: answers are ab
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +14,20 @@ NOW_WORDS = r"\b(?:right now|currently|at the moment|at present|as of now|as we 
 _LAST = r"(?:in |over |during |within |for |from )?(?:the )?(?:last|past|previous|prior|trailing)"
 # "this month to date", "month till date", "this week up to today": the same window as "this month" / "this week"
 _TO_DATE = r"(?:to|till|until|up to|up till|upto) (?:date|today|now)"
+# "this", "current" and "actual" week / month / year (Spanish "actual", Portuguese "atual" = current)
+# "..., both dates inclusive": what a range of dates is anyway (METRICS.md: both days included). "exclusive" is not
+# taken: left over, it is refused.
+_INCLUSIVE = (r"(?:\s+(?:both\s+(?:dates|days|ends)\s+)?(?:inclusive|included)|\s+(?:inclusive|including)\s+of\s+both"
+              r"(?:\s+(?:dates|days|ends))?|\s+inclusively)?")
+
+
+# A bare number of days or hours ("median latency solana wallet 7d", "approval rate by method, 30d") is the last
+# ones, as an analyst types it; not after these words (a duration, an age, a range) nor before these (a date).
+_NOT_A_WINDOW_BEFORE = frozenset("""for in within after before about around over under than every each per took take
+takes taking lasted lasting last past previous prior trailing next first older younger stuck pending open up to and or
+between from more less least most only just nearly almost approximately roughly""".split())
+_NOT_A_WINDOW_AFTER = frozenset({"ago", "old", "older", "later", "earlier", "before", "after", "from", "long", "each",
+                                 "per", "or", "and", "to", "in", "of"})
 
 
 class FutureWindow(ValueError):
@@ -21,6 +36,27 @@ class FutureWindow(ValueError):
 
 class NoSuchDate(ValueError):
     """A date the calendar does not have ("november 31")."""
+
+
+class TwoWindows(ValueError):
+    """Two different time windows in one question ("on Nov 10 and Nov 16", "yesterday and last week")."""
+
+
+def window(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
+    """The question's one window and whether it was said as "now". Every window phrase is read, one at a time:
+    a second one that differs is refused (TwoWindows), never dropped ("for the period 10 to 16 November" was
+    once read as its first day)."""
+    found, said_now = take(t, today)
+    found = found or on_weekday(t, today)
+    while found is not None:
+        again, _ = take(t, today)
+        again = again or on_weekday(t, today)
+        if again is None:
+            break
+        if again != found:
+            raise TwoWindows("I answer for one time window at a time: give one range (\"between <first day> and "
+                             "<last day>\") or ask for each window in turn")
+    return found, said_now
 
 
 def _date(groups, today: date) -> date:
@@ -35,9 +71,18 @@ def _date(groups, today: date) -> date:
 
 
 def _between(m, today: date) -> dict[str, Any]:
-    first, second = m.groups()[:g.DATE_GROUPS], m.groups()[g.DATE_GROUPS:2 * g.DATE_GROUPS]
+    """A range of two dates (a match of the first pattern in `take`: the first date, said after "between" or
+    not, then the last)."""
+    n = g.DATE_GROUPS
+    groups = m.groups()
+    first = groups[:n] if any(groups[:n]) else groups[n:2 * n]
+    second = groups[2 * n:3 * n]
     try:
         start, end = g.parse_date(first, today), g.parse_date(second, today)
+        if g.has_year(second) and not g.has_year(first):  # "15 October to 31 October 2025": the year is both's
+            start = start.replace(year=end.year)
+            if start > end:  # "28 December to 3 January 2026": the start is in the year before
+                start = start.replace(year=end.year - 1)
     except ValueError as e:
         raise NoSuchDate(f"that date does not exist ({e})") from e
     if end < start and not g.has_year(second):  # "Dec 28 to Jan 3": the end is in the start's next year
@@ -62,22 +107,28 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
     """(the window, whether it was said as "now"). Raises FutureWindow."""
     if t.has(FUTURE):
         raise FutureWindow("I answer about payments that already happened, not about the future")
-    for m in t.take(rf"\b(?:between|from)\s+{g.DATE_RE}\s+(?:and|to|until|till|through|-)\s+{g.DATE_RE}"):
+    # "between Nov 1 and Nov 7", "from ... to ...", and without a first word: "10 November to 16 November 2026"
+    # ("and" only after "between": "on Nov 1 and Nov 7" is two days, which no window is)
+    for m in t.take_first(rf"\b(?:between\s+{g.DATE_RE}\s+(?:and|to|until|till|through|thru|-)"
+                          rf"|(?:from\s+)?{g.DATE_RE}\s+(?:to|until|till|through|thru|-))\s+{g.DATE_RE}{_INCLUSIVE}"):
         return _between(m, today), False
-    for m in t.take(rf"\b(?:between|from)\s+(?:the\s+)?{g.DAY_RE}\s+(?:and|to|until|till|through|-)\s+(?:the\s+)?"
-                    rf"{g.DAY_RE}\s+(?:of\s+)?{g.MONTH_RE}(?:\s+{g.YEAR_RE})?"):  # "from the 10th to the 16th of November"
-        start = _date((None,) * 6 + (m.group(1), m.group(3), m.group(4)), today)
-        end = _date((None,) * 6 + (m.group(2), m.group(3), m.group(4)), today)
+    for m in t.take_first(rf"\b(?:(?:between|from)\s+(?:the\s+)?{g.DAY_RE}\s*(?:and|to|until|till|through|thru|-)"
+                          rf"|(?:the\s+)?{g.DAY_RE}\s*(?:to|until|till|through|thru|-))\s*(?:the\s+)?"
+                          rf"{g.DAY_RE}\s+(?:of\s+)?{g.MONTH_RE}(?:\s+{g.YEAR_RE})?{_INCLUSIVE}"):
+        # "from the 10th to the 16th of November", "between 23 and 29 November 2026", "10-16 November"
+        first, last, month, year = m.group(1) or m.group(2), m.group(3), m.group(4), m.group(5)
+        start = _date((None,) * 6 + (first, month, year), today)
+        end = _date((None,) * 6 + (last, month, year), today)
         if end < start:
             raise NoSuchDate("the range ends before it starts")
         return {"period": "between", "start_date": start, "end_date": end}, False
-    for m in t.take(rf"\b(?:since|from)\s+{g.DATE_RE}"):
+    for m in t.take_first(rf"\b(?:since|from)\s+{g.DATE_RE}(?:\s+(?:up\s+)?(?:to|till|until|through)\s+(?:now|today|date))?\b"):
         return {"period": "between", "start_date": _date(m.groups(), today), "end_date": today}, False
-    for m in t.take(rf"\b(?:on|for)?\s*{g.DATE_RE}"):
+    for m in t.take_first(rf"\b(?:on|for)?\s*{g.DATE_RE}"):
         return {"period": "on_date", "start_date": _date(m.groups(), today)}, False
-    for m in t.take(rf"\b(?:(?:in|during|for|over|of|throughout)\s+)?(?:the\s+month\s+of\s+)?{g.MONTH_RE}\s+{g.YEAR_RE}"):
+    for m in t.take_first(rf"\b(?:(?:in|during|for|over|of|throughout)\s+)?(?:the\s+month\s+of\s+)?{g.MONTH_RE}\s+{g.YEAR_RE}"):
         return _month_of_year(g.MONTHS[m.group(1)], int(m.group(2)), today), False  # "November 2026"
-    for m in t.take(rf"\b(?:in|during|for|throughout)\s+(?:the\s+)?(?:calendar\s+)?(?:year\s+)?{g.YEAR_RE}{g.NOT_MONEY}"):
+    for m in t.take_first(rf"\b(?:in|during|for|throughout)\s+(?:the\s+)?(?:calendar\s+)?(?:year\s+)?{g.YEAR_RE}{g.NOT_MONEY}"):
         year = int(m.group(1))  # "in 2025": the calendar year ("in 2000 euros" is not one; a financial year is
         # not one either: its words are refused)
         if year > today.year:
@@ -97,34 +148,43 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
               (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?month\b", {"period": "this_month"}),
               (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?year\b",
                {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
-              (rf"\b(?:this|the current|current) (?:calendar )?week(?: {_TO_DATE})?\b|\bweek {_TO_DATE}\b"
+              (rf"\b(?:this|the current|current|the actual|actual) (?:calendar )?week(?: {_TO_DATE})?\b|\bweek {_TO_DATE}\b"
                r"|\bso far this week\b|\b(?:the )?week so far\b", {"period": "this_week"}),
               (r"\b(?:the )?month so far\b", {"period": "this_month"}),
               (r"\b(?:last|previous|past|prior) (?:calendar )?week\b", {"period": "last_week"}),
-              (rf"\b(?:this|the current|current) (?:calendar )?month(?: {_TO_DATE})?\b|\bmonth {_TO_DATE}\b"
+              (rf"\b(?:this|the current|current|the actual|actual) (?:calendar )?month(?: {_TO_DATE})?\b|\bmonth {_TO_DATE}\b"
                r"|\bso far this month\b", {"period": "this_month"}),
               (r"\b(?:last|previous|past|prior) (?:calendar )?month\b", {"period": "last_month"}),
-              (rf"\b(?:this|the current|current) (?:calendar )?year(?: {_TO_DATE})?\b|\byear {_TO_DATE}\b"
+              (rf"\b(?:this|the current|current|the actual|actual) (?:calendar )?year(?: {_TO_DATE})?\b|\byear {_TO_DATE}\b"
                r"|\bso far this year\b", {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
               (r"\b(?:last|previous|past|prior) (?:calendar )?year\b",
                {"period": "between", "start_date": date(today.year - 1, 1, 1), "end_date": date(today.year - 1, 12, 31)})]
     for pattern, window in simple:
-        if t.take(pattern):
+        if t.take_first(pattern):
             return window, False
-    for m in t.take(rf"\b{_LAST}\s+{g.NUM}\s+(days?|hours?|weeks?)\b"):
+    for m in t.take_first(rf"\b{_LAST}\s+{g.NUM}\s+(days?|hours?|weeks?)\b"):
         n, unit = g.number(m.group(1)), m.group(2)
         if unit.startswith("hour"):
             return {"period": "last_n_hours", "n": n}, False
         return {"period": "last_n_days", "n": n * 7 if unit.startswith("week") else n}, False
-    for m in t.take(rf"\b{_LAST}\s+(day|hour|24 hours)\b"):
+    for m in re.finditer(rf"(?<![\w.])(\d{{1,4}}) (days|hours|weeks)\b", t.text):  # "aov eur 90d": the last 90 days
+        before, after = t.neighbours(*m.span())
+        if (before[:1] and before[0] in _NOT_A_WINDOW_BEFORE) or (after[:1] and after[0] in _NOT_A_WINDOW_AFTER):
+            continue  # "for 2 days", "3 days ago", "30 days old": a duration or a date, not the window; left, refused
+        t.blank(*m.span())
+        n, unit = int(m.group(1)), m.group(2)
+        if unit == "hours":
+            return {"period": "last_n_hours", "n": n}, False
+        return {"period": "last_n_days", "n": n * 7 if unit == "weeks" else n}, False
+    for m in t.take_first(rf"\b{_LAST}\s+(day|hour|24 hours)\b"):
         return {"period": "last_n_hours", "n": 1 if m.group(1) == "hour" else 24}, False
-    for m in t.take(r"\bsince\s+(?:last\s+|this\s+)?(" + "|".join(g.WEEKDAYS) + r")\b"):
+    for m in t.take_first(r"\bsince\s+(?:last\s+|this\s+)?(" + "|".join(g.WEEKDAYS) + r")\b"):
         return {"period": "since_weekday", "weekday": g.WEEKDAYS.index(m.group(1))}, False
-    for m in t.take(rf"\b(?:in|during|for|over|of|throughout)\s+(?:the\s+month\s+of\s+)?{g.MONTH_RE}(?!\s*\d)\b"
+    for m in t.take_first(rf"\b(?:in|during|for|over|of|throughout)\s+(?:the\s+month\s+of\s+)?{g.MONTH_RE}(?!\s*\d)\b"
                     rf"|\b(?!may\b|march\b|mar\b){g.MONTH_RE}(?!\s*\d)\b"):
         month = m.group(1) or m.group(2)
         return {"period": "month", "month": g.MONTHS[month]}, False
-    if t.take(NOW_WORDS):
+    if t.take_first(NOW_WORDS):
         return {"period": "today"}, True
     return None, False
 
@@ -158,7 +218,7 @@ def step_back(window: dict[str, Any], unit: str, today: date) -> dict[str, Any] 
 
 def on_weekday(t: g.Text, today: date) -> dict[str, Any] | None:
     """"on Monday", "last Friday": the latest such day, today included."""
-    for m in t.take(r"\b(?:on\s+|last\s+)?(" + "|".join(g.WEEKDAYS) + r")\b"):
+    for m in t.take_first(r"\b(?:on\s+|last\s+)?(" + "|".join(g.WEEKDAYS) + r")\b"):
         back = (today.weekday() - g.WEEKDAYS.index(m.group(1))) % 7
         return {"period": "on_date", "start_date": today - timedelta(days=back)}
     return None

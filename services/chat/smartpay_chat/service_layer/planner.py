@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
                                       Window)
-from smartpay_chat.domain import settle
+from smartpay_chat.domain import narrative, settle
 from smartpay_chat.domain.question import parse
 from smartpay_shared import pan
 
@@ -119,13 +119,15 @@ class DeterministicPlanner(Planner):
         if search:
             return _search_plan(search.group("scope"), search.group("text"), today, timezone, self._known)
         parsed = parse(question, today, self._known)
+        if parsed.leftovers and not parsed.refusal:  # a story around the question ("Customer says ... - how many")
+            parsed = narrative.without_story(question, lambda part: parse(part, today, self._known)) or parsed
         if parsed.refusal:
             return refusal(parsed.refusal)
         if parsed.leftovers:
             return refusal("I don't know how to use " + quote_words(parsed.leftovers) + " here")
         base = previous if previous is not None and settle.follows_up(parsed) else None
-        if base is None and parsed.top_n is not None and not parsed.group_by and parsed.metric is None:
-            # "make it 5" with nothing to follow: a ranking of nothing
+        if base is None and parsed.top_n is not None and not parsed.group_by:
+            # "make it 5" with nothing to follow, "which is the slowest", "volume limit 3": a ranking of nothing
             return refusal("a ranking needs something to rank: name a grouping, for example \"top five countries by "
                            "payment count\"")
         problem = settle.metric(parsed, base is not None) or settle.relative_to(parsed, base, today)

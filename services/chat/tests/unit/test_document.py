@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from smartpay_chat.domain.currency import exponent, to_decimal
+from smartpay_chat.domain.currency import exponent, show, to_decimal
 from smartpay_chat.domain.document import PaymentDocument, build_document
 from smartpay_chat.domain.errors import CardNumberFound, InvalidPayment
 
@@ -21,6 +21,14 @@ def doc(snapshot, **overrides):
 def test_minor_units_become_exact_decimals(currency, minor, major, exp):
     assert exponent(currency) == exp
     assert to_decimal(minor, currency) == major and str(to_decimal(minor, currency)) == str(major)
+
+
+@pytest.mark.parametrize(("currency", "minor", "shown"), [
+    ("SOL", 0, "0.000000000"), ("SOL", 5, "0.000000005"), ("USDC", 0, "0.000000"), ("EUR", 0, "0.00"),
+    ("JPY", 0, "0"), ("BHD", 60010, "60.010"), ("SOL", 1_500_000_000, "1.500000000")])
+def test_amounts_are_shown_without_exponent_notation(currency, minor, shown):
+    # heldout_g's refund total printed a zero SOL amount as "SOL 0E-9" (str() of Decimal 0 with 9 places)
+    assert show(to_decimal(minor, currency)) == shown
 
 
 def test_a_captured_card_payment_after_one_fallback(snapshot):

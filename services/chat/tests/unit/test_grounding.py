@@ -39,3 +39,13 @@ def test_dates_times_and_payment_ids_must_appear_as_written():
     assert grounding.ungrounded("Since 2026-11-30 00:00 you took USD 20.00.", allowed) == []
     assert grounding.ungrounded("It is being processed in the 2026-12-30 time zone.", allowed) == ["2026-12-30"]
     assert grounding.ungrounded("See pay_INVENTED0001 at 13:45.", allowed) == ["pay_INVENTED0001", "13:45"]
+
+
+def test_a_zero_amount_in_nine_places_is_printed_plainly_and_stays_grounded():
+    from smartpay_chat.domain.answers import aggregate_text
+    from smartpay_chat.domain.plan import AggregatePlan
+
+    rows = [{"currency": "SOL", "value": Decimal(0).scaleb(-9)}, {"currency": "EUR", "value": Decimal("0.00")}]
+    text = aggregate_text(AggregatePlan(metric="refund_total"), None, rows, 24)
+    assert "SOL 0.000000000" in text and "E-" not in text and "EUR 0.00" in text
+    assert grounding.ungrounded(text, grounding.allowed_figures(rows, text, rates=False)) == []

@@ -15,14 +15,18 @@ from smartpay_chat.service_layer.chat import Chat, InMemorySessions, ask
 from smartpay_chat.service_layer.planner import DeterministicPlanner
 
 # (accuracy, wrong answers at most): the 97 % target where it is met now, else today's figure (docs/chat.md has the
-# blind first measurements: 156/162, 40/44, 61/65, 122/146 with 8 wrong, 144/158 with 4 wrong, 145/160 with 1 wrong).
-# heldout_d's floor is its figure after the fixes its measurement led to (not blind): 145/146, no wrong answer;
+# blind first measurements: 156/162, 40/44, 61/65, 122/146 with 8 wrong, 144/158 with 4 wrong, 145/160 with 1 wrong,
+# 133/160 with 4 wrong).
+# heldout_d's floor is its figure after the fixes its measurement led to (not blind): 145/146, no wrong answer, then
+# 146/146 once heldout_g's fixes set a story in front of the question aside ("a customer from Spain says ...");
 # heldout_e's likewise: 157/158, the one miss a plan shape its expected answer and heldout_b's disagree on
 # (docs/chat.md), same figure; heldout_f's: 152/152 after its fixes (blind: 145/160, 14 refused, 1 wrong; then 7
 # questions holding wordings the issue quotes moved to tuning and one tuning duplicate removed, all 8 had passed:
-# 137/152 blind without them).
+# 137/152 blind without them); heldout_g's: 158/158 after its fixes (blind: 133/160, 23 refused, 4 wrong; 131/158
+# without the 2 "right now" questions moved out).
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
-          "heldout_d": (145 / 146, 0), "heldout_e": (157 / 158, 1), "heldout_f": (152 / 152, 0)}
+          "heldout_d": (146 / 146, 0), "heldout_e": (157 / 158, 1), "heldout_f": (152 / 152, 0),
+          "heldout_g": (158 / 158, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",

@@ -3,7 +3,8 @@ typos within a small edit distance but never onto another known word, named time
 now", "break down by", numeric top-N, values only where a value fits, METRICS.md's captured volume. Then the fixes
 that followed heldout_d's blind measurement, safety first: another merchant, card data and comparisons refused
 with their reason; the readings that gave a wrong figure; wordings that used to be refused. Then heldout_e's and
-heldout_f's fixes: numbers in words, homophones, glossary status names, more dates (docs/chat.md)."""
+heldout_f's fixes: numbers in words, homophones, glossary status names, more dates; heldout_g's: date ranges without
+"between", one window per question, "more" as a ranking, SQL-ish operators, narrative sentences (docs/chat.md)."""
 
 from datetime import UTC, datetime
 
@@ -472,3 +473,184 @@ def test_a_date_that_has_not_happened_or_does_not_exist_is_refused(question, rea
 ])
 def test_numbers_the_grammar_cannot_place_are_still_refused(question):
     assert plan(question).kind == "refusal", question
+
+
+# heldout_g's wrong answers: a range's end dropped, days read as amounts, "more" as "most".
+@pytest.mark.parametrize(("question", "window"), [
+    ("Refunded payments for the period 10 November to 16 November 2026",
+     {"period": "between", "start_date": "2026-11-10", "end_date": "2026-11-16"}),
+    ("Total refunded amount for the period 15 October to 31 October 2026",
+     {"period": "between", "start_date": "2026-10-15", "end_date": "2026-10-31"}),
+    ("volume 15 October to 31 October 2025",  # the year said once is both dates'
+     {"period": "between", "start_date": "2025-10-15", "end_date": "2025-10-31"}),
+    ("count 2026-11-01 to 2026-11-07", {"period": "between", "start_date": "2026-11-01", "end_date": "2026-11-07"}),
+    ("volume 10-16 November", {"period": "between", "start_date": "2026-11-10", "end_date": "2026-11-16"}),
+    ("Volume per day between 23 and 29 November 2026",
+     {"period": "between", "start_date": "2026-11-23", "end_date": "2026-11-29"}),
+    ("total approved volume between 1 November and 7 November 2026, both dates inclusive",
+     {"period": "between", "start_date": "2026-11-01", "end_date": "2026-11-07"}),
+    ("Approval rate from 20 November 2026 up to now",
+     {"period": "between", "start_date": "2026-11-20", "end_date": "2026-12-01"}),
+    ("failed payments of the day 15 of November", {"period": "on_date", "start_date": "2026-11-15"}),
+])
+def test_a_range_of_dates_keeps_both_ends(question, window):
+    found = fields(question)
+    assert found["window"] == window and "amount_gte" not in found.get("filters", {})
+
+
+def test_two_numbers_between_are_still_amounts_without_a_month():
+    assert fields("payments between 10 and 20 euros")["filters"] == {
+        "currencies": ["EUR"], "amount_gte": "10", "amount_lte": "20"}
+
+
+@pytest.mark.parametrize("question", [
+    "volume on Nov 10 and Nov 16",  # two days: no window holds them, and the second was once dropped
+    "volume yesterday and last week",
+    "how many payments on Monday and Tuesday",
+    "volume between Nov 1 and Nov 7 exclusive",  # "exclusive" would change the range: refused, not ignored
+])
+def test_a_second_window_or_an_exclusive_range_is_refused_not_dropped(question):
+    assert plan(question).kind == "refusal", question
+
+
+@pytest.mark.parametrize(("question", "ranking"), [
+    ("Which gateway has more declines this week?", {"top_n": 1, "group_by": ["gateway"]}),
+    ("which gateways have more declines this month", {"top_n": 5, "group_by": ["gateway"]}),
+    ("which country has fewer payments", {"top_n": 1, "group_by": ["country"], "order": "asc"}),
+    ("the 3 reasons more common of decline last week", {"top_n": 3, "group_by": ["reason"]}),
+])
+def test_more_without_than_where_a_ranking_stands_is_the_most(question, ranking):
+    found = fields(question)
+    assert {k: found.get(k) for k in ranking} == ranking
+
+
+def test_more_than_is_still_a_comparison():
+    assert "compare" in plan("which gateway has more declines than stripe").reason
+
+
+# heldout_g: an analyst's terse, SQL-ish questions.
+@pytest.mark.parametrize(("question", "expected"), [
+    ("avg order value eur 90d",
+     {"metric": "average_order_value", "filters": {"currencies": ["EUR"]}, "window": {"period": "last_n_days", "n": 90}}),
+    ("median latency solana wallet 7d", {"metric": "latency", "filters": {"methods": ["solana_wallet"]},
+                                         "window": {"period": "last_n_days", "n": 7}, "percentiles": [50.0]}),
+    ("latency p95 24h", {"metric": "latency", "window": {"period": "last_n_hours", "n": 24}, "percentiles": [95.0]}),
+    ("count amount>=1000 jpy last 30d", {"metric": "count", "filters": {"currencies": ["JPY"], "amount_gte": "1000"},
+                                         "window": {"period": "last_n_days", "n": 30}}),
+    ("volume gbp where country=GB, last week",
+     {"metric": "volume", "filters": {"currencies": ["GBP"], "countries": ["GB"]}, "window": {"period": "last_week"}}),
+    ("volume country=it 7d",  # after "country =" a code is a code, whatever its case ("it" is not the word here)
+     {"metric": "volume", "filters": {"countries": ["IT"]}, "window": {"period": "last_n_days", "n": 7}}),
+    ("count currency=eur gateway=amazon_pay method=card 7d",
+     {"metric": "count", "filters": {"gateways": ["amazon_pay"], "currencies": ["EUR"], "methods": ["card"]},
+      "window": {"period": "last_n_days", "n": 7}}),
+    ("sum(amount) approved group by currency mtd",
+     {"metric": "volume", "group_by": ["currency"], "window": {"period": "this_month"}}),
+    ("count(*) 7d", {"metric": "count", "window": {"period": "last_n_days", "n": 7}}),
+    ("decline rate by country desc limit 3 last 30d", {"metric": "decline_rate", "group_by": ["country"], "top_n": 3,
+                                                       "window": {"period": "last_n_days", "n": 30}}),
+    ("decline rate by country asc limit 2", {"metric": "decline_rate", "group_by": ["country"], "order": "asc",
+                                             "top_n": 2}),
+    ("decline rate by country asc", {"metric": "decline_rate", "group_by": ["country"], "order": "asc"}),
+])
+def test_sql_ish_operators_and_bare_durations(question, expected):
+    assert fields(question) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "count status=declined last week",  # declined is not one status
+    "count status != failed 7d",  # a negation
+    "volume gateway=paypal 7d", "volume country=xx 7d",  # values the data does not have
+    "max(amount) eur 7d", "count(distinct customer) 7d", "count amount = 100 7d",
+    "payments pending for 2 days", "how many payments 3 days ago",  # a duration or a date, not the last N days
+])
+def test_sql_ish_questions_the_plan_cannot_hold_are_refused(question):
+    assert plan(question).kind == "refusal", question
+
+
+@pytest.mark.parametrize(("question", "group_by"), [
+    ("count by status, method last 48h", ["status", "method"]),
+    ("count by gateway, status between 2026-11-01 and 2026-11-07", ["gateway", "status"]),
+    ("approval rate by gateway, country, method this week", ["gateway", "country", "method"]),
+    ("count of fallbacks by final gateway last 14d", ["gateway"]),  # the gateway dimension is the final attempt's
+])
+def test_a_comma_list_of_groupings_and_the_final_gateway(question, group_by):
+    assert fields(question)["group_by"] == group_by
+
+
+def test_a_comma_after_a_grouping_before_a_filter_stays_a_filter():
+    found = fields("count by gateway, status failed")
+    assert found["group_by"] == ["gateway"] and found["filters"] == {"statuses": ["failed"]}
+
+
+@pytest.mark.parametrize("question", ["count by first gateway last 14d", "how many payments were first tried on stripe",
+                                      "volume by initial gateway"])
+def test_the_gateway_tried_first_is_refused_not_read_as_the_final_one(question):
+    assert "final attempt" in plan(question).reason
+
+
+# heldout_g: a Spanish / Portuguese speaker's English, and a marketplace's words.
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Which is the total of sales of last week?", {"metric": "volume", "window": {"period": "last_week"}}),
+    ("How much we sold in the actual month?", {"metric": "volume", "window": {"period": "this_month"}}),
+    ("What is the percentage of approval of the payments with card this week?",
+     {"metric": "approval_rate", "filters": {"methods": ["card"]}, "window": {"period": "this_week"}}),
+    ("How many refunds partial we did this month?",
+     {"metric": "count", "filters": {"statuses": ["partially_refunded"]}, "window": {"period": "this_month"}}),
+    ("Total of the devolutions of last week", {"metric": "refund_total", "window": {"period": "last_week"}}),
+    ("total of the refunds of last week", {"metric": "refund_total", "window": {"period": "last_week"}}),
+    ("Which are the 3 reasons more common of decline last week?",
+     {"metric": "count", "filters": {"statuses": ["failed", "declined_fraud"]}, "group_by": ["reason"], "top_n": 3,
+      "window": {"period": "last_week"}}),
+    ("What was our GMV across the marketplace yesterday?", {"metric": "volume", "window": {"period": "yesterday"}}),
+    ("How much did buyers pay us in euros last week, before refunds?",
+     {"metric": "volume", "filters": {"currencies": ["EUR"]}, "window": {"period": "last_week"}}),
+])
+def test_spanish_and_portuguese_speakers_wordings(question, expected):
+    assert fields(question) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "how much did we pay last week",  # what the merchant paid is not the volume
+    "net before refunds last week",  # contradictory: refused, not read as gross or net
+    "volume across the platform yesterday",  # the platform: every merchant, not this one
+])
+def test_nearby_wordings_that_mean_something_else_are_refused(question):
+    assert plan(question).kind == "refusal", question
+
+
+# heldout_g: a story around the question is set aside only when it cannot change the plan (domain/narrative.py).
+@pytest.mark.parametrize(("question", "expected"), [
+    ("What's the decline rate on Amazon Pay today? Several customers reported issues",
+     {"metric": "decline_rate", "filters": {"gateways": ["amazon_pay"]}, "window": {"period": "today"}}),
+    ("Customer from France says their payment was declined - how many declines from France today?",
+     {"metric": "count", "filters": {"statuses": ["failed", "declined_fraud"], "countries": ["FR"]},
+      "window": {"period": "today"}}),
+    ("a customer from Spain says their card was declined yesterday, how many Spanish card payments were declined "
+     "yesterday?", {"metric": "count", "filters": {"statuses": ["failed", "declined_fraud"], "methods": ["card"],
+                                                   "countries": ["ES"]}, "window": {"period": "yesterday"}}),
+    ("Several customers reported issues. Decline rate today?",
+     {"metric": "decline_rate", "window": {"period": "today"}}),
+])
+def test_a_story_around_the_question_is_set_aside(question, expected):
+    assert fields(question) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "Exclude the big ones. How many payments today?",  # a negation
+    "A customer filed a chargeback. How many declines today?",  # out of scope
+    "Customer says it was not declined - how many declines today?",
+    "decline rate today, customers in Tokyo are complaining",  # a place the question may be about
+    "decline rate today, customers on PayPal are complaining", "decline rate today, customers on paypal are complaining",
+    "a customer from Spain says their card was declined last week, how many Spanish card payments were declined "
+    "yesterday?",  # another window
+    "Ticket 4821: customer says card declined. How many declines today?",  # a number
+])
+def test_a_clause_that_could_change_the_plan_is_not_a_story(question):
+    assert plan(question).kind == "refusal", question
+
+
+@pytest.mark.parametrize("question", ["which is the slowest", "volume limit 3", "top 3 volume"])
+def test_a_ranking_of_nothing_is_refused_even_with_a_figure(question):
+    # "which is ..." is now read as "what is": a ranking with no grouping must not become one ungrouped figure
+    assert "something to rank" in plan(question).reason

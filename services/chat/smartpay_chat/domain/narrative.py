@@ -1,0 +1,106 @@
+"""A question with a story around it ("What's the decline rate on Amazon Pay today? Several customers reported
+issues", "Customer from France says their payment was declined - how many declines from France today?"): when
+the whole question does not parse, the clauses the story adds are set aside, but only when that cannot change the
+plan (issue #17: ignore filler only when the rest parses to one unambiguous plan):
+
+- one run of clauses (split at sentence ends, dashes, semicolons and commas) parses alone with no word left over;
+- every other clause, parsed alone, names no figure, time zone, grouping, ranking, amount, percentile or relative
+  step, no window but the run's own, and only filter values that run names too ("a customer from France" before
+  "declines from France"); a clause that adds a value or a window ("only on Stripe", "last week") is not a story;
+- no word left in those clauses could change a plan: no negation, number, time word, metric word, grouping word,
+  out-of-scope word or unplaced word of the grammar, no city, capitalised name or word in a value's place it
+  could not place ("exclude the big ones", "a customer filed a chargeback", "customers in Tokyo", "buyers on
+  paypal" stay refused); people and plain words the grammar does not know are the story's ("customers reported
+  issues", "says");
+- every run that passes gives the same plan; otherwise nothing is guessed and the question is refused as it was.
+Pure: `parse` is the grammar's parse of a piece of text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from smartpay_chat.domain import lexicon as lx
+from smartpay_chat.domain import spoken
+from smartpay_chat.domain.grammar import GROUPS, Parsed
+from smartpay_chat.domain.leftovers import SLOTS
+from smartpay_chat.domain.zones import CITIES
+
+_SPLIT = r"(?<=[?!.])\s+(?=\D)|\s+[-–—]+\s+|\s*;\s*|,\s+"
+_VALUES = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions")
+_PLAN_PARTS = ("metric", "window", "timezone", "group_by", "top_n", "order", "percentiles", "relative", "amounts",
+               "share", "money_of_those", "refusal")
+_CHANGES_A_PLAN = lx.NEGATIONS | lx.OUT_OF_SCOPE | lx.METRIC_WORDS | lx.TIME_WORDS | lx.TYPO_TARGETS | set(GROUPS)
+
+
+def clauses(question: str) -> list[str]:
+    return [c for c in re.split(_SPLIT, question.strip()) if c and c.strip(" ?!.")]
+
+
+def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | None:
+    """The parse of the question without the clauses that only tell a story, or None (see the module's doc)."""
+    parts = clauses(question)
+    if len(parts) < 2:
+        return None
+    stories = {i: _story(parse(part), part) for i, part in enumerate(parts)}
+    found: list[Parsed] = []
+    for start in range(len(parts)):
+        for end in range(start + 1, len(parts) + 1):
+            if end - start == len(parts):
+                continue  # the whole question: already parsed, with words left over
+            main = parse(" ".join(parts[start:end]))
+            if main.refusal or main.leftovers or main.metric is None and not _answerable(main):
+                continue
+            others = [stories[i] for i in range(len(parts)) if not start <= i < end]
+            if all(story is not None and _within(story, main) for story in others):
+                found.append(main)
+    plans = {_key(p) for p in found}
+    return found[0] if len(plans) == 1 else None
+
+
+def _answerable(main: Parsed) -> bool:
+    """A parse with no metric word that the planner still answers (a bare count: "how many declines today")."""
+    return bool(main.counted or main.payment_noun or main.statuses or main.fell_back or main.follow_up)
+
+
+def _story(parsed: Parsed, clause: str) -> Parsed | None:
+    """The clause's parse when it can be a story: no plan part but filter values, no plan-changing word left, and
+    no name the grammar could not place (a city, a capitalised word past the clause's first: "customers in Tokyo",
+    "buyers on PayPal" could be the place or the value the question is about)."""
+    if any(getattr(parsed, name) for name in _PLAN_PARTS if name != "window"):
+        return None
+    if parsed.counted or parsed.fell_back is not None:
+        return None
+    for word in parsed.leftovers:
+        if (word in _CHANGES_A_PLAN or any(c.isdigit() for c in word) or "_" in word or word in spoken.NUMBER_VOCAB
+                or word in lx.NUMBER_WORDS and word not in ("a", "an")):
+            return None
+        if word not in lx.PEOPLE and (word in CITIES or _capitalised(word, clause) or _in_a_slot(word, clause)):
+            return None
+    return parsed
+
+
+def _in_a_slot(word: str, clause: str) -> bool:
+    """Does `word` stand where a value, a grouping or a ranked thing would ("customers on paypal")?"""
+    words = [w for w in re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()) if w not in ("the", "a", "an", "our", "my",
+                                                                                   "their", "its", "your", "all")]
+    return any(i > 0 and words[i - 1] in SLOTS for i, w in enumerate(words) if w == word)
+
+
+def _capitalised(word: str, clause: str) -> bool:
+    """Is `word` written with a capital somewhere in the clause but as its first word?"""
+    rest = clause.strip().split(None, 1)[1:]
+    return bool(rest) and any(not m.group(0).islower()
+                              for m in re.finditer(rf"\b{re.escape(word)}\b", rest[0], re.IGNORECASE))
+
+
+def _within(story: Parsed, main: Parsed) -> bool:
+    """The story names no window but the question's, and only values the question names."""
+    if story.window is not None and story.window != main.window:
+        return False
+    return all(set(getattr(story, name)) <= set(getattr(main, name)) for name in _VALUES)
+
+
+def _key(parsed: Parsed) -> tuple:
+    return tuple(repr(getattr(parsed, name)) for name in (*_PLAN_PARTS, *_VALUES, "fell_back", "payment_noun",
+                                                           "counted", "follow_up", "status_words"))
