@@ -26,6 +26,7 @@ from smartpay_shared import aws
 
 from smartpay_rewards.adapters.decision_log import DynamoDecisionLog
 from smartpay_rewards.adapters.dynamodb import DynamoUnitOfWork
+from smartpay_rewards.adapters.offer_model_store import S3OfferModelStore
 from smartpay_rewards.adapters.offer_policy import BanditOfferPolicy
 from smartpay_rewards.chain.challenge_store import DynamoChallengeStore
 from smartpay_rewards.chain.minter import BatchMinter
@@ -112,8 +113,7 @@ def offer_model(settings: RewardsSettings, s3: Any = None) -> bytes | None:
     the cold start loudly rather than quietly serving the uniform policy."""
     if not settings.offer_model_s3_uri:
         return None
-    bucket, key = settings.offer_model_s3_uri.removeprefix("s3://").split("/", 1)
-    return (s3 or aws.client("s3")).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return S3OfferModelStore(s3 or aws.client("s3")).get(settings.offer_model_s3_uri)
 
 
 def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy | None = None,

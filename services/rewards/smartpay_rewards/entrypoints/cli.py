@@ -2,7 +2,8 @@
 from the ledger tables the deployed service writes (AWS_ENDPOINT_URL and REWARDS_* select them), and the
 on-chain operations: `chain-setup` (keys, mint, pool; the local stack runs it at start), `mint` (the mint
 run; the deployed `minter` function runs it on its schedule), `reconcile` (chain against ledger, exit 1 on a
-mismatch) and `resolve` (redemptions whose venue answer was lost)."""
+mismatch) and `resolve` (redemptions whose venue answer was lost); `offers ...` (offers/cli.py): train the
+offer policy from the decision log, compare offer policies offline."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from smartpay_rewards.offers.cli import offers_app
+
 app = typer.Typer(help="Loyalty points: a customer's balance and ledger history.", no_args_is_help=True)
+app.add_typer(offers_app, name="offers")
 console = Console()
 
 

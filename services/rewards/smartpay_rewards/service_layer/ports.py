@@ -23,7 +23,8 @@ from smartpay_rewards.exchange.ports import ExchangePort, Quote, QuoteRefused, R
 
 __all__ = ["AbstractUnitOfWork", "AlreadyApplied", "BatchResult", "ChallengeStore", "ConcurrentChange", "ExchangePort",
            "LeaseClaim", "LeaseLost", "LinkedWallet", "MintJournal", "MintOrder", "Offer", "OfferContext",
-           "OfferDecision", "OfferPolicy", "PendingBatch", "Quote", "QuoteRefused", "Redeemer", "Settlement",
+           "OfferDecision", "OfferModelStore", "OfferPolicy", "PendingBatch", "Quote", "QuoteRefused", "Redeemer",
+           "Settlement",
            "TokenMinter", "WalletVerifier"]
 
 
@@ -196,6 +197,18 @@ class OfferDecision:
     propensity: float            # probability the policy chose this action (0, 1], logged for OPE
     policy_version: str
     configured: bool = True      # False only from the placeholder: no policy is wired
+
+
+class OfferModelStore(abc.ABC):
+    """Where trained offer checkpoints are published and read (adapters/offer_model_store.py: S3)."""
+
+    @abc.abstractmethod
+    def get(self, uri: str) -> bytes: ...
+
+    @abc.abstractmethod
+    def put(self, uri: str, model: bytes, version: str, report: dict) -> None:
+        """The checkpoint's bytes at `uri` and the training report beside it (a reader never finds the
+        checkpoint without its report)."""
 
 
 class OfferPolicy(abc.ABC):
