@@ -7,6 +7,7 @@
   by the ledger's chain setup (`smartpay rewards chain-setup`), and the exchange REWARDS_EXCHANGE_VENUE names:
   the pool, or (`ccxt`) the exchange REWARDS_EXCHANGE_ID with its API key from the secret
   REWARDS_EXCHANGE_API_KEY_SECRET_ID, the points collected into the pool authority's account first;
+- `shown_offers`: the offers the ledger pays a bonus for, read from the same decision log (the worker);
 - `offer_policy`: the contextual bandit (adapters.offer_policy.BanditOfferPolicy) logging every decision to
   REWARDS_OFFER_DECISIONS_TABLE; its model is the checkpoint at REWARDS_OFFER_MODEL_S3_URI (read once), or the
   uniform policy when none is set. Callers (tests) may pass their own."""
@@ -39,6 +40,7 @@ from smartpay_rewards.exchange.pool import ConstantProductPool
 from smartpay_rewards.service_layer.ledger import UowFactory
 from smartpay_rewards.service_layer.onchain import LedgerMintJournal
 from smartpay_rewards.service_layer.ports import ExchangePort, OfferPolicy
+from smartpay_rewards.service_layer.shown_offers import ShownOffers
 
 
 class ChainNotSetUp(RuntimeError):
@@ -59,6 +61,7 @@ class Rewards:
     uow: UowFactory
     rates: EarnRates
     offer_policy: OfferPolicy
+    shown_offers: ShownOffers | None  # the offers the ledger pays (the decision log); None: none pays
     verifier: WalletVerifier
     settings: RewardsSettings
     secrets: SecretSource | None = None
@@ -121,12 +124,12 @@ def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy
           exchange_http: Any = None) -> Rewards:
     """`secrets` and `cluster` default to Secrets Manager and the RPC cluster at REWARDS_SOLANA_RPC_URL;
     `exchange_http` to ccxt's own HTTP session."""
+    log = DynamoDecisionLog(dynamodb, settings.offer_decisions_table)
     if offer_policy is None:
-        log = DynamoDecisionLog(dynamodb, settings.offer_decisions_table)
         offer_policy = BanditOfferPolicy.from_checkpoint(log, offer_model(settings, s3))
     return Rewards(uow=lambda: DynamoUnitOfWork(dynamodb, settings.ledger_table, settings.accounts_table,
                                                 settings.mint_journal_table),
-                   rates=settings.earn_rates(), offer_policy=offer_policy,
+                   rates=settings.earn_rates(), offer_policy=offer_policy, shown_offers=ShownOffers(log),
                    verifier=SignedMessageVerifier(DynamoChallengeStore(dynamodb, settings.challenges_table)),
                    settings=settings, secrets=secrets, cluster=cluster, exchange_http=exchange_http)
 

@@ -76,6 +76,15 @@ class DynamoDecisionLog(OfferDecisionLog):
                 break
         return out
 
+    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *, since: datetime) -> DecisionRecord | None:
+        # "~" sorts after every character of a decision id: the range takes every decision made at `at` too.
+        values = {":k": _pk(merchant_id, customer_id), ":s": _time(since), ":u": f"{_time(at)}#~"}
+        page = self.client.query(TableName=self.table, KeyConditionExpression="pk = :k AND sk BETWEEN :s AND :u",
+                                 ExpressionAttributeValues={k: _ser.serialize(v) for k, v in values.items()},
+                                 ScanIndexForward=False, Limit=1, ConsistentRead=True)
+        found = page["Items"]
+        return record_from({k: _de.deserialize(v) for k, v in found[0].items()}) if found else None
+
     def decided_between(self, since: datetime, until: datetime) -> Iterator[DecisionRecord]:
         """A paginated scan filtered on the decision time (fixed-width UTC text compares as time does)."""
         values = {":s": _ser.serialize(_time(since)), ":u": _ser.serialize(_time(until))}
@@ -104,6 +113,10 @@ class MemoryDecisionLog(OfferDecisionLog):
     def recent(self, merchant_id: str, customer_id: str, *, since: datetime, limit: int) -> list[DecisionRecord]:
         found = self.records.get((merchant_id, customer_id), {}).values()
         return sorted((r for r in found if r.at >= since), key=lambda r: (r.at, r.decision_id), reverse=True)[:limit]
+
+    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *, since: datetime) -> DecisionRecord | None:
+        found = [r for r in self.records.get((merchant_id, customer_id), {}).values() if since <= r.at <= at]
+        return max(found, key=lambda r: (r.at, r.decision_id), default=None)
 
     def decided_between(self, since: datetime, until: datetime) -> Iterator[DecisionRecord]:
         return (r for r in self.all() if since <= r.at < until)

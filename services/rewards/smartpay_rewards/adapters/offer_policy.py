@@ -15,9 +15,9 @@ customer sees, and every choice is logged (OfferDecisionLog) with its propensity
   new is logged, so a customer reloading the page neither re-rolls the dice (which would make the logged
   propensities wrong) nor adds rows.
 
-Limits: the ledger does not record a merchant's category, so every purchase counts as "other" and the
-category-share features are 0 (the catalogue's categories cannot be personalised until payment.captured
-carries a merchant category); the history is the page the API read (its `limit` newest entries)."""
+Limits: the earn entries the features read do not carry the merchant's category (the payment record does),
+so every purchase counts as "other" and the category-share features are 0; the history is the page the API
+read (its `limit` newest entries)."""
 
 from __future__ import annotations
 

@@ -48,6 +48,12 @@ class OfferDecisionLog(abc.ABC):
         """The merchant's customer's decisions made at or after `since`, newest first, at most `limit`."""
 
     @abc.abstractmethod
+    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *, since: datetime) -> DecisionRecord | None:
+        """The merchant's customer's newest decision made at or before `at` (and not before `since`): the one
+        that stood at `at` (the policy draws a new decision only once the previous one has lapsed). Strongly
+        consistent: a decision logged just before a capture is seen by it."""
+
+    @abc.abstractmethod
     def decided_between(self, since: datetime, until: datetime) -> Iterator[DecisionRecord]:
         """Every merchant's decisions made in [since, until), in no particular order (training reads the
         whole log; each record names its merchant)."""

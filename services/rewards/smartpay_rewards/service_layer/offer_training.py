@@ -117,8 +117,8 @@ def join_outcomes(log: OfferDecisionLog, uow_factory: UowFactory, catalogue: Cat
     joined = []
     for (merchant, customer), decisions in kept.items():
         entries = _entries(uow_factory, merchant, customer)
-        joined += [JoinedDecision(record, features, outcome_of(catalogue.by_id(record.action), record.at, entries,
-                                                               definition, window))
+        joined += [JoinedDecision(record, features, outcome_of(record.decision_id, record.at, entries, definition,
+                                                               window))
                    for record, features in decisions]
     joined.sort(key=lambda j: (j.record.at, j.record.decision_id))
     return JoinedLog(since, until, as_of, window, joined, dict(excluded))

@@ -111,6 +111,15 @@ class AbstractUnitOfWork(abc.ABC):
     def history(self, merchant_id: str, customer_id: str, *, limit: int, before_seq: int | None = None) -> list[Entry]:
         """Entries newest first, those with seq < before_seq when given."""
 
+    @abc.abstractmethod
+    def merchant_category(self, merchant_id: str) -> str | None:
+        """The offer category the operator set for the merchant (`smartpay rewards merchant-category`), or None."""
+
+    @abc.abstractmethod
+    def put_merchant_category(self, merchant_id: str, category: str | None, at: datetime) -> None:
+        """Written at once: the merchant's category from now on (None clears it). Captures already applied
+        keep the category they were applied with (their payment record)."""
+
     # --- wallets, redemptions, the mint journal, the chain's setup ------------------------------------
     @abc.abstractmethod
     def wallet(self, merchant_id: str, customer_id: str) -> str | None: ...

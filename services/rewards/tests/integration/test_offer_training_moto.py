@@ -7,7 +7,8 @@ The customers' response comes from the simulator's latent-segment model (offers/
 from the features), with two segments tuned so that 900 decisions show what offers do: a regular customer
 ignores offers (sensitivity 0: an offer only costs its bonus), a lapsing one (its purchase rate down 90 % over
 the last 30 days) comes back for one (sensitivity 4, on its earlier rate); both buy about once in two weeks,
-85 % of it groceries. The policy sees only what the ledger shows of them (no merchant category). With the
+85 % of it groceries, all at m_shop, a grocery merchant: the ledger pays a grocery offer's bonus on all of it.
+The policy sees only what the ledger shows of them (the features have no category share yet). With the
 model's default rewards a log this small would not show any policy better (docs/rewards-offers.md: OPE needs
 tens of thousands of rows there); at this size and setting (learning rate 0.05, the newest 60 % held out)
 the learned policy was shown better on each of 18 seeds of the same log simulated without the stores."""
@@ -38,6 +39,7 @@ from smartpay_rewards.offers.simulator import LatentSegmentModel
 from smartpay_rewards.service_layer import ledger
 from smartpay_rewards.service_layer.decision_log import DecisionRecord
 from smartpay_rewards.service_layer.offer_training import WINDOW_OPEN, join_outcomes
+from smartpay_rewards.service_layer.shown_offers import ShownOffers
 from smartpay_rewards.testing import rewards_call
 
 pytestmark = pytest.mark.integration
@@ -55,10 +57,12 @@ def uow_factory(ddb):
 
 
 class Ledger:
-    """payment.captured / payment.refunded events through the real ledger service."""
+    """payment.captured / payment.refunded events through the real ledger service, which pays the bonus of the
+    offer standing in the DynamoDB decision log at merchants whose category the operator set."""
 
     def __init__(self, ddb, prefix="a"):
         self.uow, self.prefix, self.n = uow_factory(ddb), prefix, 0
+        self.offers = ShownOffers(DynamoDecisionLog(ddb, SETTINGS.offer_decisions_table), CATALOGUE)
 
     def capture(self, merchant, customer, amount_minor, at):
         self.n += 1
@@ -66,7 +70,7 @@ class Ledger:
         data = p.PaymentCaptured(payment_id=pay, merchant_id=merchant, attempt=1, gateway="stripe",
                                  gateway_reference=f"pi_{pay}", currency="USD", amount=amount_minor,
                                  customer_id=customer)
-        ledger.apply_captured(capture_of(data, f"evt_c_{pay}", at), self.uow, RATES)
+        ledger.apply_captured(capture_of(data, f"evt_c_{pay}", at), self.uow, RATES, self.offers)
         return data.payment_id
 
     def refund(self, merchant, customer, payment_id, amount_minor, captured_minor, at):
@@ -88,6 +92,7 @@ def test_the_join_reads_each_merchants_own_ledger_within_elapsed_windows_only(wi
     ddb = wired["ddb"]
     book, log = Ledger(ddb), DynamoDecisionLog(ddb, SETTINGS.offer_decisions_table)
     offer = Offer(2, Category.GROCERY, 7)
+    ledger.set_merchant_category("m_a", "grocery", book.uow, T0)  # m_b has none: no offer pays there
     # m_a's customer cus_1: a logged context (what the policy saw then), then 40.00 inside the offer with 10.00
     # of it refunded, 25.00 after the offer, 99.00 after the window; and 500.00 before the decision.
     context = customer_features(CustomerHistory((Purchase(T0 - timedelta(days=3), 500.0, None),)), T0).as_mapping()
@@ -111,7 +116,8 @@ def test_the_join_reads_each_merchants_own_ledger_within_elapsed_windows_only(wi
     assert joined.excluded == {WINDOW_OPEN: 1} and joined.read == 3
     a, b = joined.decisions
     assert (a.record.merchant_id, b.record.merchant_id) == ("m_a", "m_b")
-    # m_a: 30.00 kept of the 40.00 (30 of 40 points) and 25.00 (25 points); the 2x bonus on the 30 inside
+    # m_a: 30.00 kept of the 40.00 (30 of its 40 base points) and 25.00 (25 points); the 2x bonus the ledger paid
+    # on the 40.00 inside the offer (40 points), three quarters of it kept: 30
     assert (a.outcome.payments, a.outcome.points, a.outcome.bonus_points) == (2, 55, 30)
     assert a.outcome.spend == pytest.approx(55.0)
     assert a.outcome.reward == pytest.approx(0.10 * 55 - 0.01 * (55 + 30))
@@ -146,6 +152,7 @@ def build_log(ddb, n: int, seed: int) -> tuple[list[datetime], np.ndarray]:
     cohort.traits["recent_offers"][:] = 0
     cohort.traits["same_category"][:] = -1
     book = Ledger(ddb)
+    ledger.set_merchant_category("m_shop", "grocery", book.uow, T0)
     policy = BanditOfferPolicy.from_checkpoint(DynamoDecisionLog(ddb, SETTINGS.offer_decisions_table), None,
                                                seed=seed)
     order = [i for i in np.random.default_rng(seed).permutation(n) if cohort.histories[i].purchases]
@@ -161,7 +168,9 @@ def build_log(ddb, n: int, seed: int) -> tuple[list[datetime], np.ndarray]:
     for i, purchases in enumerate(model.sample_purchases(cohort, actions, seed + 1)):
         if i not in decided_at:
             continue
-        for purchase in purchases:  # the merchant category stays with the simulator: payment.captured has none
+        # m_shop is a grocery merchant (the operator's category): the ledger pays a grocery offer's bonus on all
+        # of its purchases inside the offer, whatever category the simulator drew them in
+        for purchase in purchases:
             book.capture("m_shop", f"cus_{i:05d}", round(purchase.amount * 100),
                          decided_at[i] + (purchase.at - cohort.now))
     return sorted(decided_at.values()), actions[order]

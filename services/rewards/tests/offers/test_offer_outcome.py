@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from smartpay_rewards.domain import ledger as rules
-from smartpay_rewards.domain.model import Account, Capture, Refund
+from smartpay_rewards.domain.model import Account, Capture, OfferTerms, Refund
 from smartpay_rewards.offers.catalogue import NO_OFFER, Category, Offer, default_catalogue
 from smartpay_rewards.offers.features import CustomerFeatures, category_of, customer_features
 from smartpay_rewards.offers.history import CustomerHistory, OfferShown, Purchase
@@ -26,14 +26,14 @@ CATALOGUE = default_catalogue()
 
 
 class Ledger:
-    """Entries of one account written by the ledger's own rules."""
+    """Entries of one account written by the ledger's own rules, at a grocery merchant."""
 
     def __init__(self):
         self.account, self.payments, self.entries = Account("m_shop", "cus_1"), {}, []
 
-    def capture(self, payment_id, amount, at):
+    def capture(self, payment_id, amount, at, offer=None):
         change = rules.apply_capture(self.account, None, Capture("m_shop", "cus_1", payment_id, f"evt_{payment_id}",
-                                                                 "USD", amount, at), RATE)
+                                                                 "USD", amount, at), RATE, "grocery", offer)
         self._keep(change, payment_id)
 
     def refund(self, payment_id, amount, at):
@@ -48,37 +48,40 @@ class Ledger:
         self.entries += change.entries
 
 
-def test_the_outcome_is_the_window_after_the_decision_net_of_its_refunds_with_the_offer_bonus():
+def test_the_outcome_is_the_window_after_the_decision_net_of_its_refunds_with_the_bonus_its_offer_paid():
+    first = OfferTerms("3x-grocery-7d", "ofd_1", "grocery", 3, T, T + timedelta(days=7))
+    later = OfferTerms("2x-grocery-7d", "ofd_2", "grocery", 2, T + timedelta(days=7), T + timedelta(days=14))
     book = Ledger()
-    book.capture("pay_before", 5000, T - timedelta(days=1))      # before the decision: not its outcome
-    book.capture("pay_at", 1000, T)                              # at the decision: in (10 USD, 15 points)
+    book.capture("pay_before", 5000, T - timedelta(days=1), first)  # before the decision: not its outcome
+    book.capture("pay_at", 1000, T, first)                       # at the decision: 15 base + 30 bonus
     book.refund("pay_before", 5000, T + timedelta(days=2))       # another payment's refund: not this decision's
-    book.capture("pay_in", 2000, T + timedelta(days=1))          # 20 USD, 30 points
-    book.refund("pay_in", 500, T + timedelta(days=3))            # a quarter back: floor(30 x 0.25) = 7 points
-    book.capture("pay_late", 1000, T + timedelta(days=10))       # after the 7-day offer, inside the window
+    book.capture("pay_in", 2000, T + timedelta(days=1), first)   # 30 base + 60 bonus
+    book.refund("pay_in", 500, T + timedelta(days=3))            # a quarter back: floor(90 x 0.25) = 22 points
+    book.capture("pay_other", 1000, T + timedelta(days=8), later)  # the next decision's offer: 15 + its bonus 15
+    book.capture("pay_late", 1000, T + timedelta(days=10))       # no offer standing: 15 base
     book.refund("pay_late", 1000, T + timedelta(days=15))        # after the window: not counted
     book.capture("pay_after", 9900, T + timedelta(days=14))      # the window is half-open
-    offer = Offer(3, Category.GROCERY, 7)
-    got = outcome_of(offer, T, book.entries)
-    spend = 10 + 20 * (1 - 7 / 30) + 10
-    points = 15 + 23 + 15
-    bonus = 2 * (15 + 23)                                        # (3 - 1) x the net points inside the 7 days
-    assert got.payments == 3 and got.points == points and got.bonus_points == bonus
+    got = outcome_of("ofd_1", T, book.entries)
+    kept = 68 / 90
+    spend = 10 + 20 * kept + 10 + 10
+    base = 15 + 30 * kept + 15 + 15
+    bonus = 30 + 60 * kept                                       # what ofd_1's offer paid, net of the clawback
+    assert got.payments == 4 and got.points == pytest.approx(base) and got.bonus_points == pytest.approx(bonus)
     assert got.spend == pytest.approx(spend)
-    assert got.reward == pytest.approx(0.10 * spend - 0.01 * (points + bonus))
-    none = outcome_of(NO_OFFER, T, book.entries)
-    assert none.bonus_points == 0 and none.reward == pytest.approx(0.10 * spend - 0.01 * points)
-    long = outcome_of(Offer(2, Category.FUEL, 14), T, book.entries)
-    assert long.bonus_points == points                           # the whole window is inside a 14-day offer
+    assert got.reward == pytest.approx(0.10 * spend - 0.01 * (base + bonus))
+    # the later decision is charged only its own bonus (its window holds the same payments from day 8 on)
+    assert outcome_of("ofd_2", T + timedelta(days=7), book.entries).bonus_points == 15
+    none = outcome_of("ofd_none", T, book.entries)               # a decision whose offer paid nothing
+    assert none.bonus_points == 0 and none.reward == pytest.approx(0.10 * spend - 0.01 * base)
     # read at the end of time, the late refund counts for the features (purchases_from), not for the outcome
     assert {p.payment_id: p.clawed for p in payments_from(book.entries)}["pay_late"] == 15
     assert RewardDefinition().of(100.0, 150) == pytest.approx(10.0 - 1.5)
 
 
 def test_nothing_bought_is_a_reward_of_zero_and_naive_times_are_refused():
-    assert outcome_of(Offer(2, Category.DINING, 7), T, []).reward == 0.0
+    assert outcome_of("ofd_1", T, []).reward == 0.0
     with pytest.raises(ValueError):
-        outcome_of(NO_OFFER, datetime(2026, 12, 6), [])
+        outcome_of("ofd_1", datetime(2026, 12, 6), [])
 
 
 def test_the_logged_context_reads_back_into_the_same_features():
@@ -124,7 +127,7 @@ def _joined(n):
     return [training.JoinedDecision(
         DecisionRecord("m_shop", f"cus_{i}", f"ofd_{i:04d}", T + timedelta(hours=i), "uniform-v1", "none", 1 / k,
                        CATALOGUE.ids, (1 / k,) * k, features.as_mapping()),
-        features, outcome_of(NO_OFFER, T, [])) for i in range(n)]
+        features, outcome_of(f"ofd_{i:04d}", T, [])) for i in range(n)]
 
 
 def test_the_split_holds_out_the_newest_decisions_and_refuses_too_few():
