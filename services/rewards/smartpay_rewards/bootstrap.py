@@ -9,12 +9,14 @@
   REWARDS_EXCHANGE_API_KEY_SECRET_ID, the points collected into the pool authority's account first;
 - `shown_offers`: the offers the ledger pays a bonus for, read from the same decision log (the worker);
 - `offer_policy`: the contextual bandit (adapters.offer_policy.BanditOfferPolicy) logging every decision to
-  REWARDS_OFFER_DECISIONS_TABLE; its model is the checkpoint at REWARDS_OFFER_MODEL_S3_URI (read once), or the
-  uniform policy when none is set. Callers (tests) may pass their own."""
+  REWARDS_OFFER_DECISIONS_TABLE; its model is the checkpoint at REWARDS_OFFER_MODEL_S3_URI (read once, at the
+  first statement: only the API reads it), or the uniform policy when none is set. Callers (tests) may pass
+  their own."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -60,15 +62,25 @@ class Chain:
 class Rewards:
     uow: UowFactory
     rates: EarnRates
-    offer_policy: OfferPolicy
     shown_offers: ShownOffers | None  # the offers the ledger pays (the decision log); None: none pays
     verifier: WalletVerifier
     settings: RewardsSettings
+    offer_policy_factory: Callable[[], OfferPolicy]  # built on first use: only the API chooses offers
     secrets: SecretSource | None = None
     cluster: ChainCluster | None = None
     exchange_http: Any = None  # the ccxt venue's requests.Session (tests: recorded responses); None: ccxt's own
     _chain: Chain | None = field(default=None, repr=False)
+    _offer_policy: OfferPolicy | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def offer_policy(self) -> OfferPolicy:
+        """Built at the first statement, not at every function's cold start: the worker and the minter never
+        choose offers and may not read the checkpoint (IAM gives s3:GetObject on it to the API alone)."""
+        with self._lock:
+            if self._offer_policy is None:
+                self._offer_policy = self.offer_policy_factory()
+            return self._offer_policy
 
     def chain(self) -> Chain:
         with self._lock:
@@ -125,11 +137,13 @@ def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy
     """`secrets` and `cluster` default to Secrets Manager and the RPC cluster at REWARDS_SOLANA_RPC_URL;
     `exchange_http` to ccxt's own HTTP session."""
     log = DynamoDecisionLog(dynamodb, settings.offer_decisions_table)
-    if offer_policy is None:
-        offer_policy = BanditOfferPolicy.from_checkpoint(log, offer_model(settings, s3))
+
+    def policy() -> OfferPolicy:
+        return offer_policy or BanditOfferPolicy.from_checkpoint(log, offer_model(settings, s3))
+
     return Rewards(uow=lambda: DynamoUnitOfWork(dynamodb, settings.ledger_table, settings.accounts_table,
                                                 settings.mint_journal_table),
-                   rates=settings.earn_rates(), offer_policy=offer_policy, shown_offers=ShownOffers(log),
+                   rates=settings.earn_rates(), offer_policy_factory=policy, shown_offers=ShownOffers(log),
                    verifier=SignedMessageVerifier(DynamoChallengeStore(dynamodb, settings.challenges_table)),
                    settings=settings, secrets=secrets, cluster=cluster, exchange_http=exchange_http)
 

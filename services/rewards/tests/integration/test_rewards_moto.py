@@ -174,7 +174,8 @@ def test_rates_per_merchant_and_the_cli(consume):
 def test_the_offer_model_is_read_from_s3_at_cold_start_and_a_missing_one_fails_loudly(aws, wired, consume,
                                                                                        monkeypatch):
     """REWARDS_OFFER_MODEL_S3_URI names a VW checkpoint: the API serves it (its version is the bytes' hash) and
-    logs its decisions; a URI whose object is missing stops the cold start instead of serving the uniform policy."""
+    logs its decisions; a URI whose object is missing stops the API's first statement instead of serving the
+    uniform policy, and does not touch the worker."""
     from smartpay_rewards.adapters.offer_policy import checkpoint_version
     from smartpay_rewards.offers.catalogue import default_catalogue
     from smartpay_rewards.offers.policy import VowpalOfferPolicy
@@ -195,8 +196,10 @@ def test_the_offer_model_is_read_from_s3_at_cold_start_and_a_missing_one_fails_l
     monkeypatch.setenv("REWARDS_OFFER_MODEL_S3_URI", "s3://offers-models/offers/missing.vw")
     rewards_settings.cache_clear()
     bootstrap.service.cache_clear()
+    # The worker never reads the checkpoint (IAM lets only the API read it): its events still apply.
+    assert consume(captured(1500, payment_id="pay_abcdefgh02", customer="cus_vw"))["batchItemFailures"] == []
     with pytest.raises(Exception, match="NoSuchKey|does not exist"):
-        bootstrap.build(rewards_settings(), dynamodb=wired["ddb"], s3=s3)
+        bootstrap.build(rewards_settings(), dynamodb=wired["ddb"], s3=s3).offer_policy
 
 
 def test_the_offer_shown_is_paid_at_a_merchant_of_its_category_and_clawed_back_with_its_refunds(consume, wired):
