@@ -62,7 +62,8 @@ WALLET_AIRDROP = 10**8           # lamports for the customer's own approve trans
 def peak_entitlements(entries: Iterable[dict[str, Any]]) -> dict[str, int]:
     """Per customer, the highest entitlement (earned - clawed back) its ledger entries reached, in seq order:
     earn and offer_bonus add their points, clawback its (negative) points, debt the part of a clawback the
-    balance could not cover (debt_change); the other kinds (debt repayment, redemptions, chain markers) leave it alone."""
+    balance could not cover (debt_change); the other kinds (debt repayment, redemptions, chain markers) leave it
+    alone."""
     by_customer: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in entries:
         by_customer[e["customer_id"]].append(e)

@@ -4,8 +4,9 @@ Table (the name is a constructor argument; Terraform: `<p>-rewards-offer-decisio
 `<merchant>#<customer>`) + `sk` (range, `<decision time, UTC ISO 8601 with microseconds>#<decision id>`), so a
 customer's decisions read newest first by one query and every item is scoped by the merchant in its key
 (merchant ids hold no `#`). Append-only: every Put is conditioned on its key being absent. Training and OPE
-read the whole table (`decided_between`: a scan filtered on the decision time); numbers are stored as DynamoDB numbers (propensity, probabilities), the context
-as JSON text."""
+read the whole table (`decided_between`: a scan filtered on the decision time); the worker reads the decision
+standing at a capture (`standing_at`: one strongly consistent query). Numbers are stored as DynamoDB numbers
+(propensity, probabilities), the context as JSON text."""
 
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ class DynamoDecisionLog(OfferDecisionLog):
                 break
         return out
 
-    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *, since: datetime) -> DecisionRecord | None:
+    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *,
+                    since: datetime) -> DecisionRecord | None:
         # "~" sorts after every character of a decision id: the range takes every decision made at `at` too.
         values = {":k": _pk(merchant_id, customer_id), ":s": _time(since), ":u": f"{_time(at)}#~"}
         page = self.client.query(TableName=self.table, KeyConditionExpression="pk = :k AND sk BETWEEN :s AND :u",
@@ -114,7 +116,8 @@ class MemoryDecisionLog(OfferDecisionLog):
         found = self.records.get((merchant_id, customer_id), {}).values()
         return sorted((r for r in found if r.at >= since), key=lambda r: (r.at, r.decision_id), reverse=True)[:limit]
 
-    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *, since: datetime) -> DecisionRecord | None:
+    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *,
+                    since: datetime) -> DecisionRecord | None:
         found = [r for r in self.records.get((merchant_id, customer_id), {}).values() if since <= r.at <= at]
         return max(found, key=lambda r: (r.at, r.decision_id), default=None)
 
