@@ -61,8 +61,9 @@ WALLET_AIRDROP = 10**8           # lamports for the customer's own approve trans
 # --- the arithmetic (pure; tests/unit/test_bench_rewards_chain.py) ---------------------------------------
 def peak_entitlements(entries: Iterable[dict[str, Any]]) -> dict[str, int]:
     """Per customer, the highest entitlement (earned - clawed back) its ledger entries reached, in seq order:
-    earn adds its points, clawback its (negative) points, debt the part of a clawback the balance could not
-    cover (debt_change); the other kinds (debt repayment, redemptions, chain markers) leave it alone."""
+    earn and offer_bonus add their points, clawback its (negative) points, debt the part of a clawback the
+    balance could not cover (debt_change); the other kinds (debt repayment, redemptions, chain markers) leave it
+    alone."""
     by_customer: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in entries:
         by_customer[e["customer_id"]].append(e)
@@ -70,7 +71,7 @@ def peak_entitlements(entries: Iterable[dict[str, Any]]) -> dict[str, int]:
     for customer, found in by_customer.items():
         entitled = peak = 0
         for e in sorted(found, key=lambda e: int(e["seq"])):
-            if e["kind"] in ("earn", "clawback"):
+            if e["kind"] in ("earn", "offer_bonus", "clawback"):
                 entitled += int(e["points"])
             elif e["kind"] == "debt":
                 entitled -= int(e["debt_change"])

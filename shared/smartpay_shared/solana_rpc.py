@@ -97,7 +97,12 @@ class SolanaRpc:
                                                   {"encoding": "base64", "preflightCommitment": self.commitment}])
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
-            status = self.signature_status(signature, search_history=False)
+            try:
+                status = self.signature_status(signature, search_history=False)
+            except Exception as e:
+                # The node took the transaction: a failed status read leaves its outcome unknown (it may land),
+                # never "known not landed", which would let the caller sign the same work again.
+                raise self._error(f"{signature} sent, then {e}", retriable=True, outcome_unknown=True) from e
             if status == "failed":
                 raise self._error(f"transaction {signature} failed on chain", retriable=False)
             if status == "landed":

@@ -32,6 +32,8 @@ def test_peak_entitlement_follows_the_entries_in_seq_order():
     random.Random(3).shuffle(entries)
     assert rc.peak_entitlements(entries) == {"a": 30, "b": 18}
     assert rc.peak_entitlements([entry("c", 1, "redeem_reversal", 5)]) == {"c": 0}
+    assert rc.peak_entitlements([entry("d", 1, "earn", 10), entry("d", 2, "offer_bonus", 20),
+                                 entry("d", 3, "clawback", -15)]) == {"d": 30}
 
 
 def wallet(customer="cus_a", *, entitled=20, peak=30, redeemed=0, minted=30, ledger_redeemed=0, on_chain=30):

@@ -7,13 +7,16 @@
   by the ledger's chain setup (`smartpay rewards chain-setup`), and the exchange REWARDS_EXCHANGE_VENUE names:
   the pool, or (`ccxt`) the exchange REWARDS_EXCHANGE_ID with its API key from the secret
   REWARDS_EXCHANGE_API_KEY_SECRET_ID, the points collected into the pool authority's account first;
+- `shown_offers`: the offers the ledger pays a bonus for, read from the same decision log (the worker);
 - `offer_policy`: the contextual bandit (adapters.offer_policy.BanditOfferPolicy) logging every decision to
-  REWARDS_OFFER_DECISIONS_TABLE; its model is the checkpoint at REWARDS_OFFER_MODEL_S3_URI (read once), or the
-  uniform policy when none is set. Callers (tests) may pass their own."""
+  REWARDS_OFFER_DECISIONS_TABLE; its model is the checkpoint at REWARDS_OFFER_MODEL_S3_URI (read once, at the
+  first statement: only the API reads it), or the uniform policy when none is set. Callers (tests) may pass
+  their own."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -26,6 +29,7 @@ from smartpay_shared import aws
 
 from smartpay_rewards.adapters.decision_log import DynamoDecisionLog
 from smartpay_rewards.adapters.dynamodb import DynamoUnitOfWork
+from smartpay_rewards.adapters.offer_model_store import S3OfferModelStore
 from smartpay_rewards.adapters.offer_policy import BanditOfferPolicy
 from smartpay_rewards.chain.challenge_store import DynamoChallengeStore
 from smartpay_rewards.chain.minter import BatchMinter
@@ -38,6 +42,7 @@ from smartpay_rewards.exchange.pool import ConstantProductPool
 from smartpay_rewards.service_layer.ledger import UowFactory
 from smartpay_rewards.service_layer.onchain import LedgerMintJournal
 from smartpay_rewards.service_layer.ports import ExchangePort, OfferPolicy
+from smartpay_rewards.service_layer.shown_offers import ShownOffers
 
 
 class ChainNotSetUp(RuntimeError):
@@ -57,14 +62,25 @@ class Chain:
 class Rewards:
     uow: UowFactory
     rates: EarnRates
-    offer_policy: OfferPolicy
+    shown_offers: ShownOffers | None  # the offers the ledger pays (the decision log); None: none pays
     verifier: WalletVerifier
     settings: RewardsSettings
+    offer_policy_factory: Callable[[], OfferPolicy]  # built on first use: only the API chooses offers
     secrets: SecretSource | None = None
     cluster: ChainCluster | None = None
     exchange_http: Any = None  # the ccxt venue's requests.Session (tests: recorded responses); None: ccxt's own
     _chain: Chain | None = field(default=None, repr=False)
+    _offer_policy: OfferPolicy | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def offer_policy(self) -> OfferPolicy:
+        """Built at the first statement, not at every function's cold start: the worker and the minter never
+        choose offers and may not read the checkpoint (IAM gives s3:GetObject on it to the API alone)."""
+        with self._lock:
+            if self._offer_policy is None:
+                self._offer_policy = self.offer_policy_factory()
+            return self._offer_policy
 
     def chain(self) -> Chain:
         with self._lock:
@@ -112,8 +128,7 @@ def offer_model(settings: RewardsSettings, s3: Any = None) -> bytes | None:
     the cold start loudly rather than quietly serving the uniform policy."""
     if not settings.offer_model_s3_uri:
         return None
-    bucket, key = settings.offer_model_s3_uri.removeprefix("s3://").split("/", 1)
-    return (s3 or aws.client("s3")).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return S3OfferModelStore(s3 or aws.client("s3")).get(settings.offer_model_s3_uri)
 
 
 def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy | None = None,
@@ -121,12 +136,14 @@ def build(settings: RewardsSettings, *, dynamodb: Any, offer_policy: OfferPolicy
           exchange_http: Any = None) -> Rewards:
     """`secrets` and `cluster` default to Secrets Manager and the RPC cluster at REWARDS_SOLANA_RPC_URL;
     `exchange_http` to ccxt's own HTTP session."""
-    if offer_policy is None:
-        log = DynamoDecisionLog(dynamodb, settings.offer_decisions_table)
-        offer_policy = BanditOfferPolicy.from_checkpoint(log, offer_model(settings, s3))
+    log = DynamoDecisionLog(dynamodb, settings.offer_decisions_table)
+
+    def policy() -> OfferPolicy:
+        return offer_policy or BanditOfferPolicy.from_checkpoint(log, offer_model(settings, s3))
+
     return Rewards(uow=lambda: DynamoUnitOfWork(dynamodb, settings.ledger_table, settings.accounts_table,
                                                 settings.mint_journal_table),
-                   rates=settings.earn_rates(), offer_policy=offer_policy,
+                   rates=settings.earn_rates(), offer_policy_factory=policy, shown_offers=ShownOffers(log),
                    verifier=SignedMessageVerifier(DynamoChallengeStore(dynamodb, settings.challenges_table)),
                    settings=settings, secrets=secrets, cluster=cluster, exchange_http=exchange_http)
 

@@ -103,6 +103,16 @@ def test_failed_on_chain_is_final_and_a_timeout_is_of_unknown_outcome(server):
     assert late.value.retriable and late.value.outcome_unknown and "Sig222" in str(late.value)
 
 
+def test_a_status_read_failing_after_the_send_leaves_the_outcome_unknown(server):
+    # The node took the transaction; reading its status then fails (HTTP 503, a JSON-RPC error): it may land,
+    # so the caller must ask the chain before signing the same work again.
+    for answer in ((503, {}), (200, {"jsonrpc": "2.0", "id": 1, "error": {"code": -32005, "message": "behind"}})):
+        s = server(ok("Sig333"), answer)
+        with pytest.raises(SolanaRpcError) as caught:
+            SolanaRpc(s.url, poll_seconds=0.01).send_and_confirm(b"tx")
+        assert caught.value.retriable and caught.value.outcome_unknown and "Sig333 sent" in str(caught.value)
+
+
 def test_errors_are_mapped_to_the_callers_type(server):
     class ClusterError(Exception):
         def __init__(self, message, *, retriable, outcome_unknown=False):

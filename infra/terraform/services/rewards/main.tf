@@ -43,8 +43,9 @@ locals {
   }, local.secret_environment, local.exchange_environment)
   # The offer checkpoint's object, as an ARN (none when the uniform policy serves).
   offer_model_arn = var.offer_model_s3_uri == "" ? "" : "arn:aws:s3:::${trimprefix(var.offer_model_s3_uri, "s3://")}"
-  # Per function, what its code does (smartpay_rewards.adapters.dynamodb): the worker reads the accounts and
-  # writes ledger entries, balances, payment records and event markers in one transaction; the API reads.
+  # Per function, what its code does (smartpay_rewards.adapters.dynamodb): the worker reads the accounts (the
+  # merchant's category among them) and the decision log (the offer standing at capture), and writes ledger
+  # entries, balances, payment records and event markers in one transaction; the API reads.
   # The API links wallets (challenges; a wallet item) and redeems (a REDEEM entry, the redemption, a reversal);
   # the minter writes MINTED markers with the journal's outcome, holds the mint-run lease, reads the wallets.
   policy_statements = concat([
@@ -72,6 +73,13 @@ locals {
       actions   = ["dynamodb:PutItem", "dynamodb:Query"]
       resources = [module.offer_decisions_table.arn]
       functions = ["api"]
+    },
+    {
+      # The worker pays the bonus of the offer standing for the customer at capture time (one Query).
+      sid       = "OfferDecisionsRead"
+      actions   = ["dynamodb:Query"]
+      resources = [module.offer_decisions_table.arn]
+      functions = ["worker"]
     },
     ], [for arn in compact([local.offer_model_arn]) : {
       sid       = "OfferModel"

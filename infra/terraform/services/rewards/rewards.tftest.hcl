@@ -102,6 +102,11 @@ run "local_target" {
   }
 
   assert {
+    condition     = [for st in jsondecode(output.policies.worker).Statement : flatten([st.Action]) if contains(flatten([st.Resource]), module.offer_decisions_table.arn)] == [["dynamodb:Query"]]
+    error_message = "The event worker reads the offer decision log (the offer standing at capture) and never writes it."
+  }
+
+  assert {
     condition     = output.exchange_api_key_secret == null && alltrue([for kind in ["worker", "api", "minter"] : length([for key in keys(output.environments[kind]) : key if startswith(key, "REWARDS_EXCHANGE_") && key != "REWARDS_EXCHANGE_VENUE"]) == 0])
     error_message = "The pool venue (the default) has no exchange secret and no ccxt settings."
   }

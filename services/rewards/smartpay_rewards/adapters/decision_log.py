@@ -3,13 +3,15 @@
 Table (the name is a constructor argument; Terraform: `<p>-rewards-offer-decisions`): `pk` (hash,
 `<merchant>#<customer>`) + `sk` (range, `<decision time, UTC ISO 8601 with microseconds>#<decision id>`), so a
 customer's decisions read newest first by one query and every item is scoped by the merchant in its key
-(merchant ids hold no `#`). Append-only: every Put is conditioned on its key being absent. OPE reads the whole
-table (a scan or an export); numbers are stored as DynamoDB numbers (propensity, probabilities), the context
-as JSON text."""
+(merchant ids hold no `#`). Append-only: every Put is conditioned on its key being absent. Training and OPE
+read the whole table (`decided_between`: a scan filtered on the decision time); the worker reads the decision
+standing at a capture (`standing_at`: one strongly consistent query). Numbers are stored as DynamoDB numbers
+(propensity, probabilities), the context as JSON text."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -75,6 +77,31 @@ class DynamoDecisionLog(OfferDecisionLog):
                 break
         return out
 
+    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *,
+                    since: datetime) -> DecisionRecord | None:
+        # "~" sorts after every character of a decision id: the range takes every decision made at `at` too.
+        values = {":k": _pk(merchant_id, customer_id), ":s": _time(since), ":u": f"{_time(at)}#~"}
+        page = self.client.query(TableName=self.table, KeyConditionExpression="pk = :k AND sk BETWEEN :s AND :u",
+                                 ExpressionAttributeValues={k: _ser.serialize(v) for k, v in values.items()},
+                                 ScanIndexForward=False, Limit=1, ConsistentRead=True)
+        found = page["Items"]
+        return record_from({k: _de.deserialize(v) for k, v in found[0].items()}) if found else None
+
+    def decided_between(self, since: datetime, until: datetime) -> Iterator[DecisionRecord]:
+        """A paginated scan filtered on the decision time (fixed-width UTC text compares as time does)."""
+        values = {":s": _ser.serialize(_time(since)), ":u": _ser.serialize(_time(until))}
+        start = None
+        while True:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            page = self.client.scan(TableName=self.table, FilterExpression="#at >= :s AND #at < :u",
+                                    ExpressionAttributeNames={"#at": "at"}, ExpressionAttributeValues=values,
+                                    **kwargs)
+            for item in page["Items"]:
+                yield record_from({k: _de.deserialize(v) for k, v in item.items()})
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return
+
 
 class MemoryDecisionLog(OfferDecisionLog):
     """The same contract over a dict (unit tests)."""
@@ -88,6 +115,14 @@ class MemoryDecisionLog(OfferDecisionLog):
     def recent(self, merchant_id: str, customer_id: str, *, since: datetime, limit: int) -> list[DecisionRecord]:
         found = self.records.get((merchant_id, customer_id), {}).values()
         return sorted((r for r in found if r.at >= since), key=lambda r: (r.at, r.decision_id), reverse=True)[:limit]
+
+    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *,
+                    since: datetime) -> DecisionRecord | None:
+        found = [r for r in self.records.get((merchant_id, customer_id), {}).values() if since <= r.at <= at]
+        return max(found, key=lambda r: (r.at, r.decision_id), default=None)
+
+    def decided_between(self, since: datetime, until: datetime) -> Iterator[DecisionRecord]:
+        return (r for r in self.all() if since <= r.at < until)
 
     def all(self) -> list[DecisionRecord]:
         return [r for per in self.records.values() for r in per.values()]

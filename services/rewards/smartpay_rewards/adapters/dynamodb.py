@@ -4,7 +4,8 @@ ledger:   account_key (hash, `<merchant>#<customer>`) + entry_id (range); LSI `b
           customer's history in order. Append-only: every Put is conditioned on its entry id being absent.
 accounts: pk + sk: the balance item (`<merchant>#customer#<customer>`, `account`), the payment record
           (`<merchant>#payment#<payment>`, `payment`) and one marker per applied event
-          (`<merchant>#payment#<payment>`, `event#<event id>`), linked wallets (`wallets`, `<merchant>#<customer>`:
+          (`<merchant>#payment#<payment>`, `event#<event id>`), the merchant's offer category
+          (`<merchant>#merchant`, `category`: set by the operator), linked wallets (`wallets`, `<merchant>#<customer>`:
           one partition the mint run queries), redemptions (`<merchant>#redemption#<id>`, `redemption`), the
           chain's setup (`chain`, `setup`) and leases (`lease`, `<name>`). Merchant ids hold no `#`, so keys never
           collide.
@@ -69,14 +70,17 @@ def payment_item(p: PaymentRecord, version: int) -> dict[str, Any]:
     return {"pk": _payment_pk(p.merchant_id, p.payment_id), "sk": "payment", "merchant_id": p.merchant_id,
             "payment_id": p.payment_id, "customer_id": p.customer_id, "currency": p.currency, "version": version,
             "captured_amount": p.captured_amount, "earn_rate": p.earn_rate, "points_earned": p.points_earned,
-            "refunded_total": p.refunded_total, "points_clawed": p.points_clawed}
+            "refunded_total": p.refunded_total, "points_clawed": p.points_clawed, "category": p.category,
+            "bonus_points": p.bonus_points, "offer_id": p.offer_id, "decision_id": p.decision_id}
 
 
 def payment_from(item: dict[str, Any]) -> PaymentRecord:
     captured = item.get("captured_amount")
     return PaymentRecord(item["merchant_id"], item["payment_id"], item["customer_id"], item["currency"],
                          int(item["version"]), int(captured) if captured is not None else None, item.get("earn_rate"),
-                         int(item["points_earned"]), int(item["refunded_total"]), int(item["points_clawed"]))
+                         int(item["points_earned"]), int(item["refunded_total"]), int(item["points_clawed"]),
+                         item.get("category"), int(item.get("bonus_points", 0)), item.get("offer_id"),
+                         item.get("decision_id"))
 
 
 def entry_item(e: Entry) -> dict[str, Any]:
@@ -275,6 +279,15 @@ class DynamoUnitOfWork(AbstractUnitOfWork):
 
     def event_applied(self, merchant_id: str, payment_id: str, event_id: str) -> bool:
         return self._get(_payment_pk(merchant_id, payment_id), f"event#{event_id}") is not None
+
+    def merchant_category(self, merchant_id: str) -> str | None:
+        item = self._get(f"{merchant_id}#merchant", "category")
+        return item.get("category") if item else None
+
+    def put_merchant_category(self, merchant_id: str, category: str | None, at: datetime) -> None:
+        self.client.put_item(TableName=self.accounts_table, Item=_dump({
+            "pk": f"{merchant_id}#merchant", "sk": "category", "merchant_id": merchant_id, "category": category,
+            "updated_at": at.isoformat()}))
 
     def history(self, merchant_id: str, customer_id: str, *, limit: int, before_seq: int | None = None) -> list[Entry]:
         condition, values = "account_key = :k", {":k": account_key(merchant_id, customer_id)}

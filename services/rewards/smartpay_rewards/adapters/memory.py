@@ -24,6 +24,7 @@ class MemoryStore:
         self.outcomes: dict[str, BatchResult] = {}
         self.setup: ChainSetup | None = None
         self.leases: dict[str, tuple[str, float]] = {}
+        self.categories: dict[str, str] = {}
         self.commits = 0
 
 
@@ -43,6 +44,15 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     def history(self, merchant_id: str, customer_id: str, *, limit: int, before_seq: int | None = None) -> list[Entry]:
         found = sorted(self.store.entries.get((merchant_id, customer_id), {}).values(), key=lambda e: -e.seq)
         return [e for e in found if before_seq is None or e.seq < before_seq][:limit]
+
+    def merchant_category(self, merchant_id: str) -> str | None:
+        return self.store.categories.get(merchant_id)
+
+    def put_merchant_category(self, merchant_id: str, category: str | None, at) -> None:
+        if category is None:
+            self.store.categories.pop(merchant_id, None)
+        else:
+            self.store.categories[merchant_id] = category
 
     def wallet(self, merchant_id: str, customer_id: str) -> str | None:
         found = self.store.wallets.get((merchant_id, customer_id))

@@ -15,26 +15,21 @@ customer sees, and every choice is logged (OfferDecisionLog) with its propensity
   new is logged, so a customer reloading the page neither re-rolls the dice (which would make the logged
   propensities wrong) nor adds rows.
 
-Limits: the ledger does not record a merchant's category, so every purchase counts as "other" and the
-category-share features are 0 (the catalogue's categories cannot be personalised until payment.captured
-carries a merchant category); the history is the page the API read (its `limit` newest entries)."""
+Limits: the earn entries the features read do not carry the merchant's category (the payment record does),
+so every purchase counts as "other" and the category-share features are 0; the history is the page the API
+read (its `limit` newest entries)."""
 
 from __future__ import annotations
 
 import hashlib
-import re
-from collections import defaultdict
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from smartpay_shared.money import CURRENCY_EXPONENTS
-
-from smartpay_rewards.domain.model import Entry, EntryKind
 from smartpay_rewards.offers import policy as offers
 from smartpay_rewards.offers.catalogue import DURATIONS_DAYS, Catalogue, Offer as CatalogueOffer, default_catalogue
 from smartpay_rewards.offers.features import HORIZON_DAYS, customer_features
-from smartpay_rewards.offers.history import CustomerHistory, OfferShown, Purchase
+from smartpay_rewards.offers.history import CustomerHistory, OfferShown
+from smartpay_rewards.offers.outcome import purchases_from
 from smartpay_rewards.service_layer.decision_log import DecisionRecord, OfferDecisionLog
 from smartpay_rewards.service_layer.ports import Offer, OfferContext, OfferDecision, OfferPolicy
 
@@ -42,39 +37,10 @@ NO_OFFER_HOLD = timedelta(days=min(DURATIONS_DAYS))   # "no offer" stands as lon
 DECISIONS_LOOKBACK = timedelta(days=HORIZON_DAYS)     # earlier decisions read for the features
 DECISIONS_READ = 100
 UNIFORM_VERSION = "uniform-v1"
-# domain.ledger.apply_capture's earn entry detail: "<amount> <currency> minor units at <rate> points per major unit"
-_EARN_DETAIL = re.compile(r"^(\d+) ([A-Z][A-Z0-9]{2,5}) minor units at ")
 
 
 def checkpoint_version(model: bytes) -> str:
     return f"offers-vw-{hashlib.sha256(model).hexdigest()[:12]}"
-
-
-def purchases_from(entries: Iterable[Entry]) -> tuple[Purchase, ...]:
-    """Earn entries as purchases: the captured amount in major units, times the share refunds left (clawback
-    and debt entries of the same payment). An earn entry whose detail does not carry the amount counts its
-    points as the spend (rate 1)."""
-    earned: dict[str, tuple[datetime, float, int]] = {}
-    clawed: dict[str, int] = defaultdict(int)
-    for e in entries:
-        if e.payment_id is None:
-            continue
-        if e.kind == EntryKind.EARN:
-            m = _EARN_DETAIL.match(e.detail)
-            if m and m.group(2) in CURRENCY_EXPONENTS:
-                amount = int(m.group(1)) / 10 ** CURRENCY_EXPONENTS[m.group(2)]
-            else:
-                amount = float(e.points)
-            earned[e.payment_id] = (e.at, amount, e.points)
-        elif e.kind == EntryKind.CLAWBACK:
-            clawed[e.payment_id] += -e.points
-        elif e.kind == EntryKind.DEBT:
-            clawed[e.payment_id] += e.debt_change
-    out = []
-    for payment_id, (at, amount, points) in earned.items():
-        kept = max(0.0, 1.0 - clawed[payment_id] / points) if points > 0 else 1.0
-        out.append(Purchase(at, amount * kept, None))
-    return tuple(sorted(out, key=lambda p: p.at))
 
 
 def port_offer(offer: CatalogueOffer, decided_at: datetime, decision_id: str) -> Offer | None:

@@ -13,6 +13,22 @@ from smartpay_shared.solana_rpc import SolanaRpc
 
 from smartpay_rewards.chain.ports import AccountInfo, ChainCluster, ClusterError, SignatureStatus
 
+# How a refused send names an expired blockhash: the runtime's error code (LiteSVM, the sandbox's preflight) and
+# a validator's preflight message ("Transaction simulation failed: Blockhash not found").
+_BLOCKHASH_NOT_FOUND = ("BlockhashNotFound", "Blockhash not found")
+
+
+def blockhash_not_found(error: ClusterError) -> ClusterError:
+    """A refused send whose blockhash had expired (another transaction moved the chain on between signing and
+    sending) as retriable: nothing was executed or charged, and the same instructions signed again with a fresh
+    blockhash can land. The caller bounds the retries (BatchMinter.max_retries). Any other error is returned
+    as it is."""
+    message = str(error)
+    if error.retriable or error.outcome_unknown or not any(s in message for s in _BLOCKHASH_NOT_FOUND):
+        return error
+    return ClusterError(f"{message} (blockhash expired before the send: sign again with a fresh one)",
+                        retriable=True)
+
 
 class LiteSvmCluster(ChainCluster):
     """solders.litesvm: real signatures, fees, rent and programs. As on a live cluster, a transaction only
@@ -35,7 +51,8 @@ class LiteSvmCluster(ChainCluster):
         result = self.svm.send_transaction(tx)
         self.svm.expire_blockhash()
         if isinstance(result, FailedTransactionMetadata):
-            raise ClusterError(f"{result.err()} {list(result.meta().logs())[-3:]}", retriable=False)
+            raise blockhash_not_found(ClusterError(f"{result.err()} {list(result.meta().logs())[-3:]}",
+                                                   retriable=False))
         return str(tx.signatures[0])
 
     def signature_status(self, signature: str) -> SignatureStatus | None:
@@ -73,7 +90,13 @@ class RpcCluster(ChainCluster):
         return self._rpc.blockhash_valid(str(blockhash))
 
     def send(self, tx: VersionedTransaction) -> str:
-        return self._rpc.send_and_confirm(bytes(tx))
+        try:
+            return self._rpc.send_and_confirm(bytes(tx))
+        except ClusterError as e:
+            found = blockhash_not_found(e)
+            if found is e:
+                raise
+            raise found from e
 
     def signature_status(self, signature: str) -> SignatureStatus | None:
         return self._rpc.signature_status(signature)

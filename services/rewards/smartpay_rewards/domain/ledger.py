@@ -9,7 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from smartpay_rewards.domain.errors import InsufficientPoints, InvalidRewardEvent
-from smartpay_rewards.domain.model import Account, Capture, Change, Entry, EntryKind, PaymentRecord, Refund
+from smartpay_rewards.domain.model import (Account, Capture, Change, Entry, EntryKind, OfferTerms, PaymentRecord,
+                                           Refund)
 from smartpay_rewards.domain.points import clawback_target, points_for
 
 
@@ -70,9 +71,13 @@ def _claw_to_target(lines: _Lines, record: PaymentRecord, *, entry_id: str, refe
     return replace(record, points_clawed=record.points_clawed + max(0, due))
 
 
-def apply_capture(account: Account, record: PaymentRecord | None, capture: Capture, rate: Decimal) -> Change:
+def apply_capture(account: Account, record: PaymentRecord | None, capture: Capture, rate: Decimal,
+                  category: str | None = None, offer: OfferTerms | None = None) -> Change:
     """Earn floor(amount x rate) once per payment; a second capture event of the payment changes nothing.
-    A refund seen before the capture is clawed back at once, proportionally."""
+    `category` is the merchant's at capture time, `offer` the one standing for the customer then: when the
+    payment falls inside it (its category, its span), the payment earns floor(amount x rate x multiplier) in
+    all, the part above the base earn as an OFFER_BONUS entry. A refund seen before the capture is clawed back
+    at once, proportionally to all it earned."""
     if record is None:
         if capture.customer_id is None:
             raise InvalidRewardEvent("payment.captured names no customer_id (a schema 1.0 producer) and no refund "
@@ -85,11 +90,19 @@ def apply_capture(account: Account, record: PaymentRecord | None, capture: Captu
         return Change(account, account, record, record, ())
     lines = _Lines(account, capture.at, capture.payment_id, capture.event_id)
     points = points_for(capture.amount, capture.currency, rate)
-    earned = replace(record, captured_amount=capture.amount, earn_rate=str(rate), points_earned=points)
+    paying = offer if offer is not None and offer.pays_on(category, capture.at) else None
+    bonus = points_for(capture.amount, capture.currency, rate * paying.multiplier) - points if paying else 0
+    earned = replace(record, captured_amount=capture.amount, earn_rate=str(rate), points_earned=points + bonus,
+                     category=category, bonus_points=bonus, offer_id=paying and paying.offer_id,
+                     decision_id=paying and paying.decision_id)
     key = f"{capture.payment_id}:{capture.event_id}"
     lines.credit(EntryKind.EARN, points, entry_id=f"{EntryKind.EARN}:{key}",
                  detail=f"{capture.amount} {capture.currency} minor units at {rate} points per major unit",
                  earned=points)
+    if paying:
+        lines.credit(EntryKind.OFFER_BONUS, bonus, entry_id=f"{EntryKind.OFFER_BONUS}:{key}",
+                     reference=paying.decision_id, earned=bonus,
+                     detail=f"offer {paying.offer_id}: {paying.multiplier}x points at {category} merchants")
     after = _claw_to_target(lines, earned, entry_id=key, reference=None)
     return Change(account, lines.account, record, after, tuple(lines.entries))
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 class EntryKind(StrEnum):
     EARN = "earn"                        # points for a captured payment (+balance)
+    OFFER_BONUS = "offer_bonus"          # an offer's extra points on a captured payment (+balance)
     CLAWBACK = "clawback"                # points taken back for a refund, up to the balance (-balance)
     DEBT = "debt"                        # the part of a clawback the balance could not cover (+debt)
     DEBT_REPAYMENT = "debt_repayment"    # credit that went to the debt first (-balance, -debt)
@@ -68,9 +69,13 @@ class PaymentRecord:
     version: int = 0                 # 0: not stored yet
     captured_amount: int | None = None  # None: no payment.captured seen yet (a refund came first)
     earn_rate: str | None = None
-    points_earned: int = 0
+    points_earned: int = 0           # everything the capture earned: the base earn and the offer's bonus
     refunded_total: int = 0          # the highest cumulative refunded amount seen (minor units)
     points_clawed: int = 0
+    category: str | None = None      # the merchant's category at capture (None: the operator set none)
+    bonus_points: int = 0            # the part of points_earned the offer paid
+    offer_id: str | None = None      # the offer that paid it, and the logged decision that showed it
+    decision_id: str | None = None
 
     @property
     def captured(self) -> bool:
@@ -86,6 +91,27 @@ class Capture:
     currency: str
     amount: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class OfferTerms:
+    """An offer shown to a customer (a logged decision): `multiplier` x points on purchases at merchants of
+    `category`, captured in [starts_at, ends_at)."""
+
+    offer_id: str
+    decision_id: str
+    category: str
+    multiplier: int
+    starts_at: datetime
+    ends_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.multiplier < 2 or not self.starts_at < self.ends_at:
+            raise ValueError("an offer multiplies by 2 or more over a non-empty span")
+
+    def pays_on(self, category: str | None, at: datetime) -> bool:
+        """Whether a purchase at a merchant of `category`, captured at `at`, falls inside the offer."""
+        return category == self.category and self.starts_at <= at < self.ends_at
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 from the ledger tables the deployed service writes (AWS_ENDPOINT_URL and REWARDS_* select them), and the
 on-chain operations: `chain-setup` (keys, mint, pool; the local stack runs it at start), `mint` (the mint
 run; the deployed `minter` function runs it on its schedule), `reconcile` (chain against ledger, exit 1 on a
-mismatch) and `resolve` (redemptions whose venue answer was lost)."""
+mismatch) and `resolve` (redemptions whose venue answer was lost); `merchant-category` (the operator's
+offer category of a merchant, which the ledger's offer bonus reads); `offers ...` (offers/cli.py): train the
+offer policy from the decision log, compare offer policies offline."""
 
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from smartpay_rewards.offers.cli import offers_app
+
 app = typer.Typer(help="Loyalty points: a customer's balance and ledger history.", no_args_is_help=True)
+app.add_typer(offers_app, name="offers")
 console = Console()
 
 
@@ -51,6 +56,31 @@ def balance(customer_id: str = typer.Argument(..., help="The merchant's customer
     table.add_row(str(view["balance"]), str(view["debt"]), str(t["earned"]), str(t["clawed_back"]),
                   str(t["redeemed"]), str(t["minted"]), view["offers"]["status"])
     console.print(table)
+
+
+@app.command("merchant-category")
+def merchant_category(merchant_id: str = typer.Option(..., "--merchant", help="The merchant id."),
+                      category: str | None = typer.Option(None, "--set", help="grocery | dining | fuel | travel"),
+                      clear: bool = typer.Option(False, "--clear", help="No category: no offer pays there."),
+                      as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The merchant's offer category (the operator's setting, the one source the ledger reads): a capture at
+    this merchant earns the bonus of an offer of this category standing for the customer. Shown, or set."""
+    from smartpay_rewards import bootstrap
+    from smartpay_rewards.service_layer import ledger
+
+    if category is not None and clear:
+        raise typer.BadParameter("--set or --clear, not both")
+    rewards = bootstrap.service()
+    if category is not None or clear:
+        try:
+            ledger.set_merchant_category(merchant_id, category, rewards.uow, datetime.now(UTC))
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
+    found = ledger.merchant_category(merchant_id, rewards.uow)
+    if as_json:
+        typer.echo(json.dumps({"merchant_id": merchant_id, "category": found}))
+    else:
+        console.print(f"{merchant_id}: {found or 'no category (no offer pays a bonus there)'}")
 
 
 @app.command()

@@ -29,7 +29,8 @@ def _captured(envelope: Envelope) -> None:
     rewards = bootstrap.service()
     try:
         change = ledger.apply_captured(capture_of(envelope.data, envelope.metadata.event_id,
-                                                  envelope.metadata.occurred_at), rewards.uow, rewards.rates)
+                                                  envelope.metadata.occurred_at), rewards.uow, rewards.rates,
+                                      rewards.shown_offers)
     except InvalidRewardEvent as e:
         raise InvalidEvent(str(e)) from e
     _log(change, envelope.data.payment_id)

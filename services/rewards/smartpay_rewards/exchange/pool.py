@@ -188,7 +188,7 @@ class ConstantProductPool(ExchangePort):
                     return self._resolve_unknown(quote, out, tx, fees)
                 if self.cluster.signature_status(signature) == "failed":
                     fees += self._fee(tx)  # executed and reverted: the fee is paid, nothing else moved
-                if "BlockhashNotFound" in str(e) and attempt < self.max_attempts:
+                if e.retriable and attempt < self.max_attempts:  # its nonce moved on (chain.cluster)
                     log.info("pool moved before settlement %s landed: re-pricing (attempt %d)", quote.id, attempt)
                     continue
                 return Settlement(quote.id, "refused", "chain_error", fee_lamports=fees, reference=signature,

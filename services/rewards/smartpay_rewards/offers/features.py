@@ -70,6 +70,23 @@ class CustomerFeatures:
         out.update({f"share_{k}": round(self.category_share[k], 4) for k in SHARE_KEYS})
         return out
 
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, float | int | str]) -> CustomerFeatures:
+        """The features a decision was made on, back from the context its log kept (`as_mapping`, rounded as
+        stored): training reads exactly what was logged, never today's data. `top_category` is derived from
+        the shares, as it was when logged. A missing key or a malformed value is a ValueError."""
+        try:
+            last = str(mapping["last_offer_category"])
+            return cls(recency_days=float(mapping["recency_days"]), frequency_30d=int(mapping["frequency_30d"]),
+                       frequency_90d=int(mapping["frequency_90d"]), monetary_90d=float(mapping["monetary_90d"]),
+                       category_share={k: float(mapping[f"share_{k}"]) for k in SHARE_KEYS},
+                       days_since_offer=float(mapping["days_since_offer"]), offers_30d=int(mapping["offers_30d"]),
+                       last_offer_category=None if last == "none" else last)
+        except KeyError as e:
+            raise ValueError(f"the logged context has no {e.args[0]!r}") from None
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"the logged context is malformed: {e}") from None
+
     def vector(self) -> list[float]:
         """Numeric features in VECTOR_NAMES order (the offline reward model's design, before its intercept)."""
         return [math.log1p(self.recency_days), math.log1p(self.frequency_30d), math.log1p(self.frequency_90d),

@@ -183,19 +183,30 @@ class Exploration:
 
 # Customer features crossed with every offer feature (-q CO); squared loss on the cost -reward / reward_scale;
 # a small learning rate (0.005: the best of 0.002-0.5 on a development cohort, seeds 11-12, not the bench's)
-# averages the noisy 14-day rewards instead of chasing them.
-VW_ARGS = "--cb_explore_adf -q CO -l 0.005 --quiet"
+# averages the noisy 14-day rewards instead of chasing them. A first, small log (hundreds of decisions) may
+# warrant a larger rate (`smartpay rewards offers train --learning-rate`); the OPE of the result judges it.
+LEARNING_RATE = 0.005
+
+
+def vw_args(learning_rate: float = LEARNING_RATE) -> str:
+    return f"--cb_explore_adf -q CO -l {learning_rate} --quiet"
+
+
+VW_ARGS = vw_args()
 
 
 class VowpalOfferPolicy:
     def __init__(self, catalogue: Catalogue, exploration: Exploration = Exploration(), *, seed: int = 0,
-                 reward_scale: float = 10.0, model: bytes | None = None, checkpoint: str = "offers-vw-untrained"):
+                 reward_scale: float = 10.0, model: bytes | None = None, checkpoint: str = "offers-vw-untrained",
+                 learning_rate: float = LEARNING_RATE):
         if not reward_scale > 0:
             raise ValueError(f"reward_scale must be > 0, got {reward_scale}")
+        if not (math.isfinite(learning_rate) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
         self.catalogue, self.exploration, self.reward_scale = catalogue, exploration, reward_scale
         self.checkpoint, self.updates = checkpoint, 0
         if model is None:
-            self._vw = Workspace(f"{VW_ARGS} {exploration.vw_args()} --random_seed {seed}")
+            self._vw = Workspace(f"{vw_args(learning_rate)} {exploration.vw_args()} --random_seed {seed}")
         else:
             with tempfile.TemporaryDirectory() as tmp:
                 (path := Path(tmp) / "model.vw").write_bytes(model)

@@ -27,4 +27,10 @@ class RewardDefinition:
             raise ValueError("margin_rate must be > 0, point_value and points_per_unit >= 0")
 
     def reward(self, spend: float, bonus_points: float) -> float:
-        return self.margin_rate * spend - self.point_value * (self.points_per_unit * spend + bonus_points)
+        """From the spend alone: the base earn is points_per_unit x spend (the simulators)."""
+        return self.of(spend, self.points_per_unit * spend + bonus_points)
+
+    def of(self, spend: float, points: float) -> float:
+        """From the spend and every point it earned (the ledger's base earn at the merchant's own rate, net
+        of clawbacks, plus the offer's bonus): what a logged decision earned (offers/outcome.py)."""
+        return self.margin_rate * spend - self.point_value * points

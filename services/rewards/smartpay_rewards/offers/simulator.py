@@ -103,6 +103,57 @@ def _recent_offers(history: CustomerHistory, now: datetime) -> tuple[int, int]:
     return recent, same
 
 
+@dataclass
+class _Cells:
+    """Purchase cells per customer (n, cells): a Poisson mean, a ticket, a time span in days after the
+    choice [start, end) and the merchant kind (index into KINDS)."""
+
+    means: np.ndarray
+    tickets: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    kind: np.ndarray
+
+    def add(self, means: np.ndarray, tickets: np.ndarray, start: np.ndarray, end: np.ndarray,
+            kind: np.ndarray) -> _Cells:
+        return _Cells(*(np.concatenate([mine, new[:, None]], axis=1) for mine, new in
+                        zip((self.means, self.tickets, self.start, self.end, self.kind),
+                            (means, tickets, start, end, kind))))
+
+    def draw(self, rng: np.random.Generator, now: datetime) -> list[tuple[Purchase, ...]]:
+        """Poisson(means) purchases per cell, each gamma(2) around its ticket, at a uniform time in its span
+        after `now`, under one of the kind's merchant names. Oldest first per customer."""
+        counts = rng.poisson(np.maximum(self.means, 0.0))
+        out = []
+        for i in range(len(counts)):
+            found = []
+            for j in np.flatnonzero(counts[i]):
+                k = int(counts[i, j])
+                amounts = np.maximum(np.round(rng.gamma(2.0, self.tickets[i, j] / 2, k), 2), 0.01)
+                days = rng.uniform(self.start[i, j], self.end[i, j], k)
+                names = MERCHANT_NAMES[KINDS[int(self.kind[i, j])]]
+                picks = rng.integers(0, len(names), k)
+                found += [Purchase(now + timedelta(days=float(t)), float(a), names[int(p)])
+                          for t, a, p in zip(days, amounts, picks)]
+            out.append(tuple(sorted(found, key=lambda p: p.at)))
+        return out
+
+
+def _window_cells(c: np.ndarray, d: np.ndarray, inside: np.ndarray, rest: np.ndarray,
+                  tickets: np.ndarray) -> _Cells:
+    """Each kind's purchases over the window (`rest`, (n, kinds)), the offer category's starting after the
+    offer, plus a cell for the offer category's purchases inside the offer (`inside`, (n,))."""
+    n, kinds = rest.shape
+    rows = np.flatnonzero(c >= 0)
+    start = np.zeros((n, kinds))
+    start[rows, c[rows]] = d[rows]
+    cells = _Cells(rest.copy(), tickets.copy(), start, np.full((n, kinds), float(WINDOW)),
+                   np.tile(np.arange(kinds), (n, 1)))
+    idx = np.maximum(c, 0)
+    return cells.add(np.where(c >= 0, inside, 0.0), tickets[np.arange(n), idx], np.zeros(n),
+                     np.where(c >= 0, d, float(WINDOW)), idx)
+
+
 class LatentSegmentModel:
     name = "latent_segments"
     # segment: share, weekly purchases, ticket, affinity over KINDS, sensitivity, fatigue, lapse
@@ -199,6 +250,23 @@ class LatentSegmentModel:
         bonus = (self._m[actions] - 1) * self.reward.points_per_unit * spend_inside
         return self.reward.reward(spend_rest + spend_inside, bonus)
 
+    def sample_purchases(self, cohort: Cohort, actions: np.ndarray, seed: int) -> list[tuple[Purchase, ...]]:
+        """Each customer's purchases over the window after the choice of `actions[i]` at `cohort.now`, one by
+        one (the means sample_rewards draws from): the offer category's purchases inside the offer, its usual
+        ones after it, the other categories' over the whole window. Merchant categories under this model's own
+        names (MERCHANT_NAMES: `supermarket`, `gas_station`, ...)."""
+        rng = np.random.default_rng(seed)
+        t = cohort.traits
+        counts, in_offer, _ = self._counts(t)
+        rows = np.arange(len(actions))
+        c, d = self._c[actions], self._d[actions]
+        has = c >= 0
+        rest = counts[rows, actions].copy()  # (n, kinds)
+        inside = np.where(has, in_offer[rows, actions], 0.0)
+        idx = np.maximum(c, 0)
+        rest[rows, idx] = np.where(has, np.maximum(rest[rows, idx] - inside, 0.0), rest[rows, idx])
+        return _window_cells(c, d, inside, rest, t["tickets"]).draw(rng, cohort.now)
+
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
@@ -267,6 +335,25 @@ class ThresholdResponseModel:
         extra = np.where(n_extra > 0, rng.gamma(np.maximum(2 * n_extra, 1), self.STOCK_UP * ticket_c / 2), 0.0)
         bonus = (m - 1) * self.reward.points_per_unit * (spend_inside + extra)
         return self.reward.reward(spend_rest + spend_inside + extra, bonus)
+
+    def sample_purchases(self, cohort: Cohort, actions: np.ndarray, seed: int) -> list[tuple[Purchase, ...]]:
+        """As LatentSegmentModel.sample_purchases: the usual purchases, and for a customer who takes the offer
+        up, its extra baskets (STOCK_UP x the usual ticket) inside the offer."""
+        rng = np.random.default_rng(seed)
+        t = cohort.traits
+        rows = np.arange(len(actions))
+        c, d = self._c[actions], self._d[actions]
+        has = c >= 0
+        idx = np.maximum(c, 0)
+        inside_usual = np.where(has, t["weekly"][rows, idx] * d / 7, 0.0)
+        rest = t["weekly"] * WINDOW / 7
+        rest[rows, idx] -= inside_usual
+        cells = _window_cells(c, d, inside_usual, np.maximum(rest, 0.0), t["tickets"])
+        took = rng.random(len(actions)) < self.take_up(t)[rows, actions]
+        extra = np.where(took, self._extra_baskets()[actions], 0.0)  # 0 for no offer
+        cells = cells.add(extra, self.STOCK_UP * t["tickets"][rows, idx], np.zeros(len(actions)),
+                          np.where(has, d, float(WINDOW)), idx)
+        return cells.draw(rng, cohort.now)
 
 
 RESPONSE_MODELS = {LatentSegmentModel.name: LatentSegmentModel, ThresholdResponseModel.name: ThresholdResponseModel}

@@ -1,6 +1,7 @@
 """The offer decision log port: every choice the offer policy makes (context, action, propensity, policy
-version), kept for off-policy evaluation and read back for the customer's offer history (fatigue features,
-the offer still active). Implementations: adapters/offer_policy.py (DynamoDB, in memory).
+version), kept for off-policy evaluation and training (service_layer/offer_training.py) and read back for the
+customer's offer history (fatigue features, the offer still active) and by the ledger (the offer standing at a
+capture, whose bonus it pays). Implementations: adapters/decision_log.py (DynamoDB, in memory).
 
 This belongs with the other ports in service_layer/ports.py; it lives here until that file is free to edit
 (the chain/exchange wiring is changing it), then moves there unchanged."""
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,3 +47,15 @@ class OfferDecisionLog(abc.ABC):
     @abc.abstractmethod
     def recent(self, merchant_id: str, customer_id: str, *, since: datetime, limit: int) -> list[DecisionRecord]:
         """The merchant's customer's decisions made at or after `since`, newest first, at most `limit`."""
+
+    @abc.abstractmethod
+    def standing_at(self, merchant_id: str, customer_id: str, at: datetime, *,
+                    since: datetime) -> DecisionRecord | None:
+        """The merchant's customer's newest decision made at or before `at` (and not before `since`): the one
+        that stood at `at` (the policy draws a new decision only once the previous one has lapsed). Strongly
+        consistent: a decision logged just before a capture is seen by it."""
+
+    @abc.abstractmethod
+    def decided_between(self, since: datetime, until: datetime) -> Iterator[DecisionRecord]:
+        """Every merchant's decisions made in [since, until), in no particular order (training reads the
+        whole log; each record names its merchant)."""

@@ -4,13 +4,16 @@ queue's redelivery takes over); a redelivered event is a no-op success."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from smartpay_rewards.domain import ledger
 from smartpay_rewards.domain.errors import AccountNotFound, InvalidRewardEvent
 from smartpay_rewards.domain.model import Account, Capture, Change, Entry, Refund
 from smartpay_rewards.domain.points import EarnRates
+from smartpay_rewards.offers.catalogue import Category
 from smartpay_rewards.service_layer.ports import (
     AbstractUnitOfWork,
     AlreadyApplied,
@@ -19,9 +22,11 @@ from smartpay_rewards.service_layer.ports import (
     OfferDecision,
     OfferPolicy,
 )
+from smartpay_rewards.service_layer.shown_offers import ShownOffers
 
 UowFactory = Callable[[], AbstractUnitOfWork]
 ATTEMPTS = 5
+MERCHANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the events' merchant id (smartpay_shared.events.payloads)
 
 
 def _apply(uow_factory: UowFactory, merchant_id: str, payment_id: str, event_id: str,
@@ -43,8 +48,11 @@ def _apply(uow_factory: UowFactory, merchant_id: str, payment_id: str, event_id:
     raise ConcurrentChange(f"payment {payment_id}: the account kept changing over {ATTEMPTS} attempts")
 
 
-def apply_captured(capture: Capture, uow_factory: UowFactory, rates: EarnRates) -> Change | None:
-    """None when the event was applied before."""
+def apply_captured(capture: Capture, uow_factory: UowFactory, rates: EarnRates,
+                   offers: ShownOffers | None = None) -> Change | None:
+    """None when the event was applied before. The merchant's category (set by the operator) and, when it has
+    one, the offer standing for the customer at capture time (`offers`: the decision log) decide the bonus;
+    None: no offer pays (callers that do not read the decision log)."""
     def decide(uow: AbstractUnitOfWork) -> Change:
         record = uow.payment(capture.merchant_id, capture.payment_id)
         customer_id = record.customer_id if record else capture.customer_id
@@ -52,9 +60,30 @@ def apply_captured(capture: Capture, uow_factory: UowFactory, rates: EarnRates) 
             raise InvalidRewardEvent("payment.captured names no customer_id (a schema 1.0 producer) and no refund "
                                      "of the payment named one: no customer to credit")
         account = uow.account(capture.merchant_id, customer_id)
-        return ledger.apply_capture(account, record, capture, rates.rate_for(capture.merchant_id))
+        category = offer = None
+        if record is None or not record.captured:  # a capture applied before is not looked at again
+            category = uow.merchant_category(capture.merchant_id)
+            if category is not None and offers is not None:
+                offer = offers.standing(capture.merchant_id, customer_id, capture.at)
+        return ledger.apply_capture(account, record, capture, rates.rate_for(capture.merchant_id), category, offer)
 
     return _apply(uow_factory, capture.merchant_id, capture.payment_id, capture.event_id, decide)
+
+
+def set_merchant_category(merchant_id: str, category: str | None, uow_factory: UowFactory, at: datetime) -> None:
+    """The operator's: the offer category of the merchant's purchases from now on (None clears it: no offer
+    pays there). One of the catalogue's categories; a merchant id as the events carry it (no `#`)."""
+    if category is not None and category not in {c.value for c in Category}:
+        raise ValueError(f"unknown category {category!r}: one of {', '.join(c.value for c in Category)}")
+    if not MERCHANT_ID.fullmatch(merchant_id):
+        raise ValueError(f"not a merchant id: {merchant_id!r}")
+    with uow_factory() as uow:
+        uow.put_merchant_category(merchant_id, category, at)
+
+
+def merchant_category(merchant_id: str, uow_factory: UowFactory) -> str | None:
+    with uow_factory() as uow:
+        return uow.merchant_category(merchant_id)
 
 
 def apply_refunded(refund: Refund, uow_factory: UowFactory) -> Change | None:

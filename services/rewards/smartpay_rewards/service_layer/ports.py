@@ -23,7 +23,8 @@ from smartpay_rewards.exchange.ports import ExchangePort, Quote, QuoteRefused, R
 
 __all__ = ["AbstractUnitOfWork", "AlreadyApplied", "BatchResult", "ChallengeStore", "ConcurrentChange", "ExchangePort",
            "LeaseClaim", "LeaseLost", "LinkedWallet", "MintJournal", "MintOrder", "Offer", "OfferContext",
-           "OfferDecision", "OfferPolicy", "PendingBatch", "Quote", "QuoteRefused", "Redeemer", "Settlement",
+           "OfferDecision", "OfferModelStore", "OfferPolicy", "PendingBatch", "Quote", "QuoteRefused", "Redeemer",
+           "Settlement",
            "TokenMinter", "WalletVerifier"]
 
 
@@ -109,6 +110,15 @@ class AbstractUnitOfWork(abc.ABC):
     @abc.abstractmethod
     def history(self, merchant_id: str, customer_id: str, *, limit: int, before_seq: int | None = None) -> list[Entry]:
         """Entries newest first, those with seq < before_seq when given."""
+
+    @abc.abstractmethod
+    def merchant_category(self, merchant_id: str) -> str | None:
+        """The offer category the operator set for the merchant (`smartpay rewards merchant-category`), or None."""
+
+    @abc.abstractmethod
+    def put_merchant_category(self, merchant_id: str, category: str | None, at: datetime) -> None:
+        """Written at once: the merchant's category from now on (None clears it). Captures already applied
+        keep the category they were applied with (their payment record)."""
 
     # --- wallets, redemptions, the mint journal, the chain's setup ------------------------------------
     @abc.abstractmethod
@@ -196,6 +206,18 @@ class OfferDecision:
     propensity: float            # probability the policy chose this action (0, 1], logged for OPE
     policy_version: str
     configured: bool = True      # False only from the placeholder: no policy is wired
+
+
+class OfferModelStore(abc.ABC):
+    """Where trained offer checkpoints are published and read (adapters/offer_model_store.py: S3)."""
+
+    @abc.abstractmethod
+    def get(self, uri: str) -> bytes: ...
+
+    @abc.abstractmethod
+    def put(self, uri: str, model: bytes, version: str, report: dict) -> None:
+        """The checkpoint's bytes at `uri` and the training report beside it (a reader never finds the
+        checkpoint without its report)."""
 
 
 class OfferPolicy(abc.ABC):

@@ -3,6 +3,8 @@ under the transaction size limit, split on a failing order, and crash recovery f
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from solders.keypair import Keypair
 from solders.message import MessageV0
@@ -237,3 +239,29 @@ def test_reconciliation_finds_a_mint_outside_the_ledger_and_a_transfer(cluster, 
     points.send([spl.mint_to(points.address, points.token_account(b.pubkey()), points.authority.pubkey(), 7)],
                 [points.payer, points.authority])
     assert not reconcile(points, expected, 50).supply_agrees
+
+
+def test_an_expired_blockhash_is_retriable_and_the_batch_is_signed_again(cluster, points, payer, journal):
+    # Another sender moved the chain on between signing and sending: nothing ran, the minter signs again.
+    class ExpiresOnce(type(cluster)):
+        expired = False
+
+        def send(self, tx):
+            if not self.expired:
+                self.expired = True
+                self.svm.expire_blockhash()
+            return super().send(tx)
+
+    racing = ExpiresOnce(cluster.svm)
+    points = dataclasses.replace(points, cluster=racing)
+    orders = orders_for(3)
+    before = lamports(cluster, payer)
+    [result] = BatchMinter(points, journal).mint_batches(orders, "race")
+    assert (result.status, result.batch_id, result.attempts) == ("minted", "race-0", 2)
+    assert result.lamports_spent == before - lamports(cluster, payer)
+    tx = points.compile([spl.memo("stale", points.authority.pubkey())])
+    cluster.svm.expire_blockhash()
+    with pytest.raises(ClusterError) as refused:
+        racing.send(tx)
+    assert refused.value.retriable and not refused.value.outcome_unknown
+    assert racing.signature_status(str(tx.signatures[0])) is None

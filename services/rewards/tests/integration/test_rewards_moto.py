@@ -174,7 +174,8 @@ def test_rates_per_merchant_and_the_cli(consume):
 def test_the_offer_model_is_read_from_s3_at_cold_start_and_a_missing_one_fails_loudly(aws, wired, consume,
                                                                                        monkeypatch):
     """REWARDS_OFFER_MODEL_S3_URI names a VW checkpoint: the API serves it (its version is the bytes' hash) and
-    logs its decisions; a URI whose object is missing stops the cold start instead of serving the uniform policy."""
+    logs its decisions; a URI whose object is missing stops the API's first statement instead of serving the
+    uniform policy, and does not touch the worker."""
     from smartpay_rewards.adapters.offer_policy import checkpoint_version
     from smartpay_rewards.offers.catalogue import default_catalogue
     from smartpay_rewards.offers.policy import VowpalOfferPolicy
@@ -195,5 +196,45 @@ def test_the_offer_model_is_read_from_s3_at_cold_start_and_a_missing_one_fails_l
     monkeypatch.setenv("REWARDS_OFFER_MODEL_S3_URI", "s3://offers-models/offers/missing.vw")
     rewards_settings.cache_clear()
     bootstrap.service.cache_clear()
+    # The worker never reads the checkpoint (IAM lets only the API read it): its events still apply.
+    assert consume(captured(1500, payment_id="pay_abcdefgh02", customer="cus_vw"))["batchItemFailures"] == []
     with pytest.raises(Exception, match="NoSuchKey|does not exist"):
-        bootstrap.build(rewards_settings(), dynamodb=wired["ddb"], s3=s3)
+        bootstrap.build(rewards_settings(), dynamodb=wired["ddb"], s3=s3).offer_policy
+
+
+def test_the_offer_shown_is_paid_at_a_merchant_of_its_category_and_clawed_back_with_its_refunds(consume, wired):
+    """The operator sets the merchant's category (the CLI); the API shows the customer the offer the decision log
+    holds; the worker pays its bonus on a capture inside it, once; refunds take back base and bonus alike."""
+    from datetime import timedelta
+
+    from smartpay_rewards.adapters.decision_log import DynamoDecisionLog
+    from smartpay_rewards.offers.catalogue import default_catalogue
+    from smartpay_rewards.service_layer.decision_log import DecisionRecord
+
+    runner = CliRunner()
+    category = runner.invoke(smartpay_cli, ["rewards", "merchant-category", "--merchant", "m_acme", "--set",
+                                            "grocery", "--json"])
+    assert category.exit_code == 0 and json.loads(category.stdout) == {"merchant_id": "m_acme", "category": "grocery"}
+    refused = runner.invoke(smartpay_cli, ["rewards", "merchant-category", "--merchant", "m_acme", "--set", "gro"])
+    assert refused.exit_code == 2 and "unknown category" in refused.output
+    ids = default_catalogue().ids
+    log = DynamoDecisionLog(wired["ddb"], "smartpay-rewards-offer-decisions")
+    for merchant in ("m_acme", "m_other"):  # m_other's customer was shown the same offer; m_other has no category
+        log.append(DecisionRecord(merchant, "cus_9", f"ofd_{merchant}", datetime.now(UTC) - timedelta(hours=1),
+                                  "uniform-v1", "3x-grocery-7d", 1 / len(ids), ids, (1 / len(ids),) * len(ids), {}))
+    event = captured(2599, payment_id="pay_offer00001", customer="cus_9")
+    assert consume(event, event, captured(2599, payment_id="pay_offer00001", customer="cus_9",
+                                          event_id="evt-again"))["batchItemFailures"] == []
+    consume(captured(2599, payment_id="pay_offer00002", merchant="m_other", customer="cus_9"))
+    status, body = rewards_call("cus_9")
+    assert status == 200 and [a["offer_id"] for a in body["offers"]["active"]] == ["3x-grocery-7d"]
+    # 25.99 x 3 = 77.97 -> 77 points: 25 base + 52 bonus, once
+    assert [(e["kind"], e["points"]) for e in body["history"]] == [("offer_bonus", 52), ("earn", 25)]
+    assert body["history"][0]["reference"] == "ofd_m_acme" and body["balance"] == body["totals"]["earned"] == 77
+    assert rewards_call("cus_9", merchant="m_other")[1]["balance"] == 25
+    consume(refunded(1300, 1300, 2599, payment_id="pay_offer00001", customer="cus_9", refund_id="re_o1"))
+    consume(refunded(1299, 2599, 2599, payment_id="pay_offer00001", customer="cus_9", refund_id="re_o2"))
+    body = rewards_call("cus_9")[1]
+    # floor(77 x 1300 / 2599) = 38, then the rest: all 77 back
+    assert [(e["kind"], e["points"]) for e in body["history"][:2]] == [("clawback", -39), ("clawback", -38)]
+    assert body["balance"] == 0 and body["totals"]["clawed_back"] == 77
