@@ -21,7 +21,8 @@ from smartpay_chat.evaluation import MERCHANT, NOW
 from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
 # The held-out batches, each measured blind once (docs/chat.md).
-PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g")
+PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
+         "heldout_h")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -93,6 +94,11 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "this_week@Australia/Melbourne": (D(2026, 11, 29, 13), NOW),
     "yesterday@Europe/Berlin": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
     "yesterday@Asia/Jerusalem": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),  # tuning (Israel +2 in December)
+    # heldout_h (Zurich / Paris / Berlin CET +1 since Oct 25; "between 1 and 15 November" and "between Nov 23 and
+    # Nov 29" include both days)
+    "nov1-15": (D(2026, 11, 1), D(2026, 11, 16)), "nov23-29": (D(2026, 11, 23), D(2026, 11, 30)),
+    "today@Europe/Zurich": (D(2026, 11, 30, 23), NOW), "this_week@Europe/Paris": (D(2026, 11, 29, 23), NOW),
+    "last_week@Europe/Berlin": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
