@@ -3,15 +3,24 @@ issues", "Customer from France says their payment was declined - how many declin
 the whole question does not parse, the clauses the story adds are set aside, but only when that cannot change the
 plan (issue #17: ignore filler only when the rest parses to one unambiguous plan):
 
-- one run of clauses (split at sentence ends, dashes, semicolons and commas) parses alone with no word left over;
-- every other clause, parsed alone, names no figure, time zone, grouping, ranking, amount, percentile or relative
+- the question has at most MAX_CLAUSES clauses (split at sentence ends, dashes, semicolons and commas); a longer
+  one is refused as it was, before any parse (a 500-character question stuffed with commas must not cost a parse
+  per run of clauses: the Lambda's time limit);
+- the story stands before or after the question, never inside it: a prefix or a suffix of the clauses parses alone
+  with no word left over (at most 3 x MAX_CLAUSES parses, each clause text parsed once);
+- every story clause only reports ("says", "reported", "complained", "asked", "wants to know", "mentioned", "told")
+  or is pure filler ("hey", "thanks"), and has no word that could narrow the question: no "only", "just",
+  "ignoring", "except", "without" or negation, no preposition as its first word ("for premium customers", "on
+  Stripe") and no word but an article or a quantifier before a people word ("new customers", "premium buyers"):
+  "refund rate this month, for premium customers", "volume yesterday - new customers only" and "approval rate
+  today, ignoring test payments" stay refused;
+- every story clause, parsed alone, names no figure, time zone, grouping, ranking, amount, percentile or relative
   step, no window but the run's own, and only filter values that run names too ("a customer from France" before
-  "declines from France"); a clause that adds a value or a window ("only on Stripe", "last week") is not a story;
-- no word left in those clauses could change a plan: no negation, number, time word, metric word, grouping word,
+  "declines from France"); a clause that adds a value or a window ("last week") is not a story;
+- no word left in those clauses could change a plan: no number, time word, metric word, grouping word,
   out-of-scope word or unplaced word of the grammar, no city, capitalised name or word in a value's place it
-  could not place ("exclude the big ones", "a customer filed a chargeback", "customers in Tokyo", "buyers on
-  paypal" stay refused); people and plain words the grammar does not know are the story's ("customers reported
-  issues", "says");
+  could not place ("a customer filed a chargeback", "customers in Tokyo", "buyers on paypal" stay refused);
+  people and plain words the grammar does not know are the story's ("customers reported issues");
 - every run that passes gives the same plan; otherwise nothing is guessed and the question is refused as it was.
 Pure: `parse` is the grammar's parse of a piece of text."""
 
@@ -30,6 +39,20 @@ _SPLIT = r"(?<=[?!.])\s+(?=\D)|\s+[-–—]+\s+|\s*;\s*|,\s+"
 _VALUES = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions")
 _PLAN_PARTS = ("metric", "window", "timezone", "group_by", "top_n", "order", "percentiles", "relative", "amounts",
                "share", "money_of_those", "refusal")
+# The most clauses a question may have for a story to be looked for: above it the question is refused as before.
+MAX_CLAUSES = 6
+_REPORTS = frozenset("""say says said saying report reports reported reporting complain complains complained complaining
+ask asks asked asking mention mentions mentioned mentioning tell tells told telling""".split())
+_REPORTING_PHRASES = ("wants? to know", "wanted to know")
+# Words that narrow a question wherever they stand in a clause ("new customers only", "ignoring test payments").
+_NARROWS = lx.NEGATIONS | frozenset("""only just ignoring ignore ignored ignores except excepting excluding exclude
+without solely purely exclusively but unless apart outside""".split())
+_PREPOSITIONS = frozenset("""for in from on at with by to of among amongst via through thru using within across per
+under over above below between during after before since until till into inside outside about as like than
+around near""".split())
+# What may stand before a people word in a story ("several customers", "a buyer", "our clients").
+_BEFORE_PEOPLE = frozenset("""a an the one several some many few multiple our my their your his her this that these
+those of all""".split())
 _CHANGES_A_PLAN = lx.NEGATIONS | lx.OUT_OF_SCOPE | lx.METRIC_WORDS | lx.TIME_WORDS | lx.TYPO_TARGETS | set(GROUPS)
 
 
@@ -40,22 +63,40 @@ def clauses(question: str) -> list[str]:
 def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | None:
     """The parse of the question without the clauses that only tell a story, or None (see the module's doc)."""
     parts = clauses(question)
-    if len(parts) < 2:
+    if not 2 <= len(parts) <= MAX_CLAUSES:
         return None
-    stories = {i: _story(parse(part), part) for i, part in enumerate(parts)}
+    parsed: dict[str, Parsed] = {}
+
+    def parse_once(text: str) -> Parsed:
+        if text not in parsed:
+            parsed[text] = parse(text)
+        return parsed[text]
+
     found: list[Parsed] = []
-    for start in range(len(parts)):
-        for end in range(start + 1, len(parts) + 1):
-            if end - start == len(parts):
-                continue  # the whole question: already parsed, with words left over
-            main = parse(" ".join(parts[start:end]))
+    for cut in range(1, len(parts)):  # the question before the story, then after it
+        for run, story in ((parts[:cut], parts[cut:]), (parts[cut:], parts[:cut])):
+            if not all(_may_be_story(clause) for clause in story):
+                continue
+            main = parse_once(" ".join(run))
             if main.refusal or main.leftovers or main.metric is None and not _answerable(main):
                 continue
-            others = [stories[i] for i in range(len(parts)) if not start <= i < end]
-            if all(story is not None and _within(story, main) for story in others):
+            stories = [_story(parse_once(clause), clause) for clause in story]
+            if all(s is not None and _within(s, main) for s in stories):
                 found.append(main)
     plans = {_key(p) for p in found}
     return found[0] if len(plans) == 1 else None
+
+
+def _may_be_story(clause: str) -> bool:
+    """Only reporting or filler, with no word that could narrow the question (read before any parse)."""
+    words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
+    if not words or words[0] in _PREPOSITIONS or any(w in _NARROWS for w in words):
+        return False
+    if any(w in lx.PEOPLE and i > 0 and words[i - 1] not in _BEFORE_PEOPLE for i, w in enumerate(words)):
+        return False  # "new customers", "premium buyers": a kind of customer the question may be about
+    text = " ".join(words)
+    return (any(w in _REPORTS for w in words) or any(re.search(rf"\b{p}\b", text) for p in _REPORTING_PHRASES)
+            or all(w in lx.FILLER for w in words))
 
 
 def _answerable(main: Parsed) -> bool:

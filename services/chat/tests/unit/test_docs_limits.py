@@ -4,6 +4,7 @@ code stopped at 500)."""
 import re
 from pathlib import Path
 
+from smartpay_chat.domain.narrative import MAX_CLAUSES
 from smartpay_chat.entrypoints.api import MAX_QUESTION, ChatRequest
 
 DOCS = Path(__file__).resolve().parents[4] / "docs"
@@ -25,3 +26,8 @@ def test_the_limit_is_enforced_at_exactly_that_length():
         assert "question" in str(e)
     else:
         raise AssertionError("a question over the limit was accepted")
+
+
+def test_docs_state_the_clause_cap_for_a_story():
+    chat = (DOCS / "chat.md").read_text()
+    assert re.search(rf"more\s+than {MAX_CLAUSES} clauses \(`narrative\.MAX_CLAUSES`\)", chat)

@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from smartpay_chat.domain import spoken, typos
+from smartpay_chat.adapters.english_words import is_known
+from smartpay_chat.domain import narrative, spoken, typos
+from smartpay_chat.domain.question import parse
 from smartpay_chat.service_layer.planner import DeterministicPlanner, screen
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
@@ -645,9 +647,48 @@ def test_a_story_around_the_question_is_set_aside(question, expected):
     "a customer from Spain says their card was declined last week, how many Spanish card payments were declined "
     "yesterday?",  # another window
     "Ticket 4821: customer says card declined. How many declines today?",  # a number
+    # clauses that narrow the question (a kind of customer, "only", "ignoring"): answering without them is wrong
+    "refund rate this month, for premium customers", "volume yesterday - new customers only",
+    "approval rate today, ignoring test payments", "decline rate today. Premium customers reported issues",
+    "decline rate today, several customers are unhappy",  # no reporting verb and not filler
 ])
 def test_a_clause_that_could_change_the_plan_is_not_a_story(question):
     assert plan(question).kind == "refusal", question
+
+
+def counting_parse():
+    calls = []
+
+    def parse_part(text):
+        calls.append(text)
+        return parse(text, NOW.date(), is_known)
+    return parse_part, calls
+
+
+def test_a_question_stuffed_with_commas_is_refused_without_parsing_its_runs():
+    # 69 clauses once cost a parse per run of clauses (~2,400 parses, 31.7 s of CPU: past the Lambda's 30 s)
+    question = "how many declines today" + "".join(f", on b{a}{b}" for a in "bcdefgh" for b in "abcdefghij")
+    question = question[:500].rsplit(",", 1)[0]
+    assert len(question) > 490 and len(narrative.clauses(question)) > narrative.MAX_CLAUSES
+    parse_part, calls = counting_parse()
+    assert narrative.without_story(question, parse_part) is None
+    assert calls == []
+    assert plan(question).kind == "refusal"
+
+
+def test_a_story_costs_a_parse_per_prefix_or_suffix_and_each_text_is_parsed_once():
+    question = ("Several customers reported issues. A buyer said so - customers complained; "
+                "a shopper mentioned problems, a client asked. What's the decline rate on Stripe today?")
+    parts = narrative.clauses(question)
+    assert len(parts) == narrative.MAX_CLAUSES
+    parse_part, calls = counting_parse()
+    found = narrative.without_story(question, parse_part)
+    assert found is not None and found.metric == "decline_rate" and found.gateways == ("stripe",)
+    assert len(calls) == len(set(calls)) <= 3 * len(parts) - 2
+    assert fields(question) == {"metric": "decline_rate", "filters": {"gateways": ["stripe"]},
+                                "window": {"period": "today"}}
+    longer = "Hi. " + question
+    assert len(narrative.clauses(longer)) == narrative.MAX_CLAUSES + 1 and plan(longer).kind == "refusal"
 
 
 @pytest.mark.parametrize("question", ["which is the slowest", "volume limit 3", "top 3 volume"])
