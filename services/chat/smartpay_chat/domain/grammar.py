@@ -105,6 +105,7 @@ class Parsed:
     order: str | None = None
     percentiles: tuple[float, ...] = ()
     relative: str | None = None  # "the month before (that)": a step back from the last question's window
+    statuses_implied: bool = False  # "by reason" naming no status: declines, unless a follow-up inherits some
     money_of_those: bool = False  # "how much money was that?": the money of the payments the last question counted
     status_words: tuple[str, ...] = ()  # which status phrases were said: "approved", "refunded"...
     share: bool = False  # "what share / percentage / how often": a rate of the statuses named

@@ -102,7 +102,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     if fraud_reasons:
         parsed.statuses = tuple(dict.fromkeys((*parsed.statuses, "declined_fraud")))
     if "reason" in parsed.group_by and not parsed.statuses:
-        parsed.statuses = values.DECLINED
+        parsed.statuses, parsed.statuses_implied = values.DECLINED, True
     parsed.leftovers, parsed.ignored = leftovers.judge(t, question, lambda w: w in _VOCAB or known(w),
                                                        bool(parsed.group_by))
     return parsed
