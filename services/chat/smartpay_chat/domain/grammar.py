@@ -43,7 +43,7 @@ METRICS = [
                       r"|\bapproval ratio\b"),
     ("refund_total", r"\b(?:how much (?:money )?(?:was |did we |have we |got |we |were )?refund(?:ed)?"
                      r"|total (?:value |amount |sum )?(?:of )?(?:the |all )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
-                     r"|refunds? total|sum of (?:the )?refunds|value of (?:the )?refunds|amount (?:that )?(?:was |we )?refunded"
+                     r"|refunds? total|sum of (?:the )?refunds|(?:value|amount|total amount) of (?:the |all )?refunds|amount (?:that )?(?:was |we )?refunded"
                      r"|money refunded|refunded amount|refunded money)\b"),
     ("average_order_value", r"\b(?:average|mean|typical) (?:value of (?:an? )?(?:approved |successful )?(?:payment|order|transaction)"
                             r"|(?:order|payment|ticket|transaction|basket|cart|purchase|sale|checkout)s?"

@@ -35,7 +35,9 @@ SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd"
              "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow",
              # Spanish / Portuguese false friends, where the payment sense is the only one that fits a question
              # about payments: "devolución" / "devolução" is a refund
-             "devolution": "refund", "devolutions": "refunds"}
+             "devolution": "refund", "devolutions": "refunds",
+             # a reimbursement of a payment is its refund (French "remboursement", German "Rückerstattung")
+             "reimbursement": "refund", "reimbursements": "refunds", "reimbursed": "refunded"}
 
 PAYMENT_NOUNS = frozenset({"payment", "payments", "transaction", "transactions", "order", "orders", "charge",
                            "charges", "purchase", "purchases", "checkouts", "sale"})

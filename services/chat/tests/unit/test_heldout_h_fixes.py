@@ -81,3 +81,25 @@ def test_a_reason_follow_up_keeps_the_fraud_declines_it_inherits():
     assert fields("payments by reason in November")["filters"]["statuses"] == DECLINED
     # a follow-up whose last question was not about declines gets the declines the grouping implies
     assert fields("by reason", plan("payments in November"))["filters"]["statuses"] == DECLINED
+
+
+# --- then heldout_h's refusals: words with one reading in a question about payments
+@pytest.mark.parametrize(("question", "metric", "statuses"), [
+    ("what is the rate of acceptation this month?", "approval_rate", None),
+    ("acceptance share of card payments last week", "approval_rate", None),
+    ("what is the amount of reimbursements for November?", "refund_total", None),
+    ("amount of refunds last week", "refund_total", None),
+    ("how many payments were reimbursed partially in October?", "count", ["partially_refunded"]),
+    ("how many reimbursements yesterday", "count", ["refunded", "partially_refunded"]),
+])
+def test_acceptation_and_reimbursements_are_read(question, metric, statuses):
+    found = fields(question)
+    assert (found["metric"], found.get("filters", {}).get("statuses")) == (metric, statuses)
+
+
+@pytest.mark.parametrize(("question", "group"), [
+    ("How did the decline rate move hour by hour today?", "hour"), ("volume day by day this week", "day"),
+    ("payments hour-by-hour yesterday", "hour"),
+])
+def test_hour_by_hour_and_day_by_day_are_groupings(question, group):
+    assert fields(question)["group_by"] == [group]
