@@ -76,6 +76,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
             return False
         return (prev in _GROUP_SLOT | _RANKING | {"many", "of"} or prev in ("count", "number")
                 or (bool(before) and _unknown(prev) and not _consumed_word(t, prev, m.start())))
+    if word in ("amount", "amounts") and after[:1] == ["of"] and after[1:2] and after[1] in lx.PAYMENT_NOUNS:
+        return True  # "the amount of payments": their number or their money (both are said): never a guess
     if word in lx.FILLER:
         return False
     if typos.near(word, lx.TYPO_TARGETS, known):  # a misspelling we could not settle: it may change the plan

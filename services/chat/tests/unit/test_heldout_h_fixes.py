@@ -103,3 +103,15 @@ def test_acceptation_and_reimbursements_are_read(question, metric, statuses):
 ])
 def test_hour_by_hour_and_day_by_day_are_groupings(question, group):
     assert fields(question)["group_by"] == [group]
+
+
+@pytest.mark.parametrize("question", ["what is the amount of payments in November?", "amount of transactions yesterday",
+                                      "the amount of orders on stripe this week"])
+def test_the_amount_of_payments_is_refused_not_answered_with_their_count(question):
+    # their number (a non-native speaker's "amount") or their money: "amount" used to be ignored, giving the count
+    found = plan(question)
+    assert found.kind == "refusal" and '"amount"' in found.reason, found
+
+
+def test_an_amount_filter_is_still_read():
+    assert fields("how many payments with an amount over 500 today")["filters"]["amount_gt"] == "500"
