@@ -139,6 +139,7 @@ def normalise(question: str) -> str:
     """Lower case, one kind of quote, contractions and shorthand expanded, symbols as words."""
     text = question.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     text = operators(text)
+    text = re.sub(r"\bsmart[- ]pay\b", "smartpay", text)  # our name as a voice assistant writes it: not "pay"
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000 (a comma before three digits groups them)
     text = re.sub(r"(?<=\d)k\b", "000", text)
     text = re.sub(r"(?<=\d)\s*(?:h|hrs?)\b", " hours", text)

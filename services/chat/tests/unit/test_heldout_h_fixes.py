@@ -115,3 +115,13 @@ def test_the_amount_of_payments_is_refused_not_answered_with_their_count(questio
 
 def test_an_amount_filter_is_still_read():
     assert fields("how many payments with an amount over 500 today")["filters"]["amount_gt"] == "500"
+
+
+@pytest.mark.parametrize("question", ["alexa ask smart pay for the fraud decline rate today",
+                                      "ok google, ask smart-pay for the fraud decline rate today"])
+def test_our_name_split_in_two_is_not_the_word_pay(question):
+    assert fields(question)["metric"] == "fraud_decline_rate"
+
+
+def test_paying_is_still_read():
+    assert fields("how many payments paid with amazon pay today")["filters"]["methods"] == ["amazon_pay"]
