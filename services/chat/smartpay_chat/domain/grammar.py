@@ -43,7 +43,7 @@ METRICS = [
                       r"|\bapproval ratio\b"),
     ("refund_total", r"\b(?:how much (?:money )?(?:was |did we |have we |got |we |were )?refund(?:ed)?"
                      r"|total (?:value |amount |sum )?(?:of )?(?:the |all )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
-                     r"|refunds? total|sum of (?:the )?refunds|value of (?:the )?refunds|amount (?:that )?(?:was |we )?refunded"
+                     r"|refunds? total|sum of (?:the )?refunds|(?:value|amount|total amount) of (?:the |all )?refunds|amount (?:that )?(?:was |we )?refunded"
                      r"|money refunded|refunded amount|refunded money)\b"),
     ("average_order_value", r"\b(?:average|mean|typical) (?:value of (?:an? )?(?:approved |successful )?(?:payment|order|transaction)"
                             r"|(?:order|payment|ticket|transaction|basket|cart|purchase|sale|checkout)s?"
@@ -105,6 +105,7 @@ class Parsed:
     order: str | None = None
     percentiles: tuple[float, ...] = ()
     relative: str | None = None  # "the month before (that)": a step back from the last question's window
+    statuses_implied: bool = False  # "by reason" naming no status: declines, unless a follow-up inherits some
     money_of_those: bool = False  # "how much money was that?": the money of the payments the last question counted
     status_words: tuple[str, ...] = ()  # which status phrases were said: "approved", "refunded"...
     share: bool = False  # "what share / percentage / how often": a rate of the statuses named

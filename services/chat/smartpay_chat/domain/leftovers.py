@@ -20,6 +20,12 @@ _RANKING = {"best", "top", "most", "worst", "biggest", "largest", "highest", "lo
             "busiest", "main", "smallest", "fewest"}
 # Words after which an unknown word stands where a value, a grouping or a ranked thing would ("on PayPal").
 SLOTS = frozenset(_GROUP_SLOT | _VALUE_SLOT | _RANKING | {"in"})
+# Words after which an unknown participle stands where a status would ("payments that were refused"): never ignored.
+_STATUS_SLOT = {"been", "being", "were", "was", "are", "is", "got", "get", "gets", "getting"}
+# Status and figure nouns used as a modifier: the unknown word after one is the figure asked ("the refund quote",
+# German "Quote" = rate): a count would be a wrong figure, so it is refused, never ignored.
+_FIGURE_MODIFIERS = {"refund", "decline", "approval", "fraud", "failure", "acceptance", "rejection", "fallback",
+                     "authorisation", "authorization"}
 _ARTICLES = {"the", "a", "an", "our", "my", "their", "its", "your", "all"}
 _FILTER_NEXT = lx.PAYMENT_NOUNS | {"cards", "card", "revenue", "volume", "sales", "wallets", "wallet", "turnover",
                                    "transactions", "refunds", "declines", "payment"}
@@ -70,11 +76,17 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
             return False
         return (prev in _GROUP_SLOT | _RANKING | {"many", "of"} or prev in ("count", "number")
                 or (bool(before) and _unknown(prev) and not _consumed_word(t, prev, m.start())))
+    if word in ("amount", "amounts") and after[:1] == ["of"] and after[1:2] and after[1] in lx.PAYMENT_NOUNS:
+        return True  # "the amount of payments": their number or their money (both are said): never a guess
     if word in lx.FILLER:
         return False
     if typos.near(word, lx.TYPO_TARGETS, known):  # a misspelling we could not settle: it may change the plan
         return True
     if word in lx.TYPO_TARGETS or word in GROUPS:  # a word of the grammar it could not place: a misreading
+        return True
+    if prev in _STATUS_SLOT and word.endswith("ed"):  # "have been refused": a status we do not know
+        return True
+    if prev in _FIGURE_MODIFIERS:  # "the refund quote": which refund figure is not known
         return True
     if prev in _RANKING and grouped:  # "which gateway is the most reliable": the ranked thing is the grouping
         return False

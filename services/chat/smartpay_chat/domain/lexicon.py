@@ -35,7 +35,9 @@ SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd"
              "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow",
              # Spanish / Portuguese false friends, where the payment sense is the only one that fits a question
              # about payments: "devolución" / "devolução" is a refund
-             "devolution": "refund", "devolutions": "refunds"}
+             "devolution": "refund", "devolutions": "refunds",
+             # a reimbursement of a payment is its refund (French "remboursement", German "Rückerstattung")
+             "reimbursement": "refund", "reimbursements": "refunds", "reimbursed": "refunded"}
 
 PAYMENT_NOUNS = frozenset({"payment", "payments", "transaction", "transactions", "order", "orders", "charge",
                            "charges", "purchase", "purchases", "checkouts", "sale"})
@@ -137,6 +139,7 @@ def normalise(question: str) -> str:
     """Lower case, one kind of quote, contractions and shorthand expanded, symbols as words."""
     text = question.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     text = operators(text)
+    text = re.sub(r"\bsmart[- ]pay\b", "smartpay", text)  # our name as a voice assistant writes it: not "pay"
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000 (a comma before three digits groups them)
     text = re.sub(r"(?<=\d)k\b", "000", text)
     text = re.sub(r"(?<=\d)\s*(?:h|hrs?)\b", " hours", text)

@@ -102,7 +102,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     if fraud_reasons:
         parsed.statuses = tuple(dict.fromkeys((*parsed.statuses, "declined_fraud")))
     if "reason" in parsed.group_by and not parsed.statuses:
-        parsed.statuses = values.DECLINED
+        parsed.statuses, parsed.statuses_implied = values.DECLINED, True
     parsed.leftovers, parsed.ignored = leftovers.judge(t, question, lambda w: w in _VOCAB or known(w),
                                                        bool(parsed.group_by))
     return parsed
@@ -218,12 +218,14 @@ def _groups(t: g.Text) -> list[str]:
            r"|\bacross (?:the |our |my )?(?:whole |entire )?(?:marketplace|store|shop|business|site)\b"
            r"|\b(?:for|in|on|over) (?:the |our |my )?(?:whole|entire) (?:marketplace|store|shop|business|site)\b")
     groups = ["hour" for _ in t.take(r"\b(?:(?:by|per|which|what|each) )?hours? of (?:the )?day\b")]
+    # before the "by <grouping>" triggers, which would take "by hour" and leave the first "hour" unread
+    groups += ["day" for _ in t.take(r"\bday[- ]by[- ]day\b")] + ["hour" for _ in t.take(r"\bhour[- ]by[- ]hour\b")]
     for m in t.take(rf"\b(?:{triggers})\s+(?:the\s+)?(?:payment\s+)?{g.GROUP_RE}(?:\s*(?:,|and|&|then)\s*"
                     rf"(?:by\s+)?{g.GROUP_RE})*\b"):
         groups += [g.GROUPS[w] for w in re.findall(g.GROUP_RE, m.group(0).split(None, 1)[1])]
-    if t.take(r"\bdaily\b|\bday by day\b|\bday-by-day\b"):
+    if t.take(r"\bdaily\b"):
         groups.append("day")
-    if t.take(r"\bhourly\b|\bhour by hour\b"):
+    if t.take(r"\bhourly\b"):
         groups.append("hour")
     if reasons:
         groups.append("reason")

@@ -40,10 +40,10 @@ STATUSES = (
     ("captured", r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"
      r"|not refunded|never refunded)\b", ("captured",)),
     ("refunded_any", r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),
-    ("declined", r"\b(?:declined|declines|decline|rejected|rejections|unsuccessful|bounced|turned down|did not go through"
+    ("declined", r"\b(?:declined|declines|decline|rejected|rejections|refused|unsuccessful|bounced|turned down|did not go through"
      r"|did not succeed|not approved)\b", DECLINED),
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
-    ("approved", r"\b(?:approved|successful|succeeded|success|accepted|went through|gone through|go through|captured|authori[sz]ed"
+    ("approved", r"\b(?:approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
      r"|approvals|approval|successes)\b", APPROVED),  # "the percentage of approval": a share of approved payments
     ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished|still (?:processing|open|going"
      r"|running|waiting)|stuck|awaiting (?:an? |their )?(?:outcome|result|decision)|not (?:yet )?(?:final|settled|completed?))\b",

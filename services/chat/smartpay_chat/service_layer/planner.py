@@ -41,6 +41,16 @@ CARD_DATA_REASON = ("card numbers, security codes and full card details are neve
                     "their number or status")
 _INJECTION = (r"\bignore\b.*\b(instructions?|rules|previous|above|filters?)\b|\bsystem prompt\b|\bdisregard\b"
               r"|\byou are now\b|\bdrop table\b|\bselect\s+\*|\bunion\s+select\b|;\s*--|\bjailbreak\b|\bpretend\b")
+# A request to act on payments ("refund payment pay_...", "please cancel this order", "void all pending payments"):
+# an imperative verb at the start (after polite openers) with a payment as its object. Never a lookup or a count.
+_ACTION = (r"^\W*(?:(?:hi|hey|hello|please|pls|kindly|can you|could you|would you|will you|can we|could we|"
+           r"i (?:want|need|would like|'d like)(?: you)? to|go ahead and|let's|now)[,!]?\s+)*"
+           r"(?:refund|cancel|capture|void|charge|re-?charge|reverse|retry|re-?try|reprocess|re-?process|approve|"
+           r"decline|reject|block|unblock|release|settle|delete|remove|issue an? (?:refund|chargeback) (?:for|on|of)|"
+           r"process an? refund (?:for|on|of))\s+(?:(?:the|this|that|these|those|a|an|my|our|all|every|each|all of (?:the|our))\s+)*"
+           r"(?:[a-z]+ed\s+|pending\s+|open\s+|stuck\s+)?(?:payments?|transactions?|orders?|charges?|txns?|it|them|pay_)")
+ACTION_REASON = ("I only answer questions about payments: I can't refund, cancel, capture, charge or otherwise change "
+                 "one (use the dashboard or the payments API for that)")
 _PAYMENT_ID = re.compile(r"\bpay_[A-Za-z0-9]{8,40}\b")
 # "find payments like <description>", "search for EUR payments similar to '<description>'"
 _SEARCH = re.compile(r"^\s*(?:please\s+)?(?:find|search(?:\s+for)?|show(?:\s+me)?|list|look\s+for)\s+(?P<scope>.*?)"
@@ -87,6 +97,8 @@ def screen(question: str) -> Plan | None:
         return refusal("I only answer about your own merchant's payments (the one you are signed in as)")
     if re.search(_CARD_DATA, lowered):
         return refusal(CARD_DATA_REASON)
+    if re.search(_ACTION, lowered):
+        return refusal(ACTION_REASON)
     if re.search(_INJECTION, lowered):
         return refusal("that reads like an instruction to change how I work, not a question about payments")
     ids = _PAYMENT_ID.findall(question)
@@ -172,6 +184,10 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     for name in _FILTER_FIELDS:
         if getattr(parsed, name):
             filters[name] = getattr(parsed, name)
+    if parsed.statuses_implied and base and base.filters.statuses and set(base.filters.statuses) <= set(parsed.statuses):
+        # "fraud declines in November >> by reason": the reasons of the declines asked about (fraud only), not of
+        # every decline the grouping implies when nothing was said
+        filters["statuses"] = base.filters.statuses
     if parsed.amounts:
         for key in ("amount_gte", "amount_gt", "amount_lte", "amount_lt"):
             filters[key] = parsed.amounts.get(key)

@@ -23,11 +23,12 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # (docs/chat.md), same figure; heldout_f's: 152/152 after its fixes (blind: 145/160, 14 refused, 1 wrong; then 7
 # questions holding wordings the issue quotes moved to tuning and one tuning duplicate removed, all 8 had passed:
 # 137/152 blind without them); heldout_g's: 158/158 after its fixes (blind: 133/160, 23 refused, 4 wrong; 131/158
-# without the 2 "right now" questions moved out); heldout_h's: its blind first measurement, 144/160 (11 refused,
-# 5 wrong), before any planner change.
+# without the 2 "right now" questions moved out); heldout_h's: 153/160 after its fixes (blind: 144/160, 11 refused,
+# 5 wrong); its one wrong answer left is the plan shape of "how many refunds ... >> how much money was that?", where
+# heldout_b's expected plan and heldout_h's (and heldout_e's) disagree (docs/chat.md).
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (157 / 158, 1), "heldout_f": (152 / 152, 0),
-          "heldout_g": (158 / 158, 0), "heldout_h": (144 / 160, 5)}
+          "heldout_g": (158 / 158, 0), "heldout_h": (153 / 160, 1)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
