@@ -68,8 +68,13 @@ def test_a_decision_written_twice_is_kept_once(log, aws):
 @pytest.mark.integration
 def test_the_policy_over_the_dynamodb_log_logs_once_and_shows_the_standing_decision(log):
     policy = BanditOfferPolicy.from_checkpoint(log, None, seed=9)
-    first = policy.choose(OfferContext("m_shop", "cus_1", 10, 0, 10, (), NOW))
-    again = policy.choose(OfferContext("m_shop", "cus_1", 10, 0, 10, (), NOW + timedelta(hours=1)))
+    first = policy.choose(OfferContext("m_shop", "cus_1", 10, 0, 10, (), NOW, "dining"))
+    again = policy.choose(OfferContext("m_shop", "cus_1", 10, 0, 10, (), NOW + timedelta(hours=1), "dining"))
     assert again == first and first.policy_version == UNIFORM_VERSION
     [stored] = log.recent("m_shop", "cus_1", since=NOW - timedelta(days=1), limit=10)
-    assert stored.propensity == pytest.approx(1 / K) and stored.policy_version == UNIFORM_VERSION
+    dining = default_catalogue().for_category("dining")
+    assert stored.propensity == pytest.approx(1 / len(dining)) and stored.policy_version == UNIFORM_VERSION
+    assert stored.actions == dining.ids and stored.probabilities == pytest.approx([1 / len(dining)] * len(dining))
+    # no category: nothing shown, nothing logged
+    assert not policy.choose(OfferContext("m_shop", "cus_2", 10, 0, 10, (), NOW)).configured
+    assert log.recent("m_shop", "cus_2", since=NOW - timedelta(days=1), limit=10) == []
