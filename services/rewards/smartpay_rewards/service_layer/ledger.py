@@ -4,10 +4,14 @@ queue's redelivery takes over); a redelivered event is a no-op success."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
+
+from pydantic import TypeAdapter, ValidationError
+
+from smartpay_shared.events.payloads import MerchantId
 
 from smartpay_rewards.domain import ledger
 from smartpay_rewards.domain.errors import AccountNotFound, InvalidRewardEvent
@@ -28,7 +32,7 @@ UowFactory = Callable[[], AbstractUnitOfWork]
 NO_MERCHANT_CATEGORY = ("offers not configured for this merchant: it has no offer category (an operator sets one: "
                         "`smartpay rewards merchant-category --merchant <id> --set <category>`)")
 ATTEMPTS = 5
-MERCHANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the events' merchant id (smartpay_shared.events.payloads)
+MERCHANT_ID = TypeAdapter(Annotated[str, MerchantId])  # the events' merchant id: its one definition
 
 
 def _apply(uow_factory: UowFactory, merchant_id: str, payment_id: str, event_id: str,
@@ -77,8 +81,10 @@ def set_merchant_category(merchant_id: str, category: str | None, uow_factory: U
     pays there). One of the catalogue's categories; a merchant id as the events carry it (no `#`)."""
     if category is not None and category not in {c.value for c in Category}:
         raise ValueError(f"unknown category {category!r}: one of {', '.join(c.value for c in Category)}")
-    if not MERCHANT_ID.fullmatch(merchant_id):
-        raise ValueError(f"not a merchant id: {merchant_id!r}")
+    try:
+        MERCHANT_ID.validate_python(merchant_id)
+    except ValidationError:
+        raise ValueError(f"not a merchant id: {merchant_id!r}") from None
     with uow_factory() as uow:
         uow.put_merchant_category(merchant_id, category, at)
 

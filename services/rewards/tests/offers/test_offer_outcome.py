@@ -253,3 +253,20 @@ def test_training_and_ope_read_each_decision_over_the_actions_it_offered():
     found = training.report(joined, result, CATALOGUE)["learned_greedy_actions"]
     assert set(found) <= {"3x-grocery-7d", "3x-grocery-14d", "3x-fuel-7d", "3x-fuel-14d"}
     assert result.verdict.publishable
+
+
+def test_the_spend_is_the_amount_the_earn_entry_carries_and_an_entry_without_it_is_refused():
+    from dataclasses import replace
+
+    from smartpay_rewards.offers.outcome import EarnWithoutAmount
+
+    book = Ledger()
+    book.capture("pay_1", 1999, T + timedelta(days=1))
+    [earn] = book.entries
+    assert (earn.amount, earn.currency) == (1999, "USD")
+    assert [p.amount for p in payments_from(book.entries)] == [pytest.approx(19.99)]
+    # the detail text is not read: an entry that lost its amount is refused, not guessed from its points
+    for bad in (replace(earn, amount=None), replace(earn, currency=None), replace(earn, currency="XXX")):
+        with pytest.raises(EarnWithoutAmount, match=earn.entry_id):
+            payments_from([bad])
+    assert payments_from([replace(earn, detail="")])[0].amount == pytest.approx(19.99)
