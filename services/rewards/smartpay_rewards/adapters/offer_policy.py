@@ -19,7 +19,8 @@ customer sees, and every choice is logged (OfferDecisionLog) with its propensity
 - One decision stands while it is active: an offer until it expires (its duration in days), "no offer" for
   NO_OFFER_HOLD. Until then the customer is shown the same decision with its logged propensity and nothing
   new is logged, so a customer reloading the page neither re-rolls the dice (which would make the logged
-  propensities wrong) nor adds rows.
+  propensities wrong) nor adds rows. Two first statements at once: the decision log's `claim` (a write
+  conditioned on the decision it replaces) lets one draw win; the other shows the winner's and logs nothing.
 
 Limits: the earn entries the features read do not carry the merchant's category (the payment record does),
 so every purchase counts as "other" and the category-share features are 0; the history is the page the API
@@ -103,8 +104,11 @@ class BanditOfferPolicy(OfferPolicy):
         d = choice.decision
         record = DecisionRecord(context.merchant_id, context.customer_id, d.decision_id, now, d.policy_version,
                                 d.action, d.propensity, d.actions, d.probabilities, d.context)
-        self.log.append(record)
-        return self._shown(record)
+        latest = next((p for p in past if p.at <= now), None)
+        shown = self.log.claim(record, latest.decision_id if latest else None)
+        if shown.decision_id == record.decision_id:
+            self.log.append(record)  # only the request that won the claim logs its decision
+        return self._shown(shown)
 
     def _standing(self, past: list[DecisionRecord], now: datetime, allowed: Catalogue) -> DecisionRecord | None:
         """The newest decision, while it is still active and its offer one the merchant's category allows (an

@@ -54,6 +54,12 @@ def set_category(merchant: str, category: str) -> None:
     assert done.exit_code == 0, done.output
 
 
+def decision_items(wired) -> list[dict]:
+    """The logged decisions (not the per-customer `#standing` claim item)."""
+    items = wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]
+    return [i for i in items if i["sk"]["S"] != "#standing"]
+
+
 def ledger_items(wired) -> list[dict]:
     return wired["ddb"].scan(TableName="smartpay-rewards-ledger")["Items"]
 
@@ -70,7 +76,7 @@ def test_capture_earns_once_and_the_api_shows_it_to_its_merchant_only(consume, w
     # m_acme has no offer category yet: no offer is shown (no offer could pay there) and nothing is logged.
     assert body["offers"]["status"] == "not_configured" and body["offers"]["active"] == []
     assert "no offer category" in body["offers"]["detail"]
-    assert wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"] == []
+    assert wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"] == []  # nor claimed
     # Once the operator sets one, the uniform logging policy picks one of its 5 actions ("no offer" and the 4
     # grocery offers) and logs them with their probabilities; a reload shows the same.
     set_category("m_acme", "grocery")
@@ -78,12 +84,12 @@ def test_capture_earns_once_and_the_api_shows_it_to_its_merchant_only(consume, w
     assert offers["status"] == "ok" and offers["policy_version"] == "uniform-v1"
     assert abs(offers["propensity"] - 1 / 5) < 1e-9 and len(offers["active"]) <= 1
     assert all(a["attributes"]["category"] == "grocery" for a in offers["active"])
-    logged = wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]
+    logged = decision_items(wired)
     assert [i["pk"]["S"] for i in logged] == ["m_acme#cus_1"]
     assert [a["S"] for a in logged[0]["actions"]["L"]] == ["none", "2x-grocery-7d", "2x-grocery-14d",
                                                           "3x-grocery-7d", "3x-grocery-14d"]
     assert rewards_call("cus_1")[1]["offers"] == offers
-    assert len(wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]) == 1
+    assert len(decision_items(wired)) == 1
     status, problem = rewards_call("cus_1", merchant="m_other")
     assert status == 404 and problem["status"] == 404 and "cus_1" in problem["detail"]
     assert rewards_call("cus_unknown")[0] == 404
@@ -206,7 +212,7 @@ def test_the_offer_model_is_read_from_s3_at_cold_start_and_a_missing_one_fails_l
     set_category("m_acme", "fuel")
     status, body = rewards_call("cus_vw")
     assert status == 200 and body["offers"]["policy_version"] == checkpoint_version(model)
-    (item,) = wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]
+    (item,) = decision_items(wired)
     assert item["policy_version"]["S"] == checkpoint_version(model)
 
     monkeypatch.setenv("REWARDS_OFFER_MODEL_S3_URI", "s3://offers-models/offers/missing.vw")

@@ -246,3 +246,16 @@ def test_a_decision_record_refuses_an_invalid_propensity_or_action():
                 {"at": NOW.replace(tzinfo=None)}):
         with pytest.raises(ValueError):
             DecisionRecord(**{**ok, **bad})
+
+
+def test_the_memory_claim_lets_one_of_two_draws_stand():
+    log = MemoryDecisionLog()
+    ok = dict(merchant_id="m_shop", customer_id="cus_1", at=NOW, policy_version="v", propensity=0.5,
+              actions=("none", "2x-grocery-7d"), probabilities=(0.5, 0.5))
+    first = DecisionRecord(decision_id="ofd_1", action="none", **ok)
+    second = DecisionRecord(decision_id="ofd_2", action="2x-grocery-7d", **ok)
+    assert log.claim(first, None) == first
+    assert log.claim(second, None) == first            # lost: the winner's decision is shown
+    third = DecisionRecord(**{**ok, "at": NOW + NO_OFFER_HOLD}, decision_id="ofd_3", action="none")
+    assert log.claim(third, "ofd_1") == third          # replaces the lapsed one it names
+    assert log.claim(second, "ofd_1") == third
