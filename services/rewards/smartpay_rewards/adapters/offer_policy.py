@@ -106,8 +106,9 @@ class BanditOfferPolicy(OfferPolicy):
                                 d.action, d.propensity, d.actions, d.probabilities, d.context)
         latest = next((p for p in past if p.at <= now), None)
         shown = self.log.claim(record, latest.decision_id if latest else None)
-        if shown.decision_id == record.decision_id:
-            self.log.append(record)  # only the request that won the claim logs its decision
+        # Only the winner's decision is logged; the loser appends it too (kept once by its id), so that a
+        # winner that stopped between its claim and its append still leaves the decision shown in the log.
+        self.log.append(shown)
         return self._shown(shown)
 
     def _standing(self, past: list[DecisionRecord], now: datetime, allowed: Catalogue) -> DecisionRecord | None:
