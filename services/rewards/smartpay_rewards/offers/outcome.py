@@ -68,9 +68,12 @@ def captured_amount(e: Entry) -> float:
     return e.amount / 10 ** CURRENCY_EXPONENTS[e.currency]
 
 
-def payments_from(entries: Iterable[Entry], *, refunds_before: datetime | None = None) -> list[PaymentActivity]:
+def payments_from(entries: Iterable[Entry], *, refunds_before: datetime | None = None,
+                  strict: bool = True) -> list[PaymentActivity]:
     """The captured payments among `entries`, oldest first, with the clawbacks (and debt) of the same payment
-    dated before `refunds_before` (all of them when None)."""
+    dated before `refunds_before` (all of them when None). An earn entry without its captured amount raises
+    EarnWithoutAmount when `strict` (training: no guessed outcome), and is left out otherwise (a statement's
+    features: an older entry must not turn a customer's statement into an error)."""
     earned: dict[str, tuple[datetime, float, int]] = {}
     bonus: dict[str, tuple[int, str | None]] = {}
     clawed: dict[str, int] = defaultdict(int)
@@ -78,6 +81,8 @@ def payments_from(entries: Iterable[Entry], *, refunds_before: datetime | None =
         if e.payment_id is None:
             continue
         if e.kind == EntryKind.EARN:
+            if not strict and (e.amount is None or e.currency not in CURRENCY_EXPONENTS):
+                continue
             earned[e.payment_id] = (e.at, captured_amount(e), e.points)
         elif e.kind == EntryKind.OFFER_BONUS:
             bonus[e.payment_id] = (e.points, e.reference)
@@ -96,8 +101,9 @@ def payments_from(entries: Iterable[Entry], *, refunds_before: datetime | None =
 
 def purchases_from(entries: Iterable[Entry]) -> tuple[Purchase, ...]:
     """Earn entries as purchases for the features: the captured amount in major units, times the share refunds
-    left (clawback and debt entries of the same payment). No merchant category: the entries do not carry it."""
-    return tuple(Purchase(p.at, p.amount * p.kept, None) for p in payments_from(entries))
+    left (clawback and debt entries of the same payment). No merchant category: the entries do not carry it.
+    Earn entries written before entries carried their amount are left out of the features."""
+    return tuple(Purchase(p.at, p.amount * p.kept, None) for p in payments_from(entries, strict=False))
 
 
 @dataclass(frozen=True)

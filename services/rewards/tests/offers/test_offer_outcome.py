@@ -270,3 +270,8 @@ def test_the_spend_is_the_amount_the_earn_entry_carries_and_an_entry_without_it_
         with pytest.raises(EarnWithoutAmount, match=earn.entry_id):
             payments_from([bad])
     assert payments_from([replace(earn, detail="")])[0].amount == pytest.approx(19.99)
+    # a statement's features leave such an older entry out instead of failing the customer's statement
+    from smartpay_rewards.offers.outcome import purchases_from
+
+    assert purchases_from([replace(earn, amount=None)]) == ()
+    assert [p.amount for p in purchases_from([replace(earn, amount=None), *book.entries])] == [pytest.approx(19.99)]
