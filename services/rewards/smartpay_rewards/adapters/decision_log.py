@@ -6,7 +6,12 @@ customer's decisions read newest first by one query and every item is scoped by 
 (merchant ids hold no `#`). Append-only: every Put is conditioned on its key being absent. Training and OPE
 read the whole table (`decided_between`: a scan filtered on the decision time); the worker reads the decision
 standing at a capture (`standing_at`: one strongly consistent query). Numbers are stored as DynamoDB numbers
-(propensity, probabilities), the context as JSON text."""
+(propensity, probabilities), the context as JSON text.
+
+One more item per customer, `sk` = `#standing` (sorts before every decision time, so no time range reads it;
+the training scan's filter leaves it out by its key): a copy of the decision the API last drew, written with a
+condition on the decision it replaces (`claim`), so that of two first statements at once only one draws the
+decision shown and logged; the other reads the winner's back (a strongly consistent Query of that key)."""
 
 from __future__ import annotations
 
@@ -22,6 +27,9 @@ from botocore.exceptions import ClientError
 from smartpay_rewards.service_layer.decision_log import DecisionRecord, OfferDecisionLog
 
 _ser, _de = TypeSerializer(), TypeDeserializer()
+
+
+STANDING = "#standing"
 
 
 def _pk(merchant_id: str, customer_id: str) -> str:
@@ -87,13 +95,33 @@ class DynamoDecisionLog(OfferDecisionLog):
         found = page["Items"]
         return record_from({k: _de.deserialize(v) for k, v in found[0].items()}) if found else None
 
+    def claim(self, record: DecisionRecord, previous: str | None) -> DecisionRecord:
+        item = {k: _ser.serialize(v) for k, v in {**record_item(record), "sk": STANDING}.items()}
+        if previous is None:
+            condition, values = "attribute_not_exists(pk)", {}
+        else:
+            condition, values = "decision_id = :prev", {":prev": _ser.serialize(previous)}
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression=condition,
+                                 **({"ExpressionAttributeValues": values} if values else {}))
+            return record
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        page = self.client.query(TableName=self.table, KeyConditionExpression="pk = :k AND sk = :s",
+                                 ExpressionAttributeValues={":k": item["pk"], ":s": _ser.serialize(STANDING)},
+                                 ConsistentRead=True)
+        [winner] = page["Items"]
+        return record_from({k: _de.deserialize(v) for k, v in winner.items()})
+
     def decided_between(self, since: datetime, until: datetime) -> Iterator[DecisionRecord]:
         """A paginated scan filtered on the decision time (fixed-width UTC text compares as time does)."""
-        values = {":s": _ser.serialize(_time(since)), ":u": _ser.serialize(_time(until))}
+        values = {":s": _ser.serialize(_time(since)), ":u": _ser.serialize(_time(until)),
+                  ":st": _ser.serialize(STANDING)}
         start = None
         while True:
             kwargs = {"ExclusiveStartKey": start} if start else {}
-            page = self.client.scan(TableName=self.table, FilterExpression="#at >= :s AND #at < :u",
+            page = self.client.scan(TableName=self.table, FilterExpression="#at >= :s AND #at < :u AND sk <> :st",
                                     ExpressionAttributeNames={"#at": "at"}, ExpressionAttributeValues=values,
                                     **kwargs)
             for item in page["Items"]:
@@ -108,6 +136,7 @@ class MemoryDecisionLog(OfferDecisionLog):
 
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], dict[str, DecisionRecord]] = {}
+        self.standing: dict[tuple[str, str], DecisionRecord] = {}
 
     def append(self, record: DecisionRecord) -> None:
         self.records.setdefault((record.merchant_id, record.customer_id), {}).setdefault(record.decision_id, record)
@@ -120,6 +149,14 @@ class MemoryDecisionLog(OfferDecisionLog):
                     since: datetime) -> DecisionRecord | None:
         found = [r for r in self.records.get((merchant_id, customer_id), {}).values() if since <= r.at <= at]
         return max(found, key=lambda r: (r.at, r.decision_id), default=None)
+
+    def claim(self, record: DecisionRecord, previous: str | None) -> DecisionRecord:
+        key = (record.merchant_id, record.customer_id)
+        current = self.standing.get(key)
+        if (current.decision_id if current else None) == previous:
+            self.standing[key] = record
+            return record
+        return current
 
     def decided_between(self, since: datetime, until: datetime) -> Iterator[DecisionRecord]:
         return (r for r in self.all() if since <= r.at < until)

@@ -88,14 +88,15 @@ def entry_item(e: Entry) -> dict[str, Any]:
             "merchant_id": e.merchant_id, "customer_id": e.customer_id, "kind": e.kind.value, "points": e.points,
             "debt_change": e.debt_change, "balance_after": e.balance_after, "debt_after": e.debt_after,
             "at": e.at.isoformat(), "payment_id": e.payment_id, "event_id": e.event_id, "reference": e.reference,
-            "detail": e.detail}
+            "detail": e.detail, "amount": e.amount, "currency": e.currency}
 
 
 def entry_from(item: dict[str, Any]) -> Entry:
     return Entry(item["merchant_id"], item["customer_id"], item["entry_id"], int(item["seq"]), EntryKind(item["kind"]),
                  int(item["points"]), int(item["debt_change"]), int(item["balance_after"]), int(item["debt_after"]),
                  datetime.fromisoformat(item["at"]), item.get("payment_id"), item.get("event_id"),
-                 item.get("reference"), item.get("detail", ""))
+                 item.get("reference"), item.get("detail", ""),
+                 int(item["amount"]) if item.get("amount") is not None else None, item.get("currency"))
 
 
 _REDEMPTION_TIMES = ("created_at", "updated_at")

@@ -22,7 +22,7 @@ class _Lines:
         self.entries: list[Entry] = []
 
     def add(self, kind: EntryKind, points: int, debt_change: int = 0, *, entry_id: str, reference: str | None = None,
-            detail: str = "", **totals: int) -> None:
+            detail: str = "", amount: int | None = None, currency: str | None = None, **totals: int) -> None:
         a = self.account
         balance, debt = a.balance + points, a.debt + debt_change
         if balance < 0 or debt < 0:
@@ -30,7 +30,8 @@ class _Lines:
         self.account = replace(a, balance=balance, debt=debt, seq=a.seq + 1, updated_at=self.at,
                                **{k: getattr(a, k) + v for k, v in totals.items()})
         self.entries.append(Entry(a.merchant_id, a.customer_id, entry_id, a.seq + 1, kind, points, debt_change,
-                                  balance, debt, self.at, self.payment_id, self.event_id, reference, detail))
+                                  balance, debt, self.at, self.payment_id, self.event_id, reference, detail,
+                                  amount, currency))
 
     def credit(self, kind: EntryKind, points: int, *, entry_id: str, **kw) -> None:
         """Points in: the debt is repaid first, from this credit."""
@@ -98,7 +99,7 @@ def apply_capture(account: Account, record: PaymentRecord | None, capture: Captu
     key = f"{capture.payment_id}:{capture.event_id}"
     lines.credit(EntryKind.EARN, points, entry_id=f"{EntryKind.EARN}:{key}",
                  detail=f"{capture.amount} {capture.currency} minor units at {rate} points per major unit",
-                 earned=points)
+                 amount=capture.amount, currency=capture.currency, earned=points)
     if paying:
         lines.credit(EntryKind.OFFER_BONUS, bonus, entry_id=f"{EntryKind.OFFER_BONUS}:{key}",
                      reference=paying.decision_id, earned=bonus,

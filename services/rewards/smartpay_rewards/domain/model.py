@@ -40,6 +40,8 @@ class Entry:
     event_id: str | None = None
     reference: str | None = None  # refund id, redemption id, chain signature
     detail: str = ""
+    amount: int | None = None     # EARN: the captured amount (minor units) the points were earned on
+    currency: str | None = None   # EARN: its currency
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from smartpay_rewards.offers.catalogue import Category
 from smartpay_rewards.offers.cli import offers_app
 
 app = typer.Typer(help="Loyalty points: a customer's balance and ledger history.", no_args_is_help=True)
@@ -60,7 +61,7 @@ def balance(customer_id: str = typer.Argument(..., help="The merchant's customer
 
 @app.command("merchant-category")
 def merchant_category(merchant_id: str = typer.Option(..., "--merchant", help="The merchant id."),
-                      category: str | None = typer.Option(None, "--set", help="grocery | dining | fuel | travel"),
+                      category: str | None = typer.Option(None, "--set", help=" | ".join(Category)),
                       clear: bool = typer.Option(False, "--clear", help="No category: no offer pays there."),
                       as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The merchant's offer category (the operator's setting, the one source the ledger reads): a capture at

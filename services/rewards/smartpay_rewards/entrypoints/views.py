@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from smartpay_rewards.domain.model import Entry, Redemption
 from smartpay_rewards.service_layer.ledger import Statement
-from smartpay_rewards.service_layer.placeholders import OFFERS_NOT_CONFIGURED
 from smartpay_rewards.service_layer.ports import OfferDecision
 
 
@@ -16,7 +15,7 @@ def entry_view(e: Entry) -> dict:
 
 def offers_view(d: OfferDecision) -> dict:
     if not d.configured:
-        return {"status": "not_configured", "detail": OFFERS_NOT_CONFIGURED, "active": []}
+        return {"status": "not_configured", "detail": d.detail, "active": []}
     active = [] if d.offer is None else [{
         "offer_id": d.offer.offer_id, "title": d.offer.title, "multiplier": d.offer.multiplier,
         "expires_at": d.offer.expires_at.isoformat() if d.offer.expires_at else None,

@@ -89,6 +89,17 @@ class Catalogue:
     def by_id(self, offer_id: str) -> Offer:
         return self.offers[self.index(offer_id)]
 
+    def for_category(self, category: str) -> Catalogue:
+        """The actions a customer of a merchant of `category` can be shown: "no offer" and that category's
+        offers (an offer of another category could never pay there), in the catalogue's order."""
+        if category not in {c.value for c in Category}:
+            raise ValueError(f"unknown category {category!r}: one of {', '.join(c.value for c in Category)}")
+        return Catalogue(tuple(o for o in self.offers if not o.is_offer or o.category == category))
+
+    def subset(self, offer_ids: tuple[str, ...]) -> Catalogue:
+        """The catalogue's actions `offer_ids`, in that order (a logged action set); KeyError for one it lacks."""
+        return Catalogue(tuple(self.by_id(i) for i in offer_ids))
+
 
 def default_catalogue() -> Catalogue:
     """No offer, then 2x/3x x four categories x 7/14 days: 17 actions."""

@@ -19,7 +19,6 @@ change with later refunds: training on the same log twice gives the same rows.""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,8 +31,6 @@ from smartpay_rewards.offers.catalogue import OUTCOME_WINDOW_DAYS
 from smartpay_rewards.offers.history import Purchase
 from smartpay_rewards.offers.reward import RewardDefinition
 
-# domain.ledger.apply_capture's earn entry detail: "<amount> <currency> minor units at <rate> points per major unit"
-_EARN_DETAIL = re.compile(r"^(\d+) ([A-Z][A-Z0-9]{2,5}) minor units at ")
 WINDOW = timedelta(days=OUTCOME_WINDOW_DAYS)
 
 
@@ -43,7 +40,7 @@ class PaymentActivity:
 
     payment_id: str
     at: datetime
-    amount: float   # currency units (major); an earn entry whose detail does not carry it: its points (rate 1)
+    amount: float   # currency units (major): the earn entry's captured amount
     earned: int     # points: the base earn and the offer's bonus
     clawed: int     # points clawed back (balance or debt), among the entries given
     bonus: int = 0  # the part of `earned` an offer paid
@@ -59,9 +56,24 @@ class PaymentActivity:
         return max(0, self.earned - self.clawed)
 
 
-def payments_from(entries: Iterable[Entry], *, refunds_before: datetime | None = None) -> list[PaymentActivity]:
+class EarnWithoutAmount(ValueError):
+    """An earn entry that does not carry the captured amount (one written before entries carried it)."""
+
+
+def captured_amount(e: Entry) -> float:
+    """The earn entry's captured amount in major units; EarnWithoutAmount when it carries none (never a guess)."""
+    if e.amount is None or e.currency not in CURRENCY_EXPONENTS:
+        raise EarnWithoutAmount(f"earn entry {e.entry_id} carries no captured amount in a known currency "
+                                f"(amount {e.amount!r}, currency {e.currency!r})")
+    return e.amount / 10 ** CURRENCY_EXPONENTS[e.currency]
+
+
+def payments_from(entries: Iterable[Entry], *, refunds_before: datetime | None = None,
+                  strict: bool = True) -> list[PaymentActivity]:
     """The captured payments among `entries`, oldest first, with the clawbacks (and debt) of the same payment
-    dated before `refunds_before` (all of them when None)."""
+    dated before `refunds_before` (all of them when None). An earn entry without its captured amount raises
+    EarnWithoutAmount when `strict` (training: no guessed outcome), and is left out otherwise (a statement's
+    features: an older entry must not turn a customer's statement into an error)."""
     earned: dict[str, tuple[datetime, float, int]] = {}
     bonus: dict[str, tuple[int, str | None]] = {}
     clawed: dict[str, int] = defaultdict(int)
@@ -69,12 +81,9 @@ def payments_from(entries: Iterable[Entry], *, refunds_before: datetime | None =
         if e.payment_id is None:
             continue
         if e.kind == EntryKind.EARN:
-            m = _EARN_DETAIL.match(e.detail)
-            if m and m.group(2) in CURRENCY_EXPONENTS:
-                amount = int(m.group(1)) / 10 ** CURRENCY_EXPONENTS[m.group(2)]
-            else:
-                amount = float(e.points)
-            earned[e.payment_id] = (e.at, amount, e.points)
+            if not strict and (e.amount is None or e.currency not in CURRENCY_EXPONENTS):
+                continue
+            earned[e.payment_id] = (e.at, captured_amount(e), e.points)
         elif e.kind == EntryKind.OFFER_BONUS:
             bonus[e.payment_id] = (e.points, e.reference)
         elif refunds_before is not None and e.at >= refunds_before:
@@ -92,8 +101,9 @@ def payments_from(entries: Iterable[Entry], *, refunds_before: datetime | None =
 
 def purchases_from(entries: Iterable[Entry]) -> tuple[Purchase, ...]:
     """Earn entries as purchases for the features: the captured amount in major units, times the share refunds
-    left (clawback and debt entries of the same payment). No merchant category: the entries do not carry it."""
-    return tuple(Purchase(p.at, p.amount * p.kept, None) for p in payments_from(entries))
+    left (clawback and debt entries of the same payment). No merchant category: the entries do not carry it.
+    Earn entries written before entries carried their amount are left out of the features."""
+    return tuple(Purchase(p.at, p.amount * p.kept, None) for p in payments_from(entries, strict=False))
 
 
 @dataclass(frozen=True)

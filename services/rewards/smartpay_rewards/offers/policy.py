@@ -1,5 +1,7 @@
-"""Offer policies: each gives a probability for every action of the catalogue and samples one, logging the
-action, its propensity and the policy version for every choice (the record OPE later reads).
+"""Offer policies: each gives a probability for every action of the catalogue, or of the part of it a merchant
+allows (`Catalogue.for_category`: "no offer" and the merchant's category's offers), and samples one, logging
+the actions offered, the action, its propensity and the policy version for every choice (the record OPE later
+reads: the propensities are over the actions actually offered).
 
 - VowpalOfferPolicy: Vowpal Wabbit `--cb_explore_adf`, a contextual bandit learned from logged
   (context, action, propensity, reward); exploration by epsilon-greedy (a floor of epsilon / K on every action)
@@ -38,7 +40,7 @@ class OfferDecision:
     customer_id: str | None
     at: datetime | None
     policy_version: str
-    actions: tuple[str, ...]  # the catalogue's offer ids, in order
+    actions: tuple[str, ...]  # the offer ids the choice was made among (the catalogue, or a merchant's part of it)
     action: str
     propensity: float  # the probability the policy gave `action`
     probabilities: tuple[float, ...]  # over `actions`
@@ -68,12 +70,21 @@ class LoggedOutcome:
     action: int  # index into the catalogue
     propensity: float
     reward: float
+    actions: tuple[int, ...] | None = None  # the catalogue indices the choice was made among (None: all)
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.propensity) and 0.0 < self.propensity <= 1.0):
             raise ValueError(f"propensity must be in (0, 1], got {self.propensity}")
         if not math.isfinite(self.reward):
             raise ValueError(f"reward must be finite, got {self.reward}")
+        if self.actions is not None and self.action not in self.actions:
+            raise ValueError(f"action {self.action} is not among the actions offered {self.actions}")
+
+    def offered(self, catalogue: Catalogue) -> tuple[Catalogue, int]:
+        """The actions the choice was made among, and the logged action's index in them."""
+        if self.actions is None:
+            return catalogue, self.action
+        return Catalogue(tuple(catalogue.offers[i] for i in self.actions)), self.actions.index(self.action)
 
 
 DecisionSink = Callable[[OfferDecision], None]
@@ -85,7 +96,8 @@ class OfferPolicy(Protocol):
     @property
     def version(self) -> str: ...
 
-    def probabilities(self, features: CustomerFeatures) -> np.ndarray: ...
+    def probabilities(self, features: CustomerFeatures, actions: Catalogue | None = None) -> np.ndarray:
+        """Over `actions` (a part of the catalogue; None: the whole catalogue), in its order."""
 
 
 def check_probabilities(p: np.ndarray, actions: int) -> np.ndarray:
@@ -102,10 +114,11 @@ class Chooser:
         self.policy, self.sink = policy, sink
         self._rng = np.random.default_rng(seed)
 
-    def choose(self, features: CustomerFeatures, *, customer_id: str | None = None,
-               at: datetime | None = None) -> OfferChoice:
-        catalogue = self.policy.catalogue
-        p = check_probabilities(self.policy.probabilities(features), len(catalogue))
+    def choose(self, features: CustomerFeatures, *, customer_id: str | None = None, at: datetime | None = None,
+               actions: Catalogue | None = None) -> OfferChoice:
+        """One of `actions` (a part of the policy's catalogue; None: all of it), its probabilities over them."""
+        catalogue = actions or self.policy.catalogue
+        p = check_probabilities(self.policy.probabilities(features, catalogue), len(catalogue))
         index = int(self._rng.choice(len(p), p=p))
         offer = catalogue.offers[index]
         decision = OfferDecision(new_id("ofd_"), customer_id, at, self.policy.version, catalogue.ids,
@@ -121,8 +134,9 @@ class UniformOfferPolicy:
     catalogue: Catalogue
     version: str = "uniform-v1"
 
-    def probabilities(self, features: CustomerFeatures) -> np.ndarray:
-        return np.full(len(self.catalogue), 1.0 / len(self.catalogue))
+    def probabilities(self, features: CustomerFeatures, actions: Catalogue | None = None) -> np.ndarray:
+        k = len(actions or self.catalogue)
+        return np.full(k, 1.0 / k)
 
 
 @dataclass
@@ -152,9 +166,15 @@ class BestSingleOfferPolicy:
         means = np.where(weights > 0, weighted / np.where(weights > 0, weights, 1.0), -np.inf)
         return cls(catalogue, int(np.argmax(means)), exploration)
 
-    def probabilities(self, features: CustomerFeatures) -> np.ndarray:
-        p = np.full(len(self.catalogue), self.exploration / len(self.catalogue))
-        p[self.action] += 1.0 - self.exploration
+    def probabilities(self, features: CustomerFeatures, actions: Catalogue | None = None) -> np.ndarray:
+        """The chosen action (with the exploration share spread over all); uniform over `actions` when they
+        do not hold it."""
+        actions = actions or self.catalogue
+        best = self.catalogue.offers[self.action].offer_id
+        if best not in actions.ids:
+            return np.full(len(actions), 1.0 / len(actions))
+        p = np.full(len(actions), self.exploration / len(actions))
+        p[actions.index(best)] += 1.0 - self.exploration
         return p
 
 
@@ -216,17 +236,24 @@ class VowpalOfferPolicy:
     def version(self) -> str:
         return f"{self.checkpoint}+{self.updates}" if self.updates else self.checkpoint
 
-    def probabilities(self, features: CustomerFeatures) -> np.ndarray:
-        pmf = np.asarray(self._vw.predict(vw_format.example(features, self.catalogue)), dtype=float)
+    def probabilities(self, features: CustomerFeatures, actions: Catalogue | None = None) -> np.ndarray:
+        """VW's exploring distribution over `actions` (an ADF example holds any number of actions: the
+        exploration floor is spread over those given)."""
+        pmf = np.asarray(self._vw.predict(vw_format.example(features, actions or self.catalogue)), dtype=float)
         return pmf / pmf.sum()
 
     def greedy(self, features: CustomerFeatures) -> int:
         """The action the model rates best (the mode of its exploring distribution)."""
         return int(np.argmax(self.probabilities(features)))
 
+    def greedy_action(self, features: CustomerFeatures, actions: Catalogue) -> str:
+        """The offer id the model rates best among `actions`."""
+        return actions.ids[int(np.argmax(self.probabilities(features, actions)))]
+
     def learn(self, row: LoggedOutcome) -> None:
-        lines = vw_format.example(features=row.features, catalogue=self.catalogue,
-                                  label=(row.action, -row.reward / self.reward_scale, row.propensity))
+        offered, index = row.offered(self.catalogue)
+        lines = vw_format.example(features=row.features, catalogue=offered,
+                                  label=(index, -row.reward / self.reward_scale, row.propensity))
         self._vw.learn(lines)
         self.updates += 1
 

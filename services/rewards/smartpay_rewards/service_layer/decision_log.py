@@ -56,6 +56,14 @@ class OfferDecisionLog(abc.ABC):
         consistent: a decision logged just before a capture is seen by it."""
 
     @abc.abstractmethod
+    def claim(self, record: DecisionRecord, previous: str | None) -> DecisionRecord:
+        """Make `record` the merchant's customer's standing decision, only if the standing one is still
+        `previous` (a decision id; None: there is none yet), and return it; when another request claimed first
+        (two first statements at once), return the decision that request claimed instead. Strongly consistent:
+        exactly one of concurrent claims over the same `previous` wins. The caller logs (`append`) only a
+        decision it won."""
+
+    @abc.abstractmethod
     def decided_between(self, since: datetime, until: datetime) -> Iterator[DecisionRecord]:
         """Every merchant's decisions made in [since, until), in no particular order (training reads the
         whole log; each record names its merchant)."""

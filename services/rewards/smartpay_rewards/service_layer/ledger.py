@@ -4,10 +4,14 @@ queue's redelivery takes over); a redelivered event is a no-op success."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
+
+from pydantic import TypeAdapter, ValidationError
+
+from smartpay_shared.events.payloads import MerchantId
 
 from smartpay_rewards.domain import ledger
 from smartpay_rewards.domain.errors import AccountNotFound, InvalidRewardEvent
@@ -25,8 +29,10 @@ from smartpay_rewards.service_layer.ports import (
 from smartpay_rewards.service_layer.shown_offers import ShownOffers
 
 UowFactory = Callable[[], AbstractUnitOfWork]
+NO_MERCHANT_CATEGORY = ("offers not configured for this merchant: it has no offer category (an operator sets one: "
+                        "`smartpay rewards merchant-category --merchant <id> --set <category>`)")
 ATTEMPTS = 5
-MERCHANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the events' merchant id (smartpay_shared.events.payloads)
+MERCHANT_ID = TypeAdapter(Annotated[str, MerchantId])  # the events' merchant id: its one definition
 
 
 def _apply(uow_factory: UowFactory, merchant_id: str, payment_id: str, event_id: str,
@@ -75,8 +81,10 @@ def set_merchant_category(merchant_id: str, category: str | None, uow_factory: U
     pays there). One of the catalogue's categories; a merchant id as the events carry it (no `#`)."""
     if category is not None and category not in {c.value for c in Category}:
         raise ValueError(f"unknown category {category!r}: one of {', '.join(c.value for c in Category)}")
-    if not MERCHANT_ID.fullmatch(merchant_id):
-        raise ValueError(f"not a merchant id: {merchant_id!r}")
+    try:
+        MERCHANT_ID.validate_python(merchant_id)
+    except ValidationError:
+        raise ValueError(f"not a merchant id: {merchant_id!r}") from None
     with uow_factory() as uow:
         uow.put_merchant_category(merchant_id, category, at)
 
@@ -105,14 +113,21 @@ class Statement:
 
 def statement(merchant_id: str, customer_id: str, uow_factory: UowFactory, policy: OfferPolicy, *, limit: int,
               before_seq: int | None, now) -> Statement:
-    """The merchant's customer's balance, debt, a page of history and the offer the policy picks. A
-    customer with no ledger entry at this merchant (another merchant's included) is AccountNotFound."""
+    """The merchant's customer's balance, debt, a page of history and the offer the policy picks among those
+    the merchant's category allows. A merchant with no category shows no offer (`configured` False: only an
+    offer of the merchant's category can pay) and the policy is not asked (nothing is logged). A customer with
+    no ledger entry at this merchant (another merchant's included) is AccountNotFound."""
     with uow_factory() as uow:
         account = uow.account(merchant_id, customer_id)
         if not account.exists:
             raise AccountNotFound(customer_id)
         entries = uow.history(merchant_id, customer_id, limit=limit, before_seq=before_seq)
-    decision = policy.choose(OfferContext(merchant_id, customer_id, account.balance, account.debt, account.earned,
-                                          tuple(entries), now))
+        category = uow.merchant_category(merchant_id)
+    if category is None:
+        decision = OfferDecision(offer=None, propensity=1.0, policy_version="not_configured", configured=False,
+                                 detail=NO_MERCHANT_CATEGORY)
+    else:
+        decision = policy.choose(OfferContext(merchant_id, customer_id, account.balance, account.debt,
+                                              account.earned, tuple(entries), now, category))
     more = len(entries) == limit and entries[-1].seq > 1
     return Statement(account, entries, entries[-1].seq if more else None, decision)

@@ -6,11 +6,18 @@
    offers/outcome.py, read from that merchant's ledger of that customer (the ledger's keys carry the merchant,
    so a decision never sees another merchant's purchases). The context is the one the decision logged
    (`CustomerFeatures.from_mapping`), never recomputed from today's data.
+   Each decision was made among the actions it logged (the API offers "no offer" and the merchant's
+   category's offers only: `Catalogue.for_category`); a decision whose actions are not all in the catalogue
+   trained on is left out (`other_catalogue`).
 2. Train (`train_and_evaluate`): the joined decisions in time order; the older (1 - held_out) share trains a
-   VowpalOfferPolicy on (context, action, logged propensity, reward), the newer share is held out.
-3. Judge: on the held-out decisions, the learned policy (with its exploration, as it would serve), the logging
-   policy (each decision's logged probabilities: whatever version made it) and the uniform policy, by the
-   shared OPE (IPS, SNIPS, DR with 95 % intervals; each one's margin over the logging policy, paired).
+   VowpalOfferPolicy on (context, the actions offered, action, logged propensity, reward), the newer share is
+   held out.
+3. Judge: on the held-out decisions, the learned policy (with its exploration, as it would serve: over each
+   decision's logged actions), the logging policy (each decision's logged probabilities: whatever version made
+   it) and the uniform policy (uniform over each decision's logged actions), by the shared OPE (IPS, SNIPS, DR
+   with 95 % intervals; each one's margin over the logging policy, paired). The probabilities are laid out
+   over the whole catalogue, 0 on the actions a decision did not offer: every candidate chooses only among
+   what the logging policy could have chosen, so the importance weights are defined.
 4. Verdict (`verdict`): publishable only when the learned policy's paired DR margin over the logging policy
    has its 95 % lower bound above 0.
 5. Publish (`publish`): the bytes the evaluation judged (not a refit), through the OfferModelStore port
@@ -29,11 +36,11 @@ import numpy as np
 
 from smartpay_rewards.domain.model import Entry
 from smartpay_rewards.offers.catalogue import Catalogue
-from smartpay_rewards.offers.evaluation import OfferOpeSettings, off_policy, policy_matrix
+from smartpay_rewards.offers.evaluation import OfferOpeSettings, off_policy
 from smartpay_rewards.offers.features import CustomerFeatures
 from smartpay_rewards.offers.outcome import WINDOW, Outcome, outcome_of
 from smartpay_rewards.offers.policy import (LEARNING_RATE, Exploration, LoggedOutcome, UniformOfferPolicy,
-                                            VowpalOfferPolicy)
+                                            VowpalOfferPolicy, check_probabilities)
 from smartpay_rewards.offers.reward import RewardDefinition
 from smartpay_rewards.service_layer.decision_log import DecisionRecord, OfferDecisionLog
 from smartpay_rewards.service_layer.ledger import UowFactory
@@ -41,7 +48,7 @@ from smartpay_rewards.service_layer.ports import OfferModelStore
 
 LEARNED, LOGGING, UNIFORM = "learned", "logging", "uniform"
 WINDOW_OPEN = "window_open"          # decided less than the outcome window before as_of: its outcome is not final
-OTHER_CATALOGUE = "other_catalogue"  # logged over another action list than the catalogue trained on
+OTHER_CATALOGUE = "other_catalogue"  # logged over an action the catalogue trained on does not hold
 BAD_CONTEXT = "bad_context"          # a context that does not read back into features
 HISTORY_PAGE = 100
 
@@ -56,9 +63,13 @@ class JoinedDecision:
     features: CustomerFeatures
     outcome: Outcome
 
+    def offered(self, catalogue: Catalogue) -> Catalogue:
+        """The actions the decision was made among (its logged `actions`), as the catalogue holds them."""
+        return catalogue.subset(self.record.actions)
+
     def row(self, catalogue: Catalogue) -> LoggedOutcome:
         return LoggedOutcome(self.features, catalogue.index(self.record.action), self.record.propensity,
-                             self.outcome.reward)
+                             self.outcome.reward, tuple(catalogue.index(a) for a in self.record.actions))
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,7 @@ def join_outcomes(log: OfferDecisionLog, uow_factory: UowFactory, catalogue: Cat
         if record.at + window > as_of:
             excluded[WINDOW_OPEN] += 1
             continue
-        if record.actions != catalogue.ids:
+        if not set(record.actions) <= set(catalogue.ids):
             excluded[OTHER_CATALOGUE] += 1
             continue
         try:
@@ -204,12 +215,26 @@ def train_and_evaluate(joined: JoinedLog, catalogue: Catalogue, settings: Traini
     policy.learn_all([d.row(catalogue) for d in train], passes=settings.passes, seed=settings.seed)
     model = policy.checkpoint_now()
     rows = [d.row(catalogue) for d in held_out]
-    features = [d.features for d in held_out]
-    logged = np.array([d.record.probabilities for d in held_out], dtype=float)
-    candidates = {LEARNED: policy_matrix(policy, features), LOGGING: logged / logged.sum(axis=1, keepdims=True),
-                  UNIFORM: policy_matrix(UniformOfferPolicy(catalogue), features)}
+    uniform = UniformOfferPolicy(catalogue)
+    candidates = {
+        LEARNED: offered_matrix(held_out, catalogue, lambda d, offered: policy.probabilities(d.features, offered)),
+        LOGGING: offered_matrix(held_out, catalogue, lambda d, offered: np.array(d.record.probabilities)
+                                / sum(d.record.probabilities)),
+        UNIFORM: offered_matrix(held_out, catalogue, lambda d, offered: uniform.probabilities(d.features, offered))}
     ope = off_policy(rows, candidates, LOGGING, OfferOpeSettings(folds=settings.folds, seed=settings.seed))
     return TrainingResult(settings, policy, model, train, held_out, ope, verdict(ope))
+
+
+def offered_matrix(decisions: list[JoinedDecision], catalogue: Catalogue,
+                   probabilities: Callable[[JoinedDecision, Catalogue], np.ndarray]) -> np.ndarray:
+    """(decisions, catalogue actions): each decision's probabilities over the actions it offered, 0 on the
+    others."""
+    out = np.zeros((len(decisions), len(catalogue)))
+    for i, d in enumerate(decisions):
+        offered = d.offered(catalogue)
+        out[i, [catalogue.index(a) for a in offered.ids]] = check_probabilities(probabilities(d, offered),
+                                                                                len(offered))
+    return out
 
 
 def _span(decisions: list[JoinedDecision]) -> dict:
@@ -224,7 +249,7 @@ def _span(decisions: list[JoinedDecision]) -> dict:
 
 def report(joined: JoinedLog, result: TrainingResult, catalogue: Catalogue) -> dict:
     """What the run found, JSON-ready (the CLI's --json and the report published beside the checkpoint)."""
-    greedy = Counter(catalogue.ids[result.policy.greedy(d.features)] for d in result.held_out)
+    greedy = Counter(result.policy.greedy_action(d.features, d.offered(catalogue)) for d in result.held_out)
     return {
         "join": {"since": joined.since.isoformat(), "until": joined.until.isoformat(),
                  "as_of": joined.as_of.isoformat(), "window_days": joined.window.total_seconds() / 86400,

@@ -12,4 +12,5 @@ class OffersNotConfigured(OfferPolicy):
     `offers.status == "not_configured"` with this detail, never as an empty list that looks real."""
 
     def choose(self, context: OfferContext) -> OfferDecision:
-        return OfferDecision(offer=None, propensity=1.0, policy_version="not_configured", configured=False)
+        return OfferDecision(offer=None, propensity=1.0, policy_version="not_configured", configured=False,
+                             detail=OFFERS_NOT_CONFIGURED)

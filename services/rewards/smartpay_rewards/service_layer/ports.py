@@ -189,6 +189,7 @@ class OfferContext:
     earned: int
     recent: tuple[Entry, ...]    # newest first, the page the API shows
     now: datetime
+    category: str | None = None  # the merchant's offer category (operator-set); None: no offer can pay there
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ class OfferDecision:
     offer: Offer | None          # None: no offer for this customer now
     propensity: float            # probability the policy chose this action (0, 1], logged for OPE
     policy_version: str
-    configured: bool = True      # False only from the placeholder: no policy is wired
+    configured: bool = True      # False: no offer can be shown (no policy wired, or no merchant category)
+    detail: str = ""             # why, when not configured
 
 
 class OfferModelStore(abc.ABC):

@@ -48,6 +48,18 @@ def dead_letters(wired) -> list[dict]:
     return [m["Body"] for m in got.get("Messages", [])]
 
 
+def set_category(merchant: str, category: str) -> None:
+    """The operator's CLI."""
+    done = CliRunner().invoke(smartpay_cli, ["rewards", "merchant-category", "--merchant", merchant, "--set", category])
+    assert done.exit_code == 0, done.output
+
+
+def decision_items(wired) -> list[dict]:
+    """The logged decisions (not the per-customer `#standing` claim item)."""
+    items = wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]
+    return [i for i in items if i["sk"]["S"] != "#standing"]
+
+
 def ledger_items(wired) -> list[dict]:
     return wired["ddb"].scan(TableName="smartpay-rewards-ledger")["Items"]
 
@@ -61,14 +73,23 @@ def test_capture_earns_once_and_the_api_shows_it_to_its_merchant_only(consume, w
     assert status == 200 and body["balance"] == 25 and body["debt"] == 0 and body["totals"]["earned"] == 25
     assert [(e["kind"], e["points"], e["payment_id"]) for e in body["history"]] == [("earn", 25, "pay_abcdefgh01")]
     assert len(ledger_items(wired)) == 1
-    # The uniform logging policy picked one of the catalogue's 17 actions and logged it; a reload shows the same.
-    offers = body["offers"]
+    # m_acme has no offer category yet: no offer is shown (no offer could pay there) and nothing is logged.
+    assert body["offers"]["status"] == "not_configured" and body["offers"]["active"] == []
+    assert "no offer category" in body["offers"]["detail"]
+    assert wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"] == []  # nor claimed
+    # Once the operator sets one, the uniform logging policy picks one of its 5 actions ("no offer" and the 4
+    # grocery offers) and logs them with their probabilities; a reload shows the same.
+    set_category("m_acme", "grocery")
+    offers = rewards_call("cus_1")[1]["offers"]
     assert offers["status"] == "ok" and offers["policy_version"] == "uniform-v1"
-    assert abs(offers["propensity"] - 1 / 17) < 1e-9 and len(offers["active"]) <= 1
-    logged = wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]
+    assert abs(offers["propensity"] - 1 / 5) < 1e-9 and len(offers["active"]) <= 1
+    assert all(a["attributes"]["category"] == "grocery" for a in offers["active"])
+    logged = decision_items(wired)
     assert [i["pk"]["S"] for i in logged] == ["m_acme#cus_1"]
+    assert [a["S"] for a in logged[0]["actions"]["L"]] == ["none", "2x-grocery-7d", "2x-grocery-14d",
+                                                          "3x-grocery-7d", "3x-grocery-14d"]
     assert rewards_call("cus_1")[1]["offers"] == offers
-    assert len(wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]) == 1
+    assert len(decision_items(wired)) == 1
     status, problem = rewards_call("cus_1", merchant="m_other")
     assert status == 404 and problem["status"] == 404 and "cus_1" in problem["detail"]
     assert rewards_call("cus_unknown")[0] == 404
@@ -188,9 +209,10 @@ def test_the_offer_model_is_read_from_s3_at_cold_start_and_a_missing_one_fails_l
     rewards_settings.cache_clear()
     bootstrap.service.cache_clear()
     consume(captured(1200, customer="cus_vw"))
+    set_category("m_acme", "fuel")
     status, body = rewards_call("cus_vw")
     assert status == 200 and body["offers"]["policy_version"] == checkpoint_version(model)
-    (item,) = wired["ddb"].scan(TableName="smartpay-rewards-offer-decisions")["Items"]
+    (item,) = decision_items(wired)
     assert item["policy_version"]["S"] == checkpoint_version(model)
 
     monkeypatch.setenv("REWARDS_OFFER_MODEL_S3_URI", "s3://offers-models/offers/missing.vw")
@@ -231,7 +253,8 @@ def test_the_offer_shown_is_paid_at_a_merchant_of_its_category_and_clawed_back_w
     # 25.99 x 3 = 77.97 -> 77 points: 25 base + 52 bonus, once
     assert [(e["kind"], e["points"]) for e in body["history"]] == [("offer_bonus", 52), ("earn", 25)]
     assert body["history"][0]["reference"] == "ofd_m_acme" and body["balance"] == body["totals"]["earned"] == 77
-    assert rewards_call("cus_9", merchant="m_other")[1]["balance"] == 25
+    at_other = rewards_call("cus_9", merchant="m_other")[1]
+    assert at_other["balance"] == 25 and at_other["offers"]["status"] == "not_configured"  # no category there
     consume(refunded(1300, 1300, 2599, payment_id="pay_offer00001", customer="cus_9", refund_id="re_o1"))
     consume(refunded(1299, 2599, 2599, payment_id="pay_offer00001", customer="cus_9", refund_id="re_o2"))
     body = rewards_call("cus_9")[1]

@@ -198,7 +198,8 @@ def test_the_join_over_the_memory_adapters_leaves_out_what_it_cannot_use_and_say
         return DecisionRecord(merchant, f"cus_{i}", f"ofd_{i}", at, "uniform-v1", "none", 1 / len(actions),
                               actions, (1 / len(actions),) * len(actions), ctx)
 
-    for r in (record(1, T), record(2, T, merchant="m_other"), record(3, T, actions=("none", "2x-x-7d")),
+    for r in (record(1, T), record(2, T, merchant="m_other", actions=CATALOGUE.for_category("fuel").ids),
+              record(3, T, actions=("none", "2x-x-7d")),
               record(4, T, ctx={"recency_days": 1.0}), record(5, T + timedelta(days=10)),
               record(6, T - timedelta(days=1))):
         log.append(r)
@@ -212,5 +213,65 @@ def test_the_join_over_the_memory_adapters_leaves_out_what_it_cannot_use_and_say
     mine = training.join_outcomes(log, uow, CATALOGUE, since=T, until=T + timedelta(days=11),
                                   as_of=T + timedelta(days=20), merchant_id="m_other")
     assert [d.record.decision_id for d in mine.decisions] == ["ofd_2"]
+    # a merchant's part of the catalogue is the action set the row trains and is judged over
+    row = mine.decisions[0].row(CATALOGUE)
+    assert row.actions == tuple(CATALOGUE.index(a) for a in CATALOGUE.for_category("fuel").ids)
     with pytest.raises(ValueError):
         training.join_outcomes(log, uow, CATALOGUE, since=T, until=T, as_of=T)
+
+
+def test_training_and_ope_read_each_decision_over_the_actions_it_offered():
+    """Decisions logged at a grocery and at a fuel merchant, each uniform over its 5 actions: the learned,
+    logging and uniform policies give probability only to the actions a decision offered (so every importance
+    weight is defined), the logging and uniform ones agree, and the model trains on those sets."""
+    rng = np.random.default_rng(3)
+    features = [customer_features(CustomerHistory((Purchase(T - timedelta(days=d), 40.0, None),)), T)
+                for d in (1, 20, 60)]
+    decisions = []
+    for i in range(160):
+        offered = CATALOGUE.for_category("grocery" if i % 2 else "fuel")
+        action = offered.ids[int(rng.integers(len(offered)))]
+        k = len(offered)
+        record = DecisionRecord("m_grocer" if i % 2 else "m_fuel", f"cus_{i}", f"ofd_{i:04d}",
+                                T + timedelta(hours=i), "uniform-v1", action, 1 / k, offered.ids, (1 / k,) * k,
+                                features[i % 3].as_mapping())
+        reward = 5.0 if action.startswith("3x") else 0.0
+        decisions.append(training.JoinedDecision(record, features[i % 3], SimpleNamespace(
+            reward=reward + float(rng.normal(0, 0.1)), spend=0.0, points=0.0, bonus_points=0.0)))
+    joined = training.JoinedLog(T, T + timedelta(days=30), T + timedelta(days=60), timedelta(days=14), decisions)
+    result = training.train_and_evaluate(joined, CATALOGUE, training.TrainingSettings(held_out=0.5,
+                                                                                       learning_rate=0.5))
+    held = result.held_out
+    learned = training.offered_matrix(held, CATALOGUE, lambda d, o: result.policy.probabilities(d.features, o))
+    for d, p in zip(held, learned):
+        outside = [i for i, a in enumerate(CATALOGUE.ids) if a not in d.record.actions]
+        assert p[outside].sum() == 0 and p.sum() == pytest.approx(1)
+    ope = result.ope["policies"]
+    assert ope["uniform"]["estimates"]["dr"]["value"] == pytest.approx(ope["logging"]["estimates"]["dr"]["value"])
+    assert ope["logging"]["mean_weight"] == pytest.approx(1.0)
+    # it learned that a 3x offer pays, among each merchant's own actions
+    found = training.report(joined, result, CATALOGUE)["learned_greedy_actions"]
+    assert set(found) <= {"3x-grocery-7d", "3x-grocery-14d", "3x-fuel-7d", "3x-fuel-14d"}
+    assert result.verdict.publishable
+
+
+def test_the_spend_is_the_amount_the_earn_entry_carries_and_an_entry_without_it_is_refused():
+    from dataclasses import replace
+
+    from smartpay_rewards.offers.outcome import EarnWithoutAmount
+
+    book = Ledger()
+    book.capture("pay_1", 1999, T + timedelta(days=1))
+    [earn] = book.entries
+    assert (earn.amount, earn.currency) == (1999, "USD")
+    assert [p.amount for p in payments_from(book.entries)] == [pytest.approx(19.99)]
+    # the detail text is not read: an entry that lost its amount is refused, not guessed from its points
+    for bad in (replace(earn, amount=None), replace(earn, currency=None), replace(earn, currency="XXX")):
+        with pytest.raises(EarnWithoutAmount, match=earn.entry_id):
+            payments_from([bad])
+    assert payments_from([replace(earn, detail="")])[0].amount == pytest.approx(19.99)
+    # a statement's features leave such an older entry out instead of failing the customer's statement
+    from smartpay_rewards.offers.outcome import purchases_from
+
+    assert purchases_from([replace(earn, amount=None)]) == ()
+    assert [p.amount for p in purchases_from([replace(earn, amount=None), *book.entries])] == [pytest.approx(19.99)]

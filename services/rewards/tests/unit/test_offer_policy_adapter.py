@@ -1,5 +1,6 @@
 """The OfferPolicy port over the offers bandit: uniform without a checkpoint, a trained checkpoint's choice with
-its propensity, every decision logged once, a decision standing while active, fatigue read from the log,
+its propensity, the actions restricted to the merchant's category (and the propensities over them), nothing
+shown or logged at a merchant without a category, every decision logged once, a decision standing while active, fatigue read from the log,
 purchases read from real ledger entries (net of refunds), merchant scoping, and the API's offers view."""
 
 from collections import Counter
@@ -28,10 +29,12 @@ from smartpay_rewards.service_layer.ports import OfferContext
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 CATALOGUE = default_catalogue()
 K = len(CATALOGUE)
+GROCERY = CATALOGUE.for_category("grocery")  # "none" and the 4 grocery offers
+KG = len(GROCERY)
 
 
-def context(customer="cus_1", merchant="m_shop", now=NOW, entries=()):
-    return OfferContext(merchant, customer, 0, 0, 0, tuple(entries), now)
+def context(customer="cus_1", merchant="m_shop", now=NOW, entries=(), category="grocery"):
+    return OfferContext(merchant, customer, 0, 0, 0, tuple(entries), now, category)
 
 
 def earned_entries(amount=2000, refunded=None, rate="1.5"):
@@ -52,23 +55,24 @@ def test_without_a_checkpoint_the_policy_is_uniform_and_logs_every_decision():
     policy = BanditOfferPolicy.from_checkpoint(log, None, seed=1)
     decision = policy.choose(context())
     assert decision.configured and decision.policy_version == UNIFORM_VERSION
-    assert decision.propensity == pytest.approx(1 / K)
+    assert KG == 5 and decision.propensity == pytest.approx(1 / KG)
     [record] = log.all()
     assert (record.merchant_id, record.customer_id, record.at) == ("m_shop", "cus_1", NOW)
-    assert record.actions == CATALOGUE.ids and record.probabilities == pytest.approx([1 / K] * K)
+    assert record.actions == GROCERY.ids and record.probabilities == pytest.approx([1 / KG] * KG)
     assert record.propensity == decision.propensity
     assert (decision.offer is None) == (record.action == "none")
     if decision.offer is not None:
         assert decision.offer.offer_id == record.action
 
 
-def test_uniform_choices_cover_the_catalogue_and_map_to_the_ports_offer():
+def test_uniform_choices_cover_the_merchants_actions_only_and_map_to_the_ports_offer():
     log = MemoryDecisionLog()
     policy = BanditOfferPolicy.from_checkpoint(log, None, seed=7)
-    decisions = [policy.choose(context(customer=f"cus_{i}")) for i in range(1700)]
+    decisions = [policy.choose(context(customer=f"cus_{i}")) for i in range(500)]
     counts = Counter(r.action for r in log.all())
-    assert set(counts) == set(CATALOGUE.ids)
-    assert max(counts.values()) < 3 * min(counts.values())  # 100 expected each
+    assert set(counts) == set(GROCERY.ids) == {"none", "2x-grocery-7d", "2x-grocery-14d", "3x-grocery-7d",
+                                               "3x-grocery-14d"}
+    assert max(counts.values()) < 2 * min(counts.values())  # 100 expected each
     for d in decisions:
         if d.offer is None:
             continue
@@ -107,6 +111,39 @@ def test_every_customer_gets_an_offer_repeatedly_shown_with_its_logged_propensit
     assert len(log.all()) == 20
 
 
+def test_a_merchant_without_a_category_gets_no_offer_and_nothing_is_logged():
+    log = MemoryDecisionLog()
+    decision = BanditOfferPolicy.from_checkpoint(log, None, seed=1).choose(context(category=None))
+    assert not decision.configured and decision.offer is None and "no offer category" in decision.detail
+    assert log.all() == []
+
+
+def test_each_category_offers_only_its_own_offers():
+    for category in ("grocery", "dining", "fuel", "travel"):
+        log = MemoryDecisionLog()
+        policy = BanditOfferPolicy.from_checkpoint(log, None, seed=9)
+        shown = [policy.choose(context(customer=f"cus_{i}", category=category)) for i in range(60)]
+        assert {d.offer.attributes["category"] for d in shown if d.offer is not None} == {category}
+        assert all(r.actions == CATALOGUE.for_category(category).ids for r in log.all())
+
+
+def test_a_standing_offer_of_another_category_lapses_when_the_operator_changes_it():
+    log = MemoryDecisionLog()
+    policy = BanditOfferPolicy.from_checkpoint(log, None, seed=3)
+    customers = [f"cus_{i}" for i in range(30)]
+    first = {c: policy.choose(context(customer=c)) for c in customers}
+    with_offer = [c for c in customers if first[c].offer is not None]
+    assert with_offer
+    later = NOW + timedelta(hours=1)
+    for c in customers:
+        again = policy.choose(context(customer=c, now=later, category="fuel"))
+        if c in with_offer:  # its grocery offer could not pay at a fuel merchant: a new decision among fuel's
+            assert again.offer is None or again.offer.attributes["category"] == "fuel"
+        else:                # "no offer" still stands
+            assert again == first[c]
+    assert len(log.all()) == len(customers) + len(with_offer)
+
+
 def test_decisions_are_scoped_to_the_merchant():
     log = MemoryDecisionLog()
     policy = BanditOfferPolicy.from_checkpoint(log, None, seed=2)
@@ -129,20 +166,26 @@ def trained_checkpoint(favourite: str, epsilon: float = 0.1) -> bytes:
     return vw.to_bytes()
 
 
-def test_a_trained_checkpoint_picks_what_it_learned_and_logs_its_propensity(tmp_path):
+def test_a_trained_checkpoint_picks_what_it_learned_among_the_merchants_actions(tmp_path):
     model = trained_checkpoint("3x-dining-7d")
     log = MemoryDecisionLog()
     path = tmp_path / "offers.vw"
     path.write_bytes(model)
     policy = BanditOfferPolicy.from_checkpoint(log, path, seed=11)
-    decisions = [policy.choose(context(customer=f"cus_{i}", entries=earned_entries())) for i in range(200)]
+    decisions = [policy.choose(context(customer=f"cus_{i}", entries=earned_entries(), category="dining"))
+                 for i in range(200)]
     assert all(d.policy_version == checkpoint_version(model) for d in decisions)
     greedy = [d for d in decisions if d.offer is not None and d.offer.offer_id == "3x-dining-7d"]
-    assert len(greedy) > 150                                   # 1 - 0.1 + 0.1 / 17 = 0.906 expected
-    assert all(d.propensity == pytest.approx(1 - 0.1 + 0.1 / K, abs=1e-3) for d in greedy)
+    kd = len(CATALOGUE.for_category("dining"))
+    assert len(greedy) > 150                                   # 1 - 0.1 + 0.1 / 5 = 0.92 expected
+    assert all(d.propensity == pytest.approx(1 - 0.1 + 0.1 / kd, abs=1e-3) for d in greedy)
     others = [r for r in log.all() if r.action != "3x-dining-7d"]
-    assert all(r.propensity == pytest.approx(0.1 / K, abs=1e-3) for r in others)
+    assert all(r.propensity == pytest.approx(0.1 / kd, abs=1e-3) for r in others)
+    assert all(r.actions == CATALOGUE.for_category("dining").ids for r in log.all())
     assert len(log.all()) == 200
+    # at a grocery merchant the favourite is not offered: the model's choice among grocery's actions
+    grocery = [policy.choose(context(customer=f"g_{i}", entries=earned_entries())) for i in range(50)]
+    assert all(d.offer is None or d.offer.attributes["category"] == "grocery" for d in grocery)
     assert BanditOfferPolicy.from_checkpoint(MemoryDecisionLog(), model).policy.version == checkpoint_version(model)
 
 
@@ -168,7 +211,7 @@ def test_the_features_the_policy_logs_come_from_the_ledger_page():
     assert record.context["recency_days"] == 2.0
 
 
-def test_the_statement_shows_the_chosen_offer_through_the_api_view():
+def test_the_statement_at_a_merchant_without_a_category_shows_no_offer_and_logs_nothing():
     store = MemoryStore()
     uow = lambda: FakeUnitOfWork(store)  # noqa: E731
     ledger.apply_captured(Capture("m_shop", "cus_1", "pay_1", "evt_c", "USD", 2500, NOW), uow, EarnRates("1"))
@@ -176,9 +219,22 @@ def test_the_statement_shows_the_chosen_offer_through_the_api_view():
     found = ledger.statement("m_shop", "cus_1", uow, BanditOfferPolicy.from_checkpoint(log, None, seed=4),
                              limit=20, before_seq=None, now=NOW)
     view = statement_view(found)["offers"]
+    assert view == {"status": "not_configured", "detail": ledger.NO_MERCHANT_CATEGORY, "active": []}
+    assert log.all() == []
+
+
+def test_the_statement_shows_the_chosen_offer_through_the_api_view():
+    store = MemoryStore()
+    uow = lambda: FakeUnitOfWork(store)  # noqa: E731
+    ledger.apply_captured(Capture("m_shop", "cus_1", "pay_1", "evt_c", "USD", 2500, NOW), uow, EarnRates("1"))
+    ledger.set_merchant_category("m_shop", "travel", uow, NOW)
+    log = MemoryDecisionLog()
+    found = ledger.statement("m_shop", "cus_1", uow, BanditOfferPolicy.from_checkpoint(log, None, seed=4),
+                             limit=20, before_seq=None, now=NOW)
+    view = statement_view(found)["offers"]
     [record] = log.all()
     assert view["status"] == "ok" and view["policy_version"] == UNIFORM_VERSION
-    assert view["propensity"] == pytest.approx(1 / K)
+    assert view["propensity"] == pytest.approx(1 / KG) and record.actions == CATALOGUE.for_category("travel").ids
     assert [o["offer_id"] for o in view["active"]] == ([] if record.action == "none" else [record.action])
 
 
@@ -190,3 +246,16 @@ def test_a_decision_record_refuses_an_invalid_propensity_or_action():
                 {"at": NOW.replace(tzinfo=None)}):
         with pytest.raises(ValueError):
             DecisionRecord(**{**ok, **bad})
+
+
+def test_the_memory_claim_lets_one_of_two_draws_stand():
+    log = MemoryDecisionLog()
+    ok = dict(merchant_id="m_shop", customer_id="cus_1", at=NOW, policy_version="v", propensity=0.5,
+              actions=("none", "2x-grocery-7d"), probabilities=(0.5, 0.5))
+    first = DecisionRecord(decision_id="ofd_1", action="none", **ok)
+    second = DecisionRecord(decision_id="ofd_2", action="2x-grocery-7d", **ok)
+    assert log.claim(first, None) == first
+    assert log.claim(second, None) == first            # lost: the winner's decision is shown
+    third = DecisionRecord(**{**ok, "at": NOW + NO_OFFER_HOLD}, decision_id="ofd_3", action="none")
+    assert log.claim(third, "ofd_1") == third          # replaces the lapsed one it names
+    assert log.claim(second, "ofd_1") == third

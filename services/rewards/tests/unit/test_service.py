@@ -111,7 +111,11 @@ def test_a_writer_that_always_wins_ends_in_concurrent_change_for_the_queue_to_re
 
 
 class FixedPolicy(OfferPolicy):
+    def __init__(self):
+        self.asked = []
+
     def choose(self, context):
+        self.asked.append(context)
         return OfferDecision(Offer("3x_grocery", "3x points at grocery merchants this week", "3"), 0.8, "v1")
 
 
@@ -119,6 +123,7 @@ def test_statement_pages_newest_first_and_scopes_to_the_merchant():
     store, uow = world()
     for i in range(5):
         ledger.apply_captured(cap(100 * (i + 1), payment=f"pay_0000000{i}", event=f"evt_{i}"), uow, RATES)
+    ledger.set_merchant_category("m_shop", "grocery", uow, AT)
     page = ledger.statement("m_shop", "cus_1", uow, FixedPolicy(), limit=2, before_seq=None, now=AT)
     assert [e.seq for e in page.entries] == [5, 4] and page.next_before == 4 and page.account.balance == 15
     assert page.offers.offer.offer_id == "3x_grocery" and page.offers.propensity == 0.8
@@ -133,3 +138,15 @@ def test_the_offer_placeholder_is_loud():
     ledger.apply_captured(cap(), uow, RATES)
     page = ledger.statement("m_shop", "cus_1", uow, OffersNotConfigured(), limit=10, before_seq=None, now=AT)
     assert page.offers.configured is False and page.offers.offer is None
+
+
+def test_a_merchant_without_a_category_is_shown_no_offer_and_the_policy_is_not_asked():
+    store, uow = world()
+    ledger.apply_captured(cap(), uow, RATES)
+    policy = FixedPolicy()
+    page = ledger.statement("m_shop", "cus_1", uow, policy, limit=10, before_seq=None, now=AT)
+    assert page.offers.configured is False and page.offers.offer is None and policy.asked == []
+    assert page.offers.detail == ledger.NO_MERCHANT_CATEGORY
+    ledger.set_merchant_category("m_shop", "fuel", uow, AT)
+    page = ledger.statement("m_shop", "cus_1", uow, policy, limit=10, before_seq=None, now=AT)
+    assert page.offers.configured and [c.category for c in policy.asked] == ["fuel"]
