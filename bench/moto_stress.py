@@ -54,7 +54,7 @@ def process(i):  # one "worker process": one client per service, 5 slots long po
                 timed("del", c_sqs.delete_message, QueueUrl=q, ReceiptHandle=m["ReceiptHandle"])
     ts = [threading.Thread(target=slot, daemon=True) for _ in range(5)]
     [t.start() for t in ts]; return ts
-def producer(j):  # the "gateway": bursts, then idle gaps up to 70 s (past cheroot's 60 s idle expiry)
+def producer(j):  # the "gateway": bursts, then idle gaps up to 65 s (past cheroot's 60 s idle expiry)
     c_sqs, c_ddb = client("sqs"), client("dynamodb")
     while time.monotonic() < stop:
         for _ in range(random.randint(5, 40)):
