@@ -22,7 +22,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
 # The held-out batches, each measured blind once (docs/chat.md).
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
-         "heldout_h")
+         "heldout_h", "heldout_i")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -99,6 +99,11 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "nov1-15": (D(2026, 11, 1), D(2026, 11, 16)), "nov23-29": (D(2026, 11, 23), D(2026, 11, 30)),
     "today@Europe/Zurich": (D(2026, 11, 30, 23), NOW), "this_week@Europe/Paris": (D(2026, 11, 29, 23), NOW),
     "last_week@Europe/Berlin": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
+    # heldout_i (Sydney AEDT +11, Singapore +8, Brisbane AEST +10 with no daylight saving)
+    "last_week@Australia/Sydney": (D(2026, 11, 22, 13), D(2026, 11, 29, 13)),
+    "last_month@Australia/Sydney": (D(2026, 10, 31, 13), D(2026, 11, 30, 13)),
+    "yesterday@Asia/Singapore": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
+    "today@Australia/Brisbane": (D(2026, 11, 30, 14), NOW),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},

@@ -28,7 +28,7 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # heldout_b's expected plan and heldout_h's (and heldout_e's) disagree (docs/chat.md).
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (157 / 158, 1), "heldout_f": (152 / 152, 0),
-          "heldout_g": (158 / 158, 0), "heldout_h": (153 / 160, 1)}
+          "heldout_g": (158 / 158, 0), "heldout_h": (153 / 160, 1), "heldout_i": (150 / 153, 1)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
