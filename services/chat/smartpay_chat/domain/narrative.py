@@ -9,7 +9,9 @@ plan (issue #17: ignore filler only when the rest parses to one unambiguous plan
 - the story stands before or after the question, never inside it: a prefix or a suffix of the clauses parses alone
   with no word left over (at most 3 x MAX_CLAUSES parses, each clause text parsed once);
 - every story clause only reports ("says", "reported", "complained", "asked", "wants to know", "mentioned", "told")
-  or is pure filler ("hey", "thanks"), and has no word that could narrow the question: no "only", "just",
+  or is pure filler ("hey", "thanks"), or, after the question only, is an aside that starts with a first-person
+  clause ("..., I'm replying to a customer", "..., I am writing to a buyer", "..., we're checking"); and it has no
+  word that could narrow the question: no "only", "just",
   "ignoring", "except", "without" or negation, no preposition as its first word ("for premium customers", "on
   Stripe") and no word but an article or a quantifier before a people word ("new customers", "premium buyers"):
   "refund rate this month, for premium customers", "volume yesterday - new customers only" and "approval rate
@@ -44,6 +46,8 @@ MAX_CLAUSES = 6
 _REPORTS = frozenset("""say says said saying report reports reported reporting complain complains complained complaining
 ask asks asked asking mention mentions mentioned mentioning tell tells told telling""".split())
 _REPORTING_PHRASES = ("wants? to know", "wanted to know")
+# A first-person clause's first word ("I'm replying to a customer", "we are checking"): an aside after the question.
+_FIRST_PERSON = frozenset("""i i'm im i've i'll i'd we we're we've we'll we'd""".split())
 # Words that narrow a question wherever they stand in a clause ("new customers only", "ignoring test payments").
 _NARROWS = lx.NEGATIONS | frozenset("""only just ignoring ignore ignored ignores except excepting excluding exclude
 without solely purely exclusively but unless apart outside""".split())
@@ -74,8 +78,8 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
 
     found: list[Parsed] = []
     for cut in range(1, len(parts)):  # the question before the story, then after it
-        for run, story in ((parts[:cut], parts[cut:]), (parts[cut:], parts[:cut])):
-            if not all(_may_be_story(clause) for clause in story):
+        for run, story, after in ((parts[:cut], parts[cut:], True), (parts[cut:], parts[:cut], False)):
+            if not all(_may_be_story(clause, after) for clause in story):
                 continue
             main = parse_once(" ".join(run))
             if main.refusal or main.leftovers or main.metric is None and not _answerable(main):
@@ -87,8 +91,9 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
     return found[0] if len(plans) == 1 else None
 
 
-def _may_be_story(clause: str) -> bool:
-    """Only reporting or filler, with no word that could narrow the question (read before any parse)."""
+def _may_be_story(clause: str, after: bool) -> bool:
+    """Only reporting or filler, or (`after` the question) a first-person aside, with no word that could narrow
+    the question (read before any parse)."""
     words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
     if not words or words[0] in _PREPOSITIONS or any(w in _NARROWS for w in words):
         return False
@@ -96,7 +101,7 @@ def _may_be_story(clause: str) -> bool:
         return False  # "new customers", "premium buyers": a kind of customer the question may be about
     text = " ".join(words)
     return (any(w in _REPORTS for w in words) or any(re.search(rf"\b{p}\b", text) for p in _REPORTING_PHRASES)
-            or all(w in lx.FILLER for w in words))
+            or all(w in lx.FILLER for w in words) or after and len(words) > 1 and words[0] in _FIRST_PERSON)
 
 
 def _answerable(main: Parsed) -> bool:
@@ -112,7 +117,10 @@ def _story(parsed: Parsed, clause: str) -> Parsed | None:
         return None
     if parsed.counted or parsed.fell_back is not None:
         return None
+    words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
     for word in parsed.leftovers:
+        if word == "am" and (words[:1] in (["i'm"], ["im"]) or words[:2] == ["i", "am"]):
+            continue  # "I'm replying", "I am writing": the verb, not the time word of "9 am"
         if (word in _CHANGES_A_PLAN or any(c.isdigit() for c in word) or "_" in word or word in spoken.NUMBER_VOCAB
                 or word in lx.NUMBER_WORDS and word not in ("a", "an")):
             return None

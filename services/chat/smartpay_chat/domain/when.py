@@ -17,6 +17,8 @@ _TO_DATE = r"(?:to|till|until|up to|up till|upto) (?:date|today|now)"
 # "this", "current" and "actual" week / month / year (Spanish "actual", Portuguese "atual" = current)
 # "..., both dates inclusive": what a range of dates is anyway (METRICS.md: both days included). "exclusive" is not
 # taken: left over, it is refused.
+# A range's dash: a hyphen, an en dash or an em dash ("10-16 November", "10–16 November 2026", "Nov 10 — Nov 16")
+_DASH = "[-–—]"
 _INCLUSIVE = (r"(?:\s+(?:both\s+(?:dates|days|ends)\s+)?(?:inclusive|included)|\s+(?:inclusive|including)\s+of\s+both"
               r"(?:\s+(?:dates|days|ends))?|\s+inclusively)?")
 
@@ -109,13 +111,14 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         raise FutureWindow("I answer about payments that already happened, not about the future")
     # "between Nov 1 and Nov 7", "from ... to ...", and without a first word: "10 November to 16 November 2026"
     # ("and" only after "between": "on Nov 1 and Nov 7" is two days, which no window is)
-    for m in t.take_first(rf"\b(?:between\s+{g.DATE_RE}\s+(?:and|to|until|till|through|thru|-)"
-                          rf"|(?:from\s+)?{g.DATE_RE}\s+(?:to|until|till|through|thru|-))\s+{g.DATE_RE}{_INCLUSIVE}"):
+    for m in t.take_first(rf"\b(?:between\s+{g.DATE_RE}\s+(?:and|to|until|till|through|thru|{_DASH})"
+                          rf"|(?:from\s+)?{g.DATE_RE}\s+(?:to|until|till|through|thru|{_DASH}))\s+{g.DATE_RE}{_INCLUSIVE}"):
         return _between(m, today), False
-    for m in t.take_first(rf"\b(?:(?:between|from)\s+(?:the\s+)?{g.DAY_RE}\s*(?:and|to|until|till|through|thru|-)"
-                          rf"|(?:the\s+)?{g.DAY_RE}\s*(?:to|until|till|through|thru|-))\s*(?:the\s+)?"
+    for m in t.take_first(rf"\b(?:(?:between|from)\s+(?:the\s+)?{g.DAY_RE}\s*(?:and|to|until|till|through|thru|{_DASH})"
+                          rf"|(?:the\s+)?{g.DAY_RE}\s*(?:to|until|till|through|thru|{_DASH}))\s*(?:the\s+)?"
                           rf"{g.DAY_RE}\s+(?:of\s+)?{g.MONTH_RE}(?:\s+{g.YEAR_RE})?{_INCLUSIVE}"):
-        # "from the 10th to the 16th of November", "between 23 and 29 November 2026", "10-16 November"
+        # "from the 10th to the 16th of November", "between 23 and 29 November 2026", "10-16 November",
+        # "10–16 November 2026" (a year said is kept: another year's days, or refused when they are to come)
         first, last, month, year = m.group(1) or m.group(2), m.group(3), m.group(4), m.group(5)
         start = _date((None,) * 6 + (first, month, year), today)
         end = _date((None,) * 6 + (last, month, year), today)
@@ -184,8 +187,10 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
                     rf"|\b(?!may\b|march\b|mar\b){g.MONTH_RE}(?!\s*\d)\b"):
         month = m.group(1) or m.group(2)
         return {"period": "month", "month": g.MONTHS[month]}, False
-    if t.take_first(NOW_WORDS):
-        return {"period": "today"}, True
+    for m in t.take_first(NOW_WORDS):
+        # "today" / "so far today" name the day (a window, pending payments included: "pending payments today");
+        # only the "now" words ask for the state now ("pending right now": whenever created)
+        return {"period": "today"}, "today" not in m.group(0)
     return None, False
 
 

@@ -194,10 +194,11 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     if parsed.metric and base and parsed.metric != base.metric and parsed.metric in RATE_METRICS:
         filters["statuses"] = ()  # a rate names its own numerator: the last question's statuses do not apply
     metric = parsed.metric or base.metric
-    said_here = base is None or bool(parsed.statuses) or parsed.money_of_those
+    said_here = base is None or bool(parsed.statuses)
     if metric == "refund_total" and said_here and set(filters["statuses"]) <= {"refunded", "partially_refunded"}:
         # every refund is of a refunded payment: the same figure, a plainer plan. A follow-up ("number of refunded
-        # payments >> how much was refunded in total?") keeps the filter it inherits, like any other.
+        # payments >> how much was refunded in total?", "how many refunds ... >> how much money was that?": the
+        # refunded amount of those payments, docs/chat.md) keeps the filter it inherits, like any other.
         filters["statuses"] = ()
     window = Window(**parsed.window) if parsed.window else (base.window if base else None)
     group_by = parsed.group_by or (base.group_by if base else ())

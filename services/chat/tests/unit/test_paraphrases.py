@@ -26,9 +26,13 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # without the 2 "right now" questions moved out); heldout_h's: 153/160 after its fixes (blind: 144/160, 11 refused,
 # 5 wrong); its one wrong answer left is the plan shape of "how many refunds ... >> how much money was that?", where
 # heldout_b's expected plan and heldout_h's (and heldout_e's) disagree (docs/chat.md).
+# heldout_i's: 153/153 after its fixes (blind: 157/160, 2 refused, 1 wrong; 150/153 without the 3 duplicates removed
+# and the 4 "Sydney time" questions moved to tuning). The plan-shape disagreement above was then settled
+# (docs/chat.md: the money of the refunds counted keeps their refunded filter; heldout_b's expected plan changed
+# after its measurement): heldout_e 158/158 and heldout_h 154/160 (6 refused), no wrong answer.
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
-          "heldout_d": (146 / 146, 0), "heldout_e": (157 / 158, 1), "heldout_f": (152 / 152, 0),
-          "heldout_g": (158 / 158, 0), "heldout_h": (153 / 160, 1), "heldout_i": (150 / 153, 1)}
+          "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
+          "heldout_g": (158 / 158, 0), "heldout_h": (154 / 160, 0), "heldout_i": (153 / 153, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",

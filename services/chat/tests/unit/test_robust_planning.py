@@ -121,7 +121,8 @@ def test_relative_windows_and_the_money_of_the_payments_counted():
         "period": "on_date", "start_date": "2026-11-29"}
     assert plan("the month before that").kind == "refusal"  # nothing to step back from
     refunds = fields("and how much money was that?", plan("how many payments were refunded this week?"))
-    assert (refunds["metric"], refunds.get("filters")) == ("refund_total", None)
+    # the refunded amount of the payments counted: their refunded filter kept (docs/chat.md's decision)
+    assert (refunds["metric"], refunds.get("filters")) == ("refund_total", {"statuses": ["refunded", "partially_refunded"]})
     assert plan("how much money was that", plan("how many declined payments yesterday")).kind == "refusal"
 
 
@@ -217,7 +218,8 @@ def test_a_refund_total_follow_up_keeps_the_refunded_filter_it_inherits():
     found = fields("how much was refunded in total?", first)
     assert (found["metric"], found["filters"]) == ("refund_total", {"statuses": ["refunded", "partially_refunded"]})
     money = fields("and how much money was that?", plan("how many payments were refunded this week?"))
-    assert (money["metric"], money.get("filters")) == ("refund_total", None)  # the money of those: the plain plan
+    # the money of those: their refunded filter kept too (docs/chat.md's decision, 2026-12-06)
+    assert (money["metric"], money["filters"]) == ("refund_total", {"statuses": ["refunded", "partially_refunded"]})
     assert fields("refund total of refunded payments this month").get("filters") is None
 
 
