@@ -111,8 +111,10 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         raise FutureWindow("I answer about payments that already happened, not about the future")
     # "between Nov 1 and Nov 7", "from ... to ...", and without a first word: "10 November to 16 November 2026"
     # ("and" only after "between": "on Nov 1 and Nov 7" is two days, which no window is)
-    for m in t.take_first(rf"\b(?:between\s+{g.DATE_RE}\s+(?:and|to|until|till|through|thru|{_DASH})"
-                          rf"|(?:from\s+)?{g.DATE_RE}\s+(?:to|until|till|through|thru|{_DASH}))\s+{g.DATE_RE}{_INCLUSIVE}"):
+    # (a dash between the dates may be spaced or not: "Nov 10 - Nov 16", "10 November—16 November")
+    for m in t.take_first(rf"\b(?:between\s+{g.DATE_RE}(?:\s+(?:and|to|until|till|through|thru)\s+|\s*{_DASH}\s*)"
+                          rf"|(?:from\s+)?{g.DATE_RE}(?:\s+(?:to|until|till|through|thru)\s+|\s*{_DASH}\s*))"
+                          rf"{g.DATE_RE}{_INCLUSIVE}"):
         return _between(m, today), False
     for m in t.take_first(rf"\b(?:(?:between|from)\s+(?:the\s+)?{g.DAY_RE}\s*(?:and|to|until|till|through|thru|{_DASH})"
                           rf"|(?:the\s+)?{g.DAY_RE}\s*(?:to|until|till|through|thru|{_DASH}))\s*(?:the\s+)?"

@@ -62,7 +62,8 @@ def test_a_first_person_aside_only_trails_the_question():
 @pytest.mark.parametrize("question", [
     "Decline rate by country, 10–16 November 2026", "decline rate by country 10—16 November 2026",
     "decline rate by country, 10 – 16 Nov 2026", "decline rate by country 10-16 November 2026",
-    "decline rate by country 10–16 November",
+    "decline rate by country 10–16 November", "decline rate by country, Nov 10 — Nov 16",
+    "decline rate by country, 10 November—16 November 2026",
 ])
 def test_a_day_range_with_a_dash_is_a_range(question):
     found = fields(question)
