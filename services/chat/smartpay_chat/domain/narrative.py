@@ -11,11 +11,10 @@ plan (issue #17: ignore filler only when the rest parses to one unambiguous plan
 - every story clause only reports ("says", "reported", "complained", "asked", "wants to know", "mentioned", "told")
   or is pure filler ("hey", "thanks"), or, after the question only, is an aside that starts with a first-person
   clause ("..., I'm replying to a customer", "..., I am writing to a buyer", "..., we're checking"); and it has no
-  word that could narrow the question: no "only", "just",
-  "ignoring", "except", "without" or negation, no preposition as its first word ("for premium customers", "on
-  Stripe") and no word but an article or a quantifier before a people word ("new customers", "premium buyers"):
-  "refund rate this month, for premium customers", "volume yesterday - new customers only" and "approval rate
-  today, ignoring test payments" stay refused;
+  word that could narrow the question: no "only", "just", "ignoring", "except", "without" or negation, no
+  preposition as its first word ("for premium customers", "on Stripe") and no word but an article or a quantifier
+  before a people word ("new customers", "premium buyers"): "refund rate this month, for premium customers",
+  "volume yesterday - new customers only" and "approval rate today, ignoring test payments" stay refused;
 - every story clause, parsed alone, names no figure, time zone, grouping, ranking, amount, percentile or relative
   step, no window but the run's own, and only filter values that run names too ("a customer from France" before
   "declines from France"); a clause that adds a value or a window ("last week") is not a story;

@@ -122,7 +122,8 @@ def test_relative_windows_and_the_money_of_the_payments_counted():
     assert plan("the month before that").kind == "refusal"  # nothing to step back from
     refunds = fields("and how much money was that?", plan("how many payments were refunded this week?"))
     # the refunded amount of the payments counted: their refunded filter kept (docs/chat.md's decision)
-    assert (refunds["metric"], refunds.get("filters")) == ("refund_total", {"statuses": ["refunded", "partially_refunded"]})
+    assert (refunds["metric"], refunds.get("filters")) == (
+        "refund_total", {"statuses": ["refunded", "partially_refunded"]})
     assert plan("how much money was that", plan("how many declined payments yesterday")).kind == "refusal"
 
 
