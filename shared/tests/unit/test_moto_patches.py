@@ -342,3 +342,77 @@ def _quietly(call, **kwargs):
         call(**kwargs)
     except Exception:
         pass
+
+
+def update_story() -> list:
+    """UpdateItem as the payment repository sends it (many SETs into a map, conditional on a version, then the
+    outbox REMOVE) and the errors moto answers for bad expressions: every answer and the table's final content."""
+    run = uuid.uuid4().hex[:8]
+    out = []
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        table = f"pay-{run}"
+        db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        key = {"pk": {"S": "p1"}}
+        names = {"#v": "version", "#o": "outbox", "#e0": "e0", "#e1": "e1", "#s": "state"}
+        save = "SET #s = :s, #v = :nv, a = :a, b = :a, c = :a, d = :a, #o.#e0 = :e, #o.#e1 = :e, n = n + :one"
+        values = {":s": {"S": "ROUTED"}, ":a": {"S": "x"}, ":e": {"S": "env"}, ":one": {"N": "1"}}
+        calls = [
+            dict(UpdateExpression="SET #v = :nv, #o = :m, n = :zero, l = :l",
+                 ExpressionAttributeNames={"#v": "version", "#o": "outbox"},
+                 ExpressionAttributeValues={":nv": {"N": "1"}, ":m": {"M": {}}, ":zero": {"N": "0"},
+                                            ":l": {"L": [{"S": "a"}, {"S": "b"}, {"S": "c"}]}}),
+            *[dict(UpdateExpression=save, ConditionExpression="#v = :ev", ExpressionAttributeNames=names,
+                   ExpressionAttributeValues={**values, ":nv": {"N": str(v + 1)}, ":ev": {"N": str(v)}})
+              for v in (1, 2, 1)],  # the third is stale: ConditionalCheckFailedException
+            dict(UpdateExpression="REMOVE #o.#e0, #o.#e1, l[0], l[2]",
+                 ExpressionAttributeNames={"#o": "outbox", "#e0": "e0", "#e1": "e1"}),
+            dict(UpdateExpression="ADD tags :t, n :one DELETE tags :u",  # tags twice: overlapping paths
+                 ExpressionAttributeValues={":t": {"SS": ["a", "b"]}, ":one": {"N": "1"}, ":u": {"SS": ["a"]}}),
+            dict(UpdateExpression="SET a = :a, b = :a, a = :a", ExpressionAttributeValues={":a": {"S": "y"}}),
+            dict(UpdateExpression="SET a = :a, m.x = :a, m = :a", ExpressionAttributeValues={":a": {"S": "y"}}),
+            dict(UpdateExpression="SET a = :a SET b = :a", ExpressionAttributeValues={":a": {"S": "y"}}),
+            dict(UpdateExpression="REMOVE a REMOVE b"),
+            dict(UpdateExpression="SET pk = :a", ExpressionAttributeValues={":a": {"S": "y"}}),
+            dict(UpdateExpression="SET a = :missing", ExpressionAttributeValues={":a": {"S": "y"}}),
+            dict(UpdateExpression="SET a = = :a", ExpressionAttributeValues={":a": {"S": "y"}}),
+        ]
+        for call in calls:
+            try:
+                got = db.update_item(TableName=table, Key=key, ReturnValues="ALL_NEW", **call)
+                out.append(json.dumps(got["Attributes"], sort_keys=True))
+            except db.exceptions.ClientError as e:
+                out.append(f'{e.response["Error"]["Code"]}: {e.response["Error"]["Message"]}')
+        out.append(json.dumps(db.get_item(TableName=table, Key=key)["Item"], sort_keys=True))
+    return out
+
+
+def test_update_expressions_answer_and_write_exactly_what_moto_does_validated_in_linear_time(monkeypatch):
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for cls, name in ((validators.ActionCountValidator, "traverse"), (validators.OverlappingPathsValidator, "traverse"),
+                      (DepthFirstTraverser, "nodes_to_be_processed"), (DepthFirstTraverser, "process")):
+        monkeypatch.setattr(cls, name, getattr(cls, name))  # undone after the test
+    monkeypatch.setattr(UpdateExpressionParser, "make", UpdateExpressionParser.__dict__["make"])
+    checked: list[int] = []
+    real = validators.ActionCountValidator.verify_action_counts
+    monkeypatch.setattr(validators.ActionCountValidator, "verify_action_counts",
+                        lambda self, node: checked.append(1) or real(self, node))
+
+    plain = update_story()
+    assert '"version": {"N": "3"}' in plain[-1] and plain[3].startswith("ConditionalCheckFailedException")
+    assert sum(1 for answer in plain if answer.startswith("ValidationException")) == 8
+    stock_checks, checked[:] = len(checked), []
+
+    moto_server.fast_update_validation()
+    moto_server.fast_update_validation()  # idempotent: the parser is not wrapped twice
+    assert update_story() == plain
+    # one action-count check per validated expression, where moto checked every node of its tree
+    assert len(checked) <= 12 < stock_checks
+    info = UpdateExpressionParser.make.cache_info()
+    assert info.hits >= info.misses > 0  # each text parsed once, then remembered
