@@ -1,7 +1,8 @@
 """Chat benchmark: the evaluation set (>= 80 questions, expected answers from independent code over the
 documents) per family, then the 100,000-document embedded index: bulk and single-document index throughput,
 answer latency p50/p95 (planner + engine + template) with the file held, through the API's path (a held
-read-only connection to the worker's published copy) and with the file opened per call (the fallback), the
+connection to the worker's publish: the base copy, then with a delta over it) and with the file opened per call
+(the fallback), the
 worker's write + publish cost, and hybrid search (BM25 + embeddings) latency when the embeddings extra is there.
 Then issue #17 item 6 (`bench/chat_gateway.py`): the same number of payments in a private local stack, POST /chat
 through the gateway while payments are taken and indexed, and the first answer of a new API environment after its

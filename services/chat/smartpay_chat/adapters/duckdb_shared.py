@@ -96,6 +96,7 @@ def _prune(path: Path, manifest: dict[str, Any]) -> None:
     for old in path.parent.glob(f"{path.stem}.read.*{path.suffix}"):
         if old.name not in keep:
             old.unlink(missing_ok=True)
+    path.with_name(f"{path.stem}.read{path.suffix}").unlink(missing_ok=True)  # the single copy before deltas
 
 
 def lock_path(path: Path) -> Path:

@@ -72,6 +72,7 @@ def test_a_newer_version_in_the_delta_replaces_the_base_row_for_its_merchant_onl
 def test_a_delta_over_its_limit_is_folded_into_a_new_base(tmp_path, chat_now, monkeypatch):
     monkeypatch.setattr(duckdb_shared, "DELTA_MAX_ROWS", 2)
     path = tmp_path / "payments.duckdb"
+    (tmp_path / "payments.read.duckdb").write_bytes(b"")  # the single read copy of the layout before deltas
     writer = SharedFileDuckDBIndex(path, idle_close_seconds=3600, max_refresh_seconds=0)
     reader = SharedFileDuckDBIndex(path, read_only=True)
     docs = [build_document(m, p, s) for m, p, s in snapshots(4, now=chat_now, seed=12, merchants=("m_acme",))]
@@ -86,6 +87,7 @@ def test_a_delta_over_its_limit_is_folded_into_a_new_base(tmp_path, chat_now, mo
     assert seen == [(1, False), (1, False), (2, True), (2, False)]
     assert sorted(f.name for f in tmp_path.glob("payments.read.*.duckdb")) == [
         "payments.read.2.d1.duckdb", "payments.read.2.duckdb"]  # older publishes pruned
+    assert not (tmp_path / "payments.read.duckdb").exists()
     writer.close()
     reader.close()
 
