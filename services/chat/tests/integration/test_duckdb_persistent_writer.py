@@ -1,4 +1,5 @@
-"""The worker keeps its read-write connection across batches and publishes a checkpointed copy after each; it
+"""The worker keeps its read-write connection across batches and publishes after each (a delta over the base
+copy; readers see both as one); it
 lets the file go when idle or when another writer asks, and a worker killed with the file open loses nothing
 it committed. Real DuckDB files; other processes are real subprocesses (DuckDB locks per process)."""
 
