@@ -2,7 +2,7 @@
 gateway verifying Cognito tokens), N payments of one merchant in its chat index (`smartpay chat reindex
 --from-jsonl`, the bulk path), then POST /chat through the gateway while indexing runs (a thread takes payments
 through POST /pay all along: the chat worker indexes each from payment.requested and again at its end, and
-publishes the read copy the API holds). Measured:
+publishes a delta over the base copy the API holds). Measured:
 
 - `gateway_latency_ms`: p50/p95 of POST /chat as the client sees it (HTTP, token check, the API function's
   environment, planner, DuckDB, template), over BENCH questions x rounds;

@@ -61,19 +61,25 @@ _VECTORS_DDL = (f"CREATE TABLE IF NOT EXISTS {duckdb_search.VECTORS} (merchant_i
 
 class DuckDBPaymentIndex(PaymentIndex):
     def __init__(self, path: Path | str, *, name: str = TABLE, read_only: bool = False,
-                 embedder: Embedder | None = None, no_embedder_reason: str | None = None):
+                 embedder: Embedder | None = None, no_embedder_reason: str | None = None,
+                 connection: duckdb.DuckDBPyConnection | None = None):
+        """`connection`: query an open connection instead of opening `path` (a reader's published snapshot,
+        whose `payments` and `payment_vectors` are views; see duckdb_shared). Closing this closes it."""
         self.name = name
         self._embedder = embedder
         self._no_embedder = no_embedder_reason or "no embedding model configured"
         self._path = str(path)
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        if read_only and not Path(self._path).exists():
-            raise IndexUnavailable(f"the embedded index {self._path} does not exist yet (nothing indexed)")
-        try:
-            self._db = duckdb.connect(self._path, read_only=read_only)
-        except duckdb.IOException as e:  # another process holds the write lock
-            raise IndexUnavailable(f"cannot open the embedded index at {self._path}: {e}") from e
+        if connection is not None:
+            self._db = connection
+        else:
+            if self._path != ":memory:":
+                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            if read_only and not Path(self._path).exists():
+                raise IndexUnavailable(f"the embedded index {self._path} does not exist yet (nothing indexed)")
+            try:
+                self._db = duckdb.connect(self._path, read_only=read_only)
+            except duckdb.IOException as e:  # another process holds the write lock
+                raise IndexUnavailable(f"cannot open the embedded index at {self._path}: {e}") from e
         self._lock = threading.Lock()
         self._deferred_vectors: list[PaymentDocument] = []
         with self._lock:
@@ -280,6 +286,35 @@ class DuckDBPaymentIndex(PaymentIndex):
                 self._db.executemany(self._WRITE_VECTOR, rows)
         return len(rows)
 
+    def export(self, target: Path, keys: Iterable[tuple[str, str]]) -> None:
+        """Write the current rows (and vectors) of these (merchant, payment) keys to a new DuckDB file at
+        `target`, in one read of this connection: a consistent set, committed writes only (a published delta)."""
+        joined = [f"{merchant}\x1f{payment}" for merchant, payment in keys]
+        where = "merchant_id || chr(31) || payment_id IN (SELECT unnest(?::VARCHAR[]))"
+        with self._lock:
+            self._db.execute(f"ATTACH {quoted(target)} AS _export")
+            try:
+                self._db.execute("BEGIN TRANSACTION")
+                for table in (TABLE, duckdb_search.VECTORS):
+                    self._db.execute(f"CREATE TABLE _export.{table} AS SELECT * FROM {table} WHERE {where}", [joined])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._db.execute("DETACH _export")
+
+    def exported_keys(self, source: Path) -> set[tuple[str, str]]:
+        """The (merchant, payment) keys in a file `export` wrote."""
+        with self._lock:
+            self._db.execute(f"ATTACH {quoted(source)} AS _exported (READ_ONLY)")
+            try:
+                return {(m, p) for m, p in self._db.execute(
+                    f"SELECT merchant_id, payment_id FROM _exported.{TABLE} UNION "
+                    f"SELECT merchant_id, payment_id FROM _exported.{duckdb_search.VECTORS}").fetchall()}
+            finally:
+                self._db.execute("DETACH _exported")
+
     def checkpoint(self) -> None:
         """Write the WAL into the main file (a copy of the file is then complete without the WAL)."""
         with self._lock:
@@ -288,6 +323,11 @@ class DuckDBPaymentIndex(PaymentIndex):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def quoted(path: Path | str) -> str:
+    """A file path as a SQL string literal (ATTACH takes no parameters)."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _shown(value):

@@ -3,29 +3,35 @@ does no other process can open it, not even read-only. So:
 
 - only the holder of the writer lock (`<file>.lock`) has the file open read-write. The indexer worker keeps
   its connection, and the lock, across SQS batches (`batch()`), so a batch pays no open on the saga's critical
-  path. At the end of each batch it checkpoints and **publishes** a copy, `<name>.read.duckdb`: copied to a
-  temporary file, stamped with the source file's mtime, then renamed over the old copy (atomic; a reader
-  holding the old copy keeps its inode);
-- the copy is a refresh, as OpenSearch's: a batch that ends less than the refresh interval after the last
-  publish leaves its writes in DuckDB's WAL (no checkpoint, no copy) and a timer publishes them when the interval
-  is up (or the file is let go). The interval is `REFRESH_FACTOR` times what the last checkpoint and copy took,
-  at least `MIN_REFRESH_SECONDS` (0.25 s) and at most `max_refresh_seconds` (1 s): the copy grows with the
-  index (188 MB at 100,000 payments, ~1 s a batch), so without it the copy, not the writes, set how many
-  payments a second the worker could index; and even a small copy, made after every batch, cost the worker
-  ~14 ms of CPU per payment at 5 payments/s. A payment is searchable 0.25-1 s after its batch (the first batch
-  after a quiet spell publishes at once); while the copy costs more than 0.25 s it takes up to half the
-  worker's time (one copy per 1 s interval): at that size, use OpenSearch;
+  path;
+- what readers see is a **publish**, named by a manifest (`<name>.read.json`, replaced atomically): a **base**,
+  a full copy of the checkpointed main file (`<name>.read.<generation>.duckdb`), and a **delta**
+  (`<name>.read.<generation>.d<sequence>.duckdb`): the current rows and vectors of every payment written since
+  that base, exported in one read of the writer's connection. Each publish writes a new delta (small: the
+  payments changed since the base) and a new manifest; the base is copied again only when the writer could not
+  trust the published one (the file was written without publishing), or when the delta would hold more than
+  `DELTA_MAX_ROWS` payments. So a refresh costs milliseconds, not a copy of the whole file (188 MB at 100,000
+  payments with vectors);
+- the refresh, as OpenSearch's: a batch that ends less than the refresh interval after the last publish leaves
+  its writes unpublished and a timer publishes them when the interval is up (or the file is let go). The
+  interval is `REFRESH_FACTOR` times what the last publish took, at least `MIN_REFRESH_SECONDS` (0.25 s) and at
+  most `max_refresh_seconds` (1 s): a payment is searchable 0.25-1 s after its batch (the first batch after a
+  quiet spell publishes at once);
 - the worker lets the file go (closes the connection, then the lock) when no batch came for
   `idle_close_seconds`, or when another writer asks for it: `writer_lock` (a reindex, a lone write) holds a
   shared lock on `<file>.want` while it waits; the worker sees it at the end of a batch (or at the start of
   the next), lets go, and waits for those writers before it takes the lock again (an idle worker lets go on
   its timer anyway; `idle_close_seconds=0` closes after every batch). The kernel drops both locks when a
   process dies, so a crashed worker leaves nothing stale (DuckDB replays its WAL on the next open);
-- the writing process reads its own writes (through the writer while it holds it), never the copy;
-- the API holds one read-only connection to the published copy and reopens it only when the copy changes
-  (inode, size or mtime differ), so a question no longer pays the 25-35 ms open;
-- when the copy is missing or older than the main file (a bulk reindex wrote the main file directly), the
-  API opens the main file read-only for each call, as before: slower, never stale.
+- the manifest records the main file's mtime when it was published (and again after the writer closed the
+  file, which checkpoints it). A reader trusts the publish while a writer holds the lock (that writer
+  publishes what it writes), or when the main file is no newer than that; otherwise (something wrote the main
+  file without publishing) it opens the main file read-only for each call: slower, never stale;
+- the writing process reads its own writes (through the writer while it holds it), never the publish;
+- the API holds one in-memory DuckDB connection with the base ATTACHed read-only and the delta over it
+  (`payments` and `payment_vectors` are views: the base's rows without the delta's keys, plus the delta's).
+  A new delta is attached and the views replaced under the reader's lock, so a question sees one publish,
+  whole; the base, and so DuckDB's cache of it, stays attached until the base itself changes.
 
 A call that meets the other process's lock retries briefly, then raises IndexUnavailable (the queue retries
 the record; the API answers 503 with a retry hint)."""
@@ -33,6 +39,7 @@ the record; the API answers 503 with a retry hint)."""
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -41,9 +48,12 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
-from smartpay_chat.adapters.duckdb_index import TABLE, DuckDBPaymentIndex
+import duckdb
+
+from smartpay_chat.adapters import duckdb_search
+from smartpay_chat.adapters.duckdb_index import TABLE, DuckDBPaymentIndex, quoted
 from smartpay_chat.domain.document import PaymentDocument
 from smartpay_chat.domain.errors import IndexUnavailable
 from smartpay_chat.domain.plan import AggregatePlan, SearchPlan
@@ -57,10 +67,36 @@ _now = time.monotonic  # the refresh's clock (tests move it)
 REFRESH_FACTOR = 4.0  # publish at most every 4x the last publish's cost: the copy takes <= ~20 % of the writer
 MIN_REFRESH_SECONDS = 0.25  # and at most 4 times a second, however cheap the copy (it costs CPU per payment)
 MAX_REFRESH_SECONDS = 1.0  # OpenSearch's default refresh interval
+DELTA_MAX_ROWS = 2000  # payments written since the base before a publish copies the whole file again
+_TABLES = (TABLE, duckdb_search.VECTORS)
 
 
-def published_path(path: Path) -> Path:
-    return path.with_name(f"{path.stem}.read{path.suffix}")
+def manifest_path(path: Path) -> Path:
+    """Names the current publish: {generation, base, delta, sequence, main_mtime_ns}."""
+    return path.with_name(f"{path.stem}.read.json")
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(manifest_path(path).read_text())
+    except FileNotFoundError:
+        return None
+
+
+def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    target = manifest_path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest))
+    os.replace(tmp, target)  # atomic: a reader reads the old manifest or the new one, whole
+
+
+def _prune(path: Path, manifest: dict[str, Any]) -> None:
+    """Delete the published files the manifest no longer names (a reader holding one keeps its inode)."""
+    keep = {manifest["base"], manifest["delta"]}
+    for old in path.parent.glob(f"{path.stem}.read.*{path.suffix}"):
+        if old.name not in keep:
+            old.unlink(missing_ok=True)
+    path.with_name(f"{path.stem}.read{path.suffix}").unlink(missing_ok=True)  # the single copy before deltas
 
 
 def lock_path(path: Path) -> Path:
@@ -110,15 +146,17 @@ def wanted(path: Path) -> bool:
     return False
 
 
-def publish(path: Path, source_fd: int | None = None) -> Path:
-    """Copy the checkpointed main file (closed, or open and idle) to the published copy, stamped with the
-    source's mtime. The caller holds the writer lock.
+def publish(path: Path, source_fd: int | None = None) -> dict[str, Any]:
+    """A full publish: copy the checkpointed main file (closed, or open and idle) to a new base and name it,
+    with no delta, in the manifest. The caller holds the writer lock. Returns the manifest.
 
     `source_fd`: a descriptor of the main file that the process holding the DuckDB connection opened once
     and keeps until the connection is closed. DuckDB's lock on the file is a POSIX record lock, which the
     kernel drops when the process closes ANY descriptor of that file: a plain copy (open, read, close) in
     the holding process would silently unlock the file for every other process."""
-    target = published_path(path)
+    previous = read_manifest(path)
+    generation = previous["generation"] + 1 if previous else 1
+    target = path.with_name(f"{path.stem}.read.{generation}{path.suffix}")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     if source_fd is None:
         shutil.copyfile(path, tmp)
@@ -131,10 +169,98 @@ def publish(path: Path, source_fd: int | None = None) -> Path:
                 if sent == 0:
                     raise OSError(f"short copy of {path}: {offset} of {size} bytes")
                 offset += sent
-    source = path.stat()
-    os.utime(tmp, ns=(source.st_atime_ns, source.st_mtime_ns))
     os.replace(tmp, target)
-    return target
+    manifest = {"generation": generation, "base": target.name, "delta": None, "sequence": 0,
+                "main_mtime_ns": path.stat().st_mtime_ns}
+    _write_manifest(path, manifest)
+    _prune(path, manifest)
+    return manifest
+
+
+def publish_delta(path: Path, writer: DuckDBPaymentIndex, current: dict[str, Any],
+                  keys: set[tuple[str, str]]) -> dict[str, Any]:
+    """Publish the rows of `keys` (every payment written since `current`'s base) as a new delta over that base,
+    exported through the writer's open connection (no checkpoint, no copy). The caller holds the writer."""
+    sequence = current["sequence"] + 1
+    target = path.with_name(f"{path.stem}.read.{current['generation']}.d{sequence}{path.suffix}")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    writer.export(tmp, keys)
+    os.replace(tmp, target)
+    manifest = {**current, "delta": target.name, "sequence": sequence, "main_mtime_ns": path.stat().st_mtime_ns}
+    _write_manifest(path, manifest)
+    _prune(path, manifest)
+    return manifest
+
+
+def writer_active(path: Path) -> bool:
+    """Whether a writer holds the writer lock (it publishes what it writes)."""
+    try:
+        handle = os.open(lock_path(path), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(handle)
+
+
+class Snapshot:
+    """A reader's connection to one publish: in memory, the base ATTACHed read-only, `payments` and
+    `payment_vectors` as views of the base with the delta over it. `switch` moves it to a newer delta of the
+    same base (the base stays attached: DuckDB keeps its cache)."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any], name: str = TABLE, **embedding: Any):
+        self._dir, self.base, self.delta, self._alias = path.parent, manifest["base"], None, None
+        self.connection = self._connection = duckdb.connect()
+        self.index = DuckDBPaymentIndex(self._dir / self.base, name=name, read_only=True,
+                                        connection=self._connection, **embedding)
+        try:
+            self._connection.execute(f"ATTACH {quoted(self._dir / self.base)} AS snap_base (READ_ONLY)")
+            self.switch(manifest)
+        except BaseException:
+            self.close()
+            raise
+
+    def switch(self, manifest: dict[str, Any]) -> None:
+        """Take the manifest's delta (same base): attach it, replace the views, detach the old one."""
+        assert manifest["base"] == self.base
+        delta, old = manifest["delta"], self.delta
+        alias = f"snap_d{manifest['sequence']}" if delta else None
+        if delta:
+            self._connection.execute(f"ATTACH {quoted(self._dir / delta)} AS {alias} (READ_ONLY)")
+        for table in _TABLES:
+            view = f"SELECT * FROM snap_base.{table}"
+            if delta:
+                view = (f"{view} b WHERE NOT EXISTS (SELECT 1 FROM {alias}.{table} d WHERE "
+                        f"d.merchant_id = b.merchant_id AND d.payment_id = b.payment_id) "
+                        f"UNION ALL SELECT * FROM {alias}.{table}")
+            self._connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {view}")
+        if old:
+            self._connection.execute(f"DETACH {self._alias}")
+        self.delta, self._alias = delta, alias
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def open_snapshot(path: Path | str, **embedding: Any) -> Snapshot:
+    """The current publish of the embedded index at `path`, for a reader (raises IndexUnavailable when none)."""
+    path = Path(path)
+    for _ in range(5):  # the writer may prune what the manifest named between our read and the attach
+        manifest = read_manifest(path)
+        if manifest is None:
+            break
+        try:
+            return Snapshot(path, manifest, **embedding)
+        except duckdb.IOException:
+            if read_manifest(path) == manifest:
+                raise
+    raise IndexUnavailable(f"no published copy of the embedded index {path} to read")
 
 
 class SharedFileDuckDBIndex(PaymentIndex):
@@ -145,8 +271,7 @@ class SharedFileDuckDBIndex(PaymentIndex):
         self.name, self._path, self._read_only, self._wait = name, Path(path), read_only, wait_seconds
         self._embedding = {"embedder": embedder, "no_embedder_reason": no_embedder_reason}
         self._hold_reader = hold_reader
-        self._held: DuckDBPaymentIndex | None = None
-        self._held_identity: tuple[int, int, int] | None = None
+        self._held: Snapshot | None = None  # the reader's connection to the current publish
         self._lock = threading.Lock()
         self._idle = idle_close_seconds
         self._max_refresh = max_refresh_seconds
@@ -159,6 +284,8 @@ class SharedFileDuckDBIndex(PaymentIndex):
         self._writer: DuckDBPaymentIndex | None = None  # open read-write only while `_lock_file` is locked
         self._lock_file: IO | None = None
         self._source: int | None = None  # the main file, held open with the writer (see `publish`)
+        self._published: dict[str, Any] | None = None  # the writer's last publish, None: the next is a full one
+        self._changed: set[tuple[str, str]] = set()  # payments written since that publish's base
         self._asking: IO | None = None  # a lone write's shared lock on `<file>.want`
         self._idle_close: threading.Timer | None = None
         self._writing = threading.Lock()  # one batch at a time; the idle close waits for it
@@ -206,7 +333,10 @@ class SharedFileDuckDBIndex(PaymentIndex):
             self._asking = _flock(want_path(self._path), fcntl.LOCK_SH)
         try:
             self._lock_file = _flock(lock_path(self._path), fcntl.LOCK_EX)
+            self._published, self._changed = self._trusted_publish(), set()
             self._writer = self._open(self._path, read_only=False)
+            if self._published is not None and self._published["delta"]:  # the next delta carries its rows on
+                self._changed = self._writer.exported_keys(self._path.with_name(self._published["delta"]))
             self._source = os.open(self._path, os.O_RDONLY)  # closed only after the writer: see `publish`
         except BaseException:
             if self._writer is not None:
@@ -214,6 +344,19 @@ class SharedFileDuckDBIndex(PaymentIndex):
                 self._writer = None
             self._unlock()
             raise
+
+    def _trusted_publish(self) -> dict[str, Any] | None:
+        """The manifest, if it holds all the closed main file does (checked before the writer opens it):
+        then this writer publishes deltas over its base; otherwise its first publish is a full one."""
+        manifest = read_manifest(self._path)
+        try:
+            main = self._path.stat()
+        except FileNotFoundError:
+            return None
+        wal = self._path.with_name(self._path.name + ".wal")
+        if manifest is None or wal.exists() or main.st_mtime_ns != manifest["main_mtime_ns"]:
+            return None
+        return manifest
 
     def _end_batch(self, hold: bool) -> None:
         try:
@@ -236,10 +379,14 @@ class SharedFileDuckDBIndex(PaymentIndex):
         return self._published_at + min(self._max_refresh, interval)
 
     def _flush(self) -> None:
-        """Checkpoint and publish the copy (the caller holds `_writing` and the writer)."""
+        """Publish: a delta over the base when it can, else checkpoint and copy a new base (the caller holds
+        `_writing` and the writer)."""
         started = time.perf_counter()
-        self._writer.checkpoint()
-        publish(self._path, self._source)
+        if self._published is None or len(self._changed) > DELTA_MAX_ROWS:
+            self._writer.checkpoint()
+            self._published, self._changed = publish(self._path, self._source), set()
+        else:
+            self._published = publish_delta(self._path, self._writer, self._published, self._changed)
         self._publish_cost, self._dirty = time.perf_counter() - started, False
         self._published_at = _now()
 
@@ -284,9 +431,13 @@ class SharedFileDuckDBIndex(PaymentIndex):
             self._close_writer()
 
     def _close_writer(self) -> None:
-        self._dirty = False  # closing checkpoints; a copy older than the main file sends readers to the file
+        complete, self._dirty = not self._dirty and self._published is not None, False
         try:
-            self._writer.close()
+            self._writer.close()  # checkpoints: the main file's mtime moves on
+            if complete:  # the publish holds everything: say so for the closed file (still under the lock)
+                self._published = {**self._published, "main_mtime_ns": self._path.stat().st_mtime_ns}
+                _write_manifest(self._path, self._published)
+            # otherwise (a failed publish) the manifest looks older than the file: readers read the file
         finally:
             self._writer = None
             if self._source is not None:
@@ -300,60 +451,87 @@ class SharedFileDuckDBIndex(PaymentIndex):
                 handle.close()
         self._lock_file = self._asking = None
 
-    def _write(self, call: Callable[[DuckDBPaymentIndex], T]) -> T:
+    def _write(self, call: Callable[[DuckDBPaymentIndex], T], key: tuple[str, str]) -> T:
         if self._batch is not None:
+            self._changed.add(key)
             return call(self._batch)
         with self.batch(hold=False):  # a lone write is its own batch, and lets the file go after it
+            self._changed.add(key)
             return call(self._batch)
 
-    def _fresh_copy(self) -> tuple[int, int, int] | None:
-        """The published copy's identity if it is as new as the main file, else None."""
+    def _trusted(self) -> dict[str, Any] | None:
+        """The current publish if readers may use it: a writer holds the file (it publishes what it writes), or
+        the main file is no newer than what was published; else None (read the main file)."""
+        manifest = read_manifest(self._path)
+        if manifest is None or writer_active(self._path):
+            return manifest
         try:
-            copy, main = published_path(self._path).stat(), self._path.stat()
+            main = self._path.stat()
         except FileNotFoundError:
             return None
-        if copy.st_mtime_ns < main.st_mtime_ns:
-            return None
-        return copy.st_ino, copy.st_size, copy.st_mtime_ns
+        return manifest if main.st_mtime_ns <= manifest["main_mtime_ns"] else None
 
     def _read(self, call: Callable[[DuckDBPaymentIndex], T]) -> T:
         if self._batch is not None and self._batch_thread == threading.get_ident():
             return call(self._batch)  # inside this thread's batch: its own writes
-        if self._writer is not None:  # this process holds the writer: read its writes, not the refreshed copy
+        if self._writer is not None:  # this process holds the writer: read its writes, not the publish
             with self._writing:
                 if self._writer is not None:
                     return call(self._writer)
-        identity = self._fresh_copy() if self._hold_reader else None
+        manifest = self._trusted() if self._hold_reader else None
         deadline, pause = time.monotonic() + self._wait, 0.01
-        while identity is None:  # no fresh copy: open the main file read-only for this call
+        while manifest is None:  # nothing trusted published: open the main file read-only for this call
             try:
                 index = DuckDBPaymentIndex(self._path, name=self.name, read_only=True, **self._embedding)
             except IndexUnavailable:
-                # The writer holds the file: between its checkpoint and its publish (milliseconds), or a
-                # reindex. Retry, and take the copy as soon as it is fresh again.
+                # A writer took the file meanwhile (it publishes), or a process without the lock holds it.
                 if time.monotonic() + pause > deadline or not self._path.exists():
                     raise
                 time.sleep(pause)
                 pause = min(pause * 2, 0.2)
-                identity = self._fresh_copy() if self._hold_reader else None
+                manifest = self._trusted() if self._hold_reader else None
                 continue
             try:
                 return call(index)
             finally:
                 index.close()
         with self._lock:
-            if self._held is None or self._held_identity != identity:
-                if self._held is not None:
-                    self._held.close()
-                self._held = None
-                self._held = self._open(published_path(self._path), read_only=True)
-                self._held_identity = identity
-            return call(self._held)
+            self._hold(manifest)
+            return call(self._held.index)
+
+    def _hold(self, manifest: dict[str, Any]) -> None:
+        """Move the held connection to `manifest`'s publish: a new delta over the same base is attached in
+        place; a new base opens a new connection (the caller holds `_lock`)."""
+        held = self._held
+        if held is not None and held.base == manifest["base"]:
+            if held.delta != manifest["delta"]:
+                try:
+                    held.switch(manifest)
+                except duckdb.IOException as e:  # pruned by a newer publish meanwhile: take that one
+                    newer = read_manifest(self._path)
+                    if newer is None or newer == manifest:
+                        raise IndexUnavailable(f"the published delta {manifest['delta']} is gone: {e}") from e
+                    self._hold(newer)
+            return
+        self._held = None
+        if held is not None:
+            held.close()
+        deadline, pause = time.monotonic() + self._wait, 0.01
+        while True:
+            try:
+                self._held = open_snapshot(self._path, name=self.name, **self._embedding)
+                return
+            except (IndexUnavailable, duckdb.IOException):
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.2)
 
     def upsert(self, document: PaymentDocument) -> UpsertResult:
         if self._read_only:
             raise PermissionError("this embedded index was opened read-only (the API never writes)")
-        return self._write(lambda ix: ix.upsert(document, defer_vector=True))  # written at the batch's end
+        return self._write(lambda ix: ix.upsert(document, defer_vector=True),  # vector at the batch's end
+                           (document.merchant_id, document.payment_id))
 
     def get(self, merchant_id: str, payment_id: str) -> PaymentDocument | None:
         return self._read(lambda ix: ix.get(merchant_id, payment_id))

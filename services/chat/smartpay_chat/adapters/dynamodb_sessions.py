@@ -42,8 +42,9 @@ class DynamoDBSessions(SessionStore):
             return None  # DynamoDB's TTL deletes lazily: an expired turn is treated as gone
         return AggregatePlan.model_validate_json(item["plan"]["S"])
 
-    def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan) -> None:
-        last = self._last(merchant_id, session_id)
+    def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan, *,
+               first_turn: bool = False) -> None:
+        last = None if first_turn else self._last(merchant_id, session_id)
         turn = int(last["turn"]["N"]) + 1 if last else 1
         try:
             self._db.put_item(TableName=self._table, Item={

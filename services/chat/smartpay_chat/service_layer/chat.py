@@ -29,7 +29,9 @@ class SessionStore(abc.ABC):
     def last_plan(self, merchant_id: str, session_id: str) -> AggregatePlan | None: ...
 
     @abc.abstractmethod
-    def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan) -> None: ...
+    def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan, *,
+               first_turn: bool = False) -> None:
+        """`first_turn`: the session id was made for this question, so the session has no turn to read."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,10 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
         plan = refusal(SESSION_CARD_REASON)
         return {"session_id": ids.new_id(), "plan": _plan_json(plan), "planner": chat.planner.name,
                 "kind": "refusal", "answer": plan.reason, "query": None, "rows": [], "citations": []}
+    first_turn = not session_id  # a new session: nothing to read back (one round trip less per question)
     session_id = session_id or ids.new_id()
     now = chat.now()
-    previous = chat.sessions.last_plan(merchant_id, session_id)
+    previous = None if first_turn else chat.sessions.last_plan(merchant_id, session_id)
     plan = chat.planner.plan(question, previous, now, chat.timezone)
     base = {"session_id": session_id, "plan": _plan_json(plan), "planner": chat.planner.name}
     if isinstance(plan, Refusal):
@@ -89,7 +92,7 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
                 "degraded_reason": found.degraded_reason, "citations": [h["payment_id"] for h in found.hits]}
     result = index.execute(merchant_id, plan, bounds)
     rows = aggregates.rank(plan, [{**r, "value": aggregates.value_of(plan, r)} for r in result.rows])
-    chat.sessions.append(merchant_id, session_id, question, plan)
+    chat.sessions.append(merchant_id, session_id, question, plan, first_turn=first_turn)
     query = {**result.query, "window": bounds.as_dict() if bounds else None}
     templated = answers.aggregate_text(plan, bounds, rows, result.matched)
     text, phrasing = phrase(chat, question, templated, rows, plan)
@@ -124,5 +127,6 @@ class InMemorySessions(SessionStore):
         turns = self.turns.get((merchant_id, session_id))
         return turns[-1][1] if turns else None
 
-    def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan) -> None:
+    def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan, *,
+               first_turn: bool = False) -> None:
         self.turns.setdefault((merchant_id, session_id), []).append((question, plan))

@@ -204,3 +204,39 @@ def test_an_llm_planner_that_cannot_be_reached_is_503(stack, monkeypatch):
     _clear()
     status, body, response = call({"question": "how many payments"})
     assert status == 503 and body["retry_after_seconds"] == 2 and "language model" in message(body)
+
+
+class CountingClient:
+    """The real moto DynamoDB client, with the names of the calls made through it."""
+
+    def __init__(self, client):
+        self.client, self.calls = client, []
+
+    def __getattr__(self, name):
+        method = getattr(self.client, name)
+
+        def counted(*args, **kwargs):
+            self.calls.append(name)
+            return method(*args, **kwargs)
+        return counted
+
+
+def test_a_new_session_reads_nothing_back_and_its_follow_up_still_follows(stack):
+    """A question without a session id starts a session with a fresh id: no turn can exist, so it writes turn 1
+    without reading (one DynamoDB round trip per answer, not three); a follow-up in it reads the last turn."""
+    import dataclasses
+
+    from smartpay_chat.adapters.dynamodb_sessions import DynamoDBSessions
+    from smartpay_chat.service_layer import chat as chat_service
+
+    client = CountingClient(stack["ddb"])
+    chat = dataclasses.replace(api.chat(), sessions=DynamoDBSessions(client, TABLE))
+    first = chat_service.ask(chat, api.index(), "m_acme", "how many payments yesterday?", None)
+    assert first["kind"] == "aggregate" and client.calls == ["put_item"]
+    client.calls.clear()
+    follow = chat_service.ask(chat, api.index(), "m_acme", "only USD", first["session_id"])
+    assert follow["plan"]["metric"] == "count" and follow["plan"]["filters"]["currencies"] == ["USD"]
+    assert client.calls == ["query", "query", "put_item"]  # the last turn (twice: plan, then its number)
+    turns = stack["ddb"].query(TableName=TABLE, KeyConditionExpression="session_id = :s",
+                               ExpressionAttributeValues={":s": {"S": f"m_acme#{first['session_id']}"}})["Items"]
+    assert sorted(int(t["turn"]["N"]) for t in turns) == [1, 2]

@@ -1,13 +1,14 @@
-"""The embedded file shared by the worker (writer) and the API (reader): the reader holds a read-only
-connection to the worker's published copy, so the worker can always write, the reader sees each write, and
-a copy older than the main file is never read (the reader opens the main file per call instead)."""
+"""The embedded file shared by the worker (writer) and the API (reader): the reader holds one connection to
+the worker's publish (a base copy with a delta over it), so the worker can always write, the reader sees each
+write, a publish older than the main file is never read (the reader opens the main file per call instead),
+and a publish copies the whole file only when the delta grows past its limit."""
 
 import duckdb
 import pytest
 
 from smartpay_chat.adapters import duckdb_search, duckdb_shared
 from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
-from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex, published_path
+from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex, read_manifest
 from smartpay_chat.domain.document import build_document
 from smartpay_chat.domain.plan import AggregatePlan
 from smartpay_chat.synthetic import snapshots
@@ -16,24 +17,78 @@ pytestmark = pytest.mark.integration
 COUNT = AggregatePlan(metric="count")
 
 
-def test_the_reader_holds_the_published_copy_and_the_writer_still_writes(tmp_path, chat_now, monkeypatch):
+def test_the_reader_holds_the_publish_and_the_writer_still_writes(tmp_path, chat_now, monkeypatch):
     path = tmp_path / "payments.duckdb"
     writer, reader = SharedFileDuckDBIndex(path), SharedFileDuckDBIndex(path, read_only=True)
-    opened = []
-    real_open = SharedFileDuckDBIndex._open
+    connections, opened_main = [], []
+    real_snapshot, real_init = duckdb_shared.open_snapshot, duckdb_shared.DuckDBPaymentIndex.__init__
+    monkeypatch.setattr(duckdb_shared, "open_snapshot", lambda *a, **k: connections.append(1) or real_snapshot(*a, **k))
 
-    def spy(self, target, read_only):
-        opened.append((target.name, read_only))
-        return real_open(self, target, read_only)
+    def spy(self, target, *args, **kwargs):
+        if str(target) == str(path):
+            opened_main.append(kwargs.get("read_only", False))
+        real_init(self, target, *args, **kwargs)
 
-    monkeypatch.setattr(SharedFileDuckDBIndex, "_open", spy)
+    monkeypatch.setattr(duckdb_shared.DuckDBPaymentIndex, "__init__", spy)
     docs = [build_document(m, p, s) for m, p, s in snapshots(6, now=chat_now, seed=5, merchants=("m_acme",))]
+    deltas = []
     for n, doc in enumerate(docs, start=1):
         writer.upsert(doc)  # would fail with IndexUnavailable if the reader held the main file
         assert reader.execute("m_acme", COUNT, None).matched == n
         assert reader.execute("m_acme", COUNT, None).matched == n
-    reads = [o for o in opened if o[1]]
-    assert reads == [(published_path(path).name, True)] * len(docs)  # one open per change, none per question
+        deltas.append(reader._held.delta)
+    assert connections == [1]  # one connection for every publish: each write came as a new delta, not a copy
+    assert len(set(deltas)) == len(docs)
+    assert True not in opened_main  # the reader never opened the main file
+    assert read_manifest(path)["generation"] == 1  # the base was copied once, when the writer started
+    reader.close()
+
+
+def test_a_newer_version_in_the_delta_replaces_the_base_row_for_its_merchant_only(tmp_path, chat_now):
+    path = tmp_path / "payments.duckdb"
+    (_, payment_id, snapshot), = snapshots(1, now=chat_now, seed=11, merchants=("m_acme",))
+    writer = SharedFileDuckDBIndex(path)
+    for merchant in ("m_acme", "m_other"):  # the same payment id under two merchants, both in the base
+        writer.upsert(build_document(merchant, payment_id, snapshot))
+    with duckdb_shared.writer_lock(path):
+        duckdb_shared.publish(path)
+    base = read_manifest(path)["base"]
+    reader = SharedFileDuckDBIndex(path, read_only=True)
+    assert reader.get("m_acme", payment_id).country == snapshot.country
+    other_country = "FR" if snapshot.country != "FR" else "DE"
+    newer = snapshot.model_copy(update={"version": snapshot.version + 1, "country": other_country})
+    assert writer.upsert(build_document("m_acme", payment_id, newer)).outcome == "updated"
+    manifest = read_manifest(path)
+    assert (manifest["base"], manifest["delta"] is not None) == (base, True)  # published as a delta
+    # THEN the reader sees the new version once (not the base's row beside it), and the other merchant's
+    # row with the same payment id is untouched
+    assert reader.get("m_acme", payment_id).country == other_country
+    assert reader.execute("m_acme", COUNT, None).matched == 1
+    assert reader.get("m_other", payment_id).country == snapshot.country
+    assert reader.execute("m_other", COUNT, None).matched == 1
+    reader.close()
+
+
+def test_a_delta_over_its_limit_is_folded_into_a_new_base(tmp_path, chat_now, monkeypatch):
+    monkeypatch.setattr(duckdb_shared, "DELTA_MAX_ROWS", 2)
+    path = tmp_path / "payments.duckdb"
+    (tmp_path / "payments.read.duckdb").write_bytes(b"")  # the single read copy of the layout before deltas
+    writer = SharedFileDuckDBIndex(path, idle_close_seconds=3600, max_refresh_seconds=0)
+    reader = SharedFileDuckDBIndex(path, read_only=True)
+    docs = [build_document(m, p, s) for m, p, s in snapshots(4, now=chat_now, seed=12, merchants=("m_acme",))]
+    seen = []
+    for n, doc in enumerate(docs, start=1):
+        with writer.batch():
+            writer.upsert(doc)
+        manifest = read_manifest(path)
+        seen.append((manifest["generation"], manifest["delta"] is None))
+        assert reader.execute("m_acme", COUNT, None).matched == n
+    # two payments fit in a delta over the first base; the third is over the limit: a new base, no delta
+    assert seen == [(1, False), (1, False), (2, True), (2, False)]
+    assert sorted(f.name for f in tmp_path.glob("payments.read.*.duckdb")) == [
+        "payments.read.2.d1.duckdb", "payments.read.2.duckdb"]  # older publishes pruned
+    assert not (tmp_path / "payments.read.duckdb").exists()
+    writer.close()
     reader.close()
 
 
@@ -57,13 +112,15 @@ def test_a_batch_opens_the_file_once_and_publishes_once(tmp_path, chat_now, monk
     path = tmp_path / "payments.duckdb"
     writer, reader = SharedFileDuckDBIndex(path), SharedFileDuckDBIndex(path, read_only=True)
     published = []
-    real_publish = duckdb_shared.publish
-    monkeypatch.setattr(duckdb_shared, "publish", lambda p, fd=None: published.append(p) or real_publish(p, fd))
+    real_publish, real_delta = duckdb_shared.publish, duckdb_shared.publish_delta
+    monkeypatch.setattr(duckdb_shared, "publish", lambda p, fd=None: published.append("full") or real_publish(p, fd))
+    monkeypatch.setattr(duckdb_shared, "publish_delta",
+                        lambda *a: published.append(("delta", len(a[3]))) or real_delta(*a))
     docs = [build_document(m, p, s) for m, p, s in snapshots(5, now=chat_now, seed=9, merchants=("m_acme",))]
     with writer.batch():
         for doc in docs:
             assert writer.upsert(doc).outcome == "created"
-    assert published == [path]
+    assert published == [("delta", 5)]  # one publish for the batch, and no copy of the file
     assert reader.execute("m_acme", COUNT, None).matched == 5
     reader.close()
 
@@ -82,9 +139,13 @@ class CountingEmbedder:
 
 
 def _vectors_in(path, merchant="m_acme"):
-    with duckdb.connect(str(path), read_only=True) as db:
-        return {row[0] for row in db.execute(
+    """The vectors in the current publish (base and delta)."""
+    snapshot = duckdb_shared.open_snapshot(path)
+    try:
+        return {row[0] for row in snapshot.connection.execute(
             "SELECT payment_id FROM payment_vectors WHERE merchant_id = ?", [merchant]).fetchall()}
+    finally:
+        snapshot.close()
 
 
 def test_vectors_are_written_at_the_end_of_the_batch_in_one_model_call(tmp_path, chat_now):
@@ -99,7 +160,7 @@ def test_vectors_are_written_at_the_end_of_the_batch_in_one_model_call(tmp_path,
             assert writer.upsert(doc).outcome == "created"
         assert embedder.calls == []  # nothing embedded while the batch runs
     assert embedder.calls == [4]
-    assert _vectors_in(published_path(path)) == {d.payment_id for d in docs}
+    assert _vectors_in(path) == {d.payment_id for d in docs}
     with writer.batch():  # a redelivery (duplicate) writes its vector again: its first batch may have died
         assert writer.upsert(docs[0]).outcome == "duplicate"
     assert embedder.calls == [4, 1]
