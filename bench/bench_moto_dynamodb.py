@@ -91,8 +91,8 @@ def run() -> bool:
 CPU of moto's DynamoDB UpdateItem handler (in process, `thread_time` of the handler only) for the payment record's
 write as `DynamoPaymentRepository.save` sends it (11 SET actions, 2 into the outbox map, conditional on the
 version) and its outbox clear (2 REMOVE actions), {WRITES} of each, best of 2 fresh processes per variant,
-interleaved: moto as released, and with the stack's `fast_update_validation` (two validators run at the root only,
-one class map per walk, each expression text parsed once).
+interleaved: moto as released, and with the stack's `fast_update_validation` (two validators run only at the nodes
+that can hold a clause, in moto's order; one class map per walk; each expression text parsed once).
 
 | write | moto as released | stack's moto | ratio |
 |---|---|---|---|
