@@ -25,8 +25,11 @@ does no other process can open it, not even read-only. So:
   process dies, so a crashed worker leaves nothing stale (DuckDB replays its WAL on the next open);
 - the manifest records the main file's mtime when it was published (and again after the writer closed the
   file, which checkpoints it). A reader trusts the publish while a writer holds the lock (that writer
-  publishes what it writes), or when the main file is no newer than that; otherwise (something wrote the main
-  file without publishing) it opens the main file read-only for each call: slower, never stale;
+  publishes what it writes), or when the main file is no newer than that and has no WAL (a crashed writer's
+  commits); otherwise (something wrote the main file without publishing) it opens the main file read-only
+  for each call. A writer that takes the lock over a publish it cannot trust marks the manifest untrusted
+  (readers then read the main file, waiting for it) and publishes a new base before its first batch. An empty
+  or torn manifest is no publish. So: behind by at most the writer's refresh interval, else slower (or 503);
 - the writing process reads its own writes (through the writer while it holds it), never the publish;
 - the API holds one in-memory DuckDB connection with the base ATTACHed read-only and the delta over it
   (`payments` and `payment_vectors` are views: the base's rows without the delta's keys, plus the delta's).
@@ -76,26 +79,53 @@ def manifest_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.read.json")
 
 
+_MANIFEST_KEYS = ("generation", "base", "delta", "sequence", "main_mtime_ns")
+
+
 def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The current manifest; None when there is none, or it is empty, torn or not a manifest (no trusted
+    publish: readers read the main file, the next writer publishes in full)."""
     try:
-        return json.loads(manifest_path(path).read_text())
-    except FileNotFoundError:
+        manifest = json.loads(manifest_path(path).read_text())
+    except (FileNotFoundError, ValueError):  # ValueError: empty, torn, not UTF-8
         return None
+    if not isinstance(manifest, dict) or any(key not in manifest for key in _MANIFEST_KEYS):
+        return None  # not a manifest
+    return manifest
 
 
 def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     target = manifest_path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest))
+    with open(tmp, "w") as out:
+        out.write(json.dumps(manifest))
+        out.flush()
+        os.fsync(out.fileno())  # on disk before the rename: a crash leaves the old manifest or the new one
     os.replace(tmp, target)  # atomic: a reader reads the old manifest or the new one, whole
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself
+    finally:
+        os.close(directory)
+
+
+def _mark_untrusted(path: Path) -> None:
+    """Tell readers the current publish misses writes in the main file (the writer holding the lock has not
+    published them yet): they read the main file until the next publish replaces the manifest."""
+    manifest = read_manifest(path)
+    if manifest is not None and not manifest.get("untrusted"):
+        _write_manifest(path, {**manifest, "untrusted": True})
 
 
 def _prune(path: Path, manifest: dict[str, Any]) -> None:
-    """Delete the published files the manifest no longer names (a reader holding one keeps its inode)."""
+    """Delete the published files the manifest no longer names (a reader holding one keeps its inode), and
+    the temporary files a crashed publish left (the caller holds the writer lock: no other publish runs)."""
     keep = {manifest["base"], manifest["delta"]}
     for old in path.parent.glob(f"{path.stem}.read.*{path.suffix}"):
         if old.name not in keep:
             old.unlink(missing_ok=True)
+    for leftover in path.parent.glob(f".{path.stem}.read.*.tmp*"):
+        leftover.unlink(missing_ok=True)
     path.with_name(f"{path.stem}.read{path.suffix}").unlink(missing_ok=True)  # the single copy before deltas
 
 
@@ -257,9 +287,10 @@ def open_snapshot(path: Path | str, **embedding: Any) -> Snapshot:
             break
         try:
             return Snapshot(path, manifest, **embedding)
-        except duckdb.IOException:
+        except duckdb.Error as e:  # a base or delta gone or unreadable
             if read_manifest(path) == manifest:
-                raise
+                raise IndexUnavailable(f"the published copy of the embedded index {path} cannot be read: "
+                                       f"{e}") from e
     raise IndexUnavailable(f"no published copy of the embedded index {path} to read")
 
 
@@ -334,10 +365,15 @@ class SharedFileDuckDBIndex(PaymentIndex):
         try:
             self._lock_file = _flock(lock_path(self._path), fcntl.LOCK_EX)
             self._published, self._changed = self._trusted_publish(), set()
+            if self._published is None:  # the publish misses what the main file holds: while this writer
+                _mark_untrusted(self._path)  # holds the lock readers must not take it (they wait for the file)
             self._writer = self._open(self._path, read_only=False)
             if self._published is not None and self._published["delta"]:  # the next delta carries its rows on
                 self._changed = self._writer.exported_keys(self._path.with_name(self._published["delta"]))
             self._source = os.open(self._path, os.O_RDONLY)  # closed only after the writer: see `publish`
+            if self._published is None:  # a full publish before the first batch: readers wait no longer
+                self._writer.checkpoint()
+                self._published = publish(self._path, self._source)
         except BaseException:
             if self._writer is not None:
                 self._writer.close()
@@ -354,14 +390,15 @@ class SharedFileDuckDBIndex(PaymentIndex):
         except FileNotFoundError:
             return None
         wal = self._path.with_name(self._path.name + ".wal")
-        if manifest is None or wal.exists() or main.st_mtime_ns != manifest["main_mtime_ns"]:
+        if (manifest is None or manifest.get("untrusted") or wal.exists()
+                or main.st_mtime_ns != manifest["main_mtime_ns"]):
             return None
         return manifest
 
     def _end_batch(self, hold: bool) -> None:
+        self._dirty = True  # before the vectors: if they fail, the close must not stamp the publish complete
         try:
             self._writer.write_deferred_vectors()
-            self._dirty = True
             self._batch_end = _now()
             keep = hold and self._idle > 0 and not wanted(self._path)
             if not keep or self._batch_end >= self._refresh_due():
@@ -461,13 +498,18 @@ class SharedFileDuckDBIndex(PaymentIndex):
 
     def _trusted(self) -> dict[str, Any] | None:
         """The current publish if readers may use it: a writer holds the file (it publishes what it writes), or
-        the main file is no newer than what was published; else None (read the main file)."""
+        the main file is no newer than what was published and has no WAL (a crashed writer's commits); else
+        None (read the main file). A manifest a writer marked untrusted (`_acquire`) is never used."""
         manifest = read_manifest(self._path)
-        if manifest is None or writer_active(self._path):
+        if manifest is None or manifest.get("untrusted"):
+            return None
+        if writer_active(self._path):
             return manifest
         try:
             main = self._path.stat()
         except FileNotFoundError:
+            return None
+        if self._path.with_name(self._path.name + ".wal").exists():
             return None
         return manifest if main.st_mtime_ns <= manifest["main_mtime_ns"] else None
 
@@ -507,7 +549,7 @@ class SharedFileDuckDBIndex(PaymentIndex):
             if held.delta != manifest["delta"]:
                 try:
                     held.switch(manifest)
-                except duckdb.IOException as e:  # pruned by a newer publish meanwhile: take that one
+                except duckdb.Error as e:  # pruned by a newer publish meanwhile: take that one
                     newer = read_manifest(self._path)
                     if newer is None or newer == manifest:
                         raise IndexUnavailable(f"the published delta {manifest['delta']} is gone: {e}") from e
@@ -521,9 +563,11 @@ class SharedFileDuckDBIndex(PaymentIndex):
             try:
                 self._held = open_snapshot(self._path, name=self.name, **self._embedding)
                 return
-            except (IndexUnavailable, duckdb.IOException):
+            except (IndexUnavailable, duckdb.Error) as e:
                 if time.monotonic() + pause > deadline:
-                    raise
+                    if isinstance(e, IndexUnavailable):
+                        raise
+                    raise IndexUnavailable(f"the published copy of the embedded index cannot be read: {e}") from e
                 time.sleep(pause)
                 pause = min(pause * 2, 0.2)
 

@@ -116,10 +116,10 @@ def _story(parsed: Parsed, clause: str) -> Parsed | None:
         return None
     if parsed.counted or parsed.fell_back is not None:
         return None
-    words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
-    for word in parsed.leftovers:
-        if word == "am" and (words[:1] in (["i'm"], ["im"]) or words[:2] == ["i", "am"]):
-            continue  # "I'm replying", "I am writing": the verb, not the time word of "9 am"
+    leftovers = list(parsed.leftovers)
+    if re.findall(r"[a-z0-9_'$€£¥]+", lx.normalise(clause))[:2] == ["i", "am"] and "am" in leftovers:
+        leftovers.remove("am")  # "I'm replying", "I am writing": that verb once, not the time word of "the am shift"
+    for word in leftovers:
         if (word in _CHANGES_A_PLAN or any(c.isdigit() for c in word) or "_" in word or word in spoken.NUMBER_VOCAB
                 or word in lx.NUMBER_WORDS and word not in ("a", "an")):
             return None

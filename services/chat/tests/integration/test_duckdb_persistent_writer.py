@@ -322,3 +322,18 @@ def test_a_cheap_copy_still_waits_for_the_refresh_floor(path, monkeypatch):
         worker.upsert(doc(2))
     assert copy_ids(path) == [f"pay_PW0000000{n}" for n in range(3)]
     worker.close()
+
+
+def test_a_reader_does_not_trust_the_publish_over_a_crashed_workers_wal(path):
+    """A worker killed with commits in the WAL (not checkpointed: the main file's mtime has not moved) and no
+    writer holding the lock: the publish lacks those commits, so the reader reads the main file (and its WAL)."""
+    worker = python(DIE_WITH_THE_FILE_OPEN, path)
+    assert worker.stdout.readline().strip() == "committed"
+    worker.send_signal(signal.SIGKILL)
+    worker.communicate(timeout=DEADLINE)
+    assert path.with_name(path.name + ".wal").exists()
+    assert copy_ids(path) == ["pay_PWCHECKPT1"]  # the publish: the last finished batch
+    reader = SharedFileDuckDBIndex(path, read_only=True, wait_seconds=DEADLINE)
+    assert reader.get("m_acme", "pay_PWWALONLY1") is not None
+    assert reader.get("m_acme", "pay_PWCHECKPT1") is not None
+    reader.close()

@@ -10,6 +10,7 @@ from smartpay_chat.adapters import duckdb_search, duckdb_shared
 from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex, read_manifest
 from smartpay_chat.domain.document import build_document
+from smartpay_chat.domain.errors import IndexUnavailable
 from smartpay_chat.domain.plan import AggregatePlan
 from smartpay_chat.synthetic import snapshots
 
@@ -176,4 +177,122 @@ def test_a_stale_version_gets_no_vector(tmp_path, chat_now):
     writer.upsert(build_document(merchant, payment_id, newer))
     assert writer.upsert(build_document(merchant, payment_id, snapshot)).outcome == "stale"
     assert embedder.calls == [1]
+    writer.close()
+
+
+class FailsOnSecondCall(CountingEmbedder):
+    """The model fails once (its second call), then works again."""
+
+    def embed(self, texts):
+        self.calls.append(len(texts))
+        if len(self.calls) == 2:
+            raise RuntimeError("model down")
+        return [[1.0] + [0.0] * (self.dimension - 1) for _ in texts]
+
+
+@pytest.mark.parametrize("then", ["next batch", "close"])
+def test_a_batch_whose_vectors_fail_still_reaches_readers(tmp_path, chat_now, then):
+    """The batch's rows are committed before its vectors are embedded: when the model fails, the publish must
+    not be taken as complete, or those rows would never be published (a later delta carries only its own)."""
+    path = tmp_path / "payments.duckdb"
+    writer = SharedFileDuckDBIndex(path, embedder=FailsOnSecondCall(), idle_close_seconds=3600,
+                                   max_refresh_seconds=0)
+    docs = [build_document(m, p, s) for m, p, s in snapshots(3, now=chat_now, seed=5, merchants=("m_acme",))]
+    with writer.batch():
+        writer.upsert(docs[0])
+    with pytest.raises(RuntimeError, match="model down"), writer.batch():
+        writer.upsert(docs[1])
+    if then == "next batch":
+        with writer.batch():
+            writer.upsert(docs[2])
+    else:
+        writer.close()
+    reader = SharedFileDuckDBIndex(path, read_only=True)
+    for doc in docs[:3] if then == "next batch" else docs[:2]:
+        assert reader.get("m_acme", doc.payment_id) is not None, doc.payment_id
+    if then == "next batch":  # and from the publish itself, as another process reads it
+        snapshot = duckdb_shared.open_snapshot(path)
+        ids = {r[0] for r in snapshot.connection.execute("SELECT payment_id FROM payments").fetchall()}
+        snapshot.close()
+        assert ids == {d.payment_id for d in docs}
+        writer.close()
+    reader.close()
+
+
+def test_a_missing_base_is_index_unavailable_not_a_duckdb_error(tmp_path):
+    path = tmp_path / "payments.duckdb"
+    SharedFileDuckDBIndex(path)  # creates and publishes
+    (tmp_path / read_manifest(path)["base"]).unlink()
+    reader = SharedFileDuckDBIndex(path, read_only=True, wait_seconds=0.2)
+    with pytest.raises(IndexUnavailable):
+        reader.get("m_acme", "pay_missing")
+    with pytest.raises(IndexUnavailable):
+        duckdb_shared.open_snapshot(path)
+
+
+@pytest.mark.parametrize("content", ["", '{"generation": 1, "ba', "[]", '{"generation": 1}'])
+def test_an_empty_or_torn_manifest_is_no_publish(tmp_path, chat_now, content):
+    path = tmp_path / "payments.duckdb"
+    (_, payment_id, snapshot), = snapshots(1, now=chat_now, seed=7, merchants=("m_acme",))
+    SharedFileDuckDBIndex(path).upsert(build_document("m_acme", payment_id, snapshot))
+    duckdb_shared.manifest_path(path).write_text(content)
+    assert read_manifest(path) is None
+    reader = SharedFileDuckDBIndex(path, read_only=True, wait_seconds=0.2)
+    assert reader.get("m_acme", payment_id) is not None  # from the main file: no trusted publish
+    writer = SharedFileDuckDBIndex(path)  # a writer starts, and publishes in full
+    assert read_manifest(path)["delta"] is None
+    assert reader.get("m_acme", payment_id) is not None
+    writer.close()
+    reader.close()
+
+
+def test_a_writer_holding_the_file_over_an_untrusted_publish_never_shows_it(tmp_path, chat_now):
+    """A bulk load (or a failed publish) left the main file newer than the publish. While a worker holds
+    the lock, readers must not fall back to that older publish: it lacks the bulk load."""
+    path = tmp_path / "payments.duckdb"
+    docs = [build_document(m, p, s) for m, p, s in snapshots(2, now=chat_now, seed=8, merchants=("m_acme",))]
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=3600)
+    reader = SharedFileDuckDBIndex(path, read_only=True)
+    direct = DuckDBPaymentIndex(path)  # a bulk load that does not publish
+    direct.upsert_many([docs[0]])
+    direct.close()
+    assert reader.get("m_acme", docs[0].payment_id) is not None  # from the main file
+    with worker.batch():
+        worker.upsert(docs[1])
+        assert reader.get("m_acme", docs[0].payment_id) is not None  # while the worker holds the file
+    assert reader.get("m_acme", docs[0].payment_id) is not None
+    assert reader.get("m_acme", docs[1].payment_id) is not None
+    worker.close()
+    reader.close()
+
+
+def test_a_manifest_marked_untrusted_is_not_read(tmp_path, chat_now):
+    """Between taking the lock over an untrusted publish and its full publish, the worker marks the manifest:
+    readers read the main file (waiting for it, then IndexUnavailable), never the stale publish."""
+    path = tmp_path / "payments.duckdb"
+    SharedFileDuckDBIndex(path)
+    (_, payment_id, snapshot), = snapshots(1, now=chat_now, seed=9, merchants=("m_acme",))
+    direct = DuckDBPaymentIndex(path)
+    direct.upsert_many([build_document("m_acme", payment_id, snapshot)])
+    direct.close()
+    duckdb_shared._mark_untrusted(path)
+    assert read_manifest(path)["untrusted"] is True
+    reader = SharedFileDuckDBIndex(path, read_only=True, wait_seconds=0.2)
+    with duckdb_shared.writer_lock(path):  # a writer holds the lock; its publish is not out yet
+        assert reader.get("m_acme", payment_id) is not None  # the main file (not held open by DuckDB here)
+    reader.close()
+
+
+def test_a_publish_deletes_what_a_crashed_publish_left(tmp_path, chat_now):
+    path = tmp_path / "payments.duckdb"
+    writer = SharedFileDuckDBIndex(path, idle_close_seconds=3600, max_refresh_seconds=0)
+    left = [tmp_path / ".payments.read.7.duckdb.99999.tmp", tmp_path / ".payments.read.7.duckdb.99999.tmp.wal",
+            tmp_path / ".payments.read.1.d3.duckdb.99999.tmp", tmp_path / ".payments.read.json.99999.tmp"]
+    for file in left:
+        file.write_bytes(b"torn")
+    (_, payment_id, snapshot), = snapshots(1, now=chat_now, seed=10, merchants=("m_acme",))
+    with writer.batch():
+        writer.upsert(build_document("m_acme", payment_id, snapshot))
+    assert [file.name for file in left if file.exists()] == []
+    assert sorted(f.name for f in tmp_path.iterdir() if f.name.startswith(".")) == []
     writer.close()

@@ -12,7 +12,6 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 P = DeterministicPlanner()
-DECLINED = ["failed", "declined_fraud"]
 
 
 def plan(question, previous=None):
@@ -110,6 +109,9 @@ def test_the_money_of_the_refunds_counted_keeps_their_filter(first):
 @pytest.mark.parametrize("question", [
     "decline reasons for card payments yesterday, I am replying at 9 am",  # a time of day
     "decline reasons for card payments yesterday, I am replying about approvals",  # a status word after "I am"
+    "decline reasons for card payments yesterday, I'm checking the am shift",  # the verb, then the time word
+    "decline reasons for card payments yesterday, I am looking at the am batch",
+    "decline reasons for card payments yesterday, I’m checking the am shift",  # a typographic apostrophe
 ])
 def test_only_the_verb_am_of_the_aside_is_set_aside(question):
     assert plan(question).kind == "refusal"
