@@ -65,8 +65,14 @@ def status() -> None:
 @app.command()
 def env() -> None:
     """The stack's settings as shell exports (`eval "$(smartpay stack env)"`): CLI commands run from that
-    shell (`smartpay payment fund-wallet`, `reconcile`, ...) then reach this stack's emulators and Redis."""
+    shell (`smartpay payment fund-wallet`, `reconcile`, ...) then reach this stack's emulators and Redis. For an
+    emulator on this machine, also the emulator's credentials where the shell has none (a fresh machine has no
+    AWS credentials, and boto3 refuses to sign without some); credentials already set are kept."""
     import shlex
 
-    for name, value in sorted(stack.load_stack().get("env", {}).items()):
+    settings = stack.load_stack().get("env", {})
+    for name, value in sorted(settings.items()):
         typer.echo(f"export {name}={shlex.quote(str(value))}")
+    if stack.is_local(str(settings.get("AWS_ENDPOINT_URL", ""))):
+        for name, value in stack.EMULATOR_CREDENTIALS.items():
+            typer.echo(f'export {name}="${{{name}:-{value}}}"')

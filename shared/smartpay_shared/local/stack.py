@@ -212,14 +212,23 @@ def _resolved(proc: LocalProcess, port: int | None, state: Path) -> LocalProcess
     })
 
 
+# What the stack's processes sign with when the caller has no AWS credentials: the emulator accepts any; these are
+# never real ones, and only ever used against an endpoint on this machine.
+EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def is_local(endpoint: str) -> bool:
+    return endpoint.startswith(("http://127.0.0.1", "http://localhost"))
+
+
 def base_env(endpoint: str, xray_address: str) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("AWS_REGION", "us-east-1")
     env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
     env["AWS_ENDPOINT_URL"] = endpoint
-    if endpoint.startswith("http://127.0.0.1") or endpoint.startswith("http://localhost"):
-        env.setdefault("AWS_ACCESS_KEY_ID", "testing")  # emulator credentials, never real ones
-        env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    if is_local(endpoint):
+        for name, value in EMULATOR_CREDENTIALS.items():
+            env.setdefault(name, value)
     env["AWS_XRAY_DAEMON_ADDRESS"] = xray_address
     env.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
     return env
