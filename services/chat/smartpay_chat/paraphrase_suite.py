@@ -22,7 +22,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
 # The held-out batches, each measured blind once (docs/chat.md).
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
-         "heldout_h", "heldout_i")
+         "heldout_h", "heldout_i", "heldout_j")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -104,6 +104,25 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "last_month@Australia/Sydney": (D(2026, 10, 31, 13), D(2026, 11, 30, 13)),
     "yesterday@Asia/Singapore": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
     "today@Australia/Brisbane": (D(2026, 11, 30, 14), NOW),
+    # heldout_j (Lisbon WET +0, Auckland NZDT +13, Helsinki EET +2, UTC+3 = Etc/GMT-3, Honolulu HST -10 with no
+    # daylight saving, Manila +8, Berlin CET +1 since Oct 25; "between 23 and 30 November" includes both days)
+    "today@Europe/Lisbon": (D(2026, 12, 1), NOW),
+    "yesterday@Pacific/Auckland": (D(2026, 11, 29, 11), D(2026, 11, 30, 11)),
+    "this_week@Asia/Seoul": (D(2026, 11, 29, 15), NOW),
+    "last_week@Asia/Dubai": (D(2026, 11, 22, 20), D(2026, 11, 29, 20)),
+    "yesterday@Africa/Johannesburg": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    "yesterday@Asia/Kolkata": (D(2026, 11, 29, 18, 30), D(2026, 11, 30, 18, 30)),
+    "last_week@America/Los_Angeles": (D(2026, 11, 23, 8), D(2026, 11, 30, 8)),
+    "this_month@America/Chicago": (D(2026, 12, 1, 6), NOW),
+    "today@Europe/Helsinki": (D(2026, 11, 30, 22), NOW),
+    "nov@Asia/Tokyo": (D(2026, 10, 31, 15), D(2026, 11, 30, 15)),
+    "today@Etc/GMT-3": (D(2026, 11, 30, 21), NOW),
+    "yesterday@Pacific/Honolulu": (D(2026, 11, 30, 10), D(2026, 12, 1, 10)),
+    "today@Asia/Manila": (D(2026, 11, 30, 16), NOW),
+    "last_month@Europe/Berlin": (D(2026, 10, 31, 23), D(2026, 11, 30, 23)),
+    "nov23-30": (D(2026, 11, 23), D(2026, 12, 1)), "nov27": (D(2026, 11, 27), D(2026, 11, 28)),
+    "since_nov23": (D(2026, 11, 23), NOW), "since_sun": (D(2026, 11, 29), NOW),
+    "d45": (NOW - timedelta(days=45), NOW),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},

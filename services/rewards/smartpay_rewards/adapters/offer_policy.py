@@ -28,11 +28,11 @@ read (its `limit` newest entries)."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from smartpay_rewards.offers import policy as offers
+from smartpay_rewards.offers.policy import checkpoint_version
 from smartpay_rewards.offers.catalogue import DURATIONS_DAYS, Catalogue, Offer as CatalogueOffer, default_catalogue
 from smartpay_rewards.offers.features import HORIZON_DAYS, customer_features
 from smartpay_rewards.offers.history import CustomerHistory, OfferShown
@@ -45,10 +45,6 @@ NO_OFFER_HOLD = timedelta(days=min(DURATIONS_DAYS))   # "no offer" stands as lon
 DECISIONS_LOOKBACK = timedelta(days=HORIZON_DAYS)     # earlier decisions read for the features
 DECISIONS_READ = 100
 UNIFORM_VERSION = "uniform-v1"
-
-
-def checkpoint_version(model: bytes) -> str:
-    return f"offers-vw-{hashlib.sha256(model).hexdigest()[:12]}"
 
 
 def port_offer(offer: CatalogueOffer, decided_at: datetime, decision_id: str) -> Offer | None:

@@ -215,6 +215,11 @@ def vw_args(learning_rate: float = LEARNING_RATE) -> str:
 VW_ARGS = vw_args()
 
 
+def checkpoint_version(model: bytes) -> str:
+    """A checkpoint's version: `offers-vw-` and the first 12 hex of its bytes' sha256 (one version, one model)."""
+    return f"offers-vw-{hashlib.sha256(model).hexdigest()[:12]}"
+
+
 class VowpalOfferPolicy:
     def __init__(self, catalogue: Catalogue, exploration: Exploration = Exploration(), *, seed: int = 0,
                  reward_scale: float = 10.0, model: bytes | None = None, checkpoint: str = "offers-vw-untrained",
@@ -273,6 +278,6 @@ class VowpalOfferPolicy:
     def checkpoint_now(self) -> bytes:
         """The model's bytes; the version becomes their digest (what a decision logged later names)."""
         model = self.to_bytes()
-        self.checkpoint = f"offers-vw-{hashlib.sha256(model).hexdigest()[:12]}"
+        self.checkpoint = checkpoint_version(model)
         self.updates = 0
         return model
