@@ -28,6 +28,17 @@ DATE_RE = (rf"(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{MONTH_RE}\s+(?:the\s+)?{DAY_RE}(
            rf"|(?:the\s+)?(?:day\s+)?{DAY_RE}\s+(?:of\s+)?{MONTH_RE}(?:\s+{YEAR_RE})?)")
 DATE_GROUPS = 9  # the groups of one DATE_RE
 
+# Net's definition (METRICS.md: gross minus refunds), read before the figures: the money refunded taken from the money
+# taken ("gross minus refunded amounts", "revenue less the refunded money", "after refunds"). A figure said with it
+# that is not money ("approval rate minus refunds", "how many payments excluding refunds") is refused
+# (question._metric): refunds are subtracted only from the money taken.
+REFUNDED_MONEY = (r"(?:the |all |any )?(?:refunds|refund amounts?|refunded amounts?|refunded money|refunded sums?"
+                  r"|amounts? refunded|money refunded|(?:what|anything|whatever) (?:was|we|has been|we have|got) refunded"
+                  r"|refunded (?:payments|orders|transactions|sales))")
+NET_DEFINITION = (r"\b(?:(?:the\s+)?(?:gross|volume|revenue|sales|takings|turnover|gmv|income)(?:\s+amount)?\s+)?"
+                  r"(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
+                  rf"|less|net of|excluding|without)\s+{REFUNDED_MONEY}\b")
+
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
 SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"
 METRICS = [
@@ -52,8 +63,6 @@ METRICS = [
                             r"|\b(?:spend|spent|pay|paid)(?: with us| per (?:order|visit|purchase))? on average\b"),
     ("net", r"\b(?:once|after|when|with|if) (?:the |all )?refunds (?:are |have been |were |is |get )?(?:taken out|taken off"
             r"|deducted|subtracted|removed|netted out|taken away|excluded)\b"
-            r"|\b(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
-            r"|less|net of|excluding|without) (?:the |all )?refunds\b"
             r"|\bnet(?: volume| revenue| sales| amount| takings| income)?\b"),
     ("volume", r"\b(?:volume|gmv|gpv|tpv|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
                r"|how much (?:money )?(?:(?:did|have|has|had) (?:we|i) |we |i |was |were |did |has |had )?(?:take|took|taken|make|made"
@@ -64,7 +73,7 @@ METRICS = [
                r"|what did we (?:take|make|earn|collect|bring in|process|capture|sell)|money (?:came|come|coming) in"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in)\b"),
-    ("count", r"\b(?:how many|number of|count of|count|total number|tally)\b"),
+    ("count", r"\b(?:how many|number of|counts? of|counts|count|total number|tally)\b"),  # "per day counts": a count
 ]
 GATEWAYS = {"stripe": "stripe", "amazon pay": "amazon_pay", "amazonpay": "amazon_pay", "amazon": "amazon_pay",
             "solana": "solana"}

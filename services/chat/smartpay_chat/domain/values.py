@@ -77,6 +77,7 @@ GLOSSARY_STATUSES = {"captured": "captured", "refunded": "refunded", "partially_
 _STATUS_NAME = "|".join(sorted(GLOSSARY_STATUSES, key=len, reverse=True))
 _STATUS_WORD = (r"\b(?:(?:in|with|of|where|having|whose|at)\s+)?(?:the\s+|a\s+)?(?:status|state)"
                 r"\s*(?:is\s+|was\s+|==?\s*|of\s+|equals?\s+|equal to\s+)?")
+_STATUS_BEFORE = r"\b(?:(?:in|with|of|having|at)\s+)?(?:the\s+|a\s+)?"
 # The name of the glossary status a name stands for (the names of STATUSES' entries).
 _NAME_OF = {"captured": "captured", "refunded": "refunded", "partially_refunded": "partial",
             "declined_fraud": "fraud", "failed": "failed", "pending": "pending"}
@@ -88,12 +89,14 @@ def named_statuses(t: g.Text) -> tuple[list[str], list[str]]:
     Read before the groupings, so that "with the status failed" is a filter, not "with the status" (a grouping)."""
     found: list[str] = []
     said: list[str] = []
-    pattern = rf"{_STATUS_WORD}({_STATUS_NAME})\b|(?<![a-z_])(declined_fraud|partially_refunded)(?![a-z_])"
+    # the name before the word too: "in the partially_refunded status", "with a pending state" (heldout_j)
+    pattern = (rf"{_STATUS_WORD}({_STATUS_NAME})\b|{_STATUS_BEFORE}({_STATUS_NAME})\s+(?:status|state)\b"
+               r"|(?<![a-z_])(declined_fraud|partially_refunded)(?![a-z_])")
     for m in list(re.finditer(pattern, t.text)):
-        if m.group(1) and re.search(r"\b(?:by|per|each|across)\s+(?:the\s+)?$", t.full[:m.start()]):
+        if (m.group(1) or m.group(2)) and re.search(r"\b(?:by|per|each|across)\s+(?:the\s+)?$", t.full[:m.start()]):
             continue  # "by status, failed ones": a grouping and a filter, read by the grouping and STATUSES
         t.blank(*m.span())
-        status = GLOSSARY_STATUSES[m.group(1) or m.group(2)]
+        status = GLOSSARY_STATUSES[m.group(1) or m.group(2) or m.group(3)]
         found.append(status)
         said.append(_NAME_OF[status])
     return found, said

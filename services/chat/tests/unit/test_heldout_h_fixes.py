@@ -3,25 +3,12 @@ or a figure word the planner does not know is refused, never ignored; "refused" 
 request to act on a payment is refused, never answered as a lookup; a follow-up grouping by reason keeps the
 declines it inherits."""
 
-from datetime import UTC, datetime
-
 import pytest
 
-from smartpay_chat.service_layer.planner import ACTION_REASON, DeterministicPlanner, screen
+from smartpay_chat.service_layer.planner import ACTION_REASON, screen
+from smartpay_chat.testing import fields, plan
 
-NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
-P = DeterministicPlanner()
 DECLINED = ["failed", "declined_fraud"]
-
-
-def plan(question, previous=None):
-    return P.plan(question, previous, NOW, "UTC")
-
-
-def fields(question, previous=None):
-    found = plan(question, previous)
-    assert found.kind == "aggregate", getattr(found, "reason", found)
-    return found.model_dump(exclude_defaults=True, mode="json")
 
 
 @pytest.mark.parametrize("question", [

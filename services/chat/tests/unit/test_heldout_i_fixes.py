@@ -4,24 +4,9 @@ day range written with an en or em dash ("10–16 November 2026") is a range lik
 "today" is a window even for pending payments (only "now" words mean the state now). And the decision docs/chat.md
 records: "how much money was that?" after a count of refunds keeps the refunded filter it inherits."""
 
-from datetime import UTC, datetime
-
 import pytest
 
-from smartpay_chat.service_layer.planner import DeterministicPlanner
-
-NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
-P = DeterministicPlanner()
-
-
-def plan(question, previous=None):
-    return P.plan(question, previous, NOW, "UTC")
-
-
-def fields(question, previous=None):
-    found = plan(question, previous)
-    assert found.kind == "aggregate", getattr(found, "reason", found)
-    return found.model_dump(exclude_defaults=True, mode="json")
+from smartpay_chat.testing import fields, plan
 
 
 # 1. a trailing first-person aside

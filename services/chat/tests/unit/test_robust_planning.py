@@ -6,27 +6,13 @@ with their reason; the readings that gave a wrong figure; wordings that used to 
 heldout_f's fixes: numbers in words, homophones, glossary status names, more dates; heldout_g's: date ranges without
 "between", one window per question, "more" as a ranking, SQL-ish operators, narrative sentences (docs/chat.md)."""
 
-from datetime import UTC, datetime
-
 import pytest
 
 from smartpay_chat.adapters.english_words import is_known
 from smartpay_chat.domain import narrative, spoken, typos
 from smartpay_chat.domain.question import parse
-from smartpay_chat.service_layer.planner import DeterministicPlanner, screen
-
-NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
-P = DeterministicPlanner()
-
-
-def plan(question, previous=None):
-    return P.plan(question, previous, NOW, "UTC")
-
-
-def fields(question, previous=None):
-    found = plan(question, previous)
-    assert found.kind == "aggregate", getattr(found, "reason", found)
-    return found.model_dump(exclude_defaults=True, mode="json")
+from smartpay_chat.service_layer.planner import screen
+from smartpay_chat.testing import NOW, fields, plan
 
 
 @pytest.mark.parametrize(("question", "expected"), [
