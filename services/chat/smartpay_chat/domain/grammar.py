@@ -33,11 +33,13 @@ DATE_GROUPS = 9  # the groups of one DATE_RE
 # that is not money ("approval rate minus refunds", "how many payments excluding refunds") is refused
 # (question._metric): refunds are subtracted only from the money taken.
 REFUNDED_MONEY = (r"(?:the |all |any )?(?:refunds|refund amounts?|refunded amounts?|refunded money|refunded sums?"
-                  r"|amounts? refunded|money refunded|(?:what|anything|whatever) (?:was|we|has been|we have|got) refunded"
-                  r"|refunded (?:payments|orders|transactions|sales))")
-NET_DEFINITION = (r"\b(?:(?:the\s+)?(?:gross|volume|revenue|sales|takings|turnover|gmv|income)(?:\s+amount)?\s+)?"
-                  r"(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
-                  rf"|less|net of|excluding|without)\s+{REFUNDED_MONEY}\b")
+                  r"|amounts? refunded|money refunded|(?:what|anything|whatever) (?:was|we|has been|we have|got) refunded)")
+# (not "refunded payments": "volume excluding refunded payments" leaves out whole payments, which is not net: refused)
+_MONEY_TAKEN = r"(?:the\s+)?(?:gross|volume|revenue|sales|takings|turnover|gmv|income)(?:\s+amount)?"
+# "less" only after the money it is taken from ("gross less refunds"): "were there less refunds" is a comparison
+NET_DEFINITION = (rf"\b(?:{_MONEY_TAKEN}\s+)?(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away"
+                  rf"|netting out)|after|minus|net of|excluding|without)\s+{REFUNDED_MONEY}\b"
+                  rf"|\b{_MONEY_TAKEN}\s+less\s+{REFUNDED_MONEY}\b")
 
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
 SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"

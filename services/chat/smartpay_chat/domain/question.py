@@ -143,8 +143,7 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         parsed.percentiles += (float(m.group(1) or m.group(2)),)
     if t.take(r"\bmedian\b"):
         parsed.percentiles += (50.0,)
-    if t.take(_LATENCY_DEFINITION):  # "from creation to final outcome": METRICS.md's own words for latency
-        parsed.metric = "latency"
+    latency_said = bool(t.take(_LATENCY_DEFINITION))  # "from creation to final outcome": METRICS.md's words
     if t.take(r"\b(?:time|times|duration|how long it takes|how long)(?: it takes| taken)? to (?:reach |get to )?(?:a |the |their )?"
               r"(?:final )?(?:outcome|result|decision)s?\b"):
         parsed.metric = "latency"  # METRICS.md: latency = creation -> first final outcome
@@ -164,6 +163,10 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
             raise Unsupported("net is the money taken minus refunds (METRICS.md): I subtract refunds only from the "
                               "money taken, not from another figure")
         parsed.metric = "net"
+    if latency_said:
+        if parsed.metric not in (None, "latency"):  # "how many payments from creation to final outcome"
+            raise Unsupported("the time from creation to final outcome is latency (METRICS.md), not another figure")
+        parsed.metric = "latency"
     if parsed.percentiles and parsed.metric != "latency":  # only latency has percentiles
         if parsed.metric is not None or t.has(_NOUNS) or t.has(_AMOUNT_WORDS):  # "median order value": refused
             raise Unsupported("I give percentiles and the median only for latency (creation to final outcome)")

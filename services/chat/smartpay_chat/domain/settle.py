@@ -78,8 +78,8 @@ def metric(parsed, follows: bool) -> str | None:
     if parsed.metric == "count" and parsed.counted and not (
             parsed.payment_noun or parsed.window or parsed.statuses or parsed.group_by or parsed.fell_back
             or parsed.fraud_decisions or parsed.gateways or parsed.methods or parsed.currencies or parsed.countries
-            or parsed.amounts or follows):
-        # "ok so how many exactly" with nothing to follow: a lone "how many", whatever opener or hedge is around it
-        # ("ok", "so", "and" mark a follow-up only when there is a question to follow; heldout_j)
+            or parsed.amounts or (parsed.follow_up and follows)):
+        # "ok so how many exactly" with nothing to follow is a lone "how many", whatever opener or hedge is around it:
+        # "ok", "so", "and" make it the last question's count only when there is one (heldout_j)
         return "how many of what? Ask about payments, for example \"how many payments yesterday?\""
     return None

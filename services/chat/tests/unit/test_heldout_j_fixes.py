@@ -29,10 +29,13 @@ def test_gross_minus_the_refunded_money_is_net(question):
     "payments minus the failed ones last month",
     "gross minus fees last month",  # fees: not held
     "revenue minus chargebacks last month",
-    "approval rate minus refunds last month",  # refunds are subtracted from money only
-    "how many payments excluding refunds last month",  # was the count of every payment, "excluding refunds" dropped
+    "approval rate minus refunds last month",  # it was the approval rate: refunds come off money only
+    "how many payments excluding refunds last month",  # it was answered as net
     "average order value minus refunds last month",
     "refunds minus the partial ones last month",
+    "volume excluding refunded payments last month",  # whole payments left out: not net (stays refused)
+    "were there less refunds last month",  # "less" not after the money taken: a comparison (it was answered as net)
+    "how many payments after refunds last month",  # it was answered as net
 ])
 def test_minus_outside_nets_definition_is_still_refused(question):
     assert plan(question).kind == "refusal"
@@ -67,6 +70,13 @@ def test_latency_in_its_definitions_words_is_latency(question):
 def test_creation_outside_latencys_definition_is_not_latency(question):
     found = plan(question)
     assert found.kind == "refusal" or found.metric != "latency"
+
+
+@pytest.mark.parametrize("question", [
+    "how many payments from creation to final outcome last week", "volume from creation to final outcome this week",
+])
+def test_latencys_definition_with_another_figure_is_refused(question):
+    assert plan(question).kind == "refusal"
 
 
 # 3. a glossary status name before "status"
@@ -149,11 +159,15 @@ def test_how_many_of_something_is_still_answered(question, expected):
     assert fields(question) == expected
 
 
-def test_a_lone_how_many_after_a_question_is_its_count():
-    first = plan("volume on stripe yesterday")
-    found = fields("ok so how many exactly", first)
+@pytest.mark.parametrize("question", ["ok so how many exactly", "and how many?", "so how many"])
+def test_a_follow_up_how_many_after_a_question_is_its_count(question):
+    found = fields(question, plan("volume on stripe yesterday"))
     assert (found["metric"], found["filters"], found["window"]) == (
         "count", {"gateways": ["stripe"]}, {"period": "yesterday"})
+
+
+def test_a_bare_how_many_after_a_question_is_still_refused():  # unchanged: only a follow-up word makes it one
+    assert plan("how many?", plan("volume on stripe yesterday")).kind == "refusal"
 
 
 # 6. the gateway tried first, the words in either order
