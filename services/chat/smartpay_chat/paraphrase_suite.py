@@ -22,7 +22,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
 # The held-out batches, each measured blind once (docs/chat.md).
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
-         "heldout_h", "heldout_i", "heldout_j")
+         "heldout_h", "heldout_i", "heldout_j", "heldout_k")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -123,6 +123,23 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "nov23-30": (D(2026, 11, 23), D(2026, 12, 1)), "nov27": (D(2026, 11, 27), D(2026, 11, 28)),
     "since_nov23": (D(2026, 11, 23), NOW), "since_sun": (D(2026, 11, 29), NOW),
     "d45": (NOW - timedelta(days=45), NOW),
+    # heldout_k (Rome / Warsaw CET +1, Cancun EST -5 all year, Lima -5, Athens / Cairo EET +2, Phoenix MST -7 with no
+    # daylight saving, Chicago CST -6; "24-26 Nov" and "1 to 10 November" include both days; "last 6 weeks" rolling)
+    "today@Europe/Rome": (D(2026, 11, 30, 23), NOW),
+    "yesterday@Europe/Rome": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "nov29@Europe/Rome": (D(2026, 11, 28, 23), D(2026, 11, 29, 23)),
+    "last_month@Europe/Rome": (D(2026, 10, 31, 23), D(2026, 11, 30, 23)),
+    "today@Europe/Warsaw": (D(2026, 11, 30, 23), NOW),
+    "yesterday@Europe/Warsaw": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "last_week@Europe/Warsaw": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
+    "this_month@Europe/Warsaw": (D(2026, 11, 30, 23), NOW),
+    "today@America/Cancun": (D(2026, 12, 1, 5), NOW), "today@America/Lima": (D(2026, 12, 1, 5), NOW),
+    "yesterday@Europe/Athens": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    "today@Africa/Cairo": (D(2026, 11, 30, 22), NOW), "today@America/Phoenix": (D(2026, 12, 1, 7), NOW),
+    "this_week@America/Chicago": (D(2026, 11, 30, 6), NOW),
+    "h8": (NOW - timedelta(hours=8), NOW), "h72": (NOW - timedelta(hours=72), NOW),
+    "d42": (NOW - timedelta(days=42), NOW), "nov28": (D(2026, 11, 28), D(2026, 11, 29)),
+    "nov24-26": (D(2026, 11, 24), D(2026, 11, 27)), "nov1-10": (D(2026, 11, 1), D(2026, 11, 11)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
