@@ -147,10 +147,10 @@ class DuckDBPaymentIndex(PaymentIndex):
 
     def upsert_batch(self, documents: Sequence[PaymentDocument], *,
                      defer_vector: bool = False) -> list[UpsertResult]:
-        """Every document's write in one transaction: one read of the stored versions, one INSERT of the
-        highest version of each (merchant, payment) with the version guard. Each document gets the outcome it
-        would have had written alone, in order (domain/batch_writes.py): the latest version wins, a repeated
-        version is a duplicate, an older one stale."""
+        """Every document's write in one transaction: one read of the stored versions, then the highest version
+        of each (merchant, payment) in at most two statements (`_write_rows`), the version guard in the SQL. Each
+        document gets the outcome it would have had written alone, in order (domain/batch_writes.py): the latest
+        version wins, a repeated version is a duplicate, an older one stale."""
         if not documents:
             return []
         keys = list(dict.fromkeys(key_of(d) for d in documents))
