@@ -216,7 +216,8 @@ CPU (`process_time`) of the chat worker's index writes per indexed event, on a D
 terminal version, a redelivered duplicate every 25 events), vectors {result['vectors']} (per-text cache warmed:
 the model is not measured). Per document = the writes as they were (a pre-read + guarded INSERT per event in its
 own transaction, the batch's vectors by `executemany`); bulk = `upsert_batch` (one read of the batch's stored
-versions, one guarded INSERT of the latest version per payment, one INSERT of the vectors). Best of {ROUNDS}
+versions, then the latest version per payment: one plain INSERT of the new keys, one guarded UPDATE or upsert of
+the stored ones; one INSERT of the vectors). Best of {ROUNDS}
 interleaved rounds. "Staging" is what the bulk path adds: each record's event read once more before the batch.
 Every path ended with the same rows, versions and vectors: {same}.
 
