@@ -1,8 +1,8 @@
 """The chat indexer's CPU per indexed event, one SQS batch = one bulk write (issue #14 follow-up): the worker's
 index writes as they were (per document: a pre-read and a guarded INSERT per event in its own transaction, then
 the batch's vectors by `executemany`, one statement per row), against the bulk path (`upsert_batch`: one read of
-the batch's stored versions, one guarded INSERT ... VALUES of the latest version per payment, one INSERT of the
-vectors), same run, same data, interleaved, batches of 1 and of 10 records (SQS's most; the stack's chat worker
+the batch's stored versions, then the latest version per payment in at most two statements, a plain INSERT of the
+new keys and a guarded UPDATE or upsert of the stored ones; one INSERT of the vectors), same run, same data, interleaved, batches of 1 and of 10 records (SQS's most; the stack's chat worker
 runs Terraform's `batch_size`, 1 today, with 5 concurrent invocations).
 
 The index is a DuckDB file pre-filled with BENCH_CHAT_INDEXER_PREFILL payments (default 20,000; rows only, no
