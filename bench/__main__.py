@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["hop", "moto_events", "moto_dynamodb", "fraud", "routing", "saga", "chat", "webhooks", "rewards_offers", "rewards"]
+BENCHMARKS = ["hop", "moto_events", "moto_dynamodb", "fraud", "routing", "saga", "chat", "chat_indexer", "webhooks",
+              "rewards_offers", "rewards"]
 
 
 def main(argv: list[str]) -> int:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 import duckdb
 
+from smartpay_chat.domain import batch_writes
+from smartpay_chat.domain.batch_writes import key_of
 from smartpay_chat.domain.currency import MAX_EXPONENT
 from smartpay_chat.domain.document import STEPS, PaymentDocument
 from smartpay_chat.domain.errors import IndexUnavailable
@@ -52,6 +55,43 @@ _UPSERT = (
     f"WHERE {TABLE}.version < excluded.version "
     "RETURNING version"
 )
+
+
+# The stored version of a batch's keys: the keys as one list parameter each (unnest zips them), joined to the
+# table on its primary key.
+_STORED_VERSIONS = (f"SELECT p.merchant_id, p.payment_id, p.version FROM {TABLE} p JOIN "
+                    "(SELECT unnest(?::VARCHAR[]) AS merchant_id, unnest(?::VARCHAR[]) AS payment_id) k "
+                    "USING (merchant_id, payment_id)")
+_WRITE_VECTORS = (f"INSERT OR REPLACE INTO {duckdb_search.VECTORS} SELECT unnest(?::VARCHAR[]), "
+                  f"unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::FLOAT[{duckdb_search.VECTOR_DIM}][])")
+
+
+def _row(document: PaymentDocument) -> list:
+    record = document.to_record()
+    return [record[c] for c in _NAMES]
+
+
+_RETURNING = " RETURNING merchant_id, payment_id, version"
+_STORED_VERSION = f"SELECT merchant_id, payment_id, version FROM {TABLE} WHERE merchant_id = ? AND payment_id = ?"
+_UPDATE_ROW = (f"UPDATE {TABLE} SET {', '.join(f'{c} = ?' for c in _UPDATABLE)} "
+               "WHERE merchant_id = ? AND payment_id = ? AND version < ?" + _RETURNING)  # the version guard
+
+
+def _values(count: int) -> str:
+    row = "(" + ", ".join("?" for _ in _NAMES) + ")"
+    return f"INSERT INTO {TABLE} ({', '.join(_NAMES)}) VALUES {', '.join(row for _ in range(count))}"
+
+
+@cache
+def _insert_rows(count: int) -> str:
+    """A plain insert of `count` new rows, returning what it wrote."""
+    return _values(count) + _RETURNING
+
+
+@cache
+def _upsert_rows(count: int) -> str:
+    """The guarded upsert of `count` rows in one VALUES list, returning what it wrote."""
+    return _values(count) + " ON CONFLICT" + _UPSERT.split("ON CONFLICT")[1].replace(" RETURNING version", _RETURNING)
 
 
 _VECTORS_DDL = (f"CREATE TABLE IF NOT EXISTS {duckdb_search.VECTORS} (merchant_id VARCHAR NOT NULL, "
@@ -99,35 +139,79 @@ class DuckDBPaymentIndex(PaymentIndex):
         return [[d.merchant_id, d.payment_id, self._embedder.model_id, v] for d, v in zip(documents, vectors,
                                                                                           strict=True)]
 
-    _WRITE_VECTOR = (f"INSERT OR REPLACE INTO {duckdb_search.VECTORS} VALUES "
-                     f"(?, ?, ?, ?::FLOAT[{duckdb_search.VECTOR_DIM}])")
-
     def upsert(self, document: PaymentDocument, *, defer_vector: bool = False) -> UpsertResult:
         """`defer_vector`: write the row now and the embedding at `write_deferred_vectors` (the indexer does
         it at the end of its batch, after `payment.indexed` is out: the model's 10-25 ms per new text stays
         off the saga's path; readers see both at once, in the copy published after the batch)."""
-        record = document.to_record()
-        vectors = [] if defer_vector else self._vectors([document])
+        return self.upsert_batch([document], defer_vector=defer_vector)[0]
+
+    def upsert_batch(self, documents: Sequence[PaymentDocument], *,
+                     defer_vector: bool = False) -> list[UpsertResult]:
+        """Every document's write in one transaction: one read of the stored versions, then the highest version
+        of each (merchant, payment) in at most two statements (`_write_rows`), the version guard in the SQL. Each
+        document gets the outcome it would have had written alone, in order (domain/batch_writes.py): the latest
+        version wins, a repeated version is a duplicate, an older one stale."""
+        if not documents:
+            return []
+        keys = list(dict.fromkeys(key_of(d) for d in documents))
         with self._lock:
             self._db.execute("BEGIN TRANSACTION")
             try:
-                before = self._db.execute(
-                    f"SELECT version FROM {TABLE} WHERE merchant_id = ? AND payment_id = ?",
-                    [document.merchant_id, document.payment_id]).fetchone()
-                written = self._db.execute(_UPSERT, [record[c] for c in _NAMES]).fetchall()
-                if written and vectors:
-                    self._db.executemany(self._WRITE_VECTOR, vectors)
+                stored = self._stored_versions(keys)
+                decided = batch_writes.plan(documents, stored)
+                if decided.rows:
+                    written = self._write_rows(decided.rows, stored)
+                    expected = {(*key_of(d), d.version) for d in decided.rows}
+                    if written != expected:  # the version guard disagreed with the read: nothing is written
+                        raise RuntimeError(f"the index changed under the batch: wrote {sorted(written)}, "
+                                           f"expected {sorted(expected)}")
+                    if not defer_vector:
+                        self._write_vectors(self._vectors(decided.rows))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        stored = before[0] if before else None
-        if defer_vector and (written or stored == document.version):
-            # A duplicate too: the delivery that wrote the row may have died before its batch wrote the vector.
-            self._deferred_vectors.append(document)
-        if written:
-            return UpsertResult("updated" if before else "created", self.name, document.version)
-        return UpsertResult("duplicate" if stored == document.version else "stale", self.name, stored)
+        if defer_vector:
+            self._deferred_vectors.extend(decided.vectors)
+        return [UpsertResult(d.outcome, self.name, d.stored_version) for d in decided.decisions]
+
+    def _stored_versions(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The stored version of each key the index holds (the caller holds the lock, in a transaction). Either
+        form scans the table (DuckDB plans no index scan on the two-column key): one key by equality, more in
+        one hash join."""
+        if len(keys) == 1:
+            rows = self._db.execute(_STORED_VERSION, list(keys[0])).fetchall()
+        else:
+            rows = self._db.execute(_STORED_VERSIONS, [[m for m, _ in keys], [p for _, p in keys]]).fetchall()
+        return {(m, p): v for m, p, v in rows}
+
+    def _write_rows(self, documents: list[PaymentDocument],
+                    stored: dict[tuple[str, str], int]) -> set[tuple[str, str, int]]:
+        """The rows (one per key) in at most two statements, by what the read found: a plain INSERT ... VALUES of
+        the new keys (the primary key refuses one that appeared meanwhile), and the stored keys' updates guarded by
+        the version: one UPDATE for a single row, else one INSERT ... ON CONFLICT DO UPDATE (a plain insert or
+        update costs half the upsert's CPU). Returns the (merchant, payment, version) written."""
+        new = [d for d in documents if key_of(d) not in stored]
+        old = [d for d in documents if key_of(d) in stored]
+        written: set[tuple[str, str, int]] = set()
+        if new:
+            params = [value for d in new for value in _row(d)]
+            written.update(self._db.execute(_insert_rows(len(new)), params).fetchall())
+        if len(old) == 1:
+            record = old[0].to_record()
+            params = [record[c] for c in _UPDATABLE] + [old[0].merchant_id, old[0].payment_id, old[0].version]
+            written.update(self._db.execute(_UPDATE_ROW, params).fetchall())
+        elif old:
+            params = [value for d in old for value in _row(d)]
+            written.update(self._db.execute(_upsert_rows(len(old)), params).fetchall())
+        return written
+
+    def _write_vectors(self, rows: list[list]) -> None:
+        """One INSERT OR REPLACE of the vectors (one per key; the caller holds the lock)."""
+        if not rows:
+            return
+        merchants, payments, models, vectors = (list(column) for column in zip(*rows, strict=True))
+        self._db.execute(_WRITE_VECTORS, [merchants, payments, models, vectors])
 
     def upsert_many(self, documents: Iterable[PaymentDocument], *, table: str = TABLE) -> int:
         """Bulk load (reindex, benchmarks): one INSERT ... SELECT from an NDJSON file with the table's types,
@@ -278,12 +362,14 @@ class DuckDBPaymentIndex(PaymentIndex):
             return self._db.execute(f"SELECT count(*) FROM {TABLE} WHERE merchant_id = ?", [merchant_id]).fetchone()[0]
 
     def write_deferred_vectors(self) -> int:
-        """Embed what `upsert(defer_vector=True)` left (one model call for the batch) and write it."""
+        """Embed what `upsert(defer_vector=True)` left (one model call for the batch; the last document of each
+        key, which is the one its row holds or a duplicate of it) and write them in one statement."""
         documents, self._deferred_vectors = self._deferred_vectors, []
-        rows = self._vectors(documents)
+        latest = {key_of(d): d for d in documents}  # dict order: the first time a key was seen; value: the last
+        rows = self._vectors(list(latest.values()))
         if rows:
             with self._lock:
-                self._db.executemany(self._WRITE_VECTOR, rows)
+                self._write_vectors(rows)
         return len(rows)
 
     def export(self, target: Path, keys: Iterable[tuple[str, str]]) -> None:

@@ -48,7 +48,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -57,6 +57,7 @@ import duckdb
 
 from smartpay_chat.adapters import duckdb_search
 from smartpay_chat.adapters.duckdb_index import TABLE, DuckDBPaymentIndex, quoted
+from smartpay_chat.domain.batch_writes import key_of
 from smartpay_chat.domain.document import PaymentDocument
 from smartpay_chat.domain.errors import IndexUnavailable
 from smartpay_chat.domain.plan import AggregatePlan, SearchPlan
@@ -488,12 +489,12 @@ class SharedFileDuckDBIndex(PaymentIndex):
                 handle.close()
         self._lock_file = self._asking = None
 
-    def _write(self, call: Callable[[DuckDBPaymentIndex], T], key: tuple[str, str]) -> T:
+    def _write(self, call: Callable[[DuckDBPaymentIndex], T], keys: Iterable[tuple[str, str]]) -> T:
         if self._batch is not None:
-            self._changed.add(key)
+            self._changed.update(keys)
             return call(self._batch)
         with self.batch(hold=False):  # a lone write is its own batch, and lets the file go after it
-            self._changed.add(key)
+            self._changed.update(keys)
             return call(self._batch)
 
     def _trusted(self) -> dict[str, Any] | None:
@@ -575,7 +576,14 @@ class SharedFileDuckDBIndex(PaymentIndex):
         if self._read_only:
             raise PermissionError("this embedded index was opened read-only (the API never writes)")
         return self._write(lambda ix: ix.upsert(document, defer_vector=True),  # vector at the batch's end
-                           (document.merchant_id, document.payment_id))
+                           [key_of(document)])
+
+    def upsert_batch(self, documents: Sequence[PaymentDocument]) -> list[UpsertResult]:
+        """The documents of a queue batch in one transaction of the writer (one read, one INSERT), vectors at
+        the batch's end as `upsert`'s."""
+        if self._read_only:
+            raise PermissionError("this embedded index was opened read-only (the API never writes)")
+        return self._write(lambda ix: ix.upsert_batch(documents, defer_vector=True), [key_of(d) for d in documents])
 
     def get(self, merchant_id: str, payment_id: str) -> PaymentDocument | None:
         return self._read(lambda ix: ix.get(merchant_id, payment_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -73,6 +74,11 @@ class PaymentIndex(abc.ABC):
     def upsert(self, document: PaymentDocument) -> UpsertResult:
         """Write the document unless the index holds the same or a newer version of it. Documents are keyed
         by (merchant_id, payment_id): a write never touches another merchant's document."""
+
+    def upsert_batch(self, documents: Sequence[PaymentDocument]) -> list[UpsertResult]:
+        """Write a queue batch's documents; each gets the outcome `upsert` would have given it, called in order
+        (the latest version of each payment wins). Default: exactly that; an adapter may write them at once."""
+        return [self.upsert(document) for document in documents]
 
     @abc.abstractmethod
     def get(self, merchant_id: str, payment_id: str) -> PaymentDocument | None:

@@ -6,6 +6,7 @@ import json
 import time
 from datetime import timedelta
 
+import duckdb
 import pytest
 
 from smartpay_shared.config import platform_settings
@@ -13,9 +14,12 @@ from smartpay_shared.events import Producer, new_envelope
 from smartpay_shared.events.payloads import PaymentCompleted, PaymentRefunded
 from smartpay_shared.manifest import load_manifest, services_dir
 from smartpay_shared.runtime.publisher import EventPublisher, to_entry
+from smartpay_shared.runtime.lambda_context import LocalLambdaContext
 from smartpay_shared.runtime.worker import SqsWorker
 from smartpay_shared.testing import EventListener
 
+from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex
+from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.config import chat_settings
 from smartpay_chat.entrypoints import queue_consumer
 from smartpay_chat.service_layer.handlers import indexed_event_id
@@ -199,3 +203,72 @@ def test_no_log_line_carries_a_rejected_card_number(stack, snapshot, caplog):
     _publish_with_full_card_number_in_last4(stack, snapshot, "pay_MOTOBAD02")
     assert drain(stack["worker"], 1) == {"ok": 0, "failed": 1}
     assert "4242424242424242" not in logged(caplog)
+
+
+def _sqs_event(envelopes):
+    """An SQS batch as the event source mapping hands it to the Lambda, in this order (bodies as the bus
+    delivers them)."""
+    records = []
+    for i, envelope in enumerate(envelopes):
+        detail = json.loads(to_entry(envelope, BUS)["Detail"])
+        body = {"version": "0", "id": f"ev-{i}", "detail-type": envelope.event_type, "source": "smartpay.payment",
+                "account": "123456789012", "time": "2026-12-06T00:00:00Z", "region": "us-east-1",
+                "resources": [], "detail": detail}
+        records.append({"messageId": f"msg-{i}", "receiptHandle": f"rh-{i}", "body": json.dumps(body),
+                        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                        "md5OfBody": "", "eventSource": "aws:sqs",
+                        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:smartpay-chat", "awsRegion": "us-east-1"})
+    return {"Records": records}
+
+
+def test_one_batch_with_duplicates_out_of_order_and_two_merchants(stack, snapshot, monkeypatch):
+    """One SQS batch, written at once: v9, a late v8, v9 again, and the same payment id under another merchant.
+    9 wins for m_acme, m_other keeps its own row; payment.indexed goes out for v9 twice (same event id) and for
+    m_other's, never for the stale v8; a refused record (an inconsistent refund) fails alone, as before."""
+    calls = []
+    real = DuckDBPaymentIndex.upsert_batch
+    monkeypatch.setattr(DuckDBPaymentIndex, "upsert_batch", lambda self, docs, **kw: calls.append(len(docs)) or
+                        real(self, docs, **kw))
+    nine = snapshot(version=9, status="partially_refunded", refunded_amount=1000)
+    ten = snapshot(version=10, status="refunded", refunded_amount=4250)
+    bad_refund = new_envelope(PaymentRefunded(  # total_refunded differs from the snapshot's: InvalidPayment
+        payment_id="pay_MOTOBATCH1", merchant_id="m_acme", gateway="stripe", refund_id="re_2", amount=3250,
+        currency="EUR", total_refunded=1, reason="customer request", payment=ten),
+        producer=PAYMENT, correlation_id="pay_MOTOBATCH1")
+    batch = [refunded(nine, "pay_MOTOBATCH1"), completed(snapshot(version=8, country="FR"), "pay_MOTOBATCH1"),
+             refunded(nine, "pay_MOTOBATCH1"), completed(snapshot(version=3, country="JP"), "pay_MOTOBATCH1",
+                                                         merchant="m_other"),
+             bad_refund]
+    response = queue_consumer.lambda_handler(_sqs_event(batch), LocalLambdaContext("chat"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-4"}]}
+    assert calls == [4]  # the four readable records in one write; nothing written one by one
+    index = queue_consumer.index()
+    assert (index.get("m_acme", "pay_MOTOBATCH1").version, index.get("m_acme", "pay_MOTOBATCH1").country) == (9, "DE")
+    assert (index.get("m_other", "pay_MOTOBATCH1").version, index.get("m_other", "pay_MOTOBATCH1").country) == (
+        3, "JP")
+    stack["listener"].wait_for(lambda events: len([e for e in events if e["detail"]["data"]["document_version"]
+                                                   == 9]) >= 2)
+    indexed(stack["listener"], "pay_MOTOBATCH1", 3)
+    other = [e for e in stack["listener"].seen if e["detail"]["data"]["merchant_id"] == "m_other"]
+    assert [e["detail"]["data"]["document_version"] for e in other] == [3]
+    nine_events = [e for e in stack["listener"].seen if e["detail"]["data"]["document_version"] == 9]
+    assert len(nine_events) == 2 and {e["detail"]["metadata"]["event_id"] for e in nine_events} == {
+        indexed_event_id("pay_MOTOBATCH1", 9)}
+    assert [e for e in stack["listener"].seen if e["detail"]["data"]["document_version"] in (8, 10)] == []
+
+
+def test_a_failed_batch_write_falls_back_to_one_write_per_record(stack, snapshot, monkeypatch, caplog):
+    """If the batch's write fails it wrote nothing, and each record is written on its own, as before."""
+    def broken(self, docs):
+        raise duckdb.IOException("disk full")
+
+    monkeypatch.setattr(SharedFileDuckDBIndex, "upsert_batch", broken)  # the worker's index (per_call mode)
+    response = queue_consumer.lambda_handler(_sqs_event([completed(snapshot(), "pay_MOTOFALL01"),
+                                                         completed(snapshot(), "pay_MOTOFALL02")]),
+                                             LocalLambdaContext("chat"))
+    assert response == {"batchItemFailures": []}
+    assert any(r.getMessage() == "batch write failed: records write one by one" for r in caplog.records)
+    for payment_id in ("pay_MOTOFALL01", "pay_MOTOFALL02"):
+        assert queue_consumer.index().get("m_acme", payment_id).version == 7
+        indexed(stack["listener"], payment_id, 7)
+
