@@ -61,6 +61,21 @@ UpdateItems was 38.8 ms per saga with moto as released and 23.7 ms with that fir
 CPU 111.8 -> 94.9 ms per saga); this version, measured the same way later: 24.6 ms (moto process 88.8 ms per saga). test_moto_patches compares a story of valid and invalid updates with plain
 moto.
 
+Serialisation: moto 5.2 writes every answer by walking the operation's botocore output shape and picks each member
+of each structure through six alias providers (objects built per member per value); a DynamoDB item is a map of
+AttributeValue structures of ten members each, so an item of 32 attributes cost ~320 picks, and its parser walks
+the same shapes over every item, key and value map it is sent. Under cProfile with the stack's call mix (an item of
+32 attributes, SQS, EventBridge) the serialiser was 55 % of moto's CPU. `fast_dynamodb_serialisation` writes and
+reads a map of AttributeValue directly when every value is a plain {type: value} of the types moto's items hold
+(strings, numbers, booleans, NULL, string and number sets, nested maps and lists); a binary anywhere (moto
+base64-encodes it), a None or anything unusual takes moto's own walk for the whole map. `linear_item_size_check`:
+moto built an item by inserting its attributes one by one into a dict whose every insert summed the size of all
+attributes already in it (the 400 KB check: O(attributes²), ~8 % of the CPU); the constructor now keeps the sum.
+`cache_name_conversions` memoises moto's camelCase -> snake_case conversion (~110 per SQS send + receive, 6.5 %).
+test_moto_patches compares moto's raw answers byte for byte, with and without, over every attribute type. Measured
+(`python -m bench moto_dynamodb`, docs/benchmarks.md): see the bench's table; the figures are per call of the stack's
+common DynamoDB, SQS and EventBridge requests, moto as released against the stack's app before and after.
+
 Connections: moto's own server is werkzeug's development server, which answers every request with
 `Connection: close` (werkzeug cannot drain a request body before reading the next request line), so every boto3
 call of every stack process opened a TCP connection and moto started a thread for it: under bench_saga at 3/s the
