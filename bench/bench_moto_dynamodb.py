@@ -1,10 +1,17 @@
-"""moto's CPU for the payment record's conditional UpdateItem, moto as released against moto with the stack's
-`smartpay_shared.local.moto_server.fast_update_validation` (one process each, interleaved, in-process moto; the
-CPU time of moto's DynamoDB handler only, `thread_time`: no HTTP, no client, no other load on the machine). The
-write has the shape `DynamoPaymentRepository.save` sends: 11 SET actions, two of them into the outbox map,
-conditional on the version; then the outbox clear (2 REMOVE actions).
+"""moto's CPU per request, moto as released against the stack's moto (smartpay_shared.local.moto_server), each
+variant in a fresh process, interleaved; thread CPU (`thread_time`) of the server's request thread only: no client,
+no other load on the machine.
 
-    python -m bench moto_dynamodb          (BENCH_MOTO_DYNAMODB_WRITES, default 400)
+1. UpdateItem validation: the payment record's conditional UpdateItem with the shape `DynamoPaymentRepository.save`
+   sends (11 SET actions, two of them into the outbox map, conditional on the version), then the outbox clear
+   (2 REMOVE actions); moto's DynamoDB handler only, in process (`fast_update_validation`).
+2. Per request: the stack's common calls (GetItem, PutItem, UpdateItem, Query and BatchGetItem on an item of 32
+   attributes; SQS SendMessage, ReceiveMessage of up to 10, DeleteMessageBatch; EventBridge PutEvents to a bus of
+   10 rules with SQS targets) over HTTP to a cheroot server in this process (one request thread), the whole WSGI
+   app measured: moto as released (`DomainDispatcherApplication`), the stack's app with the patches of session 12
+   only (`before`), and the stack's app as it is (`wsgi_app`).
+
+    python -m bench moto_dynamodb          (BENCH_MOTO_DYNAMODB_WRITES, default 400; BENCH_MOTO_REQUESTS, default 300)
 """
 
 from __future__ import annotations
@@ -76,23 +83,150 @@ def measure(writes: int, patched: bool) -> dict[str, float]:
     return {kind: round(t / n * 1000, 3) for kind, (t, n) in spent.items()}
 
 
-def run() -> bool:
+REQUESTS = int(os.environ.get("BENCH_MOTO_REQUESTS", "300"))
+VARIANTS = ("moto", "before", "stack")
+
+
+def app_for(variant: str):  # noqa: ANN201 - a WSGI app
+    """moto as released, the stack's app before this session's patches, or the stack's app as it is."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from smartpay_shared.local import moto_server as ms
+
+    if variant == "moto":
+        return DomainDispatcherApplication(create_backend_app)
+    if variant == "stack":
+        return ms.wsgi_app()
+    for patch in (ms.cache_event_paths, ms.cache_action_names, ms.fast_update_validation, ms.item_level_transactions,
+                  ms.fast_queue_attributes):  # wsgi_app's patches before session 13 (same middlewares)
+        patch()
+    dispatcher, _ = ms.server_classes()
+    return ms.ServerErrorLog(ms.RequestStats(ms.SerialDynamoDB(dispatcher(create_backend_app))))
+
+
+def measure_requests(requests: int, variant: str) -> dict[str, float]:
+    """Mean CPU ms of the whole WSGI app per request, per action, over `requests` rounds of the call mix."""
+    import socket
+    import threading
+
+    import boto3
+    from botocore.config import Config
+
+    from smartpay_shared.local import moto_server as ms
+
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    spent: dict[str, list[float]] = {}
+    counting = [False]
+    app = app_for(variant)
+
+    def measured(environ, start_response):  # noqa: ANN001, ANN202 - WSGI
+        started = time.thread_time()
+        try:
+            return list(app(environ, start_response))
+        finally:
+            if counting[0]:
+                entry = spent.setdefault(ms.action_of(environ), [0, 0.0])
+                entry[0] += 1
+                entry[1] += time.thread_time() - started
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ms.keep_alive_server(measured, "127.0.0.1", port, threads=1)
+    server.prepare()
+    threading.Thread(target=server.serve, daemon=True).start()
+    kw = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+    db, sqs, ev = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw), boto3.client("events", **kw)
+    db.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                    AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                          {"AttributeName": "sk", "AttributeType": "S"}])
+    queue = sqs.create_queue(QueueName="q")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    ev.create_event_bus(Name="bus")
+    for i in range(10):
+        ev.put_rule(Name=f"r{i}", EventBusName="bus", EventPattern=json.dumps({"source": ["s"], "detail-type": [f"t{i}"]}))
+        ev.put_targets(Rule=f"r{i}", EventBusName="bus", Targets=[{"Id": "sqs", "Arn": arn}])
+    record = {f"a{i}": {"S": "v" * 40} for i in range(30)} | {"n": {"N": "3"}, "m": {"M": {"x": {"S": "y"}}}}
+    body = json.dumps({"metadata": {"event_id": "e" * 36}, "data": {"x": "y" * 1200}})
+
+    def round_of(k: int) -> None:
+        key = {"pk": {"S": f"p{k % 20}"}, "sk": {"S": "rec"}}
+        db.put_item(TableName="t", Item={**key, **record})
+        db.get_item(TableName="t", ConsistentRead=True, Key=key)
+        db.update_item(TableName="t", Key=key, UpdateExpression="SET #n = :n, a1 = :a",
+                       ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames={"#n": "n"},
+                       ExpressionAttributeValues={":n": {"N": str(k)}, ":a": {"S": "w"}})
+        db.query(TableName="t", KeyConditionExpression="pk = :p", ConsistentRead=True,
+                 ExpressionAttributeValues={":p": key["pk"]})
+        db.batch_get_item(RequestItems={"t": {"ConsistentRead": True, "Keys": [
+            {"pk": {"S": f"p{(k + j) % 20}"}, "sk": {"S": "rec"}} for j in range(4)]}})
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+        ev.put_events(Entries=[{"Source": "s", "DetailType": f"t{k % 10}", "Detail": body, "EventBusName": "bus"}])
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                  AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        if got:
+            sqs.delete_message_batch(QueueUrl=queue, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+
+    for k in range(30):  # warm-up
+        round_of(k)
+    counting[0] = True
+    for k in range(requests):
+        round_of(k)
+    counting[0] = False
+    server.stop()
+    return {action: round(t / n * 1000, 3) for action, (n, t) in sorted(spent.items())}
+
+
+def _in_fresh_processes(kind: str, variants: tuple[str, ...], rounds: int) -> dict[str, dict[str, list[float]]]:
     results: dict[str, dict[str, list[float]]] = {}
-    for variant in ("stock", "patched", "stock", "patched"):  # interleaved, each in a fresh process
-        out = subprocess.run([sys.executable, "-m", "bench.bench_moto_dynamodb"], check=True, capture_output=True,
-                             text=True, env={**os.environ, "_BENCH_ONE": variant}).stdout
-        for kind, ms in json.loads(out.strip().splitlines()[-1]).items():
-            results.setdefault(variant, {}).setdefault(kind, []).append(ms)
+    for _ in range(rounds):
+        for variant in variants:  # interleaved, each in a fresh process
+            out = subprocess.run([sys.executable, "-m", "bench.bench_moto_dynamodb"], check=True, capture_output=True,
+                                 text=True, env={**os.environ, "_BENCH_ONE": f"{kind}:{variant}"}).stdout
+            for name, ms in json.loads(out.strip().splitlines()[-1]).items():
+                results.setdefault(variant, {}).setdefault(name, []).append(ms)
+    return results
+
+
+def run() -> bool:
+    results = _in_fresh_processes("update", ("stock", "patched"), 2)
     best = {variant: {kind: min(ms) for kind, ms in kinds.items()} for variant, kinds in results.items()}
     ratio = {kind: round(best["patched"][kind] / best["stock"][kind], 3) for kind in best["stock"]}
-    result = {"writes": WRITES, "cpu_ms_per_update_item": best, "runs": results, "ratio_patched_over_stock": ratio}
-    section = f"""## moto UpdateItem validation (`bench/bench_moto_dynamodb.py`)
+    per_request = _in_fresh_processes("requests", VARIANTS, 2)
+    fastest = {variant: {action: min(ms) for action, ms in actions.items()} for variant, actions in per_request.items()}
+    actions = sorted(fastest["stack"])
+    request_ratio = {action: {"stack_over_moto": round(fastest["stack"][action] / fastest["moto"][action], 3),
+                              "stack_over_before": round(fastest["stack"][action] / fastest["before"][action], 3)}
+                     for action in actions}
+    totals = {variant: round(sum(fastest[variant][a] for a in actions), 3) for variant in VARIANTS}
+    result = {"writes": WRITES, "cpu_ms_per_update_item": best, "runs": results, "ratio_patched_over_stock": ratio,
+              "requests": REQUESTS, "cpu_ms_per_request": fastest, "request_runs": per_request,
+              "request_ratios": request_ratio, "cpu_ms_per_round": totals}
+    rows = "\n".join(f"| {a} | {fastest['moto'][a]} ms | {fastest['before'][a]} ms | {fastest['stack'][a]} ms | "
+                     f"{request_ratio[a]['stack_over_before']} | {request_ratio[a]['stack_over_moto']} |" for a in actions)
+    section = f"""## moto per request and UpdateItem validation (`bench/bench_moto_dynamodb.py`)
 
-CPU of moto's DynamoDB UpdateItem handler (in process, `thread_time` of the handler only) for the payment record's
-write as `DynamoPaymentRepository.save` sends it (11 SET actions, 2 into the outbox map, conditional on the
-version) and its outbox clear (2 REMOVE actions), {WRITES} of each, best of 2 fresh processes per variant,
-interleaved: moto as released, and with the stack's `fast_update_validation` (two validators run only at the nodes
-that can hold a clause, in moto's order; one class map per walk; each expression text parsed once).
+**Per request.** CPU of the whole WSGI app (thread CPU of cheroot's request thread, in process: no client, no
+other load) per call, {REQUESTS} rounds of the stack's common calls (an item of 32 attributes; a BatchGetItem of 4
+keys; SQS messages of 1.3 kB; PutEvents to a bus of 10 rules with SQS targets), best of 2 fresh processes per
+variant, interleaved: moto as released, the stack's app with the patches it had before session 13 (`before`), and
+the stack's app now (DynamoDB answers and requests written without moto's per-member shape walk, an item's size
+summed once per attribute, name conversions memoised: `smartpay_shared.local.moto_server`).
+
+| call | moto as released | stack before | stack now | now / before | now / moto |
+|---|---|---|---|---|---|
+{rows}
+| **one round of all {len(actions)}** | {totals['moto']} ms | {totals['before']} ms | {totals['stack']} ms | {round(totals['stack'] / totals['before'], 3)} | {round(totals['stack'] / totals['moto'], 3)} |
+
+**UpdateItem validation.** CPU of moto's DynamoDB UpdateItem handler (in process, `thread_time` of the handler
+only) for the payment record's write as `DynamoPaymentRepository.save` sends it (11 SET actions, 2 into the outbox
+map, conditional on the version) and its outbox clear (2 REMOVE actions), {WRITES} of each, best of 2 fresh
+processes per variant, interleaved: moto as released, and with the stack's `fast_update_validation` (two
+validators run only at the nodes that can hold a clause, in moto's order; one class map per walk; each expression
+text parsed once).
 
 | write | moto as released | stack's moto | ratio |
 |---|---|---|---|
@@ -100,13 +234,18 @@ that can hold a clause, in moto's order; one class map per walk; each expression
 | outbox clear (2 REMOVEs) | {best["stock"]["clear"]} ms | {best["patched"]["clear"]} ms | {ratio["clear"]} |
 """
     report.write("moto_dynamodb", result, section)
-    return ratio["save"] < 1
+    return ratio["save"] < 1 and totals["stack"] < totals["before"]
 
 
 def main() -> None:
     if os.environ.get("_BENCH_ONE"):
-        print(json.dumps(measure(WRITES, os.environ["_BENCH_ONE"] == "patched")))
-        return
+        kind, _, variant = os.environ["_BENCH_ONE"].rpartition(":")
+        if kind == "requests":
+            print(json.dumps(measure_requests(REQUESTS, variant)))
+        else:
+            print(json.dumps(measure(WRITES, variant == "patched")))
+        sys.stdout.flush()
+        os._exit(0)  # cheroot's worker threads are not daemons
     run()
 
 

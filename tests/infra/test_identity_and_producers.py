@@ -539,6 +539,7 @@ def test_each_function_role_holds_only_what_its_function_does(stack, aws):
             ("rewards", "worker"), ("rewards", "api"), ("rewards", "minter")},
         ("dynamodb:Query", table(rewards["tables"]["ledger"]) + "/index/by_seq"): {
             ("rewards", "worker"), ("rewards", "api"), ("rewards", "minter")},
+        ("dynamodb:BatchGetItem", table(rewards["tables"]["accounts"])): {("rewards", "worker")},  # an event's reads
         ("dynamodb:DeleteItem", table(rewards["tables"]["ledger"])): set(),
         ("dynamodb:PutItem", table(rewards["tables"]["challenges"])): {("rewards", "api")},
         ("dynamodb:PutItem", table(rewards["tables"]["mint_journal"])): {("rewards", "minter")},

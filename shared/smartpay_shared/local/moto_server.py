@@ -7,8 +7,9 @@ payment saga's correctness rests on it (every transition, the charge claim, idem
 plain moto three concurrent deliveries of one route charged twice. This wraps moto's own WSGI app
 (the same app `moto_server` runs, unchanged otherwise) so that DynamoDB requests on one item run one
 at a time (a request of another item runs beside it), a Query or Scan runs with nothing else on its
-table (moto iterates the table's dict, which a concurrent insert would change under it), batches and
-table changes run alone (a transaction takes its own items' locks: see Transactions below); the other services
+table (moto iterates the table's dict, which a concurrent insert would change under it), a transaction or a
+batch (BatchGetItem, BatchWriteItem) takes its own items' locks (see Transactions below), and table changes run
+alone; the other services
 stay concurrent. An upstream fix would
 take these locks inside moto's backend; this is the smallest outside patch with the same effect. (One
 lock for all of DynamoDB was the first version: under 25 concurrent workers its wait made a
@@ -59,6 +60,25 @@ payments/s (120 payments, thread CPU per request, one variant after the other), 
 UpdateItems was 38.8 ms per saga with moto as released and 23.7 ms with that first version (the moto process's whole
 CPU 111.8 -> 94.9 ms per saga); this version, measured the same way later: 24.6 ms (moto process 88.8 ms per saga). test_moto_patches compares a story of valid and invalid updates with plain
 moto.
+
+Serialisation: moto 5.2 writes every answer by walking the operation's botocore output shape and picks each member
+of each structure through six alias providers (objects built per member per value); a DynamoDB item is a map of
+AttributeValue structures of ten members each, so an item of 32 attributes cost ~320 picks, and its parser walks
+the same shapes over every item, key and value map it is sent. Under cProfile with the stack's call mix (an item of
+32 attributes, SQS, EventBridge) the serialiser was 55 % of moto's CPU. `fast_dynamodb_serialisation` writes and
+reads a map of AttributeValue directly when every value is a plain {type: value} of the types moto's items hold
+(strings, numbers, booleans, NULL, string and number sets, nested maps and lists); a binary anywhere (moto
+base64-encodes it), a None or anything unusual takes moto's own walk for the whole map. `linear_item_size_check`:
+moto built an item by inserting its attributes one by one into a dict whose every insert summed the size of all
+attributes already in it (the 400 KB check: O(attributes²), ~8 % of the CPU); the constructor now keeps the sum.
+`cache_name_conversions` memoises moto's camelCase -> snake_case conversion (~110 per SQS send + receive, 6.5 %).
+test_moto_patches compares moto's raw answers byte for byte, with and without, over every attribute type. Measured
+(`python -m bench moto_dynamodb`, whole WSGI app, thread CPU, an item of 32 attributes; machine at load 25): one round
+of the stack's 9 common calls 37.2 -> 20.1 ms (0.54; an earlier run at load 8.5: 0.52); GetItem 4.31 -> 1.64 ms,
+a BatchGetItem of 4 keys 14.5 -> 4.1, Query 4.8 -> 2.2, PutItem 2.4 -> 1.9, SQS 0.84-1.02x, UpdateItem unchanged.
+The gain grows with an item's attribute count; the stack's busiest items (the payment record) hold few attributes,
+and a one-off stack A/B (30 sagas each, one after the other at load 20-28) did not resolve a difference per saga
+(docs/benchmarks.md).
 
 Connections: moto's own server is werkzeug's development server, which answers every request with
 `Connection: close` (werkzeug cannot drain a request body before reading the next request line), so every boto3
@@ -196,14 +216,15 @@ class RWLock:
 ITEM_OPERATIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem"}
 TABLE_OPERATIONS = {"Query", "Scan", "DescribeTable", "DescribeTimeToLive", "UpdateTimeToLive",
                     "DescribeContinuousBackups", "UpdateContinuousBackups", "ListTagsOfResource"}
+MULTI_ITEM_OPERATIONS = {"TransactWriteItems", "TransactGetItems", "BatchGetItem", "BatchWriteItem"}
 STRIPES = 256
 
 
 class SerialDynamoDB:
     """WSGI middleware: DynamoDB requests that touch one item run one at a time per item (all of its
     request answered inside the lock), those that read a whole table (Query, Scan) one at a time per
-    table with no item request of that table running, a TransactWriteItems with its items' locks (one global
-    order), and anything else (batches, a transaction whose items cannot be told, table creation) alone.
+    table with no item request of that table running, a transaction or a batch with its items' locks (one
+    global order), and anything else (a transaction or batch whose items cannot be told, table creation) alone.
     Requests of other services pass straight through."""
 
     def __init__(self, app: Callable):
@@ -234,10 +255,11 @@ class SerialDynamoDB:
 
     @contextmanager
     def _locked(self, operation: str, table: str | None, request: dict, environ: dict[str, Any]) -> Iterator[None]:
-        if operation == "TransactWriteItems" and (targets := self._transaction_items(request, environ)):
+        if operation in MULTI_ITEM_OPERATIONS and (targets := self._request_items(operation, request, environ)):
             # Its items' locks (and its tables' shared ones), taken in one global order: tables sorted, then
             # stripes sorted, and no stripe held while a table lock is awaited, so no two requests wait on
-            # each other. Safe beside other writers because `item_level_transactions` undoes only its items.
+            # each other. Safe beside other writers because `item_level_transactions` undoes only its items;
+            # a batch is not atomic in DynamoDB either (each of its items is, as here).
             with self.everything.shared(), ExitStack() as held:
                 for name in sorted({t for t, _ in targets}):
                     held.enter_context(self._table_lock(name).shared())
@@ -263,16 +285,33 @@ class SerialDynamoDB:
         with self.lock:
             return self.tables.setdefault(table, RWLock())
 
-    def _transaction_items(self, request: dict, environ: dict[str, Any]) -> list[tuple[str, str]] | None:
-        """(table, key as JSON) of every item a TransactWriteItems touches; None when one cannot be told (then
+    def _request_items(self, operation: str, request: dict, environ: dict[str, Any]) -> list[tuple[str, str]] | None:
+        """(table, key as JSON) of every item a transaction or a batch touches; None when one cannot be told (then
         it runs alone, as before)."""
-        targets = []
-        for entry in request.get("TransactItems") or [None]:
-            if not isinstance(entry, dict) or len(entry) != 1:
+        if operation in ("TransactWriteItems", "TransactGetItems"):
+            entries = request.get("TransactItems") or [None]
+            singles = [next(iter(e.items())) if isinstance(e, dict) and len(e) == 1 else (None, None) for e in entries]
+            named = [(body.get("TableName") if isinstance(body, dict) else None, kind, body) for kind, body in singles]
+        else:  # BatchGetItem: {table: {"Keys": [key, ...]}}; BatchWriteItem: {table: [{"PutRequest": {"Item"}} ...]}
+            tables = request.get("RequestItems")
+            if not isinstance(tables, dict) or not tables:
                 return None
-            kind, body = next(iter(entry.items()))
-            table = body.get("TableName") if isinstance(body, dict) else None
-            if not isinstance(table, str):
+            named = []
+            for table, asked in tables.items():
+                if operation == "BatchGetItem":
+                    keys = asked.get("Keys") if isinstance(asked, dict) else None
+                    if not isinstance(keys, list) or not keys:
+                        return None
+                    named += [(table, "Get", {"Key": key}) for key in keys]
+                    continue
+                if not isinstance(asked, list) or not asked:
+                    return None
+                for entry in asked:
+                    kind, body = next(iter(entry.items())) if isinstance(entry, dict) and len(entry) == 1 else (None, None)
+                    named.append((table, {"PutRequest": "Put", "DeleteRequest": "Delete"}.get(kind), body))
+        targets = []
+        for table, kind, body in named:
+            if not isinstance(table, str) or kind is None or not isinstance(body, dict):
                 return None
             key = self._item_key("PutItem" if kind == "Put" else kind, table, body, environ)
             if key is None:
@@ -369,6 +408,118 @@ def fast_update_validation() -> None:
     DepthFirstTraverser.process = process
 
 
+class _Unusual(Exception):
+    """A value the fast DynamoDB serialisation does not take: moto's own serialiser answers it."""
+
+
+def _attribute_value(value: Any) -> dict[str, Any]:
+    """An AttributeValue as moto's JSON serialiser writes it, for the shapes moto's own items hold ({type: value}
+    with one type): S and N strings, BOOL and NULL booleans, SS and NS lists of strings, M and L of the same, as
+    they are. Anything else (B and BS, which moto base64-encodes; None; an empty or many-typed dict; another type
+    of value) raises _Unusual."""
+    if type(value) is dict and len(value) == 1:
+        ((kind, inner),) = value.items()
+        if kind in ("S", "N"):
+            if type(inner) is str:
+                return {kind: inner}
+        elif kind in ("BOOL", "NULL"):
+            if type(inner) is bool:
+                return {kind: inner}
+        elif kind in ("SS", "NS"):
+            if type(inner) is list and all(type(i) is str for i in inner):
+                return {kind: list(inner)}
+        elif kind == "M":
+            if type(inner) is dict:
+                return {kind: {name: _attribute_value(v) for name, v in inner.items()}}
+        elif kind == "L":
+            if type(inner) is list:
+                return {kind: [_attribute_value(v) for v in inner]}
+    raise _Unusual
+
+
+def fast_dynamodb_serialisation() -> None:
+    """moto 5.2 serialises every answer by walking the operation's botocore output shape, and picks each member of
+    each structure through six alias providers (objects built per member per value). A DynamoDB item is a map of
+    AttributeValue structures of ten members each, so an item of 30 attributes costs ~300 picks: under the saga's
+    call mix the serialiser was 55 % of moto's CPU (cProfile, `python -m bench moto_dynamodb`). moto's items
+    reach the serialiser already as {type: value} dicts (`dynamo_to_dict`), which the walk writes out unchanged
+    but for B and BS (base64). So an attribute map (`AttributeMap`, `Key`, `ExpressionAttributeValueMap`...: any
+    map of AttributeValue) of DynamoDB's JSON serialiser is written directly when every value has one of the
+    shapes `_attribute_value` takes; otherwise (a binary anywhere, a None, a response transformer) moto's own walk
+    writes the whole map. shared/tests/unit/test_moto_patches.py compares the raw answers with moto's."""
+    from moto.core.serialize import JSONSerializer
+
+    original = JSONSerializer._serialize_type_map
+    if getattr(original, "smartpay_fast", False):
+        return
+
+    def _serialize_type_map(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        value_shape = getattr(shape, "value", None)
+        if (type(value) is dict and getattr(value_shape, "name", None) == "AttributeValue"
+                and self.service_model.service_name == "dynamodb"
+                and not getattr(self._value_picker, "response_transformers", None)):
+            try:
+                written = {name: _attribute_value(v) for name, v in value.items()}
+            except _Unusual:
+                pass
+            else:
+                self._default_serialize(serialized, written, shape, key)
+                return
+        original(self, serialized, value, shape, key)
+
+    _serialize_type_map.smartpay_fast = True  # type: ignore[attr-defined]
+    JSONSerializer._serialize_type_map = _serialize_type_map
+
+    # The request side: moto's JSON parser walks the same shapes over every item, key and value map it is sent,
+    # and gives back the same {type: value} dicts (strings, booleans and lists as they came: DynamoDB's JSON
+    # parser has no string or boolean conversion); B and BS (base64-decoded) and anything unusual take its walk.
+    from moto.core.parse import JSONParser
+
+    parse_map = JSONParser._parse_map
+
+    def _parse_map(self: Any, shape: Any, value: Any) -> Any:
+        if (type(value) is dict and self.MAP_TYPE is dict
+                and getattr(getattr(shape, "value", None), "name", None) == "AttributeValue"
+                and self.operation_model.service_model.service_name == "dynamodb"):
+            try:
+                return {name: _attribute_value(v) for name, v in value.items()}
+            except _Unusual:
+                pass
+        return parse_map(self, shape, value)
+
+    JSONParser._parse_map = _parse_map
+
+
+def linear_item_size_check() -> None:
+    """moto builds an item (every PutItem, a new item's UpdateItem) by inserting its attributes one by one into
+    a `LimitedSizeDict`, whose every insert sums the size of every attribute already in it (the 400 KB limit):
+    O(attributes²) per item, ~8 % of moto's CPU under the saga's call mix. `Item.__init__` now keeps that sum as
+    it inserts (nothing else touches the new dict meanwhile, so each check compares the same number against the
+    same limit and raises the same ItemSizeTooLarge); the dict and every later insert are moto's own."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    if getattr(Item.__init__, "smartpay_linear", False):
+        return
+
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.attrs = LimitedSizeDict()
+        size = 0  # what LimitedSizeDict.__setitem__ sums: every key and value already inserted
+        for key, value in attrs.items():
+            typed = DynamoType(value)
+            added = typed.size()
+            if size + bytesize(key) + added > 405000:  # moto's limit (LimitedSizeDict)
+                raise ItemSizeTooLarge
+            dict.__setitem__(self.attrs, key, typed)
+            size += bytesize(str(key)) + added
+
+    __init__.smartpay_linear = True  # type: ignore[attr-defined]
+    Item.__init__ = __init__
+
+
 def cache_event_paths(size: int = 1024) -> None:
     """Memoise jsonpath_ng's `parse`, which moto's EventBridge calls per target per event (see above)."""
     import jsonpath_ng.ext
@@ -448,6 +599,23 @@ def cache_action_names() -> None:
 
     if not hasattr(responses.method_names_from_class, "cache_info"):
         responses.method_names_from_class = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
+
+
+def cache_name_conversions(size: int = 4096) -> None:
+    """Memoise moto's `camelcase_to_underscores` (a pure function of a string) where the request path calls it:
+    every request's action name (`BaseResponse.call_action`) and every attribute name of SQS's `Queue.attributes`,
+    which moto builds on every SendMessage and per received message: ~110 conversions per send + receive, 6.5 %
+    of moto's CPU under the saga's call mix (cProfile). Bounded, in case a caller converts names from requests."""
+    import moto.core.responses as responses
+    import moto.core.utils as utils
+    import moto.sqs.models as sqs_models
+
+    convert = utils.camelcase_to_underscores
+    if hasattr(convert, "cache_info"):
+        return
+    cached = functools.lru_cache(maxsize=size)(convert)
+    for module in (utils, responses, sqs_models):
+        module.camelcase_to_underscores = cached
 
 
 _no_counts = threading.local()
@@ -578,6 +746,9 @@ def wsgi_app() -> Callable:
 
     cache_event_paths()
     cache_action_names()
+    fast_dynamodb_serialisation()
+    linear_item_size_check()
+    cache_name_conversions()
     fast_update_validation()
     item_level_transactions()
     fast_queue_attributes()

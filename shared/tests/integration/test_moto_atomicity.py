@@ -146,3 +146,104 @@ def test_concurrent_transactions_and_single_writes_on_one_version_exactly_one_wi
             assert db.get_item(TableName="acc", Key=key)["Item"]["w"]["N"] == str(wins[0])
             entries = {i["id"]["S"] for i in db.scan(TableName="led")["Items"] if i["id"]["S"].startswith(f"entry-{n}-")}
             assert entries == ({f"entry-{n}-{wins[0]}"} if wins[0] % 2 == 0 else set()), entries
+
+
+def test_concurrent_batch_reads_and_writes_see_whole_items_and_never_deadlock():
+    """BatchGetItem and BatchWriteItem take their items' locks (not the whole server): racing conditional
+    UpdateItems, TransactWriteItems and Queries on the same items (two tables, keys in every order), every item
+    a batch reads is one whole write (its two attributes written together agree, versions never go back), no
+    write is lost, and every thread finishes."""
+    with MotoServer() as moto:
+        db = boto3.client("dynamodb", endpoint_url=moto.url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        for name in ("a", "b"):
+            db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                  {"AttributeName": "sk", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+        items = [("a", f"i{n}") for n in range(6)] + [("b", f"i{n}") for n in range(6)]
+        filler = {f"f{k}": {"S": "x" * 50} for k in range(40)}  # a copy of an item takes a while: wider windows
+        for table, pk in items:
+            db.put_item(TableName=table, Item={"pk": {"S": pk}, "sk": {"S": "0"}, "v": {"N": "0"}, "w": {"N": "0"}, **filler})
+        spread = ", ".join(f"f{k} = :x" for k in range(40))
+        errors, wins, reads = [], {item: 0 for item in items}, [0]
+        stop = threading.Event()
+
+        def key(pk: str) -> dict:
+            return {"pk": {"S": pk}, "sk": {"S": "0"}}
+
+        def writer(who: int) -> None:  # conditional read-modify-write of v and w together
+            for step in range(30):
+                table, pk = items[(who * 7 + step * 5) % len(items)]
+                try:
+                    got = db.get_item(TableName=table, Key=key(pk), ConsistentRead=True)["Item"]
+                    v = int(got["v"]["N"])
+                    update = {"TableName": table, "Key": key(pk), "ConditionExpression": "v = :e",
+                              "UpdateExpression": f"SET v = :n, {spread}, w = :n",  # v and w far apart
+                              "ExpressionAttributeValues": {":n": {"N": str(v + 1)}, ":e": {"N": str(v)},
+                                                            ":x": {"S": "y" * 50}}}
+                    if step % 3 == 2:  # a transaction over both tables, items named in the reverse order
+                        other = items[(items.index((table, pk)) + 6) % len(items)]
+                        db.transact_write_items(TransactItems=[
+                            {"ConditionCheck": {"TableName": other[0], "Key": key(other[1]),
+                                                "ConditionExpression": "attribute_exists(pk)"}},
+                            {"Update": update}])
+                    else:
+                        db.update_item(**update)
+                    wins[(table, pk)] += 1
+                except ClientError as e:
+                    if e.response["Error"]["Code"] not in ("ConditionalCheckFailedException",
+                                                           "TransactionCanceledException"):
+                        errors.append(e.response["Error"]["Code"])
+
+        def batch_reader(who: int) -> None:
+            seen: dict[tuple[str, str], int] = {}
+            while not stop.is_set():
+                order = items[who:] + items[:who]  # every reader names the keys in another order
+                asked: dict = {}
+                for table, pk in order:
+                    asked.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key(pk))
+                try:
+                    got = db.batch_get_item(RequestItems=asked)
+                except ClientError as e:
+                    errors.append(e.response["Error"]["Code"])
+                    continue
+                assert not got.get("UnprocessedKeys")
+                for table, found in got["Responses"].items():
+                    for item in found:
+                        v, w = int(item["v"]["N"]), int(item["w"]["N"])
+                        if v != w:
+                            errors.append(f"torn read {table}/{item['pk']['S']}: v={v} w={w}")
+                        if v < seen.get((table, item["pk"]["S"]), 0):
+                            errors.append(f"went back {table}/{item['pk']['S']}")
+                        seen[(table, item["pk"]["S"])] = v
+                reads[0] += 1
+
+        def batch_writer() -> None:  # side items of both tables, written and deleted in batches (moto refuses one
+            # key in two tables of a batch as a duplicate: each table's keys are its own)
+            for n in range(20):
+                try:
+                    db.batch_write_item(RequestItems={t: [
+                        {"PutRequest": {"Item": {"pk": {"S": f"i{n % 6}"}, "sk": {"S": f"side-{t}{n}"}, **filler}}},
+                        {"DeleteRequest": {"Key": {"pk": {"S": f"i{(n + 3) % 6}"}, "sk": {"S": f"side-{t}{n - 1}"}}}}]
+                        for t in ("b", "a")})
+                    db.query(TableName="a", KeyConditionExpression="pk = :p",
+                             ExpressionAttributeValues={":p": {"S": f"i{n % 6}"}})
+                except ClientError as e:
+                    errors.append(e.response["Error"]["Code"])
+
+        workers = [threading.Thread(target=writer, args=(w,)) for w in range(6)] + [threading.Thread(target=batch_writer)]
+        readers = [threading.Thread(target=batch_reader, args=(r,)) for r in range(4)]
+        for t in workers + readers:
+            t.start()
+        for t in workers:
+            t.join(timeout=120)
+        stop.set()
+        for t in readers:
+            t.join(timeout=30)
+        assert not any(t.is_alive() for t in workers + readers), "a request never finished (deadlock)"
+        assert errors == []
+        assert reads[0] > 0
+        for (table, pk), won in wins.items():  # no write lost: the version is the number of wins
+            got = db.get_item(TableName=table, Key=key(pk))["Item"]
+            assert int(got["v"]["N"]) == int(got["w"]["N"]) == won

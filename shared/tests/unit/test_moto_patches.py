@@ -419,3 +419,129 @@ def test_update_expressions_answer_and_write_exactly_what_moto_does_validated_in
     assert len(checked) * 2 < stock_checks
     info = UpdateExpressionParser.make.cache_info()
     assert info.hits >= info.misses > 0  # each text parsed once, then remembered
+
+
+def item_story() -> list[bytes]:
+    """moto's raw answers (the bodies as sent, byte for byte) to item reads and writes over every attribute type:
+    strings with unicode, numbers, binaries and binary sets (moto's own walk), sets, nested maps and lists, empty
+    ones, BOOL and NULL; projections, queries, scans, batches, transactions, ALL_OLD and ALL_NEW, the item of a
+    failed condition, items just under and over the 400 KB limit and requests moto refuses."""
+    from botocore.config import Config
+
+    run = uuid.uuid4().hex[:8]
+    bodies: list[bytes] = []
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1", config=Config(parameter_validation=False))
+        table = f"items-{run}"
+        db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                              {"AttributeName": "sk", "AttributeType": "S"}])
+        db.meta.events.register("before-parse.dynamodb.*",  # the table's name (this run's) masked
+                                lambda response_dict, **_: bodies.append(response_dict["body"].replace(run.encode(), b"*")))
+        rich = {"s": {"S": "plain"}, "u": {"S": "caf\u00e9 \u2603 \U0001f600"}, "e": {"S": ""}, "n": {"N": "-12.50"},
+                "big": {"N": "123456789012345678901234567890"}, "t": {"BOOL": True}, "f": {"BOOL": False},
+                "z": {"NULL": True}, "ss": {"SS": ["b", "a"]}, "ns": {"NS": ["1", "2.5"]},
+                "m": {"M": {"a": {"S": "x"}, "inner": {"M": {"deep": {"L": [{"N": "1"}, {"M": {}}, {"L": []}]}}},
+                            "e": {"M": {}}}},
+                "l": {"L": [{"S": "a"}, {"N": "2"}, {"NULL": True}, {"SS": ["q"]}, {"M": {"k": {"BOOL": False}}}]}}
+        for i in range(3):
+            db.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": f"s{i}"}, **rich})
+        db.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": "s0"}, **rich, "v": {"N": "2"}},
+                    ReturnValues="ALL_OLD")
+        db.put_item(TableName=table, Item={"pk": {"S": "b"}, "sk": {"S": "1"}, "only": {"B": b"\x01"}})
+        db.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": "s9"}, **rich,  # binaries: moto's walk
+                                           "bin": {"B": b"\x00\xffraw"}, "bs": {"BS": [b"x", b"y"]}})
+        key = {"pk": {"S": "p"}, "sk": {"S": "s0"}}
+        db.get_item(TableName=table, Key=key)
+        db.get_item(TableName=table, Key=key, ConsistentRead=True, ProjectionExpression="m.inner, l[1], #u",
+                    ExpressionAttributeNames={"#u": "u"})
+        db.get_item(TableName=table, Key={"pk": {"S": "missing"}, "sk": {"S": "x"}})
+        db.get_item(TableName=table, Key={"pk": {"S": "b"}, "sk": {"S": "1"}})
+        db.query(TableName=table, KeyConditionExpression="pk = :p AND sk > :s",
+                 ExpressionAttributeValues={":p": {"S": "p"}, ":s": {"S": "s0"}}, Limit=1)
+        db.query(TableName=table, KeyConditionExpression="pk = :p", FilterExpression="n < :n",
+                 ExpressionAttributeValues={":p": {"S": "p"}, ":n": {"N": "0"}}, ScanIndexForward=False)
+        db.scan(TableName=table)
+        db.batch_get_item(RequestItems={table: {"Keys": [key, {"pk": {"S": "p"}, "sk": {"S": "s2"}},
+                                                         {"pk": {"S": "nope"}, "sk": {"S": "x"}},
+                                                         {"pk": {"S": "b"}, "sk": {"S": "1"}}], "ConsistentRead": True}})
+        db.batch_write_item(RequestItems={table: [
+            {"PutRequest": {"Item": {"pk": {"S": "w"}, "sk": {"S": "1"}, "m": rich["m"]}}},
+            {"DeleteRequest": {"Key": {"pk": {"S": "p"}, "sk": {"S": "s2"}}}}]})
+        db.update_item(TableName=table, Key=key, ReturnValues="ALL_NEW",
+                       UpdateExpression="SET m.#i.deep[0] = :x, l = list_append(l, :more) ADD ss :add REMOVE z",
+                       ExpressionAttributeNames={"#i": "inner"}, ExpressionAttributeValues={":x": {"S": "new"}, ":more": {"L": [{"BOOL": True}]},
+                                                  ":add": {"SS": ["c"]}})
+        db.update_item(TableName=table, Key={"pk": {"S": "fresh"}, "sk": {"S": "1"}}, ReturnValues="UPDATED_NEW",
+                       UpdateExpression="SET a = :a, b = :b", ExpressionAttributeValues={":a": {"N": "1"},
+                                                                                          ":b": {"M": {"c": {"S": "d"}}}})
+        db.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": key}},
+                                             {"Get": {"TableName": table, "Key": {"pk": {"S": "w"}, "sk": {"S": "1"}}}}])
+        db.delete_item(TableName=table, Key={"pk": {"S": "p"}, "sk": {"S": "s1"}}, ReturnValues="ALL_OLD")
+        filler = {f"a{i:03d}": {"S": "x" * 4000} for i in range(100)}  # ~400 KB: moto's limit is 405,000 bytes
+        for extra in (4000, 5000):  # 404,4xx and 405,4xx bytes
+            _quietly(db.put_item, TableName=table, Item={"pk": {"S": "big"}, "sk": {"S": str(extra)}, **filler,
+                                                         "pad": {"S": "y" * extra}})
+        for call in (
+            dict(Item={**key, "n": {"N": "2"}}, ConditionExpression="n = :zero", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                 ExpressionAttributeValues={":zero": {"N": "0"}}),
+            dict(Item={**key, "bad": {"N": "not a number"}}),
+            dict(Item={**key, "empty": {}}),
+            dict(Item={**key, "two": {"S": "a", "N": "1"}}),
+            dict(Item={**key, "emptyset": {"SS": []}}),
+            dict(Item={"pk": {"S": "p"}}),
+        ):
+            _quietly(db.put_item, TableName=table, **call)
+        _quietly(db.get_item, TableName=table, Key={"pk": {"N": "1"}, "sk": {"S": "x"}})
+        _quietly(db.batch_get_item, RequestItems={table: {"Keys": [key, key]}})
+        db.scan(TableName=table)
+    return bodies
+
+
+def test_items_answer_byte_for_byte_what_moto_answers_serialised_and_sized_in_linear_time(monkeypatch):
+    from moto.core.parse import JSONParser
+    from moto.core.serialize import JSONSerializer
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(JSONSerializer, "_serialize_type_map", JSONSerializer._serialize_type_map)  # undone after
+    monkeypatch.setattr(JSONParser, "_parse_map", JSONParser._parse_map)
+    monkeypatch.setattr(Item, "__init__", Item.__init__)
+    sized: list[int] = []
+    real_size = DynamoType.size
+    monkeypatch.setattr(DynamoType, "size", lambda self: sized.append(1) or real_size(self))
+    inserts: list[int] = []
+    real_insert = LimitedSizeDict.__setitem__
+    monkeypatch.setattr(LimitedSizeDict, "__setitem__", lambda self, k, v: inserts.append(1) or real_insert(self, k, v))
+
+    plain = item_story()
+    assert any(b"ItemSizeTooLarge" in body or b"Item size has exceeded" in body for body in plain)
+    assert b'"B": "AP9yYXc="' in b"".join(plain)  # the binary came back base64-encoded once
+    assert sum(b"ValidationException" in body for body in plain) == 5  # moto accepts the empty and two-typed values
+    assert any(b"ConditionalCheckFailedException" in body and b'"Item": {' in body for body in plain)
+    stock_sized, sized[:], inserts[:] = len(sized), [], []
+
+    moto_server.fast_dynamodb_serialisation()
+    moto_server.fast_dynamodb_serialisation()  # idempotent: not wrapped twice
+    moto_server.linear_item_size_check()
+    moto_server.linear_item_size_check()
+    assert item_story() == plain
+    assert len(sized) * 5 < stock_sized  # an item's size once per attribute, not once per attribute per insert
+    assert inserts  # moto's own inserts still check the later writes (SET of a top-level attribute)
+
+
+def test_remembered_name_conversions_answer_exactly_what_moto_answers(monkeypatch):
+    import moto.core.responses as responses
+    import moto.core.utils as utils
+    import moto.sqs.models as sqs_models
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for module in (utils, responses, sqs_models):
+        monkeypatch.setattr(module, "camelcase_to_underscores", module.camelcase_to_underscores)  # undone after
+    plain = queue_story(), deliveries()
+    moto_server.cache_name_conversions()
+    moto_server.cache_name_conversions()
+    assert (queue_story(), deliveries()) == plain
+    info = sqs_models.camelcase_to_underscores.cache_info()
+    assert info.hits > 10 * info.misses  # the queue's attribute names, converted once each

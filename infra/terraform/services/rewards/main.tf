@@ -56,6 +56,13 @@ locals {
       functions = ["worker", "api", "minter"]
     },
     {
+      # An event's reads (its marker, the payment record, the account, the merchant's category): one BatchGetItem.
+      sid       = "EventReads"
+      actions   = ["dynamodb:BatchGetItem"]
+      resources = [module.accounts_table.arn]
+      functions = ["worker"]
+    },
+    {
       sid       = "WalletChallenges"
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources = [module.challenges_table.arn]

@@ -1,4 +1,5 @@
-"""The ledger in DynamoDB (low-level client), one TransactWriteItems per unit of work.
+"""The ledger in DynamoDB (low-level client), one TransactWriteItems per unit of work; an event's reads (its
+marker, the payment record, the account, the merchant's category) one BatchGetItem (`event_reads`).
 
 ledger:   account_key (hash, `<merchant>#<customer>`) + entry_id (range); LSI `by_seq` (range `seq`) reads a
           customer's history in order. Append-only: every Put is conditioned on its entry id being absent.
@@ -14,6 +15,7 @@ journal:  the mint journal, one item per batch (`batch_id`): `pending` (written 
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +27,18 @@ import json
 from smartpay_rewards.chain.ports import LinkedWallet, MintOrder, PendingBatch
 from smartpay_rewards.domain.model import Account, Change, ChainSetup, Entry, EntryKind, PaymentRecord, Redemption
 from smartpay_rewards.service_layer.ports import (AbstractUnitOfWork, AlreadyApplied, BatchOutcomeWrite,
-                                                  ConcurrentChange, LeaseClaim, LeaseLost, Record, RedemptionWrite,
+                                                  ConcurrentChange, EventReads, LeaseClaim, LeaseLost, Record, RedemptionWrite,
                                                   WalletWrite)
 
 BY_SEQ = "by_seq"
+BATCH_GET_ATTEMPTS = 5  # BatchGetItem requests per read before UnprocessedReads
+BATCH_GET_BACKOFF = 0.05  # seconds before the first retry of unprocessed keys; doubled each time, at most 1 s
+
+
+class UnprocessedReads(RuntimeError):
+    """DynamoDB left keys of a BatchGetItem unprocessed every time it was asked: the event fails and is
+    redelivered (the queue's retry)."""
+
 _ser, _de = TypeSerializer(), TypeDeserializer()
 
 
@@ -269,6 +279,47 @@ class DynamoUnitOfWork(AbstractUnitOfWork):
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         found = self.client.get_item(TableName=self.accounts_table, ConsistentRead=True, Key=_dump({"pk": pk, "sk": sk}))
         return _load(found["Item"]) if "Item" in found else None
+
+    def _get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The accounts table's items at `keys` (pk, sk), strongly consistent, in one BatchGetItem; the keys
+        DynamoDB leaves unprocessed (throttling, its 16 MB answer limit) are asked again, at most
+        BATCH_GET_ATTEMPTS requests in all, then UnprocessedReads."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        pending = [_dump({"pk": pk, "sk": sk}) for pk, sk in dict.fromkeys(keys)]
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            if attempt:
+                time.sleep(min(BATCH_GET_BACKOFF * 2 ** (attempt - 1), 1.0))
+            answer = self.client.batch_get_item(RequestItems={
+                self.accounts_table: {"Keys": pending, "ConsistentRead": True}})
+            for raw in answer.get("Responses", {}).get(self.accounts_table, []):
+                item = _load(raw)
+                found[(item["pk"], item["sk"])] = item
+            pending = answer.get("UnprocessedKeys", {}).get(self.accounts_table, {}).get("Keys", [])
+            if not pending:
+                return found
+        raise UnprocessedReads(f"{len(pending)} of {len(keys)} keys still unprocessed after "
+                               f"{BATCH_GET_ATTEMPTS} BatchGetItem requests")
+
+    def event_reads(self, merchant_id: str, payment_id: str, event_id: str, customer_id: str | None, *,
+                    category: bool) -> EventReads:
+        """One BatchGetItem for the event's marker, the payment record, the event's customer's account and the
+        merchant's category; a second read only when the record names another customer than the event."""
+        payment_pk = _payment_pk(merchant_id, payment_id)
+        marker, record_key = (payment_pk, f"event#{event_id}"), (payment_pk, "payment")
+        account_key_ = (_account_pk(merchant_id, customer_id), "account") if customer_id else None
+        category_key = (f"{merchant_id}#merchant", "category")
+        keys = [marker, record_key] + ([account_key_] if account_key_ else []) + ([category_key] if category else [])
+        found = self._get_many(keys)
+        record = payment_from(found[record_key]) if record_key in found else None
+        customer = record.customer_id if record else customer_id
+        if not customer:
+            account = None
+        elif customer == customer_id:
+            account = account_from(found[account_key_]) if account_key_ in found else Account(merchant_id, customer)
+        else:
+            account = self.account(merchant_id, customer)
+        return EventReads(marker in found, record, account,
+                          found[category_key].get("category") if category and category_key in found else None)
 
     def account(self, merchant_id: str, customer_id: str) -> Account:
         item = self._get(_account_pk(merchant_id, customer_id), "account")

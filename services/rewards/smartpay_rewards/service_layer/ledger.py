@@ -22,6 +22,7 @@ from smartpay_rewards.service_layer.ports import (
     AbstractUnitOfWork,
     AlreadyApplied,
     ConcurrentChange,
+    EventReads,
     OfferContext,
     OfferDecision,
     OfferPolicy,
@@ -35,13 +36,14 @@ ATTEMPTS = 5
 MERCHANT_ID = TypeAdapter(Annotated[str, MerchantId])  # the events' merchant id: its one definition
 
 
-def _apply(uow_factory: UowFactory, merchant_id: str, payment_id: str, event_id: str,
-           decide: Callable[[AbstractUnitOfWork], Change]) -> Change | None:
+def _apply(uow_factory: UowFactory, merchant_id: str, payment_id: str, event_id: str, customer_id: str | None,
+           category: bool, decide: Callable[[EventReads], Change]) -> Change | None:
     for _ in range(ATTEMPTS):
         with uow_factory() as uow:
-            if uow.event_applied(merchant_id, payment_id, event_id):
+            reads = uow.event_reads(merchant_id, payment_id, event_id, customer_id, category=category)
+            if reads.applied:
                 return None
-            change = decide(uow)
+            change = decide(reads)
             uow.stage(change)
             uow.mark_event(merchant_id, payment_id, event_id)
             try:
@@ -58,22 +60,22 @@ def apply_captured(capture: Capture, uow_factory: UowFactory, rates: EarnRates,
                    offers: ShownOffers | None = None) -> Change | None:
     """None when the event was applied before. The merchant's category (set by the operator) and, when it has
     one, the offer standing for the customer at capture time (`offers`: the decision log) decide the bonus;
-    None: no offer pays (callers that do not read the decision log)."""
-    def decide(uow: AbstractUnitOfWork) -> Change:
-        record = uow.payment(capture.merchant_id, capture.payment_id)
-        customer_id = record.customer_id if record else capture.customer_id
-        if customer_id is None:
+    None: no offer pays (callers that do not read the decision log). The marker, the payment record, the
+    account and the category are read together (`event_reads`: one request on DynamoDB)."""
+    def decide(reads: EventReads) -> Change:
+        record, account = reads.payment, reads.account
+        if account is None:
             raise InvalidRewardEvent("payment.captured names no customer_id (a schema 1.0 producer) and no refund "
                                      "of the payment named one: no customer to credit")
-        account = uow.account(capture.merchant_id, customer_id)
         category = offer = None
         if record is None or not record.captured:  # a capture applied before is not looked at again
-            category = uow.merchant_category(capture.merchant_id)
+            category = reads.category
             if category is not None and offers is not None:
-                offer = offers.standing(capture.merchant_id, customer_id, capture.at)
+                offer = offers.standing(capture.merchant_id, account.customer_id, capture.at)
         return ledger.apply_capture(account, record, capture, rates.rate_for(capture.merchant_id), category, offer)
 
-    return _apply(uow_factory, capture.merchant_id, capture.payment_id, capture.event_id, decide)
+    return _apply(uow_factory, capture.merchant_id, capture.payment_id, capture.event_id, capture.customer_id,
+                  True, decide)
 
 
 def set_merchant_category(merchant_id: str, category: str | None, uow_factory: UowFactory, at: datetime) -> None:
@@ -95,12 +97,12 @@ def merchant_category(merchant_id: str, uow_factory: UowFactory) -> str | None:
 
 
 def apply_refunded(refund: Refund, uow_factory: UowFactory) -> Change | None:
-    def decide(uow: AbstractUnitOfWork) -> Change:
-        record = uow.payment(refund.merchant_id, refund.payment_id)
-        account = uow.account(refund.merchant_id, record.customer_id if record else refund.customer_id)
-        return ledger.apply_refund(account, record, refund)
+    def decide(reads: EventReads) -> Change:
+        account = reads.account or Account(refund.merchant_id, refund.customer_id)  # no customer named: as read
+        return ledger.apply_refund(account, reads.payment, refund)
 
-    return _apply(uow_factory, refund.merchant_id, refund.payment_id, refund.event_id, decide)
+    return _apply(uow_factory, refund.merchant_id, refund.payment_id, refund.event_id, refund.customer_id, False,
+                  decide)
 
 
 @dataclass(frozen=True)

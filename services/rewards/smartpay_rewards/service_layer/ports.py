@@ -21,7 +21,7 @@ from smartpay_rewards.chain.ports import (BatchResult, ChallengeStore, LinkedWal
 from smartpay_rewards.domain.model import Account, Change, ChainSetup, Entry, PaymentRecord, Redemption
 from smartpay_rewards.exchange.ports import ExchangePort, Quote, QuoteRefused, Redeemer, Settlement
 
-__all__ = ["AbstractUnitOfWork", "AlreadyApplied", "BatchResult", "ChallengeStore", "ConcurrentChange", "ExchangePort",
+__all__ = ["AbstractUnitOfWork", "AlreadyApplied", "BatchResult", "ChallengeStore", "ConcurrentChange", "EventReads", "ExchangePort",
            "LeaseClaim", "LeaseLost", "LinkedWallet", "MintJournal", "MintOrder", "Offer", "OfferContext",
            "OfferDecision", "OfferModelStore", "OfferPolicy", "PendingBatch", "Quote", "QuoteRefused", "Redeemer",
            "Settlement",
@@ -39,6 +39,16 @@ class AlreadyApplied(Exception):
 class LeaseLost(Exception):
     """The lease a write was fenced on is no longer this holder's (it expired and another took it): nothing
     was written, and the holder must stop."""
+
+
+@dataclass(frozen=True)
+class EventReads:
+    """AbstractUnitOfWork.event_reads: what applying one payment event needs to know."""
+
+    applied: bool
+    payment: PaymentRecord | None
+    account: Account | None  # None: no customer is known (no record, and the event names none)
+    category: str | None  # the merchant's offer category (None: none set, or not asked for)
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,18 @@ class AbstractUnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def event_applied(self, merchant_id: str, payment_id: str, event_id: str) -> bool: ...
+
+    def event_reads(self, merchant_id: str, payment_id: str, event_id: str, customer_id: str | None, *,
+                    category: bool) -> EventReads:
+        """What applying a payment event reads: whether the event was applied, the payment record, the account
+        of the record's customer (`customer_id` when there is no record; None when neither names one) and, when
+        `category`, the merchant's offer category. An adapter may read them together (one request); this
+        default reads them one by one."""
+        applied = self.event_applied(merchant_id, payment_id, event_id)
+        record = self.payment(merchant_id, payment_id)
+        customer = record.customer_id if record else customer_id
+        return EventReads(applied, record, self.account(merchant_id, customer) if customer else None,
+                          self.merchant_category(merchant_id) if category else None)
 
     @abc.abstractmethod
     def history(self, merchant_id: str, customer_id: str, *, limit: int, before_seq: int | None = None) -> list[Entry]:
