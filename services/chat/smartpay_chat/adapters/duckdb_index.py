@@ -171,8 +171,8 @@ class DuckDBPaymentIndex(PaymentIndex):
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        if defer_vector:
-            self._deferred_vectors.extend(decided.vectors)
+            if defer_vector:  # inside the lock: concurrent invocations share the list
+                self._deferred_vectors.extend(decided.vectors)
         return [UpsertResult(d.outcome, self.name, d.stored_version) for d in decided.decisions]
 
     def _stored_versions(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -362,10 +362,16 @@ class DuckDBPaymentIndex(PaymentIndex):
             return self._db.execute(f"SELECT count(*) FROM {TABLE} WHERE merchant_id = ?", [merchant_id]).fetchone()[0]
 
     def write_deferred_vectors(self) -> int:
-        """Embed what `upsert(defer_vector=True)` left (one model call for the batch; the last document of each
-        key, which is the one its row holds or a duplicate of it) and write them in one statement."""
-        documents, self._deferred_vectors = self._deferred_vectors, []
-        latest = {key_of(d): d for d in documents}  # dict order: the first time a key was seen; value: the last
+        """Embed what `upsert(defer_vector=True)` left (one model call for the batch; the highest version of each
+        key, which is the one its row holds: invocations running side by side may append an older version after a
+        newer one) and write them in one statement."""
+        with self._lock:
+            documents, self._deferred_vectors = self._deferred_vectors, []
+        latest: dict[tuple[str, str], PaymentDocument] = {}
+        for document in documents:  # dict order: the first time a key was seen; value: its highest version
+            key = key_of(document)
+            if key not in latest or document.version >= latest[key].version:
+                latest[key] = document
         rows = self._vectors(list(latest.values()))
         if rows:
             with self._lock:

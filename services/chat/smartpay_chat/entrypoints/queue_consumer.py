@@ -77,7 +77,9 @@ def _documents(event: dict) -> list[PaymentDocument]:
 
 def _stage(writes: StagedWrites, event: dict) -> None:
     """The batch's documents in one write (one read of the stored versions, one INSERT; vectors at the batch's
-    end). If it fails nothing was written, and each record writes on its own, as before."""
+    end). If it fails each record writes on its own, as before: on DuckDB the failed batch wrote nothing (one
+    transaction); OpenSearch's batch is one upsert per document, so part may be written (those records then answer
+    `duplicate`: nothing lost)."""
     try:
         writes.stage(_documents(event))
     except Exception as e:  # noqa: BLE001 - the records are still handled, each reporting its own failure

@@ -141,3 +141,19 @@ def test_a_failed_batch_write_writes_nothing(chat_now):
         index.upsert_batch([good, bad], defer_vector=True)
     assert index.get("m_acme", "pay_ATOMIC001") is None and index.write_deferred_vectors() == 0
     index.close()
+
+
+def test_the_vector_is_the_stored_versions_when_invocations_append_out_of_order(chat_now):
+    """Two invocations side by side: A commits v2, B commits v3, but B hands its vector document in before A (the
+    appends happen after each commit). The vector written is v3's, the version the row holds."""
+    index = DuckDBPaymentIndex(":memory:", embedder=UnitEmbedder())
+    v2 = _doc(chat_now, "m_acme", "pay_RACE0001", 2, seed=2, country="FR")
+    v3 = _doc(chat_now, "m_acme", "pay_RACE0001", 3, country="DE")
+    assert v2.embedding_text != v3.embedding_text
+    index.upsert_batch([v2], defer_vector=True)
+    index.upsert_batch([v3], defer_vector=True)
+    index._deferred_vectors.reverse()  # the order the two invocations' appends can take
+    assert index.write_deferred_vectors() == 1
+    assert _state(index) == ([("m_acme", "pay_RACE0001", 3, "DE")],
+                             [("m_acme", "pay_RACE0001", float(len(v3.embedding_text)))])
+    index.close()
