@@ -100,7 +100,10 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
     return bool(after) and after[0] in _FILTER_NEXT  # "visa cards", "mobile payments", "subscription revenue"
 
 
-_ABBREVIATIONS = {"ie", "eg", "ps", "tv", "fm", "th", "st"}  # "i.e.", "e.g.", "p.s." in lower case: not countries
+# ISO codes that are, in lower case, a hesitation, a title or an abbreviation ("mm", "Mr.", "i.e.", "e.g.", "np"):
+# words, not countries (in capitals they are codes)
+_ABBREVIATIONS = {"ie", "eg", "ps", "tv", "fm", "th", "st", "mm", "hm", "mr", "ms", "sr", "np", "ai", "gg", "km", "cm",
+                  "dm", "pr", "ba", "bs", "ne", "nu", "tt", "vc", "md", "io"}
 
 
 def _names_a_value(word: str, original: str) -> bool:
