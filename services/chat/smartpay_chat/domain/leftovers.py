@@ -103,7 +103,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
 # ISO codes that are, in lower case, a hesitation, a title or an abbreviation ("mm", "Mr.", "i.e.", "e.g.", "np"):
 # words, not countries (in capitals they are codes)
 _ABBREVIATIONS = {"ie", "eg", "ps", "tv", "fm", "th", "st", "mm", "hm", "mr", "ms", "sr", "np", "ai", "gg", "km", "cm",
-                  "dm", "pr", "ba", "bs", "ne", "nu", "tt", "vc", "md", "io"}
+                  "dm", "pr", "ba", "bs", "ne", "nu", "tt", "vc", "md", "io",
+                  "fr"}  # texting "fr fr" = "for real" (heldout_k); "from fr", "for fr" are read before, as values
 
 
 def _names_a_value(word: str, original: str) -> bool:
