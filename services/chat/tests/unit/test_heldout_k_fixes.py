@@ -44,6 +44,8 @@ def test_a_code_left_over_is_refused_never_ignored(question):
 @pytest.mark.parametrize("question", [
     "refund rate for me this month",  # a word-like code in lower case is the word
     "um how many payments this week",  # "um" is filler, though an ISO code
+    "mm the average order value for Japanese yen last week",  # a hesitation (heldout_j), not Myanmar
+    "top 3 gateways by declines last 48h fr fr",  # texting "for real", not France
 ])
 def test_word_like_codes_in_lower_case_are_words(question):
     found = plan(question)
