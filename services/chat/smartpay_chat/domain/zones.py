@@ -36,7 +36,7 @@ CITIES = {
     "toronto": "America/Toronto", "montreal": "America/Toronto", "chicago": CHI, "dallas": CHI, "houston": CHI,
     "austin": CHI, "denver": DEN, "phoenix": "America/Phoenix", "los angeles": LA, "la": LA, "san francisco": LA,
     "sf": LA, "seattle": LA, "vancouver": "America/Vancouver", "honolulu": "Pacific/Honolulu",
-    "anchorage": "America/Anchorage",
+    "anchorage": "America/Anchorage", "cancun": "America/Cancun", "cancún": "America/Cancun",
 }
 REGIONS = {
     "eastern": NY, "us eastern": NY, "east coast": NY, "central": CHI, "us central": CHI, "mountain": DEN,
@@ -63,7 +63,21 @@ REGIONS = {
     "argentina": "America/Argentina/Buenos_Aires", "colombia": "America/Bogota", "peru": "America/Lima",
     "hawaii": "Pacific/Honolulu", "alaska": "America/Anchorage", "universal": "UTC", "coordinated universal": "UTC",
     "greenwich mean": "UTC", "greenwich": "UTC", "zulu": "UTC", "utc": "UTC", "gmt": "UTC",
+    # a demonym before "time" is its country's zone, never the country filter ("Polish time" was read as PL,
+    # heldout_k); only countries with one zone (a country with several is refused: MULTI_ZONE below)
+    "polish": "Europe/Warsaw", "austrian": "Europe/Vienna", "belgian": "Europe/Brussels", "swedish": "Europe/Stockholm",
+    "norwegian": "Europe/Oslo", "danish": "Europe/Copenhagen", "finnish": "Europe/Helsinki", "greek": "Europe/Athens",
+    "czech": "Europe/Prague", "hungarian": "Europe/Budapest", "romanian": "Europe/Bucharest",
+    "ukrainian": "Europe/Kyiv", "egyptian": "Africa/Cairo", "nigerian": "Africa/Lagos", "kenyan": "Africa/Nairobi",
+    "singaporean": "Asia/Singapore", "singapore": "Asia/Singapore", "peruvian": "America/Lima",
+    "colombian": "America/Bogota", "pakistani": "Asia/Karachi", "qatari": "Asia/Qatar", "emirati": "Asia/Dubai",
+    "icelandic": "Atlantic/Reykjavik", "iceland": "Atlantic/Reykjavik", "czechia": "Europe/Prague",
+    "hungary": "Europe/Budapest", "romania": "Europe/Bucharest",
 }
+# Countries (and demonyms) with several zones: before "time" the zone is not known, and the country is no zone.
+MULTI_ZONE = {"american", "america", "usa", "united states", "canadian", "canada", "australian", "australia",
+              "mexican", "mexico", "russian", "russia", "indonesian", "indonesia", "portuguese", "portugal", "chilean",
+              "chile", "argentinian", "argentine"}
 # Abbreviations that are no English word: taken in any case. The two-letter ones need capitals or "time".
 ABBREVIATIONS = {
     "utc": "UTC", "gmt": "UTC", "est": NY, "edt": NY, "cst": CHI, "cdt": CHI, "mst": DEN, "mdt": DEN, "pst": LA,
@@ -124,6 +138,10 @@ def find(text: str, original: str) -> tuple[str | None, list[tuple[int, int]]]:
         rf"\b(?:time\s*zone|timezone|local\s+time)\s+(?:of|in|for)\s+({_PLACE})\b", text)
     if m:
         return {**REGIONS, **CITIES}[m.group(1)], [m.span()]
+    m = re.search(rf"\b({'|'.join(sorted(MULTI_ZONE, key=len, reverse=True))})\s+{_TIME}", text)
+    if m:  # "American time": which of its zones is not said; never the country filter
+        raise ZoneProblem(f"{m.group(1).title()} time can be one of several zones: name the city (for example "
+                          f"\"New York time\")")
     for m in re.finditer(r"\b(?:(?:in|on|at)\s+)?([a-z]{2,4})(\s+time(?:\s*zone)?)?\b", text):
         word, timed = m.group(1), bool(m.group(2))
         if word in AMBIGUOUS and (timed or word.upper() in original):

@@ -32,12 +32,12 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # after its measurement): heldout_e 158/158 and heldout_h 154/160 (6 refused), no wrong answer.
 # heldout_j's: 157/157 after its fixes (blind: 154/160, 4 refused, 2 wrong; 151/157 without the 3 duplicate refusals
 # removed after the run, all passed).
-# heldout_k's: its blind figure (145/160: 9 refused, 6 wrong; measured after heldout_j's fixes), before its fixes.
+# heldout_k's: 160/160 after its fixes (blind: 145/160, 9 refused, 6 wrong; measured after heldout_j's fixes).
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (154 / 160, 0), "heldout_i": (153 / 153, 0),
           "heldout_j": (157 / 157, 0),
-          "heldout_k": (145 / 160, 6)}
+          "heldout_k": (160 / 160, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
