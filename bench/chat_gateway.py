@@ -180,7 +180,8 @@ def run(docs: int, rounds: int) -> dict[str, Any]:
                     assert answer["kind"] == "aggregate", (question, answer["answer"])
         made = payer.made - before
         count_after = ask(http, url, "how many payments")[1]["rows"][0]["value"]
-        connections = http.get_adapter(url).poolmanager.connection_from_url(url).num_connections
+        pools = http.get_adapter(url).poolmanager.pools
+        connections = sum(pools[key].num_connections for key in pools.keys())
         payer.stop.set()
         payer.join(timeout=30)
     return {"documents": docs, "seed_bulk_s": round(seed_s, 1), "gateway_latency_ms": _summary(samples),
