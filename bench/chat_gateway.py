@@ -5,12 +5,16 @@ through POST /pay all along: the chat worker indexes each from payment.requested
 publishes a delta over the base copy the API holds). Measured:
 
 - `gateway_latency_ms`: p50/p95 of POST /chat as the client sees it (HTTP, token check, the API function's
-  environment, planner, DuckDB, template), over BENCH questions x rounds;
+  environment, planner, DuckDB, template), over BENCH questions x rounds, on the client's kept connection;
+- `gateway_latency_new_connection_each_ms`: the same questions in the same loop, each on a new connection (in
+  turn before and after the kept one's);
 - `first_answer_after_init_ms`: a fresh API environment as the gateway spawns it (the chat API module imported in
   a new process with the stack's settings: Lambda's init, where `api.warm()` runs), then its first request (the
   same proxy event shape); `init_s`: that import with the warm-up;
 - `first_answer_cold_through_gateway_ms`: the very first POST /chat after the stack is up, which also waits for
-  the gateway to spawn the environment (a Lambda cold start without provisioned concurrency).
+  the gateway to spawn the environment (a Lambda cold start without provisioned concurrency);
+- `client_connections_opened`: TCP connections the asking client (one requests.Session) opened for all its
+  requests (1 when the gateway keeps the connection alive; one per request when it closes it).
 
 Run alone (prints, writes nothing): `python -m bench.chat_gateway --docs 5000 --rounds 3`."""
 
@@ -159,18 +163,31 @@ def run(docs: int, rounds: int) -> dict[str, Any]:
         time.sleep(2)  # the saga and the chat worker under way
         before = payer.made
         count_before = ask(http, url, "how many payments")[1]["rows"][0]["value"]
-        samples = []
-        for _ in range(rounds):
-            for question in QUESTIONS:
-                elapsed, answer = ask(http, url, question)
-                assert answer["kind"] == "aggregate", (question, answer["answer"])
-                samples.append(elapsed)
+        samples, fresh_samples = [], []
+        for r in range(rounds):
+            for i, question in enumerate(QUESTIONS):
+                # The same question on a new connection too, in turn first or second: the cost of a connection
+                # per request, in the same run (what every request paid when the gateway spoke HTTP/1.0).
+                for kept in ((True, False) if (r + i) % 2 else (False, True)):
+                    if kept:
+                        elapsed, answer = ask(http, url, question)
+                        samples.append(elapsed)
+                    else:
+                        with requests.Session() as fresh:
+                            fresh.headers.update(http.headers)
+                            elapsed, answer = ask(fresh, url, question)
+                        fresh_samples.append(elapsed)
+                    assert answer["kind"] == "aggregate", (question, answer["answer"])
         made = payer.made - before
         count_after = ask(http, url, "how many payments")[1]["rows"][0]["value"]
+        pools = http.get_adapter(url).poolmanager.pools
+        connections = sum(pools[key].num_connections for key in pools.keys())
         payer.stop.set()
         payer.join(timeout=30)
     return {"documents": docs, "seed_bulk_s": round(seed_s, 1), "gateway_latency_ms": _summary(samples),
+            "gateway_latency_new_connection_each_ms": _summary(fresh_samples),
             "first_answer_cold_through_gateway_ms": round(cold_ms, 1), **first,
+            "client_connections_opened": connections, "client_requests": len(samples) + 3,  # + cold + 2 counts
             "indexing_meanwhile": {"payments_made": made, "pay_errors": payer.errors,
                                    "index_count_before": int(count_before), "index_count_after": int(count_after)},
             "questions": len(QUESTIONS), "rounds": rounds, "load_average_at_end": os.getloadavg()[0]}

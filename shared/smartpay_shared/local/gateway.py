@@ -1,6 +1,7 @@
 """Local stand-in for API Gateway (REST API, Lambda proxy integration) and its Cognito authorizer:
 routes from the services' manifests, ID-token check, the exact proxy event for the unchanged API
-handlers. Run it with `python -m smartpay_shared.local.gateway`."""
+handlers. Served over HTTP/1.1 with keep-alive (cheroot): a client's connection carries its next requests.
+Run it with `python -m smartpay_shared.local.gateway`."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from typing import Any
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from smartpay_shared import __version__, pan, problems
@@ -32,11 +32,14 @@ from smartpay_shared.ratelimit import RateLimiter, RedisTokenBucket
 from smartpay_shared.local.routes import GatewayRoute, Handler, LazyHandlers, RouteTable, routes_from_manifests
 from smartpay_shared.manifest import Manifest, all_manifests
 
-__all__ = ["Gateway", "GatewayRoute", "GatewaySettings", "LazyHandlers", "RouteTable", "create_gateway",
-           "make_gateway_server", "routes_from_manifests", "serve"]
+__all__ = ["Gateway", "GatewayRoute", "GatewayServer", "GatewaySettings", "LazyHandlers", "RouteTable",
+           "create_gateway", "make_gateway_server", "routes_from_manifests", "serve"]
 from smartpay_shared.runtime.lambda_context import LocalLambdaContext
 
 log = logging.getLogger("smartpay.gateway")
+_BODY_READ = "smartpay.gateway.body_read"  # environ key: the request's body was read in full
+DEFAULT_THREADS = 64
+IDLE_TIMEOUT_SECONDS = 60
 
 
 class GatewaySettings(BaseSettings):
@@ -60,6 +63,8 @@ class GatewaySettings(BaseSettings):
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0, description="Larger bodies get 413.")
     rate_limit_per_second: float = Field(default=200.0, ge=0, description="Per merchant; 0 turns the limit off.")
     rate_limit_burst: int = Field(default=400, ge=1, description="Requests a merchant may save up.")
+    threads: int = Field(default=DEFAULT_THREADS, ge=1, description="Request threads (an idle keep-alive "
+                         "connection holds none; a request waiting for a busy API environment holds one).")
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices(
         "SMARTPAY_GATEWAY_REDIS_URL", "REDIS_URL"), description="Holds the rate limit buckets.")
 
@@ -123,6 +128,10 @@ class Gateway:
         self._in_process = threading.Lock()  # one in-process invocation at a time, whatever the service
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if not environ.get("wsgi.input_terminated", True):
+            # cheroot sets it False for a body of known length; werkzeug reads the key's presence as True and
+            # would pass a body cut short by a disconnect on as whole (without it: a 400, as before).
+            del environ["wsgi.input_terminated"]
         request = Request(environ)
         # One byte over the limit: werkzeug cuts a chunked body (no Content-Length) at this length
         # without a word, so a body that reaches it is known to be too large (413), never truncated.
@@ -135,6 +144,8 @@ class Gateway:
             log.exception("gateway failed on %s %s", request.method, pan.redact(request.path))
             response, service, merchant = problem_response(500, "the gateway failed"), None, None
         response.headers["X-Amzn-RequestId"] = request_id
+        if self._body_left_unread(request):
+            response.headers["Connection"] = "close"  # its rest is not a next request on this connection
         log.info(json.dumps({
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "INFO",
             "message": "request", "request_id": request_id, "method": request.method,
@@ -185,11 +196,21 @@ class Gateway:
             if len(request.get_data()) > self.max_body_bytes:  # a chunked body: no length was announced
                 return error(413, f"request body is over the limit of {self.max_body_bytes} bytes",
                              kind=problems.BODY_TOO_LARGE), route.service, merchant
+            request.environ[_BODY_READ] = True
             event = proxy_event(request, route, params, claims, stage=self._stage, request_id=request_id)
         except HTTPException as e:  # 413 from the body limit when no Content-Length announced it
             kind = problems.BODY_TOO_LARGE if e.code == 413 else None
             return error(e.code or 400, e.description or e.name, kind=kind), route.service, merchant
         return self._invoke(route, event), route.service, merchant
+
+    def _body_left_unread(self, request: Request) -> bool:
+        """A body over the limit, or one sent chunked that the gateway answered without reading: the client's
+        next request cannot follow on this connection (one within the limit, of a known length, the server
+        reads past itself)."""
+        if (request.content_length or 0) > self.max_body_bytes:
+            return True
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        return chunked and not request.environ.get(_BODY_READ)
 
     def _invoke(self, route: GatewayRoute, event: dict[str, Any]) -> Response:
         context = LocalLambdaContext(function_name=f"smartpay-{route.service}-api", region=self._region)
@@ -260,20 +281,61 @@ def create_gateway(settings: GatewaySettings, manifests: Mapping[str, Manifest] 
 
 # --- serving -----------------------------------------------------------------------------------
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        """The gateway writes its own JSON access line; werkzeug's would duplicate it."""
+def _keep_alive_request_class() -> type:
+    from cheroot.server import HTTPRequest
+
+    class Request(HTTPRequest):
+        """Closes the connection after an answer that says `Connection: close` (the gateway's word that the
+        request's body was left unread: cheroot would otherwise read a chunked body's rest as the next request)."""
+
+        def send_headers(self) -> None:
+            if any(k.lower() == b"connection" and v.strip().lower() == b"close" for k, v in self.outheaders):
+                self.close_connection = True
+            super().send_headers()
+
+    return Request
 
 
-def make_gateway_server(app: Callable, host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
-    """A threaded server, not started (port 0 picks a free one: see `server.server_port`)."""
-    return make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
+class GatewayServer:
+    """cheroot's HTTP/1.1 server over the gateway app (as moto's in smartpay_shared.local.moto_server): a client's
+    connection serves its next requests (keep-alive, no cap on idle connections; one closed after
+    IDLE_TIMEOUT_SECONDS idle), `threads` request threads (an idle connection holds none). Bound at once
+    (port 0 picks a free one: `server_port`), serving from `serve_forever()` until `shutdown()`."""
+
+    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0, threads: int = DEFAULT_THREADS):
+        from cheroot import wsgi
+
+        self._server = wsgi.Server((host, port), app, numthreads=threads, timeout=IDLE_TIMEOUT_SECONDS,
+                                   request_queue_size=128)
+        self._server.keep_alive_conn_limit = None
+        self._server.ConnectionClass = type("Connection", (wsgi.Server.ConnectionClass,),
+                                            {"RequestHandlerClass": _keep_alive_request_class()})
+        self._server.prepare()
+
+    @property
+    def server_port(self) -> int:
+        return self._server.bind_addr[1]
+
+    def serve_forever(self) -> None:
+        self._server.serve()
+
+    def shutdown(self) -> None:
+        self._server.stop()
+
+    def server_close(self) -> None:
+        self._server.stop()
+
+
+def make_gateway_server(app: Callable, host: str = "127.0.0.1", port: int = 0,
+                        threads: int = DEFAULT_THREADS) -> GatewayServer:
+    """The gateway's HTTP/1.1 keep-alive server, bound, not yet serving (see `GatewayServer`)."""
+    return GatewayServer(app, host, port, threads)
 
 
 def serve(settings: GatewaySettings | None = None, *, app: Callable | None = None) -> None:
     """Serve until SIGINT/SIGTERM."""
     settings = settings or load_settings()
-    server = make_gateway_server(app or create_gateway(settings), settings.host, settings.port)
+    server = make_gateway_server(app or create_gateway(settings), settings.host, settings.port, settings.threads)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `finally` closes the socket
     log.info(json.dumps({"message": "gateway listening", "url": f"http://{settings.host}:{server.server_port}",

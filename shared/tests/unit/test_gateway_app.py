@@ -2,9 +2,11 @@
 proxy event, auth before the handler, the handlers' own 422s, response mapping, the access log."""
 
 import base64
+import contextlib
 import http.client
 import json
 import logging
+import socket
 import threading
 import time
 
@@ -315,14 +317,26 @@ def test_a_body_over_the_limit_is_a_413_problem(echo):
     assert Client(gateway).post("/echo/it_1", headers=AUTH, data=b"x" * 16).status_code == 201
 
 
+@contextlib.contextmanager
+def served(gateway):
+    """The gateway on its HTTP/1.1 server, on a free port."""
+    server = make_gateway_server(gateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
 @pytest.mark.parametrize(("size", "status"), [(17, 413), (16, 201), (300_000, 413)])
 def test_a_chunked_body_over_the_limit_is_a_413_never_truncated(echo, size, status):
     # No Content-Length: werkzeug would cut the body at the limit and pass the rest on as if whole.
     gateway = Gateway(ROUTES, {"echo": echo}, FakeVerifier(), max_body_bytes=16)
-    server = make_gateway_server(gateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+    with served(gateway) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         chunks = (b"x" * min(1000, size - i) for i in range(0, size, 1000))
         conn.request("POST", "/echo/it_1", body=chunks, encode_chunked=True, headers=AUTH)
         response = conn.getresponse()
@@ -332,9 +346,79 @@ def test_a_chunked_body_over_the_limit_is_a_413_never_truncated(echo, size, stat
             assert echo.calls == []
         else:
             assert echo.calls[0][0]["body"] == "x" * size
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+# --- the connection: HTTP/1.1 keep-alive -------------------------------------------------------------
+
+def _ask(conn, method, path, body=None, headers=AUTH, **kw):
+    conn.request(method, path, body=body, headers=headers, **kw)
+    response = conn.getresponse()
+    return response, response.read()
+
+
+def test_a_client_connection_serves_its_next_requests(echo):
+    gateway = Gateway(ROUTES, {"echo": echo}, FakeVerifier())
+    with served(gateway) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        first, _ = _ask(conn, "POST", "/echo/it_1", b'{"n": 1}')
+        sock = conn.sock
+        answers = [_ask(conn, *call) for call in
+                   [("GET", "/echo/it_2"), ("POST", "/echo/it_3", b'{"n": 3}'), ("GET", "/nope"),
+                    ("GET", "/echo/it_4", None, {}), ("POST", "/echo/it_5", b"x", AUTH, )]]
+        assert first.version == 11 and first.status == 201 and first.getheader("Connection") is None
+        assert [r.status for r, _ in answers] == [201, 201, 404, 401, 201]
+        assert conn.sock is sock  # no new connection: http.client would have opened one after a close
+        assert [e["body"] for e, _ in echo.calls] == ['{"n": 1}', None, '{"n": 3}', "x"]
+        ids = {r.getheader("X-Amzn-RequestId") for r, _ in [(first, None), *answers]}
+        assert len(ids) == 6  # one request id per request, not per connection
+
+
+@pytest.mark.parametrize("chunked_too", [False, True])
+def test_a_chunked_body_read_in_full_keeps_the_connection(echo, chunked_too):
+    gateway = Gateway(ROUTES, {"echo": echo}, FakeVerifier(), max_body_bytes=16)
+    with served(gateway) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        response, _ = _ask(conn, "POST", "/echo/it_1", iter([b"abc", b"def"]), encode_chunked=True)
+        sock = conn.sock
+        body = iter([b"gh", b"i"]) if chunked_too else b"ghi"
+        again, _ = _ask(conn, "POST", "/echo/it_2", body, encode_chunked=chunked_too)
+        assert (response.status, again.status) == (201, 201) and conn.sock is sock
+        assert [e["body"] for e, _ in echo.calls] == ["abcdef", "ghi"]
+
+
+@pytest.mark.parametrize(("headers", "status"), [({}, 401), (AUTH, 413)])
+def test_a_chunked_body_left_unread_closes_the_connection(echo, headers, status):
+    # cheroot would read the body's rest as the client's next request: the answer closes the connection.
+    gateway = Gateway(ROUTES, {"echo": echo}, FakeVerifier(), max_body_bytes=16)
+    with served(gateway) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        chunks = iter([b"x" * 10] * 5)
+        response, _ = _ask(conn, "POST", "/echo/it_1", chunks, headers, encode_chunked=True)
+        assert response.status == status and response.getheader("Connection") == "close"
+        assert response.will_close
+        again, _ = _ask(conn, "GET", "/echo/it_2")  # http.client opens a new connection
+        assert again.status == 201 and echo.calls[-1][0]["path"] == "/echo/it_2"
+
+
+def test_a_body_announced_over_the_limit_closes_the_connection_whatever_the_answer(echo):
+    gateway = Gateway(ROUTES, {"echo": echo}, FakeVerifier(), max_body_bytes=16)
+    with served(gateway) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        response, _ = _ask(conn, "POST", "/echo/it_1", b"x" * 17, {})
+        assert response.status == 401 and response.getheader("Connection") == "close"
+        assert echo.calls == []
+
+
+def test_a_body_cut_short_by_the_client_never_reaches_the_handler(echo):
+    gateway = Gateway(ROUTES, {"echo": echo}, FakeVerifier())
+    with served(gateway) as port, socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /echo/it_1 HTTP/1.1\r\nHost: x\r\nAuthorization: " + AUTH["Authorization"].encode()
+                     + b"\r\nContent-Length: 100\r\n\r\n" + b'{"amount": 1')
+        sock.shutdown(socket.SHUT_WR)
+        answer = sock.recv(65536)
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400") and echo.calls == []
 
 
 # --- no card number echoed -------------------------------------------------------------------------

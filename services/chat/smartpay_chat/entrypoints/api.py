@@ -1,6 +1,8 @@
 """API Lambda of the chat service: POST /chat. The merchant is the verified token's, never the body's."""
 
+import dataclasses
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib.metadata import version
 
@@ -40,7 +42,9 @@ class ChatRequest(BaseModel):
 
 @cache
 def chat() -> chat_service.Chat:
-    return bootstrap.build_chat(chat_settings())
+    # One thread for a new session's first write, while the index answers (one invocation at a time here).
+    return dataclasses.replace(bootstrap.build_chat(chat_settings()),
+                               background=ThreadPoolExecutor(1, thread_name_prefix="chat-session"))
 
 
 @cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +43,8 @@ class Chat:
     timezone: str = "UTC"
     phraser: Any = None  # phrase(question, templated) -> str | None; kept only when grounded
     as_of: datetime | None = None  # the operator's CHAT_AS_OF: now for every answer, and nothing created after it
+    # Runs a new session's first write while the index answers (the API); None: the write after the answer.
+    background: Executor | None = None
 
     def now(self) -> datetime:
         return self.as_of or self.clock()
@@ -90,15 +93,34 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
         return {**base, "kind": "search", "answer": answers.search_text(plan, bounds, found),
                 "query": query, "rows": found.hits, "matched": found.matched, "search_mode": found.mode,
                 "degraded_reason": found.degraded_reason, "citations": [h["payment_id"] for h in found.hits]}
-    result = index.execute(merchant_id, plan, bounds)
+    result = _execute_and_keep(chat, index, merchant_id, session_id, question, plan, bounds, first_turn)
     rows = aggregates.rank(plan, [{**r, "value": aggregates.value_of(plan, r)} for r in result.rows])
-    chat.sessions.append(merchant_id, session_id, question, plan, first_turn=first_turn)
     query = {**result.query, "window": bounds.as_dict() if bounds else None}
     templated = answers.aggregate_text(plan, bounds, rows, result.matched)
     text, phrasing = phrase(chat, question, templated, rows, plan)
     return {**base, "kind": "aggregate", "answer": text, "answer_source": phrasing.pop("source"),
             "phrasing": phrasing or None, "query": query, "rows": rows, "matched": result.matched,
             "citations": result.citations}
+
+
+def _execute_and_keep(chat: Chat, index: PaymentIndex, merchant_id: str, session_id: str, question: str,
+                      plan: AggregatePlan, bounds: Bounds | None, first_turn: bool) -> Any:
+    """The aggregate's rows, and the plan kept as the session's turn. A new session's first turn depends on the
+    plan only, and its id reaches nobody before this answer: with `chat.background` it is written while the index
+    answers (the session round trip and the query overlap). If the query fails, that session is one nobody can
+    name (its TTL removes it). A turn of an existing session is still written after its answer."""
+    if not first_turn or chat.background is None:
+        result = index.execute(merchant_id, plan, bounds)
+        chat.sessions.append(merchant_id, session_id, question, plan, first_turn=first_turn)
+        return result
+    write = chat.background.submit(chat.sessions.append, merchant_id, session_id, question, plan, first_turn=True)
+    try:
+        result = index.execute(merchant_id, plan, bounds)
+    finally:
+        failed = write.exception()  # waited for in every case: no write outlives the invocation
+    if failed is not None:
+        raise failed
+    return result
 
 
 def phrase(chat: Chat, question: str, templated: str, rows: list[dict[str, Any]],

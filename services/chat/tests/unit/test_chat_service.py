@@ -2,6 +2,8 @@
 reach no engine, lookups explain in plain words, a session keeps the last plan."""
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -93,3 +95,79 @@ def test_as_of_answers_as_the_index_stood_then_without_patching_the_clock(chat_d
     assert ask(chat, index, "m_acme", "what happened to pay_DOCSAAAA05?", None)["kind"] == "not_found"
     assert ask(chat, index, "m_acme", "what happened to pay_DOCSAAAA02?", None)["kind"] == "lookup"
     index.close()
+
+
+# --- a new session's first write overlaps the query (the API's `background`) ---------------------------------
+
+class LoggedSessions(InMemorySessions):
+    def __init__(self, log, fail=False):
+        super().__init__()
+        self.log, self.fail, self.wrote = log, fail, threading.Event()
+
+    def append(self, merchant_id, session_id, question, plan, *, first_turn=False):
+        self.log.append(f"write {'first' if first_turn else 'next'}")
+        self.wrote.set()
+        if self.fail:
+            raise RuntimeError("sessions down")
+        super().append(merchant_id, session_id, question, plan, first_turn=first_turn)
+
+
+class LoggedIndex:
+    """The real DuckDB index; with `meet`, its query waits (up to 5 s) for the session write to have started, so
+    the answer says whether the two ran at once."""
+
+    def __init__(self, index, log, sessions, fail=False):
+        self.index, self.log, self.sessions, self.fail, self.meet = index, log, sessions, fail, True
+        self.name = index.name
+
+    def execute(self, merchant_id, plan, bounds):
+        self.log.append(f"query met the write: {self.sessions.wrote.wait(5) if self.meet else None}")
+        if self.fail:
+            raise RuntimeError("index down")
+        return self.index.execute(merchant_id, plan, bounds)
+
+
+@pytest.fixture
+def logged(service, chat_now):
+    def make(*, index_fails=False, write_fails=False):
+        log = []
+        sessions = LoggedSessions(log, fail=write_fails)
+        chat = Chat(DeterministicPlanner(), sessions, lambda: chat_now, background=ThreadPoolExecutor(1))
+        return chat, LoggedIndex(service[1], log, sessions, fail=index_fails), sessions, log
+    return make
+
+
+def test_a_new_sessions_first_write_runs_while_the_index_answers(logged):
+    chat, index, sessions, log = logged()
+    answer = ask(chat, index, "m_acme", "how many payments by status", None)
+    assert answer["kind"] == "aggregate" and "query met the write: True" in log and "write first" in log
+    kept = sessions.last_plan("m_acme", answer["session_id"])
+    assert kept.model_dump(mode="json", exclude_none=True) == answer["plan"]
+    # A turn of that session: written after its answer, as before (it reads the turn before it).
+    log.clear()
+    index.meet = False
+    follow = ask(chat, index, "m_acme", "and yesterday?", answer["session_id"])
+    assert follow["kind"] == "aggregate" and log == ["query met the write: None", "write next"]
+    assert len(sessions.turns[("m_acme", answer["session_id"])]) == 2
+
+
+def test_without_background_the_first_write_follows_the_answer(service, chat_now):
+    log = []
+    sessions = LoggedSessions(log)
+    index = LoggedIndex(service[1], log, sessions)
+    index.meet = False
+    ask(Chat(DeterministicPlanner(), sessions, lambda: chat_now), index, "m_acme", "how many payments", None)
+    assert log == ["query met the write: None", "write first"]
+
+
+def test_a_failed_query_waits_for_the_write_and_fails(logged):
+    chat, index, sessions, _ = logged(index_fails=True)
+    with pytest.raises(RuntimeError, match="index down"):
+        ask(chat, index, "m_acme", "how many payments by status", None)
+    assert len(sessions.turns) == 1  # written in full before ask returned: nothing outlives the invocation
+
+
+def test_a_failed_first_write_fails_the_answer(logged):
+    chat, index, _, _ = logged(write_fails=True)
+    with pytest.raises(RuntimeError, match="sessions down"):
+        ask(chat, index, "m_acme", "how many payments by status", None)
