@@ -25,6 +25,7 @@ MERCHANT_UNCONFIRMED = "merchant-unconfirmed"  # a merchant claim no operator-as
 ADMIN_REQUIRED = "admin-required"
 VALIDATION = "validation-error"
 RATE_LIMITED = "rate-limited"
+THROTTLED = "throttled"  # the service is at its concurrency (a throttled Lambda behind API Gateway)
 BODY_TOO_LARGE = "body-too-large"
 
 # Pydantic errors whose message quotes a piece of the input (parsers name the character they choked on).

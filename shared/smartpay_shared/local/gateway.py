@@ -65,6 +65,12 @@ class GatewaySettings(BaseSettings):
     rate_limit_burst: int = Field(default=400, ge=1, description="Requests a merchant may save up.")
     threads: int = Field(default=DEFAULT_THREADS, ge=1, description="Request threads (an idle keep-alive "
                          "connection holds none; a request waiting for a busy API environment holds one).")
+    service_queue: int = Field(default=0, ge=0, description="Requests of one service inside the gateway at once "
+                               "(running or waiting for an environment); more get 429 as a throttled Lambda's. "
+                               "0: half the request threads, so one flooded service leaves the rest to others.")
+
+    def service_limit(self) -> int:
+        return self.service_queue or max(1, self.threads // 2)
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices(
         "SMARTPAY_GATEWAY_REDIS_URL", "REDIS_URL"), description="Holds the rate limit buckets.")
 
@@ -105,7 +111,8 @@ class Gateway:
                  stage: str = "local", region: str = "us-east-1", limiter: RateLimiter | None = None,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                  concurrency: Mapping[str, int] | None = None,
-                 environment: Callable[[str], Handler] | None = None):
+                 environment: Callable[[str], Handler] | None = None,
+                 service_limit: int | None = None):
         """`concurrency`: per service, how many invocations of its API handler run at once (default 1);
         `environment(service)`: a new environment of that handler, e.g. a ProcessHandler (without it, the
         handlers run in this process, one invocation at a time across all services: Powertools keeps the
@@ -125,6 +132,10 @@ class Gateway:
         self._environment = environment
         self._pools: dict[str, Environments] = {}
         self._pools_lock = threading.Lock()
+        # Per service, requests inside at once (running or waiting for one of its environments): a waiting request
+        # holds one of the server's threads, so one flooded service must not hold them all (None: no limit).
+        self.service_limit = service_limit
+        self._admitted: dict[str, threading.BoundedSemaphore] = {}
         self._in_process = threading.Lock()  # one in-process invocation at a time, whatever the service
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -214,6 +225,13 @@ class Gateway:
 
     def _invoke(self, route: GatewayRoute, event: dict[str, Any]) -> Response:
         context = LocalLambdaContext(function_name=f"smartpay-{route.service}-api", region=self._region)
+        admitted = self._admission(route.service)
+        if admitted is not None and not admitted.acquire(blocking=False):
+            # As API Gateway answers a Lambda throttled at its reserved concurrency: 429, the client retries.
+            return problem_response(429, f"the {route.service} API is busy ({self.service_limit} requests running "
+                                    "or waiting for its environments); retry in 1 s", {"Retry-After": "1"},
+                                    kind=problems.THROTTLED, instance=route.resource, retry_after_seconds=1,
+                                    request_id=event["requestContext"]["requestId"])
         try:
             result = self._pool(route.service).invoke(event, context)
             return lambda_response(result)
@@ -221,6 +239,15 @@ class Gateway:
             log.exception("handler for %s %s failed", route.method, route.resource)
             return problem_response(502, "the service's handler failed", instance=route.resource,
                                     request_id=event["requestContext"]["requestId"])
+        finally:
+            if admitted is not None:
+                admitted.release()
+
+    def _admission(self, service: str) -> threading.BoundedSemaphore | None:
+        if self.service_limit is None:
+            return None
+        with self._pools_lock:
+            return self._admitted.setdefault(service, threading.BoundedSemaphore(self.service_limit))
 
     def _pool(self, service: str) -> Environments:
         with self._pools_lock:
@@ -276,7 +303,8 @@ def create_gateway(settings: GatewaySettings, manifests: Mapping[str, Manifest] 
     return Gateway(routes_from_manifests(manifests), handlers, settings.verifier(), openapi=openapi,
                    stage=settings.stage, region=settings.region, limiter=settings.limiter(),
                    max_body_bytes=settings.max_body_bytes, concurrency=concurrency,
-                   environment=lambda service: ProcessHandler(handlers.ref(service), apis[service].environment))
+                   environment=lambda service: ProcessHandler(handlers.ref(service), apis[service].environment),
+                   service_limit=settings.service_limit())
 
 
 # --- serving -----------------------------------------------------------------------------------

@@ -300,6 +300,43 @@ def test_one_service_handles_one_request_at_a_time_like_a_warm_lambda():
     assert peak[0] == 1
 
 
+def test_a_flooded_service_is_throttled_past_its_limit_and_never_holds_up_another():
+    """A request waiting for a busy environment holds one of the server's threads: past `service_limit` requests
+    of one service inside at once, the gateway answers 429 (as API Gateway does for a throttled Lambda) at once,
+    and another service's request still runs while the flooded one's are held."""
+    release, inside = threading.Event(), threading.Semaphore(0)
+
+    def held(event, context):
+        inside.release()
+        release.wait(10)
+        return {"statusCode": 200, "body": "{}"}
+
+    def quick(event, context):
+        return {"statusCode": 200, "body": "{}"}
+
+    gateway = Gateway([GatewayRoute("GET", "/held", "held"), GatewayRoute("GET", "/quick", "quick")],
+                      {"held": held, "quick": quick}, FakeVerifier(), concurrency={"held": 1, "quick": 1},
+                      environment=lambda service: {"held": held, "quick": quick}[service], service_limit=3)
+    answers: list[int] = []
+    threads = [threading.Thread(target=lambda: answers.append(Client(gateway).get("/held", headers=AUTH).status_code))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    assert inside.acquire(timeout=10)  # one runs, two wait for the environment: the limit of 3 reached
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and gateway._admitted["held"]._value:  # the two others admitted
+        time.sleep(0.01)
+    throttled = Client(gateway).get("/held", headers=AUTH)
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "1"
+    body = throttled.get_json()
+    assert body["type"] == "urn:smartpay:problem:throttled" and body["instance"] == "/held"
+    assert Client(gateway).get("/quick", headers=AUTH).status_code == 200  # another service is not held up
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert sorted(answers) == [200, 200, 200]  # those admitted all ran
+
+
 def test_handlers_are_imported_on_first_use_and_once():
     handlers = LazyHandlers({"json": "json:dumps"})
     assert handlers._loaded == {}
