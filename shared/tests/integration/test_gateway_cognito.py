@@ -119,8 +119,8 @@ def post_fraud(url, token=None, body=FRAUD_BODY, raw=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if raw is not None:
         return requests.post(f"{url}/fraud", data=raw, headers={**headers, "Content-Type": "application/json"},
-                             timeout=10)
-    return requests.post(f"{url}/fraud", json=body, headers=headers, timeout=10)
+                             timeout=60)
+    return requests.post(f"{url}/fraud", json=body, headers=headers, timeout=60)
 
 
 def assert_401(response, reason):
