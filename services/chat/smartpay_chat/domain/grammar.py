@@ -35,11 +35,12 @@ DATE_GROUPS = 9  # the groups of one DATE_RE
 REFUNDED_MONEY = (r"(?:the |all |any )?(?:refunds|refund amounts?|refunded amounts?|refunded money|refunded sums?"
                   r"|amounts? refunded|money refunded|(?:what|anything|whatever) (?:was|we|has been|we have|got) refunded)")
 # (not "refunded payments": "volume excluding refunded payments" leaves out whole payments, which is not net: refused)
-_MONEY_TAKEN = r"(?:the\s+)?(?:gross|volume|revenue|sales|takings|turnover|gmv|income)(?:\s+amount)?"
-# "less" only after the money it is taken from ("gross less refunds"): "were there less refunds" is a comparison
-NET_DEFINITION = (rf"\b(?:{_MONEY_TAKEN}\s+)?(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away"
-                  rf"|netting out)|after|minus|net of|excluding|without)\s+{REFUNDED_MONEY}\b"
-                  rf"|\b{_MONEY_TAKEN}\s+less\s+{REFUNDED_MONEY}\b")
+NET_DEFINITION = (r"\b(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
+                  rf"|net of|excluding|without)\s+{REFUNDED_MONEY}\b")
+# "less" is net only in a question that names the money taken (the volume figure's own words, anywhere: "gross less
+# refunds", "how much did we make less refunds", "volume last week less refunds"): "were there less refunds" names no
+# money, it is a comparison (refused)
+LESS_REFUNDS = rf"\bless\s+{REFUNDED_MONEY}\b"
 
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
 SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"
@@ -84,6 +85,7 @@ METRICS = [
                r"|bring in|came in)\b"),
     ("count", r"\b(?:how many|number of|counts? of|counts|count|total number|tally)\b"),  # "per day counts": a count
 ]
+VOLUME = dict(METRICS)["volume"]  # the money taken, in its own words (net's "less refunds" needs one)
 GATEWAYS = {"stripe": "stripe", "amazon pay": "amazon_pay", "amazonpay": "amazon_pay", "amazon": "amazon_pay",
             "solana": "solana"}
 GROUPS = {"gateway": "gateway", "gateways": "gateway", "provider": "gateway", "providers": "gateway",

@@ -27,6 +27,12 @@ _STATUS_SLOT = {"been", "being", "were", "was", "are", "is", "got", "get", "gets
 # German "Quote" = rate): a count would be a wrong figure, so it is refused, never ignored.
 _FIGURE_MODIFIERS = {"refund", "decline", "approval", "fraud", "failure", "acceptance", "rejection", "fallback",
                      "authorisation", "authorization"}
+# The predicate of the payments ("payments that timed out", "orders which got lost", "payments timed out"): a verb
+# the grammar did not read there says which payments (a status we do not hold), so it is refused, never ignored
+# (it counted every payment).
+_RELATIVES = {"that", "which", "who"}
+_AUXILIARIES = _STATUS_SLOT | {"have", "has", "had", "did", "do", "does", "just", "all", "eventually", "ultimately"}
+_PARTICLES = {"out", "up", "off", "down", "away"}  # not "through": "payments routed through Stripe"
 _ARTICLES = {"the", "a", "an", "our", "my", "their", "its", "your", "all"}
 _FILTER_NEXT = lx.PAYMENT_NOUNS | {"cards", "card", "revenue", "volume", "sales", "wallets", "wallet", "turnover",
                                    "transactions", "refunds", "declines", "payment"}
@@ -89,6 +95,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
         return True
     if prev in _STATUS_SLOT and word.endswith("ed"):  # "have been refused": a status we do not know
         return True
+    if _describes_payments(word, before, after):  # "payments that timed out": which payments, never ignored
+        return True
     if prev in _FIGURE_MODIFIERS:  # "the refund quote": which refund figure is not known
         return True
     if prev in _RANKING and grouped:  # "which gateway is the most reliable": the ranked thing is the grouping
@@ -116,6 +124,18 @@ def _names_a_value(word: str, original: str) -> bool:
     if re.search(rf"\b{re.escape(upper)}\b", original):
         return True
     return upper in ISO_COUNTRIES and upper not in WORDLIKE_CODES and word not in _ABBREVIATIONS
+
+
+def _describes_payments(word: str, before: list[str], after: list[str]) -> bool:
+    """Is `word` the verb of the payments: after a relative ("payments that timed out", "orders which got lost"), or
+    right after the noun as a past tense with a particle ("payments timed out", "orders errored out")?"""
+    i = 0
+    while i < len(before) and before[i] in _AUXILIARIES:
+        i += 1
+    if i < len(before) and before[i] in _RELATIVES:
+        return i + 1 < len(before) and before[i + 1] in lx.PAYMENT_NOUNS
+    return (i == 0 and bool(before) and before[0] in lx.PAYMENT_NOUNS and word.endswith("ed")
+            and after[:1] != [] and after[0] in _PARTICLES)
 
 
 def _unknown(word: str) -> bool:

@@ -39,12 +39,14 @@ _FIRST_GATEWAY = (r"\b(?:first|initial|original|1st)\s+(?:gateway|provider|proce
                   r"\s+(?:first|initially|originally|at first|in the first place)\b")
 FIRST_GATEWAY_REASON = ("a gateway filter or grouping is the gateway of the final attempt (METRICS.md); I can't filter or "
                         "group by the gateway tried first, only count the payments that fell back to another one")
-# Latency's definition (METRICS.md: creation -> final outcome) in its own words: "from creation to final outcome",
-# "between a payment being created and its final result", "creation -> final state" (heldout_j). The time words
-# around it ("time", "how long") are read as before.
+# Latency's definition (METRICS.md: creation -> final outcome) in its own words, in its three shapes only: "from
+# creation to final outcome", "between a payment being created and its final result", "creation -> final state"
+# (heldout_j). "payments created and their outcome" (a count) or "payments created to decision" are not it. The time
+# words around it ("time", "how long") are read as before.
 _CREATED = (r"(?:(?:its|their|the|a)\s+)?(?:payments?\s+)?(?:creation(?:\s+time)?|time of creation|being created|created"
             r"|(?:it|they|the payment|a payment|payments) (?:is|was|were|are|gets?|got|being) created)")
-_LATENCY_DEFINITION = (rf"\b(?:(?:from|since|between)\s+)?{_CREATED}\s*(?:to|until|till|through|and|-*\s*>|→|[-–—]+)\s*"
+_LATENCY_DEFINITION = (rf"\b(?:(?:from|since)\s+(?:when\s+)?{_CREATED}\s*(?:to|until|till|through)"
+                       rf"|between\s+(?:when\s+)?{_CREATED}\s+and|(?:(?:from|since)\s+(?:when\s+)?)?{_CREATED}\s*(?:-*\s*>|→|[-–—]+))\s*"
                        r"(?:(?:reach(?:ing)?|getting to|get to)\s+)?(?:a |the |its |their )?(?:first\s+)?"
                        r"(?:final\s+(?:outcome|state|status|result|decision)s?|(?:outcome|result|decision)s?)\b")
 # An exclusion said with a particle ("Amazon Pay left out", "with Stripe taken out", "keep Solana out of it"): the
@@ -174,6 +176,8 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
     if t.has(rf"\bhow many (?:\w+ ){{0,3}}?{_NOUNS}"):  # "how many EUR payments ... came in": arrived, a count
         t.take(r"\b(?:came|come|coming|have come|has come) in\b")
     net_said = bool(t.take(g.NET_DEFINITION))  # "gross minus refunded amounts": net (METRICS.md), read first
+    if t.has(g.VOLUME):  # "less refunds" only with the money taken named ("were there less refunds": a comparison)
+        net_said = bool(t.take(g.LESS_REFUNDS)) or net_said
     for name, pattern in g.METRICS:
         for m in t.take(pattern):
             parsed.metric = parsed.metric or name

@@ -41,6 +41,20 @@ def test_minus_outside_nets_definition_is_still_refused(question):
     assert plan(question).kind == "refusal"
 
 
+@pytest.mark.parametrize(("question", "window"), [
+    # "less" after any of the volume figure's words, anywhere in the question (a review of the fix above: only a
+    # partial copy of them was read, and these were refused)
+    ("how much did we make less refunds this month", {"period": "this_month"}),
+    ("what did we take less refunds yesterday", {"period": "yesterday"}),
+    ("how much money came in less refunds", None),
+    ("earnings less refunds", None), ("proceeds less refunds today", {"period": "today"}),
+    ("gpv less refunds", None), ("volume last week less refunds", {"period": "last_week"}),
+])
+def test_less_refunds_with_any_volume_words_is_net(question, window):
+    found = fields(question)
+    assert (found["metric"], found.get("window")) == ("net", window)
+
+
 def test_the_refunded_amount_alone_is_still_the_refund_total():
     assert fields("refunded amount last month")["metric"] == "refund_total"
 
@@ -69,6 +83,15 @@ def test_latency_in_its_definitions_words_is_latency(question):
 ])
 def test_creation_outside_latencys_definition_is_not_latency(question):
     found = plan(question)
+    assert found.kind == "refusal" or found.metric != "latency"
+
+
+def test_payments_created_and_their_outcome_is_a_count_by_status():  # it was refused as latency's definition
+    assert fields("how many payments created and their outcome") == {"metric": "count", "group_by": ["status"]}
+
+
+def test_created_to_decision_without_from_is_not_latency():  # it was latency: not one of the definition's shapes
+    found = plan("show payments created to decision")
     assert found.kind == "refusal" or found.metric != "latency"
 
 

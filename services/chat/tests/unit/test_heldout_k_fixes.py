@@ -254,3 +254,16 @@ def test_gimme():
 def test_the_time_for_a_payment_to_complete_is_latency(question):
     assert fields(question) == {"metric": "latency", "window": {"period": "last_n_days", "n": 30},
                                 "percentiles": [50.0]}
+
+
+# 3. a verb describing the payments that the grammar does not read is refused, never ignored ("payments that timed
+# out" counted every payment); "bounced" (declined) and "got stuck" (pending) are status words (docs/chat.md)
+
+
+@pytest.mark.parametrize("question", [
+    "payments that timed out", "how many payments that timed out yesterday", "how many payments timed out yesterday",
+    "orders that got lost last week", "card payments that errored out last week", "how many transactions that hung",
+    "how many payments that have just expired this week",
+])
+def test_an_unknown_verb_describing_the_payments_is_refused(question):
+    assert plan(question).kind == "refusal"
