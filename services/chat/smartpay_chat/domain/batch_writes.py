@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from smartpay_chat.domain.document import PaymentDocument
 
+WRITTEN = ("created", "updated")  # the outcomes that wrote the row (duplicate and stale did not)
+
 Key = tuple[str, str]  # (merchant_id, payment_id): the merchant is part of every key
 
 
@@ -26,7 +28,7 @@ class Decision:
 
     @property
     def written(self) -> bool:
-        return self.outcome in ("created", "updated")
+        return self.outcome in WRITTEN
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from smartpay_chat.domain.batch_writes import WRITTEN
 from smartpay_chat.domain.document import PaymentDocument
 from smartpay_chat.domain.plan import AggregatePlan, SearchPlan
 from smartpay_chat.domain.summary import Summary, SummaryRow
@@ -26,7 +27,7 @@ class UpsertResult:
 
     @property
     def written(self) -> bool:
-        return self.outcome in ("created", "updated")
+        return self.outcome in WRITTEN
 
 
 @dataclass(frozen=True)
