@@ -40,6 +40,11 @@ log = logging.getLogger("smartpay.gateway")
 _BODY_READ = "smartpay.gateway.body_read"  # environ key: the request's body was read in full
 DEFAULT_THREADS = 64
 IDLE_TIMEOUT_SECONDS = 60
+# After an answer to a request whose body it left unread (413), the server reads and drops what the client is still
+# sending before it closes (a "lingering close", RFC 9112 section 9.6), so the client gets to read the answer instead
+# of a reset: at most this long and this much.
+LINGER_SECONDS = 2.0
+LINGER_MAX_BYTES = 16 * 1024 * 1024
 
 
 class GatewaySettings(BaseSettings):
@@ -314,14 +319,49 @@ def _keep_alive_request_class() -> type:
 
     class Request(HTTPRequest):
         """Closes the connection after an answer that says `Connection: close` (the gateway's word that the
-        request's body was left unread: cheroot would otherwise read a chunked body's rest as the next request)."""
+        request's body was left unread: cheroot would otherwise read a chunked body's rest as the next request),
+        lingering first (`_LingeringConnection`)."""
 
         def send_headers(self) -> None:
             if any(k.lower() == b"connection" and v.strip().lower() == b"close" for k, v in self.outheaders):
                 self.close_connection = True
+                self.conn.body_left_unread = True
             super().send_headers()
 
     return Request
+
+
+def _connection_class(base: type) -> type:
+    class LingeringConnection(base):  # type: ignore[misc, valid-type]
+        """Closing after a body it left unread, first ends its own side (the answer is sent), then reads and drops
+        what the client still sends until it closes, for at most LINGER_SECONDS / LINGER_MAX_BYTES: closed at
+        once, the client still writing its body would get a broken pipe or a reset, never the 413."""
+
+        RequestHandlerClass = _keep_alive_request_class()
+        body_left_unread = False
+
+        def close(self) -> None:
+            if self.body_left_unread:
+                _linger(self.socket)
+            super().close()
+
+    return LingeringConnection
+
+
+def _linger(sock: Any) -> None:
+    import socket
+
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline, dropped = time.monotonic() + LINGER_SECONDS, 0
+        while dropped < LINGER_MAX_BYTES and (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            chunk = sock.recv(65536)
+            if not chunk:
+                return  # the client closed: it has read the answer
+            dropped += len(chunk)
+    except OSError:  # a reset or a timeout: the close goes ahead
+        return
 
 
 class GatewayServer:
@@ -336,8 +376,7 @@ class GatewayServer:
         self._server = wsgi.Server((host, port), app, numthreads=threads, timeout=IDLE_TIMEOUT_SECONDS,
                                    request_queue_size=128)
         self._server.keep_alive_conn_limit = None
-        self._server.ConnectionClass = type("Connection", (wsgi.Server.ConnectionClass,),
-                                            {"RequestHandlerClass": _keep_alive_request_class()})
+        self._server.ConnectionClass = _connection_class(wsgi.Server.ConnectionClass)
         self._server.prepare()
 
     @property

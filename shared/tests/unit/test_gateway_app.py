@@ -368,7 +368,7 @@ def served(gateway):
         thread.join(timeout=10)
 
 
-@pytest.mark.parametrize(("size", "status"), [(17, 413), (16, 201), (300_000, 413)])
+@pytest.mark.parametrize(("size", "status"), [(17, 413), (16, 201), (300_000, 413), (4_000_000, 413)])
 def test_a_chunked_body_over_the_limit_is_a_413_never_truncated(echo, size, status):
     # No Content-Length: werkzeug would cut the body at the limit and pass the rest on as if whole.
     gateway = Gateway(ROUTES, {"echo": echo}, FakeVerifier(), max_body_bytes=16)
