@@ -22,7 +22,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
 # The held-out batches, each measured blind once (docs/chat.md).
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
-         "heldout_h", "heldout_i", "heldout_j", "heldout_k")
+         "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -140,6 +140,19 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "h8": (NOW - timedelta(hours=8), NOW), "h72": (NOW - timedelta(hours=72), NOW),
     "d42": (NOW - timedelta(days=42), NOW), "nov28": (D(2026, 11, 28), D(2026, 11, 29)),
     "nov24-26": (D(2026, 11, 24), D(2026, 11, 27)), "nov1-10": (D(2026, 11, 1), D(2026, 11, 11)),
+    # heldout_l (Nairobi +3, Amsterdam / Stockholm CET +1, Bogota -5, Taipei +8, Halifax AST -4 since Nov 1, Santiago
+    # CLST -3 in December, Chicago CDT -5 until Nov 1 then CST -6; "last four weeks" rolling; "3-9 November" includes
+    # both days; "in August" the latest August that has started)
+    "today@Africa/Nairobi": (D(2026, 11, 30, 21), NOW),
+    "yesterday@Europe/Amsterdam": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "yesterday@Europe/Stockholm": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "today@America/Bogota": (D(2026, 12, 1, 5), NOW), "this_week@Asia/Taipei": (D(2026, 11, 29, 16), NOW),
+    "yesterday@America/Halifax": (D(2026, 11, 30, 4), D(2026, 12, 1, 4)),
+    "today@America/Santiago": (D(2026, 12, 1, 3), NOW),
+    "last_month@America/Chicago": (D(2026, 11, 1, 5), D(2026, 12, 1, 6)),
+    "d28": (NOW - timedelta(days=28), NOW), "h5": (NOW - timedelta(hours=5), NOW),
+    "nov9": (D(2026, 11, 9), D(2026, 11, 10)), "nov3-9": (D(2026, 11, 3), D(2026, 11, 10)),
+    "since_nov15": (D(2026, 11, 15), NOW), "aug": (D(2026, 8, 1), D(2026, 9, 1)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
