@@ -235,9 +235,10 @@ def parse_spec(spec: str) -> Expected:
     return Expected(**values)
 
 
-def load(part: str) -> list[Case]:
+def load(part: str, folder: Path = HERE) -> list[Case]:
+    """A part's cases; `folder` another copy of the parts (bench/bench_planner_baseline.py scores a past commit's)."""
     cases = []
-    for number, raw in enumerate((HERE / f"{part}.txt").read_text().splitlines(), start=1):
+    for number, raw in enumerate((folder / f"{part}.txt").read_text().splitlines(), start=1):
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         question, _, spec = raw.rpartition(" => ")
@@ -326,9 +327,10 @@ def score(case: Case, answer: dict[str, Any], documents: list) -> list[str]:
     return _plan_problems(e, answer) or _figure_problems(e, answer, documents)
 
 
-def run(part: str, documents: list, ask: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
+def run(part: str, documents: list, ask: Callable[[str, str], dict[str, Any]],
+        folder: Path = HERE) -> dict[str, Any]:
     """ask(question, session_id) -> the service's answer. Accuracy of one part, and its misses."""
-    cases, misses = load(part), []
+    cases, misses = load(part, folder), []
     for i, case in enumerate(cases):
         session = f"{part}-{i:05d}"
         for turn in case.turns:
