@@ -6,7 +6,7 @@ The statement is the aggregate itself, with two more columns per group: how many
 its newest `citations` payments; `result` sums the first and merges the second into the answer's (the overall
 newest are among each group's newest). So one scan answers both, where a second statement (the citations, a
 window count over every matched row) planned and scanned everything again: planning a query over the reader's
-views costs more than running it (issue #17, bench/chat_gateway)."""
+views costs about what running it does (issue #17; docs/chat.md "Benchmarks")."""
 
 from __future__ import annotations
 

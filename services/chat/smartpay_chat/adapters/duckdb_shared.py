@@ -247,8 +247,9 @@ FACTS = "payment_facts"  # the columns aggregates read, as `payments` holds them
 def _facts(delta_alias: str | None) -> str:
     """The FACTS view: `payments` narrowed to duckdb_plan.FACT_COLUMNS, the delta over the base as an anti join.
     The same rows as `payments` (a test compares them). DuckDB plans every statement again, and over these views
-    planning costs more than running: an aggregate over this view took 16.0 / 29.1 ms p50 / p95 where the same
-    statement over `payments` took 19.9 / 42.3 ms (100,000 payments, a 300-payment delta, same run, load ~5)."""
+    planning costs about what running does: an aggregate over this view took 28.7 / 75.5 ms p50 / p95 where the
+    same statement over `payments` took 33.4 / 83.0 ms (100,000 payments, a 300-payment delta, same run, load ~13;
+    docs/chat.md "Benchmarks")."""
     base = f"SELECT {', '.join(f'b.{c}' for c in duckdb_plan.FACT_COLUMNS)} FROM snap_base.{TABLE} b"
     if not delta_alias:
         return base
