@@ -102,10 +102,12 @@ _VECTORS_DDL = (f"CREATE TABLE IF NOT EXISTS {duckdb_search.VECTORS} (merchant_i
 class DuckDBPaymentIndex(PaymentIndex):
     def __init__(self, path: Path | str, *, name: str = TABLE, read_only: bool = False,
                  embedder: Embedder | None = None, no_embedder_reason: str | None = None,
-                 connection: duckdb.DuckDBPyConnection | None = None):
+                 connection: duckdb.DuckDBPyConnection | None = None, facts: str = TABLE):
         """`connection`: query an open connection instead of opening `path` (a reader's published snapshot,
-        whose `payments` and `payment_vectors` are views; see duckdb_shared). Closing this closes it."""
+        whose `payments` and `payment_vectors` are views; see duckdb_shared). Closing this closes it.
+        `facts`: the relation aggregates read (the snapshot's view of duckdb_plan.FACT_COLUMNS: cheaper to plan)."""
         self.name = name
+        self._facts = facts
         self._embedder = embedder
         self._no_embedder = no_embedder_reason or "no embedding model configured"
         self._path = str(path)
@@ -310,17 +312,15 @@ class DuckDBPaymentIndex(PaymentIndex):
                 for row in rows]
 
     def execute(self, merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> QueryResult:
-        q = duckdb_plan.build(merchant_id, plan, bounds)
+        """One statement: the aggregate with each group's count and newest payments (duckdb_plan)."""
+        q = duckdb_plan.build(merchant_id, plan, bounds, CITATIONS, self._facts)
         with self._lock:
             try:
                 rows = self._db.execute(q["sql"], q["params"]).fetchall()
-                cited = self._db.execute(q["citations_sql"], [*q["citations_params"], CITATIONS]).fetchall()
             except duckdb.Error as e:
                 raise IndexUnavailable(f"embedded index query failed: {e}") from e
-        records = [dict(zip(q["names"], row, strict=True)) for row in rows]
-        if not plan.group_keys and not cited:
-            records = []  # an ungrouped aggregate over nothing: no row, like an empty group-by
-        return QueryResult(records, int(cited[0][1]) if cited else 0, [r[0] for r in cited],
+        records, matched, cited = duckdb_plan.result(plan, q["names"], rows, CITATIONS)
+        return QueryResult(records, matched, cited,
                            {"engine": "duckdb", "sql": q["sql"], "params": [_shown(p) for p in q["params"]]})
 
     def search(self, merchant_id: str, plan: SearchPlan, bounds: Bounds | None) -> SearchResult:

@@ -1,9 +1,16 @@
-"""Aggregate plan -> parameterised DuckDB SQL (pure). Identifiers come from whitelists, every value is a bound
-parameter, and the first condition is always `merchant_id = ?` bound from the caller, which no plan field
-can reach."""
+"""Aggregate plan -> ONE parameterised DuckDB statement per answer (pure). Identifiers come from whitelists, every
+value is a bound parameter, and the first condition is always `merchant_id = ?` bound from the caller, which no plan
+field can reach.
+
+The statement is the aggregate itself, with two more columns per group: how many payments the group holds and
+its newest `citations` payments; `result` sums the first and merges the second into the answer's (the overall
+newest are among each group's newest). So one scan answers both, where a second statement (the citations, a
+window count over every matched row) planned and scanned everything again: planning a query over the reader's
+views costs about what running it does (issue #17; docs/chat.md "Benchmarks")."""
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from smartpay_chat.domain.aggregates import CONDITION_STATUSES, DETAIL_TEXTS, Aggregate, aggregates
@@ -14,6 +21,11 @@ TABLE = "payments"
 _COLUMNS = {"gateway": "gateway", "status": "status", "reason": "decline_code", "currency": "currency",
             "method": "method", "country": "country"}
 _FORMATS = {"day": "%Y-%m-%d", "hour": "%Y-%m-%d %H:00"}
+# Every column an aggregate statement reads (`where_clause`, `build`): a reader may serve them from a narrower view.
+FACT_COLUMNS = ("payment_id", "merchant_id", "status", "gateway", "decline_code", "decline_reason", "currency",
+                "method", "country", "fraud_decision", "fell_back", "amount", "amount_minor", "refunded_amount_minor",
+                "latency_ms", "created_at")
+MATCHED, NEWEST = "matched_payments", "newest_payments"  # the per-group columns `result` folds away
 
 
 def _condition(name: str) -> str | None:
@@ -60,8 +72,12 @@ def where_clause(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -
     return where, params
 
 
-def build(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> dict[str, Any]:
-    """{'sql', 'params', 'citations_sql', 'names'}: the aggregate query and the citation query share WHERE."""
+def build(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None, citations: int,
+          relation: str = TABLE) -> dict[str, Any]:
+    """{'sql', 'params', 'names'}: the one statement of an aggregate answer over `relation` (the payments table,
+    or a reader's view of FACT_COLUMNS). Each row: the group labels and aggregates (`names`), then MATCHED and
+    NEWEST: the group's count and its `citations` newest payments as (k = -created_at in microseconds, id), in
+    the citations' order (created_at DESC, payment_id)."""
     select, select_params, names = [], [], []
     for key in plan.group_keys:
         if key in _COLUMNS:
@@ -77,10 +93,23 @@ def build(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> dict[
     for agg in aggregates(plan):
         select.append(f"{_aggregate(agg)} AS {agg.name}")
         names.append(agg.name)
+    select += [f"count(*) AS {MATCHED}",
+               f"min(struct_pack(k := -epoch_us(created_at), id := payment_id), {int(citations)}) AS {NEWEST}"]
     where, where_params = where_clause(merchant_id, plan, bounds)
     group = " GROUP BY ALL" if plan.group_keys else ""
-    sql = f"SELECT {', '.join(select)} FROM {TABLE} WHERE {' AND '.join(where)}{group}"
-    citations = (f"SELECT payment_id, count(*) OVER () AS matched FROM {TABLE} WHERE {' AND '.join(where)} "
-                 "ORDER BY created_at DESC, payment_id LIMIT ?")
-    return {"sql": sql, "params": select_params + where_params, "citations_sql": citations,
-            "citations_params": where_params, "names": names}
+    sql = f"SELECT {', '.join(select)} FROM {relation} WHERE {' AND '.join(where)}{group}"
+    return {"sql": sql, "params": select_params + where_params, "names": names}
+
+
+def result(plan: AggregatePlan, names: list[str], rows: list[tuple], citations: int
+           ) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """(records, matched, cited) from `build`'s rows: the records without the two per-group columns (none for an
+    ungrouped aggregate over nothing, like an empty group-by), how many payments matched, and the ids of the
+    `citations` newest of them (created_at DESC, payment_id: the smallest (k, id))."""
+    matched = sum(int(row[-2]) for row in rows)
+    newest = heapq.nsmallest(citations, (entry for row in rows for entry in row[-1] or ()),
+                             key=lambda entry: (entry["k"], entry["id"]))
+    records = [dict(zip(names, row[:-2], strict=True)) for row in rows]
+    if not plan.group_keys and not matched:
+        records = []
+    return records, matched, [entry["id"] for entry in newest]
