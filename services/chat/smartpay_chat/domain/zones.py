@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 NY, CHI, DEN, LA = "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"
 CITIES = {
@@ -88,9 +88,32 @@ ABBREVIATIONS = {
     "aest": "Australia/Sydney", "aedt": "Australia/Sydney", "nzst": "Pacific/Auckland", "nzdt": "Pacific/Auckland",
     "brt": "America/Sao_Paulo",
 }
+# Every IANA zone named after its city ("Halifax time" -> America/Halifax, heldout_l, where it was silently dropped),
+# from the zone database zoneinfo has: "<Region>/<City>" only (not the old "US/Eastern", "Australia/West" links),
+# spaces for underscores. The names above win. Left out: city names that are also plain English words before "time"
+# ("Christmas time", "Easter time", "wake time" are not Indian/Christmas, Pacific/Easter, Pacific/Wake).
+_IANA_REGIONS = ("Africa", "America", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+_NOT_A_CITY = {"act", "north", "south", "west", "christmas", "easter", "midway", "wake", "oral", "virgin", "resolute",
+               "reunion", "canary", "yap", "jersey", "knox in", "swift current", "rainy river", "lower princes",
+               "cayenne", "truk", "chuuk", "currie", "nsw", "lhi", "yancowinna", "general", "continental"}
+
+
+def _iana_cities() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for zone in sorted(available_timezones()):
+        parts = zone.split("/")
+        if len(parts) == 2 and parts[0] in _IANA_REGIONS:
+            name = parts[1].lower().replace("_", " ")
+            if name not in _NOT_A_CITY and not any(c.isdigit() for c in name):
+                found.setdefault(name, zone)  # Asia/Istanbul and Europe/Istanbul: one zone, the first name kept
+    return found
+
+
+IANA_CITIES = _iana_cities()
 SHORT_ABBREVIATIONS = {"et": NY, "ct": CHI, "mt": DEN, "pt": LA}
 AMBIGUOUS = {"ist": "India, Ireland or Israel", "ast": "Atlantic or Arabia"}
-_PLACE = "|".join(sorted({**CITIES, **REGIONS}, key=len, reverse=True))
+_PLACES = {**IANA_CITIES, **REGIONS, **CITIES}
+_PLACE = "|".join(re.escape(p) for p in sorted(_PLACES, key=len, reverse=True))
 _TIME = r"(?:local\s+)?(?:time\s*zone|timezone|time|tz|hours)\b"
 _PREP = r"(?:\b(?:in|on|at|using|per|by|according\s+to)\s+)?(?:the\s+)?"
 
@@ -137,7 +160,7 @@ def find(text: str, original: str) -> tuple[str | None, list[tuple[int, int]]]:
     m = re.search(rf"{_PREP}({_PLACE})\s+{_TIME}", text) or re.search(
         rf"\b(?:time\s*zone|timezone|local\s+time)\s+(?:of|in|for)\s+({_PLACE})\b", text)
     if m:
-        return {**REGIONS, **CITIES}[m.group(1)], [m.span()]
+        return _PLACES[m.group(1)], [m.span()]
     m = re.search(rf"\b({'|'.join(sorted(MULTI_ZONE, key=len, reverse=True))})\s+{_TIME}", text)
     if m:  # "American time": which of its zones is not said; never the country filter
         raise ZoneProblem(f"{m.group(1).title()} time can be one of several zones: name the city (for example "

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
                                       Window)
-from smartpay_chat.domain import narrative, settle
+from smartpay_chat.domain import narrative, settle, values
 from smartpay_chat.domain.question import parse
 from smartpay_shared import pan
 
@@ -184,6 +184,14 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     for name in _FILTER_FIELDS:
         if getattr(parsed, name):
             filters[name] = getattr(parsed, name)
+    if (base is not None and base.filters.methods and not base.filters.gateways and parsed.gateways
+            and not parsed.methods and not parsed.gateway_named
+            and all(name in values.WALLET_METHODS for name in parsed.gateways)):
+        # "approval rate for card payments >> and for Amazon Pay?": the other method, not card through that gateway
+        filters["methods"] = tuple(values.WALLET_METHODS[name] for name in parsed.gateways)
+        filters["gateways"] = ()
+    if (parsed.metric or (base.metric if base else None)) == "fallback_rate":
+        filters["fell_back"] = None  # a rate never filters on its own numerator ("how many rerouted >> the rate?")
     if parsed.statuses_implied and base and base.filters.statuses and set(base.filters.statuses) <= set(parsed.statuses):
         # "fraud declines in November >> by reason": the reasons of the declines asked about (fraud only), not of
         # every decline the grouping implies when nothing was said
