@@ -118,6 +118,8 @@ module "worker" {
   handler                        = local.lambda_handler.worker
   runtime                        = var.lambda_runtime
   filename                       = var.lambda_zip_path
+  s3_bucket                      = local.artifact.bucket
+  s3_key                         = local.artifact.key
   alias_name                     = local.alias_name
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
@@ -148,6 +150,8 @@ module "api" {
   handler                        = local.lambda_handler.api
   runtime                        = var.lambda_runtime
   filename                       = var.lambda_zip_path
+  s3_bucket                      = local.artifact.bucket
+  s3_key                         = local.artifact.key
   alias_name                     = local.alias_name
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
@@ -177,6 +181,8 @@ module "scheduled" {
   handler               = local.lambda_handler[each.key]
   runtime               = var.lambda_runtime
   filename              = var.lambda_zip_path
+  s3_bucket             = local.artifact.bucket
+  s3_key                = local.artifact.key
   alias_name            = local.alias_name
   memory_size           = var.lambda_memory_size
   timeout               = var.lambda_timeout

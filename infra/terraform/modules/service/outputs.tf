@@ -138,3 +138,12 @@ output "environments" {
   description = "Environment of each function by kind (worker, api, scheduled ones): what its settings classes read."
   value       = { for kind, _ in local.functions : kind => kind == "api" ? local.api_environment : local.environment }
 }
+
+output "artifact" {
+  description = "Where every function's code comes from: bucket and key of the zip in the artifact bucket (null without one) and the zip's sha256 (hex; the key's name)."
+  value = {
+    bucket = local.artifact.bucket
+    key    = local.artifact.key
+    sha256 = local.zip_sha256
+  }
+}
