@@ -296,7 +296,8 @@ def test_each_function_is_capped_at_its_manifests_concurrency(stack, aws):
     for name, out in stack["services"].items():
         worker = out["functions"]["worker"]
         wanted = _manifests()[name]["max_concurrency"]
-        assert worker["reserved_concurrency"] == wanted and worker["batch_size"] == 1, name
+        assert worker["reserved_concurrency"] == wanted, name
+        assert worker["batch_size"] == _manifests()[name].get("batch_size", 1), name
         assert lam.get_function_concurrency(FunctionName=worker["name"])["ReservedConcurrentExecutions"] == wanted
         api = _manifests()[name].get("api_max_concurrency", 10)
         assert out["functions"]["api"]["reserved_concurrency"] == api

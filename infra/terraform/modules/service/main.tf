@@ -55,6 +55,8 @@ locals {
   # The worker's concurrency cap: the manifest's max_concurrency unless the root overrides it.
   worker_concurrency = var.worker_reserved_concurrency != null ? var.worker_reserved_concurrency : lookup(local.manifest, "max_concurrency", 1)
   # The API function's: the manifest's api_max_concurrency unless the root overrides it.
+  # Records per worker invocation: the manifest's batch_size unless the root overrides it.
+  worker_batch_size = var.batch_size != null ? var.batch_size : lookup(local.manifest, "batch_size", 1)
   api_concurrency = var.api_reserved_concurrency != null ? var.api_reserved_concurrency : lookup(local.manifest, "api_max_concurrency", 10)
   scheduled       = { for f in lookup(local.manifest, "scheduled", []) : f.name => f }
   kinds           = concat(["worker"], local.create_api ? ["api"] : [], sort(keys(local.scheduled)))
@@ -131,7 +133,7 @@ module "worker" {
   event_detail_types             = local.emits
   sqs_queue_arns                 = [module.queue.queue_arn]
   enable_event_source_mapping    = var.enable_event_source_mapping
-  batch_size                     = var.batch_size
+  batch_size                     = local.worker_batch_size
   reserved_concurrent_executions = local.worker_concurrency
   policy_statements              = local.policy_statements.worker
   immutable_release              = var.immutable_releases

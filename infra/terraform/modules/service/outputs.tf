@@ -87,7 +87,7 @@ output "functions" {
     role_arn             = function.role_arn
     handler              = local.lambda_handler[kind]
     code_sha256          = function.code_sha256
-    batch_size           = kind == "worker" ? var.batch_size : null
+    batch_size           = kind == "worker" ? local.worker_batch_size : null
     reserved_concurrency = kind == "worker" ? local.worker_concurrency : kind == "api" ? local.api_concurrency : -1
     schedule             = contains(keys(local.scheduled), kind) ? local.scheduled[kind].schedule : null
     schedule_rule        = contains(keys(local.scheduled), kind) ? function.schedule_rule_name : null

@@ -112,9 +112,14 @@ variable "enable_event_source_mapping" {
 }
 
 variable "batch_size" {
-  description = "Records per worker invocation."
+  description = "Records per worker invocation: null takes the manifest's `batch_size` (1 if absent)."
   type        = number
-  default     = 1
+  default     = null
+
+  validation {
+    condition     = var.batch_size == null ? true : (var.batch_size >= 1 && var.batch_size <= 10)
+    error_message = "batch_size must be null or 1..10 (the SQS receive limit)."
+  }
 }
 
 variable "api_reserved_concurrency" {
