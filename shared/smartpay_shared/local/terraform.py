@@ -3,8 +3,11 @@ infra/terraform (platform root, then one root per service) with one state file p
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import re
 import os
 import subprocess
 import sys
@@ -150,7 +153,8 @@ class _Stack:
                             self.env["TF_CLI_CONFIG_FILE"]])
         if stamp.exists() and stamp.read_text() == digest and (root.path / ".terraform.lock.hcl").exists():
             return
-        self.run(root, "init", "-input=false", "-no-color", "-reconfigure", f"-backend-config=path={root.state}")
+        with _first_install_lock(self.env["TF_CLI_CONFIG_FILE"]):
+            self.run(root, "init", "-input=false", "-no-color", "-reconfigure", f"-backend-config=path={root.state}")
         stamp.write_text(digest)
 
     def write_vars(self, root: _Root, endpoint_url: str, rebuild_zip: bool = True) -> None:
@@ -314,3 +318,32 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _plugin_cache_dir(rc_file: str) -> Path | None:
+    """The CLI config's `plugin_cache_dir` (None without one)."""
+    try:
+        text = Path(rc_file).read_text()
+    except OSError:
+        return None
+    m = re.search(r'^\s*plugin_cache_dir\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    return Path(m.group(1)) if m else None
+
+
+@contextlib.contextmanager
+def _first_install_lock(rc_file: str):
+    """Terraform's plugin cache is not safe for concurrent first installs: inits of several roots at once into a
+    cache without the provider fail with "failed to create directory ... file exists" (seen on a fresh checkout,
+    the stack initialising its roots in parallel). While the cache holds no provider yet, inits take turns (an
+    exclusive lock on a file in the cache); once it holds one, they run at once."""
+    cache = _plugin_cache_dir(rc_file)
+    if cache is None or any(cache.glob("*/*/*/*/*_*")):  # <host>/<namespace>/<type>/<version>/<os_arch>
+        yield
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".smartpay-first-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
