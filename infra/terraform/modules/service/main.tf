@@ -54,9 +54,9 @@ locals {
   attach_routes = local.create_api && var.api_id != ""
   # The worker's concurrency cap: the manifest's max_concurrency unless the root overrides it.
   worker_concurrency = var.worker_reserved_concurrency != null ? var.worker_reserved_concurrency : lookup(local.manifest, "max_concurrency", 1)
-  # The API function's: the manifest's api_max_concurrency unless the root overrides it.
   # Records per worker invocation: the manifest's batch_size unless the root overrides it.
   worker_batch_size = var.batch_size != null ? var.batch_size : lookup(local.manifest, "batch_size", 1)
+  # The API function's: the manifest's api_max_concurrency unless the root overrides it.
   api_concurrency = var.api_reserved_concurrency != null ? var.api_reserved_concurrency : lookup(local.manifest, "api_max_concurrency", 10)
   scheduled       = { for f in lookup(local.manifest, "scheduled", []) : f.name => f }
   kinds           = concat(["worker"], local.create_api ? ["api"] : [], sort(keys(local.scheduled)))

@@ -51,6 +51,7 @@ variables {
   max_receive_count           = 3
   enable_event_source_mapping = false
   lambda_zip_path             = "main.tf" # any existing file: the mocked provider never reads it
+  deletion_protection         = false     # as local.tfvars: the runs' state must be destroyable
 }
 
 run "local_target" {
