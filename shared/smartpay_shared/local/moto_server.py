@@ -30,6 +30,9 @@ request line (`ServerErrorLog` logs the 5xx answers). `BaseResponse.call_action`
 of moto's GIL samples under the saga's call mix); `cache_action_names` remembers them per class. A py-spy profile of the stack's moto under bench_saga load (2,509 samples) had 36 % of the samples in
 dispatch, 7 % listing moto's directory, 14 % in the request log.
 
+Search domains: `report_domain_processing_status` adds the `DomainProcessingStatus` AWS returns and moto leaves
+out, which hashicorp/aws 5.x waits on after creating a domain.
+
 Queues: moto's `Queue.attributes` computes the three approximate message counts, each a scan of every message in
 the queue with two clock reads per message, and moto builds `attributes` for one plain setting on every SendMessage
 and three times per received message (its retention check). A send or receive therefore cost O(queue length), and
@@ -618,6 +621,25 @@ def cache_name_conversions(size: int = 4096) -> None:
         module.camelcase_to_underscores = cached
 
 
+def report_domain_processing_status() -> None:
+    """hashicorp/aws 5.x waits, after creating an Elasticsearch/OpenSearch domain, for its `DomainProcessingStatus`
+    to be `Active`: a field AWS returns and moto 5.2 leaves out, so the wait fails at once ("unexpected state ''").
+    Add it to moto's domain status, from moto's own `Processing` flag."""
+    from moto.opensearch.models import OpenSearchDomain
+
+    original = OpenSearchDomain.to_dict
+    if getattr(original, "smartpay_patched", False):
+        return
+
+    def to_dict(self: Any) -> dict[str, Any]:
+        status = original(self)
+        status.setdefault("DomainProcessingStatus", "Modifying" if status.get("Processing") else "Active")
+        return status
+
+    to_dict.smartpay_patched = True  # type: ignore[attr-defined]
+    OpenSearchDomain.to_dict = to_dict  # type: ignore[method-assign]
+
+
 _no_counts = threading.local()
 QUEUE_COUNTS = ("approximate_number_of_messages", "approximate_number_of_messages_delayed",
                 "approximate_number_of_messages_not_visible")
@@ -751,6 +773,7 @@ def wsgi_app() -> Callable:
     cache_name_conversions()
     fast_update_validation()
     item_level_transactions()
+    report_domain_processing_status()
     fast_queue_attributes()
     dispatcher, _ = server_classes()
     return ServerErrorLog(RequestStats(SerialDynamoDB(dispatcher(create_backend_app))))
