@@ -4,12 +4,13 @@ then a test week scored as production would: every card whose fraud was already 
 starts is removed from that day (it is blocked, nobody needs a model to find it). Metrics: ROC-AUC, average
 precision, card-level precision@100 per day. The shipped model's learner (XGBoost, selected on a time-ordered
 validation slice, then refitted on the whole training window) and two plain baselines (logistic regression,
-random forest) are trained on the same features and rows, in the same run."""
+random forest) are trained on the same features and rows, in the same run. Given a generator's ground truth (the
+true fraud flag and mechanism per transaction id, fraud_world), the same scores are also measured against it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,10 @@ class Protocol:
     label_delay_days: int = 7
     validation_share: float = 0.25  # the last quarter of the training window selects the number of trees
     top_k: int = 100
+    # Experiments only (docs/fraud.md, third generator): None = what the product does (chosen on validation).
+    xgboost_trees: int | None = None  # a fixed number of trees for the refit
+    xgboost_balanced: bool | None = None  # force class weighting on (True) or off (False)
+    xgboost_max_depth: int | None = None  # deeper or shallower trees than TrainingConfig.max_depth
 
 
 def card_precision_at_k(frame: pd.DataFrame, k: int) -> float:
@@ -48,8 +53,37 @@ def card_precision_at_k(frame: pd.DataFrame, k: int) -> float:
     return float(tops.groupby(level="day")["fraud"].mean().mean())
 
 
+def _metrics(y: np.ndarray, s: np.ndarray, frame: pd.DataFrame, k: int) -> dict:
+    return {"roc_auc": round(float(roc_auc_score(y, s)), 4),
+            "average_precision": round(float(average_precision_score(y, s)), 4),
+            f"card_precision_at_{k}_per_day": round(card_precision_at_k(frame.assign(y=y, score=s), k), 4)}
+
+
+def _against_truth(truth: pd.DataFrame, ids: np.ndarray, y_obs: np.ndarray, scores: dict[str, np.ndarray],
+                   frame: pd.DataFrame, k: int) -> dict:
+    """The kept test rows scored against the true fraud flag instead of the observed label, and per mechanism:
+    ROC-AUC of that mechanism's rows against the truly legitimate rows."""
+    t = truth.set_index("transaction_id").reindex(pd.Index(ids, dtype=object))
+    if t["true_fraud"].isna().any():
+        raise DatasetError("the ground truth does not cover every test transaction")
+    y_true = t["true_fraud"].to_numpy(dtype=np.int64)
+    mech = t["mechanism"].to_numpy(dtype=object)
+    legit = y_true == 0
+    out = {"rows": {"true_frauds": int(y_true.sum()), "observed_frauds": int(y_obs.sum()),
+                    "true_frauds_unlabelled": int(((y_true == 1) & (y_obs == 0)).sum()),
+                    "labelled_but_legit": int(((y_true == 0) & (y_obs == 1)).sum()),
+                    "per_mechanism": {m: int((mech == m).sum()) for m in sorted(set(mech[~legit]))}},
+           "models": {}}
+    for name, s in scores.items():
+        per = {m: round(float(roc_auc_score(np.r_[np.ones((mech == m).sum()), np.zeros(legit.sum())],
+                                            np.r_[s[mech == m], s[legit]])), 4)
+               for m in sorted(set(mech[~legit]))}
+        out["models"][name] = {**_metrics(y_true, s, frame, k), "roc_auc_per_mechanism_vs_legit": per}
+    return out
+
+
 def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = None, seed: int = 7,
-        progress: Callable[[str], None] | None = None) -> dict:
+        progress: Callable[[str], None] | None = None, truth: pd.DataFrame | None = None) -> dict:
     step = progress or (lambda _m: None)
     df = dataset.frame
     ts = offline_features.timestamps_ms(df)
@@ -84,9 +118,13 @@ def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = 
     scores: dict[str, np.ndarray] = {}
     step("xgboost: select on the validation slice, refit on the training window")
     cfg = TrainingConfig(seed=seed)
+    if p.xgboost_max_depth is not None:
+        cfg = replace(cfg, max_depth=p.xgboost_max_depth)
     balanced, weighting = select_weighting(cfg, x_all[fit], y_known[fit], x_all[valid], y_known[valid], names)
+    if p.xgboost_balanced is not None:
+        balanced = p.xgboost_balanced
     booster = _fit(cfg, x_all[fit], y_known[fit], x_all[valid], y_known[valid], names, balanced)
-    trees = booster.best_iteration + 1
+    trees = p.xgboost_trees or booster.best_iteration + 1
     scores[MODELS[0]] = _predict_all(_refit(cfg, x_all[train], y_known[train], names, trees, balanced), x_all[keep])
     step("logistic regression")
     lr = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
@@ -102,12 +140,11 @@ def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = 
 
     y = y_true[keep]
     frame = pd.DataFrame({"day": day[keep], "card": cards[keep], "y": y})
-    results = {}
-    for name, s in scores.items():
-        results[name] = {"roc_auc": round(float(roc_auc_score(y, s)), 4),
-                         "average_precision": round(float(average_precision_score(y, s)), 4),
-                         f"card_precision_at_{p.top_k}_per_day": round(card_precision_at_k(frame.assign(score=s),
-                                                                                           p.top_k), 4)}
+    results = {name: _metrics(y, s, frame, p.top_k) for name, s in scores.items()}
+    extra = {}
+    if truth is not None:
+        ids = df["transaction_id"].to_numpy(dtype=object)[keep]
+        extra["against_true_fraud"] = _against_truth(truth, ids, y, scores, frame, p.top_k)
     return {
         "protocol": {"train_days": p.train_days, "gap_days": p.gap_days, "test_days": p.test_days,
                      "label_delay_days": p.label_delay_days, "validation_share": p.validation_share,
@@ -117,7 +154,10 @@ def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = 
                  "test": int(test.sum()), "test_after_known_cards_removed": int(keep.sum()),
                  "test_frauds": int(y.sum()), "test_cards_compromised": int(frame[frame.y == 1].card.nunique())},
         "xgboost_trees": trees,
+        "xgboost_overrides": {"trees": p.xgboost_trees, "balanced": p.xgboost_balanced,
+                              "max_depth": p.xgboost_max_depth},
         "xgboost_class_weighting": {"balanced": balanced, "validation_average_precision": weighting},
         "features": len(names),
         "models": results,
+        **extra,
     }
