@@ -556,3 +556,77 @@ def test_remembered_name_conversions_answer_exactly_what_moto_answers(monkeypatc
     assert (queue_story(), deliveries()) == plain
     info = sqs_models.camelcase_to_underscores.cache_info()
     assert info.hits > 10 * info.misses  # the queue's attribute names, converted once each
+
+
+def query_story() -> list[str]:
+    """Queries as the services send them (a partition's newest first, a key range, a page and the next, a filter,
+    a count, a missing partition, an index) over a table of many partitions: every answer."""
+    run = uuid.uuid4().hex[:8]
+    out = []
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        table = f"log-{run}"
+        db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "g")],
+                        GlobalSecondaryIndexes=[{"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                                 "Projection": {"ProjectionType": "ALL"}}])
+        for p in range(12):
+            for i in (5, 1, 9, 3, 7, 0):
+                db.put_item(TableName=table, Item={"pk": {"S": f"m#{p}"}, "sk": {"S": f"2026-12-0{i}"},
+                                                   "g": {"S": f"g{(p + i) % 3}"}, "n": {"N": str(p * 10 + i)}})
+        plain = f"one-{run}"
+        db.create_table(TableName=plain, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        for p in range(5):
+            db.put_item(TableName=plain, Item={"pk": {"S": f"k{p}"}, "v": {"N": str(p)}})
+        k = {":k": {"S": "m#4"}}
+        calls = [
+            dict(TableName=table, KeyConditionExpression="pk = :k", ExpressionAttributeValues=k),
+            dict(TableName=table, KeyConditionExpression="pk = :k", ExpressionAttributeValues=k, ScanIndexForward=False),
+            dict(TableName=table, KeyConditionExpression="pk = :k AND sk BETWEEN :s AND :u",
+                 ExpressionAttributeValues={**k, ":s": {"S": "2026-12-02"}, ":u": {"S": "2026-12-08"}}),
+            dict(TableName=table, KeyConditionExpression="pk = :k AND begins_with(sk, :s)",
+                 ExpressionAttributeValues={**k, ":s": {"S": "2026-12-0"}}, Limit=2),
+            dict(TableName=table, KeyConditionExpression="pk = :k", ExpressionAttributeValues=k, Limit=2,
+                 ExclusiveStartKey={"pk": {"S": "m#4"}, "sk": {"S": "2026-12-03"}}),
+            dict(TableName=table, KeyConditionExpression="pk = :k", FilterExpression="n > :n",
+                 ExpressionAttributeValues={**k, ":n": {"N": "44"}}),
+            dict(TableName=table, KeyConditionExpression="pk = :k", ExpressionAttributeValues=k, Select="COUNT"),
+            dict(TableName=table, KeyConditionExpression="pk = :k", ExpressionAttributeValues={":k": {"S": "nobody"}}),
+            dict(TableName=table, IndexName="by_g", KeyConditionExpression="g = :g",
+                 ExpressionAttributeValues={":g": {"S": "g1"}}),
+            dict(TableName=plain, KeyConditionExpression="pk = :k", ExpressionAttributeValues={":k": {"S": "k3"}}),
+            dict(TableName=plain, KeyConditionExpression="pk = :k", ExpressionAttributeValues={":k": {"S": "k9"}}),
+            dict(TableName=table, KeyConditionExpression="sk = :k", ExpressionAttributeValues=k),  # not the key
+        ]
+        for call in calls:
+            try:
+                got = db.query(**call)
+                got.pop("ResponseMetadata")
+                out.append(json.dumps(got, sort_keys=True))
+            except db.exceptions.ClientError as e:
+                out.append(f'{e.response["Error"]["Code"]}: {e.response["Error"]["Message"]}')
+        out.append(json.dumps(db.scan(TableName=table)["Count"]))
+    return out
+
+
+def test_queries_answer_exactly_what_moto_answers_reading_their_partition_only(monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(Table, "query", Table.query)  # undone after the test
+    monkeypatch.setattr(Table, "all_items", Table.all_items)
+    plain = query_story()
+    assert '"Count": 6' in plain[0] and '"Count": 0' in plain[7] and '"Count": 1' in plain[9] and plain[-1] == "72"
+    assert plain[-2].startswith("ValidationException")
+
+    moto_server.partition_queries()
+    moto_server.partition_queries()  # idempotent: not wrapped twice
+    listed: list[int] = []
+    real = Table.all_items
+    monkeypatch.setattr(Table, "all_items", lambda self: listed.append(len(r := real(self))) or r)
+    assert query_story() == plain
+    # the base-table queries of the big table listed one partition (6 items), never the table's 72
+    assert listed and 72 not in listed[:8] and max(listed[:8]) == 6
