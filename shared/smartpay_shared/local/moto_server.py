@@ -66,6 +66,11 @@ moto.
 action-count and overlapping-paths checks again; the copy is now a pickle of the tree made once per text, and those
 two pure checks run once per (expression, names) that passed them. In process (the save + outbox clear of
 bench_moto_dynamodb's shape, thread CPU of the handler): 1.79 -> 0.99 ms per UpdateItem.
+`fast_event_pattern_reject` (same session; PutEvents was next, 5 calls and 17-23 ms per saga): moto offers each event
+to every rule of the bus and each rule's match first round-trips the whole event through JSON; a rule whose pattern
+names a top-level field among plain strings (the stack's rules: `detail-type`) now answers False at once when the
+event's string is not among them, as moto's match answers. In process (bench_moto_events' bus of 35 rules + the
+archive, every other patch on, CPU per PutEvents): 2.88 -> 1.90 ms.
 
 Serialisation: moto 5.2 writes every answer by walking the operation's botocore output shape and picks each member
 of each structure through six alias providers (objects built per member per value); a DynamoDB item is a map of
@@ -413,6 +418,43 @@ def fast_update_validation() -> None:
 
     DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed
     DepthFirstTraverser.process = process
+
+
+def fast_event_pattern_reject() -> None:
+    """moto's PutEvents offers every event to every rule of the bus, and each rule's `EventPattern.matches_event`
+    first round-trips the whole event through `json.dumps` + `json.loads` and flattens it, then matches. On the
+    stack's bus (~36 rules, an event matching one of them and the archive) that is ~35 round trips of a 3-5 kB
+    event per PutEvents for rules that fail on their first field. Now a rule whose pattern asks for a top-level
+    field among plain strings (`"detail-type": ["payment.completed"]`, `"source": [...]`) answers False at once when
+    the event's field is a string that is not among them, which is what moto's match answers there (a string equal
+    to none of the filters fails that field, and every field must match). Anything else (a named filter, `$or`, a
+    field that is not a string) takes moto's own path. test_moto_patches compares the answers with moto's."""
+    from moto.events.models import EventPattern
+
+    if getattr(EventPattern, "_smartpay_fast_reject", False):
+        return
+    original = EventPattern.matches_event
+
+    def plain_fields(pattern: Any) -> tuple[tuple[str, frozenset], ...]:
+        if not isinstance(pattern, dict):
+            return ()
+        return tuple((key, frozenset(filters)) for key, filters in pattern.items()
+                     if key != "$or" and isinstance(filters, list) and filters
+                     and all(type(f) is str for f in filters))
+
+    def matches_event(self: Any, event: Any) -> bool:
+        fields = self.__dict__.get("_smartpay_plain_fields")
+        if fields is None:
+            fields = self.__dict__["_smartpay_plain_fields"] = plain_fields(self._pattern)
+        if fields and isinstance(event, dict):
+            for key, allowed in fields:
+                value = event.get(key)
+                if type(value) is str and value not in allowed:
+                    return False
+        return original(self, event)
+
+    EventPattern.matches_event = matches_event
+    EventPattern._smartpay_fast_reject = True
 
 
 def reuse_update_validation(size: int = 2048) -> None:
@@ -824,6 +866,7 @@ def wsgi_app() -> Callable:
     from moto.moto_server.werkzeug_app import create_backend_app
 
     cache_event_paths()
+    fast_event_pattern_reject()
     cache_action_names()
     fast_dynamodb_serialisation()
     linear_item_size_check()

@@ -490,6 +490,39 @@ def test_the_reused_copy_is_a_fresh_tree_equal_to_moto_deep_copy(monkeypatch):
     assert not {id(n) for n in nodes(first)} & {id(n) for n in nodes(tree)}  # no node shared with the remembered tree
 
 
+def test_event_patterns_answer_what_moto_answers_with_the_fast_reject(monkeypatch):
+    """Every pattern against every event, moto's EventPattern with and without the fast reject: same answer each
+    time (plain string fields, named filters, $or, nested detail, lists, numbers, a missing field, no pattern)."""
+    from moto.events.models import EventPattern
+
+    monkeypatch.setattr(EventPattern, "matches_event", EventPattern.matches_event)  # undone after the test
+    monkeypatch.setattr(EventPattern, "_smartpay_fast_reject", False, raising=False)
+    patterns = [
+        {}, {"source": ["smartpay.payment"]}, {"detail-type": ["payment.completed", "payment.indexed"]},
+        {"source": ["smartpay.payment"], "detail-type": ["route.selected"], "replay-name": [{"exists": False}]},
+        {"source": [{"prefix": "smartpay."}]}, {"source": [{"prefix": ""}]},
+        {"detail-type": ["payment.completed"], "detail": {"data": {"gateway": ["stripe"]}}},
+        {"$or": [{"source": ["a"]}, {"detail-type": ["payment.completed"]}]},
+        {"detail-type": ["payment.completed", {"prefix": "route."}]}, {"resources": ["arn:x"]},
+        {"detail-type": [{"anything-but": "payment.completed"}]}, {"account": ["123456789012"]},
+        {"detail": {"amount": [{"numeric": [">", 10]}]}}, {"detail-type": ["1"]}, {"missing": ["x"]},
+        {"source": ["smartpay.payment", "smartpay.chat"], "detail-type": ["payment.indexed"]},
+    ]
+    events = [
+        {"source": source, "detail-type": kind, "account": "123456789012", "resources": resources,
+         "detail": {"data": {"gateway": gateway}, "amount": amount}, "time": 1.5}
+        for source in ("smartpay.payment", "smartpay.chat", "a")
+        for kind in ("payment.completed", "route.selected", "payment.indexed")
+        for resources, gateway, amount in (([], "stripe", 5), (["arn:x"], "solana", 25))
+    ] + [{"source": "smartpay.payment"}, {"detail-type": 1, "source": ["smartpay.payment"]},
+         {"source": {"nested": "smartpay.payment"}, "detail-type": "payment.completed"}]
+    plain = [[EventPattern(json.dumps(p), p).matches_event(e) for e in events] for p in patterns]
+    assert any(any(row) for row in plain) and not all(all(row) for row in plain)
+    moto_server.fast_event_pattern_reject()
+    moto_server.fast_event_pattern_reject()  # idempotent
+    assert [[EventPattern(json.dumps(p), p).matches_event(e) for e in events] for p in patterns] == plain
+
+
 def item_story() -> list[bytes]:
     """moto's raw answers (the bodies as sent, byte for byte) to item reads and writes over every attribute type:
     strings with unicode, numbers, binaries and binary sets (moto's own walk), sets, nested maps and lists, empty
