@@ -432,6 +432,108 @@ def test_update_expressions_answer_and_write_exactly_what_moto_does_validated_in
     assert info.hits >= info.misses > 0  # each text parsed once, then remembered
 
 
+def test_update_validation_reused_per_expression_answers_and_writes_exactly_what_moto_does(monkeypatch):
+    """The update story (valid saves repeated with the same text, each invalid expression) with the validator's copy
+    and its two pure checks reused per expression: same answers, same item as plain moto; the checks ran once per
+    expression that passed them, every time for one that failed."""
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for cls, name in ((validators.ActionCountValidator, "traverse"), (validators.OverlappingPathsValidator, "traverse"),
+                      (DepthFirstTraverser, "nodes_to_be_processed"), (DepthFirstTraverser, "process"),
+                      (validators.UpdateExpressionValidator, "__init__"), (validators.UpdateExpressionValidator, "validate")):
+        monkeypatch.setattr(cls, name, getattr(cls, name))  # undone after the test
+    monkeypatch.setattr(UpdateExpressionParser, "make", UpdateExpressionParser.__dict__["make"])
+    monkeypatch.setattr(validators.UpdateExpressionValidator, "_smartpay_reused", False, raising=False)
+    checked: list[int] = []
+    real = validators.ActionCountValidator.verify_action_counts
+    monkeypatch.setattr(validators.ActionCountValidator, "verify_action_counts",
+                        lambda self, node: checked.append(1) or real(self, node))
+
+    plain = update_story()
+    moto_server.fast_update_validation()
+    fast = update_story()
+    fast_checks, checked[:] = len(checked), []
+    moto_server.reuse_update_validation()
+    moto_server.reuse_update_validation()  # idempotent
+    assert update_story() == fast == plain
+    # the save (3 requests, one text) checked once, not three times; nothing else changes
+    assert 0 < len(checked) < fast_checks
+    again, checked[:] = update_story(), []
+    assert again == plain and len(checked) < fast_checks  # a new run (new trees remembered) answers the same
+
+
+def test_the_reused_copy_is_a_fresh_tree_equal_to_moto_deep_copy(monkeypatch):
+    """The validator gets its own tree (pickled once, loaded per request), never the remembered one, equal node for
+    node to what moto's deepcopy gives."""
+    import copy
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    for name in ("__init__", "validate"):
+        monkeypatch.setattr(validators.UpdateExpressionValidator, name, getattr(validators.UpdateExpressionValidator, name))
+    monkeypatch.setattr(validators.UpdateExpressionValidator, "_smartpay_reused", False, raising=False)
+    moto_server.reuse_update_validation()
+    tree = UpdateExpressionParser.make("SET #s = :s, #o.#e0 = :e, n = n + :one REMOVE #o.#e1, l[0] ADD tags :t")
+    table = type("Table", (), {"table_key_attrs": [], "attr": [], "attribute_keys": []})()
+    first, second = (validators.UpdateExpressionValidator(tree, {}, {}, item=None, table=table).node_to_validate
+                     for _ in range(2))
+
+    def nodes(node):  # the tree's node objects (a leaf's plain values, shared by a deep copy too, left out)
+        if hasattr(node, "__dict__"):
+            yield node
+            for child in getattr(node, "children", None) or ():
+                yield from nodes(child)
+
+    def shape(node):  # the tree's types and plain values (other attributes, e.g. a parent link, by type only)
+        if not hasattr(node, "__dict__"):
+            return node
+        return (type(node).__name__, {k: [shape(c) for c in v or ()] if k == "children" else
+                                      v if isinstance(v, str | int | float | bool | type(None)) else type(v).__name__
+                                      for k, v in sorted(vars(node).items())})
+
+    assert first is not tree and second is not first
+    assert shape(first) == shape(second) == shape(copy.deepcopy(tree)) == shape(tree)
+    assert len(list(nodes(tree))) > 20
+    assert not {id(n) for n in nodes(first)} & {id(n) for n in nodes(tree)}  # no node shared with the remembered tree
+
+
+def test_event_patterns_answer_what_moto_answers_with_the_fast_reject(monkeypatch):
+    """Every pattern against every event, moto's EventPattern with and without the fast reject: same answer each
+    time (plain string fields, named filters, $or, nested detail, lists, numbers, a missing field, no pattern)."""
+    from moto.events.models import EventPattern
+
+    monkeypatch.setattr(EventPattern, "matches_event", EventPattern.matches_event)  # undone after the test
+    monkeypatch.setattr(EventPattern, "_smartpay_fast_reject", False, raising=False)
+    patterns = [
+        {}, {"source": ["smartpay.payment"]}, {"detail-type": ["payment.completed", "payment.indexed"]},
+        {"source": ["smartpay.payment"], "detail-type": ["route.selected"], "replay-name": [{"exists": False}]},
+        {"source": [{"prefix": "smartpay."}]}, {"source": [{"prefix": ""}]},
+        {"detail-type": ["payment.completed"], "detail": {"data": {"gateway": ["stripe"]}}},
+        {"$or": [{"source": ["a"]}, {"detail-type": ["payment.completed"]}]},
+        {"detail-type": ["payment.completed", {"prefix": "route."}]}, {"resources": ["arn:x"]},
+        {"detail-type": [{"anything-but": "payment.completed"}]}, {"account": ["123456789012"]},
+        {"detail": {"amount": [{"numeric": [">", 10]}]}}, {"detail-type": ["1"]}, {"missing": ["x"]},
+        {"source": ["smartpay.payment", "smartpay.chat"], "detail-type": ["payment.indexed"]},
+    ]
+    events = [
+        {"source": source, "detail-type": kind, "account": "123456789012", "resources": resources,
+         "detail": {"data": {"gateway": gateway}, "amount": amount}, "time": 1.5}
+        for source in ("smartpay.payment", "smartpay.chat", "a")
+        for kind in ("payment.completed", "route.selected", "payment.indexed")
+        for resources, gateway, amount in (([], "stripe", 5), (["arn:x"], "solana", 25))
+    ] + [{"source": "smartpay.payment"}, {"detail-type": 1, "source": ["smartpay.payment"]},
+         {"source": {"nested": "smartpay.payment"}, "detail-type": "payment.completed"}]
+    plain = [[EventPattern(json.dumps(p), p).matches_event(e) for e in events] for p in patterns]
+    assert any(any(row) for row in plain) and not all(all(row) for row in plain)
+    moto_server.fast_event_pattern_reject()
+    moto_server.fast_event_pattern_reject()  # idempotent
+    assert [[EventPattern(json.dumps(p), p).matches_event(e) for e in events] for p in patterns] == plain
+
+
 def item_story() -> list[bytes]:
     """moto's raw answers (the bodies as sent, byte for byte) to item reads and writes over every attribute type:
     strings with unicode, numbers, binaries and binary sets (moto's own walk), sets, nested maps and lists, empty
