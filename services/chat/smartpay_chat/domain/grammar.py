@@ -82,7 +82,7 @@ METRICS = [
                r"|what (?:have|has|had) (?:we|i) (?:taken|made|earned|collected|brought in|processed|captured|sold|taken in|raised)"
                # "total captured yesterday", "total raised" (heldout_l): the money; "total captured payments" is a count
                r"|total (?:amount |value )?(?:captured|collected|raised|processed|received|taken|earned|charged)"
-               r"(?!\s+(?:payments?|transactions?|orders?|charges?|purchases?|refunds?)\b)"
+               r"(?!\s+(?:back|payments?|transactions?|orders?|charges?|purchases?|refunds?)\b)"
                r"|money (?:came|come|coming) in"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in)\b"),

@@ -63,17 +63,16 @@ _AMOUNT_WORDS = r"\b(?:value|values|amount|amounts|size|sizes|basket|ticket|spen
 # Currencies are never added together or converted (METRICS.md): a conversion, or the money of several currencies
 # asked as one figure ("total volume across all currencies as one number, converted to dollars", heldout_l), is
 # refused, never answered in one currency or per currency.
-_CONVERSION = (r"\bconver(?:t|ts|ted|ting|sions?)\b|\bexchange rates?\b|\bfx rates?\b")
+# "conversion rate" (checkout conversion) is not a currency's: only a conversion to, into or of money is.
+_CONVERSION = (r"\bconver(?:t|ts|ted|ting)\b(?:\s+\w+){0,3}?\s+(?:to|into|in)\b|\bcurrency conversions?\b"
+               r"|\bconver(?:t|ted|ting|sion)\b(?=.*\b(?:currenc|dollars?|euros?|pounds?|yen|usd|eur|gbp)\w*)"
+               r"|\bexchange rates?\b|\bfx rates?\b")
 _ONE_FIGURE = (r"\b(?:as|in|into) (?:one|a single) (?:number|figure|total|sum|amount)\b"
                r"|\b(?:sum|summed|add|added|adding|combine|combined|lump|lumped)\s+(?:up\s+|together\s+)?(?:across|over)\s+"
                r"(?:all\s+)?(?:the\s+|our\s+)?currencies\b|\bcurrencies\s+(?:summed|added|combined|lumped)\b")
 CONVERSION_REASON = ("I never add amounts in different currencies together or convert them (METRICS.md): ask for the "
                      "money per currency, or in one currency")
-# A weekday in a proper noun ("It's Giving Tuesday", heldout_l): a capitalised word before it that is no time word.
-# Set aside when the question has another window; alone it is still read as the weekday.
 _WEEKDAY_RE = "|".join(g.WEEKDAYS)
-_NOT_A_NAME = frozenset("""last this since on next every past previous prior from until till before after and or to
-between each of the a for by per yesterday today through thru til including excluding following in at""".split())
 # A "<word> time" the grammar could not read as a zone ("Calgary time"): refused, never answered in the default zone
 # (heldout_l: "Halifax time" was answered in UTC). Not these words before "time" (no place).
 _NOT_A_ZONE = frozenset("""same first last real any every each no some long short spare free lead wait waiting down up
@@ -116,8 +115,8 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         # "orders placed today" (heldout_l): placing, submitting or creating a payment is the payment itself (not
         # "placed on hold")
         if t.has(_NOUNS):
-            t.take(r"\b(?:(?:were|was|been|being|got|get|are|is|have been|has been|had been)\s+)?(?:placed|submitted"
-                   r"|initiated|created)\b(?!\s+(?:on|in|into)\s+hold\b)")
+            t.take(r"\b(?:(?:were|was|been|being|got|get|are|is|have been|has been|had been)\s+)?(?:placed"
+                   r"|created)\b(?!\s+(?:on|in|into)\s+hold\b)")
         # "fee payments" (heldout_l: a school's fees): the payments themselves; "fees" alone stays refused
         t.take(r"\b(?:school |tuition )?fees? (?=payments?\b)")
         if t.has(_EXCLUSION):  # "leaving Amazon Pay out of it": never read as the filter it names
@@ -211,20 +210,29 @@ def _zone(t: g.Text, question: str, parsed: g.Parsed) -> None:
     parsed.timezone = zone
 
 
+# Named days whose name holds a weekday ("Giving Tuesday"): set aside only beside a one-day window ("It's Giving
+# Tuesday - how much so far today?"). Any other "<Word> <weekday>" ("Stripe Tuesday", "Black Friday this year") is
+# left to the windows, which refuse two of them: a named day is never read as a date.
+_NAMED_DAYS = frozenset({"giving", "cyber", "black", "good", "easter", "ash", "holy", "super", "mad"})
+
+
 def _without_named_days(t: g.Text, question: str, today: date) -> g.Text:
-    """`t` with the weekdays of proper nouns ("Giving Tuesday") set aside when another window is left to read."""
+    """`t` with the weekday of a named day ("Giving Tuesday") set aside when the window left is one day (today,
+    yesterday); otherwise `t` as it is."""
     spans = []
     for m in re.finditer(rf"\b([a-z]+)\s+({_WEEKDAY_RE})\b", t.text):
         word, day = m.group(1), m.group(2)
-        if word in _NOT_A_NAME or word in g.WEEKDAYS:
+        if word not in _NAMED_DAYS:
             continue
-        if re.search(rf"(?:[\w,'’]\s+){word.capitalize()}\s+{day.capitalize()}\b", question):
+        if re.search(rf"\b{word.capitalize()}\s+{day.capitalize()}\b", question):
             spans.append(m.span())
     if not spans:
         return t
     without = copy.copy(t)
     for span in spans:
         without.blank(*span)
+    if not re.search(r"\b(?:today|yesterday|tonight)\b", without.text):
+        return t
     try:
         found, _ = when.window(copy.copy(without), today)
     except (when.FutureWindow, when.NoSuchDate, when.TwoWindows):

@@ -95,7 +95,12 @@ ABBREVIATIONS = {
 _IANA_REGIONS = ("Africa", "America", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 _NOT_A_CITY = {"act", "north", "south", "west", "christmas", "easter", "midway", "wake", "oral", "virgin", "resolute",
                "reunion", "canary", "yap", "jersey", "knox in", "swift current", "rainy river", "lower princes",
-               "cayenne", "truk", "chuuk", "currie", "nsw", "lhi", "yancowinna", "general", "continental"}
+               "cayenne", "truk", "chuuk", "currie", "nsw", "lhi", "yancowinna", "general", "continental",
+               # better known as another place than the zone's own (Victoria BC, Norfolk VA, Chatham UK/Ontario,
+               # Stanley UK, Cordoba Spain, Merida Spain/Venezuela, Tripoli Lebanon, Kingston Ontario, Georgetown):
+               # refused as unresolved, never answered in a zone the asker may not mean
+               "victoria", "norfolk", "chatham", "stanley", "cordoba", "merida", "tripoli", "kingston", "georgetown",
+               "hamilton", "san juan", "la paz", "santa isabel", "cambridge bay", "guadalcanal"}
 
 
 def _iana_cities() -> dict[str, str]:
@@ -115,7 +120,7 @@ AMBIGUOUS = {"ist": "India, Ireland or Israel", "ast": "Atlantic or Arabia"}
 _PLACES = {**IANA_CITIES, **REGIONS, **CITIES}
 _PLACE = "|".join(re.escape(p) for p in sorted(_PLACES, key=len, reverse=True))
 _TIME = r"(?:local\s+)?(?:time\s*zone|timezone|time|tz|hours)\b"
-_PREP = r"(?:\b(?:in|on|at|using|per|by|according\s+to)\s+)?(?:the\s+)?"
+_PREP = r"(?:\b(?:in|on|at|using|per|by|according\s+to)\s+)?(?:the\s+)?\b"  # "\b": "at any time" is not "ny time"
 
 
 class ZoneProblem(ValueError):

@@ -173,7 +173,6 @@ def test_money_per_currency_is_still_answered(question):
                                                  "group_by": ["currency"]}),  # heldout_l 28
     ("How many orders over 200 euros were placed today?", {"metric": "count", "window": {"period": "today"},
      "filters": {"currencies": ["EUR"], "amount_gt": "200"}}),  # heldout_l 31
-    ("how many payments were submitted today", {"metric": "count", "window": {"period": "today"}}),
     ("how many donations failed to go through today", {"metric": "count", "window": {"period": "today"},
      "filters": {"statuses": ["failed", "declined_fraud"]}}),  # heldout_l 90
     ("how many payments failed to go through today", {"metric": "count", "window": {"period": "today"},
@@ -261,3 +260,37 @@ def test_two_p_percentiles_for_payments_are_latency():
                                       "95th percentile of payments this week"])
 def test_other_percentiles_stay_refused(question):
     assert plan(question).kind == "refusal"
+
+
+# The review's findings on these rules (session 14): each was answered wrongly before its mend.
+
+
+@pytest.mark.parametrize("question", [
+    "Volume for Stripe Tuesday last week",  # a gateway before a weekday is no named day: Stripe and Tuesday were lost
+    "Approval rate for Amazon Pay Friday this week",
+    "How many Stripe payments on Black Friday this year",  # a named day beside a longer window: which date?
+    "Volume Cyber Monday, Stripe Monday and Adyen Tuesday this week",
+    "total charged back last month",  # chargebacks are not volume
+    "Victoria time: volume today",  # Australia/Victoria or Victoria, BC: refused, not guessed
+    "volume yesterday Norfolk time",
+    "how many payments were initiated on Stripe this week",  # the first gateway tried, not the final one
+    "what's our checkout conversion rate this week",  # not a currency conversion, and not a figure we have
+])
+def test_the_reviews_readings_are_refused(question):
+    assert plan(question).kind == "refusal", fields(question)
+
+
+def test_a_checkout_conversion_rate_is_not_refused_as_a_currency_conversion():
+    assert CONVERSION_REASON not in plan("what's our checkout conversion rate this week").reason
+
+
+@pytest.mark.parametrize("question", ["how many payments at any time today", "volume today in company time"])
+def test_a_word_ending_in_a_city_abbreviation_is_no_zone(question):
+    # "at any time": "ny time" inside "any time" was read as America/New_York
+    assert plan(question).timezone == "UTC"
+
+
+@pytest.mark.parametrize("question", ["convert today's volume to euros", "volume in USD at today's exchange rate",
+                                      "what is this month's volume converted into dollars"])
+def test_a_currency_conversion_is_still_refused_as_one(question):
+    assert CONVERSION_REASON in plan(question).reason
