@@ -316,10 +316,6 @@ def main(argv: list[str] | None = None) -> None:
         destroy_stack(args.endpoint, state_dir, services)
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _plugin_cache_dir(rc_file: str) -> Path | None:
     """The CLI config's `plugin_cache_dir` (None without one)."""
     try:
@@ -334,10 +330,16 @@ def _plugin_cache_dir(rc_file: str) -> Path | None:
 def _first_install_lock(rc_file: str):
     """Terraform's plugin cache is not safe for concurrent first installs: inits of several roots at once into a
     cache without the provider fail with "failed to create directory ... file exists" (seen on a fresh checkout,
-    the stack initialising its roots in parallel). While the cache holds no provider yet, inits take turns (an
-    exclusive lock on a file in the cache); once it holds one, they run at once."""
+    the stack initialising its roots in parallel). Until one init has succeeded into the cache (a marker written
+    under the lock), inits take turns on an exclusive lock in the cache, each re-checking the marker once it holds
+    the lock; after that they run at once (a provider directory alone proves nothing: it appears before the
+    provider is fully in place)."""
     cache = _plugin_cache_dir(rc_file)
-    if cache is None or any(cache.glob("*/*/*/*/*_*")):  # <host>/<namespace>/<type>/<version>/<os_arch>
+    if cache is None:
+        yield
+        return
+    marker = cache / ".smartpay-installed"
+    if marker.exists():
         yield
         return
     cache.mkdir(parents=True, exist_ok=True)
@@ -345,5 +347,10 @@ def _first_install_lock(rc_file: str):
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
+            marker.touch()  # the init succeeded: the provider is in the cache
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+if __name__ == "__main__":
+    main()
