@@ -252,6 +252,10 @@ def scan_duckdb(scanner: Scanner, path: Path, attempts: int = 20) -> None:
             db = duckdb.connect(str(path), read_only=True)
             break
         except duckdb.IOException as e:
+            if not path.exists():
+                # a read copy the live writer replaced and removed after the listing: its rows are in the index
+                # file itself (scanned too), and a copy that no longer exists holds nothing to leak
+                return
             if attempt == attempts - 1:
                 scanner.errors.append(f"chat index {path}: {e}")
                 return
