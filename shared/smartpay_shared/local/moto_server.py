@@ -758,6 +758,33 @@ def report_domain_processing_status() -> None:
     OpenSearchDomain.to_dict = to_dict  # type: ignore[method-assign]
 
 
+
+def function_copies_share_logs() -> None:
+    """moto's Lambda deep-copies a function to answer CreateFunction with `Publish` (the version it returns) and
+    ListFunctions (each `$LATEST`), and a function holds a reference to the account's CloudWatch Logs backend: each
+    copy copied every log group in the region. Besides the cost, a log group created by another request during the
+    copy fails it ("dictionary changed size during iteration": a 500 after the function was stored); the provider's
+    retry then meets 409 "Function already exist", which hashicorp/aws 5.x retries for five minutes and fails the
+    apply (session 14's CI: `smartpay-payment-worker`, 4m50s then 409, while other roots created their log groups).
+    Copies now share the backend, as the original does; everything else is copied as before."""
+    from moto.awslambda.models import LambdaFunction
+
+    if getattr(LambdaFunction.__dict__.get("__deepcopy__"), "smartpay_patched", False):
+        return
+
+    def __deepcopy__(self: Any, memo: dict) -> Any:
+        backend = self.__dict__.get("logs_backend")
+        if backend is not None:
+            memo[id(backend)] = backend
+        copied = self.__class__.__new__(self.__class__)
+        memo[id(self)] = copied
+        copied.__dict__.update({name: copy.deepcopy(value, memo) for name, value in self.__dict__.items()})
+        return copied
+
+    __deepcopy__.smartpay_patched = True  # type: ignore[attr-defined]
+    LambdaFunction.__deepcopy__ = __deepcopy__  # type: ignore[attr-defined]
+
+
 _partition = threading.local()
 
 
@@ -939,6 +966,7 @@ def wsgi_app() -> Callable:
     reuse_update_validation()
     item_level_transactions()
     report_domain_processing_status()
+    function_copies_share_logs()
     partition_queries()
     fast_queue_attributes()
     dispatcher, _ = server_classes()
