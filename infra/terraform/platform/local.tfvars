@@ -10,3 +10,5 @@ log_retention_in_days       = 1
 # API functions, because the local gateway applies the same per-merchant limit in front of them.
 redis_url                 = "redis://127.0.0.1:6379/0"
 api_rate_limit_per_second = 0
+force_destroy_buckets     = true
+bucket_lifecycle          = false # nothing on the emulator outlives it; saves the provider's ~55 s wait per bucket

@@ -68,3 +68,19 @@ module "cache" {
   security_group_ids = var.cache_security_group_ids
   tags               = local.tags
 }
+
+# The services' Lambda zips, one object per content: <service>/<sha256 of the zip>.zip (modules/service/artifact.tf).
+# Versioned, as every bucket here (an overwritten object stays restorable); a release's replaced artifact is
+# deleted with all its versions by the provider, and a rollback uploads the same bytes again.
+module "artifacts" {
+  source = "../modules/s3_bucket"
+
+  name          = join("-", compact([var.name_prefix, "lambda-artifacts", var.bucket_name_suffix]))
+  require_tls   = var.target != "local"
+  versioning    = true
+  force_destroy = var.force_destroy_buckets
+  kms_key_arn   = module.kms_key.key_arn
+
+  lifecycle_rules = var.bucket_lifecycle
+  tags            = local.tags
+}

@@ -149,3 +149,8 @@ output "api_rate_limit_burst" {
   description = "Per-merchant burst of the API functions."
   value       = var.api_rate_limit_burst
 }
+
+output "artifact_bucket" {
+  description = "Bucket of the services' Lambda zips, each under <service>/<sha256 of the zip>.zip."
+  value       = module.artifacts.name
+}

@@ -44,6 +44,12 @@ variable "aws_endpoint_url" {
   }
 }
 
+variable "aws_endpoint_from_environment" {
+  description = "Emulated targets only: true when the caller exports AWS_ENDPOINT_URL=<aws_endpoint_url> to Terraform (the local orchestrator does): the provider then reads the emulator's address from there, for every service, and providers.tf writes no endpoints block (hashicorp/aws 5.100 spends ~4.5 s of CPU validating one, three times per apply). false (by hand): the endpoints block names aws_endpoint_url for each service."
+  type        = bool
+  default     = false
+}
+
 variable "archive_retention_days" {
   description = "Days the bus archive keeps events (0 = forever)."
   type        = number
@@ -158,4 +164,22 @@ variable "api_rate_limit_burst" {
     condition     = var.api_rate_limit_burst >= 1
     error_message = "api_rate_limit_burst must be at least 1."
   }
+}
+
+variable "bucket_name_suffix" {
+  description = "Suffix making the artifact bucket's name globally unique on AWS (e.g. the account ID); empty locally."
+  type        = string
+  default     = ""
+}
+
+variable "force_destroy_buckets" {
+  description = "Let destroy delete the non-empty artifact bucket (true for emulators and throwaway stacks)."
+  type        = bool
+  default     = false
+}
+
+variable "bucket_lifecycle" {
+  description = "Lifecycle rules on the root's buckets (noncurrent versions expire, stale multipart uploads abort). false locally: nothing on the emulator outlives it, and hashicorp/aws 5.x spends ~55 s per bucket waiting for the rules to read back."
+  type        = bool
+  default     = true
 }

@@ -30,6 +30,9 @@ request line (`ServerErrorLog` logs the 5xx answers). `BaseResponse.call_action`
 of moto's GIL samples under the saga's call mix); `cache_action_names` remembers them per class. A py-spy profile of the stack's moto under bench_saga load (2,509 samples) had 36 % of the samples in
 dispatch, 7 % listing moto's directory, 14 % in the request log.
 
+Search domains: `report_domain_processing_status` adds the `DomainProcessingStatus` AWS returns and moto leaves
+out, which hashicorp/aws 5.x waits on after creating a domain.
+
 Queues: moto's `Queue.attributes` computes the three approximate message counts, each a scan of every message in
 the queue with two clock reads per message, and moto builds `attributes` for one plain setting on every SendMessage
 and three times per received message (its retention check). A send or receive therefore cost O(queue length), and

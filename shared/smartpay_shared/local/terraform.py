@@ -3,8 +3,11 @@ infra/terraform (platform root, then one root per service) with one state file p
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import re
 import os
 import subprocess
 import sys
@@ -26,24 +29,39 @@ class TerraformError(RuntimeError):
 
 
 def ensure_toolchain(repo_root: Path | None = None) -> dict[str, str]:
-    """Install the toolchain if needed (scripts/install-terraform.sh); return the env to run it with."""
+    """Set up the toolchain if needed (scripts/install-terraform.sh: this machine kind's Terraform and its
+    hashicorp/aws 5.100.0 mirror); return the env to run it with. Raises TerraformError, with the
+    installer's reason, where either is missing."""
     root = repo_root or _find_repo_root()
     toolchain = Path(os.environ.get("SMARTPAY_TOOLCHAIN_DIR", root / ".local" / "toolchain"))
-    shim, rc = toolchain / "bin" / "terraform", toolchain / "terraformrc"
-    provider = toolchain / "mirror/registry.terraform.io/hashicorp/aws/terraform-provider-aws_3.39.0_linux_amd64.zip"
-    if not (shim.exists() and rc.exists() and provider.exists()):
-        subprocess.run(["bash", str(root / "scripts" / "install-terraform.sh")], check=True,
-                       env={**os.environ, "SMARTPAY_TOOLCHAIN_DIR": str(toolchain)})
+    link, rc = toolchain / "bin" / "terraform", toolchain / "terraformrc"
+    if not (link.is_symlink() and link.exists() and rc.exists()):  # the 3.39 shim was a file
+        proc = subprocess.run(["bash", str(root / "scripts" / "install-terraform.sh")], capture_output=True, text=True,
+                              env={**os.environ, "SMARTPAY_TOOLCHAIN_DIR": str(toolchain)})
+        if proc.returncode != 0:
+            raise TerraformError(f"no Terraform toolchain:\n{proc.stderr.strip()}")
     env = dict(os.environ)
     env.update({
         "TF_CLI_CONFIG_FILE": str(rc),  # this machine presets it to a missing file
         "CHECKPOINT_DISABLE": "1",
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
-        "PATH": f"{shim.parent}{os.pathsep}{env.get('PATH', '')}",
-        "SMARTPAY_TERRAFORM": str(shim),  # explicit: an unrelated terraform may sit on PATH
+        "PATH": f"{link.parent}{os.pathsep}{env.get('PATH', '')}",
+        "SMARTPAY_TERRAFORM": str(link),  # explicit: an unrelated terraform may sit on PATH
     })
     return env
+
+
+def emulator_only_env(endpoint_url: str) -> dict[str, str]:
+    """Proxy settings under which the provider reaches the emulator and nothing else: every other host goes
+    to a closed local port and fails at once, so a service without an endpoint entry in providers.tf stops
+    the apply instead of calling AWS. (Go skips proxies for loopback hosts; NO_PROXY covers another host.)"""
+    from urllib.parse import urlsplit
+
+    closed = "http://127.0.0.1:9"  # discard port: nothing listens there
+    host = urlsplit(endpoint_url).hostname or "127.0.0.1"
+    return {"HTTPS_PROXY": closed, "HTTP_PROXY": closed, "https_proxy": closed, "http_proxy": closed,
+            "NO_PROXY": host, "no_proxy": host}
 
 
 def build_lambda_zip(service: str, out_dir: Path, repo_root: Path | None = None) -> Path:
@@ -98,12 +116,18 @@ Variables = Mapping[str, Mapping[str, Any]]  # per root ("platform", "fraud", ..
 
 
 class _Stack:
-    def __init__(self, state_dir: Path, services: list[str] | None, repo_root: Path | None,
+    def __init__(self, endpoint_url: str, state_dir: Path, services: list[str] | None, repo_root: Path | None,
                  variables: Variables | None = None):
         self.variables = variables
         self.repo_root = repo_root or _find_repo_root()
         self.state_dir = Path(state_dir).resolve()
-        self.env = ensure_toolchain(self.repo_root)
+        # The emulator's address reaches the provider as AWS_ENDPOINT_URL, for every service, and the roots
+        # write no endpoints block (aws_endpoint_from_environment, write_vars): hashicorp/aws 5.100 spends ~4.5 s
+        # of CPU validating a non-empty one, three times per apply. Per-service AWS_ENDPOINT_URL_<SERVICE> from
+        # the caller's shell would win over it: dropped. Anything that is not the emulator meets the closed proxy.
+        self.env = {k: v for k, v in {**ensure_toolchain(self.repo_root), **emulator_only_env(endpoint_url)}.items()
+                    if not k.startswith("AWS_ENDPOINT_URL")}
+        self.env["AWS_ENDPOINT_URL"] = endpoint_url
         self.platform = _Root(self.repo_root, self.state_dir, None)
         self.services = [_Root(self.repo_root, self.state_dir, s) for s in (services or SERVICES)]
 
@@ -129,7 +153,8 @@ class _Stack:
                             self.env["TF_CLI_CONFIG_FILE"]])
         if stamp.exists() and stamp.read_text() == digest and (root.path / ".terraform.lock.hcl").exists():
             return
-        self.run(root, "init", "-input=false", "-no-color", "-reconfigure", f"-backend-config=path={root.state}")
+        with _first_install_lock(self.env["TF_CLI_CONFIG_FILE"]):
+            self.run(root, "init", "-input=false", "-no-color", "-reconfigure", f"-backend-config=path={root.state}")
         stamp.write_text(digest)
 
     def write_vars(self, root: _Root, endpoint_url: str, rebuild_zip: bool = True) -> None:
@@ -140,7 +165,7 @@ class _Stack:
             root.caller_vars.write_text(json.dumps(extra, indent=2))
         else:
             extra = json.loads(root.caller_vars.read_text()) if root.caller_vars.exists() else {}
-        variables: dict[str, Any] = {**extra, "aws_endpoint_url": endpoint_url}
+        variables: dict[str, Any] = {**extra, "aws_endpoint_url": endpoint_url, "aws_endpoint_from_environment": True}
         if root.service:
             zip_path = self.state_dir / "lambda" / f"{root.service}.zip"
             if rebuild_zip or not zip_path.exists():
@@ -160,8 +185,8 @@ class _Stack:
 
     def each_service(self, action: Callable[[_Root], Any]) -> list[Any]:
         """Run action on every service root at once: they only share the platform's (read-only)
-        state, and most of an apply is the provider waiting (3.39 serialises Lambda creation
-        within a root and waits 5 s after each)."""
+        state, and a root's critical path is the provider waiting (hashicorp/aws 5.x: ~25 s after each
+        queue, DLQ then queue; docs/terraform.md, "Apply time under hashicorp/aws 5.100")."""
         if not self.services:
             return []
         with ThreadPoolExecutor(max_workers=len(self.services)) as pool:
@@ -183,15 +208,23 @@ def apply_stack(endpoint_url: str, state_dir: Path, services: list[str] | None =
     `variables`: per root, values over local.tfvars (a stack's own Redis and emulator URLs, e.g.
     {"platform": {"redis_url": ...}, "payment": {"stripe_api_base": ...}}); kept for later plans and destroys.
     Returns {"platform": {...outputs}, "services": {name: {...outputs}}}."""
-    stack = _Stack(state_dir, services, repo_root, variables)
+    stack = _Stack(endpoint_url, state_dir, services, repo_root, variables)
 
-    def apply(root: _Root) -> dict[str, Any]:
+    def prepare(root: _Root) -> None:
         stack.init(root)
         stack.write_vars(root, endpoint_url)
+
+    def apply(root: _Root) -> dict[str, Any]:
         stack.run(root, "apply", "-auto-approve", "-input=false", "-no-color", *stack.var_args(root))
         return stack.outputs(root)
 
-    platform = apply(stack.platform)
+    # The service roots' `init` (hashing the 700 MB provider against the lock file) and zips need nothing from
+    # the platform's apply: they run while it does.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        prepared = pool.submit(stack.each_service, prepare)  # waited for on the way out, also on a failure
+        prepare(stack.platform)
+        platform = apply(stack.platform)
+        prepared.result()
     outputs = stack.each_service(apply)
     return {"platform": platform, "services": {r.key: o for r, o in zip(stack.services, outputs)}}
 
@@ -202,7 +235,7 @@ def plan_is_clean(endpoint_url: str, state_dir: Path, services: list[str] | None
     """True when a fresh plan of every root shows no change (-detailed-exitcode 0). With
     rebuild_lambda_zips=False the zips of the last apply are reused, so edited sources do not count.
     Without `variables`, those of the last apply."""
-    stack = _Stack(state_dir, services, repo_root, variables)
+    stack = _Stack(endpoint_url, state_dir, services, repo_root, variables)
 
     def plan(root: _Root) -> bool:
         stack.init(root)
@@ -219,7 +252,7 @@ def plan_changes(endpoint_url: str, state_dir: Path, services: list[str] | None 
     """What an apply would do, per root: the `resource_changes` of a saved plan (`terraform show -json`),
     e.g. {"payment": [{"address": ..., "change": {"actions": ["create", "delete"], ...}}, ...]}. Without
     `variables`, those of the last apply. Nothing is applied."""
-    stack = _Stack(state_dir, services, repo_root, variables)
+    stack = _Stack(endpoint_url, state_dir, services, repo_root, variables)
 
     def changes(root: _Root) -> list[dict[str, Any]]:
         stack.init(root)
@@ -239,7 +272,7 @@ def plan_changes(endpoint_url: str, state_dir: Path, services: list[str] | None 
 def destroy_stack(endpoint_url: str, state_dir: Path, services: list[str] | None = None,
                   repo_root: Path | None = None) -> None:
     """Destroy the service roots (they read the platform's state), then the platform root."""
-    stack = _Stack(state_dir, services, repo_root)
+    stack = _Stack(endpoint_url, state_dir, services, repo_root)
 
     def destroy(root: _Root) -> None:
         if not root.state.exists():
@@ -281,6 +314,42 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0 if plan_is_clean(args.endpoint, state_dir, services) else 2)
     else:
         destroy_stack(args.endpoint, state_dir, services)
+
+
+def _plugin_cache_dir(rc_file: str) -> Path | None:
+    """The CLI config's `plugin_cache_dir` (None without one)."""
+    try:
+        text = Path(rc_file).read_text()
+    except OSError:
+        return None
+    m = re.search(r'^\s*plugin_cache_dir\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    return Path(m.group(1)) if m else None
+
+
+@contextlib.contextmanager
+def _first_install_lock(rc_file: str):
+    """Terraform's plugin cache is not safe for concurrent first installs: inits of several roots at once into a
+    cache without the provider fail with "failed to create directory ... file exists" (seen on a fresh checkout,
+    the stack initialising its roots in parallel). Until one init has succeeded into the cache (a marker written
+    under the lock), inits take turns on an exclusive lock in the cache, each re-checking the marker once it holds
+    the lock; after that they run at once (a provider directory alone proves nothing: it appears before the
+    provider is fully in place)."""
+    cache = _plugin_cache_dir(rc_file)
+    if cache is None:
+        yield
+        return
+    marker = cache / ".smartpay-installed"
+    if marker.exists():
+        yield
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".smartpay-first-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+            marker.touch()  # the init succeeded: the provider is in the cache
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 if __name__ == "__main__":

@@ -143,6 +143,17 @@ def test_the_server_keeps_connections_alive_and_answers_each_request_on_them():
         server.stop()
 
 
+def test_a_search_domain_reports_the_processing_status_the_5x_provider_waits_for(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # in-process moto, whatever `make` exports
+    moto_server.report_domain_processing_status()
+    moto_server.report_domain_processing_status()  # idempotent: wraps once
+    with mock_aws():
+        es = boto3.client("es", region_name="us-east-1")
+        es.create_elasticsearch_domain(DomainName="smartpay-search", ElasticsearchVersion="7.10")
+        status = es.describe_elasticsearch_domain(DomainName="smartpay-search")["DomainStatus"]
+    assert status["Processing"] is False and status["DomainProcessingStatus"] == "Active"
+
+
 def queue_story() -> list:
     """What a client sees of SQS through sends, receives (redrive to a DLQ included), FIFO deduplication and
     the queue's counts, with ids, handles and clocks left out."""

@@ -3,9 +3,8 @@
 # (replace_triggered_by its id, unknown on a replacement). So Terraform refuses any plan that destroys or
 # replaces the table: `terraform destroy`, removing the module, a change of a key attribute, and also
 # turning the variable off. To really delete the table: `terraform state rm` this record first
-# (docs/terraform.md, "Deletion protection"). This guards against Terraform only: DynamoDB's own flag
-# (`deletion_protection_enabled`, DeleteTable refused whoever asks) needs provider >= 4.53, and the pinned
-# 3.39 has no such argument; on the 5.x provider (issue #15 item 2) set it on the table from this variable.
+# (docs/terraform.md, "Deletion protection"). This guards against Terraform; DynamoDB's own flag
+# (`deletion_protection_enabled` in main.tf, from the same variable) refuses DeleteTable whoever asks.
 
 resource "terraform_data" "deletion_guard" {
   count = var.deletion_protection ? 1 : 0

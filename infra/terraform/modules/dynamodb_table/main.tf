@@ -19,6 +19,9 @@ resource "aws_dynamodb_table" "this" {
   stream_view_type = var.stream_enabled ? var.stream_view_type : null
   tags             = var.tags
 
+  # DynamoDB's own guard: DeleteTable is refused whoever asks (deletion_guard.tf guards against Terraform).
+  deletion_protection_enabled = var.deletion_protection
+
   dynamic "attribute" {
     for_each = local.key_attributes
     content {

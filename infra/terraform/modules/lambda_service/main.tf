@@ -21,12 +21,16 @@ resource "aws_cloudwatch_log_group" "this" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:A Lambda DLQ catches failed asynchronous invocations only; the worker is invoked synchronously by its SQS mapping (failures redrive to the service queue's DLQ, which is alarmed) and the API function synchronously by API Gateway.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile and signed artefacts in S3; the zip is built reproducibly from the repository by the deploy itself (source_code_hash pins it), there is no separate artefact channel to protect.
-  function_name                  = var.function_name
-  description                    = var.description
-  role                           = aws_iam_role.this.arn
-  handler                        = var.handler
-  runtime                        = var.runtime
-  filename                       = var.filename
+  function_name = var.function_name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+  handler       = var.handler
+  runtime       = var.runtime
+  # The zip from the artifact bucket (s3_bucket/s3_key: a key named after its sha256) or, without one, uploaded
+  # directly; source_code_hash is the local zip's either way, so other code is a change Terraform sees.
+  filename                       = var.s3_bucket == null ? var.filename : null
+  s3_bucket                      = var.s3_bucket
+  s3_key                         = var.s3_key
   source_code_hash               = local.code_sha256 == "" ? null : local.code_sha256
   publish                        = true
   memory_size                    = var.memory_size
@@ -79,9 +83,8 @@ resource "aws_lambda_alias" "this" {
   }
 }
 
-# Provider 3.39 cannot set function_response_types = ["ReportBatchItemFailures"]: without it a
-# partial-batch response counts as success for the whole batch. batch_size defaults to 1 so a failed
-# record fails its invocation and follows the redrive policy (docs/terraform.md).
+# The worker answers with Powertools' partial batch response (batchItemFailures): ReportBatchItemFailures
+# makes Lambda retry only the failed records, which follow the queue's redrive policy to the DLQ.
 resource "aws_lambda_event_source_mapping" "this" {
   count = var.enable_event_source_mapping ? length(var.sqs_queue_arns) : 0
 
@@ -89,5 +92,6 @@ resource "aws_lambda_event_source_mapping" "this" {
   function_name                      = aws_lambda_alias.this.arn
   batch_size                         = var.batch_size
   maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
   enabled                            = true
 }

@@ -9,7 +9,7 @@ resource "aws_cloudwatch_event_rule" "schedule" {
   event_bus_name      = "default" # schedules run on the default bus only
   description         = "Invokes ${var.function_name}:${var.alias_name} ${var.schedule_expression}"
   schedule_expression = var.schedule_expression
-  is_enabled          = true
+  state               = "ENABLED"
   tags                = var.tags
 }
 

@@ -27,13 +27,14 @@ variable "handler" {
 }
 
 variable "runtime" {
-  description = "Lambda Python runtime. Provider 3.39 knows python3.8 at most; use python3.11+ on current providers."
+  description = "Lambda Python runtime, the same on every target: python3.11 is what the services and make package are built for."
   type        = string
   default     = "python3.11"
 
   validation {
-    condition     = can(regex("^python3\\.[0-9]+$", var.runtime))
-    error_message = "runtime must be a Python runtime such as python3.11."
+    # Managed Python runtimes AWS still accepts for new functions (python3.8 and 3.9 are end-of-life).
+    condition     = contains(["python3.11", "python3.12", "python3.13"], var.runtime)
+    error_message = "runtime must be a supported Lambda Python runtime: python3.11 (the services' Python), python3.12 or python3.13."
   }
 }
 
@@ -41,6 +42,23 @@ variable "filename" {
   description = "Path of the deployment zip (built before plan/apply)."
   type        = string
   default     = "lambda.zip"
+}
+
+variable "s3_bucket" {
+  description = "Bucket holding the deployment zip (the platform's artifact bucket); null: upload `filename` directly. `filename` is still the local copy its sha256 is taken from."
+  type        = string
+  default     = null
+}
+
+variable "s3_key" {
+  description = "Key of the zip in s3_bucket (named after the zip's sha256: one key, one content)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.s3_key == null || can(regex("^[A-Za-z0-9_./-]+\\.zip$", var.s3_key))
+    error_message = "s3_key must be a path ending in .zip."
+  }
 }
 
 variable "alias_name" {
@@ -157,7 +175,7 @@ variable "enable_event_source_mapping" {
 }
 
 variable "batch_size" {
-  description = "Records per invocation. 1 while ReportBatchItemFailures cannot be set (provider 3.39)."
+  description = "Records per invocation. The mapping reports batch item failures, so a failed record alone is retried (and redriven to the DLQ)."
   type        = number
   default     = 1
 

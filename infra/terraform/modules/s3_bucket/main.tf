@@ -1,6 +1,5 @@
-# A private, encrypted, optionally versioned bucket that refuses plain HTTP. Inline versioning,
-# encryption and lifecycle blocks: provider 3.39 has none of the aws_s3_bucket_* split resources;
-# 5.x still accepts the inline blocks (deprecated, with a warning).
+# A private, encrypted, optionally versioned bucket that refuses plain HTTP. Versioning, encryption and
+# lifecycle are the provider's separate resources (hashicorp/aws >= 4; the inline blocks are deprecated).
 
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18:Access logging needs a second log bucket per bucket; the two buckets are written only by their own service role, and CloudTrail data events are the audit trail on AWS.
@@ -9,31 +8,53 @@ resource "aws_s3_bucket" "this" {
   bucket        = var.name
   force_destroy = var.force_destroy
   tags          = var.tags
+}
 
-  versioning {
-    enabled = var.versioning
+resource "aws_s3_bucket_versioning" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  versioning_configuration {
+    # "Disabled" is valid only for a bucket never versioned, which is what this one is when false.
+    status = var.versioning ? "Enabled" : "Disabled"
   }
+}
 
-  # aws:kms with the platform key; a null key means the AWS managed key alias/aws/s3.
-  server_side_encryption_configuration {
-    rule {
-      apply_server_side_encryption_by_default {
-        sse_algorithm     = "aws:kms"
-        kms_master_key_id = var.kms_key_arn
-      }
+# aws:kms with the platform key; a null key means the AWS managed key alias/aws/s3.
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
     }
   }
+}
 
-  # Old versions stay restorable for a while (rollback), then go; stale multipart uploads go too.
-  lifecycle_rule {
-    id                                     = "expire-noncurrent-versions"
-    enabled                                = true
-    abort_incomplete_multipart_upload_days = 7
+# Old versions stay restorable for a while (rollback), then go; stale multipart uploads go too. Optional
+# (`lifecycle_rules`): after PutBucketLifecycleConfiguration hashicorp/aws 5.x waits for a run of consistent
+# reads, ~55 s per bucket, which buys nothing on an emulator whose data ends with the process.
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  count  = var.lifecycle_rules ? 1 : 0
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+
+    filter {} # every object
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
 
     noncurrent_version_expiration {
-      days = var.noncurrent_version_expiration_days
+      noncurrent_days = var.noncurrent_version_expiration_days
     }
   }
+
+  # A lifecycle configuration on a bucket whose versioning is changing is refused by S3.
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {

@@ -49,3 +49,9 @@ variable "require_tls" {
   type        = bool
   default     = true
 }
+
+variable "lifecycle_rules" {
+  description = "Expire noncurrent versions after noncurrent_version_expiration_days and abort stale multipart uploads (off only for an emulator: see main.tf)."
+  type        = bool
+  default     = true
+}

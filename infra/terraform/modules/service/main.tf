@@ -54,6 +54,8 @@ locals {
   attach_routes = local.create_api && var.api_id != ""
   # The worker's concurrency cap: the manifest's max_concurrency unless the root overrides it.
   worker_concurrency = var.worker_reserved_concurrency != null ? var.worker_reserved_concurrency : lookup(local.manifest, "max_concurrency", 1)
+  # Records per worker invocation: the manifest's batch_size unless the root overrides it.
+  worker_batch_size = var.batch_size != null ? var.batch_size : lookup(local.manifest, "batch_size", 1)
   # The API function's: the manifest's api_max_concurrency unless the root overrides it.
   api_concurrency = var.api_reserved_concurrency != null ? var.api_reserved_concurrency : lookup(local.manifest, "api_max_concurrency", 10)
   scheduled       = { for f in lookup(local.manifest, "scheduled", []) : f.name => f }
@@ -118,6 +120,8 @@ module "worker" {
   handler                        = local.lambda_handler.worker
   runtime                        = var.lambda_runtime
   filename                       = var.lambda_zip_path
+  s3_bucket                      = local.artifact.bucket
+  s3_key                         = local.artifact.key
   alias_name                     = local.alias_name
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
@@ -129,7 +133,7 @@ module "worker" {
   event_detail_types             = local.emits
   sqs_queue_arns                 = [module.queue.queue_arn]
   enable_event_source_mapping    = var.enable_event_source_mapping
-  batch_size                     = var.batch_size
+  batch_size                     = local.worker_batch_size
   reserved_concurrent_executions = local.worker_concurrency
   policy_statements              = local.policy_statements.worker
   immutable_release              = var.immutable_releases
@@ -148,6 +152,8 @@ module "api" {
   handler                        = local.lambda_handler.api
   runtime                        = var.lambda_runtime
   filename                       = var.lambda_zip_path
+  s3_bucket                      = local.artifact.bucket
+  s3_key                         = local.artifact.key
   alias_name                     = local.alias_name
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
@@ -177,6 +183,8 @@ module "scheduled" {
   handler               = local.lambda_handler[each.key]
   runtime               = var.lambda_runtime
   filename              = var.lambda_zip_path
+  s3_bucket             = local.artifact.bucket
+  s3_key                = local.artifact.key
   alias_name            = local.alias_name
   memory_size           = var.lambda_memory_size
   timeout               = var.lambda_timeout

@@ -87,7 +87,7 @@ output "functions" {
     role_arn             = function.role_arn
     handler              = local.lambda_handler[kind]
     code_sha256          = function.code_sha256
-    batch_size           = kind == "worker" ? var.batch_size : null
+    batch_size           = kind == "worker" ? local.worker_batch_size : null
     reserved_concurrency = kind == "worker" ? local.worker_concurrency : kind == "api" ? local.api_concurrency : -1
     schedule             = contains(keys(local.scheduled), kind) ? local.scheduled[kind].schedule : null
     schedule_rule        = contains(keys(local.scheduled), kind) ? function.schedule_rule_name : null
@@ -137,4 +137,13 @@ output "api_policy" {
 output "environments" {
   description = "Environment of each function by kind (worker, api, scheduled ones): what its settings classes read."
   value       = { for kind, _ in local.functions : kind => kind == "api" ? local.api_environment : local.environment }
+}
+
+output "artifact" {
+  description = "Where every function's code comes from: bucket and key of the zip in the artifact bucket (null without one) and the zip's sha256 (hex; the key's name)."
+  value = {
+    bucket = local.artifact.bucket
+    key    = local.artifact.key
+    sha256 = local.zip_sha256
+  }
 }

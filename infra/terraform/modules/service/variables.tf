@@ -57,8 +57,14 @@ variable "lambda_zip_path" {
   default     = "lambda.zip"
 }
 
+variable "artifact_bucket" {
+  description = "The platform's artifact bucket (platform output artifact_bucket): the zip is stored there under <service>/<sha256 of the zip>.zip and every function deploys from that key. Empty: each function uploads the zip directly."
+  type        = string
+  default     = ""
+}
+
 variable "lambda_runtime" {
-  description = "Lambda runtime (python3.8 with provider 3.39, python3.11 otherwise)."
+  description = "Lambda runtime of every function: python3.11 locally and on AWS."
   type        = string
   default     = "python3.11"
 }
@@ -106,9 +112,14 @@ variable "enable_event_source_mapping" {
 }
 
 variable "batch_size" {
-  description = "Records per worker invocation."
+  description = "Records per worker invocation: null takes the manifest's `batch_size` (1 if absent)."
   type        = number
-  default     = 1
+  default     = null
+
+  validation {
+    condition     = var.batch_size == null ? true : (var.batch_size >= 1 && var.batch_size <= 10)
+    error_message = "batch_size must be null or 1..10 (the SQS receive limit)."
+  }
 }
 
 variable "api_reserved_concurrency" {

@@ -7,6 +7,25 @@ locals {
     maxReceiveCount     = var.max_receive_count
   })
   queue = one(concat(aws_sqs_queue.this, aws_sqs_queue.emulated))
+
+  # The queue's own ARN, known before it exists (its policy names it): the DLQ's, with the queue's name.
+  queue_arn = join(":", concat(slice(split(":", aws_sqs_queue.dlq.arn), 0, 5), [var.name]))
+
+  # Real EventBridge needs this to deliver; moto does not enforce it (tests check that it exists). Part of
+  # the queue resource, not an aws_sqs_queue_policy: hashicorp/aws 5.x waits ~25 s for attributes to settle
+  # after every SetQueueAttributes, so a separate policy resource is a second wait per queue, on create and
+  # on destroy.
+  queue_policy = length(var.rules) == 0 ? null : jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AllowSubscribedRules"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = local.queue_arn
+      Condition = { ArnEquals = { "aws:SourceArn" = [for rule in aws_cloudwatch_event_rule.this : rule.arn] } }
+    }]
+  })
 }
 
 resource "aws_sqs_queue" "dlq" {
@@ -25,6 +44,7 @@ resource "aws_sqs_queue" "this" {
   message_retention_seconds  = var.message_retention_seconds
   receive_wait_time_seconds  = var.receive_wait_time_seconds
   redrive_policy             = local.redrive_policy
+  policy                     = local.queue_policy
   # SSE with the platform key: EventBridge can deliver to a queue encrypted with a customer managed
   # key whose policy lets it in, never to one under the AWS managed alias/aws/sqs.
   kms_master_key_id                 = var.kms_key_arn
@@ -32,9 +52,9 @@ resource "aws_sqs_queue" "this" {
   tags                              = var.tags
 }
 
-# The same queue for moto: moto returns the redrive policy re-serialised (json.dumps spacing) and
-# provider 3.x compares it as a string, so every plan would show a whitespace-only change. Provider
-# 5.x compares decoded JSON and needs none of this.
+# The same queue for moto: moto returns the redrive policy re-serialised (json.dumps spacing) and the
+# provider compares it as a string, so every plan would show a whitespace-only change (hashicorp/aws 5.100
+# too: checked with one queue on moto, `plan -detailed-exitcode` exit 2, "redrive_policy ... whitespace changes").
 resource "aws_sqs_queue" "emulated" {
   count = var.ignore_redrive_policy_changes ? 1 : 0
 
@@ -43,6 +63,7 @@ resource "aws_sqs_queue" "emulated" {
   message_retention_seconds  = var.message_retention_seconds
   receive_wait_time_seconds  = var.receive_wait_time_seconds
   redrive_policy             = local.redrive_policy
+  policy                     = local.queue_policy
   # SSE with the platform key: EventBridge can deliver to a queue encrypted with a customer managed
   # key whose policy lets it in, never to one under the AWS managed alias/aws/sqs.
   kms_master_key_id                 = var.kms_key_arn
@@ -73,22 +94,14 @@ resource "aws_cloudwatch_event_target" "this" {
   arn            = local.queue.arn
 }
 
-# Real EventBridge needs this to deliver; moto does not enforce it (tests check that it exists).
-resource "aws_sqs_queue_policy" "this" {
-  count = length(var.rules) > 0 ? 1 : 0
+# The policy was an aws_sqs_queue_policy until the queue carried it: forget that resource rather than delete
+# the policy (its delete would race the queue's update that sets the same policy).
+removed {
+  from = aws_sqs_queue_policy.this
 
-  queue_url = local.queue.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AllowSubscribedRules"
-      Effect    = "Allow"
-      Principal = { Service = "events.amazonaws.com" }
-      Action    = "sqs:SendMessage"
-      Resource  = local.queue.arn
-      Condition = { ArnEquals = { "aws:SourceArn" = [for rule in aws_cloudwatch_event_rule.this : rule.arn] } }
-    }]
-  })
+  lifecycle {
+    destroy = false
+  }
 }
 
 # Anything in the DLQ is a message that failed max_receive_count times: alarm on the first one.

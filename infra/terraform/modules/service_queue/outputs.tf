@@ -41,7 +41,7 @@ output "rules" {
 
 output "queue_policy" {
   description = "The queue policy that lets the rules deliver (empty without rules)."
-  value       = try(aws_sqs_queue_policy.this[0].policy, "")
+  value       = local.queue_policy == null ? "" : local.queue_policy
 }
 
 output "dlq_alarm_name" {

@@ -42,7 +42,7 @@ override_data {
 variables {
   target                      = "local"
   aws_endpoint_url            = "http://127.0.0.1:4566"
-  lambda_runtime              = "python3.8"
+  lambda_runtime              = "python3.11"
   lambda_timeout              = 5
   visibility_timeout_seconds  = 5
   max_receive_count           = 3

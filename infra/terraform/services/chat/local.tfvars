@@ -2,7 +2,6 @@
 # (TF_VAR_aws_endpoint_url by hand, the orchestrator's run.tfvars.json), so no apply reaches another
 # checkout's emulator on a fixed port (docs/terraform.md, "By hand").
 target                      = "local"
-lambda_runtime              = "python3.8" # provider 3.39's runtime check stops at python3.8
 visibility_timeout_seconds  = 5
 max_receive_count           = 3
 enable_event_source_mapping = false # moto's mappings consume messages without running code

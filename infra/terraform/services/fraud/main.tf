@@ -45,8 +45,10 @@ module "model_registry" {
   name          = join("-", compact([local.prefix, "fraud-models", var.bucket_name_suffix]))
   versioning    = true
   force_destroy = var.force_destroy_buckets
-  kms_key_arn   = local.kms_key_arn
-  tags          = local.tags
+
+  lifecycle_rules = var.bucket_lifecycle
+  kms_key_arn     = local.kms_key_arn
+  tags            = local.tags
 }
 
 module "service" {
@@ -60,6 +62,7 @@ module "service" {
   api_execution_arn             = local.platform.api_execution_arn
   authorizer_id                 = local.platform.api_authorizer_id
   lambda_zip_path               = var.lambda_zip_path
+  artifact_bucket               = lookup(local.platform, "artifact_bucket", "")
   lambda_runtime                = var.lambda_runtime
   lambda_layers                 = var.lambda_layers
   lambda_timeout                = var.lambda_timeout

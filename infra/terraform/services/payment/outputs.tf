@@ -131,3 +131,8 @@ output "policies" {
   description = "Inline policy of each function's role, by kind (worker, api, scheduled functions)."
   value       = module.service.policies
 }
+
+output "artifact" {
+  description = "The zip every function of the service deploys: bucket and key in the platform's artifact bucket (key = <service>/<sha256>.zip), sha256 (hex)."
+  value       = module.service.artifact
+}

@@ -141,3 +141,8 @@ output "exchange_api_key_secret" {
     env  = "REWARDS_EXCHANGE_API_KEY_SECRET_ID"
   }])
 }
+
+output "artifact" {
+  description = "The zip every function of the service deploys: bucket and key in the platform's artifact bucket (key = <service>/<sha256>.zip), sha256 (hex)."
+  value       = module.service.artifact
+}

@@ -45,12 +45,13 @@ override_data {
 variables {
   target                      = "local"
   aws_endpoint_url            = "http://127.0.0.1:4566"
-  lambda_runtime              = "python3.8"
+  lambda_runtime              = "python3.11"
   lambda_timeout              = 5
   visibility_timeout_seconds  = 5
   max_receive_count           = 3
   enable_event_source_mapping = false
   lambda_zip_path             = "main.tf" # any existing file: the mocked provider never reads it
+  deletion_protection         = false     # as local.tfvars: the runs' state must be destroyable
 }
 
 run "local_target" {

@@ -33,6 +33,12 @@ variable "aws_endpoint_url" {
   }
 }
 
+variable "aws_endpoint_from_environment" {
+  description = "Emulated targets only: true when the caller exports AWS_ENDPOINT_URL=<aws_endpoint_url> to Terraform (the local orchestrator does): the provider then reads the emulator's address from there, for every service, and providers.tf writes no endpoints block (hashicorp/aws 5.100 spends ~4.5 s of CPU validating one, three times per apply). false (by hand): the endpoints block names aws_endpoint_url for each service."
+  type        = bool
+  default     = false
+}
+
 variable "platform_state_backend" {
   description = "Backend type of the platform root's state (local, s3, ...)."
   type        = string
@@ -52,7 +58,7 @@ variable "lambda_zip_path" {
 }
 
 variable "lambda_runtime" {
-  description = "Lambda runtime: python3.11 (provider 3.39 accepts python3.8 at most: local.tfvars)."
+  description = "Lambda runtime, the same locally and on AWS: python3.11 (the services' Python; what make package builds for)."
   type        = string
   default     = "python3.11"
 }
@@ -131,6 +137,12 @@ variable "catalog_file" {
 
 variable "immutable_releases" {
   description = "One version is one artifact: a plan that would put other code behind an alias already released (the same VERSION) fails (docs/terraform.md, \"Releases and rollback\"). false in local.tfvars, where edited code is re-applied under the same version."
+  type        = bool
+  default     = true
+}
+
+variable "bucket_lifecycle" {
+  description = "Lifecycle rules on the root's buckets (noncurrent versions expire, stale multipart uploads abort). false locally: nothing on the emulator outlives it, and hashicorp/aws 5.x spends ~55 s per bucket waiting for the rules to read back."
   type        = bool
   default     = true
 }

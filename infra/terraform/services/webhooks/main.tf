@@ -152,6 +152,7 @@ module "service" {
   api_execution_arn             = local.platform.api_execution_arn
   authorizer_id                 = local.platform.api_authorizer_id
   lambda_zip_path               = var.lambda_zip_path
+  artifact_bucket               = lookup(local.platform, "artifact_bucket", "")
   lambda_runtime                = var.lambda_runtime
   lambda_layers                 = var.lambda_layers
   lambda_timeout                = var.lambda_timeout

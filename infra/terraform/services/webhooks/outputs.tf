@@ -139,3 +139,8 @@ output "deliverer_event_source_mapping_uuids" {
   description = "Event source mapping of the deliverer on the delivery queue (empty when disabled, as locally: the deliverer loop polls)."
   value       = aws_lambda_event_source_mapping.deliverer[*].uuid
 }
+
+output "artifact" {
+  description = "The zip every function of the service deploys: bucket and key in the platform's artifact bucket (key = <service>/<sha256>.zip), sha256 (hex)."
+  value       = module.service.artifact
+}

@@ -21,7 +21,7 @@ mock_provider "aws" {
 variables {
   function_name  = "test-fn"
   handler        = "pkg.entrypoints.queue_consumer.lambda_handler"
-  runtime        = "python3.8"
+  runtime        = "python3.11"
   filename       = "main.tf" # any existing file: the mocked provider never reads it
   alias_name     = "v1_0_0"
   event_bus_arn  = "arn:aws:events:us-east-1:123456789012:event-bus/test-bus"

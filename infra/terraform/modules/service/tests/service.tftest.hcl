@@ -26,8 +26,8 @@ mock_provider "aws" {
 variables {
   service_dir     = "tests/fixtures/bus/consumer"
   bus_arn         = "arn:aws:events:us-east-1:123456789012:event-bus/smartpay-bus"
-  lambda_zip_path = "main.tf"   # any existing file: the mocked provider never reads it
-  lambda_runtime  = "python3.8" # what provider 3.39 knows
+  lambda_zip_path = "main.tf" # any existing file: the mocked provider never reads it
+  lambda_runtime  = "python3.11"
 }
 
 run "rules_pin_each_type_to_its_producers" {

@@ -21,6 +21,16 @@ variables {
 run "aws_layout" {
   command = apply
 
+  # ARNs as AWS forms them, so the policy's Resource (derived from the DLQ's ARN) can be checked.
+  override_resource {
+    target = aws_sqs_queue.dlq
+    values = { arn = "arn:aws:sqs:us-east-1:123456789012:test-svc-dlq" }
+  }
+  override_resource {
+    target = aws_sqs_queue.this
+    values = { arn = "arn:aws:sqs:us-east-1:123456789012:test-svc" }
+  }
+
   assert {
     condition     = aws_sqs_queue.dlq.name == "test-svc-dlq" && length(aws_sqs_queue.this) == 1 && length(aws_sqs_queue.emulated) == 0
     error_message = "One queue and its DLQ."
@@ -40,6 +50,29 @@ run "aws_layout" {
     condition     = toset(jsondecode(output.queue_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"]) == toset([for r in aws_cloudwatch_event_rule.this : r.arn])
     error_message = "The queue policy admits exactly the subscribed rules."
   }
+
+  assert {
+    condition     = jsondecode(output.queue_policy).Statement[0].Resource == output.queue_arn && output.queue_arn == "arn:aws:sqs:us-east-1:123456789012:test-svc"
+    error_message = "The queue policy names the queue itself."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.this[0].policy == output.queue_policy
+    error_message = "The queue carries its policy (one resource: hashicorp/aws 5.x waits after each attribute change)."
+  }
+}
+
+run "no_rules_no_policy" {
+  command = apply
+
+  variables {
+    rules = {}
+  }
+
+  assert {
+    condition     = output.queue_policy == "" && length(aws_cloudwatch_event_target.this) == 0
+    error_message = "A queue no rule feeds has no policy."
+  }
 }
 
 run "moto_layout" {
@@ -52,6 +85,11 @@ run "moto_layout" {
   assert {
     condition     = length(aws_sqs_queue.this) == 0 && length(aws_sqs_queue.emulated) == 1 && output.queue_name == "test-svc"
     error_message = "For moto the same queue, with the redrive policy drift ignored."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.emulated[0].policy == output.queue_policy && output.queue_policy != ""
+    error_message = "The same policy on the moto variant."
   }
 }
 
