@@ -22,7 +22,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
 # The held-out batches, each measured blind once (docs/chat.md).
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
-         "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l")
+         "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -153,6 +153,26 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "d28": (NOW - timedelta(days=28), NOW), "h5": (NOW - timedelta(hours=5), NOW),
     "nov9": (D(2026, 11, 9), D(2026, 11, 10)), "nov3-9": (D(2026, 11, 3), D(2026, 11, 10)),
     "since_nov15": (D(2026, 11, 15), NOW), "aug": (D(2026, 8, 1), D(2026, 9, 1)),
+    # heldout_m (Vienna / Oslo CET +1, Vancouver PST -8, Anchorage AKST -9, Ho Chi Minh +7, Karachi +5, Kathmandu
+    # +5:45, Adelaide ACDT +10:30, Dublin GMT in winter, Moscow +3, Buenos Aires -3; "UTC+4" = Etc/GMT-4, "UTC-3" =
+    # Etc/GMT+3; "5-12 November" includes both days)
+    "this_month@Europe/Vienna": (D(2026, 11, 30, 23), NOW), "today@Europe/Vienna": (D(2026, 11, 30, 23), NOW),
+    "yesterday@Europe/Oslo": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "yesterday@America/Vancouver": (D(2026, 11, 30, 8), D(2026, 12, 1, 8)),
+    "today@America/Anchorage": (D(2026, 12, 1, 9), NOW),
+    "yesterday@Asia/Ho_Chi_Minh": (D(2026, 11, 29, 17), D(2026, 11, 30, 17)),
+    "today@Asia/Karachi": (D(2026, 11, 30, 19), NOW),
+    "yesterday@Asia/Kathmandu": (D(2026, 11, 29, 18, 15), D(2026, 11, 30, 18, 15)),
+    "yesterday@Australia/Adelaide": (D(2026, 11, 29, 13, 30), D(2026, 11, 30, 13, 30)),
+    "today@Australia/Adelaide": (D(2026, 11, 30, 13, 30), NOW),
+    "today@Europe/Dublin": (D(2026, 12, 1), NOW), "yesterday@Europe/Dublin": (D(2026, 11, 30), D(2026, 12, 1)),
+    "today@Etc/GMT-4": (D(2026, 11, 30, 20), NOW),
+    "yesterday@Europe/Moscow": (D(2026, 11, 29, 21), D(2026, 11, 30, 21)),
+    "yesterday@Etc/GMT+3": (D(2026, 11, 30, 3), D(2026, 12, 1, 3)),
+    "today@America/Argentina/Buenos_Aires": (D(2026, 12, 1, 3), NOW),
+    "nov3": (D(2026, 11, 3), D(2026, 11, 4)), "nov5-12": (D(2026, 11, 5), D(2026, 11, 13)),
+    "nov18-24": (D(2026, 11, 18), D(2026, 11, 25)), "since_nov1": (D(2026, 11, 1), NOW),
+    "d15": (NOW - timedelta(days=15), NOW),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},

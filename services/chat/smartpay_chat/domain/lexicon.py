@@ -87,6 +87,10 @@ NEGATIONS = frozenset({"not", "non", "excluding", "exclude", "excludes", "exclud
                        # an exclusion in other words ("leaving Amazon Pay out of it", "ignoring Stripe", heldout_k)
                        "leaving", "leave", "ignoring", "omitting", "omit", "omitted", "skipping", "skip", "skipped",
                        "barring", "sans", "discounting", "disregarding", "excludes", "exclusion", "minusing"})
+# Words that could narrow a question ("only", "ignoring", "except", a negation): an aside holding one is never set
+# aside, and the "am" of "I'm" is read as the verb only in a clause without one (narrative.py, leftovers.py).
+NARROWS = NEGATIONS | frozenset("""only just ignoring ignore ignored ignores except excepting excluding exclude
+without solely purely exclusively but unless apart outside""".split())
 TIME_WORDS = frozenset("""
 morning mornings evening evenings night nights afternoon afternoons noon midnight weekend weekends weekday weekdays
 day days week weeks month months year years quarter quarters q1 q2 q3 q4 hour hours minute minutes second seconds

@@ -48,8 +48,7 @@ _REPORTING_PHRASES = ("wants? to know", "wanted to know")
 # A first-person clause's first word ("I'm replying to a customer", "we are checking"): an aside after the question.
 _FIRST_PERSON = frozenset("""i i'm im i've i'll i'd we we're we've we'll we'd""".split())
 # Words that narrow a question wherever they stand in a clause ("new customers only", "ignoring test payments").
-_NARROWS = lx.NEGATIONS | frozenset("""only just ignoring ignore ignored ignores except excepting excluding exclude
-without solely purely exclusively but unless apart outside""".split())
+_NARROWS = lx.NARROWS
 _PREPOSITIONS = frozenset("""for in from on at with by to of among amongst via through thru using within across per
 under over above below between during after before since until till into inside outside about as like than
 around near""".split())

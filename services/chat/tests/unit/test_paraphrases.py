@@ -35,11 +35,13 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # heldout_k's: 160/160 after its fixes (blind: 145/160, 9 refused, 6 wrong; measured after heldout_j's fixes).
 # heldout_l's: 156/156 after its fixes (blind: 138/160, 16 refused, 6 wrong, measured after heldout_k's fixes; 134/156
 # without the 4 issue-quoted wordings moved to tuning, all passed).
+# heldout_m's: 157/157 after its fix (blind: 159/160, 1 refused, measured after heldout_l's fixes; 156/157 without the
+# 2 questions earlier parts held and the 1 issue-quoted wording moved to tuning, all three passed).
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (154 / 160, 0), "heldout_i": (153 / 153, 0),
           "heldout_j": (157 / 157, 0),
-          "heldout_k": (160 / 160, 0), "heldout_l": (156 / 156, 0)}
+          "heldout_k": (160 / 160, 0), "heldout_l": (156 / 156, 0), "heldout_m": (157 / 157, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
