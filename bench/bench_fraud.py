@@ -240,28 +240,32 @@ def _store_floor(client, store: RedisFeatureStore, features, txns) -> None:
 # the real markers stay as they are). No window arithmetic, no update, no pruning.
 _FLOOR_SCRIPT = """
 local ttl, m, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local A, na = {}, 0
-for v in string.gmatch(ARGV[4], '([^,]*),') do na = na + 1; A[na] = v end
+local K, N, P = {}, {}, {}
+for v in string.gmatch(ARGV[4], '([^,]*),') do K[#K + 1] = tonumber(v) end
+local total, got, pos = #ARGV[5] / 8, 0, 1
+while got < total do
+  local k = math.min(total - got, 1000)
+  local part = {struct.unpack('<' .. string.rep('d', k), ARGV[5], pos)}
+  for i = 1, k do N[got + i] = part[i] end
+  got, pos = got + k, part[k + 1]
+end
+for v in string.gmatch(ARGV[6], '([^,]*),') do P[#P + 1] = v end
 local states = {}
 for i = 1, m, 500 do
   local raw = redis.call('MGET', unpack(KEYS, i, math.min(i + 499, m)))
   for j = 1, #raw do states[i + j - 1] = raw[j] and cmsgpack.unpack(raw[j]) or {} end
 end
 for i = 1, n, 500 do redis.call('MGET', unpack(KEYS, m + i, m + math.min(i + 499, n))) end
-local vals, out, no = {}, {}, 0
+local vals, parts = {}, {}
 for i = 1, __NF__ do vals[i] = i end
 for p = 1, n do
   local marker = {L = {p, KEYS[1], KEYS[1], KEYS[1], KEYS[1]}}
-  marker['f0123456789abcdef'] = vals
+  local packed = struct.pack('<' .. string.rep('d', __NF__), unpack(vals))
+  marker['v0123456789abcdef'] = packed
+  parts[p] = packed
   redis.call('SET', KEYS[m + p] .. ':floor', cmsgpack.pack(marker), 'PX', ttl)
-  for i = 1, __NF__ do no = no + 1; out[no] = 0 end
 end
 for i = 1, m do redis.call('SET', KEYS[i], cmsgpack.pack(states[i]), 'PX', ttl) end
-local parts = {}
-for i = 1, #out, 2000 do
-  local j = math.min(i + 1999, #out)
-  parts[#parts + 1] = struct.pack('<' .. string.rep('d', j - i + 1), unpack(out, i, j))
-end
 return table.concat(parts)
 """
 

@@ -18,6 +18,7 @@ nothing, and a redelivery scored with another feature set reads that set's windo
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -153,19 +154,20 @@ class RedisFeatureStore:
         index: dict[str, int] = {}
         state_keys: list[str] = []
         kinds: list[str] = []
-        body: list[str] = []
+        numbers: list[int] = []
+        counterparts: list[str] = []
         markers = []
         for txn in txns:
             tenant = tenant_of(txn.merchant_id)
             markers.append(f"{tenant}:done:{txn.transaction_id}")  # as marker_key
-            body.append(str(txn.timestamp_ms))
-            body.append(str(int(txn.amount)))
+            numbers.append(txn.timestamp_ms)
+            numbers.append(int(txn.amount))
             for slot, name, ids_of in plan.slots:
                 ids = ids_of(txn)
                 key = known.get((name, ids))
                 if key is None:
                     if None in ids:
-                        body.append("0")
+                        numbers.append(0)
                         continue
                     # Scoped to the merchant twice over: under the merchant's own prefix, and the hashed value is
                     # (merchant, ids...) length-prefixed; B sending A's ids reaches only keys under B's prefix.
@@ -177,10 +179,13 @@ class RedisFeatureStore:
                     state_keys.append(key)
                     kinds.append(slot)
                     i = index[key] = len(state_keys)
-                body.append(str(i))
+                numbers.append(i)
             for value in plan.counterpart_of(txn):
-                body.append(h(value) if value else "")
-        return state_keys + markers, [self._ttl, len(state_keys), len(txns), ",".join(kinds + body) + ","]
+                counterparts.append(h(value) if value else "")
+        # Numbers as little-endian doubles (exact below 2^53: millisecond times, minor units, indices).
+        return state_keys + markers, [self._ttl, len(state_keys), len(txns), ",".join(kinds) + ",",
+                                      struct.pack(f"<{len(numbers)}d", *numbers),
+                                      ",".join(counterparts) + "," if counterparts else ""]
 
     def _tenant(self, merchant_id: str) -> str:
         """The key prefix of one merchant's state: `<prefix>:<scheme>:m<hash of the merchant id>`. Fixed width,

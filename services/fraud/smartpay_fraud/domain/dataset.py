@@ -117,6 +117,9 @@ def normalise(raw: pd.DataFrame, amount_unit: str | None = None,
 
 
 def _timestamps(df: pd.DataFrame, values: pd.Series, column: str) -> pd.Series:
+    if column != "timestamp" and not pd.api.types.is_numeric_dtype(values):
+        # An optional time column (label_known_at): an empty or blank string is a missing value, like an empty cell.
+        values = values.mask(values.astype("string").str.strip() == "")
     if pd.api.types.is_numeric_dtype(values):  # epoch seconds or milliseconds
         unit = "ms" if values.max() > 1e11 else "s"
         parsed = pd.to_datetime(values, unit=unit, utc=True)

@@ -71,3 +71,41 @@ def test_a_consumer_stopping_early_leaves_no_connection_out_of_step(stream, redi
     assert redis_store._redis.ping() is True  # an out-of-step connection would read a stale script reply here
     rows = redis_store.record_and_read_batch(stream, FULL)  # the chunks sent before the close were recorded
     assert np.array_equal(rows, new_store().record_and_read_batch(stream, FULL), equal_nan=True)
+
+
+# A marker as the previous release wrote it: the values as a MessagePack array under the feature set's `f<hash>`
+# field (this release writes them as packed doubles under `v<hash>`): rewritten in place from a current marker.
+_TO_PREVIOUS_MARKER = """
+local seen = cmsgpack.unpack(redis.call('GET', KEYS[1]))
+local packed = seen[ARGV[2]]
+local values = {struct.unpack('<' .. string.rep('d', #packed / 8), packed)}
+values[#values] = nil  -- struct.unpack's last result is the next position
+seen[ARGV[2]] = nil
+seen[ARGV[1]] = values
+redis.call('SET', KEYS[1], cmsgpack.pack(seen), 'KEEPTTL')
+return #values
+"""
+
+
+def test_markers_of_the_previous_layout_are_read_back_and_count_nothing(stream, redis_store, new_store):
+    """A Redis the previous release wrote holds markers with the values as an array: a redelivery of such a payment
+    reads the very same values and counts nothing; a label still finds the payment (its L field is unchanged)."""
+    from smartpay_fraud.adapters.feature_script import compile_set
+    from smartpay_fraud.domain.features import MEMBER_FIELDS, feature_set
+
+    LABELLED = feature_set(set(MEMBER_FIELDS) | {"customer_id", "is_fraud"})  # with the label-delayed windows
+
+    first = redis_store.record_and_read_batch(stream[:CHUNK], LABELLED)
+    compiled = compile_set(LABELLED)
+    for txn in stream[:CHUNK]:
+        n = redis_store._redis.eval(_TO_PREVIOUS_MARKER, 1, redis_store.marker_key(txn), compiled.plan_id,
+                                    compiled.packed_id)
+        assert n == len(LABELLED.velocity)
+    again = redis_store.record_and_read_batch(stream[:CHUNK], LABELLED)  # redeliveries, old-layout markers
+    assert np.array_equal(first, again, equal_nan=True)
+    rest = redis_store.record_and_read_batch(stream[CHUNK:], LABELLED)
+    fresh = new_store()  # nothing counted twice: the rest of the stream reads what a store without redeliveries reads
+    fresh.record_and_read_batch(stream[:CHUNK], LABELLED)
+    assert np.array_equal(rest, fresh.record_and_read_batch(stream[CHUNK:], LABELLED), equal_nan=True)
+    txn = stream[0]
+    assert redis_store.record_labels([(txn.merchant_id, txn.transaction_id, txn.timestamp_ms + 1)]) == ["counted"]

@@ -99,3 +99,26 @@ def test_label_times_are_read_and_checked(small_frame):
     no_times = normalise(minimal(small_frame), "major", label_delay_days=5)
     f = no_times.frame[no_times.frame.is_fraud == 1]
     assert ((f["label_known_at"] - f["timestamp"]) == pd.Timedelta(days=5)).all()
+
+
+def test_an_empty_string_label_time_means_not_known_like_an_empty_cell(small_frame):
+    """A CSV read with keep_default_na=False (or a JSON export) gives "" where a spreadsheet leaves the cell empty:
+    both mean "label time not known" (the label delay is assumed), never an unparsable time."""
+    data = minimal(small_frame)
+    known = small_frame["label_known_at"].astype(str).replace("NaT", "")
+    data["known_at"] = known.astype(object)
+    fraud_rows = small_frame.index[small_frame.is_fraud == 1]
+    data.loc[fraud_rows[0], "known_at"] = ""
+    data.loc[fraud_rows[1], "known_at"] = "   "
+    data.loc[small_frame.index[small_frame.is_fraud == 0][0], "known_at"] = ""
+    ds = normalise(data, "major", label_delay_days=5)
+    cells = data.copy()
+    cells["known_at"] = cells["known_at"].replace(r"^\s*$", None, regex=True)
+    assert cells.loc[fraud_rows[0], "known_at"] is None
+    ds_cells = normalise(cells, "major", label_delay_days=5)
+    pd.testing.assert_series_equal(ds.frame["label_known_at"], ds_cells.frame["label_known_at"])
+    f = ds.frame.set_index("transaction_id")
+    for row in fraud_rows[:2]:
+        tid = data.loc[row, "txn_id"]
+        assert f.loc[tid, "label_known_at"] - f.loc[tid, "timestamp"] == pd.Timedelta(days=5)
+    assert any("without label_known_at" in n for n in ds.notes)
