@@ -670,9 +670,13 @@ def query_story() -> list[str]:
         table = f"log-{run}"
         db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "g")],
+                        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "g")]
+                        + [{"AttributeName": "n", "AttributeType": "N"}],
                         GlobalSecondaryIndexes=[{"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                                                 "Projection": {"ProjectionType": "ALL"}}])
+                                                 "Projection": {"ProjectionType": "ALL"}}],
+                        LocalSecondaryIndexes=[{"IndexName": "by_n", "KeySchema": [
+                            {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}],
+                            "Projection": {"ProjectionType": "ALL"}}])
         for p in range(12):
             for i in (5, 1, 9, 3, 7, 0):
                 db.put_item(TableName=table, Item={"pk": {"S": f"m#{p}"}, "sk": {"S": f"2026-12-0{i}"},
@@ -700,6 +704,13 @@ def query_story() -> list[str]:
             dict(TableName=table, IndexName="by_g", KeyConditionExpression="g = :g",
                  ExpressionAttributeValues={":g": {"S": "g1"}}),
             dict(TableName=plain, KeyConditionExpression="pk = :k", ExpressionAttributeValues={":k": {"S": "k3"}}),
+            dict(TableName=table, IndexName="by_n", KeyConditionExpression="pk = :k", ExpressionAttributeValues=k,
+                 ScanIndexForward=False, Limit=4),
+            dict(TableName=table, IndexName="by_n", KeyConditionExpression="pk = :k AND n < :n", Limit=2,
+                 ExpressionAttributeValues={**k, ":n": {"N": "47"}}, ConsistentRead=True, ScanIndexForward=False,
+                 ExclusiveStartKey={"pk": {"S": "m#4"}, "n": {"N": "45"}, "sk": {"S": "2026-12-05"}}),
+            dict(TableName=table, IndexName="by_n", KeyConditionExpression="pk = :k",
+                 ExpressionAttributeValues={":k": {"S": "nobody"}}),
             dict(TableName=plain, KeyConditionExpression="pk = :k", ExpressionAttributeValues={":k": {"S": "k9"}}),
             dict(TableName=table, KeyConditionExpression="sk = :k", ExpressionAttributeValues=k),  # not the key
         ]
@@ -722,6 +733,7 @@ def test_queries_answer_exactly_what_moto_answers_reading_their_partition_only(m
     monkeypatch.setattr(Table, "all_items", Table.all_items)
     plain = query_story()
     assert '"Count": 6' in plain[0] and '"Count": 0' in plain[7] and '"Count": 1' in plain[9] and plain[-1] == "72"
+    assert '"Count": 4' in plain[10] and '"n": {"N": "49"}' in plain[10] and '"Count": 2' in plain[11]
     assert plain[-2].startswith("ValidationException")
 
     moto_server.partition_queries()
@@ -730,5 +742,7 @@ def test_queries_answer_exactly_what_moto_answers_reading_their_partition_only(m
     real = Table.all_items
     monkeypatch.setattr(Table, "all_items", lambda self: listed.append(len(r := real(self))) or r)
     assert query_story() == plain
-    # the base-table queries of the big table listed one partition (6 items), never the table's 72
+    # the base-table and local-index queries of the big table listed one partition (6 items), never the table's 72;
+    # the global index's query still lists them all
     assert listed and 72 not in listed[:8] and max(listed[:8]) == 6
+    assert listed[8] == 72 and listed[9:] == [1, 6, 6, 0, 0, 72], listed  # k3, by_n (3), k9, the scan
