@@ -39,7 +39,8 @@ the counts inside those calls (nothing there reads them): 0.9-1.2 ms and 6-50 ms
 moto's scan for visible messages, which read the clock twice per message (a py-spy profile of the stack's moto at
 16 payments/s: 20 % of its samples); it now reads it once per scan. A DeleteMessage built every message's list of
 receipt handles twice; it now compares the handle in place. Each received message's receipt handle was 185
-`random.choice` calls (`fast_receipt_handles`: the same letters from the same draws in a few C calls). A GetQueueAttributes that asks
+`random.choice` calls, and so was every answer's request id (`fast_random_strings`: the same letters from the
+same draws in a few C calls). A GetQueueAttributes that asks
 for a count still counts exactly as moto does (test_moto_patches compares a queue's whole story with and without).
 
 Transactions: moto's TransactWriteItems deep-copied every table it named (its rollback backup), O(table size)
@@ -128,6 +129,7 @@ import io
 import json
 import re
 import signal
+import string
 import sys
 import threading
 import time
@@ -987,39 +989,59 @@ def _delete_message(queue: Any, receipt_handle: str) -> None:
     queue._messages = [m for m in queue._messages if id(m) not in ids]
 
 
-_HANDLE_LETTERS = bytes((ord("abcdefghijklmnopqrstuvwxyz"[b >> 3]) if b < 208 else 0) for b in range(256))
-_HANDLE_REJECTED = bytes(range(208, 256))  # top five bits 26..31: moto's choice draws again
+@functools.lru_cache(maxsize=16)
+def _draw_table(pool: str) -> tuple[bytes, bytes]:
+    """For `choice(pool)` (an ASCII pool of at most 256): the byte -> letter table of a draw's top byte, and the
+    top bytes of the draws `choice` rejects."""
+    k = len(pool).bit_length()
+    letters = bytes((ord(pool[b >> (8 - k)]) if b >> (8 - k) < len(pool) else 0) for b in range(256))
+    return letters, bytes(b for b in range(256) if b >> (8 - k) >= len(pool))
+
+
+def _choices_as_moto_draws(rng: Any, pool: str, length: int) -> str:
+    """`"".join(rng.choice(pool) for _ in range(length))`, the same letters from the same draws in a few C calls.
+    `choice` of n takes `getrandbits(k)` (k = n's bit length), the top k bits of one 32-bit Mersenne Twister word,
+    and draws again when they are n or more. `getrandbits(32 * m)` gives the next m words, least significant first,
+    so the top byte of each word (>> (8 - k)) is one draw, a rejected draw is deleted, and no more words are taken
+    than letters still needed (a word yields at most one letter): the string and the generator's state after it
+    are those of moto's loop (a seeded moto answers the same; test_moto_patches compares them)."""
+    letters, rejected = _draw_table(pool)
+    out = b""
+    while len(out) < length:
+        need = length - len(out)
+        words = rng.getrandbits(32 * need).to_bytes(4 * need, "little")
+        out += words[3::4].translate(letters, rejected)
+    return out.decode()
 
 
 def _receipt_handle(length: int = 185) -> str:
-    """moto's `generate_receipt_handle` (185 x `mock_random.choice(ascii_lowercase)`), the same letters from the
-    same draws: `choice` of 26 takes `getrandbits(5)`, the top five bits of one 32-bit Mersenne Twister word, and
-    draws again when they are 26 or more. `getrandbits(32 * n)` gives the next n words, least significant first, so
-    the top byte of each word (>> 3) is one draw, a rejected draw is deleted, and no more words are taken than
-    draws still needed (a word yields at most one letter): the string and the generator's state after it are
-    moto's (a seeded moto answers the same handles; test_moto_patches compares them)."""
+    """moto's `generate_receipt_handle`: 185 x `mock_random.choice(ascii_lowercase)`."""
     from moto.moto_api._internal import mock_random
 
-    handle = b""
-    while len(handle) < length:
-        need = length - len(handle)
-        words = mock_random.getrandbits(32 * need).to_bytes(4 * need, "little")
-        handle += words[3::4].translate(_HANDLE_LETTERS, _HANDLE_REJECTED)
-    return handle.decode()
+    return _choices_as_moto_draws(mock_random, string.ascii_lowercase, length)
 
 
-def fast_receipt_handles() -> None:
+def fast_random_strings() -> None:
     """moto's SQS builds every received message's receipt handle one letter at a time through `random.choice`
-    (185 calls: ~0.3-1 ms per received message on this machine, a third of a ReceiveMessage's CPU in moto);
-    `_receipt_handle` draws the same letters in a few C calls (~20 us)."""
+    (185 calls: ~0.3-1 ms per received message on this machine, a third of a ReceiveMessage's CPU in moto), and
+    every SQS and DynamoDB answer's request id likewise (`get_random_string(52)`); both now draw the same letters
+    from the same draws in a few C calls (~20 us for a handle)."""
     import moto.sqs.models as sqs_models
     import moto.sqs.utils as sqs_utils
+    from moto.moto_api._internal.moto_random import MotoRandom
 
     if getattr(sqs_models.generate_receipt_handle, "smartpay_fast", False):
         return
     _receipt_handle.smartpay_fast = True  # type: ignore[attr-defined]
     sqs_models.generate_receipt_handle = _receipt_handle
     sqs_utils.generate_receipt_handle = _receipt_handle
+
+    def get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        random_str = _choices_as_moto_draws(self, pool, length)
+        return random_str.lower() if lower_case else random_str
+
+    MotoRandom.get_random_string = get_random_string  # type: ignore[method-assign]
 
 
 @functools.cache
@@ -1082,7 +1104,7 @@ def wsgi_app() -> Callable:
     report_domain_processing_status()
     partition_queries()
     fast_queue_attributes()
-    fast_receipt_handles()
+    fast_random_strings()
     dispatcher, _ = server_classes()
     return ServerErrorLog(RequestStats(SerialDynamoDB(dispatcher(create_backend_app))))
 

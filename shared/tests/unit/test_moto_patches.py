@@ -819,35 +819,42 @@ def test_put_events_answer_and_deliver_what_moto_does_skipping_rejected_rules(mo
     assert after["r2"] < after["r0"] < before["r0"] and sum(after.values()) < 0.6 * sum(before.values())
 
 
-def test_receipt_handles_are_moto_s_own_letters_from_the_same_draws(monkeypatch):
-    """A seeded moto answers the same receipt handles with and without the patch, and leaves its generator in the
-    same state (the ids drawn after a handle are the same too); the queue story is unchanged."""
+def test_receipt_handles_and_request_ids_are_moto_s_own_letters_from_the_same_draws(monkeypatch):
+    """A seeded moto answers the same receipt handles and random strings (request ids: 52 letters and digits) with
+    and without the patch, and leaves its generator in the same state (the ids drawn after are the same too); the
+    queue story is unchanged."""
     import moto.sqs.models as sqs_models
     import moto.sqs.utils as sqs_utils
     from moto.moto_api._internal import mock_random
+    from moto.moto_api._internal.moto_random import MotoRandom
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setattr(sqs_models, "generate_receipt_handle", sqs_models.generate_receipt_handle)
     monkeypatch.setattr(sqs_utils, "generate_receipt_handle", sqs_utils.generate_receipt_handle)
+    monkeypatch.setattr(MotoRandom, "get_random_string", MotoRandom.get_random_string)
 
-    def handles() -> tuple[list[str], tuple, list[str]]:
+    def draws() -> tuple[list[str], list[str], tuple, list[str]]:
         mock_random.seed(20261207)
-        drawn = [sqs_models.generate_receipt_handle() for _ in range(300)]
+        handles = [sqs_models.generate_receipt_handle() for _ in range(300)]
+        strings = [mock_random.get_random_string(length, digits, lower) for length in (0, 1, 20, 52, 300)
+                   for digits in (True, False) for lower in (False, True)]
         state = mock_random.getstate()
         with mock_aws():  # a real receive: its handle, and the message id drawn after it
             sqs = boto3.client("sqs", region_name="us-east-1")
             url = sqs.create_queue(QueueName=f"h-{uuid.uuid4().hex[:8]}")["QueueUrl"]
             mock_random.seed(7)
             sqs.send_message(QueueUrl=url, MessageBody="a")
-            got = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+            received = sqs.receive_message(QueueUrl=url)
             after = sqs.send_message(QueueUrl=url, MessageBody="b")["MessageId"]
-        return drawn, state, [got, after]
+        return handles, strings, state, [received["Messages"][0]["ReceiptHandle"],
+                                         received["ResponseMetadata"]["RequestId"], after]
 
-    plain = handles()
+    plain = draws()
     assert len(set(plain[0])) == 300 and all(len(h) == 185 and h.isalpha() and h.islower() for h in plain[0])
+    assert any(c.isdigit() for c in "".join(plain[1])) and len(plain[3][1]) == 52
     story = queue_story()
-    moto_server.fast_receipt_handles()
-    moto_server.fast_receipt_handles()  # idempotent
+    moto_server.fast_random_strings()
+    moto_server.fast_random_strings()  # idempotent
     assert sqs_models.generate_receipt_handle is moto_server._receipt_handle
-    assert handles() == plain
+    assert draws() == plain
     assert queue_story() == story
