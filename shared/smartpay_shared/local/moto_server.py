@@ -41,7 +41,9 @@ beside 250 messages and 96 ms beside 5,000; a ReceiveMessage of 10, 135 ms and 2
 the counts inside those calls (nothing there reads them): 0.9-1.2 ms and 6-50 ms. What is left of a receive is
 moto's scan for visible messages, which read the clock twice per message (a py-spy profile of the stack's moto at
 16 payments/s: 20 % of its samples); it now reads it once per scan. A DeleteMessage built every message's list of
-receipt handles twice; it now compares the handle in place. A GetQueueAttributes that asks
+receipt handles twice; it now compares the handle in place. Each received message's receipt handle was 185
+`random.choice` calls, and so was every answer's request id (`fast_random_strings`: the same letters from the
+same draws in a few C calls). A GetQueueAttributes that asks
 for a count still counts exactly as moto does (test_moto_patches compares a queue's whole story with and without).
 
 Transactions: moto's TransactWriteItems deep-copied every table it named (its rollback backup), O(table size)
@@ -74,6 +76,9 @@ to every rule of the bus and each rule's match first round-trips the whole event
 names a top-level field among plain strings (the stack's rules: `detail-type`) now answers False at once when the
 event's string is not among them, as moto's match answers. In process (bench_moto_events' bus of 35 rules + the
 archive, every other patch on, CPU per PutEvents): 2.88 -> 1.90 ms.
+`fast_put_events` (session 15): moto still built a fresh message per rule before that reject (a deep copy of its base
+message and a `json.loads` of the Detail, per rule); a rule the reject would refuse is now skipped before its message
+is built (measured figures: docs/benchmarks.md, saga_cpu).
 
 Serialisation: moto 5.2 writes every answer by walking the operation's botocore output shape and picks each member
 of each structure through six alias providers (objects built per member per value); a DynamoDB item is a map of
@@ -127,6 +132,7 @@ import io
 import json
 import re
 import signal
+import string
 import sys
 import threading
 import time
@@ -438,17 +444,8 @@ def fast_event_pattern_reject() -> None:
         return
     original = EventPattern.matches_event
 
-    def plain_fields(pattern: Any) -> tuple[tuple[str, frozenset], ...]:
-        if not isinstance(pattern, dict):
-            return ()
-        return tuple((key, frozenset(filters)) for key, filters in pattern.items()
-                     if key != "$or" and isinstance(filters, list) and filters
-                     and all(type(f) is str for f in filters))
-
     def matches_event(self: Any, event: Any) -> bool:
-        fields = self.__dict__.get("_smartpay_plain_fields")
-        if fields is None:
-            fields = self.__dict__["_smartpay_plain_fields"] = plain_fields(self._pattern)
+        fields = _plain_fields(self)
         if fields and isinstance(event, dict):
             for key, allowed in fields:
                 value = event.get(key)
@@ -458,6 +455,116 @@ def fast_event_pattern_reject() -> None:
 
     EventPattern.matches_event = matches_event
     EventPattern._smartpay_fast_reject = True
+
+
+def _plain_fields(pattern_object: Any) -> tuple[tuple[str, frozenset], ...]:
+    """The rule pattern's top-level fields among plain strings (what `fast_event_pattern_reject` checks),
+    remembered on the pattern object."""
+    fields = pattern_object.__dict__.get("_smartpay_plain_fields")
+    if fields is None:
+        pattern = pattern_object._pattern
+        fields = () if not isinstance(pattern, dict) else tuple(
+            (key, frozenset(filters)) for key, filters in pattern.items()
+            if key != "$or" and isinstance(filters, list) and filters and all(type(f) is str for f in filters))
+        pattern_object.__dict__["_smartpay_plain_fields"] = fields
+    return fields
+
+
+def fast_put_events() -> None:
+    """moto's `put_events` builds, for every rule of the bus, a fresh event message before offering it to the rule:
+    a `copy.deepcopy` of its base message, `json.loads` of the entry's Detail (3-5 kB here), two clock reads, then
+    `send_to_targets`, whose first step is the rule's match. On the stack's bus (~36 rules, an event matching one or
+    two) almost every message is built to be rejected on its first field by `fast_event_pattern_reject`. Now a
+    rule whose plain-string fields reject the entry's top-level strings (version, id, detail-type, source, account,
+    region: the same strings moto's message would hold) is skipped before its message is built; every other rule
+    gets the message moto builds, in moto's order, and moto's own `send_to_targets`. Skipping has no other effect:
+    a rejected rule's `send_to_targets` returns at its match, which reads nothing else and writes nothing. The
+    validation and the entries answered are moto's (the same code, copied from moto 5.2.5; on another moto, whose
+    `put_events` differs, nothing is patched). test_moto_patches compares deliveries and answers with plain moto."""
+    import copy
+    import inspect
+    import json as json_module
+    import warnings
+
+    import moto.events.models as models
+    from moto.events.models import EventsBackend
+
+    if getattr(EventsBackend.put_events, "smartpay_fast", False):
+        return
+    try:
+        source = inspect.getsource(EventsBackend.put_events)
+    except (OSError, TypeError):
+        return
+    if "copy.deepcopy(_BASE_EVENT_MESSAGE)" not in source or "rule.send_to_targets(event_msg)" not in source:
+        return  # another moto: its own put_events
+    fast_event_pattern_reject()  # the skip is exactly that reject, taken earlier
+
+    def rejects(rule: Any, probe: dict[str, str]) -> bool:
+        pattern = getattr(rule, "event_pattern", None)
+        if pattern is None or not hasattr(pattern, "_pattern"):
+            return False
+        for key, allowed in _plain_fields(pattern):
+            value = probe.get(key)
+            if value is not None and value not in allowed:
+                return True
+        return False
+
+    def put_events(self: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(events) > 10:
+            raise models.ValidationException(
+                "1 validation error detected: "
+                "Value '[PutEventsRequestEntry]' at 'entries' failed to satisfy constraint: "
+                "Member must have length less than or equal to 10"
+            )
+        entries = []
+        for event in events:
+            if not event.get("Source"):
+                entries.append({"ErrorCode": "InvalidArgument",
+                                "ErrorMessage": "Parameter Source is not valid. Reason: Source is a required argument."})
+            elif not event.get("DetailType"):
+                entries.append({"ErrorCode": "InvalidArgument",
+                                "ErrorMessage": "Parameter DetailType is not valid. Reason: DetailType is a required argument."})
+            elif not event.get("Detail"):
+                entries.append({"ErrorCode": "InvalidArgument",
+                                "ErrorMessage": "Parameter Detail is not valid. Reason: Detail is a required argument."})
+            else:
+                try:
+                    detail = json_module.loads(event["Detail"])
+                    if not isinstance(detail, dict):
+                        warnings.warn(
+                            f"EventDetail should be of type dict - types such as {type(detail)} are ignored by AWS",
+                            stacklevel=2,
+                        )
+                except ValueError:
+                    entries.append({"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."})
+                    continue
+                event_id = str(models.random.uuid4())
+                entries.append({"EventId": event_id})
+                event_bus = self.describe_event_bus(self._normalize_event_bus_arn(event.get("EventBusName")))
+                # the message's top-level strings as moto sets them (a non-string stays out: moto's match decides)
+                probe = {key: value for key, value in (
+                    ("version", models._BASE_EVENT_MESSAGE.get("version")), ("id", event_id),
+                    ("detail-type", event["DetailType"]), ("source", event["Source"]),
+                    ("account", self.account_id), ("region", self.region_name)) if type(value) is str}
+                for rule in event_bus.rules.values():
+                    if rejects(rule, probe):
+                        continue
+                    event_msg = copy.deepcopy(models._BASE_EVENT_MESSAGE)
+                    event_msg["id"] = event_id
+                    event_msg["detail-type"] = event["DetailType"]
+                    event_msg["source"] = event["Source"]
+                    event_msg["account"] = self.account_id
+                    event_msg["time"] = event.get("Time", models.unix_time())
+                    event_msg["region"] = self.region_name
+                    event_msg["resources"] = event.get("Resources", [])
+                    event_msg["detail"] = json_module.loads(event["Detail"])
+                    event_msg["ingestion-time"] = models.unix_time()
+                    rule.send_to_targets(event_msg)
+        return entries
+
+    put_events.smartpay_fast = True  # type: ignore[attr-defined]
+    put_events.__doc__ = EventsBackend.put_events.__doc__
+    EventsBackend.put_events = put_events  # type: ignore[method-assign]
 
 
 def reuse_update_validation(size: int = 2048) -> None:
@@ -923,6 +1030,61 @@ def _delete_message(queue: Any, receipt_handle: str) -> None:
     queue._messages = [m for m in queue._messages if id(m) not in ids]
 
 
+@functools.lru_cache(maxsize=16)
+def _draw_table(pool: str) -> tuple[bytes, bytes]:
+    """For `choice(pool)` (an ASCII pool of at most 256): the byte -> letter table of a draw's top byte, and the
+    top bytes of the draws `choice` rejects."""
+    k = len(pool).bit_length()
+    letters = bytes((ord(pool[b >> (8 - k)]) if b >> (8 - k) < len(pool) else 0) for b in range(256))
+    return letters, bytes(b for b in range(256) if b >> (8 - k) >= len(pool))
+
+
+def _choices_as_moto_draws(rng: Any, pool: str, length: int) -> str:
+    """`"".join(rng.choice(pool) for _ in range(length))`, the same letters from the same draws in a few C calls.
+    `choice` of n takes `getrandbits(k)` (k = n's bit length), the top k bits of one 32-bit Mersenne Twister word,
+    and draws again when they are n or more. `getrandbits(32 * m)` gives the next m words, least significant first,
+    so the top byte of each word (>> (8 - k)) is one draw, a rejected draw is deleted, and no more words are taken
+    than letters still needed (a word yields at most one letter): the string and the generator's state after it
+    are those of moto's loop (a seeded moto answers the same; test_moto_patches compares them)."""
+    letters, rejected = _draw_table(pool)
+    out = b""
+    while len(out) < length:
+        need = length - len(out)
+        words = rng.getrandbits(32 * need).to_bytes(4 * need, "little")
+        out += words[3::4].translate(letters, rejected)
+    return out.decode()
+
+
+def _receipt_handle(length: int = 185) -> str:
+    """moto's `generate_receipt_handle`: 185 x `mock_random.choice(ascii_lowercase)`."""
+    from moto.moto_api._internal import mock_random
+
+    return _choices_as_moto_draws(mock_random, string.ascii_lowercase, length)
+
+
+def fast_random_strings() -> None:
+    """moto's SQS builds every received message's receipt handle one letter at a time through `random.choice`
+    (185 calls: ~0.3-1 ms per received message on this machine, a third of a ReceiveMessage's CPU in moto), and
+    every SQS and DynamoDB answer's request id likewise (`get_random_string(52)`); both now draw the same letters
+    from the same draws in a few C calls (~20 us for a handle)."""
+    import moto.sqs.models as sqs_models
+    import moto.sqs.utils as sqs_utils
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    if getattr(sqs_models.generate_receipt_handle, "smartpay_fast", False):
+        return
+    _receipt_handle.smartpay_fast = True  # type: ignore[attr-defined]
+    sqs_models.generate_receipt_handle = _receipt_handle
+    sqs_utils.generate_receipt_handle = _receipt_handle
+
+    def get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        random_str = _choices_as_moto_draws(self, pool, length)
+        return random_str.lower() if lower_case else random_str
+
+    MotoRandom.get_random_string = get_random_string  # type: ignore[method-assign]
+
+
 @functools.cache
 def server_classes() -> tuple[type, type]:
     """(Dispatcher, QuietHandler): moto's dispatcher and request handler with the two fixes above."""
@@ -972,6 +1134,7 @@ def wsgi_app() -> Callable:
 
     cache_event_paths()
     fast_event_pattern_reject()
+    fast_put_events()
     cache_action_names()
     fast_dynamodb_serialisation()
     linear_item_size_check()
@@ -983,6 +1146,7 @@ def wsgi_app() -> Callable:
     function_copies_share_logs()
     partition_queries()
     fast_queue_attributes()
+    fast_random_strings()
     dispatcher, _ = server_classes()
     return ServerErrorLog(RequestStats(SerialDynamoDB(dispatcher(create_backend_app))))
 

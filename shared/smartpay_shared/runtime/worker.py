@@ -4,7 +4,14 @@ handler with the exact SQS event shape, delete what succeeded, leave failures to
 Like the mapping, it runs up to `concurrency` invocations at once (one poller per slot, each invoking
 with the batch it received): the deployed function's reserved concurrency, so a burst is handled as
 AWS would handle it, not one batch at a time. The first invocation runs alone (a cold start: lazy
-clients and models are built once), then every slot polls."""
+clients and models are built once), then every slot polls.
+
+Like the mapping, too, its pollers scale with the traffic: a slot whose long poll came back empty while
+another slot was polling parks, and a slot that receives messages wakes a parked one before it invokes.
+So an idle queue has one long poll waiting on it (not `concurrency` of them: each empty answer cost the
+worker and the emulator CPU, and every message woke every waiting poll in the emulator), while a slot is
+free there is always one polling, and under load every slot polls. A message therefore finds a poller
+waiting whenever a slot is free, as before."""
 
 from __future__ import annotations
 
@@ -114,6 +121,10 @@ class SqsWorker:
         self._on_batch = on_batch
         self._around_invoke = around_invoke
         self._stop = threading.Event()
+        self._turns = threading.Condition()  # guards the three counts below
+        self._polling = 0  # slots waiting on receive_message now
+        self._parked = 0  # slots parked after an empty poll
+        self._wakeups = 0  # parked slots asked to poll again (never more than are parked)
         self._queue_arn = self._sqs.get_queue_attributes(
             QueueUrl=queue_url, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
@@ -150,12 +161,59 @@ class SqsWorker:
                     return
         while not self._stop.is_set():
             try:
-                self.poll_once()
+                messages = self._receive_in_turn()
+                if messages:
+                    self._invoke(messages)
+                elif self._should_park():
+                    self._park()
             except Exception:  # a broken poll (emulator restart, network) must not kill the worker
                 log.exception("poll failed; backing off")
                 self._stop.wait(1.0)
 
+    def _receive_in_turn(self) -> list[dict[str, Any]]:
+        """One long poll, counted among the slots polling; a batch received wakes a parked slot first (the
+        next message then finds it polling while this one invokes)."""
+        with self._turns:
+            self._polling += 1
+        messages: list[dict[str, Any]] = []
+        try:
+            messages = self._receive()
+        finally:
+            with self._turns:
+                self._polling -= 1
+                if messages and self._wakeups < self._parked:
+                    self._wakeups += 1
+                    self._turns.notify()
+        return messages
+
+    def _should_park(self) -> bool:
+        """After an empty poll: park when another slot is polling (it keeps the queue watched); keep polling
+        when this slot is the only one."""
+        with self._turns:
+            if self._polling == 0:
+                return False
+            self._parked += 1
+            return True
+
+    def _park(self) -> None:
+        with self._turns:
+            try:
+                while not self._wakeups:
+                    if self._stop.is_set():
+                        return
+                    self._turns.wait(1.0)  # stop() only sets an event (it runs in a signal handler)
+                self._wakeups -= 1
+            finally:
+                self._parked -= 1
+                self._wakeups = min(self._wakeups, self._parked)
+
     def poll_once(self) -> BatchResult:
+        messages = self._receive()
+        if not messages:
+            return BatchResult(0, 0, 0)
+        return self._invoke(messages)
+
+    def _receive(self) -> list[dict[str, Any]]:
         response = self._sqs.receive_message(
             QueueUrl=self._queue_url,
             MaxNumberOfMessages=self._batch_size,
@@ -163,9 +221,9 @@ class SqsWorker:
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
-        messages = response.get("Messages", [])
-        if not messages:
-            return BatchResult(0, 0, 0)
+        return response.get("Messages", [])
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> BatchResult:
         try:
             result = self.process(messages)
         finally:

@@ -208,3 +208,73 @@ def test_concurrent_invocations_of_one_consumer_report_only_their_own_failures(e
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(invoke, range(40)))
     assert all(expected == reported for expected, reported in results)
+
+
+class CountingPolls:
+    """The SQS client, counting the long polls waiting at once (what the emulator holds open)."""
+
+    def __init__(self, sqs):
+        self.sqs, self.lock, self.now, self.calls = sqs, threading.Lock(), 0, 0
+
+    def __getattr__(self, name):
+        return getattr(self.sqs, name)
+
+    def receive_message(self, **kwargs):
+        with self.lock:
+            self.now += 1
+            self.calls += 1
+        try:
+            return self.sqs.receive_message(**kwargs)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+def test_an_idle_worker_keeps_one_poll_waiting_and_a_burst_still_gets_every_slot(queue, envelope):
+    """Like Lambda's mapping, the pollers follow the traffic: idle, one long poll waits on the queue (not one
+    per slot: each empty answer costs CPU on both sides); a burst after the idle spell is still handled four
+    at a time (a slot that receives wakes a parked one), and a lone message finds a poller at once."""
+    sqs, url, _ = queue
+    polls = CountingPolls(sqs)
+    lock, running, peaks, done = threading.Lock(), [0], [], []
+
+    def handle(env):
+        with lock:
+            running[0] += 1
+            peaks.append(running[0])
+        threading.Event().wait(0.4)
+        with lock:
+            running[0] -= 1
+            done.append(env.data.payment_id)
+
+    consumer = QueueConsumer({"payment.requested": handle}, logger=Logger(service="test"))
+    worker = SqsWorker(polls, url, consumer, function_name="test", region="us-east-1", wait_time_seconds=1,
+                       batch_size=1, concurrency=4)
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(bus_event(envelope("pay_COLD0001")), default=str))
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    pause = threading.Event()
+    try:
+        for _ in range(50):  # the cold start
+            if done:
+                break
+            pause.wait(0.1)
+        pause.wait(3.5)  # every slot polled once after the cold start; all but one came back empty and parked
+        waiting, calls = [], polls.calls
+        for _ in range(10):
+            waiting.append(polls.now)
+            pause.wait(0.2)
+        idle_calls = polls.calls - calls  # over 2 s of 1 s polls
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": json.dumps(bus_event(envelope(f"pay_IDLE{i:04d}")), default=str)}
+            for i in range(8)])
+        for _ in range(100):
+            if len(done) == 9:
+                break
+            pause.wait(0.1)
+    finally:
+        worker.stop()
+        thread.join(timeout=10)
+    assert max(waiting) == 1 and idle_calls <= 3  # four slots, one poll waiting (was: four, ~8 calls)
+    assert len(done) == 9 and max(peaks[1:]) == 4  # the burst: four at a time again
+    assert depth(sqs, url) == 0

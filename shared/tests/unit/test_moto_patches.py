@@ -746,3 +746,140 @@ def test_queries_answer_exactly_what_moto_answers_reading_their_partition_only(m
     # the global index's query still lists them all
     assert listed and 72 not in listed[:8] and max(listed[:8]) == 6
     assert listed[8] == 72 and listed[9:] == [1, 6, 6, 0, 0, 72], listed  # k3, by_n (3), k9, the scan
+
+
+PUT_EVENTS_PATTERNS = [
+    {"source": ["smartpay.payment"]}, {"detail-type": ["payment.completed", "payment.indexed"]},
+    {"source": ["smartpay.payment"], "detail-type": ["route.selected"]},
+    {"source": [{"prefix": "smartpay."}], "detail-type": ["payment.completed"]},
+    {"detail-type": ["payment.completed"], "detail": {"data": {"gateway": ["stripe"]}}},
+    {"$or": [{"source": ["a"]}, {"detail-type": ["payment.completed"]}]},
+    {"detail-type": [{"anything-but": "payment.completed"}]}, {"account": ["123456789012"]},
+    {"account": ["000000000000"]}, {"region": ["us-east-1"], "detail-type": ["payment.indexed"]},
+    {"region": ["eu-west-1"]}, {"version": ["0"], "source": ["smartpay.chat"]}, {"version": ["1"]},
+    {"resources": ["arn:x"]}, {"detail": {"amount": [{"numeric": [">", 10]}]}}, {"missing": ["x"]},
+    {"source": ["smartpay.payment", "smartpay.chat"], "detail-type": ["payment.indexed"]},
+]
+
+
+def put_events_story() -> list:
+    """What EventBridge answers and delivers: a bus whose rules (plain strings on each top-level field, prefixes,
+    $or, anything-but, nested detail, numbers, a missing field) each send to a queue of their own, one with an
+    InputTransformer, and an archive; entries matching none, one or several rules, and refused ones."""
+    run = uuid.uuid4().hex[:8]
+    seen: list = []
+    with mock_aws():
+        events, sqs = boto3.client("events", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
+        bus = events.create_event_bus(Name=f"bus-{run}")["EventBusArn"]
+        events.create_archive(ArchiveName=f"arch-{run}", EventSourceArn=bus)
+        urls = []
+        for i, pattern in enumerate(PUT_EVENTS_PATTERNS):
+            url = sqs.create_queue(QueueName=f"r{i}-{run}")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            events.put_rule(Name=f"r{i}", EventBusName=f"bus-{run}", EventPattern=json.dumps(pattern))
+            extra = {"InputTransformer": {"InputPathsMap": {"kind": "$.detail-type", "pid": "$.detail.data.payment_id"},
+                                          "InputTemplate": '{"kind": "<kind>", "pid": "<pid>"}'}} if i == 1 else {}
+            events.put_targets(Rule=f"r{i}", EventBusName=f"bus-{run}", Targets=[{"Id": "q", "Arn": arn, **extra}])
+            urls.append(url)
+        entries = [{"Source": source, "DetailType": kind, "EventBusName": f"bus-{run}", "Time": 1_767_225_600 + n,
+                    "Resources": resources,
+                    "Detail": json.dumps({"data": {"payment_id": f"pay_{n}", "gateway": gateway}, "amount": amount})}
+                   for n, (source, kind, resources, gateway, amount) in enumerate(
+                       (source, kind, resources, gateway, amount)
+                       for source in ("smartpay.payment", "smartpay.chat", "a")
+                       for kind in ("payment.completed", "route.selected", "payment.indexed")
+                       for resources, gateway, amount in (([], "stripe", 5), (["arn:x"], "solana", 25)))]
+        refused = [{"DetailType": "x", "Detail": "{}", "EventBusName": f"bus-{run}"},
+                   {"Source": "s", "Detail": "{}", "EventBusName": f"bus-{run}"},
+                   {"Source": "s", "DetailType": "x", "EventBusName": f"bus-{run}"},
+                   {"Source": "s", "DetailType": "x", "Detail": "{not json", "EventBusName": f"bus-{run}"},
+                   {"Source": "smartpay.payment", "DetailType": "payment.indexed", "Detail": "[1, 2]",
+                    "EventBusName": f"bus-{run}", "Time": 1_767_225_600}]
+        batches = [entries[i:i + 10] for i in range(0, len(entries), 10)] + [refused]
+        for batch in batches:
+            answer = events.put_events(Entries=batch)
+            seen.append((answer["FailedEntryCount"], [sorted(e) for e in answer["Entries"]],
+                         [{k: v for k, v in e.items() if k != "EventId"} for e in answer["Entries"]]))
+        try:
+            events.put_events(Entries=entries[:11])
+        except events.exceptions.ClientError as e:
+            seen.append(str(e))
+        for url in urls:
+            bodies = []
+            while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+                for m in got:
+                    body = json.loads(m["Body"])
+                    body.pop("id", None)  # a fresh event id per entry
+                    bodies.append(json.dumps(body, sort_keys=True))
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            seen.append(sorted(bodies))
+        seen.append(events.describe_archive(ArchiveName=f"arch-{run}")["EventCount"])
+    return seen
+
+
+def test_put_events_answer_and_deliver_what_moto_does_skipping_rejected_rules(monkeypatch):
+    from moto.events.models import EventPattern, EventsBackend, Rule
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(EventPattern, "matches_event", EventPattern.matches_event)  # undone after the test
+    monkeypatch.setattr(EventPattern, "_smartpay_fast_reject", False, raising=False)
+    monkeypatch.setattr(EventsBackend, "put_events", EventsBackend.put_events)
+    offered: list[str] = []
+    real = Rule.send_to_targets
+    monkeypatch.setattr(Rule, "send_to_targets", lambda rule, event, *a, **k: offered.append(rule.name)
+                        or real(rule, event, *a, **k))
+    plain = put_events_story()
+    deliveries = plain[-len(PUT_EVENTS_PATTERNS) - 1:-1]
+    assert sum(map(len, deliveries)) > len(PUT_EVENTS_PATTERNS) and all(deliveries[:3]) and not deliveries[12]
+    assert plain[len(plain) - len(PUT_EVENTS_PATTERNS) - 2].startswith("An error occurred (ValidationException)")
+    assert plain[-1] > 0 and plain[2][0] == 4  # the archive holds events; four entries refused
+    before, offered[:] = Counter(offered), []
+
+    moto_server.fast_put_events()
+    moto_server.fast_put_events()  # idempotent
+    assert getattr(EventsBackend.put_events, "smartpay_fast", False)
+    assert put_events_story() == plain
+    after = Counter(offered)  # a rule rejected on a plain top-level string got no message
+    assert not after["r8"] and not after["r10"] and not after["r12"] and after["r7"] == before["r7"]
+    assert after["r2"] < after["r0"] < before["r0"] and sum(after.values()) < 0.6 * sum(before.values())
+
+
+def test_receipt_handles_and_request_ids_are_moto_s_own_letters_from_the_same_draws(monkeypatch):
+    """A seeded moto answers the same receipt handles and random strings (request ids: 52 letters and digits) with
+    and without the patch, and leaves its generator in the same state (the ids drawn after are the same too); the
+    queue story is unchanged."""
+    import moto.sqs.models as sqs_models
+    import moto.sqs.utils as sqs_utils
+    from moto.moto_api._internal import mock_random
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(sqs_models, "generate_receipt_handle", sqs_models.generate_receipt_handle)
+    monkeypatch.setattr(sqs_utils, "generate_receipt_handle", sqs_utils.generate_receipt_handle)
+    monkeypatch.setattr(MotoRandom, "get_random_string", MotoRandom.get_random_string)
+
+    def draws() -> tuple[list[str], list[str], tuple, list[str]]:
+        mock_random.seed(20261207)
+        handles = [sqs_models.generate_receipt_handle() for _ in range(300)]
+        strings = [mock_random.get_random_string(length, digits, lower) for length in (0, 1, 20, 52, 300)
+                   for digits in (True, False) for lower in (False, True)]
+        state = mock_random.getstate()
+        with mock_aws():  # a real receive: its handle, and the message id drawn after it
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            url = sqs.create_queue(QueueName=f"h-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+            mock_random.seed(7)
+            sqs.send_message(QueueUrl=url, MessageBody="a")
+            received = sqs.receive_message(QueueUrl=url)
+            after = sqs.send_message(QueueUrl=url, MessageBody="b")["MessageId"]
+        return handles, strings, state, [received["Messages"][0]["ReceiptHandle"],
+                                         received["ResponseMetadata"]["RequestId"], after]
+
+    plain = draws()
+    assert len(set(plain[0])) == 300 and all(len(h) == 185 and h.isalpha() and h.islower() for h in plain[0])
+    assert any(c.isdigit() for c in "".join(plain[1])) and len(plain[3][1]) == 52
+    story = queue_story()
+    moto_server.fast_random_strings()
+    moto_server.fast_random_strings()  # idempotent
+    assert sqs_models.generate_receipt_handle is moto_server._receipt_handle
+    assert draws() == plain
+    assert queue_story() == story
