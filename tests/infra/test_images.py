@@ -5,8 +5,8 @@ meets a real provider and an API. The fraud root with its manifest's package typ
 - an ECR repository of its own: immutable tags, scan on push, the platform key, a lifecycle policy keeping the last
   10 images;
 - every fraud function is an Image running <repository>:<sha256 of the service's zip> (the tag `make package`'s
-  zip gives the image; here the orchestrator's zip stands for it), without handler, runtime or layers; the worker
-  runs the image's CMD, the API names its handler (image_config.command);
+  zip gives the image; here the orchestrator's zip stands for it), without handler, runtime or layers; each names its
+  handler as image_config.command (the worker's is the image's CMD, written out);
 - each role may pull (BatchGetImage, GetDownloadUrlForLayer) from that repository and no other;
 - the alias names the image; nothing is put in the artifact bucket for fraud;
 - a re-plan right after the apply is clean, and destroy removes the repository.
@@ -76,8 +76,8 @@ def test_every_fraud_function_runs_the_image(applied, aws):
         assert got["Code"]["ImageUri"] == artifact["image_uri"], kind
         assert not config.get("Handler") and not config.get("Runtime") and not config.get("Layers"), (kind, config)
         command = config.get("ImageConfigResponse", {}).get("ImageConfig", {}).get("Command")
-        # The worker: the image's CMD (the Dockerfile's: the worker's handler); the API: its own handler.
-        assert (command or None) == (None if kind == "worker" else [fn["handler"]]), (kind, command)
+        # Each its own handler (the worker's is the image's CMD, written out: docs/terraform.md, "What Terraform deploys").
+        assert command == [fn["handler"]], (kind, command)
         alias = aws("lambda").get_alias(FunctionName=fn["name"], Name=fn["alias"])
         assert alias["Description"] == f"{fn['alias']} image {artifact['image_uri']}"
 

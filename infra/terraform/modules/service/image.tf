@@ -14,9 +14,11 @@ locals {
   image_tag            = var.image_tag != "" ? var.image_tag : local.zip_sha256
   image_uri            = local.is_image && local.image_tag != "" ? "${aws_ecr_repository.image[0].repository_url}:${local.image_tag}" : ""
   image_repository_arn = local.is_image ? aws_ecr_repository.image[0].arn : ""
-  # The worker runs the image's default command (the Dockerfile's CMD: the worker's handler); every other
-  # function names its handler as its command.
-  image_command = { for kind, handler in local.lambda_handler : kind => kind == "worker" || !local.is_image ? [] : [handler] }
+  # Every function names its handler as its command. The image's default command (the Dockerfile's CMD) is the
+  # worker's handler, so the worker's is that same CMD, written out: moto answers a function without an image
+  # config with an empty one, which hashicorp/aws then plans to remove on every plan (2 in-place changes after
+  # apply, seen in tests/infra/test_images.py); an explicit command re-plans clean and changes nothing on AWS.
+  image_command = { for kind, handler in local.lambda_handler : kind => local.is_image ? [handler] : [] }
 }
 
 resource "aws_ecr_repository" "image" {

@@ -241,8 +241,8 @@ run "aws_target_deploys_the_image" {
   }
 
   assert {
-    condition     = length(output.functions.worker.image_command) == 0 && jsonencode(output.functions.api.image_command) == jsonencode(["smartpay_fraud.entrypoints.api.lambda_handler"])
-    error_message = "The worker runs the image's CMD (its handler); the API names its own handler."
+    condition     = jsonencode(output.functions.worker.image_command) == jsonencode(["smartpay_fraud.entrypoints.queue_consumer.lambda_handler"]) && jsonencode(output.functions.api.image_command) == jsonencode(["smartpay_fraud.entrypoints.api.lambda_handler"])
+    error_message = "Each function names its handler as its command (the worker's is the image's CMD, written out)."
   }
 
   assert {
