@@ -48,7 +48,7 @@ ENDPOINT_OF = {
     "aws_cloudwatch_metric_alarm": "cloudwatch", "aws_cognito_": "cognitoidp", "aws_dynamodb_": "dynamodb",
     "aws_elasticache_": "elasticache", "aws_elasticsearch_": "es", "aws_iam_": "iam", "aws_kms_": "kms",
     "aws_lambda_": "lambda", "aws_s3_": "s3", "aws_secretsmanager_": "secretsmanager", "aws_sns_": "sns",
-    "aws_sqs_": "sqs", "aws_caller_identity": "sts",
+    "aws_sqs_": "sqs", "aws_ecr_": "ecr", "aws_caller_identity": "sts",
     "aws_partition": None, "aws_region": None,  # computed from the provider configuration, no call
 }
 

@@ -45,6 +45,15 @@ locals {
         Resource = var.sqs_queue_arns
       },
     ],
+    var.package_type != "Image" ? [] : [
+      {
+        # Pulling the function's image: its own repository only.
+        Sid      = "PullOwnImage"
+        Effect   = "Allow"
+        Action   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+        Resource = [var.image_repository_arn]
+      },
+    ],
     var.kms_key_arn == null ? [] : [
       {
         # Reading an SSE-KMS queue, table, bucket or secret and writing to one needs the key too.

@@ -7,8 +7,11 @@
 # zip refuses another one at plan (release.tf).
 
 locals {
+  is_image = var.package_type == "Image"
   # Lambda's own CodeSha256 form (base64 of the zip's sha256): compare with get-function --qualifier <alias>.
-  code_sha256 = fileexists(var.filename) ? filebase64sha256(var.filename) : ""
+  # An Image has no zip: its code is the image_uri (an immutable tag or a digest in ECR), recorded instead.
+  code_sha256 = local.is_image ? "" : (fileexists(var.filename) ? filebase64sha256(var.filename) : "")
+  code_id     = local.is_image ? var.image_uri : local.code_sha256
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -24,24 +27,38 @@ resource "aws_lambda_function" "this" {
   function_name = var.function_name
   description   = var.description
   role          = aws_iam_role.this.arn
-  handler       = var.handler
-  runtime       = var.runtime
-  # The zip from the artifact bucket (s3_bucket/s3_key: a key named after its sha256) or, without one, uploaded
-  # directly; source_code_hash is the local zip's either way, so other code is a change Terraform sees.
-  filename                       = var.s3_bucket == null ? var.filename : null
-  s3_bucket                      = var.s3_bucket
-  s3_key                         = var.s3_key
+  package_type  = var.package_type
+  # An Image carries its runtime and its handler (the image's CMD, or image_config.command): no handler,
+  # runtime or layers for it.
+  handler = local.is_image ? null : var.handler
+  runtime = local.is_image ? null : var.runtime
+  # Zip: the zip from the artifact bucket (s3_bucket/s3_key: a key named after its sha256) or, without one,
+  # uploaded directly; source_code_hash is the local zip's either way, so other code is a change Terraform sees.
+  # Image: the image in ECR (image_uri, an immutable tag), another image being another URI.
+  filename                       = local.is_image || var.s3_bucket != null ? null : var.filename
+  s3_bucket                      = local.is_image ? null : var.s3_bucket
+  s3_key                         = local.is_image ? null : var.s3_key
   source_code_hash               = local.code_sha256 == "" ? null : local.code_sha256
+  image_uri                      = local.is_image ? var.image_uri : null
   publish                        = true
   memory_size                    = var.memory_size
   timeout                        = var.timeout
-  layers                         = var.layers
+  layers                         = local.is_image ? null : var.layers
   reserved_concurrent_executions = var.reserved_concurrent_executions
   kms_key_arn                    = var.kms_key_arn
   tags                           = var.tags
 
   environment {
     variables = var.environment_variables
+  }
+
+  # The image's default command is the worker's handler (the Dockerfile's CMD); every other function of the
+  # image names its own.
+  dynamic "image_config" {
+    for_each = local.is_image && length(var.image_command) > 0 ? [1] : []
+    content {
+      command = var.image_command
+    }
   }
 
   tracing_config {
@@ -58,12 +75,16 @@ resource "aws_lambda_function" "this" {
 
   lifecycle {
     precondition {
-      condition     = fileexists(var.filename)
-      error_message = "Lambda zip ${var.filename} does not exist: build it first (python -m smartpay_shared.local.terraform zip)."
+      condition     = local.is_image || fileexists(var.filename)
+      error_message = "Lambda zip ${var.filename} does not exist: build it first (make package, or python -m smartpay_shared.local.terraform zip for the emulator)."
     }
     precondition {
-      condition     = local.released_code_sha256 == local.code_sha256
-      error_message = "${var.function_name}: alias ${var.alias_name} was released with code sha256 ${local.released_code_sha256}; this zip is ${local.code_sha256}. One version is one artifact: bump the service's VERSION (docs/terraform.md, \"Releases and rollback\")."
+      condition     = !local.is_image || var.image_uri != ""
+      error_message = "${var.function_name} is an Image: it needs image_uri, the image pushed to its ECR repository first (docs/terraform.md, \"Pushing the images\")."
+    }
+    precondition {
+      condition     = local.released_code_id == local.code_id
+      error_message = "${var.function_name}: alias ${var.alias_name} was released with ${local.released_code_id}; this ${local.is_image ? "image" : "zip"} is ${local.code_id} (a zip's code sha256, an image's URI). One version is one artifact: bump the service's VERSION (docs/terraform.md, \"Releases and rollback\")."
     }
   }
 
@@ -74,7 +95,7 @@ resource "aws_lambda_function" "this" {
 # target move to it, before the old alias is deleted: there is always an alias to invoke.
 resource "aws_lambda_alias" "this" {
   name             = var.alias_name
-  description      = "${var.alias_name} code sha256 ${local.code_sha256}"
+  description      = local.is_image ? "${var.alias_name} image ${var.image_uri}" : "${var.alias_name} code sha256 ${local.code_sha256}"
   function_name    = aws_lambda_function.this.function_name
   function_version = aws_lambda_function.this.version
 

@@ -54,8 +54,18 @@ output "event_source_mapping_uuids" {
 }
 
 output "code_sha256" {
-  description = "sha256 of the deployed zip, base64 (Lambda's CodeSha256); also in the alias description."
+  description = "sha256 of the deployed zip, base64 (Lambda's CodeSha256); also in the alias description. Empty for an Image (see image_uri)."
   value       = local.code_sha256
+}
+
+output "package_type" {
+  description = "Zip or Image."
+  value       = aws_lambda_function.this.package_type
+}
+
+output "image_uri" {
+  description = "The image behind the alias (an Image; empty for a Zip); also in the alias description."
+  value       = local.is_image ? var.image_uri : ""
 }
 
 output "schedule_rule_name" {

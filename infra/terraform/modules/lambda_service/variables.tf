@@ -15,6 +15,55 @@ variable "description" {
   default     = ""
 }
 
+variable "package_type" {
+  description = "Zip (the zip in filename / s3_bucket + s3_key, with handler, runtime and layers) or Image (a container image in ECR: image_uri, optional image_command; no handler, runtime or layers)."
+  type        = string
+  default     = "Zip"
+
+  validation {
+    condition     = contains(["Zip", "Image"], var.package_type)
+    error_message = "package_type must be Zip or Image."
+  }
+}
+
+variable "image_uri" {
+  description = "Image only: the image in ECR, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>. Empty for a Zip."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.image_uri == "" || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$", var.image_uri))
+    error_message = "image_uri must be an ECR image: <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>."
+  }
+
+  validation {
+    condition     = var.package_type == "Image" || var.image_uri == ""
+    error_message = "image_uri is for package_type Image only: a Zip deploys filename / s3_bucket + s3_key."
+  }
+}
+
+variable "image_repository_arn" {
+  description = "Image only: ARN of the ECR repository holding image_uri; the role may pull from it (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer) and from no other."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.package_type == "Image" ? can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9][a-z0-9._/-]*$", var.image_repository_arn)) : var.image_repository_arn == ""
+    error_message = "An Image needs image_repository_arn (arn:aws:ecr:<region>:<account>:repository/<name>); a Zip has none."
+  }
+}
+
+variable "image_command" {
+  description = "Image only: the function's command (image_config.command), e.g. [\"pkg.entrypoints.api.lambda_handler\"]; empty: the image's default CMD (the worker's handler)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = var.package_type == "Image" || length(var.image_command) == 0
+    error_message = "image_command is for package_type Image only: a Zip names its handler."
+  }
+}
+
 variable "handler" {
   description = "Handler as module.path.function (Lambda's form, not module:function)."
   type        = string
@@ -101,9 +150,14 @@ variable "reserved_concurrent_executions" {
 }
 
 variable "layers" {
-  description = "Layer ARNs, e.g. the Powertools layer that carries the third-party dependencies."
+  description = "Layer ARNs (Zip only), e.g. the Powertools layer that carries the third-party dependencies."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = var.package_type == "Zip" || length(var.layers) == 0
+    error_message = "An Image takes no layers: its third-party code is in the image."
+  }
 }
 
 variable "environment_variables" {

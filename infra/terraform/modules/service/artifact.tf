@@ -7,14 +7,15 @@
 
 locals {
   zip_sha256 = fileexists(var.lambda_zip_path) ? filesha256(var.lambda_zip_path) : ""
-  artifact = var.artifact_bucket == "" ? { bucket = null, key = null } : {
+  # An Image (image.tf) has no zip in the bucket: its code is the image in ECR.
+  artifact = var.artifact_bucket == "" || local.is_image ? { bucket = null, key = null } : {
     bucket = var.artifact_bucket
     key    = aws_s3_object.artifact[0].key
   }
 }
 
 resource "aws_s3_object" "artifact" {
-  count = var.artifact_bucket == "" ? 0 : 1
+  count = var.artifact_bucket == "" || local.is_image ? 0 : 1
 
   bucket       = var.artifact_bucket
   key          = "${local.service}/${local.zip_sha256}.zip"

@@ -91,6 +91,9 @@ locals {
   unknown_statement_functions = sort(setsubtract(flatten(var.policy_statements[*].functions), local.kinds))
 
   tags = merge(var.tags, { "smartpay:service" = local.service, "smartpay:version" = local.version })
+
+  # Zip or Image (image.tf): the manifest's lambda_package.package_type unless the root overrides it.
+  package_type = var.package_type != null ? var.package_type : lookup(lookup(local.manifest, "lambda_package", {}), "package_type", "Zip")
 }
 
 # Every Lambda by kind; the API one only when the manifest has an api_handler and routes.
@@ -122,10 +125,14 @@ module "worker" {
   filename                       = var.lambda_zip_path
   s3_bucket                      = local.artifact.bucket
   s3_key                         = local.artifact.key
+  package_type                   = local.package_type
+  image_uri                      = local.image_uri
+  image_repository_arn           = local.image_repository_arn
+  image_command                  = local.image_command.worker
   alias_name                     = local.alias_name
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
-  layers                         = var.lambda_layers
+  layers                         = local.is_image ? [] : var.lambda_layers
   environment_variables          = local.environment
   log_retention_in_days          = var.log_retention_in_days
   event_bus_arn                  = var.bus_arn
@@ -154,10 +161,14 @@ module "api" {
   filename                       = var.lambda_zip_path
   s3_bucket                      = local.artifact.bucket
   s3_key                         = local.artifact.key
+  package_type                   = local.package_type
+  image_uri                      = local.image_uri
+  image_repository_arn           = local.image_repository_arn
+  image_command                  = local.image_command.api
   alias_name                     = local.alias_name
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
-  layers                         = var.lambda_layers
+  layers                         = local.is_image ? [] : var.lambda_layers
   environment_variables          = local.api_environment
   log_retention_in_days          = var.log_retention_in_days
   event_bus_arn                  = var.bus_arn
@@ -185,10 +196,14 @@ module "scheduled" {
   filename              = var.lambda_zip_path
   s3_bucket             = local.artifact.bucket
   s3_key                = local.artifact.key
+  package_type          = local.package_type
+  image_uri             = local.image_uri
+  image_repository_arn  = local.image_repository_arn
+  image_command         = local.image_command[each.key]
   alias_name            = local.alias_name
   memory_size           = var.lambda_memory_size
   timeout               = var.lambda_timeout
-  layers                = var.lambda_layers
+  layers                = local.is_image ? [] : var.lambda_layers
   environment_variables = local.environment
   log_retention_in_days = var.log_retention_in_days
   event_bus_arn         = var.bus_arn

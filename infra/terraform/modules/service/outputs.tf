@@ -87,6 +87,9 @@ output "functions" {
     role_arn             = function.role_arn
     handler              = local.lambda_handler[kind]
     code_sha256          = function.code_sha256
+    package_type         = local.package_type
+    image_uri            = function.image_uri
+    image_command        = local.image_command[kind]
     batch_size           = kind == "worker" ? local.worker_batch_size : null
     reserved_concurrency = kind == "worker" ? local.worker_concurrency : kind == "api" ? local.api_concurrency : -1
     schedule             = contains(keys(local.scheduled), kind) ? local.scheduled[kind].schedule : null
@@ -140,10 +143,22 @@ output "environments" {
 }
 
 output "artifact" {
-  description = "Where every function's code comes from: bucket and key of the zip in the artifact bucket (null without one) and the zip's sha256 (hex; the key's name)."
+  description = "Where every function's code comes from. Zip: bucket and key of the zip in the artifact bucket (null without one) and the zip's sha256 (hex; the key's name). Image: the ECR repository (name, URL, ARN, tag mutability, scan on push, encryption, lifecycle policy), the image URI and its tag (by default the sha256 of the `make package` zip); bucket and key null."
   value = {
-    bucket = local.artifact.bucket
-    key    = local.artifact.key
-    sha256 = local.zip_sha256
+    package_type = local.package_type
+    bucket       = local.artifact.bucket
+    key          = local.artifact.key
+    sha256       = local.zip_sha256
+    image_tag    = local.is_image ? local.image_tag : null
+    image_uri    = local.is_image ? local.image_uri : null
+    repository = local.is_image ? {
+      name                 = aws_ecr_repository.image[0].name
+      url                  = aws_ecr_repository.image[0].repository_url
+      arn                  = aws_ecr_repository.image[0].arn
+      image_tag_mutability = aws_ecr_repository.image[0].image_tag_mutability
+      scan_on_push         = aws_ecr_repository.image[0].image_scanning_configuration[0].scan_on_push
+      encryption           = try(aws_ecr_repository.image[0].encryption_configuration[0], null)
+      lifecycle_policy     = aws_ecr_lifecycle_policy.image[0].policy
+    } : null
   }
 }

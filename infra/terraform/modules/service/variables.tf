@@ -57,6 +57,39 @@ variable "lambda_zip_path" {
   default     = "lambda.zip"
 }
 
+variable "package_type" {
+  description = "Zip or Image; null: the manifest's lambda_package.package_type (Zip without one). The local target deploys Zip (docs/terraform.md, \"What is off locally\")."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.package_type == null || contains(["Zip", "Image"], coalesce(var.package_type, "Zip"))
+    error_message = "package_type must be Zip, Image or null (the manifest's)."
+  }
+}
+
+variable "image_tag" {
+  description = "Image only: the tag of the service's image in its ECR repository; empty: the sha256 (hex) of lambda_zip_path, the `make package` zip holding exactly the image's /var/task."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.image_tag == "" || can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "image_tag must be a Docker tag ([A-Za-z0-9_.-], at most 128 characters)."
+  }
+}
+
+variable "image_retention_count" {
+  description = "Image only: how many images the repository's lifecycle policy keeps (the oldest beyond that expire)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.image_retention_count >= 1
+    error_message = "image_retention_count must be at least 1."
+  }
+}
+
 variable "artifact_bucket" {
   description = "The platform's artifact bucket (platform output artifact_bucket): the zip is stored there under <service>/<sha256 of the zip>.zip and every function deploys from that key. Empty: each function uploads the zip directly."
   type        = string

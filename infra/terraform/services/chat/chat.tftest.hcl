@@ -17,6 +17,9 @@ mock_provider "aws" {
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
   }
+  mock_resource "aws_ecr_repository" {
+    defaults = { arn = "arn:aws:ecr:us-east-1:123456789012:repository/smartpay-chat", repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/smartpay-chat" }
+  }
 }
 
 override_data {

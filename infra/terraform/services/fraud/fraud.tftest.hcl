@@ -17,6 +17,9 @@ mock_provider "aws" {
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
   }
+  mock_resource "aws_ecr_repository" {
+    defaults = { arn = "arn:aws:ecr:us-east-1:123456789012:repository/smartpay-fraud", repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/smartpay-fraud" }
+  }
 }
 
 override_data {
@@ -194,5 +197,115 @@ run "environment_contract" {
   assert {
     condition     = output.environments.api.SMARTPAY_API_RATE_LIMIT_PER_SECOND == "50" && output.environments.api.SMARTPAY_API_REDIS_URL == "redis://cache.example:6379/0" && !contains(keys(output.environments.worker), "SMARTPAY_API_REDIS_URL")
     error_message = "The per-merchant rate limit reaches the API function, not the worker."
+  }
+}
+
+# What `make package` builds (docs/terraform.md, "Packages"): fraud is an Image (its manifest's package_type), from
+# an ECR repository of its own, tagged with the sha256 of the package zip; the local target deploys the Zip.
+run "aws_target_deploys_the_image" {
+  command = apply
+
+  override_data {
+    target = data.terraform_remote_state.platform
+    values = {
+      outputs = {
+        name_prefix               = "smartpay"
+        bus_name                  = "smartpay-bus"
+        bus_arn                   = "arn:aws:events:us-east-1:123456789012:event-bus/smartpay-bus"
+        api_id                    = "api0001"
+        api_execution_arn         = "arn:aws:execute-api:us-east-1:123456789012:api0001"
+        api_authorizer_id         = "auth001"
+        kms_key_arn               = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+        alarm_topic_arn           = "arn:aws:sns:us-east-1:123456789012:smartpay-alarms"
+        redis_url                 = "redis://cache.example:6379/0"
+        api_rate_limit_per_second = 50
+        api_rate_limit_burst      = 100
+        artifact_bucket           = "smartpay-lambda-artifacts"
+      }
+    }
+  }
+
+  variables {
+    target           = "aws"
+    aws_endpoint_url = ""
+  }
+
+  assert {
+    condition     = output.artifact.package_type == "Image" && output.artifact.image_tag == filesha256("main.tf") && output.artifact.image_uri == "123456789012.dkr.ecr.us-east-1.amazonaws.com/smartpay-fraud:${filesha256("main.tf")}"
+    error_message = "The image's tag is the sha256 of the make-package zip (the same files as the image's /var/task)."
+  }
+
+  assert {
+    condition     = alltrue([for f in output.functions : f.package_type == "Image" && f.image_uri == output.artifact.image_uri])
+    error_message = "Every fraud function runs the service's image."
+  }
+
+  assert {
+    condition     = jsonencode(output.functions.worker.image_command) == jsonencode(["smartpay_fraud.entrypoints.queue_consumer.lambda_handler"]) && jsonencode(output.functions.api.image_command) == jsonencode(["smartpay_fraud.entrypoints.api.lambda_handler"])
+    error_message = "Each function names its handler as its command (the worker's is the image's CMD, written out)."
+  }
+
+  assert {
+    condition     = output.artifact.repository.name == "smartpay-fraud" && output.artifact.repository.image_tag_mutability == "IMMUTABLE" && output.artifact.repository.scan_on_push
+    error_message = "The repository: scanned on push, immutable tags."
+  }
+
+  assert {
+    condition     = output.artifact.repository.encryption.encryption_type == "KMS" && output.artifact.repository.encryption.kms_key == "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    error_message = "The repository is encrypted with the platform key."
+  }
+
+  assert {
+    condition     = jsondecode(output.artifact.repository.lifecycle_policy).rules[0].selection.countType == "imageCountMoreThan" && jsondecode(output.artifact.repository.lifecycle_policy).rules[0].selection.countNumber == 10
+    error_message = "The lifecycle policy keeps the last 10 images."
+  }
+
+  assert {
+    condition     = alltrue([for kind, policy in output.policies : one([for st in jsondecode(policy).Statement : st.Resource if st.Sid == "PullOwnImage"]) == ["arn:aws:ecr:us-east-1:123456789012:repository/smartpay-fraud"]])
+    error_message = "Each role pulls from fraud's repository only."
+  }
+
+  assert {
+    condition     = output.artifact.bucket == null && output.artifact.key == null
+    error_message = "An Image puts no zip in the artifact bucket."
+  }
+}
+
+run "local_target_deploys_the_zip" {
+  command   = apply
+  state_key = "zip" # the same alias already serves the image in the main state: one version, one artifact
+
+  override_data {
+    target = data.terraform_remote_state.platform
+    values = {
+      outputs = {
+        name_prefix               = "smartpay"
+        bus_name                  = "smartpay-bus"
+        bus_arn                   = "arn:aws:events:us-east-1:123456789012:event-bus/smartpay-bus"
+        api_id                    = "api0001"
+        api_execution_arn         = "arn:aws:execute-api:us-east-1:123456789012:api0001"
+        api_authorizer_id         = "auth001"
+        kms_key_arn               = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+        alarm_topic_arn           = "arn:aws:sns:us-east-1:123456789012:smartpay-alarms"
+        redis_url                 = "redis://cache.example:6379/0"
+        api_rate_limit_per_second = 50
+        api_rate_limit_burst      = 100
+        artifact_bucket           = "smartpay-lambda-artifacts"
+      }
+    }
+  }
+
+  variables {
+    package_type = "Zip" # local.tfvars
+  }
+
+  assert {
+    condition     = output.artifact.repository == null && output.artifact.key == "fraud/${filesha256("main.tf")}.zip" && alltrue([for f in output.functions : f.package_type == "Zip" && f.image_uri == ""])
+    error_message = "package_type = Zip: no repository, every function the zip from the artifact bucket."
+  }
+
+  assert {
+    condition     = alltrue([for kind, policy in output.policies : length([for st in jsondecode(policy).Statement : st if st.Sid == "PullOwnImage"]) == 0])
+    error_message = "A Zip's roles pull no image."
   }
 }

@@ -10,3 +10,7 @@ force_destroy_buckets       = true
 lambda_timeout              = 5
 immutable_releases          = false # edited code is re-applied under the same VERSION (a developer's `make up`)
 bucket_lifecycle            = false # nothing on the emulator outlives it; saves the provider's ~55 s wait per bucket
+# The code-only zip (smartpay_shared.local.terraform zip), not the `make package` one: moto never runs it, and
+# every stack start would otherwise need `make package` first (docs/terraform.md, "What is off locally").
+lambda_zip_path = "../../../../.local/build/lambda/fraud.zip"
+package_type    = "Zip" # the manifest says Image: moto would deploy an image nobody runs; see the same section

@@ -62,6 +62,8 @@ module "service" {
   api_execution_arn             = local.platform.api_execution_arn
   authorizer_id                 = local.platform.api_authorizer_id
   lambda_zip_path               = var.lambda_zip_path
+  package_type                  = var.package_type
+  image_tag                     = var.image_tag
   artifact_bucket               = lookup(local.platform, "artifact_bucket", "")
   lambda_runtime                = var.lambda_runtime
   lambda_layers                 = var.lambda_layers

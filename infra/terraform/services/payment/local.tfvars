@@ -16,3 +16,6 @@ amazon_pay_endpoint = "http://127.0.0.1:8430" # smartpay payment amazon-pay-sand
 solana_rpc_url      = "http://127.0.0.1:8899" # smartpay payment solana-sandbox
 fault_injection     = true                    # chaos runs and the e2e tests inject gateway faults
 immutable_releases  = false                   # edited code is re-applied under the same VERSION (a developer's `make up`)
+# The code-only zip (smartpay_shared.local.terraform zip), not the `make package` one: moto never runs it, and
+# every stack start would otherwise need `make package` first (docs/terraform.md, "What is off locally").
+lambda_zip_path = "../../../../.local/build/lambda/payment.zip"

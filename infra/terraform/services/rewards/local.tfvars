@@ -11,3 +11,7 @@ log_retention_in_days          = 1
 lambda_timeout                 = 5
 immutable_releases             = false # edited code is re-applied under the same VERSION (a developer's `make up`)
 secret_recovery_window_in_days = 0     # moto: a destroyed stack can be re-created at once
+# The code-only zip (smartpay_shared.local.terraform zip), not the `make package` one: moto never runs it, and
+# every stack start would otherwise need `make package` first (docs/terraform.md, "What is off locally").
+lambda_zip_path = "../../../../.local/build/lambda/rewards.zip"
+package_type    = "Zip" # the manifest says Image: moto would deploy an image nobody runs; see the same section

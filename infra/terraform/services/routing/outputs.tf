@@ -124,6 +124,6 @@ output "policies" {
 }
 
 output "artifact" {
-  description = "The zip every function of the service deploys: bucket and key in the platform's artifact bucket (key = <service>/<sha256>.zip), sha256 (hex)."
+  description = "What every function of the service deploys. Zip: bucket and key in the platform's artifact bucket (key = <service>/<sha256>.zip), sha256 (hex). Image: the ECR repository (name, URL, ARN), image_uri and image_tag."
   value       = module.service.artifact
 }

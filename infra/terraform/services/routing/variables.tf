@@ -52,9 +52,21 @@ variable "platform_state_config" {
 }
 
 variable "lambda_zip_path" {
-  description = "Deployment zip of this service (smartpay_shared.local.terraform.build_lambda_zip)."
+  description = "The service's `make package` zip (self-contained: its code and every third-party package it needs, docs/terraform.md \"Packages\"). Image service: its sha256 is the image's tag (image_tag), the zip holding exactly the image's /var/task. The local target deploys the code-only zip of smartpay_shared.local.terraform instead (local.tfvars)."
   type        = string
-  default     = "../../../../.local/build/lambda/routing.zip"
+  default     = "../../../../.local/build/package/routing.zip"
+}
+
+variable "package_type" {
+  description = "Zip or Image; null: the manifest's lambda_package.package_type (Image for routing). local.tfvars deploys Zip (docs/terraform.md, \"What is off locally\")."
+  type        = string
+  default     = null
+}
+
+variable "image_tag" {
+  description = "Image only: the tag pushed to the service's ECR repository; empty: the sha256 (hex) of lambda_zip_path (docs/terraform.md, \"Pushing the images\")."
+  type        = string
+  default     = ""
 }
 
 variable "lambda_runtime" {

@@ -12,3 +12,6 @@ immutable_releases          = false # edited code is re-applied under the same V
 # The demo's receiver listens on plain HTTP on 127.0.0.1; link-local and private ranges stay refused.
 require_https  = false
 allow_loopback = true
+# The code-only zip (smartpay_shared.local.terraform zip), not the `make package` one: moto never runs it, and
+# every stack start would otherwise need `make package` first (docs/terraform.md, "What is off locally").
+lambda_zip_path = "../../../../.local/build/lambda/webhooks.zip"

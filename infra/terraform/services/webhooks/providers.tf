@@ -34,6 +34,7 @@ provider "aws" {
       cognitoidp     = endpoints.value
       dynamodb       = endpoints.value
       ec2            = endpoints.value
+      ecr            = endpoints.value
       elasticache    = endpoints.value
       es             = endpoints.value
       events         = endpoints.value

@@ -73,6 +73,16 @@ run "with_mapping" {
     condition     = alltrue([for s in jsondecode(output.policy).Statement : !contains(s.Action, "*") && !contains(s.Action, "sqs:*")])
     error_message = "No wildcard actions."
   }
+
+  assert {
+    condition     = aws_lambda_function.this.package_type == "Zip" && aws_lambda_function.this.handler == "pkg.entrypoints.queue_consumer.lambda_handler" && aws_lambda_function.this.runtime == "python3.11" && aws_lambda_function.this.image_uri == null && length(aws_lambda_function.this.image_config) == 0
+    error_message = "A Zip (the default) names its handler and runtime, and has no image."
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(output.policy).Statement : s if s.Sid == "PullOwnImage"]) == 0
+    error_message = "A Zip's role pulls no image."
+  }
 }
 
 run "emits_nothing_publishes_nothing" {
@@ -244,4 +254,168 @@ run "rejects_a_malformed_schedule" {
   }
 
   expect_failures = [var.schedule_expression]
+}
+
+# Image (a container image in ECR, docs/terraform.md "Packages"): no zip, handler, runtime or layers; the image's
+# default command (the worker's handler) or the function's own. Its own state: another package of the same
+# function would be a replacement under the same alias, which the release record refuses (checked below).
+run "image_function" {
+  command   = apply
+  state_key = "image"
+
+  variables {
+    package_type         = "Image"
+    image_uri            = "123456789012.dkr.ecr.us-east-1.amazonaws.com/smartpay-test:0123abcd"
+    image_repository_arn = "arn:aws:ecr:us-east-1:123456789012:repository/smartpay-test"
+    image_command        = ["pkg.entrypoints.api.lambda_handler"]
+    filename             = "no-such-build/lambda.zip" # an Image needs no zip
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.package_type == "Image" && aws_lambda_function.this.image_uri == var.image_uri && output.package_type == "Image" && output.image_uri == var.image_uri
+    error_message = "An Image function runs image_uri."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.handler == null && aws_lambda_function.this.runtime == null && length(coalesce(aws_lambda_function.this.layers, [])) == 0
+    error_message = "An Image has no handler, runtime or layers (the image carries them)."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.filename == null && aws_lambda_function.this.s3_bucket == null && aws_lambda_function.this.s3_key == null
+    error_message = "An Image deploys no zip."
+  }
+
+  assert {
+    condition     = jsonencode(aws_lambda_function.this.image_config[0].command) == jsonencode(["pkg.entrypoints.api.lambda_handler"])
+    error_message = "image_command is the function's image_config.command."
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(output.policy).Statement : s if s.Sid == "PullOwnImage"]).Resource == ["arn:aws:ecr:us-east-1:123456789012:repository/smartpay-test"] && one([for s in jsondecode(output.policy).Statement : s if s.Sid == "PullOwnImage"]).Action == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    error_message = "The role pulls from its own repository only, and only the two pull actions."
+  }
+
+  assert {
+    condition     = aws_lambda_alias.this.description == "v1_0_0 image ${var.image_uri}" && terraform_data.release["v1_0_0"].output == var.image_uri && output.code_sha256 == ""
+    error_message = "The alias names the image it serves, and the release records it."
+  }
+}
+
+run "image_default_command" {
+  command   = plan
+  state_key = "image"
+
+  variables {
+    package_type         = "Image"
+    image_uri            = "123456789012.dkr.ecr.us-east-1.amazonaws.com/smartpay-test:0123abcd"
+    image_repository_arn = "arn:aws:ecr:us-east-1:123456789012:repository/smartpay-test"
+    image_command        = []
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.image_config) == 0
+    error_message = "Without image_command the function runs the image's CMD (the worker's handler)."
+  }
+}
+
+run "image_same_alias_other_image_fails_the_plan" {
+  command   = plan
+  state_key = "image"
+
+  variables {
+    package_type         = "Image"
+    image_uri            = "123456789012.dkr.ecr.us-east-1.amazonaws.com/smartpay-test:4567ef01"
+    image_repository_arn = "arn:aws:ecr:us-east-1:123456789012:repository/smartpay-test"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "image_needs_an_image_uri" {
+  command   = plan
+  state_key = "image_without_uri"
+
+  variables {
+    package_type         = "Image"
+    image_repository_arn = "arn:aws:ecr:us-east-1:123456789012:repository/smartpay-test"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "image_needs_its_repository" {
+  command = plan
+
+  variables {
+    package_type = "Image"
+    image_uri    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/smartpay-test:0123abcd"
+  }
+
+  expect_failures = [var.image_repository_arn]
+}
+
+run "image_takes_no_layers" {
+  command = plan
+
+  variables {
+    package_type         = "Image"
+    image_uri            = "123456789012.dkr.ecr.us-east-1.amazonaws.com/smartpay-test:0123abcd"
+    image_repository_arn = "arn:aws:ecr:us-east-1:123456789012:repository/smartpay-test"
+    layers               = ["arn:aws:lambda:us-east-1:123456789012:layer:deps:1"]
+  }
+
+  expect_failures = [var.layers]
+}
+
+run "image_uri_must_be_ecr" {
+  command = plan
+
+  variables {
+    package_type         = "Image"
+    image_uri            = "docker.io/library/python:3.11"
+    image_repository_arn = "arn:aws:ecr:us-east-1:123456789012:repository/smartpay-test"
+  }
+
+  expect_failures = [var.image_uri]
+}
+
+run "zip_takes_no_image_uri" {
+  command = plan
+
+  variables {
+    image_uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/smartpay-test:0123abcd"
+  }
+
+  expect_failures = [var.image_uri]
+}
+
+run "zip_takes_no_image_command" {
+  command = plan
+
+  variables {
+    image_command = ["pkg.entrypoints.api.lambda_handler"]
+  }
+
+  expect_failures = [var.image_command]
+}
+
+run "zip_takes_no_repository" {
+  command = plan
+
+  variables {
+    image_repository_arn = "arn:aws:ecr:us-east-1:123456789012:repository/smartpay-test"
+  }
+
+  expect_failures = [var.image_repository_arn]
+}
+
+run "rejects_an_unknown_package_type" {
+  command = plan
+
+  variables {
+    package_type = "Jar"
+  }
+
+  expect_failures = [var.package_type]
 }

@@ -1,0 +1,111 @@
+"""The AWS target's Image path (issue #15 item 3), applied on a moto server of our own: the local target deploys
+every service as a Zip (local.tfvars, docs/terraform.md "What is off locally"), so this is where the Image HCL
+meets a real provider and an API. The fraud root with its manifest's package type (Image), immutable releases on:
+
+- an ECR repository of its own: immutable tags, scan on push, the platform key, a lifecycle policy keeping the last
+  10 images;
+- every fraud function is an Image running <repository>:<sha256 of the service's zip> (the tag `make package`'s
+  zip gives the image; here the orchestrator's zip stands for it), without handler, runtime or layers; each names its
+  handler as image_config.command (the worker's is the image's CMD, written out);
+- each role may pull (BatchGetImage, GetDownloadUrlForLayer) from that repository and no other;
+- the alias names the image; nothing is put in the artifact bucket for fraud;
+- a re-plan right after the apply is clean, and destroy removes the repository.
+
+moto stubs ECR for Lambda (MOTO_LAMBDA_STUB_ECR, on by default): it accepts an image URI without an image pushed.
+No image is built or pushed here (no Docker engine on this machine kind), and nothing runs it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from smartpay_shared.local import terraform
+
+pytestmark = pytest.mark.integration
+
+REGION = "us-east-1"
+AS_ON_AWS = {"fraud": {"package_type": "Image", "immutable_releases": True}}  # the manifest's; local.tfvars says Zip
+
+
+@pytest.fixture(scope="module")
+def aws(endpoint):
+    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+    return lambda service: session.client(service, endpoint_url=endpoint)
+
+
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("tf-images")
+
+
+@pytest.fixture(scope="module")
+def applied(endpoint, state_dir, request) -> dict[str, Any]:
+    live = request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled
+    with live():
+        return terraform.apply_stack(endpoint, state_dir, services=["fraud"], variables=AS_ON_AWS)
+
+
+def test_the_fraud_repository_is_immutable_scanned_encrypted_and_pruned(applied, aws):
+    fraud, platform = applied["services"]["fraud"], applied["platform"]
+    repository = fraud["artifact"]["repository"]
+    described = aws("ecr").describe_repositories(repositoryNames=[repository["name"]])["repositories"][0]
+    assert described["repositoryArn"] == repository["arn"]
+    assert described["imageTagMutability"] == "IMMUTABLE"
+    assert described["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert described["encryptionConfiguration"] == {"encryptionType": "KMS", "kmsKey": platform["kms_key_arn"]}
+    policy = json.loads(aws("ecr").get_lifecycle_policy(repositoryName=repository["name"])["lifecyclePolicyText"])
+    (rule,) = policy["rules"]
+    assert rule["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 10}
+    assert rule["action"] == {"type": "expire"}
+
+
+def test_every_fraud_function_runs_the_image(applied, aws):
+    fraud = applied["services"]["fraud"]
+    artifact = fraud["artifact"]
+    assert artifact["package_type"] == "Image"
+    assert artifact["image_tag"] == artifact["sha256"]  # the zip's sha256 names the image
+    assert artifact["image_uri"] == f"{artifact['repository']['url']}:{artifact['sha256']}"
+    assert set(fraud["functions"]) == {"worker", "api"}
+    for kind, fn in fraud["functions"].items():
+        got = aws("lambda").get_function(FunctionName=fn["name"], Qualifier=fn["alias"])
+        config = got["Configuration"]
+        assert config["PackageType"] == "Image", kind
+        assert got["Code"]["ImageUri"] == artifact["image_uri"], kind
+        assert not config.get("Handler") and not config.get("Runtime") and not config.get("Layers"), (kind, config)
+        command = config.get("ImageConfigResponse", {}).get("ImageConfig", {}).get("Command")
+        # Each its own handler (the worker's is the image's CMD, written out: docs/terraform.md, "What Terraform deploys").
+        assert command == [fn["handler"]], (kind, command)
+        alias = aws("lambda").get_alias(FunctionName=fn["name"], Name=fn["alias"])
+        assert alias["Description"] == f"{fn['alias']} image {artifact['image_uri']}"
+
+
+def test_each_role_pulls_from_the_fraud_repository_only(applied, aws):
+    fraud = applied["services"]["fraud"]
+    repository_arn = fraud["artifact"]["repository"]["arn"]
+    for kind, fn in fraud["functions"].items():
+        role = fn["role_arn"].rsplit("/", 1)[1]
+        document = aws("iam").get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"]
+        statements = document["Statement"] if isinstance(document, dict) else json.loads(document)["Statement"]
+        ecr = [s for s in statements if any(str(a).startswith("ecr:") for a in s["Action"])]
+        assert ecr == [{"Sid": "PullOwnImage", "Effect": "Allow",
+                        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                        "Resource": [repository_arn]}], (kind, ecr)
+
+
+def test_no_fraud_zip_goes_to_the_artifact_bucket(applied, aws):
+    fraud, platform = applied["services"]["fraud"], applied["platform"]
+    assert fraud["artifact"]["bucket"] is None and fraud["artifact"]["key"] is None
+    listed = aws("s3").list_objects_v2(Bucket=platform["artifact_bucket"], Prefix="fraud/")
+    assert listed.get("KeyCount", 0) == 0, listed.get("Contents")
+
+
+def test_replan_is_clean_and_destroy_removes_the_repository(applied, endpoint, state_dir, aws, request):
+    live = request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled
+    name = applied["services"]["fraud"]["artifact"]["repository"]["name"]
+    with live():
+        assert terraform.plan_is_clean(endpoint, state_dir, services=["fraud"], variables=AS_ON_AWS)
+        terraform.destroy_stack(endpoint, state_dir, services=["fraud"])
+    assert name not in [r["repositoryName"] for r in aws("ecr").describe_repositories()["repositories"]]
