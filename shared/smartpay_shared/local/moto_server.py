@@ -546,7 +546,7 @@ def fast_put_events() -> None:
                     ("version", models._BASE_EVENT_MESSAGE.get("version")), ("id", event_id),
                     ("detail-type", event["DetailType"]), ("source", event["Source"]),
                     ("account", self.account_id), ("region", self.region_name)) if type(value) is str}
-                for rule in event_bus.rules.values():
+                for rule in list(event_bus.rules.values()):  # moto iterates the live dict: a PutRule meanwhile failed it
                     if rejects(rule, probe):
                         continue
                     event_msg = copy.deepcopy(models._BASE_EVENT_MESSAGE)
@@ -888,7 +888,8 @@ def function_copies_share_logs() -> None:
             memo[id(backend)] = backend
         copied = self.__class__.__new__(self.__class__)
         memo[id(self)] = copied
-        copied.__dict__.update({name: copy.deepcopy(value, memo) for name, value in self.__dict__.items()})
+        # moto's own state (its __getstate__ leaves out a Docker client, as a plain deep copy does)
+        copied.__dict__.update({name: copy.deepcopy(value, memo) for name, value in self.__getstate__().items()})
         return copied
 
     __deepcopy__.smartpay_patched = True  # type: ignore[attr-defined]

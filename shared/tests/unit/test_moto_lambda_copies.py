@@ -78,3 +78,5 @@ def test_a_copy_shares_the_logs_backend_and_copies_the_rest():
     copied.environment_vars["A"] = "2"
     assert original.environment_vars == {"A": "1"}  # the rest is still a deep copy
     assert copied.policy is not original.policy and copied.policy.parent is copied
+    original._DockerModel__docker_client = object()  # a client moto built to run it: never copied (moto's __getstate__)
+    assert "_DockerModel__docker_client" not in vars(copy.deepcopy(original))  # as in moto's own copy

@@ -34,9 +34,19 @@ _RELATIVES = {"that", "which", "who"}
 _AUXILIARIES = _STATUS_SLOT | {"have", "has", "had", "did", "do", "does", "just", "all", "eventually", "ultimately"}
 _PARTICLES = {"out", "up", "off", "down", "away"}  # not "through": "payments routed through Stripe"
 _ARTICLES = {"the", "a", "an", "our", "my", "their", "its", "your", "all"}
-# What follows "I'm" when it only says that a question comes ("I'm trying to work out", "I'm wondering how"): never
-# "asking about refunds", "interested in Stripe", "looking at Stripe" (a thing the question may be about).
-_ASKING = frozenset("""trying wondering hoping unsure struggling""".split())
+# What follows "I'm" when it only says that a question comes: "trying to see / understand / figure out / work out /
+# get my head around", "wondering how / what". Never "asking about refunds", "looking at Stripe", "trying to get rid
+# of Stripe", "unsure whether to count Stripe" (what the question is about, or what it leaves out).
+_TRYING_TO = frozenset("""see understand figure work know learn""".split())
+
+
+def _only_asking(after: list[str]) -> bool:
+    """Do the words after "I am" only say that a question comes (and no word that could narrow it follows)?"""
+    if any(w in lx.NARROWS for w in after):
+        return False
+    if after[:2] == ["trying", "to"] and after[2:3]:
+        return after[2] in _TRYING_TO or after[2:4] == ["get", "head"]  # "my" is skipped like an article
+    return after[:1] == ["wondering"] and after[1:2] in (["how"], ["what"])
 _FILTER_NEXT = lx.PAYMENT_NOUNS | {"cards", "card", "revenue", "volume", "sales", "wallets", "wallet", "turnover",
                                    "transactions", "refunds", "declines", "payment"}
 
@@ -73,11 +83,10 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
         return True
     if "_" in word:  # a name written like a field or a value ("declined_fraud", "fraud_score"): never ignored
         return True
-    if word == "am" and before[:1] == ["i"] and after[:1] and after[0] in _ASKING and after[1:2] and after[1] in (
-            "to", "what", "how", "if", "whether", "why", "which", "when") and not any(w in lx.NARROWS for w in after):
-        return False  # "I'm trying to ..." (heldout_m): the verb, not the clock time of "9 am"; "I'm only ..." and
-        # "..., I'm looking at Stripe" (a value the question does not name) stay refused
-
+    if word == "am" and before[:1] == ["i"] and all(w in lx.FILLER for w in before[1:]) and _only_asking(after):
+        return False  # "ok so I'm trying to ..." opening the question (heldout_m): the verb, not the clock time of
+        # "9 am". An aside after the question ("volume today, I'm trying to understand Stripe"), "I'm only ...",
+        # "I'm looking at Stripe", "I'm trying to get rid of Stripe" stay refused
     if word in lx.TIME_WORDS or (word in lx.NUMBER_WORDS or word in spoken.NUMBER_VOCAB) and word not in (
             "a", "an", "one", "first"):
         return True
