@@ -84,7 +84,7 @@ resource "aws_lambda_function" "this" {
     }
     precondition {
       condition     = local.released_code_id == local.code_id
-      error_message = "${var.function_name}: alias ${var.alias_name} was released with ${local.released_code_id}; this ${local.is_image ? "image" : "zip"} is ${local.code_id} (a zip's code sha256, an image's URI). One version is one artifact: bump the service's VERSION (docs/terraform.md, \"Releases and rollback\")."
+      error_message = "${var.function_name}: alias ${var.alias_name} was released with ${local.is_image ? "image" : "code sha256"} ${local.released_code_id}; this ${local.is_image ? "image" : "zip"} is ${local.code_id}. One version is one artifact: bump the service's VERSION (docs/terraform.md, \"Releases and rollback\")."
     }
   }
 
