@@ -22,7 +22,8 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 
 # The held-out batches, each measured blind once (docs/chat.md).
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
-         "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m")
+         "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
+         "heldout_n")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -173,6 +174,23 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "nov3": (D(2026, 11, 3), D(2026, 11, 4)), "nov5-12": (D(2026, 11, 5), D(2026, 11, 13)),
     "nov18-24": (D(2026, 11, 18), D(2026, 11, 25)), "since_nov1": (D(2026, 11, 1), NOW),
     "d15": (NOW - timedelta(days=15), NOW),
+    # heldout_n (Zurich / Prague / Copenhagen / Amsterdam CET +1, Lagos WAT +1, "UTC+1" = Etc/GMT-1, London and
+    # Reykjavik +0, Athens EET +2, Shanghai +8, "GMT+8" = Etc/GMT-8)
+    "today@Africa/Lagos": (D(2026, 11, 30, 23), NOW),
+    "yesterday@Africa/Lagos": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "today@Asia/Shanghai": (D(2026, 11, 30, 16), NOW),
+    "yesterday@Asia/Shanghai": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
+    "yesterday@Atlantic/Reykjavik": (D(2026, 11, 30), D(2026, 12, 1)), "today@Etc/GMT-1": (D(2026, 11, 30, 23), NOW),
+    "yesterday@Etc/GMT-8": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
+    "last_month@Europe/Amsterdam": (D(2026, 10, 31, 23), D(2026, 11, 30, 23)),
+    "this_week@Europe/Amsterdam": (D(2026, 11, 29, 23), NOW), "today@Europe/Athens": (D(2026, 11, 30, 22), NOW),
+    "today@Europe/Copenhagen": (D(2026, 11, 30, 23), NOW),
+    "yesterday@Europe/Copenhagen": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "this_week@Europe/London": (D(2026, 11, 30), NOW),
+    "last_week@Europe/Prague": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
+    "today@Europe/Prague": (D(2026, 11, 30, 23), NOW), "this_week@Europe/Zurich": (D(2026, 11, 29, 23), NOW),
+    "yesterday@Europe/Zurich": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "d20": (NOW - timedelta(days=20), NOW), "nov25": (D(2026, 11, 25), D(2026, 11, 26)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
