@@ -268,8 +268,15 @@ for p = 1, n do
   end
   -- its values as packed doubles; a marker written before them holds them as an array (__PLAN__)
   local prior = seen and (seen[__PACKED__] or seen[__PLAN__])
+  if type(prior) == 'table' then  -- an array with a value missing (short, or a hole) is read again, not counted
+    for i = 1, __NF__ do
+      if type(prior[i]) ~= 'number' then prior = nil break end
+    end
+    if prior then prior = spack(__VALUES__, unpack(prior, 1, __NF__)) end
+  elseif type(prior) ~= 'string' or #prior ~= __NF__ * 8 then
+    prior = nil
+  end
   if prior then
-    if type(prior) == 'table' then prior = spack(__VALUES__, unpack(prior, 1, __NF__)) end
     parts[p] = prior
   else
     local ts, amount = N[at + 1], N[at + 2]

@@ -6,6 +6,7 @@ counting anything twice, an error reply fails the batch loudly and leaves the co
 import numpy as np
 import pytest
 
+from smartpay_fraud.adapters.feature_script import compile_set
 from smartpay_fraud.adapters.redis_store import CHUNK
 from smartpay_fraud.domain.errors import FeatureStoreUnavailable
 from smartpay_fraud.domain.features import FULL
@@ -109,3 +110,33 @@ def test_markers_of_the_previous_layout_are_read_back_and_count_nothing(stream, 
     assert np.array_equal(rest, fresh.record_and_read_batch(stream[CHUNK:], LABELLED), equal_nan=True)
     txn = stream[0]
     assert redis_store.record_labels([(txn.merchant_id, txn.transaction_id, txn.timestamp_ms + 1)]) == ["counted"]
+
+
+_TO_BROKEN_MARKER = """
+local seen = cmsgpack.unpack(redis.call('GET', KEYS[1]))
+seen[ARGV[2]] = nil
+seen[ARGV[1]] = ARGV[3] == 'short' and {1, 2} or (ARGV[3] == 'bytes' and 'xyz' or {n = 3})
+redis.call('SET', KEYS[1], cmsgpack.pack(seen), 'KEEPTTL')
+return 1
+"""
+
+
+@pytest.mark.parametrize("broken", ["short", "bytes", "map"])
+def test_a_marker_whose_values_cannot_be_read_is_read_again_and_counts_nothing(stream, redis_store, new_store,
+                                                                                broken):
+    """A marker with too few values (an array cut short, a string of the wrong length, a map): the script reads the
+    payment's values again instead of failing the whole batch (unpack of a short array gave nil to struct.pack), and
+    counts nothing twice."""
+    first = redis_store.record_and_read_batch(stream[:CHUNK], FULL)
+    compiled = compile_set(FULL)
+    for txn in stream[:CHUNK]:
+        redis_store._redis.eval(_TO_BROKEN_MARKER, 1, redis_store.marker_key(txn), compiled.plan_id,
+                                compiled.packed_id, broken)
+    # redeliveries: the batch is served (the values read now, which may count the chunk's later payments in a
+    # shared bucket: the marker that kept the first reading is gone), and nothing is counted again
+    again = redis_store.record_and_read_batch(stream[:CHUNK], FULL)
+    assert again.shape == first.shape and not np.isnan(again).all()
+    rest = redis_store.record_and_read_batch(stream[CHUNK:], FULL)
+    fresh = new_store()
+    fresh.record_and_read_batch(stream[:CHUNK], FULL)
+    assert np.array_equal(rest, fresh.record_and_read_batch(stream[CHUNK:], FULL), equal_nan=True)
