@@ -3,6 +3,7 @@ infra/terraform (platform root, then one root per service) with one state file p
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import hashlib
@@ -99,6 +100,25 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     zf.writestr(info, data)
 
 
+_MAX_REASON = 2000  # characters of Terraform's error blocks kept in the exception (a summary line, not a log)
+
+
+def error_blocks(lines: list[str]) -> str:
+    """Terraform's `Error: ...` blocks in its output (each up to its first blank line), on one line: what a failed
+    run reports where it is seen (a CI's short summary shows the exception's message, not the streamed log)."""
+    blocks, block = [], None
+    for line in lines:
+        text = line.strip().strip("│╷╵").strip()
+        if text.startswith("Error:"):
+            block = [text]
+            blocks.append(block)
+        elif block is not None and text:
+            block.append(text)
+        else:
+            block = None
+    return " | ".join(" ".join(b) for b in blocks)[:_MAX_REASON]
+
+
 class _Root:
     """One Terraform root and where its state, data dir and run variables live under state_dir."""
 
@@ -136,13 +156,17 @@ class _Stack:
         env = {**self.env, "TF_DATA_DIR": str(root.dir / ".terraform")}
         cmd = [self.env["SMARTPAY_TERRAFORM"], f"-chdir={root.path}", *args]
         print(f"[terraform {root.key}] $ terraform {' '.join(cmd[1:])}", flush=True)
+        tail: collections.deque[str] = collections.deque(maxlen=400)  # where its "Error:" blocks are
         with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
             assert proc.stdout is not None
             for line in proc.stdout:
                 sys.stdout.write(f"[terraform {root.key}] {line}")
+                tail.append(line)
             sys.stdout.flush()
         if proc.returncode not in ok_codes:
-            raise TerraformError(f"terraform {args[0]} failed in {root.path} (exit {proc.returncode})")
+            why = error_blocks(list(tail))
+            raise TerraformError(f"terraform {args[0]} failed in {root.path} (exit {proc.returncode})"
+                                 + (f": {why}" if why else ""))
         return proc.returncode
 
     def init(self, root: _Root) -> None:
