@@ -2,8 +2,9 @@
 every service as a Zip (local.tfvars, docs/terraform.md "What is off locally"), so this is where the Image HCL
 meets a real provider and an API. The fraud root with its manifest's package type (Image), immutable releases on:
 
-- an ECR repository of its own: immutable tags, scan on push, the platform key, a lifecycle policy keeping the last
-  10 images;
+- an ECR repository of its own: immutable tags, scan on push, the platform key, a lifecycle policy that expires
+  untagged images only (any tag may be what a live alias runs), and a repository policy letting Lambda pull it for
+  fraud's functions only (aws:SourceArn, checked against the ARNs of the functions deployed);
 - every fraud function is an Image running <repository>:<sha256 of the service's zip> (the tag `make package`'s
   zip gives the image; here the orchestrator's zip stands for it), without handler, runtime or layers; each names its
   handler as image_config.command (the worker's is the image's CMD, written out);
@@ -16,6 +17,7 @@ No image is built or pushed here (no Docker engine on this machine kind), and no
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -58,8 +60,36 @@ def test_the_fraud_repository_is_immutable_scanned_encrypted_and_pruned(applied,
     assert described["encryptionConfiguration"] == {"encryptionType": "KMS", "kmsKey": platform["kms_key_arn"]}
     policy = json.loads(aws("ecr").get_lifecycle_policy(repositoryName=repository["name"])["lifecyclePolicyText"])
     (rule,) = policy["rules"]
-    assert rule["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 10}
+    assert rule["selection"] == {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                                 "countNumber": 1}
     assert rule["action"] == {"type": "expire"}
+
+
+def test_lambda_may_pull_the_image_for_the_fraud_functions_only(applied, aws):
+    fraud = applied["services"]["fraud"]
+    name = fraud["artifact"]["repository"]["name"]
+    policy = json.loads(aws("ecr").get_repository_policy(repositoryName=name)["policyText"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    (operator,) = statement["Condition"]
+    assert operator == "ArnLike"
+    patterns = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+
+    def allowed(arn: str) -> bool:
+        return any(fnmatch.fnmatchcase(arn, pattern) for pattern in patterns)
+
+    # The ARNs as Lambda reports them (not as the HCL builds them): each function, and its alias.
+    for kind, fn in fraud["functions"].items():
+        config = aws("lambda").get_function(FunctionName=fn["name"])["Configuration"]
+        alias = aws("lambda").get_alias(FunctionName=fn["name"], Name=fn["alias"])
+        assert allowed(config["FunctionArn"]) and allowed(alias["AliasArn"]), (kind, patterns)
+        account, region = config["FunctionArn"].split(":")[4], config["FunctionArn"].split(":")[3]
+    base = fraud["functions"]["worker"]["name"].removesuffix("-worker")  # <prefix>-fraud
+    prefix = base.removesuffix("-fraud")
+    for other in (f"{prefix}-routing-worker", f"{base}x-worker", f"{base}-worker2", base, f"{base}-api-x"):
+        assert not allowed(f"arn:aws:lambda:{region}:{account}:function:{other}"), other
+    assert not allowed(config["FunctionArn"].replace(f":{account}:", ":000000000000:"))  # another account's
 
 
 def test_every_fraud_function_runs_the_image(applied, aws):
