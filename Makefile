@@ -53,9 +53,11 @@ $(addprefix test-,$(SERVICES)): test-%: install
 	$(PYTEST) -v services/$*/tests
 
 ## Self-contained Lambda artifacts from pinned wheels for the Lambda platform (docs/terraform.md, "Packages"):
-## .local/build/package/<service>.zip (+ <service>/Dockerfile for an image), sizes in docs/lambda-packages.json.
+## .local/build/package/<service>.zip (an image's zip holds its Dockerfile too: <service>/package/ is its build
+## context), sizes in docs/lambda-packages.json. `make package SERVICE=<name>`: that service's only, nothing recorded
+## (the deploy workflow's).
 package: install
-	$(PY) -m smartpay_shared.local.packaging --record
+	$(PY) -m smartpay_shared.local.packaging $(if $(SERVICE),$(SERVICE),--record)
 
 ## Local stack on moto (127.0.0.1:4566): Terraform applied, workers, X-Ray relay, gateway (:8080).
 up: install

@@ -165,7 +165,7 @@ def test_each_root_has_a_deploy_workflow_plan_on_pr_apply_on_main_by_assumed_rol
     creds = [s for s in runs if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
     assert len(creds) == 1 and "role-to-assume" in creds[0]["with"]
     assert not any(k in creds[0]["with"] for k in ("aws-access-key-id", "aws-secret-access-key"))
-    (apply,) = [s for s in runs if "terraform apply" in s.get("run", "")]
+    (apply,) = [s for s in runs if "terraform apply" in s.get("run", "") and "-target=" not in s["run"]]
     assert "github.event_name == 'push'" in apply["if"] and "refs/heads/main" in apply["if"]
     assert any("terraform plan" in s.get("run", "") and "-out=tfplan" in s["run"] for s in runs)
     assert "tfplan" in apply["run"]  # applies exactly the plan it showed
@@ -176,3 +176,106 @@ def test_no_workflow_holds_a_secret_or_a_static_key():
     text = "\n".join(p.read_text() for p in WORKFLOWS.glob("*.yml"))
     assert not re.search(r"AKIA[0-9A-Z]{16}", text)
     assert "aws-secret-access-key" not in text
+
+
+def test_every_run_script_is_valid_bash():
+    """`bash -n` on every step's script, with each `${{ ... }}` expression as a plain word (GitHub substitutes
+    them before the shell runs)."""
+    broken = []
+    for name, doc in workflows().items():
+        for step in steps(doc):
+            if "run" not in step:
+                continue
+            script = re.sub(r"\$\{\{.*?\}\}", "EXPR", step["run"])
+            proc = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+            if proc.returncode != 0:
+                broken.append((name, step.get("name"), proc.stderr))
+    assert not broken, broken
+
+
+def deploy_steps() -> list[dict]:
+    return list(steps(workflows()["_deploy.yml"]))
+
+
+def index_of(runs: list[dict], predicate) -> int:
+    (i,) = [i for i, s in enumerate(runs) if predicate(s)]
+    return i
+
+
+MAIN_ONLY = ("github.event_name == 'push'", "refs/heads/main")
+IMAGE_ONLY = "env.PACKAGE_TYPE == 'Image'"
+
+
+def test_the_deploy_workflow_deploys_what_make_package_builds():
+    runs = deploy_steps()
+    text = "\n".join(s.get("run", "") for s in runs)
+    assert "smartpay_shared.local.terraform zip" not in text  # the emulator's code-only zips never reach AWS
+    package = runs[index_of(runs, lambda s: "make package" in s.get("run", ""))]
+    assert 'make package SERVICE="$service"' in package["run"] and package["if"] == "inputs.root != 'platform'"
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(PY) -m smartpay_shared.local.packaging $(if $(SERVICE),$(SERVICE),--record)" in makefile
+    # The package type is the manifest's, as for Terraform (the deploy passes no package_type).
+    assert """jq -r '.lambda_package.package_type // "Zip"' "services/$service/manifest.json\"""" in package["run"]
+    for service in SERVICES:  # ... and each root deploys the zip make package writes
+        variables = (ROOT / "infra" / "terraform" / "services" / service / "variables.tf").read_text()
+        assert f'default     = "../../../../.local/build/package/{service}.zip"' in variables, service
+    variables_step = runs[index_of(runs, lambda s: "deploy.auto.tfvars.json" in s.get("run", ""))]
+    assert variables_step["run"].count('target: "aws"') == 2  # platform and service roots: the AWS target
+
+
+def test_image_services_push_their_image_before_the_plan_and_the_apply():
+    runs = deploy_steps()
+    package = index_of(runs, lambda s: "make package" in s.get("run", ""))
+    init = index_of(runs, lambda s: "terraform init" in s.get("run", ""))
+    repository = index_of(runs, lambda s: "-target=" in s.get("run", ""))
+    login = index_of(runs, lambda s: s.get("uses", "").startswith("aws-actions/amazon-ecr-login@"))
+    build = index_of(runs, lambda s: "docker build" in s.get("run", ""))
+    push = index_of(runs, lambda s: "docker push" in s.get("run", ""))
+    plan = index_of(runs, lambda s: "terraform plan" in s.get("run", ""))
+    apply = index_of(runs, lambda s: "terraform apply" in s.get("run", "") and "-target=" not in s["run"])
+    assert package < init < repository < login < build < push < plan < apply
+    # Only Image services build; only main creates the repository, logs in and pushes (a pull request plans).
+    assert IMAGE_ONLY in runs[build]["if"] and not any(m in runs[build]["if"] for m in MAIN_ONLY)
+    for i in (repository, login, push):
+        assert IMAGE_ONLY in runs[i]["if"] and all(m in runs[i]["if"] for m in MAIN_ONLY), runs[i]
+    # The targeted apply creates exactly the repository and its two policies, as modules/service/image.tf names them,
+    # in the module every service root calls `service`.
+    targets = re.findall(r"-target=(\S+)", runs[repository]["run"])
+    assert sorted(targets) == ["module.service.aws_ecr_lifecycle_policy.image",
+                               "module.service.aws_ecr_repository.image",
+                               "module.service.aws_ecr_repository_policy.image"]
+    image_tf = (ROOT / "infra" / "terraform" / "modules" / "service" / "image.tf").read_text()
+    for target in targets:
+        kind, name = target.split(".")[2:]
+        assert f'resource "{kind}" "{name}"' in image_tf, target
+    for service in SERVICES:
+        assert 'module "service" {' in (ROOT / "infra" / "terraform" / "services" / service / "main.tf").read_text()
+    # The tag: the sha256 of the zip, which is what Terraform computes (image.tf: zip_sha256 of lambda_zip_path).
+    assert 'sha256sum ".local/build/package/$service.zip"' in runs[package]["run"]
+    assert re.search(r'image_tag\s+= var.image_tag != "" \? var.image_tag : local.zip_sha256\n', image_tf)
+    artifact_tf = (ROOT / "infra" / "terraform" / "modules" / "service" / "artifact.tf").read_text()
+    assert "zip_sha256 = fileexists(var.lambda_zip_path) ? filesha256(var.lambda_zip_path) : \"\"" in artifact_tf
+    # Built from the zip's own content (the Dockerfile is in it), one platform, no attestation manifests.
+    assert "CONTEXT=.local/build/package/$service/package" in runs[package]["run"]
+    build_run = runs[build]["run"]
+    assert '"$CONTEXT"' in build_run and "--platform linux/amd64" in build_run and "--provenance=false" in build_run
+    assert '-t "smartpay-$SERVICE:$IMAGE_TAG"' in build_run
+    assert 'docker push "$REPOSITORY_URL:$IMAGE_TAG"' in runs[push]["run"]
+    assert 'imageTag="$IMAGE_TAG"' in runs[push]["run"]  # an immutable tag already there is not pushed again
+    assert "REPOSITORY_URL=" in runs[repository]["run"]
+    # The same assumed role (the one credentials step) runs every AWS call; it comes before any of them.
+    creds = index_of(runs, lambda s: s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    assert creds < repository and creds < login
+
+
+def test_the_image_tag_is_the_hash_of_a_zip_that_holds_the_dockerfile():
+    """The Dockerfile is written into the package, so a change to it changes the zip, so the tag."""
+    from smartpay_shared.local import packaging
+
+    source = (ROOT / "shared" / "smartpay_shared" / "local" / "packaging.py").read_text()
+    assert '(target / "Dockerfile").write_text(dockerfile(manifest))' in source
+    assert source.index('(target / "Dockerfile")') < source.index("write_zip(target, zip_path)")
+    from smartpay_shared.manifest import all_manifests
+
+    text = packaging.dockerfile(all_manifests()["fraud"])
+    assert "COPY . /var/task/" in text  # the context is the unpacked zip

@@ -234,7 +234,9 @@ def test_zip_packages_fit_and_image_packages_have_their_dockerfile(stack):
         if b.package_type == "Zip":
             assert b.unzipped_bytes < packaging.UNZIPPED_LIMIT
         else:
-            dockerfile = (Path(b.zip_path).parent / service / "Dockerfile").read_text()
+            # In the zip (so in the image tag, the zip's sha256), at the root of the image's build context.
+            dockerfile = (stack.unpacked[service] / "Dockerfile").read_text()
+            assert dockerfile == (Path(b.zip_path).parent / service / "package" / "Dockerfile").read_text()
             assert f"FROM {packaging.IMAGE_BASE}" in dockerfile and "python3.11" in dockerfile
             assert f'CMD ["{all_manifests()[service].queue_handler.replace(":", ".")}"]' in dockerfile
             assert (stack.unpacked[service] / "awslambdaric").is_dir()

@@ -83,7 +83,7 @@ def test_an_image_dockerfile_runs_the_workers_handler_through_the_runtime_interf
     assert [line for line in text.splitlines() if line.startswith("FROM ")] == [f"FROM {packaging.IMAGE_BASE}"]
     assert 'ENTRYPOINT ["/usr/bin/python3.11", "-m", "awslambdaric"]' in text
     assert f'CMD ["{manifest.queue_handler.replace(":", ".")}"]' in text
-    assert "COPY package/ /var/task/" in text and "ENV PYTHONPATH=/var/task" in text
+    assert "COPY . /var/task/" in text and "ENV PYTHONPATH=/var/task" in text  # the context is the unpacked zip
 
 
 def test_an_import_the_package_cannot_satisfy_is_found_and_a_wrong_pin_refused(tmp_path):

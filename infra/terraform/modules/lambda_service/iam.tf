@@ -47,7 +47,8 @@ locals {
     ],
     var.package_type != "Image" ? [] : [
       {
-        # Pulling the function's image: its own repository only.
+        # The function's own repository only. Not what authorizes Lambda's pull (the service principal, under the
+        # repository policy: modules/service/image.tf); grants nothing beyond the function's own image.
         Sid      = "PullOwnImage"
         Effect   = "Allow"
         Action   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]

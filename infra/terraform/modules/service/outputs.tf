@@ -143,7 +143,7 @@ output "environments" {
 }
 
 output "artifact" {
-  description = "Where every function's code comes from. Zip: bucket and key of the zip in the artifact bucket (null without one) and the zip's sha256 (hex; the key's name). Image: the ECR repository (name, URL, ARN, tag mutability, scan on push, encryption, lifecycle policy), the image URI and its tag (by default the sha256 of the `make package` zip); bucket and key null."
+  description = "Where every function's code comes from. Zip: bucket and key of the zip in the artifact bucket (null without one) and the zip's sha256 (hex; the key's name). Image: the ECR repository (name, URL, ARN, tag mutability, scan on push, encryption, lifecycle policy, repository policy), the image URI and its tag (by default the sha256 of the `make package` zip); bucket and key null."
   value = {
     package_type = local.package_type
     bucket       = local.artifact.bucket
@@ -159,6 +159,7 @@ output "artifact" {
       scan_on_push         = aws_ecr_repository.image[0].image_scanning_configuration[0].scan_on_push
       encryption           = try(aws_ecr_repository.image[0].encryption_configuration[0], null)
       lifecycle_policy     = aws_ecr_lifecycle_policy.image[0].policy
+      policy               = aws_ecr_repository_policy.image[0].policy
     } : null
   }
 }

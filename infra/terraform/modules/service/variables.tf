@@ -79,14 +79,14 @@ variable "image_tag" {
   }
 }
 
-variable "image_retention_count" {
-  description = "Image only: how many images the repository's lifecycle policy keeps (the oldest beyond that expire)."
+variable "untagged_image_expiry_days" {
+  description = "Image only: days after which the lifecycle policy expires an untagged image. Tagged images (each a release's zip sha256) never expire by policy: a live alias may run any of them (image.tf)."
   type        = number
-  default     = 10
+  default     = 1
 
   validation {
-    condition     = var.image_retention_count >= 1
-    error_message = "image_retention_count must be at least 1."
+    condition     = var.untagged_image_expiry_days >= 1
+    error_message = "untagged_image_expiry_days must be at least 1."
   }
 }
 

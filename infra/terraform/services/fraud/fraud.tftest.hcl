@@ -256,8 +256,13 @@ run "aws_target_deploys_the_image" {
   }
 
   assert {
-    condition     = jsondecode(output.artifact.repository.lifecycle_policy).rules[0].selection.countType == "imageCountMoreThan" && jsondecode(output.artifact.repository.lifecycle_policy).rules[0].selection.countNumber == 10
-    error_message = "The lifecycle policy keeps the last 10 images."
+    condition     = [for rule in jsondecode(output.artifact.repository.lifecycle_policy).rules : rule.selection.tagStatus] == ["untagged"]
+    error_message = "The lifecycle policy expires untagged images only: a live alias may run any tagged one."
+  }
+
+  assert {
+    condition     = jsondecode(output.artifact.repository.policy).Statement[0].Principal.Service == "lambda.amazonaws.com" && toset(jsondecode(output.artifact.repository.policy).Statement[0].Condition.ArnLike["aws:SourceArn"]) == toset(flatten([for kind in ["worker", "api"] : ["arn:aws:lambda:us-east-1:123456789012:function:smartpay-fraud-${kind}", "arn:aws:lambda:us-east-1:123456789012:function:smartpay-fraud-${kind}:*"]]))
+    error_message = "Lambda may pull the image for fraud's functions (and their qualifiers) only."
   }
 
   assert {
