@@ -145,6 +145,15 @@ def test_a_change_starts_the_workflows_that_test_and_deploy_it(path, expected):
         assert triggered(path, event) == expected, (path, event)
 
 
+@pytest.mark.parametrize("path", ["requirements/constraints.txt", "shared/pyproject.toml", "shared/VERSION"])
+def test_what_goes_into_every_package_deploys_every_service(path):
+    """make package pins every wheel by requirements/constraints.txt and installs smartpay-shared's dependencies
+    (shared/pyproject.toml) under its VERSION: a change there changes every service's artifact."""
+    assert (ROOT / path).exists(), path
+    for event in ("push", "pull_request"):
+        assert {f"deploy-{s}.yml" for s in SERVICES} <= triggered(path, event), (path, event)
+
+
 def test_a_shared_library_change_tests_every_service():
     got = triggered("shared/smartpay_shared/events/envelope.py", "pull_request")
     assert {"shared.yml", "system.yml", *(f"{s}.yml" for s in SERVICES)} <= got
