@@ -1126,11 +1126,91 @@ class ServerErrorLog:
         return self.app(environ, logging_start)
 
 
+class ReplayRetries:
+    """WSGI middleware: an SDK's retry of a write this emulator already carried out gets the first answer again,
+    instead of being carried out a second time.
+
+    Every AWS SDK sends the same `amz-sdk-invocation-id` on each attempt of one operation and says which attempt it
+    is (`amz-sdk-request: attempt=2; max=3`). Under load a provider's attempt was sometimes carried out here while
+    its answer never reached the client (hashicorp/aws 5.100 logged no response for attempt 1 of a CreateFunction,
+    66 ms after sending it, then "retrying request Lambda/CreateFunction, attempt 2"; moto logged no error): the
+    retry then met 409 "Function already exist" (which the provider retries for five minutes, then fails the
+    apply) or "Table already exists". Where the answer went is not known (not a 5xx: none was logged). So the
+    answer of each successful write (not GET/HEAD) is kept for its invocation id, the last `keep` of them (up to
+    `max_body` bytes each), and a later attempt of the same invocation gets it, waiting for the first attempt
+    while it is still being answered. A first attempt, a read, or a retry of a failed answer is carried out as
+    before. This is the emulator's doing, not AWS's (a real service rarely loses an answer; some APIs take a
+    client token for the same purpose).
+    Each replay writes one line to stderr (the emulator's log)."""
+
+    def __init__(self, app: Callable, keep: int = 2048, stream: Any = None, wait_seconds: float = 60.0,
+                 max_body: int = 256 * 1024):
+        from collections import OrderedDict
+
+        self.app, self.keep, self.stream, self.wait_seconds, self.max_body = app, keep, stream, wait_seconds, max_body
+        self.lock = threading.Lock()
+        self.answers: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
+        self.in_flight: dict[str, threading.Event] = {}
+        self.replayed = 0
+
+    @staticmethod
+    def attempt(environ: dict[str, Any]) -> int:
+        match = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+        return int(match.group(1)) if match else 1
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if not invocation or environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        if self.attempt(environ) > 1:
+            with self.lock:
+                running = self.in_flight.get(invocation)
+            if running is not None:
+                running.wait(self.wait_seconds)
+            with self.lock:
+                answer = self.answers.get(invocation)
+                if answer is not None:
+                    self.replayed += 1
+            if answer is not None:
+                status, headers, body = answer
+                print(f"moto: attempt {self.attempt(environ)} of {action_of(environ)} (invocation {invocation}) "
+                      f"answered with attempt 1's {status.split()[0]}: it was carried out, its answer was lost",
+                      file=self.stream or sys.stderr, flush=True)
+                start_response(status, headers)
+                return [body]
+        done = threading.Event()
+        with self.lock:
+            self.in_flight[invocation] = done
+        captured: dict[str, Any] = {}
+
+        def capturing(status: str, headers: list, exc_info: Any = None) -> Callable:
+            captured["status"], captured["headers"] = status, list(headers)
+            return start_response(status, headers, exc_info)
+
+        try:
+            iterable = self.app(environ, capturing)
+            try:
+                body = b"".join(iterable)
+            finally:
+                getattr(iterable, "close", lambda: None)()
+            if captured.get("status", "").startswith("2") and len(body) <= self.max_body:
+                with self.lock:
+                    self.answers[invocation] = (captured["status"], captured["headers"], body)
+                    while len(self.answers) > self.keep:
+                        self.answers.popitem(last=False)
+            return [body]
+        finally:
+            with self.lock:
+                self.in_flight.pop(invocation, None)
+            done.set()
+
+
 DEFAULT_THREADS = 256
 
 
 def wsgi_app() -> Callable:
-    """moto's WSGI app with every patch above and the middlewares (stats, DynamoDB locks, 5xx log)."""
+    """moto's WSGI app with every patch above and the middlewares (stats, DynamoDB locks, retries' replays, 5xx
+    log)."""
     from moto.moto_server.werkzeug_app import create_backend_app
 
     cache_event_paths()
@@ -1149,7 +1229,7 @@ def wsgi_app() -> Callable:
     fast_queue_attributes()
     fast_random_strings()
     dispatcher, _ = server_classes()
-    return ServerErrorLog(RequestStats(SerialDynamoDB(dispatcher(create_backend_app))))
+    return ServerErrorLog(ReplayRetries(RequestStats(SerialDynamoDB(dispatcher(create_backend_app)))))
 
 
 def keep_alive_server(app: Callable, host: str, port: int, threads: int = DEFAULT_THREADS) -> Any:
