@@ -2,7 +2,11 @@
 third generator"). One protocol split per seed (features computed once), both baselines fitted once on it, then the
 shipped learner as it is and with ONE change each, every variant scored on the same rows as the baselines:
 
-    python evaluation/fraud_world_card_testing.py --seed 7 --out evaluation/protocol_fraud_world_card_testing_seed7.json
+    python evaluation/fraud_world_card_testing.py --seed 7 --forest --cache /tmp/split7.pkl \
+        --out evaluation/protocol_fraud_world_card_testing_seed7.json
+
+(~1 min for the features, then ~1-3 min per variant on a loaded 2-core host; `--only 7` / `--forest 2` run single
+variants and add them to an existing --out; --cache keeps the feature matrix between runs.)
 
 Besides the metrics it records what the card-testing test rows look like to each learner: the features that
 separate them from legitimate rows, how many of their values are missing, how many distinct scores each learner
