@@ -43,6 +43,12 @@ class Protocol:
     xgboost_trees: int | None = None  # a fixed number of trees for the refit
     xgboost_balanced: bool | None = None  # force class weighting on (True) or off (False)
     xgboost_max_depth: int | None = None  # deeper or shallower trees than TrainingConfig.max_depth
+    xgboost_min_child_weight: float | None = None  # the training's is 2
+    xgboost_learning_rate: float | None = None  # with xgboost_rounds_cap: more, smaller steps (still early-stopped)
+    xgboost_rounds_cap: int | None = None  # the most trees validation may choose (TrainingConfig.rounds)
+    xgboost_missing_fill: float | None = None  # a missing feature value given as this number, like the forest's -1
+    xgboost_hide: tuple[str, ...] = ()  # features given to xgboost as missing on every row (it cannot split on them)
+    xgboost_params: tuple[tuple[str, float], ...] = ()  # any other xgboost parameter, e.g. (("colsample_bynode", .1),)
 
 
 def card_precision_at_k(frame: pd.DataFrame, k: int) -> float:
@@ -82,8 +88,25 @@ def _against_truth(truth: pd.DataFrame, ids: np.ndarray, y_obs: np.ndarray, scor
     return out
 
 
-def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = None, seed: int = 7,
-        progress: Callable[[str], None] | None = None, truth: pd.DataFrame | None = None) -> dict:
+@dataclass(frozen=True)
+class Split:
+    """One protocol run's rows and feature matrix, computed once: every learner below sees the same."""
+    x_all: np.ndarray
+    y_known: np.ndarray  # the label as known at the test start
+    fit: np.ndarray
+    valid: np.ndarray
+    train: np.ndarray
+    keep: np.ndarray  # the test rows left after known-compromised cards are removed
+    test: np.ndarray
+    y: np.ndarray  # the observed label of the kept test rows
+    frame: pd.DataFrame  # day, card, y of the kept test rows
+    ids: np.ndarray  # transaction ids of the kept test rows
+    names: list[str]
+    info: dict
+
+
+def prepare(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = None,
+            progress: Callable[[str], None] | None = None) -> Split:
     step = progress or (lambda _m: None)
     df = dataset.frame
     ts = offline_features.timestamps_ms(df)
@@ -113,51 +136,93 @@ def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = 
     first_known = pd.Series(known_ms[y_true == 1].astype(np.float64)).groupby(cards[y_true == 1]).min()
     card_known = pd.Series(cards).map(first_known).to_numpy(dtype=np.float64, na_value=np.inf)
     keep = test & ~(card_known < day * DAY)
+    y = y_true[keep]
+    frame = pd.DataFrame({"day": day[keep], "card": cards[keep], "y": y})
+    info = {"protocol": {"train_days": p.train_days, "gap_days": p.gap_days, "test_days": p.test_days,
+                         "label_delay_days": p.label_delay_days, "validation_share": p.validation_share,
+                         "train_start": str(pd.Timestamp(train_start, unit="ms", tz="UTC")),
+                         "test_start": str(pd.Timestamp(test_start_ms, unit="ms", tz="UTC"))}}
+    return Split(x_all, y_known, fit, valid, train, keep, test, y, frame,
+                 df["transaction_id"].to_numpy(dtype=object)[keep], features.names, info)
 
-    names = features.names
-    scores: dict[str, np.ndarray] = {}
-    step("xgboost: select on the validation slice, refit on the training window")
+
+def xgboost_scores(s: Split, p: Protocol = Protocol(), seed: int = 7) -> tuple[np.ndarray, dict]:
+    """The shipped learner as training.train fits it (weighting and tree count chosen on the validation slice,
+    refit on the whole training window), with the experiment overrides of `p` applied."""
     cfg = TrainingConfig(seed=seed)
     if p.xgboost_max_depth is not None:
         cfg = replace(cfg, max_depth=p.xgboost_max_depth)
-    balanced, weighting = select_weighting(cfg, x_all[fit], y_known[fit], x_all[valid], y_known[valid], names)
+    if p.xgboost_learning_rate is not None:
+        cfg = replace(cfg, learning_rate=p.xgboost_learning_rate)
+    if p.xgboost_rounds_cap is not None:
+        cfg = replace(cfg, rounds=p.xgboost_rounds_cap)
+    extra = {} if p.xgboost_min_child_weight is None else {"min_child_weight": p.xgboost_min_child_weight}
+    extra.update(dict(p.xgboost_params))
+    x = s.x_all if p.xgboost_missing_fill is None else np.nan_to_num(s.x_all, nan=p.xgboost_missing_fill)
+    if p.xgboost_hide:
+        x = x.copy()
+        x[:, [s.names.index(f) for f in p.xgboost_hide]] = np.nan
+    balanced, weighting = select_weighting(cfg, x[s.fit], s.y_known[s.fit], x[s.valid], s.y_known[s.valid],
+                                           s.names, extra)
     if p.xgboost_balanced is not None:
         balanced = p.xgboost_balanced
-    booster = _fit(cfg, x_all[fit], y_known[fit], x_all[valid], y_known[valid], names, balanced)
+    booster = _fit(cfg, x[s.fit], s.y_known[s.fit], x[s.valid], s.y_known[s.valid], s.names, balanced, extra)
     trees = p.xgboost_trees or booster.best_iteration + 1
-    scores[MODELS[0]] = _predict_all(_refit(cfg, x_all[train], y_known[train], names, trees, balanced), x_all[keep])
-    step("logistic regression")
+    model = _refit(cfg, x[s.train], s.y_known[s.train], s.names, trees, balanced, extra)
+    return _predict_all(model, x[s.keep]), {"xgboost_trees": trees, "xgboost_class_weighting":
+                                            {"balanced": balanced, "validation_average_precision": weighting},
+                                            "booster": model}
+
+
+def baseline_models(s: Split, seed: int = 7) -> dict:
     lr = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
                        LogisticRegression(max_iter=2000, class_weight="balanced"))
-    lr.fit(x_all[train], y_known[train])
-    scores[MODELS[1]] = lr.predict_proba(x_all[keep])[:, 1]
-    step("random forest")
-    rf = make_pipeline(SimpleImputer(strategy="constant", fill_value=-1, keep_empty_features=True),
-                       RandomForestClassifier(n_estimators=200, min_samples_leaf=5, class_weight="balanced_subsample",
-                                              n_jobs=2, random_state=seed))
-    rf.fit(x_all[train], y_known[train])
-    scores[MODELS[2]] = rf.predict_proba(x_all[keep])[:, 1]
+    rf = forest(seed)
+    return {MODELS[1]: lr.fit(s.x_all[s.train], s.y_known[s.train]),
+            MODELS[2]: rf.fit(s.x_all[s.train], s.y_known[s.train])}
 
-    y = y_true[keep]
-    frame = pd.DataFrame({"day": day[keep], "card": cards[keep], "y": y})
-    results = {name: _metrics(y, s, frame, p.top_k) for name, s in scores.items()}
-    extra = {}
+
+def baseline_scores(s: Split, seed: int = 7, models: dict | None = None) -> dict[str, np.ndarray]:
+    return {name: m.predict_proba(s.x_all[s.keep])[:, 1] for name, m in (models or baseline_models(s, seed)).items()}
+
+
+def forest(seed: int = 7, **changes):
+    """The random-forest baseline; `changes` (experiments only) override its RandomForestClassifier arguments."""
+    args = {"n_estimators": 200, "min_samples_leaf": 5, "class_weight": "balanced_subsample", "n_jobs": 2,
+            "random_state": seed, **changes}
+    return make_pipeline(SimpleImputer(strategy="constant", fill_value=-1, keep_empty_features=True),
+                         RandomForestClassifier(**args))
+
+
+def measure(s: Split, scores: dict[str, np.ndarray], p: Protocol = Protocol(),
+            truth: pd.DataFrame | None = None) -> dict:
+    out = {"models": {name: _metrics(s.y, sc, s.frame, p.top_k) for name, sc in scores.items()}}
     if truth is not None:
-        ids = df["transaction_id"].to_numpy(dtype=object)[keep]
-        extra["against_true_fraud"] = _against_truth(truth, ids, y, scores, frame, p.top_k)
+        out["against_true_fraud"] = _against_truth(truth, s.ids, s.y, scores, s.frame, p.top_k)
+    return out
+
+
+def run(dataset: Dataset, p: Protocol = Protocol(), test_start_ms: int | None = None, seed: int = 7,
+        progress: Callable[[str], None] | None = None, truth: pd.DataFrame | None = None) -> dict:
+    step = progress or (lambda _m: None)
+    s = prepare(dataset, p, test_start_ms, step)
+    step("xgboost: select on the validation slice, refit on the training window")
+    xs, chosen = xgboost_scores(s, p, seed)
+    step("logistic regression, random forest")
+    scores = {MODELS[0]: xs, **baseline_scores(s, seed)}
+    measured = measure(s, scores, p, truth)
     return {
-        "protocol": {"train_days": p.train_days, "gap_days": p.gap_days, "test_days": p.test_days,
-                     "label_delay_days": p.label_delay_days, "validation_share": p.validation_share,
-                     "train_start": str(pd.Timestamp(train_start, unit="ms", tz="UTC")),
-                     "test_start": str(pd.Timestamp(test_start_ms, unit="ms", tz="UTC"))},
-        "rows": {"train": int(train.sum()), "train_frauds_known": int(y_known[train].sum()),
-                 "test": int(test.sum()), "test_after_known_cards_removed": int(keep.sum()),
-                 "test_frauds": int(y.sum()), "test_cards_compromised": int(frame[frame.y == 1].card.nunique())},
-        "xgboost_trees": trees,
+        **s.info,
+        "rows": {"train": int(s.train.sum()), "train_frauds_known": int(s.y_known[s.train].sum()),
+                 "test": int(s.test.sum()), "test_after_known_cards_removed": int(s.keep.sum()),
+                 "test_frauds": int(s.y.sum()), "test_cards_compromised": int(s.frame[s.frame.y == 1].card.nunique())},
+        "xgboost_trees": chosen["xgboost_trees"],
         "xgboost_overrides": {"trees": p.xgboost_trees, "balanced": p.xgboost_balanced,
-                              "max_depth": p.xgboost_max_depth},
-        "xgboost_class_weighting": {"balanced": balanced, "validation_average_precision": weighting},
-        "features": len(names),
-        "models": results,
-        **extra,
+                              "max_depth": p.xgboost_max_depth, "min_child_weight": p.xgboost_min_child_weight,
+                              "learning_rate": p.xgboost_learning_rate, "rounds_cap": p.xgboost_rounds_cap,
+                              "missing_fill": p.xgboost_missing_fill, "params": dict(p.xgboost_params),
+                              "hidden": list(p.xgboost_hide)},
+        "xgboost_class_weighting": chosen["xgboost_class_weighting"],
+        "features": len(s.names),
+        **measured,
     }

@@ -64,36 +64,41 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
-def _fit(cfg: TrainingConfig, x_fit, y_fit, x_val, y_val, names, balanced: bool = True) -> xgb.Booster:
+def _fit(cfg: TrainingConfig, x_fit, y_fit, x_val, y_val, names, balanced: bool = True,
+         extra: dict | None = None) -> xgb.Booster:
+    """`extra`: parameters overriding these, for experiments only (service_layer/protocol.py); None in the product."""
     pos = max(1, int(y_fit.sum()))
     params = {"objective": "binary:logistic", "eval_metric": "aucpr", "tree_method": "hist",
               "max_depth": cfg.max_depth, "eta": cfg.learning_rate, "subsample": 0.8, "colsample_bytree": 0.8,
               "min_child_weight": 2, "scale_pos_weight": (len(y_fit) - pos) / pos if balanced else 1.0,
-              "seed": cfg.seed, "nthread": 2}
+              "seed": cfg.seed, "nthread": 2, **(extra or {})}
     dfit = xgb.DMatrix(x_fit, label=y_fit, feature_names=names, missing=np.nan)
     dval = xgb.DMatrix(x_val, label=y_val, feature_names=names, missing=np.nan)
     return xgb.train(params, dfit, cfg.rounds, evals=[(dval, "valid")], early_stopping_rounds=cfg.early_stopping,
                      verbose_eval=False)
 
 
-def select_weighting(cfg: TrainingConfig, x_fit, y_fit, x_val, y_val, names) -> tuple[bool, dict]:
+def select_weighting(cfg: TrainingConfig, x_fit, y_fit, x_val, y_val, names,
+                     extra: dict | None = None) -> tuple[bool, dict]:
     """Class weighting is chosen like the rest, on the validation slice: negatives/positives (the old default)
     or none. On the second generator the weighted fit stopped after 7 trees at ROC-AUC 0.47-0.56 where the
     unweighted one reached 0.87 (docs/fraud.md, Evaluation protocol)."""
     found = {}
     for balanced in (True, False):
-        booster = _fit(cfg, x_fit, y_fit, x_val, y_val, names, balanced)
+        booster = _fit(cfg, x_fit, y_fit, x_val, y_val, names, balanced, extra)
         found[balanced] = metrics.evaluate(y_val, _predict(booster, x_val), np.zeros(len(y_val)))["pr_auc"]
     return max(found, key=lambda b: (found[b], b)), {"balanced": found[True], "unweighted": found[False]}
 
 
-def _refit(cfg: TrainingConfig, x, y, names, rounds: int, balanced: bool = True) -> xgb.Booster:
+def _refit(cfg: TrainingConfig, x, y, names, rounds: int, balanced: bool = True,
+           extra: dict | None = None) -> xgb.Booster:
     """The chosen variant again, with the number of trees validation chose, on every labelled row up to the
     cutoff (no early stopping: nothing after the cutoff is looked at)."""
     pos = max(1, int(y.sum()))
     params = {"objective": "binary:logistic", "tree_method": "hist", "max_depth": cfg.max_depth,
               "eta": cfg.learning_rate, "subsample": 0.8, "colsample_bytree": 0.8, "min_child_weight": 2,
-              "scale_pos_weight": (len(y) - pos) / pos if balanced else 1.0, "seed": cfg.seed, "nthread": 2}
+              "scale_pos_weight": (len(y) - pos) / pos if balanced else 1.0, "seed": cfg.seed, "nthread": 2,
+              **(extra or {})}
     return xgb.train(params, xgb.DMatrix(x, label=y, feature_names=names, missing=np.nan), rounds)
 
 

@@ -42,3 +42,37 @@ def test_protocol_runs_every_model_on_the_same_rows_without_known_cards(handbook
     rows = result["rows"]
     assert 0 < rows["test_after_known_cards_removed"] < rows["test"] and rows["test_frauds"] > 0
     assert result["protocol"]["train_start"] < result["protocol"]["test_start"]
+
+
+@pytest.fixture(scope="module")
+def split(handbook):
+    return protocol.prepare(normalise(handbook, "major"),
+                            protocol.Protocol(train_days=7, gap_days=7, test_days=7, label_delay_days=7))
+
+
+def test_missing_fill_override_is_what_the_learner_sees(split):
+    """The experiment's 'missing as -1' is the same as handing xgboost a matrix with -1 in the holes, and (the
+    data has holes) not the same as the shipped learner's own missing-value handling."""
+    from dataclasses import replace
+
+    assert np.isnan(split.x_all[split.train]).any()
+    filled = replace(split, x_all=np.nan_to_num(split.x_all, nan=-1.0))
+    by_override, _ = protocol.xgboost_scores(split, protocol.Protocol(xgboost_missing_fill=-1.0))
+    by_hand, _ = protocol.xgboost_scores(filled, protocol.Protocol())
+    shipped, _ = protocol.xgboost_scores(split, protocol.Protocol())
+    np.testing.assert_array_equal(by_override, by_hand)
+    assert not np.array_equal(by_override, shipped)
+
+
+def test_learner_overrides_reach_xgboost(split):
+    shipped, chosen = protocol.xgboost_scores(split, protocol.Protocol())
+    heavy, _ = protocol.xgboost_scores(split, protocol.Protocol(xgboost_min_child_weight=50.0))
+    slow, slow_chosen = protocol.xgboost_scores(split, protocol.Protocol(xgboost_learning_rate=0.03,
+                                                                         xgboost_rounds_cap=20))
+    assert not np.array_equal(shipped, heavy) and not np.array_equal(shipped, slow)
+    assert slow_chosen["xgboost_trees"] <= 20 and chosen["xgboost_trees"] >= 1
+    used = chosen["booster"].get_score(importance_type="total_gain")
+    top = max(used, key=used.get)
+    _, hidden = protocol.xgboost_scores(split, protocol.Protocol(xgboost_hide=(top,)))
+    assert top not in hidden["booster"].get_score(importance_type="total_gain")
+    assert protocol.forest(3, n_estimators=5, class_weight=None)[-1].get_params()["n_estimators"] == 5
