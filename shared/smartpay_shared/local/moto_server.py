@@ -1130,26 +1130,29 @@ class ReplayRetries:
     """WSGI middleware: an SDK's retry of a write this emulator already carried out gets the first answer again,
     instead of being carried out a second time.
 
-    Every AWS SDK sends the same `amz-sdk-invocation-id` on each attempt of one operation and says which attempt it
-    is (`amz-sdk-request: attempt=2; max=3`). Under load a provider's attempt was sometimes carried out here while
-    its answer never reached the client (hashicorp/aws 5.100 logged no response for attempt 1 of a CreateFunction,
-    66 ms after sending it, then "retrying request Lambda/CreateFunction, attempt 2"; moto logged no error): the
-    retry then met 409 "Function already exist" (which the provider retries for five minutes, then fails the
-    apply) or "Table already exists". Where the answer went is not known (not a 5xx: none was logged). So the
-    answer of each successful write (not GET/HEAD) is kept for its invocation id, the last `keep` of them (up to
-    `max_body` bytes each), and a later attempt of the same invocation gets it, waiting for the first attempt
-    while it is still being answered. A first attempt, a read, or a retry of a failed answer is carried out as
-    before. This is the emulator's doing, not AWS's (a real service rarely loses an answer; some APIs take a
-    client token for the same purpose).
-    Each replay writes one line to stderr (the emulator's log)."""
+    Every AWS SDK sends the same `amz-sdk-invocation-id` on each attempt of one operation (a new one per call) and
+    says which attempt it is (`amz-sdk-request: attempt=2; max=3`). Under load a provider's attempt was sometimes
+    carried out here while its answer never reached the client (hashicorp/aws 5.100 logged no response for attempt
+    1 of a CreateFunction, 66 ms after sending it, then "retrying request Lambda/CreateFunction, attempt 2"; moto
+    logged no error): the retry then met 409 "Function already exist" (which the provider retries for five
+    minutes, then fails the apply) or "Table already exists". Where the answer went is not known (not a 5xx: none
+    was logged). So the answer of each successful non-GET/HEAD request is kept for its invocation id (the newest
+    `keep`, at most `budget` bytes in all, none over `max_body`), and any later request of the same invocation
+    gets it; one arriving while another attempt of it is being answered waits for that one (up to `wait_seconds`,
+    under the clients' 30 s read timeout), so one invocation is carried out once at a time. A request with no
+    invocation id, a read, or a retry of a failed answer is carried out as before. Each replay writes one line to
+    stderr (the emulator's log). This is the emulator's doing, not AWS's: a real service rarely loses an answer
+    (some APIs take a client token for it), and a conditional write retried here gets its first success instead
+    of ConditionalCheckFailed."""
 
-    def __init__(self, app: Callable, keep: int = 2048, stream: Any = None, wait_seconds: float = 60.0,
-                 max_body: int = 256 * 1024):
+    def __init__(self, app: Callable, keep: int = 2048, stream: Any = None, wait_seconds: float = 25.0,
+                 max_body: int = 256 * 1024, budget: int = 32 * 1024 * 1024):
         from collections import OrderedDict
 
-        self.app, self.keep, self.stream, self.wait_seconds, self.max_body = app, keep, stream, wait_seconds, max_body
+        self.app, self.keep, self.stream, self.wait_seconds = app, keep, stream, wait_seconds
+        self.max_body, self.budget, self.size = max_body, budget, 0
         self.lock = threading.Lock()
-        self.answers: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
+        self.answers: OrderedDict[str, tuple[int, str, list, bytes]] = OrderedDict()  # id -> attempt, answer
         self.in_flight: dict[str, threading.Event] = {}
         self.replayed = 0
 
@@ -1158,29 +1161,43 @@ class ReplayRetries:
         match = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
         return int(match.group(1)) if match else 1
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
-        if not invocation or environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
-            return self.app(environ, start_response)
-        if self.attempt(environ) > 1:
-            with self.lock:
-                running = self.in_flight.get(invocation)
-            if running is not None:
-                running.wait(self.wait_seconds)
+    def _claim(self, invocation: str) -> tuple[int, str, list, bytes] | threading.Event:
+        """The kept answer of this invocation, or this request's turn to carry it out (its event): after waiting
+        for another attempt being answered, as long as `wait_seconds` allows."""
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
             with self.lock:
                 answer = self.answers.get(invocation)
                 if answer is not None:
                     self.replayed += 1
-            if answer is not None:
-                status, headers, body = answer
-                print(f"moto: attempt {self.attempt(environ)} of {action_of(environ)} (invocation {invocation}) "
-                      f"answered with attempt 1's {status.split()[0]}: it was carried out, its answer was lost",
-                      file=self.stream or sys.stderr, flush=True)
-                start_response(status, headers)
-                return [body]
-        done = threading.Event()
+                    return answer
+                running = self.in_flight.get(invocation)
+                if running is None or time.monotonic() >= deadline:
+                    mine = self.in_flight[invocation] = threading.Event()
+                    return mine
+            running.wait(max(0.0, deadline - time.monotonic()))
+
+    def _keep(self, invocation: str, answer: tuple[int, str, list, bytes]) -> None:
         with self.lock:
-            self.in_flight[invocation] = done
+            old = self.answers.pop(invocation, None)
+            self.size -= len(old[3]) if old else 0
+            self.answers[invocation] = answer
+            self.size += len(answer[3])
+            while self.answers and (len(self.answers) > self.keep or self.size > self.budget):
+                self.size -= len(self.answers.popitem(last=False)[1][3])
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if not invocation or environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        claim = self._claim(invocation)
+        if not isinstance(claim, threading.Event):
+            first, status, headers, body = claim
+            print(f"moto: attempt {self.attempt(environ)} of {action_of(environ)} (invocation {invocation}) answered "
+                  f"with attempt {first}'s {status.split()[0]}: it was carried out, its answer was lost",
+                  file=self.stream or sys.stderr, flush=True)
+            start_response(status, list(headers))
+            return [body]
         captured: dict[str, Any] = {}
 
         def capturing(status: str, headers: list, exc_info: Any = None) -> Callable:
@@ -1194,15 +1211,13 @@ class ReplayRetries:
             finally:
                 getattr(iterable, "close", lambda: None)()
             if captured.get("status", "").startswith("2") and len(body) <= self.max_body:
-                with self.lock:
-                    self.answers[invocation] = (captured["status"], captured["headers"], body)
-                    while len(self.answers) > self.keep:
-                        self.answers.popitem(last=False)
+                self._keep(invocation, (self.attempt(environ), captured["status"], captured["headers"], body))
             return [body]
         finally:
             with self.lock:
-                self.in_flight.pop(invocation, None)
-            done.set()
+                if self.in_flight.get(invocation) is claim:
+                    del self.in_flight[invocation]
+            claim.set()
 
 
 DEFAULT_THREADS = 256

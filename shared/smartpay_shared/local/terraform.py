@@ -100,22 +100,27 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     zf.writestr(info, data)
 
 
+# The source snippet of an error block: "with <address>,", "on <file> line N, in ...:", "  40: <source line>"
+_SNIPPET = re.compile(r"^(with \S+,|on \S+ line \d+|\d+: )")
 _MAX_REASON = 2000  # characters of Terraform's error blocks kept in the exception (a summary line, not a log)
 
 
 def error_blocks(lines: list[str]) -> str:
-    """Terraform's `Error: ...` blocks in its output (each up to its first blank line), on one line: what a failed
-    run reports where it is seen (a CI's short summary shows the exception's message, not the streamed log)."""
-    blocks, block = [], None
+    """Terraform's `Error: ...` blocks in its output, each on one line, joined: what a failed run reports where it
+    is seen (a CI's short summary shows the exception's message, not the streamed log). With `-no-color` (every
+    run here) a block is its summary line, a blank line, the `on <file> line N` snippet and the detail: it runs to
+    the next `Error:` / `Warning:` or the end, without the snippet; a boxed block (colour) likewise, without `│`."""
+    blocks: list[list[str]] = []
+    block: list[str] | None = None
     for line in lines:
         text = line.strip().strip("│╷╵").strip()
         if text.startswith("Error:"):
             block = [text]
             blocks.append(block)
-        elif block is not None and text:
-            block.append(text)
-        else:
+        elif text.startswith("Warning:"):
             block = None
+        elif block is not None and text and not _SNIPPET.match(text):
+            block.append(text)
     return " | ".join(" ".join(b) for b in blocks)[:_MAX_REASON]
 
 

@@ -114,14 +114,21 @@ def test_markers_of_the_previous_layout_are_read_back_and_count_nothing(stream, 
 
 _TO_BROKEN_MARKER = """
 local seen = cmsgpack.unpack(redis.call('GET', KEYS[1]))
-seen[ARGV[2]] = nil
-seen[ARGV[1]] = ARGV[3] == 'short' and {1, 2} or (ARGV[3] == 'bytes' and 'xyz' or {n = 3})
+local kind = ARGV[3]
+if kind == 'packed_short' then  -- this release's field, a string of the wrong length
+  seen[ARGV[2]] = string.sub(seen[ARGV[2]], 1, 16)
+else  -- the previous release's field (the packed one gone)
+  seen[ARGV[2]] = nil
+  local bad = {short = {1, 2}, bytes = 'xyz', map = {n = 3}, hole = {1, 2, 3}}
+  if kind == 'hole' then bad.hole[2] = false end  -- a value that is not a number inside the array
+  seen[ARGV[1]] = bad[kind]
+end
 redis.call('SET', KEYS[1], cmsgpack.pack(seen), 'KEEPTTL')
 return 1
 """
 
 
-@pytest.mark.parametrize("broken", ["short", "bytes", "map"])
+@pytest.mark.parametrize("broken", ["short", "bytes", "map", "hole", "packed_short"])
 def test_a_marker_whose_values_cannot_be_read_is_read_again_and_counts_nothing(stream, redis_store, new_store,
                                                                                 broken):
     """A marker with too few values (an array cut short, a string of the wrong length, a map): the script reads the
