@@ -2,6 +2,7 @@
 the provider's retry of a CreateFunction / CreateTable whose answer was lost met "already exists" and failed the
 apply. Against the stack's own moto server, with the headers every AWS SDK sends."""
 
+import base64
 import io
 import json
 import threading
@@ -47,8 +48,6 @@ def test_a_retried_create_function_with_publish_gets_the_first_answer(aws, moto_
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("h.py", "def h(event, context):\n    return 1\n")
-    import base64
-
     body = json.dumps({"FunctionName": "retried", "Runtime": "python3.11", "Role": role, "Handler": "h.h",
                        "Publish": True, "Code": {"ZipFile": base64.b64encode(buf.getvalue()).decode()}})
     invocation = str(uuid.uuid4())

@@ -64,14 +64,21 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
+def _params(cfg: TrainingConfig, y, balanced: bool, extra: dict | None) -> dict:
+    """The learner's parameters, the same for the validation fit and the refit; `extra` (experiments only)
+    overrides them."""
+    pos = max(1, int(y.sum()))
+    return {"objective": "binary:logistic", "tree_method": "hist", "max_depth": cfg.max_depth,
+            "eta": cfg.learning_rate, "subsample": 0.8, "colsample_bytree": 0.8, "min_child_weight": 2,
+            "scale_pos_weight": (len(y) - pos) / pos if balanced else 1.0, "seed": cfg.seed, "nthread": 2,
+            **(extra or {})}
+
+
 def _fit(cfg: TrainingConfig, x_fit, y_fit, x_val, y_val, names, balanced: bool = True,
          extra: dict | None = None) -> xgb.Booster:
-    """`extra`: parameters overriding these, for experiments only (service_layer/protocol.py); None in the product."""
-    pos = max(1, int(y_fit.sum()))
-    params = {"objective": "binary:logistic", "eval_metric": "aucpr", "tree_method": "hist",
-              "max_depth": cfg.max_depth, "eta": cfg.learning_rate, "subsample": 0.8, "colsample_bytree": 0.8,
-              "min_child_weight": 2, "scale_pos_weight": (len(y_fit) - pos) / pos if balanced else 1.0,
-              "seed": cfg.seed, "nthread": 2, **(extra or {})}
+    """`extra`: parameters overriding _params', for experiments only (service_layer/protocol.py); None in the
+    product."""
+    params = {**_params(cfg, y_fit, balanced, extra), "eval_metric": "aucpr"}
     dfit = xgb.DMatrix(x_fit, label=y_fit, feature_names=names, missing=np.nan)
     dval = xgb.DMatrix(x_val, label=y_val, feature_names=names, missing=np.nan)
     return xgb.train(params, dfit, cfg.rounds, evals=[(dval, "valid")], early_stopping_rounds=cfg.early_stopping,
@@ -94,12 +101,8 @@ def _refit(cfg: TrainingConfig, x, y, names, rounds: int, balanced: bool = True,
            extra: dict | None = None) -> xgb.Booster:
     """The chosen variant again, with the number of trees validation chose, on every labelled row up to the
     cutoff (no early stopping: nothing after the cutoff is looked at)."""
-    pos = max(1, int(y.sum()))
-    params = {"objective": "binary:logistic", "tree_method": "hist", "max_depth": cfg.max_depth,
-              "eta": cfg.learning_rate, "subsample": 0.8, "colsample_bytree": 0.8, "min_child_weight": 2,
-              "scale_pos_weight": (len(y) - pos) / pos if balanced else 1.0, "seed": cfg.seed, "nthread": 2,
-              **(extra or {})}
-    return xgb.train(params, xgb.DMatrix(x, label=y, feature_names=names, missing=np.nan), rounds)
+    dtrain = xgb.DMatrix(x, label=y, feature_names=names, missing=np.nan)
+    return xgb.train(_params(cfg, y, balanced, extra), dtrain, rounds)
 
 
 def labels_known_by(df: pd.DataFrame, cutoff_ms: int) -> pd.DataFrame:
