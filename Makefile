@@ -18,11 +18,15 @@ install:
 ## Each package runs in its own pytest process, as its CI pipeline runs it (no state shared between
 ## separately versioned packages); the last line sums them up.
 TEST_SUITES := shared/tests $(addprefix services/,$(SERVICES)) tests
+## A failed suite's FAILED/ERROR lines are repeated at the end, so the last lines of a long log say which test failed.
 test: install
-	@failed=""; for suite in $(TEST_SUITES); do \
-	  echo "==> pytest $$suite"; $(PYTEST) -v --durations=10 $$suite || failed="$$failed $$suite"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "FAILED suites:$$failed"; exit 1; fi; echo "all test suites passed"
+	@failed=""; summary=$$(mktemp); log=$$(mktemp); for suite in $(TEST_SUITES); do \
+	  echo "==> pytest $$suite"; $(PYTEST) -v --durations=10 $$suite 2>&1 | tee $$log; \
+	  if [ "$${PIPESTATUS[0]}" != 0 ]; then failed="$$failed $$suite"; \
+	    grep -E "^(FAILED|ERROR) " $$log | cut -c1-400 | sed "s|^|[$$suite] |" >> $$summary; fi; \
+	done; rm -f $$log; \
+	if [ -n "$$failed" ]; then cat $$summary; rm -f $$summary; echo "FAILED suites:$$failed"; exit 1; fi; \
+	rm -f $$summary; echo "all test suites passed"
 
 test-unit: install
 	$(PYTEST) -q -m "not integration and not e2e"
