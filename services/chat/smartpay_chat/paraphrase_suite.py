@@ -23,7 +23,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 # The held-out batches, each measured blind once (docs/chat.md).
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
-         "heldout_n")
+         "heldout_n", "heldout_o")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -191,6 +191,24 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "today@Europe/Prague": (D(2026, 11, 30, 23), NOW), "this_week@Europe/Zurich": (D(2026, 11, 29, 23), NOW),
     "yesterday@Europe/Zurich": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
     "d20": (NOW - timedelta(days=20), NOW), "nov25": (D(2026, 11, 25), D(2026, 11, 26)),
+    # heldout_o's (computed with zoneinfo from the local midnights; Tallinn EET +2, Toronto / New York EST -5 (EDT -4
+    # until Nov 1), Paris CET +1, Melbourne AEDT +11, Etc/GMT+6 = UTC-6, Makassar WITA +8)
+    "today@Europe/Tallinn": (D(2026, 11, 30, 22), NOW),
+    "yesterday@Europe/Tallinn": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    "last_week@Europe/Tallinn": (D(2026, 11, 22, 22), D(2026, 11, 29, 22)),
+    "yesterday@America/Toronto": (D(2026, 11, 30, 5), D(2026, 12, 1, 5)),
+    "last_week@America/Toronto": (D(2026, 11, 23, 5), D(2026, 11, 30, 5)),
+    "this_month@America/Toronto": (D(2026, 12, 1, 5), NOW), "this_month@America/New_York": (D(2026, 12, 1, 5), NOW),
+    "oct@America/Toronto": (D(2026, 10, 1, 4), D(2026, 11, 1, 4)),
+    "last_week@Europe/Paris": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
+    "last_month@Australia/Melbourne": (D(2026, 10, 31, 13), D(2026, 11, 30, 13)),
+    "nov@Australia/Melbourne": (D(2026, 10, 31, 13), D(2026, 11, 30, 13)),
+    "yesterday@Etc/GMT+6": (D(2026, 11, 30, 6), D(2026, 12, 1, 6)),
+    "today@Asia/Makassar": (D(2026, 11, 30, 16), NOW),
+    "yesterday@Asia/Makassar": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
+    "d6": (NOW - timedelta(days=6), NOW), "h10": (NOW - timedelta(hours=10), NOW),
+    "nov12": (D(2026, 11, 12), D(2026, 11, 13)), "nov2-6": (D(2026, 11, 2), D(2026, 11, 7)),
+    "y2025": (D(2025, 1, 1), D(2026, 1, 1)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
