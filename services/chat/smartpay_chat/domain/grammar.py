@@ -126,6 +126,7 @@ class Parsed:
     group_by: tuple[str, ...] = ()
     top_n: int | None = None
     order: str | None = None
+    judged: str | None = None  # "worst" / "best" said: which end it is depends on the metric (maybe inherited)
     percentiles: tuple[float, ...] = ()
     relative: str | None = None  # "the month before (that)": a step back from the last question's window
     statuses_implied: bool = False  # "by reason" naming no status: declines, unless a follow-up inherits some

@@ -9,8 +9,9 @@ plan (issue #17: ignore filler only when the rest parses to one unambiguous plan
 - the story stands before or after the question, never inside it: a prefix or a suffix of the clauses parses alone
   with no word left over (at most 3 x MAX_CLAUSES parses, each clause text parsed once);
 - every story clause only reports ("says", "reported", "complained", "asked", "wants to know", "mentioned", "told")
-  or is pure filler ("hey", "thanks"), or, after the question only, is an aside that starts with a first-person
-  clause ("..., I'm replying to a customer", "..., I am writing to a buyer", "..., we're checking"); and it has no
+  or is pure filler ("hey", "thanks") or a greeting ("Good morning."), or, after the question only, is an aside
+  that starts with a first-person clause ("..., I'm replying to a customer", "..., I am writing to a buyer", "...,
+  we're checking"); and it has no
   word that could narrow the question: no "only", "just", "ignoring", "except", "without" or negation, no
   preposition as its first word ("for premium customers", "on Stripe") and no word but an article or a quantifier
   before a people word ("new customers", "premium buyers"): "refund rate this month, for premium customers",
@@ -55,6 +56,10 @@ around near""".split())
 # What may stand before a people word in a story ("several customers", "a buyer", "our clients").
 _BEFORE_PEOPLE = frozenset("""a an the one several some many few multiple our my their your his her this that these
 those of all""".split())
+# A greeting said as its own clause ("Good morning.", "Hi team,", "good evening all"): its time-of-day word is not a
+# window (heldout_o: "Good morning. Could you tell me how many payments were approved yesterday" was refused).
+_GREETING = re.compile(r"(?:(?:hi|hello|hey|dear)\s+)?(?:good\s+(?:morning|afternoon|evening|day)|morning|hi|hello|hey)"
+                       r"(?:\s+(?:all|team|everyone|everybody|there|folks|guys|again))?")
 _CHANGES_A_PLAN = lx.NEGATIONS | lx.OUT_OF_SCOPE | lx.METRIC_WORDS | lx.TIME_WORDS | lx.TYPO_TARGETS | set(GROUPS)
 
 
@@ -82,16 +87,22 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
             main = parse_once(" ".join(run))
             if main.refusal or main.leftovers or main.metric is None and not _answerable(main):
                 continue
-            stories = [_story(parse_once(clause), clause) for clause in story]
+            stories = [_story(parse_once(clause), clause) for clause in story if not _greeting(clause)]
             if all(s is not None and _within(s, main) for s in stories):
                 found.append(main)
     plans = {_key(p) for p in found}
     return found[0] if len(plans) == 1 else None
 
 
+def _greeting(clause: str) -> bool:
+    return bool(_GREETING.fullmatch(" ".join(re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()))))
+
+
 def _may_be_story(clause: str, after: bool) -> bool:
-    """Only reporting or filler, or (`after` the question) a first-person aside, with no word that could narrow
-    the question (read before any parse)."""
+    """Only reporting or filler, a greeting, or (`after` the question) a first-person aside, with no word that
+    could narrow the question (read before any parse)."""
+    if _greeting(clause):
+        return True
     words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
     if not words or words[0] in _PREPOSITIONS or any(w in _NARROWS for w in words):
         return False

@@ -267,6 +267,8 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
            r"|\b(?:end|ends|ended|ending) up\b")  # "payments that end up refunded": the status they reached
     if t.take(r"\bhow much(?: money)? (?:was|were|is|are|did) (?:that|those|these|it|they|them)(?: come to| worth| in total)?"
               r"(?: in (?:money|value|total))?\b"
+              # "and how much money was in those" (heldout_o)
+              r"|\bhow much(?: money)? (?:was|were|is|are) (?:in|behind|involved in|tied up in) (?:that|those|these|them)\b"
               # "and what did those come to in money?" (heldout_l)
               r"|\bwhat (?:did|do|does) (?:that|those|these|it|they|them) (?:come to|add up to|amount to|total)"
               r"(?: in (?:money|value|total))?\b|\bwhat (?:was|were) (?:that|those|these|it|they) worth\b"):
@@ -319,8 +321,9 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
         parsed.order, parsed.top_n = ("desc" if slow.group(1) == "slowest" else "asc"), (5 if plural else 1)
     for m in t.take(rf"\b(?:(top|bottom)\s+{g.NUM}|{g.NUM}\s+(?:{_DESC}|{_ASC})|(?:worst|best)\s+{g.NUM}|(?:which|the|name the|list the|"
                     rf"what are the|what were the|give me the|show me the|show the)\s+{g.NUM}(?=\s+(?:\w+\s+)?"
-                    rf"{g.GROUP_RE}))\b"):
-        n = m.group(2) or m.group(3) or m.group(4) or m.group(5)
+                    rf"{g.GROUP_RE})|(?:{_DESC}|{_ASC})\s+{g.NUM}(?=\s+(?:\w+\s+)?{g.GROUP_RE}))\b"):
+        # the last: "biggest 3 countries by sales", "lowest 2 gateways" (heldout_o)
+        n = m.group(2) or m.group(3) or m.group(4) or m.group(5) or m.group(7)  # 6 and 8: the groupings
         parsed.top_n, parsed.order = g.number(n), "asc" if m.group(1) == "bottom" else "desc"
         if re.search(rf"\b(?:{_ASC})\b", m.group(0)):
             parsed.order = "asc"
@@ -344,10 +347,18 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
 
 
 def _judged(words: str, parsed: g.Parsed) -> str:
-    """"Worst" is the highest of a rate where high is bad ("worst 3 by decline rate"), "best" its lowest."""
-    if parsed.metric in _HIGH_IS_BAD and re.search(r"\b(?:worst|best)\b", words):
-        return "desc" if "worst" in words else "asc"
-    return parsed.order
+    """"Worst" is the highest of a rate where high is bad ("worst 3 by decline rate"), "best" its lowest; the word
+    is kept for a follow-up, whose metric is the last question's ("decline rate by method >> worst 2")."""
+    said = re.search(r"\b(worst|best)\b", words)
+    if said:
+        parsed.judged = said.group(1)
+    return judged_order(parsed.judged if said else None, parsed.metric, parsed.order)
+
+
+def judged_order(judged: str | None, metric: str | None, order: str | None) -> str | None:
+    if judged and metric in _HIGH_IS_BAD:
+        return "desc" if judged == "worst" else "asc"
+    return order
 
 
 def _groups(t: g.Text) -> list[str]:

