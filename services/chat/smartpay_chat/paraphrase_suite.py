@@ -23,7 +23,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 # The held-out batches, each measured blind once (docs/chat.md).
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
-         "heldout_n", "heldout_o")
+         "heldout_n", "heldout_o", "heldout_p")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -209,6 +209,31 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "d6": (NOW - timedelta(days=6), NOW), "h10": (NOW - timedelta(hours=10), NOW),
     "nov12": (D(2026, 11, 12), D(2026, 11, 13)), "nov2-6": (D(2026, 11, 2), D(2026, 11, 7)),
     "y2025": (D(2025, 1, 1), D(2026, 1, 1)),
+    # heldout_p's (computed with zoneinfo from the local midnights; Denver / Winnipeg leave summer time on Nov 1,
+    # Auckland NZDT +13, Seoul +9, Johannesburg +2, Dubai +4, Mexico City -6 (no DST), Santiago CLST -3, London BST
+    # until Oct 25)
+    "last_month@America/Denver": (D(2026, 11, 1, 6), D(2026, 12, 1, 7)),
+    "last_month@Pacific/Auckland": (D(2026, 10, 31, 11), D(2026, 11, 30, 11)),
+    "last_week@Africa/Johannesburg": (D(2026, 11, 22, 22), D(2026, 11, 29, 22)),
+    "last_week@America/Winnipeg": (D(2026, 11, 23, 6), D(2026, 11, 30, 6)),
+    "last_week@Asia/Seoul": (D(2026, 11, 22, 15), D(2026, 11, 29, 15)),
+    "last_week@Pacific/Auckland": (D(2026, 11, 22, 11), D(2026, 11, 29, 11)),
+    "nov1-7@Pacific/Auckland": (D(2026, 10, 31, 11), D(2026, 11, 7, 11)),
+    "nov16-22@America/Winnipeg": (D(2026, 11, 16, 6), D(2026, 11, 23, 6)),
+    "nov8-14": (D(2026, 11, 8), D(2026, 11, 15)),
+    "nov@America/Winnipeg": (D(2026, 11, 1, 5), D(2026, 12, 1, 6)),
+    "oct@America/New_York": (D(2026, 10, 1, 4), D(2026, 11, 1, 4)),
+    "oct@Europe/London": (D(2026, 9, 30, 23), D(2026, 11, 1)),
+    "since_nov10": (D(2026, 11, 10), NOW),
+    "this_month@Africa/Johannesburg": (D(2026, 11, 30, 22), NOW),
+    "this_month@Asia/Dubai": (D(2026, 11, 30, 20), NOW),
+    "this_month@Asia/Seoul": (D(2026, 11, 30, 15), NOW),
+    "this_month@Pacific/Auckland": (D(2026, 11, 30, 11), NOW),
+    "this_week@America/Denver": (D(2026, 11, 30, 7), NOW),
+    "this_week@America/Mexico_City": (D(2026, 11, 30, 6), NOW),
+    "yesterday@America/Mexico_City": (D(2026, 11, 30, 6), D(2026, 12, 1, 6)),
+    "yesterday@America/Santiago": (D(2026, 11, 30, 3), D(2026, 12, 1, 3)),
+    "yesterday@America/Winnipeg": (D(2026, 11, 30, 6), D(2026, 12, 1, 6)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
