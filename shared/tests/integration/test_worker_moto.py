@@ -1,8 +1,10 @@
 """SqsWorker + QueueConsumer against a real moto server: DLQ for malformed events, partial batch
 failures, the Lambda SQS event shape, clean shutdown."""
 
+import io
 import json
 import threading
+import uuid
 
 import pytest
 from aws_lambda_powertools import Logger
@@ -46,10 +48,12 @@ def depth(sqs, url):
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
-def test_malformed_event_ends_in_the_dlq_with_the_reason_logged(queue, capsys):
+def test_malformed_event_ends_in_the_dlq_with_the_reason_logged(queue):
     sqs, url, dlq = queue
-    handled = []
-    consumer = QueueConsumer({"payment.requested": handled.append}, logger=Logger(service="test"))
+    handled, stream = [], io.StringIO()
+    # its own stream: a Logger of the same name made by an earlier test keeps that test's captured stdout
+    consumer = QueueConsumer({"payment.requested": handled.append},
+                             logger=Logger(service=f"test-{uuid.uuid4().hex[:8]}", stream=stream))
     sent = sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"detail-type": "payment.requested"}))
     worker = SqsWorker(sqs, url, consumer, function_name="test", region="us-east-1", wait_time_seconds=1)
 
@@ -57,7 +61,7 @@ def test_malformed_event_ends_in_the_dlq_with_the_reason_logged(queue, capsys):
     dead = sqs.receive_message(QueueUrl=dlq, MessageSystemAttributeNames=["All"])["Messages"][0]
     assert dead["MessageId"] == sent["MessageId"]
     assert handled == []
-    logs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    logs = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
     invalid = [rec for rec in logs if rec["message"] == "invalid event"]
     assert invalid and invalid[0]["message_id"] == sent["MessageId"]
     assert "not an EventBridge event" in invalid[0]["reason"]
