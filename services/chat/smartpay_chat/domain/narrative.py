@@ -87,7 +87,7 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
             main = parse_once(" ".join(run))
             if main.refusal or main.leftovers or main.metric is None and not _answerable(main):
                 continue
-            stories = [_story(parse_once(clause), clause) for clause in story if not _greeting(clause)]
+            stories = [_story(parse_once(clause), clause) for clause in story if after or not _greeting(clause)]
             if all(s is not None and _within(s, main) for s in stories):
                 found.append(main)
     plans = {_key(p) for p in found}
@@ -101,8 +101,8 @@ def _greeting(clause: str) -> bool:
 def _may_be_story(clause: str, after: bool) -> bool:
     """Only reporting or filler, a greeting, or (`after` the question) a first-person aside, with no word that
     could narrow the question (read before any parse)."""
-    if _greeting(clause):
-        return True
+    if _greeting(clause):  # only in front of the question: "volume yesterday, morning" may mean the morning
+        return not after
     words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
     if not words or words[0] in _PREPOSITIONS or any(w in _NARROWS for w in words):
         return False
