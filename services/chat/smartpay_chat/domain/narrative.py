@@ -34,10 +34,15 @@ from collections.abc import Callable
 from smartpay_chat.domain import lexicon as lx
 from smartpay_chat.domain import spoken
 from smartpay_chat.domain.grammar import GROUPS, Parsed
+from smartpay_chat.domain.plan import statuses_for
 from smartpay_chat.domain.leftovers import SLOTS
 from smartpay_chat.domain.zones import CITIES
 
-_SPLIT = r"(?<=[?!.])\s+(?=\D)|\s+[-–—]+\s+|\s*;\s*|,\s+"
+_SPLIT = r"(?<=[?!.])\s+(?=\D)|\s+[-–—]+\s+|\s*;\s*|,\s+|(?<!\d):\s+"
+# A forwarded message's header in front of the question ("fwd from front desk -", "Forwarding this one from our
+# bookkeeper:", "From the shift lead:", "Passing along a question from accounts:", "On behalf of Mr. Weber:").
+_FORWARD = re.compile(r"(?:fwd|fw|forwarding|forwarded|passing (?:along|on)|relaying|on behalf of|from|(?:a )?"
+                      r"(?:quick )?(?:question|message|note|one) from|quick one from|via|asked by)\b")
 _VALUES = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions")
 _PLAN_PARTS = ("metric", "window", "timezone", "group_by", "top_n", "order", "percentiles", "relative", "amounts",
                "share", "money_of_those", "refusal")
@@ -87,22 +92,96 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
             main = parse_once(" ".join(run))
             if main.refusal or main.leftovers or main.metric is None and not _answerable(main):
                 continue
-            stories = [_story(parse_once(clause), clause) for clause in story if after or not _greeting(clause)]
+            stories = [(_header if not after and _opens(story, i) else _story)(parse_once(clause), clause)
+                       for i, clause in enumerate(story) if after or not _greeting(clause)]
             if all(s is not None and _within(s, main) for s in stories):
                 found.append(main)
     plans = {_key(p) for p in found}
     return found[0] if len(plans) == 1 else None
 
 
+def _opens(story: list[str], i: int) -> bool:
+    """Is story clause `i` a forwarded message's header that opens the message (after greetings only)?"""
+    return _forwarded(story[i]) and all(_greeting(clause) for clause in story[:i])
+
+
+def _forwarded(clause: str) -> bool:
+    return bool(_FORWARD.match(" ".join(re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()))))
+
+
+def _header(parsed: Parsed, clause: str) -> Parsed | None:
+    """A forwarded message's header, parsed alone: who sent it may be any name or role ("the shift lead",
+    "accounts", "Mr. Weber"), but it names no plan part, no filter value, no city, number or plan-changing word."""
+    if (any(getattr(parsed, name) for name in (*_PLAN_PARTS, *_VALUES)) or parsed.counted
+            or parsed.fell_back is not None or _names_a_city(parsed, clause)):
+        return None
+    for word in parsed.leftovers:
+        if (word in _CHANGES_A_PLAN or any(c.isdigit() for c in word) or "_" in word or word in CITIES
+                or word in spoken.NUMBER_VOCAB or word in lx.NUMBER_WORDS and word not in ("a", "an")):
+            return None
+    return parsed
+
+
 def _greeting(clause: str) -> bool:
     return bool(_GREETING.fullmatch(" ".join(re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()))))
+
+
+# Whose story a clause may tell besides the question's own people words ("a lot of people bought it", "some students
+# asked for their money back"), and the openings of a first-person story ("When I launched the new module ...").
+_STORY_PEOPLE = lx.PEOPLE | frozenset("""people students guests patients members visitors fans riders passengers
+travellers travelers parents someone somebody everyone everybody""".split())
+_STORY_OPENING = re.compile(r"(?:when|while|since|after|because|as|so|and|but)?\s*(?:i|we)\b")
+# ... unless it is the request itself ("I need for last month the net in dollars", "so I would like to know ...").
+_REQUEST = re.compile(r"(?:so|and|but|please)?\s*(?:i|we)\s+(?:really\s+|just\s+|also\s+)?(?:need|needs|want|wanted"
+                      r"|would|d|wish|like|require|ask|am asking|are asking|wonder|am wondering|are wondering)\b")
+
+
+def story_changes_plan(question: str, whole: Parsed, parse: Callable[[str], Parsed]) -> str | None:
+    """A question that parses whole, but with a clause that tells a story around it ("..., how many refunds did I
+    have to give? Some students asked for their money back."): when the rest, parsed alone, is a question with a
+    figure and a different plan, the story's words went into the plan (heldout_q: "money" made a count of refunds
+    their volume; "card" and "Amazon Pay" of a story became filters). Returns that story clause (the question is
+    then refused: the story adds something the question does not say), or None."""
+    parts = clauses(question)
+    if not 2 <= len(parts) <= MAX_CLAUSES or whole.refusal or whole.leftovers:
+        return None
+    for cut in range(1, len(parts)):
+        for run, story, after in ((parts[:cut], parts[cut:], True), (parts[cut:], parts[:cut], False)):
+            if not all(_tells_a_story(clause, after) for clause in story):
+                continue
+            main = parse(" ".join(run))
+            if main.refusal or main.leftovers or (main.metric is None and not main.counted):
+                continue
+            if _plan_key(main) != _plan_key(whole):
+                return " ".join(story)
+    return None
+
+
+def _plan_key(parsed: Parsed) -> tuple:
+    """What a plan is made of (not how it was said: "how many", "payments", "okay" are the same plan)."""
+    values = {name: getattr(parsed, name) for name in _VALUES}
+    values["statuses"] = statuses_for(parsed.metric, tuple(values["statuses"]))
+    return (parsed.metric or "count", *(repr(getattr(parsed, name)) for name in (*_PLAN_PARTS[1:], "fell_back")),
+            *(repr(values[name]) for name in _VALUES))
+
+
+def _tells_a_story(clause: str, after: bool) -> bool:
+    """Reporting, filler, a first-person aside, or a clause about people or what the speaker did: read by its words
+    only (unlike `_may_be_story`, it may name values: it is used to find a story that changed a plan)."""
+    words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
+    if not words or _REQUEST.match(" ".join(words)):
+        return False
+    if _greeting(clause) or _forwarded(clause):  # set aside only when they name nothing (`without_story`)
+        return False
+    return (_may_be_story(clause, after) or any(w in _STORY_PEOPLE for w in words)
+            or bool(_STORY_OPENING.match(" ".join(words))))
 
 
 def _may_be_story(clause: str, after: bool) -> bool:
     """Only reporting or filler, a greeting, or (`after` the question) a first-person aside, with no word that
     could narrow the question (read before any parse)."""
-    if _greeting(clause):  # only in front of the question: "volume yesterday, morning" may mean the morning
-        return not after
+    if _greeting(clause) or _forwarded(clause):  # only in front of the question: "volume yesterday, morning" may
+        return not after  # mean the morning (a header: only as the first clause, see `without_story`)
     words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
     if not words or words[0] in _PREPOSITIONS or any(w in _NARROWS for w in words):
         return False
@@ -124,7 +203,7 @@ def _story(parsed: Parsed, clause: str) -> Parsed | None:
     "buyers on PayPal" could be the place or the value the question is about)."""
     if any(getattr(parsed, name) for name in _PLAN_PARTS if name != "window"):
         return None
-    if parsed.counted or parsed.fell_back is not None:
+    if parsed.counted or parsed.fell_back is not None or _names_a_city(parsed, clause):
         return None
     leftovers = list(parsed.leftovers)
     if re.findall(r"[a-z0-9_'$€£¥]+", lx.normalise(clause))[:2] == ["i", "am"] and "am" in leftovers:
@@ -136,6 +215,14 @@ def _story(parsed: Parsed, clause: str) -> Parsed | None:
         if word not in lx.PEOPLE and (word in CITIES or _capitalised(word, clause) or _in_a_slot(word, clause)):
             return None
     return parsed
+
+
+def _names_a_city(parsed: Parsed, clause: str) -> bool:
+    """A city in the clause, even one the grammar ignored ("tokyo office asking:"): it could be the zone or the place
+    the question is about, so the clause is never set aside."""
+    text = " ".join(re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()))
+    return any(word in CITIES for word in parsed.ignored) or any(
+        " " in city and re.search(rf"\b{re.escape(city)}\b", text) for city in CITIES)
 
 
 def _in_a_slot(word: str, clause: str) -> bool:

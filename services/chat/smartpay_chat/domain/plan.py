@@ -21,6 +21,17 @@ Period = Literal["today", "yesterday", "last_n_days", "last_n_hours", "this_week
 
 MONEY_METRICS = frozenset({"volume", "net", "average_order_value", "refund_total"})
 RATE_METRICS = frozenset({"approval_rate", "decline_rate", "fraud_decline_rate", "fallback_rate", "refund_rate"})
+# Each rate's numerator (METRICS.md): a status filter inside it is never meant (the rate would be 100 % by definition:
+# "payments are being rejected, ... the decline rate this week" names the rate, not a filter).
+RATE_NUMERATORS = {"approval_rate": frozenset({"captured", "refunded", "partially_refunded"}),
+                   "decline_rate": frozenset({"failed", "declined_fraud"}),
+                   "fraud_decline_rate": frozenset({"declined_fraud"}),
+                   "refund_rate": frozenset({"refunded", "partially_refunded"})}
+
+
+def statuses_for(metric: str | None, statuses: tuple[str, ...]) -> tuple[str, ...]:
+    """The status filter a plan of `metric` keeps: none when the statuses are within the rate's numerator."""
+    return () if metric in RATE_NUMERATORS and statuses and set(statuses) <= RATE_NUMERATORS[metric] else statuses
 
 
 def known_zone(value: str) -> str:

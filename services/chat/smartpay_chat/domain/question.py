@@ -260,7 +260,7 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
     if t.take(r"\bmedian\b"):
         parsed.percentiles += (50.0,)
     latency_said = bool(t.take(_LATENCY_DEFINITION))  # "from creation to final outcome": METRICS.md's words
-    if t.take(r"\b(?:time|times|duration|how long it takes|how long)(?: it takes| taken)? to (?:reach |get to )?(?:a |the |their )?"
+    if t.take(r"\b(?:time|times|duration|how long it takes|how long)(?: it takes| taken)? (?:to|until|till) (?:reach |get to )?(?:a |the |their )?"
               r"(?:final )?(?:outcome|result|decision)s?\b"):
         parsed.metric = "latency"  # METRICS.md: latency = creation -> first final outcome
     t.take(r"\bto (?:reach |get to )?(?:a |the |their )?final (?:outcome|state|status|result)\b|\bend to end\b"

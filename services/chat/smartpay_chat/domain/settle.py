@@ -58,11 +58,27 @@ def follows_up(parsed) -> bool:
                 or any(getattr(parsed, name) for name in FILTER_FIELDS))
 
 
-def metric(parsed, follows: bool) -> str | None:
-    """Share words make a rate of the statuses named; a ranking or a bare count is a payment count (METRICS.md:
-    "how many payments" counts every status). Returns a refusal reason, or None."""
+def rate_of_count(base: AggregatePlan | None) -> str | None:
+    """"how many payments fell back this month >> what percentage is that": the rate whose numerator the last
+    question counted (its fell-back filter, or its statuses), if it has one."""
+    if base is None or base.metric != "count":
+        return None
+    if base.filters.fell_back:
+        return "fallback_rate"
+    said = set(base.filters.statuses)
+    for statuses, rate in ((set(APPROVED_STATUSES), "approval_rate"), ({"failed", "declined_fraud"}, "decline_rate"),
+                           ({"declined_fraud"}, "fraud_decline_rate"), ({"refunded", "partially_refunded"}, "refund_rate")):
+        if said == statuses:
+            return rate
+    return None
+
+
+def metric(parsed, follows: bool, base: AggregatePlan | None = None) -> str | None:
+    """Share words make a rate of the statuses named (in a follow-up with none named, of those the last question
+    counted); a ranking or a bare count is a payment count (METRICS.md: "how many payments" counts every status).
+    Returns a refusal reason, or None."""
     if parsed.share and parsed.metric in (None, "count"):
-        rate = rate_of(parsed)
+        rate = rate_of(parsed) or (rate_of_count(base) if follows and parsed.metric is None else None)
         if rate is None and parsed.metric is None:
             return ("I can give the approval, decline, fraud decline, fallback and refund rates: say which share "
                     "of payments you mean")

