@@ -16,8 +16,10 @@ def looks_like_card_number(value: str) -> bool:
     """The one definition of a card number (smartpay_shared.pan), also when glued to letters. A shortcut first (it
     runs for four ids of every scored payment): printable ASCII without a backslash (no JSON escape) is read as
     written, and control characters are only removed, so ASCII text with fewer than pan.MIN_DIGITS digits holds
-    no card number; anything else takes the full check."""
-    if value.isascii() and "\\" not in value and sum(map(value.count, _DIGITS)) < pan.MIN_DIGITS:
+    no card number (nor, a fortiori, one shorter than pan.MIN_DIGITS characters: most ids, counted without looking
+    at them); anything else takes the full check."""
+    if value.isascii() and "\\" not in value and (len(value) < pan.MIN_DIGITS
+                                                  or sum(map(value.count, _DIGITS)) < pan.MIN_DIGITS):
         return False
     return pan.contains_pan(value, in_words=True)
 
@@ -25,6 +27,7 @@ def looks_like_card_number(value: str) -> bool:
 _DIGITS = "0123456789"
 
 
+_TOKENS = ("card_id", "customer_id", "device_id", "terminal_id")  # ids that must not be raw card numbers
 _OPTIONAL = ("card_id", "customer_id", "device_id", "ip_address", "country", "merchant_category", "terminal_id")
 
 
@@ -68,8 +71,7 @@ def validate(txn: Transaction) -> Transaction:
     major = txn.amount / 10 ** CURRENCY_EXPONENTS[txn.currency]
     if major > MAX_MAJOR_UNITS:
         raise InvalidTransaction("amount", f"{major:,.0f} {txn.currency} exceeds the {MAX_MAJOR_UNITS:,} limit")
-    for name in ("card_id", "customer_id", "device_id", "terminal_id"):
-        value = txn.entity(name)
+    for name, value in zip(_TOKENS, (txn.card_id, txn.customer_id, txn.device_id, txn.terminal_id)):
         if value and looks_like_card_number(value):
             raise InvalidTransaction(name, "looks like a raw card number; send a gateway token instead")
     return txn

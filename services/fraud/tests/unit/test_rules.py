@@ -36,6 +36,9 @@ def test_unknown_entities_and_large_but_plausible_amounts_are_fine():
     "pm_1", "card_000123", "", "4242 4242 4242", "424242424242", "tok_4242424242424242", "4242-4242-4242-4242",
     "x" + "4" * 12 + "\x00" + "2", "4242\u200b4242\u200b4242\u200b4242", "\\u0034242424242424242",
     "\uff14242424242424242", "ip 10.0.0.1", "3782-822463-10005", "0.5473392847560767", "\t4242424242424242\n",
+    # the length shortcut: 13 ASCII digits is a card number, 12 cannot be; 8 characters that NFKC spells as 16 digits
+    # (U+32B7 is "42") are one: only ASCII may be judged by its length
+    "4222222222222", "422222222222", "\u32b7" * 8,
 ])
 def test_the_card_number_shortcut_agrees_with_the_shared_definition(value):
     from smartpay_shared import pan
