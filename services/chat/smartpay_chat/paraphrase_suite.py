@@ -24,7 +24,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
          "heldout_n", "heldout_o", "heldout_p",
-         "heldout_q")
+         "heldout_q", "heldout_r")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -279,6 +279,40 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "yesterday@Europe/Lisbon": (D(2026, 11, 30), D(2026, 12, 1)),
     "yesterday@Europe/Zagreb": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
     "yesterday@Pacific/Chatham": (D(2026, 11, 29, 10, 15), D(2026, 11, 30, 10, 15)),
+    # heldout_r's (computed with zoneinfo from the local midnights; Warsaw / Vienna / Amsterdam CET +1 (CEST until
+    # Oct 25), Lima -5, Bangkok +7, Riyadh +3, Denver MST -7 (MDT -6 until Nov 1), Colombo +5:30)
+    "d9": (D(2026, 11, 22, 10), NOW),
+    "h16": (D(2026, 11, 30, 18), NOW),
+    "jul@America/Denver": (D(2026, 7, 1, 6), D(2026, 8, 1, 6)),
+    "jun15-aug15@America/Denver": (D(2026, 6, 15, 6), D(2026, 8, 16, 6)),
+    "last_month@Asia/Colombo": (D(2026, 10, 31, 18, 30), D(2026, 11, 30, 18, 30)),
+    "last_month@Europe/Warsaw": (D(2026, 10, 31, 23), D(2026, 11, 30, 23)),
+    "last_week@America/Denver": (D(2026, 11, 23, 7), D(2026, 11, 30, 7)),
+    "last_week@America/Lima": (D(2026, 11, 23, 5), D(2026, 11, 30, 5)),
+    "last_week@Asia/Bangkok": (D(2026, 11, 22, 17), D(2026, 11, 29, 17)),
+    "last_week@Europe/Amsterdam": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
+    "last_week@Europe/Vienna": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
+    "nov17-23": (D(2026, 11, 17), D(2026, 11, 24)),
+    "nov19": (D(2026, 11, 19), D(2026, 11, 20)),
+    "nov2-9": (D(2026, 11, 2), D(2026, 11, 10)),
+    "nov24-30": (D(2026, 11, 24), D(2026, 12, 1)),
+    "nov29@Europe/Amsterdam": (D(2026, 11, 28, 23), D(2026, 11, 29, 23)),
+    "nov9-15": (D(2026, 11, 9), D(2026, 11, 16)),
+    "oct@Europe/Vienna": (D(2026, 9, 30, 22), D(2026, 10, 31, 23)),
+    "oct@Europe/Warsaw": (D(2026, 9, 30, 22), D(2026, 10, 31, 23)),
+    "since_nov5": (D(2026, 11, 5), NOW),
+    "this_month@America/Lima": (D(2026, 12, 1, 5), NOW),
+    "this_month@Asia/Riyadh": (D(2026, 11, 30, 21), NOW),
+    "this_week@Asia/Riyadh": (D(2026, 11, 29, 21), NOW),
+    "this_week@Europe/Warsaw": (D(2026, 11, 29, 23), NOW),
+    "today@Asia/Colombo": (D(2026, 11, 30, 18, 30), NOW),
+    "today@Asia/Riyadh": (D(2026, 11, 30, 21), NOW),
+    "today@Europe/Amsterdam": (D(2026, 11, 30, 23), NOW),
+    "yesterday@America/Lima": (D(2026, 11, 30, 5), D(2026, 12, 1, 5)),
+    "yesterday@Asia/Bangkok": (D(2026, 11, 29, 17), D(2026, 11, 30, 17)),
+    "yesterday@Asia/Colombo": (D(2026, 11, 29, 18, 30), D(2026, 11, 30, 18, 30)),
+    "yesterday@Asia/Riyadh": (D(2026, 11, 29, 21), D(2026, 11, 30, 21)),
+    "yesterday@Europe/Vienna": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
