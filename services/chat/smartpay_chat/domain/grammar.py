@@ -67,6 +67,9 @@ METRICS = [
                             r"|(?:order|payment|ticket|transaction|basket|cart|purchase|sale|checkout)s?"
                             r"(?: size| value| amount)?|(?:size|value|amount)(?: per (?:order|payment|transaction))?)"
                             r"|\baov\b|\baverage (?:spend|basket size)\b"
+                            # "the average of the ticket" (heldout_r; a ticket is an order, lexicon.normalise)
+                            r"|\b(?:average|mean) of (?:the |an? |each |every |one )?(?:order|payment|ticket|transaction"
+                            r"|basket|purchase|sale)s?(?: size| value| amount)?\b"
                             r"|\b(?:spend|spent|pay|paid)(?: with us| per (?:order|visit|purchase))? on average\b"),
     ("net", r"\b(?:once|after|when|with|if) (?:the |all )?refunds (?:are |have been |were |is |get )?(?:taken out|taken off"
             r"|deducted|subtracted|removed|netted out|taken away|excluded)\b"
@@ -124,6 +127,7 @@ class Parsed:
     window: dict[str, Any] | None = None
     timezone: str | None = None
     group_by: tuple[str, ...] = ()
+    adds_groups: bool = False  # "by country too": added to the last question's grouping, not replacing it
     top_n: int | None = None
     order: str | None = None
     judged: str | None = None  # "worst" / "best" said: which end it is depends on the metric (maybe inherited)

