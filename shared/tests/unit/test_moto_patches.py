@@ -5,6 +5,7 @@ without a transformer (how every SmartPay rule delivers) and one with an InputTr
 import json
 import uuid
 from collections import Counter
+from typing import Any
 
 import boto3
 import jsonpath_ng.ext
@@ -883,3 +884,83 @@ def test_receipt_handles_and_request_ids_are_moto_s_own_letters_from_the_same_dr
     assert sqs_models.generate_receipt_handle is moto_server._receipt_handle
     assert draws() == plain
     assert queue_story() == story
+
+
+def json_calls_story(json_direct: bool, run: str) -> list:
+    """Status, headers and body of JSON-protocol calls straight into the dispatcher (DynamoDB, SQS, EventBridge: a
+    write, reads, a failed condition, a refused request, an unknown operation, a body that is not JSON, and one
+    call with an Origin header, which always goes through Flask), the run's names and moto's random ids masked."""
+    import re
+
+    from moto.moto_server.werkzeug_app import create_backend_app
+    from werkzeug.test import Client
+
+    dispatcher, _ = moto_server.server_classes()
+    app = dispatcher(create_backend_app)
+    app.json_direct = json_direct
+    client = Client(app)
+    random_ids = re.compile(r'("(?:MessageId|ReceiptHandle|EventId|MD5OfMessageSystemAttributes)": ")[^"]+"')
+    story = []
+
+    def call(service: str, target: str, body: Any, **headers: str) -> dict:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        try:
+            answer = client.post("/", data=data, headers={
+                "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target, **headers,
+                "Authorization": f"AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/{service}/aws4_request, "
+                                 "SignedHeaders=host, Signature=x"})
+        except Exception as e:  # noqa: BLE001 - moto raised: the server answers 500 (Flask propagates it too)
+            story.append((target, "raised", [], type(e).__name__))
+            return {}
+        shown = random_ids.sub(r'\1*"', answer.get_data(as_text=True).replace(run, "*"))
+        shown = re.sub(r"\d{10,}(\.\d+)?", "<time>", shown)  # creation times, timestamps
+        kept = [(k, v.replace(run, "*")) for k, v in answer.headers.items()
+                if k.lower() not in ("x-amzn-requestid", "x-amz-crc32", "content-length")]
+        story.append((target, answer.status, kept, shown))
+        return json.loads(answer.get_data() or b"null") if answer.status_code < 500 else {}
+
+    table, ddb = f"t-{run}", "DynamoDB_20120810."
+    call("dynamodb", ddb + "CreateTable", {"TableName": table, "BillingMode": "PAY_PER_REQUEST",
+                                           "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                                           "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]})
+    call("dynamodb", ddb + "PutItem", {"TableName": table, "Item": {"pk": {"S": "a"}, "v": {"N": "1"}}})
+    call("dynamodb", ddb + "GetItem", {"TableName": table, "Key": {"pk": {"S": "a"}}})
+    call("dynamodb", ddb + "UpdateItem", {"TableName": table, "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET v = :n",
+                                          "ConditionExpression": "v = :old", "ReturnValues": "ALL_NEW",
+                                          "ExpressionAttributeValues": {":n": {"N": "2"}, ":old": {"N": "7"}}})
+    call("dynamodb", ddb + "GetItem", {"TableName": f"missing-{run}", "Key": {"pk": {"S": "a"}}})
+    call("dynamodb", ddb + "NoSuchOperation", {})
+    call("dynamodb", ddb + "PutItem", b"{not json")
+    call("dynamodb", ddb + "GetItem", {"TableName": table, "Key": {"pk": {"S": "a"}}}, Origin="http://localhost:3000")
+    queue = call("sqs", "AmazonSQS.CreateQueue", {"QueueName": f"q-{run}"})["QueueUrl"]
+    call("sqs", "AmazonSQS.SendMessage", {"QueueUrl": queue, "MessageBody": "caf\u00e9"})
+    call("sqs", "AmazonSQS.ReceiveMessage", {"QueueUrl": queue, "MaxNumberOfMessages": 1,
+                                             "MessageSystemAttributeNames": ["SenderId"]})
+    call("sqs", "AmazonSQS.GetQueueUrl", {"QueueName": f"missing-{run}"})
+    bus = f"bus-{run}"
+    call("events", "AWSEvents.CreateEventBus", {"Name": bus})
+    call("events", "AWSEvents.PutEvents", {"Entries": [{"Source": "s", "DetailType": "d", "Detail": "{}",
+                                                        "EventBusName": bus}]})
+    return story
+
+
+def test_json_calls_skip_flask_and_answer_exactly_what_flask_answers():
+    """`call_json_view` (JSON-protocol calls without Flask) answers every call as moto's Flask app does: status,
+    headers (flask-cors' included) and body, errors too; a call with an Origin header still goes through Flask."""
+    through_flask = json_calls_story(False, uuid.uuid4().hex[:8])
+    direct = json_calls_story(True, uuid.uuid4().hex[:8])
+    answered = [(status, headers, body) for _, status, headers, body in through_flask if status != "raised"]
+    assert [status for status, _, _ in answered].count("200 OK") >= 9
+    assert any(status.startswith("400") and "ConditionalCheckFailed" in body for status, _, body in answered)
+    allowed = [dict(headers).get("Access-Control-Allow-Origin") for _, headers, _ in answered]
+    assert allowed.count("*") == len(answered) - 1 and "http://localhost:3000" in allowed  # flask-cors' answers
+    assert direct == through_flask, [(a, b) for a, b in zip(direct, through_flask) if a != b]
+
+
+def test_only_sdk_json_calls_take_the_direct_path():
+    sdk = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem"}
+    assert moto_server.is_json_protocol(sdk)
+    assert not moto_server.is_json_protocol({**sdk, "HTTP_ORIGIN": "http://localhost:3000"})  # a browser: CORS
+    assert not moto_server.is_json_protocol({**sdk, "REQUEST_METHOD": "GET"})
+    assert not moto_server.is_json_protocol({**sdk, "PATH_INFO": "/2015-03-31/functions"})  # a REST call
+    assert not moto_server.is_json_protocol({k: v for k, v in sdk.items() if k != "HTTP_X_AMZ_TARGET"})  # query
