@@ -437,6 +437,50 @@ def fast_update_validation() -> None:
     DepthFirstTraverser.process = process
 
 
+_NO_OLD_ITEM = threading.local()  # set while an UpdateItem with ReturnValues NONE runs on this thread
+
+
+def lean_update_answers() -> None:
+    """moto's UpdateItem handler deep-copies the stored item and serialises it before every update, for the answers
+    that show old attributes (ALL_OLD, UPDATED_OLD, UPDATED_NEW); with ReturnValues NONE (every update the stack
+    sends: the payment record's saves and outbox clears, the idempotency keys, rewards) the copy and its JSON are
+    thrown away unread (the answer then drops `Attributes`). For those requests the handler's copy is skipped (its
+    `copy.deepcopy` of the stored item answers None, so moto compares the new item with no old attributes, which
+    nothing reads); the stored item is still read first, so a missing table answers as before. Other ReturnValues
+    run moto's handler unchanged; the backend's own copies (streams, transactions) are another module's.
+    test_moto_patches compares raw answers and the stored items over every ReturnValues with and without."""
+    from moto.dynamodb import responses
+
+    handler = responses.DynamoHandler.update_item
+    if getattr(handler, "_smartpay_lean", False):
+        return
+    real = responses.copy
+
+    class LeanCopy:
+        """`copy` as moto.dynamodb.responses sees it: deepcopy answers None inside an UpdateItem without old values."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: dict | None = None) -> Any:
+            return None if getattr(_NO_OLD_ITEM, "on", False) else real.deepcopy(value, memo)
+
+    @functools.wraps(handler)
+    def update_item(self: Any) -> Any:
+        if self.body.get("ReturnValues", "NONE") != "NONE":
+            return handler(self)
+        _NO_OLD_ITEM.on = True
+        try:
+            return handler(self)
+        finally:
+            _NO_OLD_ITEM.on = False
+
+    update_item._smartpay_lean = True  # type: ignore[attr-defined]
+    responses.copy = LeanCopy()
+    responses.DynamoHandler.update_item = update_item
+
+
 def fast_event_pattern_reject() -> None:
     """moto's PutEvents offers every event to every rule of the bus, and each rule's `EventPattern.matches_event`
     first round-trips the whole event through `json.dumps` + `json.loads` and flattens it, then matches. On the
@@ -1318,6 +1362,7 @@ def wsgi_app() -> Callable:
     cache_name_conversions()
     fast_update_validation()
     reuse_update_validation()
+    lean_update_answers()
     item_level_transactions()
     report_domain_processing_status()
     function_copies_share_logs()

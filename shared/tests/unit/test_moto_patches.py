@@ -964,3 +964,65 @@ def test_only_sdk_json_calls_take_the_direct_path():
     assert not moto_server.is_json_protocol({**sdk, "REQUEST_METHOD": "GET"})
     assert not moto_server.is_json_protocol({**sdk, "PATH_INFO": "/2015-03-31/functions"})  # a REST call
     assert not moto_server.is_json_protocol({k: v for k, v in sdk.items() if k != "HTTP_X_AMZ_TARGET"})  # query
+
+
+def return_values_story() -> list[bytes]:
+    """moto's raw answers (bodies as sent) to updates under every ReturnValues: of a stored item, of a new one, a
+    failed condition (with and without ReturnValuesOnConditionCheckFailure), a missing table, an invalid
+    ReturnValues; then the stored items."""
+    from botocore.config import Config
+
+    run = uuid.uuid4().hex[:8]
+    bodies: list[bytes] = []
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1", config=Config(parameter_validation=False))
+        table = f"rv-{run}"
+        db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        db.meta.events.register("before-parse.dynamodb.*",
+                                lambda response_dict, **_: bodies.append(response_dict["body"].replace(run.encode(), b"*")))
+        db.put_item(TableName=table, Item={"pk": {"S": "a"}, "v": {"N": "1"}, "o": {"M": {"e": {"S": "env"}}},
+                                           "keep": {"SS": ["x"]}})
+        for i, mode in enumerate(("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW", None)):
+            extra = {} if mode is None else {"ReturnValues": mode}
+            db.update_item(TableName=table, Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :n, o.#e = :e REMOVE gone",
+                           ConditionExpression="v = :old", ExpressionAttributeNames={"#e": f"e{i}"},
+                           ExpressionAttributeValues={":n": {"N": str(i + 2)}, ":old": {"N": str(i + 1)},
+                                                      ":e": {"S": f"env{i}"}}, **extra)
+            db.update_item(TableName=table, Key={"pk": {"S": f"new{i}"}}, UpdateExpression="SET v = :n",
+                           ExpressionAttributeValues={":n": {"N": "1"}}, **extra)
+            for failure in ({}, {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}):
+                _quietly(db.update_item, TableName=table, Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :n",
+                         ConditionExpression="v = :old", ExpressionAttributeValues={":n": {"N": "0"}, ":old": {"N": "0"}},
+                         **extra, **failure)
+            _quietly(db.update_item, TableName=f"missing-{run}", Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :n",
+                     ExpressionAttributeValues={":n": {"N": "0"}}, **extra)
+        _quietly(db.update_item, TableName=table, Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :n",
+                 ExpressionAttributeValues={":n": {"N": "0"}}, ReturnValues="EVERYTHING")
+        db.scan(TableName=table)
+    return bodies
+
+
+def test_updates_without_return_values_skip_moto_s_copy_and_answer_what_moto_answers(monkeypatch):
+    """`lean_update_answers`: byte for byte the same answers and items under every ReturnValues; moto's handler
+    copies the stored item only for the updates that answer with old values."""
+    from moto.dynamodb import responses
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(responses, "copy", responses.copy)  # both undone after the test
+    monkeypatch.setattr(responses.DynamoHandler, "update_item", responses.DynamoHandler.update_item)
+    copies: list[Any] = []
+    real = responses.copy.deepcopy
+    monkeypatch.setattr(responses.copy, "deepcopy", lambda value, memo=None: copies.append(value) or real(value, memo))
+
+    plain = return_values_story()
+    assert sum(b"ConditionalCheckFailed" in body for body in plain) == 12
+    assert any(b'"Attributes"' in body for body in plain) and any(b"ResourceNotFound" in body for body in plain)
+    stock, copies[:] = len(copies), []
+
+    moto_server.lean_update_answers()
+    moto_server.lean_update_answers()  # idempotent: not wrapped twice
+    assert return_values_story() == plain
+    # the copies moto still makes: the updates with ReturnValues other than NONE (4 modes x 4 updates that reach it)
+    assert 0 < len(copies) < stock
