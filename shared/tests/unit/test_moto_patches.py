@@ -5,6 +5,7 @@ without a transformer (how every SmartPay rule delivers) and one with an InputTr
 import json
 import uuid
 from collections import Counter
+from typing import Any
 
 import boto3
 import jsonpath_ng.ext
@@ -883,3 +884,145 @@ def test_receipt_handles_and_request_ids_are_moto_s_own_letters_from_the_same_dr
     assert sqs_models.generate_receipt_handle is moto_server._receipt_handle
     assert draws() == plain
     assert queue_story() == story
+
+
+def json_calls_story(json_direct: bool, run: str) -> list:
+    """Status, headers and body of JSON-protocol calls straight into the dispatcher (DynamoDB, SQS, EventBridge: a
+    write, reads, a failed condition, a refused request, an unknown operation, a body that is not JSON, and one
+    call with an Origin header, which always goes through Flask), the run's names and moto's random ids masked."""
+    import re
+
+    from moto.moto_server.werkzeug_app import create_backend_app
+    from werkzeug.test import Client
+
+    dispatcher, _ = moto_server.server_classes()
+    app = dispatcher(create_backend_app)
+    app.json_direct = json_direct
+    client = Client(app)
+    random_ids = re.compile(r'("(?:MessageId|ReceiptHandle|EventId|MD5OfMessageSystemAttributes)": ")[^"]+"')
+    story = []
+
+    def call(service: str, target: str, body: Any, **headers: str) -> dict:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        try:
+            answer = client.post("/", data=data, headers={
+                "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target, **headers,
+                "Authorization": f"AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/{service}/aws4_request, "
+                                 "SignedHeaders=host, Signature=x"})
+        except Exception as e:  # noqa: BLE001 - moto raised: the server answers 500 (Flask propagates it too)
+            story.append((target, "raised", [], type(e).__name__))
+            return {}
+        shown = random_ids.sub(r'\1*"', answer.get_data(as_text=True).replace(run, "*"))
+        shown = re.sub(r"\d{10,}(\.\d+)?", "<time>", shown)  # creation times, timestamps
+        kept = [(k, v.replace(run, "*")) for k, v in answer.headers.items()
+                if k.lower() not in ("x-amzn-requestid", "x-amz-crc32", "content-length")]
+        story.append((target, answer.status, kept, shown))
+        return json.loads(answer.get_data() or b"null") if answer.status_code < 500 else {}
+
+    table, ddb = f"t-{run}", "DynamoDB_20120810."
+    call("dynamodb", ddb + "CreateTable", {"TableName": table, "BillingMode": "PAY_PER_REQUEST",
+                                           "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                                           "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]})
+    call("dynamodb", ddb + "PutItem", {"TableName": table, "Item": {"pk": {"S": "a"}, "v": {"N": "1"}}})
+    call("dynamodb", ddb + "GetItem", {"TableName": table, "Key": {"pk": {"S": "a"}}})
+    call("dynamodb", ddb + "UpdateItem", {"TableName": table, "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET v = :n",
+                                          "ConditionExpression": "v = :old", "ReturnValues": "ALL_NEW",
+                                          "ExpressionAttributeValues": {":n": {"N": "2"}, ":old": {"N": "7"}}})
+    call("dynamodb", ddb + "GetItem", {"TableName": f"missing-{run}", "Key": {"pk": {"S": "a"}}})
+    call("dynamodb", ddb + "NoSuchOperation", {})
+    call("dynamodb", ddb + "PutItem", b"{not json")
+    call("dynamodb", ddb + "GetItem", {"TableName": table, "Key": {"pk": {"S": "a"}}}, Origin="http://localhost:3000")
+    queue = call("sqs", "AmazonSQS.CreateQueue", {"QueueName": f"q-{run}"})["QueueUrl"]
+    call("sqs", "AmazonSQS.SendMessage", {"QueueUrl": queue, "MessageBody": "caf\u00e9"})
+    call("sqs", "AmazonSQS.ReceiveMessage", {"QueueUrl": queue, "MaxNumberOfMessages": 1,
+                                             "MessageSystemAttributeNames": ["SenderId"]})
+    call("sqs", "AmazonSQS.GetQueueUrl", {"QueueName": f"missing-{run}"})
+    bus = f"bus-{run}"
+    call("events", "AWSEvents.CreateEventBus", {"Name": bus})
+    call("events", "AWSEvents.PutEvents", {"Entries": [{"Source": "s", "DetailType": "d", "Detail": "{}",
+                                                        "EventBusName": bus}]})
+    return story
+
+
+def test_json_calls_skip_flask_and_answer_exactly_what_flask_answers():
+    """`call_json_view` (JSON-protocol calls without Flask) answers every call as moto's Flask app does: status,
+    headers (flask-cors' included) and body, errors too; a call with an Origin header still goes through Flask."""
+    through_flask = json_calls_story(False, uuid.uuid4().hex[:8])
+    direct = json_calls_story(True, uuid.uuid4().hex[:8])
+    answered = [(status, headers, body) for _, status, headers, body in through_flask if status != "raised"]
+    assert [status for status, _, _ in answered].count("200 OK") >= 9
+    assert any(status.startswith("400") and "ConditionalCheckFailed" in body for status, _, body in answered)
+    allowed = [dict(headers).get("Access-Control-Allow-Origin") for _, headers, _ in answered]
+    assert allowed.count("*") == len(answered) - 1 and "http://localhost:3000" in allowed  # flask-cors' answers
+    assert direct == through_flask, [(a, b) for a, b in zip(direct, through_flask) if a != b]
+
+
+def test_only_sdk_json_calls_take_the_direct_path():
+    sdk = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem"}
+    assert moto_server.is_json_protocol(sdk)
+    assert not moto_server.is_json_protocol({**sdk, "HTTP_ORIGIN": "http://localhost:3000"})  # a browser: CORS
+    assert not moto_server.is_json_protocol({**sdk, "REQUEST_METHOD": "GET"})
+    assert not moto_server.is_json_protocol({**sdk, "PATH_INFO": "/2015-03-31/functions"})  # a REST call
+    assert not moto_server.is_json_protocol({k: v for k, v in sdk.items() if k != "HTTP_X_AMZ_TARGET"})  # query
+
+
+def return_values_story() -> list[bytes]:
+    """moto's raw answers (bodies as sent) to updates under every ReturnValues: of a stored item, of a new one, a
+    failed condition (with and without ReturnValuesOnConditionCheckFailure), a missing table, an invalid
+    ReturnValues; then the stored items."""
+    from botocore.config import Config
+
+    run = uuid.uuid4().hex[:8]
+    bodies: list[bytes] = []
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1", config=Config(parameter_validation=False))
+        table = f"rv-{run}"
+        db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        db.meta.events.register("before-parse.dynamodb.*",
+                                lambda response_dict, **_: bodies.append(response_dict["body"].replace(run.encode(), b"*")))
+        db.put_item(TableName=table, Item={"pk": {"S": "a"}, "v": {"N": "1"}, "o": {"M": {"e": {"S": "env"}}},
+                                           "keep": {"SS": ["x"]}})
+        for i, mode in enumerate(("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW", None)):
+            extra = {} if mode is None else {"ReturnValues": mode}
+            db.update_item(TableName=table, Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :n, o.#e = :e REMOVE gone",
+                           ConditionExpression="v = :old", ExpressionAttributeNames={"#e": f"e{i}"},
+                           ExpressionAttributeValues={":n": {"N": str(i + 2)}, ":old": {"N": str(i + 1)},
+                                                      ":e": {"S": f"env{i}"}}, **extra)
+            db.update_item(TableName=table, Key={"pk": {"S": f"new{i}"}}, UpdateExpression="SET v = :n",
+                           ExpressionAttributeValues={":n": {"N": "1"}}, **extra)
+            for failure in ({}, {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}):
+                _quietly(db.update_item, TableName=table, Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :n",
+                         ConditionExpression="v = :old", ExpressionAttributeValues={":n": {"N": "0"}, ":old": {"N": "0"}},
+                         **extra, **failure)
+            _quietly(db.update_item, TableName=f"missing-{run}", Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :n",
+                     ExpressionAttributeValues={":n": {"N": "0"}}, **extra)
+        _quietly(db.update_item, TableName=table, Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :n",
+                 ExpressionAttributeValues={":n": {"N": "0"}}, ReturnValues="EVERYTHING")
+        db.scan(TableName=table)
+    return bodies
+
+
+def test_updates_without_return_values_skip_moto_s_copy_and_answer_what_moto_answers(monkeypatch):
+    """`lean_update_answers`: byte for byte the same answers and items under every ReturnValues; moto's handler
+    copies the stored item only for the updates that answer with old values."""
+    from moto.dynamodb import responses
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(responses, "copy", responses.copy)  # both undone after the test
+    monkeypatch.setattr(responses.DynamoHandler, "update_item", responses.DynamoHandler.update_item)
+    copies: list[Any] = []
+    real = responses.copy.deepcopy
+    monkeypatch.setattr(responses.copy, "deepcopy", lambda value, memo=None: copies.append(value) or real(value, memo))
+
+    plain = return_values_story()
+    assert sum(b"ConditionalCheckFailed" in body for body in plain) == 12
+    assert any(b'"Attributes"' in body for body in plain) and any(b"ResourceNotFound" in body for body in plain)
+    stock, copies[:] = len(copies), []
+
+    moto_server.lean_update_answers()
+    moto_server.lean_update_answers()  # idempotent: not wrapped twice
+    assert return_values_story() == plain
+    # the copies moto still makes: the updates with ReturnValues other than NONE (4 modes x 4 updates that reach it)
+    assert 0 < len(copies) < stock

@@ -102,10 +102,12 @@ _VECTORS_DDL = (f"CREATE TABLE IF NOT EXISTS {duckdb_search.VECTORS} (merchant_i
 class DuckDBPaymentIndex(PaymentIndex):
     def __init__(self, path: Path | str, *, name: str = TABLE, read_only: bool = False,
                  embedder: Embedder | None = None, no_embedder_reason: str | None = None,
-                 connection: duckdb.DuckDBPyConnection | None = None, facts: str = TABLE):
+                 connection: duckdb.DuckDBPyConnection | None = None, facts: str = TABLE,
+                 threads: int | None = None):
         """`connection`: query an open connection instead of opening `path` (a reader's published snapshot,
         whose `payments` and `payment_vectors` are views; see duckdb_shared). Closing this closes it.
-        `facts`: the relation aggregates read (the snapshot's view of duckdb_plan.FACT_COLUMNS: cheaper to plan)."""
+        `facts`: the relation aggregates read (the snapshot's view of duckdb_plan.FACT_COLUMNS: cheaper to plan).
+        `threads`: DuckDB's worker threads for this connection (None: DuckDB's default, one per core)."""
         self.name = name
         self._facts = facts
         self._embedder = embedder
@@ -127,6 +129,8 @@ class DuckDBPaymentIndex(PaymentIndex):
         with self._lock:
             self._db.execute("SET TimeZone = 'UTC'")
             self._db.execute("SET enable_progress_bar = false")  # the CLI draws its own
+            if threads is not None:
+                self._db.execute(f"SET threads = {int(threads)}")
             if read_only:
                 return
             columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())

@@ -72,6 +72,10 @@ _now = time.monotonic  # the refresh's clock (tests move it)
 REFRESH_FACTOR = 4.0  # publish at most every 4x the last publish's cost: the copy takes <= ~20 % of the writer
 MIN_REFRESH_SECONDS = 0.25  # and at most 4 times a second, however cheap the copy (it costs CPU per payment)
 MAX_REFRESH_SECONDS = 1.0  # OpenSearch's default refresh interval
+# The indexer's connection runs on one DuckDB thread: its statements touch a batch of rows (and the publish a delta),
+# too little to split, and DuckDB's pool of one thread per core spent CPU handing them out: in process (a vector
+# write, a key lookup, a 300-payment export) 10-22 % less CPU with one thread (bench/bench_saga_cpu.py's chat worker).
+WRITER_THREADS = 1
 DELTA_MAX_ROWS = 2000  # payments written since the base before a publish copies the whole file again
 _TABLES = (TABLE, duckdb_search.VECTORS)
 
@@ -349,7 +353,8 @@ class SharedFileDuckDBIndex(PaymentIndex):
         deadline, pause = time.monotonic() + self._wait, 0.01
         while True:
             try:
-                return DuckDBPaymentIndex(path, name=self.name, read_only=read_only, **self._embedding)
+                return DuckDBPaymentIndex(path, name=self.name, read_only=read_only, **self._embedding,
+                                          threads=None if read_only else WRITER_THREADS)
             except IndexUnavailable:
                 if time.monotonic() + pause > deadline or (read_only and not path.exists()):
                     raise

@@ -337,3 +337,19 @@ def test_a_reader_does_not_trust_the_publish_over_a_crashed_workers_wal(path):
     assert reader.get("m_acme", "pay_PWWALONLY1") is not None
     assert reader.get("m_acme", "pay_PWCHECKPT1") is not None
     reader.close()
+
+
+def test_the_worker_writes_on_one_duckdb_thread(path):
+    # GIVEN a worker holding the file, and a plain index of the same file (no `threads`) afterwards
+    worker = SharedFileDuckDBIndex(path, idle_close_seconds=NEVER)
+    with worker.batch():
+        assert worker.upsert(doc(1)).outcome == "created"
+        # THEN the writer's connection runs one DuckDB thread (duckdb_shared.WRITER_THREADS)
+        threads = worker._writer._db.execute("SELECT current_setting('threads')").fetchone()[0]
+        assert threads == duckdb_shared.WRITER_THREADS == 1
+    worker.close()
+    plain = DuckDBPaymentIndex(path, read_only=True)
+    default = plain._db.execute("SELECT current_setting('threads')").fetchone()[0]
+    plain.close()
+    assert default >= 1 and default == DuckDBPaymentIndex(":memory:")._db.execute(
+        "SELECT current_setting('threads')").fetchone()[0]
