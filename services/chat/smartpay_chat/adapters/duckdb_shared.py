@@ -33,7 +33,8 @@ does no other process can open it, not even read-only. So:
 - the writing process reads its own writes (through the writer while it holds it), never the publish;
 - the API holds one in-memory DuckDB connection with the base ATTACHed read-only and the delta over it
   (`payments` and `payment_vectors` are views: the base's rows without the delta's keys, plus the delta's;
-  `payment_facts` is `payments` narrowed to the columns aggregates read, cheaper for DuckDB to plan).
+  `payment_facts` is a table in the reader's memory: `payments` narrowed to the columns aggregates read, copied
+  from the base once and brought to each delta in place, so an aggregate scans one table, no join).
   A new delta is attached and the views replaced under the reader's lock, so a question sees one publish,
   whole; the base, and so DuckDB's cache of it, stays attached until the base itself changes.
 
@@ -245,58 +246,91 @@ def writer_active(path: Path) -> bool:
         os.close(handle)
 
 
-FACTS = "payment_facts"  # the columns aggregates read, as `payments` holds them: what DuckDB plans per answer
+FACTS = "payment_facts"  # the columns aggregates read, as `payments` holds them: what every aggregate scans
+_FACT_COLUMNS = ", ".join(duckdb_plan.FACT_COLUMNS)
+_KEY = "merchant_id, payment_id"
 
 
-def _facts(delta_alias: str | None) -> str:
-    """The FACTS view: `payments` narrowed to duckdb_plan.FACT_COLUMNS, the delta over the base as an anti join.
-    The same rows as `payments` (a test compares them). DuckDB plans every statement again, and over these views
-    planning costs about what running does: an aggregate over this view took 28.7 / 75.5 ms p50 / p95 where the
-    same statement over `payments` took 33.4 / 83.0 ms (100,000 payments, a 300-payment delta, same run, load ~13;
-    docs/chat.md "Benchmarks")."""
-    base = f"SELECT {', '.join(f'b.{c}' for c in duckdb_plan.FACT_COLUMNS)} FROM snap_base.{TABLE} b"
-    if not delta_alias:
-        return base
-    return (f"{base} ANTI JOIN {delta_alias}.{TABLE} d ON d.merchant_id = b.merchant_id AND "
-            f"d.payment_id = b.payment_id UNION ALL SELECT {', '.join(duckdb_plan.FACT_COLUMNS)} "
-            f"FROM {delta_alias}.{TABLE}")
+def _delta_keys(alias: str) -> str:
+    return f"SELECT {_KEY} FROM {alias}.{TABLE}"
 
 
 class Snapshot:
     """A reader's connection to one publish: in memory, the base ATTACHed read-only, `payments` and
     `payment_vectors` as views of the base with the delta over it. `switch` moves it to a newer delta of the
-    same base (the base stays attached: DuckDB keeps its cache)."""
+    same base (the base stays attached: DuckDB keeps its cache).
+
+    FACTS, what aggregates read, is a table in this connection's memory rather than a view: the base's rows
+    narrowed to duckdb_plan.FACT_COLUMNS, copied once when the base is opened (sorted by merchant and time, so a
+    window's scan skips the other days' segments), and brought to each new delta in place (`_apply_delta`: the
+    rows of the old and new delta's keys replaced by the new delta's, or the base's where the new delta no longer
+    holds the key). So it holds exactly the rows of `payments` (a test compares them after every switch), and an
+    aggregate scans one table instead of planning and running the base-anti-delta join every time."""
 
     def __init__(self, path: Path, manifest: dict[str, Any], name: str = TABLE, **embedding: Any):
         self._dir, self.base, self.delta, self._alias = path.parent, manifest["base"], None, None
-        self.connection = self._connection = duckdb.connect()
+        # One DuckDB thread: the API function has 512 MB, a third of a vCPU, and DuckDB splits a scan by row group
+        # (122,880 rows): a second thread only hands work over, and waits for the CPU on a busy host (the same
+        # aggregates, payments being indexed meanwhile: p50 8.7 ms with one thread, 15.1 ms with two).
+        self.connection = self._connection = duckdb.connect(config={"threads": 1})
         self.index = DuckDBPaymentIndex(self._dir / self.base, name=name, read_only=True,
                                         connection=self._connection, facts=FACTS, **embedding)
         try:
             self._connection.execute(f"ATTACH {quoted(self._dir / self.base)} AS snap_base (READ_ONLY)")
+            self._connection.execute(f"CREATE TEMP TABLE {FACTS} AS SELECT {_FACT_COLUMNS} FROM snap_base.{TABLE} "
+                                     "ORDER BY merchant_id, created_at")
             self.switch(manifest)
         except BaseException:
             self.close()
             raise
 
     def switch(self, manifest: dict[str, Any]) -> None:
-        """Take the manifest's delta (same base): attach it, replace the views, detach the old one."""
+        """Take the manifest's delta (same base): attach it, replace the views and bring FACTS to it in one
+        transaction, detach the old one. On an error nothing changed (the new delta is let go)."""
         assert manifest["base"] == self.base
         delta, old = manifest["delta"], self.delta
         alias = f"snap_d{manifest['sequence']}" if delta else None
         if delta:
             self._connection.execute(f"ATTACH {quoted(self._dir / delta)} AS {alias} (READ_ONLY)")
-        for table in _TABLES:
-            view = f"SELECT * FROM snap_base.{table}"
-            if delta:
-                view = (f"{view} b WHERE NOT EXISTS (SELECT 1 FROM {alias}.{table} d WHERE "
-                        f"d.merchant_id = b.merchant_id AND d.payment_id = b.payment_id) "
-                        f"UNION ALL SELECT * FROM {alias}.{table}")
-            self._connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {view}")
-        self._connection.execute(f"CREATE OR REPLACE TEMP VIEW {FACTS} AS {_facts(alias)}")
+        try:
+            self._connection.execute("BEGIN TRANSACTION")
+            try:
+                for table in _TABLES:
+                    view = f"SELECT * FROM snap_base.{table}"
+                    if delta:
+                        view = (f"{view} b WHERE NOT EXISTS (SELECT 1 FROM {alias}.{table} d WHERE "
+                                f"d.merchant_id = b.merchant_id AND d.payment_id = b.payment_id) "
+                                f"UNION ALL SELECT * FROM {alias}.{table}")
+                    self._connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {view}")
+                self._apply_delta(self._alias, alias)
+                self._connection.execute("COMMIT")
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+        except BaseException:
+            if alias and alias != self._alias:
+                self._connection.execute(f"DETACH {alias}")
+            raise
         if old:
             self._connection.execute(f"DETACH {self._alias}")
         self.delta, self._alias = delta, alias
+
+    def _apply_delta(self, old: str | None, new: str | None) -> None:
+        """FACTS from base + `old` delta to base + `new` delta (either may be None: the base alone). The caller
+        holds a transaction."""
+        replaced = [_delta_keys(a) for a in (old, new) if a]
+        if not replaced:
+            return
+        keys = " UNION ".join(replaced)
+        self._connection.execute(f"DELETE FROM {FACTS} f USING ({keys}) k "
+                                 "WHERE f.merchant_id = k.merchant_id AND f.payment_id = k.payment_id")
+        if old:  # keys the new delta no longer holds: the base's row again (none when deltas only grow)
+            back = f"({_delta_keys(old)} EXCEPT {_delta_keys(new)})" if new else f"({_delta_keys(old)})"
+            self._connection.execute(f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) SELECT {_FACT_COLUMNS} FROM "
+                                     f"snap_base.{TABLE} b SEMI JOIN {back} k USING ({_KEY})")
+        if new:
+            self._connection.execute(f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) SELECT {_FACT_COLUMNS} "
+                                     f"FROM {new}.{TABLE}")
 
     def close(self) -> None:
         self._connection.close()
