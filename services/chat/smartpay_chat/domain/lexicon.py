@@ -168,8 +168,12 @@ def normalise(question: str) -> str:
                   lambda m: "orders" if m.group(0).endswith("s") else "order", text)
     # "asked for their money back" (heldout_q): a refund asked for, not the money of the payments
     text = re.sub(r"\b(?:their|his|her|my|our|your|the)\s+money\s+back\b", "refunds", text)
-    text = re.sub(r"\b(?:gave|give|given|giving|gives|paid|pay|paying|pays|handed|hand)\s+(?:it\s+|them\s+)?back\b",
-                  "refunded", text)  # "how much money did we give back": the refunded amount
+    # "how much money did we give back", "we paid back": the refunded amount; never an imperative ("give back the
+    # numbers for yesterday": the session's review)
+    text = re.sub(r"\b(?:(?:did|do|does|have|has|had)\s+(?:we|they|you|i)|we|they)\s+(?:gave|give|given|giving|paid|pay"
+                  r"|handed|hand)\s+(?:it\s+|them\s+|the\s+money\s+|money\s+)?back\b", "refunded", text)
+    text = re.sub(r"\b(?:gave|give|given|giving|gives|paid|pay|paying|pays|handed|hand)\s+(?:the\s+)?money\s+back\b",
+                  "refunded", text)
     # a box office's revenue (heldout_r: "box office revenue yesterday") is the business's own
     text = re.sub(r"\bbox[- ]office\s+(?=(?:revenue|sales|takings|income|turnover|volume)\b)", "", text)
     text = re.sub(r"\btop-(\w+)", r"top \1", text)

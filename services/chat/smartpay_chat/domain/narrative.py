@@ -41,10 +41,19 @@ from smartpay_chat.domain.zones import CITIES
 _SPLIT = r"(?<=[?!.])\s+(?=\D)|\s+[-–—]+\s+|\s*;\s*|,\s+|(?<!\d):\s+"
 # A forwarded message's header in front of the question ("fwd from front desk -", "Forwarding this one from our
 # bookkeeper:", "From the shift lead:", "Passing along a question from accounts:", "On behalf of Mr. Weber:").
-# A chat export's speaker label ("Markus: box office revenue yesterday", heldout_r): a name, then a colon.
-_SPEAKER = re.compile(r"\s*[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)?\s*:\s+")
 _FORWARD = re.compile(r"(?:fwd|fw|forwarding|forwarded|passing (?:along|on)|relaying|on behalf of|from|(?:a )?"
-                      r"(?:quick )?(?:question|message|note|one) from|quick one from|via|asked by)\b")
+                      r"(?:quick )?(?:question|message|note|one) from|quick one from|asked by)\b")
+# The words a header may hold: the forwarding phrase, and who sent it (a role or people word, or a name after an
+# honorific: "Mr. Weber"). Anything else ("From Adyen:", "from the EU team:", "From new customers:", "via the
+# website") could be what the question is about, so the clause is not set aside (the session's review).
+_SENDER = frozenset("""fwd fw forwarding forwarded passing along on relaying behalf question message note quick one from
+asked by this a an the our my your of team desk lead accounts accounting bookkeeper accountant ceo cfo coo cto boss
+manager managers director owner owners front shift finance ops operations support head chief founder cofounder partner
+colleague colleagues assistant admin reception receptionist staff dept department hq management board supervisor
+controller treasurer bursar auditor analyst cashier clerk secretary receivable receivables payable payables
+shipping logistics warehouse dispatch marketing hr legal product engineering developer developers dev devs it
+customer service care success payments billing""".split())
+_HONORIFIC = frozenset({"mr", "mrs", "ms", "dr", "miss", "prof"})
 _VALUES = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions")
 _PLAN_PARTS = ("metric", "window", "timezone", "group_by", "top_n", "order", "percentiles", "relative", "amounts",
                "share", "money_of_those", "refusal")
@@ -65,7 +74,7 @@ _BEFORE_PEOPLE = frozenset("""a an the one several some many few multiple our my
 those of all""".split())
 # A greeting said as its own clause ("Good morning.", "Hi team,", "good evening all"): its time-of-day word is not a
 # window (heldout_o: "Good morning. Could you tell me how many payments were approved yesterday" was refused).
-_GREETING = re.compile(r"(?:(?:hi|hello|hey|dear)\s+)?(?:good\s+(?:morning|afternoon|evening|day)|morning|hi|hello|hey)"
+_GREETING = re.compile(r"(?:(?:hi|hello|hey|dear)\s+)?(?:good\s+(?:morning|afternoon|evening|day)|hi|hello|hey)"
                        r"(?:\s+(?:all|team|everyone|everybody|there|folks|guys|again))?")
 _CHANGES_A_PLAN = lx.NEGATIONS | lx.OUT_OF_SCOPE | lx.METRIC_WORDS | lx.TIME_WORDS | lx.TYPO_TARGETS | set(GROUPS)
 
@@ -79,7 +88,6 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
     parts = clauses(question)
     if not 2 <= len(parts) <= MAX_CLAUSES:
         return None
-    speaker = bool(_SPEAKER.match(question))
     parsed: dict[str, Parsed] = {}
 
     def parse_once(text: str) -> Parsed:
@@ -90,14 +98,12 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
     found: list[Parsed] = []
     for cut in range(1, len(parts)):  # the question before the story, then after it
         for run, story, after in ((parts[:cut], parts[cut:], True), (parts[cut:], parts[:cut], False)):
-            if not all(_may_be_story(clause, after) or not after and i == 0 and speaker
-                       for i, clause in enumerate(story)):
+            if not all(_may_be_story(clause, after) for clause in story):
                 continue
             main = parse_once(" ".join(run))
             if main.refusal or main.leftovers or main.metric is None and not _answerable(main):
                 continue
-            stories = [(_header if not after and (_opens(story, i) or i == 0 and speaker) else _story)(
-                           parse_once(clause), clause)
+            stories = [(_header if not after and _opens(story, i) else _story)(parse_once(clause), clause)
                        for i, clause in enumerate(story) if after or not _greeting(clause)]
             if all(s is not None and _within(s, main) for s in stories):
                 found.append(main)
@@ -111,7 +117,10 @@ def _opens(story: list[str], i: int) -> bool:
 
 
 def _forwarded(clause: str) -> bool:
-    return bool(_FORWARD.match(" ".join(re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()))))
+    words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
+    return bool(_FORWARD.match(" ".join(words))) and all(
+        w in _SENDER or w in lx.PEOPLE or i > 0 and words[i - 1] in _HONORIFIC or w in _HONORIFIC
+        for i, w in enumerate(words))
 
 
 def _header(parsed: Parsed, clause: str) -> Parsed | None:

@@ -30,8 +30,14 @@ RATE_NUMERATORS = {"approval_rate": frozenset({"captured", "refunded", "partiall
 
 
 def statuses_for(metric: str | None, statuses: tuple[str, ...]) -> tuple[str, ...]:
-    """The status filter a plan of `metric` keeps: none when the statuses are within the rate's numerator."""
-    return () if metric in RATE_NUMERATORS and statuses and set(statuses) <= RATE_NUMERATORS[metric] else statuses
+    """The status filter a plan of `metric` keeps: none when the statuses are exactly the rate's numerator (a part of
+    it, "decline rate >> only the fraud ones", is kept: `narrower_than_numerator` refuses it)."""
+    return () if metric in RATE_NUMERATORS and statuses and set(statuses) == RATE_NUMERATORS[metric] else statuses
+
+
+def narrower_than_numerator(metric: str | None, statuses: tuple[str, ...]) -> bool:
+    """A rate filtered to a part of its own numerator ("refund rate >> only partial refunds"): 100 % by definition."""
+    return metric in RATE_NUMERATORS and bool(statuses) and set(statuses) < RATE_NUMERATORS[metric]
 
 
 def known_zone(value: str) -> str:

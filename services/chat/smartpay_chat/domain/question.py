@@ -164,7 +164,9 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         groups += [g.GROUPS[m.group(1)] for m in t.take(rf"\b{g.GROUP_RE}\b")]
     parsed.group_by = tuple(dict.fromkeys(groups))
     # "break that down by country too" (heldout_r): a grouping added to the last question's
-    parsed.adds_groups = bool(groups) and bool(t.take(r"\b(?:too|as well|also|additionally|in addition)\b"))
+    parsed.adds_groups = bool(groups) and bool(re.search(rf"\b{g.GROUP_RE}s?\s+(?:too|as well)\b", t.full))
+    if parsed.adds_groups:
+        t.take(r"\b(?:too|as well)\b")
     parsed.payment_noun = bool(re.search(_NOUNS, t.full))
     parsed.gateway_named = bool(re.search(r"\b(?:gateways?|providers?|processors?|network)\b", t.full))
     methods, gateways = values.methods_and_gateways(t)

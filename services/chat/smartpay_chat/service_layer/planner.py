@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
-                                      Window, statuses_for)
+                                      Window, narrower_than_numerator, statuses_for)
 from smartpay_chat.domain import narrative, settle, values
 from smartpay_chat.domain.question import judged_order, parse
 from smartpay_shared import pan
@@ -154,7 +154,11 @@ class DeterministicPlanner(Planner):
                 return refusal("there is no earlier question in this session to follow up on")
             return refusal("I could not tell which figure you want (a count, volume, a rate, latency...)")
         try:
-            return _merge(parsed, base, timezone)
+            merged = _merge(parsed, base, timezone)
+            if narrower_than_numerator(merged.metric, merged.filters.statuses):
+                return refusal("a rate of only some of the payments it counts is 100 % by definition: ask for the "
+                               "rate of those (the fraud decline rate, for example) or for their count")
+            return merged
         except ValidationError as e:
             return refusal("the question mixes things I cannot combine (" +
                            "; ".join(err["msg"] for err in e.errors()) + ")")

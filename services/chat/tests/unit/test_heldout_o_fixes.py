@@ -20,7 +20,8 @@ def test_a_greeting_clause_is_set_aside(question):
 
 @pytest.mark.parametrize("question", ["how many payments this morning", "approved payments yesterday morning",
                                       "Good morning on Stripe. approved payments yesterday",
-                                      "approved payments yesterday, morning"])  # after it: maybe the morning
+                                      "approved payments yesterday, morning",  # after it: maybe the morning
+                                      "Morning: how many payments today"])  # a heading, maybe (the session's review)
 def test_a_time_of_day_that_is_not_a_greeting_is_still_refused(question):
     assert plan(question).kind == "refusal"
 

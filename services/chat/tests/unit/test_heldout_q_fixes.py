@@ -9,6 +9,8 @@ from smartpay_chat.testing import fields, plan
 
 
 def test_a_rate_of_its_own_numerator_drops_the_status_words():  # heldout_q 172 (answered as 100 % of declines)
+    """The whole numerator named is the rate's own words; a part of it ("only the fraud ones" after a decline rate,
+    the session's review) would be 100 % by definition: refused."""
     found = plan("I was looking at the numbers and it seems that many payments are being rejected, so I would like "
                  "to know the decline rate for this week in Buenos Aires time, if you can see that")
     assert found.kind == "aggregate" and found.metric == "decline_rate" and found.filters.statuses == (), found
@@ -16,6 +18,10 @@ def test_a_rate_of_its_own_numerator_drops_the_status_words():  # heldout_q 172 
     # a rate of other payments than its numerator keeps them: the share of declines that were fraud
     assert set(fields("fraud decline rate of declined payments today")["filters"]["statuses"]) == {
         "failed", "declined_fraud"}
+    for first, then in (("decline rate by gateway this week", "only the fraud ones"),
+                        ("refund rate this month", "only partial refunds")):
+        assert plan(then, plan(first)).kind == "refusal", then
+    assert plan("approval rate for refunded payments yesterday").kind == "refusal"
 
 
 @pytest.mark.parametrize("question", [
@@ -34,6 +40,9 @@ def test_their_money_back_is_a_refund():  # heldout_q 174: "money" made the coun
                    "back.")
     assert found["metric"] == "count" and set(found["filters"]["statuses"]) == {"refunded", "partially_refunded"}
     assert fields("how much money did we give back last week")["metric"] == "refund_total"
+    # an imperative "give back" is not a refund (the session's review)
+    assert plan("could you give back the numbers for yesterday").kind == "refusal"
+    assert fields("hand back the count for yesterday").get("filters", {}).get("statuses", []) == []
 
 
 @pytest.mark.parametrize("question", [
@@ -47,6 +56,11 @@ def test_a_forwarded_messages_header_is_set_aside(question):
 
 
 @pytest.mark.parametrize("question", ["From the Stripe team: volume yesterday", "from Tokyo office: volume yesterday",
+                                      # the session's review: a header's words are a sender's, or it is not one
+                                      "fwd from adyen: volume yesterday", "From Adyen, how many payments yesterday",
+                                      "Via PayPal, how many payments yesterday?", "From the EU team: volume yesterday",
+                                      "From new customers: how many payments yesterday?",
+                                      "From our Shopify store, how many payments yesterday?",
                                       "tokyo office asking: volume yesterday",  # a city the grammar ignored
                                       "volume yesterday - from the shift lead", "From Japan, how many payments today?"])
 def test_a_header_that_names_something_is_not_set_aside(question):

@@ -48,7 +48,8 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # heldout_h 157/160 with them).
 # heldout_r's: 152/158 blind (154/160 as written, 4 refused, 2 wrong, measured after heldout_q's fixes; 1 question
 # the tuning part held word for word removed and 1 holding a wording the issue quotes moved to tuning after the run, both
-# passed); 157/158 after its fixes, no wrong answer.
+# passed); 155/158 after its fixes, no wrong answer (157/158 until the session's review took the speaker-label rule
+# out and narrowed the forwarded headers to a sender's words).
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (157 / 160, 0), "heldout_i": (153 / 153, 0),
@@ -56,7 +57,7 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_k": (160 / 160, 0), "heldout_l": (156 / 156, 0), "heldout_m": (157 / 157, 0),
           "heldout_n": (155 / 156, 0), "heldout_o": (156 / 156, 0),
           "heldout_p": (157 / 158, 0), "heldout_q": (154 / 159, 0),
-          "heldout_r": (157 / 158, 0)}
+          "heldout_r": (155 / 158, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
