@@ -130,8 +130,7 @@ def _header(parsed: Parsed, clause: str) -> Parsed | None:
             or parsed.fell_back is not None or _names_a_city(parsed, clause)):
         return None
     for word in parsed.leftovers:
-        if (word in _CHANGES_A_PLAN or any(c.isdigit() for c in word) or "_" in word or word in CITIES
-                or word in spoken.NUMBER_VOCAB or word in lx.NUMBER_WORDS and word not in ("a", "an")):
+        if _plan_word(word) or word in CITIES:
             return None
     return parsed
 
@@ -223,8 +222,7 @@ def _story(parsed: Parsed, clause: str) -> Parsed | None:
     if re.findall(r"[a-z0-9_'$€£¥]+", lx.normalise(clause))[:2] == ["i", "am"] and "am" in leftovers:
         leftovers.remove("am")  # "I'm replying", "I am writing": that verb once, not the time word of "the am shift"
     for word in leftovers:
-        if (word in _CHANGES_A_PLAN or any(c.isdigit() for c in word) or "_" in word or word in spoken.NUMBER_VOCAB
-                or word in lx.NUMBER_WORDS and word not in ("a", "an")):
+        if _plan_word(word):
             return None
         if word not in lx.PEOPLE and (word in CITIES or _capitalised(word, clause) or _in_a_slot(word, clause)):
             return None
@@ -237,6 +235,12 @@ def _names_a_city(parsed: Parsed, clause: str) -> bool:
     text = " ".join(re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()))
     return any(word in CITIES for word in parsed.ignored) or any(
         " " in city and re.search(rf"\b{re.escape(city)}\b", text) for city in CITIES)
+
+
+def _plan_word(word: str) -> bool:
+    """A word left in a story or header clause that could change a plan: a plan word, a number, a field-like name."""
+    return (word in _CHANGES_A_PLAN or any(c.isdigit() for c in word) or "_" in word or word in spoken.NUMBER_VOCAB
+            or word in lx.NUMBER_WORDS and word not in ("a", "an"))
 
 
 def _in_a_slot(word: str, clause: str) -> bool:

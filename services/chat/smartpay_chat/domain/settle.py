@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from smartpay_chat.domain.plan import MONEY_METRICS, AggregatePlan
+from smartpay_chat.domain.plan import MONEY_METRICS, RATE_NUMERATORS, AggregatePlan
 from smartpay_chat.domain.when import step_back
 
 FILTER_FIELDS = ("statuses", "gateways", "currencies", "methods", "countries", "fraud_decisions", "fell_back")
@@ -66,11 +66,7 @@ def rate_of_count(base: AggregatePlan | None) -> str | None:
     if base.filters.fell_back:
         return "fallback_rate"
     said = set(base.filters.statuses)
-    for statuses, rate in ((set(APPROVED_STATUSES), "approval_rate"), ({"failed", "declined_fraud"}, "decline_rate"),
-                           ({"declined_fraud"}, "fraud_decline_rate"), ({"refunded", "partially_refunded"}, "refund_rate")):
-        if said == statuses:
-            return rate
-    return None
+    return next((rate for rate, numerator in RATE_NUMERATORS.items() if said == numerator), None)
 
 
 def metric(parsed, follows: bool, base: AggregatePlan | None = None) -> str | None:
