@@ -50,6 +50,9 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # the tuning part held word for word removed and 1 holding a wording the issue quotes moved to tuning after the run, both
 # passed); 155/158 after its fixes, no wrong answer (157/158 until the session's review took the speaker-label rule
 # out and narrowed the forwarded headers to a sender's words).
+# heldout_s's: 153/156 blind (157/160 as written, 3 refused, no wrong answer, measured after heldout_r's fixes and
+# the session's review; 3 questions earlier parts held word for word removed and 1 holding a wording the issue quotes
+# ("had to switch to another gateway") moved to tuning after the run, all four passed).
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (157 / 160, 0), "heldout_i": (153 / 153, 0),
@@ -57,7 +60,7 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_k": (160 / 160, 0), "heldout_l": (156 / 156, 0), "heldout_m": (157 / 157, 0),
           "heldout_n": (155 / 156, 0), "heldout_o": (156 / 156, 0),
           "heldout_p": (157 / 158, 0), "heldout_q": (154 / 159, 0),
-          "heldout_r": (155 / 158, 0)}
+          "heldout_r": (155 / 158, 0), "heldout_s": (153 / 156, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
