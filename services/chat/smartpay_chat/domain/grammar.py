@@ -78,7 +78,8 @@ METRICS = [
                r"|how much (?:money )?(?:(?:did|have|has|had) (?:we|i) |we |i |was |were |did |has |had )?(?:take|took|taken|make|made"
                r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
                r"|received|get|got|generate|generated|charge|charged|come in|came in|sell|sold|raise|raised)"
-               r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the )?(?:customers|buyers|shoppers|clients)"
+               r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the |all )?(?:customers|buyers|shoppers|clients|users"
+               r"|consumers|payers|cardholders|families|parents|guests|patients|students|members|people)"
                r" (?:pay|paid|spend|spent)(?: us| to us| with us)?"  # what buyers paid us: the gross (not our spend)
                r"|what did we (?:take|make|earn|collect|bring in|process|capture|sell|raise)"
                # "what have we taken so far today" (heldout_k): the perfect tense too

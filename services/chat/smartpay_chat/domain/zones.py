@@ -76,6 +76,27 @@ REGIONS = {
     # heldout_q: a country and a province with one zone each, at the odd offsets (+5:45, -3:30)
     "nepal": "Asia/Kathmandu", "nepali": "Asia/Kathmandu", "nepalese": "Asia/Kathmandu",
     "newfoundland": "America/St_Johns",
+    # heldout_s ("Bangladesh time" was refused): more countries (and demonyms) with one zone in the zone database
+    "bangladesh": "Asia/Dhaka", "bangladeshi": "Asia/Dhaka", "sri lanka": "Asia/Colombo", "sri lankan": "Asia/Colombo",
+    "ghana": "Africa/Accra", "ghanaian": "Africa/Accra", "uruguay": "America/Montevideo",
+    "uruguayan": "America/Montevideo", "malaysia": "Asia/Kuala_Lumpur", "malaysian": "Asia/Kuala_Lumpur",
+    "vietnamese": "Asia/Ho_Chi_Minh", "morocco": "Africa/Casablanca", "moroccan": "Africa/Casablanca",
+    "jordan": "Asia/Amman", "jordanian": "Asia/Amman", "lebanon": "Asia/Beirut", "lebanese": "Asia/Beirut",
+    "croatia": "Europe/Zagreb", "croatian": "Europe/Zagreb", "serbia": "Europe/Belgrade", "serbian": "Europe/Belgrade",
+    "bulgaria": "Europe/Sofia", "bulgarian": "Europe/Sofia", "slovakia": "Europe/Bratislava",
+    "slovak": "Europe/Bratislava", "slovenia": "Europe/Ljubljana", "slovenian": "Europe/Ljubljana",
+    "estonia": "Europe/Tallinn", "estonian": "Europe/Tallinn", "latvia": "Europe/Riga", "latvian": "Europe/Riga",
+    "lithuania": "Europe/Vilnius", "lithuanian": "Europe/Vilnius", "malta": "Europe/Malta", "maltese": "Europe/Malta",
+    "taiwanese": "Asia/Taipei", "venezuela": "America/Caracas", "venezuelan": "America/Caracas",
+    "bolivia": "America/La_Paz", "bolivian": "America/La_Paz", "paraguay": "America/Asuncion",
+    "paraguayan": "America/Asuncion", "costa rica": "America/Costa_Rica", "costa rican": "America/Costa_Rica",
+    "panama": "America/Panama", "panamanian": "America/Panama", "guatemala": "America/Guatemala",
+    "jamaica": "America/Jamaica", "jamaican": "America/Jamaica", "ethiopia": "Africa/Addis_Ababa",
+    "ethiopian": "Africa/Addis_Ababa", "tanzania": "Africa/Dar_es_Salaam", "uganda": "Africa/Kampala",
+    "rwanda": "Africa/Kigali", "myanmar": "Asia/Yangon", "cambodia": "Asia/Phnom_Penh",
+    "cambodian": "Asia/Phnom_Penh", "iran": "Asia/Tehran", "iranian": "Asia/Tehran", "iraq": "Asia/Baghdad",
+    "iraqi": "Asia/Baghdad", "oman": "Asia/Muscat", "omani": "Asia/Muscat", "scotland": "Europe/London",
+    "scottish": "Europe/London", "wales": "Europe/London", "welsh": "Europe/London", "england": "Europe/London",
 }
 # Countries (and demonyms) with several zones: before "time" the zone is not known, and the country is no zone.
 MULTI_ZONE = {"american", "america", "usa", "united states", "canadian", "canada", "australian", "australia",
