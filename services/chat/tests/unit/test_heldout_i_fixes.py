@@ -36,8 +36,14 @@ def test_an_aside_that_could_change_the_plan_is_still_refused(question):
     assert plan(question).kind == "refusal"
 
 
-def test_a_first_person_aside_only_trails_the_question():
-    assert plan("I'm replying to a customer, decline reasons for card payments yesterday").kind == "refusal"
+def test_a_first_person_clause_before_the_question_is_read_as_an_aside_too():
+    # refused until heldout_s's round (heldout_n: "..., I am new with the register, but could you tell me ..."): in
+    # front of the question it passes the same checks as after it, so what could change the plan is still refused
+    assert plan("I'm replying to a customer, decline reasons for card payments yesterday").kind == "aggregate"
+    for question in ("I'm looking at stripe, decline reasons for card payments yesterday",
+                     "I'm checking last week, decline reasons for card payments yesterday",
+                     "I'm replying to a customer in Tokyo, decline reasons for card payments yesterday"):
+        assert plan(question).kind == "refusal", question
 
 
 # 2. a day range with an en / em dash

@@ -56,15 +56,17 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # heldout_t's: 157/159 blind (158/160 as written, 1 refused, 1 wrong: "Can you refund the Amazon Pay order from
 # yesterday?" answered as a count of refunds; measured after heldout_s's fixes; 1 question heldout_q held word for
 # word removed after the run, it passed).
+# After heldout_s's and heldout_t's fixes (the same session): heldout_p 158/158, heldout_q 158/159, heldout_r 157/158,
+# heldout_s 156/156, heldout_t 159/159, no wrong answer.
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (157 / 160, 0), "heldout_i": (153 / 153, 0),
           "heldout_j": (157 / 157, 0),
           "heldout_k": (160 / 160, 0), "heldout_l": (156 / 156, 0), "heldout_m": (157 / 157, 0),
           "heldout_n": (155 / 156, 0), "heldout_o": (156 / 156, 0),
-          "heldout_p": (157 / 158, 0), "heldout_q": (154 / 159, 0),
-          "heldout_r": (155 / 158, 0), "heldout_s": (153 / 156, 0),
-          "heldout_t": (157 / 159, 1)}
+          "heldout_p": (158 / 158, 0), "heldout_q": (158 / 159, 0),
+          "heldout_r": (157 / 158, 0), "heldout_s": (156 / 156, 0),
+          "heldout_t": (159 / 159, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
