@@ -24,7 +24,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
          "heldout_n", "heldout_o", "heldout_p",
-         "heldout_q", "heldout_r", "heldout_s", "heldout_t")
+         "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -393,6 +393,30 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "yesterday@Australia/Darwin": (D(2026, 11, 29, 14, 30), D(2026, 11, 30, 14, 30)),
     "yesterday@Europe/Bucharest": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
     "yesterday@Europe/Riga": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    # heldout_u's (computed with zoneinfo from the local midnights by its writer and checked here; Sofia EET +2
+    # (EEST +3 until Oct 25), Panama -5, Belgrade CET +1, Kampala +3, Ulaanbaatar +8)
+    "last_month@Europe/Sofia": (D(2026, 10, 31, 22), D(2026, 11, 30, 22)),
+    "last_week@America/Panama": (D(2026, 11, 23, 5), D(2026, 11, 30, 5)),
+    "nov13-19": (D(2026, 11, 13), D(2026, 11, 20)),
+    "oct@Europe/Sofia": (D(2026, 9, 30, 21), D(2026, 10, 31, 22)),
+    "since_mon@America/Panama": (D(2026, 11, 30, 5), NOW),
+    "since_mon@Europe/Belgrade": (D(2026, 11, 29, 23), NOW),
+    "this_month@America/Panama": (D(2026, 12, 1, 5), NOW),
+    "this_month@Europe/Belgrade": (D(2026, 11, 30, 23), NOW),
+    "this_month@Europe/Sofia": (D(2026, 11, 30, 22), NOW),
+    "this_week@Africa/Kampala": (D(2026, 11, 29, 21), NOW),
+    "this_week@America/Panama": (D(2026, 11, 30, 5), NOW),
+    "this_week@Europe/Belgrade": (D(2026, 11, 29, 23), NOW),
+    "today@Africa/Kampala": (D(2026, 11, 30, 21), NOW),
+    "today@America/Panama": (D(2026, 12, 1, 5), NOW),
+    "today@Asia/Ulaanbaatar": (D(2026, 11, 30, 16), NOW),
+    "today@Europe/Belgrade": (D(2026, 11, 30, 23), NOW),
+    "today@Europe/Sofia": (D(2026, 11, 30, 22), NOW),
+    "yesterday@Africa/Kampala": (D(2026, 11, 29, 21), D(2026, 11, 30, 21)),
+    "yesterday@America/Panama": (D(2026, 11, 30, 5), D(2026, 12, 1, 5)),
+    "yesterday@Asia/Ulaanbaatar": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
+    "yesterday@Europe/Belgrade": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    "yesterday@Europe/Sofia": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
