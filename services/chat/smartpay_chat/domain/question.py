@@ -334,6 +334,11 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
         if counted and t.text[counted.start(1):counted.end(1)] == counted.group(1):
             t.blank(*counted.span(1))
             parsed.top_n = g.number(counted.group(1))
+        # "the 2 fastest gateways", "and the 2 slowest?" (heldout_u: ranked slowest first by "the 2", and refused)
+        before = re.search(rf"\b{g.NUM}\s+(?:slowest|fastest|quickest)\b", t.full)
+        if before and t.text[before.start(1):before.end(1)] == before.group(1):
+            t.blank(*before.span(1))
+            parsed.top_n = g.number(before.group(1))
     for m in t.take(rf"\b(?:(top|bottom)\s+{g.NUM}|{g.NUM}\s+(?:{_DESC}|{_ASC})|(?:worst|best)\s+{g.NUM}|(?:which|the|name the|list the|"
                     rf"what are the|what were the|give me the|show me the|show the)\s+{g.NUM}(?=\s+(?:\w+\s+)?"
                     rf"{g.GROUP_RE})|(?:{_DESC}|{_ASC})\s+{g.NUM}(?=\s+(?:\w+\s+)?{g.GROUP_RE}))\b"):

@@ -60,7 +60,7 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # ranked slowest first; measured after heldout_t's fixes; 3 questions earlier parts held word for word removed and 6
 # holding wordings the issue quotes moved to tuning after the run, all nine passed).
 # After heldout_s's and heldout_t's fixes (the same session): heldout_p 158/158, heldout_q 158/159, heldout_r 157/158,
-# heldout_s 156/156, heldout_t 159/159, no wrong answer.
+# heldout_s 156/156, heldout_t 159/159, no wrong answer; heldout_u 151/151 after its fix.
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (157 / 160, 0), "heldout_i": (153 / 153, 0),
@@ -69,7 +69,7 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_n": (155 / 156, 0), "heldout_o": (156 / 156, 0),
           "heldout_p": (158 / 158, 0), "heldout_q": (158 / 159, 0),
           "heldout_r": (157 / 158, 0), "heldout_s": (156 / 156, 0),
-          "heldout_t": (159 / 159, 0), "heldout_u": (149 / 151, 1)}
+          "heldout_t": (159 / 159, 0), "heldout_u": (151 / 151, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
