@@ -24,7 +24,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
          "heldout_n", "heldout_o", "heldout_p",
-         "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u")
+         "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -417,6 +417,37 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "yesterday@Asia/Ulaanbaatar": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
     "yesterday@Europe/Belgrade": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
     "yesterday@Europe/Sofia": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    # heldout_v's (computed with zoneinfo from the local midnights by its writer and checked here; Dakar +0, Canary
+    # WET +0 (WEST +1 until Oct 25), Luxembourg CET +1, Recife -3, Baku +4, Muscat +4, Tokyo +9)
+    "last_month@Africa/Dakar": (D(2026, 11, 1), D(2026, 12, 1)),
+    "last_month@Atlantic/Canary": (D(2026, 11, 1), D(2026, 12, 1)),
+    "last_month@Europe/Luxembourg": (D(2026, 10, 31, 23), D(2026, 11, 30, 23)),
+    "last_week@America/Recife": (D(2026, 11, 23, 3), D(2026, 11, 30, 3)),
+    "last_week@Asia/Baku": (D(2026, 11, 22, 20), D(2026, 11, 29, 20)),
+    "last_week@Europe/Luxembourg": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
+    "nov1-7@Asia/Tokyo": (D(2026, 10, 31, 15), D(2026, 11, 7, 15)),
+    "nov20-26": (D(2026, 11, 20), D(2026, 11, 27)),
+    "oct@Atlantic/Canary": (D(2026, 9, 30, 23), D(2026, 11, 1)),
+    "since_mon@America/Recife": (D(2026, 11, 30, 3), NOW),
+    "since_mon@Asia/Baku": (D(2026, 11, 29, 20), NOW),
+    "since_mon@Europe/Luxembourg": (D(2026, 11, 29, 23), NOW),
+    "this_month@America/Recife": (D(2026, 12, 1, 3), NOW),
+    "this_month@Europe/Luxembourg": (D(2026, 11, 30, 23), NOW),
+    "this_week@Africa/Dakar": (D(2026, 11, 30), NOW),
+    "this_week@America/Recife": (D(2026, 11, 30, 3), NOW),
+    "this_week@Asia/Baku": (D(2026, 11, 29, 20), NOW),
+    "this_week@Asia/Muscat": (D(2026, 11, 29, 20), NOW),
+    "today@Africa/Dakar": (D(2026, 12, 1), NOW),
+    "today@America/Recife": (D(2026, 12, 1, 3), NOW),
+    "today@Asia/Baku": (D(2026, 11, 30, 20), NOW),
+    "today@Asia/Muscat": (D(2026, 11, 30, 20), NOW),
+    "today@Europe/Luxembourg": (D(2026, 11, 30, 23), NOW),
+    "yesterday@Africa/Dakar": (D(2026, 11, 30), D(2026, 12, 1)),
+    "yesterday@America/Recife": (D(2026, 11, 30, 3), D(2026, 12, 1, 3)),
+    "yesterday@Asia/Baku": (D(2026, 11, 29, 20), D(2026, 11, 30, 20)),
+    "yesterday@Asia/Muscat": (D(2026, 11, 29, 20), D(2026, 11, 30, 20)),
+    "yesterday@Atlantic/Canary": (D(2026, 11, 30), D(2026, 12, 1)),
+    "yesterday@Europe/Luxembourg": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
