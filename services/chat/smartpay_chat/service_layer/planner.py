@@ -43,7 +43,7 @@ _INJECTION = (r"\bignore\b.*\b(instructions?|rules|previous|above|filters?)\b|\b
               r"|\byou are now\b|\bdrop table\b|\bselect\s+\*|\bunion\s+select\b|;\s*--|\bjailbreak\b|\bpretend\b")
 # A request to act on payments ("refund payment pay_...", "please cancel this order", "void all pending payments"):
 # an imperative verb at the start (after polite openers) with a payment as its object. Never a lookup or a count.
-_ACTION = (r"^\W*(?:(?:hi|hey|hello|please|pls|kindly|can you|could you|would you|will you|can we|could we|"
+_ACTION = (r"^\W*(?:\[[^\]]{1,40}\]\W*)*(?:(?:hi|hey|hello|please|pls|kindly|can you|could you|would you|will you|can we|could we|"
            r"i (?:want|need|would like|'d like)(?: you)? to|go ahead and|let's|now)[,!]?\s+)*"
            r"(?:refund|cancel|capture|void|charge|re-?charge|reverse|retry|re-?try|reprocess|re-?process|approve|"
            r"decline|reject|block|unblock|release|settle|delete|remove|issue an? (?:refund|chargeback) (?:for|on|of)|"
@@ -130,6 +130,7 @@ class DeterministicPlanner(Planner):
         screened = screen(question)
         if screened is not None:
             return screened
+        question = narrative.without_sign_off(question)
         today = now.astimezone(ZoneInfo(timezone)).date()
         search = _SEARCH.match(question)
         if search:
