@@ -94,7 +94,7 @@ def paid(merchants):
 
 def test_chat_answers_from_payments_produced_by_real_sagas(merchants, paid):
     a = merchants["m_chat_a"]
-    # The index is a refresh (0.25-1 s after payment.indexed, as OpenSearch's): ask until the last payment is in.
+    # The index is a refresh (at most 1 s after payment.indexed, as OpenSearch's): ask until the last payment is in.
     deadline = time.monotonic() + 5
     while True:
         volume = a.chat("how much did we take today?")

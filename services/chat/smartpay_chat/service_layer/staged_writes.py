@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
+from smartpay_shared.events import Envelope
+
 from smartpay_chat.domain.document import PaymentDocument
 from smartpay_chat.domain.plan import AggregatePlan, SearchPlan
 from smartpay_chat.domain.summary import Summary, SummaryRow
@@ -24,10 +26,22 @@ class StagedWrites(PaymentIndex):
         self._index = index
         self.name = index.name
         self._results: dict[tuple[str, str, int], deque[UpsertResult]] = {}
+        self._documents: dict[str, tuple[Envelope, PaymentDocument]] = {}
 
-    def stage(self, documents: list[PaymentDocument]) -> None:
+    def stage(self, staged: list[tuple[Envelope, PaymentDocument]]) -> None:
+        """`staged`: each readable record's event and the document it writes (`handlers.document_for`)."""
+        for envelope, document in staged:
+            self._documents[envelope.metadata.event_id] = (envelope, document)
+        documents = [document for _, document in staged]
         for document, result in zip(documents, self._index.upsert_batch(documents), strict=True):
             self._results.setdefault(_version_key(document), deque()).append(result)
+
+    def document(self, envelope: Envelope) -> PaymentDocument | None:
+        """The document staged for this event (the record's own, read again by the consumer: an equal envelope),
+        so its handler does not build it a second time (~2 ms: the build and the card-number guard); None when
+        it was not staged."""
+        staged = self._documents.get(envelope.metadata.event_id)
+        return staged[1] if staged is not None and staged[0] == envelope else None
 
     def upsert(self, document: PaymentDocument) -> UpsertResult:
         staged = self._results.get(_version_key(document))

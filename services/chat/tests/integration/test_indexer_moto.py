@@ -22,6 +22,7 @@ from smartpay_chat.adapters.duckdb_shared import SharedFileDuckDBIndex
 from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.config import chat_settings
 from smartpay_chat.entrypoints import queue_consumer
+from smartpay_chat.service_layer import handlers
 from smartpay_chat.service_layer.handlers import indexed_event_id
 
 pytestmark = pytest.mark.integration
@@ -255,6 +256,22 @@ def test_one_batch_with_duplicates_out_of_order_and_two_merchants(stack, snapsho
     assert len(nine_events) == 2 and {e["detail"]["metadata"]["event_id"] for e in nine_events} == {
         indexed_event_id("pay_MOTOBATCH1", 9)}
     assert [e for e in stack["listener"].seen if e["detail"]["data"]["document_version"] in (8, 10)] == []
+
+
+def test_each_records_document_is_built_once(stack, snapshot, monkeypatch):
+    """The batch write builds each record's document (the card-number guard included); the record's handler then
+    takes it from the staged batch instead of building it again."""
+    built = []
+    real = handlers.document_for
+    monkeypatch.setattr(handlers, "document_for", lambda envelope: built.append(envelope.metadata.event_id) or
+                        real(envelope))
+    batch = [completed(snapshot(), "pay_MOTOONCE01"), completed(snapshot(), "pay_MOTOONCE02")]
+    response = queue_consumer.lambda_handler(_sqs_event(batch), LocalLambdaContext("chat"))
+    assert response == {"batchItemFailures": []}
+    assert sorted(built) == sorted(e.metadata.event_id for e in batch)
+    for payment_id in ("pay_MOTOONCE01", "pay_MOTOONCE02"):
+        assert queue_consumer.index().get("m_acme", payment_id).version == 7
+        indexed(stack["listener"], payment_id, 7)
 
 
 def test_a_failed_batch_write_falls_back_to_one_write_per_record(stack, snapshot, monkeypatch, caplog):
