@@ -24,7 +24,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
          "heldout_n", "heldout_o", "heldout_p",
-         "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v")
+         "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -448,6 +448,20 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "yesterday@Asia/Muscat": (D(2026, 11, 29, 20), D(2026, 11, 30, 20)),
     "yesterday@Atlantic/Canary": (D(2026, 11, 30), D(2026, 12, 1)),
     "yesterday@Europe/Luxembourg": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    # heldout_w's (computed with zoneinfo from the local midnights by its writer and checked here; Lusaka +2,
+    # Vilnius EET +2, Yerevan +4, Costa Rica -6)
+    "last_month@Africa/Lusaka": (D(2026, 10, 31, 22), D(2026, 11, 30, 22)),
+    "last_month@Europe/Vilnius": (D(2026, 10, 31, 22), D(2026, 11, 30, 22)),
+    "last_week@Asia/Yerevan": (D(2026, 11, 22, 20), D(2026, 11, 29, 20)),
+    "nov9-13": (D(2026, 11, 9), D(2026, 11, 14)),
+    "this_week@Africa/Lusaka": (D(2026, 11, 29, 22), NOW),
+    "today@Africa/Lusaka": (D(2026, 11, 30, 22), NOW),
+    "today@America/Costa_Rica": (D(2026, 12, 1, 6), NOW),
+    "today@Asia/Yerevan": (D(2026, 11, 30, 20), NOW),
+    "today@Europe/Vilnius": (D(2026, 11, 30, 22), NOW),
+    "yesterday@Africa/Lusaka": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    "yesterday@America/Costa_Rica": (D(2026, 11, 30, 6), D(2026, 12, 1, 6)),
+    "yesterday@Europe/Vilnius": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},

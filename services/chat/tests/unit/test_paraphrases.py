@@ -62,6 +62,8 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # heldout_v's: 148/155 blind (153/160 as written, 4 refused, 3 wrong, measured after heldout_u's fix; 1 question
 # heldout_u held word for word removed and 4 saying "right now" (a wording the issue quotes) moved to tuning after the
 # run, all five passed).
+# heldout_w's: 150/154 blind (156/160 as written, 4 refused, no wrong answer, measured after heldout_v's fixes; 6
+# holding wordings the issue quotes moved to tuning after the run, all six passed).
 # After heldout_s's and heldout_t's fixes (the same session): heldout_p 158/158, heldout_q 158/159, heldout_r 157/158,
 # heldout_s 156/156, heldout_t 159/159, no wrong answer; heldout_u 151/151 after its fix, heldout_v 155/155 after its.
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
@@ -73,7 +75,7 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_p": (158 / 158, 0), "heldout_q": (158 / 159, 0),
           "heldout_r": (157 / 158, 0), "heldout_s": (156 / 156, 0),
           "heldout_t": (159 / 159, 0), "heldout_u": (151 / 151, 0),
-          "heldout_v": (155 / 155, 0)}
+          "heldout_v": (155 / 155, 0), "heldout_w": (150 / 154, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
