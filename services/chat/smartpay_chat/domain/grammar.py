@@ -79,7 +79,7 @@ METRICS = [
                r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
                r"|received|get|got|generate|generated|charge|charged|come in|came in|sell|sold|raise|raised)"
                r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the |all )?(?:customers|buyers|shoppers|clients|users"
-               r"|consumers|payers|cardholders|families|parents|guests|patients|students|members|people)"
+               r"|consumers|payers|cardholders|families|parents|guests|patients|students|people)"
                r" (?:pay|paid|spend|spent)(?: us| to us| with us)?"  # what buyers paid us: the gross (not our spend)
                r"|what did we (?:take|make|earn|collect|bring in|process|capture|sell|raise)"
                # "what have we taken so far today" (heldout_k): the perfect tense too

@@ -9,10 +9,13 @@ plan (issue #17: ignore filler only when the rest parses to one unambiguous plan
 - the story stands before the question, after it or both, never inside it: a run of consecutive clauses parses
   alone with no word left over (at most MAX_CLAUSES x (MAX_CLAUSES + 1) / 2 runs and MAX_CLAUSES single clauses
   parsed, each text parsed once);
-- every story clause only reports ("says", "reported", "complained", "asked", "wants to know", "mentioned", "told")
-  or is pure filler ("hey", "thanks") or a greeting ("Good morning."), or, after the question only, is an aside
-  that starts with a first-person clause ("..., I'm replying to a customer", "..., I am writing to a buyer", "...,
-  we're checking"); and it has no
+- every story clause only reports ("says", "reported", "complained", "asked", "wants to know", "mentioned", "told";
+  not "tell me", the request) or is pure filler ("hey", "thanks"), a greeting ("Good morning.") or a forwarded
+  header in front, an apology ("sorry if this is a silly question"), or a first-person clause that is not the request
+  and names no payments ("I am new with the register, but ...", "..., I'm replying to a customer", after the question
+  also "..., because I'm thinking about the price"; "I'm worried about the overnight ones" names payments); the
+  speaker's not-knowing or what the speaker is not ("I do not know how to answer", "I'm not a developer") is no
+  negation; and it has no
   word that could narrow the question: no "only", "just", "ignoring", "except", "without" or negation, no
   preposition as its first word ("for premium customers", "on Stripe") and no word but an article or a quantifier
   before a people word ("new customers", "premium buyers"): "refund rate this month, for premium customers",
@@ -21,10 +24,13 @@ plan (issue #17: ignore filler only when the rest parses to one unambiguous plan
   step, no window but the run's own, and only filter values that run names too ("a customer from France" before
   "declines from France"); a clause that adds a value or a window ("last week") is not a story;
 - no word left in those clauses could change a plan: no number, time word, metric word, grouping word,
-  out-of-scope word or unplaced word of the grammar, no city, capitalised name or word in a value's place it
-  could not place ("a customer filed a chargeback", "customers in Tokyo", "buyers on paypal" stay refused);
+  out-of-scope word or unplaced word of the grammar, no city (but one of the question's own zone, named as who asks:
+  "santiago office asking: ... Santiago time"), capitalised name or word in a value's place it could not place ("a
+  customer filed a chargeback", "customers in Tokyo", "buyers on paypal" stay refused);
   people and plain words the grammar does not know are the story's ("customers reported issues");
 - every run that passes gives the same plan; otherwise nothing is guessed and the question is refused as it was.
+Also here: a sign-off at the end set aside when it names nothing a plan holds (`without_sign_off`), and a question
+said again after "I mean" (`restated`)
 Pure: `parse` is the grammar's parse of a piece of text."""
 
 from __future__ import annotations
@@ -94,23 +100,61 @@ _APOLOGY = frozenset("""sorry apologies apologize apologise pardon excuse forgiv
 _ASIDE_CONJUNCTIONS = frozenset("""because as since so and but cause coz cos""".split())
 
 
+def _tokens(text: str) -> list[str]:
+    """The words of a piece of text, lower-cased (digits, apostrophes and currency symbols kept in a word)."""
+    return re.findall(r"[a-z0-9_'$€£¥]+", text.lower())
+
+
 def _words(clause: str) -> list[str]:
     """A clause's words, lower-cased, without the speaker's not-knowing (`_NOT_KNOWING`)."""
-    return re.findall(r"[a-z0-9_'$€£¥]+", _NOT_KNOWING.sub(" i ", clause.lower()))
+    return _tokens(_NOT_KNOWING.sub(" i ", clause.lower()))
 
 
-# A sign-off after the question ("... (Atlantic/Canary). Best, Finance", "-- Sam, Finance", "Thanks, Anna (ops)"):
-# a closing word and / or a dash, then at most a name and a role (heldout_v: "Best" had been read as a ranking)
+# A sign-off after the question ("... (Atlantic/Canary). Best, Finance", "Thanks, Anna (ops)", "\n-- Sam, Finance"):
+# a closing word, then at most a name and a role; a dash alone only on a line of its own (heldout_v: "Best" had been
+# read as a ranking). "volume yesterday -- Germany" keeps its filter (the session's review): a dash is no sign-off.
 _CLOSING = (r"(?i:best(?: regards| wishes)?|kind regards|warm regards|regards|cheers|many thanks|thanks(?: again| a lot)?"
-            r"|thank you|br|rgds|sincerely|yours truly)")
+            r"|thank you|sincerely|yours truly)")
 _SIGNER = r"(?:[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)?(?:\s*(?:,|/|\(|-)\s*[A-Za-z][A-Za-z &]{0,30}\)?)?)"
-_SIGN_OFF = re.compile(rf"(?:(?<=[.!?])\s+|\s*\n\s*|\s+(?=--|—))(?:(?:--+|—)\s*{_SIGNER}"
-                       rf"|(?:--+\s*|—\s*)?{_CLOSING}\s*[,!.]?\s*{_SIGNER}?)\s*[.!]?\s*$")
+_SIGN_OFF = re.compile(rf"(?:\s*\n\s*(?:--+|—)\s*(?P<signed>{_SIGNER})|(?:(?<=[.!?])\s+|\s*\n\s*)(?:--+\s*|—\s*)?"
+                       rf"{_CLOSING}\s*[,!.]?\s*(?P<name>{_SIGNER})?)\s*[.!]?\s*$")
 
 
-def without_sign_off(question: str) -> str:
-    """The question without a sign-off at its end (`_SIGN_OFF`); unchanged when it has none."""
-    return _SIGN_OFF.sub("", question)
+def without_sign_off(question: str, parse: Callable[[str], Parsed]) -> str:
+    """The question without a sign-off at its end (`_SIGN_OFF`), when who signed it, parsed alone, names nothing a
+    plan could hold ("Thanks, Stripe team" keeps "Stripe": the question is then read whole); else unchanged."""
+    m = _SIGN_OFF.search(question)
+    if m is None:
+        return question
+    signer = m.group("signed") or m.group("name") or ""
+    if not signer:
+        return question[:m.start()]
+    tail = parse(signer)
+    if (any(getattr(tail, name) for name in (*_PLAN_PARTS, *_VALUES)) or tail.counted or tail.fell_back is not None
+            or any(_plan_word(word) or word in CITIES for word in (*tail.leftovers, *tail.ignored))):
+        return question
+    return question[:m.start()]
+
+
+_RESTATED = re.compile(r"(?<=[.?!])\s+i mean\b\s*,?\s*", re.IGNORECASE)
+
+
+def restated(question: str, parse: Callable[[str], Parsed]) -> Parsed | None:
+    """"What was the volume yesterday in Asia/Muscat? I mean, how much did we take yesterday?" (heldout_v): a question
+    said again after "I mean", naming nothing the first one does not name the same way -> the first one's parse. A
+    correction ("... in Germany last week? I mean, France") is no restatement: None (and the question is refused for
+    its "mean", as before; the session's review)."""
+    m = _RESTATED.search(question)
+    if m is None:
+        return None
+    first, second = parse(question[:m.start()]), parse(question[m.end():])
+    for p in (first, second):
+        if p.refusal or p.leftovers or (p.metric is None and not _answerable(p)):
+            return None
+    said = [name for name in (*_PLAN_PARTS, *_VALUES, "fell_back") if getattr(second, name) not in (None, (), [], {})]
+    if second.metric and second.metric != first.metric:
+        return None
+    return first if all(getattr(second, name) == getattr(first, name) for name in said) else None
 
 
 def clauses(question: str) -> list[str]:
@@ -159,7 +203,7 @@ def _opens(story: list[str], i: int) -> bool:
 def _forwarded(clause: str) -> bool:
     # a name with the sender's role in brackets ("Fwd from Pieter (finance)", heldout_r): the role says it is a sender
     clause = re.sub(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?=\s*\([^()]+\))", " ", clause)
-    words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
+    words = _tokens(clause)
     return bool(_FORWARD.match(" ".join(words))) and all(
         w in _SENDER or w in lx.PEOPLE or i > 0 and words[i - 1] in _HONORIFIC or w in _HONORIFIC
         for i, w in enumerate(words))
@@ -178,7 +222,7 @@ def _header(parsed: Parsed, clause: str) -> Parsed | None:
 
 
 def _greeting(clause: str) -> bool:
-    return bool(_GREETING.fullmatch(" ".join(re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()))))
+    return bool(_GREETING.fullmatch(" ".join(_tokens(clause))))
 
 
 # Whose story a clause may tell besides the question's own people words ("a lot of people bought it", "some students
@@ -223,7 +267,7 @@ def _plan_key(parsed: Parsed) -> tuple:
 def _tells_a_story(clause: str, after: bool) -> bool:
     """Reporting, filler, a first-person aside, or a clause about people or what the speaker did: read by its words
     only (unlike `_may_be_story`, it may name values: it is used to find a story that changed a plan)."""
-    words = re.findall(r"[a-z0-9_'$€£¥]+", clause.lower())
+    words = _tokens(clause)
     if not words or _REQUEST.match(" ".join(words)):
         return False
     if _greeting(clause) or _forwarded(clause):  # set aside only when they name nothing (`without_story`)
@@ -256,6 +300,8 @@ def _first_person(words: list[str], after: bool) -> bool:
     """A first-person clause: after the question an aside ("..., I'm replying to a customer", "..., because I'm
     thinking about the price"); before it, the speaker about themselves ("I am new with the shop register, ...",
     heldout_n), never the request (`_REQUEST`)."""
+    if any(w in ("one", "ones") or w in lx.PAYMENT_NOUNS for w in words):
+        return False  # "I'm worried about the overnight ones: ..." names which payments (the session's review)
     if words[0] in _FIRST_PERSON:
         return True
     return after and words[0] in _ASIDE_CONJUNCTIONS and words[1] in _FIRST_PERSON
@@ -276,8 +322,8 @@ def _story(parsed: Parsed, clause: str, zone: str | None = None) -> Parsed | Non
         return None
     if parsed.counted or parsed.fell_back is not None or _names_a_city(parsed, clause, zone):
         return None
-    leftovers = [w for w in parsed.leftovers if not (zone and CITIES.get(w) == zone)]
-    words = re.findall(r"[a-z0-9_'$€£¥]+", lx.normalise(clause))
+    leftovers = [w for w in parsed.leftovers if not _own_zone_city(w, clause, zone)]
+    words = _tokens(lx.normalise(clause))
     if any(pair == ("i", "am") for pair in zip(words, words[1:])) and "am" in leftovers:
         leftovers.remove("am")  # "I'm replying", "because I am writing": the verb once, not "the am shift"
     for _ in _NOT_KNOWING.finditer(lx.normalise(clause)):  # "I do not know how to answer": the speaker's knowing
@@ -296,9 +342,17 @@ def _story(parsed: Parsed, clause: str, zone: str | None = None) -> Parsed | Non
 def _names_a_city(parsed: Parsed, clause: str, zone: str | None = None) -> bool:
     """A city in the clause, even one the grammar ignored ("tokyo office asking:"): it could be the zone or the place
     the question is about, so the clause is never set aside; unless it is a city of `zone`, the question's own."""
-    text = " ".join(re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()))
-    return any(word in CITIES and CITIES[word] != zone for word in parsed.ignored) or any(
-        " " in city and CITIES[city] != zone and re.search(rf"\b{re.escape(city)}\b", text) for city in CITIES)
+    text = " ".join(_tokens(clause))
+    return any(word in CITIES and not _own_zone_city(word, clause, zone) for word in parsed.ignored) or any(
+        " " in city and not _own_zone_city(city, clause, zone) and re.search(rf"\b{re.escape(city)}\b", text)
+        for city in CITIES)
+
+
+def _own_zone_city(city: str, clause: str, zone: str | None) -> bool:
+    """A city of the question's own zone named as who asks ("santiago office asking:"), never as a place ("customers
+    in Munich complained: ... Berlin time" is about Munich: the session's review)."""
+    return bool(zone) and CITIES.get(city) == zone and not re.search(
+        rf"\b(?:in|from|at|near|around|of|to)\s+(?:the\s+)?{re.escape(city)}\b", " ".join(_tokens(clause)))
 
 
 def _plan_word(word: str) -> bool:
@@ -309,7 +363,7 @@ def _plan_word(word: str) -> bool:
 
 def _in_a_slot(word: str, clause: str) -> bool:
     """Does `word` stand where a value, a grouping or a ranked thing would ("customers on paypal")?"""
-    words = [w for w in re.findall(r"[a-z0-9_'$€£¥]+", clause.lower()) if w not in ("the", "a", "an", "our", "my",
+    words = [w for w in _tokens(clause) if w not in ("the", "a", "an", "our", "my",
                                                                                    "their", "its", "your", "all")]
     return any(i > 0 and words[i - 1] in SLOTS for i, w in enumerate(words) if w == word)
 

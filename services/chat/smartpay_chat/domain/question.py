@@ -336,7 +336,9 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
             parsed.top_n = g.number(counted.group(1))
         # "the 2 fastest gateways", "and the 2 slowest?" (heldout_u: ranked slowest first by "the 2", and refused)
         before = re.search(rf"\b{g.NUM}\s+(?:slowest|fastest|quickest)\b", t.full)
-        if before and t.text[before.start(1):before.end(1)] == before.group(1):
+        rankings = len(re.findall(rf"\b(?:{g.NUM}\s+(?:slowest|fastest|quickest)|(?:top|bottom|which|the)\s+{g.NUM})\b",
+                                  t.full))
+        if before and not counted and rankings == 1 and t.text[before.start(1):before.end(1)] == before.group(1):
             t.blank(*before.span(1))
             parsed.top_n = g.number(before.group(1))
     for m in t.take(rf"\b(?:(top|bottom)\s+{g.NUM}|{g.NUM}\s+(?:{_DESC}|{_ASC})|(?:worst|best)\s+{g.NUM}|(?:which|the|name the|list the|"
@@ -348,6 +350,8 @@ def _ranking(t: g.Text, parsed: g.Parsed) -> None:
         if re.search(rf"\b(?:{_ASC})\b", m.group(0)):
             parsed.order = "asc"
         parsed.order = _judged(m.group(0), parsed)
+    if slow and parsed.metric == "latency":  # "which 3 gateways were fastest": the speed word says the order
+        parsed.order = "desc" if slow.group(1) == "slowest" else "asc"
     for m in t.take(rf"\b(?:make|change|set|switch) (?:it|that|this|them) (?:to )?(?:the )?(?:(top|bottom) )?{g.NUM}(?: instead)?\b"):
         parsed.top_n, parsed.follow_up = g.number(m.group(2)), True  # "make it 5": the last ranking, N rows
         parsed.order = "asc" if m.group(1) == "bottom" else ("desc" if m.group(1) == "top" else parsed.order)

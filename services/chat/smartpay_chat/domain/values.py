@@ -60,8 +60,13 @@ _PAID = r"(?:paid(?: for)?|made|bought|checked out|paying|purchased) (?:with|by|
 _AMOUNT = r"(\d+(?:[.,]\d{1,3})?)"
 # "for GB" too (heldout_k: "the refund rate for GB" lost its filter); a word-like code ("for me", "for US") only in
 # capitals (`_is_code`)
-# "what about FR" (heldout_s: a follow-up changing the country) and "only GB" (heldout_t) too
-_CODE_SLOT = r"\b(?:from|in|for|about|only|just|country|countries|based in|located in|origin)\s+(?:the\s+)?"
+_CODE_SLOT = r"\b(?:from|in|for|country|countries|based in|located in|origin)\s+(?:the\s+)?"
+# "what about FR" (heldout_s: a follow-up changing the country), "only GB" (heldout_t): a code there only at the end
+# or before a payment noun, never in a message written all in capitals ("WHAT ABOUT MY REFUNDS", "JUST IN CASE")
+# and never an abbreviation more often meant ("only PM", "just mc", "about ID verification": the session's review)
+_LOOSE_CODE = (r"\b(?:about|only|just)\s+(?:the\s+)?([a-z]{2})(?=\s*(?:[?.!]|$)|\s+(?:payments?|orders?|transactions?"
+               r"|sales|customers?|ones)\b)")
+_NOT_LOOSE_CODES = frozenset({"am", "pm", "id", "mc"})  # word-like codes ("IT", "MY") need capitals: `_is_code`
 
 
 def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:
@@ -159,6 +164,11 @@ def countries(t: g.Text, original: str) -> list[str]:
         if all(_is_code(c, original) for c in codes):
             found.extend(c.upper() for c in codes)
             t.blank(*m.span())
+    if not original.isupper():
+        for m in list(re.finditer(_LOOSE_CODE, t.text)):
+            if m.group(1) not in _NOT_LOOSE_CODES and _is_code(m.group(1), original):
+                found.append(m.group(1).upper())
+                t.blank(*m.span())
     for m in re.finditer(r"(?<![a-z])([a-z]{2}) (?=(?:payments?|revenue|sales|volume|orders|transactions|customers)\b)",
                          t.full):
         if t.text[m.start(1):m.end(1)] != m.group(1):

@@ -68,7 +68,10 @@ def window(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
 def _same_bounds(first: dict[str, Any], second: dict[str, Any], today: date) -> bool:
     """Do two windows said for one question cover the same time ("last month, i.e. in November", "this week, i.e.
     since Monday": heldout_v)? Both resolved at noon of `today` in one zone (both are calendar words in the
-    question's zone, so one zone compares them); a window that cannot be resolved is no match."""
+    question's zone, so one zone compares them); a rolling window ("the last 12 hours") or one that cannot be resolved
+    is no match."""
+    if any(str(w.get("period", "")).startswith("last_n_") for w in (first, second)):
+        return False  # a rolling window's bounds depend on the moment asked ("today, i.e. the last 12 hours")
     noon = datetime.combine(today, time(12), tzinfo=UTC)
     try:
         return resolve(Window(**first), "UTC", noon) == resolve(Window(**second), "UTC", noon)

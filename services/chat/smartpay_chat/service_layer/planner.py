@@ -130,12 +130,13 @@ class DeterministicPlanner(Planner):
         screened = screen(question)
         if screened is not None:
             return screened
-        question = narrative.without_sign_off(question)
         today = now.astimezone(ZoneInfo(timezone)).date()
+        question = narrative.without_sign_off(question, lambda part: parse(part, today, self._known))
         search = _SEARCH.match(question)
         if search:
             return _search_plan(search.group("scope"), search.group("text"), today, timezone, self._known)
-        parsed = parse(question, today, self._known)
+        parsed = narrative.restated(question, lambda part: parse(part, today, self._known)) or parse(
+            question, today, self._known)
         if parsed.leftovers and not parsed.refusal:  # a story around the question ("Customer says ... - how many")
             parsed = narrative.without_story(question, lambda part: parse(part, today, self._known)) or parsed
         if parsed.refusal:

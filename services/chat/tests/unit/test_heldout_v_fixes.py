@@ -5,7 +5,10 @@ restating the question ("mean"), "I want to confirm the sales"."""
 
 import pytest
 
+from datetime import date
+
 from smartpay_chat.domain.narrative import without_sign_off
+from smartpay_chat.domain.question import parse
 from smartpay_chat.testing import fields, plan
 
 
@@ -18,14 +21,16 @@ def test_an_incident_still_open_is_not_pending_payments():  # heldout_v 108 (ans
 @pytest.mark.parametrize("question, rest", [
     ("Refunded amount per currency for October (Atlantic/Canary). Best, Finance",
      "Refunded amount per currency for October (Atlantic/Canary)."),
-    ("volume yesterday -- Sam, Finance", "volume yesterday"),
+    ("volume yesterday\n-- Sam, Finance", "volume yesterday"),
+    ("volume yesterday -- Germany", "volume yesterday -- Germany"),  # a dash in the line is no sign-off (review)
+    ("Volume yesterday. Thanks, Stripe/Adyen", "Volume yesterday. Thanks, Stripe/Adyen"),  # a value: read whole
     ("How many declines today?\nThanks, Anna (ops)", "How many declines today?"),
     ("Which gateway did best this week? Cheers", "Which gateway did best this week?"),
     ("Best gateway by approval rate this week?", "Best gateway by approval rate this week?"),  # no sign-off
     ("volume yesterday. Best gateway?", "volume yesterday. Best gateway?"),  # "gateway" is no name
 ])
 def test_a_sign_off_is_set_aside(question, rest):  # heldout_v 129 ("Best" ranked: top 1)
-    assert without_sign_off(question) == rest
+    assert without_sign_off(question, lambda part: parse(part, date(2026, 12, 1))) == rest
 
 
 def test_a_sign_off_is_no_ranking():
