@@ -6,10 +6,19 @@ import pytest
 
 from smartpay_shared.events.payloads import PaymentSnapshot
 
+from smartpay_chat.adapters import duckdb_shared
 from smartpay_chat.adapters.duckdb_index import DuckDBPaymentIndex
 from smartpay_chat.domain.document import build_document
 
 T0 = datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _reader_waits_for_each_publish(monkeypatch):
+    """These tests read right after a write: the embedded index's reader waits for every publish it sees
+    (MAX_LAG_SECONDS 0) instead of answering from the one before while its thread catches up. The lag the API
+    runs with, and the thread, are tested in integration/test_duckdb_follower.py."""
+    monkeypatch.setattr(duckdb_shared, "MAX_LAG_SECONDS", 0.0)
 
 
 def make_snapshot(**overrides) -> PaymentSnapshot:

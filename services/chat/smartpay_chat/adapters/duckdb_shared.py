@@ -30,20 +30,25 @@ does no other process can open it, not even read-only. So:
   commits); otherwise (something wrote the main file without publishing) it opens the main file read-only
   for each call. A writer that takes the lock over a publish it cannot trust marks the manifest untrusted
   (readers then read the main file, waiting for it) and publishes a new base before its first batch. An empty
-  or torn manifest is no publish. So: behind by at most the writer's refresh interval, else slower (or 503);
+  or torn manifest is no publish. So: behind by at most the writer's refresh interval plus the reader's
+  MAX_LAG_SECONDS, else slower (or 503);
 - the writing process reads its own writes (through the writer while it holds it), never the publish;
-- the API holds one in-memory DuckDB connection with the base ATTACHed read-only and the delta over it
+- the API holds one in-memory DuckDB database with the base ATTACHed read-only and the delta over it
   (`payments` and `payment_vectors` are views: the base's rows without the delta's keys, plus the delta's;
   `payment_facts` is a table in the reader's memory: `payments` narrowed to the columns aggregates read, copied
   from the base once and brought to each delta in place, so an aggregate scans one table, no join).
-  A new delta is attached and the views replaced under the reader's lock, so a question sees one publish,
-  whole; the base, and so DuckDB's cache of it, stays attached until the base itself changes.
+  A question never pays for a publish (`Follower`): a background thread attaches each new delta and replaces
+  the views and facts in one transaction while questions are answered (each in one read transaction: DuckDB's
+  MVCC shows it one publish, whole), and opens a new base beside the ready one, then swaps it in. The base, and
+  so DuckDB's cache of it, stays attached until the base itself changes. An answer may come from the publish
+  before the current one while that one is less than MAX_LAG_SECONDS (0.5 s) old; an older one is waited for.
 
 A call that meets the other process's lock retries briefly, then raises IndexUnavailable (the queue retries
 the record; the API answers 503 with a retry hint)."""
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import logging
@@ -51,6 +56,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -261,42 +267,74 @@ def _delta_keys(alias: str) -> str:
     return f"SELECT {_KEY} FROM {alias}.{TABLE}"
 
 
+class SnapshotClosed(Exception):
+    """The snapshot was let go (a new base replaced it) before this read began: read the follower's current one."""
+
+
 class Snapshot:
-    """A reader's connection to one publish: in memory, the base ATTACHed read-only, `payments` and
+    """A reader's in-memory DuckDB database over one publish: the base ATTACHed read-only, `payments` and
     `payment_vectors` as views of the base with the delta over it. `switch` moves it to a newer delta of the
     same base (the base stays attached: DuckDB keeps its cache).
 
-    FACTS, what aggregates read, is a table in this connection's memory rather than a view: the base's rows
+    FACTS, what aggregates read, is a table in this database's memory rather than a view: the base's rows
     narrowed to duckdb_plan.FACT_COLUMNS, copied once when the base is opened (sorted by merchant and time, so a
     window's scan skips the other days' segments), and brought to each new delta in place (`_apply_delta`: the
     rows of the old and new delta's keys replaced by the new delta's, or the base's where the new delta no longer
     holds the key). So it holds exactly the rows of `payments` (a test compares them after every switch), and an
-    aggregate scans one table instead of planning and running the base-anti-delta join every time."""
+    aggregate scans one table instead of planning and running the base-anti-delta join every time.
+
+    Reads and switches run on two connections of the one database: `read` on its own cursor inside one
+    transaction, `switch` on the owner's connection in one transaction (ATTACH outside it). DuckDB's MVCC gives
+    a read the views and FACTS as they were committed when it began, so a switch may run while a question is
+    answered (the `Follower`'s thread does): the read sees the old publish whole or the new one whole, never a
+    mix. Only the old delta's DETACH waits for the read in flight (`_reading`); it takes microseconds."""
 
     def __init__(self, path: Path, manifest: dict[str, Any], name: str = TABLE, **embedding: Any):
         self._dir, self.base, self.delta, self._alias = path.parent, manifest["base"], None, None
+        self.generation, self.sequence = manifest["generation"], 0
+        self._reading, self._closed = threading.Lock(), False  # a read in flight; set once let go
         # One DuckDB thread: the API function has 512 MB, a third of a vCPU, and DuckDB splits a scan by row group
         # (122,880 rows): a second thread only hands work over, and waits for the CPU on a busy host (the same
         # aggregates, payments being indexed meanwhile: p50 8.7 ms with one thread, 15.1 ms with two).
         self.connection = self._connection = duckdb.connect(config={"threads": 1})
-        self.index = DuckDBPaymentIndex(self._dir / self.base, name=name, read_only=True,
-                                        connection=self._connection, facts=FACTS, **embedding)
+        self._reader: duckdb.DuckDBPyConnection | None = None
         try:
             self._connection.execute(f"ATTACH {quoted(self._dir / self.base)} AS snap_base (READ_ONLY)")
-            self._connection.execute(f"CREATE TEMP TABLE {FACTS} AS SELECT {_FACT_COLUMNS} FROM snap_base.{TABLE} "
+            self._connection.execute(f"CREATE TABLE {FACTS} AS SELECT {_FACT_COLUMNS} FROM snap_base.{TABLE} "
                                      "ORDER BY merchant_id, created_at")
             self.switch(manifest)
+            self._reader = self._connection.cursor()  # the reads' connection: sees what the owner committed
+            self.index = DuckDBPaymentIndex(self._dir / self.base, name=name, read_only=True,
+                                            connection=self._reader, facts=FACTS, **embedding)
         except BaseException:
             self.close()
             raise
 
+    def holds(self, manifest: dict[str, Any]) -> bool:
+        """Whether this snapshot is `manifest`'s publish or a newer one."""
+        if manifest["base"] == self.base:
+            return self.sequence >= manifest["sequence"]
+        return self.generation > manifest["generation"]
+
+    def read(self, call: Callable[[DuckDBPaymentIndex], T]) -> T:
+        """`call` on this snapshot's index, in one read transaction: every statement sees one publish."""
+        with self._reading:
+            if self._closed:
+                raise SnapshotClosed()
+            self._reader.execute("BEGIN TRANSACTION")
+            try:
+                return call(self.index)
+            finally:
+                self._reader.execute("ROLLBACK")  # read only: nothing to keep
+
     def switch(self, manifest: dict[str, Any]) -> None:
         """Take the manifest's delta (same base): attach it, replace the views and bring FACTS to it in one
-        transaction, detach the old one. On an error nothing changed (the new delta is let go)."""
+        transaction, detach the old one once no read uses it. On an error nothing changed (the new delta is let
+        go). Reads may run meanwhile (they see the publish before the commit); one switch at a time."""
         assert manifest["base"] == self.base
-        delta, old = manifest["delta"], self.delta
+        delta, old = manifest["delta"], self._alias
         alias = f"snap_d{manifest['sequence']}" if delta else None
-        if delta:
+        if delta and alias != old:
             self._connection.execute(f"ATTACH {quoted(self._dir / delta)} AS {alias} (READ_ONLY)")
         try:
             self._connection.execute("BEGIN TRANSACTION")
@@ -307,19 +345,20 @@ class Snapshot:
                         view = (f"{view} b WHERE NOT EXISTS (SELECT 1 FROM {alias}.{table} d WHERE "
                                 f"d.merchant_id = b.merchant_id AND d.payment_id = b.payment_id) "
                                 f"UNION ALL SELECT * FROM {alias}.{table}")
-                    self._connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {view}")
-                self._apply_delta(self._alias, alias)
+                    self._connection.execute(f"CREATE OR REPLACE VIEW {table} AS {view}")
+                self._apply_delta(old, alias)
                 self._connection.execute("COMMIT")
             except BaseException:
                 self._connection.execute("ROLLBACK")
                 raise
         except BaseException:
-            if alias and alias != self._alias:
+            if alias and alias != old:
                 self._connection.execute(f"DETACH {alias}")
             raise
-        if old:
-            self._connection.execute(f"DETACH {self._alias}")
-        self.delta, self._alias = delta, alias
+        self.delta, self._alias, self.sequence = delta, alias, manifest["sequence"]
+        if old and old != alias:
+            with self._reading:  # a read that began before the commit may still scan the old delta
+                self._connection.execute(f"DETACH {old}")
 
     def _apply_delta(self, old: str | None, new: str | None) -> None:
         """FACTS from base + `old` delta to base + `new` delta (either may be None: the base alone). The caller
@@ -339,7 +378,12 @@ class Snapshot:
                                      f"FROM {new}.{TABLE}")
 
     def close(self) -> None:
-        self._connection.close()
+        """Let the database go once no read is in flight (a later read raises SnapshotClosed)."""
+        with self._reading:
+            self._closed = True
+            if self._reader is not None:
+                self._reader.close()
+            self._connection.close()
 
 
 def open_snapshot(path: Path | str, **embedding: Any) -> Snapshot:
@@ -358,6 +402,164 @@ def open_snapshot(path: Path | str, **embedding: Any) -> Snapshot:
     raise IndexUnavailable(f"no published copy of the embedded index {path} to read")
 
 
+MAX_LAG_SECONDS = 0.5  # how long a reader may answer from the publish before the current one
+POLL_SECONDS = 0.05  # how often the follower's thread looks at the manifest between questions
+
+
+class Follower:
+    """The API's reader: answers from a ready Snapshot, which a background thread keeps in step with the
+    publishes, so no question pays for a switch. The thread looks at the manifest every POLL_SECONDS (and when a
+    question saw a newer one): a new delta is switched to in place (`Snapshot.switch`, while questions are
+    answered from the publish before it, see Snapshot); a new base is opened as a new Snapshot beside the ready
+    one (its FACTS copied: ~0.1-0.3 s at 100,000 payments), then swapped in, and the old one let go once the
+    question reading it is answered.
+
+    Staleness: a question answers from the ready snapshot while the publish it lacks is at most `max_lag`
+    seconds old (by the manifest's time, so a process frozen between invocations, as Lambda's, waits on its first
+    question after a long pause); past that it waits for the thread to catch up. So an answer holds every
+    publish made more than `max_lag` seconds before it (plus the writer's refresh interval, 0.25-1 s after the
+    write). With no snapshot ready yet (the first question, `api.warm` at init) it waits for the open. The
+    thread's errors (a base unreadable) are retried; a question waiting on one gets IndexUnavailable after
+    `wait_seconds`."""
+
+    def __init__(self, path: Path, source: Callable[[], dict[str, Any] | None], *, wait_seconds: float,
+                 max_lag: float | None = None, poll: float | None = None, **embedding: Any):
+        self._path, self._source, self._wait, self._embedding = path, source, wait_seconds, embedding
+        self._max_lag = MAX_LAG_SECONDS if max_lag is None else max_lag
+        self._poll = POLL_SECONDS if poll is None else poll
+        self._state = threading.Condition()  # guards everything below
+        self.ready: Snapshot | None = None
+        self._latest: dict[str, Any] | None = None  # the newest manifest seen, and since when (wall time)
+        self._latest_since = 0.0
+        self._behind_since: float | None = None  # wall time since when `ready` lacks a publish
+        self._error: Exception | None = None  # the thread's last failure, None after a success
+        self._closed = False
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def read(self, manifest: dict[str, Any], call: Callable[[DuckDBPaymentIndex], T]) -> T:
+        while True:
+            snapshot = self._snapshot_for(manifest)
+            try:
+                return snapshot.read(call)
+            except SnapshotClosed:  # replaced by a new base between the pick and the read: read that one
+                continue
+
+    def _snapshot_for(self, manifest: dict[str, Any]) -> Snapshot:
+        with self._state:
+            if self._closed:
+                raise IndexUnavailable("the index reader is closed")
+            ready = self.ready
+            if ready is not None and ready.holds(manifest):
+                return ready
+            self._note(manifest)
+            self._start()
+            self._wake.set()
+            if ready is not None and time.time() - self._behind_since <= self._max_lag:
+                return ready  # the thread brings it in; this question answers from the publish before
+            deadline = time.monotonic() + self._wait
+            while self.ready is None or not self.ready.holds(manifest):
+                if self._closed:
+                    raise IndexUnavailable("the index reader is closed")
+                if self._error is not None and time.monotonic() >= deadline:
+                    raise IndexUnavailable(f"the published copy of the embedded index cannot be read: "
+                                           f"{self._error}") from self._error
+                self._state.wait(max(0.01, deadline - time.monotonic()) if self._error else 1.0)
+            return self.ready
+
+    def _note(self, manifest: dict[str, Any]) -> None:
+        """Remember `manifest` if it is newer than any seen, and since when `ready` lacks it (caller holds _state)."""
+        latest = self._latest
+        newer = latest is None or (manifest["generation"], manifest["sequence"]) > (latest["generation"],
+                                                                                   latest["sequence"])
+        if newer:
+            try:
+                published = manifest_path(self._path).stat().st_mtime
+            except FileNotFoundError:
+                published = time.time()
+            self._latest, self._latest_since = manifest, min(published, time.time())
+        if self._behind_since is None or newer:
+            self._behind_since = min(self._behind_since or self._latest_since, self._latest_since)
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="chat-index-follower", daemon=True)
+            self._thread.start()
+            _RUNNING.add(self)
+
+    def _run(self) -> None:
+        pause = 0.0
+        while True:
+            self._wake.wait(pause or self._poll)
+            self._wake.clear()
+            if self._closed:
+                return
+            try:
+                if self._follow():
+                    self._wake.set()  # moved: look again at once (a newer publish may have come meanwhile)
+                pause = 0.0
+            except Exception as e:  # noqa: BLE001 - retried; a waiting question reports it after its wait
+                if str(e) != str(self._error):  # once per cause, not once per retry
+                    log.warning("the index reader could not follow the publish: %s", e)
+                with self._state:
+                    self._error = e
+                    self._state.notify_all()
+                pause = min(max(pause * 2, 0.01), 0.2)
+
+    def _follow(self) -> bool:
+        """One step towards the newest trusted publish seen (here or by a question: with none trusted now, the
+        one a question saw); True when the ready snapshot moved."""
+        manifest = self._source()
+        with self._state:
+            if manifest is not None:
+                self._note(manifest)
+            target, ready = self._latest, self.ready
+            if target is None:
+                return False
+            if ready is not None and ready.holds(target):
+                self._behind_since = None
+                return False
+        if ready is not None and ready.base == target["base"]:
+            ready.switch(target)  # in place, reads meanwhile see the publish before it
+            replaced = None
+        else:
+            fresh = open_snapshot(self._path, **self._embedding)  # the new base beside the ready snapshot
+            with self._state:
+                if self._closed:
+                    fresh.close()
+                    return False
+                replaced, self.ready = self.ready, fresh
+        with self._state:
+            self._error = None
+            self._behind_since = None if self.ready.holds(self._latest) else self._latest_since
+            self._state.notify_all()
+        if replaced is not None:
+            replaced.close()  # once the read in flight on it is answered
+        return True
+
+    def close(self) -> None:
+        with self._state:
+            self._closed = True
+            ready, self.ready = self.ready, None
+            self._state.notify_all()
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+        if ready is not None:
+            ready.close()
+
+
+_RUNNING: weakref.WeakSet[Follower] = weakref.WeakSet()  # followers whose thread was started
+
+
+@atexit.register
+def _stop_followers() -> None:
+    """At exit, stop the followers' threads (a reader not closed): a daemon thread still inside DuckDB when the
+    interpreter finalizes aborts the process ("FATAL: exception not rethrown")."""
+    for follower in list(_RUNNING):
+        follower.close()
+
+
 class SharedFileDuckDBIndex(PaymentIndex):
     def __init__(self, path: Path | str, *, name: str = TABLE, read_only: bool = False,
                  wait_seconds: float = 2.0, embedder: Embedder | None = None,
@@ -366,7 +568,7 @@ class SharedFileDuckDBIndex(PaymentIndex):
         self.name, self._path, self._read_only, self._wait = name, Path(path), read_only, wait_seconds
         self._embedding = {"embedder": embedder, "no_embedder_reason": no_embedder_reason}
         self._hold_reader = hold_reader
-        self._held: Snapshot | None = None  # the reader's connection to the current publish
+        self._follower: Follower | None = None  # the reader's snapshot of the current publish, kept in step
         self._lock = threading.Lock()
         self._idle = idle_close_seconds
         self._max_refresh = max_refresh_seconds
@@ -602,39 +804,14 @@ class SharedFileDuckDBIndex(PaymentIndex):
                 return call(index)
             finally:
                 index.close()
-        with self._lock:
-            self._hold(manifest)
-            return call(self._held.index)
+        return self._reader().read(manifest, call)
 
-    def _hold(self, manifest: dict[str, Any]) -> None:
-        """Move the held connection to `manifest`'s publish: a new delta over the same base is attached in
-        place; a new base opens a new connection (the caller holds `_lock`)."""
-        held = self._held
-        if held is not None and held.base == manifest["base"]:
-            if held.delta != manifest["delta"]:
-                try:
-                    held.switch(manifest)
-                except duckdb.Error as e:  # pruned by a newer publish meanwhile: take that one
-                    newer = read_manifest(self._path)
-                    if newer is None or newer == manifest:
-                        raise IndexUnavailable(f"the published delta {manifest['delta']} is gone: {e}") from e
-                    self._hold(newer)
-            return
-        self._held = None
-        if held is not None:
-            held.close()
-        deadline, pause = time.monotonic() + self._wait, 0.01
-        while True:
-            try:
-                self._held = open_snapshot(self._path, name=self.name, **self._embedding)
-                return
-            except (IndexUnavailable, duckdb.Error) as e:
-                if time.monotonic() + pause > deadline:
-                    if isinstance(e, IndexUnavailable):
-                        raise
-                    raise IndexUnavailable(f"the published copy of the embedded index cannot be read: {e}") from e
-                time.sleep(pause)
-                pause = min(pause * 2, 0.2)
+    def _reader(self) -> Follower:
+        with self._lock:
+            if self._follower is None:
+                self._follower = Follower(self._path, self._trusted, wait_seconds=self._wait, name=self.name,
+                                          **self._embedding)
+            return self._follower
 
     def upsert(self, document: PaymentDocument) -> UpsertResult:
         if self._read_only:
@@ -667,6 +844,6 @@ class SharedFileDuckDBIndex(PaymentIndex):
             if self._writer is not None:
                 self._release()
         with self._lock:
-            if self._held is not None:
-                self._held.close()
-                self._held = None
+            follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.close()

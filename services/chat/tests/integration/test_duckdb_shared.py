@@ -37,7 +37,7 @@ def test_the_reader_holds_the_publish_and_the_writer_still_writes(tmp_path, chat
         writer.upsert(doc)  # would fail with IndexUnavailable if the reader held the main file
         assert reader.execute("m_acme", COUNT, None).matched == n
         assert reader.execute("m_acme", COUNT, None).matched == n
-        deltas.append(reader._held.delta)
+        deltas.append(reader._follower.ready.delta)
     assert connections == [1]  # one connection for every publish: each write came as a new delta, not a copy
     assert len(set(deltas)) == len(docs)
     assert True not in opened_main  # the reader never opened the main file
