@@ -24,7 +24,7 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
          "heldout_n", "heldout_o", "heldout_p",
-         "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w")
+         "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w", "heldout_x")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -462,6 +462,39 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "yesterday@Africa/Lusaka": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
     "yesterday@America/Costa_Rica": (D(2026, 11, 30, 6), D(2026, 12, 1, 6)),
     "yesterday@Europe/Vilnius": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    # heldout_x's (computed with zoneinfo from the local midnights by its writer and checked here; Ljubljana CET +1
+    # (CEST until Oct 25), Addis Ababa +3, Kyiv / Chisinau EET +2, Caracas -4, Puerto Rico -4, Phnom Penh +7, Hong
+    # Kong +8, Sydney AEDT +11, New York EST -5, Berlin CET +1, Etc/GMT-2 = UTC+2)
+    "last_month@Africa/Addis_Ababa": (D(2026, 10, 31, 21), D(2026, 11, 30, 21)),
+    "last_month@Europe/Ljubljana": (D(2026, 10, 31, 23), D(2026, 11, 30, 23)),
+    "last_week@Africa/Addis_Ababa": (D(2026, 11, 22, 21), D(2026, 11, 29, 21)),
+    "last_week@Europe/Ljubljana": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
+    "nov16-22@Australia/Sydney": (D(2026, 11, 15, 13), D(2026, 11, 22, 13)),
+    "nov29@Europe/Kyiv": (D(2026, 11, 28, 22), D(2026, 11, 29, 22)),
+    "nov9-15@Asia/Phnom_Penh": (D(2026, 11, 8, 17), D(2026, 11, 15, 17)),
+    "oct@Europe/Ljubljana": (D(2026, 9, 30, 22), D(2026, 10, 31, 23)),
+    "since_mon@America/New_York": (D(2026, 11, 30, 5), NOW),
+    "since_mon@Europe/Ljubljana": (D(2026, 11, 29, 23), NOW),
+    "since_thu@Europe/Berlin": (D(2026, 11, 25, 23), NOW),
+    "since_thu@Europe/Chisinau": (D(2026, 11, 25, 22), NOW),
+    "since_thu@Europe/Kyiv": (D(2026, 11, 25, 22), NOW),
+    "this_month@America/Puerto_Rico": (D(2026, 12, 1, 4), NOW),
+    "this_week@Africa/Addis_Ababa": (D(2026, 11, 29, 21), NOW),
+    "this_week@America/Caracas": (D(2026, 11, 30, 4), NOW),
+    "this_week@America/Puerto_Rico": (D(2026, 11, 30, 4), NOW),
+    "this_week@Europe/Kyiv": (D(2026, 11, 29, 22), NOW),
+    "this_week@Europe/Ljubljana": (D(2026, 11, 29, 23), NOW),
+    "today@America/Caracas": (D(2026, 12, 1, 4), NOW),
+    "today@America/Puerto_Rico": (D(2026, 12, 1, 4), NOW),
+    "today@Asia/Phnom_Penh": (D(2026, 11, 30, 17), NOW),
+    "today@Europe/Kyiv": (D(2026, 11, 30, 22), NOW),
+    "yesterday@America/Caracas": (D(2026, 11, 30, 4), D(2026, 12, 1, 4)),
+    "yesterday@Asia/Hong_Kong": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
+    "yesterday@Asia/Phnom_Penh": (D(2026, 11, 29, 17), D(2026, 11, 30, 17)),
+    "yesterday@Etc/GMT-2": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    "yesterday@Europe/Chisinau": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    "yesterday@Europe/Kyiv": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
+    "yesterday@Europe/Ljubljana": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
