@@ -152,6 +152,8 @@ def normalise(question: str) -> str:
     text = operators(text)
     text = re.sub(r"\bsmart[- ]pay\b", "smartpay", text)  # our name as a voice assistant writes it: not "pay"
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000 (a comma before three digits groups them)
+    # "under 50€", "2500€ or more" (heldout_x: the sign after the amount was lost): the sign before it, as in "€50"
+    text = re.sub(r"(?<![\w$€£¥.,])(\d+(?:[.,]\d{1,2})?)\s?([€£¥$])(?![\w$€£¥])", r"\2\1", text)
     text = re.sub(r"(?<=\d)k\b", "000", text)
     text = re.sub(r"(?<=\d)\s*(?:h|hrs?)\b", " hours", text)
     text = re.sub(r"(?<=\d)\s*d\b", " days", text)

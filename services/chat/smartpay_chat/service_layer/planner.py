@@ -148,7 +148,7 @@ class DeterministicPlanner(Planner):
             return refusal(f"part of your message (\"{story.strip()}\") would change the question: ask the question "
                            "on its own, with every filter it needs")
         base = previous if previous is not None and settle.follows_up(parsed) else None
-        if base is None and parsed.top_n is not None and not parsed.group_by:
+        if parsed.top_n is not None and not parsed.group_by and not (base is not None and base.group_by):
             # "make it 5" with nothing to follow, "which is the slowest", "volume limit 3": a ranking of nothing
             return refusal("a ranking needs something to rank: name a grouping, for example \"top five countries by "
                            "payment count\"")

@@ -69,7 +69,8 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # after the run, it passed).
 # After heldout_s's and heldout_t's fixes (the same session): heldout_p 158/158, heldout_q 158/159, heldout_r 157/158,
 # heldout_s 156/156, heldout_t 159/159, no wrong answer; heldout_u 151/151 after its fix, heldout_v 155/155 after its, heldout_w 153/154 after its (one refusal
-# left: "I am not very good with computers, but ...": "with computers" stands where a method would).
+# left: "I am not very good with computers, but ...": "with computers" stands where a method would), heldout_x 159/159
+# after its.
 FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (157 / 160, 0), "heldout_i": (153 / 153, 0),
@@ -80,7 +81,7 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_r": (157 / 158, 0), "heldout_s": (156 / 156, 0),
           "heldout_t": (159 / 159, 0), "heldout_u": (151 / 151, 0),
           "heldout_v": (155 / 155, 0), "heldout_w": (153 / 154, 0),
-          "heldout_x": (155 / 159, 2)}
+          "heldout_x": (159 / 159, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
