@@ -65,7 +65,7 @@ from typing import IO, Any, TypeVar
 import duckdb
 
 from smartpay_chat.adapters import duckdb_plan, duckdb_search
-from smartpay_chat.adapters.duckdb_index import TABLE, DuckDBPaymentIndex, quoted
+from smartpay_chat.adapters.duckdb_index import TABLE, DuckDBPaymentIndex, quoted, transaction
 from smartpay_chat.domain.batch_writes import key_of
 from smartpay_chat.domain.document import PaymentDocument
 from smartpay_chat.domain.errors import IndexUnavailable
@@ -337,8 +337,7 @@ class Snapshot:
         if delta and alias != old:
             self._connection.execute(f"ATTACH {quoted(self._dir / delta)} AS {alias} (READ_ONLY)")
         try:
-            self._connection.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(self._connection):  # a failed COMMIT is the error raised, not the ROLLBACK's after it
                 for table in _TABLES:
                     view = f"SELECT * FROM snap_base.{table}"
                     if delta:
@@ -347,18 +346,17 @@ class Snapshot:
                                 f"UNION ALL SELECT * FROM {alias}.{table}")
                     self._connection.execute(f"CREATE OR REPLACE VIEW {table} AS {view}")
                 self._apply_delta(old, alias)
-                self._connection.execute("COMMIT")
-            except BaseException:
-                self._connection.execute("ROLLBACK")
-                raise
         except BaseException:
             if alias and alias != old:
                 self._connection.execute(f"DETACH {alias}")
             raise
         self.delta, self._alias, self.sequence = delta, alias, manifest["sequence"]
         if old and old != alias:
-            with self._reading:  # a read that began before the commit may still scan the old delta
-                self._connection.execute(f"DETACH {old}")
+            try:
+                with self._reading:  # a read that began before the commit may still scan the old delta
+                    self._connection.execute(f"DETACH {old}")
+            except duckdb.Error as e:  # the views already read the new delta: the old one stays attached, unused
+                log.warning("could not detach the old delta %s: %s", old, e)
 
     def _apply_delta(self, old: str | None, new: str | None) -> None:
         """FACTS from base + `old` delta to base + `new` delta (either may be None: the base alone). The caller
