@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.bench_saga import DONE, Payer, Probe, local_stack, merchant_session, open_loop
+from bench.bench_saga import DONE, Payer, Probe, final_views, local_stack, merchant_session, open_loop
 from bench.saga_ceiling import stats
 from smartpay_payment.testing.local_stack import Emulators
 
@@ -104,7 +104,8 @@ def drive(payer: Payer, probe: Probe, n: int, rate: float) -> dict[str, Any]:
 
 def outcome(payer: Payer, driven: dict[str, Any]) -> dict[str, Any]:
     """What became of the driven sagas (read after the window: the reads are not a saga's cost)."""
-    statuses = [payer.view(pid).get("status") for pid in driven["ids"]]
+    views = final_views(payer, driven["ids"])
+    statuses = [views[pid].get("status") for pid in driven["ids"]]
     return {"sent": len(driven["ids"]), "refused": len(driven["errors"]), "errors": driven["errors"][:3],
             "completed": sum(1 for s in statuses if s in DONE), "indexed": statuses.count("indexed")}
 

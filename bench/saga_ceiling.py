@@ -2,11 +2,12 @@
 
 The stack's moto counts what it answers per API action (`GET /_smartpay/requests`,
 smartpay_shared.local.moto_server). Over sagas run one at a time, the difference of two counts divided
-by the sagas gives one saga's call mix: its PutEvents, its queue deliveries (one delete each: batch
-size 1, every delivery is received once and deleted once), its DynamoDB calls. `Ceiling` replays that
+by the sagas gives one saga's call mix: its PutEvents, its delete calls, its DynamoDB calls; its queue deliveries come from
+the saga's own events and the manifests' subscriptions (bench_saga's hop count), since the workers coalesce
+deletes across invocations (one DeleteMessageBatch may carry several deliveries). `Ceiling` replays that
 mix with bare boto3 calls and no service code: PutEvents on the stack's bus (every platform rule is
 evaluated) fanning out through rules of its own into a queue of its own as many deliveries as the
-saga's, a receive + delete per delivery, and the DynamoDB calls on scratch items of a payment record's
+saga's, a receive per delivery and as many delete calls as the saga's, and the DynamoDB calls on scratch items of a payment record's
 size in the payments table. Idle traffic (empty long polls, the sweeper's scans, X-Ray, Cognito) is
 not replayed. From `threads` threads at once for `seconds`: sagas/s = the most this emulator carries
 of that mix at that concurrency, the baseline the sustained throughput is compared with."""
@@ -41,11 +42,13 @@ def delta(after: dict[str, dict[str, float]], before: dict[str, dict[str, float]
     return out
 
 
-def per_saga_mix(counted: dict[str, dict[str, float]], sagas: int) -> dict[str, float]:
-    """One saga's replayed calls: PutEvents, deliveries (deletes), and the DynamoDB actions above."""
+def per_saga_mix(counted: dict[str, dict[str, float]], sagas: int, deliveries: float | None = None) -> dict[str, float]:
+    """One saga's replayed calls: PutEvents, deliveries (`deliveries` per saga; without it, one per delete call,
+    as when every delivery was deleted on its own), delete calls, and the DynamoDB actions above."""
     n = {action: v["n"] for action, v in counted.items()}
-    deliveries = n.get("AmazonSQS.DeleteMessage", 0) + n.get("AmazonSQS.DeleteMessageBatch", 0)
-    mix = {"PutEvents": n.get("AWSEvents.PutEvents", 0) / sagas, "deliveries": deliveries / sagas}
+    deletes = (n.get("AmazonSQS.DeleteMessage", 0) + n.get("AmazonSQS.DeleteMessageBatch", 0)) / sagas
+    mix = {"PutEvents": n.get("AWSEvents.PutEvents", 0) / sagas,
+           "deliveries": deletes if deliveries is None else max(deliveries, deletes), "deletes": deletes}
     for action in DYNAMO_REPLAYED:
         mix[action] = n.get(f"DynamoDB.{action}", 0) / sagas
     return {k: round(v, 2) for k, v in mix.items()}
@@ -62,6 +65,13 @@ def where_time_goes(counted: dict[str, dict[str, float]], top: int = 8) -> list[
              "mean_ms": round(1000 * v["seconds"] / v["n"], 2)} for a, v in rows]
 
 
+def delete_groups(handles: list[str], calls: int) -> list[list[str]]:
+    """`handles` split into `calls` delete calls as even as they come (at most 10 each, SQS's batch limit)."""
+    calls = max(calls, -(-len(handles) // 10), 1)
+    groups = [handles[i::calls] for i in range(calls)]
+    return [g for g in groups if g]
+
+
 class Ceiling:
     def __init__(self, endpoint: str, bus: str, table: str, mix: dict[str, float]):
         kw = dict(endpoint_url=endpoint, region_name="us-east-1")
@@ -74,6 +84,7 @@ class Ceiling:
         # Each put fans out to k deliveries: rule j matches the detail types f<k> for every k >= j.
         self.fanouts = [deliveries // self.puts + (1 if i < deliveries % self.puts else 0) for i in range(self.puts)]
         self.rules = [f"{self.name}-r{j}" for j in range(1, max(self.fanouts) + 1)]
+        self.deletes = max(1, min(deliveries, round(mix.get("deletes", deliveries))))  # delete calls per saga
 
     def __enter__(self) -> Ceiling:
         self.url = self.sqs.create_queue(QueueName=self.name)["QueueUrl"]
@@ -118,10 +129,13 @@ class Ceiling:
             self.events.put_events(Entries=[{"Source": SOURCE, "DetailType": f"f{k}", "EventBusName": self.bus,
                                              "Detail": json.dumps({"record": RECORD[:1500]})}])
         self._dynamo(key, version, calls)
+        handles = []
         for _ in range(sum(self.fanouts)):
             got = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=1, WaitTimeSeconds=1)
-            for m in got.get("Messages", []):
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+            handles += [m["ReceiptHandle"] for m in got.get("Messages", [])]
+        for group in delete_groups(handles, self.deletes):
+            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=[
+                {"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(group)])
 
     def run(self, threads: int, seconds: float) -> dict[str, Any]:
         done, lock, stop = [0], threading.Lock(), time.monotonic() + seconds
@@ -153,4 +167,4 @@ class Ceiling:
         counted = delta(stats(self.endpoint), before)
         return {"threads": threads, "seconds": round(elapsed, 1), "sagas": done[0],
                 "sagas_per_s": round(done[0] / elapsed, 2), "puts_per_saga": self.puts,
-                "deliveries_per_saga": sum(self.fanouts), "emulator_time": where_time_goes(counted)}
+                "deliveries_per_saga": sum(self.fanouts), "delete_calls_per_saga": self.deletes, "emulator_time": where_time_goes(counted)}

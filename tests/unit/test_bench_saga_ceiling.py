@@ -1,7 +1,7 @@
 """The pure parts of the saga benchmark's emulator ceiling and saturation diagnosis (bench/)."""
 
 from bench.cpu import diagnosis
-from bench.saga_ceiling import Ceiling, delta, per_saga_mix, where_time_goes
+from bench.saga_ceiling import Ceiling, delete_groups, delta, per_saga_mix, where_time_goes
 
 
 def test_a_sagas_mix_is_the_emulators_count_difference_per_saga():
@@ -12,8 +12,11 @@ def test_a_sagas_mix_is_the_emulators_count_difference_per_saga():
     assert counted["AWSEvents.PutEvents"] == {"n": 60, "seconds": 3.0}
     mix = per_saga_mix(counted, sagas=10)
     # Idle long polls are not a saga's work: a delivery is its delete (batch size 1).
-    assert mix == {"PutEvents": 6.0, "deliveries": 9.0, "GetItem": 0.0, "PutItem": 0.0, "UpdateItem": 6.4,
-                   "DeleteItem": 0.0, "Query": 0.0}
+    assert mix == {"PutEvents": 6.0, "deliveries": 9.0, "deletes": 9.0, "GetItem": 0.0, "PutItem": 0.0,
+                   "UpdateItem": 6.4, "DeleteItem": 0.0, "Query": 0.0}
+    # Deletes coalesced across invocations: the deliveries come from the hop count, the delete calls stay counted.
+    coalesced = per_saga_mix(counted, sagas=10, deliveries=11)
+    assert (coalesced["deliveries"], coalesced["deletes"]) == (11, 9.0)
     # Long polls wait for messages by design: left out of where the emulator's time goes.
     assert [row["action"] for row in where_time_goes(counted)] == ["AWSEvents.PutEvents", "DynamoDB.UpdateItem",
                                                                   "AmazonSQS.DeleteMessage"]
@@ -37,3 +40,14 @@ def test_saturation_is_named_from_the_windows_own_figures():
         == "the emulator: 93 % of its replayed ceiling"
     assert diagnosis({"process_cpu_pct": {"moto": 50.0}, "machine_cpu_pct": 60.0, "cores": 2}, 0.4) \
         .startswith("no process at a full core")
+
+
+def test_the_replay_deletes_in_as_many_calls_as_the_saga_and_never_more_than_ten_a_call():
+    handles = [f"h{i}" for i in range(11)]
+    groups = delete_groups(handles, 4)
+    assert len(groups) == 4 and sorted(h for g in groups for h in g) == sorted(handles)
+    assert [len(g) for g in delete_groups(handles, 1)] == [6, 5]  # 11 cannot go in one call
+    assert delete_groups([], 3) == []
+    mix = {"PutEvents": 5, "deliveries": 11, "deletes": 4.6, "GetItem": 0, "PutItem": 0, "UpdateItem": 0,
+           "DeleteItem": 0, "Query": 0}
+    assert Ceiling("http://127.0.0.1:1", "bus", "table", mix).deletes == 5

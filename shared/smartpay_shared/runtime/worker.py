@@ -11,7 +11,11 @@ another slot was polling parks, and a slot that receives messages wakes a parked
 So an idle queue has one long poll waiting on it (not `concurrency` of them: each empty answer cost the
 worker and the emulator CPU, and every message woke every waiting poll in the emulator), while a slot is
 free there is always one polling, and under load every slot polls. A message therefore finds a poller
-waiting whenever a slot is free, as before."""
+waiting whenever a slot is free, as before.
+
+Like the mapping again, the records the handler succeeded on are deleted in batches across the concurrent
+invocations, not one DeleteMessageBatch per invocation: one DeleteBatcher per queue (runtime/deletes.py), up to
+10 entries a call; a failed record is never deleted, and stopping sends every delete still waiting."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from smartpay_shared.runtime.deletes import DeleteBatcher
 from smartpay_shared.runtime.lambda_context import LocalLambdaContext
 
 log = logging.getLogger("smartpay.worker")
@@ -103,6 +108,7 @@ class SqsWorker:
         on_batch: Callable[[BatchResult], None] | None = None,
         around_invoke: Callable[[list[dict[str, Any]], Callable[[], Any]], Any] | None = None,
         concurrency: int = 1,
+        delete_linger: float = 0.1,
     ):
         if not 1 <= batch_size <= 10:
             raise ValueError("batch_size must be 1..10 (the SQS receive limit)")
@@ -125,6 +131,7 @@ class SqsWorker:
         self._polling = 0  # slots waiting on receive_message now
         self._parked = 0  # slots parked after an empty poll
         self._wakeups = 0  # parked slots asked to poll again (never more than are parked)
+        self._deletes = DeleteBatcher(sqs_client, queue_url, linger=delete_linger)
         self._queue_arn = self._sqs.get_queue_attributes(
             QueueUrl=queue_url, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
@@ -147,11 +154,15 @@ class SqsWorker:
                  self.concurrency)
         slots = [threading.Thread(target=self._slot, args=(i,), name=f"{self._function_name}-{i}", daemon=True)
                  for i in range(1, self.concurrency)]
-        for slot in slots:
-            slot.start()
-        self._slot(0)
-        for slot in slots:
-            slot.join()
+        self._deletes.start()
+        try:
+            for slot in slots:
+                slot.start()
+            self._slot(0)
+            for slot in slots:
+                slot.join()
+        finally:
+            self._deletes.close()  # every delete still waiting is sent
         log.info("worker %s stopped", self._function_name)
 
     def _slot(self, index: int) -> None:
@@ -250,15 +261,7 @@ class SqsWorker:
             log.exception("handler raised: the whole batch of %d is retried", len(records))
             failed = set(ids)
         done = [m for m in messages if m["MessageId"] not in failed]
-        self._delete(done)
+        # Only what succeeded; while run() runs, coalesced with the other invocations' deletes, else sent now.
+        self._deletes.submit(m["ReceiptHandle"] for m in done)
         return BatchResult(len(messages), len(done), len(failed))
-
-    def _delete(self, messages: list[dict[str, Any]]) -> None:
-        if not messages:
-            return
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
-        response = self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
-        for failure in response.get("Failed", []):
-            # Not fatal: the message reappears and idempotent handlers shrug off the duplicate.
-            log.error("delete failed for entry %s: %s", failure.get("Id"), failure.get("Message"))
 

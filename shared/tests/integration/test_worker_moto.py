@@ -290,3 +290,114 @@ def test_an_idle_worker_keeps_one_poll_waiting_and_a_burst_still_gets_every_slot
     assert max(waiting) == 1 and idle_calls <= 3  # four slots, one poll waiting (was: four, ~8 calls)
     assert len(done) == 9 and max(peaks[1:]) == 4  # the burst: four at a time again
     assert depth(sqs, url) == 0
+
+
+class CountingCalls:
+    """The SQS client, counting receive and delete calls and the messages they carried; `fail_deletes` makes
+    that many DeleteMessageBatch calls fail as a whole first (the emulator restarting)."""
+
+    def __init__(self, sqs, fail_deletes=0):
+        self.sqs, self.lock, self.fail_deletes = sqs, threading.Lock(), fail_deletes
+        self.receives, self.received, self.deletes, self.deleted = 0, 0, 0, []
+
+    def __getattr__(self, name):
+        return getattr(self.sqs, name)
+
+    def receive_message(self, **kwargs):
+        got = self.sqs.receive_message(**kwargs)
+        with self.lock:
+            self.receives += 1
+            self.received += len(got.get("Messages", []))
+        return got
+
+    def delete_message_batch(self, **kwargs):
+        with self.lock:
+            self.deletes += 1
+            if self.fail_deletes:
+                self.fail_deletes -= 1
+                raise ConnectionError("emulator restarting")
+        answer = self.sqs.delete_message_batch(**kwargs)
+        with self.lock:
+            self.deleted += [e["ReceiptHandle"] for e in kwargs["Entries"]]
+        return answer
+
+
+def run_until(worker, until, seconds=60):
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    pause = threading.Event()
+    try:
+        for _ in range(int(seconds * 10)):
+            if until():
+                break
+            pause.wait(0.1)
+    finally:
+        worker.stop()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+
+
+def test_a_burst_is_deleted_in_few_calls_and_only_what_succeeded_is_deleted(roomy_queue, envelope):
+    """Like the mapping: a burst of 40 one-record invocations, 8 at a time, costs far fewer delete calls than
+    one per invocation (coalesced across the concurrent invocations); the records whose handler failed are
+    never deleted, every other one exactly once."""
+    sqs, url, _ = roomy_queue
+    calls = CountingCalls(sqs)
+    lock, running, peaks, done, failed = threading.Lock(), [0], [], [], []
+
+    def handle(env):
+        with lock:
+            running[0] += 1
+            peaks.append(running[0])
+        threading.Event().wait(0.3)
+        with lock:
+            running[0] -= 1
+            if env.data.payment_id.endswith("7"):
+                failed.append(env.data.payment_id)
+                raise RuntimeError("declined by the test")
+            done.append(env.data.payment_id)
+
+    consumer = QueueConsumer({"payment.requested": handle}, logger=Logger(service="test"))
+    worker = SqsWorker(calls, url, consumer, function_name="test", region="us-east-1", wait_time_seconds=1,
+                       batch_size=1, concurrency=8)
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(bus_event(envelope("pay_WARM0000")), default=str))
+    ids = [f"pay_BURST{i:03d}" for i in range(40)]
+    thread = threading.Thread(target=lambda: run_until(worker, lambda: len(done) + len(failed) == 41))
+    thread.start()
+    pause = threading.Event()
+    for _ in range(100):  # the cold start is over and the slots parked
+        if done:
+            break
+        pause.wait(0.1)
+    pause.wait(2.5)
+    before_deletes = calls.deletes
+    for start in range(0, 40, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": json.dumps(bus_event(envelope(pid)), default=str)}
+            for i, pid in enumerate(ids[start:start + 10])])
+    thread.join(timeout=90)
+    assert sorted(done + failed) == sorted(ids + ["pay_WARM0000"])
+    assert max(peaks) <= 8
+    burst_deletes = calls.deletes - before_deletes
+    assert burst_deletes <= 18, burst_deletes  # was one call per succeeded record (36)
+    assert len(calls.deleted) == 37 and len(set(calls.deleted)) == 37  # 36 + the warm-up, each once
+    assert depth(sqs, url) == 4  # the four failed records, left to their visibility timeout
+
+
+def test_stopping_sends_every_delete_still_waiting_and_a_failed_delete_call_is_tried_again(roomy_queue, envelope):
+    """A worker stopped right after its invocations succeeded deletes their records before run() returns (a
+    linger far longer than the test); a DeleteMessageBatch call that fails as a whole is sent again."""
+    sqs, url, _ = roomy_queue
+    calls = CountingCalls(sqs, fail_deletes=1)
+    done = []
+    consumer = QueueConsumer({"payment.requested": lambda env: done.append(env.data.payment_id)},
+                             logger=Logger(service="test"))
+    worker = SqsWorker(calls, url, consumer, function_name="test", region="us-east-1", wait_time_seconds=1,
+                       batch_size=1, concurrency=4, delete_linger=600)
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "MessageBody": json.dumps(bus_event(envelope(f"pay_STOP{i:04d}")), default=str)}
+        for i in range(6)])
+    run_until(worker, lambda: len(done) == 6)
+    assert len(done) == 6
+    assert len(calls.deleted) == 6
+    assert depth(sqs, url) == 0
