@@ -323,10 +323,11 @@ def _story(parsed: Parsed, clause: str, zone: str | None = None) -> Parsed | Non
     if parsed.counted or parsed.fell_back is not None or _names_a_city(parsed, clause, zone):
         return None
     leftovers = [w for w in parsed.leftovers if not _own_zone_city(w, clause, zone)]
-    words = _tokens(lx.normalise(clause))
+    normalised = lx.normalise(clause)
+    words = _tokens(normalised)
     if any(pair == ("i", "am") for pair in zip(words, words[1:])) and "am" in leftovers:
         leftovers.remove("am")  # "I'm replying", "because I am writing": the verb once, not "the am shift"
-    for _ in _NOT_KNOWING.finditer(lx.normalise(clause)):  # "I do not know how to answer": the speaker's knowing
+    for _ in _NOT_KNOWING.finditer(normalised):  # "I do not know how to answer": the speaker's knowing
         for word in ("not", "no"):
             if word in leftovers:
                 leftovers.remove(word)

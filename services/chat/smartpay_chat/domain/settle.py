@@ -54,10 +54,8 @@ def follows_up(parsed) -> bool:
         return True
     if parsed.metric is None:
         return not parsed.payment_noun
-    if parsed.top_n is not None and not parsed.group_by:  # "... >> the 2 fastest" (heldout_x): the last grouping, ranked
-        return not (parsed.window or parsed.payment_noun or parsed.amounts
-                    or any(getattr(parsed, name) for name in FILTER_FIELDS))
-    return not (parsed.window or parsed.group_by or parsed.top_n or parsed.payment_noun or parsed.amounts
+    # a ranking alone follows up too: "... >> the 2 fastest" ranks the last grouping (heldout_x)
+    return not (parsed.window or parsed.group_by or parsed.payment_noun or parsed.amounts
                 or any(getattr(parsed, name) for name in FILTER_FIELDS))
 
 
