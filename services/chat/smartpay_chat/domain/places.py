@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-# ISO 3166-1 alpha-2, every assigned code.
-ISO_COUNTRIES = frozenset("""
-AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC
-CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE
-GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM
-KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ
-NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH
-SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG
-VI VN VU WF WS YE YT ZA ZM ZW""".split())
+import unicodedata
+
+import pycountry
+
+# ISO 3166-1 alpha-2, every assigned code (pycountry's ISO table: data, no I/O beyond reading its package file).
+ISO_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
 # Codes that are also everyday words: recognised only when written in capitals ("payments from IT").
 WORDLIKE_CODES = frozenset({"AD", "AM", "AS", "AT", "BE", "BY", "DO", "GO", "HE", "HI", "ID", "IN", "IS", "IT", "ME",
                             "MY", "NO", "OR", "SO", "TO", "UP", "US", "WE", "AN", "PM", "PA", "MA", "LA", "CA",
                             "DE", "ES", "PT", "MT", "ET", "CO"})
-COUNTRY_NAMES = {
+_EVERYDAY_NAMES = {
     "germany": "DE", "france": "FR", "spain": "ES", "italy": "IT", "netherlands": "NL", "the netherlands": "NL",
     "holland": "NL", "united kingdom": "GB", "the united kingdom": "GB", "the uk": "GB", "uk": "GB",
     "great britain": "GB", "britain": "GB", "england": "GB", "united states": "US", "the united states": "US",
@@ -29,8 +26,36 @@ COUNTRY_NAMES = {
     "kuwait": "KW", "oman": "OM", "jordan": "JO", "israel": "IL", "egypt": "EG", "nigeria": "NG", "kenya": "KE",
     "luxembourg": "LU", "iceland": "IS", "ukraine": "UA", "thailand": "TH", "vietnam": "VN", "indonesia": "ID",
     "philippines": "PH", "the philippines": "PH", "malaysia": "MY", "taiwan": "TW", "pakistan": "PK",
-    "qatar": "QA",
+    "qatar": "QA", "russia": "RU", "palestine": "PS", "micronesia": "FM", "ivory coast": "CI", "cape verde": "CV",
+    "burma": "MM", "east timor": "TL", "macau": "MO", "bosnia": "BA", "macedonia": "MK", "swaziland": "SZ",
+    "vatican": "VA", "vatican city": "VA", "holy see": "VA", "brunei": "BN", "the bahamas": "BS", "the gambia": "GM",
+    "drc": "CD", "democratic republic of the congo": "CD", "british virgin islands": "VG",
+    "us virgin islands": "VI",
 }
+# ISO names that are also a US state, a first name or a word ("Georgia", "New Jersey", "Chad", "a reunion"): never
+# read as a country (an unknown word after "from / in" is refused; the ISO code works: "from GE").
+_AMBIGUOUS_NAMES = frozenset({"georgia", "jersey", "chad", "reunion", "réunion"})
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _iso_names() -> dict[str, str]:
+    """Every country's ISO short name and common name, lower case, with and without accents ("türkiye", "turkiye");
+    not the names written with a comma or brackets ("Korea, Republic of"): the everyday names cover those."""
+    names = {}
+    for country in pycountry.countries:
+        for name in {country.name, getattr(country, "common_name", country.name)}:
+            if "," in name or "(" in name:
+                continue
+            for form in {name.lower(), _ascii(name.lower())}:
+                if form not in _AMBIGUOUS_NAMES:
+                    names[form] = country.alpha_2
+    return names
+
+
+COUNTRY_NAMES = {**_iso_names(), **_EVERYDAY_NAMES}
 DEMONYMS = {
     "german": "DE", "french": "FR", "spanish": "ES", "italian": "IT", "dutch": "NL", "british": "GB", "english": "GB",
     "american": "US", "japanese": "JP", "brazilian": "BR", "indian": "IN", "canadian": "CA", "australian": "AU",

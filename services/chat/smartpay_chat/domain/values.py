@@ -174,6 +174,8 @@ def countries(t: g.Text, original: str) -> list[str]:
         if t.text[m.start(1):m.end(1)] != m.group(1):
             continue  # already understood as something else
         before = t.full[:m.start()].split()[-1:] or [""]
+        if m.group(1) in _NOT_LOOSE_CODES:
+            continue  # "only PM payments": the afternoon's, not Saint Pierre and Miquelon's (refused: no such filter)
         if _is_code(m.group(1), original) or (m.group(1) == "us" and before[0] not in (
                 "show", "give", "tell", "send", "let", "get", "for", "to", "help", "with", "against")):
             found.append(m.group(1).upper())

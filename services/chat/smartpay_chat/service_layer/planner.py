@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
                                       Window, narrower_than_numerator, statuses_for)
-from smartpay_chat.domain import narrative, settle, values
+from smartpay_chat.domain import grammar as g, narrative, places, settle, values
 from smartpay_chat.domain.question import judged_order, parse
 from smartpay_shared import pan
 
@@ -41,6 +41,16 @@ CARD_DATA_REASON = ("card numbers, security codes and full card details are neve
                     "their number or status")
 _INJECTION = (r"\bignore\b.*\b(instructions?|rules|previous|above|filters?)\b|\bsystem prompt\b|\bdisregard\b"
               r"|\byou are now\b|\bdrop table\b|\bselect\s+\*|\bunion\s+select\b|;\s*--|\bjailbreak\b|\bpretend\b")
+def _alternation(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+# Which payment an action names, in up to three words: its gateway, currency or country adjective are the
+# grammar's own catalogues (one source of truth), the rest are words that only describe a payment to act on.
+_ACTION_OBJECT_WORDS = _alternation(
+    [*g.GATEWAYS, *(code.lower() for code in places.CURRENCY_CODES), *places.DEMONYMS,
+     "solana wallet", "wallet", "card", "crypto", "pending", "open", "stuck", "big", "large", "small", "last",
+     "latest", "recent", "duplicate", "double", "wrong", "yesterday's", "today's"])
 # A request to act on payments ("refund payment pay_...", "please cancel this order", "void all pending payments"):
 # an imperative verb at the start (after polite openers) with a payment as its object. Never a lookup or a count.
 _ACTION = (r"^\W*(?:\[[^\]]{1,40}\]\W*)*(?:(?:hi|hey|hello|please|pls|kindly|can you|could you|would you|will you|can we|could we|"
@@ -49,9 +59,7 @@ _ACTION = (r"^\W*(?:\[[^\]]{1,40}\]\W*)*(?:(?:hi|hey|hello|please|pls|kindly|can
            r"decline|reject|block|unblock|release|settle|delete|remove|issue an? (?:refund|chargeback) (?:for|on|of)|"
            r"process an? refund (?:for|on|of))\s+(?:(?:the|this|that|these|those|a|an|my|our|all|every|each|all of (?:the|our))\s+)*"
            # which payment, in up to three words (heldout_t: "can you refund the Amazon Pay order from yesterday")
-           r"(?:(?:[a-z]+ed|pending|open|stuck|amazon pay|amazon|stripe|solana|solana wallet|wallet|card|crypto|eur|usd"
-           r"|gbp|jpy|bhd|[$€£¥]?\d+(?:[.,]\d+)?|big|large|small|last|latest|recent|duplicate|double|wrong|german"
-           r"|french|spanish|british|japanese|american|yesterday's|today's)\s+){0,3}"
+           rf"(?:(?:[a-z]+ed|{_ACTION_OBJECT_WORDS}|[$€£¥]?\d+(?:[.,]\d+)?)\s+){{0,3}}"
            r"(?:payments?|transactions?|orders?|charges?|txns?|it|them|pay_)")
 ACTION_REASON = ("I only answer questions about payments: I can't refund, cancel, capture, charge or otherwise change "
                  "one (use the dashboard or the payments API for that)")
