@@ -24,7 +24,8 @@ from smartpay_chat.paraphrase_oracle import APPROVED, MONEY, oracle
 PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g",
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
          "heldout_n", "heldout_o", "heldout_p",
-         "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w", "heldout_x")
+         "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w", "heldout_x",
+         "heldout_y")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -495,6 +496,32 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "yesterday@Europe/Chisinau": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
     "yesterday@Europe/Kyiv": (D(2026, 11, 29, 22), D(2026, 11, 30, 22)),
     "yesterday@Europe/Ljubljana": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    # heldout_y (session 19)
+    "last_month@Asia/Manila": (D(2026, 10, 31, 16), D(2026, 11, 30, 16)),
+    "last_month@Asia/Seoul": (D(2026, 10, 31, 15), D(2026, 11, 30, 15)),
+    "last_week@America/Argentina/Buenos_Aires": (D(2026, 11, 23, 3), D(2026, 11, 30, 3)),
+    "last_week@Asia/Manila": (D(2026, 11, 22, 16), D(2026, 11, 29, 16)),
+    "last_week@Europe/Lisbon": (D(2026, 11, 23), D(2026, 11, 30)),
+    "nov14": (D(2026, 11, 14), D(2026, 11, 15)),
+    "nov16-22@Europe/Lisbon": (D(2026, 11, 16), D(2026, 11, 23)),
+    "nov22-28": (D(2026, 11, 22), D(2026, 11, 29)),
+    "nov29@Asia/Manila": (D(2026, 11, 28, 16), D(2026, 11, 29, 16)),
+    "nov@America/New_York": (D(2026, 11, 1, 4), D(2026, 12, 1, 5)),
+    "nov@Asia/Manila": (D(2026, 10, 31, 16), D(2026, 11, 30, 16)),
+    "nov@Asia/Seoul": (D(2026, 10, 31, 15), D(2026, 11, 30, 15)),
+    "nov@Europe/Lisbon": (D(2026, 11, 1), D(2026, 12, 1)),
+    "oct@Europe/Lisbon": (D(2026, 9, 30, 23), D(2026, 11, 1)),
+    "since_mon@America/Argentina/Buenos_Aires": (D(2026, 11, 30, 3), NOW),
+    "since_mon@Europe/Amsterdam": (D(2026, 11, 29, 23), NOW),
+    "since_mon@Europe/Lisbon": (D(2026, 11, 30), NOW),
+    "this_month@America/Argentina/Buenos_Aires": (D(2026, 12, 1, 3), NOW),
+    "this_month@Asia/Manila": (D(2026, 11, 30, 16), NOW),
+    "this_month@Europe/Berlin": (D(2026, 11, 30, 23), NOW),
+    "this_month@Europe/Lisbon": (D(2026, 12, 1), NOW),
+    "this_week@Africa/Nairobi": (D(2026, 11, 29, 21), NOW),
+    "this_week@Asia/Manila": (D(2026, 11, 29, 16), NOW),
+    "this_week@Pacific/Auckland": (D(2026, 11, 29, 11), NOW),
+    "yesterday@Asia/Manila": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},

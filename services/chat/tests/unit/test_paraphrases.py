@@ -81,7 +81,9 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_r": (157 / 158, 0), "heldout_s": (156 / 156, 0),
           "heldout_t": (159 / 159, 0), "heldout_u": (151 / 151, 0),
           "heldout_v": (155 / 155, 0), "heldout_w": (153 / 154, 0),
-          "heldout_x": (159 / 159, 0)}
+          "heldout_x": (159 / 159, 0),
+          # heldout_y: its blind first measurement, before any fix of its own (session 19; docs/chat.md)
+          "heldout_y": (154 / 160, 1)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
