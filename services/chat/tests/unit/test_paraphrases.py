@@ -82,8 +82,8 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_t": (159 / 159, 0), "heldout_u": (151 / 151, 0),
           "heldout_v": (155 / 155, 0), "heldout_w": (153 / 154, 0),
           "heldout_x": (159 / 159, 0),
-          # heldout_y: its blind first measurement, before any fix of its own (session 19; docs/chat.md)
-          "heldout_y": (154 / 160, 1)}
+          # heldout_y: 160/160 after its fixes (blind: 154/160, 5 refused, 1 wrong; docs/chat.md)
+          "heldout_y": (160 / 160, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
