@@ -12,7 +12,7 @@ from collections.abc import Callable
 from smartpay_chat.domain import lexicon as lx
 from smartpay_chat.domain import spoken, typos
 from smartpay_chat.domain.grammar import GROUPS, Text
-from smartpay_chat.domain.places import CURRENCY_CODES, ISO_COUNTRIES, WORDLIKE_CODES
+from smartpay_chat.domain.places import AMBIGUOUS_NAMES, CURRENCY_CODES, ISO_COUNTRIES, WORDLIKE_CODES
 from smartpay_chat.domain.zones import CITIES
 
 _GROUP_SLOT = {"by", "per", "each", "across", "every"}
@@ -44,6 +44,8 @@ reconciliation board budget forecast presentation update""".split())
 
 def _only_asking(after: list[str]) -> bool:
     """Do the words after "I am" only say that a question comes (and no word that could narrow it follows)?"""
+    if after[:1] in (["just"], ["really"], ["so"]) and after[1:2] in (["wondering"], ["curious"]):
+        after = after[1:]  # "I'm just curious, how many ...", "I'm really wondering what ..."
     if any(w in lx.NARROWS for w in after):
         return False
     if after[:2] == ["trying", "to"] and after[2:3]:
@@ -55,7 +57,7 @@ def _only_asking(after: list[str]) -> bool:
     if after[:2] == ["thinking", "about"] and after[2:3]:  # "because I'm thinking about changing the price"
         return after[2].endswith("ing") and after[2] not in ("using", "excluding", "including", "adding", "dropping",
                                                               "removing", "switching", "moving", "leaving")
-    return after[:1] == ["wondering"] and after[1:2] in (["how"], ["what"])
+    return after[:1] in (["wondering"], ["curious"]) and after[1:2] in (["how"], ["what"], ["whether"], ["if"])
 _FILTER_NEXT = lx.PAYMENT_NOUNS | {"cards", "card", "revenue", "volume", "sales", "wallets", "wallet", "turnover",
                                    "transactions", "refunds", "declines", "payment"}
 
@@ -115,6 +117,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
         return True  # "the amount of payments": their number or their money (both are said): never a guess
     if word in lx.FILLER:  # "um", "er", "so": filler, though ISO codes too
         return False
+    if word in AMBIGUOUS_NAMES:  # "from Mali and Chad": a country or a name; never dropped from a list (the review)
+        return True
     if _names_a_value(word, original):  # "for GB" the grammar did not place: a filter is never dropped (heldout_k)
         return True
     if typos.near(word, lx.TYPO_TARGETS, known):  # a misspelling we could not settle: it may change the plan
@@ -127,6 +131,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
         return True
     if prev in _FIGURE_MODIFIERS:  # "the refund quote": which refund figure is not known
         return True
+    if prev == "only" or after[:1] in (["only"], ["ones"], ["one"]):
+        return True  # "..., domestic only", "we only want the domestic ones", "only international": which payments
     if prev in _RANKING and grouped:  # "which gateway is the most reliable": the ranked thing is the grouping
         return False
     if prev in _GROUP_SLOT | _VALUE_SLOT | _RANKING or " ".join(before[1::-1]) in ("how many", "number of", "count of"):

@@ -28,6 +28,14 @@ SPLIT_WORDS = {"gate way": "gateway", "gate ways": "gateways", "re fund": "refun
                "re funded": "refunded", "re route": "reroute", "re routed": "rerouted", "yester day": "yesterday",
                "pay ment": "payment", "pay ments": "payments", "trans action": "transaction",
                "trans actions": "transactions"}
+FULL_WORDS = r"(?:full|fully|complete|completely)"
+PART_WORDS = r"(?:partial|partially)"
+AND_OR = r"(?:and/or|and|or|&|/|\+)"
+
+
+def unsplit(text: str) -> str:
+    """The grammar's words a keyboard split in two joined again (lower-case text)."""
+    return re.sub(r"\b(?:" + "|".join(SPLIT_WORDS) + r")\b", lambda m: SPLIT_WORDS[m.group(0)], text)
 # Shorthand people type -> the words the grammar reads.
 SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd": "month to date",
              "wtd": "week to date", "tdy": "today", "txn": "transaction", "txns": "transactions", "tx": "transaction",
@@ -102,7 +110,8 @@ NEGATIONS = frozenset({"not", "non", "excluding", "exclude", "excludes", "exclud
                        "besides", "apart", "nor", "never", "no",
                        # an exclusion in other words ("leaving Amazon Pay out of it", "ignoring Stripe", heldout_k)
                        "leaving", "leave", "ignoring", "omitting", "omit", "omitted", "skipping", "skip", "skipped",
-                       "barring", "sans", "discounting", "disregarding", "excludes", "exclusion", "minusing"})
+                       "barring", "sans", "discounting", "disregarding", "excludes", "exclusion", "minusing",
+                       "outside"})  # "payments outside Cuba" (the session-19 review: read as Cuba)
 # Words that could narrow a question ("only", "ignoring", "except", a negation): an aside holding one is never set
 # aside, and the "am" of "I'm" is read as the verb only in a clause without one (narrative.py, leftovers.py).
 NARROWS = NEGATIONS | frozenset("""only just ignoring ignore ignored ignores except excepting excluding exclude
@@ -163,8 +172,17 @@ def normalise(question: str) -> str:
     """Lower case, one kind of quote, contractions and shorthand expanded, symbols as words."""
     text = question.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     text = operators(text)
-    text = re.sub(r"\bsmart[- ]pay\b", "smartpay", text)
-    text = re.sub(r"\b(?:" + "|".join(SPLIT_WORDS) + r")\b", lambda m: SPLIT_WORDS[m.group(0)], text)  # our name as a voice assistant writes it: not "pay"
+    text = re.sub(r"\bsmart[- ]pay\b", "smartpay", text)  # our name as a voice assistant writes it: not "pay"
+    text = unsplit(text)
+    # brackets after "refunds" say which ones (heldout_y): "refunds (full)" are the full refunds, "refunds (full and
+    # partial)" / "(partial included)" every refund; read here, where the brackets still show where the remark ends
+    text = re.sub(rf"\brefunds?\s*\(\s*(?:the\s+)?({FULL_WORDS}|{PART_WORDS})(?:\s+ones)?(?:\s+only)?\s*\)",
+                  lambda m: f"{'partial' if m.group(1).startswith('part') else 'full'} refunds", text)
+    text = re.sub(rf"\brefunds?\s*\(\s*(?:both\s+)?(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS}"
+                  rf"|(?:the\s+)?partial(?:s|\s+ones)?\s+(?:included|too|as well)|(?:incl\.?|including|with)\s+"
+                  rf"(?:the\s+)?partial(?:s|\s+ones)?)\s*\)", "refunds", text)
+    # "if you don't mind" (the session's review: refused as a negation once "dont" was read as "do not")
+    text = re.sub(r",?\s*\bif you (?:don't|dont|do not) mind\b", " ", text)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000 (a comma before three digits groups them)
     # "under 50€", "2500€ or more" (heldout_x: the sign after the amount was lost): the sign before it, as in "€50"
     text = re.sub(r"(?<![\w$€£¥.,])(\d+(?:[.,]\d{1,2})?)\s?([€£¥$])(?![\w$€£¥])", r"\2\1", text)

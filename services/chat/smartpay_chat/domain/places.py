@@ -34,7 +34,7 @@ _EVERYDAY_NAMES = {
 }
 # ISO names that are also a US state, a first name or a word ("Georgia", "New Jersey", "Chad", "a reunion"): never
 # read as a country (an unknown word after "from / in" is refused; the ISO code works: "from GE").
-_AMBIGUOUS_NAMES = frozenset({"georgia", "jersey", "chad", "reunion", "réunion"})
+AMBIGUOUS_NAMES = frozenset({"georgia", "jersey", "chad", "reunion", "réunion"})
 
 
 def _ascii(text: str) -> str:
@@ -50,7 +50,7 @@ def _iso_names() -> dict[str, str]:
             if "," in name or "(" in name:
                 continue
             for form in {name.lower(), _ascii(name.lower())}:
-                if form not in _AMBIGUOUS_NAMES:
+                if form not in AMBIGUOUS_NAMES:
                     names[form] = country.alpha_2
     return names
 

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 
 from smartpay_chat.domain import grammar as g
-from smartpay_chat.domain import places
+from smartpay_chat.domain import lexicon, places
 
 APPROVED = ("captured", "refunded", "partially_refunded")
 DECLINED = ("failed", "declined_fraud")
@@ -27,9 +27,7 @@ FALLBACK = (r"\b(?:(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|faile
             r"|(?:final|last) (?:gateway|provider) (?:differs?|differed|different|was different|is different) from (?:the )?"
             r"(?:first|original|initial)(?: one| gateway| provider)?(?: (?:tried|attempted|used))?)\b")
 # (name, pattern, statuses); "captured" as an adjective is approved (it was captured, even if refunded later).
-_FULL = r"(?:full|fully|complete|completely|whole)"
-_PART = r"(?:partial|partially|part)"
-_AND_OR = r"(?:and|or|&|/|\+|and/or)"
+FULL_WORDS, PART_WORDS, AND_OR = lexicon.FULL_WORDS, lexicon.PART_WORDS, lexicon.AND_OR
 STATUSES = (
     ("fraud", r"\b(?:fraud[- ](?:declined?s?|blocks?|blocked|rejections?|rejected)|(?:declined|blocked|rejected|stopped|refused"
      r"|flagged and declined)(?: (?:for|as|by|because of|due to|on) (?:suspected )?(?:the )?fraud"
@@ -38,19 +36,18 @@ STATUSES = (
      r" (?:block|blocked|blocks|decline|declined|declines|reject|rejected|stopped|stop|refused)"
      # "declines by reason >> only the fraud ones" (heldout_o): the declines said before, those for fraud
      r"|(?<=\bthe )fraud ones|^\s*(?:and |but |now |ok )?(?:only |just )?fraud ones)\b", ("declined_fraud",)),
-    # both kinds said at once (heldout_y: "refunds (full and partial)"; "full and partial refunds" was read as the
-    # partial ones alone, a wrong answer): every refunded payment
-    ("refunded_any", rf"\b(?:both\s+)?{_FULL}\s*{_AND_OR}\s*{_PART}(?:\s+(?:refunds?|refunded(?:\s+ones)?))?\b"
-     rf"|\b(?:both\s+)?{_PART}\s*{_AND_OR}\s*{_FULL}(?:\s+(?:refunds?|refunded(?:\s+ones)?))?\b"
-     rf"|\brefund(?:s|ed)?\s*[(,]?\s*(?:(?:the\s+)?partial(?:s|ly refunded)?(?:\s+ones)?\s+(?:included|too|as well)"
-     r"|(?:incl(?:uding|\.)?|with)\s+(?:the\s+)?partial(?:s|ly refunded)?(?:\s+ones)?)\b\s*\)?", ("refunded", "partially_refunded")),
+    # both kinds said at once, next to a refund word (heldout_y: "refunds, full or partial"; "full and partial refunds"
+    # was read as the partial ones alone, a wrong answer): every refunded payment. Brackets: `lexicon.normalise`
+    ("refunded_any", rf"\b(?:both\s+)?(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS})\s+(?:refunds?|refunded)\b"
+     rf"|\brefunds?\s+(?:both\s+)?(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS})(?=\s*(?:ones\b|$))"
+     rf"|\brefunds?\s+(?:(?:the\s+)?partial(?:s|\s+ones)?\s+(?:included|too|as well)\b|(?:incl|including|with)\s+(?:the\s+)?"
+     rf"partial(?:s|\s+ones)?(?=\s*$))", ("refunded", "partially_refunded")),
     ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b"
-     r"|\brefunds?\s*[(,]?\s*(?:partial|partials|partially)\b(?:\s+(?:ones\s+)?only\b)?\)?",
-     ("partially_refunded",)),  # "refunds partial": the adjective after
+     r"|\brefunds? (?:partial|partials|partially)\b(?:\s+(?:ones\s+)?only\b)?", ("partially_refunded",)),  # "refunds partial"
     ("refunded", r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"
      r"|\brefund(?:ed)? in full\b"
-     # "refunds (full only)" (was read as every refund): the full ones
-     r"|\brefunds?\s*[(,]?\s*(?:the\s+)?(?:full|complete)(?:\s+ones)?(?:\s+only)?\b\s*\)?", ("refunded",)),
+     # "refunds, full only" (was read as every refund); never "refunds, full breakdown" (the session's review)
+     r"|\brefunds?\s+(?:the\s+)?(?:full|complete)(?:\s+ones)?\s+only\b", ("refunded",)),
     ("captured", r"\b(?:(?:in |with |of )?status (?:is |=|of )?captured|still captured|captured (?:and|but) not refunded"
      r"|not refunded|never refunded)\b", ("captured",)),
     ("refunded_any", r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),
@@ -78,7 +75,9 @@ _CODE_SLOT = r"\b(?:from|in|for|country|countries|based in|located in|origin)\s+
 # and never an abbreviation more often meant ("only PM", "just mc", "about ID verification": the session's review)
 _LOOSE_CODE = (r"\b(?:about|only|just)\s+(?:the\s+)?([a-z]{2})(?=\s*(?:[?.!]|$)|\s+(?:payments?|orders?|transactions?"
                r"|sales|customers?|ones)\b)")
-_NOT_LOOSE_CODES = frozenset({"am", "pm", "id", "mc"})  # word-like codes ("IT", "MY") need capitals: `_is_code`
+# word-like codes ("IT", "MY") need capitals (`_is_code`); these never count before a payment noun: a clock time, an
+# ID, a card or wallet brand (MC, AE = Amex, VI = Visa, GP = Google Pay), not a country
+_NOT_LOOSE_CODES = frozenset({"am", "pm", "id", "mc", "gp", "ae", "vi"})
 
 
 def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:

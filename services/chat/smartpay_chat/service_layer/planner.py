@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from smartpay_chat.domain.plan import (RATE_METRICS, AggregatePlan, Filters, LookupPlan, Plan, Refusal, SearchPlan,
                                       Window, narrower_than_numerator, statuses_for)
-from smartpay_chat.domain import grammar as g, narrative, places, settle, values
+from smartpay_chat.domain import grammar as g, lexicon as lx, narrative, places, settle, values
 from smartpay_chat.domain.question import judged_order, parse
 from smartpay_shared import pan
 
@@ -104,7 +104,7 @@ def screen(question: str) -> Plan | None:
     instructions are refused, one payment id is a lookup. None: plan the question."""
     if pan.contains_pan(question):
         return refusal(CARD_NUMBER_REASON)
-    lowered = question.lower()
+    lowered = lx.unsplit(question.lower())  # "can you re fund ...": an action, split or not (the session's review)
     if re.search(_OTHER_TENANT, lowered):
         return refusal("I only answer about your own merchant's payments (the one you are signed in as)")
     if re.search(_CARD_DATA, lowered):

@@ -64,3 +64,30 @@ def test_an_action_on_payments_named_by_any_catalogued_value_is_refused_as_an_ac
                                       "refund rate for canadian card payments this month"])
 def test_the_same_values_in_a_question_are_still_answered(question):
     assert plan(question).kind == "aggregate"
+
+
+@pytest.mark.parametrize("question", [
+    "how much did we take last week, domestic only",  # was answered for every payment (wrong)
+    "We only want the domestic ones. How much did we take last week?",  # likewise (the session-18 review)
+    "How much did we take last week? We only want the domestic ones.",
+    "volume yesterday, only international",
+])
+def test_an_unknown_word_said_with_only_or_ones_narrows_the_question(question):
+    found = plan(question)
+    assert found.kind == "refusal" and ("domestic" in found.reason or "international" in found.reason), found
+
+
+@pytest.mark.parametrize("question, metric", [("volume last week, card only", "volume"),
+                                              ("how many of the failed ones yesterday", "count")])
+def test_known_words_with_only_or_ones_are_still_read(question, metric):
+    assert plan(question).metric == metric
+
+
+@pytest.mark.parametrize("question", ["I'm just curious, how many payments yesterday",
+                                      "I'm just wondering how many refunds we had last week"])
+def test_just_curious_or_wondering_only_says_a_question_comes(question):
+    assert plan(question).kind == "aggregate"
+
+
+def test_curious_about_a_value_is_not_set_aside():
+    assert plan("I'm curious about stripe, how many payments yesterday").kind == "refusal"
