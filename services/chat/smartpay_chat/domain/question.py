@@ -26,7 +26,14 @@ _MORE = (rf"\b(?P<more>more|less|fewer)\s+(?:common|frequent|frequently|used|pop
          rf"|\b(?:which|what)\s+(?:\w+\s+){{0,2}}?{g.GROUP_RE}\s+(?:has|had|have|gets?|got|sees?|saw|does|did|makes?|made"
          rf"|brings?|brought|takes?|took|process(?:es|ed)?|is|was|are|were|with)\s+(?:the\s+)?(?P<more2>more|less|fewer)\b")
 # "higher than last month", "better than stripe", "as high as in October": a comparison of two figures.
-_COMPARISON = r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) as\b"
+_COMPARISON = (r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) as\b"
+               # period over period (heldout_z: "GMV week-over-week for the last 4 weeks" was answered as one 28-day
+               # figure; "volume yoy" as all time): two periods compared
+               r"|\b(?:day|week|month|quarter|year)[- ]?(?:over|on|to|vs\.?|versus)[- ]?(?:day|week|month|quarter|year)\b"
+               r"|\b(?:yoy|qoq|dod|w/w|m/m|y/y|q/q)\b"
+               r"|\b(?:wow|mom)\s+(?:change|growth|delta|comparison|difference|trend)\b")
+# "volume wow", "revenue MoM": after a word (in the full text), never an exclamation that opens ("wow, how many ...")
+_PERIOD_OVER_PERIOD = r"\S\s+(?:wow|mom)\b"
 COMPARISON_REASON = ("I don't compare two figures (two periods, gateways or markets) in one answer: ask for each, "
                      "for example the refund rate this month, then \"and last month?\"")
 # The gateway a payment was first tried on: not a dimension (gateway filters and groupings are the final attempt's).
@@ -137,7 +144,8 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
             # or against the bound ("large payments under 5 dollars"), it stays and is refused
             if parsed.amounts.keys() & ({"amount_lt", "amount_lte"} if small else {"amount_gt", "amount_gte"}):
                 t.blank(*span)
-        if t.has(_COMPARISON):  # left after the amount bounds ("more than 200"): two figures compared
+        if t.has(_COMPARISON) or re.search(_PERIOD_OVER_PERIOD, t.full):  # left after the amount bounds ("more
+            # than 200"): two figures compared
             parsed.refusal = COMPARISON_REASON
             return parsed
         _ranking(t, parsed)

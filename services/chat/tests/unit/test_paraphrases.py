@@ -84,9 +84,9 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_x": (159 / 159, 0),
           # heldout_y: 160/160 after its fixes (blind: 154/160, 5 refused, 1 wrong; docs/chat.md)
           "heldout_y": (160 / 160, 0),
-          # heldout_z: its blind first measurement, before any fix of its own (156/160 as written; 153/157 without
-          # the 3 questions earlier parts held word for word, removed after the run, all passed; docs/chat.md)
-          "heldout_z": (153 / 157, 2)}
+          # heldout_z: 157/157 after its fixes (blind: 156/160 as written, 2 refused, 2 wrong; 153/157 without the 3
+          # questions earlier parts held word for word, removed after the run, all passed; docs/chat.md)
+          "heldout_z": (157 / 157, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
