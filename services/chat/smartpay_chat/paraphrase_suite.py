@@ -25,7 +25,7 @@ PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e"
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
          "heldout_n", "heldout_o", "heldout_p",
          "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w", "heldout_x",
-         "heldout_y", "heldout_z")
+         "heldout_y", "heldout_z", "heldout_aa")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -559,6 +559,26 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "yesterday@Europe/Skopje": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
     "yesterday@Pacific/Port_Moresby": (D(2026, 11, 29, 14), D(2026, 11, 30, 14)),
     "ytd@Africa/Windhoek": (D(2025, 12, 31, 22), NOW),
+    # heldout_aa (session 19)
+    "last_week@Europe/Athens": (D(2026, 11, 22, 22), D(2026, 11, 29, 22)),
+    "nov1-15@Europe/Budapest": (D(2026, 10, 31, 23), D(2026, 11, 15, 23)),
+    "nov29@Africa/Dar_es_Salaam": (D(2026, 11, 28, 21), D(2026, 11, 29, 21)),
+    "nov29@Europe/Istanbul": (D(2026, 11, 28, 21), D(2026, 11, 29, 21)),
+    "nov@Europe/Budapest": (D(2026, 10, 31, 23), D(2026, 11, 30, 23)),
+    "since_mon@Asia/Ho_Chi_Minh": (D(2026, 11, 29, 17), NOW),
+    "since_mon@Asia/Jerusalem": (D(2026, 11, 29, 22), NOW),
+    "this_month@Asia/Amman": (D(2026, 11, 30, 21), NOW),
+    "this_month@Europe/Athens": (D(2026, 11, 30, 22), NOW),
+    "this_week@Asia/Amman": (D(2026, 11, 29, 21), NOW),
+    "this_week@Asia/Jakarta": (D(2026, 11, 29, 17), NOW),
+    "this_week@Asia/Jerusalem": (D(2026, 11, 29, 22), NOW),
+    "this_week@Europe/Istanbul": (D(2026, 11, 29, 21), NOW),
+    "today@Africa/Dar_es_Salaam": (D(2026, 11, 30, 21), NOW),
+    "today@Asia/Ho_Chi_Minh": (D(2026, 11, 30, 17), NOW),
+    "yesterday@Africa/Dar_es_Salaam": (D(2026, 11, 29, 21), D(2026, 11, 30, 21)),
+    "yesterday@Asia/Amman": (D(2026, 11, 29, 21), D(2026, 11, 30, 21)),
+    "yesterday@Asia/Jakarta": (D(2026, 11, 29, 17), D(2026, 11, 30, 17)),
+    "yesterday@Europe/Istanbul": (D(2026, 11, 29, 21), D(2026, 11, 30, 21)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
