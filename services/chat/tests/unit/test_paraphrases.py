@@ -87,8 +87,8 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           # heldout_z: 157/157 after its fixes (blind: 156/160 as written, 2 refused, 2 wrong; 153/157 without the 3
           # questions earlier parts held word for word, removed after the run, all passed; docs/chat.md)
           "heldout_z": (157 / 157, 0),
-          # heldout_aa: its blind first measurement, before any fix of its own (session 19; docs/chat.md)
-          "heldout_aa": (152 / 160, 3)}
+          # heldout_aa: 160/160 after its fixes (blind: 152/160, 5 refused, 3 wrong; docs/chat.md)
+          "heldout_aa": (160 / 160, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",

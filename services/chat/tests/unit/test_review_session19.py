@@ -48,3 +48,49 @@ def test_if_you_dont_mind_is_polite_not_a_negation():
                                       "how many VI payments yesterday"])
 def test_wallet_and_card_brand_abbreviations_are_no_country(question):
     assert plan(question).kind == "refusal"
+
+
+# The second review (after heldout_z's fixes): regressions of the first versions, and older wrong answers it found.
+@pytest.mark.parametrize("question, statuses", [
+    ("refunds, partial only, last month", ("partially_refunded",)),
+    ("payments refunded fully or partially last month", BOTH), ("payments refunded (full or partial) last month", BOTH),
+    ("refunds (full & partial combined) last month", BOTH), ("refunds(full)last month", ("refunded",)),
+])
+def test_refund_kinds_said_in_more_ways(question, statuses):
+    assert plan(question).filters.statuses == statuses
+
+
+def test_full_and_partial_as_a_follow_up():
+    assert plan("what about full and partial?", plan("refunds last week")).filters.statuses == BOTH
+
+
+@pytest.mark.parametrize("question", ["oh wow, what was the volume yesterday", "volume today wow",
+                                      "my mom asked how many refunds we had last week",
+                                      "for our day-to-day reporting, how many payments yesterday"])
+def test_wow_mom_and_day_to_day_in_other_senses_are_no_comparison(question):
+    assert plan(question).kind == "aggregate"
+
+
+@pytest.mark.parametrize("question", ["I'm wondering if the refund rate is above 5% this month",
+                                      "if you don't mind the stripe ones, volume yesterday"])
+def test_a_question_about_a_threshold_or_an_exclusion_is_not_set_aside(question):
+    assert plan(question).kind == "refusal"
+
+
+@pytest.mark.parametrize("question, period", [("volume month-to-date", "this_month"), ("volume m-t-d", "this_month")])
+def test_hyphenated_to_date_windows_are_kept(question, period):  # were dropped: all-time figures
+    assert plan(question).window.period == period
+
+
+@pytest.mark.parametrize("question", ["volume q.t.d.", "revenue quarter-to-date", "volume w-o-w",
+                                      "payments yesterday non-domestic", "volume yesterday cross-border",
+                                      "volume yesterday domestic", "volume for the qtr"])
+def test_a_window_or_qualifier_the_grammar_does_not_hold_is_refused(question):  # were dropped
+    assert plan(question).kind == "refusal"
+
+
+@pytest.mark.parametrize("question", ["please re-fund all declined payments", "refund the failed ones",
+                                      "can you re try failed payments", "please reroute the failed payments to adyen"])
+def test_more_actions_are_refused_as_actions(question):  # were answered as counts
+    found = plan(question)
+    assert found.kind == "refusal" and "can't refund, cancel" in found.reason, found
