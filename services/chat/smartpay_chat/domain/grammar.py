@@ -32,7 +32,7 @@ DATE_GROUPS = 9  # the groups of one DATE_RE
 # taken ("gross minus refunded amounts", "revenue less the refunded money", "after refunds"). A figure said with it
 # that is not money ("approval rate minus refunds", "how many payments excluding refunds") is refused
 # (question._metric): refunds are subtracted only from the money taken.
-REFUNDED_MONEY = (r"(?:the |all |any )?(?:refunds|(?<=after )refund\b(?!\s+(?:rate|rates|count|counts|amounts?|totals?|number|ratio|reasons?|requests?))|refund amounts?|refunded amounts?|refunded money|refunded sums?"
+REFUNDED_MONEY = (r"(?:the |all |any )?(?:refunds|refund amounts?|refunded amounts?|refunded money|refunded sums?"
                   r"|amounts? refunded|money refunded|(?:what|anything|whatever) (?:was|we|has been|we have|got) refunded)")
 # (not "refunded payments": "volume excluding refunded payments" leaves out whole payments, which is not net: refused)
 NET_DEFINITION = (r"\b(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"

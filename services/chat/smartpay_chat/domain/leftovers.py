@@ -57,8 +57,10 @@ def _only_asking(after: list[str]) -> bool:
     if after[:2] == ["thinking", "about"] and after[2:3]:  # "because I'm thinking about changing the price"
         return after[2].endswith("ing") and after[2] not in ("using", "excluding", "including", "adding", "dropping",
                                                               "removing", "switching", "moving", "leaving")
-    if after[:1] == ["requesting"]:  # "I am requesting the refund ratio for November" (heldout_aa): the request
-        return True
+    if after[:1] == ["requesting"]:  # "I am requesting the refund ratio for November" (heldout_aa): the request,
+        # unless an action is requested ("I am requesting a refund of ...", "... you refund ...", "... to reroute ...")
+        return not (after[1:2] in (["you"], ["to"]) or re.match(r"(?:refund|cancel|reroute|void|reverse|retry)\w*\s+(?:of|for|on)\b",
+                                                               " ".join(after[1:4])))
     return after[:1] in (["wondering"], ["curious"]) and after[1:2] in (["how"], ["what"])
 # Words after which an unknown word (or a hyphenated one) says which payments: a payment noun, a figure's noun, a
 # window's last word; not the words that end a message ("volume yesterday pls", "... asap", "... thx")
@@ -68,7 +70,8 @@ _QUALIFIED = lx.PAYMENT_NOUNS | {"volume", "revenue", "sales", "turnover", "taki
 _KINDS_OF_PAYMENT = frozenset("""domestic international foreign overseas cross-border crossborder recurring
 subscription subscriptions offline in-store instore mobile desktop pos""".split())
 _TAIL_WORDS = frozenset("""asap please pls thanks thx ty cheers tia urgent urgently quickly quick again too also
-now then overall total altogether combined lol lmao haha omg fr tbh btw ngl imo idk r u ok okay""".split())
+now then overall total altogether combined lol lmao haha omg fr tbh btw ngl imo idk r u ok okay thnx tks tysm kthx
+fyi k xx mkay bro pleaseee pleasee so-far""".split())
 _FILTER_NEXT = lx.PAYMENT_NOUNS | {"cards", "card", "revenue", "volume", "sales", "wallets", "wallet", "turnover",
                                    "transactions", "refunds", "declines", "payment"}
 
@@ -155,7 +158,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
         return True
     if prev == "in" and (word in CITIES or re.search(rf"\b{word.capitalize()}\b", original)):
         return True
-    if prev in _QUALIFIED and (not known(word) or "-" in word) and word not in _TAIL_WORDS:
+    if (prev in _QUALIFIED and (not known(word) or "-" in word) and word not in _TAIL_WORDS
+            and not word.endswith("-ish")):
         return True  # "volume yesterday domestic", "payments cross-border" (the session's second review): which ones
     return bool(after) and after[0] in _FILTER_NEXT  # "visa cards", "mobile payments", "subscription revenue"
 

@@ -34,6 +34,12 @@ PART_WORDS = r"(?:partial|partially)"
 AND_OR = r"(?:and/or|and|or|&|/|\+)"
 
 
+# The money words before "refunded (full)" ("total refunded (full)", "money refunded (partial)"): the refunded money
+# of one kind is no figure we give, so the brackets are left (the session's third review: read as a count)
+_NOT_AFTER_MONEY = "".join(f"(?<!{w} )" for w in ("total", "amount", "money", "sum", "value", "much", "much was",
+                                                    "much were"))
+
+
 def unsplit(text: str) -> str:
     """The grammar's words a keyboard split in two joined again (lower-case text)."""
     return re.sub(r"\b(?:" + "|".join(SPLIT_WORDS) + r")\b", lambda m: SPLIT_WORDS[m.group(0)], text)
@@ -177,7 +183,7 @@ def normalise(question: str) -> str:
     text = re.sub(r"\bsmart[- ]pay\b", "smartpay", text)  # our name as a voice assistant writes it: not "pay"
     text = unsplit(text)
     # "month-to-date", "m-t-d", "q.t.d." (the session's second review: the window was dropped, an all-time figure)
-    text = re.sub(r"\b(day|week|month|quarter|year)-to-date\b", r"\1 to date", text)
+    text = re.sub(r"\b(day|week|month|quarter|year)(?:-|\s+)to-date\b", r"\1 to date", text)
     text = re.sub(r"\b([wmqy])[-.]t[-.]d\b\.?", r"\1td", text)
     text = re.sub(r"\b([dwmqy])[-.]o[-.]\1\b\.?", r"\1o\1", text)  # "w-o-w": week over week
     text = re.sub(r"\bqtrs?\b", "quarter", text)
@@ -185,15 +191,20 @@ def normalise(question: str) -> str:
     # brackets after a refund word say which ones (heldout_y): "refunds (full)" are the full refunds, "refunded
     # (partial)" the partially refunded, "(full and partial)" / "(partial included)" every refund; read here, where the
     # brackets still show where the remark ends
-    text = re.sub(rf"\b(refunds?|refunded)\s*\(\s*(?:the\s+)?(?:only\s+)?({FULL_WORDS}|{PART_WORDS})(?:\s+ones)?(?:\s+only)?\s*\)",
+    text = re.sub(rf"{_NOT_AFTER_MONEY}\b(refunds?|refunded)\s*\(\s*(?:the\s+)?(?:only\s+)?({FULL_WORDS}|{PART_WORDS})(?:\s+ones)?(?:\s+only)?\s*\)",
                   lambda m: f" {'partial' if m.group(2).startswith('part') else 'full'} refunds " if m.group(1) != "refunded"
                   else f" {'partially' if m.group(2).startswith('part') else 'fully'} refunded ", text)
-    text = re.sub(rf"\b(refunds?|refunded|refund amounts?)\s*\(\s*(?:(?:total|all|both)\s*,?\s*)?(?:both\s+)?"
+    text = re.sub(rf"{_NOT_AFTER_MONEY}\b(refunds?|refunded)\s*\(\s*(?:(?:total|all|both)\s*,?\s*)?(?:both\s+)?"
                   rf"(?:{FULL_WORDS}\s*{AND_OR}\s*{PART_WORDS}|{PART_WORDS}\s*{AND_OR}\s*{FULL_WORDS}"
                   rf"|(?:the\s+)?partial(?:s|\s+ones)?\s+(?:included|too|as well)|(?:incl\.?|including|with)\s+"
                   rf"(?:the\s+)?partial(?:s|\s+ones)?)(?:\s+(?:combined|together|both|included))?\s*\)", r" \1 ", text)
+    # "net revenue last month after refund" (heldout_aa): the refunds, after a money word only ("payments after
+    # refund" stays refused: the session's third review)
+    text = re.sub(r"\b(net|revenue|volume|sales|takings|income|turnover|gross)\b(.{0,40}?)\bafter refund\b(?!s)(?!\s+(?:rates?|ratio|counts?|number|amounts?|totals?|reasons?))",
+                  r"\1\2after refunds", text)
     # "if you don't mind" (the session's review: refused as a negation once "dont" was read as "do not")
-    text = re.sub(r",?\s*\bif you (?:don't|dont|do not) mind\b(?=\s*(?:[,.?!]|$))", " ", text)
+    text = re.sub(r",?\s*\bif you (?:don't|dont|do not) mind\b(?=\s*(?:[,.?!]|$))"
+                  r"|^\s*if you (?:don't|dont|do not) mind(?: me asking)?\s*,", " ", text)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000 (a comma before three digits groups them)
     # "under 50€", "2500€ or more" (heldout_x: the sign after the amount was lost): the sign before it, as in "€50"
     text = re.sub(r"(?<![\w$€£¥.,])(\d+(?:[.,]\d{1,2})?)\s?([€£¥$])(?![\w$€£¥])", r"\2\1", text)

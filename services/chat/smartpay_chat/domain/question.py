@@ -32,10 +32,16 @@ _COMPARISON = (r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) a
                r"|\b(?:day|week|month|quarter|year)[- ]?(?:over|on|vs\.?|versus)[- ]?(?:day|week|month|quarter|year)\b"
                r"|\b(?:yoy|qoq|dod|w/w|m/m|y/y|q/q)\b"
                r"|\b(?:wow|mom)\s+(?:change|growth|delta|comparison|difference|trend)\b")
-# "volume wow", "revenue MoM": right after a figure's word (in the full text), never an exclamation ("wow, how many
-# ...", "volume today wow") nor a mother ("my mom asked ...", the session's second review)
-_PERIOD_OVER_PERIOD = (r"\b(?:volume|revenue|sales|gmv|count|counts|rate|rates|payments|orders|transactions|refunds"
-                       r"|declines|latency|aov|net|total|totals|turnover|takings)\s+(?:wow|mom)\b(?!\s*'s\b)")
+# "volume wow", "average order value mom": after the figure's words (in the full text), never an exclamation that
+# opens or ends ("wow, how many ...", "volume today wow") nor a mother ("my mom asked ...", "from mom's shop")
+_PERIOD_OVER_PERIOD = r"\b([a-z]+)\s+(?:wow|mom)\b(?!\s*'s\b)"
+_NOT_BEFORE_PERIOD = frozenset("""oh holy my our your his her their the a to for from and with yesterday today week month
+year night morning evening tonight so just thanks thank thx hi hey dear love""".split())
+
+
+def _period_over_period(full: str, question: str) -> bool:
+    return (any(m.group(1) not in _NOT_BEFORE_PERIOD for m in re.finditer(_PERIOD_OVER_PERIOD, full))
+            or re.search(r"\b(?:WoW|MoM)\b", question) is not None)
 COMPARISON_REASON = ("I don't compare two figures (two periods, gateways or markets) in one answer: ask for each, "
                      "for example the refund rate this month, then \"and last month?\"")
 # The gateway a payment was first tried on: not a dimension (gateway filters and groupings are the final attempt's).
@@ -146,7 +152,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
             # or against the bound ("large payments under 5 dollars"), it stays and is refused
             if parsed.amounts.keys() & ({"amount_lt", "amount_lte"} if small else {"amount_gt", "amount_gte"}):
                 t.blank(*span)
-        if t.has(_COMPARISON) or re.search(_PERIOD_OVER_PERIOD, t.full) or re.search(r"\b(?:WoW|MoM)\b", question):  # left after the amount bounds ("more
+        if t.has(_COMPARISON) or _period_over_period(t.full, question):  # left after the amount bounds ("more
             # than 200"): two figures compared
             parsed.refusal = COMPARISON_REASON
             return parsed
@@ -182,10 +188,14 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
         t.take(r"\b(?:too|as well)\b")
     # "per payment method" names a grouping, not the payments (heldout_aa: "median latency yesterday >> per payment
     # method" was a new question, a count of every payment by method, all time: a wrong answer)
-    parsed.which_one = bool(re.search(rf"\bwhich\s+(?:payment\s+)?{g.GROUP_RE}\b(?!\s+(?:and|or)\b)", t.full))
-    parsed.payment_noun = bool(re.search(_NOUNS, re.sub(
-        r"\b(?:payments?|transactions?)\s+(?=(?:methods?|status|statuses|gateways?|providers?|processors?|types?|state)\b)",
-        " ", t.full)))
+    parsed.which_one = (len(re.findall(r"\bwhich\b", t.full)) == 1 and re.search(
+        r"\bwhich\s+(?:payment\s+)?(?:method|gateway|provider|processor|country|currency|status|reason|day|hour)"
+        r"(?![\w(])(?!\s+s\b)(?!\s+(?:and|or)\b)", t.full) is not None)  # "which methods" / "which method(s)": several
+    grouping_alone = re.fullmatch(
+        r"\s*(?:(?:and|now|then|ok|okay|so)\s+)*(?:split\s+|broken\s+down\s+|grouped\s+|break\s+(?:it|that|this)\s+down\s+)?"
+        r"(?:by|per|for each|each)\s+(?:the\s+)?(?:payments?|transactions?)\s+(?:methods?|status|statuses|gateways?|providers?"
+        r"|processors?|types?|state)\s*(?:too|as well|please|pls|instead)?\s*", t.full)
+    parsed.payment_noun = not grouping_alone and bool(re.search(_NOUNS, t.full))
     parsed.gateway_named = bool(re.search(r"\b(?:gateways?|providers?|processors?|network)\b", t.full))
     methods, gateways = values.methods_and_gateways(t)
     statuses, parsed.status_words = values.statuses(t, named)

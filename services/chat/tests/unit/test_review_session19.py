@@ -94,3 +94,49 @@ def test_a_window_or_qualifier_the_grammar_does_not_hold_is_refused(question):  
 def test_more_actions_are_refused_as_actions(question):  # were answered as counts
     found = plan(question)
     assert found.kind == "refusal" and "can't refund, cancel" in found.reason, found
+
+
+# The third review (after heldout_aa's fixes): regressions of those fixes.
+@pytest.mark.parametrize("question", ["I am requesting a refund of the failed payments from yesterday",
+                                      "I am requesting you refund the failed payments",
+                                      "I am requesting to reroute the declined ones"])
+def test_a_requested_action_is_never_set_aside_as_asking(question):
+    assert plan(question).kind == "refusal"
+
+
+@pytest.mark.parametrize("question", ["average order value wow", "approvals wow", "volume per day wow",
+                                      "revenue per method mom", "refunded amount wow"])
+def test_period_over_period_after_any_figure(question):
+    found = plan(question)
+    assert found.kind == "refusal" and "compare" in found.reason, found
+
+
+@pytest.mark.parametrize("previous, turn, metric", [
+    ("approval rate last week", "payment method with the most declines", "count"),
+    ("median latency yesterday", "most popular payment method last month", "count"),
+    ("median latency yesterday", "per payment method", "latency"),
+])
+def test_only_a_bare_grouping_named_with_payment_follows_up(previous, turn, metric):
+    assert plan(turn, plan(previous)).metric == metric
+
+
+@pytest.mark.parametrize("turn", ["and which methods?", "and which method(s)?", "which method and which country?"])
+def test_several_asked_for_is_not_the_top_one(turn):
+    assert plan(turn, plan("which gateway had the most declines last week?")).top_n is None
+
+
+def test_refunded_money_of_one_kind_is_not_a_count():
+    assert plan("total refunded (full) last month").metric == "refund_total"
+    assert plan("refund amounts (full and partial) last month").kind == "refusal"
+
+
+@pytest.mark.parametrize("question, period", [("if you don't mind me asking, what was volume last week", "last_week"),
+                                              ("volume this month to-date", "this_month"),
+                                              ("payments today so-far", "today"), ("volume today wow", "today")])
+def test_polite_openers_and_fillers_are_still_answered(question, period):
+    assert plan(question).window.period == period
+
+
+def test_after_refund_is_net_only_after_a_money_word():
+    assert plan("Net revenue last month after refund").metric == "net"
+    assert plan("payments after refund yesterday").kind == "refusal"
