@@ -88,7 +88,10 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           # questions earlier parts held word for word, removed after the run, all passed; docs/chat.md)
           "heldout_z": (157 / 157, 0),
           # heldout_aa: 160/160 after its fixes (blind: 152/160, 5 refused, 3 wrong; docs/chat.md)
-          "heldout_aa": (160 / 160, 0)}
+          "heldout_aa": (160 / 160, 0),
+          # heldout_ab: its blind first measurement, no fix of its own (160/160 as written; 158/158 without the 2
+          # questions earlier parts held word for word, removed after the run, both passed; docs/chat.md)
+          "heldout_ab": (158 / 158, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
