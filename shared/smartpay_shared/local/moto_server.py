@@ -635,8 +635,9 @@ def reuse_update_validation(size: int = 2048) -> None:
     - the two checks run once per (tree, values of the names they read) that passed them; a failing one runs (and
       raises) every time. The overlap check reads only the names that are a whole action path (`#s = :s`); the
       first version keyed by every name, and the payment record's save names its outbox entries by event id
-      (`#o.#e0`, new in every request), so a save with events never hit (session 19: in process, the save + outbox
-      clear of tmp profile shapes 2.52 -> 1.76 ms per UpdateItem; and `passed` no longer grows by one key per save).
+      (`#o.#e0`, new in every request), so a save with events never hit (session 19: a one-off in-process measure, not a
+      bench target, of the save + outbox clear shapes: 2.52 -> 1.76 ms per UpdateItem, one round each at load ~5; in the
+      stack ~5 % of a call, docs/benchmarks.md; and `passed` no longer grows by one key per save).
     The other eight processors (values, names against the item, functions, types, keys) run on every request, as
     before. shared/tests/unit/test_moto_patches.py compares the update story with plain moto."""
     import pickle
