@@ -219,11 +219,12 @@ class RequiredWork:
     (not a `pay_` key: reconcile and the sweeper never see it), a bare Stripe authorize + capture through
     the SDK against localstripe, and a DuckDB upsert of a payment document on a held connection.
     On the critical path the saga needs (by design, one conditional write per transition): the API's
-    idempotency claim and the record's first write, ROUTED, AUTHORIZED and CAPTURED around the gateway
-    call, one index write, then INDEXED = 6 conditional writes + 1 authorize/capture + 1 index upsert.
+    idempotency claim and the record's first write, ROUTED before the gateway call and AUTHORIZED + CAPTURED
+    after it (one write since session 19: the charge claim guards the attempt meanwhile), one index write, then
+    INDEXED = 5 conditional writes + 1 authorize/capture + 1 index upsert.
     Redis (fraud velocity, routing decision) and all Python work are left out: this is a lower bound."""
 
-    WRITES_ON_PATH = 6
+    WRITES_ON_PATH = 5
 
     def __init__(self, endpoint: str, table: str, stripe_url: str):
         self.db = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
@@ -585,8 +586,8 @@ def render(r: dict[str, Any]) -> str:
     req = r.get("required_work")
     required_note = (
         f"**Floor + required work.** Besides hopping, the saga must do, by design, on its critical path: "
-        f"{req['writes_on_path']} conditional writes (idempotency claim, first write, ROUTED, AUTHORIZED, "
-        f"CAPTURED, INDEXED), one gateway authorize + capture and one index upsert. Their raw price in the same "
+        f"{req['writes_on_path']} conditional writes (idempotency claim, first write, ROUTED, AUTHORIZED + "
+        f"CAPTURED in one, INDEXED), one gateway authorize + capture and one index upsert. Their raw price in the same "
         f"run (`RequiredWork`: a bare conditional UpdateItem on the payments table p50 "
         f"{req['raw']['conditional_write']['p50_ms']:.1f} ms, a bare Stripe SDK authorize + capture on localstripe "
         f"{req['raw']['stripe_authorize_capture']['p50_ms']:.1f} ms, a DuckDB upsert "

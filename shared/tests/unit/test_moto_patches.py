@@ -393,6 +393,14 @@ def update_story() -> list:
             dict(UpdateExpression="SET pk = :a", ExpressionAttributeValues={":a": {"S": "y"}}),
             dict(UpdateExpression="SET a = :missing", ExpressionAttributeValues={":a": {"S": "y"}}),
             dict(UpdateExpression="SET a = = :a", ExpressionAttributeValues={":a": {"S": "y"}}),
+            # the save as the repository sends it: its outbox entries named by event id, new in every request
+            *[dict(UpdateExpression=save, ConditionExpression="#v = :ev",
+                   ExpressionAttributeNames={**names, "#e0": f"ev{v}a", "#e1": f"ev{v}b"},
+                   ExpressionAttributeValues={**values, ":nv": {"N": str(v + 1)}, ":ev": {"N": str(v)}})
+              for v in (3, 4)],
+            # one text, a whole-path name: a duplicate of `b` or not depending on its value, and again after a pass
+            *[dict(UpdateExpression="SET #w = :a, b = :a", ExpressionAttributeNames={"#w": w},
+                   ExpressionAttributeValues={":a": {"S": "z"}}) for w in ("b", "w1", "b", "w2")],
         ]
         for call in calls:
             try:
@@ -420,8 +428,8 @@ def test_update_expressions_answer_and_write_exactly_what_moto_does_validated_in
                         lambda self, node: checked.append(1) or real(self, node))
 
     plain = update_story()
-    assert '"version": {"N": "3"}' in plain[-1] and plain[3].startswith("ConditionalCheckFailedException")
-    assert sum(1 for answer in plain if answer.startswith("ValidationException")) == 10
+    assert '"version": {"N": "5"}' in plain[-1] and plain[3].startswith("ConditionalCheckFailedException")
+    assert sum(1 for answer in plain if answer.startswith("ValidationException")) == 12
     stock_checks, checked[:] = len(checked), []
 
     moto_server.fast_update_validation()
@@ -460,10 +468,63 @@ def test_update_validation_reused_per_expression_answers_and_writes_exactly_what
     moto_server.reuse_update_validation()
     moto_server.reuse_update_validation()  # idempotent
     assert update_story() == fast == plain
-    # the save (3 requests, one text) checked once, not three times; nothing else changes
+    # the save (5 requests, one text, 3 sets of names) checked once, not five times; nothing else changes
     assert 0 < len(checked) < fast_checks
     again, checked[:] = update_story(), []
     assert again == plain and len(checked) < fast_checks  # a new run (new trees remembered) answers the same
+
+
+def test_update_checks_are_reused_across_outbox_names_and_rerun_for_a_whole_path_name(monkeypatch):
+    """The two pure checks are keyed by the values of the names they read: saves naming their outbox entries by a
+    new event id each time (`#o.#e0`) are checked once; a whole-path name (`#w`) is checked again for each value,
+    and a value that duplicates another path is refused every time, as moto refuses it."""
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for cls, name in ((validators.ActionCountValidator, "traverse"), (validators.OverlappingPathsValidator, "traverse"),
+                      (DepthFirstTraverser, "nodes_to_be_processed"), (DepthFirstTraverser, "process"),
+                      (validators.UpdateExpressionValidator, "__init__"), (validators.UpdateExpressionValidator, "validate")):
+        monkeypatch.setattr(cls, name, getattr(cls, name))  # undone after the test
+    monkeypatch.setattr(UpdateExpressionParser, "make", UpdateExpressionParser.__dict__["make"])
+    monkeypatch.setattr(validators.UpdateExpressionValidator, "_smartpay_reused", False, raising=False)
+    checked: list[str] = []
+    real = validators.OverlappingPathsValidator.check_for_overlapping_paths
+    monkeypatch.setattr(validators.OverlappingPathsValidator, "check_for_overlapping_paths",
+                        lambda self, node: checked.append("x") or real(self, node))
+    moto_server.fast_update_validation()
+    moto_server.reuse_update_validation()
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        db.create_table(TableName="t", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        key = {"pk": {"S": "p"}}
+        db.update_item(TableName="t", Key=key, UpdateExpression="SET #o = :m", ExpressionAttributeNames={"#o": "outbox"},
+                       ExpressionAttributeValues={":m": {"M": {}}})
+
+        def save(i):
+            checked.clear()
+            db.update_item(TableName="t", Key=key, UpdateExpression="SET #s = :s, #o.#e0 = :e, #o.#e1 = :e",
+                           ExpressionAttributeNames={"#s": "state", "#o": "outbox", "#e0": f"{i}a", "#e1": f"{i}b"},
+                           ExpressionAttributeValues={":s": {"S": str(i)}, ":e": {"S": "env"}})
+            return len(checked)
+
+        assert save(0) > 0 and [save(i) for i in range(1, 4)] == [0, 0, 0]
+        assert len(db.get_item(TableName="t", Key=key)["Item"]["outbox"]["M"]) == 8
+
+        def named(w):
+            checked.clear()
+            try:
+                db.update_item(TableName="t", Key=key, UpdateExpression="SET #w = :a, b = :a",
+                               ExpressionAttributeNames={"#w": w}, ExpressionAttributeValues={":a": {"S": "z"}})
+                return "ok", bool(checked)
+            except db.exceptions.ClientError as e:
+                return e.response["Error"]["Code"], bool(checked)
+
+        refused = ("ValidationException", True)
+        assert [named(w) for w in ("b", "w1", "w1", "b", "w2")] == [refused, ("ok", True), ("ok", False), refused,
+                                                                     ("ok", True)]
 
 
 def test_the_reused_copy_is_a_fresh_tree_equal_to_moto_deep_copy(monkeypatch):

@@ -19,7 +19,8 @@ class IdempotencyMismatch(Exception):
 class IdempotencyRecord:
     payment_id: str
     body_hash: str
-    response: dict | None  # None while the first request is still in progress
+    response: dict | None  # None while the first request is still in progress (and for POST /pay: see payments.py)
+    claimed: bool = False  # this call created the record (no earlier request with the key: nothing to read)
 
 
 def body_hash(body: dict) -> str:
@@ -45,7 +46,7 @@ class DynamoIdempotencyStore:
             self._db.put_item(TableName=self._table, Item=item,
                               ConditionExpression="attribute_not_exists(idempotency_key) OR expires_at < :now",
                               ExpressionAttributeValues={":now": {"N": str(int(time.time()))}})
-            return IdempotencyRecord(payment_id, digest, None)
+            return IdempotencyRecord(payment_id, digest, None, claimed=True)
         except ClientError as e:
             if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise

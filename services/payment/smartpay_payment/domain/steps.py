@@ -106,6 +106,15 @@ def captured(payment: Payment, latency_ms: float | None, now: datetime) -> Trans
         p.PaymentCompleted(**ids_of(payment), status="captured", payment=after.snapshot())])
 
 
+def authorized_and_captured(payment: Payment, gateway_reference: str, authorize_latency_ms: float | None,
+                            authorized_at: datetime, capture_latency_ms: float | None, now: datetime) -> Transition:
+    """`authorized` then `captured` as one transition (both stages on the timeline, each at its own time; both
+    steps' events): the saga's happy path records an authorization and its capture in one conditional write."""
+    first = authorized(payment, gateway_reference, authorize_latency_ms, authorized_at)
+    second = captured(first.after, capture_latency_ms, now)
+    return Transition(payment, second.after, [*first.events, *second.events])
+
+
 def attempt_failed(payment: Payment, *, code: str, reason: str, retriable: bool, declined: bool,
                    latency_ms: float | None, max_attempts: int, all_gateways: set[str], now: datetime,
                    risk_score: float = 0.0, attempted: bool = True) -> Transition:

@@ -111,16 +111,45 @@ def _charge(saga: Saga, payment: m.Payment, cause: Cause | None, *, resume: bool
             if found is None and not late_ok:
                 saga.fail_saga(payment, cause, "saga_timeout", "deadline passed before the gateway charged")
                 return
-            result = found if found and found.holds_money else _authorize(saga, gateway, request)
-            payment = _after_money(saga, payment, cause, result, "authorized", gateway)
-            if payment is None:
-                return
-            found = result
+            authorization = found if found and found.holds_money else _authorize(saga, gateway, request)
+            _authorized_then_captured(saga, gateway, payment, cause, request, authorization)
+            return
         if found is None or found.status != "captured":
             found = _capture(saga, gateway, payment, request)
         _after_money(saga, payment, cause, found, "captured", gateway)
     except GatewayError as e:
         _gateway_failed(saga, payment, cause, gateway, request, e)
+
+
+def _authorized_then_captured(saga: Saga, gateway: Gateway, payment: m.Payment, cause: Cause | None,
+                              request: ChargeRequest, authorization: ChargeResult) -> None:
+    """Capture the authorization this delivery holds the claim for, then record both in one conditional write
+    (the happy path's one write instead of two: the live claim, not an AUTHORIZED record, is what keeps every
+    other delivery and the sweeper off this attempt meanwhile, and a redelivery after a crash reads the gateway's
+    own record first). An authorization that came back after the claim's lease records itself first, as before.
+    A failed capture records the authorization first (money is held: the failure path voids it, or keeps it
+    for the queue's retry of the capture, from an AUTHORIZED record as before)."""
+    authorized_at = saga.clock()
+    claim = payment.charge_claim
+    if authorization.status != "captured" and (claim is None or authorized_at >= claim.until):
+        # The call outlived the claim: another delivery or the sweeper may have moved the saga meanwhile, so
+        # the authorization is recorded (or compensated: voided, never captured) before any capture.
+        payment = _after_money(saga, payment, cause, authorization, "authorized", gateway)
+        if payment is not None:
+            _after_money(saga, payment, cause, _capture(saga, gateway, payment, request), "captured", gateway)
+        return
+    if authorization.status == "captured":
+        capture = authorization  # a resume found the attempt captured already
+    else:
+        try:
+            capture = _capture(saga, gateway, payment.model_copy(
+                update={"gateway_reference": authorization.gateway_reference}), request)
+        except GatewayError:
+            if _after_money(saga, payment, cause, authorization, "authorized", gateway) is None:
+                return  # the saga moved on: the authorization was compensated
+            raise
+    _after_money(saga, payment, cause, capture, "captured", gateway,
+                 authorization=(authorization, authorized_at))
 
 
 def _authorize(saga: Saga, gateway: Gateway, request: ChargeRequest) -> ChargeResult:
@@ -159,19 +188,30 @@ def _capture(saga: Saga, gateway: Gateway, payment: m.Payment, request: ChargeRe
 
 
 def _after_money(saga: Saga, payment: m.Payment, cause: Cause | None, result: ChargeResult, kind: str,
-                 gateway: Gateway) -> m.Payment | None:
-    """Commit a gateway success; if the saga moved on meanwhile, the money is compensated."""
+                 gateway: Gateway, authorization: tuple[ChargeResult, datetime] | None = None) -> m.Payment | None:
+    """Commit a gateway success; if the saga moved on meanwhile, the money is compensated. `authorization`
+    (with a capture): the authorization result and when it came, for a record still ROUTED (both stages are
+    then recorded in one write)."""
     attempt, now = payment.attempt, saga.clock()
+
+    def step(current: m.Payment) -> m.Transition:
+        if kind == "authorized":
+            return steps.authorized(current, result.gateway_reference, result.latency_ms, now)
+        if current.state == m.State.ROUTED:
+            auth, authorized_at = authorization
+            return steps.authorized_and_captured(current, auth.gateway_reference, auth.latency_ms, authorized_at,
+                                                 result.latency_ms, now)
+        return steps.captured(current, result.latency_ms, now)
 
     def record(current: m.Payment) -> m.Payment | None:
         same = current.attempt == attempt and current.gateway == gateway.name
-        if same and (current.state == m.State.ROUTED or (current.state == m.State.AUTHORIZED and kind == "captured")):
+        if same and (current.state == m.State.AUTHORIZED and kind == "captured"
+                     or current.state == m.State.ROUTED and (kind == "authorized" or authorization is not None)):
             try:
-                step = (steps.authorized(current, result.gateway_reference, result.latency_ms, now)
-                        if kind == "authorized" else steps.captured(current, result.latency_ms, now))
+                transition = step(current)
             except m.Stale:
                 raise ConcurrencyConflict(current.payment_id) from None  # decide again on a fresh read
-            return saga.commit(step, cause, defer=kind == "authorized")
+            return saga.commit(transition, cause, defer=kind == "authorized")
         if same and current.state == m.State.AUTHORIZED and current.gateway_reference == result.gateway_reference:
             return current  # a concurrent redelivery recorded this authorization
         if same and current.captured_amount and current.gateway_reference == result.gateway_reference:

@@ -79,12 +79,17 @@ class PaymentService:
 
     def pay(self, merchant_id: str, body: dict, key: str) -> tuple[int, dict]:
         """202 and the payment; the same key and body again -> the same answer and no second payment.
-        The method is a raw gateway token or a vault id (UnknownMethod when this merchant has none)."""
+        The method is a raw gateway token or a vault id (UnknownMethod when this merchant has none).
+
+        The answer is a function of the payment record alone (its id, amount, currency, creation time; the
+        status is always `requested`), so it is not written back to the key's record: a request with a key
+        seen before rebuilds it from the payment (an older record holding an answer is answered from it).
+        A key this request claimed has no payment yet, so nothing is read before the saga's first write."""
         method, gateway_tokens = self.vault.resolve(merchant_id, body["payment_method"])
         record = self.idempotency.claim(merchant_id, key, body_hash(body), new_payment_id())
         if record.response is not None:
             return record.response["status_code"], record.response["body"]
-        stored = self.saga.uow.payments.get(record.payment_id, merchant_id)
+        stored = None if record.claimed else self.saga.uow.payments.get(record.payment_id, merchant_id)
         if stored is None:  # first time, or the first request died between the claim and the write
             request = p.PaymentRequested(payment_id=record.payment_id, merchant_id=merchant_id,
                                          **{**body, "payment_method": method})
@@ -97,11 +102,8 @@ class PaymentService:
                 payment = self.saga.uow.payments.get(record.payment_id, merchant_id).payment
         else:
             payment = stored.payment
-        response = {"status_code": 202, "body": {
-            "payment_id": payment.payment_id, "status": "requested", "amount": payment.amount,
-            "currency": payment.currency, "created_at": payment.created_at.isoformat()}}
-        self.idempotency.complete(merchant_id, key, response)
-        return response["status_code"], response["body"]
+        return 202, {"payment_id": payment.payment_id, "status": "requested", "amount": payment.amount,
+                     "currency": payment.currency, "created_at": payment.created_at.isoformat()}
 
     def _payment(self, merchant_id: str, payment_id: str) -> m.Payment:
         stored = self.saga.uow.payments.get(payment_id, merchant_id)

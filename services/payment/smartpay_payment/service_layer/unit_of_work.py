@@ -8,8 +8,9 @@ Two latency savers, both safe because every write stays conditional on the versi
   failed conditional write, after which the caller reads the table.
 - `commit(..., defer=True)`: the events stay in the outbox (written, durable) and go out with the
   next commit of the same payment in one PutEvents, or at `flush_deferred`. The saga defers
-  `payment.authorized` to the capture a few milliseconds later: one bus call and one outbox clear
-  fewer on the critical path. If the process dies in between, the sweeper sends them.
+  `payment.authorized` when a capture failed after it (the authorization is recorded first, then the
+  failure); on the happy path both are one commit (charging.py). If the process dies in between, the
+  sweeper sends them.
 
 `UnitOfWork` runs on DynamoDB + EventBridge; `smartpay_payment.testing.fakes.FakeUnitOfWork` in memory."""
 

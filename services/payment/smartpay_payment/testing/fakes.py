@@ -110,7 +110,11 @@ class InMemoryIdempotency:
         self.records: dict[str, IdempotencyRecord] = {}
 
     def claim(self, merchant_id: str, key: str, digest: str, payment_id: str) -> IdempotencyRecord:
-        record = self.records.setdefault(f"{merchant_id}#{key}", IdempotencyRecord(payment_id, digest, None))
+        name = f"{merchant_id}#{key}"
+        if name not in self.records:
+            self.records[name] = IdempotencyRecord(payment_id, digest, None)
+            return IdempotencyRecord(payment_id, digest, None, claimed=True)
+        record = self.records[name]
         if record.body_hash != digest:
             raise IdempotencyMismatch(f"Idempotency-Key {key!r} was used with a different request body")
         return record

@@ -581,7 +581,7 @@ def test_the_authorization_goes_out_with_the_capture_in_one_bus_call(h):
     h.deliver(h.fraud(pid))
     recording = h.service.saga.store.publisher = RecordingPublisher(h.service.saga.store.publisher)
     assert h.deliver(h.route(pid)) == []
-    assert recording.calls == [["payment.completed", "payment.captured", "payment.authorized"]]  # path first
+    assert recording.calls == [["payment.completed", "payment.authorized", "payment.captured"]]  # path first
     assert h.service.saga.store.repo.get(pid).outbox == {}
     assert h.types(pid, "payment.completed").count("payment.authorized") == 1
     h.balanced(pid, charges=1)

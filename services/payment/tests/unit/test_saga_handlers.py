@@ -49,10 +49,15 @@ class World:
 def test_happy_path_captures_once_and_publishes_the_authorization_with_the_capture():
     w = World()
     w.deliver(fraud())
+    writes = w.uow.payments.writes
     w.deliver(route())
     payment = w.record()
     assert payment.state == m.State.CAPTURED and payment.captured_amount == 1250 and payment.charge_claim is None
-    assert w.uow.types(PID) == ["payment.requested", "payment.completed", "payment.captured", "payment.authorized"]
+    # route.selected: the route with its claim, then the authorization and the capture in one write
+    assert w.uow.payments.writes - writes == 2
+    assert [t.state for t in payment.timeline][-3:] == ["ROUTED", "AUTHORIZED", "CAPTURED"]
+    assert payment.gateway_reference and payment.timeline[-2].at <= payment.timeline[-1].at
+    assert w.uow.types(PID) == ["payment.requested", "payment.completed", "payment.authorized", "payment.captured"]
     assert w.raw["stripe"].calls["authorize"] == 1 and len(w.raw["stripe"].holding(PID)) == 1
     assert w.uow.payments.get(PID).outbox == {}
     w.balanced(charges=1)
@@ -130,13 +135,15 @@ def test_a_taken_over_attempt_that_already_charged_is_not_charged_again():
 
 
 class SweptDuringCharge(FaultInjectingGateway):
-    """The sweeper fails the saga while the gateway call is in flight."""
+    """The sweeper fails the saga while the gateway call is in flight, which it can do only once the call
+    outlived the attempt's charge claim (while the claim is live its resume backs off)."""
 
     def __init__(self, inner, world):
         super().__init__(inner, FaultPlan())
         self.world = world
 
     def authorize(self, request):
+        self.world.clock.advance(CHARGE_LEASE.total_seconds() + 1)
         self.world.saga.fail_saga(self.world.record(), None, "saga_timeout", "swept")
         return self.inner.authorize(request)
 
@@ -156,6 +163,36 @@ def test_a_late_charge_on_a_failed_saga_is_voided_and_a_late_capture_refunded():
     assert w.raw["stripe"].holding(PID) == []
     w.saga.compensate(w.record(), None, result, w.raw["stripe"])  # found again (reconcile): no second refund
     assert w.raw["stripe"].calls["refund"] == 1
+
+
+class SweptPastTheDeadlineDuringCharge(FaultInjectingGateway):
+    """The real sweeper runs while the capture is in flight, with the saga past its deadline."""
+
+    def __init__(self, inner, world):
+        super().__init__(inner, FaultPlan())
+        self.world, self.reports = world, []
+
+    def capture(self, reference, amount, request_reference):
+        from smartpay_payment.service_layer.sweeper import sweep
+        self.reports.append(sweep(self.world.saga, outbox_grace=timedelta(0),
+                                  now=self.world.clock.now + timedelta(seconds=61)))
+        return self.inner.capture(reference, amount, request_reference)
+
+
+def test_the_sweeper_backs_off_a_live_claim_so_authorization_and_capture_are_one_write():
+    """Between the authorization and the capture the record stays ROUTED (no AUTHORIZED write): the live claim
+    is what keeps the sweeper (and any duplicate delivery) off the attempt."""
+    w = World()
+    swept = SweptPastTheDeadlineDuringCharge(w.raw["stripe"], w)
+    w.saga.gateways["stripe"] = swept
+    w.deliver(fraud())
+    w.deliver(route())
+    (report,) = swept.reports
+    assert report.resumed == 0 and report.failed == 0 and len(report.errors) == 1  # ChargeClaimed: backed off
+    payment = w.record()
+    assert payment.state == m.State.CAPTURED and w.raw["stripe"].calls["authorize"] == 1
+    assert w.raw["stripe"].calls["void"] == 0 and w.raw["stripe"].calls["refund"] == 0
+    w.balanced(charges=1)
 
 
 def test_a_route_before_the_fraud_result_is_kept_and_charged_with_it_without_a_redelivery():
