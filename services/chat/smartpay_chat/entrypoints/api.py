@@ -69,10 +69,11 @@ def post_chat(request: ChatRequest):  # noqa: ANN201 - a Response (200 or 503 wi
 def warm() -> dict[str, float]:
     """Lambda's init phase (module import, before the first request): what the first answer would otherwise pay.
     Two things at once: this thread builds the planner (its English word list, shipped as a file) and plans a
-    question (the grammar's patterns compile: Python, holding the GIL), while a second thread loads the embedding
-    model and opens the index's published copy (the reader's snapshot: DuckDB copies the base's facts, outside
-    the GIL); then the plan's query runs once for no merchant (DuckDB binds and plans it). A missing index is
-    opened at the first request instead. Returns the seconds of each part (`total_s`: the whole warm-up)."""
+    question (the grammar's patterns compile: Python, holding the GIL), while a second thread opens the index's
+    published copy (the reader's snapshot: DuckDB copies the base's facts, outside the GIL); then the plan's
+    query runs once for no merchant (DuckDB binds and plans it). The embedding model, which only a search uses,
+    loads on a thread of its own and is not waited for (embeddings.Loading). A missing index is opened at the
+    first request instead. Returns the seconds of each part (`total_s`: the whole warm-up)."""
     started = time.perf_counter()
     parts: dict[str, float] = {}
     with ThreadPoolExecutor(1, thread_name_prefix="chat-warm") as pool:
@@ -95,12 +96,10 @@ def warm() -> dict[str, float]:
 
 
 def _open_index(parts: dict[str, float]) -> bool:
-    """The warm-up's second thread: the embedding model, the index adapter, and one read (a lookup of a payment
-    no merchant has), which opens the published copy. False when there is no index yet (or it failed: logged)."""
+    """The warm-up's second thread: the index adapter and one read (a lookup of a payment no merchant has), which
+    opens the published copy. False when there is no index yet (or it failed: logged)."""
     try:
-        from smartpay_chat.adapters import embeddings
-
-        _timed(parts, "embedder_load_s", embeddings.load, chat_settings().embeddings)
+        _timed(parts, "index_build_s", index)  # the embedding model starts loading on its own thread here
         _timed(parts, "index_open_s", lambda: index().get(WARM_MERCHANT, WARM_PAYMENT))
         return True
     except IndexUnavailable as e:
