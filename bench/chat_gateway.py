@@ -143,6 +143,8 @@ def _probe() -> None:
     first_ms = (time.perf_counter() - started) * 1000
     assert response["statusCode"] == 200, response
     print(json.dumps({"init_s": round(init_s, 3), "warm_in_init_s": round(api.INIT_WARM_SECONDS, 3),
+                      # the warm-up's parts (seconds; two run side by side, see api.warm); older code: none
+                      "warm_parts": getattr(api, "INIT_WARM", None),
                       "first_answer_after_init_ms": round(first_ms, 1)}))
 
 

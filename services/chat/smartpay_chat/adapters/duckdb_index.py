@@ -324,14 +324,19 @@ class DuckDBPaymentIndex(PaymentIndex):
                 for row in rows]
 
     def execute(self, merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -> QueryResult:
-        """One statement: the aggregate with each group's count and newest payments (duckdb_plan)."""
+        """One statement: the aggregate with each group's count and newest payments (duckdb_plan); a second one,
+        the exact form, only when payments created in the same microsecond straddle the citations' cut."""
         q = duckdb_plan.build(merchant_id, plan, bounds, CITATIONS, self._facts)
         with self._lock:
             try:
                 rows = self._db.execute(q["sql"], q["params"]).fetchall()
+                records, matched, cited = duckdb_plan.result(plan, q["names"], rows, CITATIONS, q["tail"])
+                if cited is None:  # payments created in the same microsecond at the citations' cut: the exact form
+                    q = duckdb_plan.build(merchant_id, plan, bounds, CITATIONS, self._facts, exact_citations=True)
+                    rows = self._db.execute(q["sql"], q["params"]).fetchall()
+                    records, matched, cited = duckdb_plan.result(plan, q["names"], rows, CITATIONS, q["tail"])
             except duckdb.Error as e:
                 raise IndexUnavailable(f"embedded index query failed: {e}") from e
-        records, matched, cited = duckdb_plan.result(plan, q["names"], rows, CITATIONS)
         return QueryResult(records, matched, cited,
                            {"engine": "duckdb", "sql": q["sql"], "params": [_shown(p) for p in q["params"]]})
 

@@ -25,7 +25,9 @@ _FORMATS = {"day": "%Y-%m-%d", "hour": "%Y-%m-%d %H:00"}
 FACT_COLUMNS = ("payment_id", "merchant_id", "status", "gateway", "decline_code", "decline_reason", "currency",
                 "method", "country", "fraud_decision", "fell_back", "amount", "amount_minor", "refunded_amount_minor",
                 "latency_ms", "created_at")
-MATCHED, NEWEST = "matched_payments", "newest_payments"  # the per-group columns `result` folds away
+# The per-group columns `result` folds away: the group's count, its newest payments (ids; the exact form: (k, id)
+# structs) and, in the fast form, their keys k = -created_at in microseconds.
+MATCHED, NEWEST, NEWEST_KEYS = "matched_payments", "newest_payments", "newest_keys"
 
 
 def _condition(name: str) -> str | None:
@@ -73,11 +75,18 @@ def where_clause(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None) -
 
 
 def build(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None, citations: int,
-          relation: str = TABLE) -> dict[str, Any]:
-    """{'sql', 'params', 'names'}: the one statement of an aggregate answer over `relation` (the payments table,
-    or a reader's view of FACT_COLUMNS). Each row: the group labels and aggregates (`names`), then MATCHED and
-    NEWEST: the group's count and its `citations` newest payments as (k = -created_at in microseconds, id), in
-    the citations' order (created_at DESC, payment_id)."""
+          relation: str = TABLE, *, exact_citations: bool = False) -> dict[str, Any]:
+    """{'sql', 'params', 'names', 'tail'}: the one statement of an aggregate answer over `relation` (the payments
+    table, or a reader's view of FACT_COLUMNS). Each row: the group labels and aggregates (`names`), then the
+    `tail` per-group columns: MATCHED, the group's count, and its newest payments in the citations' order
+    (created_at DESC, payment_id), k = -created_at in microseconds:
+
+    - fast form (default): NEWEST = arg_min(payment_id, k, citations + 1) and NEWEST_KEYS = min(k, citations + 1),
+      the group's citations + 1 smallest keys and their ids in key order. No struct is built per row: the exact
+      form's min(struct_pack(...)) was most of a month-wide answer's SQL (100,000 payments, idle host: 4.9 ms
+      against 1.4 ms without citations). Among payments created in the same microsecond an id's place in those
+      lists is arbitrary, so `result` says when that reaches the cut (then run the exact form);
+    - exact form: NEWEST = min(struct_pack(k, id), citations), ties broken by the id."""
     select, select_params, names = [], [], []
     for key in plan.group_keys:
         if key in _COLUMNS:
@@ -93,23 +102,38 @@ def build(merchant_id: str, plan: AggregatePlan, bounds: Bounds | None, citation
     for agg in aggregates(plan):
         select.append(f"{_aggregate(agg)} AS {agg.name}")
         names.append(agg.name)
-    select += [f"count(*) AS {MATCHED}",
-               f"min(struct_pack(k := -epoch_us(created_at), id := payment_id), {int(citations)}) AS {NEWEST}"]
+    tail = [f"count(*) AS {MATCHED}"]
+    if exact_citations:
+        tail.append(f"min(struct_pack(k := -epoch_us(created_at), id := payment_id), {int(citations)}) AS {NEWEST}")
+    else:
+        tail += [f"arg_min(payment_id, -epoch_us(created_at), {int(citations) + 1}) AS {NEWEST}",
+                 f"min(-epoch_us(created_at), {int(citations) + 1}) AS {NEWEST_KEYS}"]
     where, where_params = where_clause(merchant_id, plan, bounds)
     group = " GROUP BY ALL" if plan.group_keys else ""
-    sql = f"SELECT {', '.join(select)} FROM {relation} WHERE {' AND '.join(where)}{group}"
-    return {"sql": sql, "params": select_params + where_params, "names": names}
+    sql = f"SELECT {', '.join(select + tail)} FROM {relation} WHERE {' AND '.join(where)}{group}"
+    return {"sql": sql, "params": select_params + where_params, "names": names, "tail": len(tail)}
 
 
-def result(plan: AggregatePlan, names: list[str], rows: list[tuple], citations: int
-           ) -> tuple[list[dict[str, Any]], int, list[str]]:
-    """(records, matched, cited) from `build`'s rows: the records without the two per-group columns (none for an
-    ungrouped aggregate over nothing, like an empty group-by), how many payments matched, and the ids of the
-    `citations` newest of them (created_at DESC, payment_id: the smallest (k, id))."""
-    matched = sum(int(row[-2]) for row in rows)
-    newest = heapq.nsmallest(citations, (entry for row in rows for entry in row[-1] or ()),
-                             key=lambda entry: (entry["k"], entry["id"]))
-    records = [dict(zip(names, row[:-2], strict=True)) for row in rows]
+def result(plan: AggregatePlan, names: list[str], rows: list[tuple], citations: int, tail: int = 2
+           ) -> tuple[list[dict[str, Any]], int, list[str] | None]:
+    """(records, matched, cited) from `build`'s rows (`tail`: its per-group columns): the records without them
+    (none for an ungrouped aggregate over nothing, like an empty group-by), how many payments matched, and the
+    ids of the `citations` newest of them (created_at DESC, payment_id: the smallest (k, id)). `cited` is None
+    when the fast form cannot tell them: in a group, the citations-th and the next payment were created in the
+    same microsecond (which of them is in is the id's call): run the exact form."""
+    matched = sum(int(row[-tail]) for row in rows)
+    records = [dict(zip(names, row[:-tail], strict=True)) for row in rows]
     if not plan.group_keys and not matched:
         records = []
-    return records, matched, [entry["id"] for entry in newest]
+    if tail == 2:  # exact form
+        entries = [(entry["k"], entry["id"]) for row in rows for entry in row[-1] or ()]
+    else:
+        entries = []
+        for row in rows:
+            ids, keys = row[-2] or [], row[-1] or []
+            if len(keys) > citations and citations > 0 and keys[citations - 1] == keys[citations]:
+                return records, matched, None
+            # The first `citations`: every payment created before the cut is among them, so equal keys within
+            # them are all there and (k, id) orders them as the exact form does.
+            entries += zip(keys[:citations], ids[:citations], strict=True)
+    return records, matched, [payment_id for _, payment_id in heapq.nsmallest(citations, entries)]

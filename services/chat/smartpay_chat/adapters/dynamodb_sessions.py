@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from smartpay_chat.domain.errors import IndexUnavailable
 from smartpay_chat.domain.plan import AggregatePlan
-from smartpay_chat.service_layer.chat import SessionStore
+from smartpay_chat.service_layer.chat import NO_TURN, SessionStore, Turn
 
 
 class SessionsUnavailable(IndexUnavailable):
@@ -36,16 +36,17 @@ class DynamoDBSessions(SessionStore):
             raise SessionsUnavailable(f"chat sessions: {type(e).__name__}") from e
         return items[0] if items else None
 
-    def last_plan(self, merchant_id: str, session_id: str) -> AggregatePlan | None:
+    def last_turn(self, merchant_id: str, session_id: str) -> Turn:
         item = self._last(merchant_id, session_id)
-        if item is None or item["merchant_id"]["S"] != merchant_id or int(item["expires_at"]["N"]) < time.time():
-            return None  # DynamoDB's TTL deletes lazily: an expired turn is treated as gone
-        return AggregatePlan.model_validate_json(item["plan"]["S"])
+        if item is None:
+            return NO_TURN
+        if item["merchant_id"]["S"] != merchant_id or int(item["expires_at"]["N"]) < time.time():
+            return Turn(int(item["turn"]["N"]), None)  # DynamoDB's TTL deletes lazily: an expired turn is gone
+        return Turn(int(item["turn"]["N"]), AggregatePlan.model_validate_json(item["plan"]["S"]))
 
     def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan, *,
-               first_turn: bool = False) -> None:
-        last = None if first_turn else self._last(merchant_id, session_id)
-        turn = int(last["turn"]["N"]) + 1 if last else 1
+               after: int | None = None) -> None:
+        turn = (self.last_turn(merchant_id, session_id).number if after is None else after) + 1
         try:
             self._db.put_item(TableName=self._table, Item={
                 "session_id": {"S": self.key(merchant_id, session_id)}, "turn": {"N": str(turn)},

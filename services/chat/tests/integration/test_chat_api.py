@@ -236,7 +236,45 @@ def test_a_new_session_reads_nothing_back_and_its_follow_up_still_follows(stack)
     client.calls.clear()
     follow = chat_service.ask(chat, api.index(), "m_acme", "only USD", first["session_id"])
     assert follow["plan"]["metric"] == "count" and follow["plan"]["filters"]["currencies"] == ["USD"]
-    assert client.calls == ["query", "query", "put_item"]  # the last turn (twice: plan, then its number)
+    assert client.calls == ["query", "put_item"]  # one read of the last turn: its plan and its number
+    # The third turn follows the second, written while its query ran (the API's background write): it is there.
+    client.calls.clear()
+    third = chat_service.ask(chat, api.index(), "m_acme", "and by gateway", first["session_id"])
+    assert third["plan"]["filters"]["currencies"] == ["USD"] and third["plan"]["group_by"] == ["gateway"], third["plan"]
+    assert client.calls == ["query", "put_item"]
     turns = stack["ddb"].query(TableName=TABLE, KeyConditionExpression="session_id = :s",
                                ExpressionAttributeValues={":s": {"S": f"m_acme#{first['session_id']}"}})["Items"]
-    assert sorted(int(t["turn"]["N"]) for t in turns) == [1, 2]
+    assert sorted(int(t["turn"]["N"]) for t in turns) == [1, 2, 3]
+
+
+def test_the_warm_up_opens_the_published_copy_and_plans_so_the_first_request_does_not(stack, monkeypatch):
+    """api.warm (Lambda's init): the planner built, a question planned and the index's published copy opened (the
+    reader's snapshot ready), each part timed; the embedding model loads on its own thread (not waited for); the
+    first request then opens nothing, and a search uses the model the warm-up started loading."""
+    from smartpay_chat.adapters import duckdb_shared, embeddings
+
+    _clear()
+    parts = api.warm()
+    assert {"planner_build_s", "first_plan_s", "index_build_s", "index_open_s", "first_query_s",
+            "total_s"} <= set(parts), parts
+    follower = api.index()._follower
+    assert follower is not None and follower.ready is not None  # the snapshot is open: the request won't open it
+    loading = follower.ready.index._embedder
+    assert isinstance(loading, embeddings.Loading)
+    loading.wait(120)  # loaded on its own thread
+    opened = []
+    monkeypatch.setattr(duckdb_shared, "open_snapshot", lambda *a, **k: opened.append(a) or pytest.fail("reopened"))
+    monkeypatch.setattr(embeddings.OnnxMiniLM, "__init__", lambda self: pytest.fail("model loaded again"))
+    status, body, _ = call({"question": "how many payments yesterday?"})
+    assert status == 200 and body["kind"] == "aggregate", body
+    status, body, _ = call({"question": "find payments like card declined insufficient funds"})
+    assert status == 200 and body["kind"] == "search", body
+    assert opened == []
+
+
+def test_the_warm_up_with_no_index_yet_still_builds_the_planner(stack, monkeypatch, tmp_path):
+    monkeypatch.setenv("CHAT_INDEX_PATH", str(tmp_path / "nothing" / "payments.duckdb"))
+    _clear()
+    parts = api.warm()
+    assert "first_plan_s" in parts and "first_query_s" not in parts and parts["total_s"] > 0
+    assert api.chat.cache_info().currsize == 1  # the planner is built: the first request reuses it

@@ -162,4 +162,30 @@ def test_the_newest_citations_break_ties_on_the_payment_id_across_groups(chat_no
         assert fused.citations == [f"pay_TIE{i:07d}" for i in range(CITATIONS)]
         assert fused.matched == 25
         assert _same(fused, _two_statements(index._db, "m_acme", plan, None))
+        # Ungrouped, the 25 tied payments straddle the cut: the exact form answered. By gateway, each group holds
+        # 8 or 9 (under the cut): the fast form is exact there.
+        assert ("struct_pack" in fused.query["sql"]) == (not plan.group_keys)
+    index.close()
+
+
+def test_the_fast_citations_are_used_when_no_tie_reaches_the_cut_and_agree_with_the_exact_form(chat_now):
+    """Ties among the newest but not at the 10th / 11th payment of a group: the fast form (ids and keys, no struct
+    per row) answers alone, and its citations are the exact form's, ties ordered by the id."""
+    from datetime import timedelta
+
+    (merchant, _, snapshot), = snapshots(1, now=chat_now, seed=3, merchants=("m_acme",))
+    base = build_document(merchant, "pay_FAST000000", snapshot)
+    # 4 payments in the same microsecond at the top, then one every second, over two gateways.
+    docs = [dataclasses.replace(base, payment_id=f"pay_FAST{(5 * i) % 30:06d}", gateway=("stripe", "solana")[i % 2],
+                                created_at=chat_now - timedelta(seconds=max(0, i - 3))) for i in range(30)]
+    index = DuckDBPaymentIndex(":memory:")
+    index.upsert_many(docs)
+    for plan in (AggregatePlan(metric="count", group_by=("gateway",)), AggregatePlan(metric="count")):
+        fused = index.execute("m_acme", plan, None)
+        assert "arg_min" in fused.query["sql"] and "struct_pack" not in fused.query["sql"]
+        assert _same(fused, _two_statements(index._db, "m_acme", plan, None))
+        exact = duckdb_plan.build("m_acme", plan, None, CITATIONS, exact_citations=True)
+        rows = index._db.execute(exact["sql"], exact["params"]).fetchall()
+        assert duckdb_plan.result(plan, exact["names"], rows, CITATIONS, exact["tail"])[2] == fused.citations
+        assert fused.citations[:4] == sorted(d.payment_id for d in docs[:4])  # the tie, by id
     index.close()

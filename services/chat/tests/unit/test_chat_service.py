@@ -104,12 +104,12 @@ class LoggedSessions(InMemorySessions):
         super().__init__()
         self.log, self.fail, self.wrote = log, fail, threading.Event()
 
-    def append(self, merchant_id, session_id, question, plan, *, first_turn=False):
-        self.log.append(f"write {'first' if first_turn else 'next'}")
+    def append(self, merchant_id, session_id, question, plan, *, after=None):
+        self.log.append(f"write {'first' if after == 0 else f'after {after}'}")
         self.wrote.set()
         if self.fail:
             raise RuntimeError("sessions down")
-        super().append(merchant_id, session_id, question, plan, first_turn=first_turn)
+        super().append(merchant_id, session_id, question, plan, after=after)
 
 
 class LoggedIndex:
@@ -143,12 +143,18 @@ def test_a_new_sessions_first_write_runs_while_the_index_answers(logged):
     assert answer["kind"] == "aggregate" and "query met the write: True" in log and "write first" in log
     kept = sessions.last_plan("m_acme", answer["session_id"])
     assert kept.model_dump(mode="json", exclude_none=True) == answer["plan"]
-    # A turn of that session: written after its answer, as before (it reads the turn before it).
+    # A turn of that session: its number is known from the one read of the last turn, so it is written while the
+    # index answers too, and the next follow-up sees it.
     log.clear()
-    index.meet = False
+    sessions.wrote.clear()
     follow = ask(chat, index, "m_acme", "and yesterday?", answer["session_id"])
-    assert follow["kind"] == "aggregate" and log == ["query met the write: None", "write next"]
+    assert follow["kind"] == "aggregate" and sorted(log) == ["query met the write: True", "write after 1"], log
     assert len(sessions.turns[("m_acme", answer["session_id"])]) == 2
+    assert sessions.last_plan("m_acme", answer["session_id"]).model_dump(mode="json", exclude_none=True) == \
+        follow["plan"]
+    again = ask(chat, index, "m_acme", "only USD", answer["session_id"])
+    assert again["plan"]["filters"].get("currencies") == ["USD"] and again["plan"]["metric"] == follow["plan"]["metric"]
+    assert again["plan"].get("window") == follow["plan"].get("window") and "write after 2" in log
 
 
 def test_without_background_the_first_write_follows_the_answer(service, chat_now):

@@ -274,3 +274,44 @@ def test_a_missing_embeddings_extra_is_a_reason_not_an_error(monkeypatch):
     embedder, reason = embeddings.load.__wrapped__("auto")
     assert embedder is None and "the embeddings extra is not installed" in reason and "[embeddings]" in reason
     assert embeddings.load.__wrapped__("off") == (None, "embeddings are off (CHAT_EMBEDDINGS=off)")
+
+
+def test_a_loading_embedder_is_usable_at_once_and_embeds_once_loaded():
+    """embeddings.Loading (the API reader's model): constructing it returns at once, `embed` waits for the load,
+    and a failed load is raised by every embed (never a silent BM25 answer claiming vectors)."""
+    import threading
+
+    from smartpay_chat.adapters import embeddings
+
+    release = threading.Event()
+
+    class Model:
+        model_id, dimension = "fake", 2
+
+        def __init__(self):
+            release.wait(10)
+
+        def embed(self, texts):
+            return [[float(len(t)), 1.0] for t in texts]
+
+    loading = embeddings.Loading(Model)
+    assert not loading.ready() and loading.model_id == embeddings.OnnxMiniLM.model_id
+    release.set()
+    assert loading.embed(["abc"]) == [[3.0, 1.0]] and loading.ready()
+
+    def broken():
+        raise ImportError("no model file")
+
+    failed = embeddings.Loading(broken)
+    for _ in range(2):
+        with pytest.raises(ImportError, match="no model file"):
+            failed.embed(["x"])
+
+
+def test_background_load_checks_the_extra_at_once(monkeypatch):
+    from smartpay_chat.adapters import embeddings
+
+    monkeypatch.setattr(embeddings, "missing_extra", lambda: "onnxruntime")
+    assert embeddings.load.__wrapped__("auto", background=True) == (
+        None, f"the embeddings extra is not installed (onnxruntime; {embeddings.EXTRA_HINT})")
+    assert embeddings.load.__wrapped__("off", background=True)[0] is None
