@@ -25,7 +25,7 @@ PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e"
          "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
          "heldout_n", "heldout_o", "heldout_p",
          "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w", "heldout_x",
-         "heldout_y", "heldout_z", "heldout_aa", "heldout_ab", "heldout_ac")
+         "heldout_y", "heldout_z", "heldout_aa", "heldout_ab", "heldout_ac", "heldout_ad")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
