@@ -96,7 +96,12 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_ac": (160 / 160, 0),
           # heldout_ad: its blind first measurement, no fix yet (session 19's last batch; docs/chat.md): 107/120 as
           # written, 105/118 without the duplicate and the issue-quoted "fell back" question (both passed)
-          "heldout_ad": (106 / 118, 0)}  # 106 after the named-customer fix (test_session19_fixes.py)
+          "heldout_ad": (106 / 118, 0),  # 106 after the named-customer fix (test_session19_fixes.py)
+          # heldout_ae: its blind first measurement, no fix (150/150 as written; 132/132 without the 17 issue-quoted
+          # wordings moved to tuning and the 1 duplicate of heldout_o removed, all passed; docs/chat.md)
+          "heldout_ae": (132 / 132, 0),
+          # heldout_af: its blind first measurement, before any fix (147/150: 2 refused, 1 wrong; docs/chat.md)
+          "heldout_af": (147 / 150, 1)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
