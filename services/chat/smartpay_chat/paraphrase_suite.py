@@ -26,7 +26,7 @@ PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e"
          "heldout_n", "heldout_o", "heldout_p",
          "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w", "heldout_x",
          "heldout_y", "heldout_z", "heldout_aa", "heldout_ab", "heldout_ac", "heldout_ad",
-         "heldout_ae", "heldout_af")
+         "heldout_ae", "heldout_af", "heldout_ag")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -714,6 +714,10 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "ytd@Asia/Brunei": (D(2025, 12, 31, 16), NOW),
     "ytd@Asia/Kuwait": (D(2025, 12, 31, 21), NOW),
     "ytd@Europe/Sarajevo": (D(2025, 12, 31, 23), NOW),
+    # heldout_ag's new windows (computed by its blind writer, checked here)
+    "last_month@Europe/London": (D(2026, 11, 1, 0), D(2026, 12, 1, 0)),
+    "last_week@Europe/Madrid": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
+    "this_month@Europe/Paris": (D(2026, 11, 30, 23), NOW),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},

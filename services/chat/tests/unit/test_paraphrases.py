@@ -101,7 +101,10 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           # wordings moved to tuning and the 1 duplicate of heldout_o removed, all passed; docs/chat.md)
           "heldout_ae": (132 / 132, 0),
           # heldout_af: its blind first measurement, before any fix (147/150: 2 refused, 1 wrong; docs/chat.md)
-          "heldout_af": (147 / 150, 1)}
+          "heldout_af": (147 / 150, 1),
+          # heldout_ag: its blind first measurement, no fix (150/150, measured with heldout_af's first fixes in the
+          # working tree; docs/chat.md)
+          "heldout_ag": (150 / 150, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
