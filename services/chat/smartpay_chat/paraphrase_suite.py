@@ -26,7 +26,7 @@ PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e"
          "heldout_n", "heldout_o", "heldout_p",
          "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w", "heldout_x",
          "heldout_y", "heldout_z", "heldout_aa", "heldout_ab", "heldout_ac", "heldout_ad",
-         "heldout_ae", "heldout_af", "heldout_ag")
+         "heldout_ae", "heldout_af", "heldout_ag", "heldout_ah")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -718,6 +718,13 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "last_month@Europe/London": (D(2026, 11, 1, 0), D(2026, 12, 1, 0)),
     "last_week@Europe/Madrid": (D(2026, 11, 22, 23), D(2026, 11, 29, 23)),
     "this_month@Europe/Paris": (D(2026, 11, 30, 23), NOW),
+    # heldout_ah's new windows (computed by its blind writer, checked here)
+    "nov28@Asia/Tokyo": (D(2026, 11, 27, 15), D(2026, 11, 28, 15)),
+    "nov29@America/New_York": (D(2026, 11, 29, 5), D(2026, 11, 30, 5)),
+    "this_month@America/Los_Angeles": (D(2026, 12, 1, 8), NOW),
+    "this_week@Europe/Madrid": (D(2026, 11, 29, 23), NOW),
+    "yesterday@America/Sao_Paulo": (D(2026, 11, 30, 3), D(2026, 12, 1, 3)),
+    "yesterday@Europe/Madrid": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},

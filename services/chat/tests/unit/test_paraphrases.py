@@ -104,7 +104,10 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_af": (147 / 150, 1),
           # heldout_ag: its blind first measurement, no fix (150/150, measured with heldout_af's first fixes in the
           # working tree; docs/chat.md)
-          "heldout_ag": (150 / 150, 0)}
+          "heldout_ag": (150 / 150, 0),
+          # heldout_ah: its blind first measurement, before any fix for it (149/150 as written, 1 refused; 146/147
+          # without the 3 questions earlier parts held word for word, removed after the run, all passed)
+          "heldout_ah": (146 / 147, 0)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
