@@ -26,7 +26,8 @@ PARTS = ("tuning", "heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e"
          "heldout_n", "heldout_o", "heldout_p",
          "heldout_q", "heldout_r", "heldout_s", "heldout_t", "heldout_u", "heldout_v", "heldout_w", "heldout_x",
          "heldout_y", "heldout_z", "heldout_aa", "heldout_ab", "heldout_ac", "heldout_ad",
-         "heldout_ae", "heldout_af", "heldout_ag", "heldout_ah")
+         "heldout_ae", "heldout_af", "heldout_ag", "heldout_ah",
+         "heldout_ai", "heldout_aj")
 HERE = Path(__file__).with_name("paraphrases")
 D = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
 # METRICS.md windows for NOW = Tuesday 2026-12-01 10:00 UTC, by hand. `<name>@<zone>`: the same words in that zone
@@ -725,6 +726,20 @@ WINDOWS: dict[str, tuple[datetime, datetime] | None] = {
     "this_week@Europe/Madrid": (D(2026, 11, 29, 23), NOW),
     "yesterday@America/Sao_Paulo": (D(2026, 11, 30, 3), D(2026, 12, 1, 3)),
     "yesterday@Europe/Madrid": (D(2026, 11, 29, 23), D(2026, 11, 30, 23)),
+    # heldout_ai's new windows (computed by its blind writer, checked here)
+    "this_month@Europe/Dublin": (D(2026, 12, 1, 0), NOW),
+    "this_week@Europe/Vienna": (D(2026, 11, 29, 23), NOW),
+    # heldout_aj's new windows (computed by its blind writer, checked here)
+    "d7@Asia/Kolkata": (D(2026, 11, 24, 10), NOW),
+    "last_month@Europe/Dublin": (D(2026, 11, 1, 0), D(2026, 12, 1, 0)),
+    "last_week@Australia/Melbourne": (D(2026, 11, 22, 13), D(2026, 11, 29, 13)),
+    "since_fri@Europe/Dublin": (D(2026, 11, 27, 0), NOW),
+    "since_mon@Africa/Johannesburg": (D(2026, 11, 29, 22), NOW),
+    "since_mon@Europe/London": (D(2026, 11, 30, 0), NOW),
+    "since_wed@America/Chicago": (D(2026, 11, 25, 6), NOW),
+    "this_month@Asia/Kolkata": (D(2026, 11, 30, 18, 30), NOW),
+    "this_week@Australia/Brisbane": (D(2026, 11, 29, 14), NOW),
+    "yesterday@Australia/Perth": (D(2026, 11, 29, 16), D(2026, 11, 30, 16)),
 }
 STATUS_SETS = {"approved": {"captured", "refunded", "partially_refunded"}, "declined": {"failed", "declined_fraud"},
                "failed": {"failed"}, "fraud": {"declined_fraud"}, "refunded_any": {"refunded", "partially_refunded"},
