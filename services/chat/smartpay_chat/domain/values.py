@@ -30,7 +30,7 @@ FALLBACK = (r"\b(?:(?:fell back|fall(?:s|ing)? back|fallen back|fallbacks?|faile
 FULL_WORDS, PART_WORDS, AND_OR = lexicon.FULL_WORDS, lexicon.PART_WORDS, lexicon.AND_OR
 STATUSES = (
     ("fraud", r"\b(?:fraud[- ](?:declined?s?|blocks?|blocked|rejections?|rejected)|(?:declined|blocked|rejected|stopped|refused"
-     r"|flagged and declined)(?: (?:for|as|by|because of|due to|on) (?:suspected )?(?:the )?fraud"
+     r"|flagged and declined|turned down|knocked back|binned|bounced)(?: (?:for|as|by|because of|due to|on) (?:suspected )?(?:the )?fraud"
      r"(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?)|fraud-blocked"
      r"|(?:the )?fraud(?: checks?| screening| filters?| models?| rules?| engines?| detection| systems?)?"
      r" (?:block|blocked|blocks|decline|declined|declines|reject|rejected|stopped|stop|refused)"
@@ -56,9 +56,10 @@ STATUSES = (
     # "failed to go through" (heldout_l) is "did not go through": declined, never failed plus approved
     ("declined", r"\b(?:declined|declines|decline|rejected|rejections|refused|unsuccessful|bounced|turned down|did not go through"
      r"|fail(?:ed|s|ing)? to (?:go|get|come) through"
+     r"|declining|knock(?:ed|ing|s)? back"  # "which gateway's knocking back the most payments" (heldout_aj)
      r"|did not succeed|not approved)\b", DECLINED),
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
-    ("approved", r"\b(?:approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
+    ("approved", r"\b(?:successfully (?:paid|processed|completed|charged|captured|settled)|paid successfully|approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
      r"|approvals|approval|successes)\b", APPROVED),  # "the percentage of approval": a share of approved payments
     # "still waiting on an outcome" (heldout_k): the outcome waited for is the status's, not a grouping
     ("pending", r"\b(?:(?:still )?(?:waiting|awaiting) (?:on |for )?(?:an? |the |their |its )?(?:final )?(?:outcome|result"

@@ -56,11 +56,18 @@ _ACTION_OBJECT_WORDS = _alternation(
 _ACTION = (r"^\W*(?:\[[^\]]{1,40}\]\W*)*(?:(?:hi|hey|hello|please|pls|kindly|can you|could you|would you|will you|can we|could we|"
            r"i (?:want|need|would like|'d like)(?: you)? to|go ahead and|let's|now)[,!]?\s+)*"
            r"(?:refund|cancel|capture|void|charge|re-?charge|reverse|retry|re-?try|reprocess|re-?process|approve|re-?route|redirect|"
-           r"decline|reject|block|unblock|release|settle|delete|remove|issue an? (?:refund|chargeback) (?:for|on|of)|"
+           r"decline|reject|block|unblock|release|settle|delete|remove|scrap|ditch|bin|nuke|wipe|"
+           r"issue an? (?:refund|chargeback) (?:for|on|of)|"
            r"process an? refund (?:for|on|of))\s+(?:(?:the|this|that|these|those|a|an|my|our|all|every|each|all of (?:the|our))\s+)*"
            # which payment, in up to three words (heldout_t: "can you refund the Amazon Pay order from yesterday")
            rf"(?:(?:[a-z]+ed|{_ACTION_OBJECT_WORDS}|[$€£¥]?\d+(?:[.,]\d+)?)\s+){{0,3}}"
            r"(?:payments?|transactions?|orders?|charges?|txns?|it|them|ones|pay_)")  # "refund the failed ones"
+# ... and anywhere, an action verb on a payment named by its id ("Would you be a dear and refund pay_...", "please
+# refund booking pay_... for the guest", heldout_ai / heldout_aj), never a refund named as a noun ("the refund on pay_")
+_ACTION_ON_ID = (r"(?<!\bthe )(?<!\ba )(?<!\bof )(?<!\bmy )(?<!\bour )(?<!\bthis )(?<!\bthat )\b(?:refund|cancel|capture|void"
+                 r"|re-?charge|reverse|retry|re-?try|reprocess|re-?process|approve|re-?route|decline|reject|block|unblock"
+                 r"|release|settle|delete|remove|scrap)\s+(?:(?:the|this|that|booking|order|payment|transaction|invoice|ticket"
+                 r"|appointment|charge|customer's|guest's)\s+){0,2}pay_")
 ACTION_REASON = ("I only answer questions about payments: I can't refund, cancel, capture, charge or otherwise change "
                  "one (use the dashboard or the payments API for that)")
 _PAYMENT_ID = re.compile(r"\bpay_[A-Za-z0-9]{8,40}\b")
@@ -109,7 +116,7 @@ def screen(question: str) -> Plan | None:
         return refusal("I only answer about your own merchant's payments (the one you are signed in as)")
     if re.search(_CARD_DATA, lowered):
         return refusal(CARD_DATA_REASON)
-    if re.search(_ACTION, lowered):
+    if re.search(_ACTION, lowered) or re.search(_ACTION_ON_ID, lowered):
         return refusal(ACTION_REASON)
     if re.search(_INJECTION, lowered):
         return refusal("that reads like an instruction to change how I work, not a question about payments")
@@ -163,6 +170,8 @@ class DeterministicPlanner(Planner):
         problem = settle.metric(parsed, base is not None, base) or settle.relative_to(parsed, base, today)
         if problem:
             return refusal(problem)
+        if parsed.money_of_those and base is None:  # "how much money did those bring in?" first (heldout_ai)
+            return refusal("there is no earlier question in this session to follow up on")
         if parsed.metric is None and base is None:
             if parsed.follow_up:
                 return refusal("there is no earlier question in this session to follow up on")
