@@ -89,6 +89,10 @@ METRICS = [
                # Berlin shop" leaves "berlin" unknown: refused, it may be one of several)
                rf"|how much (?:money )?(?:did|does|has|had|do) (?:the |my |our )?{OWN_BUSINESS} (?:take|took|taken|make|made"
                r"|earn|earned|bring in|brought in|do|did|pull in|pulled in|ring up|rang up|turn over|turned over)"
+               # ... "in euros" / "last week" after it, never "in refunds" / "in tips" / "in cash" (a part: refused)
+               r"(?!\s+(?:in|from|on|with)\s+(?!(?:the |this |last |past )?(?:\d|last|this|past|yesterday|today|total|week"
+               r"|month|year|day|january|february|march|april|may|june|july|august|september|october|november|december"
+               r"|euros?|dollars?|pounds?|yen|dinars?|eur|usd|gbp|jpy|bhd)))"
                r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the |all )?(?:customers|buyers|shoppers|clients|users"
                r"|consumers|payers|cardholders|families|parents|guests|patients|students|people)"
                r" (?:pay|paid|spend|spent)(?: us| to us| with us)?"  # what buyers paid us: the gross (not our spend)
@@ -101,12 +105,12 @@ METRICS = [
                r"|money (?:came|come|coming) in"
                # "what was my total last month" (heldout_ad): the money taken, when nothing follows "total" but the
                # window, a grouping or the end ("our total payments" stays a count, "total refunds" their money)
-               r"|(?:my|our) totals?(?=\s*(?:$|[?.!,]|(?:for|last|this|yesterday|today|in|on|so far|since|over|during"
-               r"|per|by|from|at)\b))"
+               
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in|bringing in|brings in)\b"
                # "which country had the most euros" (heldout_aj): the money ranked, the currency left for the filter
-               r"|(?:(?<=\bmost )|(?<=\bfewest )|(?<=\bleast ))(?=(?:pounds|euros|dollars|yen|dinars)\b)"),
+               r"|(?:(?<=\bmost )|(?<=\bfewest )|(?<=\bleast ))(?=(?:pounds|euros|dollars|yen|dinars)\b"
+               r"(?!\s+(?:payments?|transactions?|orders?|charges?|sales)\b))"),
     ("count", r"\b(?:how many|number of|counts? of|counts|count|total number|tally)\b"),  # "per day counts": a count
 ]
 VOLUME = dict(METRICS)["volume"]  # the money taken, in its own words (net's "less refunds" needs one)

