@@ -90,7 +90,7 @@ METRICS = [
                rf"|how much (?:money )?(?:did|does|has|had|do) (?:the |my |our )?{OWN_BUSINESS} (?:take|took|taken|make|made"
                r"|earn|earned|bring in|brought in|do|did|pull in|pulled in|ring up|rang up|turn over|turned over)"
                # ... "in euros" / "last week" after it, never "in refunds" / "in tips" / "in cash" (a part: refused)
-               r"(?!\s+(?:in|from|on|with)\s+(?!(?:the |this |last |past )?(?:\d|last|this|past|yesterday|today|total|week"
+               r"(?!\s+per\b)(?!\s+(?:in|from|on|with)\s+(?!(?:the |this |last |past )?(?:\d|last|this|past|yesterday|today|total|week"
                r"|month|year|day|january|february|march|april|may|june|july|august|september|october|november|december"
                r"|euros?|dollars?|pounds?|yen|dinars?|eur|usd|gbp|jpy|bhd)))"
                r"|how much (?:money )?(?:did|have|has|had|do) (?:our |the |all )?(?:customers|buyers|shoppers|clients|users"
@@ -109,8 +109,9 @@ METRICS = [
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in|bringing in|brings in)\b"
                # "which country had the most euros" (heldout_aj): the money ranked, the currency left for the filter
-               r"|(?:(?<=\bmost )|(?<=\bfewest )|(?<=\bleast ))(?=(?:pounds|euros|dollars|yen|dinars)\b"
-               r"(?!\s+(?:payments?|transactions?|orders?|charges?|sales)\b))"),
+               r"|(?<!refunded the most )(?<!refunded the fewest )(?:(?<=\bmost )|(?<=\bfewest )|(?<=\bleast ))"
+               r"(?=(?:pounds|euros|dollars|yen|dinars)\b(?!\s+(?:payments?|transactions?|orders?|charges?|sales"
+               r"|refunded)\b))"),
     ("count", r"\b(?:how many|number of|counts? of|counts|count|total number|tally)\b"),  # "per day counts": a count
 ]
 VOLUME = dict(METRICS)["volume"]  # the money taken, in its own words (net's "less refunds" needs one)

@@ -68,7 +68,8 @@ _QUALIFIED = lx.PAYMENT_NOUNS | {"volume", "revenue", "sales", "turnover", "taki
                                  "yesterday", "today", "week", "month", "year"}
 # Kinds of payment the data does not tell apart: wherever they stand, they say which payments (never dropped)
 _KINDS_OF_PAYMENT = frozenset("""domestic international foreign overseas cross-border crossborder recurring
-subscription subscriptions offline in-store instore mobile desktop pos""".split())
+subscription subscriptions offline in-store instore mobile desktop pos cash online late early twice advance deposit
+deposits no-show no-shows""".split())
 _TAIL_WORDS = frozenset("""asap please pls thanks thx ty cheers tia urgent urgently quickly quick again too also
 now then overall total altogether combined lol lmao haha omg fr tbh btw ngl imo idk r u ok okay thnx tks tysm kthx
 fyi k xx mkay bro pleaseee pleasee so-far""".split())

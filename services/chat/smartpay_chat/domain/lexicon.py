@@ -187,10 +187,14 @@ def money_slang(text: str) -> str:
     text = re.sub(r"\bbucks\b", "dollars", text)
     text = re.sub(r"\ba tenner\b", "10 pounds", text)
     text = re.sub(r"\ba fiver\b", "5 pounds", text)
-    text = re.sub(r"\b(\d+(?:\.\d+)?|a)\s*grand\b(?!\s+(?:total|totals|opening|prix|scale|tour|piano|jury|finale?|slam))", lambda m: str(int(float(1 if m.group(1) == "a" else m.group(1)) * 1000)),
+    text = re.sub(r"\b(?:a|one) grand and a half\b", "1500", text)
+    text = re.sub(r"\b(\d+(?:\.\d+)?|a)\s*grand\b(?!\s+(?:total|totals|opening|prix|scale|tour|piano|jury|finale?|slam|and a half))", lambda m: str(int(float(1 if m.group(1) == "a" else m.group(1)) * 1000)),
                   text)
-    return re.sub(rf"\bhow many (?={_CURRENCY_PLURALS}\b(?!\s+(?:payments?|transactions?|orders?|charges?|sales)\b))",
-                  "how much ", text)
+    # "how many quid was that" (the money of those: refused with nothing before it, the session's second review)
+    text = re.sub(rf"\bhow many ({_CURRENCY_PLURALS}) (was|were|is|are) (that|those|these|it|they|them)\b",
+                  r"how much money \2 \3 in \1", text)
+    return re.sub(rf"\bhow many (?={_CURRENCY_PLURALS}\b(?!\s+(?:payments?|transactions?|orders?|charges?|sales|per|failed"
+                  r"|declined|pending|refunded|were|are)\b))", "how much ", text)
 
 
 _EXCLUDABLE = (r"(?:the )?(?:stripe|solana|amazon pay|amazon|cards?|wallets?|eur|usd|gbp|jpy|bhd|euros?|dollars?|pounds?"
@@ -284,8 +288,9 @@ def normalise(question: str) -> str:
     # "tuition fees collected": their money; "how many course fees": the payments
     text = re.sub(r"\b(?:tuition|course|school|enrol?ment|registration|membership)\s+fees?\s+(?=(?:payments?|transactions?)\b)",
                   "", text)
-    text = re.sub(r"(?<!how many )(?<!number of )(?<!count of )\b(?:tuition|course|school|enrol?ment|registration|membership)"
-                  r"\s+fees\b", "revenue", text)
+    if not re.search(r"\brefund", text):
+        text = re.sub(r"(?<!how many )(?<!number of )(?<!count of )\b(?:tuition|course|school|enrol?ment|registration"
+                      r"|membership)\s+fees\b", "revenue", text)
     # (not "bill" / "invoice": verbs, and a name, "customer Bill Smith"; not "booking.com"; "average bill" is the AOV's)
     text = re.sub(r"\b(?:tuition|course|school|enrol?ment|registration|membership)\s+fees?\b|\b(?:bookings?|appointments?"
                   r"|reservations?|invoices|enrol?ments?)\b(?!\.com)(?![- ](?:to|by|from|with)\b)(?!\s+(?:the|them|it|him|her)\b)"

@@ -66,7 +66,7 @@ _ACTION = (r"^\W*(?:\[[^\]]{1,40}\]\W*)*(?:(?:hi|hey|hello|please|pls|kindly|can
 # refund booking pay_... for the guest", heldout_ai / heldout_aj), never a refund named as a noun ("the refund on pay_")
 _ACTION_ON_ID = (r"(?<!\bthe )(?<!\ba )(?<!\bof )(?<!\bmy )(?<!\bour )(?<!\bthis )(?<!\bthat )\b(?:refund|cancel|capture|void"
                  r"|re-?charge|reverse|retry|re-?try|reprocess|re-?process|approve|re-?route|decline|reject|block|unblock"
-                 r"|release|settle|delete|remove|scrap)\s+(?:(?:the|this|that|booking|order|payment|transaction|invoice|ticket"
+                 r"|release|settle|delete|remove|scrap|mark|flag)\s+(?:(?:the|this|that|booking|order|payment|transaction|invoice|ticket"
                  r"|appointment|charge|customer's|guest's)\s+){0,2}pay_")
 # a question about what happened to a payment ("why did stripe decline pay_...", "did we refund pay_...?")
 _ASKING = (r"^\W*(?:why|when|did|does|do|how|who|whom|should|shall|was|were|is|are|has|have|had|what|which|where"

@@ -45,3 +45,35 @@ def test_a_question_about_what_happened_to_a_payment_is_a_lookup(question):
 def test_pending_as_on_date_is_the_state_now():
     found = fields("How many payments are pending as on date?")
     assert _statuses(found) == {"pending"} and "window" not in found
+
+
+# the second review (the same helper's wordings re-run on the mended code, and ~360 new ones)
+
+@pytest.mark.parametrize("question", ["our total declines last week", "what's our total pending",
+                                      "what's our total declined amount last week"])
+def test_a_total_of_payments_that_moved_no_money_is_their_count(question):
+    assert fields(question)["metric"] == "count"
+
+
+@pytest.mark.parametrize("question", ["how many quid was that", "how many euros was that, innit?"])
+def test_counted_money_of_those_with_nothing_before_is_refused(question):
+    assert "no earlier question" in plan(question).reason
+
+
+def test_counted_money_of_refunds_counted_before_is_their_refunded_amount_in_that_currency():
+    found = fields("how many quid was that?", plan("how many refunds last month"))
+    assert found["metric"] == "refund_total" and found["filters"]["currencies"] == ["GBP"]
+
+
+@pytest.mark.parametrize("question", ["how many appointments were paid in cash", "how many bookings were paid online",
+                                      "how many invoices were paid late", "mark pay_SYN00000001 as fraud"])
+def test_a_way_of_paying_we_do_not_hold_or_an_action_is_refused(question):
+    assert plan(question).kind == "refusal"
+
+
+def test_money_refunded_in_tuition_fees_is_the_refunded_amount():
+    assert fields("how much in tuition fees did we refund last month")["metric"] == "refund_total"
+
+
+def test_a_grand_and_a_half_is_1500():
+    assert fields("how many payments over a grand and a half")["filters"]["amount_gt"] == "1500"
