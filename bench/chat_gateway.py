@@ -166,6 +166,7 @@ def run(docs: int, rounds: int) -> dict[str, Any]:
         before = payer.made
         count_before = ask(http, url, "how many payments")[1]["rows"][0]["value"]
         samples, fresh_samples = [], []
+        per_question: dict[str, list[float]] = {question: [] for question in QUESTIONS}
         for r in range(rounds):
             for i, question in enumerate(QUESTIONS):
                 # The same question on a new connection too, in turn first or second: the cost of a connection
@@ -174,6 +175,7 @@ def run(docs: int, rounds: int) -> dict[str, Any]:
                     if kept:
                         elapsed, answer = ask(http, url, question)
                         samples.append(elapsed)
+                        per_question[question].append(elapsed)
                     else:
                         with requests.Session() as fresh:
                             fresh.headers.update(http.headers)
@@ -192,6 +194,8 @@ def run(docs: int, rounds: int) -> dict[str, Any]:
             "client_connections_opened": connections, "client_requests": len(samples) + 3,  # + cold + 2 counts
             "indexing_meanwhile": {"payments_made": made, "pay_errors": payer.errors,
                                    "index_count_before": int(count_before), "index_count_after": int(count_after)},
+            # the kept connection's answers per question (which shapes make the tail)
+            "per_question_kept_ms": {q: _summary(s) for q, s in per_question.items()},
             "questions": len(QUESTIONS), "rounds": rounds, "load_average_at_end": os.getloadavg()[0]}
 
 

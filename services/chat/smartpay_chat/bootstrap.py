@@ -22,8 +22,9 @@ def opensearch_client(settings: ChatSettings):
 def build_index(settings: ChatSettings, *, read_only: bool = False) -> PaymentIndex:
     from smartpay_chat.adapters import embeddings
 
-    # The API's reader embeds only a search's text: its model loads on a thread of its own (embeddings.Loading),
-    # so the API's init and its aggregate answers never wait for it. A writer embeds every batch: loaded here.
+    # The API's reader embeds only a search's text: its model loads when the first search needs it, on a thread of
+    # its own (embeddings.Loading), so the API's init and its aggregate answers never load it or share the CPU with
+    # its load. A writer embeds every batch: loaded here.
     embedder, reason = embeddings.load(settings.embeddings, background=read_only)
     if settings.index_backend == "opensearch":
         from smartpay_chat.adapters.opensearch_index import OpenSearchPaymentIndex

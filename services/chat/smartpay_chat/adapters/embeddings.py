@@ -72,23 +72,37 @@ class OnnxMiniLM(Embedder):
 
 
 class Loading(Embedder):
-    """The model loaded on a thread of its own (the API's reader): the index holding it is usable at once, an
-    aggregate answer never waits for it, and the first `embed` (a search's) waits for the load. Loading it in the
-    API's init cost ~1 s of a cold start on a busy 2-core host (numpy, onnxruntime and the model, holding the GIL
-    against the planner's build), for answers that mostly never embed. A failed load is raised by every `embed`."""
+    """The model, loaded on a thread of its own once a search first needs it (the API's reader): the index holding
+    it is usable at once, nothing loads at init or for an aggregate answer, and the first `embed` (a search's)
+    starts the load and waits for it. Loading it in the API's init cost ~1 s of a cold start on a busy 2-core host
+    (numpy, onnxruntime and the model, holding the GIL against the planner's build); started at init on a thread
+    of its own it still took the GIL from the init and from the first answers that followed, for answers that
+    mostly never embed. `start()` begins the load ahead of a search. A failed load is raised by every `embed`."""
 
     model_id = OnnxMiniLM.model_id
     dimension = OnnxMiniLM.dimension
 
     def __init__(self, make: Callable[[], Embedder] = OnnxMiniLM):
+        self._make = make
         self._loaded: Future[Embedder] = Future()
-        self._thread = threading.Thread(target=self._load, args=(make,), name="chat-embedder-load", daemon=True)
-        self._thread.start()
-        _LOADING.append(self)
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
 
-    def _load(self, make: Callable[[], Embedder]) -> None:
+    def start(self) -> None:
+        """Begin the load on its own thread (once; later calls do nothing)."""
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._load, name="chat-embedder-load", daemon=True)
+                self._thread.start()
+                _LOADING.append(self)
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def _load(self) -> None:
         try:
-            self._loaded.set_result(make())
+            self._loaded.set_result(self._make())
         except BaseException as e:  # noqa: BLE001 - handed to every embed()
             self._loaded.set_exception(e)
 
@@ -96,13 +110,14 @@ class Loading(Embedder):
         return self._loaded.done()
 
     def wait(self, timeout: float | None = None) -> Embedder:
+        self.start()
         return self._loaded.result(timeout)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         return self.wait().embed(texts)
 
 
-_LOADING: list[Loading] = []
+_LOADING: list[Loading] = []  # the loads started
 
 
 @atexit.register
@@ -124,7 +139,7 @@ def missing_extra() -> str | None:
 @cache
 def load(mode: str = "auto", *, background: bool = False) -> tuple[Embedder | None, str | None]:
     """(embedder, None), or (None, why search is BM25 only). Loaded once per process. `background`: a `Loading`
-    (the model loads on its own thread; the extra's presence is checked at once)."""
+    (the model loads on its own thread at the first search; the extra's presence is checked at once)."""
     if mode == "off":
         return None, "embeddings are off (CHAT_EMBEDDINGS=off)"
     if background:

@@ -72,7 +72,8 @@ def warm() -> dict[str, float]:
     question (the grammar's patterns compile: Python, holding the GIL), while a second thread opens the index's
     published copy (the reader's snapshot: DuckDB copies the base's facts, outside the GIL); then the plan's
     query runs once for no merchant (DuckDB binds and plans it). The embedding model, which only a search uses,
-    loads on a thread of its own and is not waited for (embeddings.Loading). A missing index is opened at the
+    is not loaded here: the first search loads it (embeddings.Loading), so its imports hold no GIL against this
+    warm-up or the first answers. A missing index is opened at the
     first request instead. Returns the seconds of each part (`total_s`: the whole warm-up)."""
     started = time.perf_counter()
     parts: dict[str, float] = {}
@@ -99,7 +100,7 @@ def _open_index(parts: dict[str, float]) -> bool:
     """The warm-up's second thread: the index adapter and one read (a lookup of a payment no merchant has), which
     opens the published copy. False when there is no index yet (or it failed: logged)."""
     try:
-        _timed(parts, "index_build_s", index)  # the embedding model starts loading on its own thread here
+        _timed(parts, "index_build_s", index)  # the embedding model is not loaded: the first search loads it
         _timed(parts, "index_open_s", lambda: index().get(WARM_MERCHANT, WARM_PAYMENT))
         return True
     except IndexUnavailable as e:

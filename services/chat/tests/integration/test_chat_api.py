@@ -249,8 +249,8 @@ def test_a_new_session_reads_nothing_back_and_its_follow_up_still_follows(stack)
 
 def test_the_warm_up_opens_the_published_copy_and_plans_so_the_first_request_does_not(stack, monkeypatch):
     """api.warm (Lambda's init): the planner built, a question planned and the index's published copy opened (the
-    reader's snapshot ready), each part timed; the embedding model loads on its own thread (not waited for); the
-    first request then opens nothing, and a search uses the model the warm-up started loading."""
+    reader's snapshot ready), each part timed; the embedding model is not loaded (the first search loads it); the
+    first request then opens nothing, and only a search that embeds loads it."""
     from smartpay_chat.adapters import duckdb_shared, embeddings
 
     _clear()
@@ -260,15 +260,15 @@ def test_the_warm_up_opens_the_published_copy_and_plans_so_the_first_request_doe
     follower = api.index()._follower
     assert follower is not None and follower.ready is not None  # the snapshot is open: the request won't open it
     loading = follower.ready.index._embedder
-    assert isinstance(loading, embeddings.Loading)
-    loading.wait(120)  # loaded on its own thread
+    assert isinstance(loading, embeddings.Loading) and not loading.started  # not at init
     opened = []
     monkeypatch.setattr(duckdb_shared, "open_snapshot", lambda *a, **k: opened.append(a) or pytest.fail("reopened"))
-    monkeypatch.setattr(embeddings.OnnxMiniLM, "__init__", lambda self: pytest.fail("model loaded again"))
     status, body, _ = call({"question": "how many payments yesterday?"})
     assert status == 200 and body["kind"] == "aggregate", body
+    assert not loading.started  # an aggregate answer never loads it
     status, body, _ = call({"question": "find payments like card declined insufficient funds"})
     assert status == 200 and body["kind"] == "search", body
+    assert loading.started == (body["search_mode"] == "hybrid")  # loaded by the first search that embeds
     assert opened == []
 
 

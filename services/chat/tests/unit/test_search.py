@@ -277,27 +277,33 @@ def test_a_missing_embeddings_extra_is_a_reason_not_an_error(monkeypatch):
 
 
 def test_a_loading_embedder_is_usable_at_once_and_embeds_once_loaded():
-    """embeddings.Loading (the API reader's model): constructing it returns at once, `embed` waits for the load,
-    and a failed load is raised by every embed (never a silent BM25 answer claiming vectors)."""
+    """embeddings.Loading (the API reader's model): constructing it loads nothing (no thread, no model: the API's
+    init and its aggregate answers never share the CPU with the load), the first `embed` starts the load and waits
+    for it, and a failed load is raised by every embed (never a silent BM25 answer claiming vectors)."""
     import threading
+    import time
 
     from smartpay_chat.adapters import embeddings
 
-    release = threading.Event()
+    release, made = threading.Event(), []
 
     class Model:
         model_id, dimension = "fake", 2
 
         def __init__(self):
+            made.append(1)
             release.wait(10)
 
         def embed(self, texts):
             return [[float(len(t)), 1.0] for t in texts]
 
     loading = embeddings.Loading(Model)
-    assert not loading.ready() and loading.model_id == embeddings.OnnxMiniLM.model_id
+    time.sleep(0.05)
+    assert not loading.started and not loading.ready() and made == []
+    assert loading.model_id == embeddings.OnnxMiniLM.model_id
     release.set()
-    assert loading.embed(["abc"]) == [[3.0, 1.0]] and loading.ready()
+    assert loading.embed(["abc"]) == [[3.0, 1.0]] and loading.ready() and loading.started and made == [1]
+    assert loading.embed(["ab"]) == [[2.0, 1.0]] and made == [1]  # loaded once
 
     def broken():
         raise ImportError("no model file")
