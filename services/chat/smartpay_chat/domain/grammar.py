@@ -103,9 +103,6 @@ METRICS = [
                r"|total (?:amount |value )?(?:captured|collected|raised|processed|received|taken|earned|charged)"
                r"(?!\s+(?:back|payments?|transactions?|orders?|charges?|purchases?|refunds?)\b)"
                r"|money (?:came|come|coming) in"
-               # "what was my total last month" (heldout_ad): the money taken, when nothing follows "total" but the
-               # window, a grouping or the end ("our total payments" stays a count, "total refunds" their money)
-               
                r"|amount of money|total amount|amount processed|processed amount|total value|sum of|money|brought in"
                r"|bring in|came in|bringing in|brings in)\b"
                # "which country had the most euros" (heldout_aj): the money ranked, the currency left for the filter
