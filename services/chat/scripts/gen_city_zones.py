@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 MIN_PEOPLE = 100_000
 WORD_CITY_PEOPLE = 500_000  # a name that is also in the word list (which holds proper nouns): only a big city's
 NOT_A_PLACE = {"sale", "hue", "perm", "pest", "van", "erode", "honcho", "natal", "queens", "kennedy", "koto", "tanta",
-               "thane", "surrey", "victoria", "hamilton", "kingston", "charlotte", "salem", "cali", "columbus"}
+               "thane", "surrey", "victoria", "hamilton", "kingston", "charlotte", "salem", "cali", "columbus",
+               # a province or state first, whose zone is not its namesake city's (Ontario, California)
+               "ontario"}
 HERE = Path(__file__).resolve().parents[1] / "smartpay_chat"
 OUT = HERE / "domain" / "city_zones.py"
 

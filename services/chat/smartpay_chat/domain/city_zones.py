@@ -3593,7 +3593,6 @@ CITY_ZONES = {
     "onitsha": "Africa/Lagos",
     "onojo": "Asia/Tokyo",
     "onomichi": "Asia/Tokyo",
-    "ontario": "America/Los_Angeles",
     "ooty": "Asia/Kolkata",
     "opole": "Europe/Warsaw",
     "oradea": "Europe/Bucharest",

@@ -47,13 +47,18 @@ def unsplit(text: str) -> str:
     text = re.sub(r"\b(this|last|past|previous|prior)(week|month|year|quarter|weekend)(s?)\b", r"\1 \2\3", text)
     text = re.sub(r"\bhow(many|much)\b", r"how \1", text)
     # dictation's homophones, only where the grammar's word is the one that fits
-    text = re.sub(r"\b(this|last|past|previous|per|a|each|every) weak\b", r"\1 week", text)
-    text = re.sub(r"\bper our\b", "per hour", text)
+    text = re.sub(r"\b(this|last|past|previous|per|each|every) weak\b", r"\1 week", text)  # not "a weak approval rate"
+    # "per our" only before a window or at the end ("orders per our yesterday"); "per our records" stays as said
+    text = re.sub(r"\bper our\b(?=\s*(?:[?!.,]|$|today|yesterday|this|last|past|in the last|since|so far|on|for the))",
+                  "per hour", text)
     text = re.sub(r"\b(?:buy|bye) (?=(?:the )?(?:hour|day|week|month|gateway|country|currency|method|status|reason)s?\b)",
                   "by ", text)
     text = re.sub(r"\b(total|our|my|the|gross|net|card) sails\b", r"\1 sales", text)
     text = re.sub(r"\brefund rare\b", "refund rate", text)
-    text = re.sub(r"(?<!\bday )\bto day\b(?=\s*(?:[?!.,]|$))|^\s*to day\b", "today", text)
+    # not a step to a daily breakdown ("switch to day", "break it down to day", "same but to day") nor "up to day"
+    text = re.sub(r"(?<!\bday )(?<!\bswitch )(?<!\bzoom in )(?<!\bdown )(?<!\bup )(?<!\bbut )(?<!\bit )(?<!\bgo )"
+                  r"(?<!\bchange )(?<!\bmove )(?<!\bback )(?<!\bdrill )(?<!\bdrill down )\bto day\b(?=\s*(?:[?!.,]|$))"
+                  r"|^\s*to day\b", "today", text)
     return re.sub(r"\b(why|what|how|where|which) r (?=(?:my|our|the|we|they|so|all)\b)", r"\1 are ", text)
 # Shorthand people type -> the words the grammar reads.
 SHORTHAND = {"yday": "yesterday", "yest": "yesterday", "ytd": "this year", "mtd": "month to date", "qtd": "quarter to date",
@@ -433,9 +438,10 @@ def normalise(question: str) -> str:
         text = re.sub(r"(?<!how many )(?<!number of )(?<!count of )\b(?:tuition|course|school|enrol?ment|registration"
                       r"|membership)\s+fees\b", "revenue", text)
     # a trade's "bills" (heldout_ak: a locksmith's "how many bills failed"): its payments, after a word that cannot name a
-    # thing sold; not after a verb of paying ("paid the bills"), nor the singular (a verb, a name)
+    # thing sold; not "my / our bills" (the merchant's own: the session's review), not after a verb of paying ("paid
+    # the bills"), nor the singular (a verb, a name)
     # ("vet bills", "treatment bills": a thing sold named first, left to the leftovers as before)
-    text = re.sub(r"(^\s*|\b(?:many|of|my|our|all|any|card|cash|usd|eur|gbp|jpy|bhd|failed|declined|refunded|pending"
+    text = re.sub(r"(^\s*|\b(?:many|all|any|card|cash|usd|eur|gbp|jpy|bhd|failed|declined|refunded|pending"
                   r"|approved|new)\s+)bills\b", r"\1payments", text)
     # (not "bill" / "invoice": verbs, and a name, "customer Bill Smith"; not "booking.com"; "average bill" is the AOV's)
     text = re.sub(r"\b(?:tuition|course|school|enrol?ment|registration|membership)\s+fees?\b|\b(?:bookings?|appointments?"

@@ -29,7 +29,7 @@ _EVERYDAY_NAMES = {
     "qatar": "QA", "russia": "RU", "palestine": "PS", "micronesia": "FM", "ivory coast": "CI", "cape verde": "CV",
     "burma": "MM", "east timor": "TL", "macau": "MO", "bosnia": "BA", "macedonia": "MK", "swaziland": "SZ",
     "vatican": "VA", "vatican city": "VA", "holy see": "VA", "brunei": "BN", "the bahamas": "BS", "the gambia": "GM",
-    "drc": "CD", "democratic republic of the congo": "CD", "british virgin islands": "VG",
+    "drc": "CD", "democratic republic of the congo": "CD", "dr congo": "CD", "the drc": "CD", "british virgin islands": "VG",
     "us virgin islands": "VI",
 }
 # ISO names that are also a US state, a first name or a word ("Georgia", "New Jersey", "Chad", "a reunion"): never

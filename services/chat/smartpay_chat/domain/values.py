@@ -54,7 +54,7 @@ STATUSES = (
      r"|not refunded|never refunded)\b", ("captured",)),
     ("refunded_any", r"\b(?:refunded|refunds|refund)\b", ("refunded", "partially_refunded")),
     # "failed to go through" (heldout_l) is "did not go through": declined, never failed plus approved
-    ("declined", r"\b(?:declined|declines|decline|rejected|rejections|refused|unsuccessful|bounced|bouncing|bounce|bounces|turned down|did not go through"
+    ("declined", r"\b(?:declined|declines|decline|rejected|rejections|refused|unsuccessful|bounced|bouncing(?! back)|bounces(?! back)|turned down|did not go through"
      r"|fail(?:ed|s|ing)? to (?:go|get|come) through"
      r"|declining|knock(?:ed|ing|s)? back"  # "which gateway's knocking back the most payments" (heldout_aj)
      r"|did not succeed|not approved)\b", DECLINED),

@@ -173,7 +173,9 @@ SHORT_ABBREVIATIONS = {"et": NY, "ct": CHI, "mt": DEN, "pt": LA}
 AMBIGUOUS = {"ist": "India, Ireland or Israel", "ast": "Atlantic or Arabia"}
 _PLACES = {**COUNTRY_ZONES, **IANA_CITIES, **REGIONS, **CITIES}
 _PLACE = "|".join(re.escape(p) for p in sorted(_PLACES, key=len, reverse=True))
-_TIME = r"(?:local\s+)?(?:time\s*zone|timezone|time|tz|hours)\b"
+# not "time series", "time-series", "time to refund / settle" (the session's review: a zone with the country dropped);
+# "time to date" is a window
+_TIME = r"(?:local\s+)?(?:time\s*zone|timezone|time(?![\s-]*series)(?!\s+to\s+(?!date\b))|tz|hours)\b"
 _PREP = r"(?:\b(?:in|on|at|using|per|by|according\s+to)\s+)?(?:the\s+)?\b"  # "\b": "at any time" is not "ny time"
 
 
@@ -219,6 +221,10 @@ def find(text: str, original: str) -> tuple[str | None, list[tuple[int, int]]]:
     m = re.search(rf"{_PREP}({_PLACE})\s+{_TIME}", text) or re.search(
         rf"\b(?:time\s*zone|timezone|local\s+time)\s+(?:of|in|for)\s+({_PLACE})\b", text)
     if m:
+        longer = next((n for n in MULTI_ZONE if len(n) > len(m.group(1)) and text[:m.end(1)].endswith(" " + n)
+                       or text[:m.end(1)] == n), None)
+        if longer:  # "DR Congo time": not the Congo's zone (the session's review)
+            raise ZoneProblem(f"{longer.title()} time can be one of several zones: name the city")
         return _PLACES[m.group(1)], [m.span()]
     found = _gazetteer(text)
     if found:

@@ -114,3 +114,49 @@ def test_retrying_is_an_action_not_a_question():
 def test_how_long_to_go_through_is_every_payment_s_latency():
     found = fields("how long did card payments take to go thru yesterday")
     assert found["metric"] == "latency" and "statuses" not in found["filters"], found
+
+
+# The session's review (an outside reviewer's ~2,000 wordings against the rules above): what they must not do.
+@pytest.mark.parametrize("question", ["payments per our records last week", "as per our records, how many refunds last month",
+                                      "average payment per our customer"])
+def test_per_our_is_per_hour_only_before_a_window_or_at_the_end(question):
+    found = plan(question)
+    assert found.kind == "refusal" or "hour" not in found.group_by, found
+
+
+@pytest.mark.parametrize("question", ["did revenue bounce back this week", "how fast did revenue bounce back"])
+def test_bounce_back_is_no_decline(question):
+    found = plan(question)
+    assert found.kind == "refusal" or not found.filters.statuses, found
+
+
+@pytest.mark.parametrize("question", ["payments last week >> switch to day", "revenue this month >> break it down to day",
+                                      "how many payments up to day"])
+def test_to_day_after_a_step_or_up_is_not_today(question):
+    previous = None
+    for turn in question.split(" >> "):
+        found = plan(turn, previous)
+        previous = found if found.kind == "aggregate" else None
+    assert found.kind == "refusal" or found.window is None or found.window.period != "today", found
+
+
+@pytest.mark.parametrize("question", ["how much are my bills this month", "total of my bills this month"])
+def test_my_bills_are_the_merchant_s_own_not_its_payments(question):
+    assert plan(question).kind == "refusal"
+
+
+@pytest.mark.parametrize("question", ["Tonga time series of payments this month", "payments from Montenegro time-series by day",
+                                      "Bahamas time to settle"])
+def test_time_series_and_time_to_are_no_zone(question):
+    found = plan(question)
+    assert found.kind == "refusal" or found.timezone == "UTC", found
+
+
+@pytest.mark.parametrize("question", ["payments today by hour in DR Congo time", "volume today Papua New Guinea time",
+                                      "Ontario time payments yesterday"])
+def test_a_longer_place_or_a_province_is_not_its_namesake_zone(question):
+    assert plan(question).kind == "refusal"
+
+
+def test_a_weak_rate_keeps_its_meaning():
+    assert plan("which gateway has a weak approval rate").kind == "aggregate"
