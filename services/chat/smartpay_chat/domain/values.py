@@ -143,10 +143,16 @@ def statuses(t: g.Text, named: tuple[list[str], list[str]] = ([], [])) -> tuple[
     """(the statuses, which of STATUSES' names were said), after those `named_statuses` read."""
     found: list[str] = list(named[0])
     said: list[str] = list(named[1])
+    # "refunded payments, full refunds only" (heldout_an: every refund counted): the one kind said with "only" narrows
+    # the refunds said before or after it
+    only_kind = re.search(rf"\b(?:only\s+(?:the\s+)?{FULL_WORDS}\s+refunds?|{FULL_WORDS}\s+refunds?\s+only"
+                          rf"|only\s+(?:the\s+)?fully\s+refunded|fully\s+refunded\s+only)\b", t.text)
     for name, pattern, values in STATUSES:
         if t.take(pattern):
             found.extend(values)
             said.append(name)
+    if only_kind and "refunded" in said and "refunded_any" in said and not set(said) - {"refunded", "refunded_any"}:
+        found = [v for v in found if v != "partially_refunded"]
     return found, tuple(said)
 
 

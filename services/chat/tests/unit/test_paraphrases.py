@@ -117,7 +117,8 @@ FLOORS = {"tuning": (707 / 710, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0)
           # wrong, heldout_an 61 / 149 with 9 wrong); after the fixes of test_heldout_ak_am_fixes.py and
           # test_heldout_al_fixes.py:
           "heldout_ak": (139 / 147, 1), "heldout_al": (146 / 148, 1), "heldout_am": (139 / 146, 1),
-          "heldout_an": (63 / 149, 7)}
+          "heldout_an": (63 / 149, 7),
+          "heldout_ao": (127 / 144, 5), "heldout_ap": (42 / 150, 26)}  # blind first measurements, before any fix
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
