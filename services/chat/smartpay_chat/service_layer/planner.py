@@ -68,6 +68,10 @@ _ACTION_ON_ID = (r"(?<!\bthe )(?<!\ba )(?<!\bof )(?<!\bmy )(?<!\bour )(?<!\bthis
                  r"|re-?charge|reverse|retry|re-?try|reprocess|re-?process|approve|re-?route|decline|reject|block|unblock"
                  r"|release|settle|delete|remove|scrap|mark|flag)\s+(?:(?:the|this|that|booking|order|payment|transaction|invoice|ticket"
                  r"|appointment|charge|customer's|guest's)\s+){0,2}pay_")
+# the same verbs in the languages bilingual staff switch into ("cancela el refund de pay_...", heldout_ap: looked up)
+_FOREIGN_ACTION = (r"\b(?:cancela|cancelar|cancele|cancelen|anula|anular|anule|annule|annuler|annulez|storniere|stornieren"
+                   r"|storniert|reembolsa|reembolsar|reembolse|reembolsen|rembourse|rembourser|remboursez|erstatte"
+                   r"|erstatten|rimborsa|rimborsare|annulla|annullare)\b")
 # a question about what happened to a payment ("why did stripe decline pay_...", "did we refund pay_...?")
 _ASKING = (r"^\W*(?:why|when|did|does|do|how|who|whom|should|shall|was|were|is|are|has|have|had|what|which|where"
            r"|can i|can we|could i|could we)\b")
@@ -119,7 +123,8 @@ def screen(question: str) -> Plan | None:
         return refusal("I only answer about your own merchant's payments (the one you are signed in as)")
     if re.search(_CARD_DATA, lowered):
         return refusal(CARD_DATA_REASON)
-    if re.search(_ACTION, lowered) or (re.search(_ACTION_ON_ID, lowered) and not re.match(_ASKING, lowered)):
+    if (re.search(_ACTION, lowered) or (re.search(_ACTION_ON_ID, lowered) and not re.match(_ASKING, lowered))
+            or re.search(_FOREIGN_ACTION, lowered)):
         return refusal(ACTION_REASON)
     if re.search(_INJECTION, lowered):
         return refusal("that reads like an instruction to change how I work, not a question about payments")

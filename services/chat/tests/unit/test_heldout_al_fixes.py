@@ -19,7 +19,7 @@ def _window(question):
 @pytest.mark.parametrize("question, metric", [
     ("what was the approval quote on Solana yesterday", "approval_rate"),
     ("refund quote of last week", "refund_rate"),
-    ("the tax of refunds in October", "refund_rate"),
+    ("the tax of refund in October", "refund_rate"),  # (plural "tax of refunds": English tax, refused)
     ("taxa of decline for cards this month", "decline_rate"),
     ("the fallback quote by gateway today", "fallback_rate"),
     ("rejection quote on Amazon Pay last month", "decline_rate"),
@@ -77,9 +77,10 @@ def test_a_medium_without_ticket_stays_refused():
 
 
 # --- windows ---------------------------------------------------------------------------------------------------
-def test_from_a_weekday_with_no_end_is_since_that_day():  # was Monday only: a wrong answer
-    assert _window("the approval rate from Monday") == {"period": "since_weekday", "weekday": 0}
-    assert _window("refunds from last Friday") == {"period": "since_weekday", "weekday": 4}
+def test_from_a_weekday_with_no_end_is_not_guessed():  # was Monday only; "since" by heldout_al, Monday's by English
+    # readers (the session's review): refused, asking which
+    assert plan("the approval rate from Monday").kind == "refusal"
+    assert plan("refunds from last Friday").kind == "refusal"
     assert _window("volume from Thursday until today") == {"period": "since_weekday", "weekday": 3}
 
 
@@ -119,7 +120,7 @@ def test_from_the_start_of_the_year():
 @pytest.mark.parametrize("question, day", [
     ("count of payments on 18.11.2026", "2026-11-18"), ("volume on 19.11.", "2026-11-19"),
     ("declines on 21/11/2026", "2026-11-21"), ("refunds on 20.11?", "2026-11-20"), ("payments 2026/11/05 in Tokyo time", "2026-11-05"),
-    ("approval rate of 11/26", "2026-11-26"),
+    ("approval rate on 11/26", "2026-11-26"),  # ("of 11/26": a fraction too, refused)
 ])
 def test_numeric_dates_with_one_reading(question, day):
     assert _window(question) == {"period": "on_date", "start_date": day}
@@ -165,7 +166,7 @@ def test_romance_comparison_words(question, key, value):
 
 
 def test_operations_are_payments():
-    assert fields("number of operations on Stripe yesterday")["metric"] == "count"
+    assert fields("number of operations with card yesterday")["metric"] == "count"
 
 
 def test_an_operations_team_is_not_payments():

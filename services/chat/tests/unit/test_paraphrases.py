@@ -71,7 +71,7 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # heldout_s 156/156, heldout_t 159/159, no wrong answer; heldout_u 151/151 after its fix, heldout_v 155/155 after its, heldout_w 153/154 after its (one refusal
 # left: "I am not very good with computers, but ...": "with computers" stands where a method would), heldout_x 159/159
 # after its.
-FLOORS = {"tuning": (707 / 710, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
+FLOORS = {"tuning": (712 / 714, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (157 / 160, 0), "heldout_i": (153 / 153, 0),
           "heldout_j": (157 / 157, 0),
@@ -116,9 +116,11 @@ FLOORS = {"tuning": (707 / 710, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0)
           # (blind: heldout_ak 107 / 147 with 10 wrong, heldout_al 84 / 148 with 8 wrong, heldout_am 117 / 146 with 22
           # wrong, heldout_an 61 / 149 with 9 wrong); after the fixes of test_heldout_ak_am_fixes.py and
           # test_heldout_al_fixes.py:
-          "heldout_ak": (139 / 147, 1), "heldout_al": (146 / 148, 1), "heldout_am": (139 / 146, 1),
-          "heldout_an": (63 / 149, 7),
-          "heldout_ao": (127 / 144, 5), "heldout_ap": (42 / 150, 26)}  # blind first measurements, before any fix
+          # (heldout_al 146 / 148 after its own fixes, 143 / 148 once the review made "from Monday" and "of 11/28" refused)
+          "heldout_ak": (139 / 147, 1), "heldout_al": (143 / 148, 1), "heldout_am": (140 / 146, 0),
+          "heldout_an": (65 / 149, 5),
+          # heldout_ao / heldout_ap blind: 127 / 144 with 5 wrong, 42 / 150 with 26 wrong; after test_heldout_ap_fixes.py:
+          "heldout_ao": (128 / 144, 3), "heldout_ap": (70 / 150, 1)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
