@@ -68,7 +68,7 @@ CURRENCY_CODES = frozenset({"EUR", "USD", "GBP", "JPY", "CHF", "SEK", "NOK", "DK
                             "CAD", "AUD", "NZD", "BRL", "MXN", "INR", "CNY", "HKD", "SGD", "KRW", "ZAR", "TRY",
                             "SOL", "USDC", "CLP", "ISK", "JOD", "OMR", "TND", "AED", "SAR"})
 CURRENCY_NAMES = {
-    "us dollars": "USD", "us dollar": "USD", "american dollars": "USD", "dollars": "USD", "dollar": "USD", "dolares": "USD", "dolar": "USD",
+    "us dollars": "USD", "us dollar": "USD", "american dollars": "USD", "dollars": "USD", "dollar": "USD",
     "euros": "EUR", "euro": "EUR", "japanese yen": "JPY", "yen": "JPY", "british pounds": "GBP",
     "british pound": "GBP", "pounds sterling": "GBP", "pound sterling": "GBP", "pounds": "GBP", "pound": "GBP",
     "sterling": "GBP", "quid": "GBP", "swiss francs": "CHF", "swiss franc": "CHF", "francs": "CHF",

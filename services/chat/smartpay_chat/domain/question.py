@@ -212,7 +212,7 @@ def parse(question: str, today: date, known: Callable[[str], bool] = lambda w: F
     # ... never a report called a review ("the owner's monthly review", "performance review": heldout_ao, a wrong answer)
     if t.take(r"\b(?:sent (?:for|to)|flagged (?:for|as|to|into)|held for|went (?:to|into)|put (?:in|into|under)|under|in)?\s*"
               r"(?:(?:manual|fraud|a|the|human)\s+){0,3}(?<!monthly )(?<!weekly )(?<!quarterly )(?<!annual )(?<!yearly )"
-              r"(?<!daily )(?<!'s )(?<!performance )(?<!business )(?<!year-end )(?<!month-end )(?<!our )(?<!my )"
+              r"(?<!daily )(?<!'s )(?<!performance )(?<!business )(?<!year-end )(?<!month-end )"
               r"\breview(?:ed)?\b"):
         parsed.fraud_decisions = ("review",)
     currencies = symbol_currencies + values.currencies(t)

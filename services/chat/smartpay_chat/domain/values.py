@@ -60,7 +60,6 @@ STATUSES = (
      r"|did not succeed|not approved)\b", DECLINED),
     ("failed", r"\b(?:failed at the gateway|failed|failures|failure|fail|gateway declines)\b", ("failed",)),
     ("approved", r"\b(?:approved|successful|succeeded|success|accepted|acceptance|acceptation|went through|gone through|go through|captured|authori[sz]ed"
-     r"|(?:got|get|gets|given|had) the green light"  # heldout_ao
      r"|approvals|approval|successes)\b", APPROVED),  # "the percentage of approval": a share of approved payments
     # "still waiting on an outcome" (heldout_k): the outcome waited for is the status's, not a grouping
     ("pending", r"\b(?:(?:still )?(?:waiting|awaiting) (?:on |for )?(?:an? |the |their |its )?(?:final )?(?:outcome|result"

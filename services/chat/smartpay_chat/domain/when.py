@@ -240,8 +240,9 @@ def take(t: g.Text, today: date) -> tuple[dict[str, Any] | None, bool]:
         if m.group(2) and not m.group(3):
             # "from Monday" alone (the session's review: "payments from Monday only", "from Monday's batch"): Monday's
             # payments to most English readers, every one since Monday to others (heldout_al): not guessed
-            raise AmbiguousWindow('"from Monday" can mean Monday\'s payments or every payment since Monday: say "on '
-                                  'Monday" or "since Monday"')
+            day = m.group(2).title()
+            raise AmbiguousWindow(f'"from {day}" can mean {day}\'s payments or every payment since {day}: say "on '
+                                  f'{day}" or "since {day}"')
         return {"period": "since_weekday", "weekday": g.WEEKDAYS.index(m.group(1) or m.group(2))}, False
     for m in t.take_first(rf"\b(?:(?:in|during|for|over|of|throughout|on)\s+)?(?:the\s+)?month\s+of\s+{g.MONTH_RE}(?!\s*\d)"):
         return {"period": "month", "month": g.MONTHS[m.group(1)]}, False  # "on the month of October" (heldout_al)

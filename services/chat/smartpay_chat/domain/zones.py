@@ -235,8 +235,8 @@ def find(text: str, original: str) -> tuple[str | None, list[tuple[int, int]]]:
                           f"\"New York time\")")
     for m in re.finditer(r"\b(?:(?:in|on|at)\s+)?([a-z]{2,4})(\s+time(?:\s*zone)?)?\b", text):
         word, timed = m.group(1), bool(m.group(2))
-        if m.start(1) and text[m.start(1) - 1] == "'":
-            continue  # French "c'est" (heldout_ap: read as EST), "qu'est"
+        if re.search(r"\b(?:[cldjnst]|qu)'$", text[:m.start(1)]):
+            continue  # French "c'est" (heldout_ap: read as EST), "qu'est", "l'est"; a quoted 'EST' still counts
         if word in AMBIGUOUS and (timed or word.upper() in original):
             raise ZoneProblem(f"{word.upper()} can mean {AMBIGUOUS[word]} time: name the city instead")
         if word in ABBREVIATIONS:

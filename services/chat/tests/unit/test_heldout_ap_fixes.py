@@ -41,8 +41,25 @@ def test_a_country_code_in_capitals_before_payments_still_is():
 
 
 def test_c_est_is_no_eastern_time():
-    assert fields("c'est quoi le approval rate de hier").get("timezone", "UTC") == "UTC"
+    assert fields("c'est quoi le approval rate aujourd'hui").get("timezone", "UTC") == "UTC"
     assert fields("volume today EST")["timezone"] == "America/New_York"
+    assert fields("payments per hour today in 'PST'")["timezone"] == "America/Los_Angeles"  # quoted: still a zone
+
+
+# the third review (about 1,350 wordings against the foreign words)
+@pytest.mark.parametrize("question", ["zeig mir hier die approval rate", "refunds antes de ayer",
+                                      "approval rate for customer Heute this month", "payments from Hoy",
+                                      "dólares canadienses hoy"])
+def test_foreign_words_that_are_also_names_or_other_words_are_refused(question):
+    assert plan(question).kind == "refusal", plan(question)
+
+
+def test_the_green_light_with_another_status_is_not_approved():
+    assert fields("refunds that got the green light")["filters"]["statuses"] == ["refunded", "partially_refunded"]
+
+
+def test_our_review_is_still_the_fraud_review():
+    assert fields("payments under our review")["filters"]["fraud_decisions"] == ["review"]
 
 
 @pytest.mark.parametrize("question", ["cancela el refund de pay_SYN00000001", "annuler le paiement pay_SYN00000002",
