@@ -71,7 +71,7 @@ from smartpay_chat.service_layer.planner import DeterministicPlanner
 # heldout_s 156/156, heldout_t 159/159, no wrong answer; heldout_u 151/151 after its fix, heldout_v 155/155 after its, heldout_w 153/154 after its (one refusal
 # left: "I am not very good with computers, but ...": "with computers" stands where a method would), heldout_x 159/159
 # after its.
-FLOORS = {"tuning": (712 / 714, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
+FLOORS = {"tuning": (720 / 722, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0), "heldout_c": (63 / 65, 0),
           "heldout_d": (146 / 146, 0), "heldout_e": (158 / 158, 0), "heldout_f": (152 / 152, 0),
           "heldout_g": (158 / 158, 0), "heldout_h": (157 / 160, 0), "heldout_i": (153 / 153, 0),
           "heldout_j": (157 / 157, 0),
@@ -120,7 +120,9 @@ FLOORS = {"tuning": (712 / 714, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0)
           "heldout_ak": (139 / 147, 1), "heldout_al": (143 / 148, 1), "heldout_am": (140 / 146, 0),
           "heldout_an": (65 / 149, 5),
           # heldout_ao / heldout_ap blind: 127 / 144 with 5 wrong, 42 / 150 with 26 wrong; after test_heldout_ap_fixes.py:
-          "heldout_ao": (128 / 144, 3), "heldout_ap": (68 / 150, 1)}
+          "heldout_ao": (128 / 144, 3), "heldout_ap": (68 / 150, 1),
+          # heldout_aq / heldout_ar (no special emphasis, after every fix of session 21): blind, no fix for them
+          "heldout_aq": (140 / 142, 1), "heldout_ar": (132 / 139, 3)}
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
