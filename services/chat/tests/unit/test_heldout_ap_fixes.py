@@ -148,3 +148,23 @@ def test_a_report_called_a_review_is_no_fraud_review_filter():
 def test_the_green_light_is_approved():
     assert fields("how many payments got the green light yesterday")["filters"]["statuses"] == [
         "captured", "refunded", "partially_refunded"]
+
+
+# heldout_aq / heldout_ar (no special emphasis): their two fixed wrong answers
+@pytest.mark.parametrize("question", ["how many sales yesterday", "number of sales this week"])
+def test_sales_counted_are_payments(question):
+    assert fields(question)["metric"] == "count"
+
+
+def test_sales_alone_are_still_the_money():
+    assert fields("sales yesterday")["metric"] == "volume"
+
+
+@pytest.mark.parametrize("question", ["export all november payments to a csv file", "please export last week's payments",
+                                      "download the refunds as xlsx"])
+def test_a_file_export_is_refused(question):
+    assert plan(question).kind == "refusal"
+
+
+def test_export_in_a_story_is_not_a_request():
+    assert plan("It's for the export slide: which three countries brought in the most revenue this month?").kind == "aggregate"

@@ -121,8 +121,9 @@ FLOORS = {"tuning": (720 / 722, 0), "heldout": (0.97, 0), "heldout_b": (0.97, 0)
           "heldout_an": (65 / 149, 5),
           # heldout_ao / heldout_ap blind: 127 / 144 with 5 wrong, 42 / 150 with 26 wrong; after test_heldout_ap_fixes.py:
           "heldout_ao": (128 / 144, 3), "heldout_ap": (68 / 150, 1),
-          # heldout_aq / heldout_ar (no special emphasis, after every fix of session 21): blind, no fix for them
-          "heldout_aq": (140 / 142, 1), "heldout_ar": (132 / 139, 3)}
+          # heldout_aq / heldout_ar (no special emphasis, after every fix of session 21): blind 140 / 142 with 1 wrong and
+          # 132 / 139 with 3 wrong;
+          "heldout_aq": (141 / 142, 0), "heldout_ar": (133 / 139, 2)}  # after test_heldout_ap_fixes.py
 # The misses issue #17 quotes: they belong in the tuning part only.
 QUOTED = ("refnud", "what did we take through", "total value of", "average basket", "net of refunds",
           "had to switch to another gateway", "fell back", "sydney time", "new york time", "orders today",
